@@ -1,0 +1,72 @@
+"""SSB Vote web application: ``create_app`` builds a configured Flask app (README §Design)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from app.config import Config
+from app.extensions import babel, csrf, db, limiter
+
+
+def create_app(config: Config | None = None, **flask_overrides: Any) -> Flask:
+    """Build the app. ``config`` defaults to :meth:`Config.from_env` (which validates it)."""
+    config = (config or Config.from_env()).validated()
+    instance = Path(config.instance_path).resolve()
+    instance.mkdir(parents=True, exist_ok=True)
+    app = Flask(__name__, instance_path=str(instance))
+    app.config.update(
+        SSBVOTE=config,
+        SECRET_KEY=config.secret_key,
+        SQLALCHEMY_DATABASE_URI=config.database_url,
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(config.database_url),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=config.is_production,
+        SESSION_COOKIE_NAME="ssbvote_session",
+        PERMANENT_SESSION_LIFETIME=config.session_idle_minutes * 60,
+        WTF_CSRF_TIME_LIMIT=None,
+        BABEL_DEFAULT_LOCALE=config.default_locale,
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
+        RATELIMIT_STORAGE_URI=config.rate_limit_storage_uri,
+        RATELIMIT_HEADERS_ENABLED=True,
+        MAX_CONTENT_LENGTH=4 * 1024 * 1024,
+        JSON_SORT_KEYS=False,
+    )
+    app.config.update(config.extra)
+    app.config.update(flask_overrides)
+
+    from app import i18n
+
+    i18n.compile_translations()
+    db.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    i18n.init_app(app)
+
+    from app import security, views
+
+    security.init_app(app)
+    views.register(app)
+    return app
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True}
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    """WAL and foreign keys for SQLite, so gunicorn workers can share the demo database."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()

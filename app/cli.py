@@ -1,0 +1,173 @@
+"""The ``ssbvote`` command line for officials and operators (README §Operating)."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+from flask import Flask
+
+from app.config import Config, ConfigError
+from app.services.errors import ServiceError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def make_app(config: Config | None = None) -> Flask:
+    from app import create_app
+
+    try:
+        return create_app(config)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def with_app(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Run the command inside an application context; service errors become clean exits."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        app = make_app()
+        with app.app_context():
+            try:
+                return func(*args, **kwargs)
+            except ServiceError as exc:
+                raise click.ClickException(str(exc)) from exc
+
+    wrapper.__name__ = func.__name__
+    wrapper.__doc__ = func.__doc__
+    return wrapper
+
+
+@click.group()
+def main() -> None:
+    """SSB Vote: verifiable internet voting for the Social Security Board."""
+
+
+# --- database ------------------------------------------------------------------------------
+@main.group("db")
+def db_group() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db_group.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Upgrade the database schema."""
+    from app.services import schema
+
+    url = Config.from_env().database_url
+    schema.upgrade(url, revision)
+    click.echo(f"database at {schema.state_for_url(url).current}")
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Downgrade the database schema to REVISION ('base' for empty)."""
+    from app.services import schema
+
+    url = Config.from_env().database_url
+    schema.downgrade(url, revision)
+    click.echo(f"database at {schema.state_for_url(url).current}")
+
+
+@db_group.command("current")
+def db_current() -> None:
+    """Show the schema revision of the database and the newest one."""
+    from app.services import schema
+
+    state = schema.state_for_url(Config.from_env().database_url)
+    click.echo(f"current: {state.current}\nhead:    {state.head}")
+
+
+# --- election setup ------------------------------------------------------------------------
+@main.group("election")
+def election_group() -> None:
+    """Create and inspect elections."""
+
+
+@election_group.command("create")
+@click.argument("manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_app
+def election_create(manifest: Path) -> None:
+    """Create an election from a MANIFEST JSON file (docs/manifest.md)."""
+    from app.services import manifest as manifests
+
+    data = manifests.parse_manifest_text(manifest.read_text(encoding="utf-8"), str(manifest))
+    election = manifests.create_election(data)
+    click.echo(f"created election {election.slug}")
+    click.echo(f"election id (manifest SHA-256): {election.election_id}")
+    for code, electorate, k, count in manifests.summary(election).contests:
+        click.echo(f"  contest {code}: {electorate}, up to {k} of {count} candidates")
+
+
+@main.group("roll")
+def roll_group() -> None:
+    """Voter rolls."""
+
+
+@roll_group.command("import")
+@click.option("--election", "slug", required=True, help="Election id (the manifest's 'election').")
+@click.option("--electorate", type=click.Choice(["insured", "employer"]), default=None,
+              help="Default: recognised from the CSV header.")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_app
+def roll_import(slug: str, electorate: str | None, csv_file: Path) -> None:
+    """Import a voter roll CSV; all or nothing (docs/manifest.md §3)."""
+    from app.services import roll_import as rolls
+
+    def progress(count: int) -> None:
+        click.echo(f"  checked {count:,} rows...", err=True)
+
+    result = rolls.import_roll_file(slug, csv_file, electorate, progress=progress)
+    click.echo(f"imported {result.imported:,} {result.electorate} voters into {slug}")
+
+
+# --- serving -------------------------------------------------------------------------------
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+@click.option("--workers", default=2, show_default=True)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the app under gunicorn (configuration from the environment)."""
+    make_app()  # fail fast, with a clear message, on bad configuration
+    _exec_gunicorn(host, port, workers)
+
+
+def _exec_gunicorn(host: str, port: int, workers: int) -> None:
+    args = [sys.executable, "-m", "gunicorn", "--chdir", str(PROJECT_ROOT),
+            "--bind", f"{host}:{port}", "--workers", str(workers), "--timeout", "120",
+            "--access-logfile", "-", "wsgi:app"]
+    os.execv(sys.executable, args)
+
+
+@main.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+@click.option("--instance", default="instance/demo", show_default=True,
+              help="Folder for the demo's SQLite database and keys (recreated).")
+@click.option("--no-serve", is_flag=True, help="Set up and print logins, but do not serve.")
+def demo(host: str, port: int, instance: str, no_serve: bool) -> None:
+    """Set up a fresh demo election on SQLite, print the demo logins, and serve it."""
+    from app.services import demo as demo_service
+
+    os.environ["SSBVOTE_ENV"] = "development"
+    os.environ["SSBVOTE_INSTANCE"] = str(Path(instance).resolve())
+    os.environ["SSBVOTE_ALLOW_INSECURE_TEST_KEYS"] = "1"
+    os.environ.pop("DATABASE_URL", None)
+    app = make_app()
+    with app.app_context():
+        try:
+            report = demo_service.build(app, PROJECT_ROOT / "examples", click.echo)
+        except ServiceError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(report)
+    if not no_serve:
+        click.echo(f"\nServing the demo on http://{host}:{port}/  (Ctrl-C to stop)\n")
+        _exec_gunicorn(host, port, 2)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

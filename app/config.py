@@ -1,0 +1,122 @@
+"""Typed configuration, loaded from the environment and validated at start-up.
+
+Production refuses to start with a missing or default secret; development and test modes
+fill in throw-away values so that a newcomer can run the demo with one command.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal, Mapping
+
+Environment = Literal["development", "test", "production"]
+
+#: Values that must never be used as secrets in production.
+_DEFAULT_SECRETS = frozenset({"", "dev", "changeme", "change-me", "secret", "development", "test"})
+_MIN_SECRET_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """The configuration is incomplete or unsafe; the message says which setting and why."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """All settings of the voting server (see README "Configuration")."""
+
+    env: Environment = "development"
+    secret_key: str = ""
+    database_url: str = ""
+    #: HMAC key that turns voter IDs into the pseudonyms published on the board.
+    pseudonym_key: str = ""
+    #: PEM file holding the server's Ed25519 board/receipt signing key.
+    signing_key_path: str = ""
+    #: Only tests and the demo may use Paillier keys below the production minimum.
+    allow_insecure_test_keys: bool = False
+    instance_path: str = "instance"
+    session_idle_minutes: int = 15
+    rate_limit_storage_uri: str = "memory://"
+    default_locale: str = "th"
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Config":
+        """Read ``SSBVOTE_*`` variables (and ``DATABASE_URL``); validate; fill dev defaults."""
+        env = os.environ if environ is None else environ
+        mode = env.get("SSBVOTE_ENV", "development")
+        if mode not in ("development", "test", "production"):
+            raise ConfigError(
+                f"SSBVOTE_ENV must be development, test or production, not {mode!r}"
+            )
+        config = cls(
+            env=mode,  # type: ignore[arg-type]
+            secret_key=env.get("SSBVOTE_SECRET_KEY", ""),
+            database_url=env.get("DATABASE_URL", env.get("SSBVOTE_DATABASE_URL", "")),
+            pseudonym_key=env.get("SSBVOTE_PSEUDONYM_KEY", ""),
+            signing_key_path=env.get("SSBVOTE_SIGNING_KEY", ""),
+            allow_insecure_test_keys=_flag(env.get("SSBVOTE_ALLOW_INSECURE_TEST_KEYS", "")),
+            instance_path=env.get("SSBVOTE_INSTANCE", "instance"),
+            session_idle_minutes=int(env.get("SSBVOTE_SESSION_IDLE_MINUTES", "15")),
+            rate_limit_storage_uri=env.get("SSBVOTE_RATELIMIT_STORAGE", "memory://"),
+        )
+        return config.validated()
+
+    def validated(self) -> "Config":
+        """Return a config safe to run with, or raise :class:`ConfigError`."""
+        if self.env == "production":
+            problems = []
+            if self.secret_key in _DEFAULT_SECRETS or len(self.secret_key) < _MIN_SECRET_LENGTH:
+                problems.append(
+                    f"SSBVOTE_SECRET_KEY must be set to a random value of at least "
+                    f"{_MIN_SECRET_LENGTH} characters"
+                )
+            if self.pseudonym_key in _DEFAULT_SECRETS or len(self.pseudonym_key) < _MIN_SECRET_LENGTH:
+                problems.append(
+                    f"SSBVOTE_PSEUDONYM_KEY must be set to a random value of at least "
+                    f"{_MIN_SECRET_LENGTH} characters"
+                )
+            if not self.database_url:
+                problems.append("DATABASE_URL must point at the production PostgreSQL database")
+            if not self.signing_key_path or not Path(self.signing_key_path).is_file():
+                problems.append("SSBVOTE_SIGNING_KEY must name an existing Ed25519 PEM key file")
+            if self.allow_insecure_test_keys:
+                problems.append("SSBVOTE_ALLOW_INSECURE_TEST_KEYS is forbidden in production")
+            if problems:
+                raise ConfigError(
+                    "refusing to start in production:\n  - " + "\n  - ".join(problems)
+                )
+            return self
+        # Development and test: throw-away secrets, a local SQLite file.
+        instance = Path(self.instance_path)
+        return replace(
+            self,
+            secret_key=self.secret_key or _instance_secret(instance),
+            pseudonym_key=self.pseudonym_key or "development-pseudonym-key-not-for-production",
+            database_url=self.database_url or f"sqlite:///{instance.resolve() / 'ssbvote.sqlite3'}",
+            signing_key_path=self.signing_key_path or str(instance.resolve() / "signing-key.pem"),
+        )
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+
+def _instance_secret(instance: Path) -> str:
+    """A development secret kept in the instance folder, so every gunicorn worker shares it."""
+    path = instance / "secret-key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{secrets.token_hex(4)}.tmp")
+        tmp.write_text(secrets.token_hex(32))
+        tmp.chmod(0o600)
+        try:
+            tmp.rename(path) if not path.exists() else tmp.unlink()
+        except OSError:
+            tmp.unlink(missing_ok=True)
+    return path.read_text().strip()
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}

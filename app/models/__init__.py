@@ -1,0 +1,16 @@
+"""SQLAlchemy 2.0 models. Importing this package registers every table on ``Base.metadata``."""
+from app.models.base import Base
+from app.models.election import Candidate, Contest, Election, Team
+from app.models.official import AuditEntry, Official
+from app.models.roll import RollEntry
+
+__all__ = [
+    "AuditEntry",
+    "Base",
+    "Candidate",
+    "Contest",
+    "Election",
+    "Official",
+    "RollEntry",
+    "Team",
+]

@@ -1,0 +1,106 @@
+"""Elections, their contests, teams and candidates (docs/manifest.md)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, UTCDateTime, utcnow
+
+ELECTORATES = ("insured", "employer")
+POLL_STATES = ("draft", "open", "closed", "tallied")
+
+
+class Election(Base):
+    __tablename__ = "election"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    #: SHA-256 (hex) of the canonical manifest: the election id bound into every proof.
+    election_id: Mapped[str] = mapped_column(String(64), unique=True)
+    title_th: Mapped[str] = mapped_column(String(300))
+    title_en: Mapped[str] = mapped_column(String(300))
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: The canonical manifest JSON exactly as hashed.
+    manifest: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    contests: Mapped[list["Contest"]] = relationship(
+        back_populates="election", order_by="Contest.position", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        CheckConstraint("status IN ('draft','open','closed','tallied')", name="status"),
+        CheckConstraint("closes_at > opens_at", name="window"),
+    )
+
+    def contest_for(self, electorate: str) -> "Contest | None":
+        return next((c for c in self.contests if c.electorate == electorate), None)
+
+
+class Contest(Base):
+    __tablename__ = "contest"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    election_pk: Mapped[int] = mapped_column(ForeignKey("election.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(64))
+    electorate: Mapped[str] = mapped_column(String(16))
+    max_selections: Mapped[int] = mapped_column(Integer)
+    title_th: Mapped[str] = mapped_column(String(300))
+    title_en: Mapped[str] = mapped_column(String(300))
+    position: Mapped[int] = mapped_column(Integer)
+
+    election: Mapped[Election] = relationship(back_populates="contests")
+    teams: Mapped[list["Team"]] = relationship(
+        back_populates="contest", order_by="Team.position", cascade="all, delete-orphan"
+    )
+    candidates: Mapped[list["Candidate"]] = relationship(
+        back_populates="contest", order_by="Candidate.position", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("election_pk", "code"),
+        UniqueConstraint("election_pk", "electorate", name="uq_contest_election_electorate"),
+        CheckConstraint("electorate IN ('insured','employer')", name="electorate"),
+        CheckConstraint("max_selections >= 1", name="max_selections"),
+    )
+
+
+class Team(Base):
+    __tablename__ = "team"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contest_pk: Mapped[int] = mapped_column(ForeignKey("contest.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(64))
+    name_th: Mapped[str] = mapped_column(String(300))
+    name_en: Mapped[str] = mapped_column(String(300))
+    position: Mapped[int] = mapped_column(Integer)
+
+    contest: Mapped[Contest] = relationship(back_populates="teams")
+
+    __table_args__ = (UniqueConstraint("contest_pk", "code"),)
+
+
+class Candidate(Base):
+    __tablename__ = "candidate"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contest_pk: Mapped[int] = mapped_column(ForeignKey("contest.id", ondelete="CASCADE"))
+    team_pk: Mapped[int | None] = mapped_column(ForeignKey("team.id", ondelete="SET NULL"))
+    code: Mapped[str] = mapped_column(String(64))
+    ballot_number: Mapped[int] = mapped_column(Integer)
+    name_th: Mapped[str] = mapped_column(String(300))
+    name_en: Mapped[str] = mapped_column(String(300))
+    #: Index of this candidate's ciphertext in an encrypted ballot (manifest order).
+    position: Mapped[int] = mapped_column(Integer)
+
+    contest: Mapped[Contest] = relationship(back_populates="candidates")
+    team: Mapped[Team | None] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("contest_pk", "code"),
+        UniqueConstraint("contest_pk", "ballot_number", name="uq_candidate_contest_number"),
+    )

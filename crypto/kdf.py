@@ -1,0 +1,80 @@
+"""Per-ballot randomness derived from a 32-byte seed (docs/protocol.md §4).
+
+Every random value of a ballot (encryption randomness r_i, proof nonces, simulated challenges
+and responses) is HKDF-SHA256 output keyed by the voter's seed, so the seed on the receipt
+reproduces the ballot byte for byte (cast-as-intended check, §5.6) and a browser can compute the
+same bytes with WebCrypto.  The seed MUST be fresh for every encryption (§4.4).
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import gmpy2
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from .encoding import lp_encode
+from .errors import InvalidInput
+from .hashing import CHALLENGE_BITS, DOMAIN_BALLOT_CONTEXT, DOMAIN_KDF
+from .paillier import PublicKey
+
+SEED_BYTES = 32
+#: Extra bytes beyond |n| before reducing mod n: statistical distance to uniform ≤ 2^-128 (§4.2).
+EXTRA_BYTES = 16
+
+# Labels (§4.3).
+LABEL_R = "r"
+LABEL_NONCE = "nonce"
+LABEL_SIM_RESPONSE = "sim-response"
+LABEL_SIM_CHALLENGE = "sim-challenge"
+LABEL_SUM_NONCE = "sum-nonce"
+LABEL_SUM_SIM_RESPONSE = "sum-sim-response"
+LABEL_SUM_SIM_CHALLENGE = "sum-sim-challenge"
+
+
+def ballot_context(pk: PublicKey, election_id: str, contest_id: str, pseudonym: str) -> bytes:
+    """ctx = SHA-256(LP(domain, election_id, n, contest_id, pseudonym)) (§4.1)."""
+    return hashlib.sha256(
+        lp_encode(DOMAIN_BALLOT_CONTEXT, election_id, pk.n, contest_id, pseudonym)
+    ).digest()
+
+
+def _hkdf(seed: bytes, ctx: bytes, label: str, index: int, attempt: int, length: int) -> bytes:
+    info = lp_encode(DOMAIN_KDF, label, index, attempt)
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=ctx, info=info).derive(seed)
+
+
+@dataclass(frozen=True)
+class BallotKdf:
+    """Deterministic derivation of a ballot's random values (docs/protocol.md §4)."""
+
+    pk: PublicKey
+    seed: bytes
+    ctx: bytes
+
+    @classmethod
+    def create(cls, pk: PublicKey, election_id: str, contest_id: str, pseudonym: str, seed: bytes) -> "BallotKdf":
+        if not isinstance(seed, bytes) or len(seed) != SEED_BYTES:
+            raise InvalidInput(f"seed: expected exactly {SEED_BYTES} bytes")
+        return cls(pk, seed, ballot_context(pk, election_id, contest_id, pseudonym))
+
+    def unit(self, label: str, index: int) -> int:
+        """Element of Z*_n: reduce |n|/8+16 bytes mod n, retry with attempt+1 if 0 or not a unit (§4.2)."""
+        n = self.pk.n
+        length = (n.bit_length() + 7) // 8 + EXTRA_BYTES
+        attempt = 0
+        while True:
+            value = int.from_bytes(_hkdf(self.seed, self.ctx, label, index, attempt, length), "big") % n
+            if value != 0 and gmpy2.gcd(value, n) == 1:
+                return value
+            attempt += 1  # pragma: no cover - probability ~2^-1000
+
+    def response(self, label: str, index: int) -> int:
+        """A unit normalised to [1, (n−1)/2] (§4.2, §5.3)."""
+        value = self.unit(label, index)
+        return min(value, self.pk.n - value)
+
+    def challenge(self, label: str, index: int) -> int:
+        """A 128-bit simulated challenge: 16 bytes big-endian, no reduction (§4.2)."""
+        return int.from_bytes(_hkdf(self.seed, self.ctx, label, index, 0, CHALLENGE_BITS // 8), "big")

@@ -1,0 +1,1 @@
+"""Alembic migrations for the SSB Vote database (run through ``ssbvote db upgrade``)."""

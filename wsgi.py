@@ -1,0 +1,4 @@
+"""WSGI entry point: ``gunicorn wsgi:app`` (configuration from the environment, see README)."""
+from app import create_app
+
+app = create_app()
