@@ -1,0 +1,376 @@
+"""Encrypted contest ballots: encryption, proofs, verification, cast-as-intended (§5).
+
+A contest ballot is one Paillier ciphertext per candidate (in candidate order) encrypting
+m_i ∈ {0, 1}, a 0/1 proof per ciphertext and one sum proof that ∏ c_i encrypts 0..k with
+k = max_selections.  Every byte is a deterministic function of (public key, election id,
+contest id, pseudonym, selections, seed) — docs/protocol.md §4–§5 specify it byte-exactly so
+that the browser implementation reproduces the known-answer vectors in ``tests/vectors``.
+"""
+from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Optional, Sequence, Union
+
+import gmpy2
+
+from .encoding import canonical_json, int_to_hex, parse_json, require_list, require_object
+from .errors import InvalidInput
+from .hashing import DOMAIN_SUM, DOMAIN_ZERO_ONE, challenge, object_hash
+from .kdf import (
+    LABEL_NONCE,
+    LABEL_R,
+    LABEL_SIM_CHALLENGE,
+    LABEL_SIM_RESPONSE,
+    LABEL_SUM_NONCE,
+    LABEL_SUM_SIM_CHALLENGE,
+    LABEL_SUM_SIM_RESPONSE,
+    BallotKdf,
+)
+from .paillier import PublicKey, g_power, parse_ciphertext, recover_plaintext_with_randomness
+from .proofs import DisjunctiveProof, make_proof
+
+#: Size bounds (§5.2) so a hostile ballot cannot make us do unbounded work.
+MAX_CANDIDATES = 1000
+MAX_SELECTIONS = 64
+
+
+def check_contest_shape(num_candidates: int, max_selections: int) -> None:
+    """Bounds of §5.2."""
+    if isinstance(num_candidates, bool) or not isinstance(num_candidates, int) or not 1 <= num_candidates <= MAX_CANDIDATES:
+        raise InvalidInput(f"contest: number of candidates must be in 1..{MAX_CANDIDATES}")
+    if isinstance(max_selections, bool) or not isinstance(max_selections, int) or not 0 <= max_selections <= min(num_candidates, MAX_SELECTIONS):
+        raise InvalidInput("contest: max_selections must be in 0..min(candidates, 64)")
+
+
+@dataclass(frozen=True)
+class EncryptedContest:
+    """Ciphertexts c_i, 0/1 proofs and the sum proof of one contest (docs/protocol.md §5, §9.3)."""
+
+    ciphertexts: tuple[int, ...]
+    proofs: tuple[DisjunctiveProof, ...]
+    sum_proof: DisjunctiveProof
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ciphertexts": [int_to_hex(int(c)) for c in self.ciphertexts],
+            "proofs": [p.to_dict() for p in self.proofs],
+            "sum_proof": self.sum_proof.to_dict(),
+        }
+
+    def to_json(self) -> bytes:
+        """Canonical JSON (§2.1) of the §9.3 shape."""
+        return canonical_json(self.to_dict())
+
+    @classmethod
+    def from_dict(cls, obj: Any, public_key: PublicKey) -> "EncryptedContest":
+        """Strict parse of an untrusted ballot dict (§2.3, §5.2); InvalidInput names the field."""
+        data = require_object(obj, {"ciphertexts", "proofs", "sum_proof"}, "ballot")
+        raw_cts = require_list(data["ciphertexts"], "ballot ciphertexts", max_length=MAX_CANDIDATES)
+        if not raw_cts:
+            raise InvalidInput("ballot ciphertexts: empty")
+        n2 = int(public_key.n_square)
+        from .encoding import hex_to_int
+
+        ciphertexts = tuple(
+            hex_to_int(c, f"ciphertext {i}", lower=1, upper=n2) for i, c in enumerate(raw_cts)
+        )
+        raw_proofs = require_list(data["proofs"], "ballot proofs", length=len(ciphertexts))
+        proofs = tuple(
+            DisjunctiveProof.from_dict(public_key, p, 2, f"0/1 proof of candidate {i}")
+            for i, p in enumerate(raw_proofs)
+        )
+        raw_sum = require_object(data["sum_proof"], {"commitments", "challenges", "responses"}, "sum proof")
+        branches = len(require_list(raw_sum["commitments"], "sum proof commitments", max_length=MAX_SELECTIONS + 1))
+        if branches == 0:
+            raise InvalidInput("sum proof commitments: empty")
+        sum_proof = DisjunctiveProof.from_dict(public_key, raw_sum, branches, "sum proof")
+        return cls(ciphertexts, proofs, sum_proof)
+
+    @classmethod
+    def from_json(cls, data: Union[bytes, str], public_key: PublicKey) -> "EncryptedContest":
+        return cls.from_dict(parse_json(data, "ballot"), public_key)
+
+
+def ballot_hash(ballot: EncryptedContest) -> str:
+    """SHA-256 hex of the ballot's canonical JSON (docs/protocol.md §5.5)."""
+    return object_hash(ballot.to_dict())
+
+
+# ---------------------------------------------------------------------------------------------
+# Precomputation (§5.7): everything that does not depend on the selections.
+
+
+@dataclass(frozen=True)
+class CandidatePrecomputation:
+    """Choice-independent values of candidate i (§5.7)."""
+
+    r: int
+    r_n: int  # r^n mod n²
+    nonce: int  # ρ
+    nonce_n: int  # ρ^n mod n²
+    sim_response: int  # z (normalised)
+    sim_response_n: int  # z^n mod n²
+    sim_challenge: int  # e
+    r_n_pow_minus_e: int  # (r^n)^(−e) mod n²
+
+
+@dataclass(frozen=True)
+class ContestPrecomputation:
+    """All n-th powers a contest ballot needs, computed before the voter chooses (§5.7)."""
+
+    n: int
+    ctx: bytes
+    max_selections: int
+    candidates: tuple[CandidatePrecomputation, ...]
+    sum_r: int  # R = ∏ r_i mod n
+    sum_nonce: int
+    sum_nonce_n: int
+    sum_sim_responses: tuple[int, ...]
+    sum_sim_responses_n: tuple[int, ...]
+    sum_sim_challenges: tuple[int, ...]
+    sum_r_n_pow_minus_e: tuple[int, ...]
+
+
+def _candidate_worker(args: tuple[int, bytes, bytes, int]) -> CandidatePrecomputation:
+    n, seed, ctx, i = args
+    # The parent validated the key; re-validation would only repeat the size policy check.
+    pk = PublicKey(n, allow_insecure_test_key=True)
+    kdf = BallotKdf(pk, seed, ctx)
+    n2 = pk.n_square
+    r = kdf.unit(LABEL_R, i)
+    r_n = gmpy2.powmod(r, n, n2)
+    nonce = kdf.unit(LABEL_NONCE, i)
+    z = kdf.response(LABEL_SIM_RESPONSE, i)
+    e = kdf.challenge(LABEL_SIM_CHALLENGE, i)
+    return CandidatePrecomputation(
+        r=r,
+        r_n=int(r_n),
+        nonce=nonce,
+        nonce_n=int(gmpy2.powmod(nonce, n, n2)),
+        sim_response=z,
+        sim_response_n=int(gmpy2.powmod(z, n, n2)),
+        sim_challenge=e,
+        r_n_pow_minus_e=int(gmpy2.powmod(r_n, -e, n2)),
+    )
+
+
+def _sum_worker(args: tuple[int, bytes, bytes, int, int]) -> tuple[int, int, int, int]:
+    n, seed, ctx, j, big_r_n = args
+    pk = PublicKey(n, allow_insecure_test_key=True)
+    kdf = BallotKdf(pk, seed, ctx)
+    n2 = pk.n_square
+    z = kdf.response(LABEL_SUM_SIM_RESPONSE, j)
+    e = kdf.challenge(LABEL_SUM_SIM_CHALLENGE, j)
+    return z, int(gmpy2.powmod(z, n, n2)), e, int(gmpy2.powmod(big_r_n, -e, n2))
+
+
+def precompute_contest(
+    public_key: PublicKey,
+    election_id: str,
+    contest_id: str,
+    pseudonym: str,
+    num_candidates: int,
+    max_selections: int,
+    seed: bytes,
+    *,
+    processes: Optional[int] = None,
+) -> ContestPrecomputation:
+    """Compute the 3·N + k + 2 n-th powers of a ballot ahead of the choice (§5.7).
+
+    ``processes`` > 1 spreads the work over a process pool (the browser uses Web Workers).
+    """
+    check_contest_shape(num_candidates, max_selections)
+    kdf = BallotKdf.create(public_key, election_id, contest_id, pseudonym, seed)
+    n, n2 = public_key.n, public_key.n_square
+    jobs = [(n, seed, kdf.ctx, i) for i in range(num_candidates)]
+    pool: Optional[ProcessPoolExecutor] = None
+    try:
+        if processes and processes > 1:
+            pool = ProcessPoolExecutor(max_workers=processes)
+            chunk = max(1, num_candidates // (4 * processes))
+            candidates = tuple(pool.map(_candidate_worker, jobs, chunksize=chunk))
+        else:
+            candidates = tuple(_candidate_worker(job) for job in jobs)
+        big_r = gmpy2.mpz(1)
+        big_r_n = gmpy2.mpz(1)
+        for cand in candidates:
+            big_r = big_r * cand.r % n
+            big_r_n = big_r_n * cand.r_n % n2  # R^n = ∏ r_i^n: no extra n-th power
+        sum_jobs = [(n, seed, kdf.ctx, j, int(big_r_n)) for j in range(max_selections + 1)]
+        if pool is not None:
+            sums = list(pool.map(_sum_worker, sum_jobs))
+        else:
+            sums = [_sum_worker(job) for job in sum_jobs]
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    sum_nonce = kdf.unit(LABEL_SUM_NONCE, 0)
+    return ContestPrecomputation(
+        n=n,
+        ctx=kdf.ctx,
+        max_selections=max_selections,
+        candidates=candidates,
+        sum_r=int(big_r),
+        sum_nonce=sum_nonce,
+        sum_nonce_n=int(gmpy2.powmod(sum_nonce, n, n2)),
+        sum_sim_responses=tuple(s[0] for s in sums),
+        sum_sim_responses_n=tuple(s[1] for s in sums),
+        sum_sim_challenges=tuple(s[2] for s in sums),
+        sum_r_n_pow_minus_e=tuple(s[3] for s in sums),
+    )
+
+
+def _check_selections(selections: Sequence[int], num_candidates: int, max_selections: int) -> list[int]:
+    if len(selections) != num_candidates:
+        raise InvalidInput(f"selections: expected {num_candidates} entries, got {len(selections)}")
+    out = []
+    for i, m in enumerate(selections):
+        if isinstance(m, bool) or not isinstance(m, int) or m not in (0, 1):
+            raise InvalidInput(f"selections: entry {i} must be 0 or 1")
+        out.append(m)
+    if sum(out) > max_selections:
+        raise InvalidInput(f"selections: {sum(out)} selected, at most {max_selections} allowed")
+    return out
+
+
+def encrypt_contest(
+    public_key: PublicKey,
+    election_id: str,
+    contest_id: str,
+    pseudonym: str,
+    selections: Sequence[int],
+    max_selections: int,
+    seed: bytes,
+    *,
+    precomputed: Optional[ContestPrecomputation] = None,
+    processes: Optional[int] = None,
+) -> EncryptedContest:
+    """Encrypt and prove a contest ballot deterministically from ``seed`` (docs/protocol.md §5.1–§5.4).
+
+    ``selections`` holds 0/1 per candidate in candidate order; at most ``max_selections`` ones.
+    ``precomputed`` (from :func:`precompute_contest` with the same arguments) makes this an
+    online step of only multiplications, one 128-bit exponentiation mod n per proof and hashing.
+    """
+    num_candidates = len(selections)
+    check_contest_shape(num_candidates, max_selections)
+    choice = _check_selections(selections, num_candidates, max_selections)
+    kdf = BallotKdf.create(public_key, election_id, contest_id, pseudonym, seed)
+    if precomputed is None:
+        precomputed = precompute_contest(
+            public_key, election_id, contest_id, pseudonym, num_candidates, max_selections, seed,
+            processes=processes,
+        )
+    elif (
+        precomputed.n != public_key.n
+        or precomputed.ctx != kdf.ctx
+        or precomputed.max_selections != max_selections
+        or len(precomputed.candidates) != num_candidates
+    ):
+        raise InvalidInput("precomputation does not match this key, context or contest")
+    n, n2 = public_key.n_mpz, public_key.n_square
+
+    ciphertexts: list[int] = []
+    proofs: list[DisjunctiveProof] = []
+    for i, (m, pre) in enumerate(zip(choice, precomputed.candidates)):
+        c = (1 + m * n) * pre.r_n % n2  # c = g^m r^n (§5.1)
+        s = 1 - m  # the simulated branch
+        # u_s^(−e) = g^((s−m)e) · (r^n)^(−e) because u_s = c·g^(−s) = g^(m−s) r^n (§5.3)
+        a_sim = pre.sim_response_n * (g_power(public_key, (s - m) * pre.sim_challenge) * pre.r_n_pow_minus_e % n2) % n2
+        commitments = [0, 0]
+        commitments[m] = pre.nonce_n
+        commitments[s] = int(a_sim)
+        h = challenge(DOMAIN_ZERO_ONE, election_id, public_key.n, contest_id, pseudonym, [i, int(c)], commitments)
+        sim_e = [0, 0]
+        sim_e[s] = pre.sim_challenge
+        sim_z = [0, 0]
+        sim_z[s] = pre.sim_response
+        proofs.append(make_proof(public_key, commitments, sim_e, sim_z, m, h, pre.nonce, pre.r))
+        ciphertexts.append(int(c))
+
+    total = sum(choice)
+    k = max_selections
+    big_c = gmpy2.mpz(1)
+    for c in ciphertexts:
+        big_c = big_c * c % n2
+    sum_commitments: list[int] = []
+    for j in range(k + 1):
+        if j == total:
+            sum_commitments.append(precomputed.sum_nonce_n)
+        else:
+            # u_j = C·g^(−j) = g^(M−j) R^n, so u_j^(−e_j) = g^((j−M)e_j) · (R^n)^(−e_j)
+            e_j = precomputed.sum_sim_challenges[j]
+            u_pow = g_power(public_key, (j - total) * e_j) * precomputed.sum_r_n_pow_minus_e[j] % n2
+            sum_commitments.append(int(precomputed.sum_sim_responses_n[j] * u_pow % n2))
+    h = challenge(DOMAIN_SUM, election_id, public_key.n, contest_id, pseudonym, [k, ciphertexts], sum_commitments)
+    sum_proof = make_proof(
+        public_key, sum_commitments, precomputed.sum_sim_challenges, precomputed.sum_sim_responses,
+        total, h, precomputed.sum_nonce, precomputed.sum_r,
+    )
+    return EncryptedContest(tuple(ciphertexts), tuple(proofs), sum_proof)
+
+
+def verify_contest(
+    public_key: PublicKey,
+    election_id: str,
+    contest_id: str,
+    pseudonym: str,
+    num_candidates: int,
+    max_selections: int,
+    ballot: EncryptedContest,
+    *,
+    batch: bool = True,
+) -> None:
+    """Verify a contest ballot (docs/protocol.md §5.4, §7); raise InvalidInput naming the failure.
+
+    With ``batch=True`` all 2N + k + 1 equations are checked at once (§7.1); on failure every
+    proof is re-checked individually so that the error names the failing candidate.
+    """
+    from .batch import BatchVerifier, verify_contest_unbatched
+
+    if batch:
+        verifier = BatchVerifier(public_key)
+        verifier.add_contest(election_id, contest_id, pseudonym, num_candidates, max_selections, ballot)
+        if verifier.check():
+            return
+    verify_contest_unbatched(public_key, election_id, contest_id, pseudonym, num_candidates, max_selections, ballot)
+    if batch:  # pragma: no cover - batch rejects only ballots that fail individually
+        raise InvalidInput("ballot: batch verification failed")
+
+
+def recover_selections(
+    public_key: PublicKey,
+    ballot: EncryptedContest,
+    election_id: str,
+    contest_id: str,
+    pseudonym: str,
+    seed: bytes,
+) -> list[int]:
+    """Cast-as-intended check (docs/protocol.md §5.6): m_i from c_i · r_i^(−n) = 1 + m_i·n.
+
+    Raises InvalidInput if any ciphertext was not made with the seed's randomness or does not
+    encrypt 0 or 1.
+    """
+    kdf = BallotKdf.create(public_key, election_id, contest_id, pseudonym, seed)
+    out = []
+    for i, c in enumerate(ballot.ciphertexts):
+        try:
+            m = recover_plaintext_with_randomness(public_key, c, kdf.unit(LABEL_R, i))
+        except InvalidInput:
+            raise InvalidInput(f"ciphertext {i}: not made with the randomness derived from this seed") from None
+        if m not in (0, 1):
+            raise InvalidInput(f"ciphertext {i}: does not encrypt 0 or 1")
+        out.append(m)
+    return out
+
+
+__all__ = [
+    "EncryptedContest",
+    "ContestPrecomputation",
+    "ballot_hash",
+    "encrypt_contest",
+    "precompute_contest",
+    "recover_selections",
+    "verify_contest",
+    "parse_ciphertext",
+]
