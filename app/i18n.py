@@ -38,6 +38,12 @@ def compile_translations() -> None:
 
 
 def init_app(app: Flask) -> None:
+    from flask_babel import refresh
+
+    # The locale is cached on ``g``, which lives as long as the app context; a CLI or test
+    # that keeps one app context across requests must still get each request's language.
+    app.before_request(refresh)
+
     @app.context_processor
     def languages() -> dict[str, object]:
         from flask_babel import get_locale

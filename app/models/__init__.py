@@ -1,4 +1,6 @@
 """SQLAlchemy 2.0 models. Importing this package registers every table on ``Base.metadata``."""
+from app.models.account import VoterAccount
+from app.models.approval import PendingAction
 from app.models.base import Base
 from app.models.election import Candidate, Contest, Election, Team
 from app.models.official import AuditEntry, Official
@@ -11,6 +13,8 @@ __all__ = [
     "Contest",
     "Election",
     "Official",
+    "PendingAction",
     "RollEntry",
     "Team",
+    "VoterAccount",
 ]

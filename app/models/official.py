@@ -6,12 +6,13 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.models.account_state import SignInState
 from app.models.base import Base, UTCDateTime, utcnow
 
 OFFICIAL_ROLES = ("admin", "returning-officer")
 
 
-class Official(Base):
+class Official(SignInState, Base):
     __tablename__ = "official"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -1,0 +1,60 @@
+"""Election officials: creation (CLI only) and what each role may do."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Official
+from app.models.official import OFFICIAL_ROLES
+from app.services import audit, passwords, totp
+from app.services.errors import ServiceError
+
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+
+#: Permission → roles holding it. Every official view names one (app/auth.py).
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "view_dashboard": frozenset(OFFICIAL_ROLES),
+    "view_audit": frozenset(OFFICIAL_ROLES),
+    "propose_poll_action": frozenset(OFFICIAL_ROLES),
+    "approve_poll_action": frozenset(OFFICIAL_ROLES),
+    "reset_voter_totp": frozenset(OFFICIAL_ROLES),
+}
+
+
+@dataclass(frozen=True)
+class NewOfficial:
+    official: Official
+    totp_secret: str
+    totp_uri: str
+
+
+def may(official: Official, permission: str) -> bool:
+    return official.active and official.role in PERMISSIONS.get(permission, frozenset())
+
+
+def add(username: str, display_name: str, role: str, password: str, actor: str = "cli") -> NewOfficial:
+    username = username.strip().lower()
+    if not _USERNAME.match(username):
+        raise ServiceError("username: 3-64 characters a-z, 0-9, '.', '_' or '-'")
+    if role not in OFFICIAL_ROLES:
+        raise ServiceError(f"role must be one of {', '.join(OFFICIAL_ROLES)}")
+    if not display_name.strip():
+        raise ServiceError("name must not be empty")
+    try:
+        passwords.check_policy(password, (username,))
+    except passwords.PasswordRejected as exc:
+        raise ServiceError(f"password refused: {exc.reason.replace('_', ' ')} "
+                           f"(at least {passwords.MIN_LENGTH} characters, not a common password)") from None
+    if db.session.scalar(select(Official.id).where(Official.username == username)) is not None:
+        raise ServiceError(f"official {username!r} already exists")
+    secret = totp.new_secret()
+    official = Official(username=username, display_name=display_name.strip(), role=role,
+                        password_hash=passwords.hash_password(password), totp_secret=secret,
+                        totp_last_step=0, active=True, failed_attempts=0, session_epoch=0)
+    db.session.add(official)
+    audit.record(actor, "official_added", username, {"role": role})
+    db.session.commit()
+    return NewOfficial(official, secret, totp.provisioning_uri(secret, f"official:{username}"))

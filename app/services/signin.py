@@ -1,0 +1,102 @@
+"""Two-step sign-in (password, then TOTP) shared by voters and officials (ASVS V2).
+
+Every failure raises :class:`SignInFailed` with one generic reason, whether the ID exists or
+not, after the same argon2 work. ``now`` is always passed in (time is injected).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from app.extensions import db
+from app.models import Official
+from app.services import audit, passwords, principals, throttle, totp
+from app.services.errors import ServiceError
+
+
+class SignInFailed(ServiceError):
+    """Wrong ID, password or code. Deliberately says nothing more."""
+
+
+class AccountLocked(ServiceError):
+    """Too many failures: try again at ``until`` (UTC)."""
+
+    def __init__(self, until: datetime):
+        super().__init__(f"locked until {until.isoformat()}")
+        self.until = until
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """The result of a correct password: who, at which session epoch, and what comes next."""
+
+    kind: str
+    principal_id: int
+    epoch: int
+    needs_enrolment: bool
+
+
+def check_password(kind: str, login_id: str, password: str, limits: throttle.Limits,
+                   now: datetime) -> Ticket:
+    principal = principals.find(kind, login_id)
+    if principal is None:
+        passwords.dummy_verify(password)
+        raise SignInFailed("sign-in failed")
+    until = throttle.locked_until(principal, now)
+    if until is not None:
+        raise AccountLocked(until)
+    if not passwords.verify_password(principal.password_hash, password):
+        _fail(kind, principal, limits, now, "password")
+        raise SignInFailed("sign-in failed")
+    if passwords.needs_rehash(principal.password_hash):
+        principal.password_hash = passwords.hash_password(password)
+        db.session.commit()
+    return Ticket(kind, principal.id, principal.session_epoch,
+                  not principals.totp_confirmed(principal))
+
+
+def check_code(ticket: Ticket, code: str, limits: throttle.Limits, now: datetime) -> int:
+    """Second step (also completes enrolment). Returns the new session epoch.
+
+    A ticket is spent once the epoch moves on: after a successful sign-in, logout or reset.
+    """
+    principal = principals.load(ticket.kind, ticket.principal_id)
+    if principal is None or principal.session_epoch != ticket.epoch:
+        raise SignInFailed("sign-in failed")
+    until = throttle.locked_until(principal, now)
+    if until is not None:
+        raise AccountLocked(until)
+    step = totp.matching_step(principal.totp_secret, code, principal.totp_last_step or 0, now)
+    if step is None:
+        _fail(ticket.kind, principal, limits, now, "totp")
+        raise SignInFailed("sign-in failed")
+    principal.totp_last_step = step
+    if not principals.totp_confirmed(principal):
+        principal.totp_confirmed = True  # type: ignore[union-attr]
+    throttle.record_success(principal)
+    principal.session_epoch = (principal.session_epoch or 0) + 1
+    if isinstance(principal, Official):
+        audit.record(f"official:{principal.username}", "official_login", principal.username)
+    db.session.commit()
+    return principal.session_epoch
+
+
+def end_sessions(kind: str, principal_id: int, reason: str = "logout") -> None:
+    """Revoke every session of the principal (logout on one device logs out all)."""
+    principal = principals.load(kind, principal_id)
+    if principal is None:
+        return
+    principal.session_epoch = (principal.session_epoch or 0) + 1
+    if isinstance(principal, Official):
+        audit.record(f"official:{principal.username}", f"official_{reason}", principal.username)
+    db.session.commit()
+
+
+def _fail(kind: str, principal: principals.Principal, limits: throttle.Limits, now: datetime,
+          factor: str) -> None:
+    throttle.record_failure(principal, limits, now)
+    if isinstance(principal, Official):
+        audit.record(f"official:{principal.username}", "official_login_failed",
+                     principal.username, {"factor": factor,
+                                          "failures": principal.failed_attempts})
+    db.session.commit()

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# README command 2: install everything the tests need, then run every test.
+# As root with apt-get (CI, a fresh machine) it installs PostgreSQL, Chromium and Thai fonts.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  need=()
+  compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  compgen -G "/usr/share/fonts/truetype/tlwg/*" >/dev/null || need+=(fonts-thai-tlwg)
+  command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
+  if [ ${#need[@]} -gt 0 ]; then
+    echo "==> apt-get install ${need[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  fi
+fi
+./scripts/setup.sh
+exec .venv/bin/python -m pytest "$@"

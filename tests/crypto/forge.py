@@ -1,0 +1,98 @@
+"""Helpers that build malicious ballots the way a cheating client would (tests only)."""
+from __future__ import annotations
+
+import dataclasses
+import secrets
+
+import gmpy2
+
+from crypto.ballot import EncryptedContest
+from crypto.hashing import CHALLENGE_MODULUS, DOMAIN_ZERO_ONE, challenge
+from crypto.paillier import PublicKey, encrypt, g_power
+from crypto.proofs import DisjunctiveProof, normalise_response
+from crypto.randomness import random_unit
+
+
+def forged_zero_one_proof(
+    pk: PublicKey, election_id: str, contest_id: str, pseudonym: str, index: int, c: int
+) -> DisjunctiveProof:
+    """A proof for a ciphertext that encrypts neither 0 nor 1.
+
+    Both branches are simulated; the last challenge is then forced so the challenges sum to the
+    Fiat–Shamir value — the best a cheater can do.  Its branch-1 equation cannot hold.
+    """
+    n, n2 = pk.n_mpz, pk.n_square
+    zs = [normalise_response(pk, random_unit(pk.n)) for _ in range(2)]
+    es = [secrets.randbits(128) for _ in range(2)]
+    commitments = []
+    for j in range(2):
+        u = c * g_power(pk, -j) % n2
+        commitments.append(int(gmpy2.powmod(zs[j], n, n2) * gmpy2.powmod(u, -es[j], n2) % n2))
+    h = challenge(DOMAIN_ZERO_ONE, election_id, pk.n, contest_id, pseudonym, [index, c], commitments)
+    es[1] = (h - es[0]) % CHALLENGE_MODULUS
+    return DisjunctiveProof(tuple(commitments), tuple(es), tuple(zs))
+
+
+def with_candidate_value(
+    pk: PublicKey, ballot: EncryptedContest, election_id: str, contest_id: str, pseudonym: str, index: int, value: int
+) -> EncryptedContest:
+    """Replace candidate ``index`` by an encryption of ``value`` with a forged 0/1 proof."""
+    c = int(encrypt(pk, value % pk.n, random_unit(pk.n)))
+    cts = list(ballot.ciphertexts)
+    cts[index] = c
+    proofs = list(ballot.proofs)
+    proofs[index] = forged_zero_one_proof(pk, election_id, contest_id, pseudonym, index, c)
+    return dataclasses.replace(ballot, ciphertexts=tuple(cts), proofs=tuple(proofs))
+
+
+def _disjunctive(
+    pk: PublicKey, base: int, branches: int, real: int | None, witness: int, hash_fn: "object"
+) -> DisjunctiveProof:
+    """Honest proof when ``real`` is a branch whose u is an n-th residue of ``witness``; otherwise
+    all branches simulated and the last challenge forced (a forgery)."""
+    from crypto.proofs import make_proof
+
+    n, n2 = pk.n_mpz, pk.n_square
+    zs = [normalise_response(pk, random_unit(pk.n)) for _ in range(branches)]
+    es = [secrets.randbits(128) for _ in range(branches)]
+    rho = random_unit(pk.n)
+    commitments = []
+    for j in range(branches):
+        if j == real:
+            commitments.append(int(gmpy2.powmod(rho, n, n2)))
+        else:
+            u = base * g_power(pk, -j) % n2
+            commitments.append(int(gmpy2.powmod(zs[j], n, n2) * gmpy2.powmod(u, -es[j], n2) % n2))
+    h = hash_fn(commitments)  # type: ignore[operator]
+    if real is not None:
+        return make_proof(pk, commitments, es, zs, real, h, rho, witness)
+    es[-1] = (h - sum(es[:-1])) % CHALLENGE_MODULUS
+    return DisjunctiveProof(tuple(commitments), tuple(es), tuple(zs))
+
+
+def forge_ballot(
+    pk: PublicKey, election_id: str, contest_id: str, pseudonym: str, values: list[int], k: int
+) -> EncryptedContest:
+    """A ballot encrypting arbitrary ``values`` with honest proofs where the statement is true
+    (m ∈ {0,1}; Σ m ∈ 0..k) and forged proofs elsewhere — a cheating client's best effort."""
+    from crypto.hashing import DOMAIN_SUM
+
+    n2 = pk.n_square
+    rs = [random_unit(pk.n) for _ in values]
+    cts = [int(encrypt(pk, v % pk.n, r)) for v, r in zip(values, rs)]
+    proofs = []
+    for i, (v, c, r) in enumerate(zip(values, cts, rs)):
+        proofs.append(_disjunctive(
+            pk, c, 2, v if v in (0, 1) else None, r,
+            lambda a, i=i, c=c: challenge(DOMAIN_ZERO_ONE, election_id, pk.n, contest_id, pseudonym, [i, c], a),
+        ))
+    big_c, big_r = gmpy2.mpz(1), gmpy2.mpz(1)
+    for c, r in zip(cts, rs):
+        big_c = big_c * c % n2
+        big_r = big_r * r % pk.n
+    total = sum(values)
+    sum_proof = _disjunctive(
+        pk, int(big_c), k + 1, total if 0 <= total <= k else None, int(big_r),
+        lambda a: challenge(DOMAIN_SUM, election_id, pk.n, contest_id, pseudonym, [k, cts], a),
+    )
+    return EncryptedContest(tuple(cts), tuple(proofs), sum_proof)

@@ -1,0 +1,81 @@
+"""Typed configuration: production refuses to start without its secrets."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app import create_app
+from app.config import Config, ConfigError
+
+GOOD_SECRET = "x" * 16 + "7f3a9c0e2b5d4a1f"
+
+
+def prod_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
+    key = tmp_path / "signing.pem"
+    key.write_text("dummy")
+    env = {
+        "SSBVOTE_ENV": "production",
+        "SSBVOTE_SECRET_KEY": GOOD_SECRET + "a" * 8,
+        "SSBVOTE_PSEUDONYM_KEY": GOOD_SECRET + "b" * 8,
+        "DATABASE_URL": "postgresql+psycopg://ssb@db/ssbvote",
+        "SSBVOTE_SIGNING_KEY": str(key),
+    }
+    env.update(overrides)
+    return env
+
+
+def test_production_with_all_secrets_starts(tmp_path: Path) -> None:
+    config = Config.from_env(prod_env(tmp_path))
+    assert config.is_production
+    assert config.database_url.startswith("postgresql")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("SSBVOTE_SECRET_KEY", "", "SSBVOTE_SECRET_KEY"),
+        ("SSBVOTE_SECRET_KEY", "changeme", "SSBVOTE_SECRET_KEY"),
+        ("SSBVOTE_SECRET_KEY", "short-but-not-default", "SSBVOTE_SECRET_KEY"),
+        ("SSBVOTE_PSEUDONYM_KEY", "", "SSBVOTE_PSEUDONYM_KEY"),
+        ("DATABASE_URL", "", "DATABASE_URL"),
+        ("SSBVOTE_SIGNING_KEY", "/nonexistent/key.pem", "SSBVOTE_SIGNING_KEY"),
+        ("SSBVOTE_ALLOW_INSECURE_TEST_KEYS", "1", "INSECURE_TEST_KEYS"),
+    ],
+)
+def test_production_refuses_missing_or_default_secret(
+    tmp_path: Path, variable: str, value: str, message: str
+) -> None:
+    with pytest.raises(ConfigError) as excinfo:
+        Config.from_env(prod_env(tmp_path, **{variable: value}))
+    assert message in str(excinfo.value)
+    assert "refusing to start in production" in str(excinfo.value)
+
+
+def test_create_app_refuses_unsafe_production_config(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError):
+        create_app(Config(env="production", instance_path=str(tmp_path)))
+
+
+def test_development_defaults_to_sqlite_and_shared_secret(tmp_path: Path) -> None:
+    env = {"SSBVOTE_INSTANCE": str(tmp_path)}
+    first = Config.from_env(env)
+    second = Config.from_env(env)
+    assert first.database_url == f"sqlite:///{tmp_path.resolve() / 'ssbvote.sqlite3'}"
+    assert len(first.secret_key) == 64
+    # Every gunicorn worker must see the same session secret.
+    assert first.secret_key == second.secret_key
+
+
+def test_unknown_environment_is_refused() -> None:
+    with pytest.raises(ConfigError, match="SSBVOTE_ENV"):
+        Config.from_env({"SSBVOTE_ENV": "staging"})
+
+
+def test_production_sets_secure_cookies_and_hsts(tmp_path: Path) -> None:
+    config = Config.from_env(prod_env(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'p.db'}",
+                                      SSBVOTE_INSTANCE=str(tmp_path / "inst")))
+    app = create_app(config)
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    response = app.test_client().get("/health")
+    assert "max-age" in response.headers["Strict-Transport-Security"]
