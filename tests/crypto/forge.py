@@ -33,20 +33,11 @@ def forged_zero_one_proof(
     return DisjunctiveProof(tuple(commitments), tuple(es), tuple(zs))
 
 
-def with_candidate_value(
-    pk: PublicKey, ballot: EncryptedContest, election_id: str, contest_id: str, pseudonym: str, index: int, value: int
-) -> EncryptedContest:
-    """Replace candidate ``index`` by an encryption of ``value`` with a forged 0/1 proof."""
-    c = int(encrypt(pk, value % pk.n, random_unit(pk.n)))
-    cts = list(ballot.ciphertexts)
-    cts[index] = c
-    proofs = list(ballot.proofs)
-    proofs[index] = forged_zero_one_proof(pk, election_id, contest_id, pseudonym, index, c)
-    return dataclasses.replace(ballot, ciphertexts=tuple(cts), proofs=tuple(proofs))
 
 
 def _disjunctive(
-    pk: PublicKey, base: int, branches: int, real: int | None, witness: int, hash_fn: "object"
+    pk: PublicKey, base: int, branches: int, real: int | None, witness: int, hash_fn: "object",
+    negate: bool = False,
 ) -> DisjunctiveProof:
     """Honest proof when ``real`` is a branch whose u is an n-th residue of ``witness``; otherwise
     all branches simulated and the last challenge forced (a forgery)."""
@@ -59,7 +50,8 @@ def _disjunctive(
     commitments = []
     for j in range(branches):
         if j == real:
-            commitments.append(int(gmpy2.powmod(rho, n, n2)))
+            a = int(gmpy2.powmod(rho, n, n2))
+            commitments.append(int(n2 - a) if negate else a)  # −a: the equation holds only up to sign
         else:
             u = base * g_power(pk, -j) % n2
             commitments.append(int(gmpy2.powmod(zs[j], n, n2) * gmpy2.powmod(u, -es[j], n2) % n2))
@@ -71,7 +63,8 @@ def _disjunctive(
 
 
 def forge_ballot(
-    pk: PublicKey, election_id: str, contest_id: str, pseudonym: str, values: list[int], k: int
+    pk: PublicKey, election_id: str, contest_id: str, pseudonym: str, values: list[int], k: int,
+    negate_commitments: bool = False,
 ) -> EncryptedContest:
     """A ballot encrypting arbitrary ``values`` with honest proofs where the statement is true
     (m ∈ {0,1}; Σ m ∈ 0..k) and forged proofs elsewhere — a cheating client's best effort."""
@@ -85,6 +78,7 @@ def forge_ballot(
         proofs.append(_disjunctive(
             pk, c, 2, v if v in (0, 1) else None, r,
             lambda a, i=i, c=c: challenge(DOMAIN_ZERO_ONE, election_id, pk.n, contest_id, pseudonym, [i, c], a),
+            negate_commitments,
         ))
     big_c, big_r = gmpy2.mpz(1), gmpy2.mpz(1)
     for c, r in zip(cts, rs):

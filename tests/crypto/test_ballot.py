@@ -19,7 +19,7 @@ from crypto.batch import BatchVerifier
 from crypto.errors import InvalidInput, InvalidProof
 from crypto.paillier import PublicKey
 
-from .forge import forge_ballot, with_candidate_value
+from .forge import forge_ballot
 
 E, C, P = "election-1", "insured-board", "voter-pseudonym-1"
 SEED = bytes(range(32))
@@ -231,7 +231,7 @@ def test_batch_verifier_across_ballots_names_failures(pk: PublicKey) -> None:
         while sum(sel) > 2:
             sel = [secrets.randbelow(2) for _ in range(4)]
         ballots.append(encrypt_contest(pk, E, C, f"voter-{i}", sel, 2, secrets.token_bytes(32)))
-    ballots[4] = with_candidate_value(pk, ballots[4], E, C, "voter-4", 1, 2)
+    ballots[4] = forge_ballot(pk, E, C, "voter-4", [0, 2, 0, 0], 2)
     for i, b in enumerate(ballots):
         verifier.add_contest(E, C, f"voter-{i}", 4, 2, b, tag=f"voter-{i}")
     assert len(verifier) == 6
@@ -239,16 +239,29 @@ def test_batch_verifier_across_ballots_names_failures(pk: PublicKey) -> None:
     assert verifier.verify() == ["voter-4"]
 
 
-def test_batch_detects_small_order_tampering(pk: PublicKey, ballot: EncryptedContest) -> None:
-    # multiply a ciphertext by an element of large order: every batch run must reject
-    c = ballot.ciphertexts[2] * gmpy2.powmod(3, pk.n, pk.n * pk.n) * (1 + pk.n) % (pk.n * pk.n)
-    b = dataclasses.replace(ballot, ciphertexts=ballot.ciphertexts[:2] + (int(c),) + ballot.ciphertexts[3:])
-    for _ in range(5):
+def test_order_two_error_batch_agrees_with_single(pk: PublicKey) -> None:
+    # A prover publishes a_j = −ρ^n: z^n = −a·u^e holds only up to the order-2 element −1.
+    # §5.3 accepts it (−1 = (−1)^n is an n-th residue, so soundness is unaffected) and §7.1
+    # squares both sides so that batch and per-proof verification give the same answer on every
+    # run — without squaring the batch would accept with probability 1/2 (odd/even weights).
+    b = forge_ballot(pk, E, C, P, [1, 0, 1, 0, 0], 2, negate_commitments=True)
+    n2 = pk.n * pk.n
+    p0 = b.proofs[0]
+    exact = gmpy2.powmod(p0.responses[1], pk.n, n2) == p0.commitments[1] * gmpy2.powmod(
+        b.ciphertexts[0] * gmpy2.invert(1 + pk.n, n2), p0.challenges[1], n2) % n2
+    assert not exact  # the unsquared equation really fails
+    verify(pk, b, batch=False)
+    for _ in range(8):
         v = BatchVerifier(pk)
-        try:
-            v.add_contest(E, C, P, 5, 2, b)
-        except InvalidProof:
-            continue  # the challenge sum already fails: also a rejection
+        v.add_contest(E, C, P, 5, 2, b)
+        assert v.check() is True
+
+
+def test_batch_rejects_every_time(pk: PublicKey) -> None:
+    bad = forge_ballot(pk, E, C, P, [0, 0, 2, 0, 0], 2)
+    for _ in range(8):
+        v = BatchVerifier(pk)
+        v.add_contest(E, C, P, 5, 2, bad)
         assert v.check() is False
 
 
