@@ -48,9 +48,10 @@ def create_app(config: Config | None = None, **flask_overrides: Any) -> Flask:
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
 
-    from app import security, views
+    from app import auth, security, views
 
     security.init_app(app)
+    auth.init_app(app)
     views.register(app)
     return app
 

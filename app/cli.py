@@ -125,6 +125,33 @@ def roll_import(slug: str, electorate: str | None, csv_file: Path) -> None:
     click.echo(f"imported {result.imported:,} {result.electorate} voters into {slug}")
 
 
+# --- officials ------------------------------------------------------------------------------
+@main.group("official")
+def official_group() -> None:
+    """Election officials (admins and returning officers)."""
+
+
+@official_group.command("add")
+@click.option("--username", required=True)
+@click.option("--name", "display_name", required=True, help="Full name shown in the audit log.")
+@click.option("--role", type=click.Choice(["admin", "returning-officer"]), required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_app
+def official_add(username: str, display_name: str, role: str, password_stdin: bool) -> None:
+    """Create an official; prints their TOTP secret once (store it in their authenticator)."""
+    from app.services import officials
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    created = officials.add(username, display_name, role, password, actor="cli")
+    click.echo(f"official {created.official.username} ({role}) created")
+    click.echo("TOTP secret (shown once; add it to the official's authenticator app now):")
+    click.echo(f"  {created.totp_secret}")
+    click.echo(f"  {created.totp_uri}")
+
+
 # --- serving -------------------------------------------------------------------------------
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)

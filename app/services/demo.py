@@ -13,8 +13,20 @@ from typing import Callable
 from flask import Flask
 
 from app.extensions import db
+from app.models import Election
 from app.services import manifest as manifests
 from app.services import roll_import, schema
+
+#: Demo sign-in: the same password for every demo account, and fixed TOTP secrets so that the
+#: README can show how to get a code. Never used outside the demo's own SQLite file.
+DEMO_PASSWORD = "ssb-demo-2569"
+DEMO_INSURED_ACCOUNTS = 3
+DEMO_EMPLOYER_ACCOUNTS = 2
+DEMO_OFFICIALS = (
+    ("admin", "Demo administrator", "admin", "DEMOOFFICIALADMIN234567ABCDEFGHI"),
+    ("officer", "Demo returning officer", "returning-officer", "DEMOOFFICIALRETURNING234567ABCDE"),
+)
+
 
 def build(app: Flask, examples: Path, say: Callable[[str], None]) -> str:
     config = app.config["SSBVOTE"]
@@ -46,5 +58,49 @@ def build(app: Flask, examples: Path, say: Callable[[str], None]) -> str:
         f"SSB Vote demo — {election.title_en}",
         f"Database: {db_file}",
     ]
+    lines += _demo_accounts(election)
     lines.append("=" * 72)
     return "\n".join(lines)
+
+
+def demo_totp_secret(electorate: str, index: int) -> str:
+    """A fixed base32 secret per demo voter (32 characters of A-Z2-7)."""
+    stem = f"DEMO{electorate.upper()}{'ABCDEFGH'[index]}"
+    return (stem + "234567QRSTUVWXYZ" * 3)[:32]
+
+
+def _demo_accounts(election: Election) -> list[str]:
+    """Ready accounts: the first insured voters and employers, and two officials."""
+    from sqlalchemy import select
+
+    from app.models import RollEntry, VoterAccount
+    from app.services import officials, passwords
+
+    password_hash = passwords.hash_password(DEMO_PASSWORD)
+    code = 'python -c "import pyotp; print(pyotp.TOTP(\'{}\').now())"'
+    lines = ["", f"Demo password for every account below: {DEMO_PASSWORD}",
+             "Get the current TOTP code with the command shown, or type the secret into any",
+             "authenticator app.", ""]
+    for electorate, count, url in (("insured", DEMO_INSURED_ACCOUNTS, "/insured/login"),
+                                   ("employer", DEMO_EMPLOYER_ACCOUNTS, "/employer/login")):
+        entries = db.session.scalars(
+            select(RollEntry).where(RollEntry.election_pk == election.id,
+                                    RollEntry.electorate == electorate)
+            .order_by(RollEntry.id).limit(count))
+        lines.append(f"{electorate} voters — sign in at {url}")
+        for index, entry in enumerate(entries):
+            secret = demo_totp_secret(electorate, index)
+            db.session.add(VoterAccount(roll_entry=entry, password_hash=password_hash,
+                                        totp_secret=secret, totp_confirmed=True,
+                                        totp_last_step=0, failed_attempts=0, session_epoch=0))
+            lines.append(f"  ID {entry.voter_key}  secret {secret}")
+            lines.append(f"    {code.format(secret)}")
+    db.session.commit()
+    lines.append("officials — sign in at /official/login")
+    for username, name, role, secret in DEMO_OFFICIALS:
+        created = officials.add(username, name, role, DEMO_PASSWORD, actor="demo")
+        created.official.totp_secret = secret
+        db.session.commit()
+        lines.append(f"  {username} ({role})  secret {secret}")
+        lines.append(f"    {code.format(secret)}")
+    return lines

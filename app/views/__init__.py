@@ -5,6 +5,10 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from app.views import public
+    from app.views import employer, errors, official, public, voter
 
     app.register_blueprint(public.bp)
+    app.register_blueprint(voter.bp)
+    app.register_blueprint(employer.bp)
+    app.register_blueprint(official.bp)
+    errors.register(app)

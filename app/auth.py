@@ -1,0 +1,276 @@
+"""Sessions and authorization for every audience, in one place (OWASP ASVS V3, V4).
+
+The session is Flask's signed cookie. It carries the principal's kind, id and *session epoch*;
+the epoch is also stored on the account, and a session whose epoch differs is dead. Signing in,
+logging out and an official's TOTP reset all bump the stored epoch, so they revoke every
+earlier cookie, including copies an attacker may hold.
+
+For views::
+
+    @bp.get("/vote")
+    @auth.login_required("voter")          # insured or employer; "insured", "employer" too
+    def ballot():
+        voter = auth.current_voter()       # .electorate, .pseudonym, .election, .contest
+        ...
+
+    @auth.official_required("approve_poll_action")
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from functools import wraps
+from typing import Any, Callable, TypeVar
+
+from flask import Flask, abort, current_app, flash, g, jsonify, redirect, request, session, url_for
+from flask_babel import lazy_gettext as _l
+
+from app.extensions import db
+from app.models import Contest, Election, Official, RollEntry, VoterAccount
+from app.models.base import utcnow
+from app.services import officials, principals, throttle
+from app.services.signin import Ticket
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+SESSION_KEY = "auth"
+PENDING_KEY = "auth_pending"
+#: Seconds a password-checked sign-in may wait for its TOTP code.
+PENDING_SECONDS = 300
+LOGIN_ENDPOINTS = {"insured": "voter.login", "employer": "employer.login",
+                   "official": "official.login"}
+HOME_ENDPOINTS = {"insured": "voter.home", "employer": "employer.home",
+                  "official": "official.dashboard"}
+
+DEFAULTS: dict[str, Any] = {
+    "AUTH_MAX_FAILURES_PER_HOUR": 100,
+    "AUTH_BACKOFF_FREE_FAILURES": 5,
+    "AUTH_BACKOFF_MAX_SECONDS": 60,
+    #: Per client IP, shared by every sign-in and registration POST (Flask-Limiter syntax).
+    "AUTH_IP_RATE_LIMIT": "30 per minute; 300 per hour",
+    "AUTH_SESSION_ABSOLUTE_HOURS": 12,
+    #: Time source (injected so tests can move the clock).
+    "AUTH_CLOCK": utcnow,
+}
+
+
+def init_app(app: Flask) -> None:
+    for key, value in DEFAULTS.items():
+        app.config.setdefault(key, value)
+
+    @app.context_processor
+    def principal_context() -> dict[str, Any]:
+        return {"signed_in": _session_principal_kind()}
+
+
+def now() -> datetime:
+    return current_app.config["AUTH_CLOCK"]()
+
+
+def limits() -> throttle.Limits:
+    cfg = current_app.config
+    return throttle.Limits(int(cfg["AUTH_MAX_FAILURES_PER_HOUR"]),
+                           int(cfg["AUTH_BACKOFF_FREE_FAILURES"]),
+                           int(cfg["AUTH_BACKOFF_MAX_SECONDS"]))
+
+
+def ip_rate_limit() -> str:
+    return str(current_app.config["AUTH_IP_RATE_LIMIT"])
+
+
+# --- session lifecycle ----------------------------------------------------------------------
+def _fresh_session() -> None:
+    """Drop everything in the session except the language (session fixation defence)."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
+def begin_second_step(ticket: Ticket) -> None:
+    _fresh_session()
+    session[PENDING_KEY] = {"kind": ticket.kind, "id": ticket.principal_id,
+                            "epoch": ticket.epoch, "enrol": ticket.needs_enrolment,
+                            "at": int(now().timestamp())}
+
+
+def second_step(kind: str) -> Ticket | None:
+    """The password-checked ticket waiting for its code, if recent and of this kind."""
+    data = session.get(PENDING_KEY)
+    if not isinstance(data, dict) or data.get("kind") != kind:
+        return None
+    if int(now().timestamp()) - int(data.get("at", 0)) > PENDING_SECONDS:
+        session.pop(PENDING_KEY, None)
+        return None
+    return Ticket(kind, int(data["id"]), int(data["epoch"]), bool(data["enrol"]))
+
+
+def start_session(kind: str, principal_id: int, epoch: int) -> None:
+    """A new session after a complete sign-in: new random id, new epoch (rotation)."""
+    _fresh_session()
+    session.permanent = True  # lifetime = idle timeout (PERMANENT_SESSION_LIFETIME)
+    stamp = int(now().timestamp())
+    session[SESSION_KEY] = {"kind": kind, "id": principal_id, "epoch": epoch,
+                            "sid": secrets.token_urlsafe(18), "born": stamp, "seen": stamp}
+
+
+def end_session() -> None:
+    data = session.get(SESSION_KEY)
+    if isinstance(data, dict):
+        from app.services import signin
+
+        principal = _load_valid(data, touch=False)
+        if principal is not None:
+            signin.end_sessions(data["kind"], data["id"])
+    _fresh_session()
+
+
+def _session_principal_kind() -> str | None:
+    data = session.get(SESSION_KEY)
+    return data.get("kind") if isinstance(data, dict) else None
+
+
+def _load_valid(data: dict[str, Any], touch: bool = True) -> principals.Principal | None:
+    stamp = int(now().timestamp())
+    idle = current_app.config["SSBVOTE"].session_idle_minutes * 60
+    absolute = int(current_app.config["AUTH_SESSION_ABSOLUTE_HOURS"]) * 3600
+    try:
+        kind, pid, epoch = data["kind"], int(data["id"]), int(data["epoch"])
+        seen, born = int(data["seen"]), int(data["born"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if stamp - seen > idle or stamp - born > absolute:
+        g.session_expired = True
+        return None
+    principal = principals.load(kind, pid)
+    if principal is None or principal.session_epoch != epoch:
+        return None
+    if touch and stamp != seen:
+        data["seen"] = stamp
+        session[SESSION_KEY] = data
+    return principal
+
+
+def current_principal() -> tuple[str, principals.Principal] | None:
+    """(kind, principal) of a live session, else None (a dead session is cleared)."""
+    if "auth_principal" in g:
+        return g.auth_principal  # type: ignore[no-any-return]
+    data = session.get(SESSION_KEY)
+    result = None
+    if isinstance(data, dict):
+        principal = _load_valid(data)
+        if principal is None:
+            _fresh_session()
+        else:
+            result = (str(data["kind"]), principal)
+    g.auth_principal = result
+    return result
+
+
+# --- the current voter ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class CurrentVoter:
+    """The signed-in voter as the ballot and cast API need them. No national ID in here."""
+
+    account: VoterAccount
+
+    @property
+    def roll_entry(self) -> RollEntry:
+        return self.account.roll_entry
+
+    @property
+    def electorate(self) -> str:
+        return self.account.roll_entry.electorate
+
+    @property
+    def pseudonym(self) -> str:
+        return self.account.roll_entry.pseudonym
+
+    @property
+    def display_name(self) -> str:
+        return self.account.roll_entry.display_name
+
+    @property
+    def election(self) -> Election:
+        election = db.session.get(Election, self.account.roll_entry.election_pk)
+        assert election is not None  # roll entries cascade with their election
+        return election
+
+    @property
+    def contest(self) -> Contest | None:
+        """The one contest of the voter's electorate in the voter's election."""
+        return self.election.contest_for(self.electorate)
+
+
+def current_voter() -> CurrentVoter | None:
+    found = current_principal()
+    if found is None or found[0] not in principals.VOTER_KINDS:
+        return None
+    assert isinstance(found[1], VoterAccount)
+    return CurrentVoter(found[1])
+
+
+def current_official() -> Official | None:
+    found = current_principal()
+    if found is None or found[0] != "official":
+        return None
+    assert isinstance(found[1], Official)
+    return found[1]
+
+
+# --- decorators -----------------------------------------------------------------------------
+def login_required(kind: str, api: bool = False) -> Callable[[F], F]:
+    """Require a live session of ``kind``: insured, employer, voter (either) or official.
+
+    Not signed in: redirect to the sign-in page (``api=True``: 401 JSON).
+    Signed in as someone else: 403.
+    """
+    allowed = principals.VOTER_KINDS if kind == "voter" else (kind,)
+    if not set(allowed) <= set(principals.KINDS):
+        raise ValueError(f"unknown principal kind {kind!r}")
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            found = current_principal()
+            if found is None:
+                if api:
+                    return jsonify(error="authentication required"), 401
+                if g.get("session_expired"):
+                    flash(_l("Your session has expired. Please sign in again."), "info")
+                else:
+                    flash(_l("Please sign in to continue."), "info")
+                target = LOGIN_ENDPOINTS.get(kind, "voter.login")
+                return redirect(url_for(target))
+            if found[0] not in allowed:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def official_required(permission: str) -> Callable[[F], F]:
+    """Require a signed-in official whose role holds ``permission`` (app/services/officials)."""
+    if permission not in officials.PERMISSIONS:
+        raise ValueError(f"unknown permission {permission!r}")
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            official = current_official()
+            if official is None or not officials.may(official, permission):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return login_required("official")(wrapped)  # type: ignore[return-value]
+
+    return decorator
+
+
+def session_id() -> str | None:
+    """The random id of the current session (changes at every sign-in); for logs and tests."""
+    data = session.get(SESSION_KEY)
+    return data.get("sid") if isinstance(data, dict) else None

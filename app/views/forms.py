@@ -1,0 +1,67 @@
+"""Forms of the sign-in pages. Every form is a FlaskForm, so it carries the CSRF token."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import EqualTo, InputRequired, Length
+
+_REQUIRED = _l("This field is required.")
+
+
+def _required() -> InputRequired:
+    return InputRequired(message=_REQUIRED)
+
+
+class InsuredRegisterForm(FlaskForm):
+    voter_key = StringField(_l("National ID number (13 digits)"), [_required(), Length(max=32)],
+                            render_kw={"inputmode": "numeric", "autocomplete": "off",
+                                       "maxlength": 17})
+    attribute = StringField(_l("Date of birth"), [_required(), Length(max=32)],
+                            render_kw={"type": "date", "autocomplete": "bday"})
+    password = PasswordField(_l("Choose a password (at least 10 characters)"),
+                             [_required(), Length(max=1024)],
+                             render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(_l("Repeat the password"),
+                            [_required(), EqualTo("password", message=_l("The passwords do not match."))],
+                            render_kw={"autocomplete": "new-password"})
+
+
+class EmployerRegisterForm(InsuredRegisterForm):
+    voter_key = StringField(_l("Employer account number (10 digits)"),
+                            [_required(), Length(max=32)],
+                            render_kw={"inputmode": "numeric", "autocomplete": "off",
+                                       "maxlength": 14})
+    attribute = StringField(_l("National ID number of the authorised person"),
+                            [_required(), Length(max=32)],
+                            render_kw={"inputmode": "numeric", "autocomplete": "off",
+                                       "maxlength": 17})
+
+
+class LoginForm(FlaskForm):
+    login_id = StringField("", [_required(), Length(max=64)],
+                           render_kw={"autocomplete": "username", "autocapitalize": "none"})
+    password = PasswordField(_l("Password"), [_required(), Length(max=1024)],
+                             render_kw={"autocomplete": "current-password"})
+
+
+class CodeForm(FlaskForm):
+    code = StringField(_l("6-digit code from your authenticator app"),
+                       [_required(), Length(max=16)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric",
+                                  "pattern": "[0-9 ]*", "maxlength": 7})
+
+
+class ActionForm(FlaskForm):
+    """A button-only form (logout, propose, approve): the CSRF token is its only field."""
+
+
+class ResetTotpForm(FlaskForm):
+    electorate = SelectField(_l("Electorate"),
+                             choices=[("insured", _l("Insured employee")),
+                                      ("employer", _l("Employer"))])
+    voter_key = StringField(_l("National ID (insured) or employer account number"),
+                            [_required(), Length(max=32)],
+                            render_kw={"inputmode": "numeric", "autocomplete": "off"})
+    reason = TextAreaField(_l("Reason and how the voter's identity was checked"),
+                           [_required(), Length(min=5, max=500)])

@@ -1,0 +1,133 @@
+"""Election officials: sign-in, dashboard with four-eyes poll actions, audit log, TOTP reset."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from app import auth
+from app.extensions import db, limiter
+from app.models import AuditEntry, Election, Official
+from app.services import accounts, approvals, audit, elections_overview
+from app.views import signin
+from app.views.forms import ActionForm, ResetTotpForm
+
+bp = Blueprint("official", __name__, url_prefix="/official")
+KIND = "official"
+_limited = limiter.shared_limit(auth.ip_rate_limit, scope="signin", methods=["POST"])
+
+ACTION_LABELS = {"open_polls": _l("Open polls"), "close_polls": _l("Close polls")}
+REFUSALS = {
+    "self_approval": _l("A different official must approve this action."),
+    "not_pending": _l("This proposal is no longer pending."),
+    "wrong_status": _l("The election is not in the right state for this action."),
+    "already_proposed": _l("This action has already been proposed."),
+    "unknown_action": _l("Unknown action."),
+}
+AUDIT_PAGE = 200
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@_limited
+def login() -> str | Response:
+    return signin.login_page(KIND)
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@_limited
+def totp() -> str | Response:
+    return signin.code_page(KIND, enrolling=False)
+
+
+@bp.route("/enrol", methods=["GET", "POST"])
+def enrol() -> Response:
+    # Officials enrol from the CLI (``ssbvote official add``), never on the web.
+    abort(404)
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    return signin.logout()
+
+
+def _me() -> Official:
+    official = auth.current_official()
+    assert official is not None
+    return official
+
+
+@bp.get("/")
+@auth.official_required("view_dashboard")
+def dashboard() -> str:
+    elections = elections_overview.list_elections()
+    return render_template(
+        "official/dashboard.html", official=_me(), form=ActionForm(), labels=ACTION_LABELS,
+        rows=[(e, approvals.pending_for(e), approvals.available_actions(e)) for e in elections],
+    )
+
+
+@bp.post("/elections/<int:election_id>/propose/<action>")
+@auth.official_required("propose_poll_action")
+def propose(election_id: int, action: str) -> Response:
+    election = db.session.get(Election, election_id)
+    if election is None or action not in approvals.TRANSITIONS:
+        abort(404)
+    try:
+        approvals.propose(election, action, _me(), auth.now())
+    except approvals.ApprovalRefused as exc:
+        flash(str(REFUSALS[exc.reason]), "error")
+    else:
+        flash(_("Proposed. A second official must now approve it."), "success")
+    return redirect(url_for("official.dashboard"))
+
+
+@bp.post("/actions/<int:pending_id>/approve")
+@auth.official_required("approve_poll_action")
+def approve(pending_id: int) -> Response:
+    try:
+        approvals.approve(pending_id, _me(), auth.now())
+    except approvals.ApprovalRefused as exc:
+        flash(str(REFUSALS[exc.reason]), "error")
+    else:
+        flash(_("Approved and carried out."), "success")
+    return redirect(url_for("official.dashboard"))
+
+
+@bp.post("/actions/<int:pending_id>/cancel")
+@auth.official_required("propose_poll_action")
+def cancel(pending_id: int) -> Response:
+    try:
+        approvals.cancel(pending_id, _me(), auth.now())
+    except approvals.ApprovalRefused as exc:
+        flash(str(REFUSALS[exc.reason]), "error")
+    else:
+        flash(_("The proposal was cancelled."), "success")
+    return redirect(url_for("official.dashboard"))
+
+
+@bp.get("/audit")
+@auth.official_required("view_audit")
+def audit_log() -> str:
+    entries = list(db.session.scalars(
+        select(AuditEntry).order_by(AuditEntry.id.desc()).limit(AUDIT_PAGE)))
+    return render_template("official/audit.html", entries=entries,
+                           problems=audit.verify_chain())
+
+
+@bp.route("/voters/reset-totp", methods=["GET", "POST"])
+@auth.official_required("reset_voter_totp")
+def reset_totp() -> str | Response:
+    form = ResetTotpForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_totp(_me(), form.electorate.data or "", form.voter_key.data or "",
+                                form.reason.data or "")
+        except accounts.AccountNotFound:
+            flash(_("No account was found for this voter."), "error")
+        else:
+            flash(_("The authenticator was reset. The voter's sessions were ended; they set up "
+                    "a new authenticator at their next sign-in."), "success")
+            return redirect(url_for("official.reset_totp"))
+    return render_template("official/reset_totp.html", form=form)

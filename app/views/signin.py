@@ -1,0 +1,137 @@
+"""The sign-in pages every audience shares: register, password, TOTP (and enrolment), logout.
+
+Each audience's blueprint routes to these with its own ``kind``; the logic is in
+app/services/signin.py and app/services/accounts.py.
+"""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from werkzeug.wrappers import Response
+
+from app import auth
+from app.models import VoterAccount
+from app.services import accounts, passwords, principals, signin
+from app.views.forms import (
+    ActionForm,
+    CodeForm,
+    EmployerRegisterForm,
+    InsuredRegisterForm,
+    LoginForm,
+)
+
+LOGIN_LABELS = {
+    "insured": _l("National ID number (13 digits)"),
+    "employer": _l("Employer account number (10 digits)"),
+    "official": _l("Username"),
+}
+PAGE_TITLES = {
+    "insured": _l("Sign in: insured employees"),
+    "employer": _l("Sign in: employers"),
+    "official": _l("Sign in: election officials"),
+}
+GENERIC_FAILURE = _l("The ID, password or code is not correct.")
+PASSWORD_MESSAGES = {
+    "too_short": _l("The password must have at least 10 characters."),
+    "too_long": _l("The password must have at most 128 characters."),
+    "common": _l("This password is too common. Please choose another."),
+    "contains_identifier": _l("The password must not contain your ID number or date of birth."),
+}
+REGISTRATION_MESSAGES = {
+    "insured": {
+        "invalid_id": _l("This is not a valid 13-digit national ID number."),
+        "invalid_attribute": _l("Enter your date of birth."),
+    },
+    "employer": {
+        "invalid_id": _l("The employer account number has 10 digits."),
+        "invalid_attribute": _l("This is not a valid 13-digit national ID number."),
+    },
+    "any": {
+        "not_on_roll": _l("These details do not match the voter roll."),
+        "already_registered": _l("An account already exists for this voter. Sign in, or ask "
+                                 "the Social Security Office to reset your authenticator."),
+    },
+}
+
+
+def _locked_message(exc: signin.AccountLocked) -> str:
+    return _("Too many failed attempts. For your security, sign-in is paused until %(time)s.",
+             time=format_datetime(exc.until, "short"))
+
+
+def register_page(kind: str) -> str | Response:
+    form = InsuredRegisterForm() if kind == "insured" else EmployerRegisterForm()
+    if form.validate_on_submit():
+        try:
+            account = accounts.register(kind, form.voter_key.data or "", form.attribute.data or "",
+                                        form.password.data or "")
+        except accounts.RegistrationRefused as exc:
+            messages = {**REGISTRATION_MESSAGES[kind], **REGISTRATION_MESSAGES["any"]}
+            flash(str(messages[exc.reason]), "error")
+        except passwords.PasswordRejected as exc:
+            form.password.errors = [str(PASSWORD_MESSAGES[exc.reason])]
+        else:
+            auth.begin_second_step(signin.Ticket(kind, account.id, account.session_epoch, True))
+            flash(_("Registered. Now set up your authenticator app."), "success")
+            return redirect(url_for(f"{_bp(kind)}.enrol"))
+    return render_template("auth/register.html", form=form, kind=kind)
+
+
+def login_page(kind: str) -> str | Response:
+    form = LoginForm()
+    form.login_id.label.text = str(LOGIN_LABELS[kind])
+    if kind in principals.VOTER_KINDS:
+        form.login_id.render_kw = {**(form.login_id.render_kw or {}), "inputmode": "numeric"}
+    if form.validate_on_submit():
+        try:
+            ticket = signin.check_password(kind, form.login_id.data or "", form.password.data or "",
+                                           auth.limits(), auth.now())
+        except signin.AccountLocked as exc:
+            flash(_locked_message(exc), "error")
+        except signin.SignInFailed:
+            flash(str(GENERIC_FAILURE), "error")
+        else:
+            auth.begin_second_step(ticket)
+            return redirect(url_for(f"{_bp(kind)}.enrol" if ticket.needs_enrolment
+                                    else f"{_bp(kind)}.totp"))
+    return render_template("auth/login.html", form=form, kind=kind, title=PAGE_TITLES[kind])
+
+
+def code_page(kind: str, enrolling: bool) -> str | Response:
+    ticket = auth.second_step(kind)
+    if ticket is None or ticket.needs_enrolment != enrolling:
+        flash(_("Please sign in to continue."), "info")
+        return redirect(url_for(f"{_bp(kind)}.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            epoch = signin.check_code(ticket, form.code.data or "", auth.limits(), auth.now())
+        except signin.AccountLocked as exc:
+            flash(_locked_message(exc), "error")
+        except signin.SignInFailed:
+            flash(str(GENERIC_FAILURE), "error")
+        else:
+            auth.start_session(kind, ticket.principal_id, epoch)
+            if enrolling:
+                flash(_("Your authenticator app is set up."), "success")
+            return redirect(url_for(auth.HOME_ENDPOINTS[kind]))
+    if not enrolling:
+        return render_template("auth/totp.html", form=form, kind=kind)
+    account = principals.load(kind, ticket.principal_id)
+    if not isinstance(account, VoterAccount):
+        abort(404)
+    return render_template("auth/enrol.html", form=form, kind=kind,
+                           enrolment=accounts.enrolment(account))
+
+
+def logout() -> Response:
+    if ActionForm().validate_on_submit():
+        auth.end_session()
+        flash(_("You have signed out."), "success")
+    return redirect(url_for("public.index"))
+
+
+def _bp(kind: str) -> str:
+    return auth.LOGIN_ENDPOINTS[kind].split(".")[0]
