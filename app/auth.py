@@ -36,6 +36,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 SESSION_KEY = "auth"
 PENDING_KEY = "auth_pending"
+_CACHE = "ssbvote.auth.principal"
+_EXPIRED = "ssbvote.auth.expired"
 #: Seconds a password-checked sign-in may wait for its TOTP code.
 PENDING_SECONDS = 300
 LOGIN_ENDPOINTS = {"insured": "voter.login", "employer": "employer.login",
@@ -84,6 +86,8 @@ def _fresh_session() -> None:
     """Drop everything in the session except the language (session fixation defence)."""
     lang = session.get("lang")
     session.clear()
+    # The CSRF token lived in the old session; let Flask-WTF mint a new one (its cache is g).
+    g.pop("csrf_token", None)
     if lang:
         session["lang"] = lang
 
@@ -141,7 +145,7 @@ def _load_valid(data: dict[str, Any], touch: bool = True) -> principals.Principa
     except (KeyError, TypeError, ValueError):
         return None
     if stamp - seen > idle or stamp - born > absolute:
-        g.session_expired = True
+        request.environ[_EXPIRED] = True
         return None
     principal = principals.load(kind, pid)
     if principal is None or principal.session_epoch != epoch:
@@ -154,8 +158,9 @@ def _load_valid(data: dict[str, Any], touch: bool = True) -> principals.Principa
 
 def current_principal() -> tuple[str, principals.Principal] | None:
     """(kind, principal) of a live session, else None (a dead session is cleared)."""
-    if "auth_principal" in g:
-        return g.auth_principal  # type: ignore[no-any-return]
+    # Cached per request (not on ``g``: an app context may outlive many requests).
+    if _CACHE in request.environ:
+        return request.environ[_CACHE]  # type: ignore[no-any-return]
     data = session.get(SESSION_KEY)
     result = None
     if isinstance(data, dict):
@@ -164,7 +169,7 @@ def current_principal() -> tuple[str, principals.Principal] | None:
             _fresh_session()
         else:
             result = (str(data["kind"]), principal)
-    g.auth_principal = result
+    request.environ[_CACHE] = result
     return result
 
 
@@ -237,7 +242,7 @@ def login_required(kind: str, api: bool = False) -> Callable[[F], F]:
             if found is None:
                 if api:
                     return jsonify(error="authentication required"), 401
-                if g.get("session_expired"):
+                if request.environ.get(_EXPIRED):
                     flash(_l("Your session has expired. Please sign in again."), "info")
                 else:
                     flash(_l("Please sign in to continue."), "info")

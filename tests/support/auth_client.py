@@ -1,0 +1,141 @@
+"""Helpers for the account tests: an app with fast argon2, a movable clock, and a browser-like
+client that fetches each form, reads its CSRF token and posts it (CSRF stays enabled)."""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+import pyotp
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from app.extensions import db
+from app.models import Election, RollEntry
+from app.services import manifest as manifests
+from app.services import officials, roll_import
+from tests.conftest import EXAMPLES, build_app, make_config
+
+PASSWORD = "correct horse battery"
+FAST_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8, "ARGON2_PARALLELISM": 1}
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+_SECRET = re.compile(r'id="totp-secret">([A-Z2-7]+)<')
+
+
+@dataclass
+class Clock:
+    """Injected as AUTH_CLOCK; ``tick`` moves to the next 30-second TOTP step."""
+
+    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc).replace(microsecond=0))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+    def tick(self) -> None:
+        self.advance(30)
+
+    def code(self, secret: str) -> str:
+        return pyotp.TOTP(secret).at(int(self.now.timestamp()))
+
+
+def auth_app(tmp_path: Path, database_url: str | None = None, **extra: Any) -> Iterator[Flask]:
+    clock = Clock()
+    config = make_config(tmp_path, database_url, **FAST_ARGON2, AUTH_CLOCK=clock, **extra)
+    application = build_app(config)
+    with application.app_context():
+        seed_election()
+        yield application
+        db.session.remove()
+        db.engine.dispose()
+
+
+def seed_election() -> Election:
+    manifest = json.loads((EXAMPLES / "demo-manifest.json").read_text(encoding="utf-8"))
+    election = manifests.create_election(manifest, actor="test")
+    roll_import.import_roll_file(election, EXAMPLES / "demo-insured.csv", actor="test")
+    roll_import.import_roll_file(election, EXAMPLES / "demo-employers.csv", actor="test")
+    return election
+
+
+def roll(electorate: str, index: int = 0) -> RollEntry:
+    entries = db.session.query(RollEntry).filter_by(electorate=electorate).order_by(RollEntry.id)
+    return entries.offset(index).first()  # type: ignore[return-value]
+
+
+def add_official(username: str, role: str = "returning-officer") -> str:
+    """Create an official; returns the TOTP secret."""
+    return officials.add(username, f"Official {username}", role, PASSWORD, actor="test").totp_secret
+
+
+def csrf_token(html: str) -> str:
+    match = _CSRF.search(html)
+    assert match, "no csrf_token in the page"
+    return match.group(1)
+
+
+BLUEPRINT = {"insured": "/insured", "employer": "/employer", "official": "/official"}
+
+
+class Browser:
+    """A test client used as a browser would: GET the form, then POST it with its token."""
+
+    def __init__(self, client: FlaskClient, clock: Clock):
+        self.client = client
+        self.clock = clock
+
+    def submit(self, url: str, data: dict[str, str], form_url: str | None = None) -> TestResponse:
+        page = self.client.get(form_url or url)
+        assert page.status_code == 200, (page.status_code, form_url or url)
+        return self.client.post(url, data={**data, "csrf_token": csrf_token(page.get_data(as_text=True))})
+
+    def register(self, kind: str, key: str, attribute: str, password: str = PASSWORD) -> TestResponse:
+        return self.submit(f"{BLUEPRINT[kind]}/register",
+                           {"voter_key": key, "attribute": attribute, "password": password,
+                            "confirm": password})
+
+    def enrolment_secret(self, kind: str) -> str:
+        html = self.client.get(f"{BLUEPRINT[kind]}/enrol").get_data(as_text=True)
+        match = _SECRET.search(html)
+        assert match, "no TOTP secret on the enrolment page"
+        return match.group(1)
+
+    def enrol(self, kind: str, secret: str, code: str | None = None) -> TestResponse:
+        return self.submit(f"{BLUEPRINT[kind]}/enrol", {"code": code or self.clock.code(secret)})
+
+    def password(self, kind: str, login_id: str, password: str = PASSWORD) -> TestResponse:
+        return self.submit(f"{BLUEPRINT[kind]}/login", {"login_id": login_id, "password": password})
+
+    def code(self, kind: str, code: str) -> TestResponse:
+        return self.submit(f"{BLUEPRINT[kind]}/login/code", {"code": code})
+
+    def login(self, kind: str, login_id: str, secret: str, password: str = PASSWORD) -> TestResponse:
+        """Full sign-in at a fresh TOTP step."""
+        first = self.password(kind, login_id, password)
+        assert first.status_code == 302 and first.headers["Location"].endswith("/login/code"), first
+        self.clock.tick()
+        return self.code(kind, self.clock.code(secret))
+
+    def signup(self, kind: str, key: str, attribute: str) -> str:
+        """Register and enrol; returns the TOTP secret. Leaves the voter signed in."""
+        response = self.register(kind, key, attribute)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        secret = self.enrolment_secret(kind)
+        done = self.enrol(kind, secret)
+        assert done.status_code == 302 and done.headers["Location"] == f"{BLUEPRINT[kind]}/", done
+        return secret
+
+    def logout(self, kind: str) -> TestResponse:
+        page = self.client.get(f"{BLUEPRINT[kind]}/" if kind != "official" else "/official/")
+        return self.client.post(f"{BLUEPRINT[kind]}/logout",
+                                data={"csrf_token": csrf_token(page.get_data(as_text=True))})
+
+    def session_cookie(self) -> str | None:
+        cookie = self.client.get_cookie("ssbvote_session")
+        return cookie.value if cookie else None
