@@ -61,6 +61,12 @@ def init_app(app: Flask) -> None:
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
 
+    @app.before_request
+    def forget_cached_csrf_token() -> None:
+        # Flask-WTF caches the token on ``g``, which lives as long as the app context; a CLI or
+        # test keeping one app context across requests (and clients) must not reuse it.
+        g.pop("csrf_token", None)
+
     @app.context_processor
     def principal_context() -> dict[str, Any]:
         return {"signed_in": _session_principal_kind()}

@@ -139,3 +139,28 @@ class Browser:
     def session_cookie(self) -> str | None:
         cookie = self.client.get_cookie("ssbvote_session")
         return cookie.value if cookie else None
+
+
+# --- fixtures (import them into a test module to use them) -----------------------------------
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def accounts_app(tmp_path: Path) -> Iterator[Flask]:
+    yield from auth_app(tmp_path)
+
+
+@pytest.fixture
+def accounts_app_any(any_db_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """The same, once on SQLite and once on real PostgreSQL."""
+    yield from auth_app(tmp_path, any_db_url)
+
+
+@pytest.fixture
+def browser(accounts_app: Flask) -> Browser:
+    return Browser(accounts_app.test_client(), accounts_app.config["AUTH_CLOCK"])
+
+
+def browser_for(app: Flask) -> Browser:
+    """Another browser (another device) on the same app and clock."""
+    return Browser(app.test_client(), app.config["AUTH_CLOCK"])
