@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Length
 
 _REQUIRED = _l("This field is required.")
@@ -58,8 +59,8 @@ class ActionForm(FlaskForm):
 
 class ResetTotpForm(FlaskForm):
     electorate = SelectField(_l("Electorate"),
-                             choices=[("insured", _l("Insured employee")),
-                                      ("employer", _l("Employer"))])
+                             choices=[SelectChoice("insured", _l("Insured employee")),
+                                      SelectChoice("employer", _l("Employer"))])
     voter_key = StringField(_l("National ID (insured) or employer account number"),
                             [_required(), Length(max=32)],
                             render_kw={"inputmode": "numeric", "autocomplete": "off"})
