@@ -1,0 +1,178 @@
+// The page-facing ballot encryptor: precompute in Web Workers while the voter reads the
+// ballot (§5.7), then finish the ballot within a few hundred milliseconds of "cast".
+// Single-use per seed (§4.4): after encrypt(), only a new precompute() (fresh seed) allows
+// another encryption.
+
+import { bytesToHex } from './bigint.js';
+import {
+  assemble,
+  ballotHash,
+  checkContestShape,
+  checkContext,
+  checkSelections,
+  encryptPrecomputed,
+  parsePublicKey,
+  precomputeInline,
+  precomputeTasks,
+  sumWitness,
+  taskCost,
+} from './ballot.js';
+import { InvalidInput } from './errors.js';
+import { BallotKdf, SEED_BYTES } from './kdf.js';
+
+function defaultWorkerUrl() {
+  // The bundles sit side by side in /static/dist/.
+  return new URL('./ssbcrypto-worker.js', import.meta.url);
+}
+
+function freshSeed() {
+  // The only randomness source of the page (§1.3).
+  return globalThis.crypto.getRandomValues(new Uint8Array(SEED_BYTES));
+}
+
+function runWorkers({ n, kdf, seed, sumR, numCandidates, maxSelections, count, workerUrl, onProgress, track }) {
+  const tasks = precomputeTasks(numCandidates, maxSelections);
+  const totalCost = tasks.reduce((acc, t) => acc + taskCost(t), 0);
+  const results = new Array(tasks.length);
+  return new Promise((resolve, reject) => {
+    const pool = [];
+    let next = 0;
+    let finished = 0;
+    let doneCost = 0;
+    let settled = false;
+    const stop = () => {
+      for (const w of pool) w.terminate();
+      pool.length = 0;
+    };
+    const fail = (err) => {
+      if (settled) return;
+      settled = true;
+      stop();
+      reject(err);
+    };
+    track({ cancel: () => fail(new Error('precomputation cancelled')) });
+    const feed = (worker) => {
+      if (next < tasks.length) {
+        const id = next++;
+        worker.postMessage({ type: 'task', id, task: tasks[id] });
+      }
+    };
+    for (let w = 0; w < count; w++) {
+      let worker;
+      try {
+        worker = new Worker(workerUrl, { name: `ssbcrypto-${w}` });
+      } catch (err) {
+        fail(err);
+        return;
+      }
+      pool.push(worker);
+      worker.onmessage = (event) => {
+        const msg = event.data;
+        if (settled) return;
+        if (msg.type === 'error') {
+          fail(new Error(`precomputation worker: ${msg.message}`));
+          return;
+        }
+        results[msg.id] = msg.result;
+        finished++;
+        doneCost += taskCost(tasks[msg.id]);
+        if (onProgress) onProgress(doneCost / totalCost);
+        if (finished === tasks.length) {
+          settled = true;
+          stop();
+          resolve(assemble(n, kdf.ctx, numCandidates, maxSelections, sumR, tasks, results));
+        } else {
+          feed(worker);
+        }
+      };
+      worker.onerror = (event) => {
+        if (event.preventDefault) event.preventDefault();
+        fail(new Error(`precomputation worker failed to run (${event.message || 'load error'}) from ${workerUrl}`));
+      };
+      worker.postMessage({ type: 'init', n, ctx: kdf.ctx, seed, sumR });
+      feed(worker); // two tasks in flight per worker: no idle gap between tasks
+      feed(worker);
+    }
+  });
+}
+
+/**
+ * createBallotEncryptor({publicKey: {n}, electionId, contestId, pseudonym, numCandidates,
+ *   maxSelections, workers = 2, onProgress, workerUrl})
+ * → {precompute(): Promise<void>, encrypt(selections): Promise<{ballot, seedHex, ballotHash}>,
+ *    cancel(), state}
+ *
+ * workers = 0 (or no Worker support, e.g. Node) computes on the calling thread.
+ */
+export function createBallotEncryptor({
+  publicKey, electionId, contestId, pseudonym, numCandidates, maxSelections,
+  workers = 2, onProgress = null, workerUrl = null,
+}) {
+  const n = parsePublicKey(publicKey);
+  const params = { electionId, contestId, pseudonym };
+  checkContext(params);
+  checkContestShape(numCandidates, maxSelections);
+  if (!Number.isInteger(workers) || workers < 0 || workers > 64) throw new InvalidInput('workers: expected 0..64');
+
+  let state = 'new'; // new → precomputing → ready → used (→ precomputing again for a re-vote)
+  let pre = null;
+  let seed = null;
+  let running = null;
+
+  async function precompute() {
+    if (state === 'precomputing') throw new Error('precompute() is already running');
+    state = 'precomputing';
+    pre = null;
+    seed = freshSeed();
+    try {
+      const kdf = await BallotKdf.create(n, electionId, contestId, pseudonym, seed);
+      if (onProgress) onProgress(0);
+      if (workers > 0 && typeof Worker !== 'undefined') {
+        const sumR = await sumWitness(kdf, numCandidates);
+        pre = await runWorkers({
+          n, kdf, seed, sumR, numCandidates, maxSelections, count: workers,
+          workerUrl: workerUrl || defaultWorkerUrl(), onProgress, track: (r) => { running = r; },
+        });
+      } else {
+        pre = await precomputeInline(n, kdf, numCandidates, maxSelections, onProgress);
+      }
+      state = 'ready';
+      if (onProgress) onProgress(1);
+    } catch (err) {
+      state = 'new';
+      pre = null;
+      seed = null;
+      throw err;
+    } finally {
+      running = null;
+    }
+  }
+
+  async function encrypt(selections) {
+    if (state === 'used') {
+      throw new InvalidInput('encryptor already used: a seed must never encrypt twice (§4.4); call precompute() again');
+    }
+    if (state !== 'ready') throw new InvalidInput('encrypt() before precompute() finished');
+    checkSelections(selections, numCandidates, maxSelections); // a refused choice does not use up the seed
+    state = 'used';
+    const p = pre;
+    const seedHex = bytesToHex(seed);
+    pre = null;
+    seed = null;
+    const ballot = await encryptPrecomputed(params, p, selections);
+    return { ballot, seedHex, ballotHash: await ballotHash(ballot) };
+  }
+
+  function cancel() {
+    if (running) running.cancel();
+  }
+
+  return {
+    precompute,
+    encrypt,
+    cancel,
+    get state() {
+      return state;
+    },
+  };
+}
