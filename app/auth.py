@@ -67,10 +67,6 @@ def init_app(app: Flask) -> None:
         # test keeping one app context across requests (and clients) must not reuse it.
         g.pop("csrf_token", None)
 
-    @app.context_processor
-    def principal_context() -> dict[str, Any]:
-        return {"signed_in": _session_principal_kind()}
-
 
 def now() -> datetime:
     return current_app.config["AUTH_CLOCK"]()
@@ -134,11 +130,6 @@ def end_session() -> None:
         if principal is not None:
             signin.end_sessions(data["kind"], data["id"])
     _fresh_session()
-
-
-def _session_principal_kind() -> str | None:
-    data = session.get(SESSION_KEY)
-    return data.get("kind") if isinstance(data, dict) else None
 
 
 def _load_valid(data: dict[str, Any], touch: bool = True) -> principals.Principal | None:

@@ -5,8 +5,9 @@ app/services/signin.py and app/services/accounts.py.
 """
 from __future__ import annotations
 
+import math
+
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
@@ -57,8 +58,12 @@ REGISTRATION_MESSAGES = {
 
 
 def _locked_message(exc: signin.AccountLocked) -> str:
-    return _("Too many failed attempts. For your security, sign-in is paused until %(time)s.",
-             time=format_datetime(exc.until, "short"))
+    wait = max(1, math.ceil((exc.until - auth.now()).total_seconds()))
+    if wait < 120:
+        return _("Too many failed attempts. For your security, sign-in is paused for "
+                 "%(seconds)d seconds.", seconds=wait)
+    return _("Too many failed attempts. For your security, sign-in is paused for "
+             "%(minutes)d minutes.", minutes=math.ceil(wait / 60))
 
 
 def register_page(kind: str) -> str | Response:
