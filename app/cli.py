@@ -196,5 +196,11 @@ def demo(host: str, port: int, instance: str, no_serve: bool) -> None:
         _exec_gunicorn(host, port, 2)
 
 
+from tally.cli import tally_cli, trustee_cli  # noqa: E402  (tally is its own package; app only exposes its CLI)
+
+main.add_command(tally_cli)
+main.add_command(trustee_cli)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,125 @@
+"""Command line of the tally (``python -m tally``, also ``ssbvote tally`` / ``ssbvote trustee``).
+
+    python -m tally prepare BOARD_EXPORT --work WORK [--processes N]
+    python -m tally trustee decrypt --share SHARE_FILE --tally WORK/tally/encrypted_tally.json --out OUT
+    python -m tally finish --work WORK --shares S1 --shares S2 ... --record RECORD
+
+Errors are printed as ``Error: …`` on stderr with exit status 1.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from .errors import TallyError
+
+_test_key_option = click.option(
+    "--allow-insecure-test-key", is_flag=True, envvar="SSBVOTE_ALLOW_INSECURE_TEST_KEYS",
+    help="Accept election keys below 2048 bits (tests and demos only).",
+)
+
+
+def _fail(exc: Exception) -> click.ClickException:
+    return click.ClickException(str(exc))
+
+
+@click.group("tally")
+def tally_cli() -> None:
+    """Tally a closed board: prepare, trustees decrypt offline, finish the election record."""
+
+
+@tally_cli.command("prepare")
+@click.argument("board_export", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--work", "work", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Work folder (created); holds the copied board and tally/.")
+@click.option("--processes", type=click.IntRange(min=1), default=None,
+              help="Verification processes (default: number of CPUs).")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@_test_key_option
+def prepare_cmd(board_export: Path, work: Path, processes: Optional[int], quiet: bool,
+                allow_insecure_test_key: bool) -> None:
+    """Check the closed board, select and verify the counted ballots, aggregate them.
+
+    Writes WORK/tally/counted.json and WORK/tally/encrypted_tally.json (the TALLY_FILE the
+    trustees decrypt).  Safe to re-run after an interruption: finished work is reused and the
+    output is byte-identical.
+    """
+    from .prepare import ENCRYPTED_TALLY, prepare
+
+    try:
+        summary = prepare(board_export, work, processes=processes or os.cpu_count() or 1,
+                          allow_insecure_test_key=allow_insecure_test_key, show_progress=not quiet)
+    except TallyError as exc:
+        raise _fail(exc) from None
+    click.echo(f"Board: {summary.entries} entries, final checkpoint verified.")
+    for contest, count in summary.counted.items():
+        reasons = ", ".join(f"{n} {kind}" for kind, n in sorted(summary.excluded[contest].items())) or "none"
+        click.echo(f"Contest {contest}: {count} ballots counted; excluded: {reasons}.")
+    for seq, reason in summary.invalid:
+        click.echo(f"EXCLUDED invalid ballot seq {seq}: {reason}", err=True)
+    click.echo(f"Tally file for the trustees: {work / ENCRYPTED_TALLY}")
+
+
+@tally_cli.command("finish")
+@click.option("--work", "work", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--shares", "shares", required=True, multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A trustee's decryption share file (repeat the option; also accepts several paths "
+                   "after one --shares when quoted by the shell as separate options).")
+@click.option("--record", "record", required=True, type=click.Path(file_okay=False, path_type=Path))
+@_test_key_option
+def finish_cmd(work: Path, shares: tuple[Path, ...], record: Path, allow_insecure_test_key: bool) -> None:
+    """Verify the trustees' shares, combine t of them, write results.json and the record."""
+    from .finish import finish
+
+    try:
+        summary = finish(work, list(shares), record, allow_insecure_test_key=allow_insecure_test_key,
+                         warn=lambda message: click.echo(message, err=True))
+    except TallyError as exc:
+        raise _fail(exc) from None
+    click.echo(f"Trustees used: {', '.join(map(str, summary.trustees_used))} "
+               f"(valid shares from {', '.join(map(str, summary.valid))}).")
+    for contest_id, contest in summary.results["contests"].items():
+        click.echo(f"Contest {contest_id}: {contest['counted_ballots']} ballots; elected {', '.join(contest['elected'])}"
+                   + ("  [TIE AT LAST SEAT: decide by lot]" if contest["tie_at_last_seat"] else ""))
+    click.echo(f"Election record written to {record}")
+
+
+@click.group("trustee")
+def trustee_cli() -> None:
+    """Trustee tools (offline): decrypt the tally with your key share."""
+
+
+@trustee_cli.command("decrypt")
+@click.option("--share", "share", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Your encrypted key-share file from the key ceremony.")
+@click.option("--tally", "tally_file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The tally file (tally/encrypted_tally.json).")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write your decryption shares (trustee-<index>.json).")
+@click.option("--passphrase-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Read the passphrase from this file (automation); otherwise you are asked for it.")
+@_test_key_option
+def decrypt_cmd(share: Path, tally_file: Path, out: Path, passphrase_file: Optional[Path],
+                allow_insecure_test_key: bool) -> None:
+    """Compute your decryption shares of the tally, with proofs (docs/record.md §4.3)."""
+    from .trustee import decrypt
+
+    if passphrase_file is not None:
+        passphrase = passphrase_file.read_text(encoding="utf-8").rstrip("\r\n")
+    else:
+        passphrase = click.prompt("Passphrase of your key share", hide_input=True, err=True)
+    try:
+        summary = decrypt(share, tally_file, out, passphrase, allow_insecure_test_key=allow_insecure_test_key)
+    except TallyError as exc:
+        raise _fail(exc) from None
+    click.echo(f"Trustee {summary.trustee} (index {summary.index}), election {summary.election_id}")
+    for contest, counted in sorted(summary.contests.items()):
+        click.echo(f"  contest {contest}: {counted} counted ballots")
+    click.echo(f"Decryption shares written to {out}")
+
+
+tally_cli.add_command(trustee_cli)

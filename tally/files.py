@@ -1,0 +1,111 @@
+"""File helpers: atomic writes, canonical JSON, streaming JSON lines, hashing.
+
+Every output is written to a temporary file in the same folder and renamed into place, so a
+killed run leaves either the old complete file or the new complete file, never a partial one.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+from typing import Any, Iterator, Union
+
+from crypto.encoding import canonical_json, parse_json
+
+from .errors import TallyError
+
+TMP_SUFFIX = ".tally-tmp"
+PathLike = Union[str, Path]
+
+
+def _tmp(path: Path) -> Path:
+    return path.with_name(path.name + TMP_SUFFIX)
+
+
+def atomic_write_bytes(path: PathLike, data: bytes) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _tmp(path)
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def atomic_write_json(path: PathLike, obj: Any) -> None:
+    """Canonical JSON, no trailing newline (docs/record.md §4 byte rules)."""
+    atomic_write_bytes(path, canonical_json(obj))
+
+
+class AtomicWriter:
+    """Context manager writing a binary stream to ``path`` atomically (for large outputs)."""
+
+    def __init__(self, path: PathLike) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = _tmp(self.path)
+
+    def __enter__(self) -> Any:
+        self.handle = open(self.tmp, "wb")
+        return self.handle
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is None:
+            self.handle.flush()
+            os.fsync(self.handle.fileno())
+            self.handle.close()
+            os.replace(self.tmp, self.path)
+        else:
+            self.handle.close()
+            self.tmp.unlink(missing_ok=True)
+
+
+def atomic_copy(src: PathLike, dst: PathLike) -> None:
+    """Copy ``src`` to ``dst`` byte for byte (a hard link when possible: board files are big
+    and written once)."""
+    src, dst = Path(src), Path(dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _tmp(dst)
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(src, tmp)
+    except OSError:
+        shutil.copyfile(src, tmp)
+    os.replace(tmp, dst)
+
+
+def read_json(path: PathLike, what: str) -> Any:
+    """Strictly parsed JSON (duplicate keys refused) or TallyError naming the file."""
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise TallyError(f"{what}: file {path} is missing") from None
+    except OSError as exc:
+        raise TallyError(f"{what}: cannot read {path} ({exc.strerror})") from None
+    try:
+        return parse_json(raw, what)
+    except ValueError as exc:
+        raise TallyError(f"{what}: {exc}") from None
+
+
+def iter_lines(path: PathLike, what: str) -> Iterator[tuple[int, bytes]]:
+    """(line number from 1, raw line without the final LF), streaming."""
+    try:
+        handle = open(path, "rb")
+    except FileNotFoundError:
+        raise TallyError(f"{what}: file {path} is missing") from None
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.endswith(b"\n"):
+                raise TallyError(f"{what}: line {number} does not end with a newline")
+            yield number, line[:-1]
+
+
+def sha256_file(path: PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

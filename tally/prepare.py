@@ -1,0 +1,263 @@
+"""``tally prepare``: closed board export → counted set and encrypted tally (docs/record.md §3,
+§4.1, §4.2).
+
+Passes, all streaming:
+
+1. copy the export into the work folder (byte for byte; the record is built from these copies);
+2. check the checkpoints, the paper-override list and the hash chain of ``entries.jsonl``,
+   keeping only ``(contest, pseudonym) → highest seq``;
+3. read ``entries.jsonl`` and ``ballots.jsonl`` side by side in chunks of consecutive lines; a
+   process pool checks every ballot against its entry and batch-verifies the ballots to count,
+   returning per-candidate products;
+4. write ``tally/counted.json`` and ``tally/encrypted_tally.json``.
+
+Resumable: each chunk's result is saved (atomically) under ``tally/.prepare-<head>/`` and reused
+after a restart; outputs are written atomically and are byte-identical however often the run is
+interrupted (no clock is read; batch weights are random but decide only valid/invalid).
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import shutil
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator, Optional
+
+import gmpy2
+
+from crypto.encoding import canonical_json
+
+from . import board as board_mod
+from .errors import BoardRefused, TallyError
+from .files import AtomicWriter, atomic_copy, atomic_write_json, iter_lines, read_json
+from .progress import progress
+from .verify import ChunkResult, Item, VerifyContext, init_worker, process_chunk
+
+CHUNK_SIZE = 16
+COUNTED = "tally/counted.json"
+ENCRYPTED_TALLY = "tally/encrypted_tally.json"
+
+
+@dataclass
+class PrepareSummary:
+    entries: int
+    counted: dict[str, int]
+    excluded: dict[str, dict[str, int]]  # contest → reason kind → count
+    invalid: list[tuple[int, str]]  # (seq, reason)
+
+
+def _classify(
+    seq: int, contest: str, pseudonym: str, latest: dict[tuple[str, str], int],
+    paper: frozenset[str], invalid: dict[int, str],
+) -> Optional[str]:
+    """The exclusion reason, or None if counted (docs/record.md §4.1, reason precedence)."""
+    if pseudonym in paper:
+        return "paper-vote"
+    if latest[(contest, pseudonym)] != seq:
+        return "superseded"
+    if seq in invalid:
+        return "invalid: " + invalid[seq]
+    return None
+
+
+def _chunks(work: Path, index: board_mod.BoardIndex, paper: frozenset[str]) -> Iterator[tuple[int, list[Item]]]:
+    entries = iter_lines(work / "board/entries.jsonl", "board entries")
+    ballots = iter_lines(work / "board/ballots.jsonl", "board ballots")
+    chunk: list[Item] = []
+    for pair in itertools.zip_longest(entries, ballots):
+        if pair[0] is None or pair[1] is None:
+            raise BoardRefused("board: ballots.jsonl and entries.jsonl have different numbers of lines")
+        (number, entry_line), (_, ballot_line) = pair
+        entry = json.loads(entry_line)  # validated in the first pass
+        key = (entry["contest"], entry["pseudonym"])
+        count = entry["pseudonym"] not in paper and index.latest[key] == number
+        chunk.append(Item(number, entry["pseudonym"], entry["contest"], entry["ballot_hash"], count, ballot_line))
+        if len(chunk) == CHUNK_SIZE:
+            yield (chunk[0].seq - 1) // CHUNK_SIZE, chunk
+            chunk = []
+    if chunk:
+        yield (chunk[0].seq - 1) // CHUNK_SIZE, chunk
+
+
+def _run_chunks(
+    work: Path, cache: Path, context: VerifyContext, index: board_mod.BoardIndex, paper: frozenset[str],
+    processes: int, advance: Callable[[int], None],
+) -> Iterator[ChunkResult]:
+    """Yield every chunk's result (cached or computed), with at most 2·processes chunks in flight."""
+
+    def cached(number: int) -> Optional[ChunkResult]:
+        path = cache / f"chunk-{number:08d}.json"
+        if path.exists():
+            try:
+                return ChunkResult.from_json(json.loads(path.read_bytes()))
+            except (ValueError, KeyError, TypeError):
+                path.unlink()  # a damaged cache entry is recomputed
+        return None
+
+    def store(number: int, result: ChunkResult) -> ChunkResult:
+        if result.board_error:
+            raise BoardRefused(result.board_error)
+        atomic_write_json(cache / f"chunk-{number:08d}.json", result.to_json())
+        return result
+
+    if processes <= 1:
+        init_worker(context)
+        for number, items in _chunks(work, index, paper):
+            result = cached(number) or store(number, process_chunk(items))
+            advance(len(items))
+            yield result
+        return
+    with ProcessPoolExecutor(max_workers=processes, initializer=init_worker, initargs=(context,)) as pool:
+        in_flight: dict[Future[ChunkResult], tuple[int, int]] = {}
+
+        def drain(block_until: int) -> Iterator[ChunkResult]:
+            while len(in_flight) > block_until:
+                done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
+                for future in done:
+                    number, size = in_flight.pop(future)
+                    result = store(number, future.result())
+                    advance(size)
+                    yield result
+
+        try:
+            for number, items in _chunks(work, index, paper):
+                hit = cached(number)
+                if hit is not None:
+                    advance(len(items))
+                    yield hit
+                    continue
+                in_flight[pool.submit(process_chunk, items)] = (number, len(items))
+                yield from drain(2 * processes)
+            yield from drain(0)
+        except BaseException:
+            for future in in_flight:
+                future.cancel()
+            raise
+
+
+def _write_counted(
+    work: Path, manifest: board_mod.Manifest, index: board_mod.BoardIndex, paper: frozenset[str],
+    invalid: dict[int, str],
+) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+    """Stream ``tally/counted.json`` (§4.1) as canonical JSON without holding the lists."""
+    parts_dir = work / "tally" / ".counted-parts"
+    shutil.rmtree(parts_dir, ignore_errors=True)
+    parts_dir.mkdir(parents=True)
+    contests = manifest.contest_ids
+    handles = {(c, kind): open(parts_dir / f"{i}-{kind}", "w+b")
+               for i, c in enumerate(contests) for kind in ("counted", "excluded")}
+    first = {key: True for key in handles}
+    counted = {c: 0 for c in contests}
+    excluded: dict[str, dict[str, int]] = {c: {} for c in contests}
+    try:
+        for number, line in iter_lines(work / "board/entries.jsonl", "board entries"):
+            entry = json.loads(line)
+            contest, pseudonym = entry["contest"], entry["pseudonym"]
+            reason = _classify(number, contest, pseudonym, index.latest, paper, invalid)
+            if reason is None:
+                key, item = (contest, "counted"), {"pseudonym": pseudonym, "seq": number}
+                counted[contest] += 1
+            else:
+                key, item = (contest, "excluded"), {"pseudonym": pseudonym, "reason": reason, "seq": number}
+                kind = reason.split(":")[0]
+                excluded[contest][kind] = excluded[contest].get(kind, 0) + 1
+            handles[key].write((b"" if first[key] else b",") + canonical_json(item))
+            first[key] = False
+        with AtomicWriter(work / COUNTED) as out:
+            out.write(b'{"contests":{')
+            for i, contest in enumerate(contests):
+                out.write((b"," if i else b"") + canonical_json(contest) + b":{")
+                for kind in ("counted", "excluded"):
+                    handle = handles[(contest, kind)]
+                    handle.seek(0)
+                    out.write(b'"' + kind.encode() + b'":[')
+                    shutil.copyfileobj(handle, out)
+                    out.write(b"]" + (b"," if kind == "counted" else b""))
+                out.write(b"}")
+            out.write(b"}}")
+    finally:
+        for handle in handles.values():
+            handle.close()
+        shutil.rmtree(parts_dir, ignore_errors=True)
+    return counted, excluded
+
+
+def prepare(
+    export: Path,
+    work: Path,
+    *,
+    processes: Optional[int] = None,
+    allow_insecure_test_key: bool = False,
+    show_progress: bool = True,
+) -> PrepareSummary:
+    """Run the prepare stage; raise BoardRefused / TallyError with a clear message."""
+    export, work = Path(export), Path(work)
+    if not export.is_dir():
+        raise TallyError(f"board export {export} is not a folder")
+    if work.resolve() == export.resolve():
+        raise TallyError("the work folder must differ from the board export folder")
+    processes = processes or os.cpu_count() or 1
+    missing = [name for name in board_mod.EXPORT_FILES if not (export / name).is_file()]
+    for name in missing:
+        if name == "board/checkpoints.jsonl":
+            raise BoardRefused("no final checkpoint: board/checkpoints.jsonl is missing (the board is not closed)")
+        if name == "paper_overrides.json":
+            raise BoardRefused(board_mod.OVERRIDES_MISSING)
+        raise BoardRefused(f"board export: {name} is missing")
+    for name in board_mod.EXPORT_FILES:
+        atomic_copy(export / name, work / name)
+
+    manifest = board_mod.load_manifest(work / "manifest.json")
+    key = board_mod.load_election_key(work / "election_key.json", allow_insecure_test_key)
+    board_key = board_mod.load_board_key(work / "board_key.json")
+    checkpoints = board_mod.load_checkpoints(work / "board/checkpoints.jsonl", manifest.election_id, board_key)
+    paper = board_mod.load_overrides(work / "paper_overrides.json", manifest.election_id, board_key)
+    final = checkpoints[-1]
+    with progress("Checking the board chain   ", final["seq"], show_progress) as advance:
+        index = board_mod.scan_entries(work / "board/entries.jsonl", manifest.election_id,
+                                       set(manifest.contest_ids), checkpoints, advance)
+
+    tally_dir = work / "tally"
+    cache = tally_dir / f".prepare-{index.head[:16]}-{CHUNK_SIZE}"
+    if tally_dir.exists():
+        for stale in tally_dir.glob(".prepare-*"):
+            if stale != cache:
+                shutil.rmtree(stale, ignore_errors=True)
+    cache.mkdir(parents=True, exist_ok=True)
+
+    context = VerifyContext(
+        key.public_key.n, allow_insecure_test_key, manifest.election_id,
+        {c.id: (len(c.candidates), c.max_selections) for c in manifest.contests},
+    )
+    n2 = key.public_key.n_square
+    products = {c.id: [gmpy2.mpz(1)] * len(c.candidates) for c in manifest.contests}
+    valid_counts = {c.id: 0 for c in manifest.contests}
+    invalid: dict[int, str] = {}
+    with progress("Verifying ballots          ", index.count, show_progress) as advance:
+        for result in _run_chunks(work, cache, context, index, paper, processes, advance):
+            invalid.update(result.invalid)
+            for contest, vector in result.products.items():
+                acc = products[contest]
+                for i, c in enumerate(vector):
+                    acc[i] = acc[i] * c % n2
+                valid_counts[contest] += result.counts[contest]
+
+    counted, excluded = _write_counted(work, manifest, index, paper, invalid)
+    if counted != valid_counts:  # pragma: no cover - two passes must agree
+        raise TallyError(f"internal error: counted set {counted} differs from aggregated {valid_counts}")
+    atomic_write_json(work / ENCRYPTED_TALLY, {
+        "election_id": manifest.election_id,
+        "contests": {
+            c.id: {"ciphertexts": [format(int(x), "x") for x in products[c.id]], "counted_ballots": counted[c.id]}
+            for c in manifest.contests
+        },
+    })
+    shutil.rmtree(cache, ignore_errors=True)
+    return PrepareSummary(index.count, counted, excluded, sorted(invalid.items()))
+
+
+def load_encrypted_tally(path: Path) -> Any:
+    return read_json(path, "encrypted tally")

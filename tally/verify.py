@@ -1,0 +1,134 @@
+"""Verification and aggregation of one chunk of board lines (runs in worker processes).
+
+A chunk is a run of consecutive board positions.  For each position the worker checks that the
+ballot line matches its entry (docs/record.md §3: seq, pseudonym, contest, ballot hash) and, for
+a ballot that would be counted, verifies its proofs with **one batch across all ballots of the
+chunk** (crypto.batch.BatchVerifier, docs/protocol.md §7.3); if the batch fails, every ballot of
+the chunk is re-verified alone so that each invalid one is named with its reason.  The worker
+returns the per-candidate product of the valid ballots' ciphertexts, so the parent only
+multiplies a few vectors.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import gmpy2
+
+from crypto.ballot import EncryptedContest
+from crypto.batch import BatchVerifier, verify_contest_unbatched
+from crypto.encoding import canonical_json, parse_json
+from crypto.errors import InvalidInput
+from crypto.paillier import PublicKey
+
+BALLOT_LINE_KEYS = {"seq", "pseudonym", "contest", "ballot"}
+
+
+@dataclass(frozen=True)
+class VerifyContext:
+    """Everything a worker needs, picklable: n, election id, contest shapes (N, k)."""
+
+    n: int
+    allow_insecure_test_key: bool
+    election_id: str
+    shapes: dict[str, tuple[int, int]]
+
+
+@dataclass(frozen=True)
+class Item:
+    """One board position: the entry's fields and the raw ballot line."""
+
+    seq: int
+    pseudonym: str
+    contest: str
+    ballot_hash: str
+    count: bool  # True when this is a voter's current ballot and the voter is not overridden
+    line: bytes
+
+
+@dataclass
+class ChunkResult:
+    board_error: Optional[str]
+    invalid: dict[int, str]  # seq → reason text (without the "invalid: " prefix)
+    products: dict[str, list[int]]  # contest → per-candidate product of valid counted ballots
+    counts: dict[str, int]  # contest → number of valid counted ballots
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "invalid": {str(k): v for k, v in sorted(self.invalid.items())},
+            "products": {c: [format(x, "x") for x in v] for c, v in self.products.items()},
+            "counts": self.counts,
+        }
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> "ChunkResult":
+        return cls(None, {int(k): v for k, v in obj["invalid"].items()},
+                   {c: [int(x, 16) for x in v] for c, v in obj["products"].items()}, dict(obj["counts"]))
+
+
+_CONTEXT: Optional[tuple[VerifyContext, PublicKey]] = None
+
+
+def init_worker(context: VerifyContext) -> None:
+    global _CONTEXT
+    _CONTEXT = (context, PublicKey(context.n, context.allow_insecure_test_key))
+
+
+def _ballot_bytes_check(item: Item) -> Any:
+    """Parse the ballot line and check it against the entry; return the ballot dict."""
+    what = f"board ballot on line {item.seq}"
+    obj = parse_json(item.line, what)
+    if not isinstance(obj, dict) or set(obj) != BALLOT_LINE_KEYS:
+        raise ValueError(f"{what}: expected exactly the keys {sorted(BALLOT_LINE_KEYS)}")
+    if (obj["seq"], obj["pseudonym"], obj["contest"]) != (item.seq, item.pseudonym, item.contest):
+        raise ValueError(f"{what}: seq, pseudonym or contest differs from board entry {item.seq}")
+    if canonical_json(obj) != item.line:
+        raise ValueError(f"{what}: not canonical JSON")
+    if hashlib.sha256(canonical_json(obj["ballot"])).hexdigest() != item.ballot_hash:
+        raise ValueError(f"{what}: the ballot's hash differs from the entry's ballot_hash")
+    return obj["ballot"]
+
+
+def process_chunk(items: list[Item]) -> ChunkResult:
+    assert _CONTEXT is not None, "init_worker not called"
+    context, pk = _CONTEXT
+    n2 = pk.n_square
+    invalid: dict[int, str] = {}
+    verifier = BatchVerifier(pk)
+    pending: list[tuple[Item, EncryptedContest]] = []
+    for item in items:
+        try:
+            raw = _ballot_bytes_check(item)
+        except ValueError as exc:  # includes InvalidInput from parse_json
+            return ChunkResult(str(exc), {}, {}, {})
+        if not item.count:
+            continue
+        n_candidates, k = context.shapes[item.contest]
+        try:
+            ballot = EncryptedContest.from_dict(raw, pk)
+            verifier.add_contest(context.election_id, item.contest, item.pseudonym, n_candidates, k, ballot, tag=item.seq)
+        except InvalidInput as exc:
+            invalid[item.seq] = str(exc)
+            continue
+        pending.append((item, ballot))
+    if pending and not verifier.check():
+        for item, ballot in pending:  # fallback: name each failing ballot (§7.3)
+            n_candidates, k = context.shapes[item.contest]
+            try:
+                verify_contest_unbatched(pk, context.election_id, item.contest, item.pseudonym, n_candidates, k, ballot)
+            except InvalidInput as exc:
+                invalid[item.seq] = str(exc)
+    products: dict[str, list[Any]] = {}
+    counts: dict[str, int] = {}
+    for item, ballot in pending:
+        if item.seq in invalid:
+            continue
+        acc = products.get(item.contest)
+        if acc is None:
+            products[item.contest] = [gmpy2.mpz(c) for c in ballot.ciphertexts]
+        else:
+            for i, c in enumerate(ballot.ciphertexts):
+                acc[i] = acc[i] * c % n2
+        counts[item.contest] = counts.get(item.contest, 0) + 1
+    return ChunkResult(None, invalid, {c: [int(x) for x in v] for c, v in products.items()}, counts)
