@@ -66,8 +66,18 @@ def _engine_options(url: str) -> dict[str, Any]:
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     """WAL and foreign keys for SQLite, so gunicorn workers can share the demo database."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
+        # Let SQLAlchemy, not the driver, start transactions (see _sqlite_begin).
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection: Any) -> None:
+    """SQLite: take the write lock at BEGIN, so a read-then-write transaction (appending to
+    the board) waits for its turn instead of failing with "database is locked"."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

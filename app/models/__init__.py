@@ -2,6 +2,7 @@
 from app.models.account import VoterAccount
 from app.models.approval import PendingAction
 from app.models.base import Base
+from app.models.board import BoardEntry, BoardHead, Checkpoint, PaperOverrideList, ReceiptCheck
 from app.models.election import Candidate, Contest, Election, Team
 from app.models.official import AuditEntry, Official
 from app.models.roll import RollEntry
@@ -9,11 +10,16 @@ from app.models.roll import RollEntry
 __all__ = [
     "AuditEntry",
     "Base",
+    "BoardEntry",
+    "BoardHead",
     "Candidate",
+    "Checkpoint",
     "Contest",
     "Election",
     "Official",
+    "PaperOverrideList",
     "PendingAction",
+    "ReceiptCheck",
     "RollEntry",
     "Team",
     "VoterAccount",

@@ -26,6 +26,9 @@ class Election(Base):
     #: The canonical manifest JSON exactly as hashed.
     manifest: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="draft")
+    #: The election public key with trustee verification keys (docs/protocol.md §9.2),
+    #: canonical JSON; set by the key ceremony, required before polls open.
+    election_key: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     contests: Mapped[list["Contest"]] = relationship(

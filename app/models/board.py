@@ -1,0 +1,82 @@
+"""The bulletin board: an append-only, hash-chained list of accepted ballots (docs/record.md §2)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, UTCDateTime
+
+
+class BoardHead(Base):
+    """The newest entry of an election's board; locked (FOR UPDATE) while appending, so
+    concurrent casts serialise and the chain can never fork."""
+
+    __tablename__ = "board_head"
+
+    election_pk: Mapped[int] = mapped_column(ForeignKey("election.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    head: Mapped[str] = mapped_column(String(64))
+
+
+class BoardEntry(Base):
+    __tablename__ = "board_entry"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    election_pk: Mapped[int] = mapped_column(ForeignKey("election.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    pseudonym: Mapped[str] = mapped_column(String(64))
+    contest: Mapped[str] = mapped_column(String(64))
+    ballot_hash: Mapped[str] = mapped_column(String(64))
+    #: The encrypted contest ballot, canonical JSON (docs/protocol.md §9.3).
+    ballot: Mapped[str] = mapped_column(Text)
+    cast_at: Mapped[str] = mapped_column(String(40))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (
+        UniqueConstraint("election_pk", "seq", name="uq_board_entry_seq"),
+        # A second entry on the same predecessor would fork the chain: refused by the database.
+        UniqueConstraint("election_pk", "prev_hash", name="uq_board_entry_prev"),
+        UniqueConstraint("election_pk", "ballot_hash", name="uq_board_entry_ballot"),
+        Index("ix_board_entry_voter", "election_pk", "pseudonym", "seq"),
+    )
+
+
+class Checkpoint(Base):
+    """A signed board head (docs/record.md §2.3); the one with ``final`` is written at close."""
+
+    __tablename__ = "board_checkpoint"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    election_pk: Mapped[int] = mapped_column(ForeignKey("election.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    final: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The signed checkpoint object, canonical JSON.
+    body: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_board_checkpoint_election", "election_pk", "seq"),)
+
+
+class ReceiptCheck(Base):
+    """How often the cast-as-intended check was used for one ballot (30 minutes, 3 times)."""
+
+    __tablename__ = "receipt_check"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    election_pk: Mapped[int] = mapped_column(ForeignKey("election.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    uses: Mapped[int] = mapped_column(Integer, default=0)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    __table_args__ = (UniqueConstraint("election_pk", "seq", name="uq_receipt_check_seq"),)
+
+
+class PaperOverrideList(Base):
+    """The signed list of pseudonyms who voted on paper (docs/record.md §2.4)."""
+
+    __tablename__ = "paper_override_list"
+
+    election_pk: Mapped[int] = mapped_column(ForeignKey("election.id", ondelete="CASCADE"), primary_key=True)
+    body: Mapped[str] = mapped_column(Text)

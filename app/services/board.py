@@ -1,0 +1,183 @@
+"""The bulletin board service: append, checkpoints, receipts, chain checks (docs/record.md §2).
+
+Appending locks the election's :class:`BoardHead` row (``SELECT … FOR UPDATE`` on PostgreSQL;
+SQLite transactions are ``BEGIN IMMEDIATE``), so concurrent casts — also by one voter — take
+turns and the chain cannot fork; the database's unique constraints are the last line.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+from typing import Any, Iterator
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import BoardEntry, BoardHead, Checkpoint, Election
+from app.services import signing
+from crypto.encoding import canonical_json
+
+CHECKPOINT_TYPE = "ssbvote-checkpoint"
+RECEIPT_TYPE = "ssbvote-receipt"
+
+
+def iso_utc(moment: datetime) -> str:
+    """UTC, ISO 8601 with microseconds and ``Z`` (docs/record.md §2.1)."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def entry_hash(body: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(body)).hexdigest()
+
+
+def entry_dict(entry: BoardEntry, election_id: str) -> dict[str, Any]:
+    return {
+        "seq": entry.seq,
+        "election_id": election_id,
+        "pseudonym": entry.pseudonym,
+        "contest": entry.contest,
+        "ballot_hash": entry.ballot_hash,
+        "cast_at": entry.cast_at,
+        "prev_hash": entry.prev_hash,
+        "entry_hash": entry.entry_hash,
+    }
+
+
+def lock_head(election: Election) -> BoardHead:
+    head = db.session.scalar(
+        select(BoardHead).where(BoardHead.election_pk == election.id).with_for_update()
+    )
+    if head is None:
+        head = BoardHead(election_pk=election.id, seq=0, head=election.election_id)
+        db.session.add(head)
+        db.session.flush()
+    return head
+
+
+def append(election: Election, pseudonym: str, contest: str, ballot_json: str,
+           ballot_hash: str, now: datetime) -> BoardEntry:
+    """Append one verified ballot in the caller's transaction (the caller commits)."""
+    head = lock_head(election)
+    body = {
+        "seq": head.seq + 1,
+        "election_id": election.election_id,
+        "pseudonym": pseudonym,
+        "contest": contest,
+        "ballot_hash": ballot_hash,
+        "cast_at": iso_utc(now),
+        "prev_hash": head.head,
+    }
+    entry = BoardEntry(
+        election_pk=election.id, seq=body["seq"], pseudonym=pseudonym, contest=contest,
+        ballot_hash=ballot_hash, ballot=ballot_json, cast_at=body["cast_at"],
+        prev_hash=head.head, entry_hash=entry_hash(body),
+    )
+    db.session.add(entry)
+    head.seq, head.head = entry.seq, entry.entry_hash
+    every = int(current_app.config.get("BOARD_CHECKPOINT_EVERY", 100))
+    if every and entry.seq % every == 0:
+        write_checkpoint(election, head, now, final=False)
+    return entry
+
+
+def write_checkpoint(election: Election, head: BoardHead, now: datetime, final: bool) -> dict[str, Any]:
+    body = signing.sign({
+        "type": CHECKPOINT_TYPE,
+        "election_id": election.election_id,
+        "seq": head.seq,
+        "head": head.head,
+        "at": iso_utc(now),
+        "final": final,
+    })
+    db.session.add(Checkpoint(election_pk=election.id, seq=head.seq, final=final,
+                              body=canonical_json(body).decode()))
+    return body
+
+
+def close(election: Election, now: datetime) -> dict[str, Any]:
+    """Sign the final head (docs/record.md §2.3); called when polls close."""
+    head = lock_head(election)
+    if db.session.scalar(select(Checkpoint.id).where(Checkpoint.election_pk == election.id,
+                                                      Checkpoint.final.is_(True))):
+        raise ValueError("the board already has a final checkpoint")
+    return write_checkpoint(election, head, now, final=True)
+
+
+def receipt(election: Election, entry: BoardEntry) -> dict[str, Any]:
+    return signing.sign({
+        "type": RECEIPT_TYPE,
+        "election_id": election.election_id,
+        "seq": entry.seq,
+        "pseudonym": entry.pseudonym,
+        "contest": entry.contest,
+        "ballot_hash": entry.ballot_hash,
+        "entry_hash": entry.entry_hash,
+        "cast_at": entry.cast_at,
+    })
+
+
+def checkpoints(election: Election) -> list[dict[str, Any]]:
+    rows = db.session.scalars(select(Checkpoint).where(Checkpoint.election_pk == election.id)
+                              .order_by(Checkpoint.id))
+    return [json.loads(row.body) for row in rows]
+
+
+def final_checkpoint(election: Election) -> dict[str, Any] | None:
+    row = db.session.scalar(select(Checkpoint).where(Checkpoint.election_pk == election.id,
+                                                      Checkpoint.final.is_(True)))
+    return json.loads(row.body) if row else None
+
+
+def iter_entries(election: Election, after: int = 0, limit: int | None = None,
+                 batch: int = 1000) -> Iterator[BoardEntry]:
+    """Entries in seq order, fetched in batches (the board may hold millions)."""
+    fetched = 0
+    while limit is None or fetched < limit:
+        size = batch if limit is None else min(batch, limit - fetched)
+        rows = list(db.session.scalars(
+            select(BoardEntry).where(BoardEntry.election_pk == election.id, BoardEntry.seq > after)
+            .order_by(BoardEntry.seq).limit(size)))
+        if not rows:
+            return
+        yield from rows
+        fetched += len(rows)
+        after = rows[-1].seq
+
+
+def entry_at(election: Election, seq: int) -> BoardEntry | None:
+    return db.session.scalar(select(BoardEntry).where(BoardEntry.election_pk == election.id,
+                                                       BoardEntry.seq == seq))
+
+
+def current_entry(election: Election, pseudonym: str) -> BoardEntry | None:
+    """The voter's counting ballot: their entry with the highest sequence (§2.2)."""
+    return db.session.scalar(
+        select(BoardEntry).where(BoardEntry.election_pk == election.id,
+                                 BoardEntry.pseudonym == pseudonym)
+        .order_by(BoardEntry.seq.desc()).limit(1))
+
+
+def size(election: Election) -> int:
+    return db.session.scalar(select(func.count()).select_from(BoardEntry)
+                             .where(BoardEntry.election_pk == election.id)) or 0
+
+
+def verify_chain(election: Election) -> list[str]:
+    """Recompute every link; one problem per broken entry (empty if the chain is intact)."""
+    problems = []
+    prev, expected_seq = election.election_id, 1
+    for entry in iter_entries(election):
+        body = entry_dict(entry, election.election_id)
+        stated = body.pop("entry_hash")
+        if entry.seq != expected_seq:
+            problems.append(f"entry {entry.seq}: expected sequence {expected_seq}")
+        if entry.prev_hash != prev:
+            problems.append(f"entry {entry.seq}: previous hash does not match")
+        if entry_hash(body) != stated:
+            problems.append(f"entry {entry.seq}: content does not match its hash")
+        if hashlib.sha256(entry.ballot.encode()).hexdigest() != entry.ballot_hash:
+            problems.append(f"entry {entry.seq}: ballot does not match its hash")
+        prev, expected_seq = stated, entry.seq + 1
+    return problems

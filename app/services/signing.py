@@ -1,0 +1,79 @@
+"""The server's Ed25519 key: signs board checkpoints, receipts and paper lists (docs/record.md §1).
+
+Every signed object is a JSON object with a ``type``; the signature covers the canonical JSON
+of the object without its ``signature`` field.
+"""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from flask import current_app
+
+from app.services.errors import ServiceError
+from crypto.encoding import canonical_json
+
+
+def load_or_create(path: str, create: bool) -> Ed25519PrivateKey:
+    """Load the PEM key; in development/test create it (mode 0600) when missing."""
+    key_path = Path(path)
+    if not key_path.exists():
+        if not create:
+            raise ServiceError(f"signing key {path} is missing")
+        key_path.parent.mkdir(parents=True, exist_ok=True)
+        key = Ed25519PrivateKey.generate()
+        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+        tmp = key_path.with_suffix(f".{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pem)
+        try:
+            os.link(tmp, key_path)  # atomic: never overwrite a key another worker just made
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ServiceError(f"signing key {path} is not an Ed25519 key")
+    return key
+
+
+@lru_cache(maxsize=8)
+def _cached(path: str, create: bool) -> Ed25519PrivateKey:
+    return load_or_create(path, create)
+
+
+def server_key() -> Ed25519PrivateKey:
+    config = current_app.config["SSBVOTE"]
+    return _cached(config.signing_key_path, not config.is_production)
+
+
+def public_key_dict(key: Ed25519PrivateKey | None = None) -> dict[str, str]:
+    public = (key or server_key()).public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return {"algorithm": "Ed25519", "public_key": public.hex()}
+
+
+def sign(obj: dict[str, Any], key: Ed25519PrivateKey | None = None) -> dict[str, Any]:
+    """Return ``obj`` with its ``signature`` (obj must have a ``type`` and no signature)."""
+    if "type" not in obj or "signature" in obj:
+        raise ValueError("a signed object needs a type and no signature yet")
+    signature = (key or server_key()).sign(canonical_json(obj))
+    return {**obj, "signature": signature.hex()}
+
+
+def verify(obj: dict[str, Any], public_key_hex: str) -> bool:
+    body = {k: v for k, v in obj.items() if k != "signature"}
+    try:
+        Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key_hex)).verify(
+            bytes.fromhex(str(obj.get("signature", ""))), canonical_json(body))
+    except (InvalidSignature, ValueError):
+        return False
+    return True
