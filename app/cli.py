@@ -202,5 +202,9 @@ main.add_command(tally_cli)
 main.add_command(trustee_cli)
 
 
+from verifier.cli import verify_command  # noqa: E402  (app may import verifier, not vice versa)
+main.add_command(verify_command, "verify")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

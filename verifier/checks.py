@@ -1,0 +1,899 @@
+"""The 16 named, numbered checks of docs/record.md §5.
+
+Each check is a function ``check_NN_name(ctx) -> CheckResult``; :data:`CHECKS` lists them in
+the order of the spec and :func:`verify_record` runs them all (a failing check never stops the
+later ones; a check that lacks an input another check could not provide fails with
+``dependency``).  Findings carry a message code (translated in :mod:`verifier.i18n`), its
+parameters and the offending item (file, seq, trustee, contest, candidate).
+"""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from verifier import arith
+from verifier.batch import BallotJob, BallotVerdict
+from verifier.encoding import (canonical_json, expect_list, expect_object, expect_str,
+                               parse_count, parse_hex_int)
+from verifier.errors import InvalidInput
+from verifier.hashing import object_hash, sha256_hex
+from verifier.manifest import Contest, parse_contests
+from verifier.parallel import verify_ballots
+from verifier.record import (BALLOTS, BOARD_KEY, CHECKPOINTS, COUNTED, ELECTION_KEY,
+                             ENCRYPTED_TALLY, ENTRIES, FORMAT, HASHES, MANIFEST, OVERRIDES,
+                             REQUIRED_FILES, RESULTS, SHARE_FILE_RE, Record, load_record)
+from verifier.signatures import parse_board_key, signature_valid
+from verifier.threshold import (MAX_BITS, MIN_BITS, TEST_MIN_BITS, ElectionKey, combine,
+                                key_problems, parse_decryption_share, parse_election_key,
+                                verify_decryption_share)
+
+HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
+PSEUDONYM_RE = re.compile(r"^[0-9a-f]{32}$")
+CAST_AT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
+MAX_FINDINGS = 1000  # per check; the count of all failures is always reported
+ENTRY_KEYS = ("seq", "election_id", "pseudonym", "contest", "ballot_hash", "cast_at",
+              "prev_hash", "entry_hash")
+PLAINTEXT_LIMIT = 1 << 63
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+    item: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CheckResult:
+    number: int
+    name: str
+    failures: list[Finding] = field(default_factory=list)
+    notes: list[Finding] = field(default_factory=list)
+    failure_count: int = 0
+
+    @property
+    def passed(self) -> bool:
+        return self.failure_count == 0
+
+    def fail(self, code: str, item: dict[str, Any] | None = None, **params: Any) -> None:
+        self.failure_count += 1
+        if len(self.failures) < MAX_FINDINGS:
+            self.failures.append(Finding(code, params, item or {}))
+
+    def note(self, code: str, **params: Any) -> None:
+        self.notes.append(Finding(code, params))
+
+
+@dataclass
+class Options:
+    allow_test_key: bool = False
+    processes: int = 1
+    batched: bool = True
+    progress: Callable[[str, int, int], None] | None = None  # (phase, done, total)
+
+
+@dataclass
+class Context:
+    """What the checks learn, in order, for the later checks."""
+
+    record: Record
+    options: Options
+    election_id: str | None = None
+    contests: dict[str, Contest] | None = None
+    key: ElectionKey | None = None
+    board_key: Ed25519PublicKey | None = None
+    entries: dict[int, dict[str, Any]] | None = None  # seq → entry (well-formed ones)
+    board_size: int = 0
+    ballots: dict[int, dict[str, Any]] | None = None  # seq → ballots.jsonl line
+    verdicts: dict[int, BallotVerdict] | None = None
+    overrides: set[str] | None = None
+    counted: dict[str, list[int]] | None = None  # contest → counted seqs (as in the record)
+    tally: dict[str, list[int]] | None = None
+    tally_counts: dict[str, int] | None = None
+    valid_shares: dict[int, dict[str, tuple[int, ...]]] | None = None
+    votes: dict[str, list[int]] | None = None  # contest → results' votes, manifest order
+
+
+def _missing(res: CheckResult, *what: tuple[str, Any]) -> bool:
+    """Fail with ``dependency`` for each missing input; True if any is missing."""
+    missing = [name for name, value in what if value is None]
+    for name in missing:
+        res.fail("dependency", input=name)
+    return bool(missing)
+
+
+def _json(ctx: Context, rel: str) -> Any:
+    return ctx.record.json.get(rel)
+
+
+# --- 1–3: the record itself -----------------------------------------------------------------
+
+def check_01_record_format(ctx: Context) -> CheckResult:
+    res = CheckResult(1, "record.format")
+    rec = ctx.record
+    fmt = rec.json.get(FORMAT)
+    if set(fmt) != {"format", "version"}:
+        res.fail("format.shape", {"file": FORMAT})
+    for rel in REQUIRED_FILES:
+        if rel not in rec.files:
+            res.fail("format.missing", {"file": rel})
+    if not rec.share_files():
+        res.fail("format.no_shares", {"file": "tally/decryption_shares/"})
+    for rel in rec.files:
+        if rel not in REQUIRED_FILES and not SHARE_FILE_RE.match(rel):
+            res.fail("format.unexpected", {"file": rel})
+    res.note("format.version", version=fmt.get("version"), files=len(rec.files))
+    return res
+
+
+def check_02_record_hashes(ctx: Context) -> CheckResult:
+    res = CheckResult(2, "record.hashes")
+    hashes = _json(ctx, HASHES)
+    if hashes is None:
+        res.fail("hashes.missing", {"file": HASHES})
+        return res
+    try:
+        expect_object(hashes, ("files", "record_hash"), "HASHES")
+        files = hashes["files"]
+        if not isinstance(files, dict):
+            raise InvalidInput("HASHES.files: not an object")
+        for rel, h in files.items():
+            if not isinstance(h, str) or not HEX64_RE.match(h):
+                raise InvalidInput(f"HASHES.files[{rel}]: not a SHA-256 hex digest")
+    except InvalidInput as exc:
+        res.fail("hashes.shape", {"file": HASHES}, error=str(exc))
+        return res
+    for rel, data in ctx.record.files.items():
+        if rel == HASHES:
+            continue
+        if rel not in files:
+            res.fail("hashes.unlisted", {"file": rel})
+        elif sha256_hex(data) != files[rel]:
+            res.fail("hashes.mismatch", {"file": rel})
+    for rel in files:
+        if rel not in ctx.record.files or rel == HASHES:
+            res.fail("hashes.absent", {"file": rel})
+    if object_hash(files) != hashes["record_hash"]:
+        res.fail("hashes.record_hash", {"file": HASHES})
+    res.note("hashes.record", record_hash=str(hashes["record_hash"]), files=len(files))
+    return res
+
+
+def _election_ids(ctx: Context) -> Iterable[tuple[dict[str, Any], Any]]:
+    """(item, election_id) of every object of the record that carries one."""
+    rec = ctx.record
+    for rel in (ENTRIES, CHECKPOINTS):
+        for line in rec.lines.get(rel, []):
+            if isinstance(line.value, dict):
+                item = {"file": rel, "line": line.number}
+                if rel == ENTRIES:
+                    item["seq"] = line.value.get("seq")
+                yield item, line.value.get("election_id")
+    for rel in (OVERRIDES, ENCRYPTED_TALLY, RESULTS):
+        obj = rec.json.get(rel)
+        if isinstance(obj, dict):
+            yield {"file": rel}, obj.get("election_id")
+
+
+def check_03_manifest_election_id(ctx: Context) -> CheckResult:
+    res = CheckResult(3, "manifest.election_id")
+    raw = ctx.record.files.get(MANIFEST)
+    if raw is None:
+        res.fail("dependency", input=MANIFEST)
+        return res
+    manifest = ctx.record.json[MANIFEST]
+    ctx.election_id = sha256_hex(raw)
+    res.note("manifest.election_id", election_id=ctx.election_id)
+    if canonical_json(manifest) != raw:
+        res.fail("manifest.not_canonical", {"file": MANIFEST})
+    try:
+        ctx.contests = parse_contests(manifest)
+    except InvalidInput as exc:
+        res.fail("manifest.shape", {"file": MANIFEST}, error=str(exc))
+    for item, eid in _election_ids(ctx):
+        if eid != ctx.election_id:
+            res.fail("manifest.election_id_mismatch", item, found=str(eid))
+    return res
+
+
+# --- 4–5: keys --------------------------------------------------------------------------------
+
+_SMALL_PRIMES_PRODUCT: int | None = None
+
+
+def _small_primes_product() -> int:
+    """∏ primes < 2^16 (docs/record.md §5, `key.public`)."""
+    global _SMALL_PRIMES_PRODUCT
+    if _SMALL_PRIMES_PRODUCT is None:
+        limit = 1 << 16
+        sieve = bytearray([1]) * limit
+        sieve[0:2] = b"\x00\x00"
+        for i in range(2, 256):
+            if sieve[i]:
+                sieve[i * i::i] = bytearray(len(range(i * i, limit, i)))
+        prod = 1
+        for i in range(limit):
+            if sieve[i]:
+                prod *= i
+        _SMALL_PRIMES_PRODUCT = prod
+    return _SMALL_PRIMES_PRODUCT
+
+
+def check_04_key_public(ctx: Context) -> CheckResult:
+    res = CheckResult(4, "key.public")
+    obj = _json(ctx, ELECTION_KEY)
+    if obj is None:
+        res.fail("dependency", input=ELECTION_KEY)
+        return res
+    try:
+        key = parse_election_key(obj)
+    except InvalidInput as exc:
+        res.fail("key.shape", {"file": ELECTION_KEY}, error=str(exc))
+        return res
+    n = key.n
+    bits = n.bit_length()
+    item = {"file": ELECTION_KEY}
+    if n % 2 == 0:
+        res.fail("key.even", item)
+    if bits > MAX_BITS:
+        res.fail("key.too_large", item, bits=bits)
+    if bits < MIN_BITS:
+        if not ctx.options.allow_test_key or bits < TEST_MIN_BITS:
+            res.fail("key.too_small", item, bits=bits)
+        else:
+            res.note("key.test_key", bits=bits)
+    if n > 1 and int(arith.isqrt(n)) ** 2 == n:
+        res.fail("key.square", item)
+    if arith.gcd(arith.mpz(n), arith.mpz(_small_primes_product())) != 1:
+        res.fail("key.small_factor", item)
+    res.note("key.bits", bits=bits)
+    if n > 1 and n % 2 == 1:
+        ctx.key = key
+    return res
+
+
+def check_05_key_verification(ctx: Context) -> CheckResult:
+    res = CheckResult(5, "key.verification")
+    if _missing(res, ("election key", ctx.key)):
+        return res
+    assert ctx.key is not None
+    for code, params in key_problems(ctx.key):
+        res.fail(code, {"file": ELECTION_KEY, **({"trustee": params["index"]}
+                                                 if "index" in params else {})}, **params)
+    res.note("key.trustees", t=ctx.key.threshold, l=len(ctx.key.trustees))
+    return res
+
+
+# --- 6–8: the board -------------------------------------------------------------------------
+
+def check_06_board_chain(ctx: Context) -> CheckResult:
+    res = CheckResult(6, "board.chain")
+    if _missing(res, ("election id", ctx.election_id)):
+        return res
+    lines = ctx.record.lines.get(ENTRIES)
+    if lines is None:
+        res.fail("dependency", input=ENTRIES)
+        return res
+    entries: dict[int, dict[str, Any]] = {}
+    prev = ctx.election_id
+    for line in lines:
+        e = line.value
+        item: dict[str, Any] = {"file": ENTRIES, "line": line.number}
+        try:
+            expect_object(e, ENTRY_KEYS, "entry")
+            seq = parse_count(e["seq"], "entry.seq")
+            item["seq"] = seq
+            for k in ("election_id", "ballot_hash", "prev_hash", "entry_hash"):
+                if not isinstance(e[k], str) or not HEX64_RE.match(e[k]):
+                    raise InvalidInput(f"entry.{k}: not a SHA-256 hex digest")
+            if not isinstance(e["pseudonym"], str) or not PSEUDONYM_RE.match(e["pseudonym"]):
+                raise InvalidInput("entry.pseudonym: not 32 lowercase hex digits")
+            expect_str(e["contest"], "entry.contest")
+            if not isinstance(e["cast_at"], str) or not CAST_AT_RE.match(e["cast_at"]):
+                raise InvalidInput("entry.cast_at: not UTC ISO 8601 with microseconds and Z")
+        except InvalidInput as exc:
+            res.fail("chain.shape", item, error=str(exc))
+            prev = e.get("entry_hash") if isinstance(e, dict) else None
+            continue
+        if line.raw != canonical_json(e):
+            res.fail("chain.not_canonical", item)
+        if seq != line.number:
+            res.fail("chain.seq", item, expected=line.number, found=seq)
+        if e["election_id"] != ctx.election_id:
+            res.fail("chain.election_id", item)
+        if e["prev_hash"] != prev:
+            res.fail("chain.prev_hash", item)
+        body = {k: v for k, v in e.items() if k != "entry_hash"}
+        if object_hash(body) != e["entry_hash"]:
+            res.fail("chain.entry_hash", item)
+        if seq in entries:
+            res.fail("chain.duplicate_seq", item)
+        else:
+            entries[seq] = e
+        prev = e["entry_hash"]
+    ctx.entries = entries
+    ctx.board_size = len(lines)
+    res.note("chain.entries", count=len(lines))
+    return res
+
+
+def check_07_board_ballots(ctx: Context) -> CheckResult:
+    res = CheckResult(7, "board.ballots")
+    if _missing(res, ("board entries", ctx.entries), ("manifest contests", ctx.contests)):
+        return res
+    assert ctx.entries is not None and ctx.contests is not None
+    lines = ctx.record.lines.get(BALLOTS)
+    if lines is None:
+        res.fail("dependency", input=BALLOTS)
+        return res
+    ballots: dict[int, dict[str, Any]] = {}
+    last_seq = 0
+    for line in lines:
+        b = line.value
+        item: dict[str, Any] = {"file": BALLOTS, "line": line.number}
+        try:
+            expect_object(b, ("seq", "pseudonym", "contest", "ballot"), "ballot line")
+            seq = parse_count(b["seq"], "ballot line.seq", 1)
+            expect_str(b["pseudonym"], "ballot line.pseudonym")
+            expect_str(b["contest"], "ballot line.contest")
+        except InvalidInput as exc:
+            res.fail("ballots.shape", item, error=str(exc))
+            continue
+        item["seq"] = seq
+        if seq in ballots:
+            res.fail("ballots.duplicate", item)
+            continue
+        if seq <= last_seq:
+            res.fail("ballots.order", item)
+        last_seq = max(last_seq, seq)
+        ballots[seq] = b
+        entry = ctx.entries.get(seq)
+        if entry is None:
+            res.fail("ballots.not_on_board", item)
+            continue
+        item["contest"] = entry["contest"]
+        if object_hash(b["ballot"]) != entry["ballot_hash"]:
+            res.fail("ballots.hash", item)
+        if b["pseudonym"] != entry["pseudonym"] or b["contest"] != entry["contest"]:
+            res.fail("ballots.context", item)
+    for seq, entry in sorted(ctx.entries.items()):
+        if entry["contest"] not in ctx.contests:
+            res.fail("ballots.unknown_contest", {"file": ENTRIES, "seq": seq},
+                     contest=entry["contest"])
+        if seq not in ballots:
+            res.fail("ballots.missing", {"file": BALLOTS, "seq": seq})
+    ctx.ballots = ballots
+    res.note("ballots.count", count=len(ballots))
+    return res
+
+
+def check_08_board_checkpoints(ctx: Context) -> CheckResult:
+    res = CheckResult(8, "board.checkpoints")
+    obj = _json(ctx, BOARD_KEY)
+    if obj is not None:
+        try:
+            ctx.board_key = parse_board_key(obj)
+        except InvalidInput as exc:
+            res.fail("checkpoints.board_key", {"file": BOARD_KEY}, error=str(exc))
+    if _missing(res, ("board key", ctx.board_key), ("board entries", ctx.entries),
+                ("election id", ctx.election_id)):
+        return res
+    assert ctx.entries is not None and ctx.board_key is not None
+    lines = ctx.record.lines.get(CHECKPOINTS)
+    if lines is None:
+        res.fail("dependency", input=CHECKPOINTS)
+        return res
+    if not lines:
+        res.fail("checkpoints.none", {"file": CHECKPOINTS})
+        return res
+    heads = {seq: e["entry_hash"] for seq, e in ctx.entries.items()}
+    heads[0] = ctx.election_id
+    last_seq = -1
+    finals = []
+    for line in lines:
+        cp = line.value
+        item: dict[str, Any] = {"file": CHECKPOINTS, "line": line.number}
+        try:
+            expect_object(cp, ("type", "election_id", "seq", "head", "at", "final",
+                               "signature"), "checkpoint")
+            seq = parse_count(cp["seq"], "checkpoint.seq")
+            if not isinstance(cp["final"], bool):
+                raise InvalidInput("checkpoint.final: not a boolean")
+            if cp["type"] != "ssbvote-checkpoint":
+                raise InvalidInput("checkpoint.type: not ssbvote-checkpoint")
+            expect_str(cp["at"], "checkpoint.at")
+        except InvalidInput as exc:
+            res.fail("checkpoints.shape", item, error=str(exc))
+            continue
+        item["seq"] = seq
+        if not signature_valid(cp, ctx.board_key):
+            res.fail("checkpoints.signature", item)
+        if cp["election_id"] != ctx.election_id:
+            res.fail("checkpoints.election_id", item)
+        if seq > ctx.board_size or heads.get(seq) != cp["head"]:
+            res.fail("checkpoints.head", item)
+        if seq < last_seq:
+            res.fail("checkpoints.order", item)
+        last_seq = max(last_seq, seq)
+        if cp["final"]:
+            finals.append((line.number, seq))
+    if len(finals) != 1:
+        res.fail("checkpoints.final_count", {"file": CHECKPOINTS}, count=len(finals))
+    if finals and finals[-1][0] != lines[-1].number:
+        res.fail("checkpoints.final_not_last", {"file": CHECKPOINTS, "line": finals[-1][0]})
+    if finals and finals[-1][1] != ctx.board_size:
+        res.fail("checkpoints.final_seq", {"file": CHECKPOINTS, "seq": finals[-1][1]},
+                 expected=ctx.board_size)
+    res.note("checkpoints.count", count=len(lines))
+    return res
+
+
+# --- 9: ballot proofs -----------------------------------------------------------------------
+
+def _candidate_item(ctx: Context, contest_id: str, where: str | None) -> dict[str, Any]:
+    if where is None:
+        return {}
+    if where == "sum":
+        return {"candidate": "sum-proof"}
+    contest = (ctx.contests or {}).get(contest_id)
+    if contest is not None and where.isdigit() and int(where) < contest.size:
+        return {"candidate": contest.candidates[int(where)].id}
+    return {"candidate": where}
+
+
+def check_09_ballots_proofs(ctx: Context) -> CheckResult:
+    res = CheckResult(9, "ballots.proofs")
+    if _missing(res, ("election key", ctx.key), ("ballots", ctx.ballots),
+                ("manifest contests", ctx.contests), ("election id", ctx.election_id)):
+        return res
+    assert ctx.key and ctx.ballots is not None and ctx.contests and ctx.election_id
+    jobs = []
+    entries = ctx.entries or {}
+    for seq, line in sorted(ctx.ballots.items()):
+        entry = entries.get(seq, line)  # the board entry gives the context (protocol §9.3)
+        contest = ctx.contests.get(entry["contest"])
+        if contest is None:
+            continue  # reported by board.ballots
+        jobs.append(BallotJob(seq, contest.id, entry["pseudonym"], contest.size,
+                              contest.max_selections, line["ballot"]))
+    total = len(jobs)
+    done = 0
+    progress = ctx.options.progress
+
+    def tick(k: int) -> None:
+        nonlocal done
+        done += k
+        if progress:
+            progress("ballots.proofs", done, total)
+
+    if progress:
+        progress("ballots.proofs", 0, total)
+    start = time.perf_counter()
+    verdicts = verify_ballots(ctx.key.n, ctx.election_id, jobs,
+                              processes=ctx.options.processes, batched=ctx.options.batched,
+                              progress=tick)
+    seconds = time.perf_counter() - start
+    ctx.verdicts = {v.seq: v for v in verdicts}
+    by_seq = {j.seq: j for j in jobs}
+    for v in verdicts:
+        if not v.ok:
+            cid = by_seq[v.seq].contest_id
+            res.fail("proofs.invalid", {"file": BALLOTS, "seq": v.seq, "contest": cid,
+                                        **_candidate_item(ctx, cid, v.where)},
+                     reason=v.reason or "")
+    res.note("proofs.summary", count=total, seconds=round(seconds, 3), backend=arith.BACKEND,
+             processes=ctx.options.processes,
+             mode="batch" if ctx.options.batched else "per-proof")
+    return res
+
+
+# --- 10–12: overrides, counted set, aggregate -----------------------------------------------
+
+def check_10_overrides_signature(ctx: Context) -> CheckResult:
+    res = CheckResult(10, "overrides.signature")
+    obj = _json(ctx, OVERRIDES)
+    if _missing(res, (OVERRIDES, obj), ("board key", ctx.board_key),
+                ("election id", ctx.election_id)):
+        return res
+    assert ctx.board_key is not None
+    item = {"file": OVERRIDES}
+    try:
+        expect_object(obj, ("type", "election_id", "pseudonyms", "at", "approved_by",
+                            "signature"), "paper_overrides")
+        if obj["type"] != "ssbvote-paper-overrides":
+            raise InvalidInput("paper_overrides.type: not ssbvote-paper-overrides")
+        pseudonyms = [expect_str(p, "paper_overrides.pseudonyms[]")
+                      for p in expect_list(obj["pseudonyms"], "paper_overrides.pseudonyms")]
+        approvers = [expect_str(p, "paper_overrides.approved_by[]")
+                     for p in expect_list(obj["approved_by"], "paper_overrides.approved_by")]
+    except InvalidInput as exc:
+        res.fail("overrides.shape", item, error=str(exc))
+        return res
+    ctx.overrides = set(pseudonyms)
+    if obj["election_id"] != ctx.election_id:
+        res.fail("overrides.election_id", item)
+    if pseudonyms != sorted(set(pseudonyms)):
+        res.fail("overrides.not_sorted", item)
+    if len(approvers) != 2 or len(set(approvers)) != 2 or not all(approvers):
+        res.fail("overrides.approvers", item)
+    if not signature_valid(obj, ctx.board_key):
+        res.fail("overrides.signature", item)
+    res.note("overrides.count", count=len(pseudonyms))
+    return res
+
+
+def _expected_dispositions(ctx: Context, contest_id: str) -> dict[int, tuple[str, str]]:
+    """seq → (pseudonym, "counted" | reason) per docs/record.md §4.1."""
+    assert ctx.entries is not None and ctx.overrides is not None and ctx.verdicts is not None
+    mine = [(seq, e["pseudonym"]) for seq, e in sorted(ctx.entries.items())
+            if e["contest"] == contest_id]
+    last: dict[str, int] = {}
+    for seq, p in mine:
+        last[p] = max(seq, last.get(p, 0))
+    out = {}
+    for seq, p in mine:
+        verdict = ctx.verdicts.get(seq)
+        if p in ctx.overrides:
+            out[seq] = (p, "paper-vote")
+        elif last[p] != seq:
+            out[seq] = (p, "superseded")
+        elif verdict is None or not verdict.ok:
+            out[seq] = (p, "invalid")
+        else:
+            out[seq] = (p, "counted")
+    return out
+
+
+def check_11_tally_counted_set(ctx: Context) -> CheckResult:
+    res = CheckResult(11, "tally.counted_set")
+    obj = _json(ctx, COUNTED)
+    if _missing(res, (COUNTED, obj), ("manifest contests", ctx.contests),
+                ("board entries", ctx.entries), ("paper overrides", ctx.overrides),
+                ("ballot verdicts", ctx.verdicts)):
+        return res
+    assert ctx.contests is not None
+    try:
+        expect_object(obj, ("contests",), "counted")
+        if not isinstance(obj["contests"], dict):
+            raise InvalidInput("counted.contests: not an object")
+        if set(obj["contests"]) != set(ctx.contests):
+            raise InvalidInput("counted.contests: keys differ from the manifest's contest ids")
+        parsed: dict[str, tuple[list[tuple[int, str]], list[tuple[int, str, str]]]] = {}
+        for cid, c in obj["contests"].items():
+            w = f"counted.contests.{cid}"
+            expect_object(c, ("counted", "excluded"), w)
+            counted = []
+            for x in expect_list(c["counted"], f"{w}.counted"):
+                expect_object(x, ("pseudonym", "seq"), f"{w}.counted[]")
+                counted.append((parse_count(x["seq"], f"{w}.counted[].seq", 1),
+                                expect_str(x["pseudonym"], f"{w}.counted[].pseudonym")))
+            excluded = []
+            for x in expect_list(c["excluded"], f"{w}.excluded"):
+                expect_object(x, ("pseudonym", "seq", "reason"), f"{w}.excluded[]")
+                excluded.append((parse_count(x["seq"], f"{w}.excluded[].seq", 1),
+                                 expect_str(x["pseudonym"], f"{w}.excluded[].pseudonym"),
+                                 expect_str(x["reason"], f"{w}.excluded[].reason")))
+            parsed[cid] = (counted, excluded)
+    except InvalidInput as exc:
+        res.fail("counted.shape", {"file": COUNTED}, error=str(exc))
+        return res
+    ctx.counted = {cid: [s for s, _ in parsed[cid][0]] for cid in parsed}
+    total_counted = 0
+    for cid in ctx.contests:
+        counted, excluded = parsed[cid]
+        expected = _expected_dispositions(ctx, cid)
+        for name, lst in (("counted", counted), ("excluded", excluded)):
+            seqs = [x[0] for x in lst]
+            if seqs != sorted(seqs):
+                res.fail("counted.not_sorted", {"file": COUNTED, "contest": cid}, list=name)
+        seen: set[int] = set()
+        listed = [(s, p, "counted") for s, p in counted] + list(excluded)
+        for seq, pseudonym, reason in listed:
+            item = {"file": COUNTED, "contest": cid, "seq": seq}
+            if seq in seen:
+                res.fail("counted.duplicate", item)
+                continue
+            seen.add(seq)
+            if seq not in expected:
+                res.fail("counted.unknown", item)
+                continue
+            want_p, want = expected[seq]
+            if pseudonym != want_p:
+                res.fail("counted.pseudonym", item)
+            got = "invalid" if reason.startswith("invalid: ") and len(reason) > 9 else reason
+            if got == want:
+                continue
+            if want == "counted":
+                res.fail("counted.should_count", item, found=reason)
+            elif got == "counted":
+                res.fail("counted.should_exclude", item, expected=want)
+            else:
+                res.fail("counted.wrong_reason", item, found=reason, expected=want)
+        for seq in sorted(set(expected) - seen):
+            res.fail("counted.missing", {"file": COUNTED, "contest": cid, "seq": seq})
+        total_counted += len(counted)
+    res.note("counted.summary", counted=total_counted,
+             excluded=sum(len(parsed[c][1]) for c in parsed))
+    return res
+
+
+def _ballot_ciphertexts(ctx: Context, seq: int, size: int) -> list[int] | None:
+    line = (ctx.ballots or {}).get(seq)
+    try:
+        if line is None:
+            return None
+        cts = expect_list(line["ballot"]["ciphertexts"], "ciphertexts", size)
+        return [parse_hex_int(c, "ciphertext") for c in cts]
+    except (InvalidInput, TypeError, KeyError):
+        return None
+
+
+def check_12_tally_aggregate(ctx: Context) -> CheckResult:
+    res = CheckResult(12, "tally.aggregate")
+    obj = _json(ctx, ENCRYPTED_TALLY)
+    if _missing(res, (ENCRYPTED_TALLY, obj), ("manifest contests", ctx.contests),
+                ("election key", ctx.key), ("counted set", ctx.counted)):
+        return res
+    assert ctx.contests is not None and ctx.key is not None and ctx.counted is not None
+    tally: dict[str, list[int]] = {}
+    counts: dict[str, int] = {}
+    try:
+        expect_object(obj, ("election_id", "contests"), "encrypted_tally")
+        if not isinstance(obj["contests"], dict) or set(obj["contests"]) != set(ctx.contests):
+            raise InvalidInput("encrypted_tally.contests: keys differ from the manifest's")
+        for cid, contest in ctx.contests.items():
+            w = f"encrypted_tally.contests.{cid}"
+            c = expect_object(obj["contests"][cid], ("ciphertexts", "counted_ballots"), w)
+            cts = expect_list(c["ciphertexts"], f"{w}.ciphertexts", contest.size)
+            tally[cid] = [parse_hex_int(x, f"{w}.ciphertexts[{j}]") for j, x in enumerate(cts)]
+            counts[cid] = parse_count(c["counted_ballots"], f"{w}.counted_ballots")
+    except InvalidInput as exc:
+        res.fail("aggregate.shape", {"file": ENCRYPTED_TALLY}, error=str(exc))
+        return res
+    ctx.tally, ctx.tally_counts = tally, counts
+    n2 = arith.mpz(ctx.key.n2)
+    for cid, contest in ctx.contests.items():
+        item = {"file": ENCRYPTED_TALLY, "contest": cid}
+        seqs = ctx.counted.get(cid, [])
+        if counts[cid] != len(seqs):
+            res.fail("aggregate.count", item, found=counts[cid], expected=len(seqs))
+        acc = [arith.mpz(1)] * contest.size
+        broken = False
+        for seq in seqs:
+            cts = _ballot_ciphertexts(ctx, seq, contest.size)
+            if cts is None:
+                res.fail("aggregate.bad_ballot", {**item, "seq": seq})
+                broken = True
+                continue
+            acc = [a * c % n2 for a, c in zip(acc, cts)]
+        if broken:
+            continue
+        for j, (want, got) in enumerate(zip(acc, tally[cid])):
+            if want != got:
+                res.fail("aggregate.mismatch", {**item, "candidate": contest.candidates[j].id})
+    return res
+
+
+# --- 13–16: decryption and results ----------------------------------------------------------
+
+def check_13_tally_decryption_shares(ctx: Context) -> CheckResult:
+    res = CheckResult(13, "tally.decryption_shares")
+    if _missing(res, ("election key", ctx.key), ("encrypted tally", ctx.tally),
+                ("election id", ctx.election_id), ("manifest contests", ctx.contests)):
+        return res
+    assert ctx.key and ctx.tally is not None and ctx.election_id and ctx.contests
+    valid: dict[int, dict[str, tuple[int, ...]]] = {}
+    for index, rel in ctx.record.share_files().items():
+        obj = ctx.record.json[rel]
+        item: dict[str, Any] = {"file": rel, "trustee": index}
+        try:
+            expect_object(obj, ("trustee", "index", "contests"), "decryption shares")
+            found = parse_count(obj["index"], "decryption shares.index", 1)
+            name = expect_str(obj["trustee"], "decryption shares.trustee")
+            if not isinstance(obj["contests"], dict):
+                raise InvalidInput("decryption shares.contests: not an object")
+        except InvalidInput as exc:
+            res.fail("shares.shape", item, error=str(exc))
+            continue
+        trustee = ctx.key.trustee(index)
+        if found != index:
+            res.fail("shares.index_mismatch", item, found=found)
+            continue
+        if trustee is None:
+            res.fail("shares.unknown_trustee", item)
+            continue
+        if trustee.name != name:
+            res.fail("shares.name_mismatch", item, found=name, expected=trustee.name)
+        if set(obj["contests"]) != set(ctx.contests):
+            res.fail("shares.contests", item)
+            continue
+        mine: dict[str, tuple[int, ...]] = {}
+        for cid in ctx.contests:
+            citem = {**item, "contest": cid}
+            try:
+                share = parse_decryption_share(obj["contests"][cid], len(ctx.tally[cid]),
+                                               f"contests.{cid}")
+                if share.index != index:
+                    raise InvalidInput(f"contests.{cid}.index: {share.index} ≠ {index}")
+                verify_decryption_share(ctx.key, ctx.election_id, cid, ctx.tally[cid], share)
+            except InvalidInput as exc:
+                res.fail("shares.invalid", citem, reason=str(exc))
+                continue
+            mine[cid] = share.shares
+        if len(mine) == len(ctx.contests) and trustee.name == name:
+            valid[index] = mine
+    ctx.valid_shares = valid
+    res.note("shares.valid", trustees=sorted(valid))
+    return res
+
+
+def _results_contests(ctx: Context, obj: Any) -> dict[str, dict[str, Any]]:
+    assert ctx.contests is not None
+    expect_object(obj, ("election_id", "trustees_used", "contests"), "results")
+    if not isinstance(obj["contests"], dict) or set(obj["contests"]) != set(ctx.contests):
+        raise InvalidInput("results.contests: keys differ from the manifest's contest ids")
+    out = {}
+    for cid, contest in ctx.contests.items():
+        w = f"results.contests.{cid}"
+        c = obj["contests"][cid]
+        keys = {"counted_ballots", "max_selections", "candidates", "elected"}
+        if not isinstance(c, dict) or not keys <= set(c) <= keys | {"tie_at_last_seat"}:
+            raise InvalidInput(f"{w}: keys are not {sorted(keys)} (+ tie_at_last_seat)")
+        parse_count(c["counted_ballots"], f"{w}.counted_ballots")
+        parse_count(c["max_selections"], f"{w}.max_selections")
+        cands = expect_list(c["candidates"], f"{w}.candidates", contest.size)
+        for j, cand in enumerate(cands):
+            if not isinstance(cand, dict) or "votes" not in cand:
+                raise InvalidInput(f"{w}.candidates[{j}]: no votes")
+            parse_count(cand["votes"], f"{w}.candidates[{j}].votes")
+        for x in expect_list(c["elected"], f"{w}.elected"):
+            expect_str(x, f"{w}.elected[]")
+        if "tie_at_last_seat" in c and not isinstance(c["tie_at_last_seat"], bool):
+            raise InvalidInput(f"{w}.tie_at_last_seat: not a boolean")
+        out[cid] = c
+    return out
+
+
+def check_14_results_combination(ctx: Context) -> CheckResult:
+    res = CheckResult(14, "results.combination")
+    obj = _json(ctx, RESULTS)
+    if _missing(res, (RESULTS, obj), ("manifest contests", ctx.contests),
+                ("election key", ctx.key), ("valid decryption shares", ctx.valid_shares),
+                ("encrypted tally", ctx.tally)):
+        return res
+    assert ctx.contests and ctx.key and ctx.valid_shares is not None and ctx.tally is not None
+    item = {"file": RESULTS}
+    try:
+        contests = _results_contests(ctx, obj)
+        used = [parse_count(i, "results.trustees_used[]", 1)
+                for i in expect_list(obj["trustees_used"], "results.trustees_used")]
+    except InvalidInput as exc:
+        res.fail("results.shape", item, error=str(exc))
+        return res
+    ctx.votes = {cid: [int(c["votes"]) for c in contests[cid]["candidates"]]
+                 for cid in contests}
+    t = ctx.key.threshold
+    expected_used = sorted(ctx.valid_shares)[:t]
+    if len(expected_used) < t:
+        res.fail("results.not_enough_shares", item, valid=len(expected_used), t=t)
+    elif used != expected_used:
+        res.fail("results.trustees_used", item, found=used, expected=expected_used)
+    for cid, contest in ctx.contests.items():
+        c = contests[cid]
+        citem = {"file": RESULTS, "contest": cid}
+        if ctx.tally_counts is not None and c["counted_ballots"] != ctx.tally_counts[cid]:
+            res.fail("results.counted_ballots", citem, found=c["counted_ballots"],
+                     expected=ctx.tally_counts[cid])
+        if c["max_selections"] != contest.max_selections:
+            res.fail("results.max_selections", citem, found=c["max_selections"],
+                     expected=contest.max_selections)
+        for cand, mc in zip(c["candidates"], contest.candidates):
+            meta = {k: v for k, v in cand.items() if k != "votes"}
+            want = {k: mc.raw.get(k) for k in ("id", "number", "name", "team")}
+            if meta != want:
+                res.fail("results.candidate", {**citem, "candidate": mc.id})
+        if len(expected_used) < t:
+            continue
+        try:
+            plain = combine(ctx.key, {i: ctx.valid_shares[i][cid] for i in expected_used},
+                            contest.size)
+        except InvalidInput as exc:
+            res.fail("results.combine_failed", citem, reason=str(exc))
+            continue
+        for j, (want_votes, cand, mc) in enumerate(zip(plain, c["candidates"],
+                                                       contest.candidates)):
+            if want_votes >= PLAINTEXT_LIMIT:
+                res.fail("results.plaintext_range", {**citem, "candidate": mc.id})
+            elif cand["votes"] != want_votes:
+                res.fail("results.count", {**citem, "candidate": mc.id},
+                         found=cand["votes"], expected=want_votes)
+    res.note("results.used", trustees=expected_used)
+    return res
+
+
+def expected_elected(contest: Contest, votes: list[int]) -> tuple[list[str], bool]:
+    """Top k by votes, ties broken by the lower ballot number; and the tie-at-last-seat flag
+    (docs/record.md §4.4)."""
+    ranked = sorted(zip(votes, contest.candidates), key=lambda vc: (-vc[0], vc[1].number))
+    k = contest.max_selections
+    elected = [c.id for _, c in ranked[:k]]
+    tie = len(ranked) > k and ranked[k - 1][0] == ranked[k][0]
+    return elected, tie
+
+
+def check_15_results_elected(ctx: Context) -> CheckResult:
+    res = CheckResult(15, "results.elected")
+    if _missing(res, ("results", ctx.votes), ("manifest contests", ctx.contests)):
+        return res
+    assert ctx.votes is not None and ctx.contests is not None
+    results = ctx.record.json[RESULTS]["contests"]
+    for cid, contest in ctx.contests.items():
+        item = {"file": RESULTS, "contest": cid}
+        want, tie = expected_elected(contest, ctx.votes[cid])
+        got = results[cid]["elected"]
+        if got != want:  # rank order (docs/record.md §4.4)
+            res.fail("elected.mismatch", item, found=got, expected=want)
+        if bool(results[cid].get("tie_at_last_seat", False)) != tie:
+            res.fail("elected.tie_flag", item, expected=tie)
+    return res
+
+
+def check_16_results_plausible(ctx: Context) -> CheckResult:
+    res = CheckResult(16, "results.plausible")
+    if _missing(res, ("results", ctx.votes), ("manifest contests", ctx.contests)):
+        return res
+    assert ctx.votes is not None and ctx.contests is not None
+    results = ctx.record.json[RESULTS]["contests"]
+    for cid, contest in ctx.contests.items():
+        counted = results[cid]["counted_ballots"]
+        item = {"file": RESULTS, "contest": cid}
+        for v, cand in zip(ctx.votes[cid], contest.candidates):
+            if v > counted:
+                res.fail("plausible.count", {**item, "candidate": cand.id}, votes=v,
+                         counted=counted)
+        total = sum(ctx.votes[cid])
+        if total > contest.max_selections * counted:
+            res.fail("plausible.sum", item, total=total,
+                     limit=contest.max_selections * counted)
+    return res
+
+
+CHECKS: tuple[Callable[[Context], CheckResult], ...] = (
+    check_01_record_format, check_02_record_hashes, check_03_manifest_election_id,
+    check_04_key_public, check_05_key_verification, check_06_board_chain,
+    check_07_board_ballots, check_08_board_checkpoints, check_09_ballots_proofs,
+    check_10_overrides_signature, check_11_tally_counted_set, check_12_tally_aggregate,
+    check_13_tally_decryption_shares, check_14_results_combination,
+    check_15_results_elected, check_16_results_plausible,
+)
+
+
+@dataclass
+class Verification:
+    record: Path
+    election_id: str | None
+    results: list[CheckResult]
+
+    @property
+    def ok(self) -> bool:
+        return all(r.passed for r in self.results)
+
+
+def verify_record(path: str | Path, options: Options | None = None) -> Verification:
+    """Run the 16 checks on the record at ``path``.  Raises RecordUnreadable (exit 2)."""
+    options = options or Options()
+    ctx = Context(load_record(path), options)
+    results = []
+    for check in CHECKS:
+        try:
+            results.append(check(ctx))
+        except Exception as exc:  # a verifier bug or an unforeseen shape: fail, never pass
+            res = CheckResult(len(results) + 1, check.__name__[9:].replace("_", ".", 1))
+            res.fail("internal_error", error=f"{type(exc).__name__}: {exc}")
+            results.append(res)
+    return Verification(Path(path), ctx.election_id, results)

@@ -1,0 +1,92 @@
+"""Command line: ``python -m verifier RECORD_DIR`` and ``ssbvote verify RECORD_DIR``.
+
+Exit status (docs/record.md §5): 0 every check passed, 1 a check failed, 2 the record cannot
+be read.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, Sequence
+
+from verifier import arith, i18n
+from verifier.checks import Options, verify_record
+from verifier.errors import RecordUnreadable
+from verifier.parallel import default_processes
+from verifier.progress import ProgressBar
+from verifier.report import exit_code, to_json, to_text, unreadable_json
+
+PROGRESS_MIN_BALLOTS = 50
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m verifier",
+        description="Independently verify an SSB Vote election record "
+                    "(docs/record.md §5: 16 checks).")
+    p.add_argument("record", help="the election record directory")
+    p.add_argument("--lang", choices=i18n.LANGUAGES, default="en",
+                   help="report language: en (default) or th")
+    p.add_argument("--json", action="store_true", help="print a JSON report for machines")
+    p.add_argument("--processes", type=int, default=default_processes(),
+                   help="worker processes for ballot proofs (default: all cores)")
+    p.add_argument("--no-batch", action="store_true",
+                   help="verify each proof on its own instead of batch verification (§7)")
+    p.add_argument("--allow-test-key", action="store_true",
+                   help="accept an election key below 2048 bits (test records only)")
+    p.add_argument("--pure-python", action="store_true",
+                   help="do not use gmpy2 (slower; same results)")
+    p.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
+                   help="progress bar on stderr (auto: on a terminal, for big records)")
+    p.add_argument("--verbose", action="store_true", help="list every failure")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.pure_python:
+        arith.use_gmpy2(False)
+    bar: ProgressBar | None = None
+    if args.progress == "always" or (args.progress == "auto" and sys.stderr.isatty()):
+        bar = ProgressBar(i18n.ui("progress", args.lang))
+
+    def progress(phase: str, done: int, total: int) -> None:
+        if bar is not None and (args.progress == "always" or total >= PROGRESS_MIN_BALLOTS):
+            bar.update(phase, done, total)
+
+    options = Options(allow_test_key=args.allow_test_key, processes=max(1, args.processes),
+                      batched=not args.no_batch, progress=progress)
+    try:
+        verification = verify_record(args.record, options)
+    except RecordUnreadable as exc:
+        if args.json:
+            print(unreadable_json(args.record, str(exc)))
+        else:
+            print(i18n.ui("unreadable", args.lang, error=str(exc)), file=sys.stderr)
+        return 2
+    if args.json:
+        print(to_json(verification, args.lang))
+    else:
+        sys.stdout.write(to_text(verification, args.lang, verbose=args.verbose))
+    return exit_code(verification)
+
+
+def _make_click_command() -> Any:
+    """``ssbvote verify``: the same options, parsed by :func:`build_parser` (one definition)."""
+    import click  # only the app's CLI needs click; ``python -m verifier`` does not
+
+    @click.command("verify", context_settings={"ignore_unknown_options": True,
+                                               "help_option_names": []},
+                   add_help_option=False)
+    @click.argument("args", nargs=-1, type=click.UNPROCESSED)
+    def verify_command(args: tuple[str, ...]) -> None:
+        """Independently verify an election record (python -m verifier --help)."""
+        sys.exit(main(list(args)))
+
+    return verify_command
+
+
+try:
+    verify_command = _make_click_command()
+except ImportError:  # pragma: no cover - click absent: only python -m verifier
+    verify_command = None

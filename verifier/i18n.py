@@ -1,0 +1,280 @@
+"""Report texts in English and Thai (``--lang en|th``).
+
+Every finding has a message code; ``MESSAGES[code] = (English, Thai)`` with ``str.format``
+fields.  Technical details inside ``{error}`` / ``{reason}`` stay in English (they quote the
+spec's field names and equations).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+LANGUAGES = ("en", "th")
+
+CHECK_TITLES: dict[str, tuple[str, str]] = {
+    "record.format": ("FORMAT.json, every expected file present, version supported",
+                      "FORMAT.json ครบทุกไฟล์ที่ต้องมี และรองรับเวอร์ชันนี้"),
+    "record.hashes": ("every file's SHA-256 equals HASHES.json, no unlisted file, record_hash",
+                      "SHA-256 ของทุกไฟล์ตรงกับ HASHES.json ไม่มีไฟล์นอกรายการ และ record_hash ถูกต้อง"),
+    "manifest.election_id": ("SHA-256 of manifest.json = the election id used throughout",
+                             "SHA-256 ของ manifest.json ตรงกับรหัสการเลือกตั้งที่ใช้ทุกแห่ง"),
+    "key.public": ("n odd, large enough, not a perfect square, no small factors",
+                   "n เป็นเลขคี่ ขนาดเพียงพอ ไม่ใช่กำลังสองสมบูรณ์ และไม่มีตัวประกอบเล็ก"),
+    "key.verification": ("trustee indexes 1..ℓ, 1 ≤ t ≤ ℓ, verification keys are units mod n²",
+                         "ลำดับผู้ถือกุญแจ 1..ℓ, 1 ≤ t ≤ ℓ และกุญแจตรวจสอบเป็นหน่วยใน Z*ₙ²"),
+    "board.chain": ("seq 1..N without gap, prev_hash links, entry hashes, one election id",
+                    "ลำดับ 1..N ไม่ขาดตอน prev_hash เชื่อมกัน แฮชของรายการถูกต้อง และรหัสการเลือกตั้งเดียว"),
+    "board.ballots": ("every ballot listed once, hash = the entry's ballot_hash, context matches",
+                      "บัตรแต่ละใบปรากฏครั้งเดียว แฮชตรงกับ ballot_hash และผู้ลงคะแนน/การเลือกตรงกัน"),
+    "board.checkpoints": ("signatures valid, each (seq, head) on the chain, last one final at N",
+                          "ลายเซ็นถูกต้อง (seq, head) อยู่บนสายโซ่ และจุดตรวจสุดท้ายเป็นจุดปิดที่ N"),
+    "ballots.proofs": ("every ballot's 0/1 proofs and 0..k proof, bound to election, contest, voter",
+                       "หลักฐาน 0/1 และหลักฐาน 0..k ของบัตรทุกใบ ผูกกับการเลือกตั้ง การเลือก และผู้ลงคะแนน"),
+    "overrides.signature": ("paper-override list signed, sorted, unique, same election",
+                            "รายชื่อผู้ลงคะแนนด้วยบัตรกระดาษลงนามแล้ว เรียงลำดับ ไม่ซ้ำ และเป็นการเลือกตั้งเดียวกัน"),
+    "tally.counted_set": ("counted = last ballot per voter − overrides − invalid; reasons right",
+                          "บัตรที่นับ = บัตรใบสุดท้ายของแต่ละคน − ผู้ใช้บัตรกระดาษ − บัตรเสีย และเหตุผลถูกต้อง"),
+    "tally.aggregate": ("encrypted tally = product of the counted ciphertexts",
+                        "ผลรวมเข้ารหัส = ผลคูณของข้อความเข้ารหัสของบัตรที่นับ"),
+    "tally.decryption_shares": ("every share's proof valid against the trustee's verification key",
+                                "หลักฐานของส่วนถอดรหัสทุกส่วนถูกต้องตามกุญแจตรวจสอบของผู้ถือกุญแจ"),
+    "results.combination": ("each count = the combination of the trustees_used shares",
+                            "คะแนนแต่ละรายการ = ผลรวมส่วนถอดรหัสของ trustees_used"),
+    "results.elected": ("elected = top max_selections with the tie rule",
+                        "ผู้ได้รับเลือก = ผู้ได้คะแนนสูงสุด max_selections คน ตามกฎตัดสินคะแนนเท่ากัน"),
+    "results.plausible": ("each count ≤ counted ballots; sum ≤ k × counted ballots",
+                          "คะแนนแต่ละคน ≤ จำนวนบัตรที่นับ และผลรวม ≤ k × จำนวนบัตรที่นับ"),
+}
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "dependency": ("not checked: {input} is missing or failed an earlier check",
+                   "ตรวจไม่ได้: {input} ไม่มีหรือไม่ผ่านการตรวจก่อนหน้า"),
+    "internal_error": ("the verifier could not complete this check: {error}",
+                       "โปรแกรมตรวจสอบทำการตรวจนี้ไม่สำเร็จ: {error}"),
+    # 1
+    "format.shape": ("FORMAT.json must have exactly the keys format and version",
+                     "FORMAT.json ต้องมีเฉพาะคีย์ format และ version"),
+    "format.missing": ("required file is missing", "ไม่พบไฟล์ที่ต้องมี"),
+    "format.no_shares": ("no decryption share file", "ไม่มีไฟล์ส่วนถอดรหัส"),
+    "format.unexpected": ("file is not part of the record layout",
+                          "ไฟล์นี้ไม่อยู่ในโครงสร้างของบันทึก"),
+    "format.version": ("format ssbvote-record version {version}, {files} files",
+                       "รูปแบบ ssbvote-record เวอร์ชัน {version} จำนวน {files} ไฟล์"),
+    # 2
+    "hashes.missing": ("HASHES.json is missing", "ไม่พบ HASHES.json"),
+    "hashes.shape": ("HASHES.json is malformed: {error}", "HASHES.json ผิดรูปแบบ: {error}"),
+    "hashes.unlisted": ("file is not listed in HASHES.json", "ไฟล์ไม่อยู่ในรายการของ HASHES.json"),
+    "hashes.mismatch": ("SHA-256 differs from HASHES.json", "SHA-256 ไม่ตรงกับ HASHES.json"),
+    "hashes.absent": ("listed in HASHES.json but not in the record",
+                      "มีในรายการ HASHES.json แต่ไม่มีในบันทึก"),
+    "hashes.record_hash": ("record_hash is not the SHA-256 of the file list",
+                           "record_hash ไม่ใช่ SHA-256 ของรายการไฟล์"),
+    "hashes.record": ("record hash {record_hash} over {files} files",
+                      "แฮชของบันทึก {record_hash} ครอบคลุม {files} ไฟล์"),
+    # 3
+    "manifest.election_id": ("election id {election_id}", "รหัสการเลือกตั้ง {election_id}"),
+    "manifest.not_canonical": ("manifest.json is not canonical JSON",
+                               "manifest.json ไม่ใช่ JSON รูปแบบมาตรฐาน"),
+    "manifest.shape": ("manifest is not usable: {error}", "ใช้ manifest ไม่ได้: {error}"),
+    "manifest.election_id_mismatch": ("election id {found} is not the manifest's",
+                                      "รหัสการเลือกตั้ง {found} ไม่ตรงกับ manifest"),
+    # 4
+    "key.shape": ("election key is malformed: {error}", "กุญแจการเลือกตั้งผิดรูปแบบ: {error}"),
+    "key.even": ("n is even", "n เป็นเลขคู่"),
+    "key.too_large": ("n has {bits} bits, more than 8192", "n มี {bits} บิต เกิน 8192"),
+    "key.too_small": ("n has only {bits} bits (at least 2048 required; test keys need "
+                      "--allow-test-key and 512 bits)",
+                      "n มีเพียง {bits} บิต (ต้องมีอย่างน้อย 2048 บิต กุญแจทดสอบต้องใช้ "
+                      "--allow-test-key และอย่างน้อย 512 บิต)"),
+    "key.test_key": ("TEST KEY: n has only {bits} bits, accepted because of --allow-test-key",
+                     "กุญแจทดสอบ: n มีเพียง {bits} บิต ยอมรับเพราะใช้ --allow-test-key"),
+    "key.square": ("n is a perfect square", "n เป็นกำลังสองสมบูรณ์"),
+    "key.small_factor": ("n has a prime factor below 2^16", "n มีตัวประกอบเฉพาะที่น้อยกว่า 2^16"),
+    "key.bits": ("n has {bits} bits", "n มี {bits} บิต"),
+    # 5
+    "key.trustee_count": ("{count} trustees (1 to 64 allowed)", "ผู้ถือกุญแจ {count} คน (อนุญาต 1 ถึง 64)"),
+    "key.threshold_range": ("threshold t = {t} is not in 1..ℓ = {l}",
+                            "เกณฑ์ t = {t} ไม่อยู่ในช่วง 1..ℓ = {l}"),
+    "key.index_order": ("trustee index {index} where {expected} was expected",
+                        "ลำดับผู้ถือกุญแจเป็น {index} แต่ควรเป็น {expected}"),
+    "key.name_empty": ("trustee {index} has an empty name", "ผู้ถือกุญแจ {index} ไม่มีชื่อ"),
+    "key.names_distinct": ("trustee names are not distinct", "ชื่อผู้ถือกุญแจซ้ำกัน"),
+    "key.not_unit": ("{what} is not a unit below n²", "{what} ไม่ใช่หน่วยที่น้อยกว่า n²"),
+    "key.trustees": ("threshold {t} of {l} trustees", "เกณฑ์ {t} จาก {l} ผู้ถือกุญแจ"),
+    # 6
+    "chain.shape": ("board entry is malformed: {error}", "รายการบนกระดานผิดรูปแบบ: {error}"),
+    "chain.not_canonical": ("line is not the canonical JSON of its entry",
+                            "บรรทัดไม่ใช่ JSON มาตรฐานของรายการ"),
+    "chain.seq": ("seq {found} where {expected} was expected (gap or reordering)",
+                  "ลำดับเป็น {found} แต่ควรเป็น {expected} (ขาดตอนหรือสลับลำดับ)"),
+    "chain.election_id": ("entry belongs to another election", "รายการเป็นของการเลือกตั้งอื่น"),
+    "chain.prev_hash": ("prev_hash does not link to the previous entry",
+                        "prev_hash ไม่เชื่อมกับรายการก่อนหน้า"),
+    "chain.entry_hash": ("entry_hash is not the hash of the entry", "entry_hash ไม่ใช่แฮชของรายการ"),
+    "chain.duplicate_seq": ("seq appears twice", "ลำดับซ้ำ"),
+    "chain.entries": ("{count} board entries", "รายการบนกระดาน {count} รายการ"),
+    # 7
+    "ballots.shape": ("ballot line is malformed: {error}", "บรรทัดบัตรผิดรูปแบบ: {error}"),
+    "ballots.duplicate": ("ballot listed twice", "บัตรปรากฏสองครั้ง"),
+    "ballots.order": ("ballots are not in seq order", "บัตรไม่เรียงตามลำดับ"),
+    "ballots.not_on_board": ("ballot has no board entry (added)", "บัตรไม่มีรายการบนกระดาน (ถูกเพิ่ม)"),
+    "ballots.hash": ("ballot hash differs from the entry's ballot_hash",
+                     "แฮชของบัตรไม่ตรงกับ ballot_hash ของรายการ"),
+    "ballots.context": ("pseudonym or contest differs from the board entry",
+                        "นามแฝงหรือการเลือกไม่ตรงกับรายการบนกระดาน"),
+    "ballots.unknown_contest": ("contest {contest} is not in the manifest",
+                                "การเลือก {contest} ไม่อยู่ใน manifest"),
+    "ballots.missing": ("board entry has no ballot (removed)", "รายการบนกระดานไม่มีบัตร (ถูกลบ)"),
+    "ballots.count": ("{count} ballots", "บัตร {count} ใบ"),
+    # 8
+    "checkpoints.board_key": ("board key is malformed: {error}", "กุญแจของกระดานผิดรูปแบบ: {error}"),
+    "checkpoints.none": ("no checkpoint", "ไม่มีจุดตรวจ"),
+    "checkpoints.shape": ("checkpoint is malformed: {error}", "จุดตรวจผิดรูปแบบ: {error}"),
+    "checkpoints.signature": ("checkpoint signature is invalid", "ลายเซ็นของจุดตรวจไม่ถูกต้อง"),
+    "checkpoints.election_id": ("checkpoint of another election", "จุดตรวจของการเลือกตั้งอื่น"),
+    "checkpoints.head": ("(seq, head) is not on the chain", "(seq, head) ไม่อยู่บนสายโซ่"),
+    "checkpoints.order": ("checkpoint seq goes backwards", "ลำดับจุดตรวจย้อนกลับ"),
+    "checkpoints.final_count": ("{count} final checkpoints (exactly one required)",
+                                "จุดตรวจปิด {count} จุด (ต้องมีหนึ่งจุดพอดี)"),
+    "checkpoints.final_not_last": ("the final checkpoint is not the last one",
+                                   "จุดตรวจปิดไม่ใช่จุดสุดท้าย"),
+    "checkpoints.final_seq": ("the final checkpoint is not at the board's end (seq {expected})",
+                              "จุดตรวจปิดไม่อยู่ที่ท้ายกระดาน (ลำดับ {expected})"),
+    "checkpoints.count": ("{count} signed checkpoints", "จุดตรวจที่ลงนาม {count} จุด"),
+    # 9
+    "proofs.invalid": ("ballot proof invalid: {reason}", "หลักฐานของบัตรไม่ถูกต้อง: {reason}"),
+    "proofs.summary": ("{count} ballots verified ({mode}, {backend}, {processes} processes, "
+                       "{seconds} s)",
+                       "ตรวจบัตร {count} ใบ ({mode}, {backend}, {processes} โปรเซส, {seconds} วินาที)"),
+    # 10
+    "overrides.shape": ("paper-override list is malformed: {error}",
+                        "รายชื่อบัตรกระดาษผิดรูปแบบ: {error}"),
+    "overrides.election_id": ("paper-override list of another election",
+                              "รายชื่อบัตรกระดาษเป็นของการเลือกตั้งอื่น"),
+    "overrides.not_sorted": ("pseudonyms are not sorted and unique", "นามแฝงไม่เรียงหรือซ้ำกัน"),
+    "overrides.approvers": ("approved_by must name two distinct officials",
+                            "approved_by ต้องระบุเจ้าหน้าที่สองคนที่ต่างกัน"),
+    "overrides.signature": ("signature of the paper-override list is invalid",
+                            "ลายเซ็นของรายชื่อบัตรกระดาษไม่ถูกต้อง"),
+    "overrides.count": ("{count} paper voters", "ผู้ลงคะแนนด้วยบัตรกระดาษ {count} คน"),
+    # 11
+    "counted.shape": ("counted.json is malformed: {error}", "counted.json ผิดรูปแบบ: {error}"),
+    "counted.not_sorted": ("the {list} list is not sorted by seq", "รายการ {list} ไม่เรียงตามลำดับ"),
+    "counted.duplicate": ("ballot appears twice", "บัตรปรากฏสองครั้ง"),
+    "counted.unknown": ("ballot is not on the board for this contest",
+                        "บัตรไม่อยู่บนกระดานของการเลือกนี้"),
+    "counted.pseudonym": ("pseudonym differs from the board", "นามแฝงไม่ตรงกับกระดาน"),
+    "counted.should_count": ("ballot must be counted but is excluded as '{found}'",
+                             "บัตรต้องถูกนับ แต่ถูกตัดออกด้วยเหตุผล '{found}'"),
+    "counted.should_exclude": ("ballot is counted but must be excluded ({expected})",
+                               "บัตรถูกนับ แต่ต้องถูกตัดออก ({expected})"),
+    "counted.wrong_reason": ("excluded as '{found}' but the reason is '{expected}'",
+                             "ถูกตัดออกด้วยเหตุผล '{found}' แต่เหตุผลที่ถูกคือ '{expected}'"),
+    "counted.missing": ("ballot is neither counted nor excluded", "บัตรไม่ถูกนับและไม่ถูกตัดออก"),
+    "counted.summary": ("{counted} ballots counted, {excluded} excluded",
+                        "นับบัตร {counted} ใบ ตัดออก {excluded} ใบ"),
+    # 12
+    "aggregate.shape": ("encrypted_tally.json is malformed: {error}",
+                        "encrypted_tally.json ผิดรูปแบบ: {error}"),
+    "aggregate.count": ("counted_ballots is {found}, the counted list has {expected}",
+                        "counted_ballots เป็น {found} แต่รายการบัตรที่นับมี {expected}"),
+    "aggregate.bad_ballot": ("counted ballot has no readable ciphertexts",
+                             "บัตรที่นับไม่มีข้อความเข้ารหัสที่อ่านได้"),
+    "aggregate.mismatch": ("tally ciphertext is not the product of the counted ballots",
+                           "ข้อความเข้ารหัสของผลรวมไม่ใช่ผลคูณของบัตรที่นับ"),
+    # 13
+    "shares.shape": ("decryption share file is malformed: {error}",
+                     "ไฟล์ส่วนถอดรหัสผิดรูปแบบ: {error}"),
+    "shares.index_mismatch": ("file says index {found}", "ไฟล์ระบุลำดับ {found}"),
+    "shares.unknown_trustee": ("no such trustee in the election key",
+                               "ไม่มีผู้ถือกุญแจนี้ในกุญแจการเลือกตั้ง"),
+    "shares.name_mismatch": ("trustee name {found} is not {expected}",
+                             "ชื่อผู้ถือกุญแจ {found} ไม่ใช่ {expected}"),
+    "shares.contests": ("shares do not cover exactly the manifest's contests",
+                        "ส่วนถอดรหัสไม่ครอบคลุมการเลือกทั้งหมดใน manifest พอดี"),
+    "shares.invalid": ("decryption share invalid: {reason}", "ส่วนถอดรหัสไม่ถูกต้อง: {reason}"),
+    "shares.valid": ("valid shares from trustees {trustees}", "ส่วนถอดรหัสที่ถูกต้องจากผู้ถือกุญแจ {trustees}"),
+    # 14
+    "results.shape": ("results.json is malformed: {error}", "results.json ผิดรูปแบบ: {error}"),
+    "results.not_enough_shares": ("only {valid} valid trustees, threshold {t}",
+                                  "ผู้ถือกุญแจที่ถูกต้องมีเพียง {valid} คน เกณฑ์คือ {t}"),
+    "results.trustees_used": ("trustees_used is {found}, expected {expected}",
+                              "trustees_used เป็น {found} แต่ควรเป็น {expected}"),
+    "results.counted_ballots": ("counted_ballots is {found}, the tally says {expected}",
+                                "counted_ballots เป็น {found} แต่ผลรวมระบุ {expected}"),
+    "results.max_selections": ("max_selections is {found}, the manifest says {expected}",
+                               "max_selections เป็น {found} แต่ manifest ระบุ {expected}"),
+    "results.candidate": ("candidate data differs from the manifest",
+                          "ข้อมูลผู้สมัครไม่ตรงกับ manifest"),
+    "results.combine_failed": ("shares do not combine: {reason}", "รวมส่วนถอดรหัสไม่ได้: {reason}"),
+    "results.plaintext_range": ("decrypted count is out of range", "คะแนนที่ถอดรหัสได้อยู่นอกช่วง"),
+    "results.count": ("published {found} votes, the decryption gives {expected}",
+                      "ประกาศ {found} คะแนน แต่การถอดรหัสได้ {expected}"),
+    "results.used": ("decrypted with trustees {trustees}", "ถอดรหัสด้วยผู้ถือกุญแจ {trustees}"),
+    # 15
+    "elected.mismatch": ("elected {found}, the rule gives {expected}",
+                         "ผู้ได้รับเลือก {found} แต่ตามกฎต้องเป็น {expected}"),
+    "elected.tie_flag": ("tie_at_last_seat must be {expected}", "tie_at_last_seat ต้องเป็น {expected}"),
+    # 16
+    "plausible.count": ("{votes} votes but only {counted} ballots counted",
+                        "{votes} คะแนน แต่นับบัตรเพียง {counted} ใบ"),
+    "plausible.sum": ("{total} votes in total, more than k × counted = {limit}",
+                      "คะแนนรวม {total} เกิน k × จำนวนบัตร = {limit}"),
+}
+
+UI: dict[str, tuple[str, str]] = {
+    "title": ("SSB Vote — independent verification of the election record",
+              "SSB Vote — การตรวจสอบบันทึกการเลือกตั้งโดยอิสระ"),
+    "record": ("Record", "บันทึก"),
+    "election_id": ("Election id", "รหัสการเลือกตั้ง"),
+    "pass": ("PASS", "ผ่าน"),
+    "fail": ("FAIL", "ไม่ผ่าน"),
+    "more": ("… and {count} more", "… และอีก {count} รายการ"),
+    "all_passed": ("RESULT: all {total} checks passed — the record is consistent.",
+                   "ผลการตรวจ: ผ่านทั้ง {total} รายการ — บันทึกการเลือกตั้งถูกต้องสอดคล้องกัน"),
+    "some_failed": ("RESULT: {failed} of {total} checks FAILED: {names}",
+                    "ผลการตรวจ: ไม่ผ่าน {failed} จาก {total} รายการ: {names}"),
+    "unreadable": ("The record cannot be read: {error}", "อ่านบันทึกไม่ได้: {error}"),
+    "results_header": ("Verified results", "ผลการเลือกตั้งที่ตรวจสอบแล้ว"),
+    "votes": ("votes", "คะแนน"),
+    "elected": ("elected", "ได้รับเลือก"),
+    "progress": ("Verifying ballot proofs", "กำลังตรวจหลักฐานของบัตร"),
+}
+
+ITEM_LABELS: dict[str, tuple[str, str]] = {
+    "file": ("file", "ไฟล์"),
+    "line": ("line", "บรรทัด"),
+    "seq": ("seq", "ลำดับ"),
+    "contest": ("contest", "การเลือก"),
+    "candidate": ("candidate", "ผู้สมัคร"),
+    "trustee": ("trustee", "ผู้ถือกุญแจ"),
+}
+
+
+def _pick(pair: tuple[str, str], lang: str) -> str:
+    return pair[1] if lang == "th" else pair[0]
+
+
+def message(code: str, params: dict[str, Any], lang: str = "en") -> str:
+    template = MESSAGES.get(code)
+    if template is None:
+        return f"{code} {params}"
+    try:
+        return _pick(template, lang).format(**params)
+    except (KeyError, IndexError):
+        return f"{_pick(template, lang)} {params}"
+
+
+def ui(key: str, lang: str = "en", **params: Any) -> str:
+    return _pick(UI[key], lang).format(**params)
+
+
+def check_title(name: str, lang: str = "en") -> str:
+    return _pick(CHECK_TITLES.get(name, (name, name)), lang)
+
+
+def item_text(item: dict[str, Any], lang: str = "en") -> str:
+    parts = []
+    for key in ("file", "line", "seq", "contest", "candidate", "trustee"):
+        if key in item and item[key] is not None:
+            parts.append(f"{_pick(ITEM_LABELS[key], lang)} {item[key]}")
+    return ", ".join(parts)

@@ -1,0 +1,162 @@
+"""Contest ballots and their disjunctive proofs — docs/protocol.md §5, shapes §9.3.
+
+The checks of §5.4 are split so that the expensive step (V2, n-th powers) can be batched
+(§7, :mod:`verifier.batch`):  :func:`parse_ballot` (shape, canonical hex),
+:func:`check_static` (ranges, units, V1) and :func:`check_v2_per_proof` (V2 one proof at a
+time, naming the candidate).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from verifier import arith
+from verifier.encoding import expect_list, expect_object, parse_hex_int
+from verifier.errors import InvalidInput
+from verifier.hashing import CHALLENGE_MOD, DOMAIN_SUM, DOMAIN_ZERO_ONE, challenge
+
+MAX_CANDIDATES = 1000
+MAX_SELECTIONS = 64
+SUM = "sum"  # the ``where`` of a failure in the sum proof
+
+
+class InvalidProof(InvalidInput):
+    """A well-formed proof that does not verify (docs/protocol.md §1.3)."""
+
+
+@dataclass(frozen=True)
+class DisjunctiveProof:
+    """Per branch j: commitment a_j, challenge e_j, response z_j (§5.3)."""
+
+    commitments: tuple[int, ...]
+    challenges: tuple[int, ...]
+    responses: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ContestBallot:
+    """An encrypted contest ballot (§9.3): c_0 … c_{N−1}, N 0/1 proofs, one sum proof."""
+
+    ciphertexts: tuple[int, ...]
+    proofs: tuple[DisjunctiveProof, ...]
+    sum_proof: DisjunctiveProof
+
+
+def _parse_proof(obj: Any, branches: int, what: str, where: str | int) -> DisjunctiveProof:
+    try:
+        expect_object(obj, ("challenges", "commitments", "responses"), what)
+        fields = []
+        for key in ("commitments", "challenges", "responses"):
+            items = expect_list(obj[key], f"{what}.{key}", branches)
+            fields.append(tuple(parse_hex_int(x, f"{what}.{key}[{j}]") for j, x in enumerate(items)))
+    except InvalidInput as exc:
+        raise InvalidInput(str(exc), where=str(where)) from None
+    return DisjunctiveProof(*fields)
+
+
+def parse_ballot(obj: Any, num_candidates: int, max_selections: int) -> ContestBallot:
+    """Shape per §5.2/§9.3 with N and k from the manifest; canonical hex everywhere."""
+    if not 1 <= num_candidates <= MAX_CANDIDATES or not 0 <= max_selections <= min(
+            num_candidates, MAX_SELECTIONS):
+        raise InvalidInput(f"contest bounds N={num_candidates}, k={max_selections} not allowed")
+    expect_object(obj, ("ciphertexts", "proofs", "sum_proof"), "ballot")
+    cts = expect_list(obj["ciphertexts"], "ballot.ciphertexts", num_candidates)
+    ciphertexts = []
+    for i, x in enumerate(cts):
+        try:
+            ciphertexts.append(parse_hex_int(x, f"ballot.ciphertexts[{i}]"))
+        except InvalidInput as exc:
+            raise InvalidInput(str(exc), where=str(i)) from None
+    proofs_raw = expect_list(obj["proofs"], "ballot.proofs", num_candidates)
+    proofs = tuple(_parse_proof(p, 2, f"ballot.proofs[{i}]", i) for i, p in enumerate(proofs_raw))
+    sum_proof = _parse_proof(obj["sum_proof"], max_selections + 1, "ballot.sum_proof", SUM)
+    return ContestBallot(tuple(ciphertexts), proofs, sum_proof)
+
+
+def _check_ranges(proof: DisjunctiveProof, n: int, n2: int, where: str | int) -> None:
+    half = (n - 1) // 2
+    for j, (a, e, z) in enumerate(zip(proof.commitments, proof.challenges, proof.responses)):
+        if not 0 < a < n2:
+            raise InvalidInput(f"commitment of branch {j} outside (0, n²)", where=str(where))
+        if not 0 <= e < CHALLENGE_MOD:
+            raise InvalidInput(f"challenge of branch {j} not below 2^128", where=str(where))
+        if not 1 <= z <= half:
+            raise InvalidInput(f"response of branch {j} outside [1, (n−1)/2]", where=str(where))
+
+
+def _units(values: list[int], n: int) -> bool:
+    """gcd(∏ values mod n, n) = 1 ⇔ every value is a unit mod n (§5.4 step 3)."""
+    nn = arith.mpz(n)
+    return bool(arith.gcd(arith.product_mod((arith.mpz(v) % nn for v in values), nn), nn) == 1)
+
+
+def check_static(ballot: ContestBallot, n: int, election_id: str, contest_id: str,
+                 pseudonym: str, max_selections: int) -> None:
+    """§5.4 steps 2–4: ranges, units, and (V1) for every proof.  Raises InvalidInput/
+    InvalidProof with ``where`` = candidate index (as a string) or ``"sum"``."""
+    n2 = n * n
+    for i, c in enumerate(ballot.ciphertexts):
+        if not 0 < c < n2:
+            raise InvalidInput("ciphertext outside (0, n²)", where=str(i))
+    for i, p in enumerate(ballot.proofs):
+        _check_ranges(p, n, n2, i)
+    _check_ranges(ballot.sum_proof, n, n2, SUM)
+    everything: list[int] = list(ballot.ciphertexts)
+    for p in (*ballot.proofs, ballot.sum_proof):
+        everything.extend(p.commitments)
+        everything.extend(p.responses)
+    if not _units(everything, n):
+        for i, c in enumerate(ballot.ciphertexts):
+            if not _units([c], n):
+                raise InvalidInput("ciphertext is not a unit mod n", where=str(i))
+        for where, p in [*enumerate(ballot.proofs), (SUM, ballot.sum_proof)]:
+            if not _units([*p.commitments, *p.responses], n):
+                raise InvalidInput("commitment or response is not a unit mod n", where=str(where))
+    for i, (c, p) in enumerate(zip(ballot.ciphertexts, ballot.proofs)):
+        h = challenge(DOMAIN_ZERO_ONE, election_id, n, contest_id, pseudonym, [i, c],
+                      list(p.commitments))
+        if sum(p.challenges) % CHALLENGE_MOD != h:
+            raise InvalidProof("challenges do not sum to the Fiat–Shamir challenge (V1)",
+                               where=str(i))
+    sp = ballot.sum_proof
+    h = challenge(DOMAIN_SUM, election_id, n, contest_id, pseudonym,
+                  [max_selections, list(ballot.ciphertexts)], list(sp.commitments))
+    if sum(sp.challenges) % CHALLENGE_MOD != h:
+        raise InvalidProof("challenges do not sum to the Fiat–Shamir challenge (V1)", where=SUM)
+
+
+def failing_branches(base: int, proof: DisjunctiveProof, n: int) -> list[int]:
+    """Branches j violating (V2): (z_j^n)² ≢ (a_j · u_j^{e_j})² mod n², u_j = B·g^(−j)."""
+    n2 = arith.mpz(n) * n
+    nn = arith.mpz(n)
+    bad = []
+    for j, (a, e, z) in enumerate(zip(proof.commitments, proof.challenges, proof.responses)):
+        left = arith.powmod(arith.mpz(z), nn, n2)
+        # u_j^e = B^e · g^(−j·e)
+        right = arith.mpz(a) * arith.powmod(arith.mpz(base), e, n2) % n2
+        right = right * arith.g_pow(-j * e, n, n2) % n2
+        if left * left % n2 != right * right % n2:
+            bad.append(j)
+    return bad
+
+
+def check_v2_per_proof(ballot: ContestBallot, n: int) -> None:
+    """(V2) one proof at a time; raises InvalidProof naming the first failing proof."""
+    n2 = arith.mpz(n) * n
+    for i, (c, p) in enumerate(zip(ballot.ciphertexts, ballot.proofs)):
+        bad = failing_branches(c, p, n)
+        if bad:
+            raise InvalidProof(f"proof equation (V2) fails for branch {bad[0]}", where=str(i))
+    total = arith.product_mod((arith.mpz(c) for c in ballot.ciphertexts), n2)
+    bad = failing_branches(int(total), ballot.sum_proof, n)
+    if bad:
+        raise InvalidProof(f"proof equation (V2) fails for branch {bad[0]}", where=SUM)
+
+
+def verify_ballot(obj: Any, n: int, election_id: str, contest_id: str, pseudonym: str,
+                  num_candidates: int, max_selections: int) -> ContestBallot:
+    """Full §5.4 verification of one ballot, per proof (no batching)."""
+    ballot = parse_ballot(obj, num_candidates, max_selections)
+    check_static(ballot, n, election_id, contest_id, pseudonym, max_selections)
+    check_v2_per_proof(ballot, n)
+    return ballot

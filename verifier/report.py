@@ -1,0 +1,74 @@
+"""Rendering a verification as a human-readable report (en/th) or as JSON (``--json``)."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from verifier import i18n
+from verifier.checks import CheckResult, Finding, Verification
+
+REPORT_FORMAT = "ssbvote-verification"
+SHOWN_PER_CHECK = 20
+
+
+def exit_code(verification: Verification) -> int:
+    return 0 if verification.ok else 1
+
+
+def _finding_json(f: Finding) -> dict[str, Any]:
+    return {"code": f.code, "message": i18n.message(f.code, f.params, "en"),
+            "params": f.params, "item": f.item}
+
+
+def _check_json(r: CheckResult, lang: str) -> dict[str, Any]:
+    return {"number": r.number, "name": r.name, "title": i18n.check_title(r.name, lang),
+            "status": "pass" if r.passed else "fail", "failure_count": r.failure_count,
+            "failures": [_finding_json(f) for f in r.failures],
+            "notes": [_finding_json(f) for f in r.notes]}
+
+
+def to_json(verification: Verification, lang: str = "en") -> str:
+    doc = {"format": REPORT_FORMAT, "version": 1, "record": str(verification.record),
+           "election_id": verification.election_id, "ok": verification.ok,
+           "exit_code": exit_code(verification), "error": None,
+           "checks": [_check_json(r, lang) for r in verification.results]}
+    return json.dumps(doc, ensure_ascii=False, indent=1, default=str)
+
+
+def unreadable_json(record: str, error: str) -> str:
+    doc = {"format": REPORT_FORMAT, "version": 1, "record": record, "election_id": None,
+           "ok": False, "exit_code": 2, "error": error, "checks": []}
+    return json.dumps(doc, ensure_ascii=False, indent=1)
+
+
+def _line(f: Finding, lang: str) -> str:
+    where = i18n.item_text(f.item, lang)
+    text = i18n.message(f.code, f.params, lang)
+    return f"{where}: {text}" if where else text
+
+
+def to_text(verification: Verification, lang: str = "en", verbose: bool = False) -> str:
+    out = [i18n.ui("title", lang),
+           f"{i18n.ui('record', lang)}: {verification.record}",
+           f"{i18n.ui('election_id', lang)}: {verification.election_id or '—'}", ""]
+    for r in verification.results:
+        status = i18n.ui("pass" if r.passed else "fail", lang)
+        out.append(f"[{status:^4}] {r.number:2d} {r.name} — {i18n.check_title(r.name, lang)}")
+        for note in r.notes:
+            out.append(f"          · {_line(note, lang)}")
+        limit = None if verbose else SHOWN_PER_CHECK
+        for f in r.failures[:limit]:
+            out.append(f"          ✗ {_line(f, lang)}")
+        hidden = r.failure_count - (len(r.failures) if limit is None
+                                    else min(len(r.failures), limit))
+        if hidden > 0:
+            out.append("          " + i18n.ui("more", lang, count=hidden))
+    out.append("")
+    failed = [r for r in verification.results if not r.passed]
+    total = len(verification.results)
+    if failed:
+        out.append(i18n.ui("some_failed", lang, failed=len(failed), total=total,
+                           names=", ".join(f"{r.number} {r.name}" for r in failed)))
+    else:
+        out.append(i18n.ui("all_passed", lang, total=total))
+    return "\n".join(out) + "\n"
