@@ -1,0 +1,65 @@
+"""verifier/ must be a second opinion: it imports nothing from app/, crypto/ or tally/."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+VERIFIER = Path(__file__).resolve().parents[2] / "verifier"
+FORBIDDEN = ("app", "crypto", "tally", "tests")
+ALLOWED_THIRD_PARTY = {"gmpy2", "cryptography", "click"}
+
+
+def _imports(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                names.append("." * node.level + (node.module or ""))
+            else:
+                names.append(node.module or "")
+        elif isinstance(node, ast.Call) and getattr(node.func, "id", None) == "__import__":
+            names.append("__import__")
+        elif isinstance(node, ast.Attribute) and node.attr == "import_module":
+            names.append("importlib.import_module")
+    return names
+
+
+def test_verifier_modules_exist() -> None:
+    assert len(list(VERIFIER.glob("*.py"))) >= 10
+
+
+def test_verifier_imports_nothing_from_the_producers() -> None:
+    offenders = []
+    for path in sorted(VERIFIER.glob("*.py")):
+        for name in _imports(path):
+            top = name.split(".")[0]
+            if top in FORBIDDEN or name in ("__import__", "importlib.import_module"):
+                offenders.append(f"{path.name}: {name}")
+            if name.startswith("."):
+                offenders.append(f"{path.name}: relative import {name} (use verifier.*)")
+    assert offenders == []
+
+
+def test_verifier_third_party_dependencies_are_the_allowed_ones() -> None:
+    import sys
+    stdlib = set(sys.stdlib_module_names)
+    extra = set()
+    for path in VERIFIER.glob("*.py"):
+        for name in _imports(path):
+            top = name.split(".")[0]
+            if top and top != "verifier" and top not in stdlib and top != "__future__":
+                extra.add(top)
+    assert extra <= ALLOWED_THIRD_PARTY, extra
+
+
+def test_cryptography_only_for_ed25519() -> None:
+    for path in VERIFIER.glob("*.py"):
+        for name in _imports(path):
+            if name.startswith("cryptography") and path.name not in ("signatures.py",
+                                                                       "checks.py"):
+                raise AssertionError(f"{path.name} imports {name}")
+            if name.startswith("cryptography.hazmat"):
+                assert "ed25519" in name or name == "cryptography.hazmat.primitives.asymmetric.ed25519"
