@@ -16,6 +16,10 @@ import click
 
 from .errors import TallyError
 
+_hardlink_option = click.option(
+    "--hardlink", is_flag=True,
+    help="Hard-link the (large) board files instead of copying them; they must then never be edited in place.",
+)
 _test_key_option = click.option(
     "--allow-insecure-test-key", is_flag=True, envvar="SSBVOTE_ALLOW_INSECURE_TEST_KEYS",
     help="Accept election keys below 2048 bits (tests and demos only).",
@@ -38,8 +42,9 @@ def tally_cli() -> None:
 @click.option("--processes", type=click.IntRange(min=1), default=None,
               help="Verification processes (default: number of CPUs).")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
+@_hardlink_option
 @_test_key_option
-def prepare_cmd(board_export: Path, work: Path, processes: Optional[int], quiet: bool,
+def prepare_cmd(board_export: Path, work: Path, processes: Optional[int], quiet: bool, hardlink: bool,
                 allow_insecure_test_key: bool) -> None:
     """Check the closed board, select and verify the counted ballots, aggregate them.
 
@@ -51,7 +56,8 @@ def prepare_cmd(board_export: Path, work: Path, processes: Optional[int], quiet:
 
     try:
         summary = prepare(board_export, work, processes=processes or os.cpu_count() or 1,
-                          allow_insecure_test_key=allow_insecure_test_key, show_progress=not quiet)
+                          allow_insecure_test_key=allow_insecure_test_key, show_progress=not quiet,
+                          hardlink=hardlink)
     except TallyError as exc:
         raise _fail(exc) from None
     click.echo(f"Board: {summary.entries} entries, final checkpoint verified.")
@@ -67,17 +73,18 @@ def prepare_cmd(board_export: Path, work: Path, processes: Optional[int], quiet:
 @click.option("--work", "work", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--shares", "shares", required=True, multiple=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A trustee's decryption share file (repeat the option; also accepts several paths "
-                   "after one --shares when quoted by the shell as separate options).")
+              help="A trustee's decryption share file (repeat: --shares A --shares B).")
 @click.option("--record", "record", required=True, type=click.Path(file_okay=False, path_type=Path))
+@_hardlink_option
 @_test_key_option
-def finish_cmd(work: Path, shares: tuple[Path, ...], record: Path, allow_insecure_test_key: bool) -> None:
+def finish_cmd(work: Path, shares: tuple[Path, ...], record: Path, hardlink: bool,
+               allow_insecure_test_key: bool) -> None:
     """Verify the trustees' shares, combine t of them, write results.json and the record."""
     from .finish import finish
 
     try:
         summary = finish(work, list(shares), record, allow_insecure_test_key=allow_insecure_test_key,
-                         warn=lambda message: click.echo(message, err=True))
+                         warn=lambda message: click.echo(message, err=True), hardlink=hardlink)
     except TallyError as exc:
         raise _fail(exc) from None
     click.echo(f"Trustees used: {', '.join(map(str, summary.trustees_used))} "

@@ -62,14 +62,18 @@ class AtomicWriter:
             self.tmp.unlink(missing_ok=True)
 
 
-def atomic_copy(src: PathLike, dst: PathLike) -> None:
-    """Copy ``src`` to ``dst`` byte for byte (a hard link when possible: board files are big
-    and written once)."""
+def atomic_copy(src: PathLike, dst: PathLike, *, link: bool = False) -> None:
+    """Copy ``src`` to ``dst`` byte for byte; with ``link``, hard-link when possible instead
+    (for very large boards: then the files must never be modified in place)."""
     src, dst = Path(src), Path(dst)
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = _tmp(dst)
     tmp.unlink(missing_ok=True)
+    if dst.exists() and os.path.samefile(src, dst):
+        return  # already linked (a re-run); rename() onto the same inode would be a no-op
     try:
+        if not link:
+            raise OSError
         os.link(src, tmp)
     except OSError:
         shutil.copyfile(src, tmp)

@@ -104,6 +104,7 @@ def finish(
     *,
     allow_insecure_test_key: bool = False,
     warn: Callable[[str], None] = lambda _m: None,
+    hardlink: bool = False,
 ) -> FinishSummary:
     work, record = Path(work), Path(record)
     for rel in (COUNTED, ENCRYPTED_TALLY):
@@ -151,7 +152,7 @@ def finish(
     share_names = {f"{SHARES_DIR}/trustee-{i}.json" for i in valid}
     _prepare_record_dir(record, share_names)
     for rel in COPIED:
-        atomic_copy(work / rel, record / rel)
+        atomic_copy(work / rel, record / rel, link=hardlink)
     for i in sorted(valid):
         name, shares = valid[i]
         atomic_write_json(record / SHARES_DIR / f"trustee-{i}.json", share_file_dict(name, i, shares))

@@ -192,6 +192,7 @@ def prepare(
     processes: Optional[int] = None,
     allow_insecure_test_key: bool = False,
     show_progress: bool = True,
+    hardlink: bool = False,
 ) -> PrepareSummary:
     """Run the prepare stage; raise BoardRefused / TallyError with a clear message."""
     export, work = Path(export), Path(work)
@@ -208,7 +209,7 @@ def prepare(
             raise BoardRefused(board_mod.OVERRIDES_MISSING)
         raise BoardRefused(f"board export: {name} is missing")
     for name in board_mod.EXPORT_FILES:
-        atomic_copy(export / name, work / name)
+        atomic_copy(export / name, work / name, link=hardlink)
 
     manifest = board_mod.load_manifest(work / "manifest.json")
     key = board_mod.load_election_key(work / "election_key.json", allow_insecure_test_key)

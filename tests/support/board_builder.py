@@ -360,6 +360,27 @@ def build_board_export(
     )
 
 
+def rewrite_board(fixture: BoardFixture, ballots: dict[int, dict[str, Any]]) -> None:
+    """Replace the ballots of some seqs (seq → ballot dict), then redo what a server would sign:
+    the entries' ``ballot_hash``, the hash chain and every checkpoint.  For "the server signed
+    a bad ballot" tests (the signatures stay valid; only the ballots are wrong)."""
+    lines = read_jsonl(fixture.ballots_path)
+    entries = read_jsonl(fixture.entries_path)
+    prev = fixture.election_id
+    heads = {0: prev}
+    for line, entry in zip(lines, entries):
+        if line["seq"] in ballots:
+            line["ballot"] = ballots[line["seq"]]
+        entry["ballot_hash"] = sha256_hex(canonical_json(line["ballot"]))
+        entry["prev_hash"] = prev
+        entry["entry_hash"] = entry_hash(entry)
+        prev = heads[entry["seq"]] = entry["entry_hash"]
+    checkpoints = [fixture.sign(dict(cp, head=heads[cp["seq"]])) for cp in read_jsonl(fixture.checkpoints_path)]
+    write_jsonl(fixture.ballots_path, lines)
+    write_jsonl(fixture.entries_path, entries)
+    write_jsonl(fixture.checkpoints_path, checkpoints)
+
+
 def reference_ballot(fixture: BoardFixture, seq: int) -> EncryptedContest:
     """The ballot of ``seq`` as written on the board (parsed)."""
     for line in read_jsonl(fixture.ballots_path):
@@ -370,5 +391,5 @@ def reference_ballot(fixture: BoardFixture, seq: int) -> EncryptedContest:
 
 __all__ = [
     "BoardFixture", "build_board_export", "builder_manifest", "cached_election_key", "entry_hash",
-    "sign_object", "board_public_key_json", "read_jsonl", "write_jsonl", "sha256_hex", "utc",
+    "sign_object", "board_public_key_json", "rewrite_board", "reference_ballot", "read_jsonl", "write_jsonl", "sha256_hex", "utc",
 ]

@@ -1,0 +1,33 @@
+"""Run the tally stages through the Python API (the CLI tests use CliRunner)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+from tally.finish import FinishSummary, finish
+from tally.prepare import ENCRYPTED_TALLY, PrepareSummary, prepare
+from tally.trustee import decrypt
+from tests.support.board_builder import BoardFixture
+
+
+def run_prepare(board: BoardFixture, work: Path, processes: int = 1) -> PrepareSummary:
+    return prepare(board.path, work, processes=processes, allow_insecure_test_key=True, show_progress=False)
+
+
+def trustee_shares(board: BoardFixture, work: Path, out_dir: Path, indexes: Sequence[int]) -> list[Path]:
+    out = []
+    for i in indexes:
+        path = out_dir / f"share-{i}.json"
+        decrypt(board.share_files[i - 1], work / ENCRYPTED_TALLY, path, board.passphrases[i - 1],
+                allow_insecure_test_key=True)
+        out.append(path)
+    return out
+
+
+def run_finish(work: Path, shares: Sequence[Path], record: Path, warnings: list[str] | None = None) -> FinishSummary:
+    sink = warnings if warnings is not None else []
+    return finish(work, shares, record, allow_insecure_test_key=True, warn=sink.append)
+
+
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
