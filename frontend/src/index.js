@@ -1,9 +1,34 @@
 // SSB Vote in-browser ballot cryptography (docs/protocol.md §2–§5), bundled to
 // /static/dist/ssbcrypto.js.  The high-level API below is what pages use; `hazmat` exposes
 // the building blocks (arithmetic, encodings, KDF) for tests and verifiers.
+//
+// Pages load the bundle as a top-level module script with its SRI hash and then use
+// window.SSBCrypto from their own (later) module script.  Importing the bundle by URL from the
+// page script works too, but Chromium re-fetches an import without the integrity check, so
+// only the global gives Subresource Integrity.
 
-export { createBallotEncryptor } from './encryptor.js';
-export { ballotHash, encryptContestWithSeed, recoverSelections, verifyContest } from './ballot.js';
-export { canonicalJson } from './encoding.js';
-export { InvalidInput, InvalidProof } from './errors.js';
-export * as hazmat from './hazmat.js';
+import { ballotHash, encryptContestWithSeed, recoverSelections, verifyContest } from './ballot.js';
+import { canonicalJson } from './encoding.js';
+import { createBallotEncryptor } from './encryptor.js';
+import { InvalidInput, InvalidProof } from './errors.js';
+import * as hazmat from './hazmat.js';
+
+export {
+  ballotHash, canonicalJson, createBallotEncryptor, encryptContestWithSeed, hazmat, InvalidInput,
+  InvalidProof, recoverSelections, verifyContest,
+};
+
+/** Protocol version implemented (docs/protocol.md, version 1). */
+export const PROTOCOL_VERSION = 1;
+
+if (typeof document !== 'undefined' && globalThis.SSBCrypto === undefined) {
+  Object.defineProperty(globalThis, 'SSBCrypto', {
+    value: Object.freeze({
+      PROTOCOL_VERSION, ballotHash, canonicalJson, createBallotEncryptor, encryptContestWithSeed, hazmat,
+      InvalidInput, InvalidProof, recoverSelections, verifyContest,
+    }),
+    writable: false,
+    configurable: false,
+    enumerable: false,
+  });
+}

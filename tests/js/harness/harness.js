@@ -1,0 +1,47 @@
+// Test/benchmark harness page script (tests/js/test_browser_worker.py,
+// benchmarks/browser_encrypt_bench.py).  Exposes window.ssbHarness for Playwright.
+// The bundle ran before us (module scripts execute in document order) and, if its SRI hash
+// matched, left the API on window.SSBCrypto.
+const { createBallotEncryptor, hazmat } = window.SSBCrypto;
+
+const workerUrl = document.documentElement.dataset.workerUrl;
+const violations = [];
+document.addEventListener('securitypolicyviolation', (e) => violations.push(`${e.violatedDirective} ${e.blockedURI}`));
+
+async function run(params) {
+  const progress = [];
+  const bar = document.getElementById('progress');
+  const enc = createBallotEncryptor({
+    ...params,
+    workerUrl,
+    onProgress: (p) => {
+      progress.push(p);
+      bar.value = p;
+    },
+  });
+  const t0 = performance.now();
+  await enc.precompute();
+  const t1 = performance.now();
+  const out = await enc.encrypt(params.selections); // the part after "cast"
+  const t2 = performance.now();
+  let secondEncryptError = null;
+  try {
+    await enc.encrypt(params.selections);
+  } catch (err) {
+    secondEncryptError = `${err.name}: ${err.message}`;
+  }
+  return { ...out, precomputeMs: t1 - t0, encryptMs: t2 - t1, progress, secondEncryptError, violations };
+}
+
+function modPowBench(nHex, reps) {
+  const n = BigInt('0x' + nHex);
+  const n2 = n * n;
+  let x = (n * 0x1234567n + 987654321n) % n2;
+  hazmat.modPow(x, n, n2); // warm up
+  const t0 = performance.now();
+  for (let i = 0; i < reps; i++) x = hazmat.modPow(x, n, n2);
+  return (performance.now() - t0) / reps;
+}
+
+window.ssbHarness = { run, modPowBench, violations };
+document.getElementById('status').textContent = 'ready';

@@ -1,0 +1,111 @@
+"""The bundle in real headless Chromium: precompute in Web Workers, encrypt, verify in Python.
+
+Loads app/static/dist/ssbcrypto.js (SRI-checked module preload) and ssbcrypto-worker.js under the
+app's CSP from a local server, encrypts with the 512-bit test key and checks the ballot with the
+Python reference (docs/protocol.md §5.4, §5.6).
+"""
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Iterator
+
+import pytest
+
+from crypto.ballot import EncryptedContest, ballot_hash, recover_selections, verify_contest
+from crypto.paillier import PublicKey
+from tests.crypto.conftest import VECTORS
+from tests.js.harness_server import serve_harness
+from tests.js.support import CHROMIUM, CHROMIUM_ARGS, DIST, require
+
+pytestmark = pytest.mark.browser
+
+ELECTION = "b3c1f0e2d4a5968778695a4b3c2d1e0f00112233445566778899aabbccddeeff"
+CONTEST = "employer-board"
+PSEUDONYM = "ผู้ประกันตน-99"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    require(os.path.exists(CHROMIUM), f"{CHROMIUM} is not installed (apt-get install chromium)")
+    require((DIST / "manifest.json").exists(), "front-end bundle not built: run ./scripts/setup.sh")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser: Any) -> Iterator[Any]:
+    with serve_harness() as url:
+        pg = browser.new_page()
+        pg.errors = []
+        pg.workers_seen = []
+        pg.on("pageerror", lambda exc: pg.errors.append(str(exc)))
+        pg.on("console", lambda msg: msg.type == "error" and pg.errors.append(msg.text))
+        pg.on("worker", lambda w: pg.workers_seen.append(w.url))
+        pg.goto(url)
+        pg.wait_for_function("window.ssbHarness !== undefined", timeout=15_000)
+        yield pg
+        pg.close()
+
+
+@pytest.fixture(scope="module")
+def pk() -> PublicKey:
+    data = json.loads((VECTORS / "test_key.json").read_text())
+    return PublicKey.from_dict({"n": data["election_key"]["n"]}, allow_insecure_test_key=True)
+
+
+def test_precompute_in_workers_then_encrypt_verifies_in_python(page: Any, pk: PublicKey) -> None:
+    selections = [0] * 30
+    for i in (2, 7, 11, 29):
+        selections[i] = 1
+    params = {
+        "publicKey": pk.to_dict(), "electionId": ELECTION, "contestId": CONTEST, "pseudonym": PSEUDONYM,
+        "numCandidates": len(selections), "maxSelections": 7, "workers": 2, "selections": selections,
+    }
+    out = page.evaluate("(p) => window.ssbHarness.run(p)", params)
+
+    assert page.errors == [] and out["violations"] == []
+    assert sum(1 for u in page.workers_seen if u.endswith("/static/dist/ssbcrypto-worker.js")) == 2
+    progress = out["progress"]
+    assert progress[0] == 0 and progress[-1] == 1 and progress == sorted(progress) and len(progress) > 10
+    assert out["secondEncryptError"] and "already used" in out["secondEncryptError"]
+
+    ballot = EncryptedContest.from_json(json.dumps(out["ballot"], ensure_ascii=False).encode("utf-8"), pk)
+    verify_contest(pk, ELECTION, CONTEST, PSEUDONYM, len(selections), 7, ballot)
+    verify_contest(pk, ELECTION, CONTEST, PSEUDONYM, len(selections), 7, ballot, batch=False)
+    assert out["ballotHash"] == ballot_hash(ballot)
+    seed = bytes.fromhex(out["seedHex"])
+    assert recover_selections(pk, ballot, ELECTION, CONTEST, PSEUDONYM, seed) == selections
+
+
+def test_each_precompute_draws_a_fresh_seed(page: Any, pk: PublicKey) -> None:
+    params = {
+        "publicKey": pk.to_dict(), "electionId": ELECTION, "contestId": CONTEST, "pseudonym": PSEUDONYM,
+        "numCandidates": 3, "maxSelections": 1, "workers": 2, "selections": [0, 1, 0],
+    }
+    first = page.evaluate("(p) => window.ssbHarness.run(p)", params)
+    second = page.evaluate("(p) => window.ssbHarness.run(p)", params)
+    assert first["seedHex"] != second["seedHex"]
+    assert first["ballotHash"] != second["ballotHash"]
+    for out in (first, second):
+        ballot = EncryptedContest.from_dict(out["ballot"], pk)
+        verify_contest(pk, ELECTION, CONTEST, PSEUDONYM, 3, 1, ballot)
+
+
+def test_subresource_integrity_mismatch_blocks_the_bundle(browser: Any) -> None:
+    """A page whose SRI hash does not match the served bundle gets no window.SSBCrypto."""
+    with serve_harness(integrity_override="sha384-" + "A" * 64) as url:
+        pg = browser.new_page()
+        messages: list[str] = []
+        pg.on("console", lambda msg: messages.append(msg.text))
+        pg.goto(url)
+        pg.wait_for_timeout(1000)
+        assert pg.evaluate("window.SSBCrypto === undefined && window.ssbHarness === undefined")
+        assert any("integrity" in m for m in messages), messages
+        pg.close()
