@@ -49,9 +49,11 @@ def create_app(config: Config | None = None, **flask_overrides: Any) -> Flask:
     i18n.init_app(app)
 
     from app import auth, security, views
+    from app.services import polls
 
     security.init_app(app)
     auth.init_app(app)
+    polls.init_app(app)
     views.register(app)
     return app
 

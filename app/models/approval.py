@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, utcnow
 from app.models.election import Election
 from app.models.official import Official
 
-APPROVAL_ACTIONS = ("open_polls", "close_polls")
+APPROVAL_ACTIONS = ("open_polls", "close_polls", "record_paper_votes")
 APPROVAL_STATES = ("pending", "approved", "cancelled")
 
 
@@ -26,13 +26,16 @@ class PendingAction(Base):
     decider_pk: Mapped[int | None] = mapped_column(ForeignKey("official.id"), nullable=True)
     proposed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: What the action carries, canonical JSON (the paper voters' pseudonyms); None for polls.
+    payload: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     election: Mapped[Election] = relationship()
     proposer: Mapped[Official] = relationship(foreign_keys=[proposer_pk])
     decider: Mapped[Official | None] = relationship(foreign_keys=[decider_pk])
 
     __table_args__ = (
-        CheckConstraint("action IN ('open_polls','close_polls')", name="action"),
+        CheckConstraint("action IN ('open_polls','close_polls','record_paper_votes')",
+                        name="action"),
         CheckConstraint("state IN ('pending','approved','cancelled')", name="state"),
         # The database itself refuses a self-approval, whatever the code above it does.
         CheckConstraint(

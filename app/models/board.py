@@ -67,6 +67,9 @@ class ReceiptCheck(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     election_pk: Mapped[int] = mapped_column(ForeignKey("election.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(Integer)
+    #: SHA-256 of the check token the voter's device sent with the ballot; the token is
+    #: derived from the ballot seed, so only the receipt's holder can use (or use up) the check.
+    token_hash: Mapped[str] = mapped_column(String(64))
     uses: Mapped[int] = mapped_column(Integer, default=0)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 

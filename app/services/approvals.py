@@ -24,7 +24,10 @@ Hook = Callable[[Election, PendingAction], None]
 TRANSITIONS: dict[str, tuple[str, str]] = {
     "open_polls": ("draft", "open"),
     "close_polls": ("open", "closed"),
+    "record_paper_votes": ("closed", "closed"),
 }
+#: Actions proposed with a payload from their own page, not a bare dashboard button.
+PAYLOAD_ACTIONS = frozenset({"record_paper_votes"})
 _HOOKS: dict[str, list[Hook]] = {action: [] for action in TRANSITIONS}
 
 
@@ -61,18 +64,20 @@ def pending_for(election: Election) -> list[PendingAction]:
 
 
 def available_actions(election: Election) -> list[str]:
-    return [a for a, (before, _) in TRANSITIONS.items() if election.status == before]
+    return [a for a, (before, _) in TRANSITIONS.items()
+            if election.status == before and a not in PAYLOAD_ACTIONS]
 
 
-def propose(election: Election, action: str, official: Official, now: datetime) -> PendingAction:
-    if action not in TRANSITIONS:
+def propose(election: Election, action: str, official: Official, now: datetime,
+            payload: str | None = None) -> PendingAction:
+    if action not in TRANSITIONS or (action in PAYLOAD_ACTIONS) != (payload is not None):
         raise ApprovalRefused("unknown_action")
     if election.status != TRANSITIONS[action][0]:
         raise ApprovalRefused("wrong_status")
     if any(p.action == action for p in pending_for(election)):
         raise ApprovalRefused("already_proposed")
     pending = PendingAction(election=election, action=action, state="pending",
-                            proposer_pk=official.id, proposed_at=now)
+                            proposer_pk=official.id, proposed_at=now, payload=payload)
     db.session.add(pending)
     db.session.flush()
     audit.record(_actor(official), f"propose_{action}", election.slug,

@@ -17,10 +17,15 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import BoardEntry, BoardHead, Checkpoint, Election
 from app.services import signing
+from app.services.errors import ServiceError
 from crypto.encoding import canonical_json
 
 CHECKPOINT_TYPE = "ssbvote-checkpoint"
 RECEIPT_TYPE = "ssbvote-receipt"
+
+
+class BoardClosed(ServiceError):
+    """The final checkpoint is signed: nothing more can be appended."""
 
 
 def iso_utc(moment: datetime) -> str:
@@ -60,6 +65,10 @@ def append(election: Election, pseudonym: str, contest: str, ballot_json: str,
            ballot_hash: str, now: datetime) -> BoardEntry:
     """Append one verified ballot in the caller's transaction (the caller commits)."""
     head = lock_head(election)
+    # Checked under the head lock: a cast that was verified while polls closed must not land
+    # after the final checkpoint.
+    if _has_final(election):
+        raise BoardClosed("the board is closed")
     body = {
         "seq": head.seq + 1,
         "election_id": election.election_id,
@@ -96,12 +105,16 @@ def write_checkpoint(election: Election, head: BoardHead, now: datetime, final: 
     return body
 
 
+def _has_final(election: Election) -> bool:
+    return db.session.scalar(select(Checkpoint.id).where(
+        Checkpoint.election_pk == election.id, Checkpoint.final.is_(True)).limit(1)) is not None
+
+
 def close(election: Election, now: datetime) -> dict[str, Any]:
     """Sign the final head (docs/record.md §2.3); called when polls close."""
     head = lock_head(election)
-    if db.session.scalar(select(Checkpoint.id).where(Checkpoint.election_pk == election.id,
-                                                      Checkpoint.final.is_(True))):
-        raise ValueError("the board already has a final checkpoint")
+    if _has_final(election):
+        raise BoardClosed("the board already has a final checkpoint")
     return write_checkpoint(election, head, now, final=True)
 
 

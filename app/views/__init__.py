@@ -5,10 +5,12 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from app.views import employer, errors, official, public, voter
+    from app.views import api, ballot, employer, errors, official, public, voter
 
     app.register_blueprint(public.bp)
     app.register_blueprint(voter.bp)
     app.register_blueprint(employer.bp)
     app.register_blueprint(official.bp)
+    app.register_blueprint(ballot.bp)
+    app.register_blueprint(api.bp)
     errors.register(app)

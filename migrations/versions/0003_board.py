@@ -1,4 +1,5 @@
-"""bulletin board: entries, head, checkpoints, receipt checks, paper overrides; election key
+"""bulletin board: entries, head, checkpoints, receipt checks, paper overrides; election key;
+pending actions carry a payload (paper-vote lists)
 
 Revision ID: 0003_board
 Revises: 0002_accounts
@@ -14,9 +15,17 @@ branch_labels = None
 depends_on = None
 
 
+OLD_ACTIONS = "action IN ('open_polls','close_polls')"
+NEW_ACTIONS = "action IN ('open_polls','close_polls','record_paper_votes')"
+
+
 def upgrade() -> None:
     with op.batch_alter_table("election") as batch:
         batch.add_column(sa.Column("election_key", sa.Text(), nullable=True))
+    with op.batch_alter_table("pending_action") as batch:
+        batch.add_column(sa.Column("payload", sa.Text(), nullable=True))
+        batch.drop_constraint(op.f("ck_pending_action_action"), type_="check")
+        batch.create_check_constraint(op.f("ck_pending_action_action"), NEW_ACTIONS)
     op.create_table(
         "board_head",
         sa.Column("election_pk", sa.Integer(), nullable=False),
@@ -60,6 +69,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("election_pk", sa.Integer(), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("uses", sa.Integer(), nullable=False),
         sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["election_pk"], ["election.id"], name=op.f("fk_receipt_check_election_pk_election"), ondelete="CASCADE"),
@@ -83,5 +93,10 @@ def downgrade() -> None:
     op.drop_index("ix_board_entry_voter", table_name="board_entry")
     op.drop_table("board_entry")
     op.drop_table("board_head")
+    op.execute("DELETE FROM pending_action WHERE action = 'record_paper_votes'")
+    with op.batch_alter_table("pending_action") as batch:
+        batch.drop_constraint(op.f("ck_pending_action_action"), type_="check")
+        batch.create_check_constraint(op.f("ck_pending_action_action"), OLD_ACTIONS)
+        batch.drop_column("payload")
     with op.batch_alter_table("election") as batch:
         batch.drop_column("election_key")

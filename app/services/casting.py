@@ -1,0 +1,111 @@
+"""Casting a ballot: check the voter and the polls, verify the proofs, append to the board.
+
+docs/protocol.md §5.4 (verification), docs/record.md §2 (board, receipts). The expensive proof
+verification runs before the board is locked, so concurrent casts only queue for the append.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import BoardEntry, Election, ReceiptCheck
+from app.services import board, election_keys
+from app.services.errors import ServiceError
+from crypto.ballot import EncryptedContest, ballot_hash, verify_contest
+from crypto.encoding import canonical_json
+from crypto.errors import InvalidInput
+
+
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class CastRejected(ServiceError):
+    """The ballot was not accepted; ``status`` is the HTTP status, ``code`` a stable key."""
+
+    def __init__(self, code: str, message: str, status: int = 400):
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+
+@dataclass(frozen=True)
+class CastResult:
+    entry: BoardEntry
+    receipt: dict[str, Any]
+    superseded: bool
+
+
+def polls_open(election: Election, now: datetime) -> bool:
+    return election.status == "open" and election.opens_at <= now < election.closes_at
+
+
+def cast(election: Election, pseudonym: str, electorate: str, payload: Any, now: datetime) -> CastResult:
+    """Accept ``payload`` = {"contest", "ballot", "check_token"} from a signed-in voter.
+
+    ``check_token`` = hex SHA-256("ssbvote-check-v1" ‖ seed) (docs/record.md §2.5) lets the
+    holder of the receipt, and nobody else, use the cast-as-intended check.
+    """
+    if not polls_open(election, now):
+        raise CastRejected("polls_closed", "polls are not open: ballots are accepted only while "
+                           "the election is open", 409)
+    if not isinstance(payload, dict) or set(payload) != {"contest", "ballot", "check_token"}:
+        raise CastRejected("malformed", "the request must be a JSON object with exactly "
+                           "'contest', 'ballot' and 'check_token'")
+    token = payload["check_token"]
+    if not isinstance(token, str) or not _HEX64.match(token):
+        raise CastRejected("malformed", "check_token must be 64 lowercase hex digits")
+    contest = election.contest_for(electorate)
+    if contest is None or payload["contest"] != contest.code:
+        raise CastRejected("wrong_contest", "this ballot is for a contest you cannot vote in", 403)
+    key = election_keys.election_key(election)
+    try:
+        ballot = EncryptedContest.from_dict(payload["ballot"], key.public_key)
+        verify_contest(key.public_key, election.election_id, contest.code, pseudonym,
+                       len(contest.candidates), contest.max_selections, ballot)
+    except InvalidInput as exc:
+        raise CastRejected("invalid_ballot", f"the ballot was rejected: {exc}") from exc
+    ballot_json = canonical_json(ballot.to_dict()).decode()
+    digest = ballot_hash(ballot)
+    if db.session.scalar(select(BoardEntry.id).where(BoardEntry.election_pk == election.id,
+                                                      BoardEntry.ballot_hash == digest)):
+        raise CastRejected("replayed", "this exact ballot is already on the board", 409)
+    try:
+        entry = board.append(election, pseudonym, contest.code, ballot_json, digest, now)
+        db.session.add(ReceiptCheck(election_pk=election.id, seq=entry.seq, uses=0,
+                                    token_hash=hashlib.sha256(token.encode()).hexdigest()))
+        db.session.flush()
+        superseded = db.session.scalar(
+            select(BoardEntry.id).where(BoardEntry.election_pk == election.id,
+                                        BoardEntry.pseudonym == pseudonym,
+                                        BoardEntry.seq < entry.seq).limit(1)) is not None
+        receipt = board.receipt(election, entry)
+        db.session.commit()
+    except board.BoardClosed as exc:
+        db.session.rollback()
+        raise CastRejected("polls_closed", "polls closed while the ballot was being checked", 409) from exc
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise CastRejected("replayed", "this exact ballot is already on the board", 409) from exc
+    except Exception:
+        db.session.rollback()
+        raise
+    return CastResult(entry, receipt, superseded)
+
+
+def receipt_for(election: Election, seq: int, pseudonym: str) -> dict[str, Any]:
+    entry = board.entry_at(election, seq)
+    if entry is None or entry.pseudonym != pseudonym:
+        raise CastRejected("not_found", "no such ballot of yours", 404)
+    return board.receipt(election, entry)
+
+
+def ballot_of(entry: BoardEntry) -> dict[str, Any]:
+    return json.loads(entry.ballot)  # type: ignore[no-any-return]

@@ -1,0 +1,28 @@
+"""Opening and closing polls: the board side of the two-official actions (docs/record.md §2.3)."""
+from __future__ import annotations
+
+from flask import Flask
+
+from app.models import Election, PendingAction
+from app.models.base import utcnow
+from app.services import approvals, board, paper_votes
+from app.services.errors import ServiceError
+
+
+def on_open(election: Election, pending: PendingAction) -> None:
+    """Polls may open only with an election key; the empty board gets its first checkpoint."""
+    if not election.election_key:
+        raise ServiceError("polls cannot open before the key ceremony has made the election key")
+    head = board.lock_head(election)
+    board.write_checkpoint(election, head, pending.decided_at or utcnow(), final=False)
+
+
+def on_close(election: Election, pending: PendingAction) -> None:
+    """Closing signs the final board head; no ballot can follow it."""
+    board.close(election, pending.decided_at or utcnow())
+
+
+def init_app(app: Flask) -> None:
+    approvals.register_hook("open_polls", on_open)
+    approvals.register_hook("close_polls", on_close)
+    approvals.register_hook("record_paper_votes", paper_votes.on_approve)

@@ -1,0 +1,77 @@
+"""The cast-as-intended check (docs/record.md §2.5, docs/protocol.md §5.6).
+
+The receipt's QR code holds ``ssbvote-check:1:<seq>:<seed hex>``. The checking page derives the
+check token from the seed, fetches the ballot here — at most 3 times, within 30 minutes of
+casting, as in Estonia — and opens it itself with the seed: the server never sees the seed.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Election, ReceiptCheck
+from app.services import board
+from app.services.casting import CastRejected, ballot_of
+
+CHECK_WINDOW = timedelta(minutes=30)
+MAX_USES = 3
+QR_PREFIX = "ssbvote-check:1:"
+_QR = re.compile(r"^ssbvote-check:1:([1-9][0-9]{0,11}):([0-9a-f]{64})$")
+
+
+@dataclass(frozen=True)
+class QrPayload:
+    seq: int
+    seed: bytes
+
+
+def qr_text(seq: int, seed: bytes) -> str:
+    return f"{QR_PREFIX}{seq}:{seed.hex()}"
+
+
+def parse_qr(text: str) -> QrPayload:
+    match = _QR.match(text.strip())
+    if not match:
+        raise CastRejected("bad_qr", "this is not an SSB Vote receipt code")
+    return QrPayload(int(match.group(1)), bytes.fromhex(match.group(2)))
+
+
+def check_token(seed: bytes) -> str:
+    """Token the voter's device sends when casting: hex SHA-256("ssbvote-check-v1" ‖ seed)."""
+    return hashlib.sha256(b"ssbvote-check-v1" + seed).hexdigest()
+
+
+def use_check(election: Election, seq: int, token: str, now: datetime) -> dict[str, Any]:
+    """Count one use and return what the checking page needs to open the ballot itself."""
+    row = db.session.scalar(select(ReceiptCheck).where(
+        ReceiptCheck.election_pk == election.id, ReceiptCheck.seq == seq).with_for_update())
+    token_hash = hashlib.sha256(token.encode()).hexdigest()
+    if row is None or not hmac.compare_digest(token_hash, row.token_hash):
+        raise CastRejected("not_found", "no ballot matches this receipt code", 404)
+    entry = board.entry_at(election, seq)
+    assert entry is not None  # a ReceiptCheck row is written with its board entry
+    cast_at = datetime.fromisoformat(entry.cast_at.replace("Z", "+00:00"))
+    if now - cast_at > CHECK_WINDOW:
+        raise CastRejected("check_expired", "the check is available only for 30 minutes "
+                           "after casting", 410)
+    if row.uses >= MAX_USES:
+        raise CastRejected("check_used_up", "this ballot has already been checked 3 times", 429)
+    row.uses += 1
+    row.last_used_at = now
+    db.session.commit()
+    return {
+        "election_id": election.election_id,
+        "seq": entry.seq,
+        "pseudonym": entry.pseudonym,
+        "contest": entry.contest,
+        "ballot": ballot_of(entry),
+        "ballot_hash": entry.ballot_hash,
+        "checks_left": MAX_USES - row.uses,
+    }
