@@ -103,6 +103,73 @@ def election_create(manifest: Path) -> None:
         click.echo(f"  contest {code}: {electorate}, up to {k} of {count} candidates")
 
 
+@election_group.command("keygen")
+@click.option("--election", "slug", required=True)
+@click.option("--trustee", "trustees", multiple=True, required=True,
+              help="A trustee's name; repeat once per trustee, in order (index 1, 2, ...).")
+@click.option("--threshold", type=int, required=True, help="How many trustees must decrypt.")
+@click.option("--bits", type=int, default=3072, show_default=True, help="Paillier modulus size.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the encrypted share files (hand each to its trustee).")
+@click.option("--passphrase-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="One passphrase per line, in trustee order (automation); default: prompt.")
+@with_app
+def election_keygen(slug: str, trustees: tuple[str, ...], threshold: int, bits: int, out_dir: Path,
+                    passphrase_file: Path | None) -> None:
+    """Key ceremony: make the election key and one encrypted share file per trustee."""
+    from app.services import election_keys
+    from app.services.manifest import get_election
+
+    election = get_election(slug)
+    if passphrase_file:
+        phrases = passphrase_file.read_text(encoding="utf-8").splitlines()
+        if len(phrases) < len(trustees):
+            raise click.ClickException("the passphrase file has fewer lines than trustees")
+    else:
+        phrases = [click.prompt(f"Passphrase for {name}", hide_input=True, confirmation_prompt=True)
+                   for name in trustees]
+    click.echo(f"generating a {bits}-bit key with safe primes (this can take a minute) ...", err=True)
+    result = election_keys.run_ceremony(election, list(zip(trustees, phrases)), threshold, bits, out_dir)
+    click.echo(f"election key stored for {slug}: {bits} bits, {threshold} of {len(trustees)} trustees")
+    for path in result.share_files:
+        click.echo(f"  share file: {path}")
+
+
+@main.group("board")
+def board_group() -> None:
+    """The bulletin board."""
+
+
+@board_group.command("export")
+@click.option("--election", "slug", required=True)
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@with_app
+def board_export(slug: str, out_dir: Path) -> None:
+    """Write the closed board for the tally (docs/record.md §3)."""
+    from app.services import board_export as exporter
+    from app.services.manifest import get_election
+
+    path = exporter.export(get_election(slug), out_dir)
+    click.echo(f"board of {slug} exported to {path}")
+
+
+@board_group.command("verify")
+@click.option("--election", "slug", required=True)
+@with_app
+def board_verify(slug: str) -> None:
+    """Recompute the board's hash chain."""
+    from app.services import board
+    from app.services.manifest import get_election
+
+    election = get_election(slug)
+    problems = board.verify_chain(election)
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        raise click.ClickException(f"the chain of {slug} is broken ({len(problems)} problems)")
+    click.echo(f"board of {slug}: {board.size(election)} entries, chain intact")
+
+
 @main.group("roll")
 def roll_group() -> None:
     """Voter rolls."""
@@ -176,7 +243,9 @@ def _exec_gunicorn(host: str, port: int, workers: int) -> None:
 @click.option("--instance", default="instance/demo", show_default=True,
               help="Folder for the demo's SQLite database and keys (recreated).")
 @click.option("--no-serve", is_flag=True, help="Set up and print logins, but do not serve.")
-def demo(host: str, port: int, instance: str, no_serve: bool) -> None:
+@click.option("--key-bits", default=2048, show_default=True,
+              help="Election key size (the demo allows small keys, e.g. 1024, for slow machines).")
+def demo(host: str, port: int, instance: str, no_serve: bool, key_bits: int) -> None:
     """Set up a fresh demo election on SQLite, print the demo logins, and serve it."""
     from app.services import demo as demo_service
 
@@ -187,7 +256,7 @@ def demo(host: str, port: int, instance: str, no_serve: bool) -> None:
     app = make_app()
     with app.app_context():
         try:
-            report = demo_service.build(app, PROJECT_ROOT / "examples", click.echo)
+            report = demo_service.build(app, PROJECT_ROOT / "examples", click.echo, key_bits)
         except ServiceError as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(report)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Callable
 
 from flask import Flask
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Election
@@ -28,7 +29,14 @@ DEMO_OFFICIALS = (
 )
 
 
-def build(app: Flask, examples: Path, say: Callable[[str], None]) -> str:
+DEMO_TRUSTEES = (
+    ("Trustee A (SSO)", "demo-trustee-A-passphrase"),
+    ("Trustee B (Labour Ministry)", "demo-trustee-B-passphrase"),
+    ("Trustee C (Election Commission)", "demo-trustee-C-passphrase"),
+)
+
+
+def build(app: Flask, examples: Path, say: Callable[[str], None], key_bits: int = 2048) -> str:
     config = app.config["SSBVOTE"]
     url = config.database_url
     if not url.startswith("sqlite:///"):
@@ -59,6 +67,7 @@ def build(app: Flask, examples: Path, say: Callable[[str], None]) -> str:
         f"Database: {db_file}",
     ]
     lines += _demo_accounts(election)
+    lines += _demo_key_and_polls(app, election, key_bits, say)
     lines.append("=" * 72)
     return "\n".join(lines)
 
@@ -103,4 +112,28 @@ def _demo_accounts(election: Election) -> list[str]:
         db.session.commit()
         lines.append(f"  {username} ({role})  secret {secret}")
         lines.append(f"    {code.format(secret)}")
+    return lines
+
+
+def _demo_key_and_polls(app: Flask, election: Election, key_bits: int,
+                        say: Callable[[str], None]) -> list[str]:
+    """Key ceremony with three demo trustees (2 of 3 decrypt), then two officials open polls."""
+    from app.models import Official
+    from app.models.base import utcnow
+    from app.services import approvals, election_keys
+
+    say(f"key ceremony: {key_bits}-bit key, 2 of 3 trustees ...")
+    out = Path(app.instance_path) / "trustees"
+    result = election_keys.run_ceremony(election, list(DEMO_TRUSTEES), 2, key_bits, out, actor="demo")
+    admin = db.session.scalar(select(Official).where(Official.username == "admin"))
+    officer = db.session.scalar(select(Official).where(Official.username == "officer"))
+    assert admin is not None and officer is not None
+    pending = approvals.propose(election, "open_polls", admin, utcnow())
+    approvals.approve(pending.id, officer, utcnow())
+    say("polls opened by the two demo officials")
+    lines = ["", "trustees' encrypted key shares (2 of 3 needed to decrypt the tally):"]
+    for (name, passphrase), path in zip(DEMO_TRUSTEES, result.share_files):
+        lines.append(f"  {name}: {path}  passphrase {passphrase}")
+    lines += ["", "Polls are OPEN. Vote at /insured/login or /employer/login; officials close",
+              "the polls at /official/ (one proposes, the other approves)."]
     return lines
