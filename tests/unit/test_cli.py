@@ -68,9 +68,11 @@ def test_bad_files_exit_nonzero_with_clear_message(env: dict[str, str], tmp_path
 
 def test_demo_setup_prints_logins(tmp_path: Path) -> None:
     result = CliRunner().invoke(
-        main, ["demo", "--no-serve", "--instance", str(tmp_path / "demo")],
+        main, ["demo", "--no-serve", "--key-bits", "1024", "--instance", str(tmp_path / "demo")],
         env={"DATABASE_URL": ""}, catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output
     assert "rolls imported: 40 insured, 12 employers" in result.output
     assert (tmp_path / "demo" / "ssbvote.sqlite3").exists()
+    assert "Polls are OPEN" in result.output
+    assert len(list((tmp_path / "demo" / "trustees").glob("*.share.json"))) == 3
