@@ -79,3 +79,34 @@ test('modInverse, gcd, bitLength', () => {
   assert.equal(bitLength(256n), 9);
   assert.equal(bitLength(1n << 2047n), 2048);
 });
+
+test('modPow with Barrett reduction (moduli ≥ 512 bits) matches plain reduction', () => {
+  const plain = (b, e, m) => {
+    let r = 1n;
+    b %= m;
+    while (e > 0n) {
+      if (e & 1n) r = (r * b) % m;
+      b = (b * b) % m;
+      e >>= 1n;
+    }
+    return r;
+  };
+  let seed = 0xdeadbeefn;
+  const next = (bits) => {
+    let x = 0n;
+    for (let i = 0; i < bits; i += 64) {
+      seed = (seed * 6364136223846793005n + 1442695040888963407n) & ((1n << 64n) - 1n);
+      x = (x << 64n) | seed;
+    }
+    return x & ((1n << BigInt(bits)) - 1n);
+  };
+  for (const bits of [512, 513, 1024, 4096]) {
+    const m = next(bits) | (1n << BigInt(bits - 1)) | 1n;
+    for (const ebits of [33, 300]) {
+      const b = next(bits + 8); // larger than m: reduced first
+      const e = next(ebits) | (1n << BigInt(ebits - 1));
+      assert.equal(modPow(b, e, m), plain(b, e, m), `${bits}-bit modulus, ${ebits}-bit exponent`);
+      assert.equal(modPow(m - 1n, e, m), plain(m - 1n, e, m));
+    }
+  }
+});

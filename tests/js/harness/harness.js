@@ -38,9 +38,13 @@ function modPowBench(nHex, reps) {
   const n2 = n * n;
   let x = (n * 0x1234567n + 987654321n) % n2;
   hazmat.modPow(x, n, n2); // warm up
-  const t0 = performance.now();
-  for (let i = 0; i < reps; i++) x = hazmat.modPow(x, n, n2);
-  return (performance.now() - t0) / reps;
+  let best = Infinity; // the minimum: the least disturbed run on a shared machine
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    x = hazmat.modPow(x, n, n2);
+    best = Math.min(best, performance.now() - t0);
+  }
+  return best;
 }
 
 window.ssbHarness = { run, modPowBench, violations };

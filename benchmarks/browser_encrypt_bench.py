@@ -1,0 +1,158 @@
+"""In-browser ballot encryption benchmark (docs/protocol.md §5.7): headless Chromium, Web Workers.
+
+Run: ``.venv/bin/python benchmarks/browser_encrypt_bench.py [--bits 2048] [--workers 2]
+[--contests 7:228,7:65] [--compare-reductions]`` after ``./scripts/setup.sh`` (builds the bundle).
+
+Reports, per contest, the precomputation time (while the voter reads the ballot) and the
+online time after "cast" (target ≤ 2 s), plus one single-core x^n mod n² in JS.  Any n works for
+timing, so n is a product of two random 1024-bit primes (gmpy2.next_prime), not safe primes.
+``--compare-reductions`` also times Montgomery and Barrett reduction written with BigInt in the
+same browser, the measurement behind frontend/src/bigint.js using plain ``%``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import gmpy2
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from crypto.ballot import EncryptedContest, recover_selections, verify_contest  # noqa: E402
+from crypto.paillier import PublicKey  # noqa: E402
+from tests.js.harness_server import serve_harness  # noqa: E402
+from tests.js.support import CHROMIUM, CHROMIUM_ARGS, DIST  # noqa: E402
+
+ELECTION = "b3c1f0e2d4a5968778695a4b3c2d1e0f00112233445566778899aabbccddeeff"
+PSEUDONYM = "ผู้ประกันตน-bench"
+TARGET_ONLINE_SECONDS = 2.0
+
+# Alternative reductions, evaluated in the page (Playwright evaluate is not subject to the CSP).
+COMPARE_JS = r"""
+([nHex, reps]) => {
+  const n = BigInt('0x' + nHex), m = n * n;
+  const bits = m.toString(2).length, K = BigInt(bits);
+  const sliding = (red, one, b, e) => {
+    const w = 6, tbl = [b], b2 = red(b * b);
+    for (let i = 1; i < 1 << (w - 1); i++) tbl.push(red(tbl[i - 1] * b2));
+    const s = e.toString(2); let r = one, i = 0;
+    while (i < s.length) {
+      if (s[i] === '0') { r = red(r * r); i++; continue; }
+      let j = Math.min(i + w, s.length); while (s[j - 1] === '0') j--;
+      const v = parseInt(s.slice(i, j), 2);
+      for (let t = i; t < j; t++) r = red(r * r);
+      r = red(r * tbl[(v - 1) >> 1]); i = j;
+    }
+    return r;
+  };
+  let inv = 1n; for (let i = 0; i < 14; i++) inv = BigInt.asUintN(bits, inv * (2n - m * inv));
+  const mp = BigInt.asUintN(bits, -inv);
+  const redc = (T) => { const u = BigInt.asUintN(bits, BigInt.asUintN(bits, T) * mp); const t = (T + u * m) >> K; return t >= m ? t - m : t; };
+  const mu = (1n << (2n * K)) / m;
+  const barrett = (x) => { const q = ((x >> (K - 1n)) * mu) >> (K + 1n); let r = x - q * m; while (r >= m) r -= m; return r; };
+  const plain = (x) => x % m;
+  const x = (n * 0x1234567n + 987654321n) % m;
+  const xm = (x << K) % m, oneM = (1n << K) % m;
+  const fns = {
+    plain: () => sliding(plain, 1n, x, n),
+    montgomery: () => redc(sliding(redc, oneM, xm, n)),
+    barrett: () => sliding(barrett, 1n, x, n),
+  };
+  // Interleaved rounds, minimum per method: the machine may be shared, the minimum is the
+  // least disturbed run.
+  const results = { plain: Infinity, montgomery: Infinity, barrett: Infinity };
+  for (let round = 0; round < reps; round++) {
+    for (const [name, f] of Object.entries(fns)) {
+      const t = performance.now(); f(); results[name] = Math.min(results[name], performance.now() - t);
+    }
+  }
+  const ref = sliding(plain, 1n, x, n);
+  results.agree = redc(sliding(redc, oneM, xm, n)) === ref && sliding(barrett, 1n, x, n) === ref;
+  return results;
+}
+"""
+
+
+def make_modulus(bits: int) -> int:
+    half = bits // 2
+    while True:
+        p = int(gmpy2.next_prime(secrets.randbits(half) | (3 << (half - 2))))
+        q = int(gmpy2.next_prime(secrets.randbits(half) | (3 << (half - 2))))
+        if p != q and (p * q).bit_length() == bits:
+            return p * q
+
+
+def run_contest(page: Any, pk: PublicKey, k: int, candidates: int, workers: int) -> dict[str, Any]:
+    chosen = set(secrets.SystemRandom().sample(range(candidates), k))
+    selections = [1 if i in chosen else 0 for i in range(candidates)]
+    contest = f"bench-{k}-of-{candidates}"
+    params = {
+        "publicKey": pk.to_dict(), "electionId": ELECTION, "contestId": contest, "pseudonym": PSEUDONYM,
+        "numCandidates": candidates, "maxSelections": k, "workers": workers, "selections": selections,
+    }
+    out = page.evaluate("(p) => window.ssbHarness.run(p)", params)
+    start = time.perf_counter()
+    ballot = EncryptedContest.from_dict(out["ballot"], pk)
+    verify_contest(pk, ELECTION, contest, PSEUDONYM, candidates, k, ballot)
+    assert recover_selections(pk, ballot, ELECTION, contest, PSEUDONYM, bytes.fromhex(out["seedHex"])) == selections
+    return {
+        "contest": f"{k}-of-{candidates}",
+        "n_th_powers": 3 * candidates + k + 2,
+        "precompute_s": round(out["precomputeMs"] / 1000, 2),
+        "encrypt_after_cast_s": round(out["encryptMs"] / 1000, 3),
+        "python_verify_s": round(time.perf_counter() - start, 2),
+        "ballot_bytes": len(json.dumps(out["ballot"], separators=(",", ":"))),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--bits", type=int, default=2048)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--contests", default="7:228,7:65", help="k:N pairs, comma separated")
+    parser.add_argument("--modpow-reps", type=int, default=10)
+    parser.add_argument("--compare-reductions", action="store_true")
+    args = parser.parse_args()
+    if not (DIST / "manifest.json").exists():
+        sys.exit("front-end bundle not built: run ./scripts/setup.sh")
+    if not Path(CHROMIUM).exists():
+        sys.exit(f"{CHROMIUM} missing: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    n = make_modulus(args.bits)
+    pk = PublicKey(n, allow_insecure_test_key=args.bits < 2048)
+    print(f"modulus: {args.bits} bits (random primes), workers={args.workers}")
+    with serve_harness() as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(url)
+            page.wait_for_function("window.ssbHarness !== undefined")
+            print("browser:", browser.version)
+            ms = page.evaluate("([n, r]) => window.ssbHarness.modPowBench(n, r)", [format(n, "x"), args.modpow_reps])
+            print(f"single-core JS modPow (bundle), x^n mod n², {args.bits}-bit exponent: {ms:.1f} ms (best of {args.modpow_reps})")
+            if args.compare_reductions:
+                cmp = page.evaluate(COMPARE_JS, [format(n, "x"), args.modpow_reps])
+                print("reduction comparison, best ms per x^n mod n² (window 6): "
+                      + ", ".join(f"{k} {v:.1f}" for k, v in cmp.items() if k != "agree")
+                      + f" (results agree: {cmp['agree']})")
+            for spec in args.contests.split(","):
+                k, candidates = (int(x) for x in spec.split(":"))
+                row = run_contest(page, pk, k, candidates, args.workers)
+                verdict = "OK" if row["encrypt_after_cast_s"] <= TARGET_ONLINE_SECONDS else "SLOW"
+                print(
+                    f"{row['contest']}: precompute {row['precompute_s']} s ({row['n_th_powers']} n-th powers), "
+                    f"after cast {row['encrypt_after_cast_s']} s [{verdict}, target ≤ {TARGET_ONLINE_SECONDS} s], "
+                    f"ballot {row['ballot_bytes']} bytes, Python verify {row['python_verify_s']} s"
+                )
+        finally:
+            browser.close()
+
+
+if __name__ == "__main__":
+    main()
