@@ -11,6 +11,7 @@ multiplies a few vectors.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -75,19 +76,39 @@ def init_worker(context: VerifyContext) -> None:
     _CONTEXT = (context, PublicKey(context.n, context.allow_insecure_test_key))
 
 
+_PREFIX = b'{"ballot":'
+
+
 def _ballot_bytes_check(item: Item) -> Any:
-    """Parse the ballot line and check it against the entry; return the ballot dict."""
+    """Check the ballot line against its entry (docs/record.md §3) and return the ballot dict.
+
+    The line must be the canonical JSON of {"ballot", "contest", "pseudonym", "seq"}; with
+    sorted keys that is ``{"ballot":`` + canonical ballot + the other fields, so the ballot's
+    bytes are sliced out and hashed as they are (no re-encoding of the whole line), then parsed
+    and checked to be canonical.
+    """
     what = f"board ballot on line {item.seq}"
-    obj = parse_json(item.line, what)
-    if not isinstance(obj, dict) or set(obj) != BALLOT_LINE_KEYS:
-        raise ValueError(f"{what}: expected exactly the keys {sorted(BALLOT_LINE_KEYS)}")
-    if (obj["seq"], obj["pseudonym"], obj["contest"]) != (item.seq, item.pseudonym, item.contest):
-        raise ValueError(f"{what}: seq, pseudonym or contest differs from board entry {item.seq}")
-    if canonical_json(obj) != item.line:
+    line = item.line
+    suffix = (b',"contest":' + canonical_json(item.contest) + b',"pseudonym":' + canonical_json(item.pseudonym)
+              + b',"seq":' + str(item.seq).encode() + b"}")
+    if not (line.startswith(_PREFIX) and line.endswith(suffix) and len(line) > len(_PREFIX) + len(suffix)):
+        obj = parse_json(line, what)  # for a precise message
+        if not isinstance(obj, dict) or set(obj) != BALLOT_LINE_KEYS:
+            raise ValueError(f"{what}: expected exactly the keys {sorted(BALLOT_LINE_KEYS)}")
+        if (obj["seq"], obj["pseudonym"], obj["contest"]) != (item.seq, item.pseudonym, item.contest):
+            raise ValueError(f"{what}: seq, pseudonym or contest differs from board entry {item.seq}")
         raise ValueError(f"{what}: not canonical JSON")
-    if hashlib.sha256(canonical_json(obj["ballot"])).hexdigest() != item.ballot_hash:
+    ballot_bytes = line[len(_PREFIX):-len(suffix)]
+    if hashlib.sha256(ballot_bytes).hexdigest() != item.ballot_hash:
         raise ValueError(f"{what}: the ballot's hash differs from the entry's ballot_hash")
-    return obj["ballot"]
+    try:
+        ballot = json.loads(ballot_bytes)
+        canonical = canonical_json(ballot) == ballot_bytes  # also refuses NaN, duplicate keys
+    except ValueError:
+        canonical = False
+    if not canonical:
+        raise ValueError(f"{what}: the ballot is not canonical JSON")
+    return ballot
 
 
 def process_chunk(items: list[Item]) -> ChunkResult:
