@@ -85,12 +85,15 @@ def test_precompute_in_workers_then_encrypt_verifies_in_python(page: Any, pk: Pu
 
 
 def test_each_precompute_draws_a_fresh_seed(page: Any, pk: PublicKey) -> None:
+    """Also covers the default worker URL (the file next to the bundle)."""
     params = {
         "publicKey": pk.to_dict(), "electionId": ELECTION, "contestId": CONTEST, "pseudonym": PSEUDONYM,
         "numCandidates": 3, "maxSelections": 1, "workers": 2, "selections": [0, 1, 0],
+        "useDefaultWorkerUrl": True,
     }
     first = page.evaluate("(p) => window.ssbHarness.run(p)", params)
     second = page.evaluate("(p) => window.ssbHarness.run(p)", params)
+    assert page.errors == [] and first["violations"] == []
     assert first["seedHex"] != second["seedHex"]
     assert first["ballotHash"] != second["ballotHash"]
     for out in (first, second):
@@ -109,3 +112,29 @@ def test_subresource_integrity_mismatch_blocks_the_bundle(browser: Any) -> None:
         assert pg.evaluate("window.SSBCrypto === undefined && window.ssbHarness === undefined")
         assert any("integrity" in m for m in messages), messages
         pg.close()
+
+
+def test_worker_load_failure_rejects_precompute(browser: Any, pk: PublicKey) -> None:
+    """A missing worker script (or a CSP refusal) fails precompute() clearly; no ballot is possible."""
+    with serve_harness() as url:
+        pg = browser.new_page()
+        pg.goto(url)
+        pg.wait_for_function("window.ssbHarness !== undefined")
+        result = pg.evaluate(
+            """async (p) => {
+                const enc = window.SSBCrypto.createBallotEncryptor({...p, workerUrl: '/static/dist/missing.js'});
+                try { await enc.precompute(); return 'no error'; }
+                catch (e) {
+                    let after = 'encrypt allowed';
+                    try { await enc.encrypt([1, 0]); } catch (e2) { after = e2.message; }
+                    return `${enc.state} | ${e.message} | ${after}`;
+                }
+            }""",
+            {"publicKey": pk.to_dict(), "electionId": ELECTION, "contestId": CONTEST, "pseudonym": PSEUDONYM,
+             "numCandidates": 2, "maxSelections": 1, "workers": 2},
+        )
+        pg.close()
+    state, message, after = result.split(" | ")
+    assert state == "new"
+    assert "worker" in message and "missing.js" in message
+    assert "before precompute" in after

@@ -11,9 +11,11 @@ document.addEventListener('securitypolicyviolation', (e) => violations.push(`${e
 async function run(params) {
   const progress = [];
   const bar = document.getElementById('progress');
+  const { useDefaultWorkerUrl, ...options } = params;
   const enc = createBallotEncryptor({
-    ...params,
-    workerUrl,
+    ...options,
+    // Default: the worker next to the bundle (new URL('./ssbcrypto-worker.js', import.meta.url)).
+    workerUrl: useDefaultWorkerUrl ? null : workerUrl,
     onProgress: (p) => {
       progress.push(p);
       bar.value = p;
