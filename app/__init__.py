@@ -48,10 +48,11 @@ def create_app(config: Config | None = None, **flask_overrides: Any) -> Flask:
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
 
-    from app import auth, security, views
+    from app import assets, auth, security, views
     from app.services import polls
 
     security.init_app(app)
+    assets.init_app(app)
     auth.init_app(app)
     polls.init_app(app)
     views.register(app)
