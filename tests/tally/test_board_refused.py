@@ -110,3 +110,23 @@ def test_server_signed_invalid_ballot_is_excluded_not_refused(board: BoardFixtur
     summary = run_prepare(board, tmp_path / "work")
     assert (last, "ciphertext 1: below the allowed range") in summary.invalid
     assert summary.counted["employer"] == len(board.counted["employer"]) - 1
+
+
+def test_ballots_failing_only_the_batch_equation_are_found_and_named(board: BoardFixture, tmp_path: Path) -> None:
+    """Responses altered (V1 still holds): the chunk's batch fails, bisection names each ballot."""
+    targets = [board.counted["insured"][0][0], board.counted["insured"][-1][0], board.counted["employer"][1][0]]
+    lines = {line["seq"]: line for line in read_jsonl(board.ballots_path)}
+    n = board.election_key.public_key.n
+    changed = {}
+    for seq in targets:
+        ballot = lines[seq]["ballot"]
+        z = int(ballot["proofs"][1]["responses"][0], 16)
+        ballot["proofs"][1]["responses"][0] = format(z - 1 if z > 1 else 2, "x")
+        changed[seq] = ballot
+    rewrite_board(board, changed)
+    summary = run_prepare(board, tmp_path / "work")
+    assert [seq for seq, _ in summary.invalid] == sorted(board.invalid_seqs + targets)
+    reasons = dict(summary.invalid)
+    assert all("candidate 1" in reasons[seq] for seq in targets)
+    assert summary.counted["insured"] == len(board.counted["insured"]) - 2
+    assert summary.counted["employer"] == len(board.counted["employer"]) - 1

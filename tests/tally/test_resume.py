@@ -40,6 +40,7 @@ def test_interrupted_prepare_resumes_from_saved_chunks(board: BoardFixture, tmp_
         return real(items)
 
     monkeypatch.setattr(prepare_mod, "process_chunk", dying)
+    monkeypatch.setattr(prepare_mod, "CHUNK_SIZE", 8)  # several chunks on the small test board
     work = tmp_path / "work"
     with pytest.raises(KeyboardInterrupt):
         run_prepare(board, work)

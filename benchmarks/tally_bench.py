@@ -1,0 +1,281 @@
+"""Tally benchmark: verify + aggregate N ballots of a 7-of-228 contest at 2048-bit n.
+
+Run: ``.venv/bin/python benchmarks/tally_bench.py [--ballots 200] [--bits 2048] [--processes P]``.
+Prints verify + aggregate throughput in ballots/s per core (target ≥ 20) — for one batch in one
+process, and for a whole ``tally prepare`` run in a subprocess — and the peak RSS of that run.
+
+Making real ballots costs ~3N + k full n-th powers each (≈ 10 s per 7-of-228 ballot at 2048
+bits), so the benchmark makes *valid* ballots faster: every value whose n-th power the prover
+needs (r_i, nonces, simulated responses) is b^α mod n for one fixed b and a random 48-bit α,
+so its n-th power is B^α with B = b^n computed once.  These values are fed to the real prover
+(crypto.ballot.encrypt_contest with a ContestPrecomputation), so the proofs are genuine and the
+verifier does exactly the work it does on real ballots (its cost does not depend on how the
+prover chose its randomness).  Ballots are cached in /tmp.  A plain (non-safe-prime) Paillier
+modulus is fine for timing ballot verification.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import resource
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any, Optional
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import gmpy2  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+from phe import paillier as phe_paillier  # noqa: E402
+
+from crypto.ballot import CandidatePrecomputation, ContestPrecomputation, encrypt_contest  # noqa: E402
+from crypto.encoding import canonical_json  # noqa: E402
+from crypto.kdf import BallotKdf  # noqa: E402
+from crypto.paillier import PublicKey  # noqa: E402
+from tally.prepare import prepare  # noqa: E402
+from tests.support.board_builder import (  # noqa: E402
+    board_public_key_json,
+    entry_hash,
+    sign_object,
+    write_jsonl,
+)
+
+CONTEST = "insured"
+ELECTION_ID = hashlib.sha256(b"placeholder").hexdigest()  # replaced by the manifest's hash
+
+
+def manifest(candidates: int, k: int) -> dict[str, Any]:
+    text = {"th": "ทดสอบ", "en": "Benchmark"}
+    return {
+        "format": "ssbvote-manifest/1", "election": "tally-bench", "title": text,
+        "poll_window": {"opens": "2026-12-20T08:00:00+07:00", "closes": "2026-12-20T16:00:00+07:00"},
+        "contests": [{"id": CONTEST, "electorate": "insured", "max_selections": k, "title": text, "teams": [],
+                      "candidates": [{"id": f"I{i:03d}", "number": i, "name": text, "team": None}
+                                     for i in range(1, candidates + 1)]}],
+    }
+
+
+def load_modulus(bits: int) -> int:
+    cache = Path(f"/tmp/ssb_tally_bench_n_{bits}.json")
+    if cache.exists():
+        return int(json.loads(cache.read_text())["n"], 16)
+    public, _ = phe_paillier.generate_paillier_keypair(n_length=bits)
+    cache.write_text(json.dumps({"n": format(public.n, "x")}))
+    return public.n
+
+
+# --- fast valid ballots ------------------------------------------------------------------------
+
+_W: dict[str, Any] = {}
+
+
+def _init(n: int, election_id: str) -> None:
+    pk = PublicKey(n, allow_insecure_test_key=True)
+    n2 = pk.n_square
+    b = gmpy2.mpz(secrets.randbelow(n - 2) + 2)
+    big_b = gmpy2.powmod(b, n, n2)
+    _W.update(pk=pk, n=gmpy2.mpz(n), n2=n2, b=b, B=big_b, B_inv=gmpy2.invert(big_b, n2), election_id=election_id)
+
+
+def _power_pair(rng: random.Random) -> tuple[Any, Any, int]:
+    """(x, x^n mod n², α) for x = b^α mod n."""
+    alpha = rng.getrandbits(48) | 1
+    return gmpy2.powmod(_W["b"], alpha, _W["n"]), gmpy2.powmod(_W["B"], alpha, _W["n2"]), alpha
+
+
+def _response_pair(rng: random.Random) -> tuple[int, int]:
+    """A normalised response z ≤ (n−1)/2 with z^n: (n − z)^n ≡ −z^n (mod n²) since n is odd."""
+    z, z_n, _ = _power_pair(rng)
+    if z > (_W["n"] - 1) // 2:
+        return int(_W["n"] - z), int(_W["n2"] - z_n)
+    return int(z), int(z_n)
+
+
+def make_ballot(job: tuple[int, str, list[int], int]) -> tuple[str, bytes]:
+    index, pseudonym, selections, k = job
+    pk, n, n2 = _W["pk"], _W["n"], _W["n2"]
+    rng = random.Random(secrets.randbits(128))
+    ctx = BallotKdf.create(pk, _W["election_id"], CONTEST, pseudonym, bytes(32)).ctx
+    candidates = []
+    sum_r, sum_alpha = gmpy2.mpz(1), 0
+    for _ in selections:
+        r, r_n, alpha = _power_pair(rng)
+        nonce, nonce_n, _ = _power_pair(rng)
+        z, z_n = _response_pair(rng)
+        e = rng.getrandbits(128)
+        candidates.append(CandidatePrecomputation(
+            r=int(r), r_n=int(r_n), nonce=int(nonce), nonce_n=int(nonce_n), sim_response=z, sim_response_n=z_n,
+            sim_challenge=e, r_n_pow_minus_e=int(gmpy2.powmod(_W["B_inv"], alpha * e, n2))))
+        sum_r = sum_r * r % n
+        sum_alpha += alpha
+    sum_nonce, sum_nonce_n, _ = _power_pair(rng)
+    sums = [_response_pair(rng) for _ in range(k + 1)]
+    sum_e = [rng.getrandbits(128) for _ in range(k + 1)]
+    pre = ContestPrecomputation(
+        n=int(n), ctx=ctx, max_selections=k, candidates=tuple(candidates), sum_r=int(sum_r),
+        sum_nonce=int(sum_nonce), sum_nonce_n=int(sum_nonce_n),
+        sum_sim_responses=tuple(s[0] for s in sums), sum_sim_responses_n=tuple(s[1] for s in sums),
+        sum_sim_challenges=tuple(sum_e),
+        sum_r_n_pow_minus_e=tuple(int(gmpy2.powmod(_W["B_inv"], sum_alpha * e, n2)) for e in sum_e),
+    )
+    ballot = encrypt_contest(pk, _W["election_id"], CONTEST, pseudonym, selections, k, bytes(32), precomputed=pre)
+    return pseudonym, canonical_json(ballot.to_dict())
+
+
+def load_ballots(n: int, election_id: str, count: int, candidates: int, k: int, processes: int) -> list[tuple[str, bytes]]:
+    tag = hashlib.sha256(f"{n:x}|{election_id}|{candidates}|{k}".encode()).hexdigest()[:16]
+    cache = Path(f"/tmp/ssb_tally_bench_ballots_{tag}.jsonl")
+    have: list[tuple[str, bytes]] = []
+    if cache.exists():
+        for line in cache.read_bytes().splitlines():
+            obj = json.loads(line)
+            have.append((obj["pseudonym"], canonical_json(obj["ballot"])))
+    if len(have) < count:
+        missing = count - len(have)
+        print(f"making {missing} ballots ({candidates} candidates, k={k}) in {processes} processes; cached in {cache}",
+              file=sys.stderr)
+        rng = random.Random()
+        jobs = []
+        for i in range(missing):
+            chosen = set(rng.sample(range(candidates), rng.randint(0, k)))
+            jobs.append((i, f"{rng.getrandbits(128):032x}", [int(j in chosen) for j in range(candidates)], k))
+        start = time.perf_counter()
+        with ProcessPoolExecutor(processes, initializer=_init, initargs=(n, election_id)) as pool, \
+                open(cache, "ab") as out:
+            for done, (pseudonym, ballot) in enumerate(pool.map(make_ballot, jobs, chunksize=2), start=1):
+                out.write(b'{"ballot":' + ballot + b',"pseudonym":"' + pseudonym.encode() + b'"}\n')
+                have.append((pseudonym, ballot))
+                if done % 20 == 0:
+                    print(f"  {done}/{missing}  ({time.perf_counter() - start:.0f} s)", file=sys.stderr)
+    return have[:count]
+
+
+# --- board export --------------------------------------------------------------------------------
+
+def write_export(path: Path, man: dict[str, Any], n: int, ballots: list[tuple[str, bytes]]) -> None:
+    board_key = Ed25519PrivateKey.generate()
+    manifest_bytes = canonical_json(man)
+    election_id = hashlib.sha256(manifest_bytes).hexdigest()
+    n2 = n * n
+    v = pow(secrets.randbelow(n2 - 2) + 2, 2, n2)  # verification keys are not used by prepare
+    key = {"version": 1, "n": format(n, "x"), "threshold": 1, "verification_base": format(v, "x"),
+           "trustees": [{"index": 1, "trustee": "bench", "verification_key": format(pow(v, 3, n2), "x")}]}
+    (path / "board").mkdir(parents=True)
+    (path / "manifest.json").write_bytes(manifest_bytes)
+    (path / "election_key.json").write_bytes(canonical_json(key))
+    (path / "board_key.json").write_bytes(canonical_json(board_public_key_json(board_key)))
+    prev = election_id
+    with open(path / "board/entries.jsonl", "wb") as entries, open(path / "board/ballots.jsonl", "wb") as lines:
+        for seq, (pseudonym, ballot) in enumerate(ballots, start=1):
+            entry = {"seq": seq, "election_id": election_id, "pseudonym": pseudonym, "contest": CONTEST,
+                     "ballot_hash": hashlib.sha256(ballot).hexdigest(),
+                     "cast_at": f"2026-12-20T02:{seq // 60 % 60:02d}:{seq % 60:02d}.000000Z", "prev_hash": prev}
+            entry["entry_hash"] = prev = entry_hash(entry)
+            entries.write(canonical_json(entry) + b"\n")
+            lines.write(b'{"ballot":' + ballot + b',"contest":"' + CONTEST.encode() + b'","pseudonym":"'
+                        + pseudonym.encode() + b'","seq":' + str(seq).encode() + b"}\n")
+    write_jsonl(path / "board/checkpoints.jsonl", [sign_object(board_key, {
+        "type": "ssbvote-checkpoint", "election_id": election_id, "seq": len(ballots), "head": prev,
+        "at": "2026-12-20T09:00:00.000000Z", "final": True})])
+    (path / "paper_overrides.json").write_bytes(canonical_json(sign_object(board_key, {
+        "type": "ssbvote-paper-overrides", "election_id": election_id, "pseudonyms": [],
+        "at": "2026-12-20T10:00:00.000000Z", "approved_by": ["official-a", "official-b"]})))
+
+
+_CHILD = """
+import json, resource, sys, time
+from pathlib import Path
+from tally.prepare import prepare
+export, work, processes, test_key = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1"
+start = time.perf_counter()
+summary = prepare(Path(export), Path(work), processes=processes, allow_insecure_test_key=test_key, show_progress=True)
+elapsed = time.perf_counter() - start
+hwm = [int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")]
+print(json.dumps({"elapsed": elapsed, "counted": summary.counted, "invalid": len(summary.invalid),
+                  "rss_self": hwm[0] if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                  "rss_children": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
+"""
+
+
+def one_batch_ms(n: int, election_id: str, ballots: list[tuple[str, bytes]]) -> float:
+    """ms per ballot for verify + aggregate of one batch in this process (no pool, no I/O)."""
+    from tally.prepare import CHUNK_SIZE
+    from tally.verify import Item, VerifyContext, init_worker, process_chunk
+
+    batch = ballots[:CHUNK_SIZE]
+    lines = [b'{"ballot":' + b + b',"contest":"' + CONTEST.encode() + b'","pseudonym":"' + p.encode()
+             + b'","seq":' + str(seq).encode() + b"}" for seq, (p, b) in enumerate(batch, start=1)]
+    path = Path(tempfile.mkdtemp(prefix="ssb_tally_bench_batch_")) / "ballots.jsonl"
+    path.write_bytes(b"".join(line + b"\n" for line in lines))
+    items, offset = [], 0
+    for seq, ((p, b), line) in enumerate(zip(batch, lines), start=1):
+        items.append(Item(seq, p, CONTEST, hashlib.sha256(b).hexdigest(), True, offset, len(line)))
+        offset += len(line) + 1
+    contest = manifest_cache["contests"][0]
+    init_worker(VerifyContext(n, True, election_id, {CONTEST: (len(contest["candidates"]), contest["max_selections"])},
+                              str(path)))
+    best = float("inf")
+    for _ in range(2):
+        start = time.perf_counter()
+        result = process_chunk(items)
+        best = min(best, time.perf_counter() - start)
+        assert not result.invalid and result.counts[CONTEST] == len(items)
+    shutil.rmtree(path.parent, ignore_errors=True)
+    return best / len(items) * 1000
+
+
+manifest_cache: dict[str, Any] = {}
+
+
+def main(argv: Optional[list[str]] = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--ballots", type=int, default=200)
+    parser.add_argument("--bits", type=int, default=2048)
+    parser.add_argument("--candidates", type=int, default=228)
+    parser.add_argument("--k", type=int, default=7)
+    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args(argv)
+
+    man = manifest(args.candidates, args.k)
+    manifest_cache.update(man)
+    election_id = hashlib.sha256(canonical_json(man)).hexdigest()
+    n = load_modulus(args.bits)
+    ballots = load_ballots(n, election_id, args.ballots, args.candidates, args.k, args.processes)
+    batch_ms = one_batch_ms(n, election_id, ballots)
+    root = Path(tempfile.mkdtemp(prefix="ssb_tally_bench_"))
+    try:
+        write_export(root / "export", man, n, ballots)
+        del ballots
+        size = (root / "export/board/ballots.jsonl").stat().st_size
+        env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+        done = subprocess.run([sys.executable, "-c", _CHILD, str(root / "export"), str(root / "work"),
+                               str(args.processes), "1" if args.bits < 2048 else "0"],
+                              env=env, stdout=subprocess.PIPE, check=True)
+        report = json.loads(done.stdout)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    assert report["counted"][CONTEST] == args.ballots and not report["invalid"], report
+    elapsed = report["elapsed"]
+    per_core = args.ballots / elapsed / args.processes
+    print(f"tally prepare: {args.ballots} ballots of {args.k}-of-{args.candidates} at {args.bits}-bit n "
+          f"({size / 1e6:.0f} MB of ballots), {args.processes} processes, {os.cpu_count()} CPUs, "
+          f"load average {os.getloadavg()[0]:.1f}")
+    print(f"  one batch in one process (verify + aggregate): {batch_ms:.0f} ms/ballot = "
+          f"{1000 / batch_ms:.1f} ballots/s per core (target >= 20)")
+    print(f"  whole prepare (copy, chain, verify, aggregate, counted set): {elapsed:.2f} s = "
+          f"{args.ballots / elapsed:.1f} ballots/s, {per_core:.1f} ballots/s per core")
+    print(f"  peak RSS: prepare process {report['rss_self'] / 1024:.0f} MiB (VmHWM), "
+          f"largest worker {report['rss_children'] / 1024:.0f} MiB (ru_maxrss: an upper bound)")
+
+
+if __name__ == "__main__":
+    main()
