@@ -2,7 +2,7 @@
 
     python -m tally prepare BOARD_EXPORT --work WORK [--processes N]
     python -m tally trustee decrypt --share SHARE_FILE --tally WORK/tally/encrypted_tally.json --out OUT
-    python -m tally finish --work WORK --shares S1 --shares S2 ... --record RECORD
+    python -m tally finish --work WORK --record RECORD --shares S1 S2 ...   (or --shares S1 --shares S2)
 
 Errors are printed as ``Error: …`` on stderr with exit status 1.
 """
@@ -71,19 +71,21 @@ def prepare_cmd(board_export: Path, work: Path, processes: Optional[int], quiet:
 
 @tally_cli.command("finish")
 @click.option("--work", "work", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--shares", "shares", required=True, multiple=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A trustee's decryption share file (repeat: --shares A --shares B).")
+@click.option("--shares", "shares", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A trustee's decryption share file; repeat it, or list the files after it: --shares A B C.")
 @click.option("--record", "record", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.argument("more_shares", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_hardlink_option
 @_test_key_option
-def finish_cmd(work: Path, shares: tuple[Path, ...], record: Path, hardlink: bool,
+def finish_cmd(work: Path, shares: tuple[Path, ...], record: Path, more_shares: tuple[Path, ...], hardlink: bool,
                allow_insecure_test_key: bool) -> None:
     """Verify the trustees' shares, combine t of them, write results.json and the record."""
     from .finish import finish
 
     try:
-        summary = finish(work, list(shares), record, allow_insecure_test_key=allow_insecure_test_key,
+        if not shares and not more_shares:
+            raise TallyError("no decryption share files given (--shares FILE ...)")
+        summary = finish(work, list(shares) + list(more_shares), record, allow_insecure_test_key=allow_insecure_test_key,
                          warn=lambda message: click.echo(message, err=True), hardlink=hardlink)
     except TallyError as exc:
         raise _fail(exc) from None

@@ -33,8 +33,7 @@ def test_full_run_through_the_cli(board: BoardFixture, tmp_path: Path) -> None:
         assert board.passphrases[i - 1] not in result.output  # hidden
         assert f"Trustee trustee-{i} (index {i})" in result.stdout
         outs.append(out)
-    result = invoke("finish", "--work", str(work), "--shares", str(outs[0]), "--shares", str(outs[1]),
-                    "--record", str(record))
+    result = invoke("finish", "--work", str(work), "--record", str(record), "--shares", str(outs[0]), str(outs[1]))
     assert result.exit_code == 0, result.output
     assert "Trustees used: 1, 3" in result.stdout
     results = json.loads((record / "results.json").read_bytes())
@@ -73,6 +72,30 @@ def test_prepare_refusal_is_a_clear_error(board: BoardFixture, tmp_path: Path) -
     result = invoke("prepare", str(board.path), "--work", str(tmp_path / "work"), "--processes", "1")
     assert result.exit_code == 1
     assert "Error: no final checkpoint: the board is not closed" in result.output
+
+
+def test_finish_names_a_rejected_trustee_on_stderr(board: BoardFixture, tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    assert invoke("prepare", str(board.path), "--work", str(work), "--quiet", "--processes", "1").exit_code == 0
+    tally_file = str(work / "tally" / "encrypted_tally.json")
+    outs = []
+    for i in (1, 2, 3):
+        pfile = tmp_path / f"p{i}"
+        pfile.write_text(board.passphrases[i - 1])
+        outs.append(tmp_path / f"t{i}.json")
+        assert invoke("trustee", "decrypt", "--share", str(board.share_files[i - 1]), "--tally", tally_file,
+                      "--out", str(outs[-1]), "--passphrase-file", str(pfile)).exit_code == 0
+    doc = json.loads(outs[0].read_bytes())
+    doc["contests"]["employer"]["proof"]["response"] = "1"
+    outs[0].write_text(json.dumps(doc))
+    result = invoke("finish", "--work", str(work), "--record", str(tmp_path / "r"),
+                    "--shares", str(outs[0]), "--shares", str(outs[1]), "--shares", str(outs[2]))
+    assert result.exit_code == 0
+    assert "rejected the decryption share of trustee 'trustee-1'" in result.stderr
+    assert "Trustees used: 2, 3" in result.stdout
+    result = invoke("finish", "--work", str(work), "--record", str(tmp_path / "r2"), "--shares", str(outs[0]),
+                    str(outs[2]))
+    assert result.exit_code == 1 and "need 2 valid decryption shares of the 3 trustees, got 1" in result.output
 
 
 def test_test_key_needs_the_flag(board: BoardFixture, tmp_path: Path) -> None:
