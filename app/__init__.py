@@ -33,6 +33,7 @@ def create_app(config: Config | None = None, **flask_overrides: Any) -> Flask:
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
         RATELIMIT_STORAGE_URI=config.rate_limit_storage_uri,
         RATELIMIT_HEADERS_ENABLED=True,
+        AUTH_IP_RATE_LIMIT=config.signin_ip_rate_limit,
         MAX_CONTENT_LENGTH=4 * 1024 * 1024,
         JSON_SORT_KEYS=False,
     )

@@ -265,6 +265,41 @@ def demo(host: str, port: int, instance: str, no_serve: bool, key_bits: int) -> 
         _exec_gunicorn(host, port, 2)
 
 
+@main.command("simulate")
+@click.option("--record", "record", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Where to write the election record.")
+@click.option("--insured", default=200, show_default=True, help="Insured voters who vote online.")
+@click.option("--employers", default=20, show_default=True, help="Employers who vote online.")
+@click.option("--revote-rate", default=0.2, show_default=True, help="Share of voters who vote twice.")
+@click.option("--paper", default=3, show_default=True, help="Online voters who also vote on paper.")
+@click.option("--trustees", default=3, show_default=True)
+@click.option("--threshold", default=2, show_default=True)
+@click.option("--key-bits", default=2048, show_default=True,
+              help="Election key size; below 2048 only for simulations and tests.")
+@click.option("--seed", default=1, show_default=True, help="Random seed of the voters' behaviour.")
+@click.option("--manifest", "manifest_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=PROJECT_ROOT / "examples" / "demo-manifest.json", show_default=True)
+@click.option("--processes", default=2, show_default=True, help="Voter and tally processes.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def simulate(record: Path, insured: int, employers: int, revote_rate: float, paper: int, trustees: int,
+             threshold: int, key_bits: int, seed: int, manifest_path: Path, processes: int,
+             quiet: bool) -> None:
+    """Run a whole election end to end and check the result against the voters' intent."""
+    from app import simulation
+    from tally.files import read_json
+
+    if not 1 <= threshold <= trustees:
+        raise click.ClickException("--threshold must be between 1 and --trustees")
+    report = simulation.simulate(
+        record, insured=insured, employers=employers, revote_rate=revote_rate, paper=paper,
+        trustees=trustees, threshold=threshold, key_bits=key_bits, seed=seed,
+        manifest_path=manifest_path, processes=processes, say=click.echo, show_progress=not quiet)
+    simulation.print_report(report, read_json(record / "results.json", "results"), click.echo)
+    if not report.matches or report.verifier_exit != 0:
+        raise click.ClickException("the simulated election did NOT check out")
+    click.echo("The published result equals the voters' intent and the record verifies.")
+
+
 from tally.cli import tally_cli, trustee_cli  # noqa: E402  (tally is its own package; app only exposes its CLI)
 
 main.add_command(tally_cli)

@@ -38,6 +38,8 @@ class Config:
     instance_path: str = "instance"
     session_idle_minutes: int = 15
     rate_limit_storage_uri: str = "memory://"
+    #: Sign-in, code and registration form posts allowed per client IP (Flask-Limiter syntax).
+    signin_ip_rate_limit: str = "30 per minute; 300 per hour"
     default_locale: str = "th"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -60,6 +62,7 @@ class Config:
             instance_path=env.get("SSBVOTE_INSTANCE", "instance"),
             session_idle_minutes=int(env.get("SSBVOTE_SESSION_IDLE_MINUTES", "15")),
             rate_limit_storage_uri=env.get("SSBVOTE_RATELIMIT_STORAGE", "memory://"),
+            signin_ip_rate_limit=env.get("SSBVOTE_SIGNIN_IP_LIMIT", "30 per minute; 300 per hour"),
         )
         return config.validated()
 

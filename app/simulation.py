@@ -1,0 +1,333 @@
+"""``ssbvote simulate``: a complete election, end to end, with real crypto over real HTTP.
+
+Officials' steps run through the same services the official pages call; every voter registers,
+enrols TOTP, encrypts in its own process (as a browser would) and casts through the JSON API of
+a gunicorn server; then close, paper votes, board export, tally, trustees' decryption shares,
+the election record, the independent verifier — and a comparison of the published counts with
+what the simulated voters intended (their last ballot, unless they voted on paper).
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import click
+import requests
+
+from app.services.identifiers import national_id_check_digit
+
+ROOT = Path(__file__).resolve().parents[1]
+PASSWORD = "simulated-voter-2569"
+TRUSTEE_PASSPHRASE = "simulated trustee passphrase {}"
+
+
+@dataclass(frozen=True)
+class VoterPlan:
+    kind: str
+    voter_key: str
+    attribute: str
+    casts: tuple[tuple[int, ...], ...]  # the choices of each cast, in order
+    check: bool  # run the cast-as-intended check on the last ballot
+
+
+@dataclass(frozen=True)
+class VoterOutcome:
+    kind: str
+    voter_key: str
+    pseudonym: str
+    last: tuple[int, ...]
+    casts: int
+    checked: bool
+
+
+@dataclass
+class SimulationReport:
+    record: Path
+    intended: dict[str, list[int]]
+    published: dict[str, list[int]]
+    verifier_exit: int
+    verifier_summary: str
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def matches(self) -> bool:
+        return self.intended == self.published
+
+
+# --- the plan ------------------------------------------------------------------------------
+def _national_id(rng: random.Random, used: set[str]) -> str:
+    while True:
+        prefix = f"{rng.randint(1, 8)}{rng.randrange(10**11):011d}"
+        value = prefix + national_id_check_digit(prefix)
+        if value not in used:
+            used.add(value)
+            return value
+
+
+def _choices(rng: random.Random, popularity: Sequence[float], k: int) -> tuple[int, ...]:
+    """0..k distinct candidates, the popular ones more often (so the elected are clear)."""
+    count = rng.randint(0, k) if rng.random() < 0.1 else rng.randint(1, k)
+    chosen: set[int] = set()
+    while len(chosen) < count:
+        chosen.add(rng.choices(range(len(popularity)), weights=popularity)[0])
+    return tuple(1 if i in chosen else 0 for i in range(len(popularity)))
+
+
+def make_plans(rng: random.Random, insured: int, employers: int, sizes: dict[str, tuple[int, int]],
+               revote_rate: float) -> tuple[list[VoterPlan], str, str]:
+    """Voters, and the roll CSVs they are on."""
+    used: set[str] = set()
+    plans: list[VoterPlan] = []
+    popularity = {kind: [1.0 / (1 + (i * 7919) % n) ** 0.8 for i in range(n)]
+                  for kind, (n, _) in sizes.items()}
+    insured_rows = ["national_id,date_of_birth,name"]
+    employer_rows = ["employer_account,authorised_national_id,employer_name"]
+    for i in range(insured):
+        nid = _national_id(rng, used)
+        dob = f"19{rng.randint(60, 99)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        insured_rows.append(f"{nid},{dob},ผู้ประกันตนจำลอง {i + 1}")
+        plans.append(_plan(rng, "insured", nid, dob, popularity, sizes, revote_rate, i))
+    accounts: set[str] = set()
+    for j in range(employers):
+        while True:
+            account = f"{rng.randrange(10**9, 10**10)}"
+            if account not in accounts:
+                accounts.add(account)
+                break
+        person = _national_id(rng, used)
+        employer_rows.append(f"{account},{person},บริษัทจำลอง {j + 1} จำกัด")
+        plans.append(_plan(rng, "employer", account, person, popularity, sizes, revote_rate, j))
+    return plans, "\n".join(insured_rows) + "\n", "\n".join(employer_rows) + "\n"
+
+
+def _plan(rng: random.Random, kind: str, key: str, attribute: str, popularity: dict[str, list[float]],
+          sizes: dict[str, tuple[int, int]], revote_rate: float, index: int) -> VoterPlan:
+    k = sizes[kind][1]
+    casts = [_choices(rng, popularity[kind], k)]
+    if rng.random() < revote_rate:
+        casts.append(_choices(rng, popularity[kind], k))
+    return VoterPlan(kind, key, attribute, tuple(casts), check=index % 10 == 0)
+
+
+# --- one voter, in its own process ----------------------------------------------------------
+def run_voter(base_url: str, slug: str, plan: VoterPlan, allow_test_key: bool) -> VoterOutcome:
+    from app.voting_client import VotingClient
+
+    client = VotingClient(base_url, plan.kind, allow_insecure_test_key=allow_test_key)
+    client.register(plan.voter_key, plan.attribute, PASSWORD)
+    context = client.ballot_context(slug)
+    receipt = None
+    for selections in plan.casts:
+        receipt = client.cast(slug, selections, context)
+    assert receipt is not None
+    if plan.check and tuple(client.check(slug, receipt.qr_text)) != plan.casts[-1]:
+        raise RuntimeError(f"cast-as-intended check failed for board entry {receipt.seq}")
+    return VoterOutcome(plan.kind, plan.voter_key, context["pseudonym"], plan.casts[-1],
+                        len(plan.casts), plan.check)
+
+
+# --- the server -----------------------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """gunicorn serving wsgi:app on the simulation's database, on a free loopback port."""
+
+    def __init__(self, env: dict[str, str], workers: int = 2):
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        log = Path(env["SSBVOTE_INSTANCE"]) / "gunicorn.log"
+        self._log = log.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--chdir", str(ROOT), "--bind", f"127.0.0.1:{self.port}",
+             "--workers", str(workers), "--timeout", "120", "wsgi:app"],
+            env={**os.environ, **env}, stdout=self._log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(self.url + "/health", timeout=10).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass  # still booting: workers import the app after the socket is open
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise click.ClickException(f"the server did not start; see {log}")
+            time.sleep(0.3)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self._log.close()
+
+
+# --- the whole election ---------------------------------------------------------------------
+def simulate(record: Path, *, insured: int, employers: int, revote_rate: float, paper: int,
+             trustees: int, threshold: int, key_bits: int, seed: int, manifest_path: Path,
+             processes: int, say: Callable[[str], None], show_progress: bool = True) -> SimulationReport:
+    from app import create_app
+    from app.config import Config
+    from app.extensions import db
+    from app.models import Official
+    from app.models.base import utcnow
+    from app.services import approvals, board_export, election_keys, officials
+    from app.services import manifest as manifests
+    from app.services import paper_votes, roll_import, schema
+    from tally.finish import finish
+    from tally.prepare import ENCRYPTED_TALLY, prepare
+    from tally.trustee import decrypt
+
+    rng = random.Random(seed)
+    record = record.resolve()
+    base = record.parent / f".{record.name}.simulation"
+    if base.exists():
+        import shutil
+
+        shutil.rmtree(base)
+    instance = base / "instance"
+    instance.mkdir(parents=True)
+    allow_test = key_bits < 2048
+    env = {
+        "SSBVOTE_ENV": "development",
+        "SSBVOTE_INSTANCE": str(instance),
+        "DATABASE_URL": f"sqlite:///{instance / 'simulation.sqlite3'}",
+        "SSBVOTE_ALLOW_INSECURE_TEST_KEYS": "1" if allow_test else "",
+        "SSBVOTE_SIGNIN_IP_LIMIT": "100000 per minute",
+    }
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+
+    config = Config.from_env(env)
+    schema.upgrade(config.database_url)
+    app = create_app(config)
+    with app.app_context():
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        manifest["election"] = "ssb-simulation"
+        manifest["poll_window"] = {"opens": (now - timedelta(minutes=1)).isoformat(),
+                                   "closes": (now + timedelta(days=1)).isoformat()}
+        election = manifests.create_election(manifest, actor="simulation")
+        slug = election.slug
+        sizes = {c.electorate: (len(c.candidates), c.max_selections) for c in election.contests}
+        plans, insured_csv, employer_csv = make_plans(rng, insured, employers, sizes, revote_rate)
+        if insured:
+            roll_import.import_roll_text(election, insured_csv, actor="simulation")
+        if employers:
+            roll_import.import_roll_text(election, employer_csv, actor="simulation")
+        a = officials.add("sim-officer-a", "Simulated officer A", "returning-officer", PASSWORD).official
+        b = officials.add("sim-officer-b", "Simulated officer B", "returning-officer", PASSWORD).official
+        say(f"key ceremony: {key_bits}-bit key, {threshold} of {trustees} trustees")
+        names = [f"Trustee {i}" for i in range(1, trustees + 1)]
+        ceremony = election_keys.run_ceremony(
+            election, [(n, TRUSTEE_PASSPHRASE.format(i)) for i, n in enumerate(names, 1)],
+            threshold, key_bits, base / "trustees", actor="simulation", scrypt_log2_n=14)
+        pending = approvals.propose(election, "open_polls", a, utcnow())
+        approvals.approve(pending.id, b, utcnow())
+        officer_ids = (a.id, b.id)
+        db.session.remove()
+    timings["setup"] = time.perf_counter() - started
+
+    say(f"polls open; {len(plans)} voters register and cast over HTTP ...")
+    server = Server(env)
+    outcomes: list[VoterOutcome] = []
+    t0 = time.perf_counter()
+    try:
+        with ProcessPoolExecutor(max_workers=processes) as pool, \
+                click.progressbar(length=len(plans), label="voting", file=sys.stderr,
+                                  show_pos=True, hidden=not show_progress) as bar:
+            futures = [pool.submit(run_voter, server.url, slug, plan, allow_test) for plan in plans]
+            for future in as_completed(futures):
+                outcomes.append(future.result())
+                bar.update(1)
+    finally:
+        server.stop()
+    timings["voting"] = time.perf_counter() - t0
+    casts = sum(o.casts for o in outcomes)
+    say(f"{casts} ballots cast by {len(outcomes)} voters "
+        f"({casts / timings['voting']:.1f} ballots/s); {sum(o.checked for o in outcomes)} receipts checked")
+
+    paper_voters = rng.sample(outcomes, min(paper, len(outcomes)))
+    with app.app_context():
+        election = manifests.get_election(slug)
+        a, b = (db.session.get(Official, officer_ids[0]), db.session.get(Official, officer_ids[1]))
+        pending = approvals.propose(election, "close_polls", a, utcnow())
+        approvals.approve(pending.id, b, utcnow())
+        listing = "voter_id\n" + "".join(f"{o.voter_key}\n" for o in paper_voters)
+        pending = paper_votes.propose(election, a, listing, utcnow())
+        approvals.approve(pending.id, b, utcnow())
+        export = board_export.export(election, base / "board-export")
+        db.session.remove()
+    say(f"polls closed; {len(paper_voters)} paper votes override e-votes; board exported")
+
+    t0 = time.perf_counter()
+    work = base / "tally-work"
+    prepare(export, work, processes=processes, allow_insecure_test_key=allow_test,
+            show_progress=show_progress)
+    present = sorted(rng.sample(range(1, trustees + 1), threshold))
+    share_outputs = []
+    for index, path in enumerate(ceremony.share_files, 1):
+        if index in present:
+            out = base / f"decryption-trustee-{index}.json"
+            decrypt(path, work / ENCRYPTED_TALLY, out, TRUSTEE_PASSPHRASE.format(index),
+                    allow_insecure_test_key=allow_test)
+            share_outputs.append(out)
+    say(f"trustees {', '.join(map(str, present))} decrypted ({trustees - threshold} absent)")
+    summary = finish(work, share_outputs, record, allow_insecure_test_key=allow_test)
+    timings["tally"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    verifier = subprocess.run([sys.executable, "-m", "verifier", str(record), "--json"]
+                              + (["--allow-test-key"] if allow_test else []),
+                              capture_output=True, text=True, cwd=ROOT)
+    timings["verify"] = time.perf_counter() - t0
+    try:
+        checks = json.loads(verifier.stdout).get("checks", [])
+        passed = sum(1 for c in checks if c.get("status") == "pass")
+        verifier_summary = f"{passed} of {len(checks)} checks passed"
+    except (json.JSONDecodeError, AttributeError):
+        verifier_summary = (verifier.stdout + verifier.stderr)[-500:]
+
+    overridden = {o.pseudonym for o in paper_voters}
+    intended: dict[str, list[int]] = {}
+    for contest_id, contest in summary.results["contests"].items():
+        electorate = "insured" if contest_id == next(
+            (c["id"] for c in manifest["contests"] if c["electorate"] == "insured"), None) else "employer"
+        totals = [0] * len(contest["candidates"])
+        for outcome in outcomes:
+            if outcome.kind == electorate and outcome.pseudonym not in overridden:
+                totals = [t + s for t, s in zip(totals, outcome.last)]
+        intended[contest_id] = totals
+    published = {cid: [c["votes"] for c in contest["candidates"]]
+                 for cid, contest in summary.results["contests"].items()}
+    timings["total"] = time.perf_counter() - started
+    return SimulationReport(record, intended, published, verifier.returncode, verifier_summary, timings)
+
+
+def print_report(report: SimulationReport, results: dict[str, Any], say: Callable[[str], None]) -> None:
+    for contest_id, contest in results["contests"].items():
+        say(f"\nContest {contest_id}: {contest['counted_ballots']} ballots counted")
+        ranked = sorted(contest["candidates"], key=lambda c: (-c["votes"], c["number"]))
+        for c in ranked[: max(10, contest["max_selections"])]:
+            mark = "ELECTED" if c["id"] in contest["elected"] else ""
+            say(f"  {c['number']:>4}  {c['name']['en']:<32} {c['votes']:>6}  {mark}")
+        ok = report.intended[contest_id] == report.published[contest_id]
+        say(f"  counts {'MATCH' if ok else 'DO NOT MATCH'} the voters' intended last choices")
+    say(f"\nVerifier: exit {report.verifier_exit} ({report.verifier_summary})")
+    say("Timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in report.timings.items()))
+    say(f"Election record: {report.record}")
