@@ -94,3 +94,19 @@ def test_no_votes_contest_and_abstentions(tmp_path: Path) -> None:
     results = json.loads((tmp_path / "record" / "results.json").read_bytes())
     assert [c["votes"] for c in results["contests"]["employer"]["candidates"]] == [0, 0, 0, 0]
     assert [c["votes"] for c in results["contests"]["insured"]["candidates"]] == fx.intended["insured"]
+
+
+def test_empty_board(tmp_path: Path) -> None:
+    from tests.support.board_builder import build_board_export
+
+    fx = build_board_export(tmp_path / "export", insured=0, employers=0, paper=0, seed=2)
+    assert fx.num_entries == 0
+    work = tmp_path / "work"
+    summary = run_prepare(fx, work)
+    assert summary.entries == 0 and summary.counted == {"employer": 0, "insured": 0}
+    counted = json.loads((work / COUNTED).read_bytes())
+    assert counted == {"contests": {"employer": {"counted": [], "excluded": []},
+                                    "insured": {"counted": [], "excluded": []}}}
+    run_finish(work, trustee_shares(fx, work, tmp_path, [1, 2]), tmp_path / "record")
+    results = json.loads((tmp_path / "record" / "results.json").read_bytes())
+    assert all(c["votes"] == 0 for r in results["contests"].values() for c in r["candidates"])
