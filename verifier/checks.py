@@ -116,7 +116,7 @@ def _json(ctx: Context, rel: str) -> Any:
 def check_01_record_format(ctx: Context) -> CheckResult:
     res = CheckResult(1, "record.format")
     rec = ctx.record
-    fmt = rec.json.get(FORMAT)
+    fmt: dict[str, Any] = rec.json[FORMAT]  # a dict: load_record checked it (exit 2 otherwise)
     if set(fmt) != {"format", "version"}:
         res.fail("format.shape", {"file": FORMAT})
     for rel in REQUIRED_FILES:
@@ -665,12 +665,12 @@ def check_12_tally_aggregate(ctx: Context) -> CheckResult:
         acc = [arith.mpz(1)] * contest.size
         broken = False
         for seq in seqs:
-            cts = _ballot_ciphertexts(ctx, seq, contest.size)
-            if cts is None:
+            ballot_cts = _ballot_ciphertexts(ctx, seq, contest.size)
+            if ballot_cts is None:
                 res.fail("aggregate.bad_ballot", {**item, "seq": seq})
                 broken = True
                 continue
-            acc = [a * c % n2 for a, c in zip(acc, cts)]
+            acc = [a * c % n2 for a, c in zip(acc, ballot_cts)]
         if broken:
             continue
         for j, (want, got) in enumerate(zip(acc, tally[cid])):
