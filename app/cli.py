@@ -265,6 +265,27 @@ def demo(host: str, port: int, instance: str, no_serve: bool, key_bits: int) -> 
         _exec_gunicorn(host, port, 2)
 
 
+@main.group("results")
+def results_group() -> None:
+    """Published results."""
+
+
+@results_group.command("publish")
+@click.option("--election", "slug", required=True)
+@click.argument("record", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@with_app
+def results_publish(slug: str, record: Path) -> None:
+    """Verify an election RECORD with the independent verifier and publish its results."""
+    from app.services import results
+    from app.services.manifest import get_election
+
+    published = results.publish(get_election(slug), record)
+    for contest_id, contest in published["contests"].items():
+        click.echo(f"{contest_id}: {contest['counted_ballots']} ballots; elected "
+                   + ", ".join(contest["elected"]))
+    click.echo(f"published at /results/{slug}")
+
+
 @main.command("simulate")
 @click.option("--record", "record", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Where to write the election record.")

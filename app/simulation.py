@@ -53,6 +53,7 @@ class VoterOutcome:
 @dataclass
 class SimulationReport:
     record: Path
+    instance: Path
     intended: dict[str, list[int]]
     published: dict[str, list[int]]
     verifier_exit: int
@@ -290,6 +291,16 @@ def simulate(record: Path, *, insured: int, employers: int, revote_rate: float, 
     say(f"trustees {', '.join(map(str, present))} decrypted ({trustees - threshold} absent)")
     summary = finish(work, share_outputs, record, allow_insecure_test_key=allow_test)
     timings["tally"] = time.perf_counter() - t0
+    with app.app_context():
+        from app.services import results as results_service
+
+        try:
+            results_service.publish(manifests.get_election(slug), record, actor="simulation",
+                                    processes=processes)
+            say(f"results published in the app at /results/{slug}")
+        except Exception as exc:  # the comparison below reports the failure in detail
+            say(f"results NOT published: {exc}")
+        db.session.remove()
 
     t0 = time.perf_counter()
     verifier = subprocess.run([sys.executable, "-m", "verifier", str(record), "--json"]
@@ -316,7 +327,7 @@ def simulate(record: Path, *, insured: int, employers: int, revote_rate: float, 
     published = {cid: [c["votes"] for c in contest["candidates"]]
                  for cid, contest in summary.results["contests"].items()}
     timings["total"] = time.perf_counter() - started
-    return SimulationReport(record, intended, published, verifier.returncode, verifier_summary, timings)
+    return SimulationReport(record, instance, intended, published, verifier.returncode, verifier_summary, timings)
 
 
 def print_report(report: SimulationReport, results: dict[str, Any], say: Callable[[str], None]) -> None:

@@ -29,6 +29,8 @@ class Election(Base):
     #: The election public key with trustee verification keys (docs/protocol.md §9.2),
     #: canonical JSON; set by the key ceremony, required before polls open.
     election_key: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: The verified results.json of the published election record (docs/record.md §4.4).
+    results: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     contests: Mapped[list["Contest"]] = relationship(

@@ -5,7 +5,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from app.views import api, ballot, employer, errors, official, public, voter
+    from app.views import api, ballot, results, employer, errors, official, public, voter
 
     app.register_blueprint(public.bp)
     app.register_blueprint(voter.bp)
@@ -13,4 +13,5 @@ def register(app: Flask) -> None:
     app.register_blueprint(official.bp)
     app.register_blueprint(ballot.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(results.bp)
     errors.register(app)

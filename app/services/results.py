@@ -1,0 +1,121 @@
+"""Publishing the result: only from an election record that the independent verifier accepts.
+
+The record (docs/record.md §4) is checked with ``verifier`` — the observers' tool, not the
+tally's own code — then its results are stored for the results page and the record is kept as a
+zip file for download. Nothing is published before polls have closed.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import BoardEntry, Election, RollEntry
+from app.services import audit
+from app.services.errors import ServiceError
+
+
+def archive_path(election: Election) -> Path:
+    return Path(current_app.instance_path) / "records" / f"{election.slug}-record.zip"
+
+
+def publish(election: Election, record: Path, actor: str = "cli", processes: int = 2) -> dict[str, Any]:
+    from verifier.checks import Options, verify_record
+
+    if election.status not in ("closed", "tallied"):
+        raise ServiceError("results can be published only after polls have closed")
+    allow_test = bool(current_app.config["SSBVOTE"].allow_insecure_test_keys)
+    verification = verify_record(record, Options(allow_test_key=allow_test, processes=processes))
+    if verification.election_id != election.election_id:
+        raise ServiceError("this record belongs to another election")
+    if not verification.ok:
+        failed = ", ".join(f"{r.number} {r.name}" for r in verification.results if not r.passed)
+        raise ServiceError(f"the record does not verify (failed: {failed}); nothing was published")
+    results = json.loads((record / "results.json").read_text(encoding="utf-8"))
+    target = archive_path(election)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        made = shutil.make_archive(str(Path(tmp) / "record"), "zip", root_dir=record)
+        Path(made).replace(target)
+    election.results = json.dumps(results, ensure_ascii=False, sort_keys=True)
+    election.status = "tallied"
+    audit.record(actor, "results.publish", election.slug,
+                 {"record_hash": json.loads((record / "HASHES.json").read_text())["record_hash"]})
+    db.session.commit()
+    return results  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class CandidateRow:
+    number: int
+    name_th: str
+    name_en: str
+    votes: int
+    elected: bool
+    share: float  # of the contest's highest count, for the bar length
+
+
+@dataclass(frozen=True)
+class TeamGroup:
+    code: str | None
+    name_th: str
+    name_en: str
+    candidates: list[CandidateRow]
+
+
+@dataclass(frozen=True)
+class ContestResult:
+    code: str
+    electorate: str
+    title_th: str
+    title_en: str
+    max_selections: int
+    counted: int
+    on_roll: int
+    online_voters: int
+    tie_at_last_seat: bool
+    teams: list[TeamGroup]
+    elected: list[CandidateRow]
+
+    @property
+    def turnout(self) -> float:
+        return self.counted / self.on_roll if self.on_roll else 0.0
+
+
+def view(election: Election) -> list[ContestResult]:
+    """The published results, grouped by team, for the results page."""
+    if not election.results:
+        raise ServiceError("no results have been published for this election")
+    data = json.loads(election.results)
+    out = []
+    for contest in election.contests:
+        result = data["contests"][contest.code]
+        votes = {c["id"]: c["votes"] for c in result["candidates"]}
+        top = max(votes.values(), default=0) or 1
+        elected = set(result["elected"])
+        rows = {c.code: CandidateRow(c.ballot_number, c.name_th, c.name_en, votes[c.code],
+                                     c.code in elected, votes[c.code] / top)
+                for c in contest.candidates}
+        groups = [TeamGroup(t.code, t.name_th, t.name_en,
+                            [rows[c.code] for c in contest.candidates if c.team_pk == t.id])
+                  for t in contest.teams]
+        independents = [rows[c.code] for c in contest.candidates if c.team_pk is None]
+        if independents:
+            groups.append(TeamGroup(None, "ผู้สมัครอิสระ", "Independent", independents))
+        on_roll = db.session.scalar(select(func.count()).select_from(RollEntry).where(
+            RollEntry.election_pk == election.id, RollEntry.electorate == contest.electorate)) or 0
+        online = db.session.scalar(select(func.count(func.distinct(BoardEntry.pseudonym))).where(
+            BoardEntry.election_pk == election.id, BoardEntry.contest == contest.code)) or 0
+        out.append(ContestResult(
+            contest.code, contest.electorate, contest.title_th, contest.title_en,
+            contest.max_selections, result["counted_ballots"], on_roll, online,
+            bool(result.get("tie_at_last_seat")), groups,
+            sorted((r for r in rows.values() if r.elected), key=lambda r: (-r.votes, r.number))))
+    return out

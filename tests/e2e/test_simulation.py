@@ -1,0 +1,74 @@
+"""The whole election end to end (issue 7): ``ssbvote simulate`` over real HTTP, then the
+results page of the app shows the verified result."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+
+from app import create_app
+from app.cli import main
+from app.config import Config
+from app.extensions import db
+from tests.support.factories import EXAMPLES
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    record = tmp_path_factory.mktemp("sim") / "record"
+    result = CliRunner().invoke(main, [
+        "simulate", "--record", str(record), "--insured", "14", "--employers", "5",
+        "--revote-rate", "0.3", "--paper", "2", "--trustees", "3", "--threshold", "2",
+        "--key-bits", "1024", "--seed", "7", "--quiet",
+        "--manifest", str(EXAMPLES / "small-manifest.json")], catch_exceptions=False)
+    return {"record": record, "output": result.output, "exit": result.exit_code}
+
+
+def test_simulation_matches_intent_and_verifies(simulated: dict[str, Any]) -> None:
+    out = simulated["output"]
+    assert simulated["exit"] == 0, out
+    assert out.count("counts MATCH the voters' intended last choices") == 2
+    assert "Verifier: exit 0 (16 of 16 checks passed)" in out
+    assert "trustees" in out and "(1 absent)" in out
+    record: Path = simulated["record"]
+    for name in ("results.json", "HASHES.json", "board/ballots.jsonl", "paper_overrides.json"):
+        assert (record / name).exists()
+    paper = json.loads((record / "paper_overrides.json").read_text())
+    assert len(paper["pseudonyms"]) == 2
+    # Pseudonyms only: no national ID or employer account of the roll appears in the record.
+    text = "".join(p.read_text(errors="ignore") for p in record.rglob("*") if p.is_file())
+    assert "national_id" not in text and "employer_account" not in text
+
+
+@pytest.fixture
+def results_app(simulated: dict[str, Any]) -> Iterator[Flask]:
+    instance = simulated["record"].parent / ".record.simulation" / "instance"
+    config = Config(env="development", instance_path=str(instance),
+                    database_url=f"sqlite:///{instance / 'simulation.sqlite3'}",
+                    allow_insecure_test_keys=True).validated()
+    app = create_app(config)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_results_page_and_record_download(results_app: Flask, simulated: dict[str, Any]) -> None:
+    client = results_app.test_client()
+    results = json.loads((simulated["record"] / "results.json").read_text())
+    page = client.get("/results/ssb-simulation?lang=en").get_data(as_text=True)
+    for contest in results["contests"].values():
+        assert f"Ballots counted: {contest['counted_ballots']} of" in page
+        for candidate in contest["candidates"]:
+            if candidate["id"] in contest["elected"]:
+                assert candidate["name"]["en"] in page
+    assert page.count('class="is-elected"') == sum(len(c["elected"]) for c in results["contests"].values())
+    thai = client.get("/results/ssb-simulation?lang=th").get_data(as_text=True)
+    assert "ผลการเลือกตั้ง" in thai and "ได้รับเลือก" in thai
+    download = client.get("/results/ssb-simulation/record.zip")
+    assert download.status_code == 200 and download.data[:2] == b"PK"
+    assert client.get("/results/no-such-election").status_code == 404
