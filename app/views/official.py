@@ -1,7 +1,7 @@
 """Election officials: sign-in, dashboard with four-eyes poll actions, audit log, TOTP reset."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -10,7 +10,8 @@ from werkzeug.wrappers import Response
 from app import auth
 from app.extensions import db, limiter
 from app.models import AuditEntry, Election, Official
-from app.services import accounts, approvals, audit, elections_overview
+from app.services import accounts, approvals, audit, elections_overview, paper_votes
+from app.services.errors import InputFileError
 from app.views import signin
 from app.views.forms import ActionForm, ResetTotpForm
 
@@ -18,7 +19,10 @@ bp = Blueprint("official", __name__, url_prefix="/official")
 KIND = "official"
 _limited = limiter.shared_limit(auth.ip_rate_limit, scope="signin", methods=["POST"])
 
-ACTION_LABELS = {"open_polls": _l("Open polls"), "close_polls": _l("Close polls")}
+ACTION_LABELS = {"open_polls": _l("Open polls"), "close_polls": _l("Close polls"),
+                 "record_paper_votes": _l("Record paper votes")}
+#: Largest paper-vote list accepted (bytes): 13-digit IDs, one a line, for every insured voter.
+PAPER_LIST_MAX_BYTES = 64 * 1024 * 1024
 REFUSALS = {
     "self_approval": _l("A different official must approve this action."),
     "not_pending": _l("This proposal is no longer pending."),
@@ -74,6 +78,8 @@ def propose(election_id: int, action: str) -> Response:
     election = db.session.get(Election, election_id)
     if election is None or action not in approvals.TRANSITIONS:
         abort(404)
+    if action in approvals.PAYLOAD_ACTIONS:  # needs its list: proposed from its upload page
+        return redirect(url_for("official.paper_votes_upload", election_id=election_id))
     try:
         approvals.propose(election, action, _me(), auth.now())
     except approvals.ApprovalRefused as exc:
@@ -131,3 +137,39 @@ def reset_totp() -> str | Response:
                     "a new authenticator at their next sign-in."), "success")
             return redirect(url_for("official.reset_totp"))
     return render_template("official/reset_totp.html", form=form)
+
+
+@bp.route("/elections/<int:election_id>/paper-votes", methods=["GET", "POST"])
+@auth.official_required("propose_poll_action")
+def paper_votes_upload(election_id: int) -> str | Response:
+    """Upload the list of voters who voted on paper (CSV, header ``voter_id``): one official
+    proposes it here, a different one approves it on the dashboard (docs/record.md §2.4)."""
+    election = db.session.get(Election, election_id)
+    if election is None:
+        abort(404)
+    form = ActionForm()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        upload = request.files.get("paper_list")
+        raw = upload.read(PAPER_LIST_MAX_BYTES + 1) if upload else b""
+        if not raw:
+            problems = [_("Choose the CSV file of the paper-vote list.")]
+        elif len(raw) > PAPER_LIST_MAX_BYTES:
+            problems = [_("The file is too large.")]
+        else:
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                problems = [_("The file must be UTF-8 text (CSV).")]
+            else:
+                try:
+                    paper_votes.propose(election, _me(), text, auth.now())
+                except InputFileError as exc:
+                    problems = exc.problems
+                except approvals.ApprovalRefused as exc:
+                    problems = [str(REFUSALS[exc.reason])]
+                else:
+                    flash(_("Proposed. A second official must now approve it."), "success")
+                    return redirect(url_for("official.dashboard"))
+    return render_template("official/paper_votes.html", election=election, form=form,
+                           problems=problems, closed=election.status == "closed")

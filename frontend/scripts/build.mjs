@@ -1,5 +1,6 @@
 // Bundle the ballot cryptography for the app: app/static/dist/{ssbcrypto.js (ES module),
-// ssbcrypto-worker.js (classic Web Worker), manifest.json (Subresource Integrity hashes)}.
+// ssbcrypto-worker.js (classic Web Worker), qr.js (QR drawing/decoding for receipts, ES module),
+// manifest.json (Subresource Integrity hashes)}.
 // Output is readable (not minified) so that anyone can audit what encrypts their ballot.
 
 import { createHash } from 'node:crypto';
@@ -24,6 +25,8 @@ const common = {
 const bundles = [
   { name: 'ssbcrypto.js', entry: 'src/index.js', format: 'esm' },
   { name: 'ssbcrypto-worker.js', entry: 'src/worker.js', format: 'iife' },
+  // Its own bundle: the ballot page, which holds no seed worth showing yet, does not load it.
+  { name: 'qr.js', entry: 'src/qr.js', format: 'esm' },
 ];
 
 rmSync(outdir, { recursive: true, force: true });

@@ -1,0 +1,352 @@
+"""Voting in a real browser (headless Chromium), end to end against the real server:
+sign in with password + TOTP, choose on the ballot, review, cast (encrypted in the page, in
+Web Workers), receipt with a QR code drawn in the page, re-vote, and the cast-as-intended check
+from another "device" with the receipt code; then the board on the server verifies.
+
+For an insured voter and an employer, in Thai and in English; keyboard only; at 360 px; and
+axe-core (WCAG 2.2 AA) on every page. Screenshots go to test-artifacts/screenshots/.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Iterator
+
+import pytest
+
+from app.extensions import db
+from app.services import board
+from app.services.manifest import get_election
+from tests.e2e.conftest import AXE, SCREENSHOTS, LiveElection, VoterLogin
+
+pytestmark = pytest.mark.browser
+
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 360, "height": 740}
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+CODE = re.compile(r"^ssbvote-check:1:([1-9][0-9]*):([0-9a-f]{64})$")
+PREFIX = {"insured": "/insured", "employer": "/employer"}
+#: Axe results per page, reported at the end of the module (and asserted page by page).
+AXE_RESULTS: dict[str, list[str]] = {}
+
+
+# --- helpers ----------------------------------------------------------------------------
+class Session:
+    """One browser context (one device): a page, its console errors, its language."""
+
+    def __init__(self, chromium: Any, live: LiveElection, lang: str, viewport: dict[str, int]):
+        self.live, self.lang = live, lang
+        self.context = chromium.new_context(viewport=viewport, locale="th-TH" if lang == "th" else "en-GB")
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(30_000)
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        self.page.on("console", self._console)
+        self.tag = "phone" if viewport["width"] < 600 else "desktop"
+        self.goto(f"/?lang={lang}")
+
+    def _console(self, msg: Any) -> None:
+        if msg.type == "error" and not str(msg.location.get("url", "")).endswith("/favicon.ico"):
+            self.errors.append(msg.text)
+
+    def goto(self, path: str) -> None:
+        self.page.goto(self.live.url + path)
+
+    def shot(self, name: str) -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SCREENSHOTS / f"{name}-{self.lang}-{self.tag}.png"), full_page=True)
+
+    def axe(self, name: str) -> None:
+        """No serious or critical WCAG 2.2 AA violation on the page as it is now."""
+        if not self.page.evaluate("typeof window.axe !== 'undefined'"):
+            # Evaluated through the DevTools protocol: the page's CSP (rightly) refuses inline scripts.
+            self.page.evaluate(AXE.read_text(encoding="utf-8") + "\n;true")
+        result = self.page.evaluate(
+            "(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
+            ".then(r => r.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length,"
+            " targets: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))", AXE_TAGS)
+        AXE_RESULTS[f"{name}-{self.lang}-{self.tag}"] = [f"{v['id']} ({v['impact']})" for v in result]
+        bad = [v for v in result if v["impact"] in ("serious", "critical")]
+        assert bad == [], f"axe on {name} ({self.lang}): {bad}"
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def sign_in(s: Session, voter: VoterLogin, screenshot: bool = False) -> None:
+    page = s.page
+    s.goto(f"{PREFIX[voter.electorate]}/login")
+    if screenshot:
+        s.shot(f"login-{voter.electorate}")
+        s.axe("login")
+    page.fill("#login_id", voter.login_id)
+    page.fill("#password", voter.password)
+    page.click("main button[type=submit]")
+    page.wait_for_url(re.compile(r".*/login/code$"))
+    page.fill("#code", s.live.totp(voter.totp_secret))
+    page.click("main button[type=submit]")
+    page.wait_for_url(re.compile(rf".*{PREFIX[voter.electorate]}/$"))
+
+
+def open_ballot(s: Session) -> None:
+    s.page.click("#go-vote")
+    s.page.wait_for_url(re.compile(r".*/vote$"))
+    wait_precomputed(s)
+
+
+def wait_precomputed(s: Session) -> None:
+    s.page.wait_for_selector("body[data-precomputed]", state="attached", timeout=60_000)
+    assert s.page.get_attribute("body", "data-precomputed") == "true", s.page.inner_text("#prep-status")
+    bar = s.page.get_by_role("progressbar").first
+    assert bar.get_attribute("aria-valuenow") == "100"
+
+
+def choose(s: Session, numbers: list[int]) -> None:
+    """Tick candidates by ballot number, half of them found with the search box."""
+    page = s.page
+    for i, number in enumerate(numbers):
+        if i % 2:
+            page.fill("#search", str(number))
+            box = page.locator(f"input[name=candidate][data-number='{number}']")
+            assert page.locator(".candidate:not([hidden])").count() >= 1
+            box.check()
+            page.fill("#search", "")
+        else:
+            page.locator(f"input[name=candidate][data-number='{number}']").check()
+
+
+def chosen_numbers(s: Session) -> list[int]:
+    return sorted(int(n) for n in s.page.eval_on_selector_all(
+        "input[name=candidate]:checked", "els => els.map(e => e.dataset.number)"))
+
+
+def review(s: Session) -> list[int]:
+    s.page.click("#to-review")
+    s.page.wait_for_selector("#review-step:not([hidden])")
+    return [int(n) for n in s.page.eval_on_selector_all("#review-list li", "els => els.map(e => e.dataset.number)")]
+
+
+def cast(s: Session) -> str:
+    """Cast from the review step; returns the receipt code shown on the receipt page."""
+    s.page.click("#cast")
+    s.page.wait_for_url(re.compile(r".*/receipt/[^/]+/\d+$"), timeout=60_000)
+    s.page.wait_for_selector("#qr-canvas[data-drawn=true]")
+    code = s.page.input_value("#code-text")
+    assert CODE.match(code), code
+    return code
+
+
+def check_with_code(s: Session, code: str) -> tuple[list[int], str]:
+    s.goto(f"/check/{s.live.slug}")
+    s.page.fill("#code", code)
+    s.page.click("#check-button")
+    s.page.wait_for_selector("#check-result:not([hidden]), #check-error:not([hidden])", timeout=60_000)
+    assert s.page.is_hidden("#check-error"), s.page.inner_text("#check-error")
+    numbers = [int(n) for n in s.page.eval_on_selector_all("#result-list li", "els => els.map(e => e.dataset.number)")]
+    return numbers, s.page.inner_text("#result-checks")
+
+
+def board_state(live: LiveElection, pseudonym: str) -> tuple[int, list[str], int | None, int]:
+    """(board size, chain problems, seq of the voter's counted ballot, the voter's ballots)."""
+    with live.app.app_context():
+        db.session.expire_all()
+        election = get_election(live.slug)
+        current = board.current_entry(election, pseudonym)
+        mine = sum(1 for e in board.iter_entries(election) if e.pseudonym == pseudonym)
+        out = (board.size(election), board.verify_chain(election), current.seq if current else None, mine)
+        db.session.remove()
+        return out
+
+
+@pytest.fixture
+def sessions(chromium: Any, live_election: LiveElection) -> Iterator[Any]:
+    opened: list[Session] = []
+
+    def make(lang: str, viewport: dict[str, int] = DESKTOP) -> Session:
+        s = Session(chromium, live_election, lang, viewport)
+        opened.append(s)
+        return s
+
+    yield make
+    for s in opened:
+        assert s.errors == [], s.errors
+        s.close()
+
+
+# --- the full flow ----------------------------------------------------------------------
+FIRST_CHOICE = {
+    # 7 across teams (insured: teams T01..T10 by ballot number ranges; employer: teams and independents)
+    "insured": [3, 31, 62, 90, 120, 150, 228],
+    "employer": [2, 21, 45, 61, 63, 64, 65],
+}
+
+
+@pytest.mark.parametrize("lang", ["th", "en"])
+@pytest.mark.parametrize("electorate", ["insured", "employer"])
+def test_vote_receipt_revote_and_check(sessions: Any, live_election: LiveElection, electorate: str,
+                                       lang: str) -> None:
+    live = live_election
+    voter = live.voter(electorate)
+    s = sessions(lang)
+    sign_in(s, voter, screenshot=True)
+    assert s.page.get_attribute("html", "lang") == lang
+    open_ballot(s)
+    page = s.page
+
+    # Only this electorate's contest is on the page.
+    codes = page.eval_on_selector_all("input[name=candidate]", "els => els.map(e => e.value)")
+    assert codes and all(c.startswith("I" if electorate == "insured" else "M") for c in codes)
+    assert len(codes) == (228 if electorate == "insured" else 65)
+
+    # Choose 7 across teams; the counter says so and an 8th choice is impossible.
+    choose(s, FIRST_CHOICE[electorate])
+    assert chosen_numbers(s) == sorted(FIRST_CHOICE[electorate])
+    counter = page.inner_text("#counter")
+    assert "7" in counter and ("chosen" in counter if lang == "en" else "เลือก" in counter)
+    assert page.inner_text("#limit-note").strip() != ""
+    unchecked = page.locator("input[name=candidate]:not(:checked)")
+    assert unchecked.count() == len(codes) - 7
+    assert page.locator("input[name=candidate]:not(:checked):not(:disabled)").count() == 0
+    s.shot(f"ballot-{electorate}")
+    s.axe("ballot")
+
+    # Review lists exactly the choices; cast; receipt with the QR code and the same code as text.
+    assert review(s) == sorted(FIRST_CHOICE[electorate])
+    s.shot(f"review-{electorate}")
+    s.axe("review")
+    first_code = cast(s)
+    first_seq = int(CODE.match(first_code).group(1))  # type: ignore[union-attr]
+    assert page.inner_text("#receipt-seq") == str(first_seq)
+    s.shot(f"receipt-{electorate}")
+    s.axe("receipt")
+    assert board_state(live, voter.pseudonym)[1:] == ([], first_seq, 1)
+
+    # Re-vote: the page says the last ballot counts; a fresh precomputation; a different choice
+    # (the first team, whole, as far as the limit allows).
+    page.click("a[href$='/vote']")
+    page.wait_for_url(re.compile(r".*/vote$"))
+    assert page.is_visible("#revote-note")
+    wait_precomputed(s)
+    page.locator(".team-all").first.click()
+    second = chosen_numbers(s)
+    assert len(second) == 7 and second == list(range(1, 8))
+    assert page.inner_text("#limit-note").strip() != ""
+    page.locator(f"input[name=candidate][data-number='{second[-1]}']").uncheck()
+    second = second[:-1]
+    assert page.locator("input[name=candidate]:not(:checked):not(:disabled)").count() > 0
+    assert review(s) == second
+    second_code = cast(s)
+    second_seq = int(CODE.match(second_code).group(1))  # type: ignore[union-attr]
+    assert second_seq > first_seq and CODE.match(second_code).group(2) != CODE.match(first_code).group(2)  # type: ignore[union-attr]
+    size, problems, current, mine = board_state(live, voter.pseudonym)
+    assert (problems, current, mine) == ([], second_seq, 2)
+
+    # The check, from another device with no session: exactly the second choice, 2 checks left.
+    other = sessions(lang)
+    numbers, left = check_with_code(other, second_code)
+    assert numbers == second
+    assert "2" in left
+    other.shot(f"check-{electorate}")
+    other.axe("check")
+
+    # The receipt of the first ballot now says it no longer counts.
+    s.goto(f"/receipt/{live.slug}/{first_seq}")
+    assert page.is_visible("#code-present")  # same tab: the code is still in sessionStorage
+    assert page.input_value("#code-text") == first_code
+
+
+def test_keyboard_only(sessions: Any, live_election: LiveElection) -> None:
+    """Tab/Space to choose, Enter to review and to cast: no mouse anywhere on the ballot."""
+    live = live_election
+    voter = live.voter("insured")
+    s = sessions("en")
+    sign_in(s, voter)
+    s.goto("/vote")
+    wait_precomputed(s)
+    page = s.page
+    page.focus("#search")
+    picked: list[int] = []
+    for _ in range(40):  # Tab into the first team's fieldset: its button, then its candidates
+        page.keyboard.press("Tab")
+        focused = page.evaluate("document.activeElement.name === 'candidate' ? document.activeElement.dataset.number : null")
+        if focused is not None:
+            page.keyboard.press("Space")
+            picked.append(int(focused))
+            if len(picked) == 3:
+                break
+    assert picked == [1, 2, 3] and chosen_numbers(s) == [1, 2, 3]
+    assert "3 of 7" in page.inner_text("#counter")
+    # Focus is visible (the outline of :focus-visible).
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("none", "")
+    page.focus("#to-review")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#review-step:not([hidden])")
+    assert page.evaluate("document.activeElement.id") == "review-heading"
+    assert [int(n) for n in page.eval_on_selector_all("#review-list li", "els => els.map(e => e.dataset.number)")] == [1, 2, 3]
+    page.keyboard.press("Tab")  # "Change my choices"
+    page.keyboard.press("Tab")  # "Cast my ballot"
+    assert page.evaluate("document.activeElement.id") == "cast"
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r".*/receipt/[^/]+/\d+$"), timeout=60_000)
+    code = page.input_value("#code-text")
+    numbers, _ = check_with_code(sessions("en"), code)
+    assert numbers == [1, 2, 3]
+
+
+@pytest.mark.parametrize("lang", ["th", "en"])
+def test_phone_width_360(sessions: Any, live_election: LiveElection, lang: str) -> None:
+    """The employer ballot at 360×740: no sideways scrolling; abstaining (a blank ballot) works."""
+    live = live_election
+    voter = live.voter("employer")
+    s = sessions(lang, PHONE)
+    sign_in(s, voter, screenshot=True)
+    s.goto("/vote")
+    wait_precomputed(s)
+    page = s.page
+
+    def no_overflow() -> None:
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    no_overflow()
+    page.locator("input[name=candidate][data-number='5']").check()
+    s.shot("ballot-employer")
+    s.axe("ballot")
+    page.locator("input[name=candidate][data-number='5']").uncheck()
+    assert review(s) == []  # abstain
+    assert page.is_hidden("#review-list")
+    no_overflow()
+    s.shot("review-employer")
+    code = cast(s)
+    no_overflow()
+    s.shot("receipt-employer")
+    s.axe("receipt")
+    phone = sessions(lang, PHONE)
+    numbers, _ = check_with_code(phone, code)
+    assert numbers == [] and phone.page.is_visible("#result-summary")
+    no_overflow()
+    phone.shot("check-employer")
+    phone.axe("check")
+
+
+def test_receipt_on_another_device_has_no_code(sessions: Any, live_election: LiveElection) -> None:
+    live = live_election
+    voter = live.voter("insured")
+    s = sessions("en")
+    sign_in(s, voter)
+    s.goto("/vote")
+    wait_precomputed(s)
+    s.page.locator("input[name=candidate][data-number='10']").check()
+    review(s)
+    cast(s)
+    receipt_url = s.page.url
+    other = sessions("en")  # same voter, another browser: no seed there
+    sign_in(other, voter)
+    other.page.goto(receipt_url)
+    assert other.page.is_visible("#code-missing") and other.page.is_hidden("#code-present")
+    assert "not here" in other.page.inner_text("#code-missing")
+
+
+def test_axe_summary() -> None:
+    """Print what axe found (minor/moderate issues included) for the report."""
+    for name, found in sorted(AXE_RESULTS.items()):
+        print(f"axe {name}: {', '.join(found) if found else 'no violations'}")
