@@ -54,6 +54,8 @@ class Session:
     def shot(self, name: str) -> None:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(SCREENSHOTS / f"{name}-{self.lang}-{self.tag}.png"), full_page=True)
+        if name.startswith("ballot"):  # the long ballot: also what the voter sees on screen
+            self.page.screenshot(path=str(SCREENSHOTS / f"{name}-{self.lang}-{self.tag}-screen.png"))
 
     def axe(self, name: str) -> None:
         """No serious or critical WCAG 2.2 AA violation on the page as it is now."""
