@@ -18,6 +18,7 @@ from app.extensions import db
 from app.models import Election, RollEntry
 from app.services import manifest as manifests
 from app.services import officials, roll_import
+from crypto.encoding import canonical_json
 from tests.conftest import EXAMPLES, build_app, make_config
 
 PASSWORD = "correct horse battery"
@@ -61,6 +62,10 @@ def seed_election() -> Election:
     election = manifests.create_election(manifest, actor="test")
     roll_import.import_roll_file(election, EXAMPLES / "demo-insured.csv", actor="test")
     roll_import.import_roll_file(election, EXAMPLES / "demo-employers.csv", actor="test")
+    # Polls open only with an election key: use the committed 512-bit test key (no ceremony).
+    vectors = Path(__file__).resolve().parents[1] / "vectors" / "test_key.json"
+    election.election_key = canonical_json(json.loads(vectors.read_text())["election_key"]).decode()
+    db.session.commit()
     return election
 
 
