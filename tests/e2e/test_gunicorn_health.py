@@ -25,8 +25,8 @@ def wait_for(url: str, timeout: float = 30) -> requests.Response:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            return requests.get(url, timeout=2)
-        except requests.ConnectionError:
+            return requests.get(url, timeout=10)
+        except requests.RequestException:  # workers import the app after the socket opens
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
