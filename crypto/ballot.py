@@ -9,14 +9,16 @@ that the browser implementation reproduces the known-answer vectors in ``tests/v
 from __future__ import annotations
 
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
+from operator import itemgetter
 from typing import Any, Optional, Sequence, Union
 
 import gmpy2
 
-from .encoding import canonical_json, int_to_hex, parse_json, require_list, require_object
+from .encoding import MAX_HEX_DIGITS, canonical_json, int_to_hex, parse_json, require_list, require_object
 from .errors import InvalidInput
-from .hashing import DOMAIN_SUM, DOMAIN_ZERO_ONE, challenge, object_hash
+from .hashing import CHALLENGE_MODULUS, DOMAIN_SUM, DOMAIN_ZERO_ONE, challenge, object_hash
 from .kdf import (
     LABEL_NONCE,
     LABEL_R,
@@ -50,6 +52,11 @@ class EncryptedContest:
     ciphertexts: tuple[int, ...]
     proofs: tuple[DisjunctiveProof, ...]
     sum_proof: DisjunctiveProof
+    #: The canonical hex (ASCII bytes) of the ciphertexts and of each proof's commitments (0/1
+    #: proofs, then the sum proof), kept by :func:`parse_canonical_ballot` so that challenge
+    #: hashing need not re-encode the integers.  Not part of the value.
+    hex_cache: Optional[tuple[Sequence[bytes], Sequence[Sequence[bytes]]]] = field(
+        default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -90,6 +97,115 @@ class EncryptedContest:
     @classmethod
     def from_json(cls, data: Union[bytes, str], public_key: PublicKey) -> "EncryptedContest":
         return cls.from_dict(parse_json(data, "ballot"), public_key)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fast path for ballots that are already canonical JSON (the tally reads ~1 MB per ballot).
+#
+# A canonical ballot of a contest with N candidates and k = max_selections is a fixed skeleton
+# of punctuation and keys with one canonical hex string per value.  Splitting the bytes at the
+# double quotes gives the skeleton pieces (even positions) and the strings (odd positions); if
+# the pieces and keys are those of the skeleton and every value is canonical hex, the bytes are
+# exactly canonical_json(json.loads(bytes)) and from_dict would accept the values' shape.  Any
+# other input (or a value out of range) returns None and the caller takes the strict path,
+# which produces the precise error.  Nothing is accepted here that the strict path refuses.
+
+_HEX_DIGITS = b"0123456789abcdef"
+
+
+@dataclass(frozen=True)
+class _Skeleton:
+    parts: int  # number of pieces after split(b'"')
+    even: list[bytes]  # pieces outside strings
+    key_positions: tuple[int, ...]  # indices (among the strings) of the object keys
+    keys: tuple[bytes, ...]
+    value_getter: Any  # itemgetter of the value strings, in canonical order
+
+
+@lru_cache(maxsize=64)
+def _skeleton(num_candidates: int, max_selections: int) -> _Skeleton:
+    marker = "0"
+
+    def proof(branches: int) -> dict[str, list[str]]:
+        return {k: [marker] * branches for k in ("commitments", "challenges", "responses")}
+
+    template = canonical_json({
+        "ciphertexts": [marker] * num_candidates,
+        "proofs": [proof(2) for _ in range(num_candidates)],
+        "sum_proof": proof(max_selections + 1),
+    }).split(b'"')
+    strings = template[1::2]
+    key_positions = tuple(i for i, t in enumerate(strings) if t != marker.encode())
+    value_positions = [i for i, t in enumerate(strings) if t == marker.encode()]
+    return _Skeleton(len(template), template[0::2], key_positions,
+                     tuple(strings[i] for i in key_positions), itemgetter(*value_positions))
+
+
+def canonical_ballot_values(data: bytes, num_candidates: int, max_selections: int) -> Optional[tuple[bytes, ...]]:
+    """The value strings (canonical order) if ``data`` is the canonical JSON of a ballot of this
+    shape whose values are all canonical hex (§2.1, §9.3); None otherwise (not necessarily
+    invalid: the caller decides with the strict path)."""
+    if not isinstance(data, bytes):
+        return None
+    skeleton = _skeleton(num_candidates, max_selections)
+    pieces = data.split(b'"')
+    if len(pieces) != skeleton.parts or pieces[0::2] != skeleton.even:
+        return None
+    strings = pieces[1::2]
+    if tuple(strings[i] for i in skeleton.key_positions) != skeleton.keys:
+        return None
+    values = skeleton.value_getter(strings)
+    if b"" in values or b"".join(values).translate(None, _HEX_DIGITS):
+        return None
+    if b'"0' in data and any(v[0] == 0x30 and len(v) > 1 for v in values):  # leading zero
+        return None
+    if max(map(len, values)) > MAX_HEX_DIGITS:
+        return None
+    return values
+
+
+def ballot_from_canonical_values(
+    values: Sequence[bytes], public_key: PublicKey, num_candidates: int, max_selections: int,
+) -> Optional[EncryptedContest]:
+    """The ballot from :func:`canonical_ballot_values`, or None if a value is out of the range
+    from_dict requires (the strict path then names it)."""
+    n_cts = num_candidates
+    branches = max_selections + 1
+    texts = [v.decode("ascii") for v in values]
+    ints = [gmpy2.mpz(t, 16) for t in texts]
+    n2 = public_key.n_square
+    half_n = public_key.half_n
+    cts = ints[:n_cts]
+    block = ints[n_cts:7 * n_cts]  # per 0/1 proof: e0 e1 a0 a1 z0 z1 (keys sorted)
+    sum_block = ints[7 * n_cts:]
+    sum_e, sum_a, sum_z = sum_block[:branches], sum_block[branches:2 * branches], sum_block[2 * branches:]
+    commitments = block[2::6] + block[3::6] + sum_a
+    challenges = block[0::6] + block[1::6] + sum_e
+    responses = block[4::6] + block[5::6] + sum_z
+    if not (0 < min(cts) and max(cts) < n2 and 0 < min(commitments) and max(commitments) < n2
+            and max(challenges) < CHALLENGE_MODULUS and 0 < min(responses) and max(responses) <= half_n):
+        return None
+    proofs = tuple(
+        DisjunctiveProof((block[j + 2], block[j + 3]), (block[j], block[j + 1]), (block[j + 4], block[j + 5]))
+        for j in range(0, 6 * n_cts, 6)
+    )
+    sum_proof = DisjunctiveProof(tuple(sum_a), tuple(sum_e), tuple(sum_z))
+    raw = values
+    ct_hex = raw[:n_cts]
+    commitment_hex = [raw[n_cts + j + 2:n_cts + j + 4] for j in range(0, 6 * n_cts, 6)]
+    commitment_hex.append(raw[7 * n_cts + branches:7 * n_cts + 2 * branches])
+    return EncryptedContest(tuple(cts), proofs, sum_proof, hex_cache=(ct_hex, commitment_hex))
+
+
+def parse_canonical_ballot(
+    data: bytes, public_key: PublicKey, num_candidates: int, max_selections: int,
+) -> Optional[EncryptedContest]:
+    """Fast parse of canonical ballot bytes of a known shape; None means "use the strict path"
+    (``EncryptedContest.from_json`` plus a canonical check), which gives the precise error."""
+    values = canonical_ballot_values(data, num_candidates, max_selections)
+    if values is None:
+        return None
+    return ballot_from_canonical_values(values, public_key, num_candidates, max_selections)
 
 
 def ballot_hash(ballot: EncryptedContest) -> str:
@@ -369,6 +485,7 @@ __all__ = [
     "ContestPrecomputation",
     "ballot_hash",
     "encrypt_contest",
+    "parse_canonical_ballot",
     "precompute_contest",
     "recover_selections",
     "verify_contest",

@@ -11,23 +11,34 @@ One n-th power, two multi-exponentiations.  Soundness and the role of squaring: 
 """
 from __future__ import annotations
 
+import itertools
+import operator
 from dataclasses import dataclass, field
-from typing import Any, Hashable, Optional
+from typing import Any, Hashable, Optional, Sequence
 
 import gmpy2
 
 from .errors import InvalidInput
-from .hashing import DOMAIN_SUM, DOMAIN_ZERO_ONE, challenge
+from .hashing import (
+    CHALLENGE_MODULUS,
+    DOMAIN_SUM,
+    DOMAIN_ZERO_ONE,
+    challenge,
+    challenge_from_digest,
+    challenge_prefix,
+    lp_int_hex,
+    lp_list_hex,
+)
 from .multiexp import multi_exp
 from .paillier import PublicKey, check_units, g_power
 from .proofs import DisjunctiveProof, check_challenge_sum, verify_branches
-from .randomness import random_bits
+from .randomness import random_weights
 
 #: Bit length of the batch weights δ (§7.1): a false equation survives with probability ≤ 2^-64.
 BATCH_WEIGHT_BITS = 64
 
 
-def _structural_checks(
+def _structural_checks_reference(
     pk: PublicKey,
     election_id: str,
     contest_id: str,
@@ -36,7 +47,8 @@ def _structural_checks(
     max_selections: int,
     ballot: Any,
 ) -> None:
-    """Everything except the verification equations (§5.4 steps 1–4)."""
+    """Everything except the verification equations (§5.4 steps 1–4), check by check in the order
+    of §5.4; raises InvalidInput/InvalidProof at the first failure."""
     from .ballot import EncryptedContest, check_contest_shape
 
     check_contest_shape(num_candidates, max_selections)
@@ -67,6 +79,104 @@ def _structural_checks(
         [max_selections, list(ballot.ciphertexts)], ballot.sum_proof.commitments,
     )
     check_challenge_sum(ballot.sum_proof, h, "sum proof")
+
+
+def _hex(value: Any) -> bytes:
+    """Canonical hex (§2.1) of a non-negative integer, as ASCII bytes."""
+    if type(value) is _MPZ:
+        return value.digits(16).encode("ascii")
+    return format(value, "x").encode("ascii")
+
+
+def _hex_texts(ballot: Any) -> tuple[Sequence[bytes], Sequence[Sequence[bytes]]]:
+    """Canonical hex of the ciphertexts and of each proof's commitments (0/1 proofs, then the
+    sum proof): from the parser when it kept the text, else encoded now."""
+    cached = getattr(ballot, "hex_cache", None)
+    if cached is not None:
+        return cached
+    proofs = list(ballot.proofs) + [ballot.sum_proof]
+    return [_hex(c) for c in ballot.ciphertexts], [[_hex(a) for a in p.commitments] for p in proofs]
+
+
+def _checks_pass(
+    pk: PublicKey,
+    election_id: str,
+    contest_id: str,
+    pseudonym: str,
+    num_candidates: int,
+    max_selections: int,
+    ballot: Any,
+) -> bool:
+    """True iff every check of :func:`_structural_checks_reference` passes — the same predicates,
+    evaluated in bulk (min/max for the ranges, one gcd for all units, challenges hashed from the
+    canonical hex).  False means "some check fails"; the reference then names the first one."""
+    from .ballot import EncryptedContest, check_contest_shape
+
+    try:
+        check_contest_shape(num_candidates, max_selections)
+        for value in (election_id, contest_id, pseudonym):
+            if not isinstance(value, str) or not value:
+                return False
+        if not isinstance(ballot, EncryptedContest):
+            return False
+        n, n2 = pk.n_mpz, pk.n_square
+        cts = ballot.ciphertexts
+        proofs = list(ballot.proofs)
+        sum_proof = ballot.sum_proof
+        if len(cts) != num_candidates or len(proofs) != num_candidates:
+            return False
+        for field_name in ("commitments", "challenges", "responses"):
+            if any(len(getattr(p, field_name)) != 2 for p in proofs):
+                return False
+            if len(getattr(sum_proof, field_name)) != max_selections + 1:
+                return False
+        all_proofs = proofs + [sum_proof]
+        commitments = [a for p in all_proofs for a in p.commitments]
+        challenges = [e for p in all_proofs for e in p.challenges]
+        responses = [z for p in all_proofs for z in p.responses]
+        if not (0 < min(cts) and max(cts) < n2 and 0 < min(commitments) and max(commitments) < n2
+                and 0 <= min(challenges) and max(challenges) < CHALLENGE_MODULUS
+                and 0 < min(responses) and max(responses) <= pk.half_n):
+            return False
+        acc = gmpy2.mpz(1)
+        for x in itertools.chain(cts, commitments, responses):
+            acc = acc * x % n
+        if gmpy2.gcd(acc, n) != 1:
+            return False
+        ct_hex, commitment_hex = _hex_texts(ballot)
+        state = challenge_prefix(DOMAIN_ZERO_ONE, election_id, pk.n, contest_id, pseudonym)
+        for i, proof in enumerate(proofs):
+            h = state.copy()
+            h.update(_PAIR + lp_int_hex(_hex(i)) + lp_int_hex(ct_hex[i]) + lp_list_hex(commitment_hex[i]))
+            if sum(proof.challenges) % CHALLENGE_MODULUS != challenge_from_digest(h.digest()):
+                return False
+        h = challenge_prefix(DOMAIN_SUM, election_id, pk.n, contest_id, pseudonym)
+        h.update(_PAIR + lp_int_hex(_hex(max_selections)) + lp_list_hex(ct_hex)
+                 + lp_list_hex(commitment_hex[num_candidates]))
+        return bool(sum(sum_proof.challenges) % CHALLENGE_MODULUS == challenge_from_digest(h.digest()))
+    except (InvalidInput, TypeError, AttributeError, ValueError, IndexError):
+        return False
+
+
+_PAIR = b"l" + (2).to_bytes(4, "big")  # LP list header of a two-element list
+_MPZ = type(gmpy2.mpz(0))
+
+
+def _structural_checks(
+    pk: PublicKey,
+    election_id: str,
+    contest_id: str,
+    pseudonym: str,
+    num_candidates: int,
+    max_selections: int,
+    ballot: Any,
+) -> None:
+    """Everything except the verification equations (§5.4 steps 1–4).
+
+    Bulk evaluation first; if anything fails, the check-by-check reference raises the error
+    naming the first failing check (same messages and order as always)."""
+    if not _checks_pass(pk, election_id, contest_id, pseudonym, num_candidates, max_selections, ballot):
+        _structural_checks_reference(pk, election_id, contest_id, pseudonym, num_candidates, max_selections, ballot)
 
 
 def verify_contest_unbatched(
@@ -130,30 +240,26 @@ class BatchVerifier:
             _Entry(tag if tag is not None else len(self._entries),
                    (election_id, contest_id, pseudonym, num_candidates, max_selections, ballot))
         )
-        c_exps = [0] * num_candidates
-        g_exp = 0
-        sum_exp = 0
-
-        def add_proof(proof: DisjunctiveProof) -> int:
-            nonlocal g_exp
-            base_exp = 0
-            for j, (a, e, z) in enumerate(zip(proof.commitments, proof.challenges, proof.responses)):
-                delta = random_bits(BATCH_WEIGHT_BITS)
-                self._z_bases.append(z)
-                self._z_exps.append(delta)
-                self._bases.append(a)
-                self._exps.append(delta)
-                de = delta * e
-                base_exp += de
-                g_exp -= j * de  # u_j = base · g^(−j)
-            return base_exp
-
-        for i, proof in enumerate(ballot.proofs):
-            c_exps[i] += add_proof(proof)
-        sum_exp = add_proof(ballot.sum_proof)  # base ∏ c_i: its exponent goes to every c_i
-        for i, c in enumerate(ballot.ciphertexts):
-            self._bases.append(c)
-            self._exps.append(c_exps[i] + sum_exp)
+        proofs = ballot.proofs
+        sum_proof = ballot.sum_proof
+        branches = 2 * num_candidates + max_selections + 1
+        weights = random_weights(branches, BATCH_WEIGHT_BITS)  # drawn after the ballot is fixed
+        self._z_bases.extend(z for p in proofs for z in p.responses)
+        self._z_bases.extend(sum_proof.responses)
+        self._z_exps.extend(weights)
+        self._bases.extend(a for p in proofs for a in p.commitments)
+        self._bases.extend(sum_proof.commitments)
+        self._exps.extend(weights)
+        challenges = [e for p in proofs for e in p.challenges]
+        challenges.extend(sum_proof.challenges)
+        de = list(map(operator.mul, weights, challenges))  # δ_b·e_b
+        two_n = 2 * num_candidates
+        sum_de = de[two_n:]
+        sum_exp = sum(sum_de)  # base ∏ c_i: its exponent goes to every c_i
+        # u_j = base · g^(−j): branch j of a proof contributes g^(−j·δ·e)
+        g_exp = -sum(de[1:two_n:2]) - sum(j * x for j, x in enumerate(sum_de))
+        self._bases.extend(ballot.ciphertexts)
+        self._exps.extend([sum_exp + x + y for x, y in zip(de[0:two_n:2], de[1:two_n:2])])
         self._g_exp += g_exp
 
     def check(self) -> bool:

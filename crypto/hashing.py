@@ -49,3 +49,35 @@ def sha256_hex(data: bytes) -> str:
 def object_hash(obj: object) -> str:
     """SHA-256 hex of the canonical JSON of ``obj`` (§2.1), e.g. the ballot hash (§5.5)."""
     return sha256_hex(canonical_json(obj))
+
+
+# --- the same challenge, assembled from canonical hex text (hot path of ballot verification) ---
+#
+# LP (§2.2) encodes an integer as its canonical hex; a verifier that parsed the integers from
+# canonical hex already holds those bytes, so it can feed them to SHA-256 directly instead of
+# re-encoding every 4096-bit integer.  ``challenge_prefix`` + ``lp_list_hex`` produce exactly
+# the bytes of ``lp_encode`` (tests/crypto/test_hashing_fast.py checks this).
+
+
+def challenge_prefix(domain: str, election_id: str, n: int, contest_id: str, party: str) -> "hashlib._Hash":
+    """SHA-256 state after LP(domain, election_id, n, contest_id, party); ``.copy()`` it, feed
+    the statement and commitments (``lp_list_hex``), then :func:`challenge_from_digest`."""
+    return hashlib.sha256(lp_encode(domain, election_id, n, contest_id, party))
+
+
+def lp_int_hex(hex_text: bytes) -> bytes:
+    """LP item of an integer given its canonical hex (ASCII bytes)."""
+    return b"i" + len(hex_text).to_bytes(4, "big") + hex_text
+
+
+def lp_list_hex(hex_texts: Sequence[bytes]) -> bytes:
+    """LP list item of integers given their canonical hex (ASCII bytes)."""
+    parts = [b"l" + len(hex_texts).to_bytes(4, "big")]
+    for text in hex_texts:
+        parts.append(b"i" + len(text).to_bytes(4, "big"))
+        parts.append(text)
+    return b"".join(parts)
+
+
+def challenge_from_digest(digest: bytes) -> int:
+    return int.from_bytes(digest[: CHALLENGE_BITS // 8], "big")

@@ -6,6 +6,7 @@ randomness (key generation, trustee proofs, batch-verification weights, salts) c
 from __future__ import annotations
 
 import secrets
+import struct
 
 import gmpy2
 
@@ -31,3 +32,15 @@ def random_unit(n: int) -> int:
         value = secrets.randbelow(n)
         if value > 0 and gmpy2.gcd(value, n) == 1:
             return value
+
+
+def random_weights(count: int, bits: int = 64) -> list[int]:
+    """``count`` independent uniform integers in ``[0, 2**bits)`` (``bits`` a multiple of 8),
+    from one ``secrets`` call: the same distribution as ``count`` calls of :func:`random_bits`."""
+    if bits % 8 or bits <= 0:
+        raise ValueError("bits must be a positive multiple of 8")
+    if bits == 64:
+        return list(struct.unpack(f"<{count}Q", secrets.token_bytes(8 * count)))
+    size = bits // 8
+    data = secrets.token_bytes(size * count)
+    return [int.from_bytes(data[i:i + size], "little") for i in range(0, size * count, size)]

@@ -17,7 +17,7 @@ from typing import Any, Optional
 
 import gmpy2
 
-from crypto.ballot import EncryptedContest
+from crypto.ballot import EncryptedContest, ballot_from_canonical_values, canonical_ballot_values
 from crypto.batch import BatchVerifier, verify_contest_unbatched
 from crypto.encoding import canonical_json, parse_json
 from crypto.errors import InvalidInput
@@ -92,13 +92,15 @@ def _read_lines(path: str, items: list[Item]) -> list[bytes]:
     return [block[i.offset - start:i.offset - start + i.length] for i in items]
 
 
-def _ballot_bytes_check(item: Item, line: bytes) -> Any:
-    """Check the ballot line against its entry (docs/record.md §3) and return the ballot dict.
+def _ballot_bytes_check(item: Item, line: bytes, shape: tuple[int, int]) -> tuple[Optional[tuple[bytes, ...]], bytes]:
+    """Check the ballot line against its entry (docs/record.md §3); return the ballot's value
+    strings if the fast canonical parse applies (else None) and the ballot's bytes.
 
     The line must be the canonical JSON of {"ballot", "contest", "pseudonym", "seq"}; with
     sorted keys that is ``{"ballot":`` + canonical ballot + the other fields, so the ballot's
-    bytes are sliced out and hashed as they are (no re-encoding of the whole line), then parsed
-    and checked to be canonical.
+    bytes are sliced out and hashed as they are (no re-encoding of the whole line), then checked
+    to be canonical: by the skeleton of the contest's ballot shape (crypto.ballot.
+    canonical_ballot_values) or, for any other shape, by parsing and re-encoding.
     """
     what = f"board ballot on line {item.seq}"
     suffix = (b',"contest":' + canonical_json(item.contest) + b',"pseudonym":' + canonical_json(item.pseudonym)
@@ -113,14 +115,27 @@ def _ballot_bytes_check(item: Item, line: bytes) -> Any:
     ballot_bytes = line[len(_PREFIX):-len(suffix)]
     if hashlib.sha256(ballot_bytes).hexdigest() != item.ballot_hash:
         raise ValueError(f"{what}: the ballot's hash differs from the entry's ballot_hash")
+    values = canonical_ballot_values(ballot_bytes, *shape)
+    if values is not None:
+        return values, ballot_bytes
     try:
-        ballot = json.loads(ballot_bytes)
-        canonical = canonical_json(ballot) == ballot_bytes  # also refuses NaN, duplicate keys
+        canonical = canonical_json(json.loads(ballot_bytes)) == ballot_bytes  # also refuses NaN, duplicate keys
     except ValueError:
         canonical = False
     if not canonical:
         raise ValueError(f"{what}: the ballot is not canonical JSON")
-    return ballot
+    return None, ballot_bytes
+
+
+def _parse_ballot(values: Optional[tuple[bytes, ...]], ballot_bytes: bytes, pk: PublicKey,
+                  shape: tuple[int, int]) -> EncryptedContest:
+    """The ballot of a canonical line: fast from its value strings, else (other shape, value out
+    of range) the strict parse, which raises InvalidInput naming the field."""
+    if values is not None:
+        ballot = ballot_from_canonical_values(values, pk, *shape)
+        if ballot is not None:
+            return ballot
+    return EncryptedContest.from_dict(json.loads(ballot_bytes), pk)
 
 
 def _bisect(context: VerifyContext, pk: PublicKey, pending: list[tuple[Item, EncryptedContest]]) -> dict[int, str]:
@@ -158,15 +173,16 @@ def process_chunk(items: list[Item]) -> ChunkResult:
     verifier = BatchVerifier(pk)
     pending: list[tuple[Item, EncryptedContest]] = []
     for item, line in zip(items, _read_lines(context.ballots_path, items)):
+        shape = context.shapes[item.contest]
         try:
-            raw = _ballot_bytes_check(item, line)
+            values, ballot_bytes = _ballot_bytes_check(item, line, shape)
         except ValueError as exc:  # includes InvalidInput from parse_json
             return ChunkResult(str(exc), {}, {}, {})
         if not item.count:
             continue
-        n_candidates, k = context.shapes[item.contest]
+        n_candidates, k = shape
         try:
-            ballot = EncryptedContest.from_dict(raw, pk)
+            ballot = _parse_ballot(values, ballot_bytes, pk, shape)
             verifier.add_contest(context.election_id, item.contest, item.pseudonym, n_candidates, k, ballot, tag=item.seq)
         except InvalidInput as exc:
             invalid[item.seq] = str(exc)
