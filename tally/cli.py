@@ -1,6 +1,6 @@
 """Command line of the tally (``python -m tally``, also ``ssbvote tally`` / ``ssbvote trustee``).
 
-    python -m tally prepare BOARD_EXPORT --work WORK [--processes N]
+    python -m tally prepare BOARD_EXPORT --work WORK [--processes N | --scheduler tcp://HOST:8786]
     python -m tally trustee decrypt --share SHARE_FILE --tally WORK/tally/encrypted_tally.json --out OUT
     python -m tally finish --work WORK --record RECORD --shares S1 S2 ...   (or --shares S1 --shares S2)
 
@@ -41,11 +41,14 @@ def tally_cli() -> None:
               help="Work folder (created); holds the copied board and tally/.")
 @click.option("--processes", type=click.IntRange(min=1), default=None,
               help="Verification processes (default: number of CPUs).")
+@click.option("--scheduler", metavar="ADDRESS", default=None,
+              help="Verify on a Dask distributed cluster (e.g. tcp://host:8786) instead of local processes; "
+                   "the workers must see the work folder at the same path.  Needs the 'scale' extra.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @_hardlink_option
 @_test_key_option
-def prepare_cmd(board_export: Path, work: Path, processes: Optional[int], quiet: bool, hardlink: bool,
-                allow_insecure_test_key: bool) -> None:
+def prepare_cmd(board_export: Path, work: Path, processes: Optional[int], scheduler: Optional[str], quiet: bool,
+                hardlink: bool, allow_insecure_test_key: bool) -> None:
     """Check the closed board, select and verify the counted ballots, aggregate them.
 
     Writes WORK/tally/counted.json and WORK/tally/encrypted_tally.json (the TALLY_FILE the
@@ -57,10 +60,12 @@ def prepare_cmd(board_export: Path, work: Path, processes: Optional[int], quiet:
     try:
         summary = prepare(board_export, work, processes=processes or os.cpu_count() or 1,
                           allow_insecure_test_key=allow_insecure_test_key, show_progress=not quiet,
-                          hardlink=hardlink)
+                          hardlink=hardlink, scheduler=scheduler)
     except TallyError as exc:
         raise _fail(exc) from None
     click.echo(f"Board: {summary.entries} entries, final checkpoint verified.")
+    if summary.chunks_reused:
+        click.echo(f"Resumed: {summary.chunks_reused} verified chunks reused, {summary.chunks_computed} computed.")
     for contest, count in summary.counted.items():
         reasons = ", ".join(f"{n} {kind}" for kind, n in sorted(summary.excluded[contest].items())) or "none"
         click.echo(f"Contest {contest}: {count} ballots counted; excluded: {reasons}.")

@@ -34,11 +34,13 @@ from . import board as board_mod
 from .errors import BoardRefused, TallyError
 from .files import AtomicWriter, atomic_copy, atomic_write_json, iter_lines, read_json
 from .progress import progress
-from .verify import ChunkResult, Item, VerifyContext, init_worker, process_chunk
+from .verify import ChunkResult, Item, VerifyContext, init_worker, process_chunk, process_chunk_with_context
 
 #: Ballots per batch: larger batches amortise the multi-exponentiation's bucket overhead and the
 #: final n-th power; a failing batch is bisected (tally/verify.py), so size costs little there.
 CHUNK_SIZE = 32
+#: Seconds to wait for the Dask scheduler (``--scheduler``) to answer.
+SCHEDULER_TIMEOUT = 30
 COUNTED = "tally/counted.json"
 ENCRYPTED_TALLY = "tally/encrypted_tally.json"
 
@@ -49,6 +51,8 @@ class PrepareSummary:
     counted: dict[str, int]
     excluded: dict[str, dict[str, int]]  # contest → reason kind → count
     invalid: list[tuple[int, str]]  # (seq, reason)
+    chunks_reused: int = 0  # verification chunks taken from an interrupted earlier run
+    chunks_computed: int = 0
 
 
 def _classify(
@@ -89,61 +93,98 @@ def _chunks(work: Path, index: board_mod.BoardIndex, paper: frozenset[str]) -> I
         yield (chunk[0].seq - 1) // CHUNK_SIZE, chunk
 
 
+def _dask_executor(scheduler: str) -> tuple[Any, int, Callable[[], None]]:
+    """A concurrent.futures-style executor on a Dask distributed cluster, the number of tasks to
+    keep in flight, and a closer.  Workers must see the work folder at the same path."""
+    try:
+        from distributed import Client
+    except ImportError:  # pragma: no cover - depends on the installation
+        raise TallyError('--scheduler needs Dask: pip install "ssbvote[scale]" (dask[distributed])') from None
+    try:
+        client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
+    except (OSError, TimeoutError) as exc:
+        raise TallyError(f"cannot connect to the Dask scheduler {scheduler}: {exc}") from None
+    threads = sum(client.nthreads().values()) or 1
+    return client.get_executor(pure=False), threads + 2, client.close
+
+
 def _run_chunks(
     work: Path, cache: Path, context: VerifyContext, index: board_mod.BoardIndex, paper: frozenset[str],
-    processes: int, advance: Callable[[int], None],
+    processes: int, advance: Callable[[int], None], stats: dict[str, int], scheduler: Optional[str] = None,
 ) -> Iterator[ChunkResult]:
-    """Yield every chunk's result (cached or computed), with at most processes + 2 chunks in
-    flight (memory stays bounded: a 7-of-228 ballot line is ~1 MB at 2048 bits)."""
+    """Yield every chunk's result (cached or computed), with a bounded number of chunks in
+    flight (memory stays bounded: a 7-of-228 ballot line is ~1 MB at 2048 bits).
+
+    Chunks run in a local process pool, or on a Dask cluster when ``scheduler`` is given; the
+    results (and so the outputs) are the same either way, and either way each finished chunk is
+    saved, so a run interrupted under one may be resumed under the other."""
 
     def cached(number: int) -> Optional[ChunkResult]:
         path = cache / f"chunk-{number:08d}.json"
         if path.exists():
             try:
-                return ChunkResult.from_json(json.loads(path.read_bytes()))
+                result = ChunkResult.from_json(json.loads(path.read_bytes()))
             except (ValueError, KeyError, TypeError):
                 path.unlink()  # a damaged cache entry is recomputed
+                return None
+            stats["reused"] += 1
+            return result
         return None
 
     def store(number: int, result: ChunkResult) -> ChunkResult:
         if result.board_error:
             raise BoardRefused(result.board_error)
         atomic_write_json(cache / f"chunk-{number:08d}.json", result.to_json())
+        stats["computed"] += 1
         return result
 
-    if processes <= 1:
+    if processes <= 1 and scheduler is None:
         init_worker(context)
         for number, items in _chunks(work, index, paper):
             result = cached(number) or store(number, process_chunk(items))
             advance(len(items))
             yield result
         return
-    with ProcessPoolExecutor(max_workers=processes, initializer=init_worker, initargs=(context,)) as pool:
-        in_flight: dict[Future[ChunkResult], tuple[int, int]] = {}
+    if scheduler is not None:
+        executor, slots, close = _dask_executor(scheduler)
 
-        def drain(block_until: int) -> Iterator[ChunkResult]:
-            while len(in_flight) > block_until:
-                done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
-                for future in done:
-                    number, size = in_flight.pop(future)
-                    result = store(number, future.result())
-                    advance(size)
-                    yield result
+        def submit(items: list[Item]) -> Future[ChunkResult]:
+            return executor.submit(process_chunk_with_context, context, items)  # type: ignore[no-any-return]
+    else:
+        executor = ProcessPoolExecutor(max_workers=processes, initializer=init_worker, initargs=(context,))
+        slots, close = processes + 2, (lambda: None)
 
-        try:
-            for number, items in _chunks(work, index, paper):
-                hit = cached(number)
-                if hit is not None:
-                    advance(len(items))
-                    yield hit
-                    continue
-                in_flight[pool.submit(process_chunk, items)] = (number, len(items))
-                yield from drain(processes + 2)
-            yield from drain(0)
-        except BaseException:
-            for future in in_flight:
-                future.cancel()
-            raise
+        def submit(items: list[Item]) -> Future[ChunkResult]:
+            return executor.submit(process_chunk, items)  # type: ignore[no-any-return]
+    try:
+        with executor:
+            in_flight: dict[Future[ChunkResult], tuple[int, int]] = {}
+
+            def drain(block_until: int) -> Iterator[ChunkResult]:
+                while len(in_flight) > block_until:
+                    done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
+                    for future in done:
+                        number, size = in_flight.pop(future)
+                        result = store(number, future.result())
+                        advance(size)
+                        yield result
+
+            try:
+                for number, items in _chunks(work, index, paper):
+                    hit = cached(number)
+                    if hit is not None:
+                        advance(len(items))
+                        yield hit
+                        continue
+                    in_flight[submit(items)] = (number, len(items))
+                    yield from drain(slots)
+                yield from drain(0)
+            except BaseException:
+                for future in in_flight:
+                    future.cancel()
+                raise
+    finally:
+        close()
 
 
 def _write_counted(
@@ -201,8 +242,13 @@ def prepare(
     allow_insecure_test_key: bool = False,
     show_progress: bool = True,
     hardlink: bool = False,
+    scheduler: Optional[str] = None,
 ) -> PrepareSummary:
-    """Run the prepare stage; raise BoardRefused / TallyError with a clear message."""
+    """Run the prepare stage; raise BoardRefused / TallyError with a clear message.
+
+    ``scheduler``: address of a Dask distributed scheduler (``tcp://host:8786``) whose workers
+    verify the chunks instead of a local pool of ``processes``; the workers must see the work
+    folder at the same (absolute) path.  Outputs are byte-identical either way."""
     export, work = Path(export), Path(work)
     if not export.is_dir():
         raise TallyError(f"board export {export} is not a folder")
@@ -240,14 +286,15 @@ def prepare(
     context = VerifyContext(
         key.public_key.n, allow_insecure_test_key, manifest.election_id,
         {c.id: (len(c.candidates), c.max_selections) for c in manifest.contests},
-        str(work / "board/ballots.jsonl"),
+        str((work / "board/ballots.jsonl").resolve()),
     )
     n2 = key.public_key.n_square
     products = {c.id: [gmpy2.mpz(1)] * len(c.candidates) for c in manifest.contests}
     valid_counts = {c.id: 0 for c in manifest.contests}
     invalid: dict[int, str] = {}
+    stats = {"reused": 0, "computed": 0}
     with progress("Verifying ballots          ", index.count, show_progress) as advance:
-        for result in _run_chunks(work, cache, context, index, paper, processes, advance):
+        for result in _run_chunks(work, cache, context, index, paper, processes, advance, stats, scheduler):
             invalid.update(result.invalid)
             for contest, vector in result.products.items():
                 acc = products[contest]
@@ -266,7 +313,7 @@ def prepare(
         },
     })
     shutil.rmtree(cache, ignore_errors=True)
-    return PrepareSummary(index.count, counted, excluded, sorted(invalid.items()))
+    return PrepareSummary(index.count, counted, excluded, sorted(invalid.items()), stats["reused"], stats["computed"])
 
 
 def load_encrypted_tally(path: Path) -> Any:

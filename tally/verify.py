@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Optional
 
 import gmpy2
@@ -166,8 +167,24 @@ def _bisect(context: VerifyContext, pk: PublicKey, pending: list[tuple[Item, Enc
 
 
 def process_chunk(items: list[Item]) -> ChunkResult:
+    """Verify and aggregate one chunk in a worker set up by :func:`init_worker` (process pool)."""
     assert _CONTEXT is not None, "init_worker not called"
     context, pk = _CONTEXT
+    return _process(context, pk, items)
+
+
+@lru_cache(maxsize=4)
+def _public_key(n: int, allow_insecure_test_key: bool) -> PublicKey:
+    return PublicKey(n, allow_insecure_test_key)
+
+
+def process_chunk_with_context(context: VerifyContext, items: list[Item]) -> ChunkResult:
+    """The same as :func:`process_chunk` with the context passed along: the task a Dask worker
+    runs (``tally prepare --scheduler``).  No global state, so a worker may serve several runs."""
+    return _process(context, _public_key(context.n, context.allow_insecure_test_key), items)
+
+
+def _process(context: VerifyContext, pk: PublicKey, items: list[Item]) -> ChunkResult:
     n2 = pk.n_square
     invalid: dict[int, str] = {}
     verifier = BatchVerifier(pk)
