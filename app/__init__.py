@@ -34,6 +34,7 @@ def create_app(config: Config | None = None, **flask_overrides: Any) -> Flask:
         RATELIMIT_STORAGE_URI=config.rate_limit_storage_uri,
         RATELIMIT_HEADERS_ENABLED=True,
         AUTH_IP_RATE_LIMIT=config.signin_ip_rate_limit,
+        CAST_MAX_INFLIGHT=config.cast_max_inflight,
         MAX_CONTENT_LENGTH=4 * 1024 * 1024,
         JSON_SORT_KEYS=False,
     )
@@ -50,9 +51,10 @@ def create_app(config: Config | None = None, **flask_overrides: Any) -> Flask:
     i18n.init_app(app)
 
     from app import assets, auth, security, views
-    from app.services import polls
+    from app.services import admission, polls
 
     security.init_app(app)
+    admission.init_app(app)
     assets.init_app(app)
     auth.init_app(app)
     polls.init_app(app)

@@ -1,7 +1,8 @@
 """The JSON API: the ballot context and casting for voters, the public board, receipt checks.
 
 docs/record.md §2. Every error is a JSON object {"error": code, "message": text} with a 4xx
-status; nothing is written to the board unless the ballot is accepted whole.
+status (503 "busy" with Retry-After when the worker is full); nothing is written to the board
+unless the ballot is accepted whole.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from werkzeug.wrappers import Response
 from app import auth
 from app.extensions import csrf, limiter
 from app.models import Election
-from app.services import board, casting, receipt_check, signing
+from app.services import admission, board, casting, receipt_check, signing
 from app.services.manifest import get_election
 from app.services.errors import ServiceError
 
@@ -78,6 +79,7 @@ def ballot_context(slug: str) -> Response | tuple[Response, int]:
 
 @bp.post("/elections/<slug>/cast")
 @auth.login_required("voter", api=True)
+@admission.admitted  # outside the rate limit: a "busy" answer costs the voter no cast
 @limiter.limit(_cast_limit, key_func=_voter_key)
 def cast(slug: str) -> tuple[Response, int]:
     voter = auth.current_voter()

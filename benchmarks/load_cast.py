@@ -1,0 +1,574 @@
+"""Load test of the cast API (issue 9, part A): sustained ballots/s, latency, overload, board.
+
+Run: ``.venv/bin/python benchmarks/load_cast.py [--voters 60] [--workers 2] [--threads 4]``.
+
+1. A throw-away PostgreSQL server (tests/support/postgres.py) and the demo manifest's
+   7-of-228 insured contest with a 2048-bit key from the key ceremony. The key and the
+   ballots are cached under ``--cache`` (default /tmp/ssbvote-load-cast): making one ballot
+   costs ~5–10 s of CPU and a ballot is bound to the key, the election id and the voter's
+   pseudonym, so a later run reuses the cached public key (same manifest, same pseudonym key,
+   same voters) and only the first run pays for the ballots (``--fresh-key`` starts over).
+2. Voter accounts are inserted directly (one argon2 hash, a TOTP secret each); every voter
+   signs in once over HTTP with password + TOTP, as a browser does.
+3. The app runs under gunicorn (``--workers`` × ``--threads`` gthread) on loopback.
+4. ``verify s``: one ballot verified in this process on one core (crypto.ballot.verify_contest).
+5. Steady phase: ``--concurrency`` closed-loop clients cast fresh ballots (a 503 is retried
+   after its Retry-After). Sustained ballots/s, p50/p95/p99 of accepted casts, and
+   ratio = ballots/s ÷ (cores ÷ verify s); target ≥ 0.8 with p99 < 1 s.
+6. Overload phase: open-loop arrivals at ``--overload-factor`` × the sustained rate for
+   ``--overload-seconds``; every request must be answered (201, 503 + Retry-After, or 409 for a
+   deliberate replay once the fresh ballots run out) — none may time out.
+7. Board check: every 201 receipt's seq/ballot_hash/entry_hash is on the board, the board holds
+   nothing else, no duplicates, and board.verify_chain finds the chain intact.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import re
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import pyotp  # noqa: E402
+import requests  # noqa: E402
+
+PASSWORD = "load-benchmark-voter-2569"
+PSEUDONYM_KEY = "load-benchmark-pseudonym-key-not-a-secret-0001"
+TRUSTEES = [("Trustee One", "load passphrase one"), ("Trustee Two", "load passphrase two"),
+            ("Trustee Three", "load passphrase three")]
+_CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+# --- set-up ------------------------------------------------------------------------------------
+def national_ids(count: int, seed: int = 2569) -> list[str]:
+    from app.services.identifiers import national_id_check_digit
+
+    rng = random.Random(seed)
+    out: list[str] = []
+    seen: set[str] = set()
+    while len(out) < count:
+        prefix = f"{rng.randint(1, 8)}{rng.randrange(10**11):011d}"
+        value = prefix + national_id_check_digit(prefix)
+        if value not in seen:
+            seen.add(value)
+            out.append(value)
+    return out
+
+
+def manifest() -> dict[str, Any]:
+    """The demo manifest with a fixed, open poll window, so the election id stays the same."""
+    data = json.loads((ROOT / "examples" / "demo-manifest.json").read_text(encoding="utf-8"))
+    data["election"] = "ssb-load-test"
+    data["poll_window"] = {"opens": "2026-01-01T00:00:00+07:00", "closes": "2031-01-01T00:00:00+07:00"}
+    return data
+
+
+@dataclass
+class Voter:
+    national_id: str
+    pseudonym: str
+    totp_secret: str
+    selections: tuple[int, ...] = ()
+    ballot_body: bytes = b""  # the request body, serialised once before the timed phases
+    session: requests.Session | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def set_up(env: dict[str, str], args: argparse.Namespace, say: Any) -> tuple[Any, str, list[Voter], dict[str, Any]]:
+    from sqlalchemy import select
+
+    from app import create_app
+    from app.config import Config
+    from app.extensions import db
+    from app.models import RollEntry, VoterAccount
+    from app.services import approvals, election_keys, officials, passwords, roll_import, schema
+    from app.services import manifest as manifests
+    from app.services.audit import record as audit_record
+    from crypto.encoding import canonical_json
+
+    config = Config.from_env(env)
+    schema.upgrade(config.database_url)
+    app = create_app(config)
+    key_file = args.cache / f"election-key-{args.key_bits}.json"
+    with app.app_context():
+        election = manifests.create_election(manifest(), actor="load-benchmark")
+        ids = national_ids(args.voters)
+        roll = "national_id,date_of_birth,name\n" + "".join(
+            f"{nid},1980-01-{i % 28 + 1:02d},Load voter {i}\n" for i, nid in enumerate(ids))
+        roll_import.import_roll_text(election, roll, actor="load-benchmark")
+        a = officials.add("load-officer-a", "Officer A", "returning-officer", PASSWORD).official
+        b = officials.add("load-officer-b", "Officer B", "returning-officer", PASSWORD).official
+        if key_file.exists() and not args.fresh_key:
+            # The ceremony ran when the cache was made; reusing its public key keeps the cached
+            # ballots valid. (The trustees' shares are not needed: nothing is decrypted here.)
+            election.election_key = key_file.read_text()
+            audit_record("load-benchmark", "election.key_ceremony", election.slug, {"cached": True})
+            db.session.commit()
+            say(f"reusing the cached {args.key_bits}-bit election key ({key_file})")
+        else:
+            t0 = time.perf_counter()
+            result = election_keys.run_ceremony(election, TRUSTEES, 2, args.key_bits,
+                                                Path(env["SSBVOTE_INSTANCE"]) / "trustees",
+                                                actor="load-benchmark", scrypt_log2_n=14)
+            args.cache.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(canonical_json(result.election_key.to_dict()).decode())
+            say(f"key ceremony: {args.key_bits}-bit key in {time.perf_counter() - t0:.1f} s")
+        pending = approvals.propose(election, "open_polls", a, _utcnow())
+        approvals.approve(pending.id, b, _utcnow())
+        password_hash = passwords.hash_password(PASSWORD)
+        entries = db.session.scalars(select(RollEntry).where(RollEntry.election_pk == election.id)
+                                     .order_by(RollEntry.id)).all()
+        by_id = {e.voter_key: e for e in entries}
+        voters = []
+        for nid in ids:
+            secret = pyotp.random_base32()
+            db.session.add(VoterAccount(roll_entry=by_id[nid], password_hash=password_hash,
+                                        totp_secret=secret, totp_confirmed=True, totp_last_step=0,
+                                        failed_attempts=0, session_epoch=0))
+            voters.append(Voter(nid, by_id[nid].pseudonym, secret))
+        db.session.commit()
+        context = {
+            "election_id": election.election_id,
+            "key": json.loads(election.election_key or "{}"),
+            "contest": "insured",
+            "candidates": len(election.contest_for("insured").candidates),
+            "k": election.contest_for("insured").max_selections,
+        }
+        slug = election.slug
+        db.session.remove()
+    return app, slug, voters, context
+
+
+def _utcnow() -> Any:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc)
+
+
+# --- ballots (made in a process pool, cached on disk) -----------------------------------------
+def _make_ballot(job: tuple[dict[str, Any], str, str, str, list[int], int, bool]) -> dict[str, Any]:
+    from crypto.ballot import encrypt_contest
+    from crypto.threshold import ElectionPublicKey
+
+    key_dict, election_id, contest, pseudonym, selections, k, allow_test = job
+    key = ElectionPublicKey.from_dict(key_dict, allow_insecure_test_key=allow_test)
+    seed = secrets.token_bytes(32)
+    ballot = encrypt_contest(key.public_key, election_id, contest, pseudonym, selections, k, seed)
+    return {"ballot": ballot.to_dict(), "seed": seed.hex(), "selections": selections}
+
+
+def ballot_cache_path(cache: Path, context: dict[str, Any], pseudonym: str) -> Path:
+    tag = hashlib.sha256(json.dumps([context["key"], context["election_id"], context["contest"],
+                                     pseudonym], sort_keys=True).encode()).hexdigest()[:32]
+    return cache / "ballots" / f"{tag}.json"
+
+
+def prepare_ballots(voters: list[Voter], context: dict[str, Any], args: argparse.Namespace, say: Any) -> None:
+    from app.services.receipt_check import check_token
+
+    rng = random.Random(7)
+    missing = []
+    for voter in voters:
+        path = ballot_cache_path(args.cache, context, voter.pseudonym)
+        if not path.exists():
+            count = rng.randint(0, context["k"])
+            chosen = set(rng.sample(range(context["candidates"]), count))
+            selections = [1 if i in chosen else 0 for i in range(context["candidates"])]
+            missing.append((voter, path, (context["key"], context["election_id"], context["contest"],
+                                          voter.pseudonym, selections, context["k"],
+                                          args.key_bits < 2048)))
+    if missing:
+        say(f"making {len(missing)} ballots on {args.processes} processes "
+            f"(cached for later runs; ~5-10 s of CPU each) ...")
+        t0 = time.perf_counter()
+        (args.cache / "ballots").mkdir(parents=True, exist_ok=True)
+        with ProcessPoolExecutor(max_workers=args.processes) as pool:
+            for (voter, path, _), made in zip(missing, pool.map(_make_ballot, [m[2] for m in missing])):
+                tmp = path.with_suffix(".tmp")
+                tmp.write_text(json.dumps(made))
+                tmp.rename(path)
+        say(f"  made in {time.perf_counter() - t0:.1f} s")
+    for voter in voters:
+        made = json.loads(ballot_cache_path(args.cache, context, voter.pseudonym).read_text())
+        voter.selections = tuple(made["selections"])
+        body = {"contest": context["contest"], "ballot": made["ballot"],
+                "check_token": check_token(bytes.fromhex(made["seed"]))}
+        voter.ballot_body = json.dumps(body).encode()
+
+
+def measure_verify(voter: Voter, context: dict[str, Any], allow_test: bool, repeat: int = 3) -> float:
+    """Seconds to parse + verify one ballot on one core (best of ``repeat``)."""
+    from crypto.ballot import EncryptedContest, verify_contest
+    from crypto.threshold import ElectionPublicKey
+
+    key = ElectionPublicKey.from_dict(context["key"], allow_insecure_test_key=allow_test).public_key
+    raw = json.loads(voter.ballot_body)["ballot"]
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        ballot = EncryptedContest.from_dict(raw, key)
+        verify_contest(key, context["election_id"], context["contest"], voter.pseudonym,
+                       context["candidates"], context["k"], ballot)
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+# --- the server --------------------------------------------------------------------------------
+class Gunicorn:
+    def __init__(self, env: dict[str, str], workers: int, threads: int, log: Path):
+        from app.simulation import _free_port
+
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._log = log.open("ab")
+        worker_args = (["--worker-class", "gthread", "--threads", str(threads)] if threads > 1
+                       else ["--worker-class", "sync"])
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--chdir", str(ROOT), "--bind", f"127.0.0.1:{self.port}",
+             "--workers", str(workers), *worker_args, "--timeout", "120", "wsgi:app"],
+            env={**os.environ, **env}, stdout=self._log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(self.url + "/health", timeout=5).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise SystemExit(f"gunicorn did not start; see {log}")
+            time.sleep(0.3)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self._log.close()
+
+
+def sign_in(url: str, voter: Voter) -> None:
+    from app.voting_client import VotingClient
+
+    client = VotingClient(url, "insured", timeout=60)
+    client.login(voter.national_id, PASSWORD, voter.totp_secret)
+    page = client.http.get(url + "/insured/", timeout=60)
+    match = _CSRF_META.search(page.text)
+    if not match:
+        raise RuntimeError(f"voter {voter.national_id}: no CSRF token after sign-in")
+    voter.session = client.http
+    voter.headers = {"X-CSRFToken": match.group(1), "Referer": url + "/",
+                     "Content-Type": "application/json"}
+
+
+# --- load --------------------------------------------------------------------------------------
+@dataclass
+class Outcome:
+    voter: Voter
+    status: int  # 0: no answer (timeout or connection error)
+    seconds: float
+    retry_after: str | None = None
+    receipt: dict[str, Any] | None = None
+    error: str = ""
+
+
+def cast_once(url: str, slug: str, voter: Voter, timeout: float) -> Outcome:
+    assert voter.session is not None
+    t0 = time.perf_counter()
+    try:
+        response = voter.session.post(f"{url}/api/elections/{slug}/cast", data=voter.ballot_body,
+                                      headers=voter.headers, timeout=timeout)
+    except requests.RequestException as exc:
+        return Outcome(voter, 0, time.perf_counter() - t0, error=type(exc).__name__)
+    elapsed = time.perf_counter() - t0
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    return Outcome(voter, response.status_code, elapsed, response.headers.get("Retry-After"),
+                   body.get("receipt") if response.status_code == 201 else None,
+                   "" if response.status_code == 201 else str(body.get("error", response.text[:80])))
+
+
+def steady_phase(url: str, slug: str, voters: list[Voter], concurrency: int, duration: float,
+                 timeout: float) -> tuple[list[Outcome], float]:
+    """Closed loop: each client casts the next fresh ballot as soon as its previous one is done."""
+    queue = list(reversed(voters))
+    lock = threading.Lock()
+    outcomes: list[Outcome] = []
+    deadline = time.perf_counter() + duration
+    last_accept = [0.0]
+
+    def client() -> None:
+        while time.perf_counter() < deadline:
+            with lock:
+                if not queue:
+                    return
+                voter = queue.pop()
+            while True:
+                outcome = cast_once(url, slug, voter, timeout)
+                with lock:
+                    outcomes.append(outcome)
+                if outcome.status == 503 and time.perf_counter() < deadline:
+                    time.sleep(float(outcome.retry_after or 1))
+                    continue
+                if outcome.status == 201:
+                    with lock:
+                        last_accept[0] = time.perf_counter()
+                break
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return outcomes, (last_accept[0] or time.perf_counter()) - started
+
+
+def overload_phase(url: str, slug: str, fresh: list[Voter], accepted: list[Voter], rate: float,
+                   seconds: float, timeout: float) -> tuple[list[Outcome], float]:
+    """Open loop at ``rate`` casts/s. Fresh ballots first (a refused one goes back in the pool);
+    when none is free, a replay of an accepted ballot (full verification, then 409 replayed)."""
+    lock = threading.Lock()
+    pool = list(reversed(fresh))
+    done = list(accepted)
+    busy: set[str] = set()
+    outcomes: list[Outcome] = []
+
+    def pick() -> Voter | None:
+        with lock:
+            while pool:
+                voter = pool.pop()
+                return voter
+            free = [v for v in done if v.pseudonym not in busy]
+            if not free:
+                return None
+            voter = random.choice(free)
+            busy.add(voter.pseudonym)
+            return voter
+
+    def fire(voter: Voter) -> None:
+        outcome = cast_once(url, slug, voter, timeout)
+        with lock:
+            outcomes.append(outcome)
+            busy.discard(voter.pseudonym)
+            fresh_ballot = voter not in done
+            if fresh_ballot and outcome.status == 201:
+                done.append(voter)
+            elif fresh_ballot:
+                pool.append(voter)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=256) as executor:
+        i = 0
+        while True:
+            when = started + i / rate
+            if when - started >= seconds:
+                break
+            delay = when - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            voter = pick()
+            if voter is not None:
+                executor.submit(fire, voter)
+            i += 1
+    return outcomes, time.perf_counter() - started
+
+
+# --- report ------------------------------------------------------------------------------------
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
+
+
+def by_status(outcomes: list[Outcome]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        key = str(o.status) if o.status else f"no answer ({o.error})"
+        if o.status not in (0, 201):
+            key += f" {o.error}"
+        counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def check_board(app: Any, slug: str, receipts: list[dict[str, Any]]) -> dict[str, Any]:
+    from app.extensions import db
+    from app.services import board
+    from app.services.manifest import get_election
+
+    with app.app_context():
+        election = get_election(slug)
+        problems = board.verify_chain(election)
+        entries = {e.seq: (e.ballot_hash, e.entry_hash) for e in board.iter_entries(election)}
+        db.session.remove()
+    missing = [r["seq"] for r in receipts
+               if entries.get(r["seq"]) != (r["ballot_hash"], r["entry_hash"])]
+    seqs = [r["seq"] for r in receipts]
+    hashes = [h for h, _ in entries.values()]
+    return {
+        "entries": len(entries),
+        "receipts": len(receipts),
+        "receipts_missing_or_different": missing,
+        "entries_without_receipt": sorted(set(entries) - set(seqs)),
+        "duplicate_receipt_seqs": len(seqs) - len(set(seqs)),
+        "duplicate_ballots": len(hashes) - len(set(hashes)),
+        "chain_problems": problems,
+        "ok": not problems and not missing and len(entries) == len(set(seqs)) == len(seqs)
+              and len(hashes) == len(set(hashes)),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--voters", type=int, default=60, help="voters, one fresh ballot each")
+    parser.add_argument("--steady", type=int, default=None,
+                        help="ballots for the steady phase (default: two thirds of --voters)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4, help="gthread threads per worker (1: sync)")
+    parser.add_argument("--max-inflight", type=int, default=2, help="SSBVOTE_CAST_MAX_INFLIGHT")
+    parser.add_argument("--concurrency", type=int, default=None,
+                        help="steady-phase clients (default 2 × workers)")
+    parser.add_argument("--duration", type=float, default=120, help="steady phase at most, seconds")
+    parser.add_argument("--overload-factor", type=float, default=2.0)
+    parser.add_argument("--overload-seconds", type=float, default=15)
+    parser.add_argument("--timeout", type=float, default=30, help="client timeout per cast, seconds")
+    parser.add_argument("--key-bits", type=int, default=2048)
+    parser.add_argument("--processes", type=int, default=os.cpu_count() or 2,
+                        help="processes making the ballots (before the timed phases)")
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/ssbvote-load-cast"))
+    parser.add_argument("--fresh-key", action="store_true", help="new key ceremony, new ballots")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args()
+    args.concurrency = args.concurrency or 2 * args.workers
+    steady_count = args.steady if args.steady is not None else (2 * args.voters) // 3
+
+    def say(text: str) -> None:
+        print(text, flush=True)
+
+    from tests.support import postgres
+
+    # Stop the servers on SIGTERM too (the finally below), not only on Ctrl-C.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    cores = os.cpu_count() or 1
+    say(f"machine: {cores} cores, load average {os.getloadavg()[0]:.2f} at start")
+    pg = postgres.start()
+    tmp = Path(tempfile.mkdtemp(prefix="ssbvote-load-"))
+    server: Gunicorn | None = None
+    try:
+        url = pg.create_database("load")
+        env = {
+            "SSBVOTE_ENV": "development",
+            "SSBVOTE_INSTANCE": str(tmp / "instance"),
+            "DATABASE_URL": url,
+            "SSBVOTE_PSEUDONYM_KEY": PSEUDONYM_KEY,
+            "SSBVOTE_ALLOW_INSECURE_TEST_KEYS": "1" if args.key_bits < 2048 else "",
+            "SSBVOTE_SIGNIN_IP_LIMIT": "100000 per minute",
+            "SSBVOTE_CAST_MAX_INFLIGHT": str(args.max_inflight),
+        }
+        if args.fresh_key:
+            (args.cache / f"election-key-{args.key_bits}.json").unlink(missing_ok=True)
+        app, slug, voters, context = set_up(env, args, say)
+        prepare_ballots(voters, context, args, say)
+        verify_s = measure_verify(voters[0], context, args.key_bits < 2048)
+        capacity = cores / verify_s
+        say(f"verify: {verify_s:.3f} s per ballot on one core "
+            f"(ideal {cores} cores: {capacity:.2f} ballots/s)")
+
+        server = Gunicorn(env, args.workers, args.threads, tmp / "gunicorn.log")
+        say(f"gunicorn: {args.workers} workers × {args.threads} threads "
+            f"({'gthread' if args.threads > 1 else 'sync'}), CAST_MAX_INFLIGHT={args.max_inflight}")
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=8) as executor:
+            list(executor.map(lambda v: sign_in(server.url, v), voters))
+        say(f"{len(voters)} voters signed in over HTTP (password + TOTP) in "
+            f"{time.perf_counter() - t0:.1f} s")
+
+        steady_voters, spare = voters[:steady_count], voters[steady_count:]
+        load_before = os.getloadavg()[0]
+        outcomes, elapsed = steady_phase(server.url, slug, steady_voters, args.concurrency,
+                                         args.duration, args.timeout)
+        accepted = [o for o in outcomes if o.status == 201]
+        rate = len(accepted) / elapsed if elapsed > 0 else 0.0
+        lat = [o.seconds for o in accepted]
+        ratio = rate / capacity
+        say(f"\nsteady: {len(accepted)} ballots in {elapsed:.1f} s with {args.concurrency} clients "
+            f"(load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after)")
+        say(f"  sustained {rate:.2f} ballots/s; latency p50 {percentile(lat, 50):.3f} s, "
+            f"p95 {percentile(lat, 95):.3f} s, p99 {percentile(lat, 99):.3f} s")
+        say(f"  responses: {by_status(outcomes)}")
+        say(f"  ratio = {rate:.2f} ÷ ({cores} ÷ {verify_s:.3f}) = {ratio:.2f} (target ≥ 0.8); "
+            f"p99 {'<' if percentile(lat, 99) < 1 else '≥'} 1 s")
+
+        # Ballots the steady phase did not get to (duration limit) join the overload pool.
+        accepted_voters = [o.voter for o in accepted]
+        fresh = [v for v in voters if v not in accepted_voters]
+        load_rate = max(rate, 0.5) * args.overload_factor
+        over, over_elapsed = overload_phase(server.url, slug, fresh, accepted_voters, load_rate,
+                                            args.overload_seconds, args.timeout)
+        over_ok = [o for o in over if o.status == 201]
+        busy = [o for o in over if o.status == 503]
+        unanswered = [o for o in over if o.status == 0]
+        busy_with_header = sum(1 for o in busy if o.retry_after and o.retry_after.isdigit())
+        say(f"\noverload: {len(over)} casts offered at {load_rate:.2f}/s for {over_elapsed:.1f} s "
+            f"(load average {os.getloadavg()[0]:.2f})")
+        say(f"  responses: {by_status(over)}")
+        say(f"  accepted {len(over_ok) / over_elapsed:.2f} ballots/s, latency p50 "
+            f"{percentile([o.seconds for o in over_ok], 50):.3f} s, p99 "
+            f"{percentile([o.seconds for o in over_ok], 99):.3f} s")
+        say(f"  503 busy: {len(busy)}, {busy_with_header} with Retry-After; answered in p50 "
+            f"{percentile([o.seconds for o in busy], 50):.3f} s, p99 "
+            f"{percentile([o.seconds for o in busy], 99):.3f} s; no answer: {len(unanswered)}")
+
+        receipts = [o.receipt for o in accepted + over_ok if o.receipt]
+        board_report = check_board(app, slug, receipts)
+        say(f"\nboard: {board_report['entries']} entries, {board_report['receipts']} receipts; "
+            f"missing/different {len(board_report['receipts_missing_or_different'])}, "
+            f"without receipt {len(board_report['entries_without_receipt'])}, duplicates "
+            f"{board_report['duplicate_ballots']}, chain problems {len(board_report['chain_problems'])}"
+            f" -> {'OK' if board_report['ok'] else 'FAILED'}")
+        overload_ok = not unanswered and busy_with_header == len(busy)
+        figures = {
+            "cores": cores, "load_average_end": os.getloadavg(),
+            "workers": args.workers, "threads": args.threads, "max_inflight": args.max_inflight,
+            "verify_seconds": verify_s, "steady": {
+                "ballots": len(accepted), "seconds": elapsed, "ballots_per_second": rate,
+                "p50": percentile(lat, 50), "p95": percentile(lat, 95), "p99": percentile(lat, 99),
+                "responses": by_status(outcomes), "ratio": ratio},
+            "overload": {"offered_per_second": load_rate, "responses": by_status(over),
+                         "accepted_per_second": len(over_ok) / over_elapsed,
+                         "busy_p99": percentile([o.seconds for o in busy], 99),
+                         "unanswered": len(unanswered)},
+            "board": {k: v if not isinstance(v, list) else len(v) for k, v in board_report.items()},
+        }
+        if args.json:
+            args.json.write_text(json.dumps(figures, indent=2))
+        return 0 if board_report["ok"] and overload_ok else 1
+    finally:
+        if server is not None:
+            server.stop()
+        pg.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
