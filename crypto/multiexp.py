@@ -21,6 +21,8 @@ from typing import Any, Sequence
 
 import gmpy2
 
+_MPZ = type(gmpy2.mpz(0))
+
 #: Widest window (2^16 buckets of a 4096-bit modulus hold at most 32 MiB).
 MAX_WINDOW_BITS = 16
 
@@ -75,7 +77,8 @@ def multi_exp(bases: Sequence[Any], exponents: Sequence[int], modulus: Any) -> A
     if len(bases) != len(exponents):
         raise ValueError("bases and exponents differ in length")
     mod = gmpy2.mpz(modulus)
-    pairs = [(int(e), gmpy2.mpz(b) % mod) for b, e in zip(bases, exponents) if e]
+    pairs = [(int(e), b if type(b) is _MPZ and 0 <= b < mod else gmpy2.mpz(b) % mod)
+             for b, e in zip(bases, exponents) if e]
     if any(e < 0 for e, _ in pairs):
         raise ValueError("negative exponent")
     if not pairs:
