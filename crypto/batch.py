@@ -83,15 +83,14 @@ def _structural_checks_reference(
 
 def _hex(value: Any) -> bytes:
     """Canonical hex (§2.1) of a non-negative integer, as ASCII bytes."""
-    if type(value) is _MPZ:
-        return value.digits(16).encode("ascii")
-    return format(value, "x").encode("ascii")
+    text: str = value.digits(16) if type(value) is _MPZ else format(value, "x")
+    return text.encode("ascii")
 
 
 def _hex_texts(ballot: Any) -> tuple[Sequence[bytes], Sequence[Sequence[bytes]]]:
     """Canonical hex of the ciphertexts and of each proof's commitments (0/1 proofs, then the
     sum proof): from the parser when it kept the text, else encoded now."""
-    cached = getattr(ballot, "hex_cache", None)
+    cached: Optional[tuple[Sequence[bytes], Sequence[Sequence[bytes]]]] = getattr(ballot, "hex_cache", None)
     if cached is not None:
         return cached
     proofs = list(ballot.proofs) + [ballot.sum_proof]

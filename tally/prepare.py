@@ -103,11 +103,11 @@ def _dask_executor(scheduler: str) -> tuple[Any, int, Callable[[], None]]:
     except ImportError:  # pragma: no cover - depends on the installation
         raise TallyError('--scheduler needs Dask: pip install "ssbvote[scale]" (dask[distributed])') from None
     try:
-        client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
+        client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)  # type: ignore[no-untyped-call]
     except (OSError, TimeoutError) as exc:
         raise TallyError(f"cannot connect to the Dask scheduler {scheduler}: {exc}") from None
-    threads = sum(client.nthreads().values()) or 1
-    return client.get_executor(pure=False), threads + 2, client.close
+    threads = sum(client.nthreads().values()) or 1  # type: ignore[no-untyped-call]
+    return client.get_executor(pure=False), threads + 2, client.close  # type: ignore[no-untyped-call]
 
 
 def _run_chunks(
@@ -157,7 +157,7 @@ def _run_chunks(
         slots, close = processes + 2, (lambda: None)
 
         def submit(items: list[Item]) -> Future[ChunkResult]:
-            return executor.submit(process_chunk, items)  # type: ignore[no-any-return]
+            return executor.submit(process_chunk, items)
     try:
         with executor:
             in_flight: dict[Future[ChunkResult], tuple[int, int]] = {}
