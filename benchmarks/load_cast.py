@@ -241,7 +241,10 @@ class Gunicorn:
                        else ["--worker-class", "sync"])
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--chdir", str(ROOT), "--bind", f"127.0.0.1:{self.port}",
-             "--workers", str(workers), *worker_args, "--timeout", "120", "wsgi:app"],
+             "--workers", str(workers), *worker_args, "--timeout", "120",
+             # Idle keep-alive connections outlive the gaps between one voter's casts, so a
+             # client never reuses a connection the server is just closing.
+             "--keep-alive", "75", "wsgi:app"],
             env={**os.environ, **env}, stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while True:
@@ -297,7 +300,7 @@ def cast_once(url: str, slug: str, voter: Voter, timeout: float) -> Outcome:
         response = voter.session.post(f"{url}/api/elections/{slug}/cast", data=voter.ballot_body,
                                       headers=voter.headers, timeout=timeout)
     except requests.RequestException as exc:
-        return Outcome(voter, 0, time.perf_counter() - t0, error=type(exc).__name__)
+        return Outcome(voter, 0, time.perf_counter() - t0, error=f"{type(exc).__name__}: {exc}"[:160])
     elapsed = time.perf_counter() - t0
     try:
         body = response.json()
@@ -405,7 +408,7 @@ def percentile(values: list[float], p: float) -> float:
 def by_status(outcomes: list[Outcome]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for o in outcomes:
-        key = str(o.status) if o.status else f"no answer ({o.error})"
+        key = str(o.status) if o.status else f"no answer ({o.error.split(':')[0]})"
         if o.status not in (0, 201):
             key += f" {o.error}"
         counts[key] = counts.get(key, 0) + 1
@@ -542,6 +545,8 @@ def main() -> int:
 
         receipts = [o.receipt for o in accepted + over_ok if o.receipt]
         board_report = check_board(app, slug, receipts)
+        for o in unanswered[:3]:
+            say(f"  no answer after {o.seconds:.2f} s: {o.error}")
         say(f"\nboard: {board_report['entries']} entries, {board_report['receipts']} receipts; "
             f"missing/different {len(board_report['receipts_missing_or_different'])}, "
             f"without receipt {len(board_report['entries_without_receipt'])}, duplicates "

@@ -1,0 +1,306 @@
+"""Crash safety of casting (docs/record.md §2): gunicorn on PostgreSQL is SIGKILLed — master and
+workers at once — while clients stream casts, then restarted.
+
+A receipt is a promise: every receipt a client received names a board entry with the same seq,
+ballot hash and entry hash; the chain is intact with no gap or duplicate; an entry with no
+receipt can only be a cast whose answer was lost in the crash (a browser retrying that very
+ballot is told "replayed"); and casting works again after the restart.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import pyotp
+import pytest
+import requests
+from argon2 import PasswordHasher
+from sqlalchemy import select
+
+from app import create_app
+from app.config import Config
+from app.extensions import db
+from app.models import RollEntry, VoterAccount
+from app.services import board, roll_import, schema, signing
+from app.services import manifest as manifests
+from app.services.receipt_check import check_token
+from app.voting_client import VotingClient
+from crypto.ballot import ballot_hash, encrypt_contest
+from tests.support import election_setup
+from tests.support.factories import insured_csv, national_ids, small_manifest
+
+pytestmark = pytest.mark.postgres
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "crash-test-voter-2569"
+CLIENTS = 3
+VOTERS_PER_CLIENT = 2
+BALLOTS_PER_VOTER = 5
+KILL_AFTER_RECEIPTS = 8
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Gunicorn:
+    """gunicorn in its own process group, so one killpg takes master and workers together."""
+
+    def __init__(self, env: dict[str, str], log: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--chdir", str(ROOT), "--bind", f"127.0.0.1:{self.port}",
+             "--workers", "2", "--worker-class", "gthread", "--threads", "4", "--timeout", "60",
+             "wsgi:app"],
+            env={**os.environ, **env}, stdout=self.log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if requests.get(self.url + "/health", timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            assert self.proc.poll() is None and time.monotonic() < deadline, \
+                f"gunicorn did not start; see {log}"
+            time.sleep(0.1)
+
+    def kill(self) -> None:
+        """SIGKILL master and workers: no graceful shutdown, no finishing of requests."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait(timeout=10)
+        self.log.close()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        if not self.log.closed:
+            self.log.close()
+
+
+@dataclass
+class Ballot:
+    body: dict[str, Any]
+    digest: str
+
+
+@dataclass
+class Client:
+    """One client thread's voters, ballots, and what the server answered."""
+
+    voters: list[tuple[str, str, list[Ballot]]]  # (national id, TOTP secret, ballots)
+    receipts: list[dict[str, Any]] = field(default_factory=list)
+    lost: list[Ballot] = field(default_factory=list)  # sent, answer lost in the crash
+    replayed_after_crash: list[str] = field(default_factory=list)  # digests the retry found on the board
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Harness:
+    url: str
+    killed: threading.Event = field(default_factory=threading.Event)
+    restarted: threading.Event = field(default_factory=threading.Event)
+    receipts: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _headers(http: requests.Session, url: str) -> dict[str, str]:
+    import re
+
+    page = http.get(url + "/insured/", timeout=30).text
+    token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page)
+    assert token, "not signed in"
+    return {"X-CSRFToken": token.group(1), "Referer": url + "/"}
+
+
+def post_cast(http: requests.Session, url: str, slug: str, headers: dict[str, str],
+              ballot: Ballot) -> requests.Response:
+    """POST a cast; a 503 "busy" is retried after its Retry-After, as the ballot page does."""
+    for _ in range(30):
+        # A fresh connection per cast: a lost answer then means the crash, never a keep-alive
+        # connection the server closed while idle (gunicorn's keep-alive is 2 s).
+        response = http.post(f"{url}/api/elections/{slug}/cast", json=ballot.body,
+                             headers={**headers, "Referer": url + "/", "Connection": "close"},
+                             timeout=30)
+        if response.status_code != 503:
+            return response
+        time.sleep(min(float(response.headers["Retry-After"]), 2) * (0.5 + secrets.randbelow(100) / 100))
+    return response
+
+
+def run_client(client: Client, harness: Harness, slug: str) -> None:
+    try:
+        _run_client(client, harness, slug)
+    except Exception as exc:  # reported by the test, not lost in a thread
+        client.errors.append(f"{type(exc).__name__}: {exc}")
+
+
+def _run_client(client: Client, harness: Harness, slug: str) -> None:
+    sessions = []
+    for national_id, secret, _ in client.voters:
+        voting = VotingClient(harness.url, "insured", timeout=30)
+        voting.login(national_id, PASSWORD, secret)
+        sessions.append((voting.http, _headers(voting.http, harness.url)))
+    crashed = False
+    for round_ in range(BALLOTS_PER_VOTER):
+        for (http, headers), (_, _, ballots) in zip(sessions, client.voters):
+            ballot = ballots[round_]
+            try:
+                response = post_cast(http, harness.url, slug, headers, ballot)
+            except requests.RequestException as exc:
+                if crashed or not harness.killed.is_set():
+                    client.errors.append(f"no answer, and not because of the kill: {exc}")
+                    return
+                crashed = True
+                client.lost.append(ballot)
+                assert harness.restarted.wait(60), "the server was not restarted"
+                # Retry the lost ballot, as a browser would: "replayed" if it landed before
+                # the crash, a fresh receipt if it did not.
+                response = post_cast(http, harness.url, slug, headers, ballot)
+                if response.status_code == 409 and response.json()["error"] == "replayed":
+                    client.replayed_after_crash.append(ballot.digest)
+                    continue
+            if response.status_code != 201:
+                client.errors.append(f"{response.status_code}: {response.text[:200]}")
+                continue
+            client.receipts.append(response.json()["receipt"])
+            with harness.lock:
+                harness.receipts += 1
+    if not crashed and not harness.restarted.is_set():
+        client.errors.append("finished before the crash")
+
+
+@pytest.fixture
+def crash_env(tmp_path: Path, pg_url: str) -> Iterator[dict[str, Any]]:
+    env = {
+        "SSBVOTE_ENV": "test",
+        "SSBVOTE_INSTANCE": str(tmp_path / "instance"),
+        "DATABASE_URL": pg_url,
+        "SSBVOTE_ALLOW_INSECURE_TEST_KEYS": "1",
+        "SSBVOTE_SIGNIN_IP_LIMIT": "10000 per minute",
+    }
+    config = Config.from_env(env)
+    schema.upgrade(config.database_url)
+    app = create_app(config)
+    with app.app_context():
+        election = manifests.create_election(small_manifest(k_insured=2))
+        ids = national_ids(CLIENTS * VOTERS_PER_CLIENT, seed=11)
+        roll_import.import_roll_text(election, insured_csv(ids))
+        key = election_setup.make_key(election, tmp_path / "trustees", bits=512).election_key
+        election_setup.open_polls(election, election.opens_at)
+        # A cheap argon2 hash (its parameters travel in the hash); sign-in still goes over HTTP.
+        password_hash = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(PASSWORD)
+        entries = {e.voter_key: e for e in db.session.scalars(
+            select(RollEntry).where(RollEntry.election_pk == election.id))}
+        contest = election.contest_for("insured")
+        assert contest is not None
+        clients = []
+        for c in range(CLIENTS):
+            voters = []
+            for nid in ids[c * VOTERS_PER_CLIENT:(c + 1) * VOTERS_PER_CLIENT]:
+                secret = pyotp.random_base32()
+                db.session.add(VoterAccount(roll_entry=entries[nid], password_hash=password_hash,
+                                            totp_secret=secret, totp_confirmed=True, totp_last_step=0,
+                                            failed_attempts=0, session_epoch=0))
+                ballots = []
+                for i in range(BALLOTS_PER_VOTER):
+                    seed = secrets.token_bytes(32)
+                    choice = [1 if j in (i % 5, (i + 2) % 5) else 0 for j in range(5)]
+                    made = encrypt_contest(key.public_key, election.election_id, contest.code,
+                                           entries[nid].pseudonym, choice, 2, seed)
+                    ballots.append(Ballot({"contest": contest.code, "ballot": made.to_dict(),
+                                           "check_token": check_token(seed)}, ballot_hash(made)))
+                voters.append((nid, secret, ballots))
+            clients.append(Client(voters))
+        db.session.commit()
+        yield {"app": app, "env": env, "slug": election.slug, "clients": clients, "tmp": tmp_path}
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.mark.timeout(120)
+def test_sigkill_mid_stream_loses_no_receipted_ballot(crash_env: dict[str, Any]) -> None:
+    started = time.monotonic()
+    env, slug, clients = crash_env["env"], crash_env["slug"], crash_env["clients"]
+    log = crash_env["tmp"] / "gunicorn.log"
+    server = Gunicorn(env, log)
+    harness = Harness(server.url)
+    threads = [threading.Thread(target=run_client, args=(c, harness, slug)) for c in clients]
+    restarted: Gunicorn | None = None
+    try:
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 40
+        while harness.receipts < KILL_AFTER_RECEIPTS:
+            assert time.monotonic() < deadline, "casts did not get going"
+            time.sleep(0.005)
+        harness.killed.set()
+        server.kill()  # mid-stream: the client threads are still casting
+        at_kill = harness.receipts
+        restarted = Gunicorn(env, log)
+        harness.url = restarted.url
+        harness.restarted.set()
+        for t in threads:
+            t.join(60)
+        assert not any(t.is_alive() for t in threads)
+    finally:
+        server.stop()
+        if restarted is not None:
+            restarted.stop()
+
+    errors = [e for c in clients for e in c.errors]
+    assert not errors, errors
+    receipts = [r for c in clients for r in c.receipts]
+    assert len(receipts) > at_kill, "no cast succeeded after the restart"
+
+    app = crash_env["app"]
+    with app.app_context():
+        election = manifests.get_election(slug)
+        db.session.expire_all()
+        assert board.verify_chain(election) == []
+        entries = list(board.iter_entries(election))
+        public_key = signing.public_key_dict()["public_key"]
+    seqs = [e.seq for e in entries]
+    assert seqs == list(range(1, len(entries) + 1)), "gap or duplicate in the board's sequence"
+    by_seq = {e.seq: e for e in entries}
+    for receipt in receipts:
+        entry = by_seq.get(receipt["seq"])
+        assert entry is not None, f"receipt {receipt['seq']} has no board entry"
+        assert (entry.ballot_hash, entry.entry_hash, entry.pseudonym) == \
+            (receipt["ballot_hash"], receipt["entry_hash"], receipt["pseudonym"])
+        assert signing.verify(receipt, public_key)
+    assert len({r["seq"] for r in receipts}) == len(receipts)
+    digests = [e.ballot_hash for e in entries]
+    assert len(set(digests)) == len(digests), "a ballot is on the board twice"
+    # Entries without a receipt: exactly the lost answers whose retry said "replayed".
+    unreceipted = {e.ballot_hash for e in entries} - {r["ballot_hash"] for r in receipts}
+    assert unreceipted == {d for c in clients for d in c.replayed_after_crash}
+    assert {b.digest for c in clients for b in c.lost} >= unreceipted
+    total = CLIENTS * VOTERS_PER_CLIENT * BALLOTS_PER_VOTER
+    assert len(entries) == total, "every ballot is on the board exactly once after the retries"
+    print(f"crash: {at_kill} receipts before the kill, {len(receipts)} in all, lost answers "
+          f"{sum(len(c.lost) for c in clients)}, of which on the board {len(unreceipted)}; "
+          f"{time.monotonic() - started:.1f} s")
+    assert time.monotonic() - started < 60
