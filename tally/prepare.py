@@ -167,7 +167,13 @@ def _run_chunks(
                     done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
                     for future in done:
                         number, size = in_flight.pop(future)
-                        result = store(number, future.result())
+                        try:
+                            outcome = future.result()
+                        except (OSError, EOFError) as exc:
+                            where = "a Dask worker" if scheduler is not None else "a worker process"
+                            raise TallyError(f"{where} failed on chunk {number} ({exc}); with --scheduler the "
+                                             f"workers must see {context.ballots_path}") from exc
+                        result = store(number, outcome)
                         advance(size)
                         yield result
 

@@ -3,6 +3,7 @@ with two worker processes); outputs are byte-identical to a local run, and a run
 locally resumes on the cluster from the saved chunks (and the other way round)."""
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import Iterator
@@ -12,6 +13,7 @@ from click.testing import CliRunner
 
 import tally.prepare as prepare_mod
 from tally.cli import tally_cli
+from tally.errors import TallyError
 from tally.prepare import ENCRYPTED_TALLY, prepare
 from tests.support.board_builder import BoardFixture
 
@@ -92,3 +94,18 @@ def test_unreachable_scheduler_is_a_clear_error(board: BoardFixture, tmp_path: P
     ])
     assert result.exit_code == 1
     assert "cannot connect to the Dask scheduler" in result.output
+
+
+def test_workers_that_cannot_read_the_board_give_a_clear_error(board: BoardFixture, tmp_path: Path, scheduler: str,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import tally.verify as verify_mod
+
+    real = verify_mod.VerifyContext
+
+    def elsewhere(*args, **kwargs):  # type: ignore[no-untyped-def]
+        context = real(*args, **kwargs)
+        return dataclasses.replace(context, ballots_path=str(tmp_path / "not-shared" / "ballots.jsonl"))
+
+    monkeypatch.setattr(prepare_mod, "VerifyContext", elsewhere)
+    with pytest.raises(TallyError, match="workers must see"):
+        _prepare_on(board, tmp_path / "work", scheduler)
