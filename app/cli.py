@@ -233,6 +233,9 @@ def serve(host: str, port: int, workers: int) -> None:
 def _exec_gunicorn(host: str, port: int, workers: int) -> None:
     args = [sys.executable, "-m", "gunicorn", "--chdir", str(PROJECT_ROOT),
             "--bind", f"{host}:{port}", "--workers", str(workers), "--timeout", "120",
+            # Threads let a worker that is verifying a ballot still answer 503 "busy" at once
+            # (app/services/admission.py); verification itself runs one per process (GIL).
+            "--worker-class", "gthread", "--threads", "4",
             "--access-logfile", "-", "wsgi:app"]
     os.execv(sys.executable, args)
 

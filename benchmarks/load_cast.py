@@ -282,6 +282,37 @@ def sign_in(url: str, voter: Voter) -> None:
                      "Content-Type": "application/json"}
 
 
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """utime + stime of ``pids`` (Linux /proc; 0 elsewhere)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / tick
+
+
+def server_pids(master: int, pg: Any) -> dict[str, list[int]]:
+    """gunicorn's workers, and the throw-away PostgreSQL server's processes."""
+    pids = {"gunicorn workers": _children(master)}
+    try:
+        postmaster = int((Path(pg.base_dir) / "data" / "postmaster.pid").read_text().split()[0])
+        pids["postgres"] = [postmaster] + _children(postmaster)
+    except (OSError, ValueError, IndexError):
+        pids["postgres"] = []
+    return pids
+
+
 # --- load --------------------------------------------------------------------------------------
 @dataclass
 class Outcome:
@@ -509,6 +540,7 @@ def main() -> int:
 
         steady_voters, spare = voters[:steady_count], voters[steady_count:]
         load_before = os.getloadavg()[0]
+        cpu_before = {k: cpu_seconds(v) for k, v in server_pids(server.proc.pid, pg).items()}
         outcomes, elapsed = steady_phase(server.url, slug, steady_voters, args.concurrency,
                                          args.duration, args.timeout)
         accepted = [o for o in outcomes if o.status == 201]
@@ -522,6 +554,17 @@ def main() -> int:
         say(f"  responses: {by_status(outcomes)}")
         say(f"  ratio = {rate:.2f} ÷ ({cores} ÷ {verify_s:.3f}) = {ratio:.2f} (target ≥ 0.8); "
             f"p99 {'<' if percentile(lat, 99) < 1 else '≥'} 1 s")
+        # The machine may be shared: how much CPU did the server actually get, and spend per
+        # ballot? (Ballots the server could do per core-second, against verify_s.)
+        cpu_used = {k: cpu_seconds(v) - cpu_before.get(k, 0.0)
+                    for k, v in server_pids(server.proc.pid, pg).items()}
+        server_cpu = sum(cpu_used.values())
+        per_ballot = server_cpu / max(1, len(accepted))
+        obtained = server_cpu / elapsed if elapsed > 0 else 0.0
+        say(f"  server CPU: {', '.join(f'{k} {v:.1f} s' for k, v in cpu_used.items())} = "
+            f"{per_ballot:.3f} CPU-s per ballot ({verify_s / per_ballot:.2f} of it proof checking); "
+            f"the server obtained {obtained:.2f} of {cores} cores -> ratio on the cores it got "
+            f"{rate / (obtained / verify_s) if obtained else float('nan'):.2f}")
 
         # Ballots the steady phase did not get to (duration limit) join the overload pool.
         accepted_voters = [o.voter for o in accepted]
@@ -559,7 +602,8 @@ def main() -> int:
             "verify_seconds": verify_s, "steady": {
                 "ballots": len(accepted), "seconds": elapsed, "ballots_per_second": rate,
                 "p50": percentile(lat, 50), "p95": percentile(lat, 95), "p99": percentile(lat, 99),
-                "responses": by_status(outcomes), "ratio": ratio},
+                "responses": by_status(outcomes), "ratio": ratio,
+                "server_cpu_seconds_per_ballot": per_ballot, "server_cores_obtained": obtained},
             "overload": {"offered_per_second": load_rate, "responses": by_status(over),
                          "accepted_per_second": len(over_ok) / over_elapsed,
                          "busy_p99": percentile([o.seconds for o in busy], 99),

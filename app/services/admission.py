@@ -25,7 +25,7 @@ import time
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, TypeVar
 
-from flask import Flask, current_app, jsonify
+from flask import Flask, current_app, jsonify, request
 from flask_babel import gettext as _
 
 from app.extensions import db
@@ -132,6 +132,10 @@ def admitted(view: F) -> F:
             with gate().admit(before_wait=db.session.rollback):
                 return view(*args, **kwargs)
         except Busy as exc:
+            # Read the ballot we refuse: a server that answers and closes while the client is
+            # still sending makes the client's TCP stack reset the connection, losing the answer.
+            while request.stream.read(1 << 16):
+                pass
             response = jsonify({
                 "error": "busy",
                 "message": _("The server is busy. Your ballot was not cast; "
