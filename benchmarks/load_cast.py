@@ -73,7 +73,7 @@ def national_ids(count: int, seed: int = 2569) -> list[str]:
 
 def manifest() -> dict[str, Any]:
     """The demo manifest with a fixed, open poll window, so the election id stays the same."""
-    data = json.loads((ROOT / "examples" / "demo-manifest.json").read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads((ROOT / "examples" / "demo-manifest.json").read_text(encoding="utf-8"))
     data["election"] = "ssb-load-test"
     data["poll_window"] = {"opens": "2026-01-01T00:00:00+07:00", "closes": "2031-01-01T00:00:00+07:00"}
     return data
@@ -143,12 +143,14 @@ def set_up(env: dict[str, str], args: argparse.Namespace, say: Any) -> tuple[Any
                                         failed_attempts=0, session_epoch=0))
             voters.append(Voter(nid, by_id[nid].pseudonym, secret))
         db.session.commit()
+        contest = election.contest_for("insured")
+        assert contest is not None
         context = {
             "election_id": election.election_id,
             "key": json.loads(election.election_key or "{}"),
-            "contest": "insured",
-            "candidates": len(election.contest_for("insured").candidates),
-            "k": election.contest_for("insured").max_selections,
+            "contest": contest.code,
+            "candidates": len(contest.candidates),
+            "k": contest.max_selections,
         }
         slug = election.slug
         db.session.remove()
@@ -588,6 +590,9 @@ def main() -> int:
 
         receipts = [o.receipt for o in accepted + over_ok if o.receipt]
         board_report = check_board(app, slug, receipts)
+        answered = [o.seconds for o in over if o.status]
+        say(f"  every answer: p50 {percentile(answered, 50):.3f} s, p99 {percentile(answered, 99):.3f} s, "
+            f"max {max(answered, default=float('nan')):.3f} s")
         for o in unanswered[:3]:
             say(f"  no answer after {o.seconds:.2f} s: {o.error}")
         say(f"\nboard: {board_report['entries']} entries, {board_report['receipts']} receipts; "
@@ -607,6 +612,7 @@ def main() -> int:
             "overload": {"offered_per_second": load_rate, "responses": by_status(over),
                          "accepted_per_second": len(over_ok) / over_elapsed,
                          "busy_p99": percentile([o.seconds for o in busy], 99),
+                         "answer_p99": percentile(answered, 99), "answer_max": max(answered, default=0.0),
                          "unanswered": len(unanswered)},
             "board": {k: v if not isinstance(v, list) else len(v) for k, v in board_report.items()},
         }

@@ -136,7 +136,7 @@ def test_burst_beyond_the_bound_is_refused_fast_then_accepted(
     succeed."""
     env = pg_env
     app, election = env["app"], env["election"]
-    real_verify = casting.verify_contest
+    real_verify = casting.verify_contest  # type: ignore[attr-defined]
 
     def slow_verify(*args: Any, **kwargs: Any) -> None:
         time.sleep(0.6)
