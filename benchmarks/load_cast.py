@@ -214,7 +214,7 @@ def prepare_ballots(voters: list[Voter], context: dict[str, Any], args: argparse
         voter.ballot_body = json.dumps(body).encode()
 
 
-def measure_verify(voter: Voter, context: dict[str, Any], allow_test: bool, repeat: int = 3) -> float:
+def measure_verify(voter: Voter, context: dict[str, Any], allow_test: bool, repeat: int = 5) -> float:
     """Seconds to parse + verify one ballot on one core (best of ``repeat``)."""
     from crypto.ballot import EncryptedContest, verify_contest
     from crypto.threshold import ElectionPublicKey
