@@ -30,6 +30,7 @@ import os
 import random
 import re
 import secrets
+import shutil
 import signal
 import statistics
 import subprocess
@@ -623,6 +624,7 @@ def main() -> int:
         if server is not None:
             server.stop()
         pg.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
