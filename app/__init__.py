@@ -32,7 +32,9 @@ def create_app(config: Config | None = None, **flask_overrides: Any) -> Flask:
         BABEL_DEFAULT_LOCALE=config.default_locale,
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
         RATELIMIT_STORAGE_URI=config.rate_limit_storage_uri,
-        RATELIMIT_HEADERS_ENABLED=True,
+        # Flask-Limiter's headers would put an hour-long Retry-After on successful casts;
+        # our own 503 "busy" and 429 answers say when to retry.
+        RATELIMIT_HEADERS_ENABLED=False,
         AUTH_IP_RATE_LIMIT=config.signin_ip_rate_limit,
         CAST_MAX_INFLIGHT=config.cast_max_inflight,
         MAX_CONTENT_LENGTH=4 * 1024 * 1024,

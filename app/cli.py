@@ -236,6 +236,8 @@ def _exec_gunicorn(host: str, port: int, workers: int) -> None:
             # Threads let a worker that is verifying a ballot still answer 503 "busy" at once
             # (app/services/admission.py); verification itself runs one per process (GIL).
             "--worker-class", "gthread", "--threads", "4",
+            # Longer than clients' idle keep-alive, so a reused connection is never cut mid-POST.
+            "--keep-alive", "75",
             "--access-logfile", "-", "wsgi:app"]
     os.execv(sys.executable, args)
 

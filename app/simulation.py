@@ -154,7 +154,7 @@ class Server:
         self._log = log.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--chdir", str(ROOT), "--bind", f"127.0.0.1:{self.port}",
-             "--workers", str(workers), "--timeout", "120", "wsgi:app"],
+             "--workers", str(workers), "--timeout", "120", "--keep-alive", "75", "wsgi:app"],
             env={**os.environ, **env}, stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while True:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -50,7 +51,7 @@ class CastReceipt:
 
 class VotingClient:
     def __init__(self, base_url: str, kind: str, *, allow_insecure_test_key: bool = False,
-                 timeout: float = 60, processes: int | None = None):
+                 timeout: float = 60, processes: int | None = None, busy_retries: int = 10):
         if kind not in PREFIX:
             raise ValueError("kind must be 'insured' or 'employer'")
         self.base = base_url.rstrip("/")
@@ -59,6 +60,7 @@ class VotingClient:
         self.timeout = timeout
         self.allow_insecure_test_key = allow_insecure_test_key
         self.processes = processes
+        self.busy_retries = busy_retries
 
     # --- pages and forms -------------------------------------------------------------------
     def _get(self, path: str) -> requests.Response:
@@ -129,10 +131,15 @@ class VotingClient:
         """Cast an already encrypted ballot (the load test casts pre-made ballots)."""
         from app.services.receipt_check import check_token
 
-        response = self.http.post(
-            f"{self.base}/api/elections/{slug}/cast", headers=self._api_headers(),
-            json={"contest": contest_id, "ballot": ballot, "check_token": check_token(seed)},
-            timeout=self.timeout)
+        body = {"contest": contest_id, "ballot": ballot, "check_token": check_token(seed)}
+        headers = self._api_headers()
+        for _attempt in range(self.busy_retries + 1):
+            response = self.http.post(f"{self.base}/api/elections/{slug}/cast", headers=headers,
+                                      json=body, timeout=self.timeout)
+            if response.status_code != 503:
+                break
+            # Busy (app/services/admission.py): nothing was stored; wait as told and resend.
+            time.sleep(min(float(response.headers.get("Retry-After", "1") or 1), 30.0))
         if response.status_code != 201:
             body = response.json() if response.headers.get("content-type", "").startswith(
                 "application/json") else response.text

@@ -19,7 +19,7 @@ from app.extensions import db
 from app.models import BoardEntry, Election, ReceiptCheck
 from app.services import board, election_keys
 from app.services.errors import ServiceError
-from crypto.ballot import EncryptedContest, ballot_hash, verify_contest
+from crypto.ballot import EncryptedContest, verify_contest
 from crypto.encoding import canonical_json
 from crypto.errors import InvalidInput
 
@@ -72,8 +72,9 @@ def cast(election: Election, pseudonym: str, electorate: str, payload: Any, now:
                        len(contest.candidates), contest.max_selections, ballot)
     except InvalidInput as exc:
         raise CastRejected("invalid_ballot", f"the ballot was rejected: {exc}") from exc
-    ballot_json = canonical_json(ballot.to_dict()).decode()
-    digest = ballot_hash(ballot)
+    canonical = canonical_json(ballot.to_dict())
+    ballot_json = canonical.decode()
+    digest = hashlib.sha256(canonical).hexdigest()  # = crypto.ballot.ballot_hash (§5.5)
     if db.session.scalar(select(BoardEntry.id).where(BoardEntry.election_pk == election.id,
                                                       BoardEntry.ballot_hash == digest)):
         raise CastRejected("replayed", "this exact ballot is already on the board", 409)

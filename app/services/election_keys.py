@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from flask import current_app
@@ -67,5 +68,10 @@ def election_key(election: Election) -> ElectionPublicKey:
     if not election.election_key:
         raise ServiceError("this election has no key yet (run the key ceremony)")
     allow_test = bool(current_app.config["SSBVOTE"].allow_insecure_test_keys)
-    return ElectionPublicKey.from_dict(json.loads(election.election_key),
-                                       allow_insecure_test_key=allow_test)
+    return _parsed_key(election.election_key, allow_test)
+
+
+@lru_cache(maxsize=16)
+def _parsed_key(text: str, allow_test: bool) -> ElectionPublicKey:
+    """Parsing validates the key (units, sizes): done once per key text, not on every cast."""
+    return ElectionPublicKey.from_dict(json.loads(text), allow_insecure_test_key=allow_test)

@@ -32,6 +32,7 @@ PARALLEL = 50
 @pytest.fixture
 def served(pg_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
     app: Flask = build_app(make_config(tmp_path, pg_url, **FAST_ARGON2, CAST_RATE_LIMIT="1000 per hour",
+                                       CAST_MAX_INFLIGHT=PARALLEL,
                                        AUTH_IP_RATE_LIMIT="1000 per minute"))
     with app.app_context():
         election = manifests.create_election(small_manifest())
