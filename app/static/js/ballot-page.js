@@ -6,6 +6,7 @@ import { checkToken, csrfToken, fmt, pageData, qrText, receiptKey, setProgress }
 const data = pageData('ballot-data');
 const M = data.messages;
 const K = data.maxSelections;
+const BUSY_RETRIES = 10; // 503 busy answers to wait out before giving up
 const $ = (id) => document.getElementById(id);
 
 const form = $('ballot-form');
@@ -199,14 +200,23 @@ castButton.addEventListener('click', async () => {
   let response;
   try {
     result = await encryptor.encrypt(selections);
-    response = await fetch(data.castUrl, {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-CSRFToken': csrfToken() },
-      body: JSON.stringify({
-        contest: context.contest.id, ballot: result.ballot, check_token: await checkToken(result.seedHex),
-      }),
+    const payload = JSON.stringify({
+      contest: context.contest.id, ballot: result.ballot, check_token: await checkToken(result.seedHex),
     });
+    // 503 "busy" means nothing was stored: send the same ballot again after Retry-After.
+    for (let attempt = 0; ; attempt += 1) {
+      response = await fetch(data.castUrl, {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-CSRFToken': csrfToken() },
+        body: payload,
+      });
+      if (response.status !== 503 || attempt >= BUSY_RETRIES) break;
+      const seconds = Math.min(Math.max(Number(response.headers.get('Retry-After')) || 1, 1), 30);
+      $('cast-label').textContent = fmt(M.busyRetry, { seconds });
+      await new Promise((resolve) => { setTimeout(resolve, seconds * 1000); });
+      $('cast-label').textContent = M.sending;
+    }
   } catch (err) {
     failCast(M.networkFailed);
     prepare(); // the seed is used up once encrypt() ran (§4.4): a fresh one for the retry
