@@ -9,9 +9,7 @@ what the simulated voters intended (their last ballot, unless they voted on pape
 from __future__ import annotations
 
 import json
-import os
 import random
-import socket
 import subprocess
 import sys
 import time
@@ -22,8 +20,8 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import click
-import requests
 
+from app.gunicorn_server import GunicornServer, ServerDidNotStart
 from app.services.identifiers import national_id_check_digit
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -137,47 +135,6 @@ def run_voter(base_url: str, slug: str, plan: VoterPlan, allow_test_key: bool) -
                         len(plan.casts), plan.check)
 
 
-# --- the server -----------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    """gunicorn serving wsgi:app on the simulation's database, on a free loopback port."""
-
-    def __init__(self, env: dict[str, str], workers: int = 2):
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        log = Path(env["SSBVOTE_INSTANCE"]) / "gunicorn.log"
-        self._log = log.open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--chdir", str(ROOT), "--bind", f"127.0.0.1:{self.port}",
-             "--workers", str(workers), "--timeout", "120", "--keep-alive", "75", "wsgi:app"],
-            env={**os.environ, **env}, stdout=self._log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(self.url + "/health", timeout=10).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass  # still booting: workers import the app after the socket is open
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise click.ClickException(f"the server did not start; see {log}")
-            time.sleep(0.3)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        self._log.close()
-
-
 # --- the whole election ---------------------------------------------------------------------
 def simulate(record: Path, *, insured: int, employers: int, revote_rate: float, paper: int,
              trustees: int, threshold: int, key_bits: int, seed: int, manifest_path: Path,
@@ -245,7 +202,10 @@ def simulate(record: Path, *, insured: int, employers: int, revote_rate: float, 
     timings["setup"] = time.perf_counter() - started
 
     say(f"polls open; {len(plans)} voters register and cast over HTTP ...")
-    server = Server(env)
+    try:
+        server = GunicornServer(env, instance / "gunicorn.log")
+    except ServerDidNotStart as exc:
+        raise click.ClickException(str(exc)) from exc
     outcomes: list[VoterOutcome] = []
     t0 = time.perf_counter()
     try:

@@ -32,8 +32,6 @@ import re
 import secrets
 import shutil
 import signal
-import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -48,6 +46,8 @@ sys.path.insert(0, str(ROOT))
 
 import pyotp  # noqa: E402
 import requests  # noqa: E402
+
+from app.gunicorn_server import GunicornServer, ServerDidNotStart  # noqa: E402
 
 PASSWORD = "load-benchmark-voter-2569"
 PSEUDONYM_KEY = "load-benchmark-pseudonym-key-not-a-secret-0001"
@@ -233,42 +233,12 @@ def measure_verify(voter: Voter, context: dict[str, Any], allow_test: bool, repe
 
 
 # --- the server --------------------------------------------------------------------------------
-class Gunicorn:
+class Gunicorn(GunicornServer):
     def __init__(self, env: dict[str, str], workers: int, threads: int, log: Path):
-        from app.simulation import _free_port
-
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._log = log.open("ab")
-        worker_args = (["--worker-class", "gthread", "--threads", str(threads)] if threads > 1
-                       else ["--worker-class", "sync"])
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--chdir", str(ROOT), "--bind", f"127.0.0.1:{self.port}",
-             "--workers", str(workers), *worker_args, "--timeout", "120",
-             # Idle keep-alive connections outlive the gaps between one voter's casts, so a
-             # client never reuses a connection the server is just closing.
-             "--keep-alive", "75", "wsgi:app"],
-            env={**os.environ, **env}, stdout=self._log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(self.url + "/health", timeout=5).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise SystemExit(f"gunicorn did not start; see {log}")
-            time.sleep(0.3)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        self._log.close()
+        try:
+            super().__init__(env, log, workers=workers, threads=threads)
+        except ServerDidNotStart as exc:
+            raise SystemExit(str(exc)) from exc
 
 
 def sign_in(url: str, voter: Voter) -> None:
@@ -541,7 +511,7 @@ def main() -> int:
         say(f"{len(voters)} voters signed in over HTTP (password + TOTP) in "
             f"{time.perf_counter() - t0:.1f} s")
 
-        steady_voters, spare = voters[:steady_count], voters[steady_count:]
+        steady_voters = voters[:steady_count]
         load_before = os.getloadavg()[0]
         cpu_before = {k: cpu_seconds(v) for k, v in server_pids(server.proc.pid, pg).items()}
         outcomes, elapsed = steady_phase(server.url, slug, steady_voters, args.concurrency,
