@@ -5,6 +5,7 @@ Worker entry point :func:`verify_chunk` runs in a ``multiprocessing`` pool
 """
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
 from typing import Any, Sequence
@@ -71,7 +72,9 @@ class BallotJob:
     pseudonym: str
     num_candidates: int
     max_selections: int
-    ballot: Any  # the ballot's JSON object (§9.3), parsed here
+    ballot: Any  # the ballot's JSON object (§9.3), parsed here; None: read it at offset
+    offset: int = 0  # of its line in board/ballots.jsonl (when ``ballot`` is None)
+    length: int = 0
 
 
 @dataclass(frozen=True)
@@ -84,17 +87,40 @@ class BallotVerdict:
     reason: str | None = None
 
 
-def verify_chunk(args: tuple[int, str, Sequence[BallotJob], bool, bool]) -> list[BallotVerdict]:
+def _job_ballot(job: BallotJob, handle: Any) -> Any:
+    if job.ballot is not None or handle is None:
+        return job.ballot
+    handle.seek(job.offset)
+    line = json.loads(handle.read(job.length))  # strictly parsed once already (record.py)
+    return line.get("ballot") if isinstance(line, dict) else None
+
+
+def verify_chunk(args: tuple[Any, ...]) -> list[BallotVerdict]:
     """Verify a chunk of ballots: static checks per ballot, then one batch for the chunk;
-    if the batch fails, each ballot alone, then per proof to name the candidate (§7.3)."""
-    n, election_id, jobs, use_gmpy2, batched = args
+    if the batch fails, each ballot alone, then per proof to name the candidate (§7.3).
+
+    ``args``: (n, election_id, jobs, use_gmpy2, batched[, path]); jobs without a ballot are
+    read from their line of ``path``, one at a time (only the parsed integers are kept)."""
+    n, election_id, jobs, use_gmpy2, batched = args[:5]
+    path = args[5] if len(args) > 5 else None
     if (arith.BACKEND == "gmpy2") != use_gmpy2:
         arith.use_gmpy2(use_gmpy2)
+    handle = open(path, "rb") if path is not None else None
+    try:
+        return _verify_jobs(n, election_id, jobs, batched, handle)
+    finally:
+        if handle is not None:
+            handle.close()
+
+
+def _verify_jobs(n: int, election_id: str, jobs: Sequence[BallotJob], batched: bool,
+                 handle: Any) -> list[BallotVerdict]:
     verdicts: dict[int, BallotVerdict] = {}
     pending: list[tuple[int, ContestBallot]] = []
     for job in jobs:
         try:
-            ballot = parse_ballot(job.ballot, job.num_candidates, job.max_selections)
+            ballot = parse_ballot(_job_ballot(job, handle), job.num_candidates,
+                                  job.max_selections)
             check_static(ballot, n, election_id, job.contest_id, job.pseudonym,
                          job.max_selections)
         except InvalidInput as exc:

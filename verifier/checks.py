@@ -23,10 +23,11 @@ from verifier.encoding import (canonical_json, expect_list, expect_object, expec
 from verifier.errors import InvalidInput
 from verifier.hashing import object_hash, sha256_hex
 from verifier.manifest import Contest, parse_contests
-from verifier.parallel import verify_ballots
+from verifier.parallel import map_chunks, verify_ballots
 from verifier.record import (BALLOTS, BOARD_KEY, CHECKPOINTS, COUNTED, ELECTION_KEY,
                              ENCRYPTED_TALLY, ENTRIES, FORMAT, HASHES, MANIFEST, OVERRIDES,
-                             REQUIRED_FILES, RESULTS, SHARE_FILE_RE, Record, load_record)
+                             REQUIRED_FILES, RESULTS, SHARE_FILE_RE, BallotLine, Record,
+                             load_record, read_line)
 from verifier.signatures import parse_board_key, signature_valid
 from verifier.threshold import (MAX_BITS, MIN_BITS, TEST_MIN_BITS, ElectionKey, combine,
                                 key_problems, parse_decryption_share, parse_election_key,
@@ -89,7 +90,7 @@ class Context:
     board_key: Ed25519PublicKey | None = None
     entries: dict[int, dict[str, Any]] | None = None  # seq → entry (well-formed ones)
     board_size: int = 0
-    ballots: dict[int, dict[str, Any]] | None = None  # seq → ballots.jsonl line
+    ballots: dict[int, BallotLine] | None = None  # seq → what is kept of its ballots.jsonl line
     verdicts: dict[int, BallotVerdict] | None = None
     overrides: set[str] | None = None
     counted: dict[str, list[int]] | None = None  # contest → counted seqs (as in the record)
@@ -120,14 +121,14 @@ def check_01_record_format(ctx: Context) -> CheckResult:
     if set(fmt) != {"format", "version"}:
         res.fail("format.shape", {"file": FORMAT})
     for rel in REQUIRED_FILES:
-        if rel not in rec.files:
+        if not rec.has(rel):
             res.fail("format.missing", {"file": rel})
     if not rec.share_files():
         res.fail("format.no_shares", {"file": "tally/decryption_shares/"})
-    for rel in rec.files:
+    for rel in rec.names():
         if rel not in REQUIRED_FILES and not SHARE_FILE_RE.match(rel):
             res.fail("format.unexpected", {"file": rel})
-    res.note("format.version", version=fmt.get("version"), files=len(rec.files))
+    res.note("format.version", version=fmt.get("version"), files=len(rec.names()))
     return res
 
 
@@ -148,15 +149,15 @@ def check_02_record_hashes(ctx: Context) -> CheckResult:
     except InvalidInput as exc:
         res.fail("hashes.shape", {"file": HASHES}, error=str(exc))
         return res
-    for rel, data in ctx.record.files.items():
+    for rel in ctx.record.names():
         if rel == HASHES:
             continue
         if rel not in files:
             res.fail("hashes.unlisted", {"file": rel})
-        elif sha256_hex(data) != files[rel]:
+        elif ctx.record.sha256(rel) != files[rel]:
             res.fail("hashes.mismatch", {"file": rel})
     for rel in files:
-        if rel not in ctx.record.files or rel == HASHES:
+        if not ctx.record.has(rel) or rel == HASHES:
             res.fail("hashes.absent", {"file": rel})
     if object_hash(files) != hashes["record_hash"]:
         res.fail("hashes.record_hash", {"file": HASHES})
@@ -327,11 +328,11 @@ def check_07_board_ballots(ctx: Context) -> CheckResult:
     if _missing(res, ("board entries", ctx.entries), ("manifest contests", ctx.contests)):
         return res
     assert ctx.entries is not None and ctx.contests is not None
-    lines = ctx.record.lines.get(BALLOTS)
+    lines = ctx.record.ballot_lines  # streamed: no ballot is held (verifier/record.py)
     if lines is None:
         res.fail("dependency", input=BALLOTS)
         return res
-    ballots: dict[int, dict[str, Any]] = {}
+    ballots: dict[int, BallotLine] = {}
     last_seq = 0
     for line in lines:
         b = line.value
@@ -351,13 +352,13 @@ def check_07_board_ballots(ctx: Context) -> CheckResult:
         if seq <= last_seq:
             res.fail("ballots.order", item)
         last_seq = max(last_seq, seq)
-        ballots[seq] = b
+        ballots[seq] = line
         entry = ctx.entries.get(seq)
         if entry is None:
             res.fail("ballots.not_on_board", item)
             continue
         item["contest"] = entry["contest"]
-        if object_hash(b["ballot"]) != entry["ballot_hash"]:
+        if line.ballot_hash != entry["ballot_hash"]:
             res.fail("ballots.hash", item)
         if b["pseudonym"] != entry["pseudonym"] or b["contest"] != entry["contest"]:
             res.fail("ballots.context", item)
@@ -455,12 +456,13 @@ def check_09_ballots_proofs(ctx: Context) -> CheckResult:
     jobs = []
     entries = ctx.entries or {}
     for seq, line in sorted(ctx.ballots.items()):
-        entry = entries.get(seq, line)  # the board entry gives the context (protocol §9.3)
+        entry = entries.get(seq, line.value)  # the board entry gives the context (§9.3)
         contest = ctx.contests.get(entry["contest"])
         if contest is None:
             continue  # reported by board.ballots
+        # the worker reads the ballot itself from its line (offset, length): nothing big here
         jobs.append(BallotJob(seq, contest.id, entry["pseudonym"], contest.size,
-                              contest.max_selections, line["ballot"]))
+                              contest.max_selections, None, line.offset, line.length))
     total = len(jobs)
     done = 0
     progress = ctx.options.progress
@@ -476,7 +478,7 @@ def check_09_ballots_proofs(ctx: Context) -> CheckResult:
     start = time.perf_counter()
     verdicts = verify_ballots(ctx.key.n, ctx.election_id, jobs,
                               processes=ctx.options.processes, batched=ctx.options.batched,
-                              progress=tick)
+                              progress=tick, path=str(ctx.record.ballots_path))
     seconds = time.perf_counter() - start
     ctx.verdicts = {v.seq: v for v in verdicts}
     by_seq = {j.seq: j for j in jobs}
@@ -622,15 +624,62 @@ def check_11_tally_counted_set(ctx: Context) -> CheckResult:
     return res
 
 
-def _ballot_ciphertexts(ctx: Context, seq: int, size: int) -> list[int] | None:
-    line = (ctx.ballots or {}).get(seq)
+def _ballot_ciphertexts(line: Any, size: int) -> list[int] | None:
     try:
-        if line is None:
-            return None
         cts = expect_list(line["ballot"]["ciphertexts"], "ciphertexts", size)
         return [parse_hex_int(c, "ciphertext") for c in cts]
     except (InvalidInput, TypeError, KeyError):
         return None
+
+
+AGGREGATE_CHUNK = 64  # ballots per aggregate work unit
+
+
+def aggregate_chunk(args: tuple[str, int, int, list[tuple[int, int, int]], bool]
+                    ) -> tuple[list[int], list[int]]:
+    """Pool worker for check 12: the product mod n² of the ciphertexts of the ballots at
+    ``(position, offset, length)`` of ``path`` (read one at a time), and the positions whose
+    ballot has no ``size`` canonical ciphertexts."""
+    path, n2, size, refs, use_gmpy2 = args
+    if (arith.BACKEND == "gmpy2") != use_gmpy2:
+        arith.use_gmpy2(use_gmpy2)
+    modulus = arith.mpz(n2)
+    acc = [arith.mpz(1)] * size
+    bad = []
+    with open(path, "rb") as handle:
+        for pos, offset, length in refs:
+            cts = _ballot_ciphertexts(read_line(handle, offset, length), size)
+            if cts is None:
+                bad.append(pos)
+                continue
+            acc = [a * c % modulus for a, c in zip(acc, cts)]
+    return [int(a) for a in acc], bad
+
+
+def _aggregate(ctx: Context, seqs: list[int], size: int) -> tuple[list[int], list[int]]:
+    """(∏ ciphertexts mod n² over ``seqs``, seqs without a usable ballot), streaming the
+    ballots from board/ballots.jsonl in chunks across the pool."""
+    assert ctx.key is not None
+    n2 = ctx.key.n2
+    ballots = ctx.ballots or {}
+    bad: list[int] = []  # positions in ``seqs``
+    refs = []
+    for pos, seq in enumerate(seqs):  # a seq listed twice is multiplied twice, as listed
+        line = ballots.get(seq)
+        if line is None:
+            bad.append(pos)
+        else:
+            refs.append((pos, line.offset, line.length))
+    path = str(ctx.record.ballots_path)
+    use_gmpy2 = arith.BACKEND == "gmpy2"
+    chunks = [(path, n2, size, refs[i:i + AGGREGATE_CHUNK], use_gmpy2)
+              for i in range(0, len(refs), AGGREGATE_CHUNK)]
+    acc = [arith.mpz(1)] * size
+    modulus = arith.mpz(n2)
+    for part, part_bad in map_chunks(aggregate_chunk, chunks, ctx.options.processes):
+        acc = [a * arith.mpz(p) % modulus for a, p in zip(acc, part)]
+        bad.extend(part_bad)
+    return acc, [seqs[pos] for pos in sorted(bad)]
 
 
 def check_12_tally_aggregate(ctx: Context) -> CheckResult:
@@ -656,22 +705,15 @@ def check_12_tally_aggregate(ctx: Context) -> CheckResult:
         res.fail("aggregate.shape", {"file": ENCRYPTED_TALLY}, error=str(exc))
         return res
     ctx.tally, ctx.tally_counts = tally, counts
-    n2 = arith.mpz(ctx.key.n2)
     for cid, contest in ctx.contests.items():
         item = {"file": ENCRYPTED_TALLY, "contest": cid}
         seqs = ctx.counted.get(cid, [])
         if counts[cid] != len(seqs):
             res.fail("aggregate.count", item, found=counts[cid], expected=len(seqs))
-        acc = [arith.mpz(1)] * contest.size
-        broken = False
-        for seq in seqs:
-            ballot_cts = _ballot_ciphertexts(ctx, seq, contest.size)
-            if ballot_cts is None:
-                res.fail("aggregate.bad_ballot", {**item, "seq": seq})
-                broken = True
-                continue
-            acc = [a * c % n2 for a, c in zip(acc, ballot_cts)]
-        if broken:
+        acc, bad = _aggregate(ctx, seqs, contest.size)
+        for seq in bad:
+            res.fail("aggregate.bad_ballot", {**item, "seq": seq})
+        if bad:
             continue
         for j, (want, got) in enumerate(zip(acc, tally[cid])):
             if want != got:
@@ -887,7 +929,7 @@ class Verification:
 def verify_record(path: str | Path, options: Options | None = None) -> Verification:
     """Run the 16 checks on the record at ``path``.  Raises RecordUnreadable (exit 2)."""
     options = options or Options()
-    ctx = Context(load_record(path), options)
+    ctx = Context(load_record(path, processes=options.processes), options)
     results = []
     for check in CHECKS:
         try:

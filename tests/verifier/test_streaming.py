@@ -1,0 +1,101 @@
+"""board/ballots.jsonl is streamed: the verifier's memory does not grow with the ballots it
+holds (docs/record.md §5 notes).  No ballot is kept in memory, the file is never read whole,
+and the line index splits lines exactly as ``bytes.split(b"\\n")`` did."""
+from __future__ import annotations
+
+import builtins
+import hashlib
+import pathlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from verifier import batch, checks, record as record_mod
+from verifier.checks import Options, verify_record
+from verifier.record import BALLOTS, BallotLine, line_spans
+
+
+class _CountingFile:
+    """A file proxy that remembers the size of every read."""
+
+    def __init__(self, handle: Any, reads: list[int]) -> None:
+        self._handle, self._reads = handle, reads
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._handle.read(size)
+        self._reads.append(-1 if size is None or size < 0 else len(data))
+        return data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._handle, name)
+
+    def __enter__(self) -> "_CountingFile":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._handle.close()
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_no_ballot_is_held_and_the_board_is_never_read_whole(
+        record: Path, monkeypatch: pytest.MonkeyPatch, processes: int) -> None:
+    ballots_file = (record / BALLOTS).resolve()
+    longest = max(len(x) for x in ballots_file.read_bytes().split(b"\n"))
+    reads: list[int] = []
+    real_read_bytes = pathlib.Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        assert self.resolve() != ballots_file, "board/ballots.jsonl read whole"
+        return real_read_bytes(self)
+
+    def counting_open(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        handle = builtins.open(file, mode, *args, **kwargs)
+        if Path(file).resolve() == ballots_file:
+            return _CountingFile(handle, reads)
+        return handle
+
+    monkeypatch.setattr(pathlib.Path, "read_bytes", read_bytes)
+    for module in (record_mod, checks, batch):
+        monkeypatch.setattr(module, "open", counting_open, raising=False)
+    contexts: list[checks.Context] = []
+    wrapped = []
+    for check in checks.CHECKS:
+        def run(ctx: checks.Context, _check: Any = check) -> checks.CheckResult:
+            contexts.append(ctx)
+            return _check(ctx)
+        run.__name__ = check.__name__
+        wrapped.append(run)
+    monkeypatch.setattr(checks, "CHECKS", tuple(wrapped))
+
+    verification = verify_record(record, Options(allow_test_key=True, processes=processes))
+    assert verification.ok, [(r.name, r.failures[:2]) for r in verification.results
+                             if not r.passed]
+    ctx = contexts[-1]
+    rec = ctx.record
+    assert BALLOTS not in rec.files and BALLOTS not in rec.lines  # not held, only streamed
+    assert BALLOTS in rec.names() and rec.has(BALLOTS)
+    assert ctx.ballots and all(isinstance(x, BallotLine) for x in ctx.ballots.values())
+    for line in ctx.ballots.values():  # only the small fields of a line are kept
+        assert line.value is not None and line.value["ballot"] is None
+        assert set(line.value) == {"seq", "pseudonym", "contest", "ballot"}
+    if processes == 1:  # the reads happen in this process: none is unbounded or huge
+        assert reads and -1 not in reads
+        assert max(reads) <= max(record_mod.READ_BLOCK, longest)
+
+
+@pytest.mark.parametrize("data", [b"", b"\n", b"a", b"a\n", b"a\nbc", b"a\nbc\n", b"a\n\nb",
+                                  b"a\n\n", b"\n\n\n", b"abc\ndefgh\nij\n" * 5])
+@pytest.mark.parametrize("block", [1, 2, 3, 7, 1 << 16])
+def test_line_spans_split_like_bytes_split(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           data: bytes, block: int) -> None:
+    monkeypatch.setattr(record_mod, "READ_BLOCK", block)
+    path = tmp_path / "x.jsonl"
+    path.write_bytes(data)
+    digest, spans = line_spans(path)
+    want = data.split(b"\n")
+    if want and want[-1] == b"":
+        want.pop()
+    assert [data[o:o + n] for _, o, n in spans] == want
+    assert [k for k, _, _ in spans] == list(range(1, len(want) + 1))
+    assert digest == hashlib.sha256(data).hexdigest()
