@@ -339,6 +339,7 @@ def check_07_board_ballots(ctx: Context) -> CheckResult:
         item: dict[str, Any] = {"file": BALLOTS, "line": line.number}
         try:
             expect_object(b, ("seq", "pseudonym", "contest", "ballot"), "ballot line")
+            assert b is not None  # expect_object refuses anything but an object
             seq = parse_count(b["seq"], "ballot line.seq", 1)
             expect_str(b["pseudonym"], "ballot line.pseudonym")
             expect_str(b["contest"], "ballot line.contest")
@@ -456,7 +457,9 @@ def check_09_ballots_proofs(ctx: Context) -> CheckResult:
     jobs = []
     entries = ctx.entries or {}
     for seq, line in sorted(ctx.ballots.items()):
-        entry = entries.get(seq, line.value)  # the board entry gives the context (§9.3)
+        # The board entry gives the context (§9.3); only well-formed lines reach ctx.ballots.
+        entry = entries.get(seq) or line.value
+        assert entry is not None
         contest = ctx.contests.get(entry["contest"])
         if contest is None:
             continue  # reported by board.ballots
