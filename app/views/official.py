@@ -1,6 +1,9 @@
 """Election officials: sign-in, dashboard with four-eyes poll actions, audit log, TOTP reset."""
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Callable
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -11,7 +14,7 @@ from app import auth
 from app.extensions import db, limiter
 from app.models import AuditEntry, Election, Official
 from app.services import accounts, approvals, audit, elections_overview, paper_votes
-from app.services.errors import InputFileError
+from app.services.errors import InputFileError, ServiceError
 from app.views import signin
 from app.views.forms import ActionForm, ResetTotpForm
 
@@ -89,28 +92,29 @@ def propose(election_id: int, action: str) -> Response:
     return redirect(url_for("official.dashboard"))
 
 
+def _decide(decision: Callable[[int, Official, datetime], object], pending_id: int,
+            done: str) -> Response:
+    try:
+        decision(pending_id, _me(), auth.now())
+    except approvals.ApprovalRefused as exc:
+        flash(str(REFUSALS[exc.reason]), "error")
+    except ServiceError as exc:  # the action itself refused, e.g. polls without a key
+        flash(_("Nothing was changed: %(reason)s", reason=str(exc)), "error")
+    else:
+        flash(done, "success")
+    return redirect(url_for("official.dashboard"))
+
+
 @bp.post("/actions/<int:pending_id>/approve")
 @auth.official_required("approve_poll_action")
 def approve(pending_id: int) -> Response:
-    try:
-        approvals.approve(pending_id, _me(), auth.now())
-    except approvals.ApprovalRefused as exc:
-        flash(str(REFUSALS[exc.reason]), "error")
-    else:
-        flash(_("Approved and carried out."), "success")
-    return redirect(url_for("official.dashboard"))
+    return _decide(approvals.approve, pending_id, _("Approved and carried out."))
 
 
 @bp.post("/actions/<int:pending_id>/cancel")
 @auth.official_required("propose_poll_action")
 def cancel(pending_id: int) -> Response:
-    try:
-        approvals.cancel(pending_id, _me(), auth.now())
-    except approvals.ApprovalRefused as exc:
-        flash(str(REFUSALS[exc.reason]), "error")
-    else:
-        flash(_("The proposal was cancelled."), "success")
-    return redirect(url_for("official.dashboard"))
+    return _decide(approvals.cancel, pending_id, _("The proposal was cancelled."))
 
 
 @bp.get("/audit")

@@ -152,3 +152,29 @@ def test_pages_render_in_thai_by_default_and_english_on_request(browser: Browser
         assert '<html lang="en">' in english and "password" in english.lower(), url
     # The language switch is on every page.
     assert 'href="/language/th?next=' in _text(browser.client.get("/official/login"))
+
+
+
+def test_approving_open_polls_without_a_key_is_refused_cleanly(accounts_app: Flask,
+                                                                browser: Browser) -> None:
+    """An action whose own check fails (no election key) is reported, not a server error."""
+    from app.models import Official
+    from app.services import approvals
+
+    election = db.session.query(Election).one()
+    election.election_key = None
+    db.session.commit()
+    add_official("keyless-a")
+    secret_b = add_official("keyless-b")
+    proposer = db.session.query(Official).filter_by(username="keyless-a").one()
+    pending = approvals.propose(election, "open_polls", proposer, browser.clock())
+    assert browser.login("official", "keyless-b", secret_b).status_code == 302
+    page = browser.client.get("/official/?lang=en")  # flashes are written in the session's language
+    response = browser.client.post(f"/official/actions/{pending.id}/approve",
+                                   data={"csrf_token": csrf_token(_text(page))})
+    assert response.status_code == 302
+    followed = _text(browser.client.get("/official/"))
+    assert "Nothing was changed" in followed and "key ceremony" in followed
+    db.session.expire_all()
+    assert db.session.get(Election, election.id).status == "draft"  # type: ignore[union-attr]
+    assert db.session.get(PendingAction, pending.id).state == "pending"  # type: ignore[union-attr]
