@@ -57,7 +57,13 @@ def parse_list(election: Election, text: str, source: str = "paper votes") -> li
     return sorted(found.values())
 
 
+def is_signed(election: Election) -> bool:
+    return db.session.get(PaperOverrideList, election.id) is not None
+
+
 def propose(election: Election, official: Official, text: str, now: datetime) -> PendingAction:
+    if is_signed(election):
+        raise ServiceError("the paper-vote list of this election is already signed")
     pseudonyms = parse_list(election, text)
     return approvals.propose(election, ACTION, official, now,
                              payload=canonical_json(pseudonyms).decode())
@@ -65,7 +71,7 @@ def propose(election: Election, official: Official, text: str, now: datetime) ->
 
 def on_approve(election: Election, pending: PendingAction) -> None:
     """Sign the approved list; there is one list per election and it is final."""
-    if db.session.get(PaperOverrideList, election.id) is not None:
+    if is_signed(election):
         raise ServiceError("the paper-vote list of this election is already signed")
     if board.final_checkpoint(election) is None:
         raise ServiceError("the paper-vote list can be signed only after polls have closed")

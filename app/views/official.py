@@ -72,6 +72,7 @@ def dashboard() -> str:
     return render_template(
         "official/dashboard.html", official=_me(), form=ActionForm(), labels=ACTION_LABELS,
         rows=[(e, approvals.pending_for(e), approvals.available_actions(e)) for e in elections],
+        paper_signed={e.id for e in elections if paper_votes.is_signed(e)},
     )
 
 
@@ -172,6 +173,8 @@ def paper_votes_upload(election_id: int) -> str | Response:
                     problems = exc.problems
                 except approvals.ApprovalRefused as exc:
                     problems = [str(REFUSALS[exc.reason])]
+                except ServiceError as exc:  # e.g. the list is already signed
+                    problems = [str(exc)]
                 else:
                     flash(_("Proposed. A second official must now approve it."), "success")
                     return redirect(url_for("official.dashboard"))

@@ -86,6 +86,13 @@ def test_upload_propose_and_approve(env: dict[str, Any]) -> None:
     signed = paper_votes.signed_list(election)
     assert signed is not None and len(signed["pseudonyms"]) == 1  # type: ignore[arg-type]
 
+    # The list is final: the dashboard no longer offers it and a second upload is refused.
+    assert "Record paper votes" not in b.client.get("/official/?lang=en").get_data(as_text=True)
+    again = upload(a, election.id, f"voter_id\n{env['ids'][2]}\n")
+    assert again.status_code == 200 and "already signed" in again.get_data(as_text=True)
+    assert db.session.query(PendingAction).filter_by(action="record_paper_votes",
+                                                     state="pending").count() == 0
+
 
 def test_voter_cannot_reach_the_upload_page(env: dict[str, Any]) -> None:
     browser = Browser(env["app"].test_client(), env["clock"])
