@@ -19,6 +19,7 @@ from tests.support.auth_client import (  # noqa: F401
     browser,
     browser_for,
     csrf_token,
+    registered_voter,
     roll,
 )
 
@@ -27,12 +28,6 @@ def _text(response) -> str:  # type: ignore[no-untyped-def]
     return response.get_data(as_text=True)
 
 
-def _registered(app: Flask, electorate: str = "insured", index: int = 0) -> tuple[str, str]:
-    entry = roll(electorate, index)
-    b = browser_for(app)
-    secret = b.signup(electorate, entry.voter_key, entry.attribute)
-    b.logout(electorate)
-    return entry.voter_key, secret
 
 
 GENERIC = "เลขประจำตัว รหัสผ่าน หรือรหัสยืนยันไม่ถูกต้อง"
@@ -41,7 +36,7 @@ LOCKED = "พยายามผิดหลายครั้งเกินไ�
 
 # --- TOTP replay -----------------------------------------------------------------------------
 def test_replayed_totp_code_is_refused(accounts_app: Flask) -> None:
-    login_id, secret = _registered(accounts_app)
+    login_id, secret = registered_voter(accounts_app)
     victim, attacker = browser_for(accounts_app), browser_for(accounts_app)
     victim.password("insured", login_id)
     victim.clock.tick()
@@ -55,7 +50,7 @@ def test_replayed_totp_code_is_refused(accounts_app: Flask) -> None:
 
 
 def test_code_of_an_earlier_step_is_refused_after_a_later_one(accounts_app: Flask) -> None:
-    login_id, secret = _registered(accounts_app)
+    login_id, secret = registered_voter(accounts_app)
     b = browser_for(accounts_app)
     b.clock.tick()
     b.clock.tick()
@@ -76,7 +71,7 @@ def strict_app(tmp_path: Path) -> Iterator[Flask]:
 
 
 def test_account_locks_after_the_threshold_even_for_the_right_password(strict_app: Flask) -> None:
-    login_id, secret = _registered(strict_app)
+    login_id, secret = registered_voter(strict_app)
     b = browser_for(strict_app)
     for _ in range(3):
         wrong = b.password("insured", login_id, "wrong password 123")
@@ -95,7 +90,7 @@ def test_account_locks_after_the_threshold_even_for_the_right_password(strict_ap
 
 
 def test_wrong_totp_codes_count_towards_the_threshold(strict_app: Flask) -> None:
-    login_id, secret = _registered(strict_app)
+    login_id, secret = registered_voter(strict_app)
     b = browser_for(strict_app)
     b.password("insured", login_id)
     right = b.clock.code(secret)
@@ -107,7 +102,7 @@ def test_wrong_totp_codes_count_towards_the_threshold(strict_app: Flask) -> None
 
 def test_default_threshold_is_100_an_hour_with_backoff(accounts_app: Flask) -> None:
     assert accounts_app.config["AUTH_MAX_FAILURES_PER_HOUR"] == 100
-    login_id, _ = _registered(accounts_app)
+    login_id, _ = registered_voter(accounts_app)
     b = browser_for(accounts_app)
     for _ in range(5):
         assert GENERIC in _text(b.password("insured", login_id, "wrong password 123"))
@@ -135,7 +130,7 @@ def test_per_ip_rate_limit(tmp_path: Path) -> None:
 
 
 def test_unknown_id_and_wrong_password_look_the_same(accounts_app: Flask) -> None:
-    login_id, _ = _registered(accounts_app)
+    login_id, _ = registered_voter(accounts_app)
     unknown = browser_for(accounts_app).password("insured", "1234567890121", "wrong password 1")
     wrong = browser_for(accounts_app).password("insured", login_id, "wrong password 1")
     malformed = browser_for(accounts_app).password("insured", "12", "wrong password 1")
@@ -156,7 +151,7 @@ def test_unknown_ids_still_cost_argon2_work(accounts_app: Flask, monkeypatch) ->
 
 # --- CSRF ------------------------------------------------------------------------------------
 def test_posts_without_csrf_token_are_refused(accounts_app: Flask) -> None:
-    login_id, secret = _registered(accounts_app)
+    login_id, secret = registered_voter(accounts_app)
     b = browser_for(accounts_app)
     b.client.get("/insured/login")
     no_token = b.client.post("/insured/login", data={"login_id": login_id, "password": PASSWORD})
@@ -180,7 +175,7 @@ def test_csrf_token_of_another_session_is_refused(accounts_app: Flask) -> None:
 
 # --- audiences -------------------------------------------------------------------------------
 def test_insured_voter_cannot_reach_employer_or_official_pages(accounts_app: Flask) -> None:
-    login_id, secret = _registered(accounts_app)
+    login_id, secret = registered_voter(accounts_app)
     b = browser_for(accounts_app)
     b.login("insured", login_id, secret)
     assert b.client.get("/employer/").status_code == 403
@@ -194,7 +189,7 @@ def test_insured_voter_cannot_reach_employer_or_official_pages(accounts_app: Fla
 
 
 def test_employer_cannot_reach_insured_pages(accounts_app: Flask) -> None:
-    login_id, secret = _registered(accounts_app, "employer")
+    login_id, secret = registered_voter(accounts_app, "employer")
     b = browser_for(accounts_app)
     b.login("employer", login_id, secret)
     assert b.client.get("/insured/").status_code == 403
@@ -217,7 +212,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(browser: Browser) -> None:
 
 
 def test_a_password_step_for_one_audience_does_not_open_another(accounts_app: Flask) -> None:
-    login_id, secret = _registered(accounts_app)
+    login_id, secret = registered_voter(accounts_app)
     b = browser_for(accounts_app)
     b.password("insured", login_id)
     assert b.client.get("/employer/login/code").status_code == 302
@@ -225,7 +220,7 @@ def test_a_password_step_for_one_audience_does_not_open_another(accounts_app: Fl
 
 
 def test_voter_ids_cannot_sign_in_as_officials(accounts_app: Flask) -> None:
-    login_id, _ = _registered(accounts_app)
+    login_id, _ = registered_voter(accounts_app)
     response = browser_for(accounts_app).password("official", login_id)
     assert GENERIC in _text(response)
 
@@ -262,7 +257,7 @@ def test_same_official_cannot_approve_and_second_can(accounts_app: Flask) -> Non
 
 # --- TOTP reset ------------------------------------------------------------------------------
 def test_totp_reset_revokes_sessions_and_requires_re_enrolment(accounts_app: Flask) -> None:
-    login_id, old_secret = _registered(accounts_app)
+    login_id, old_secret = registered_voter(accounts_app)
     voter = browser_for(accounts_app)
     voter.login("insured", login_id, old_secret)
     assert voter.client.get("/insured/").status_code == 200

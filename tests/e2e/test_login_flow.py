@@ -14,6 +14,7 @@ from tests.support.auth_client import (  # noqa: F401
     browser,
     browser_for,
     csrf_token,
+    registered_voter,
     roll,
 )
 
@@ -22,17 +23,10 @@ def _text(response) -> str:  # type: ignore[no-untyped-def]
     return response.get_data(as_text=True)
 
 
-def _registered(app: Flask, electorate: str = "insured", index: int = 0) -> tuple[str, str]:
-    """A registered, enrolled voter who then signed out; returns (login id, secret)."""
-    entry = roll(electorate, index)
-    b = browser_for(app)
-    secret = b.signup(electorate, entry.voter_key, entry.attribute)
-    assert b.logout(electorate).status_code == 302
-    return entry.voter_key, secret
 
 
 def test_login_success(accounts_app_any: Flask) -> None:
-    login_id, secret = _registered(accounts_app_any)
+    login_id, secret = registered_voter(accounts_app_any)
     b = browser_for(accounts_app_any)
     first = b.password("insured", login_id)
     assert first.status_code == 302 and first.headers["Location"] == "/insured/login/code"
@@ -45,14 +39,14 @@ def test_login_success(accounts_app_any: Flask) -> None:
 
 
 def test_login_id_may_be_typed_with_dashes(accounts_app: Flask) -> None:
-    login_id, secret = _registered(accounts_app)
+    login_id, secret = registered_voter(accounts_app)
     dashed = f"{login_id[0]}-{login_id[1:5]}-{login_id[5:10]}-{login_id[10:12]}-{login_id[12]}"
     b = browser_for(accounts_app)
     assert b.login("insured", dashed, secret).headers["Location"] == "/insured/"
 
 
 def test_session_is_rotated_at_login(accounts_app: Flask) -> None:
-    login_id, secret = _registered(accounts_app)
+    login_id, secret = registered_voter(accounts_app)
     b = browser_for(accounts_app)
     b.client.get("/insured/login")
     before_cookie = b.session_cookie()
@@ -70,7 +64,7 @@ def test_session_is_rotated_at_login(accounts_app: Flask) -> None:
 
 
 def test_old_session_cookie_dies_at_next_login_and_logout(accounts_app: Flask) -> None:
-    login_id, secret = _registered(accounts_app)
+    login_id, secret = registered_voter(accounts_app)
     phone = browser_for(accounts_app)
     phone.login("insured", login_id, secret)
     stolen = phone.session_cookie()
@@ -83,7 +77,7 @@ def test_old_session_cookie_dies_at_next_login_and_logout(accounts_app: Flask) -
 
 
 def test_idle_timeout_ends_the_session(accounts_app: Flask) -> None:
-    login_id, secret = _registered(accounts_app)
+    login_id, secret = registered_voter(accounts_app)
     b = browser_for(accounts_app)
     b.login("insured", login_id, secret)
     idle = accounts_app.config["SSBVOTE"].session_idle_minutes * 60
@@ -98,7 +92,7 @@ def test_idle_timeout_ends_the_session(accounts_app: Flask) -> None:
 
 
 def test_second_step_expires(accounts_app: Flask) -> None:
-    login_id, secret = _registered(accounts_app)
+    login_id, secret = registered_voter(accounts_app)
     b = browser_for(accounts_app)
     b.password("insured", login_id)
     b.clock.advance(301)
@@ -107,7 +101,7 @@ def test_second_step_expires(accounts_app: Flask) -> None:
 
 
 def test_employer_login_and_home(accounts_app: Flask) -> None:
-    login_id, secret = _registered(accounts_app, "employer")
+    login_id, secret = registered_voter(accounts_app, "employer")
     b = browser_for(accounts_app)
     assert b.login("employer", login_id, secret).headers["Location"] == "/employer/"
     home = _text(b.client.get("/employer/?lang=en"))

@@ -169,3 +169,12 @@ def browser(accounts_app: Flask) -> Browser:
 def browser_for(app: Flask) -> Browser:
     """Another browser (another device) on the same app and clock."""
     return Browser(app.test_client(), app.config["AUTH_CLOCK"])
+
+
+def registered_voter(app: Flask, electorate: str = "insured", index: int = 0) -> tuple[str, str]:
+    """A registered, enrolled voter who then signed out; returns (login id, TOTP secret)."""
+    entry = roll(electorate, index)
+    b = browser_for(app)
+    secret = b.signup(electorate, entry.voter_key, entry.attribute)
+    assert b.logout(electorate).status_code == 302
+    return entry.voter_key, secret
