@@ -80,7 +80,8 @@ def start() -> PostgresServer:
     base = Path(tempfile.mkdtemp(prefix="ssbvote-pg-"))
     prefix: list[str] = []
     if os.geteuid() == 0:
-        runuser = shutil.which("runuser")
+        # runuser lives in /usr/sbin, which a minimal PATH may leave out.
+        runuser = shutil.which("runuser") or shutil.which("runuser", path="/usr/sbin:/sbin")
         if runuser is None:
             raise PostgresUnavailable("running as root without runuser")
         prefix = [runuser, "-u", "postgres", "--"]
