@@ -11,7 +11,6 @@ One n-th power, two multi-exponentiations.  Soundness and the role of squaring: 
 """
 from __future__ import annotations
 
-import itertools
 import operator
 from dataclasses import dataclass, field
 from typing import Any, Hashable, Optional, Sequence
@@ -32,10 +31,19 @@ from .hashing import (
 from .multiexp import multi_exp
 from .paillier import PublicKey, check_units, g_power
 from .proofs import DisjunctiveProof, check_challenge_sum, verify_branches
-from .randomness import random_weights
+from .randomness import random_bits, random_weights
 
 #: Bit length of the batch weights δ (§7.1): a false equation survives with probability ≤ 2^-64.
 BATCH_WEIGHT_BITS = 64
+
+
+def nonzero_weights(count: int) -> list[int]:
+    """``count`` independent weights uniform in [1, 2^64) (§7.1): non-zero, so that every base
+    of the batch reaches the products whose gcd with n is the unit check."""
+    weights = random_weights(count, BATCH_WEIGHT_BITS)
+    while 0 in weights:  # probability ≈ count·2^-64: redraw the zeros (rejection sampling)
+        weights = [w or random_bits(BATCH_WEIGHT_BITS) for w in weights]
+    return weights
 
 
 def _structural_checks_reference(
@@ -106,9 +114,13 @@ def _checks_pass(
     max_selections: int,
     ballot: Any,
 ) -> bool:
-    """True iff every check of :func:`_structural_checks_reference` passes — the same predicates,
-    evaluated in bulk (min/max for the ranges, one gcd for all units, challenges hashed from the
-    canonical hex).  False means "some check fails"; the reference then names the first one."""
+    """True iff every check of :func:`_structural_checks_reference` except the units passes — the
+    same predicates, evaluated in bulk (min/max for the ranges, challenges hashed from the
+    canonical hex).  False means "some check fails"; the reference then names the first one.
+
+    The unit check (§5.4 step 3) is left to :meth:`BatchVerifier.check`, which gets it almost
+    free from the multi-exponentiation results (§7.1); a batch that fails it falls back to
+    :func:`verify_contest_unbatched`, whose reference checks name the value."""
     from .ballot import EncryptedContest, check_contest_shape
 
     try:
@@ -137,11 +149,7 @@ def _checks_pass(
                 and 0 <= min(challenges) and max(challenges) < CHALLENGE_MODULUS
                 and 0 < min(responses) and max(responses) <= pk.half_n):
             return False
-        acc = gmpy2.mpz(1)
-        for x in itertools.chain(cts, commitments, responses):
-            acc = acc * x % n
-        if gmpy2.gcd(acc, n) != 1:
-            return False
+        # Units (§5.4 step 3) are checked on the batch's multi-exponentiation results (§7.1).
         ct_hex, commitment_hex = _hex_texts(ballot)
         state = challenge_prefix(DOMAIN_ZERO_ONE, election_id, pk.n, contest_id, pseudonym)
         for i, proof in enumerate(proofs):
@@ -161,7 +169,7 @@ _PAIR = b"l" + (2).to_bytes(4, "big")  # LP list header of a two-element list
 _MPZ = type(gmpy2.mpz(0))
 
 
-def _structural_checks(
+def _structural_checks(  # all but the units when the bulk path passes (see _checks_pass)
     pk: PublicKey,
     election_id: str,
     contest_id: str,
@@ -187,8 +195,11 @@ def verify_contest_unbatched(
     max_selections: int,
     ballot: Any,
 ) -> None:
-    """Per-proof verification (§5.4); raises InvalidInput/InvalidProof naming the failing proof."""
-    _structural_checks(pk, election_id, contest_id, pseudonym, num_candidates, max_selections, ballot)
+    """Per-proof verification (§5.4); raises InvalidInput/InvalidProof naming the failing proof.
+
+    Every check one by one, units included (the fallback of a failed batch, which must name the
+    failure)."""
+    _structural_checks_reference(pk, election_id, contest_id, pseudonym, num_candidates, max_selections, ballot)
     for i, (c, proof) in enumerate(zip(ballot.ciphertexts, ballot.proofs)):
         verify_branches(pk, gmpy2.mpz(c), proof, f"0/1 proof of candidate {i}")
     big_c = gmpy2.mpz(1)
@@ -242,7 +253,7 @@ class BatchVerifier:
         proofs = ballot.proofs
         sum_proof = ballot.sum_proof
         branches = 2 * num_candidates + max_selections + 1
-        weights = random_weights(branches, BATCH_WEIGHT_BITS)  # drawn after the ballot is fixed
+        weights = nonzero_weights(branches)  # drawn after the ballot is fixed
         self._z_bases.extend(z for p in proofs for z in p.responses)
         self._z_bases.extend(sum_proof.responses)
         self._z_exps.extend(weights)
@@ -268,9 +279,28 @@ class BatchVerifier:
         if not self._entries:
             return True
         # z^n mod n² depends only on z mod n, so the z-part is combined mod n (cheaper).
-        left = gmpy2.powmod(multi_exp(self._z_bases, self._z_exps, n), n, n2)
-        right = multi_exp(self._bases, self._exps, n2) * g_power(pk, self._g_exp) % n2
+        z_part = multi_exp(self._z_bases, self._z_exps, n)
+        base_part = multi_exp(self._bases, self._exps, n2)
+        # Units (§5.4 step 3, §7.1): a prime of n divides a product of powers with exponents ≥ 1
+        # iff it divides one of the bases, so one gcd per product covers every value.  The weights
+        # are ≥ 1; an exponent E_i of a ciphertext is 0 only if all its challenges are 0, and then
+        # the values are tested one product at a time.
+        if not self._units_ok(z_part, base_part):
+            return False
+        left = gmpy2.powmod(z_part, n, n2)
+        right = base_part * g_power(pk, self._g_exp) % n2
         return bool(left * left % n2 == right * right % n2)
+
+    def _units_ok(self, z_part: Any, base_part: Any) -> bool:
+        n = self.public_key.n_mpz
+        if gmpy2.gcd(z_part, n) != 1 or gmpy2.gcd(base_part, n) != 1:
+            return False
+        if 0 in self._exps:  # only with all-zero challenges: test the values themselves
+            product = gmpy2.mpz(1)
+            for x in self._bases:
+                product = product * x % n
+            return bool(gmpy2.gcd(product, n) == 1)
+        return True
 
     def verify(self) -> list[Hashable]:
         """Tags of ballots whose proofs fail (empty list: all valid)."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
+from typing import Any
 
 import gmpy2
 
@@ -88,5 +89,63 @@ def forge_ballot(
     sum_proof = _disjunctive(
         pk, int(big_c), k + 1, total if 0 <= total <= k else None, int(big_r),
         lambda a: challenge(DOMAIN_SUM, election_id, pk.n, contest_id, pseudonym, [k, cts], a),
+    )
+    return EncryptedContest(tuple(cts), tuple(proofs), sum_proof)
+
+
+def ballot_with_non_unit(
+    pk: PublicKey, election_id: str, contest_id: str, pseudonym: str, values: list[int], k: int,
+    factor: int, where: str,
+) -> EncryptedContest:
+    """A ballot of 0/1 ``values`` whose every equation — (V1) and (V2) of every branch — holds,
+    yet one value shares the prime ``factor`` with n (a prover who knows the factorisation):
+
+    * ``where="ciphertext"``: c_0 = Enc(m_0; r) with r = factor, so c_0, the real response of its
+      proof and of the sum proof are non-units; the simulated branches use challenge 0 (u has no
+      inverse), which (V2) allows.
+    * ``where="response"``: the simulated branch of candidate 0's proof answers z = factor, so z
+      and its commitment z^n·u^(−e) are non-units.
+
+    Only the unit check (§5.4 step 3) can refuse it.
+    """
+    from crypto.hashing import DOMAIN_SUM
+    from crypto.proofs import make_proof
+
+    n, n2 = pk.n_mpz, pk.n_square
+    rs = [random_unit(pk.n) for _ in values]
+    if where == "ciphertext":
+        rs[0] = factor
+    cts = [int(g_power(pk, v) * gmpy2.powmod(r, n, n2) % n2) for v, r in zip(values, rs)]
+
+    def prove(base: int, branches: int, real: int, witness: int, hash_fn: Any,
+              zero_sim: bool, sim_z: int | None) -> DisjunctiveProof:
+        zs = [sim_z or normalise_response(pk, random_unit(pk.n)) for _ in range(branches)]
+        es = [0 if zero_sim else secrets.randbits(128) for _ in range(branches)]
+        rho = random_unit(pk.n)
+        commitments = []
+        for j in range(branches):
+            if j == real:
+                commitments.append(int(gmpy2.powmod(rho, n, n2)))
+            else:
+                u = base * g_power(pk, -j) % n2
+                u_e = 1 if es[j] == 0 else gmpy2.powmod(u, -es[j], n2)
+                commitments.append(int(gmpy2.powmod(zs[j], n, n2) * u_e % n2))
+        return make_proof(pk, commitments, es, zs, real, hash_fn(commitments), rho, witness)
+
+    proofs = []
+    for i, (v, c, r) in enumerate(zip(values, cts, rs)):
+        proofs.append(prove(
+            c, 2, v, r,
+            lambda a, i=i, c=c: challenge(DOMAIN_ZERO_ONE, election_id, pk.n, contest_id, pseudonym, [i, c], a),
+            where == "ciphertext" and i == 0, factor if where == "response" and i == 0 else None,
+        ))
+    big_c, big_r = gmpy2.mpz(1), gmpy2.mpz(1)
+    for c, r in zip(cts, rs):
+        big_c = big_c * c % n2
+        big_r = big_r * r % pk.n
+    sum_proof = prove(
+        int(big_c), k + 1, sum(values), int(big_r),
+        lambda a: challenge(DOMAIN_SUM, election_id, pk.n, contest_id, pseudonym, [k, cts], a),
+        where == "ciphertext", None,
     )
     return EncryptedContest(tuple(cts), tuple(proofs), sum_proof)

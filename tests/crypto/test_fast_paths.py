@@ -4,7 +4,7 @@
 * the skeleton parse of canonical ballot bytes accepts only what the strict path accepts
   (parse, canonical re-encoding, ``EncryptedContest.from_dict``) and yields the same ballot;
 * bulk structural checks (crypto.batch._checks_pass) pass exactly when the check-by-check
-  reference passes;
+  reference passes, except the unit check, which the batch does on its results (§7.1);
 * the variable-window multi-exponentiation equals the product of powmods.
 """
 from __future__ import annotations
@@ -22,6 +22,7 @@ from crypto.ballot import (
     canonical_ballot_values,
     encrypt_contest,
     parse_canonical_ballot,
+    verify_contest,
 )
 from crypto.batch import BatchVerifier, _checks_pass, _structural_checks_reference
 from crypto.encoding import canonical_json, lp_encode
@@ -37,9 +38,10 @@ from crypto.hashing import (
 )
 from crypto.multiexp import multi_exp, window_schedule
 from crypto.paillier import PublicKey
+from crypto.proofs import verify_branches
 from crypto.randomness import random_weights
 
-from .forge import forge_ballot
+from .forge import ballot_with_non_unit, forge_ballot
 
 E, C, P = "election-fast", "insured", "voter-fast"
 N, K = 6, 3
@@ -158,15 +160,32 @@ def test_bulk_checks_agree_with_reference(pk: PublicKey, ballot: EncryptedContes
     d = ballot.to_dict()
     d["proofs"][3]["challenges"][0] = format((int(d["proofs"][3]["challenges"][0], 16) + 1) % 2**128, "x")
     cases.append((EncryptedContest.from_dict(d, pk), N, K, P))  # challenge sum broken
-    d = ballot.to_dict()
-    d["sum_proof"]["commitments"][2] = format(pk.n, "x")  # not a unit
-    cases.append((EncryptedContest.from_dict(d, pk), N, K, P))
-    d = ballot.to_dict()
-    d["ciphertexts"][4] = format(pk.n * 3, "x")  # not a unit
-    cases.append((EncryptedContest.from_dict(d, pk), N, K, P))
     for b, n, k, party in cases:
         assert _checks_pass(pk, E, C, party, n, k, b) == _reference_passes(pk, b, n, k, party)
     assert _checks_pass(pk, E, C, P, N, K, ballot) and _checks_pass(pk, E, C, P, N, K, forged)
+
+
+def test_non_units_are_refused_by_the_batch_and_named_by_the_reference() -> None:
+    """The bulk checks leave the unit check (§5.4 step 3) to the batch, which gets it from the
+    gcd of its multi-exponentiation results (§7.1): every non-unit — ciphertext, commitment or
+    response — fails the batch, and the fallback names it."""
+    p, q = gmpy2.next_prime(3 * 2**254 + 12345), gmpy2.next_prime(3 * 2**254 + 98765)
+    small = PublicKey(int(p * q), allow_insecure_test_key=True)
+    values = [0, 1, 1, 0, 0, 1]
+    good = encrypt_contest(small, E, C, P, values, K, bytes(range(32)))
+    for where in ("ciphertext", "response"):
+        bad = ballot_with_non_unit(small, E, C, P, values, K, int(p), where)
+        assert _checks_pass(small, E, C, P, N, K, bad), where  # (V1) holds: not the bulk checks' job
+        assert not _reference_passes(small, bad), where
+        for proof, c in zip(bad.proofs, bad.ciphertexts):  # every (V2) holds
+            verify_branches(small, gmpy2.mpz(c), proof, where)
+        verifier = BatchVerifier(small)
+        verifier.add_contest(E, C, P, N, K, good, tag="good")
+        verifier.add_contest(E, C, P, N, K, bad, tag="bad")
+        assert not verifier.check(), where
+        assert verifier.verify() == ["bad"], where
+        with pytest.raises(InvalidInput, match="not coprime to n"):
+            verify_contest(small, E, C, P, N, K, bad)
 
 
 def test_batch_of_fast_parsed_ballots(pk: PublicKey, ballot: EncryptedContest) -> None:
