@@ -233,9 +233,10 @@ def serve(host: str, port: int, workers: int) -> None:
 def _exec_gunicorn(host: str, port: int, workers: int) -> None:
     args = [sys.executable, "-m", "gunicorn", "--chdir", str(PROJECT_ROOT),
             "--bind", f"{host}:{port}", "--workers", str(workers), "--timeout", "120",
-            # Threads let a worker that is verifying a ballot still answer 503 "busy" at once
-            # (app/services/admission.py); verification itself runs one per process (GIL).
-            "--worker-class", "gthread", "--threads", "4",
+            # Threads overlap casts (parsing, database) with the verifier thread and let a full
+            # worker still answer 503 "busy" at once: more threads than SSBVOTE_CAST_MAX_INFLIGHT
+            # (app/services/admission.py, app/services/verification.py).
+            "--worker-class", "gthread", "--threads", "8",
             # Longer than clients' idle keep-alive, so a reused connection is never cut mid-POST.
             "--keep-alive", "75",
             "--access-logfile", "-", "wsgi:app"]

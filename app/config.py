@@ -41,9 +41,9 @@ class Config:
     #: Sign-in, code and registration form posts allowed per client IP (Flask-Limiter syntax).
     signin_ip_rate_limit: str = "30 per minute; 300 per hour"
     default_locale: str = "th"
-    #: Casts one worker process admits at once (verifying or waiting); more get 503 + Retry-After
-    #: (app/services/admission.py).
-    cast_max_inflight: int = 2
+    #: Casts one worker process admits at once (parsing, verifying, writing); more get 503 +
+    #: Retry-After (app/services/admission.py). Keep it below the gunicorn threads per worker.
+    cast_max_inflight: int = 6
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -66,7 +66,7 @@ class Config:
             session_idle_minutes=int(env.get("SSBVOTE_SESSION_IDLE_MINUTES", "15")),
             rate_limit_storage_uri=env.get("SSBVOTE_RATELIMIT_STORAGE", "memory://"),
             signin_ip_rate_limit=env.get("SSBVOTE_SIGNIN_IP_LIMIT", "30 per minute; 300 per hour"),
-            cast_max_inflight=int(env.get("SSBVOTE_CAST_MAX_INFLIGHT", "2")),
+            cast_max_inflight=int(env.get("SSBVOTE_CAST_MAX_INFLIGHT", "6")),
         )
         return config.validated()
 

@@ -1,17 +1,18 @@
 """Admission control for the cast API: answer "busy" at once rather than queue into timeouts.
 
-Verifying a 7-of-228 ballot at 2048 bits costs a few hundred milliseconds of one core, and
-gmpy2 keeps the GIL during each modular exponentiation, so one worker process verifies one
-ballot at a time however many threads it has. Without a bound, a burst above the server's rate
+Verifying a 7-of-228 ballot at 2048 bits costs about a tenth of a second of one core, and gmpy2
+keeps the GIL while it computes, so a worker process verifies one batch at a time however many
+threads it has (app/services/verification.py). Without a bound, a burst above the server's rate
 piles up in gunicorn's queues and every caller waits until its client or gunicorn times out.
 
-Each worker process therefore admits at most ``CAST_MAX_INFLIGHT`` casts (verifying or waiting
-for their turn); of those, at most ``CAST_MAX_ACTIVE`` run at once (1: the GIL would only
-interleave them, making every one of them slower). A cast that finds the worker full is refused
-with 503 ``{"error": "busy"}`` and a ``Retry-After`` header, before any work is done; nothing is
-written. With gunicorn's ``sync`` workers a worker handles one request at a time, so the bound
-can never be reached and overload waits in the listen backlog: serve with ``gthread`` workers
-(``--worker-class gthread --threads 4``), as ``ssbvote serve`` and the simulator do.
+Each worker process therefore admits at most ``CAST_MAX_INFLIGHT`` casts at once (parsing,
+waiting for or in verification, appending to the board). A cast that finds the worker full is
+refused with 503 ``{"error": "busy"}`` and a ``Retry-After`` header, before any work is done;
+nothing is written. The admitted casts overlap: while the verifier thread checks one batch, the
+others parse their ballots or write to the database. Serve with ``gthread`` workers and more
+threads than ``CAST_MAX_INFLIGHT`` (``ssbvote serve``: 8 threads, 6 casts), so that a full
+worker still has a thread to say "busy"; with ``sync`` workers overload waits in the listen
+backlog instead.
 
 Proof verification is never skipped or deferred: admission decides only *whether* a cast is
 taken now, never *how* it is checked.
@@ -28,7 +29,6 @@ from typing import Any, Callable, Iterator, TypeVar
 from flask import Flask, current_app, jsonify, request
 from flask_babel import gettext as _
 
-from app.extensions import db
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -44,25 +44,22 @@ class Busy(Exception):
 
 
 class AdmissionGate:
-    """A per-process bound on concurrent casts: non-blocking admission, serialised work.
+    """A per-process bound on concurrent casts, with non-blocking admission.
 
     ``retry_after`` is an estimate (whole seconds, at least ``min_retry_after``) of how long the
-    admitted casts will take, from a moving average of recent service times.
+    admitted casts will take to clear, from a moving average of recent cast durations.
     """
 
-    def __init__(self, max_inflight: int, max_active: int = 1, min_retry_after: int = 1,
-                 max_retry_after: int = 30):
-        if max_inflight < 1 or max_active < 1:
-            raise ValueError("max_inflight and max_active must be at least 1")
+    def __init__(self, max_inflight: int, min_retry_after: int = 1, max_retry_after: int = 30):
+        if max_inflight < 1:
+            raise ValueError("max_inflight must be at least 1")
         self.max_inflight = max_inflight
-        self.max_active = min(max_active, max_inflight)
         self.min_retry_after = min_retry_after
         self.max_retry_after = max_retry_after
         self._admitted = threading.BoundedSemaphore(max_inflight)
-        self._active = threading.BoundedSemaphore(self.max_active)
         self._lock = threading.Lock()
         self._inflight = 0
-        self._service_seconds = 0.5  # moving average of one cast's work
+        self._cast_seconds = 0.5  # moving average of one admitted cast's duration
         self.rejected = 0
 
     @property
@@ -70,45 +67,31 @@ class AdmissionGate:
         return self._inflight
 
     def retry_after(self) -> int:
-        backlog = self._service_seconds * max(1, self._inflight) / self.max_active
-        return max(self.min_retry_after, min(self.max_retry_after, math.ceil(backlog)))
+        return max(self.min_retry_after, min(self.max_retry_after, math.ceil(self._cast_seconds)))
 
     @contextmanager
-    def admit(self, before_wait: Callable[[], None] | None = None) -> Iterator[None]:
-        """Hold a slot for the body of the ``with``; raise :class:`Busy` if there is none.
-
-        ``before_wait`` runs if the cast must wait for its turn: the caller must not hold
-        database locks while it waits (SQLite's write lock would deadlock the running cast).
-        """
+    def admit(self) -> Iterator[None]:
+        """Hold a slot for the body of the ``with``; raise :class:`Busy` if there is none."""
         if not self._admitted.acquire(blocking=False):
             with self._lock:
                 self.rejected += 1
             raise Busy(self.retry_after())
         with self._lock:
             self._inflight += 1
+        started = time.perf_counter()
         try:
-            if not self._active.acquire(blocking=False):
-                if before_wait is not None:
-                    before_wait()
-                self._active.acquire()
-            started = time.perf_counter()
-            try:
-                yield
-            finally:
-                self._active.release()
-                elapsed = time.perf_counter() - started
-                with self._lock:
-                    self._service_seconds = 0.8 * self._service_seconds + 0.2 * elapsed
+            yield
         finally:
+            elapsed = time.perf_counter() - started
             with self._lock:
                 self._inflight -= 1
+                self._cast_seconds = 0.8 * self._cast_seconds + 0.2 * elapsed
             self._admitted.release()
 
 
 def init_app(app: Flask) -> None:
     app.extensions[EXTENSION] = AdmissionGate(
-        int(app.config.get("CAST_MAX_INFLIGHT", 2)),
-        int(app.config.get("CAST_MAX_ACTIVE", 1)),
+        int(app.config.get("CAST_MAX_INFLIGHT", 6)),
         min_retry_after=int(app.config.get("CAST_RETRY_AFTER", 1)),
     )
 
@@ -128,8 +111,7 @@ def admitted(view: F) -> F:
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         try:
-            # The sign-in check only read; end that transaction before a wait for our turn.
-            with gate().admit(before_wait=db.session.rollback):
+            with gate().admit():
                 return view(*args, **kwargs)
         except Busy as exc:
             # Read the ballot we refuse: a server that answers and closes while the client is

@@ -17,9 +17,10 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import BoardEntry, Election, ReceiptCheck
-from app.services import board, election_keys
+from app.services import board, election_keys, verification
 from app.services.errors import ServiceError
-from crypto.ballot import EncryptedContest, verify_contest
+from crypto.ballot import EncryptedContest, parse_canonical_ballot
+from crypto.paillier import PublicKey
 from crypto.encoding import canonical_json
 from crypto.errors import InvalidInput
 
@@ -66,20 +67,23 @@ def cast(election: Election, pseudonym: str, electorate: str, payload: Any, now:
     if contest is None or payload["contest"] != contest.code:
         raise CastRejected("wrong_contest", "this ballot is for a contest you cannot vote in", 403)
     key = election_keys.election_key(election)
+    shape = (len(contest.candidates), contest.max_selections)
+    election_id, contest_code = election.election_id, contest.code
+    # No transaction stays open while the proofs are checked: with SQLite (BEGIN IMMEDIATE) it
+    # would hold the write lock and serialise every cast behind this one's verification.
+    db.session.commit()
     try:
-        ballot = EncryptedContest.from_dict(payload["ballot"], key.public_key)
-        verify_contest(key.public_key, election.election_id, contest.code, pseudonym,
-                       len(contest.candidates), contest.max_selections, ballot)
+        ballot, canonical = _parse_ballot(payload["ballot"], key.public_key, *shape)
+        verification.verify(key.public_key, election_id, contest_code, pseudonym, *shape, ballot)
     except InvalidInput as exc:
         raise CastRejected("invalid_ballot", f"the ballot was rejected: {exc}") from exc
-    canonical = canonical_json(ballot.to_dict())
     ballot_json = canonical.decode()
     digest = hashlib.sha256(canonical).hexdigest()  # = crypto.ballot.ballot_hash (§5.5)
     if db.session.scalar(select(BoardEntry.id).where(BoardEntry.election_pk == election.id,
                                                       BoardEntry.ballot_hash == digest)):
         raise CastRejected("replayed", "this exact ballot is already on the board", 409)
     try:
-        entry = board.append(election, pseudonym, contest.code, ballot_json, digest, now)
+        entry = board.append(election, pseudonym, contest_code, ballot_json, digest, now)
         db.session.add(ReceiptCheck(election_pk=election.id, seq=entry.seq, uses=0,
                                     token_hash=hashlib.sha256(token.encode()).hexdigest()))
         db.session.flush()
@@ -99,6 +103,27 @@ def cast(election: Election, pseudonym: str, electorate: str, payload: Any, now:
         db.session.rollback()
         raise
     return CastResult(entry, receipt, superseded)
+
+
+def _parse_ballot(raw: Any, public_key: PublicKey, num_candidates: int,
+                  max_selections: int) -> tuple[EncryptedContest, bytes]:
+    """The ballot and its canonical JSON (docs/protocol.md §2.1, §5.5).
+
+    Re-encoding the request's ballot canonically and parsing those bytes by the skeleton of the
+    contest's shape accepts exactly what the strict parse accepts (crypto.ballot), keeps the hex
+    text for the challenge hashes and yields the bytes the board stores.  Anything else goes to
+    the strict parse, which names the bad field.
+    """
+    try:
+        canonical = canonical_json(raw)
+    except (TypeError, ValueError):
+        canonical = None
+    if canonical is not None:
+        ballot = parse_canonical_ballot(canonical, public_key, num_candidates, max_selections)
+        if ballot is not None:
+            return ballot, canonical
+    ballot = EncryptedContest.from_dict(raw, public_key)
+    return ballot, canonical_json(ballot.to_dict())
 
 
 def receipt_for(election: Election, seq: int, pseudonym: str) -> dict[str, Any]:

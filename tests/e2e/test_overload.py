@@ -13,7 +13,7 @@ from flask import Flask
 
 from app.config import Config, ConfigError
 from app.extensions import db
-from app.services import admission, casting
+from app.services import admission, verification
 from app.services import manifest as manifests
 from app.services import roll_import
 from app.services.receipt_check import check_token
@@ -131,18 +131,18 @@ def test_busy_still_verifies_every_admitted_ballot(env: dict[str, Any]) -> None:
 def test_burst_beyond_the_bound_is_refused_fast_then_accepted(
         pg_env: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     """A burst of 5 casts at a worker admitting 2, with verification slowed to 0.6 s each:
-    2 are verified and accepted one after the other, 3 get 503 long before any verification
+    2 are verified and accepted, 3 get 503 long before any verification
     could finish; the board holds exactly the accepted ones; afterwards the refused casts
     succeed."""
     env = pg_env
     app, election = env["app"], env["election"]
-    real_verify = casting.verify_contest  # type: ignore[attr-defined]
+    real_verify = verification.verify
 
     def slow_verify(*args: Any, **kwargs: Any) -> None:
         time.sleep(0.6)
         real_verify(*args, **kwargs)  # the real check still runs
 
-    monkeypatch.setattr(casting, "verify_contest", slow_verify)
+    monkeypatch.setattr(verification, "verify", slow_verify)
     voters = [signed_in(env, index=i) for i in range(VOTERS)]
     bodies = [prepared(v, [0] * i + [1] + [0] * (4 - i)) for i, v in enumerate(voters)]
     headers = [v.headers() for v in voters]
@@ -172,7 +172,7 @@ def test_burst_beyond_the_bound_is_refused_fast_then_accepted(
     assert sorted(r["seq"] for r in receipts) == [1, 2]
     assert board_state(election) == (2, [])
 
-    monkeypatch.setattr(casting, "verify_contest", real_verify)
+    monkeypatch.setattr(verification, "verify", real_verify)
     for i, (status, _, _) in enumerate(results):
         if status == 503:
             again = voters[i].post(bodies[i], headers[i])
