@@ -176,6 +176,22 @@ def _make_ballot(job: tuple[dict[str, Any], str, str, str, list[int], int, bool]
     return {"ballot": ballot.to_dict(), "seed": seed.hex(), "selections": selections}
 
 
+def _fast_init(n: int, election_id: str, contest: str) -> None:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import tally_bench
+    tally_bench.CONTEST = contest
+    tally_bench._init(n, election_id)
+
+
+def _make_fast_ballot(job: tuple[str, list[int], int]) -> dict[str, Any]:
+    """A ballot with genuine proofs, its randomness from tally_bench's b^α trick (~50× faster to
+    make; the server's verification costs the same). The seed only feeds the check token."""
+    import tally_bench
+    pseudonym, selections, k = job
+    _, ballot = tally_bench.make_ballot((0, pseudonym, selections, k))
+    return {"ballot": json.loads(ballot), "seed": secrets.token_bytes(32).hex(), "selections": selections}
+
+
 def ballot_cache_path(cache: Path, context: dict[str, Any], pseudonym: str) -> Path:
     tag = hashlib.sha256(json.dumps([context["key"], context["election_id"], context["contest"],
                                      pseudonym], sort_keys=True).encode()).hexdigest()[:32]
@@ -197,12 +213,22 @@ def prepare_ballots(voters: list[Voter], context: dict[str, Any], args: argparse
                                           voter.pseudonym, selections, context["k"],
                                           args.key_bits < 2048)))
     if missing:
-        say(f"making {len(missing)} ballots on {args.processes} processes "
-            f"(cached for later runs; ~5-10 s of CPU each) ...")
         t0 = time.perf_counter()
         (args.cache / "ballots").mkdir(parents=True, exist_ok=True)
-        with ProcessPoolExecutor(max_workers=args.processes) as pool:
-            for (voter, path, _), made in zip(missing, pool.map(_make_ballot, [m[2] for m in missing])):
+        if args.real_ballots:
+            say(f"making {len(missing)} ballots on {args.processes} processes "
+                f"(cached for later runs; ~5-10 s of CPU each) ...")
+            pool = ProcessPoolExecutor(max_workers=args.processes)
+            made_all = pool.map(_make_ballot, [m[2] for m in missing])
+        else:
+            say(f"making {len(missing)} ballots on {args.processes} processes with the b^α trick of "
+                f"tally_bench.py (valid proofs, verified like any other; cached for later runs) ...")
+            n = int(context["key"]["n"], 16)
+            pool = ProcessPoolExecutor(max_workers=args.processes, initializer=_fast_init,
+                                       initargs=(n, context["election_id"], context["contest"]))
+            made_all = pool.map(_make_fast_ballot, [(m[2][3], m[2][4], m[2][5]) for m in missing], chunksize=2)
+        with pool:
+            for (voter, path, _), made in zip(missing, made_all):
                 tmp = path.with_suffix(".tmp")
                 tmp.write_text(json.dumps(made))
                 tmp.rename(path)
@@ -448,14 +474,14 @@ def check_board(app: Any, slug: str, receipts: list[dict[str, Any]]) -> dict[str
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--voters", type=int, default=60, help="voters, one fresh ballot each")
+    parser.add_argument("--voters", type=int, default=300, help="voters, one fresh ballot each")
     parser.add_argument("--steady", type=int, default=None,
                         help="ballots for the steady phase (default: two thirds of --voters)")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4, help="gthread threads per worker (1: sync)")
-    parser.add_argument("--max-inflight", type=int, default=2, help="SSBVOTE_CAST_MAX_INFLIGHT")
+    parser.add_argument("--threads", type=int, default=8, help="gthread threads per worker (1: sync)")
+    parser.add_argument("--max-inflight", type=int, default=6, help="SSBVOTE_CAST_MAX_INFLIGHT")
     parser.add_argument("--concurrency", type=int, default=None,
-                        help="steady-phase clients (default 2 × workers)")
+                        help="steady-phase clients (default 3 × workers)")
     parser.add_argument("--duration", type=float, default=120, help="steady phase at most, seconds")
     parser.add_argument("--overload-factor", type=float, default=2.0)
     parser.add_argument("--overload-seconds", type=float, default=15)
@@ -465,9 +491,11 @@ def main() -> int:
                         help="processes making the ballots (before the timed phases)")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/ssbvote-load-cast"))
     parser.add_argument("--fresh-key", action="store_true", help="new key ceremony, new ballots")
+    parser.add_argument("--real-ballots", action="store_true",
+                        help="make missing ballots with the real client code from a seed (slow)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
-    args.concurrency = args.concurrency or 2 * args.workers
+    args.concurrency = args.concurrency or 3 * args.workers
     steady_count = args.steady if args.steady is not None else (2 * args.voters) // 3
 
     def say(text: str) -> None:

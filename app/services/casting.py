@@ -69,9 +69,7 @@ def cast(election: Election, pseudonym: str, electorate: str, payload: Any, now:
     key = election_keys.election_key(election)
     shape = (len(contest.candidates), contest.max_selections)
     election_id, contest_code = election.election_id, contest.code
-    # No transaction stays open while the proofs are checked: with SQLite (BEGIN IMMEDIATE) it
-    # would hold the write lock and serialise every cast behind this one's verification.
-    db.session.commit()
+    _end_read_transaction()
     try:
         ballot, canonical = _parse_ballot(payload["ballot"], key.public_key, *shape)
         verification.verify(key.public_key, election_id, contest_code, pseudonym, *shape, ballot)
@@ -103,6 +101,18 @@ def cast(election: Election, pseudonym: str, electorate: str, payload: Any, now:
         db.session.rollback()
         raise
     return CastResult(entry, receipt, superseded)
+
+
+def _end_read_transaction() -> None:
+    """No transaction stays open while the proofs are checked: with SQLite (BEGIN IMMEDIATE) it
+    would hold the write lock and serialise every cast behind this one's verification.  The
+    loaded rows are kept (not expired): the append re-checks the polls under the board lock."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def _parse_ballot(raw: Any, public_key: PublicKey, num_candidates: int,
