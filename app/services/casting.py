@@ -63,16 +63,16 @@ def cast(election: Election, pseudonym: str, electorate: str, payload: Any, now:
     token = payload["check_token"]
     if not isinstance(token, str) or not _HEX64.match(token):
         raise CastRejected("malformed", "check_token must be 64 lowercase hex digits")
-    contest = election.contest_for(electorate)
-    if contest is None or payload["contest"] != contest.code:
+    election_id = election.election_id
+    contest_code, num_candidates, max_selections = _contest_shape(election, electorate)
+    if not contest_code or payload["contest"] != contest_code:
         raise CastRejected("wrong_contest", "this ballot is for a contest you cannot vote in", 403)
     key = election_keys.election_key(election)
-    shape = (len(contest.candidates), contest.max_selections)
-    election_id, contest_code = election.election_id, contest.code
     _end_read_transaction()
     try:
-        ballot, canonical = _parse_ballot(payload["ballot"], key.public_key, *shape)
-        verification.verify(key.public_key, election_id, contest_code, pseudonym, *shape, ballot)
+        ballot, canonical = _parse_ballot(payload["ballot"], key.public_key, num_candidates, max_selections)
+        verification.verify(key.public_key, election_id, contest_code, pseudonym, num_candidates,
+                            max_selections, ballot)
     except InvalidInput as exc:
         raise CastRejected("invalid_ballot", f"the ballot was rejected: {exc}") from exc
     ballot_json = canonical.decode()
@@ -101,6 +101,22 @@ def cast(election: Election, pseudonym: str, electorate: str, payload: Any, now:
         db.session.rollback()
         raise
     return CastResult(entry, receipt, superseded)
+
+
+_SHAPES: dict[tuple[str, str], tuple[str, int, int]] = {}
+
+
+def _contest_shape(election: Election, electorate: str) -> tuple[str, int, int]:
+    """(contest code, candidates, max selections) of the electorate's contest, ("", 0, 0) if
+    none.  Cached by election id — the manifest's hash, so it cannot change — to spare each cast
+    loading the contest's ~228 candidate rows."""
+    cache_key = (election.election_id, electorate)
+    shape = _SHAPES.get(cache_key)
+    if shape is None:
+        contest = election.contest_for(electorate)
+        shape = ("", 0, 0) if contest is None else (contest.code, len(contest.candidates), contest.max_selections)
+        _SHAPES[cache_key] = shape
+    return shape
 
 
 def _end_read_transaction() -> None:
