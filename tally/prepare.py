@@ -36,11 +36,19 @@ from .files import AtomicWriter, atomic_copy, atomic_write_json, iter_lines, rea
 from .progress import progress
 from .verify import ChunkResult, Item, VerifyContext, init_worker, process_chunk, process_chunk_with_context
 
-#: Ballots per batch: larger batches amortise the multi-exponentiation's bucket overhead and the
-#: final n-th power (7-of-228 at 2048 bits: ~7 900 products mod n² per ballot at 32, ~6 600 at
-#: 128, ~6 200 at 256); a failing batch is bisected (tally/verify.py), so size costs little
-#: there.  Memory: a worker holds one chunk's parsed ballots (~0.5 MB each at 2048 bits).
-CHUNK_SIZE = 128
+#: Ballots per batch at most: larger batches amortise the multi-exponentiation's bucket overhead
+#: and the final n-th power (7-of-228 at 2048 bits: ~7 900 products mod n² per ballot at 32,
+#: ~6 600 at 128, ~6 200 at 256); a failing batch is bisected (tally/verify.py), so size costs
+#: little there.  Memory: a worker holds one chunk's parsed ballots (~0.5 MB each at 2048 bits).
+CHUNK_SIZE = 256
+#: Ballots per batch at least, when a small board is split so that every process gets work.
+MIN_CHUNK_SIZE = 32
+
+
+def chunk_size(ballots: int, processes: int) -> int:
+    """Ballots per chunk: :data:`CHUNK_SIZE`, or fewer (not below :data:`MIN_CHUNK_SIZE`) so that a
+    board of fewer than ``processes × CHUNK_SIZE`` ballots still keeps every process busy."""
+    return min(CHUNK_SIZE, max(MIN_CHUNK_SIZE, -(-ballots // max(1, processes))))
 #: Seconds to wait for the Dask scheduler (``--scheduler``) to answer.
 SCHEDULER_TIMEOUT = 30
 COUNTED = "tally/counted.json"
@@ -71,7 +79,8 @@ def _classify(
     return None
 
 
-def _chunks(work: Path, index: board_mod.BoardIndex, paper: frozenset[str]) -> Iterator[tuple[int, list[Item]]]:
+def _chunks(work: Path, index: board_mod.BoardIndex, paper: frozenset[str],
+            size: int) -> Iterator[tuple[int, list[Item]]]:
     """Chunks of consecutive board positions; only offsets of the ballot lines, never their bytes,
     are kept (the workers read them)."""
     entries = iter_lines(work / "board/entries.jsonl", "board entries")
@@ -88,11 +97,11 @@ def _chunks(work: Path, index: board_mod.BoardIndex, paper: frozenset[str]) -> I
         chunk.append(Item(number, entry["pseudonym"], entry["contest"], entry["ballot_hash"], count,
                           offset, len(ballot_line)))
         offset += len(ballot_line) + 1
-        if len(chunk) == CHUNK_SIZE:
-            yield (chunk[0].seq - 1) // CHUNK_SIZE, chunk
+        if len(chunk) == size:
+            yield (chunk[0].seq - 1) // size, chunk
             chunk = []
     if chunk:
-        yield (chunk[0].seq - 1) // CHUNK_SIZE, chunk
+        yield (chunk[0].seq - 1) // size, chunk
 
 
 def _dask_executor(scheduler: str) -> tuple[Any, int, Callable[[], None]]:
@@ -112,7 +121,8 @@ def _dask_executor(scheduler: str) -> tuple[Any, int, Callable[[], None]]:
 
 def _run_chunks(
     work: Path, cache: Path, context: VerifyContext, index: board_mod.BoardIndex, paper: frozenset[str],
-    processes: int, advance: Callable[[int], None], stats: dict[str, int], scheduler: Optional[str] = None,
+    processes: int, advance: Callable[[int], None], stats: dict[str, int], size: int,
+    scheduler: Optional[str] = None,
 ) -> Iterator[ChunkResult]:
     """Yield every chunk's result (cached or computed), with a bounded number of chunks in
     flight (memory stays bounded: a 7-of-228 ballot line is ~1 MB at 2048 bits).
@@ -142,7 +152,7 @@ def _run_chunks(
 
     if processes <= 1 and scheduler is None:
         init_worker(context)
-        for number, items in _chunks(work, index, paper):
+        for number, items in _chunks(work, index, paper, size):
             result = cached(number) or store(number, process_chunk(items))
             advance(len(items))
             yield result
@@ -178,7 +188,7 @@ def _run_chunks(
                         yield result
 
             try:
-                for number, items in _chunks(work, index, paper):
+                for number, items in _chunks(work, index, paper, size):
                     hit = cached(number)
                     if hit is not None:
                         advance(len(items))
@@ -284,7 +294,8 @@ def prepare(
                                        set(manifest.contest_ids), checkpoints, advance)
 
     tally_dir = work / "tally"
-    cache = tally_dir / f".prepare-{index.head[:16]}-{CHUNK_SIZE}"
+    size = chunk_size(index.count, processes)
+    cache = tally_dir / f".prepare-{index.head[:16]}-{size}"
     if tally_dir.exists():
         for stale in tally_dir.glob(".prepare-*"):
             if stale != cache:
@@ -302,7 +313,7 @@ def prepare(
     invalid: dict[int, str] = {}
     stats = {"reused": 0, "computed": 0}
     with progress("Verifying ballots          ", index.count, show_progress) as advance:
-        for result in _run_chunks(work, cache, context, index, paper, processes, advance, stats, scheduler):
+        for result in _run_chunks(work, cache, context, index, paper, processes, advance, stats, size, scheduler):
             invalid.update(result.invalid)
             for contest, vector in result.products.items():
                 acc = products[contest]

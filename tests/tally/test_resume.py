@@ -92,3 +92,16 @@ def test_killed_subprocess_rerun_is_byte_identical(board: BoardFixture, tmp_path
         assert done.returncode == 0, done.stderr
     assert tree_bytes(work) == tree_bytes(ref_work)
     assert tree_bytes(record) == ref_record
+
+
+def test_chunk_size_keeps_every_process_busy_within_bounds() -> None:
+    assert prepare_mod.chunk_size(1_000_000, 8) == prepare_mod.CHUNK_SIZE
+    assert prepare_mod.chunk_size(300, 2) == 150  # two chunks: both processes verify
+    assert prepare_mod.chunk_size(10, 2) == prepare_mod.MIN_CHUNK_SIZE  # tiny boards: one batch
+    assert prepare_mod.chunk_size(0, 4) == prepare_mod.MIN_CHUNK_SIZE
+    for ballots in (1, 33, 511, 512, 513, 5000):
+        for processes in (1, 2, 3, 8):
+            size = prepare_mod.chunk_size(ballots, processes)
+            assert prepare_mod.MIN_CHUNK_SIZE <= size <= prepare_mod.CHUNK_SIZE
+            if ballots <= processes * prepare_mod.CHUNK_SIZE:
+                assert -(-ballots // size) >= min(processes, -(-ballots // prepare_mod.MIN_CHUNK_SIZE))
