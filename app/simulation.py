@@ -203,7 +203,7 @@ def simulate(record: Path, *, insured: int, employers: int, revote_rate: float, 
 
     say(f"polls open; {len(plans)} voters register and cast over HTTP ...")
     try:
-        server = GunicornServer(env, instance / "gunicorn.log")
+        server = GunicornServer(env, instance / "gunicorn.log", threads=8)  # as `ssbvote serve`
     except ServerDidNotStart as exc:
         raise click.ClickException(str(exc)) from exc
     outcomes: list[VoterOutcome] = []
