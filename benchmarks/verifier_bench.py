@@ -4,15 +4,33 @@ Run: ``.venv/bin/python benchmarks/verifier_bench.py [--ballots 50] [--bits 2048
 Ballots are made with crypto/ (benchmarks may import it; verifier/ never does) and cached in
 /tmp; the verifier then checks them batched on 1 and 2 processes, and a few per proof, and the
 script extrapolates to 10,000 ballots on 2 cores.
+
+Board scale (memory): ``… verifier_bench.py --board-entries 1000000 [--voters 200]
+[--verifier-root DIR] [--processes 1]`` builds (once, cached in /tmp) a complete, valid record
+whose board has that many entries and runs ``python -m verifier`` on it in a subprocess,
+reporting seconds and peak RSS (ru_maxrss of the verifier and its workers, from wait4).  The
+record is cheap to build: a small record (``--voters`` voters, 512-bit test key, two 1-of-1
+contests) goes through the real tally, then every voter re-casts the *same* ballot (valid: the
+proofs are bound to their own pseudonym) round after round.  Each voter's last ballot is the
+one the small record counted, so the encrypted tally, decryption shares and results stay
+valid; counted.json, the chain, the checkpoints (re-signed with the board key) and HASHES.json
+are rewritten.  Every check runs on every entry (check 9 verifies all N ballots).
+``--verifier-root`` runs the verifier of another checkout (e.g. a ``git worktree`` of an older
+commit) on the same record, for before/after numbers.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import multiprocessing
+import os
 import secrets
+import shutil
+import subprocess
 import sys
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +44,7 @@ from verifier.batch import BallotJob  # noqa: E402
 from verifier.parallel import verify_ballots  # noqa: E402
 
 ELECTION, CONTEST = "bench-election", "insured"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def load_key(bits: int) -> ElectionPublicKey:
@@ -67,6 +86,137 @@ def load_ballots(key: ElectionPublicKey, count: int, candidates: int, k: int, bi
     return have[:count]
 
 
+# --- board scale: a record with many entries, verified in a subprocess -------------------------
+
+def _canonical(obj: Any) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _tally(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "tally", *args, "--allow-insecure-test-key"], cwd=ROOT,
+                   check=True, capture_output=True, timeout=600)
+
+
+def build_small_record(base: Path, voters: int) -> Any:
+    """Board export (tests/support/board_builder.py) → tally prepare / decrypt / finish."""
+    from tests.support.board_builder import build_board_export, builder_manifest
+    manifest = builder_manifest("board-scale", 1, 1, 1, 1)
+    fx = build_board_export(base / "board", shares_dir=base / "trustees", insured=voters // 2,
+                            employers=voters - voters // 2, revote_rate=0.0, paper=2, trustees=3,
+                            threshold=2, key_bits=512, seed=7, checkpoint_every=0,
+                            manifest=manifest)
+    _tally("prepare", str(fx.path), "--work", str(base / "work"), "--quiet", "--processes", "1")
+    shares = []
+    for i, (share, passphrase) in enumerate(zip(fx.share_files, fx.passphrases), start=1):
+        (base / f"pass-{i}").write_text(passphrase)
+        out = base / f"trustee-{i}.json"
+        _tally("trustee", "decrypt", "--share", str(share), "--tally",
+               str(base / "work/tally/encrypted_tally.json"), "--out", str(out),
+               "--passphrase-file", str(base / f"pass-{i}"))
+        shares += ["--shares", str(out)]
+    _tally("finish", "--work", str(base / "work"), *shares, "--record", str(base / "record"))
+    return fx
+
+
+def build_board_record(dest: Path, entries: int, voters: int) -> Path:
+    """A valid record of ``entries`` board entries (rounded up to whole rounds of ``voters``)."""
+    record = dest / "record"
+    if (record / "HASHES.json").exists():
+        return record
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    small = dest / "small"
+    fx = build_small_record(small, voters)
+    src = small / "record"
+    shutil.copytree(src, record)
+    base_entries = [json.loads(x) for x in (src / "board/entries.jsonl").read_bytes().splitlines()]
+    ballots = [json.loads(x)["ballot"]
+               for x in (src / "board/ballots.jsonl").read_bytes().splitlines()]
+    paper = set(json.loads((src / "paper_overrides.json").read_bytes())["pseudonyms"])
+    rounds = -(-entries // len(base_entries))
+    election_id = fx.election_id
+    start = datetime(2026, 12, 20, 1, 0, tzinfo=timezone.utc)
+    prev = election_id
+    counted: dict[str, dict[str, list[dict[str, Any]]]] = {
+        c["id"]: {"counted": [], "excluded": []} for c in fx.manifest["contests"]}
+    checkpoints = []
+    seq = 0
+    with open(record / "board/entries.jsonl", "wb") as ef, \
+            open(record / "board/ballots.jsonl", "wb") as bf:
+        for r in range(rounds):
+            for e, ballot in zip(base_entries, ballots):
+                seq += 1
+                at = (start + timedelta(microseconds=37 * seq)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+                entry = {"seq": seq, "election_id": election_id, "pseudonym": e["pseudonym"],
+                         "contest": e["contest"], "ballot_hash": e["ballot_hash"], "cast_at": at,
+                         "prev_hash": prev}
+                entry["entry_hash"] = prev = hashlib.sha256(_canonical(entry)).hexdigest()
+                ef.write(_canonical(entry) + b"\n")
+                bf.write(_canonical({"seq": seq, "pseudonym": e["pseudonym"],
+                                     "contest": e["contest"], "ballot": ballot}) + b"\n")
+                lists = counted[e["contest"]]
+                item = {"pseudonym": e["pseudonym"], "seq": seq}
+                if e["pseudonym"] in paper:
+                    lists["excluded"].append(dict(item, reason="paper-vote"))
+                elif r < rounds - 1:
+                    lists["excluded"].append(dict(item, reason="superseded"))
+                else:
+                    lists["counted"].append(item)
+                final = r == rounds - 1 and e is base_entries[-1]
+                if seq % 10_000 == 0 or final:
+                    checkpoints.append(fx.sign({
+                        "type": "ssbvote-checkpoint", "election_id": election_id, "seq": seq,
+                        "head": prev, "at": at, "final": final}))
+    (record / "board/checkpoints.jsonl").write_bytes(b"".join(_canonical(c) + b"\n"
+                                                              for c in checkpoints))
+    (record / "tally/counted.json").write_bytes(_canonical({"contests": counted}))
+    files = {}
+    for p in sorted(record.rglob("*")):
+        if p.is_file() and p.name != "HASHES.json":
+            digest = hashlib.sha256()
+            with open(p, "rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+            files[p.relative_to(record).as_posix()] = digest.hexdigest()
+    (record / "HASHES.json").write_bytes(_canonical(
+        {"files": files, "record_hash": hashlib.sha256(_canonical(files)).hexdigest()}))
+    return record
+
+
+def run_verifier(record: Path, root: Path, processes: int) -> tuple[float, int, int, str]:
+    """(seconds, peak RSS KiB of the verifier or any worker, exit status, stdout)."""
+    cmd = [sys.executable, "-m", "verifier", str(record), "--json", "--allow-test-key",
+           "--progress", "never", "--processes", str(processes)]
+    env = dict(os.environ, PYTHONPATH=str(root))
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    out = proc.stdout.read().decode()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return seconds, usage.ru_maxrss, proc.returncode, out
+
+
+def board_main(args: argparse.Namespace) -> None:
+    dest = Path(f"/tmp/ssb_vote_verifier_board_{args.board_entries}_{args.voters}")
+    start = time.perf_counter()
+    record = build_board_record(dest, args.board_entries, args.voters)
+    built = time.perf_counter() - start
+    sizes = {rel: (record / rel).stat().st_size for rel in
+             ("board/entries.jsonl", "board/ballots.jsonl", "tally/counted.json")}
+    n = sum(1 for _ in open(record / "board/entries.jsonl", "rb"))
+    print(f"record {record} ({n} entries; built/cached in {built:.0f} s): "
+          + ", ".join(f"{k} {v / 1e6:.0f} MB" for k, v in sizes.items()))
+    root = Path(args.verifier_root).resolve() if args.verifier_root else ROOT
+    seconds, rss_kib, code, out = run_verifier(record, root, args.processes)
+    report = json.loads(out)
+    failed = [c["name"] for c in report["checks"] if c["status"] != "pass"]
+    print(f"verifier of {root}: exit {code}, {seconds:.1f} s, peak RSS {rss_kib / 1024:.0f} MiB "
+          f"({rss_kib * 1024 / n:.0f} bytes/entry), {args.processes} process(es), "
+          f"failed: {failed or 'none'}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--ballots", type=int, default=50)
@@ -75,7 +225,16 @@ def main() -> None:
     p.add_argument("--k", type=int, default=7)
     p.add_argument("--per-proof", type=int, default=2, help="ballots to verify per proof")
     p.add_argument("--pure-python", action="store_true")
+    p.add_argument("--board-entries", type=int, default=0,
+                   help="board-scale mode: a record of this many entries (see the docstring)")
+    p.add_argument("--voters", type=int, default=200, help="board-scale mode: distinct voters")
+    p.add_argument("--verifier-root", default=None,
+                   help="board-scale mode: run the verifier of this checkout")
+    p.add_argument("--processes", type=int, default=1, help="board-scale mode: --processes")
     args = p.parse_args()
+    if args.board_entries:
+        board_main(args)
+        return
     if args.pure_python:
         arith.use_gmpy2(False)
     key = load_key(args.bits)

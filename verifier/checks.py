@@ -8,27 +8,29 @@ parameters and the offending item (file, seq, trustee, contest, candidate).
 """
 from __future__ import annotations
 
+import itertools
 import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from verifier import arith
-from verifier.batch import BallotJob, BallotVerdict
+from verifier import arith, counted as counted_file
+from verifier.batch import BallotJob
 from verifier.encoding import (canonical_json, expect_list, expect_object, expect_str,
                                parse_count, parse_hex_int)
 from verifier.errors import InvalidInput
 from verifier.hashing import object_hash, sha256_hex
 from verifier.manifest import Contest, parse_contests
-from verifier.parallel import map_chunks, verify_ballots
+from verifier.parallel import iter_verdicts, map_chunks
 from verifier.record import (BALLOTS, BOARD_KEY, CHECKPOINTS, COUNTED, ELECTION_KEY,
                              ENCRYPTED_TALLY, ENTRIES, FORMAT, HASHES, MANIFEST, OVERRIDES,
-                             REQUIRED_FILES, RESULTS, SHARE_FILE_RE, BallotLine, Record,
-                             load_record, read_line)
+                             REQUIRED_FILES, RESULTS, SHARE_FILE_RE, Record, load_record,
+                             read_line)
 from verifier.signatures import parse_board_key, signature_valid
+from verifier.tables import EntryTable, IntColumn, SeqMap, SeqSet
 from verifier.threshold import (MAX_BITS, MIN_BITS, TEST_MIN_BITS, ElectionKey, combine,
                                 key_problems, parse_decryption_share, parse_election_key,
                                 verify_decryption_share)
@@ -88,12 +90,12 @@ class Context:
     contests: dict[str, Contest] | None = None
     key: ElectionKey | None = None
     board_key: Ed25519PublicKey | None = None
-    entries: dict[int, dict[str, Any]] | None = None  # seq → entry (well-formed ones)
+    entries: EntryTable | None = None  # seq → what is kept of a well-formed entry
     board_size: int = 0
-    ballots: dict[int, BallotLine] | None = None  # seq → what is kept of its ballots.jsonl line
-    verdicts: dict[int, BallotVerdict] | None = None
+    ballots: SeqMap | None = None  # seq → its line number in board/ballots.jsonl
+    verdicts: SeqSet | None = None  # the seqs whose ballot verified
     overrides: set[str] | None = None
-    counted: dict[str, list[int]] | None = None  # contest → counted seqs (as in the record)
+    counted: dict[str, IntColumn] | None = None  # contest → counted seqs (as in the record)
     tally: dict[str, list[int]] | None = None
     tally_counts: dict[str, int] | None = None
     valid_shares: dict[int, dict[str, tuple[int, ...]]] | None = None
@@ -169,7 +171,7 @@ def _election_ids(ctx: Context) -> Iterable[tuple[dict[str, Any], Any]]:
     """(item, election_id) of every object of the record that carries one."""
     rec = ctx.record
     for rel in (ENTRIES, CHECKPOINTS):
-        for line in rec.lines.get(rel, []):
+        for line in rec.jsonl(rel):  # entries.jsonl is streamed
             if isinstance(line.value, dict):
                 item = {"file": rel, "line": line.number}
                 if rel == ENTRIES:
@@ -276,13 +278,14 @@ def check_06_board_chain(ctx: Context) -> CheckResult:
     res = CheckResult(6, "board.chain")
     if _missing(res, ("election id", ctx.election_id)):
         return res
-    lines = ctx.record.lines.get(ENTRIES)
-    if lines is None:
+    if not ctx.record.has(ENTRIES):
         res.fail("dependency", input=ENTRIES)
         return res
-    entries: dict[int, dict[str, Any]] = {}
+    entries = EntryTable(_checkpoint_seqs(ctx))
     prev = ctx.election_id
-    for line in lines:
+    count = 0
+    for line in ctx.record.jsonl(ENTRIES):  # streamed: only the EntryTable is kept
+        count += 1
         e = line.value
         item: dict[str, Any] = {"file": ENTRIES, "line": line.number}
         try:
@@ -315,12 +318,24 @@ def check_06_board_chain(ctx: Context) -> CheckResult:
         if seq in entries:
             res.fail("chain.duplicate_seq", item)
         else:
-            entries[seq] = e
+            entries.add(seq, e)
         prev = e["entry_hash"]
     ctx.entries = entries
-    ctx.board_size = len(lines)
-    res.note("chain.entries", count=len(lines))
+    ctx.board_size = count
+    res.note("chain.entries", count=count)
     return res
+
+
+def _checkpoint_seqs(ctx: Context) -> set[int]:
+    """The seqs the checkpoints name: the only entry hashes check 8 needs (check 6 keeps
+    those, not all)."""
+    out = set()
+    for line in ctx.record.lines.get(CHECKPOINTS, []):
+        if isinstance(line.value, dict):
+            seq = line.value.get("seq")
+            if isinstance(seq, int) and not isinstance(seq, bool):
+                out.add(seq)
+    return out
 
 
 def check_07_board_ballots(ctx: Context) -> CheckResult:
@@ -332,7 +347,8 @@ def check_07_board_ballots(ctx: Context) -> CheckResult:
     if lines is None:
         res.fail("dependency", input=BALLOTS)
         return res
-    ballots: dict[int, BallotLine] = {}
+    entries = ctx.entries
+    ballots = SeqMap(0)
     last_seq = 0
     for line in lines:
         b = line.value
@@ -353,20 +369,22 @@ def check_07_board_ballots(ctx: Context) -> CheckResult:
         if seq <= last_seq:
             res.fail("ballots.order", item)
         last_seq = max(last_seq, seq)
-        ballots[seq] = line
-        entry = ctx.entries.get(seq)
-        if entry is None:
+        ballots.add(seq, line.number)
+        row = entries.row(seq)
+        if row is None:
             res.fail("ballots.not_on_board", item)
             continue
-        item["contest"] = entry["contest"]
-        if line.ballot_hash != entry["ballot_hash"]:
+        contest = entries.contest(row)
+        item["contest"] = contest
+        if line.ballot_hash != entries.ballot_hash(row):
             res.fail("ballots.hash", item)
-        if b["pseudonym"] != entry["pseudonym"] or b["contest"] != entry["contest"]:
+        if b["pseudonym"] != entries.pseudonym(row) or b["contest"] != contest:
             res.fail("ballots.context", item)
-    for seq, entry in sorted(ctx.entries.items()):
-        if entry["contest"] not in ctx.contests:
+    for seq, row in entries.items():
+        contest = entries.contest(row)
+        if contest not in ctx.contests:
             res.fail("ballots.unknown_contest", {"file": ENTRIES, "seq": seq},
-                     contest=entry["contest"])
+                     contest=contest)
         if seq not in ballots:
             res.fail("ballots.missing", {"file": BALLOTS, "seq": seq})
     ctx.ballots = ballots
@@ -393,7 +411,7 @@ def check_08_board_checkpoints(ctx: Context) -> CheckResult:
     if not lines:
         res.fail("checkpoints.none", {"file": CHECKPOINTS})
         return res
-    heads = {seq: e["entry_hash"] for seq, e in ctx.entries.items()}
+    heads: dict[int, Any] = dict(ctx.entries.heads)  # the entry hash at each checkpoint's seq
     heads[0] = ctx.election_id
     last_seq = -1
     finals = []
@@ -448,25 +466,42 @@ def _candidate_item(ctx: Context, contest_id: str, where: str | None) -> dict[st
     return {"candidate": where}
 
 
+def _ballot_context(ctx: Context, seq: int, number: int) -> tuple[str, str]:
+    """(contest id, pseudonym) of the ballot ``seq`` (at line ``number``): its board entry's
+    (§9.3), or its own line's if it is not on the board."""
+    assert ctx.record.ballot_lines is not None
+    row = ctx.entries.row(seq) if ctx.entries is not None else None
+    if row is not None:
+        assert ctx.entries is not None
+        return ctx.entries.contest(row), ctx.entries.pseudonym(row)
+    value = ctx.record.ballot_lines.line(number).value
+    assert value is not None  # only well-formed lines reach ctx.ballots
+    return value["contest"], value["pseudonym"]
+
+
+def _ballot_jobs(ctx: Context) -> Iterator[BallotJob]:
+    """A job per ballot of a known contest, in seq order; the worker reads the ballot itself
+    from its line (offset, length): nothing big here."""
+    assert ctx.ballots is not None and ctx.contests is not None
+    assert ctx.record.ballot_lines is not None
+    for seq, number in ctx.ballots.items():
+        contest_id, pseudonym = _ballot_context(ctx, seq, number)
+        contest = ctx.contests.get(contest_id)
+        if contest is None:
+            continue  # reported by board.ballots
+        offset, length = ctx.record.ballot_lines.span(number)
+        yield BallotJob(seq, contest.id, pseudonym, contest.size, contest.max_selections, None,
+                        offset, length)
+
+
 def check_09_ballots_proofs(ctx: Context) -> CheckResult:
     res = CheckResult(9, "ballots.proofs")
     if _missing(res, ("election key", ctx.key), ("ballots", ctx.ballots),
                 ("manifest contests", ctx.contests), ("election id", ctx.election_id)):
         return res
     assert ctx.key and ctx.ballots is not None and ctx.contests and ctx.election_id
-    jobs = []
-    entries = ctx.entries or {}
-    for seq, line in sorted(ctx.ballots.items()):
-        # The board entry gives the context (§9.3); only well-formed lines reach ctx.ballots.
-        entry = entries.get(seq) or line.value
-        assert entry is not None
-        contest = ctx.contests.get(entry["contest"])
-        if contest is None:
-            continue  # reported by board.ballots
-        # the worker reads the ballot itself from its line (offset, length): nothing big here
-        jobs.append(BallotJob(seq, contest.id, entry["pseudonym"], contest.size,
-                              contest.max_selections, None, line.offset, line.length))
-    total = len(jobs)
+    total = sum(1 for seq, number in ctx.ballots.items()
+                if _ballot_context(ctx, seq, number)[0] in ctx.contests)
     done = 0
     progress = ctx.options.progress
 
@@ -479,18 +514,22 @@ def check_09_ballots_proofs(ctx: Context) -> CheckResult:
     if progress:
         progress("ballots.proofs", 0, total)
     start = time.perf_counter()
-    verdicts = verify_ballots(ctx.key.n, ctx.election_id, jobs,
-                              processes=ctx.options.processes, batched=ctx.options.batched,
-                              progress=tick, path=str(ctx.record.ballots_path))
+    verified = SeqSet()
+    # verdicts come in seq order, a chunk at a time: only whether each one verified is kept
+    for v in iter_verdicts(ctx.key.n, ctx.election_id, _ballot_jobs(ctx), total,
+                           processes=ctx.options.processes, batched=ctx.options.batched,
+                           progress=tick, path=str(ctx.record.ballots_path)):
+        if v.ok:
+            verified.add(v.seq)
+            continue
+        number = ctx.ballots.get(v.seq)
+        assert number is not None
+        cid = _ballot_context(ctx, v.seq, number)[0]
+        res.fail("proofs.invalid", {"file": BALLOTS, "seq": v.seq, "contest": cid,
+                                    **_candidate_item(ctx, cid, v.where)},
+                 reason=v.reason or "")
     seconds = time.perf_counter() - start
-    ctx.verdicts = {v.seq: v for v in verdicts}
-    by_seq = {j.seq: j for j in jobs}
-    for v in verdicts:
-        if not v.ok:
-            cid = by_seq[v.seq].contest_id
-            res.fail("proofs.invalid", {"file": BALLOTS, "seq": v.seq, "contest": cid,
-                                        **_candidate_item(ctx, cid, v.where)},
-                     reason=v.reason or "")
+    ctx.verdicts = verified
     res.note("proofs.summary", count=total, seconds=round(seconds, 3), backend=arith.BACKEND,
              processes=ctx.options.processes,
              mode="batch" if ctx.options.batched else "per-proof")
@@ -532,82 +571,88 @@ def check_10_overrides_signature(ctx: Context) -> CheckResult:
     return res
 
 
-def _expected_dispositions(ctx: Context, contest_id: str) -> dict[int, tuple[str, str]]:
-    """seq → (pseudonym, "counted" | reason) per docs/record.md §4.1."""
+REASONS = ("", "counted", "superseded", "paper-vote", "invalid")
+
+
+@dataclass
+class Dispositions:
+    """seq → (pseudonym, "counted" | reason) per docs/record.md §4.1, for one contest: a
+    reason code (an index into :data:`REASONS`; 0 = not of this contest) per entry row."""
+
+    entries: EntryTable
+    codes: bytearray
+
+    def get(self, seq: int) -> tuple[str, str] | None:
+        row = self.entries.row(seq)
+        if row is None or not self.codes[row]:
+            return None
+        return self.entries.pseudonym(row), REASONS[self.codes[row]]
+
+    def seqs(self) -> Iterator[int]:
+        """The contest's seqs, in order."""
+        return (seq for seq, row in self.entries.items() if self.codes[row])
+
+
+def _expected_dispositions(ctx: Context, contest_id: str) -> Dispositions:
+    """The expected disposition of every entry of the contest: read backwards, an entry whose
+    pseudonym occurs again later is superseded (only the set of pseudonyms seen is held)."""
     assert ctx.entries is not None and ctx.overrides is not None and ctx.verdicts is not None
-    mine = [(seq, e["pseudonym"]) for seq, e in sorted(ctx.entries.items())
-            if e["contest"] == contest_id]
-    last: dict[str, int] = {}
-    for seq, p in mine:
-        last[p] = max(seq, last.get(p, 0))
-    out = {}
-    for seq, p in mine:
-        verdict = ctx.verdicts.get(seq)
-        if p in ctx.overrides:
-            out[seq] = (p, "paper-vote")
-        elif last[p] != seq:
-            out[seq] = (p, "superseded")
-        elif verdict is None or not verdict.ok:
-            out[seq] = (p, "invalid")
+    entries = ctx.entries
+    codes = bytearray(len(entries))
+    wanted = entries.contest_index(contest_id)
+    later: set[bytes | str] = set()
+    for seq, row in entries.items(reverse=True) if wanted is not None else ():
+        if entries.contest_id(row) != wanted:
+            continue
+        key = entries.pseudonym_key(row)
+        if entries.pseudonym(row) in ctx.overrides:
+            codes[row] = 3  # paper-vote
+        elif key in later:
+            codes[row] = 2  # superseded
+        elif seq not in ctx.verdicts:
+            codes[row] = 4  # invalid
         else:
-            out[seq] = (p, "counted")
-    return out
+            codes[row] = 1  # counted
+        later.add(key)
+    return Dispositions(entries, codes)
 
 
 def check_11_tally_counted_set(ctx: Context) -> CheckResult:
     res = CheckResult(11, "tally.counted_set")
-    obj = _json(ctx, COUNTED)
-    if _missing(res, (COUNTED, obj), ("manifest contests", ctx.contests),
+    path = ctx.record.root / COUNTED
+    present = True if ctx.record.has(COUNTED) and not counted_file.is_null(path) else None
+    if _missing(res, (COUNTED, present), ("manifest contests", ctx.contests),
                 ("board entries", ctx.entries), ("paper overrides", ctx.overrides),
                 ("ballot verdicts", ctx.verdicts)):
         return res
     assert ctx.contests is not None
-    try:
-        expect_object(obj, ("contests",), "counted")
-        if not isinstance(obj["contests"], dict):
-            raise InvalidInput("counted.contests: not an object")
-        if set(obj["contests"]) != set(ctx.contests):
-            raise InvalidInput("counted.contests: keys differ from the manifest's contest ids")
-        parsed: dict[str, tuple[list[tuple[int, str]], list[tuple[int, str, str]]]] = {}
-        for cid, c in obj["contests"].items():
-            w = f"counted.contests.{cid}"
-            expect_object(c, ("counted", "excluded"), w)
-            counted = []
-            for x in expect_list(c["counted"], f"{w}.counted"):
-                expect_object(x, ("pseudonym", "seq"), f"{w}.counted[]")
-                counted.append((parse_count(x["seq"], f"{w}.counted[].seq", 1),
-                                expect_str(x["pseudonym"], f"{w}.counted[].pseudonym")))
-            excluded = []
-            for x in expect_list(c["excluded"], f"{w}.excluded"):
-                expect_object(x, ("pseudonym", "seq", "reason"), f"{w}.excluded[]")
-                excluded.append((parse_count(x["seq"], f"{w}.excluded[].seq", 1),
-                                 expect_str(x["pseudonym"], f"{w}.excluded[].pseudonym"),
-                                 expect_str(x["reason"], f"{w}.excluded[].reason")))
-            parsed[cid] = (counted, excluded)
+    try:  # one streaming pass; the lists are read again below, one at a time
+        parsed = counted_file.read_shape(path, ctx.contests)
     except InvalidInput as exc:
         res.fail("counted.shape", {"file": COUNTED}, error=str(exc))
         return res
-    ctx.counted = {cid: [s for s, _ in parsed[cid][0]] for cid in parsed}
+    ctx.counted = {cid: parsed[cid].seqs for cid in parsed}
     total_counted = 0
     for cid in ctx.contests:
-        counted, excluded = parsed[cid]
+        shape = parsed[cid]
         expected = _expected_dispositions(ctx, cid)
-        for name, lst in (("counted", counted), ("excluded", excluded)):
-            seqs = [x[0] for x in lst]
-            if seqs != sorted(seqs):
+        for name, lst in (("counted", shape.counted), ("excluded", shape.excluded)):
+            if not lst.in_order:
                 res.fail("counted.not_sorted", {"file": COUNTED, "contest": cid}, list=name)
-        seen: set[int] = set()
-        listed = [(s, p, "counted") for s, p in counted] + list(excluded)
+        seen = SeqSet()
+        listed = itertools.chain(counted_file.listed(path, shape.counted, False),
+                                 counted_file.listed(path, shape.excluded, True))
         for seq, pseudonym, reason in listed:
             item = {"file": COUNTED, "contest": cid, "seq": seq}
             if seq in seen:
                 res.fail("counted.duplicate", item)
                 continue
             seen.add(seq)
-            if seq not in expected:
+            found = expected.get(seq)
+            if found is None:
                 res.fail("counted.unknown", item)
                 continue
-            want_p, want = expected[seq]
+            want_p, want = found
             if pseudonym != want_p:
                 res.fail("counted.pseudonym", item)
             got = "invalid" if reason.startswith("invalid: ") and len(reason) > 9 else reason
@@ -619,11 +664,12 @@ def check_11_tally_counted_set(ctx: Context) -> CheckResult:
                 res.fail("counted.should_exclude", item, expected=want)
             else:
                 res.fail("counted.wrong_reason", item, found=reason, expected=want)
-        for seq in sorted(set(expected) - seen):
-            res.fail("counted.missing", {"file": COUNTED, "contest": cid, "seq": seq})
-        total_counted += len(counted)
+        for seq in expected.seqs():
+            if seq not in seen:
+                res.fail("counted.missing", {"file": COUNTED, "contest": cid, "seq": seq})
+        total_counted += shape.counted.count
     res.note("counted.summary", counted=total_counted,
-             excluded=sum(len(parsed[c][1]) for c in parsed))
+             excluded=sum(parsed[c].excluded.count for c in parsed))
     return res
 
 
@@ -659,24 +705,28 @@ def aggregate_chunk(args: tuple[str, int, int, list[tuple[int, int, int]], bool]
     return [int(a) for a in acc], bad
 
 
-def _aggregate(ctx: Context, seqs: list[int], size: int) -> tuple[list[int], list[int]]:
+def _aggregate(ctx: Context, seqs: IntColumn, size: int) -> tuple[list[int], list[int]]:
     """(∏ ciphertexts mod n² over ``seqs``, seqs without a usable ballot), streaming the
     ballots from board/ballots.jsonl in chunks across the pool."""
     assert ctx.key is not None
     n2 = ctx.key.n2
-    ballots = ctx.ballots or {}
+    index = ctx.record.ballot_lines
+    ballots = ctx.ballots if ctx.ballots is not None else SeqMap(0)
     bad: list[int] = []  # positions in ``seqs``
-    refs = []
-    for pos, seq in enumerate(seqs):  # a seq listed twice is multiplied twice, as listed
-        line = ballots.get(seq)
-        if line is None:
-            bad.append(pos)
-        else:
-            refs.append((pos, line.offset, line.length))
     path = str(ctx.record.ballots_path)
     use_gmpy2 = arith.BACKEND == "gmpy2"
-    chunks = [(path, n2, size, refs[i:i + AGGREGATE_CHUNK], use_gmpy2)
-              for i in range(0, len(refs), AGGREGATE_CHUNK)]
+
+    def refs() -> Iterator[tuple[int, int, int]]:
+        for pos, seq in enumerate(seqs):  # a seq listed twice is multiplied twice, as listed
+            number = ballots.get(seq)
+            if number is None or index is None:
+                bad.append(pos)
+            else:
+                yield (pos, *index.span(number))
+
+    it = refs()
+    chunks = ((path, n2, size, chunk, use_gmpy2)
+              for chunk in iter(lambda: list(itertools.islice(it, AGGREGATE_CHUNK)), []))
     acc = [arith.mpz(1)] * size
     modulus = arith.mpz(n2)
     for part, part_bad in map_chunks(aggregate_chunk, chunks, ctx.options.processes):
@@ -710,7 +760,7 @@ def check_12_tally_aggregate(ctx: Context) -> CheckResult:
     ctx.tally, ctx.tally_counts = tally, counts
     for cid, contest in ctx.contests.items():
         item = {"file": ENCRYPTED_TALLY, "contest": cid}
-        seqs = ctx.counted.get(cid, [])
+        seqs = ctx.counted.get(cid, IntColumn())
         if counts[cid] != len(seqs):
             res.fail("aggregate.count", item, found=counts[cid], expected=len(seqs))
         acc, bad = _aggregate(ctx, seqs, contest.size)

@@ -45,6 +45,11 @@ def loads_strict(data: bytes | str) -> Any:
     return json.loads(data, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
 
 
+#: The decoder of :func:`loads_strict`, for parsing one value at a time (verifier.jsonstream).
+STRICT_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates,
+                                  parse_constant=_no_constant)
+
+
 # --- field parsing (§2.1, §2.3) -------------------------------------------------------------
 
 def parse_hex_int(value: Any, what: str) -> int:

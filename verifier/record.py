@@ -4,11 +4,16 @@
 It raises :class:`RecordUnreadable` exactly in the cases of docs/record.md §5 (exit status 2);
 a missing file is not an error here, it is reported by check 1.
 
-``board/ballots.jsonl`` is the one big file (~0.7 MB per 7-of-228 ballot at 2048-bit n): it is
-*streamed*, never held.  One pass hashes it, finds its lines and parses each one (JSON validity
-is still an exit-2 matter), keeping per line only a :class:`BallotLine` — its byte offset and
-length, its small fields and the object hash of its ballot.  The checks that need a ballot
-itself (9: proofs, 12: aggregate) read it again by offset, a chunk at a time, in the workers.
+The files that grow with the board are *streamed*, never held (:data:`STREAMED`):
+
+- ``board/ballots.jsonl`` (~0.7 MB per 7-of-228 ballot at 2048-bit n).  One pass hashes it,
+  finds its lines and parses each one (JSON validity is still an exit-2 matter), keeping per
+  line only what :class:`~verifier.tables.BallotIndex` packs — its byte offset and length, its
+  small fields and the object hash of its ballot.  The checks that need a ballot itself (9:
+  proofs, 12: aggregate) read it again by offset, a chunk at a time, in the workers.
+- ``board/entries.jsonl`` (~0.5 KB per entry) and ``tally/counted.json`` (~60 bytes per
+  ballot).  One pass hashes and strictly parses each; the checks read them again as streams
+  (:meth:`Record.jsonl`, :class:`~verifier.jsonstream.JsonReader`).
 """
 from __future__ import annotations
 
@@ -17,10 +22,13 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from verifier.encoding import canonical_json, loads_strict
 from verifier.errors import RecordUnreadable
+from verifier.jsonstream import PLAIN_DECODER, JsonReader
+from verifier.lines import iter_lines, iter_spans
+from verifier.tables import BallotIndex, BallotLine
 
 FORMAT_NAME = "ssbvote-record"
 SUPPORTED_VERSIONS = (1,)
@@ -42,6 +50,9 @@ HASHES = "HASHES.json"
 REQUIRED_FILES = (FORMAT, MANIFEST, ELECTION_KEY, BOARD_KEY, ENTRIES, BALLOTS, CHECKPOINTS,
                   OVERRIDES, COUNTED, ENCRYPTED_TALLY, RESULTS, HASHES)
 SHARE_FILE_RE = re.compile(r"^tally/decryption_shares/trustee-([1-9][0-9]*)\.json$")
+STREAMED = (BALLOTS, ENTRIES, COUNTED)  # read as streams, never held
+COUNTED_DEPTH = 4  # counted.json: the top object, contests, a contest, its lists are walked
+SCAN_CHUNK = 64  # ballots.jsonl lines per work unit of the loading scan
 
 
 @dataclass(frozen=True)
@@ -54,24 +65,6 @@ class Line:
 
 
 SMALL_FIELDS = ("seq", "pseudonym", "contest")  # kept from a ballot line; "ballot" is hashed
-READ_BLOCK = 1 << 24  # bytes read at a time while streaming ballots.jsonl
-
-
-@dataclass(frozen=True, slots=True)
-class BallotLine:
-    """What is kept of one line of board/ballots.jsonl (the line itself is not).
-
-    ``value`` is the line's object with only its small fields (``seq``, ``pseudonym``,
-    ``contest``) and every other key mapped to None — enough for the shape checks — or None if
-    the line is not an object; ``ballot_hash`` is the object hash of its ``ballot`` (None if it
-    has none).  ``offset``/``length``: where the line's bytes are, for :func:`read_line`.
-    """
-
-    number: int
-    offset: int
-    length: int
-    value: dict[str, Any] | None
-    ballot_hash: str | None
 
 
 @dataclass
@@ -80,9 +73,10 @@ class Record:
     files: dict[str, bytes] = field(default_factory=dict)       # relative posix path → bytes
     json: dict[str, Any] = field(default_factory=dict)          # .json files, parsed
     lines: dict[str, list[Line]] = field(default_factory=dict)  # .jsonl files, parsed
-    # board/ballots.jsonl is streamed, not in ``files``/``lines``: its digest and line index
+    # the STREAMED files are not in ``files``/``lines``/``json``: their digests, and the line
+    # index of board/ballots.jsonl
     streamed: dict[str, str] = field(default_factory=dict)      # relative path → SHA-256 hex
-    ballot_lines: list[BallotLine] | None = None
+    ballot_lines: BallotIndex | None = None
     order: list[str] = field(default_factory=list)               # every file, as found
 
     def names(self) -> list[str]:
@@ -100,6 +94,17 @@ class Record:
     @property
     def ballots_path(self) -> Path:
         return self.root / BALLOTS
+
+    def jsonl(self, rel: str) -> Iterator[Line]:
+        """The lines of a .jsonl file of the record, held or streamed (none if it is absent).
+
+        A streamed file was parsed strictly by :func:`load_record`; here the plain parser
+        gives the same values, faster."""
+        if rel in self.lines:
+            yield from self.lines[rel]
+        elif rel in self.streamed:
+            for number, raw in iter_lines(self.root / rel):
+                yield Line(number, raw, PLAIN_DECODER.decode(raw.decode("utf-8")))
 
     def share_files(self) -> dict[int, str]:
         """trustee index → relative path of tally/decryption_shares/trustee-<i>.json."""
@@ -154,34 +159,10 @@ def summarize_line(number: int, offset: int, raw: bytes) -> BallotLine:
 
 
 def line_spans(path: Path) -> tuple[str, list[tuple[int, int, int]]]:
-    """One streaming pass over ``path``: (SHA-256 hex, [(line number, offset, length)]).
-
-    Lines are split at b"\\n" exactly as ``bytes.split`` does (a final newline ends the last
-    line; it does not start an empty one)."""
+    """(SHA-256 hex, [(line number, offset, length)]) of ``path``, read a block at a time
+    (:func:`verifier.lines.iter_spans`)."""
     digest = hashlib.sha256()
-    spans: list[tuple[int, int, int]] = []
-    start = 0     # file offset of the current line
-    pos = 0       # file offset of ``block[0]``
-    tail = 0      # bytes of the current line seen in earlier blocks
-    with open(path, "rb") as handle:
-        while True:
-            block = handle.read(READ_BLOCK)
-            if not block:
-                break
-            digest.update(block)
-            i = 0
-            while True:
-                j = block.find(b"\n", i)
-                if j < 0:
-                    tail += len(block) - i
-                    break
-                spans.append((len(spans) + 1, start, tail + j - i))
-                start = pos + j + 1
-                tail = 0
-                i = j + 1
-            pos += len(block)
-    if tail:
-        spans.append((len(spans) + 1, start, tail))
+    spans = list(iter_spans(path, digest))
     return digest.hexdigest(), spans
 
 
@@ -196,16 +177,54 @@ def scan_chunk(args: tuple[str, list[tuple[int, int, int]]]) -> list[BallotLine]
     return out
 
 
-def scan_ballots(path: Path, processes: int = 1) -> tuple[str, list[BallotLine]]:
+def scan_ballots(path: Path, processes: int = 1) -> tuple[str, BallotIndex]:
     """Hash board/ballots.jsonl and summarize every line (in ``processes`` workers), in
     bounded memory.  Raises RecordUnreadable for the first line that is not valid JSON."""
     from verifier.parallel import map_chunks  # parallel imports batch → proofs; keep this light
-    digest, spans = line_spans(path)
-    lines: list[BallotLine] = []
-    chunks = [(str(path), spans[i:i + 64]) for i in range(0, len(spans), 64)]
-    for part in map_chunks(scan_chunk, chunks, processes, ordered=True):
-        lines.extend(part)
-    return digest, lines
+    digest = hashlib.sha256()
+
+    def chunks() -> Iterator[tuple[str, list[tuple[int, int, int]]]]:
+        chunk: list[tuple[int, int, int]] = []
+        for span in iter_spans(path, digest):
+            chunk.append(span)
+            if len(chunk) == SCAN_CHUNK:
+                yield str(path), chunk
+                chunk = []
+        if chunk:
+            yield str(path), chunk
+
+    index = BallotIndex()
+    # the spans are found while the pool works: the list of them is never held
+    for part in map_chunks(scan_chunk, chunks(), processes, ordered=True):
+        for line in part:
+            index.append(line)
+    return digest.hexdigest(), index
+
+
+def scan_entries(path: Path) -> str:
+    """Hash board/entries.jsonl and parse every line strictly, keeping none (the checks read
+    it again).  Raises RecordUnreadable for the first line that is not valid JSON."""
+    digest = hashlib.sha256()
+    for number, raw in iter_lines(path, digest):
+        try:
+            loads_strict(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise RecordUnreadable(f"{ENTRIES} line {number}: not valid JSON ({exc})") from None
+    return digest.hexdigest()
+
+
+def scan_json(rel: str, path: Path) -> str:
+    """Hash a streamed .json file and parse it strictly in bounded memory.  If it is not valid
+    JSON, the whole file is parsed once more for the json module's message (exit 2)."""
+    digest = hashlib.sha256()
+    try:
+        with JsonReader(path, digest=digest) as reader:
+            reader.skip(COUNTED_DEPTH)
+            reader.finish()
+    except (ValueError, UnicodeDecodeError) as exc:
+        _parse(rel, path.read_bytes())  # raises RecordUnreadable with the message
+        raise RecordUnreadable(f"{rel}: not valid JSON ({exc})") from None
+    return digest.hexdigest()
 
 
 def load_record(path: str | Path, processes: int = 1) -> Record:
@@ -216,13 +235,13 @@ def load_record(path: str | Path, processes: int = 1) -> Record:
     if not fmt_path.is_file():
         raise RecordUnreadable(f"{FORMAT} is missing: not an election record")
     rec = Record(root)
-    big = []
+    streamed: dict[str, Path] = {}
     for p in sorted(root.rglob("*")):
         if p.is_file():
             rel = p.relative_to(root).as_posix()
             rec.order.append(rel)
-            if rel == BALLOTS:
-                big.append(p)
+            if rel in STREAMED:
+                streamed[rel] = p
             else:
                 rec.files[rel] = p.read_bytes()
     fmt = _parse(FORMAT, rec.files[FORMAT])
@@ -233,7 +252,11 @@ def load_record(path: str | Path, processes: int = 1) -> Record:
         raise RecordUnreadable(f"{FORMAT}: unsupported version {version!r}")
     for rel in rec.names():  # the order of the files decides which error is reported
         if rel == BALLOTS:
-            rec.streamed[rel], rec.ballot_lines = scan_ballots(big[0], processes)
+            rec.streamed[rel], rec.ballot_lines = scan_ballots(streamed[rel], processes)
+        elif rel == ENTRIES:
+            rec.streamed[rel] = scan_entries(streamed[rel])
+        elif rel == COUNTED:
+            rec.streamed[rel] = scan_json(rel, streamed[rel])
         elif rel.endswith(".jsonl"):
             rec.lines[rel] = _parse_lines(rel, rec.files[rel])
         elif rel.endswith(".json"):

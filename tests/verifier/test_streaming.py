@@ -1,6 +1,7 @@
-"""board/ballots.jsonl is streamed: the verifier's memory does not grow with the ballots it
-holds (docs/record.md §5 notes).  No ballot is kept in memory, the file is never read whole,
-and the line index splits lines exactly as ``bytes.split(b"\\n")`` did."""
+"""board/ballots.jsonl, board/entries.jsonl and tally/counted.json are streamed: the
+verifier's memory does not grow with the board beyond a packed index (docs/record.md §5
+notes).  No ballot or entry is kept in memory, those files are never read whole, and the line
+readers split lines exactly as ``bytes.split(b"\\n")`` did."""
 from __future__ import annotations
 
 import builtins
@@ -11,9 +12,13 @@ from typing import Any
 
 import pytest
 
-from verifier import batch, checks, record as record_mod
+from verifier import batch, checks, jsonstream, lines as lines_mod, record as record_mod
 from verifier.checks import Options, verify_record
-from verifier.record import BALLOTS, BallotLine, line_spans
+from verifier.lines import iter_lines
+from verifier.record import BALLOTS, COUNTED, ENTRIES, line_spans
+from verifier.tables import BallotIndex, BallotLine, EntryTable, SeqMap
+
+STREAMED = (BALLOTS, ENTRIES, COUNTED)
 
 
 class _CountingFile:
@@ -38,25 +43,26 @@ class _CountingFile:
 
 
 @pytest.mark.parametrize("processes", [1, 2])
-def test_no_ballot_is_held_and_the_board_is_never_read_whole(
+def test_no_ballot_or_entry_is_held_and_the_board_is_never_read_whole(
         record: Path, monkeypatch: pytest.MonkeyPatch, processes: int) -> None:
+    streamed = {(record / rel).resolve() for rel in STREAMED}
     ballots_file = (record / BALLOTS).resolve()
     longest = max(len(x) for x in ballots_file.read_bytes().split(b"\n"))
     reads: list[int] = []
     real_read_bytes = pathlib.Path.read_bytes
 
     def read_bytes(self: Path) -> bytes:
-        assert self.resolve() != ballots_file, "board/ballots.jsonl read whole"
+        assert self.resolve() not in streamed, f"{self} read whole"
         return real_read_bytes(self)
 
     def counting_open(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
         handle = builtins.open(file, mode, *args, **kwargs)
-        if Path(file).resolve() == ballots_file:
+        if Path(file).resolve() in streamed:
             return _CountingFile(handle, reads)
         return handle
 
     monkeypatch.setattr(pathlib.Path, "read_bytes", read_bytes)
-    for module in (record_mod, checks, batch):
+    for module in (record_mod, checks, batch, lines_mod, jsonstream):
         monkeypatch.setattr(module, "open", counting_open, raising=False)
     contexts: list[checks.Context] = []
     wrapped = []
@@ -73,15 +79,21 @@ def test_no_ballot_is_held_and_the_board_is_never_read_whole(
                              if not r.passed]
     ctx = contexts[-1]
     rec = ctx.record
-    assert BALLOTS not in rec.files and BALLOTS not in rec.lines  # not held, only streamed
-    assert BALLOTS in rec.names() and rec.has(BALLOTS)
-    assert ctx.ballots and all(isinstance(x, BallotLine) for x in ctx.ballots.values())
-    for line in ctx.ballots.values():  # only the small fields of a line are kept
-        assert line.value is not None and line.value["ballot"] is None
+    for rel in STREAMED:  # not held, only streamed
+        assert rel not in rec.files and rel not in rec.lines and rel not in rec.json
+        assert rel in rec.names() and rec.has(rel)
+    assert isinstance(rec.ballot_lines, BallotIndex) and isinstance(ctx.ballots, SeqMap)
+    assert isinstance(ctx.entries, EntryTable) and len(ctx.entries) == ctx.board_size
+    assert len(ctx.ballots) == len(rec.ballot_lines) == ctx.board_size
+    for seq, number in ctx.ballots.items():  # only the small fields of a line are kept
+        line = rec.ballot_lines.line(number)
+        assert isinstance(line, BallotLine) and line.value is not None
+        assert line.value["ballot"] is None and line.value["seq"] == seq
         assert set(line.value) == {"seq", "pseudonym", "contest", "ballot"}
+    assert rec.ballot_lines.packed and ctx.entries.packed  # nothing kept on the side
     if processes == 1:  # the reads happen in this process: none is unbounded or huge
         assert reads and -1 not in reads
-        assert max(reads) <= max(record_mod.READ_BLOCK, longest)
+        assert max(reads) <= max(lines_mod.READ_BLOCK, jsonstream.READ_BLOCK, longest)
 
 
 @pytest.mark.parametrize("data", [b"", b"\n", b"a", b"a\n", b"a\nbc", b"a\nbc\n", b"a\n\nb",
@@ -89,7 +101,7 @@ def test_no_ballot_is_held_and_the_board_is_never_read_whole(
 @pytest.mark.parametrize("block", [1, 2, 3, 7, 1 << 16])
 def test_line_spans_split_like_bytes_split(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                            data: bytes, block: int) -> None:
-    monkeypatch.setattr(record_mod, "READ_BLOCK", block)
+    monkeypatch.setattr(lines_mod, "READ_BLOCK", block)
     path = tmp_path / "x.jsonl"
     path.write_bytes(data)
     digest, spans = line_spans(path)
@@ -99,3 +111,21 @@ def test_line_spans_split_like_bytes_split(tmp_path: Path, monkeypatch: pytest.M
     assert [data[o:o + n] for _, o, n in spans] == want
     assert [k for k, _, _ in spans] == list(range(1, len(want) + 1))
     assert digest == hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.parametrize("data", [b"", b"\n", b"a", b"a\n", b"a\nbc", b"a\nbc\n", b"a\n\nb",
+                                  b"a\n\n", b"\n\n\n", b"abc\ndefgh\nij\n" * 5])
+@pytest.mark.parametrize("block", [1, 2, 3, 7, 1 << 16])
+def test_iter_lines_split_like_bytes_split(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           data: bytes, block: int) -> None:
+    monkeypatch.setattr(lines_mod, "READ_BLOCK", block)
+    path = tmp_path / "x.jsonl"
+    path.write_bytes(data)
+    digest = hashlib.sha256()
+    got = list(iter_lines(path, digest))
+    want = data.split(b"\n")
+    if want and want[-1] == b"":
+        want.pop()
+    assert [raw for _, raw in got] == want
+    assert [k for k, _ in got] == list(range(1, len(want) + 1))
+    assert digest.hexdigest() == hashlib.sha256(data).hexdigest()

@@ -1,0 +1,284 @@
+"""Compact per-entry tables — docs/record.md §5 (memory note).
+
+What the checks keep of each board entry and each line of board/ballots.jsonl, so that memory
+grows by a few dozen bytes per entry (packed digests and integers), not by the entries:
+
+- :class:`EntryTable` (check 6 → 7, 8, 9, 11): per well-formed entry its pseudonym (16 bytes),
+  ballot hash (32 bytes) and contest (an index into the contest names); the entry hash only at
+  the seqs a checkpoint names.
+- :class:`BallotIndex` (record loading → 7, 9, 12): per line its offset, length, ``seq``,
+  pseudonym, contest and the ballot's object hash.
+- :class:`SeqMap`, :class:`SeqSet`, :class:`IntColumn`: seq → row, a set of seqs, a list of
+  seqs; no Python object per element while the seqs are those of a well-formed board.
+
+A value that does not fit the packed form (e.g. a pseudonym that is a string but not 32 hex
+digits) is kept as it is, on the side, so every check sees exactly the value of the record.
+"""
+from __future__ import annotations
+
+import re
+from array import array
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+HEX32_RE = re.compile(r"[0-9a-f]{32}")
+HEX64_RE = re.compile(r"[0-9a-f]{64}")
+BALLOT_LINE_KEYS = frozenset(("seq", "pseudonym", "contest", "ballot"))
+INT64 = (-(1 << 63), 1 << 63)
+
+
+class SeqMap:
+    """seq → int.  While seqs 1, 2, 3, … are added in order, each with value ``seq + delta``,
+    nothing is stored per element; the first other pair turns it into a dict."""
+
+    def __init__(self, delta: int) -> None:
+        self._delta = delta
+        self._count = 0
+        self._map: dict[int, int] | None = None
+
+    def add(self, seq: int, value: int) -> None:
+        """Add ``seq`` (the caller checked it is not already in)."""
+        if self._map is None and (seq != self._count + 1 or value != seq + self._delta):
+            self._map = {k: k + self._delta for k in range(1, self._count + 1)}
+        if self._map is not None:
+            self._map[seq] = value
+        self._count += 1
+
+    def get(self, seq: int) -> int | None:
+        if self._map is not None:
+            return self._map.get(seq)
+        return seq + self._delta if 1 <= seq <= self._count else None
+
+    def __contains__(self, seq: int) -> bool:
+        return self.get(seq) is not None
+
+    def __len__(self) -> int:
+        return self._count
+
+    def items(self, reverse: bool = False) -> Iterator[tuple[int, int]]:
+        """(seq, value) in seq order."""
+        if self._map is None:
+            seqs = range(1, self._count + 1)
+            for seq in reversed(seqs) if reverse else seqs:
+                yield seq, seq + self._delta
+        else:
+            yield from sorted(self._map.items(), reverse=reverse)
+
+
+class SeqSet:
+    """A set of integers: one byte each for 0 ≤ seq < ~2 × (elements added) + 65536, a set for
+    the others."""
+
+    def __init__(self) -> None:
+        self._bits = bytearray()
+        self._added = 0
+        self._other: set[int] = set()
+
+    def add(self, seq: int) -> None:
+        self._added += 1
+        if 0 <= seq < len(self._bits):
+            self._bits[seq] = 1
+        elif 0 <= seq < 2 * self._added + 65536:
+            size = max(seq + 1, min(2 * len(self._bits), 2 * self._added + 65536))
+            self._bits.extend(bytes(size - len(self._bits)))
+            self._bits[seq] = 1
+        else:
+            self._other.add(seq)
+
+    def __contains__(self, seq: int) -> bool:
+        # the bitmap may have grown over a seq added to the set before
+        return (0 <= seq < len(self._bits) and self._bits[seq] == 1) or seq in self._other
+
+
+class IntColumn:
+    """A list of integers packed as 64-bit values (a Python list once one does not fit)."""
+
+    def __init__(self) -> None:
+        self._values: array[int] | list[int] = array("q")
+
+    def append(self, value: int) -> None:
+        if isinstance(self._values, array) and not INT64[0] <= value < INT64[1]:
+            self._values = list(self._values)
+        self._values.append(value)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __getitem__(self, i: int) -> int:
+        return self._values[i]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._values)
+
+
+class Interner:
+    """Strings (contest ids) ↔ small integers."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self._ids: dict[str, int] = {}
+
+    def get(self, name: str) -> int | None:
+        return self._ids.get(name)
+
+    def id(self, name: str) -> int:
+        found = self._ids.get(name)
+        if found is None:
+            found = self._ids[name] = len(self.names)
+            self.names.append(name)
+        return found
+
+
+class EntryTable:
+    """The well-formed entries of board/entries.jsonl (check 6), by seq; the first of a
+    duplicated seq, as check 6 keeps it.  Rows are numbered in file order."""
+
+    def __init__(self, head_seqs: set[int]) -> None:
+        self.rows = SeqMap(-1)
+        self.heads: dict[int, str] = {}  # seq → entry_hash, for the seqs in ``head_seqs``
+        self._head_seqs = head_seqs
+        self._pseudonyms = bytearray()      # 16 bytes per row
+        self._ballot_hashes = bytearray()   # 32 bytes per row
+        self._contests = array("I")
+        self._interner = Interner()
+        # row → the value as found, when it is not packed (e.g. a trailing newline, which the
+        # checks' `$` lets through)
+        self._odd_pseudonyms: dict[int, str] = {}
+        self._odd_hashes: dict[int, str] = {}
+
+    def add(self, seq: int, entry: Any) -> None:
+        """Add a well-formed entry (check 6 validated its fields) whose seq is new."""
+        row = len(self.rows)
+        self.rows.add(seq, row)
+        pseudonym, ballot_hash = entry["pseudonym"], entry["ballot_hash"]
+        if HEX32_RE.fullmatch(pseudonym):
+            self._pseudonyms += bytes.fromhex(pseudonym)
+        else:
+            self._pseudonyms += bytes(16)
+            self._odd_pseudonyms[row] = pseudonym
+        if HEX64_RE.fullmatch(ballot_hash):
+            self._ballot_hashes += bytes.fromhex(ballot_hash)
+        else:
+            self._ballot_hashes += bytes(32)
+            self._odd_hashes[row] = ballot_hash
+        self._contests.append(self._interner.id(entry["contest"]))
+        if seq in self._head_seqs:
+            self.heads[seq] = entry["entry_hash"]
+
+    def row(self, seq: int) -> int | None:
+        return self.rows.get(seq)
+
+    def __contains__(self, seq: int) -> bool:
+        return seq in self.rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def items(self, reverse: bool = False) -> Iterator[tuple[int, int]]:
+        """(seq, row) in seq order."""
+        return self.rows.items(reverse)
+
+    @property
+    def packed(self) -> bool:
+        """Every value is packed (none kept on the side)."""
+        return not self._odd_pseudonyms and not self._odd_hashes
+
+    def pseudonym(self, row: int) -> str:
+        odd = self._odd_pseudonyms.get(row)
+        return odd if odd is not None else self._pseudonyms[16 * row:16 * row + 16].hex()
+
+    def pseudonym_key(self, row: int) -> bytes | str:
+        """Equal for two rows exactly when their pseudonyms are equal."""
+        odd = self._odd_pseudonyms.get(row)
+        return odd if odd is not None else bytes(self._pseudonyms[16 * row:16 * row + 16])
+
+    def ballot_hash(self, row: int) -> str:
+        odd = self._odd_hashes.get(row)
+        return odd if odd is not None else self._ballot_hashes[32 * row:32 * row + 32].hex()
+
+    def contest_id(self, row: int) -> int:
+        return self._contests[row]
+
+    def contest(self, row: int) -> str:
+        return self._interner.names[self._contests[row]]
+
+    def contest_index(self, name: str) -> int | None:
+        """The contest id's index in :meth:`contest_id` terms (None if no entry has it)."""
+        return self._interner.get(name)
+
+
+@dataclass(frozen=True, slots=True)
+class BallotLine:
+    """What is kept of one line of board/ballots.jsonl (the line itself is not).
+
+    ``value`` is the line's object with only its small fields (``seq``, ``pseudonym``,
+    ``contest``) and every other key mapped to None — enough for the shape checks — or None if
+    the line is not an object; ``ballot_hash`` is the object hash of its ``ballot`` (None if it
+    has none).  ``offset``/``length``: where the line's bytes are, for ``record.read_line``.
+    """
+
+    number: int
+    offset: int
+    length: int
+    value: dict[str, Any] | None
+    ballot_hash: str | None
+
+
+class BallotIndex:
+    """Every line of board/ballots.jsonl as a :class:`BallotLine`, packed: offset, length,
+    seq, pseudonym (16 bytes), contest (an index) and ballot hash (32 bytes) per line; a line
+    of another shape is kept as its BallotLine."""
+
+    def __init__(self) -> None:
+        self._spans = array("Q")             # offset, length per line
+        self._seqs = array("q")
+        self._pseudonyms = bytearray()
+        self._hashes = bytearray()
+        self._contests = array("I")
+        self._interner = Interner()
+        self._odd: dict[int, BallotLine] = {}  # line number → the line as found
+
+    def append(self, line: BallotLine) -> None:
+        """Add the next line (``line.number`` = len(self) + 1)."""
+        self._spans.extend((line.offset, line.length))
+        v = line.value
+        if (v is not None and v.keys() == BALLOT_LINE_KEYS and type(v["seq"]) is int
+                and INT64[0] <= v["seq"] < INT64[1] and type(v["pseudonym"]) is str
+                and HEX32_RE.fullmatch(v["pseudonym"]) and type(v["contest"]) is str
+                and line.ballot_hash is not None):
+            self._seqs.append(v["seq"])
+            self._pseudonyms += bytes.fromhex(v["pseudonym"])
+            self._hashes += bytes.fromhex(line.ballot_hash)
+            self._contests.append(self._interner.id(v["contest"]))
+        else:
+            self._seqs.append(0)
+            self._pseudonyms += bytes(16)
+            self._hashes += bytes(32)
+            self._contests.append(0)
+            self._odd[line.number] = line
+
+    def __len__(self) -> int:
+        return len(self._seqs)
+
+    @property
+    def packed(self) -> bool:
+        """Every line is packed (none kept as its BallotLine)."""
+        return not self._odd
+
+    def span(self, number: int) -> tuple[int, int]:
+        """(byte offset, length) of line ``number``."""
+        return self._spans[2 * number - 2], self._spans[2 * number - 1]
+
+    def line(self, number: int) -> BallotLine:
+        odd = self._odd.get(number)
+        if odd is not None:
+            return odd
+        i = number - 1
+        value = {"seq": self._seqs[i], "pseudonym": self._pseudonyms[16 * i:16 * i + 16].hex(),
+                 "contest": self._interner.names[self._contests[i]], "ballot": None}
+        return BallotLine(number, self._spans[2 * i], self._spans[2 * i + 1], value,
+                          self._hashes[32 * i:32 * i + 32].hex())
+
+    def __iter__(self) -> Iterator[BallotLine]:
+        for number in range(1, len(self) + 1):
+            yield self.line(number)
