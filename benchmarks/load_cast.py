@@ -594,6 +594,11 @@ def main() -> int:
             f"max {max(answered, default=float('nan')):.3f} s")
         for o in unanswered[:3]:
             say(f"  no answer after {o.seconds:.2f} s: {o.error}")
+        server.stop()
+        server = None
+        for line in (tmp / "gunicorn.log").read_text(errors="replace").splitlines():
+            if "verifier:" in line:  # batch statistics of each worker (app/services/verification.py)
+                say("  " + line.split("ssbvote.verification: ", 1)[-1])
         say(f"\nboard: {board_report['entries']} entries, {board_report['receipts']} receipts; "
             f"missing/different {len(board_report['receipts_missing_or_different'])}, "
             f"without receipt {len(board_report['entries_without_receipt'])}, duplicates "

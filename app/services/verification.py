@@ -16,8 +16,11 @@ weakened: the batch equation has the soundness of the per-ballot one (§7.1).
 """
 from __future__ import annotations
 
+import atexit
+import logging
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -25,6 +28,10 @@ from crypto.ballot import EncryptedContest, verify_contest
 from crypto.batch import BatchVerifier, verify_contest_unbatched
 from crypto.errors import InvalidInput
 from crypto.paillier import PublicKey
+
+LOG = logging.getLogger("ssbvote.verification")
+#: Seconds between two summary lines of batch statistics in the log (and one at exit).
+REPORT_EVERY = 60.0
 
 #: At most this many ballots in one batch: 8 gets most of the gain (0.072 s vs 0.107 s per
 #: 7-of-228 ballot) while a batch still takes well under a second.
@@ -51,7 +58,9 @@ class GroupVerifier:
         self._thread: Optional[threading.Thread] = None
         self._pid: Optional[int] = None
         self.batches = 0  # batches checked by this process (for tests and metrics)
+        self.ballots = 0
         self.largest_batch = 0
+        self._reported = time.monotonic()
 
     def verify(self, public_key: PublicKey, election_id: str, contest_id: str, pseudonym: str,
                num_candidates: int, max_selections: int, ballot: EncryptedContest) -> None:
@@ -68,6 +77,8 @@ class GroupVerifier:
     def _start_if_needed(self) -> None:
         if self._thread is not None and self._thread.is_alive() and self._pid == os.getpid():
             return
+        if self._pid is None:
+            atexit.register(self.report)
         self._pid = os.getpid()
         self._thread = threading.Thread(target=self._run, name="ssbvote-verifier", daemon=True)
         self._thread.start()
@@ -80,6 +91,7 @@ class GroupVerifier:
                 jobs = self._queue[:self.max_batch]
                 del self._queue[:self.max_batch]
             self.batches += 1
+            self.ballots += len(jobs)
             self.largest_batch = max(self.largest_batch, len(jobs))
             try:
                 check_jobs(jobs)
@@ -90,6 +102,15 @@ class GroupVerifier:
             finally:
                 for job in jobs:
                     job.done.set()
+            if time.monotonic() - self._reported >= REPORT_EVERY:
+                self.report()
+
+    def report(self) -> None:
+        """Log how many ballots this process verified in how many batches."""
+        self._reported = time.monotonic()
+        if self.batches:
+            LOG.info("verifier: %d ballots in %d batches (mean %.2f, largest %d) in process %d",
+                     self.ballots, self.batches, self.ballots / self.batches, self.largest_batch, os.getpid())
 
 
 def check_jobs(jobs: list[_Job]) -> None:
