@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import Config
 from app.extensions import babel, csrf, db, limiter
@@ -37,6 +38,7 @@ def create_app(config: Config | None = None, **flask_overrides: Any) -> Flask:
         RATELIMIT_HEADERS_ENABLED=False,
         AUTH_IP_RATE_LIMIT=config.signin_ip_rate_limit,
         CAST_MAX_INFLIGHT=config.cast_max_inflight,
+        APPROVAL_LIFETIME_HOURS=config.approval_lifetime_hours,
         MAX_CONTENT_LENGTH=4 * 1024 * 1024,
         JSON_SORT_KEYS=False,
     )
@@ -61,6 +63,13 @@ def create_app(config: Config | None = None, **flask_overrides: Any) -> Flask:
     auth.init_app(app)
     polls.init_app(app)
     views.register(app)
+    if config.proxy_hops:
+        # Only X-Forwarded-For, so per-IP limits see the client: nothing here needs the
+        # proxy's view of scheme, host, port or prefix, so a proxy passing them through
+        # unchecked cannot change them.
+        proxied = ProxyFix(app.wsgi_app, x_for=config.proxy_hops, x_proto=0, x_host=0,
+                           x_port=0, x_prefix=0)
+        app.wsgi_app = proxied  # type: ignore[method-assign]
     return app
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any, Callable, TypeVar
 
@@ -49,6 +49,9 @@ DEFAULTS: dict[str, Any] = {
     "AUTH_MAX_FAILURES_PER_HOUR": 100,
     "AUTH_BACKOFF_FREE_FAILURES": 5,
     "AUTH_BACKOFF_MAX_SECONDS": 60,
+    #: Checks of the date of birth / authorised person per identifier (on the roll or not).
+    "AUTH_REGISTRATION_MAX_FAILURES": 10,
+    "AUTH_REGISTRATION_WINDOW_HOURS": 24,
     #: Per client IP, shared by every sign-in and registration POST (Flask-Limiter syntax).
     "AUTH_IP_RATE_LIMIT": "30 per minute; 300 per hour",
     "AUTH_SESSION_ABSOLUTE_HOURS": 12,
@@ -73,10 +76,19 @@ def now() -> datetime:
 
 
 def limits() -> throttle.Limits:
+    """Sign-in failures, per account and per identifier (one-hour window)."""
     cfg = current_app.config
-    return throttle.Limits(int(cfg["AUTH_MAX_FAILURES_PER_HOUR"]),
-                           int(cfg["AUTH_BACKOFF_FREE_FAILURES"]),
-                           int(cfg["AUTH_BACKOFF_MAX_SECONDS"]))
+    return throttle.Limits(max_per_window=int(cfg["AUTH_MAX_FAILURES_PER_HOUR"]),
+                           free=int(cfg["AUTH_BACKOFF_FREE_FAILURES"]),
+                           max_backoff_seconds=int(cfg["AUTH_BACKOFF_MAX_SECONDS"]))
+
+
+def registration_limits() -> throttle.Limits:
+    """Registration checks per identifier: no back-off, a hard cap for the window."""
+    cfg = current_app.config
+    cap = int(cfg["AUTH_REGISTRATION_MAX_FAILURES"])
+    return throttle.Limits(max_per_window=cap, free=cap,
+                           window=timedelta(hours=int(cfg["AUTH_REGISTRATION_WINDOW_HOURS"])))
 
 
 def ip_rate_limit() -> str:

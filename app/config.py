@@ -16,6 +16,9 @@ Environment = Literal["development", "test", "production"]
 #: Values that must never be used as secrets in production.
 _DEFAULT_SECRETS = frozenset({"", "dev", "changeme", "change-me", "secret", "development", "test"})
 _MIN_SECRET_LENGTH = 32
+_MAX_PROXY_HOPS = 5
+#: A week: a proposal is a decision for now, not a standing instruction.
+_MAX_APPROVAL_LIFETIME_HOURS = 7 * 24
 
 
 class ConfigError(RuntimeError):
@@ -44,6 +47,11 @@ class Config:
     #: Casts one worker process admits at once (parsing, verifying, writing); more get 503 +
     #: Retry-After (app/services/admission.py). Keep it below the gunicorn threads per worker.
     cast_max_inflight: int = 6
+    #: Reverse proxies in front of the app that append to X-Forwarded-For (0: none, the peer
+    #: address is the client). Per-IP limits key on the address this many hops back.
+    proxy_hops: int = 0
+    #: Hours a four-eyes proposal may wait for its second official before it expires.
+    approval_lifetime_hours: int = 24
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -67,6 +75,8 @@ class Config:
             rate_limit_storage_uri=env.get("SSBVOTE_RATELIMIT_STORAGE", "memory://"),
             signin_ip_rate_limit=env.get("SSBVOTE_SIGNIN_IP_LIMIT", "30 per minute; 300 per hour"),
             cast_max_inflight=int(env.get("SSBVOTE_CAST_MAX_INFLIGHT", "6")),
+            proxy_hops=_integer(env, "SSBVOTE_PROXY_HOPS", 0),
+            approval_lifetime_hours=_integer(env, "SSBVOTE_APPROVAL_LIFETIME_HOURS", 24),
         )
         return config.validated()
 
@@ -74,6 +84,12 @@ class Config:
         """Return a config safe to run with, or raise :class:`ConfigError`."""
         if self.cast_max_inflight < 1:
             raise ConfigError("SSBVOTE_CAST_MAX_INFLIGHT must be at least 1")
+        if not 0 <= self.proxy_hops <= _MAX_PROXY_HOPS:
+            raise ConfigError(f"SSBVOTE_PROXY_HOPS must be between 0 (no reverse proxy) and "
+                              f"{_MAX_PROXY_HOPS}")
+        if not 1 <= self.approval_lifetime_hours <= _MAX_APPROVAL_LIFETIME_HOURS:
+            raise ConfigError(f"SSBVOTE_APPROVAL_LIFETIME_HOURS must be between 1 and "
+                              f"{_MAX_APPROVAL_LIFETIME_HOURS}")
         if self.env == "production":
             problems = []
             if self.secret_key in _DEFAULT_SECRETS or len(self.secret_key) < _MIN_SECRET_LENGTH:
@@ -125,6 +141,16 @@ def _instance_secret(instance: Path) -> str:
         except OSError:
             tmp.unlink(missing_ok=True)
     return path.read_text().strip()
+
+
+def _integer(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
 
 
 def _flag(value: str) -> bool:

@@ -1,5 +1,6 @@
 """SQLAlchemy 2.0 models. Importing this package registers every table on ``Base.metadata``."""
 from app.models.account import VoterAccount
+from app.models.account_state import ThrottleCounter
 from app.models.approval import PendingAction
 from app.models.base import Base
 from app.models.board import BoardEntry, BoardHead, Checkpoint, PaperOverrideList, ReceiptCheck
@@ -22,5 +23,6 @@ __all__ = [
     "ReceiptCheck",
     "RollEntry",
     "Team",
+    "ThrottleCounter",
     "VoterAccount",
 ]

@@ -4,13 +4,13 @@ from __future__ import annotations
 import hmac
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import Official, VoterAccount
-from app.services import audit, passwords, principals, totp
+from app.services import audit, passwords, principals, signin, throttle, totp
 from app.services.errors import ServiceError
 from app.services.identifiers import national_id_is_valid
 
@@ -59,12 +59,17 @@ def normalise_date_of_birth(value: str) -> str | None:
         return None
 
 
-def register(electorate: str, voter_key: str, attribute: str, password: str) -> VoterAccount:
+def register(electorate: str, voter_key: str, attribute: str, password: str,
+             limits: throttle.Limits, now: datetime) -> VoterAccount:
     """Create the account of the roll entry that ``voter_key`` + ``attribute`` identify.
 
     ``attribute`` is the date of birth (insured) or the authorised person's national ID
     (employer). The password must already match its confirmation (the view checks).
     Raises :class:`RegistrationRefused` or :class:`passwords.PasswordRejected`.
+
+    Checks of ``attribute`` against the roll are counted per identifier (``limits``, e.g. 10 a
+    day), on or off the roll alike; beyond the limit the answer is ``not_on_roll`` without
+    looking, so guessing a date of birth from many addresses learns nothing more.
     """
     key = principals.normalise_key(electorate, voter_key)
     if electorate not in principals.VOTER_KINDS or not principals.key_is_well_formed(electorate, key):
@@ -77,8 +82,13 @@ def register(electorate: str, voter_key: str, attribute: str, password: str) -> 
     if claimed is None:
         raise RegistrationRefused("invalid_attribute")
     passwords.check_policy(password, (key, claimed, claimed.replace("-", "")))
-    entry = principals.roll_entry_for(electorate, key, registering=True)
-    # Same answer for "not on the roll" and "wrong date of birth": the roll stays private.
+    counter = registration_counter(electorate, key)
+    # Counted before the check, under the counter's row lock: concurrent guesses count too.
+    limited = throttle.take_attempt(counter, limits, now) is not None
+    db.session.commit()
+    entry = None if limited else principals.roll_entry_for(electorate, key, registering=True)
+    # Same answer for "not on the roll", "wrong date of birth" and "too many attempts": the
+    # roll stays private and a guesser cannot tell when guessing has stopped working.
     if entry is None or not hmac.compare_digest(entry.attribute.encode(), claimed.encode()):
         raise RegistrationRefused("not_on_roll")
     if db.session.query(VoterAccount.id).filter_by(roll_entry_pk=entry.id).first():
@@ -93,12 +103,18 @@ def register(electorate: str, voter_key: str, attribute: str, password: str) -> 
         session_epoch=0,
     )
     db.session.add(account)
+    throttle.clear_counter(counter)
     try:
         db.session.commit()
     except IntegrityError:  # a concurrent registration of the same roll entry won
         db.session.rollback()
         raise RegistrationRefused("already_registered") from None
     return account
+
+
+def registration_counter(electorate: str, normalised_key: str) -> str:
+    """The key of the registration-attempt counter of an identifier (on the roll or not)."""
+    return throttle.counter_key("register", electorate, normalised_key)
 
 
 def enrolment(account: VoterAccount) -> Enrolment:
@@ -122,6 +138,8 @@ def reset_totp(official: Official, electorate: str, voter_key: str, reason: str)
     account.failed_attempts = 0
     account.failure_window_start = None
     account.locked_until = None
+    # Unlock the identifier too (its counter outlives successful sign-ins, not a reset).
+    throttle.clear_counter(signin.signin_counter(electorate, principals.login_key(account)))
     audit.record(f"official:{official.username}", "voter_totp_reset",
                  account.roll_entry.pseudonym, {"electorate": electorate, "reason": reason})
     db.session.commit()

@@ -1,4 +1,9 @@
-"""Four-eyes actions: one official proposes, a different official approves (docs/accounts.md).
+"""Four-eyes actions: one official proposes, a different official approves (docs/accounts.md §6).
+
+A proposal lives for ``APPROVAL_LIFETIME_HOURS`` (``SSBVOTE_APPROVAL_LIFETIME_HOURS``, fixed
+in ``expires_at`` when proposed). After that nobody can approve it: the first look at it
+(dashboard, approval, cancellation, a new proposal) marks it ``expired`` and writes
+``expire_<action>`` to the audit log.
 
 Approval runs the action's built-in state change and then every registered hook, in the same
 transaction: if a hook raises, nothing is approved. The casting service registers its
@@ -8,9 +13,10 @@ close-polls hook (signing the board's final head) with::
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable
 
+from flask import current_app
 from sqlalchemy import select, update
 
 from app.extensions import db
@@ -29,10 +35,13 @@ TRANSITIONS: dict[str, tuple[str, str]] = {
 #: Actions proposed with a payload from their own page, not a bare dashboard button.
 PAYLOAD_ACTIONS = frozenset({"record_paper_votes"})
 _HOOKS: dict[str, list[Hook]] = {action: [] for action in TRANSITIONS}
+#: Who the audit log names for what the clock decides (expiry).
+SYSTEM_ACTOR = "system"
 
 
 class ApprovalRefused(ServiceError):
-    """``reason``: self_approval, not_pending, wrong_status, already_proposed, unknown_action."""
+    """``reason``: self_approval, not_pending, expired, wrong_status, already_proposed,
+    unknown_action."""
 
     def __init__(self, reason: str):
         super().__init__(reason)
@@ -56,11 +65,57 @@ def _actor(official: Official) -> str:
     return f"official:{official.username}"
 
 
+def lifetime() -> timedelta:
+    return timedelta(hours=int(current_app.config["APPROVAL_LIFETIME_HOURS"]))
+
+
 def pending_for(election: Election) -> list[PendingAction]:
+    """Proposals still waiting; call :func:`expire_due` first to leave out expired ones."""
     return list(db.session.scalars(
         select(PendingAction).where(PendingAction.election_pk == election.id,
                                     PendingAction.state == "pending")
         .order_by(PendingAction.id)))
+
+
+def expired_for(election: Election) -> list[PendingAction]:
+    """Expired proposals still worth showing: the latest proposal of their action, for an
+    action the election's status still allows."""
+    latest: dict[str, PendingAction] = {}
+    for proposal in db.session.scalars(
+            select(PendingAction).where(PendingAction.election_pk == election.id)
+            .order_by(PendingAction.id)):
+        latest[proposal.action] = proposal
+    return [p for p in latest.values()
+            if p.state == "expired" and election.status == TRANSITIONS[p.action][0]]
+
+
+def expire_due(now: datetime) -> list[PendingAction]:
+    """Mark every proposal whose lifetime is over as expired (audited); commit if any."""
+    due = list(db.session.scalars(
+        select(PendingAction).where(PendingAction.state == "pending",
+                                    PendingAction.expires_at <= now)
+        .order_by(PendingAction.id)))
+    expired = [p for p in due if _expire(p)]
+    if expired:
+        db.session.commit()
+    return expired
+
+
+def _expire(pending: PendingAction) -> bool:
+    """Compare-and-set pending → expired, audited; False if someone decided first."""
+    result = db.session.execute(
+        update(PendingAction)
+        .where(PendingAction.id == pending.id, PendingAction.state == "pending")
+        .values(state="expired")
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    db.session.refresh(pending)
+    audit.record(SYSTEM_ACTOR, f"expire_{pending.action}", pending.election.slug,
+                 {"pending_action": pending.id, "proposer": pending.proposer.username,
+                  "expires_at": pending.expires_at.isoformat()})
+    return True
 
 
 def available_actions(election: Election) -> list[str]:
@@ -74,14 +129,16 @@ def propose(election: Election, action: str, official: Official, now: datetime,
         raise ApprovalRefused("unknown_action")
     if election.status != TRANSITIONS[action][0]:
         raise ApprovalRefused("wrong_status")
+    expire_due(now)  # an expired proposal does not block a new one
     if any(p.action == action for p in pending_for(election)):
         raise ApprovalRefused("already_proposed")
     pending = PendingAction(election=election, action=action, state="pending",
-                            proposer_pk=official.id, proposed_at=now, payload=payload)
+                            proposer_pk=official.id, proposed_at=now,
+                            expires_at=now + lifetime(), payload=payload)
     db.session.add(pending)
     db.session.flush()
     audit.record(_actor(official), f"propose_{action}", election.slug,
-                 {"pending_action": pending.id})
+                 {"pending_action": pending.id, "expires_at": pending.expires_at.isoformat()})
     db.session.commit()
     return pending
 
@@ -119,6 +176,13 @@ def cancel(pending_id: int, official: Official, now: datetime) -> PendingAction:
 def _decide(pending_id: int, official: Official, now: datetime, state: str,
             allow_self: bool = False) -> PendingAction:
     pending = db.session.get(PendingAction, pending_id)
+    if pending is not None and pending.state == "pending" and pending.expires_at <= now:
+        if _expire(pending):
+            db.session.commit()
+        else:  # decided meanwhile
+            db.session.refresh(pending)
+    if pending is not None and pending.state == "expired":
+        raise ApprovalRefused("expired")
     if pending is None or pending.state != "pending":
         raise ApprovalRefused("not_pending")
     if not allow_self and pending.proposer_pk == official.id:
@@ -126,10 +190,11 @@ def _decide(pending_id: int, official: Official, now: datetime, state: str,
                      {"pending_action": pending.id})
         db.session.commit()
         raise ApprovalRefused("self_approval")
-    # Compare-and-set, so two concurrent decisions cannot both win.
+    # Compare-and-set, so two concurrent decisions cannot both win, nor one after expiry.
     result = db.session.execute(
         update(PendingAction)
-        .where(PendingAction.id == pending_id, PendingAction.state == "pending")
+        .where(PendingAction.id == pending_id, PendingAction.state == "pending",
+               PendingAction.expires_at > now)
         .values(state=state, decider_pk=official.id, decided_at=now)
         .execution_options(synchronize_session=False)
     )

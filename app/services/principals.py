@@ -74,6 +74,13 @@ def load(kind: str, principal_id: int) -> Principal | None:
     return None
 
 
+def login_key(principal: Principal) -> str:
+    """The normalised login ID that :func:`find` resolves to this principal."""
+    if isinstance(principal, Official):
+        return principal.username
+    return principal.roll_entry.voter_key
+
+
 def totp_confirmed(principal: Principal) -> bool:
     # Officials receive their secret from the CLI, which is their enrolment.
     return principal.totp_confirmed if isinstance(principal, VoterAccount) else True

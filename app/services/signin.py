@@ -1,7 +1,10 @@
 """Two-step sign-in (password, then TOTP) shared by voters and officials (ASVS V2).
 
 Every failure raises :class:`SignInFailed` with one generic reason, whether the ID exists or
-not, after the same argon2 work. ``now`` is always passed in (time is injected).
+not, after the same argon2 work. Failures count twice: against the principal, and against the
+identifier as typed (throttle.counter_key), which unknown IDs have too. The password step
+decides "locked" from that counter before any password work, so a lock-out looks the same for
+every ID (docs/accounts.md §3). ``now`` is always passed in (time is injected).
 """
 from __future__ import annotations
 
@@ -38,15 +41,20 @@ class Ticket:
 
 def check_password(kind: str, login_id: str, password: str, limits: throttle.Limits,
                    now: datetime) -> Ticket:
+    counter = signin_counter(kind, principals.normalise_key(kind, login_id))
     principal = principals.find(kind, login_id)
-    if principal is None:
-        passwords.dummy_verify(password)
-        raise SignInFailed("sign-in failed")
-    until = throttle.locked_until(principal, now)
+    # The identifier's counter mirrors every failure of the account (password and code), so
+    # the account's own lock adds nothing here unless the counter was cleared by a key change.
+    until = _later(throttle.counter_locked_until(counter, now),
+                   throttle.locked_until(principal, now) if principal is not None else None)
     if until is not None:
         raise AccountLocked(until)
+    if principal is None:
+        passwords.dummy_verify(password)
+        _fail(kind, counter, None, limits, now, "password")
+        raise SignInFailed("sign-in failed")
     if not passwords.verify_password(principal.password_hash, password):
-        _fail(kind, principal, limits, now, "password")
+        _fail(kind, counter, principal, limits, now, "password")
         raise SignInFailed("sign-in failed")
     if passwords.needs_rehash(principal.password_hash):
         principal.password_hash = passwords.hash_password(password)
@@ -63,16 +71,20 @@ def check_code(ticket: Ticket, code: str, limits: throttle.Limits, now: datetime
     principal = principals.load(ticket.kind, ticket.principal_id)
     if principal is None or principal.session_epoch != ticket.epoch:
         raise SignInFailed("sign-in failed")
-    until = throttle.locked_until(principal, now)
+    counter = signin_counter(ticket.kind, principals.login_key(principal))
+    until = _later(throttle.locked_until(principal, now),
+                   throttle.counter_locked_until(counter, now))
     if until is not None:
         raise AccountLocked(until)
     step = totp.matching_step(principal.totp_secret, code, principal.totp_last_step or 0, now)
     if step is None:
-        _fail(ticket.kind, principal, limits, now, "totp")
+        _fail(ticket.kind, counter, principal, limits, now, "totp")
         raise SignInFailed("sign-in failed")
     principal.totp_last_step = step
     if not principals.totp_confirmed(principal):
         principal.totp_confirmed = True  # type: ignore[union-attr]
+    # The identifier's counter is not cleared: a success must not tell a guesser who watches
+    # the back-off that the ID is real. It runs out with its window.
     throttle.record_success(principal)
     principal.session_epoch = (principal.session_epoch or 0) + 1
     if isinstance(principal, Official):
@@ -92,9 +104,20 @@ def end_sessions(kind: str, principal_id: int, reason: str = "logout") -> None:
     db.session.commit()
 
 
-def _fail(kind: str, principal: principals.Principal, limits: throttle.Limits, now: datetime,
-          factor: str) -> None:
-    throttle.record_failure(principal, limits, now)
+def signin_counter(kind: str, normalised_id: str) -> str:
+    """The key of the sign-in failure counter of an identifier (known or not)."""
+    return throttle.counter_key("signin", kind, normalised_id)
+
+
+def _later(first: datetime | None, second: datetime | None) -> datetime | None:
+    return max(first, second) if first is not None and second is not None else first or second
+
+
+def _fail(kind: str, counter: str, principal: principals.Principal | None,
+          limits: throttle.Limits, now: datetime, factor: str) -> None:
+    throttle.record_counter_failure(counter, limits, now)
+    if principal is not None:
+        throttle.record_failure(principal, limits, now)
     if isinstance(principal, Official):
         audit.record(f"official:{principal.username}", "official_login_failed",
                      principal.username, {"factor": factor,

@@ -29,6 +29,8 @@ PAPER_LIST_MAX_BYTES = 64 * 1024 * 1024
 REFUSALS = {
     "self_approval": _l("A different official must approve this action."),
     "not_pending": _l("This proposal is no longer pending."),
+    "expired": _l("This proposal has expired: no second official approved it in time. "
+                  "Propose it again if it is still needed."),
     "wrong_status": _l("The election is not in the right state for this action."),
     "already_proposed": _l("This action has already been proposed."),
     "unknown_action": _l("Unknown action."),
@@ -68,11 +70,14 @@ def _me() -> Official:
 @bp.get("/")
 @auth.official_required("view_dashboard")
 def dashboard() -> str:
+    approvals.expire_due(auth.now())
     elections = elections_overview.list_elections()
     return render_template(
         "official/dashboard.html", official=_me(), form=ActionForm(), labels=ACTION_LABELS,
-        rows=[(e, approvals.pending_for(e), approvals.available_actions(e)) for e in elections],
+        rows=[(e, approvals.pending_for(e), approvals.available_actions(e),
+               approvals.expired_for(e)) for e in elections],
         paper_signed={e.id for e in elections if paper_votes.is_signed(e)},
+        lifetime_hours=int(approvals.lifetime().total_seconds() // 3600),
     )
 
 

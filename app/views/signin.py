@@ -71,7 +71,8 @@ def register_page(kind: str) -> str | Response:
     if form.validate_on_submit():
         try:
             account = accounts.register(kind, form.voter_key.data or "", form.attribute.data or "",
-                                        form.password.data or "")
+                                        form.password.data or "", auth.registration_limits(),
+                                        auth.now())
         except accounts.RegistrationRefused as exc:
             messages = {**REGISTRATION_MESSAGES[kind], **REGISTRATION_MESSAGES["any"]}
             flash(str(messages[exc.reason]), "error")

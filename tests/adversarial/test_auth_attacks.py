@@ -2,6 +2,8 @@
 stolen sessions after a TOTP reset, and ID enumeration."""
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
@@ -9,8 +11,10 @@ import pytest
 from flask import Flask
 
 from app.extensions import db
-from app.models import AuditEntry, Election, Official, PendingAction, VoterAccount
+from app.models import AuditEntry, Election, Official, PendingAction, ThrottleCounter, VoterAccount
+from tests.conftest import build_app, make_config
 from tests.support.auth_client import (  # noqa: F401
+    FAST_ARGON2,
     PASSWORD,
     Browser,
     accounts_app,
@@ -147,6 +151,182 @@ def test_unknown_ids_still_cost_argon2_work(accounts_app: Flask, monkeypatch) ->
                         lambda h, p: calls.append(h[:9]) or real(h, p))
     browser_for(accounts_app).password("insured", "1234567890121", "wrong password 1")
     assert calls == ["$argon2id"]
+
+
+# --- enumeration through lock-out ------------------------------------------------------------
+_FLASH = re.compile(r'<div class="flash flash-(\w+)"[^>]*>([^<]*)</div>')
+UNKNOWN_INSURED = "1234567890121"  # valid check digit, not on the roll
+
+
+def _seen(response) -> tuple[int, list[tuple[str, str]]]:  # type: ignore[no-untyped-def]
+    """What a guesser observes: the status code and the messages shown."""
+    return response.status_code, _FLASH.findall(_text(response))
+
+
+def _guesses(app: Flask, kind: str, login_id: str, count: int) -> list[tuple[int, list]]:
+    b = browser_for(app)
+    return [_seen(b.password(kind, login_id, "wrong password 123")) for _ in range(count)]
+
+
+@pytest.mark.parametrize("kind", ["insured", "official"])
+def test_lock_out_looks_the_same_for_unknown_and_existing_ids(accounts_app: Flask,
+                                                              kind: str) -> None:
+    """Back-off from the 6th failure: an unknown ID is locked exactly like a real one."""
+    if kind == "insured":
+        known, _ = registered_voter(accounts_app)
+        unknown = UNKNOWN_INSURED
+    else:
+        add_official("alice")
+        known, unknown = "alice", "mallory"
+    clock = accounts_app.config["AUTH_CLOCK"]
+    start = clock.now
+    known_seen = _guesses(accounts_app, kind, known, 8)
+    clock.now = start  # the same moments for the unknown ID
+    unknown_seen = _guesses(accounts_app, kind, unknown, 8)
+    assert known_seen == unknown_seen
+    assert [status for status, _ in known_seen] == [200] * 8
+    assert any(LOCKED in text for _, flashes in known_seen for _, text in flashes)
+    # ... and with the right password of the real account, during the lock:
+    assert _seen(browser_for(accounts_app).password(kind, known))[1] == \
+        _seen(browser_for(accounts_app).password(kind, unknown))[1]
+
+
+def test_hard_limit_locks_unknown_ids_for_the_rest_of_the_hour(strict_app: Flask) -> None:
+    login_id, _ = registered_voter(strict_app)
+    clock = strict_app.config["AUTH_CLOCK"]
+    start = clock.now
+    known_seen = _guesses(strict_app, "insured", login_id, 5)
+    clock.now = start
+    unknown_seen = _guesses(strict_app, "insured", UNKNOWN_INSURED, 5)
+    assert known_seen == unknown_seen
+    assert LOCKED in known_seen[3][1][0][1] and "60" in known_seen[3][1][0][1]  # minutes
+
+
+def test_malformed_and_dashed_ids_count_like_the_id_they_normalise_to(strict_app: Flask) -> None:
+    dashed = f"{UNKNOWN_INSURED[0]}-{UNKNOWN_INSURED[1:5]}-{UNKNOWN_INSURED[5:]}"
+    b = browser_for(strict_app)
+    for typed in (UNKNOWN_INSURED, dashed, f" {UNKNOWN_INSURED} "):
+        assert GENERIC in _text(b.password("insured", typed, "wrong password 123"))
+    assert LOCKED in _text(b.password("insured", UNKNOWN_INSURED, "wrong password 123"))
+    # Another identifier, even a malformed one, has its own counter.
+    assert GENERIC in _text(b.password("insured", "12", "wrong password 123"))
+
+
+def test_wrong_codes_lock_the_identifier_as_seen_from_the_password_step(strict_app: Flask) -> None:
+    """TOTP failures count against the identifier too: otherwise an account locked by wrong
+    codes would answer "locked" where an unknown ID does not."""
+    login_id, secret = registered_voter(strict_app)
+    b = browser_for(strict_app)
+    b.password("insured", login_id)
+    bad = "000000" if b.clock.code(secret) != "000000" else "111111"
+    for _ in range(3):
+        b.code("insured", bad)
+    stranger = browser_for(strict_app).password("insured", login_id, "wrong password 123")
+    assert LOCKED in _text(stranger)
+
+
+def test_a_successful_sign_in_does_not_reset_what_a_guesser_sees(accounts_app: Flask) -> None:
+    """The identifier's counter outlives the owner's sign-in, as an unknown ID's does; the
+    account's own counter is reset as before."""
+    login_id, secret = registered_voter(accounts_app)
+    clock = accounts_app.config["AUTH_CLOCK"]
+    start = clock.now
+    _guesses(accounts_app, "insured", login_id, 5)
+    browser_for(accounts_app).login("insured", login_id, secret)
+    assert db.session.query(VoterAccount).one().failed_attempts == 0
+    after_known = _guesses(accounts_app, "insured", login_id, 1)
+    clock.now = start
+    _guesses(accounts_app, "insured", UNKNOWN_INSURED, 5)
+    clock.tick()
+    after_unknown = _guesses(accounts_app, "insured", UNKNOWN_INSURED, 1)
+    assert after_known == after_unknown
+    known_now = _seen(browser_for(accounts_app).password("insured", login_id))
+    unknown_now = _seen(browser_for(accounts_app).password("insured", UNKNOWN_INSURED))
+    assert known_now == unknown_now and LOCKED in known_now[1][0][1]
+
+
+def test_locked_ids_cost_no_argon2_work_known_or_not(strict_app: Flask, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from app.services import passwords
+
+    login_id, _ = registered_voter(strict_app)
+    _guesses(strict_app, "insured", login_id, 3)
+    _guesses(strict_app, "insured", UNKNOWN_INSURED, 3)
+    calls: list[str] = []
+    real = passwords.verify_password
+    monkeypatch.setattr(passwords, "verify_password", lambda h, p: calls.append(h) or real(h, p))
+    for login in (login_id, UNKNOWN_INSURED):
+        assert LOCKED in _text(browser_for(strict_app).password("insured", login))
+    assert calls == []
+
+
+def test_failure_counters_hold_no_raw_identifier(strict_app: Flask) -> None:
+    login_id, _ = registered_voter(strict_app)
+    _guesses(strict_app, "insured", login_id, 2)
+    _guesses(strict_app, "insured", UNKNOWN_INSURED, 2)
+    keys = [row.key for row in db.session.query(ThrottleCounter)]
+    assert len(keys) == 2
+    for key in keys:
+        assert re.fullmatch(r"[0-9a-f]{64}", key)
+        assert login_id not in key and UNKNOWN_INSURED not in key
+
+
+def test_official_reset_unlocks_the_identifier(strict_app: Flask) -> None:
+    login_id, _ = registered_voter(strict_app)
+    _guesses(strict_app, "insured", login_id, 3)
+    assert LOCKED in _text(browser_for(strict_app).password("insured", login_id))
+    officer = browser_for(strict_app)
+    officer.login("official", "olivia", add_official("olivia"))
+    officer.submit("/official/voters/reset-totp",
+                   {"electorate": "insured", "voter_key": login_id,
+                    "reason": "locked out; ID card checked at branch 12"})
+    assert browser_for(strict_app).password("insured", login_id).headers["Location"] == \
+        "/insured/enrol"
+
+
+# --- per-IP limits behind a reverse proxy ----------------------------------------------------
+def _proxied_app(tmp_path: Path, hops: int) -> Iterator[Flask]:
+    config = replace(make_config(tmp_path, **FAST_ARGON2, AUTH_IP_RATE_LIMIT="2 per minute"),
+                     proxy_hops=hops)
+    application = build_app(config)
+    with application.app_context():
+        yield application
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _from(app: Flask, forwarded_for: str) -> Browser:
+    """A browser whose requests reach the app through a proxy at 127.0.0.1."""
+    b = browser_for(app)
+    b.client.environ_base.update(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=forwarded_for)
+    return b
+
+
+def _attempts(b: Browser, count: int) -> list[int]:
+    return [b.password("insured", UNKNOWN_INSURED, "whatever password").status_code
+            for _ in range(count)]
+
+
+def test_behind_one_proxy_the_limit_keys_on_x_forwarded_for(tmp_path: Path) -> None:
+    gen = _proxied_app(tmp_path, hops=1)
+    app = next(gen)
+    try:
+        assert _attempts(_from(app, "203.0.113.7"), 3) == [200, 200, 429]
+        assert _attempts(_from(app, "203.0.113.8"), 1) == [200]  # another client, own bucket
+        # A client cannot escape by making up earlier hops: the proxy's entry is the last.
+        assert _attempts(_from(app, "198.51.100.1, 203.0.113.7"), 1) == [429]
+    finally:
+        next(gen, None)
+
+
+def test_without_a_proxy_x_forwarded_for_is_ignored(tmp_path: Path) -> None:
+    gen = _proxied_app(tmp_path, hops=0)
+    app = next(gen)
+    try:
+        assert _attempts(_from(app, "203.0.113.7"), 2) == [200, 200]
+        # A made-up header does not buy a new bucket: the peer address is the client.
+        assert _attempts(_from(app, "203.0.113.8"), 1) == [429]
+    finally:
+        next(gen, None)
 
 
 # --- CSRF ------------------------------------------------------------------------------------

@@ -172,3 +172,38 @@ def test_approving_open_polls_without_a_key_is_refused_cleanly(accounts_app: Fla
     db.session.expire_all()
     assert db.session.get(Election, election.id).status == "draft"  # type: ignore[union-attr]
     assert db.session.get(PendingAction, pending.id).state == "pending"  # type: ignore[union-attr]
+
+
+def test_expired_proposal_is_refused_and_shown_as_expired(accounts_app: Flask) -> None:
+    alice_secret, bob_secret = add_official("alice", "admin"), add_official("bob")
+    alice = browser_for(accounts_app)
+    alice.login("official", "alice", alice_secret)
+    election = db.session.query(Election).one()
+    dash = alice.client.get("/official/")
+    alice.client.post(f"/official/elections/{election.id}/propose/open_polls",
+                      data={"csrf_token": csrf_token(_text(dash))})
+    pending = db.session.query(PendingAction).one()
+    waiting = _text(alice.client.get("/official/?lang=en"))
+    assert "Valid until" in waiting and "expires if it is not approved within 24 hours" in waiting
+
+    alice.clock.advance(24 * 3600 + 60)  # a day later, a second official comes by
+    bob = browser_for(accounts_app)
+    bob.login("official", "bob", bob_secret)
+    token = csrf_token(_text(bob.client.get("/official/audit?lang=en")))
+    refused = bob.client.post(f"/official/actions/{pending.id}/approve",
+                              data={"csrf_token": token})
+    assert refused.status_code == 302
+    page = _text(bob.client.get("/official/"))
+    assert "This proposal has expired" in page
+    assert "Expired" in page and "was not approved before" in page
+    assert f"/official/actions/{pending.id}/approve" not in page
+    assert "Propose: Open polls" in page  # it can be proposed again
+    db.session.expire_all()
+    assert db.session.get(Election, election.id).status == "draft"
+    assert db.session.get(PendingAction, pending.id).state == "expired"
+    assert "expire_open_polls" in _text(bob.client.get("/official/audit"))
+
+    thai = _text(bob.client.get("/official/?lang=th"))
+    assert "หมดอายุ" in thai and "ไม่ได้รับการอนุมัติก่อน" in thai
+    bob.client.post(f"/official/actions/{pending.id}/approve", data={"csrf_token": csrf_token(thai)})
+    assert "ข้อเสนอนี้หมดอายุแล้ว" in _text(bob.client.get("/official/"))

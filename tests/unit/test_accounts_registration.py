@@ -1,24 +1,36 @@
 """Registration and TOTP enrolment through the HTTP stack (CSRF enabled)."""
 from __future__ import annotations
 
+import re
+from pathlib import Path
+from typing import Iterator
+
+import pytest
 from flask import Flask
 
 from app.extensions import db
-from app.models import VoterAccount
+from app.models import ThrottleCounter, VoterAccount
 from app.services.identifiers import national_id_check_digit
 from tests.support.auth_client import (  # noqa: F401
     PASSWORD,
     Browser,
     accounts_app,
     accounts_app_any,
+    auth_app,
     browser,
     browser_for,
     roll,
 )
 
+_FLASH = re.compile(r'<div class="flash flash-\w+"[^>]*>([^<]*)</div>')
+
 
 def _text(response) -> str:  # type: ignore[no-untyped-def]
     return response.get_data(as_text=True)
+
+
+def _flashes(response) -> str:  # type: ignore[no-untyped-def]
+    return " | ".join(_FLASH.findall(_text(response)))
 
 
 def test_insured_registers_enrols_and_lands_on_home(accounts_app_any: Flask) -> None:
@@ -123,3 +135,67 @@ def test_forms_are_labelled_and_autocomplete_is_set(browser: Browser) -> None:
     login = _text(browser.client.get("/employer/login"))
     assert 'autocomplete="current-password"' in login and '<label for="login_id">' in login
     assert "<script" not in register + login and "style=" not in register + login
+
+
+# --- guessing the date of birth from many addresses ------------------------------------------
+NO_MATCH = "ข้อมูลไม่ตรงกับบัญชีรายชื่อผู้มีสิทธิเลือกตั้ง"
+
+
+@pytest.fixture
+def capped_app(tmp_path: Path) -> Iterator[Flask]:
+    """Three checks of the roll data per identifier a day; a generous per-IP limit."""
+    yield from auth_app(tmp_path, AUTH_REGISTRATION_MAX_FAILURES=3,
+                        AUTH_IP_RATE_LIMIT="1000 per minute")
+
+
+def _from_address(app: Flask, address: str) -> Browser:
+    b = browser_for(app)
+    b.client.environ_base["REMOTE_ADDR"] = address
+    return b
+
+
+def test_roll_entry_stops_answering_after_the_cap_from_any_address(capped_app: Flask) -> None:
+    entry = roll("insured")
+    for n, dob in enumerate(("1950-01-01", "1950-01-02", "1950-01-03")):
+        wrong = _from_address(capped_app, f"198.51.100.{n}").register("insured", entry.voter_key, dob)
+        assert NO_MATCH in _text(wrong)
+    # The right date, from yet another address: the same answer as a wrong one, no account.
+    right = _from_address(capped_app, "203.0.113.9").register("insured", entry.voter_key,
+                                                              entry.attribute)
+    assert right.status_code == 200 and NO_MATCH in _text(right)
+    assert db.session.query(VoterAccount).count() == 0
+    # Another roll entry is not affected; after the day the real voter registers.
+    other = roll("insured", 1)
+    assert browser_for(capped_app).register("insured", other.voter_key,
+                                            other.attribute).status_code == 302
+    capped_app.config["AUTH_CLOCK"].advance(24 * 3600 + 1)
+    again = browser_for(capped_app).register("insured", entry.voter_key, entry.attribute)
+    assert again.status_code == 302
+
+
+def test_capped_roll_entry_looks_like_an_id_off_the_roll(capped_app: Flask) -> None:
+    """The cap counts IDs that are not on the roll too, so hitting it reveals nothing."""
+    entry = roll("employer")
+    prefix = "123456789012"
+    unknown_authorised = prefix + national_id_check_digit(prefix)
+    off_roll = "9999999999"
+    answers: dict[str, list[str]] = {}
+    for key in (entry.voter_key, off_roll):
+        b = browser_for(capped_app)
+        answers[key] = [_flashes(b.register("employer", key, unknown_authorised))
+                        for _ in range(4)]
+    assert answers[entry.voter_key] == answers[off_roll]
+    assert all(NO_MATCH in flash for flash in answers[off_roll])
+    keys = [row.key for row in db.session.query(ThrottleCounter)]
+    assert len(keys) == 2 and entry.voter_key not in "".join(keys)
+
+
+def test_employer_cap_holds_for_the_authorised_person_check(capped_app: Flask) -> None:
+    entry = roll("employer")
+    for n in range(3):
+        wrong = roll("insured", n).voter_key
+        _from_address(capped_app, f"198.51.100.{n}").register("employer", entry.voter_key, wrong)
+    right = browser_for(capped_app).register("employer", entry.voter_key, entry.attribute)
+    assert NO_MATCH in _text(right)
+    assert db.session.query(VoterAccount).count() == 0
+

@@ -1,6 +1,8 @@
 """Account services below the HTTP layer: password policy, TOTP steps, back-off, approvals."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pyotp
@@ -9,7 +11,7 @@ from flask import Flask
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import AuditEntry, Election, Official, PendingAction
+from app.models import AuditEntry, Election, Official, PendingAction, ThrottleCounter
 from app.services import accounts, approvals, audit, passwords, throttle, totp
 from tests.support.auth_client import accounts_app, accounts_app_any, add_official  # noqa: F401
 
@@ -109,7 +111,7 @@ class _State:
 
 
 def test_backoff_grows_and_hard_limit_holds_for_the_hour() -> None:
-    limits = throttle.Limits(max_per_hour=10, free=3, max_backoff_seconds=60)
+    limits = throttle.Limits(max_per_window=10, free=3, max_backoff_seconds=60)
     state = _State()
     now = T0
     for _ in range(3):
@@ -130,11 +132,63 @@ def test_backoff_grows_and_hard_limit_holds_for_the_hour() -> None:
 
 
 def test_failure_window_restarts_after_an_hour() -> None:
-    limits = throttle.Limits(max_per_hour=100, free=5, max_backoff_seconds=60)
+    limits = throttle.Limits(max_per_window=100, free=5, max_backoff_seconds=60)
     state = _State()
     throttle.record_failure(state, limits, T0)  # type: ignore[arg-type]
     throttle.record_failure(state, limits, T0 + timedelta(hours=1, seconds=1))  # type: ignore[arg-type]
     assert state.failed_attempts == 1
+
+
+# --- failure counters per identifier ---------------------------------------------------------
+def test_counter_keys_are_keyed_hashes_per_purpose_and_kind(accounts_app: Flask) -> None:
+    key = throttle.counter_key("signin", "insured", "1159450283165")
+    assert len(key) == 64 and "1159450283165" not in key
+    assert key != throttle.counter_key("register", "insured", "1159450283165")
+    assert key != throttle.counter_key("signin", "employer", "1159450283165")
+    config = accounts_app.config["SSBVOTE"]
+    accounts_app.config["SSBVOTE"] = replace(config, pseudonym_key="another key " * 4)
+    try:
+        assert key != throttle.counter_key("signin", "insured", "1159450283165")
+    finally:
+        accounts_app.config["SSBVOTE"] = config
+    with pytest.raises(ValueError):
+        throttle.counter_key("guess", "insured", "1159450283165")
+
+
+def test_counter_rows_are_pruned_after_their_window_and_lock(accounts_app: Flask) -> None:
+    limits = throttle.Limits(max_per_window=3, free=3)
+    for n in range(3):
+        throttle.record_counter_failure("a" * 64, limits, T0)  # locked until T0 + 1 h
+    throttle.record_counter_failure("b" * 64, limits, T0)
+    db.session.commit()
+    assert db.session.query(ThrottleCounter).count() == 2
+    throttle.record_counter_failure("c" * 64, limits, T0 + timedelta(minutes=59))
+    db.session.commit()
+    assert db.session.query(ThrottleCounter).count() == 3
+    throttle.record_counter_failure("c" * 64, limits, T0 + timedelta(hours=1))
+    db.session.commit()
+    assert {row.key[0] for row in db.session.query(ThrottleCounter)} == {"c"}
+
+
+def test_concurrent_attempts_are_counted_one_by_one(accounts_app_any: Flask) -> None:
+    """take_attempt counts under the counter's row lock: of 8 simultaneous attempts, 3 pass."""
+    limits = throttle.Limits(max_per_window=3, free=3)
+    key = throttle.counter_key("register", "insured", "1159450283165")
+    db.session.rollback()  # SQLite: leave the write lock to the threads
+
+    def attempt(_: int) -> bool:
+        with accounts_app_any.app_context():
+            try:
+                allowed = throttle.take_attempt(key, limits, T0) is None
+                db.session.commit()
+                return allowed
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(attempt, range(8)))
+    assert results.count(True) == 3
+    assert db.session.get(ThrottleCounter, key).failed_attempts == 3
 
 
 # --- registration data -----------------------------------------------------------------------
@@ -184,7 +238,8 @@ def test_database_refuses_self_approval_even_without_the_service(accounts_app_an
     alice, _ = _officials()
     election = db.session.query(Election).one()
     db.session.add(PendingAction(election=election, action="open_polls", state="approved",
-                                 proposer_pk=alice.id, decider_pk=alice.id, proposed_at=T0))
+                                 proposer_pk=alice.id, decider_pk=alice.id, proposed_at=T0,
+                                 decided_at=T0, expires_at=T0 + timedelta(hours=1)))
     with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()
@@ -232,3 +287,59 @@ def test_close_polls_hook_runs_in_the_same_transaction(accounts_app: Flask) -> N
         approvals.unregister_hook("close_polls", good_hook)
     assert seen == ["closed", "ok:closed"]
     assert db.session.get(Election, election.id).status == "closed"
+
+
+# --- proposals expire --------------------------------------------------------------------------
+def test_an_expired_proposal_cannot_be_approved(accounts_app_any: Flask) -> None:
+    alice, bob = _officials()
+    election = db.session.query(Election).one()
+    pending = approvals.propose(election, "open_polls", alice, T0)
+    assert pending.expires_at == T0 + timedelta(hours=24)
+    for _ in range(2):  # the refusal, and the same answer when asked again
+        with pytest.raises(approvals.ApprovalRefused) as caught:
+            approvals.approve(pending.id, bob, T0 + timedelta(hours=24))
+        assert caught.value.reason == "expired"
+    db.session.expire_all()
+    assert db.session.get(Election, election.id).status == "draft"
+    stored = db.session.get(PendingAction, pending.id)
+    assert stored.state == "expired" and stored.decider_pk is None
+    expiries = db.session.query(AuditEntry).filter_by(action="expire_open_polls").all()
+    assert [(e.actor, e.subject) for e in expiries] == [("system", election.slug)]
+    assert '"proposer":"alice"' in expiries[0].details
+    # It does not block a new proposal, which can be approved within its own lifetime.
+    fresh = approvals.propose(election, "open_polls", bob, T0 + timedelta(hours=25))
+    approvals.approve(fresh.id, alice, T0 + timedelta(hours=48, minutes=59))
+    assert db.session.get(Election, election.id).status == "open"
+    assert audit.verify_chain() == []
+
+
+def test_lifetime_comes_from_the_configuration(accounts_app: Flask) -> None:
+    alice, bob = _officials()
+    election = db.session.query(Election).one()
+    accounts_app.config["APPROVAL_LIFETIME_HOURS"] = 2
+    pending = approvals.propose(election, "open_polls", alice, T0)
+    assert pending.expires_at == T0 + timedelta(hours=2)
+    assert approvals.expire_due(T0 + timedelta(minutes=119)) == []
+    assert [p.id for p in approvals.expire_due(T0 + timedelta(hours=2))] == [pending.id]
+    assert approvals.expire_due(T0 + timedelta(hours=3)) == []  # recorded once
+    assert approvals.pending_for(election) == []
+    assert [p.id for p in approvals.expired_for(election)] == [pending.id]
+    with pytest.raises(approvals.ApprovalRefused) as caught:
+        approvals.cancel(pending.id, alice, T0 + timedelta(hours=3))
+    assert caught.value.reason == "expired"
+    assert db.session.query(AuditEntry).filter_by(action="expire_open_polls").count() == 1
+    # Once proposed again, the old expired proposal is no longer shown.
+    approvals.propose(election, "open_polls", bob, T0 + timedelta(hours=3))
+    assert approvals.expired_for(election) == []
+
+
+def test_database_refuses_an_approval_after_expiry(accounts_app_any: Flask) -> None:
+    alice, bob = _officials()
+    election = db.session.query(Election).one()
+    db.session.add(PendingAction(election=election, action="open_polls", state="approved",
+                                 proposer_pk=alice.id, decider_pk=bob.id, proposed_at=T0,
+                                 decided_at=T0 + timedelta(hours=2),
+                                 expires_at=T0 + timedelta(hours=1)))
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()

@@ -79,3 +79,29 @@ def test_production_sets_secure_cookies_and_hsts(tmp_path: Path) -> None:
     assert app.config["SESSION_COOKIE_SECURE"] is True
     response = app.test_client().get("/health")
     assert "max-age" in response.headers["Strict-Transport-Security"]
+
+
+def test_proxy_hops_and_approval_lifetime_are_read_and_checked(tmp_path: Path) -> None:
+    env = {"SSBVOTE_INSTANCE": str(tmp_path)}
+    defaults = Config.from_env(env)
+    assert defaults.proxy_hops == 0 and defaults.approval_lifetime_hours == 24
+    config = Config.from_env({**env, "SSBVOTE_PROXY_HOPS": "1",
+                              "SSBVOTE_APPROVAL_LIFETIME_HOURS": "8"})
+    assert config.proxy_hops == 1 and config.approval_lifetime_hours == 8
+    app = create_app(config)
+    assert app.config["APPROVAL_LIFETIME_HOURS"] == 8
+    assert type(app.wsgi_app).__name__ == "ProxyFix"
+    assert type(create_app(defaults).wsgi_app).__name__ != "ProxyFix"
+
+
+@pytest.mark.parametrize(("variable", "value"), [
+    ("SSBVOTE_PROXY_HOPS", "-1"),
+    ("SSBVOTE_PROXY_HOPS", "6"),
+    ("SSBVOTE_PROXY_HOPS", "one"),
+    ("SSBVOTE_APPROVAL_LIFETIME_HOURS", "0"),
+    ("SSBVOTE_APPROVAL_LIFETIME_HOURS", "169"),
+    ("SSBVOTE_APPROVAL_LIFETIME_HOURS", "1.5"),
+])
+def test_bad_proxy_hops_or_lifetime_is_refused(tmp_path: Path, variable: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=variable):
+        Config.from_env({"SSBVOTE_INSTANCE": str(tmp_path), variable: value})

@@ -54,3 +54,58 @@ def test_each_step_downgrades(any_db_url: str) -> None:
         schema.downgrade(any_db_url, "-1")
         schema.upgrade(any_db_url, revision)
     assert schema.state_for_url(any_db_url).current == revisions[-1]
+
+
+def test_0006_gives_existing_proposals_a_lifetime_and_downgrades_expired(any_db_url: str) -> None:
+    """Proposals made before 0006 expire 24 h after they were proposed, except that a decision
+    already taken stays valid; going back, an expired proposal becomes a cancelled one."""
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import MetaData, insert, select, update
+
+    t0 = datetime(2026, 12, 1, 3, 0, tzinfo=timezone.utc)
+
+    def utc(value: datetime) -> datetime:  # SQLite hands back naive UTC, PostgreSQL aware
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+
+    schema.upgrade(any_db_url, "0005_ballot_storage")
+    engine = create_engine(any_db_url, poolclass=pool.NullPool)
+    try:
+        meta = MetaData()
+        meta.reflect(engine, only=["election", "official", "pending_action"])
+        election, official, pending = (meta.tables[n] for n in ("election", "official",
+                                                                "pending_action"))
+        with engine.begin() as conn:
+            conn.execute(insert(election).values(
+                id=1, slug="e", election_id="e", title_th="t", title_en="t", opens_at=t0,
+                closes_at=t0 + timedelta(days=7), manifest="{}", status="draft", created_at=t0))
+            for pk in (1, 2):
+                conn.execute(insert(official).values(
+                    id=pk, username=f"o{pk}", display_name="o", role="admin", password_hash="x",
+                    totp_secret="x", totp_last_step=0, active=True, created_at=t0))
+            common = {"election_pk": 1, "action": "open_polls", "proposer_pk": 1,
+                      "proposed_at": t0}
+            conn.execute(insert(pending).values(id=1, state="pending", **common))
+            conn.execute(insert(pending).values(id=2, state="approved", decider_pk=2,
+                                                decided_at=t0 + timedelta(hours=30), **common))
+            conn.execute(insert(pending).values(id=3, state="cancelled", decider_pk=2,
+                                                decided_at=t0 + timedelta(hours=1), **common))
+        schema.upgrade(any_db_url)
+        meta = MetaData()
+        meta.reflect(engine, only=["pending_action"])
+        pending = meta.tables["pending_action"]
+        with engine.begin() as conn:
+            expiry = {row.id: utc(row.expires_at) for row in conn.execute(select(pending))}
+            conn.execute(update(pending).where(pending.c.id == 1).values(state="expired"))
+        assert expiry == {1: t0 + timedelta(hours=24),
+                          2: t0 + timedelta(hours=30, seconds=1),
+                          3: t0 + timedelta(hours=24)}
+        schema.downgrade(any_db_url, "0005_ballot_storage")
+        meta = MetaData()
+        meta.reflect(engine, only=["pending_action"])
+        pending = meta.tables["pending_action"]
+        with engine.connect() as conn:
+            states = dict(conn.execute(select(pending.c.id, pending.c.state)).all())
+        assert states == {1: "cancelled", 2: "approved", 3: "cancelled"}
+    finally:
+        engine.dispose()
