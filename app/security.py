@@ -18,7 +18,9 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        # Not no-referrer: over https Flask-WTF refuses a form or fetch POST without a
+        # same-origin Referer (WTF_CSRF_SSL_STRICT). Other origins still get nothing.
+        response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if production:
             response.headers.setdefault(

@@ -353,6 +353,24 @@ def test_csrf_token_of_another_session_is_refused(accounts_app: Flask) -> None:
     assert response.status_code == 400
 
 
+def test_forms_work_over_https_with_our_referrer_policy(accounts_app: Flask) -> None:
+    """Behind TLS Flask-WTF demands a same-origin Referer; the policy must let browsers send
+    it (no-referrer made every sign-in a 400), and a foreign one is still refused."""
+    login_id, _ = registered_voter(accounts_app)
+    b = browser_for(accounts_app)
+    page = b.client.get("/insured/login", base_url="https://vote.example")
+    assert page.headers["Referrer-Policy"] in {"same-origin", "strict-origin",
+                                               "strict-origin-when-cross-origin", "origin"}
+    data = {"login_id": login_id, "password": PASSWORD,
+            "csrf_token": csrf_token(_text(page))}
+    ok = b.client.post("/insured/login", base_url="https://vote.example", data=data,
+                       headers={"Referer": "https://vote.example/insured/login"})
+    assert ok.status_code == 302
+    foreign = b.client.post("/insured/login", base_url="https://vote.example", data=data,
+                            headers={"Referer": "https://evil.example/"})
+    assert foreign.status_code == 400
+
+
 # --- audiences -------------------------------------------------------------------------------
 def test_insured_voter_cannot_reach_employer_or_official_pages(accounts_app: Flask) -> None:
     login_id, secret = registered_voter(accounts_app)
