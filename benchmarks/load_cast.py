@@ -301,6 +301,17 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / tick
 
 
+def machine_cpu() -> tuple[float, float]:
+    """(busy, idle) CPU seconds of the whole machine since boot (Linux /proc/stat)."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0.0, 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / tick, idle / tick
+
+
 def server_pids(master: int, pg: Any) -> dict[str, list[int]]:
     """gunicorn's workers, and the throw-away PostgreSQL server's processes."""
     pids = {"gunicorn workers": _children(master)}
@@ -542,6 +553,7 @@ def main() -> int:
         steady_voters = voters[:steady_count]
         load_before = os.getloadavg()[0]
         cpu_before = {k: cpu_seconds(v) for k, v in server_pids(server.proc.pid, pg).items()}
+        client_before, machine_before = os.times(), machine_cpu()
         outcomes, elapsed = steady_phase(server.url, slug, steady_voters, args.concurrency,
                                          args.duration, args.timeout)
         accepted = [o for o in outcomes if o.status == 201]
@@ -566,6 +578,12 @@ def main() -> int:
             f"{per_ballot:.3f} CPU-s per ballot ({verify_s / per_ballot:.2f} of it proof checking); "
             f"the server obtained {obtained:.2f} of {cores} cores -> ratio on the cores it got "
             f"{rate / (obtained / verify_s) if obtained else float('nan'):.2f}")
+        client_after, machine_after = os.times(), machine_cpu()
+        client_cpu = (client_after.user + client_after.system) - (client_before.user + client_before.system)
+        busy = machine_after[0] - machine_before[0]
+        say(f"  load generator (this process) CPU: {client_cpu:.1f} s = {client_cpu / max(1, len(accepted)):.3f} "
+            f"s per ballot; whole machine busy {busy:.1f} of {cores * elapsed:.1f} core-s, of which "
+            f"{max(0.0, busy - server_cpu - client_cpu):.1f} s by other processes")
 
         # Ballots the steady phase did not get to (duration limit) join the overload pool.
         accepted_voters = [o.voter for o in accepted]
