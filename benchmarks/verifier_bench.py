@@ -3,7 +3,18 @@
 Run: ``.venv/bin/python benchmarks/verifier_bench.py [--ballots 50] [--bits 2048]``.
 Ballots are made with crypto/ (benchmarks may import it; verifier/ never does) and cached in
 /tmp; the verifier then checks them batched on 1 and 2 processes, and a few per proof, and the
-script extrapolates to 10,000 ballots on 2 cores.
+script extrapolates to 10,000 ballots on 2 cores.  Each row reports wall seconds and CPU seconds
+(this process and its pool workers: the machine may be shared, CPU time is the steadier figure),
+and the last line the peak RSS of this process and of the largest pool worker.
+
+``--fast`` takes the ballots instead from benchmarks/tally_bench.py's cache of *fast valid
+ballots* (``/tmp/ssb_tally_bench_ballots_*.jsonl``, made there if missing: genuine proofs whose
+prover randomness is cheap to make, see that module; a plain 2048-bit modulus), so a few hundred
+ballots cost nothing to make.  The jobs then point at lines of that file, as check 9 points at
+lines of board/ballots.jsonl: each worker reads and parses its chunk's ballots itself.
+``--batch-size`` overrides the verifier's ballots per batch (default: its own choice).  For
+before/after numbers, run this script from a ``git worktree`` of the older commit (copy it
+there: it needs only ``verify_ballots`` and ``BallotJob`` of the verifier).
 
 Board scale (memory): ``… verifier_bench.py --board-entries 1000000 [--voters 200]
 [--verifier-root DIR] [--processes 1]`` builds (once, cached in /tmp) a complete, valid record
@@ -25,6 +36,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import resource
 import secrets
 import shutil
 import subprocess
@@ -35,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(1, str(Path(__file__).resolve().parent))  # tally_bench (--fast)
 
 from crypto.ballot import encrypt_contest  # noqa: E402
 from crypto.ceremony import generate_election_key  # noqa: E402
@@ -84,6 +97,50 @@ def load_ballots(key: ElectionPublicKey, count: int, candidates: int, k: int, bi
             have += pool.map(_make, jobs)
         cache.write_text(json.dumps({"n": key.to_dict()["n"], "ballots": have}))
     return have[:count]
+
+
+def _clock() -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process and of its waited-for children — the pool
+    workers, which are joined when the pool closes)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (time.perf_counter(),
+            time.process_time() + usage.ru_utime + usage.ru_stime)
+
+
+def fast_jobs(count: int, candidates: int, k: int, bits: int
+              ) -> tuple[int, str, list[BallotJob], str]:
+    """(n, election id, jobs, path): ``count`` ballots from tally_bench.py's cache file, each job
+    pointing at its line ({"ballot": …, "pseudonym": …}); the file is only scanned here."""
+    import tally_bench
+    from crypto.encoding import canonical_json
+
+    election_id = hashlib.sha256(canonical_json(tally_bench.manifest(candidates, k))).hexdigest()
+    n = tally_bench.load_modulus(bits)
+    tag = hashlib.sha256(f"{n:x}|{election_id}|{candidates}|{k}".encode()).hexdigest()[:16]
+    cache = Path(f"/tmp/ssb_tally_bench_ballots_{tag}.jsonl")
+
+    def index() -> list[BallotJob]:
+        jobs: list[BallotJob] = []
+        if not cache.exists():
+            return jobs
+        offset = 0
+        with open(cache, "rb") as handle:
+            for line in handle:
+                body = line.rstrip(b"\n")
+                pseudonym = body.rsplit(b'"pseudonym":"', 1)[1][:-2].decode()
+                jobs.append(BallotJob(len(jobs) + 1, CONTEST, pseudonym, candidates, k, None,
+                                      offset, len(body)))
+                offset += len(line)
+                if len(jobs) == count:
+                    break
+        return jobs
+
+    jobs = index()
+    if len(jobs) < count:
+        tally_bench.load_ballots(n, election_id, count, candidates, k,
+                                 max(1, multiprocessing.cpu_count()))
+        jobs = index()
+    return n, election_id, jobs, str(cache)
 
 
 # --- board scale: a record with many entries, verified in a subprocess -------------------------
@@ -225,6 +282,10 @@ def main() -> None:
     p.add_argument("--k", type=int, default=7)
     p.add_argument("--per-proof", type=int, default=2, help="ballots to verify per proof")
     p.add_argument("--pure-python", action="store_true")
+    p.add_argument("--fast", action="store_true",
+                   help="ballots from tally_bench.py's fast-valid-ballot cache (see the docstring)")
+    p.add_argument("--batch-size", type=int, default=0,
+                   help="ballots per batch (default: the verifier's choice)")
     p.add_argument("--board-entries", type=int, default=0,
                    help="board-scale mode: a record of this many entries (see the docstring)")
     p.add_argument("--voters", type=int, default=200, help="board-scale mode: distinct voters")
@@ -237,30 +298,46 @@ def main() -> None:
         return
     if args.pure_python:
         arith.use_gmpy2(False)
-    key = load_key(args.bits)
-    n = int(key.to_dict()["n"], 16)
-    ballots = load_ballots(key, args.ballots, args.candidates, args.k, args.bits,
-                           max(1, multiprocessing.cpu_count()))
-    jobs = [BallotJob(i + 1, CONTEST, f"voter-{i:05d}", args.candidates, args.k, b)
-            for i, b in enumerate(ballots)]
-    print(f"verifier benchmark: {len(jobs)} ballots, {args.k}-of-{args.candidates}, "
-          f"{n.bit_length()}-bit n, backend {arith.BACKEND}, {multiprocessing.cpu_count()} CPUs")
+    if args.fast:
+        n, election_id, jobs, path = fast_jobs(args.ballots, args.candidates, args.k, args.bits)
+    else:
+        key = load_key(args.bits)
+        n = int(key.to_dict()["n"], 16)
+        election_id, path = ELECTION, None
+        ballots = load_ballots(key, args.ballots, args.candidates, args.k, args.bits,
+                               max(1, multiprocessing.cpu_count()))
+        jobs = [BallotJob(i + 1, CONTEST, f"voter-{i:05d}", args.candidates, args.k, b)
+                for i, b in enumerate(ballots)]
+    print(f"verifier benchmark: {len(jobs)} ballots{' (fast, from ' + path + ')' if path else ''}, "
+          f"{args.k}-of-{args.candidates}, {n.bit_length()}-bit n, backend {arith.BACKEND}, "
+          f"{multiprocessing.cpu_count()} CPUs, batch size {args.batch_size or 'default'}")
+    extra = {"batch_size": args.batch_size} if args.batch_size else {}
     rows = []
-    for label, processes, batched, subset in (
-            ("batched, 1 process", 1, True, jobs),
+    for label, processes, batched, subset in (  # the pool first: its workers fork a lean parent
             ("batched, 2 processes", 2, True, jobs),
+            ("batched, 1 process", 1, True, jobs),
             ("per proof, 1 process", 1, False, jobs[:args.per_proof])):
-        start = time.perf_counter()
-        verdicts = verify_ballots(n, ELECTION, subset, processes=processes, batched=batched)
-        seconds = time.perf_counter() - start
+        if not subset:
+            continue
+        wall, cpu = _clock()
+        verdicts = verify_ballots(n, election_id, subset, processes=processes, batched=batched,
+                                  path=path, **extra)
+        wall2, cpu2 = _clock()
         assert all(v.ok for v in verdicts), [v for v in verdicts if not v.ok][:1]
-        per = seconds / len(subset)
+        per, cpu_per = (wall2 - wall) / len(subset), (cpu2 - cpu) / len(subset)
         rows.append((label, per))
-        print(f"  {label:22s} {len(subset):4d} ballots {seconds:8.2f} s  {per:7.3f} s/ballot")
+        print(f"  {label:22s} {len(subset):4d} ballots {wall2 - wall:8.2f} s wall "
+              f"{per:7.3f} s/ballot, CPU {cpu2 - cpu:8.2f} s {cpu_per:7.3f} s/ballot")
     two = dict(rows)["batched, 2 processes"]
-    print(f"extrapolation: 10,000 ballots on 2 cores ≈ {two * 10_000 / 60:.1f} min "
-          f"({two * 10_000:.0f} s); per proof on 1 core ≈ "
-          f"{dict(rows)['per proof, 1 process'] * 10_000 / 3600:.1f} h")
+    line = (f"extrapolation: 10,000 ballots on 2 cores ≈ {two * 10_000 / 60:.1f} min "
+            f"({two * 10_000:.0f} s)")
+    if "per proof, 1 process" in dict(rows):
+        line += f"; per proof on 1 core ≈ {dict(rows)['per proof, 1 process'] * 10_000 / 3600:.1f} h"
+    print(line)
+    own, workers = (resource.getrusage(who).ru_maxrss / 1024
+                    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    print(f"peak RSS: this process (1-process rows) {own:.0f} MiB, largest pool worker "
+          f"{workers:.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ invert: Callable[[Any, Any], Any]
 gcd: Callable[[Any, Any], Any]
 isqrt: Callable[[Any], Any]
 mpz: Callable[[Any], Any]
+from_bytes: Callable[[bytes], Any]  # the integer of big-endian bytes, in the backend's type
 BACKEND = "python"
 
 
@@ -30,15 +31,30 @@ def _py_invert(x: int, m: int) -> int:
     return pow(x, -1, m)
 
 
+def _py_from_bytes(raw: bytes) -> int:
+    return int.from_bytes(raw, "big")
+
+
+_MPZ_FROM_BYTES = getattr(_gmpy2.mpz, "from_bytes", None) if _gmpy2 is not None else None
+
+
+def _gmpy2_from_bytes(raw: bytes) -> Any:
+    assert _gmpy2 is not None
+    if _MPZ_FROM_BYTES is not None:  # gmpy2 ≥ 2.2: no detour through int
+        return _MPZ_FROM_BYTES(raw, "big")
+    return _gmpy2.mpz(int.from_bytes(raw, "big"))  # pragma: no cover - older gmpy2
+
+
 def use_gmpy2(enabled: bool) -> str:
     """Select the backend; returns its name (``"gmpy2"`` or ``"python"``)."""
-    global powmod, invert, gcd, isqrt, mpz, BACKEND
+    global powmod, invert, gcd, isqrt, mpz, from_bytes, BACKEND
     if enabled and _gmpy2 is not None:
         powmod = _gmpy2.powmod
         invert = _gmpy2.invert
         gcd = _gmpy2.gcd
         isqrt = _gmpy2.isqrt
         mpz = _gmpy2.mpz
+        from_bytes = _gmpy2_from_bytes
         BACKEND = "gmpy2"
     else:
         powmod = pow
@@ -46,6 +62,7 @@ def use_gmpy2(enabled: bool) -> str:
         gcd = math.gcd
         isqrt = math.isqrt
         mpz = int
+        from_bytes = _py_from_bytes
         BACKEND = "python"
     return BACKEND
 

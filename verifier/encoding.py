@@ -4,9 +4,10 @@ docs/protocol.md §2.1 (canonical JSON, hex integers), §2.2 (LP), §2.3 (strict
 """
 from __future__ import annotations
 
+import binascii
 import json
 import re
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from verifier.errors import InvalidInput
 
@@ -59,6 +60,29 @@ def parse_hex_int(value: Any, what: str) -> int:
     if len(value) > MAX_HEX_DIGITS:
         raise InvalidInput(f"{what}: longer than {MAX_HEX_DIGITS} hex digits")
     return int(value, 16)
+
+
+def canonical_hex_ints(texts: Sequence[Any], convert: Callable[[bytes], Any]) -> list[Any] | None:
+    """``convert`` (big-endian bytes → integer) of each text if every one is a canonical hex
+    integer that :func:`parse_hex_int` accepts, else None — in bulk, for the many values of a
+    ballot; on None the caller parses one by one to name the culprit."""
+    try:
+        joined = "".join(texts)  # TypeError: not all strings
+    except TypeError:
+        return None
+    if not joined.isascii() or any(c in joined for c in "ABCDEF"):
+        return None  # unhexlify takes upper case too
+    out = []
+    unhexlify = binascii.unhexlify
+    try:
+        for t in texts:
+            size = len(t)
+            if not 0 < size <= MAX_HEX_DIGITS or (size > 1 and t[0] == "0"):
+                return None
+            out.append(convert(unhexlify(t if not size & 1 else "0" + t)))
+    except ValueError:  # a non-hex digit (binascii.Error)
+        return None
+    return out
 
 
 def parse_hex_bytes(value: Any, what: str, length: int | None = None) -> bytes:

@@ -21,10 +21,16 @@ def default_processes() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def chunk_size(total: int, processes: int, maximum: int = 16) -> int:
-    """Ballots per batch: big enough to share the n-th power, small enough to keep every
-    worker busy and the progress bar moving."""
-    return max(1, min(maximum, -(-total // (processes * 4))))
+#: Ballots per batch at most (docs/protocol.md §7.3): a bigger batch shares the buckets of the
+#: multi-exponentiation and the n-th power among more ballots (7-of-228 at 2048 bits: see
+#: benchmarks/verifier_bench.py); a worker holds its chunk's parsed ballots, ~0.6 MB each.
+MAX_BATCH = 256
+
+
+def chunk_size(total: int, processes: int, maximum: int = MAX_BATCH) -> int:
+    """Ballots per batch: up to ``maximum``, fewer when the ballots would not give every
+    worker two chunks (to keep them all busy and the progress bar moving)."""
+    return max(1, min(maximum, -(-total // (processes * 2))))
 
 
 def map_chunks(func: Callable[[Any], T], chunks: Iterable[Any], processes: int = 1,
@@ -54,13 +60,15 @@ def map_chunks(func: Callable[[Any], T], chunks: Iterable[Any], processes: int =
 def iter_verdicts(n: int, election_id: str, jobs: Iterable[BallotJob], total: int,
                   processes: int = 1, batched: bool = True,
                   progress: Callable[[int], None] | None = None,
-                  path: str | None = None) -> Iterator[BallotVerdict]:
+                  path: str | None = None,
+                  batch_size: int | None = None) -> Iterator[BallotVerdict]:
     """Verify ``total`` ballots, in the order of ``jobs`` (which may be a generator: only the
     chunks in flight are held); ``progress(k)`` is called after each k ballots are done.
+    Each chunk of :func:`chunk_size` (or ``batch_size``) ballots is one batch.
 
     A job whose ``ballot`` is None is read by the worker from line ``offset``/``length`` of
     ``path`` (board/ballots.jsonl)."""
-    size = chunk_size(total, processes)
+    size = batch_size or chunk_size(total, processes)
     use_gmpy2 = arith.BACKEND == "gmpy2"
     it = iter(jobs)
     chunks = ((n, election_id, chunk, use_gmpy2, batched, path)
@@ -74,9 +82,10 @@ def iter_verdicts(n: int, election_id: str, jobs: Iterable[BallotJob], total: in
 def verify_ballots(n: int, election_id: str, jobs: Sequence[BallotJob], processes: int = 1,
                    batched: bool = True,
                    progress: Callable[[int], None] | None = None,
-                   path: str | None = None) -> list[BallotVerdict]:
+                   path: str | None = None,
+                   batch_size: int | None = None) -> list[BallotVerdict]:
     """Verify every ballot (:func:`iter_verdicts`); the verdicts sorted by seq."""
     out = list(iter_verdicts(n, election_id, jobs, len(jobs), processes, batched, progress,
-                             path))
+                             path, batch_size))
     out.sort(key=lambda v: v.seq)
     return out

@@ -251,9 +251,40 @@ def test_multiexp_matches_naive(count: int, bits: int, backend: str) -> None:
     assert int(multiexp.multiexp(bases, exps, m)) == want % m
 
 
-def test_window_choice_follows_the_cost_formula() -> None:
-    assert multiexp.window_bits(457, 64) in (5, 6)
-    assert multiexp.window_bits(1, 64) <= 3
+def _schedule_cost(windows: Any, lengths: list[int]) -> int:
+    """The cost model of docs/protocol.md §7.2."""
+    return sum(sum(1 for x in lengths if x > s) + 2 ** w + w for s, w in windows)
+
+
+@pytest.mark.parametrize("lengths", [[1], [64] * 457, [5, 3, 200], [64] * 30, [130] * 9 + [7],
+                                     [12, 5, 5, 9], [8] * 40,
+                                     [64] * 464 * 16 + [195] * 228 * 16])
+def test_window_schedule_covers_the_exponents_and_minimises_the_cost(lengths: list[int]) -> None:
+    windows = multiexp.window_schedule(lengths)
+    bits = max(lengths)
+    assert windows[0][0] == 0 and sum(w for _, w in windows) == bits
+    assert all(s + w == t for (s, w), (t, _) in zip(windows, windows[1:]))
+    assert all(1 <= w <= multiexp.MAX_WINDOW_BITS for _, w in windows)
+    best = _schedule_cost(windows, lengths)
+    for width in range(1, multiexp.MAX_WINDOW_BITS + 1):  # no fixed width does better
+        fixed = [(s, min(width, bits - s)) for s in range(0, bits, width)]
+        assert best <= _schedule_cost(fixed, lengths)
+    if bits <= 12:  # against every split of the bits (compositions) for small exponents
+        def splits(s: int) -> Iterator[list[tuple[int, int]]]:
+            if s == bits:
+                yield []
+            for w in range(1, bits - s + 1):
+                for rest in splits(s + w):
+                    yield [(s, w), *rest]
+        assert best == min(_schedule_cost(x, lengths) for x in splits(0))
+
+
+def test_mixed_exponents_get_wide_low_windows() -> None:
+    """A batch's 64-bit weights reach only the low windows, which are therefore wider (§7.2)."""
+    windows = multiexp.window_schedule([64] * 464 * 64 + [195] * 228 * 64)
+    low = [w for s, w in windows if s < 64]
+    high = [w for s, w in windows if s >= 64]
+    assert min(low) >= max(high) - 1 and sum(low) / len(low) > sum(high) / len(high)
 
 
 # --- §6 threshold: the committed 3-of-5 key --------------------------------------------------

@@ -263,6 +263,36 @@ def test_tampered_proof_reported_with_seq_contest_and_candidate(
     assert "tally.counted_set" in out.failed
 
 
+def test_several_invalid_ballots_named_as_by_per_proof_verification(
+        record: Path, built_record: BuiltRecord, run_verifier: Runner) -> None:
+    """Forged proofs, a non-unit and a ballot copied under another pseudonym in one record (one
+    batch, docs/protocol.md §7.3): batch verification names exactly those ballots, with the
+    findings of per-proof verification (--no-batch)."""
+    n = _n(record)
+    lines = read_jsonl(record / "board/ballots.jsonl")
+    first = lines[0]
+    other = next(x for x in lines if x["contest"] == first["contest"]
+                 and x["pseudonym"] != first["pseudonym"])
+    other["ballot"] = first["ballot"]  # a replay: its proofs are bound to the first pseudonym
+    for line, candidate in ((lines[3], 1), (lines[-1], 0)):
+        z = int(line["ballot"]["proofs"][candidate]["responses"][1], 16)
+        line["ballot"]["proofs"][candidate]["responses"][1] = _hx(z + 1)
+    lines[5]["ballot"]["sum_proof"]["commitments"][0] = _hx(n)  # gcd(a, n) = n
+    write_jsonl(record / "board/ballots.jsonl", lines)
+    bad = sorted({other["seq"], lines[3]["seq"], lines[-1]["seq"], lines[5]["seq"]})
+    rechain(record, built_record)
+    rehash(record)
+    batched = run_verifier(record)
+    per_proof = run_verifier(record, "--no-batch")
+    assert batched.code == per_proof.code == 1
+    assert {"board.chain", "board.ballots", "board.checkpoints"}.isdisjoint(batched.failed)
+    assert sorted(item["seq"] for item in batched.items("ballots.proofs")) == bad
+    assert batched.check("ballots.proofs")["failures"] == \
+        per_proof.check("ballots.proofs")["failures"]
+    messages = " ".join(f["message"] for f in batched.check("ballots.proofs")["failures"])
+    assert "(V1)" in messages and "(V2)" in messages and "unit" in messages
+
+
 def test_decryption_share_tamper_changes_trustees_used(record: Path,
                                                        run_verifier: Runner) -> None:
     t_decryption_share(record)
