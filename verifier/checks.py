@@ -35,9 +35,9 @@ from verifier.threshold import (MAX_BITS, MIN_BITS, TEST_MIN_BITS, ElectionKey, 
                                 key_problems, parse_decryption_share, parse_election_key,
                                 verify_decryption_share)
 
-HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
-PSEUDONYM_RE = re.compile(r"^[0-9a-f]{32}$")
-CAST_AT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
+HEX64_RE = re.compile(r"^[0-9a-f]{64}\Z")  # \Z: "$" would pass a final "\n"
+PSEUDONYM_RE = re.compile(r"^[0-9a-f]{32}\Z")
+CAST_AT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z\Z")
 MAX_FINDINGS = 1000  # per check; the count of all failures is always reported
 ENTRY_KEYS = ("seq", "election_id", "pseudonym", "contest", "ballot_hash", "cast_at",
               "prev_hash", "entry_hash")

@@ -11,8 +11,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from verifier.errors import InvalidInput
 
-HEX_INT_RE = re.compile(r"^(0|[1-9a-f][0-9a-f]*)$")
-HEX_BYTES_RE = re.compile(r"^([0-9a-f]{2})*$")
+HEX_INT_RE = re.compile(r"^(0|[1-9a-f][0-9a-f]*)\Z")  # \Z: "$" would pass a final "\n"
+HEX_BYTES_RE = re.compile(r"^([0-9a-f]{2})*\Z")
 MAX_HEX_DIGITS = 4096
 
 

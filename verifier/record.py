@@ -49,7 +49,7 @@ HASHES = "HASHES.json"
 
 REQUIRED_FILES = (FORMAT, MANIFEST, ELECTION_KEY, BOARD_KEY, ENTRIES, BALLOTS, CHECKPOINTS,
                   OVERRIDES, COUNTED, ENCRYPTED_TALLY, RESULTS, HASHES)
-SHARE_FILE_RE = re.compile(r"^tally/decryption_shares/trustee-([1-9][0-9]*)\.json$")
+SHARE_FILE_RE = re.compile(r"^tally/decryption_shares/trustee-([1-9][0-9]*)\.json\Z")
 STREAMED = (BALLOTS, ENTRIES, COUNTED)  # read as streams, never held
 COUNTED_DEPTH = 4  # counted.json: the top object, contests, a contest, its lists are walked
 SCAN_CHUNK = 64  # ballots.jsonl lines per work unit of the loading scan

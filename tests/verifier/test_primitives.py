@@ -49,10 +49,24 @@ def test_canonical_json_sorted_compact_literal_utf8() -> None:
     assert encoding.canonical_json({"b": 1, "a": "ไทย"}) == '{"a":"ไทย","b":1}'.encode()
 
 
-@pytest.mark.parametrize("bad", ["0x1", "01", "AB", "", " 1", "-1", 5, None, "g"])
+@pytest.mark.parametrize("bad", ["0x1", "01", "AB", "", " 1", "-1", 5, None, "g", "ab\n",
+                                 "0\n", "1 "])
 def test_hex_integers_must_be_canonical(bad: Any) -> None:
     with pytest.raises(InvalidInput):
         encoding.parse_hex_int(bad, "x")
+    assert encoding.canonical_hex_ints(["1", bad], int.from_bytes) is None
+
+
+def test_patterns_do_not_pass_a_final_newline() -> None:
+    r"""re's "$" also matches before a final "\n"; every pattern of a whole value ends in \Z."""
+    from verifier import checks, record
+    with pytest.raises(InvalidInput):
+        encoding.parse_hex_bytes("ab\n", "x")
+    assert not checks.HEX64_RE.match("a" * 64 + "\n")
+    assert not checks.PSEUDONYM_RE.match("a" * 32 + "\n")
+    assert not checks.CAST_AT_RE.match("2026-12-20T08:00:00.000000Z\n")
+    assert not record.SHARE_FILE_RE.match("tally/decryption_shares/trustee-1.json\n")
+    assert checks.PSEUDONYM_RE.match("a" * 32) and checks.HEX64_RE.match("a" * 64)
 
 
 def test_hex_integer_length_limit() -> None:

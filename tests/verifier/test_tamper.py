@@ -293,6 +293,21 @@ def test_several_invalid_ballots_named_as_by_per_proof_verification(
     assert "(V1)" in messages and "(V2)" in messages and "unit" in messages
 
 
+def test_hex_with_a_final_newline_is_not_canonical(record: Path, built_record: BuiltRecord,
+                                                   run_verifier: Runner) -> None:
+    """"ab…\n" is not canonical hex (docs/protocol.md §2.1), although int(…, 16) reads it."""
+    seq = _a_counted_seq(record)
+    _edit_ballot(record, seq, lambda b: b["proofs"][2]["responses"].__setitem__(
+        0, b["proofs"][2]["responses"][0] + "\n"))
+    rechain(record, built_record)
+    rehash(record)
+    out = run_verifier(record)
+    assert out.code == 1
+    (failure,) = out.check("ballots.proofs")["failures"]
+    assert failure["item"]["seq"] == seq and failure["item"]["candidate"] == "I003"
+    assert "canonical hex" in failure["message"]
+
+
 def test_decryption_share_tamper_changes_trustees_used(record: Path,
                                                        run_verifier: Runner) -> None:
     t_decryption_share(record)
