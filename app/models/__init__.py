@@ -3,7 +3,7 @@ from app.models.account import VoterAccount
 from app.models.account_state import ThrottleCounter
 from app.models.approval import PendingAction
 from app.models.base import Base
-from app.models.board import BoardEntry, BoardHead, Checkpoint, PaperOverrideList, ReceiptCheck
+from app.models.board import BoardBallot, BoardEntry, BoardHead, Checkpoint, PaperOverrideList, ReceiptCheck
 from app.models.election import Candidate, Contest, Election, Team
 from app.models.official import AuditEntry, Official
 from app.models.roll import RollEntry
@@ -11,6 +11,7 @@ from app.models.roll import RollEntry
 __all__ = [
     "AuditEntry",
     "Base",
+    "BoardBallot",
     "BoardEntry",
     "BoardHead",
     "Candidate",

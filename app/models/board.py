@@ -28,9 +28,8 @@ class BoardEntry(Base):
     seq: Mapped[int] = mapped_column(Integer)
     pseudonym: Mapped[str] = mapped_column(String(64))
     contest: Mapped[str] = mapped_column(String(64))
+    #: SHA-256 of the ballot's canonical JSON; the ballot itself is the BoardBallot of that hash.
     ballot_hash: Mapped[str] = mapped_column(String(64))
-    #: The encrypted contest ballot, canonical JSON (docs/protocol.md §9.3).
-    ballot: Mapped[str] = mapped_column(Text)
     cast_at: Mapped[str] = mapped_column(String(40))
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64))
@@ -42,6 +41,21 @@ class BoardEntry(Base):
         UniqueConstraint("election_pk", "ballot_hash", name="uq_board_entry_ballot"),
         Index("ix_board_entry_voter", "election_pk", "pseudonym", "seq"),
     )
+
+
+class BoardBallot(Base):
+    """The encrypted contest ballot of a board entry (canonical JSON, docs/protocol.md §9.3),
+    keyed by its hash.  Kept apart from BoardEntry so that the ~1 MB write happens before the
+    board head is locked: the serial part of a cast writes only the small entry row."""
+
+    __tablename__ = "board_ballot"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    election_pk: Mapped[int] = mapped_column(ForeignKey("election.id", ondelete="CASCADE"))
+    ballot_hash: Mapped[str] = mapped_column(String(64))
+    ballot: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("election_pk", "ballot_hash", name="uq_board_ballot_hash"),)
 
 
 class Checkpoint(Base):

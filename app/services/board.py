@@ -12,10 +12,10 @@ from datetime import datetime, timezone
 from typing import Any, Iterator
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from app.extensions import db
-from app.models import BoardEntry, BoardHead, Checkpoint, Election
+from app.models import BoardBallot, BoardEntry, BoardHead, Checkpoint, Election
 from app.services import signing
 from app.services.errors import ServiceError
 from crypto.encoding import canonical_json
@@ -63,7 +63,13 @@ def lock_head(election: Election) -> BoardHead:
 
 def append(election: Election, pseudonym: str, contest: str, ballot_json: str,
            ballot_hash: str, now: datetime) -> BoardEntry:
-    """Append one verified ballot in the caller's transaction (the caller commits)."""
+    """Append one verified ballot in the caller's transaction (the caller commits).
+
+    The ballot row (~1 MB) is written first; only then is the head locked, so the serial part of
+    the append writes just the small entry row.  A ballot already on the board fails here with
+    IntegrityError (unique hash), before any lock is taken."""
+    db.session.add(BoardBallot(election_pk=election.id, ballot_hash=ballot_hash, ballot=ballot_json))
+    db.session.flush()
     head = lock_head(election)
     # Checked under the head lock: a cast that was verified while polls closed must not land
     # after the final checkpoint.
@@ -80,7 +86,7 @@ def append(election: Election, pseudonym: str, contest: str, ballot_json: str,
     }
     entry = BoardEntry(
         election_pk=election.id, seq=body["seq"], pseudonym=pseudonym, contest=contest,
-        ballot_hash=ballot_hash, ballot=ballot_json, cast_at=body["cast_at"],
+        ballot_hash=ballot_hash, cast_at=body["cast_at"],
         prev_hash=head.head, entry_hash=entry_hash(body),
     )
     db.session.add(entry)
@@ -159,6 +165,30 @@ def iter_entries(election: Election, after: int = 0, limit: int | None = None,
         after = rows[-1].seq
 
 
+def iter_entries_with_ballots(election: Election, batch: int = 200) -> Iterator[tuple[BoardEntry, str | None]]:
+    """(entry, its ballot's canonical JSON) in seq order, in batches; None if the ballot row is
+    missing (which verify_chain reports)."""
+    after = 0
+    while True:
+        rows: list[Any] = list(db.session.execute(
+            select(BoardEntry, BoardBallot.ballot)
+            .outerjoin(BoardBallot, and_(BoardBallot.election_pk == BoardEntry.election_pk,
+                                         BoardBallot.ballot_hash == BoardEntry.ballot_hash))
+            .where(BoardEntry.election_pk == election.id, BoardEntry.seq > after)
+            .order_by(BoardEntry.seq).limit(batch)))
+        if not rows:
+            return
+        for entry, ballot in rows:
+            yield entry, ballot
+        after = rows[-1][0].seq
+
+
+def ballot_text(entry: BoardEntry) -> str | None:
+    """The canonical JSON of ``entry``'s ballot."""
+    return db.session.scalar(select(BoardBallot.ballot).where(
+        BoardBallot.election_pk == entry.election_pk, BoardBallot.ballot_hash == entry.ballot_hash))
+
+
 def entry_at(election: Election, seq: int) -> BoardEntry | None:
     return db.session.scalar(select(BoardEntry).where(BoardEntry.election_pk == election.id,
                                                        BoardEntry.seq == seq))
@@ -181,7 +211,7 @@ def verify_chain(election: Election) -> list[str]:
     """Recompute every link; one problem per broken entry (empty if the chain is intact)."""
     problems = []
     prev, expected_seq = election.election_id, 1
-    for entry in iter_entries(election):
+    for entry, ballot in iter_entries_with_ballots(election):
         body = entry_dict(entry, election.election_id)
         stated = body.pop("entry_hash")
         if entry.seq != expected_seq:
@@ -190,7 +220,7 @@ def verify_chain(election: Election) -> list[str]:
             problems.append(f"entry {entry.seq}: previous hash does not match")
         if entry_hash(body) != stated:
             problems.append(f"entry {entry.seq}: content does not match its hash")
-        if hashlib.sha256(entry.ballot.encode()).hexdigest() != entry.ballot_hash:
+        if ballot is None or hashlib.sha256(ballot.encode()).hexdigest() != entry.ballot_hash:
             problems.append(f"entry {entry.seq}: ballot does not match its hash")
         prev, expected_seq = stated, entry.seq + 1
     return problems

@@ -32,11 +32,13 @@ def export(election: Election, out_dir: Path) -> Path:
         (work / "paper_overrides.json").write_bytes(paper.body.encode())
         with (work / "board" / "entries.jsonl").open("wb") as entries, \
                 (work / "board" / "ballots.jsonl").open("wb") as ballots:
-            for entry in board.iter_entries(election):
+            for entry, ballot in board.iter_entries_with_ballots(election):
+                if ballot is None:
+                    raise ServiceError(f"board entry {entry.seq}: its ballot is missing")
                 entries.write(canonical_json(board.entry_dict(entry, election.election_id)) + b"\n")
                 ballots.write(canonical_json({
                     "seq": entry.seq, "pseudonym": entry.pseudonym, "contest": entry.contest,
-                    "ballot": json.loads(entry.ballot)}) + b"\n")
+                    "ballot": json.loads(ballot)}) + b"\n")
         with (work / "board" / "checkpoints.jsonl").open("wb") as cps:
             for checkpoint in board.checkpoints(election):
                 cps.write(canonical_json(checkpoint) + b"\n")

@@ -109,3 +109,47 @@ def test_0006_gives_existing_proposals_a_lifetime_and_downgrades_expired(any_db_
         assert states == {1: "cancelled", 2: "approved", 3: "cancelled"}
     finally:
         engine.dispose()
+
+
+def test_0007_moves_ballots_to_their_own_table_and_back(any_db_url: str) -> None:
+    """Board ballots written before 0007 are found in board_ballot after it (by election and
+    hash), and are back in board_entry after a downgrade."""
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import MetaData, insert, select
+
+    t0 = datetime(2026, 12, 1, 3, 0, tzinfo=timezone.utc)
+    schema.upgrade(any_db_url, "0006_throttle_expiry")
+    engine = create_engine(any_db_url, poolclass=pool.NullPool)
+    ballots = {f"{seq:064x}": '{"ciphertexts":["%x"]}' % seq for seq in (1, 2, 3)}
+    try:
+        meta = MetaData()
+        meta.reflect(engine, only=["election", "board_entry"])
+        election, entry = meta.tables["election"], meta.tables["board_entry"]
+        with engine.begin() as conn:
+            for pk in (1, 2):
+                conn.execute(insert(election).values(
+                    id=pk, slug=f"e{pk}", election_id=f"e{pk}", title_th="t", title_en="t", opens_at=t0,
+                    closes_at=t0 + timedelta(days=7), manifest="{}", status="open", created_at=t0))
+            for seq, (digest, text) in enumerate(ballots.items(), start=1):
+                conn.execute(insert(entry).values(
+                    election_pk=1 + seq % 2, seq=seq, pseudonym="p", contest="c", ballot_hash=digest,
+                    ballot=text, cast_at="t", prev_hash=f"prev{seq}", entry_hash=f"h{seq}"))
+        schema.upgrade(any_db_url)
+        meta = MetaData()
+        meta.reflect(engine, only=["board_entry", "board_ballot"])
+        assert "ballot" not in meta.tables["board_entry"].c
+        stored = meta.tables["board_ballot"]
+        with engine.connect() as conn:
+            moved = {(r.election_pk, r.ballot_hash): r.ballot for r in conn.execute(select(stored))}
+        assert moved == {(1 + seq % 2, digest): text
+                         for seq, (digest, text) in enumerate(ballots.items(), start=1)}
+        schema.downgrade(any_db_url, "0006_throttle_expiry")
+        meta = MetaData()
+        meta.reflect(engine, only=["board_entry"])
+        assert "board_ballot" not in tables(any_db_url)
+        with engine.connect() as conn:
+            back = {r.ballot_hash: r.ballot for r in conn.execute(select(meta.tables["board_entry"]))}
+        assert back == ballots
+    finally:
+        engine.dispose()
