@@ -13,22 +13,25 @@ from typing import Any, Iterator
 READ_BLOCK = 1 << 20  # bytes read at a time (a line may span blocks)
 
 
+def _blocks(path: str | Path, digest: Any) -> Iterator[bytes]:
+    """The file's bytes, ``READ_BLOCK`` at a time, each also fed to ``digest`` (if given)."""
+    with open(path, "rb") as handle:
+        while block := handle.read(READ_BLOCK):
+            if digest is not None:
+                digest.update(block)
+            yield block
+
+
 def iter_lines(path: str | Path, digest: Any = None) -> Iterator[tuple[int, bytes]]:
     """(line number from 1, the line's bytes without its b"\\n") of every line of ``path``."""
     number = 0
     tail = b""
-    with open(path, "rb") as handle:
-        while True:
-            block = handle.read(READ_BLOCK)
-            if not block:
-                break
-            if digest is not None:
-                digest.update(block)
-            parts = (tail + block if tail else block).split(b"\n")
-            tail = parts.pop()
-            for raw in parts:
-                number += 1
-                yield number, raw
+    for block in _blocks(path, digest):
+        parts = (tail + block if tail else block).split(b"\n")
+        tail = parts.pop()
+        for raw in parts:
+            number += 1
+            yield number, raw
     if tail:
         yield number + 1, tail
 
@@ -40,24 +43,18 @@ def iter_spans(path: str | Path, digest: Any = None) -> Iterator[tuple[int, int,
     start = 0     # file offset of the current line
     pos = 0       # file offset of ``block[0]``
     tail = 0      # bytes of the current line seen in earlier blocks
-    with open(path, "rb") as handle:
+    for block in _blocks(path, digest):
+        i = 0
         while True:
-            block = handle.read(READ_BLOCK)
-            if not block:
+            j = block.find(b"\n", i)
+            if j < 0:
+                tail += len(block) - i
                 break
-            if digest is not None:
-                digest.update(block)
-            i = 0
-            while True:
-                j = block.find(b"\n", i)
-                if j < 0:
-                    tail += len(block) - i
-                    break
-                number += 1
-                yield number, start, tail + j - i
-                start = pos + j + 1
-                tail = 0
-                i = j + 1
-            pos += len(block)
+            number += 1
+            yield number, start, tail + j - i
+            start = pos + j + 1
+            tail = 0
+            i = j + 1
+        pos += len(block)
     if tail:
         yield number + 1, start, tail
