@@ -5,8 +5,8 @@ core), and gmpy2 keeps the GIL while it computes, so a worker process checks one
 however many threads it has.  Each worker process therefore has one *verifier thread*: a cast
 hands its ballot over and waits; the thread takes every ballot waiting at that moment (up to
 ``max_batch``) and checks them in one batch across ballots (crypto.batch.BatchVerifier), which
-costs less per ballot — measured with benchmarks/cast_batch_bench.py: 0.107 s alone, 0.079 s per
-ballot in fours, 0.072 s in eights.  A cast that arrives while the thread is idle is checked at
+costs less per ballot — measured with benchmarks/cast_batch_bench.py (CPU, 7-of-228 at 2048
+bits): about 0.10 s alone, 0.077 s per ballot in fours, 0.069 s in eights.  A cast that arrives while the thread is idle is checked at
 once, alone: batching never makes a quiet server slower.
 
 A batch that fails is never held against its other ballots: each is then verified on its own
@@ -33,7 +33,7 @@ LOG = logging.getLogger("ssbvote.verification")
 #: Seconds between two summary lines of batch statistics in the log (and one at exit).
 REPORT_EVERY = 60.0
 
-#: At most this many ballots in one batch: 8 gets most of the gain (0.072 s vs 0.107 s per
+#: At most this many ballots in one batch: 8 gets most of the gain (0.069 s vs 0.10 s per
 #: 7-of-228 ballot) while a batch still takes well under a second.
 MAX_BATCH = 8
 
