@@ -6,8 +6,9 @@ however many threads it has.  Each worker process therefore has one *verifier th
 hands its ballot over and waits; the thread takes every ballot waiting at that moment (up to
 ``max_batch``) and checks them in one batch across ballots (crypto.batch.BatchVerifier), which
 costs less per ballot — measured with benchmarks/cast_batch_bench.py (CPU, 7-of-228 at 2048
-bits): about 0.10 s alone, 0.077 s per ballot in fours, 0.069 s in eights.  A cast that arrives while the thread is idle is checked at
-once, alone: batching never makes a quiet server slower.
+bits): about 0.10 s alone, 0.077 s per ballot in fours, 0.069 s in eights.  A cast that
+arrives while the thread is idle is checked at once, alone: batching never makes a quiet server
+slower.
 
 A batch that fails is never held against its other ballots: each is then verified on its own
 (crypto.ballot.verify_contest), so one voter's bad ballot is refused with the error naming the
