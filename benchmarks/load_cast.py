@@ -391,7 +391,7 @@ def steady_phase(url: str, slug: str, voters: list[Voter], concurrency: int, dur
 def overload_phase(url: str, slug: str, fresh: list[Voter], accepted: list[Voter], rate: float,
                    seconds: float, timeout: float) -> tuple[list[Outcome], float]:
     """Open loop at ``rate`` casts/s. Fresh ballots first (a refused one goes back in the pool);
-    when none is free, a replay of an accepted ballot (full verification, then 409 replayed)."""
+    when none is free, a replay of an accepted ballot (refused 409 by its hash, before any proof check)."""
     lock = threading.Lock()
     pool = list(reversed(fresh))
     done = list(accepted)

@@ -68,18 +68,23 @@ def cast(election: Election, pseudonym: str, electorate: str, payload: Any, now:
     if not contest_code or payload["contest"] != contest_code:
         raise CastRejected("wrong_contest", "this ballot is for a contest you cannot vote in", 403)
     key = election_keys.election_key(election)
-    _end_read_transaction()
     try:
         ballot, canonical = _parse_ballot(payload["ballot"], key.public_key, num_candidates, max_selections)
+    except InvalidInput as exc:
+        raise CastRejected("invalid_ballot", f"the ballot was rejected: {exc}") from exc
+    digest = hashlib.sha256(canonical).hexdigest()  # = crypto.ballot.ballot_hash (§5.5)
+    # A ballot already on the board was verified when it was accepted: a replay is refused
+    # before the costly proof check (the unique hash refuses a concurrent one at the append).
+    if db.session.scalar(select(BoardEntry.id).where(BoardEntry.election_pk == election.id,
+                                                      BoardEntry.ballot_hash == digest)):
+        raise CastRejected("replayed", "this exact ballot is already on the board", 409)
+    _end_read_transaction()
+    try:
         verification.verify(key.public_key, election_id, contest_code, pseudonym, num_candidates,
                             max_selections, ballot)
     except InvalidInput as exc:
         raise CastRejected("invalid_ballot", f"the ballot was rejected: {exc}") from exc
     ballot_json = canonical.decode()
-    digest = hashlib.sha256(canonical).hexdigest()  # = crypto.ballot.ballot_hash (§5.5)
-    if db.session.scalar(select(BoardEntry.id).where(BoardEntry.election_pk == election.id,
-                                                      BoardEntry.ballot_hash == digest)):
-        raise CastRejected("replayed", "this exact ballot is already on the board", 409)
     try:
         entry = board.append(election, pseudonym, contest_code, ballot_json, digest, now)
         db.session.add(ReceiptCheck(election_pk=election.id, seq=entry.seq, uses=0,

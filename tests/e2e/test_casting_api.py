@@ -217,6 +217,29 @@ def test_bad_ballots_rejected_and_board_unchanged(env: dict[str, Any], attack: s
     assert board_state(election) == ((1, []) if attack == "replayed" else (0, []))
 
 
+def test_replay_is_refused_without_a_second_proof_check(env: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ballot already on the board was verified when accepted: its replay costs a hash lookup,
+    not another proof check (cheap to refuse under load)."""
+    from app.services import verification
+
+    checks: list[str] = []
+    real = verification.verify
+
+    def counting(*args: Any, **kwargs: Any) -> None:
+        checks.append(args[3])  # pseudonym
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(verification, "verify", counting)
+    voter = signed_in(env)
+    ballot, seed = voter.encrypt([0, 1, 0, 0, 1])
+    body = {"contest": "insured", "ballot": ballot, "check_token": check_token(seed)}
+    assert voter.post(body).status_code == 201
+    replay = voter.post(body)
+    assert replay.status_code == 409 and replay.get_json()["error"] == "replayed"
+    assert len(checks) == 1
+    assert board_state(env["election"]) == (1, [])
+
+
 def test_cast_refused_before_open_and_after_close(env: dict[str, Any]) -> None:
     election: Election = env["election"]
     voter = signed_in(env)
