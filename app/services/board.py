@@ -7,12 +7,13 @@ turns and the chain cannot fork; the database's unique constraints are the last 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from datetime import datetime, timezone
 from typing import Any, Iterator
 
 from flask import current_app
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import BoardBallot, BoardEntry, BoardHead, Checkpoint, Election
@@ -166,21 +167,17 @@ def iter_entries(election: Election, after: int = 0, limit: int | None = None,
 
 
 def iter_entries_with_ballots(election: Election, batch: int = 200) -> Iterator[tuple[BoardEntry, str | None]]:
-    """(entry, its ballot's canonical JSON) in seq order, in batches; None if the ballot row is
-    missing (which verify_chain reports)."""
-    after = 0
-    while True:
-        rows: list[Any] = list(db.session.execute(
-            select(BoardEntry, BoardBallot.ballot)
-            .outerjoin(BoardBallot, and_(BoardBallot.election_pk == BoardEntry.election_pk,
-                                         BoardBallot.ballot_hash == BoardEntry.ballot_hash))
-            .where(BoardEntry.election_pk == election.id, BoardEntry.seq > after)
-            .order_by(BoardEntry.seq).limit(batch)))
-        if not rows:
-            return
-        for entry, ballot in rows:
-            yield entry, ballot
-        after = rows[-1][0].seq
+    """(entry, its ballot's canonical JSON) in seq order: :func:`iter_entries` a page at a time,
+    with one query for the page's ballots; None if a ballot row is missing (verify_chain reports
+    it)."""
+    entries = iter_entries(election, batch=batch)
+    while page := list(itertools.islice(entries, batch)):
+        ballots = dict(db.session.execute(
+            select(BoardBallot.ballot_hash, BoardBallot.ballot).where(
+                BoardBallot.election_pk == election.id,
+                BoardBallot.ballot_hash.in_([e.ballot_hash for e in page]))).all())
+        for entry in page:
+            yield entry, ballots.get(entry.ballot_hash)
 
 
 def ballot_text(entry: BoardEntry) -> str | None:
