@@ -296,10 +296,10 @@ class BatchVerifier:
         if gmpy2.gcd(z_part, n) != 1 or gmpy2.gcd(base_part, n) != 1:
             return False
         if 0 in self._exps:  # only with all-zero challenges: test the values themselves
-            product = gmpy2.mpz(1)
-            for x in self._bases:
-                product = product * x % n
-            return bool(gmpy2.gcd(product, n) == 1)
+            try:
+                check_units(self.public_key, self._bases, "batch base")
+            except InvalidInput:
+                return False
         return True
 
     def verify(self) -> list[Hashable]:
