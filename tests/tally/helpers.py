@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from tally.finish import FinishSummary, finish
 from tally.prepare import ENCRYPTED_TALLY, PrepareSummary, prepare
 from tally.trustee import decrypt
 from tests.support.board_builder import BoardFixture
+
+if TYPE_CHECKING:
+    import pytest
 
 
 def run_prepare(board: BoardFixture, work: Path, processes: int = 1) -> PrepareSummary:
@@ -31,3 +34,22 @@ def run_finish(work: Path, shares: Sequence[Path], record: Path, warnings: list[
 
 def tree_bytes(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def die_after_chunks(monkeypatch: "pytest.MonkeyPatch", chunks: int = 2) -> dict[str, int]:
+    """Make ``tally prepare`` die (KeyboardInterrupt) when it starts chunk ``chunks + 1``, as if
+    killed after ``chunks`` chunks were saved.  Returns the counter of chunks started (``"n"``),
+    which a test may reset to keep counting after the interruption."""
+    import tally.prepare as prepare_mod
+
+    real = prepare_mod.process_chunk
+    calls = {"n": 0}
+
+    def dying(items):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == chunks + 1:
+            raise KeyboardInterrupt
+        return real(items)
+
+    monkeypatch.setattr(prepare_mod, "process_chunk", dying)
+    return calls

@@ -17,7 +17,7 @@ from tally.errors import TallyError
 from tally.prepare import ENCRYPTED_TALLY, prepare
 from tests.support.board_builder import BoardFixture
 
-from .helpers import run_prepare, tree_bytes
+from .helpers import die_after_chunks, run_prepare, tree_bytes
 
 try:
     from distributed import LocalCluster
@@ -53,16 +53,7 @@ def test_interrupted_local_run_resumes_on_dask(board: BoardFixture, tmp_path: Pa
     monkeypatch.setattr(prepare_mod, "CHUNK_SIZE", 8)
     reference = tmp_path / "reference"
     run_prepare(board, reference)
-    real = prepare_mod.process_chunk
-    calls = {"n": 0}
-
-    def dying(items):  # type: ignore[no-untyped-def]
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise KeyboardInterrupt  # as if killed after two chunks
-        return real(items)
-
-    monkeypatch.setattr(prepare_mod, "process_chunk", dying)
+    die_after_chunks(monkeypatch, 2)  # as if killed after two chunks
     work = tmp_path / "work"
     with pytest.raises(KeyboardInterrupt):
         run_prepare(board, work)

@@ -14,7 +14,7 @@ import tally.prepare as prepare_mod
 from tally.prepare import COUNTED, ENCRYPTED_TALLY
 from tests.support.board_builder import BoardFixture
 
-from .helpers import run_finish, run_prepare, trustee_shares, tree_bytes
+from .helpers import die_after_chunks, run_finish, run_prepare, trustee_shares, tree_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,16 +30,7 @@ def _reference(board: BoardFixture, tmp_path: Path) -> tuple[Path, list[Path], d
 def test_interrupted_prepare_resumes_from_saved_chunks(board: BoardFixture, tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     ref_work, shares, ref_record = _reference(board, tmp_path)
-    real = prepare_mod.process_chunk
-    calls = {"n": 0}
-
-    def dying(items):  # type: ignore[no-untyped-def]
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise KeyboardInterrupt  # as if killed after two chunks
-        return real(items)
-
-    monkeypatch.setattr(prepare_mod, "process_chunk", dying)
+    calls = die_after_chunks(monkeypatch, 2)  # as if killed after two chunks
     monkeypatch.setattr(prepare_mod, "CHUNK_SIZE", 8)  # several chunks on the small test board
     work = tmp_path / "work"
     with pytest.raises(KeyboardInterrupt):
