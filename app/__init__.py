@@ -55,10 +55,11 @@ def create_app(config: Config | None = None, **flask_overrides: Any) -> Flask:
     i18n.init_app(app)
 
     from app import assets, auth, security, views
-    from app.services import admission, polls
+    from app.services import admission, polls, verification
 
     security.init_app(app)
     admission.init_app(app)
+    verification.configure(config.verify_min_batch, config.verify_linger_ms / 1000)
     assets.init_app(app)
     auth.init_app(app)
     polls.init_app(app)

@@ -47,6 +47,10 @@ class Config:
     #: Casts one worker process admits at once (parsing, verifying, writing); more get 503 +
     #: Retry-After (app/services/admission.py). Keep it below the gunicorn threads per worker.
     cast_max_inflight: int = 6
+    #: Under load, the cast verifier waits up to this many milliseconds for a batch of at least
+    #: ``verify_min_batch`` ballots (app/services/verification.py); 0 never waits.
+    verify_linger_ms: int = 100
+    verify_min_batch: int = 3
     #: Reverse proxies in front of the app that append to X-Forwarded-For (0: none, the peer
     #: address is the client). Per-IP limits key on the address this many hops back.
     proxy_hops: int = 0
@@ -75,6 +79,8 @@ class Config:
             rate_limit_storage_uri=env.get("SSBVOTE_RATELIMIT_STORAGE", "memory://"),
             signin_ip_rate_limit=env.get("SSBVOTE_SIGNIN_IP_LIMIT", "30 per minute; 300 per hour"),
             cast_max_inflight=int(env.get("SSBVOTE_CAST_MAX_INFLIGHT", "6")),
+            verify_linger_ms=_integer(env, "SSBVOTE_VERIFY_LINGER_MS", 100),
+            verify_min_batch=_integer(env, "SSBVOTE_VERIFY_MIN_BATCH", 3),
             proxy_hops=_integer(env, "SSBVOTE_PROXY_HOPS", 0),
             approval_lifetime_hours=_integer(env, "SSBVOTE_APPROVAL_LIFETIME_HOURS", 24),
         )
@@ -84,6 +90,10 @@ class Config:
         """Return a config safe to run with, or raise :class:`ConfigError`."""
         if self.cast_max_inflight < 1:
             raise ConfigError("SSBVOTE_CAST_MAX_INFLIGHT must be at least 1")
+        if not 0 <= self.verify_linger_ms <= 1000:
+            raise ConfigError("SSBVOTE_VERIFY_LINGER_MS must be between 0 and 1000")
+        if not 1 <= self.verify_min_batch <= 8:
+            raise ConfigError("SSBVOTE_VERIFY_MIN_BATCH must be between 1 and 8")
         if not 0 <= self.proxy_hops <= _MAX_PROXY_HOPS:
             raise ConfigError(f"SSBVOTE_PROXY_HOPS must be between 0 (no reverse proxy) and "
                               f"{_MAX_PROXY_HOPS}")

@@ -492,7 +492,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=8, help="gthread threads per worker (1: sync)")
     parser.add_argument("--max-inflight", type=int, default=6, help="SSBVOTE_CAST_MAX_INFLIGHT")
     parser.add_argument("--concurrency", type=int, default=None,
-                        help="steady-phase clients (default 3 × workers)")
+                        help="steady-phase clients (default 4 × workers)")
     parser.add_argument("--duration", type=float, default=120, help="steady phase at most, seconds")
     parser.add_argument("--overload-factor", type=float, default=2.0)
     parser.add_argument("--overload-seconds", type=float, default=15)
@@ -506,7 +506,7 @@ def main() -> int:
                         help="make missing ballots with the real client code from a seed (slow)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
-    args.concurrency = args.concurrency or 3 * args.workers
+    args.concurrency = args.concurrency or 4 * args.workers
     steady_count = args.steady if args.steady is not None else (2 * args.voters) // 3
 
     def say(text: str) -> None:

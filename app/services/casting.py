@@ -54,6 +54,11 @@ def cast(election: Election, pseudonym: str, electorate: str, payload: Any, now:
     ``check_token`` = hex SHA-256("ssbvote-check-v1" ‖ seed) (docs/record.md §2.5) lets the
     holder of the receipt, and nobody else, use the cast-as-intended check.
     """
+    with verification.cast_in_progress():  # under load the verifier waits for this ballot
+        return _cast(election, pseudonym, electorate, payload, now)
+
+
+def _cast(election: Election, pseudonym: str, electorate: str, payload: Any, now: datetime) -> CastResult:
     if not polls_open(election, now):
         raise CastRejected("polls_closed", "polls are not open: ballots are accepted only while "
                            "the election is open", 409)

@@ -101,7 +101,26 @@ def test_proxy_hops_and_approval_lifetime_are_read_and_checked(tmp_path: Path) -
     ("SSBVOTE_APPROVAL_LIFETIME_HOURS", "0"),
     ("SSBVOTE_APPROVAL_LIFETIME_HOURS", "169"),
     ("SSBVOTE_APPROVAL_LIFETIME_HOURS", "1.5"),
+    ("SSBVOTE_VERIFY_LINGER_MS", "-1"),
+    ("SSBVOTE_VERIFY_LINGER_MS", "1001"),
+    ("SSBVOTE_VERIFY_MIN_BATCH", "0"),
+    ("SSBVOTE_VERIFY_MIN_BATCH", "9"),
 ])
 def test_bad_proxy_hops_or_lifetime_is_refused(tmp_path: Path, variable: str, value: str) -> None:
     with pytest.raises(ConfigError, match=variable):
         Config.from_env({"SSBVOTE_INSTANCE": str(tmp_path), variable: value})
+
+
+def test_the_cast_verifier_takes_its_batching_policy_from_the_config(tmp_path: Path) -> None:
+    from app.services import verification
+
+    verifier = verification.group_verifier()
+    before = (verifier.min_batch, verifier.linger)
+    try:
+        create_app(Config.from_env({"SSBVOTE_INSTANCE": str(tmp_path), "SSBVOTE_VERIFY_LINGER_MS": "40",
+                                    "SSBVOTE_VERIFY_MIN_BATCH": "2"}))
+        assert (verifier.min_batch, verifier.linger) == (2, 0.04)
+        create_app(Config.from_env({"SSBVOTE_INSTANCE": str(tmp_path)}))
+        assert (verifier.min_batch, verifier.linger) == (3, 0.1)
+    finally:
+        verifier.configure(verifier.max_batch, *before)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +136,92 @@ def test_the_verifier_thread_survives_a_bug_and_reports_it(pk: PublicKey, monkey
     group.verify(pk, E, C, "a", N, K, ballot)  # the same thread goes on
 
 
-def test_max_batch_must_be_positive() -> None:
+def _recording(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    sizes: list[int] = []
+    real = verification.check_jobs
+
+    def recorded(jobs: list[_Job]) -> None:
+        sizes.append(len(jobs))
+        real(jobs)
+
+    monkeypatch.setattr(verification, "check_jobs", recorded)
+    return sizes
+
+
+def test_a_lone_cast_is_checked_at_once_however_long_the_linger(
+        pk: PublicKey, monkeypatch: pytest.MonkeyPatch) -> None:
+    sizes = _recording(monkeypatch)
+    group = GroupVerifier(min_batch=3, linger=5.0)
+    ballot = _ballot(pk, "alone", [0, 0, 1, 0, 0])
+    started = time.monotonic()
+    with group.cast_in_progress():
+        group.verify(pk, E, C, "alone", N, K, ballot)
+    assert time.monotonic() - started < 2.5  # nobody else is casting: no waiting for a batch
+    assert sizes == [1]
+
+
+def test_under_load_the_verifier_waits_for_casts_on_their_way(
+        pk: PublicKey, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three casts in progress: the first ballot is not checked alone while the other two are
+    still being parsed; all three go in one batch."""
+    sizes = _recording(monkeypatch)
+    group = GroupVerifier(min_batch=3, linger=5.0)
+    voters = ["first", "second", "third"]
+    ballots = {v: _ballot(pk, v, [1, 0, 0, 0, 1]) for v in voters}
+    entered = threading.Barrier(3)
+    outcomes: dict[str, str] = {}
+
+    def cast(voter: str, parse_seconds: float) -> None:
+        with group.cast_in_progress():
+            entered.wait(10)
+            time.sleep(parse_seconds)  # receiving and parsing the ballot
+            group.verify(pk, E, C, voter, N, K, ballots[voter])
+            outcomes[voter] = "ok"
+
+    threads = [threading.Thread(target=cast, args=(v, d)) for v, d in zip(voters, (0.0, 0.3, 0.6))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert outcomes == {v: "ok" for v in voters}
+    assert sizes == [3]
+    assert group._active == group._coming == 0
+
+
+def test_the_linger_is_bounded_and_a_refused_cast_is_not_waited_for(
+        pk: PublicKey, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cast still in progress that never reaches verification (refused early, or slow) holds
+    a ballot back at most ``linger`` seconds; once it leaves, nobody waits for it."""
+    sizes = _recording(monkeypatch)
+    group = GroupVerifier(min_batch=3, linger=0.4)
+    other_entered, other_may_leave = threading.Event(), threading.Event()
+
+    def refused_later() -> None:
+        with group.cast_in_progress():
+            other_entered.set()
+            other_may_leave.wait(10)
+
+    other = threading.Thread(target=refused_later)
+    other.start()
+    assert other_entered.wait(10)
+    ballot = _ballot(pk, "waiting", [0, 1, 0, 0, 0])
+    started = time.monotonic()
+    with group.cast_in_progress():
+        group.verify(pk, E, C, "waiting", N, K, ballot)
+    waited = time.monotonic() - started
+    assert 0.3 <= waited < 3.0
+    other_may_leave.set()
+    other.join(10)
+    assert group._active == group._coming == 0
+    started = time.monotonic()
+    with group.cast_in_progress():
+        group.verify(pk, E, C, "waiting", N, K, ballot)
+    assert time.monotonic() - started < 0.3  # alone again: checked at once
+    assert sizes == [1, 1]
+
+
+@pytest.mark.parametrize("kwargs", [{"max_batch": 0}, {"min_batch": 0}, {"max_batch": 2, "min_batch": 3},
+                                    {"linger": -0.1}, {"linger": 60}])
+def test_batching_policy_is_validated(kwargs: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
-        GroupVerifier(max_batch=0)
+        GroupVerifier(**kwargs)
