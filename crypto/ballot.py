@@ -166,7 +166,7 @@ def canonical_ballot_values(data: bytes, num_candidates: int, max_selections: in
     values: tuple[bytes, ...] = skeleton.value_getter(strings)
     if b"" in values or b"".join(values).translate(None, _HEX_DIGITS):
         return None
-    if b'"0' in data and any(v[0] == 0x30 and len(v) > 1 for v in values):  # leading zero
+    if any(v[0] == 0x30 and len(v) > 1 for v in values):  # leading zero
         return None
     if max(map(len, values)) > MAX_HEX_DIGITS:
         return None

@@ -11,6 +11,7 @@ One n-th power, two multi-exponentiations.  Soundness and the role of squaring: 
 """
 from __future__ import annotations
 
+import dataclasses
 import operator
 from dataclasses import dataclass, field
 from typing import Any, Hashable, Optional, Sequence
@@ -246,6 +247,8 @@ class BatchVerifier:
     ) -> None:
         pk = self.public_key
         _structural_checks(pk, election_id, contest_id, pseudonym, num_candidates, max_selections, ballot)
+        if getattr(ballot, "hex_cache", None) is not None:  # it served the challenge hashes: let
+            ballot = dataclasses.replace(ballot, hex_cache=None)  # the ~0.7 MB of hex text go
         self._entries.append(
             _Entry(tag if tag is not None else len(self._entries),
                    (election_id, contest_id, pseudonym, num_candidates, max_selections, ballot))

@@ -32,15 +32,16 @@ from crypto.encoding import canonical_json
 
 from . import board as board_mod
 from .errors import BoardRefused, TallyError
-from .files import AtomicWriter, atomic_copy, atomic_write_json, iter_lines, read_json
+from .files import AtomicWriter, atomic_copy, atomic_write_json, iter_line_spans, iter_lines, read_json
 from .progress import progress
 from .verify import ChunkResult, Item, VerifyContext, init_worker, process_chunk, process_chunk_with_context
 
 #: Ballots per batch at most: larger batches amortise the multi-exponentiation's bucket overhead
-#: and the final n-th power (7-of-228 at 2048 bits: ~7 900 products mod n² per ballot at 32,
-#: ~6 600 at 128, ~6 200 at 256); a failing batch is bisected (tally/verify.py), so size costs
-#: little there.  Memory: a worker holds one chunk's parsed ballots (~0.5 MB each at 2048 bits).
-CHUNK_SIZE = 256
+#: and the final n-th power (7-of-228 at 2048 bits, CPU per ballot of the batch check: 48 ms at
+#: 64, 43 ms at 256, 40 ms at 512, 38 ms at 1000 — benchmarks/cast_batch_bench.py); a failing
+#: batch is bisected (tally/verify.py), so size costs little there.  Memory: a worker holds one
+#: chunk's parsed ballots (~0.55 MB each at 2048 bits, ~0.3 GB per worker at 512).
+CHUNK_SIZE = 512
 #: Ballots per batch at least, when a small board is split so that every process gets work.
 MIN_CHUNK_SIZE = 32
 
@@ -84,19 +85,17 @@ def _chunks(work: Path, index: board_mod.BoardIndex, paper: frozenset[str],
     """Chunks of consecutive board positions; only offsets of the ballot lines, never their bytes,
     are kept (the workers read them)."""
     entries = iter_lines(work / "board/entries.jsonl", "board entries")
-    ballots = iter_lines(work / "board/ballots.jsonl", "board ballots")
+    ballots = iter_line_spans(work / "board/ballots.jsonl", "board ballots")
     chunk: list[Item] = []
-    offset = 0
     for pair in itertools.zip_longest(entries, ballots):
         if pair[0] is None or pair[1] is None:
             raise BoardRefused("board: ballots.jsonl and entries.jsonl have different numbers of lines")
-        (number, entry_line), (_, ballot_line) = pair
+        (number, entry_line), (_, offset, length) = pair
         entry = json.loads(entry_line)  # validated in the first pass
         key = (entry["contest"], entry["pseudonym"])
         count = entry["pseudonym"] not in paper and index.latest[key] == number
         chunk.append(Item(number, entry["pseudonym"], entry["contest"], entry["ballot_hash"], count,
-                          offset, len(ballot_line)))
-        offset += len(ballot_line) + 1
+                          offset, length))
         if len(chunk) == size:
             yield (chunk[0].seq - 1) // size, chunk
             chunk = []
