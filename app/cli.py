@@ -142,15 +142,17 @@ def board_group() -> None:
 
 @board_group.command("export")
 @click.option("--election", "slug", required=True)
+@click.option("--snapshot", is_flag=True,
+              help="While polls are open: the board up to its latest signed checkpoint, for 'tally preverify'.")
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @with_app
-def board_export(slug: str, out_dir: Path) -> None:
-    """Write the closed board for the tally (docs/record.md §3)."""
+def board_export(slug: str, out_dir: Path, snapshot: bool) -> None:
+    """Write the closed board for the tally (docs/record.md §3), or a snapshot of it (§3.1)."""
     from app.services import board_export as exporter
     from app.services.manifest import get_election
 
-    path = exporter.export(get_election(slug), out_dir)
-    click.echo(f"board of {slug} exported to {path}")
+    path = exporter.export(get_election(slug), out_dir, snapshot=snapshot)
+    click.echo(f"board {'snapshot ' if snapshot else ''}of {slug} exported to {path}")
 
 
 @board_group.command("verify")

@@ -12,6 +12,11 @@ from /proc), then deletes the export.  For N ≤ ``--verify-max`` it also finish
 votes.  At the end: a least-squares line seconds = a + b·N (linear growth) and the
 extrapolation to 1,000,000 ballots on 2 and 8 cores.
 
+``--preverified``: also time the count as it runs when ``tally preverify`` has checked the
+ballots from snapshots while the polls were open (docs/record.md §3.1): ``tally preverify`` on
+the export (the work done during polling), then ``tally prepare --preverified`` (the work left
+after the close), each with its own line and 1,000,000-ballot extrapolation.
+
 **Fast valid ballots.**  Real ballots cost ~3N + k n-th powers each (~10 s at 2048 bits).  As
 in tally_bench.py, every value whose n-th power the prover needs is b^α mod n for a fixed b and
 a random 48-bit α, so its n-th power is B^α with B = b^n.  A worker builds a few such
@@ -267,6 +272,8 @@ def main(argv: Optional[list[str]] = None) -> None:
                         help="finish + run the independent verifier for sizes up to this")
     parser.add_argument("--tmp", default=tempfile.gettempdir(), help="where to write exports (deleted after each size)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--preverified", action="store_true",
+                        help="also time tally preverify and the prepare left after the close (§3.1)")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     test_key = args.bits < 2048
@@ -299,6 +306,20 @@ def main(argv: Optional[list[str]] = None) -> None:
                    "per_core": round(size / seconds / args.processes, 2),
                    "peak_rss_tree_mib": round(rss_total / 1024), "peak_rss_process_mib": round(rss_single / 1024),
                    "load_avg": [round(load_before, 1), round(load_after, 1)]}
+            if args.preverified:
+                known = root / "preverified.txt"
+                pre_cmd = [sys.executable, "-m", "tally", "preverify", str(root / "export"), "--preverified", str(known),
+                           "--quiet", "--processes", str(args.processes)] + (["--allow-insecure-test-key"] if test_key else [])
+                pre_s, _, _, _ = run_measured(pre_cmd, env)
+                after_cmd = [sys.executable, "-m", "tally", "prepare", str(root / "export"), "--work",
+                             str(root / "work-preverified"), "--hardlink", "--quiet", "--processes", str(args.processes),
+                             "--preverified", str(known)] + (["--allow-insecure-test-key"] if test_key else [])
+                after_s, after_rss, _, out = run_measured(after_cmd, env)
+                assert f"Pre-verified during polling: {size} counted ballots" in out, out
+                same = ((root / "work/tally/encrypted_tally.json").read_bytes()
+                        == (root / "work-preverified/tally/encrypted_tally.json").read_bytes())
+                row.update({"preverify_s": round(pre_s, 2), "after_close_s": round(after_s, 2),
+                            "after_close_rss_tree_mib": round(after_rss / 1024), "same_tally": same})
             if size <= args.verify_max:
                 row.update(finish_and_verify(root, root / "work", key, shares, totals, test_key, args.processes, env))
             rows.append(row)
@@ -322,6 +343,16 @@ def main(argv: Optional[list[str]] = None) -> None:
         for cores in (2, 8):
             hours = (intercept + 1e6 / (per_core * cores)) / 3600
             print(f"  1,000,000 ballots on {cores} cores: ≈ {hours:.1f} h (if the per-core rate holds)")
+        if args.preverified:
+            for label, field in (("tally preverify (during polling)", "preverify_s"),
+                                 ("prepare --preverified (after the close)", "after_close_s")):
+                ys2 = [r[field] for r in rows]
+                my2 = sum(ys2) / len(ys2)
+                slope2 = sum((x - mx) * (y - my2) for x, y in zip(xs, ys2)) / sum((x - mx) ** 2 for x in xs)
+                base2 = my2 - slope2 * mx
+                print(f"{label}: seconds = {base2:.1f} + {slope2 * 1000:.2f} ms × N on {args.processes} processes; "
+                      f"1,000,000 ballots ≈ {(base2 + slope2 * 1e6) / 3600:.2f} h on {args.processes} cores, "
+                      f"≈ {(base2 + slope2 * 1e6 * args.processes / 8) / 3600:.2f} h on 8")
         print(f"  board of 1,000,000 ballots: ≈ {rows[-1]['MB'] / rows[-1]['ballots']:.2f} TB of ballots.jsonl; "
               f"memory stays at the peak RSS above (streaming, bounded chunks in flight)")
 

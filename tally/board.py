@@ -126,9 +126,11 @@ def check_signature(public_key: Ed25519PublicKey, obj: dict[str, Any], what: str
         raise BoardRefused(f"{what}: signature is not valid under board_key.json") from None
 
 
-def load_checkpoints(path: Path, election_id: str, public_key: Ed25519PublicKey) -> list[dict[str, Any]]:
+def load_checkpoints(path: Path, election_id: str, public_key: Ed25519PublicKey,
+                     closed: bool = True) -> list[dict[str, Any]]:
     """Signed checkpoints (§2.3), checked for shape, signature and order; the chain match is
-    checked by :func:`scan_entries`."""
+    checked by :func:`scan_entries`.  ``closed``: the last one must be final (else a snapshot
+    taken while the polls are open, §4.3, is accepted too)."""
     checkpoints: list[dict[str, Any]] = []
     for number, line in iter_lines(path, "checkpoints"):
         what = f"checkpoint on line {number}"
@@ -150,8 +152,10 @@ def load_checkpoints(path: Path, election_id: str, public_key: Ed25519PublicKey)
         if checkpoints and checkpoints[-1]["final"]:
             raise BoardRefused(f"{what}: a checkpoint follows the final checkpoint")
         checkpoints.append(cp)
-    if not checkpoints or not checkpoints[-1]["final"]:
+    if closed and (not checkpoints or not checkpoints[-1]["final"]):
         raise BoardRefused("no final checkpoint: the board is not closed (polls must be closed first)")
+    if not checkpoints:
+        raise BoardRefused("no checkpoint: a board snapshot must end at a signed checkpoint")
     return checkpoints
 
 
@@ -249,8 +253,9 @@ def scan_entries(
                 raise BoardRefused(f"{kind}: seq {seq} is beyond the last entry {count}")
             if cp["head"] != heads[seq]:
                 raise BoardRefused(f"{kind}: head does not match the board chain at seq {seq}")
-    final = checkpoints[-1]
-    if final["seq"] != count:
-        raise BoardRefused(f"final checkpoint: seq {final['seq']} but the board has {count} entries "
-                           "(no entry may follow the final checkpoint)")
+    last = checkpoints[-1]
+    kind = "final checkpoint" if last["final"] else "last checkpoint"
+    if last["seq"] != count:
+        raise BoardRefused(f"{kind}: seq {last['seq']} but the board has {count} entries "
+                           f"(no entry may follow the {kind})")
     return BoardIndex(count, prev, latest)

@@ -1,6 +1,8 @@
 """Command line of the tally (``python -m tally``, also ``ssbvote tally`` / ``ssbvote trustee``).
 
+    python -m tally preverify BOARD_SNAPSHOT --preverified FILE [--processes N]   (while polls are open)
     python -m tally prepare BOARD_EXPORT --work WORK [--processes N | --scheduler tcp://HOST:8786]
+                                         [--preverified FILE]
     python -m tally trustee decrypt --share SHARE_FILE --tally WORK/tally/encrypted_tally.json --out OUT
     python -m tally finish --work WORK --record RECORD --shares S1 S2 ...   (or --shares S1 --shares S2)
 
@@ -44,11 +46,13 @@ def tally_cli() -> None:
 @click.option("--scheduler", metavar="ADDRESS", default=None,
               help="Verify on a Dask distributed cluster (e.g. tcp://host:8786) instead of local processes; "
                    "the workers must see the work folder at the same path.  Needs the 'scale' extra.")
+@click.option("--preverified", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Ballots 'tally preverify' already verified during polling: their proofs are not checked again.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @_hardlink_option
 @_test_key_option
-def prepare_cmd(board_export: Path, work: Path, processes: Optional[int], scheduler: Optional[str], quiet: bool,
-                hardlink: bool, allow_insecure_test_key: bool) -> None:
+def prepare_cmd(board_export: Path, work: Path, processes: Optional[int], scheduler: Optional[str],
+                preverified: Optional[Path], quiet: bool, hardlink: bool, allow_insecure_test_key: bool) -> None:
     """Check the closed board, select and verify the counted ballots, aggregate them.
 
     Writes WORK/tally/counted.json and WORK/tally/encrypted_tally.json (the TALLY_FILE the
@@ -60,10 +64,12 @@ def prepare_cmd(board_export: Path, work: Path, processes: Optional[int], schedu
     try:
         summary = prepare(board_export, work, processes=processes or os.cpu_count() or 1,
                           allow_insecure_test_key=allow_insecure_test_key, show_progress=not quiet,
-                          hardlink=hardlink, scheduler=scheduler)
+                          hardlink=hardlink, scheduler=scheduler, preverified=preverified)
     except TallyError as exc:
         raise _fail(exc) from None
     click.echo(f"Board: {summary.entries} entries, final checkpoint verified.")
+    if preverified is not None:
+        click.echo(f"Pre-verified during polling: {summary.preverified} counted ballots (proofs not checked again).")
     if summary.chunks_reused:
         click.echo(f"Resumed: {summary.chunks_reused} verified chunks reused, {summary.chunks_computed} computed.")
     for contest, count in summary.counted.items():
@@ -72,6 +78,36 @@ def prepare_cmd(board_export: Path, work: Path, processes: Optional[int], schedu
     for seq, reason in summary.invalid:
         click.echo(f"EXCLUDED invalid ballot seq {seq}: {reason}", err=True)
     click.echo(f"Tally file for the trustees: {work / ENCRYPTED_TALLY}")
+
+
+@tally_cli.command("preverify")
+@click.argument("board_snapshot", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--preverified", "known_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="File of ballots verified so far (created, then appended to).")
+@click.option("--processes", type=click.IntRange(min=1), default=None,
+              help="Verification processes (default: number of CPUs).")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@_test_key_option
+def preverify_cmd(board_snapshot: Path, known_file: Path, processes: Optional[int], quiet: bool,
+                  allow_insecure_test_key: bool) -> None:
+    """While polls are open: verify the new ballots of a board snapshot ahead of the tally.
+
+    BOARD_SNAPSHOT is written by 'ssbvote board export --snapshot'.  Valid ballots are added to
+    the --preverified file; 'tally prepare --preverified FILE' then skips their proof checks, so
+    the count after the close only has to verify the ballots cast after the last snapshot.
+    """
+    from .preverify import preverify
+
+    try:
+        summary = preverify(board_snapshot, known_file, processes=processes or os.cpu_count() or 1,
+                            allow_insecure_test_key=allow_insecure_test_key, show_progress=not quiet)
+    except TallyError as exc:
+        raise _fail(exc) from None
+    state = "final checkpoint (polls closed)" if summary.final else "checkpoint"
+    click.echo(f"Snapshot: {summary.entries} entries up to a signed {state}.")
+    click.echo(f"Verified now: {summary.verified} ballots; pre-verified in all: {summary.known} ({known_file}).")
+    for seq, reason in summary.invalid:
+        click.echo(f"INVALID ballot seq {seq}: {reason}", err=True)
 
 
 @tally_cli.command("finish")

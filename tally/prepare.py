@@ -33,6 +33,7 @@ from crypto.encoding import canonical_json
 from . import board as board_mod
 from .errors import BoardRefused, TallyError
 from .files import AtomicWriter, atomic_copy, atomic_write_json, iter_line_spans, iter_lines, read_json
+from .preverified import Preverified, ballot_key
 from .progress import progress
 from .verify import ChunkResult, Item, VerifyContext, init_worker, process_chunk, process_chunk_with_context
 
@@ -64,6 +65,7 @@ class PrepareSummary:
     invalid: list[tuple[int, str]]  # (seq, reason)
     chunks_reused: int = 0  # verification chunks taken from an interrupted earlier run
     chunks_computed: int = 0
+    preverified: int = 0  # counted ballots whose proofs tally preverify had checked (§3.1)
 
 
 def _classify(
@@ -81,9 +83,9 @@ def _classify(
 
 
 def _chunks(work: Path, index: board_mod.BoardIndex, paper: frozenset[str],
-            size: int) -> Iterator[tuple[int, list[Item]]]:
+            size: int, known: Optional[Preverified] = None) -> Iterator[tuple[int, list[Item]]]:
     """Chunks of consecutive board positions; only offsets of the ballot lines, never their bytes,
-    are kept (the workers read them)."""
+    are kept (the workers read them).  Ballots in ``known`` are marked known valid (§3.1)."""
     entries = iter_lines(work / "board/entries.jsonl", "board entries")
     ballots = iter_line_spans(work / "board/ballots.jsonl", "board ballots")
     chunk: list[Item] = []
@@ -94,8 +96,10 @@ def _chunks(work: Path, index: board_mod.BoardIndex, paper: frozenset[str],
         entry = json.loads(entry_line)  # validated in the first pass
         key = (entry["contest"], entry["pseudonym"])
         count = entry["pseudonym"] not in paper and index.latest[key] == number
+        known_valid = known is not None and count and ballot_key(
+            entry["contest"], entry["pseudonym"], entry["ballot_hash"]) in known
         chunk.append(Item(number, entry["pseudonym"], entry["contest"], entry["ballot_hash"], count,
-                          offset, length))
+                          offset, length, known_valid))
         if len(chunk) == size:
             yield (chunk[0].seq - 1) // size, chunk
             chunk = []
@@ -121,7 +125,7 @@ def _dask_executor(scheduler: str) -> tuple[Any, int, Callable[[], None]]:
 def _run_chunks(
     work: Path, cache: Path, context: VerifyContext, index: board_mod.BoardIndex, paper: frozenset[str],
     processes: int, advance: Callable[[int], None], stats: dict[str, int], size: int,
-    scheduler: Optional[str] = None,
+    scheduler: Optional[str] = None, known: Optional[Preverified] = None, only_unverified: bool = False,
 ) -> Iterator[ChunkResult]:
     """Yield every chunk's result (cached or computed), with a bounded number of chunks in
     flight (memory stays bounded: a 7-of-228 ballot line is ~1 MB at 2048 bits).
@@ -149,9 +153,20 @@ def _run_chunks(
         stats["computed"] += 1
         return result
 
+    def chunks() -> Iterator[tuple[int, list[Item]]]:
+        for number, items in _chunks(work, index, paper, size, known):
+            stats["preverified"] += sum(item.known_valid for item in items)
+            if only_unverified:  # tally preverify: only ballots whose proofs are still to check
+                skipped = len(items)
+                items = [item for item in items if item.count and not item.known_valid]
+                advance(skipped - len(items))
+                if not items:
+                    continue
+            yield number, items
+
     if processes <= 1 and scheduler is None:
         init_worker(context)
-        for number, items in _chunks(work, index, paper, size):
+        for number, items in chunks():
             result = cached(number) or store(number, process_chunk(items))
             advance(len(items))
             yield result
@@ -187,7 +202,7 @@ def _run_chunks(
                         yield result
 
             try:
-                for number, items in _chunks(work, index, paper, size):
+                for number, items in chunks():
                     hit = cached(number)
                     if hit is not None:
                         advance(len(items))
@@ -260,12 +275,17 @@ def prepare(
     show_progress: bool = True,
     hardlink: bool = False,
     scheduler: Optional[str] = None,
+    preverified: Optional[Path] = None,
 ) -> PrepareSummary:
     """Run the prepare stage; raise BoardRefused / TallyError with a clear message.
 
     ``scheduler``: address of a Dask distributed scheduler (``tcp://host:8786``) whose workers
     verify the chunks instead of a local pool of ``processes``; the workers must see the work
-    folder at the same (absolute) path.  Outputs are byte-identical either way."""
+    folder at the same (absolute) path.  Outputs are byte-identical either way.
+
+    ``preverified``: a file written by ``tally preverify`` (tally/preverified.py, docs/record.md §3.1); counted
+    ballots found there are checked against their entries and aggregated without a second proof
+    check.  Outputs are byte-identical with or without it."""
     export, work = Path(export), Path(work)
     if not export.is_dir():
         raise TallyError(f"board export {export} is not a folder")
@@ -310,9 +330,11 @@ def prepare(
     products = {c.id: [gmpy2.mpz(1)] * len(c.candidates) for c in manifest.contests}
     valid_counts = {c.id: 0 for c in manifest.contests}
     invalid: dict[int, str] = {}
-    stats = {"reused": 0, "computed": 0}
+    stats = {"reused": 0, "computed": 0, "preverified": 0}
+    known = None if preverified is None else Preverified.load(preverified, manifest.election_id, key.public_key.n)
     with progress("Verifying ballots          ", index.count, show_progress) as advance:
-        for result in _run_chunks(work, cache, context, index, paper, processes, advance, stats, size, scheduler):
+        for result in _run_chunks(work, cache, context, index, paper, processes, advance, stats, size, scheduler,
+                                  known):
             invalid.update(result.invalid)
             for contest, vector in result.products.items():
                 acc = products[contest]
@@ -331,7 +353,8 @@ def prepare(
         },
     })
     shutil.rmtree(cache, ignore_errors=True)
-    return PrepareSummary(index.count, counted, excluded, sorted(invalid.items()), stats["reused"], stats["computed"])
+    return PrepareSummary(index.count, counted, excluded, sorted(invalid.items()), stats["reused"], stats["computed"],
+                          stats["preverified"])
 
 
 def load_encrypted_tally(path: Path) -> Any:

@@ -25,6 +25,8 @@ from crypto.encoding import canonical_json, parse_json
 from crypto.errors import InvalidInput
 from crypto.paillier import PublicKey
 
+from .preverified import ballot_key
+
 BALLOT_LINE_KEYS = {"seq", "pseudonym", "contest", "ballot"}
 
 
@@ -51,6 +53,7 @@ class Item:
     count: bool  # True when this is a voter's current ballot and the voter is not overridden
     offset: int
     length: int
+    known_valid: bool = False  # its proofs were verified before (tally/preverified.py): not again
 
 
 @dataclass
@@ -59,18 +62,22 @@ class ChunkResult:
     invalid: dict[int, str]  # seq → reason text (without the "invalid: " prefix)
     products: dict[str, list[int]]  # contest → per-candidate product of valid counted ballots
     counts: dict[str, int]  # contest → number of valid counted ballots
+    #: tally/preverified.py keys of the ballots whose proofs this chunk verified valid
+    verified: list[str] = dataclasses.field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "invalid": {str(k): v for k, v in sorted(self.invalid.items())},
             "products": {c: [format(x, "x") for x in v] for c, v in self.products.items()},
             "counts": self.counts,
+            "verified": self.verified,
         }
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> "ChunkResult":
         return cls(None, {int(k): v for k, v in obj["invalid"].items()},
-                   {c: [int(x, 16) for x in v] for c, v in obj["products"].items()}, dict(obj["counts"]))
+                   {c: [int(x, 16) for x in v] for c, v in obj["products"].items()}, dict(obj["counts"]),
+                   list(obj["verified"]))
 
 
 _CONTEXT: Optional[tuple[VerifyContext, PublicKey]] = None
@@ -204,14 +211,17 @@ def _process(context: VerifyContext, pk: PublicKey, items: list[Item]) -> ChunkR
         n_candidates, k = shape
         try:
             ballot = _parse_ballot(values, ballot_bytes, pk, shape)
-            verifier.add_contest(context.election_id, item.contest, item.pseudonym, n_candidates, k, ballot, tag=item.seq)
+            if not item.known_valid:
+                verifier.add_contest(context.election_id, item.contest, item.pseudonym, n_candidates, k, ballot,
+                                     tag=item.seq)
         except InvalidInput as exc:
             invalid[item.seq] = str(exc)
             continue
         # the hex text served the challenge hashes; drop it (~0.7 MB per ballot at 2048 bits)
         pending.append((item, dataclasses.replace(ballot, hex_cache=None) if ballot.hex_cache else ballot))
-    if pending and not verifier.check():
-        invalid.update(_bisect(context, pk, pending))
+    to_verify = [(item, ballot) for item, ballot in pending if not item.known_valid]
+    if to_verify and not verifier.check():
+        invalid.update(_bisect(context, pk, to_verify))
     products: dict[str, list[Any]] = {}
     counts: dict[str, int] = {}
     for item, ballot in pending:
@@ -224,4 +234,6 @@ def _process(context: VerifyContext, pk: PublicKey, items: list[Item]) -> ChunkR
             for i, c in enumerate(ballot.ciphertexts):
                 acc[i] = acc[i] * c % n2
         counts[item.contest] = counts.get(item.contest, 0) + 1
-    return ChunkResult(None, invalid, {c: [int(x) for x in v] for c, v in products.items()}, counts)
+    verified = [ballot_key(item.contest, item.pseudonym, item.ballot_hash)
+                for item, _ in to_verify if item.seq not in invalid]
+    return ChunkResult(None, invalid, {c: [int(x) for x in v] for c, v in products.items()}, counts, verified)

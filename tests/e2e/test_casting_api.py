@@ -258,3 +258,42 @@ def test_unauthenticated_cast_is_401(env: dict[str, Any]) -> None:
     response = env["app"].test_client().post("/api/elections/test-election/cast", json={})
     assert response.status_code in (400, 401)  # CSRF (400) or authentication (401) first
     assert board_state(env["election"]) == (0, [])
+
+
+def test_a_board_snapshot_while_polls_are_open_is_preverified_ahead_of_the_tally(
+        env: dict[str, Any], tmp_path: Path) -> None:
+    """docs/record.md §3.1: `ssbvote board export --snapshot` writes the board up to its latest
+    signed checkpoint while the polls are open; `tally preverify` checks those ballots; after the
+    close, `tally prepare --preverified` skips them and counts exactly as without."""
+    from app.services import approvals, board_export, paper_votes
+    from app.services.errors import ServiceError
+    from tally.prepare import ENCRYPTED_TALLY, prepare
+    from tally.preverify import preverify
+
+    election: Election = env["election"]
+    first, second = signed_in(env), signed_in(env, index=1)
+    for selections in ([1, 0, 0, 0, 0], [0, 1, 0, 0, 0]):
+        assert first.cast(selections)[0].status_code == 201
+    assert second.cast([0, 0, 1, 0, 0])[0].status_code == 201  # seq 3: a checkpoint (every 3)
+    assert second.cast([0, 0, 0, 1, 0])[0].status_code == 201  # seq 4: after it
+    with pytest.raises(ServiceError, match="only after polls have closed"):
+        board_export.export(election, tmp_path / "too-early")
+    snap = board_export.export(election, tmp_path / "snapshot", snapshot=True)
+    assert len((snap / "board" / "entries.jsonl").read_bytes().splitlines()) == 3
+    assert not (snap / "paper_overrides.json").exists()
+    known = tmp_path / "preverified.txt"
+    summary = preverify(snap, known, processes=1, allow_insecure_test_key=True, show_progress=False)
+    assert (summary.entries, summary.final, summary.verified, summary.invalid) == (3, False, 2, [])
+
+    now = env["clock"]()
+    election_setup.close_polls(election, now)
+    a, b = election_setup.two_officials()
+    pending = paper_votes.propose(election, a, "voter_id\n", now)  # nobody voted on paper
+    approvals.approve(pending.id, b, now)
+    final = board_export.export(election, tmp_path / "closed")
+    plain = prepare(final, tmp_path / "plain", processes=1, allow_insecure_test_key=True, show_progress=False)
+    reused = prepare(final, tmp_path / "reused", processes=1, allow_insecure_test_key=True, show_progress=False,
+                     preverified=known)
+    assert reused.preverified == 1  # the first voter's last ballot (seq 2); seq 4 came after the snapshot
+    assert reused.counted == plain.counted == {"insured": 2, "employer": 0}
+    assert (tmp_path / "reused" / ENCRYPTED_TALLY).read_bytes() == (tmp_path / "plain" / ENCRYPTED_TALLY).read_bytes()
