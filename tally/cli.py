@@ -22,6 +22,11 @@ _hardlink_option = click.option(
     "--hardlink", is_flag=True,
     help="Hard-link the (large) board files instead of copying them; they must then never be edited in place.",
 )
+_batch_size_option = click.option(
+    "--batch-size", type=click.IntRange(min=32, max=4096), default=None,
+    help="Ballots verified in one batch at most (default 1024, ~0.9 GB per process at 2048 bits; "
+         "smaller uses less memory and a little more time).",
+)
 _test_key_option = click.option(
     "--allow-insecure-test-key", is_flag=True, envvar="SSBVOTE_ALLOW_INSECURE_TEST_KEYS",
     help="Accept election keys below 2048 bits (tests and demos only).",
@@ -49,10 +54,12 @@ def tally_cli() -> None:
 @click.option("--preverified", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Ballots 'tally preverify' already verified during polling: their proofs are not checked again.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
+@_batch_size_option
 @_hardlink_option
 @_test_key_option
 def prepare_cmd(board_export: Path, work: Path, processes: Optional[int], scheduler: Optional[str],
-                preverified: Optional[Path], quiet: bool, hardlink: bool, allow_insecure_test_key: bool) -> None:
+                preverified: Optional[Path], quiet: bool, batch_size: Optional[int], hardlink: bool,
+                allow_insecure_test_key: bool) -> None:
     """Check the closed board, select and verify the counted ballots, aggregate them.
 
     Writes WORK/tally/counted.json and WORK/tally/encrypted_tally.json (the TALLY_FILE the
@@ -64,7 +71,7 @@ def prepare_cmd(board_export: Path, work: Path, processes: Optional[int], schedu
     try:
         summary = prepare(board_export, work, processes=processes or os.cpu_count() or 1,
                           allow_insecure_test_key=allow_insecure_test_key, show_progress=not quiet,
-                          hardlink=hardlink, scheduler=scheduler, preverified=preverified)
+                          hardlink=hardlink, scheduler=scheduler, preverified=preverified, batch_size=batch_size)
     except TallyError as exc:
         raise _fail(exc) from None
     click.echo(f"Board: {summary.entries} entries, final checkpoint verified.")
@@ -87,9 +94,10 @@ def prepare_cmd(board_export: Path, work: Path, processes: Optional[int], schedu
 @click.option("--processes", type=click.IntRange(min=1), default=None,
               help="Verification processes (default: number of CPUs).")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
+@_batch_size_option
 @_test_key_option
 def preverify_cmd(board_snapshot: Path, known_file: Path, processes: Optional[int], quiet: bool,
-                  allow_insecure_test_key: bool) -> None:
+                  batch_size: Optional[int], allow_insecure_test_key: bool) -> None:
     """While polls are open: verify the new ballots of a board snapshot ahead of the tally.
 
     BOARD_SNAPSHOT is written by 'ssbvote board export --snapshot'.  Valid ballots are added to
@@ -100,7 +108,8 @@ def preverify_cmd(board_snapshot: Path, known_file: Path, processes: Optional[in
 
     try:
         summary = preverify(board_snapshot, known_file, processes=processes or os.cpu_count() or 1,
-                            allow_insecure_test_key=allow_insecure_test_key, show_progress=not quiet)
+                            allow_insecure_test_key=allow_insecure_test_key, show_progress=not quiet,
+                            batch_size=batch_size)
     except TallyError as exc:
         raise _fail(exc) from None
     state = "final checkpoint (polls closed)" if summary.final else "checkpoint"

@@ -37,20 +37,23 @@ from .preverified import Preverified, ballot_key
 from .progress import progress
 from .verify import ChunkResult, Item, VerifyContext, init_worker, process_chunk, process_chunk_with_context
 
-#: Ballots per batch at most: larger batches amortise the multi-exponentiation's bucket overhead
-#: and the final n-th power (7-of-228 at 2048 bits, CPU per ballot of the batch check: 48 ms at
-#: 64, 43 ms at 256, 40 ms at 512, 38 ms at 1000 — benchmarks/cast_batch_bench.py); a failing
-#: batch is bisected (tally/verify.py), so size costs little there.  Memory: a worker holds one
-#: chunk's parsed ballots (~0.55 MB each at 2048 bits, ~0.3 GB per worker at 512).
-CHUNK_SIZE = 512
+#: Ballots per batch at most (``--batch-size``): larger batches amortise the multi-exponentiation's
+#: bucket overhead and the final n-th power (7-of-228 at 2048 bits, CPU per ballot of the batch
+#: check: 48 ms at 64, 43 ms at 256, 40 ms at 512, 38 ms at 1000; a whole one-process prepare:
+#: 19.6 ballots/s at 512, 20.9 at 1024); a failing batch is bisected (tally/verify.py), so size
+#: costs little there.  Memory: a worker holds one chunk's parsed ballots, ~0.9 GB per process at
+#: 1024 (0.5 GB at 512).
+CHUNK_SIZE = 1024
 #: Ballots per batch at least, when a small board is split so that every process gets work.
 MIN_CHUNK_SIZE = 32
 
 
-def chunk_size(ballots: int, processes: int) -> int:
-    """Ballots per chunk: :data:`CHUNK_SIZE`, or fewer (not below :data:`MIN_CHUNK_SIZE`) so that a
-    board of fewer than ``processes × CHUNK_SIZE`` ballots still keeps every process busy."""
-    return min(CHUNK_SIZE, max(MIN_CHUNK_SIZE, -(-ballots // max(1, processes))))
+def chunk_size(ballots: int, processes: int, largest: Optional[int] = None) -> int:
+    """Ballots per chunk: ``largest`` (default :data:`CHUNK_SIZE`), or fewer (not below
+    :data:`MIN_CHUNK_SIZE`) so that a board of fewer than ``processes × largest`` ballots still
+    keeps every process busy."""
+    largest = CHUNK_SIZE if largest is None else max(MIN_CHUNK_SIZE, largest)
+    return min(largest, max(MIN_CHUNK_SIZE, -(-ballots // max(1, processes))))
 #: Seconds to wait for the Dask scheduler (``--scheduler``) to answer.
 SCHEDULER_TIMEOUT = 30
 COUNTED = "tally/counted.json"
@@ -276,6 +279,7 @@ def prepare(
     hardlink: bool = False,
     scheduler: Optional[str] = None,
     preverified: Optional[Path] = None,
+    batch_size: Optional[int] = None,
 ) -> PrepareSummary:
     """Run the prepare stage; raise BoardRefused / TallyError with a clear message.
 
@@ -285,7 +289,10 @@ def prepare(
 
     ``preverified``: a file written by ``tally preverify`` (tally/preverified.py, docs/record.md §3.1); counted
     ballots found there are checked against their entries and aggregated without a second proof
-    check.  Outputs are byte-identical with or without it."""
+    check.  Outputs are byte-identical with or without it.
+
+    ``batch_size``: ballots verified in one batch at most (default :data:`CHUNK_SIZE`); lower it
+    to use less memory per process.  Outputs do not depend on it."""
     export, work = Path(export), Path(work)
     if not export.is_dir():
         raise TallyError(f"board export {export} is not a folder")
@@ -313,7 +320,7 @@ def prepare(
                                        set(manifest.contest_ids), checkpoints, advance)
 
     tally_dir = work / "tally"
-    size = chunk_size(index.count, processes)
+    size = chunk_size(index.count, processes, batch_size)
     cache = tally_dir / f".prepare-{index.head[:16]}-{size}"
     if tally_dir.exists():
         for stale in tally_dir.glob(".prepare-*"):

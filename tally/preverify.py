@@ -49,6 +49,7 @@ def preverify(
     processes: Optional[int] = None,
     allow_insecure_test_key: bool = False,
     show_progress: bool = True,
+    batch_size: Optional[int] = None,
 ) -> PreverifySummary:
     """Verify the snapshot's not yet verified latest ballots; record the valid ones in ``known_file``."""
     export, known_file = Path(export), Path(known_file)
@@ -79,7 +80,8 @@ def preverify(
     with tempfile.TemporaryDirectory(prefix=".preverify-", dir=known_file.parent) as scratch, \
             progress("Verifying ballots          ", index.count, show_progress) as advance:
         for result in _run_chunks(export, Path(scratch), context, index, frozenset(), processes, advance, stats,
-                                  chunk_size(index.count, processes), None, known, only_unverified=True):
+                                  chunk_size(index.count, processes, batch_size), None, known,
+                                  only_unverified=True):
             added += known.add(result.verified)  # durable chunk by chunk: an interrupted run loses little
             invalid.update(result.invalid)
     return PreverifySummary(index.count, bool(checkpoints[-1]["final"]), added, len(known), sorted(invalid.items()))

@@ -96,3 +96,17 @@ def test_chunk_size_keeps_every_process_busy_within_bounds() -> None:
             assert prepare_mod.MIN_CHUNK_SIZE <= size <= prepare_mod.CHUNK_SIZE
             if ballots <= processes * prepare_mod.CHUNK_SIZE:
                 assert -(-ballots // size) >= min(processes, -(-ballots // prepare_mod.MIN_CHUNK_SIZE))
+
+
+def test_batch_size_caps_the_chunks_and_does_not_change_the_outputs(board: BoardFixture, tmp_path: Path) -> None:
+    from tally.prepare import prepare
+
+    assert prepare_mod.chunk_size(1_000_000, 8, 100) == 100
+    assert prepare_mod.chunk_size(1_000_000, 8, 5) == prepare_mod.MIN_CHUNK_SIZE  # never below
+    default = prepare(board.path, tmp_path / "default", processes=1, allow_insecure_test_key=True,
+                      show_progress=False)
+    small = prepare(board.path, tmp_path / "small", processes=1, allow_insecure_test_key=True,
+                    show_progress=False, batch_size=32)
+    assert small.chunks_computed == -(-board.num_entries // 32) > default.chunks_computed == 1
+    assert (tmp_path / "small" / ENCRYPTED_TALLY).read_bytes() == (tmp_path / "default" / ENCRYPTED_TALLY).read_bytes()
+    assert small.invalid == default.invalid
