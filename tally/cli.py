@@ -22,6 +22,11 @@ _hardlink_option = click.option(
     "--hardlink", is_flag=True,
     help="Hard-link the (large) board files instead of copying them; they must then never be edited in place.",
 )
+_processes_option = click.option(
+    "--processes", type=click.IntRange(min=1), default=None,
+    help="Verification processes (default: number of CPUs).",
+)
+_quiet_option = click.option("--quiet", is_flag=True, help="No progress bars.")
 _batch_size_option = click.option(
     "--batch-size", type=click.IntRange(min=32, max=4096), default=None,
     help="Ballots verified in one batch at most (default 1024, ~0.9 GB per process at 2048 bits; "
@@ -46,14 +51,13 @@ def tally_cli() -> None:
 @click.argument("board_export", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--work", "work", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Work folder (created); holds the copied board and tally/.")
-@click.option("--processes", type=click.IntRange(min=1), default=None,
-              help="Verification processes (default: number of CPUs).")
+@_processes_option
 @click.option("--scheduler", metavar="ADDRESS", default=None,
               help="Verify on a Dask distributed cluster (e.g. tcp://host:8786) instead of local processes; "
                    "the workers must see the work folder at the same path.  Needs the 'scale' extra.")
 @click.option("--preverified", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Ballots 'tally preverify' already verified during polling: their proofs are not checked again.")
-@click.option("--quiet", is_flag=True, help="No progress bars.")
+@_quiet_option
 @_batch_size_option
 @_hardlink_option
 @_test_key_option
@@ -91,9 +95,8 @@ def prepare_cmd(board_export: Path, work: Path, processes: Optional[int], schedu
 @click.argument("board_snapshot", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--preverified", "known_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="File of ballots verified so far (created, then appended to).")
-@click.option("--processes", type=click.IntRange(min=1), default=None,
-              help="Verification processes (default: number of CPUs).")
-@click.option("--quiet", is_flag=True, help="No progress bars.")
+@_processes_option
+@_quiet_option
 @_batch_size_option
 @_test_key_option
 def preverify_cmd(board_snapshot: Path, known_file: Path, processes: Optional[int], quiet: bool,
