@@ -287,9 +287,9 @@ def prepare(
     verify the chunks instead of a local pool of ``processes``; the workers must see the work
     folder at the same (absolute) path.  Outputs are byte-identical either way.
 
-    ``preverified``: a file written by ``tally preverify`` (tally/preverified.py, docs/record.md §3.1); counted
-    ballots found there are checked against their entries and aggregated without a second proof
-    check.  Outputs are byte-identical with or without it.
+    ``preverified``: a file written by ``tally preverify`` (tally/preverified.py, docs/record.md
+    §3.1); counted ballots found there are checked against their entries and aggregated without a
+    second proof check.  Outputs are byte-identical with or without it.
 
     ``batch_size``: ballots verified in one batch at most (default :data:`CHUNK_SIZE`); lower it
     to use less memory per process.  Outputs do not depend on it."""
