@@ -49,11 +49,14 @@ MIN_CHUNK_SIZE = 32
 
 
 def chunk_size(ballots: int, processes: int, largest: Optional[int] = None) -> int:
-    """Ballots per chunk: ``largest`` (default :data:`CHUNK_SIZE`), or fewer (not below
-    :data:`MIN_CHUNK_SIZE`) so that a board of fewer than ``processes × largest`` ballots still
-    keeps every process busy."""
+    """Ballots per chunk: at most ``largest`` (default :data:`CHUNK_SIZE`), not below
+    :data:`MIN_CHUNK_SIZE`, and such that the chunks come in whole rounds of ``processes``, so
+    that no process idles while the others verify the last chunks (3,000 ballots on 2
+    processes: 4 chunks of 750, not 1024 + 1024 + 952)."""
     largest = CHUNK_SIZE if largest is None else max(MIN_CHUNK_SIZE, largest)
-    return min(largest, max(MIN_CHUNK_SIZE, -(-ballots // max(1, processes))))
+    processes = max(1, processes)
+    chunks = -(-max(1, -(-ballots // largest)) // processes) * processes
+    return min(largest, max(MIN_CHUNK_SIZE, -(-ballots // chunks)))
 #: Seconds to wait for the Dask scheduler (``--scheduler``) to answer.
 SCHEDULER_TIMEOUT = 30
 COUNTED = "tally/counted.json"

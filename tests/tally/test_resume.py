@@ -86,7 +86,9 @@ def test_killed_subprocess_rerun_is_byte_identical(board: BoardFixture, tmp_path
 
 
 def test_chunk_size_keeps_every_process_busy_within_bounds() -> None:
-    assert prepare_mod.chunk_size(1_000_000, 8) == prepare_mod.CHUNK_SIZE
+    assert prepare_mod.chunk_size(8 * prepare_mod.CHUNK_SIZE, 8) == prepare_mod.CHUNK_SIZE
+    assert prepare_mod.chunk_size(1_000_000, 8) == 1017  # 984 chunks = 123 rounds of 8
+    assert prepare_mod.chunk_size(3000, 2, 1024) == 750  # 4 chunks, not 1024 + 1024 + 952
     assert prepare_mod.chunk_size(300, 2) == 150  # two chunks: both processes verify
     assert prepare_mod.chunk_size(10, 2) == prepare_mod.MIN_CHUNK_SIZE  # tiny boards: one batch
     assert prepare_mod.chunk_size(0, 4) == prepare_mod.MIN_CHUNK_SIZE
@@ -94,8 +96,11 @@ def test_chunk_size_keeps_every_process_busy_within_bounds() -> None:
         for processes in (1, 2, 3, 8):
             size = prepare_mod.chunk_size(ballots, processes)
             assert prepare_mod.MIN_CHUNK_SIZE <= size <= prepare_mod.CHUNK_SIZE
+            chunks = -(-ballots // size)
             if ballots <= processes * prepare_mod.CHUNK_SIZE:
-                assert -(-ballots // size) >= min(processes, -(-ballots // prepare_mod.MIN_CHUNK_SIZE))
+                assert chunks >= min(processes, -(-ballots // prepare_mod.MIN_CHUNK_SIZE))
+            if size > prepare_mod.MIN_CHUNK_SIZE:  # whole rounds: the last round keeps every process busy
+                assert chunks % processes == 0
 
 
 def test_batch_size_caps_the_chunks_and_does_not_change_the_outputs(board: BoardFixture, tmp_path: Path) -> None:
