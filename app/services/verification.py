@@ -13,8 +13,9 @@ Under load the thread *lingers* before a batch, so that batches grow: up to ``li
 (receiving or parsing its ballot), or while the batch is smaller than ``min_batch`` (default 3)
 and other casts are in progress in this process.  A lone cast on a quiet server has nobody to
 wait for and is checked at once: batching never makes a quiet server slower.  Measured with
-benchmarks/load_cast.py (2 workers, 8 clients): 12.4–13.4 ballots/s without lingering,
-15.2–15.4 with it, p99 below 0.9 s in both.
+benchmarks/load_cast.py (2 workers, 2048-bit 7-of-228): 12.4–14.0 ballots/s without lingering
+(6–8 clients, mean batch 1.3–1.8), 14.2–14.5 with it (8 clients, mean batch 1.9–2.4), p99
+below 0.92 s in both.
 
 A batch that fails is never held against its other ballots: each is then verified on its own
 (crypto.ballot.verify_contest), so one voter's bad ballot is refused with the error naming the
