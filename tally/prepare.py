@@ -88,6 +88,13 @@ def _classify(
     return None
 
 
+def verify_context(manifest: board_mod.Manifest, n: int, allow_insecure_test_key: bool, folder: Path) -> VerifyContext:
+    """What the workers need to verify the ballots of the board export (or snapshot) in ``folder``."""
+    return VerifyContext(n, allow_insecure_test_key, manifest.election_id,
+                         {c.id: (len(c.candidates), c.max_selections) for c in manifest.contests},
+                         str((folder / "board/ballots.jsonl").resolve()))
+
+
 def _chunks(work: Path, index: board_mod.BoardIndex, paper: frozenset[str],
             size: int, known: Optional[Preverified] = None) -> Iterator[tuple[int, list[Item]]]:
     """Chunks of consecutive board positions; only offsets of the ballot lines, never their bytes,
@@ -331,11 +338,7 @@ def prepare(
                 shutil.rmtree(stale, ignore_errors=True)
     cache.mkdir(parents=True, exist_ok=True)
 
-    context = VerifyContext(
-        key.public_key.n, allow_insecure_test_key, manifest.election_id,
-        {c.id: (len(c.candidates), c.max_selections) for c in manifest.contests},
-        str((work / "board/ballots.jsonl").resolve()),
-    )
+    context = verify_context(manifest, key.public_key.n, allow_insecure_test_key, work)
     n2 = key.public_key.n_square
     products = {c.id: [gmpy2.mpz(1)] * len(c.candidates) for c in manifest.contests}
     valid_counts = {c.id: 0 for c in manifest.contests}

@@ -24,10 +24,9 @@ from typing import Optional
 
 from . import board as board_mod
 from .errors import BoardRefused, TallyError
-from .prepare import _run_chunks, chunk_size
+from .prepare import _run_chunks, chunk_size, verify_context
 from .preverified import Preverified
 from .progress import progress
-from .verify import VerifyContext
 
 SNAPSHOT_FILES = ("manifest.json", "election_key.json", "board_key.json", "board/entries.jsonl",
                   "board/ballots.jsonl", "board/checkpoints.jsonl")
@@ -68,11 +67,7 @@ def preverify(
         index = board_mod.scan_entries(export / "board/entries.jsonl", manifest.election_id,
                                        set(manifest.contest_ids), checkpoints, advance)
     known = Preverified.load(known_file, manifest.election_id, key.public_key.n, create=True)
-    context = VerifyContext(
-        key.public_key.n, allow_insecure_test_key, manifest.election_id,
-        {c.id: (len(c.candidates), c.max_selections) for c in manifest.contests},
-        str((export / "board/ballots.jsonl").resolve()),
-    )
+    context = verify_context(manifest, key.public_key.n, allow_insecure_test_key, export)
     added = 0
     invalid: dict[int, str] = {}
     stats = {"reused": 0, "computed": 0, "preverified": 0}
