@@ -25,7 +25,7 @@ def export(election: Election, out_dir: Path, snapshot: bool = False) -> Path:
                                "(one is written every BOARD_CHECKPOINT_EVERY entries)")
         paper = None
     else:
-        if board.final_checkpoint(election) is None:
+        if not cps or not cps[-1]["final"]:  # the final checkpoint is the last one written
             raise ServiceError("the board can be exported only after polls have closed")
         paper = db.session.get(PaperOverrideList, election.id)
         if paper is None:
