@@ -96,9 +96,14 @@ def test_no_ballot_or_entry_is_held_and_the_board_is_never_read_whole(
         assert max(reads) <= max(lines_mod.READ_BLOCK, jsonstream.READ_BLOCK, longest)
 
 
-@pytest.mark.parametrize("data", [b"", b"\n", b"a", b"a\n", b"a\nbc", b"a\nbc\n", b"a\n\nb",
-                                  b"a\n\n", b"\n\n\n", b"abc\ndefgh\nij\n" * 5])
-@pytest.mark.parametrize("block", [1, 2, 3, 7, 1 << 16])
+#: Files around the block edges, for the line splitters (read in blocks of SPLIT_BLOCKS bytes).
+SPLIT_CASES = [b"", b"\n", b"a", b"a\n", b"a\nbc", b"a\nbc\n", b"a\n\nb", b"a\n\n", b"\n\n\n",
+               b"abc\ndefgh\nij\n" * 5]
+SPLIT_BLOCKS = [1, 2, 3, 7, 1 << 16]
+
+
+@pytest.mark.parametrize("data", SPLIT_CASES)
+@pytest.mark.parametrize("block", SPLIT_BLOCKS)
 def test_line_spans_split_like_bytes_split(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                            data: bytes, block: int) -> None:
     monkeypatch.setattr(lines_mod, "READ_BLOCK", block)
@@ -113,9 +118,8 @@ def test_line_spans_split_like_bytes_split(tmp_path: Path, monkeypatch: pytest.M
     assert digest == hashlib.sha256(data).hexdigest()
 
 
-@pytest.mark.parametrize("data", [b"", b"\n", b"a", b"a\n", b"a\nbc", b"a\nbc\n", b"a\n\nb",
-                                  b"a\n\n", b"\n\n\n", b"abc\ndefgh\nij\n" * 5])
-@pytest.mark.parametrize("block", [1, 2, 3, 7, 1 << 16])
+@pytest.mark.parametrize("data", SPLIT_CASES)
+@pytest.mark.parametrize("block", SPLIT_BLOCKS)
 def test_iter_lines_split_like_bytes_split(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                            data: bytes, block: int) -> None:
     monkeypatch.setattr(lines_mod, "READ_BLOCK", block)
