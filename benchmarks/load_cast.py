@@ -2,7 +2,7 @@
 
 Run: ``.venv/bin/python benchmarks/load_cast.py [--voters 60] [--workers 2] [--threads 4]``.
 
-1. A throw-away PostgreSQL server (tests/support/postgres.py) and the demo manifest's
+1. A throw-away PostgreSQL server (tools/postgres.py) and the demo manifest's
    7-of-228 insured contest with a 2048-bit key from the key ceremony. The key and the
    ballots are cached under ``--cache`` (default /tmp/ssbvote-load-cast): making one ballot
    costs ~5–10 s of CPU and a ballot is bound to the key, the election id and the voter's
@@ -47,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 import pyotp  # noqa: E402
 import requests  # noqa: E402
 
-from app.gunicorn_server import GunicornServer, ServerDidNotStart  # noqa: E402
+from tools.serve import GunicornServer, ServerDidNotStart  # noqa: E402
 
 PASSWORD = "load-benchmark-voter-2569"
 PSEUDONYM_KEY = "load-benchmark-pseudonym-key-not-a-secret-0001"
@@ -268,7 +268,7 @@ class Gunicorn(GunicornServer):
 
 
 def sign_in(url: str, voter: Voter) -> None:
-    from app.voting_client import VotingClient
+    from tools.voting_client import VotingClient
 
     client = VotingClient(url, "insured", timeout=60)
     client.login(voter.national_id, PASSWORD, voter.totp_secret)
@@ -512,7 +512,7 @@ def main() -> int:
     def say(text: str) -> None:
         print(text, flush=True)
 
-    from tests.support import postgres
+    from tools import postgres
 
     # Stop the servers on SIGTERM too (the finally below), not only on Ctrl-C.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))

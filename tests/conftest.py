@@ -18,7 +18,7 @@ from app import create_app
 from app.config import Config
 from app.extensions import db
 from app.services import schema
-from tests.support import postgres
+from tools import postgres
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

@@ -17,7 +17,7 @@ from app.extensions import db
 from app.models.base import utcnow
 from app.services import board, manifest as manifests, roll_import
 from app.services.receipt_check import check_token
-from app.voting_client import VotingClient
+from tools.voting_client import VotingClient
 from crypto.ballot import encrypt_contest
 from crypto.threshold import ElectionPublicKey
 from tests.conftest import build_app, make_config

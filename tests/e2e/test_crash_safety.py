@@ -32,7 +32,7 @@ from app.models import RollEntry, VoterAccount
 from app.services import board, roll_import, schema, signing
 from app.services import manifest as manifests
 from app.services.receipt_check import check_token
-from app.voting_client import VotingClient
+from tools.voting_client import VotingClient
 from crypto.ballot import ballot_hash, encrypt_contest
 from tests.support import election_setup
 from tests.support.factories import insured_csv, national_ids, small_manifest

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from flask import Flask
 
 from app import create_app
-from app.cli import main
+from tools.cli import main
 from app.config import Config
 from app.extensions import db
 from tests.support.factories import EXAMPLES

@@ -105,7 +105,7 @@ def test_test_key_needs_the_flag(board: BoardFixture, tmp_path: Path) -> None:
 
 
 def test_ssbvote_exposes_tally_and_trustee() -> None:
-    from app.cli import main
+    from tools.cli import main
 
     result = CliRunner().invoke(main, ["tally", "--help"])
     assert result.exit_code == 0 and "prepare" in result.output and "finish" in result.output

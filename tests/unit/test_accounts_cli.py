@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
-from app.cli import main
+from tools.cli import main
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from app.cli import main
+from tools.cli import main
 from tests.support.factories import EXAMPLES, national_ids, small_manifest, insured_csv
 
 

@@ -154,7 +154,7 @@ def test_unreadable_text_goes_to_stderr(tmp_path: Path,
 # --- other paths ------------------------------------------------------------------------------
 
 def test_ssbvote_verify_command(built_record: BuiltRecord) -> None:
-    from app.cli import main as ssbvote
+    from tools.cli import main as ssbvote
 
     result = CliRunner().invoke(ssbvote, ["verify", "--allow-test-key", "--processes", "1",
                                           "--json", str(built_record.path)])

@@ -21,7 +21,7 @@ from typing import Any, Callable, Sequence
 
 import click
 
-from app.gunicorn_server import GunicornServer, ServerDidNotStart
+from tools.serve import GunicornServer, ServerDidNotStart
 from app.services.identifiers import national_id_check_digit
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -120,7 +120,7 @@ def _plan(rng: random.Random, kind: str, key: str, attribute: str, popularity: d
 
 # --- one voter, in its own process ----------------------------------------------------------
 def run_voter(base_url: str, slug: str, plan: VoterPlan, allow_test_key: bool) -> VoterOutcome:
-    from app.voting_client import VotingClient
+    from tools.voting_client import VotingClient
 
     client = VotingClient(base_url, plan.kind, allow_insecure_test_key=allow_test_key)
     client.register(plan.voter_key, plan.attribute, PASSWORD)

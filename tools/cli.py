@@ -11,6 +11,7 @@ from flask import Flask
 
 from app.config import Config, ConfigError
 from app.services.errors import ServiceError
+from tools.serve import exec_gunicorn
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -229,20 +230,7 @@ def official_add(username: str, display_name: str, role: str, password_stdin: bo
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the app under gunicorn (configuration from the environment)."""
     make_app()  # fail fast, with a clear message, on bad configuration
-    _exec_gunicorn(host, port, workers)
-
-
-def _exec_gunicorn(host: str, port: int, workers: int) -> None:
-    args = [sys.executable, "-m", "gunicorn", "--chdir", str(PROJECT_ROOT),
-            "--bind", f"{host}:{port}", "--workers", str(workers), "--timeout", "120",
-            # Threads overlap casts (parsing, database) with the verifier thread and let a full
-            # worker still answer 503 "busy" at once: more threads than SSBVOTE_CAST_MAX_INFLIGHT
-            # (app/services/admission.py, app/services/verification.py).
-            "--worker-class", "gthread", "--threads", "8",
-            # Longer than clients' idle keep-alive, so a reused connection is never cut mid-POST.
-            "--keep-alive", "75",
-            "--access-logfile", "-", "wsgi:app"]
-    os.execv(sys.executable, args)
+    exec_gunicorn(host, port, workers)
 
 
 @main.command("demo")
@@ -255,7 +243,7 @@ def _exec_gunicorn(host: str, port: int, workers: int) -> None:
               help="Election key size (the demo allows small keys, e.g. 1024, for slow machines).")
 def demo(host: str, port: int, instance: str, no_serve: bool, key_bits: int) -> None:
     """Set up a fresh demo election on SQLite, print the demo logins, and serve it."""
-    from app.services import demo as demo_service
+    from tools import demo as demo_service
 
     os.environ["SSBVOTE_ENV"] = "development"
     os.environ["SSBVOTE_INSTANCE"] = str(Path(instance).resolve())
@@ -270,7 +258,7 @@ def demo(host: str, port: int, instance: str, no_serve: bool, key_bits: int) -> 
     click.echo(report)
     if not no_serve:
         click.echo(f"\nServing the demo on http://{host}:{port}/  (Ctrl-C to stop)\n")
-        _exec_gunicorn(host, port, 2)
+        exec_gunicorn(host, port, 2)
 
 
 @main.group("results")
@@ -314,7 +302,7 @@ def simulate(record: Path, insured: int, employers: int, revote_rate: float, pap
              threshold: int, key_bits: int, seed: int, manifest_path: Path, processes: int,
              quiet: bool) -> None:
     """Run a whole election end to end and check the result against the voters' intent."""
-    from app import simulation
+    from tools import simulation
     from tally.files import read_json
 
     if not 1 <= threshold <= trustees:
@@ -329,13 +317,13 @@ def simulate(record: Path, insured: int, employers: int, revote_rate: float, pap
     click.echo("The published result equals the voters' intent and the record verifies.")
 
 
-from tally.cli import tally_cli, trustee_cli  # noqa: E402  (tally is its own package; app only exposes its CLI)
+from tally.cli import tally_cli, trustee_cli  # noqa: E402  (tally is its own package; ssbvote exposes its CLI)
 
 main.add_command(tally_cli)
 main.add_command(trustee_cli)
 
 
-from verifier.cli import verify_command  # noqa: E402  (app may import verifier, not vice versa)
+from verifier.cli import verify_command  # noqa: E402  (tools may import verifier, not vice versa)
 main.add_command(verify_command, "verify")
 
 

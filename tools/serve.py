@@ -1,5 +1,9 @@
-"""A gunicorn server in a child process, on a free loopback port, for the simulator and the
-load benchmark (tests use it too). It serves ``wsgi:app`` configured by ``env``."""
+"""Serving the app under gunicorn (``wsgi:app``, configuration from the environment).
+
+``exec_gunicorn`` replaces the process with gunicorn (``ssbvote serve`` and ``ssbvote demo``);
+``GunicornServer`` runs one in a child process on a free loopback port, for the simulator and
+the load benchmark (tests use it too).
+"""
 from __future__ import annotations
 
 import os
@@ -12,6 +16,20 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def exec_gunicorn(host: str, port: int, workers: int) -> None:
+    """Become gunicorn serving ``wsgi:app`` on ``host:port`` (does not return)."""
+    args = [sys.executable, "-m", "gunicorn", "--chdir", str(ROOT),
+            "--bind", f"{host}:{port}", "--workers", str(workers), "--timeout", "120",
+            # Threads overlap casts (parsing, database) with the verifier thread and let a full
+            # worker still answer 503 "busy" at once: more threads than SSBVOTE_CAST_MAX_INFLIGHT
+            # (app/services/admission.py, app/services/verification.py).
+            "--worker-class", "gthread", "--threads", "8",
+            # Longer than clients' idle keep-alive, so a reused connection is never cut mid-POST.
+            "--keep-alive", "75",
+            "--access-logfile", "-", "wsgi:app"]
+    os.execv(sys.executable, args)
 
 
 class ServerDidNotStart(RuntimeError):
