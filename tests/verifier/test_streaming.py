@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from verifier import batch, checks, jsonstream, lines as lines_mod, record as record_mod
+from verifier.checks import tally as checks_tally
 from verifier.checks import Options, verify_record
 from verifier.lines import iter_lines
 from verifier.record import BALLOTS, COUNTED, ENTRIES, line_spans
@@ -62,7 +63,7 @@ def test_no_ballot_or_entry_is_held_and_the_board_is_never_read_whole(
         return handle
 
     monkeypatch.setattr(pathlib.Path, "read_bytes", read_bytes)
-    for module in (record_mod, checks, batch, lines_mod, jsonstream):
+    for module in (record_mod, checks_tally, batch, lines_mod, jsonstream):
         monkeypatch.setattr(module, "open", counting_open, raising=False)
     contexts: list[checks.Context] = []
     wrapped = []

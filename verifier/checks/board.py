@@ -1,0 +1,234 @@
+"""Checks 6–8 and 10 (docs/record.md §5): the bulletin board — the hash chain of its entries,
+the ballots against the entries, the signed checkpoints — and the signed paper overrides."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from verifier.checks.context import HEX64_RE, CheckResult, Context, missing, record_json
+from verifier.encoding import (canonical_json, expect_list, expect_object, expect_str,
+                               parse_count)
+from verifier.errors import InvalidInput
+from verifier.hashing import object_hash
+from verifier.record import BALLOTS, BOARD_KEY, CHECKPOINTS, ENTRIES, OVERRIDES
+from verifier.signatures import parse_board_key, signature_valid
+from verifier.tables import EntryTable, SeqMap
+
+CHECKPOINT_TYPE = "ssbvote-checkpoint"  # the "type" of a signed checkpoint
+OVERRIDES_TYPE = "ssbvote-paper-overrides"  # the "type" of the signed paper overrides
+PSEUDONYM_RE = re.compile(r"^[0-9a-f]{32}\Z")
+CAST_AT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z\Z")
+ENTRY_KEYS = ("seq", "election_id", "pseudonym", "contest", "ballot_hash", "cast_at",
+              "prev_hash", "entry_hash")
+
+
+def check_06_board_chain(ctx: Context) -> CheckResult:
+    res = CheckResult(6, "board.chain")
+    if missing(res, ("election id", ctx.election_id)):
+        return res
+    if not ctx.record.has(ENTRIES):
+        res.fail("dependency", input=ENTRIES)
+        return res
+    entries = EntryTable(_checkpoint_seqs(ctx))
+    prev = ctx.election_id
+    count = 0
+    for line in ctx.record.jsonl(ENTRIES):  # streamed: only the EntryTable is kept
+        count += 1
+        e = line.value
+        item: dict[str, Any] = {"file": ENTRIES, "line": line.number}
+        try:
+            expect_object(e, ENTRY_KEYS, "entry")
+            seq = parse_count(e["seq"], "entry.seq")
+            item["seq"] = seq
+            for k in ("election_id", "ballot_hash", "prev_hash", "entry_hash"):
+                if not isinstance(e[k], str) or not HEX64_RE.match(e[k]):
+                    raise InvalidInput(f"entry.{k}: not a SHA-256 hex digest")
+            if not isinstance(e["pseudonym"], str) or not PSEUDONYM_RE.match(e["pseudonym"]):
+                raise InvalidInput("entry.pseudonym: not 32 lowercase hex digits")
+            expect_str(e["contest"], "entry.contest")
+            if not isinstance(e["cast_at"], str) or not CAST_AT_RE.match(e["cast_at"]):
+                raise InvalidInput("entry.cast_at: not UTC ISO 8601 with microseconds and Z")
+        except InvalidInput as exc:
+            res.fail("chain.shape", item, error=str(exc))
+            prev = e.get("entry_hash") if isinstance(e, dict) else None
+            continue
+        if line.raw != canonical_json(e):
+            res.fail("chain.not_canonical", item)
+        if seq != line.number:
+            res.fail("chain.seq", item, expected=line.number, found=seq)
+        if e["election_id"] != ctx.election_id:
+            res.fail("chain.election_id", item)
+        if e["prev_hash"] != prev:
+            res.fail("chain.prev_hash", item)
+        body = {k: v for k, v in e.items() if k != "entry_hash"}
+        if object_hash(body) != e["entry_hash"]:
+            res.fail("chain.entry_hash", item)
+        if seq in entries:
+            res.fail("chain.duplicate_seq", item)
+        else:
+            entries.add(seq, e)
+        prev = e["entry_hash"]
+    ctx.entries = entries
+    ctx.board_size = count
+    res.note("chain.entries", count=count)
+    return res
+
+
+def _checkpoint_seqs(ctx: Context) -> set[int]:
+    """The seqs the checkpoints name: the only entry hashes check 8 needs (check 6 keeps
+    those, not all)."""
+    out = set()
+    for line in ctx.record.lines.get(CHECKPOINTS, []):
+        if isinstance(line.value, dict):
+            seq = line.value.get("seq")
+            if isinstance(seq, int) and not isinstance(seq, bool):
+                out.add(seq)
+    return out
+
+
+def check_07_board_ballots(ctx: Context) -> CheckResult:
+    res = CheckResult(7, "board.ballots")
+    if missing(res, ("board entries", ctx.entries), ("manifest contests", ctx.contests)):
+        return res
+    assert ctx.entries is not None and ctx.contests is not None
+    lines = ctx.record.ballot_lines  # streamed: no ballot is held (verifier/record.py)
+    if lines is None:
+        res.fail("dependency", input=BALLOTS)
+        return res
+    entries = ctx.entries
+    ballots = SeqMap(0)
+    last_seq = 0
+    for line in lines:
+        b = line.value
+        item: dict[str, Any] = {"file": BALLOTS, "line": line.number}
+        try:
+            expect_object(b, ("seq", "pseudonym", "contest", "ballot"), "ballot line")
+            assert b is not None  # expect_object refuses anything but an object
+            seq = parse_count(b["seq"], "ballot line.seq", 1)
+            expect_str(b["pseudonym"], "ballot line.pseudonym")
+            expect_str(b["contest"], "ballot line.contest")
+        except InvalidInput as exc:
+            res.fail("ballots.shape", item, error=str(exc))
+            continue
+        item["seq"] = seq
+        if seq in ballots:
+            res.fail("ballots.duplicate", item)
+            continue
+        if seq <= last_seq:
+            res.fail("ballots.order", item)
+        last_seq = max(last_seq, seq)
+        ballots.add(seq, line.number)
+        row = entries.row(seq)
+        if row is None:
+            res.fail("ballots.not_on_board", item)
+            continue
+        contest = entries.contest(row)
+        item["contest"] = contest
+        if line.ballot_hash != entries.ballot_hash(row):
+            res.fail("ballots.hash", item)
+        if b["pseudonym"] != entries.pseudonym(row) or b["contest"] != contest:
+            res.fail("ballots.context", item)
+    for seq, row in entries.items():
+        contest = entries.contest(row)
+        if contest not in ctx.contests:
+            res.fail("ballots.unknown_contest", {"file": ENTRIES, "seq": seq},
+                     contest=contest)
+        if seq not in ballots:
+            res.fail("ballots.missing", {"file": BALLOTS, "seq": seq})
+    ctx.ballots = ballots
+    res.note("ballots.count", count=len(ballots))
+    return res
+
+
+def check_08_board_checkpoints(ctx: Context) -> CheckResult:
+    res = CheckResult(8, "board.checkpoints")
+    obj = record_json(ctx, BOARD_KEY)
+    if obj is not None:
+        try:
+            ctx.board_key = parse_board_key(obj)
+        except InvalidInput as exc:
+            res.fail("checkpoints.board_key", {"file": BOARD_KEY}, error=str(exc))
+    if missing(res, ("board key", ctx.board_key), ("board entries", ctx.entries),
+                ("election id", ctx.election_id)):
+        return res
+    assert ctx.entries is not None and ctx.board_key is not None
+    lines = ctx.record.lines.get(CHECKPOINTS)
+    if lines is None:
+        res.fail("dependency", input=CHECKPOINTS)
+        return res
+    if not lines:
+        res.fail("checkpoints.none", {"file": CHECKPOINTS})
+        return res
+    heads: dict[int, Any] = dict(ctx.entries.heads)  # the entry hash at each checkpoint's seq
+    heads[0] = ctx.election_id
+    last_seq = -1
+    finals = []
+    for line in lines:
+        cp = line.value
+        item: dict[str, Any] = {"file": CHECKPOINTS, "line": line.number}
+        try:
+            expect_object(cp, ("type", "election_id", "seq", "head", "at", "final",
+                               "signature"), "checkpoint")
+            seq = parse_count(cp["seq"], "checkpoint.seq")
+            if not isinstance(cp["final"], bool):
+                raise InvalidInput("checkpoint.final: not a boolean")
+            if cp["type"] != CHECKPOINT_TYPE:
+                raise InvalidInput(f"checkpoint.type: not {CHECKPOINT_TYPE}")
+            expect_str(cp["at"], "checkpoint.at")
+        except InvalidInput as exc:
+            res.fail("checkpoints.shape", item, error=str(exc))
+            continue
+        item["seq"] = seq
+        if not signature_valid(cp, ctx.board_key):
+            res.fail("checkpoints.signature", item)
+        if cp["election_id"] != ctx.election_id:
+            res.fail("checkpoints.election_id", item)
+        if seq > ctx.board_size or heads.get(seq) != cp["head"]:
+            res.fail("checkpoints.head", item)
+        if seq < last_seq:
+            res.fail("checkpoints.order", item)
+        last_seq = max(last_seq, seq)
+        if cp["final"]:
+            finals.append((line.number, seq))
+    if len(finals) != 1:
+        res.fail("checkpoints.final_count", {"file": CHECKPOINTS}, count=len(finals))
+    if finals and finals[-1][0] != lines[-1].number:
+        res.fail("checkpoints.final_not_last", {"file": CHECKPOINTS, "line": finals[-1][0]})
+    if finals and finals[-1][1] != ctx.board_size:
+        res.fail("checkpoints.final_seq", {"file": CHECKPOINTS, "seq": finals[-1][1]},
+                 expected=ctx.board_size)
+    res.note("checkpoints.count", count=len(lines))
+    return res
+
+
+def check_10_overrides_signature(ctx: Context) -> CheckResult:
+    res = CheckResult(10, "overrides.signature")
+    obj = record_json(ctx, OVERRIDES)
+    if missing(res, (OVERRIDES, obj), ("board key", ctx.board_key),
+                ("election id", ctx.election_id)):
+        return res
+    assert ctx.board_key is not None
+    item = {"file": OVERRIDES}
+    try:
+        expect_object(obj, ("type", "election_id", "pseudonyms", "at", "approved_by",
+                            "signature"), "paper_overrides")
+        if obj["type"] != OVERRIDES_TYPE:
+            raise InvalidInput(f"paper_overrides.type: not {OVERRIDES_TYPE}")
+        pseudonyms = [expect_str(p, "paper_overrides.pseudonyms[]")
+                      for p in expect_list(obj["pseudonyms"], "paper_overrides.pseudonyms")]
+        approvers = [expect_str(p, "paper_overrides.approved_by[]")
+                     for p in expect_list(obj["approved_by"], "paper_overrides.approved_by")]
+    except InvalidInput as exc:
+        res.fail("overrides.shape", item, error=str(exc))
+        return res
+    ctx.overrides = set(pseudonyms)
+    if obj["election_id"] != ctx.election_id:
+        res.fail("overrides.election_id", item)
+    if pseudonyms != sorted(set(pseudonyms)):
+        res.fail("overrides.not_sorted", item)
+    if len(approvers) != 2 or len(set(approvers)) != 2 or not all(approvers):
+        res.fail("overrides.approvers", item)
+    if not signature_valid(obj, ctx.board_key):
+        res.fail("overrides.signature", item)
+    res.note("overrides.count", count=len(pseudonyms))
+    return res

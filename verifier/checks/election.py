@@ -1,0 +1,121 @@
+"""Checks 3–5 (docs/record.md §5): the manifest and the election id, the election key and the
+trustees' verification keys."""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from verifier import arith
+from verifier.checks.context import CheckResult, Context, missing, record_json
+from verifier.encoding import canonical_json
+from verifier.errors import InvalidInput
+from verifier.hashing import sha256_hex
+from verifier.manifest import parse_contests
+from verifier.record import (CHECKPOINTS, ELECTION_KEY, ENCRYPTED_TALLY, ENTRIES, MANIFEST,
+                             OVERRIDES, RESULTS)
+from verifier.threshold import (MAX_BITS, MIN_BITS, TEST_MIN_BITS, key_problems,
+                                parse_election_key)
+
+
+def _election_ids(ctx: Context) -> Iterable[tuple[dict[str, Any], Any]]:
+    """(item, election_id) of every object of the record that carries one."""
+    rec = ctx.record
+    for rel in (ENTRIES, CHECKPOINTS):
+        for line in rec.jsonl(rel):  # entries.jsonl is streamed
+            if isinstance(line.value, dict):
+                item = {"file": rel, "line": line.number}
+                if rel == ENTRIES:
+                    item["seq"] = line.value.get("seq")
+                yield item, line.value.get("election_id")
+    for rel in (OVERRIDES, ENCRYPTED_TALLY, RESULTS):
+        obj = rec.json.get(rel)
+        if isinstance(obj, dict):
+            yield {"file": rel}, obj.get("election_id")
+
+
+def check_03_manifest_election_id(ctx: Context) -> CheckResult:
+    res = CheckResult(3, "manifest.election_id")
+    raw = ctx.record.files.get(MANIFEST)
+    if raw is None:
+        res.fail("dependency", input=MANIFEST)
+        return res
+    manifest = ctx.record.json[MANIFEST]
+    ctx.election_id = sha256_hex(raw)
+    res.note("manifest.election_id", election_id=ctx.election_id)
+    if canonical_json(manifest) != raw:
+        res.fail("manifest.not_canonical", {"file": MANIFEST})
+    try:
+        ctx.contests = parse_contests(manifest)
+    except InvalidInput as exc:
+        res.fail("manifest.shape", {"file": MANIFEST}, error=str(exc))
+    for item, eid in _election_ids(ctx):
+        if eid != ctx.election_id:
+            res.fail("manifest.election_id_mismatch", item, found=str(eid))
+    return res
+
+
+# --- 4–5: keys --------------------------------------------------------------------------------
+
+_SMALL_PRIMES_PRODUCT: int | None = None
+
+
+def _small_primes_product() -> int:
+    """∏ primes < 2^16 (docs/record.md §5, `key.public`)."""
+    global _SMALL_PRIMES_PRODUCT
+    if _SMALL_PRIMES_PRODUCT is None:
+        limit = 1 << 16
+        sieve = bytearray([1]) * limit
+        sieve[0:2] = b"\x00\x00"
+        for i in range(2, 256):
+            if sieve[i]:
+                sieve[i * i::i] = bytearray(len(range(i * i, limit, i)))
+        prod = 1
+        for i in range(limit):
+            if sieve[i]:
+                prod *= i
+        _SMALL_PRIMES_PRODUCT = prod
+    return _SMALL_PRIMES_PRODUCT
+
+
+def check_04_key_public(ctx: Context) -> CheckResult:
+    res = CheckResult(4, "key.public")
+    obj = record_json(ctx, ELECTION_KEY)
+    if obj is None:
+        res.fail("dependency", input=ELECTION_KEY)
+        return res
+    try:
+        key = parse_election_key(obj)
+    except InvalidInput as exc:
+        res.fail("key.shape", {"file": ELECTION_KEY}, error=str(exc))
+        return res
+    n = key.n
+    bits = n.bit_length()
+    item = {"file": ELECTION_KEY}
+    if n % 2 == 0:
+        res.fail("key.even", item)
+    if bits > MAX_BITS:
+        res.fail("key.too_large", item, bits=bits)
+    if bits < MIN_BITS:
+        if not ctx.options.allow_test_key or bits < TEST_MIN_BITS:
+            res.fail("key.too_small", item, bits=bits)
+        else:
+            res.note("key.test_key", bits=bits)
+    if n > 1 and int(arith.isqrt(n)) ** 2 == n:
+        res.fail("key.square", item)
+    if arith.gcd(arith.mpz(n), arith.mpz(_small_primes_product())) != 1:
+        res.fail("key.small_factor", item)
+    res.note("key.bits", bits=bits)
+    if n > 1 and n % 2 == 1:
+        ctx.key = key
+    return res
+
+
+def check_05_key_verification(ctx: Context) -> CheckResult:
+    res = CheckResult(5, "key.verification")
+    if missing(res, ("election key", ctx.key)):
+        return res
+    assert ctx.key is not None
+    for code, params in key_problems(ctx.key):
+        res.fail(code, {"file": ELECTION_KEY, **({"trustee": params["index"]}
+                                                 if "index" in params else {})}, **params)
+    res.note("key.trustees", t=ctx.key.threshold, l=len(ctx.key.trustees))
+    return res
