@@ -5,15 +5,20 @@ killed run leaves either the old complete file or the new complete file, never a
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from pathlib import Path
 from typing import Any, Iterator, Union
 
-from crypto.encoding import canonical_json, parse_json
+from crypto.encoding import canonical_json
+from election import export
+from election.errors import ExportUnreadable
+from election.record import sha256_file
 
 from .errors import TallyError
+
+__all__ = ["AtomicWriter", "atomic_copy", "atomic_write_bytes", "atomic_write_json", "iter_line_spans", "iter_lines",
+           "read_json", "sha256_file"]
 
 TMP_SUFFIX = ".tally-tmp"
 PathLike = Union[str, Path]
@@ -83,28 +88,17 @@ def atomic_copy(src: PathLike, dst: PathLike, *, link: bool = False) -> None:
 def read_json(path: PathLike, what: str) -> Any:
     """Strictly parsed JSON (duplicate keys refused) or TallyError naming the file."""
     try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise TallyError(f"{what}: file {path} is missing") from None
-    except OSError as exc:
-        raise TallyError(f"{what}: cannot read {path} ({exc.strerror})") from None
-    try:
-        return parse_json(raw, what)
-    except ValueError as exc:
-        raise TallyError(f"{what}: {exc}") from None
+        return export.read_json(path, what)
+    except ExportUnreadable as exc:
+        raise TallyError(str(exc)) from None
 
 
 def iter_lines(path: PathLike, what: str) -> Iterator[tuple[int, bytes]]:
     """(line number from 1, raw line without the final LF), streaming."""
     try:
-        handle = open(path, "rb")
-    except FileNotFoundError:
-        raise TallyError(f"{what}: file {path} is missing") from None
-    with handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.endswith(b"\n"):
-                raise TallyError(f"{what}: line {number} does not end with a newline")
-            yield number, line[:-1]
+        yield from export.iter_lines(path, what)
+    except ExportUnreadable as exc:
+        raise TallyError(str(exc)) from None
 
 
 def iter_line_spans(path: PathLike, what: str, block_size: int = 1 << 22) -> Iterator[tuple[int, int, int]]:
@@ -130,11 +124,3 @@ def iter_line_spans(path: PathLike, what: str, block_size: int = 1 << 22) -> Ite
             buffer = buffer[start:]
     if buffer:
         raise TallyError(f"{what}: line {number + 1} does not end with a newline")
-
-
-def sha256_file(path: PathLike) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

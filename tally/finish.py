@@ -9,7 +9,6 @@ incomplete, and re-running with the same inputs rewrites the same bytes.
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -17,16 +16,16 @@ from typing import Any, Callable, Sequence
 from crypto.encoding import canonical_json
 from crypto.errors import InvalidInput
 from crypto.threshold import DecryptionShare, combine_unchecked, verify_decryption_share
+from election.export import EXPORT_FILES
+from election.record import (COUNTED, ENCRYPTED_TALLY, FORMAT, FORMAT_FILE, HASHES, RESULTS, SHARES_DIR,
+                             hashes, share_file)
 
 from . import board as board_mod
 from .errors import TallyError
-from .files import TMP_SUFFIX, atomic_copy, atomic_write_bytes, atomic_write_json, read_json, sha256_file
-from .prepare import COUNTED, ENCRYPTED_TALLY
+from .files import TMP_SUFFIX, atomic_copy, atomic_write_bytes, atomic_write_json, read_json
 from .tallyfile import parse_share_file, parse_tally, share_file_dict
 
-FORMAT = {"format": "ssbvote-record", "version": 1}
-SHARES_DIR = "tally/decryption_shares"
-COPIED = board_mod.EXPORT_FILES + (COUNTED, ENCRYPTED_TALLY)
+COPIED = EXPORT_FILES + (COUNTED, ENCRYPTED_TALLY)
 
 
 @dataclass
@@ -84,8 +83,8 @@ def _load_shares(
 def _prepare_record_dir(record: Path, share_names: set[str]) -> None:
     """Remove what an interrupted or earlier run of ours left; refuse foreign files."""
     record.mkdir(parents=True, exist_ok=True)
-    (record / "HASHES.json").unlink(missing_ok=True)  # the record is incomplete until rewritten
-    expected = {"FORMAT.json", "results.json", *COPIED, *share_names}
+    (record / HASHES).unlink(missing_ok=True)  # the record is incomplete until rewritten
+    expected = {FORMAT_FILE, RESULTS, *COPIED, *share_names}
     for path in sorted(record.rglob("*")):
         if path.is_dir():
             continue
@@ -140,7 +139,7 @@ def finish(
         if any(v > counted for v in votes) or sum(votes) > contest.max_selections * counted:
             raise TallyError(f"contest {contest.id!r}: decrypted counts are implausible for {counted} ballots")
         candidates = [
-            {"id": c.id, "number": c.number, "name": c.name, "team": c.team, "votes": v}
+            {"id": c.id, "number": c.number, "name": c.name.to_dict(), "team": c.team, "votes": v}
             for c, v in zip(contest.candidates, votes)
         ]
         elected, tie = _rank(candidates, contest.max_selections)
@@ -149,26 +148,21 @@ def finish(
             "candidates": candidates, "elected": elected, "tie_at_last_seat": tie,
         }
 
-    share_names = {f"{SHARES_DIR}/trustee-{i}.json" for i in valid}
+    share_names = {share_file(i) for i in valid}
     _prepare_record_dir(record, share_names)
     for rel in COPIED:
         atomic_copy(work / rel, record / rel, link=hardlink)
     for i in sorted(valid):
         name, shares = valid[i]
-        atomic_write_json(record / SHARES_DIR / f"trustee-{i}.json", share_file_dict(name, i, shares))
-    atomic_write_json(record / "results.json", results)
-    atomic_write_json(record / "FORMAT.json", FORMAT)
+        atomic_write_json(record / share_file(i), share_file_dict(name, i, shares))
+    atomic_write_json(record / RESULTS, results)
+    atomic_write_json(record / FORMAT_FILE, FORMAT)
     write_hashes(record)
     return FinishSummary(used, sorted(valid), rejected, results)
 
 
 def write_hashes(record: Path) -> dict[str, Any]:
     """HASHES.json (§4.5): every other file's SHA-256 and the hash of that listing."""
-    files = {}
-    for path in sorted(record.rglob("*")):
-        rel = path.relative_to(record).as_posix()
-        if path.is_file() and rel != "HASHES.json":
-            files[rel] = sha256_file(path)
-    hashes = {"files": files, "record_hash": hashlib.sha256(canonical_json(files)).hexdigest()}
-    atomic_write_bytes(record / "HASHES.json", canonical_json(hashes))
-    return hashes
+    listing = hashes(record)
+    atomic_write_bytes(record / HASHES, canonical_json(listing))
+    return listing

@@ -29,6 +29,7 @@ from typing import Any, Callable, Iterator, Optional
 import gmpy2
 
 from crypto.encoding import canonical_json
+from election.record import COUNTED as COUNTED, ENCRYPTED_TALLY as ENCRYPTED_TALLY  # re-exported
 
 from . import board as board_mod
 from .errors import BoardRefused, TallyError
@@ -59,8 +60,6 @@ def chunk_size(ballots: int, processes: int, largest: Optional[int] = None) -> i
     return min(largest, max(MIN_CHUNK_SIZE, -(-ballots // chunks)))
 #: Seconds to wait for the Dask scheduler (``--scheduler``) to answer.
 SCHEDULER_TIMEOUT = 30
-COUNTED = "tally/counted.json"
-ENCRYPTED_TALLY = "tally/encrypted_tally.json"
 
 
 @dataclass

@@ -28,8 +28,7 @@ from .prepare import _run_chunks, chunk_size, verify_context
 from .preverified import Preverified
 from .progress import progress
 
-SNAPSHOT_FILES = ("manifest.json", "election_key.json", "board_key.json", "board/entries.jsonl",
-                  "board/ballots.jsonl", "board/checkpoints.jsonl")
+SNAPSHOT_FILES = board_mod.SNAPSHOT_FILES
 
 
 @dataclass
