@@ -131,7 +131,7 @@ class VotingClient:
         """Cast an already encrypted ballot (the load test casts pre-made ballots)."""
         from app.services.receipt_check import check_token
 
-        body = {"contest": contest_id, "ballot": ballot, "check_token": check_token(seed)}
+        body: dict[str, Any] = {"contest": contest_id, "ballot": ballot, "check_token": check_token(seed)}
         headers = self._api_headers()
         for _attempt in range(self.busy_retries + 1):
             response = self.http.post(f"{self.base}/api/elections/{slug}/cast", headers=headers,
@@ -141,9 +141,9 @@ class VotingClient:
             # Busy (app/services/admission.py): nothing was stored; wait as told and resend.
             time.sleep(min(float(response.headers.get("Retry-After", "1") or 1), 30.0))
         if response.status_code != 201:
-            body = response.json() if response.headers.get("content-type", "").startswith(
+            refusal = response.json() if response.headers.get("content-type", "").startswith(
                 "application/json") else response.text
-            raise ClientError(f"cast refused ({response.status_code})", response.status_code, body)
+            raise ClientError(f"cast refused ({response.status_code})", response.status_code, refusal)
         return CastReceipt(response.json()["receipt"], seed, selections)
 
     def check(self, slug: str, qr_text: str) -> list[int]:
