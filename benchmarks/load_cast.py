@@ -44,9 +44,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import pyotp  # noqa: E402
 import requests  # noqa: E402
 
+from tools import scenario  # noqa: E402
 from tools.serve import GunicornServer, ServerDidNotStart  # noqa: E402
 
 PASSWORD = "load-benchmark-voter-2569"
@@ -58,26 +58,16 @@ _CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 # --- set-up ------------------------------------------------------------------------------------
 def national_ids(count: int, seed: int = 2569) -> list[str]:
-    from app.services.identifiers import national_id_check_digit
-
+    """The same voters on every run (their cached ballots are bound to their pseudonyms)."""
     rng = random.Random(seed)
-    out: list[str] = []
-    seen: set[str] = set()
-    while len(out) < count:
-        prefix = f"{rng.randint(1, 8)}{rng.randrange(10**11):011d}"
-        value = prefix + national_id_check_digit(prefix)
-        if value not in seen:
-            seen.add(value)
-            out.append(value)
-    return out
+    used: set[str] = set()
+    return [scenario.random_national_id(rng, used) for _ in range(count)]
 
 
 def manifest() -> dict[str, Any]:
     """The demo manifest with a fixed, open poll window, so the election id stays the same."""
-    data: dict[str, Any] = json.loads((ROOT / "examples" / "demo-manifest.json").read_text(encoding="utf-8"))
-    data["election"] = "ssb-load-test"
-    data["poll_window"] = {"opens": "2026-01-01T00:00:00+07:00", "closes": "2031-01-01T00:00:00+07:00"}
-    return data
+    return scenario.with_poll_window(scenario.load_manifest(), "2026-01-01T00:00:00+07:00",
+                                     "2031-01-01T00:00:00+07:00", slug="ssb-load-test")
 
 
 @dataclass
@@ -92,58 +82,37 @@ class Voter:
 
 
 def set_up(env: dict[str, str], args: argparse.Namespace, say: Any) -> tuple[Any, str, list[Voter], dict[str, Any]]:
-    from sqlalchemy import select
-
     from app import create_app
     from app.config import Config
     from app.extensions import db
-    from app.models import RollEntry, VoterAccount
-    from app.services import approvals, election_keys, officials, passwords, roll_import, schema
-    from app.services import manifest as manifests
-    from app.services.audit import record as audit_record
+    from app.services import schema
     from crypto.encoding import canonical_json
 
     config = Config.from_env(env)
     schema.upgrade(config.database_url)
     app = create_app(config)
     key_file = args.cache / f"election-key-{args.key_bits}.json"
+    # The ceremony ran when the cache was made; reusing its public key keeps the cached ballots
+    # valid. (The trustees' shares are not needed: nothing is decrypted here.)
+    cached_key = key_file.read_text() if key_file.exists() and not args.fresh_key else None
+    ids = national_ids(args.voters)
     with app.app_context():
-        election = manifests.create_election(manifest(), actor="load-benchmark")
-        ids = national_ids(args.voters)
-        roll = "national_id,date_of_birth,name\n" + "".join(
-            f"{nid},1980-01-{i % 28 + 1:02d},Load voter {i}\n" for i, nid in enumerate(ids))
-        roll_import.import_roll_text(election, roll, actor="load-benchmark")
-        a = officials.add("load-officer-a", "Officer A", "returning-officer", PASSWORD).official
-        b = officials.add("load-officer-b", "Officer B", "returning-officer", PASSWORD).official
-        if key_file.exists() and not args.fresh_key:
-            # The ceremony ran when the cache was made; reusing its public key keeps the cached
-            # ballots valid. (The trustees' shares are not needed: nothing is decrypted here.)
-            election.election_key = key_file.read_text()
-            audit_record("load-benchmark", "election.key_ceremony", election.slug, {"cached": True})
-            db.session.commit()
+        setup = scenario.set_up(scenario.Scenario(
+            manifest=manifest(), rolls=[scenario.insured_csv(ids, name="Load voter")],
+            officials=(scenario.OfficialSpec("load-officer-a", "Officer A"),
+                       scenario.OfficialSpec("load-officer-b", "Officer B")),
+            official_password=PASSWORD, trustees=TRUSTEES, threshold=2, key_bits=args.key_bits,
+            trustee_dir=Path(env["SSBVOTE_INSTANCE"]) / "trustees", scrypt_log2_n=14,
+            public_key=cached_key, accounts={"insured": len(ids)}, account_password=PASSWORD,
+            actor="load-benchmark"), say)
+        if setup.ceremony is None:
             say(f"reusing the cached {args.key_bits}-bit election key ({key_file})")
         else:
-            t0 = time.perf_counter()
-            result = election_keys.run_ceremony(election, TRUSTEES, 2, args.key_bits,
-                                                Path(env["SSBVOTE_INSTANCE"]) / "trustees",
-                                                actor="load-benchmark", scrypt_log2_n=14)
             args.cache.mkdir(parents=True, exist_ok=True)
-            key_file.write_text(canonical_json(result.election_key.to_dict()).decode())
-            say(f"key ceremony: {args.key_bits}-bit key in {time.perf_counter() - t0:.1f} s")
-        pending = approvals.propose(election, "open_polls", a, _utcnow())
-        approvals.approve(pending.id, b, _utcnow())
-        password_hash = passwords.hash_password(PASSWORD)
-        entries = db.session.scalars(select(RollEntry).where(RollEntry.election_pk == election.id)
-                                     .order_by(RollEntry.id)).all()
-        by_id = {e.voter_key: e for e in entries}
-        voters = []
-        for nid in ids:
-            secret = pyotp.random_base32()
-            db.session.add(VoterAccount(roll_entry=by_id[nid], password_hash=password_hash,
-                                        totp_secret=secret, totp_confirmed=True, totp_last_step=0,
-                                        failed_attempts=0, session_epoch=0))
-            voters.append(Voter(nid, by_id[nid].pseudonym, secret))
-        db.session.commit()
+            key_file.write_text(canonical_json(setup.ceremony.election_key.to_dict()).decode())
+            say(f"key ceremony took {setup.key_seconds:.1f} s (public key cached in {key_file})")
+        voters = [Voter(a.voter_key, a.pseudonym, a.totp_secret) for a in setup.accounts["insured"]]
+        election = setup.election
         contest = election.contest_for("insured")
         assert contest is not None
         context = {
@@ -156,12 +125,6 @@ def set_up(env: dict[str, str], args: argparse.Namespace, say: Any) -> tuple[Any
         slug = election.slug
         db.session.remove()
     return app, slug, voters, context
-
-
-def _utcnow() -> Any:
-    from datetime import datetime, timezone
-
-    return datetime.now(timezone.utc)
 
 
 # --- ballots (made in a process pool, cached on disk) -----------------------------------------

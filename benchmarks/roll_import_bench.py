@@ -16,14 +16,14 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.support
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project root, when run as a script
 
 from app import create_app
 from app.config import Config
 from app.services import manifest as manifests
 from app.services import roll_import, schema
 from app.services.identifiers import national_id_check_digit
-from tests.support.factories import small_manifest
+from tools.scenario import small_manifest
 
 
 def write_roll(path: Path, rows: int) -> None:

@@ -1,22 +1,19 @@
 """The demo election behind README command 1: a fresh SQLite database, ready to vote in.
 
-Each step of setting up an election is a service that the demo calls in order, exactly as
-officials would through the CLI; the demo only shifts the poll window to start now.
+The election is set up by the shared scenario (tools/scenario.py), through the same services
+officials use; the demo only shifts the poll window to start now and uses fixed demo sign-ins.
 """
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
 from flask import Flask
-from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Election
-from app.services import manifest as manifests
-from app.services import roll_import, schema
+from app.services import schema
+from tools import scenario
 
 #: Demo sign-in: the same password for every demo account, and fixed TOTP secrets so that the
 #: README can show how to get a code. Never used outside the demo's own SQLite file.
@@ -48,26 +45,34 @@ def build(app: Flask, examples: Path, say: Callable[[str], None], key_bits: int 
     say("creating the demo database ...")
     schema.upgrade(url)
 
-    manifest = json.loads((examples / "demo-manifest.json").read_text(encoding="utf-8"))
     now = datetime.now(timezone(timedelta(hours=7))).replace(microsecond=0)
-    manifest["poll_window"] = {
-        "opens": (now - timedelta(minutes=5)).isoformat(),
-        "closes": (now + timedelta(days=7)).isoformat(),
-    }
-    election = manifests.create_election(manifest, actor="demo")
-    say(f"election {election.slug} created (id {election.election_id[:16]}...)")
-    insured = roll_import.import_roll_file(election, examples / "demo-insured.csv", actor="demo")
-    employers = roll_import.import_roll_file(election, examples / "demo-employers.csv", actor="demo")
-    say(f"rolls imported: {insured.imported} insured, {employers.imported} employers")
+    manifest = scenario.with_poll_window(scenario.load_manifest(examples / "demo-manifest.json"),
+                                         now - timedelta(minutes=5), now + timedelta(days=7))
+    setup = scenario.set_up(scenario.Scenario(
+        manifest=manifest,
+        rolls=(examples / "demo-insured.csv", examples / "demo-employers.csv"),
+        officials=tuple(scenario.OfficialSpec(username, name, role, secret)
+                        for username, name, role, secret in DEMO_OFFICIALS),
+        official_password=DEMO_PASSWORD,
+        trustees=DEMO_TRUSTEES, threshold=2, key_bits=key_bits,
+        trustee_dir=Path(app.instance_path) / "trustees",
+        accounts={"insured": DEMO_INSURED_ACCOUNTS, "employer": DEMO_EMPLOYER_ACCOUNTS},
+        account_password=DEMO_PASSWORD, account_secret=demo_totp_secret,
+        actor="demo"), say)
+    assert setup.ceremony is not None
 
     lines = [
         "",
         "=" * 72,
-        f"SSB Vote demo — {election.title_en}",
+        f"SSB Vote demo — {setup.election.title_en}",
         f"Database: {db_file}",
     ]
-    lines += _demo_accounts(election)
-    lines += _demo_key_and_polls(app, election, key_bits, say)
+    lines += _demo_accounts(setup)
+    lines += ["", "trustees' encrypted key shares (2 of 3 needed to decrypt the tally):"]
+    for (name, passphrase), path in zip(DEMO_TRUSTEES, setup.ceremony.share_files):
+        lines.append(f"  {name}: {path}  passphrase {passphrase}")
+    lines += ["", "Polls are OPEN. Vote at /insured/login or /employer/login; officials close",
+              "the polls at /official/ (one proposes, the other approves)."]
     lines.append("=" * 72)
     return "\n".join(lines)
 
@@ -78,62 +83,19 @@ def demo_totp_secret(electorate: str, index: int) -> str:
     return (stem + "234567QRSTUVWXYZ" * 3)[:32]
 
 
-def _demo_accounts(election: Election) -> list[str]:
-    """Ready accounts: the first insured voters and employers, and two officials."""
-    from sqlalchemy import select
-
-    from app.models import RollEntry, VoterAccount
-    from app.services import officials, passwords
-
-    password_hash = passwords.hash_password(DEMO_PASSWORD)
+def _demo_accounts(setup: scenario.ElectionSetup) -> list[str]:
+    """The sign-ins of the ready accounts: the first insured voters and employers, two officials."""
     code = 'python -c "import pyotp; print(pyotp.TOTP(\'{}\').now())"'
     lines = ["", f"Demo password for every account below: {DEMO_PASSWORD}",
              "Get the current TOTP code with the command shown, or type the secret into any",
              "authenticator app.", ""]
-    for electorate, count, url in (("insured", DEMO_INSURED_ACCOUNTS, "/insured/login"),
-                                   ("employer", DEMO_EMPLOYER_ACCOUNTS, "/employer/login")):
-        entries = db.session.scalars(
-            select(RollEntry).where(RollEntry.election_pk == election.id,
-                                    RollEntry.electorate == electorate)
-            .order_by(RollEntry.id).limit(count))
+    for electorate, url in (("insured", "/insured/login"), ("employer", "/employer/login")):
         lines.append(f"{electorate} voters — sign in at {url}")
-        for index, entry in enumerate(entries):
-            secret = demo_totp_secret(electorate, index)
-            db.session.add(VoterAccount(roll_entry=entry, password_hash=password_hash,
-                                        totp_secret=secret, totp_confirmed=True,
-                                        totp_last_step=0, failed_attempts=0, session_epoch=0))
-            lines.append(f"  ID {entry.voter_key}  secret {secret}")
-            lines.append(f"    {code.format(secret)}")
-    db.session.commit()
+        for account in setup.accounts[electorate]:
+            lines.append(f"  ID {account.voter_key}  secret {account.totp_secret}")
+            lines.append(f"    {code.format(account.totp_secret)}")
     lines.append("officials — sign in at /official/login")
-    for username, name, role, secret in DEMO_OFFICIALS:
-        created = officials.add(username, name, role, DEMO_PASSWORD, actor="demo")
-        created.official.totp_secret = secret
-        db.session.commit()
+    for username, _, role, secret in DEMO_OFFICIALS:
         lines.append(f"  {username} ({role})  secret {secret}")
         lines.append(f"    {code.format(secret)}")
-    return lines
-
-
-def _demo_key_and_polls(app: Flask, election: Election, key_bits: int,
-                        say: Callable[[str], None]) -> list[str]:
-    """Key ceremony with three demo trustees (2 of 3 decrypt), then two officials open polls."""
-    from app.models import Official
-    from app.models.base import utcnow
-    from app.services import approvals, election_keys
-
-    say(f"key ceremony: {key_bits}-bit key, 2 of 3 trustees ...")
-    out = Path(app.instance_path) / "trustees"
-    result = election_keys.run_ceremony(election, list(DEMO_TRUSTEES), 2, key_bits, out, actor="demo")
-    admin = db.session.scalar(select(Official).where(Official.username == "admin"))
-    officer = db.session.scalar(select(Official).where(Official.username == "officer"))
-    assert admin is not None and officer is not None
-    pending = approvals.propose(election, "open_polls", admin, utcnow())
-    approvals.approve(pending.id, officer, utcnow())
-    say("polls opened by the two demo officials")
-    lines = ["", "trustees' encrypted key shares (2 of 3 needed to decrypt the tally):"]
-    for (name, passphrase), path in zip(DEMO_TRUSTEES, result.share_files):
-        lines.append(f"  {name}: {path}  passphrase {passphrase}")
-    lines += ["", "Polls are OPEN. Vote at /insured/login or /employer/login; officials close",
-              "the polls at /official/ (one proposes, the other approves)."]
     return lines

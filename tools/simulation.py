@@ -21,8 +21,8 @@ from typing import Any, Callable, Sequence
 
 import click
 
+from tools import scenario
 from tools.serve import GunicornServer, ServerDidNotStart
-from app.services.identifiers import national_id_check_digit
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "simulated-voter-2569"
@@ -64,15 +64,6 @@ class SimulationReport:
 
 
 # --- the plan ------------------------------------------------------------------------------
-def _national_id(rng: random.Random, used: set[str]) -> str:
-    while True:
-        prefix = f"{rng.randint(1, 8)}{rng.randrange(10**11):011d}"
-        value = prefix + national_id_check_digit(prefix)
-        if value not in used:
-            used.add(value)
-            return value
-
-
 def _choices(rng: random.Random, popularity: Sequence[float], k: int) -> tuple[int, ...]:
     """0..k distinct candidates, the popular ones more often (so the elected are clear)."""
     count = rng.randint(0, k) if rng.random() < 0.1 else rng.randint(1, k)
@@ -92,7 +83,7 @@ def make_plans(rng: random.Random, insured: int, employers: int, sizes: dict[str
     insured_rows = ["national_id,date_of_birth,name"]
     employer_rows = ["employer_account,authorised_national_id,employer_name"]
     for i in range(insured):
-        nid = _national_id(rng, used)
+        nid = scenario.random_national_id(rng, used)
         dob = f"19{rng.randint(60, 99)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
         insured_rows.append(f"{nid},{dob},ผู้ประกันตนจำลอง {i + 1}")
         plans.append(_plan(rng, "insured", nid, dob, popularity, sizes, revote_rate, i))
@@ -103,7 +94,7 @@ def make_plans(rng: random.Random, insured: int, employers: int, sizes: dict[str
             if account not in accounts:
                 accounts.add(account)
                 break
-        person = _national_id(rng, used)
+        person = scenario.random_national_id(rng, used)
         employer_rows.append(f"{account},{person},บริษัทจำลอง {j + 1} จำกัด")
         plans.append(_plan(rng, "employer", account, person, popularity, sizes, revote_rate, j))
     return plans, "\n".join(insured_rows) + "\n", "\n".join(employer_rows) + "\n"
@@ -144,9 +135,9 @@ def simulate(record: Path, *, insured: int, employers: int, revote_rate: float, 
     from app.extensions import db
     from app.models import Official
     from app.models.base import utcnow
-    from app.services import approvals, board_export, election_keys, officials
+    from app.services import approvals, board_export
     from app.services import manifest as manifests
-    from app.services import paper_votes, roll_import, schema
+    from app.services import paper_votes, schema
     from tally.finish import finish
     from tally.prepare import ENCRYPTED_TALLY, prepare
     from tally.trustee import decrypt
@@ -174,34 +165,29 @@ def simulate(record: Path, *, insured: int, employers: int, revote_rate: float, 
     config = Config.from_env(env)
     schema.upgrade(config.database_url)
     app = create_app(config)
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    manifest = scenario.with_poll_window(scenario.load_manifest(manifest_path), now - timedelta(minutes=1),
+                                         now + timedelta(days=1), slug="ssb-simulation")
+    sizes = {c["electorate"]: (len(c["candidates"]), c["max_selections"]) for c in manifest["contests"]}
+    plans, insured_csv, employer_csv = make_plans(rng, insured, employers, sizes, revote_rate)
     with app.app_context():
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        now = datetime.now(timezone.utc).replace(microsecond=0)
-        manifest["election"] = "ssb-simulation"
-        manifest["poll_window"] = {"opens": (now - timedelta(minutes=1)).isoformat(),
-                                   "closes": (now + timedelta(days=1)).isoformat()}
-        election = manifests.create_election(manifest, actor="simulation")
-        slug = election.slug
-        sizes = {c.electorate: (len(c.candidates), c.max_selections) for c in election.contests}
-        plans, insured_csv, employer_csv = make_plans(rng, insured, employers, sizes, revote_rate)
-        if insured:
-            roll_import.import_roll_text(election, insured_csv, actor="simulation")
-        if employers:
-            roll_import.import_roll_text(election, employer_csv, actor="simulation")
-        a = officials.add("sim-officer-a", "Simulated officer A", "returning-officer", PASSWORD).official
-        b = officials.add("sim-officer-b", "Simulated officer B", "returning-officer", PASSWORD).official
-        say(f"key ceremony: {key_bits}-bit key, {threshold} of {trustees} trustees")
-        names = [f"Trustee {i}" for i in range(1, trustees + 1)]
-        ceremony = election_keys.run_ceremony(
-            election, [(n, TRUSTEE_PASSPHRASE.format(i)) for i, n in enumerate(names, 1)],
-            threshold, key_bits, base / "trustees", actor="simulation", scrypt_log2_n=14)
-        pending = approvals.propose(election, "open_polls", a, utcnow())
-        approvals.approve(pending.id, b, utcnow())
-        officer_ids = (a.id, b.id)
+        setup = scenario.set_up(scenario.Scenario(
+            manifest=manifest,
+            rolls=([insured_csv] if insured else []) + ([employer_csv] if employers else []),
+            officials=(scenario.OfficialSpec("sim-officer-a", "Simulated officer A"),
+                       scenario.OfficialSpec("sim-officer-b", "Simulated officer B")),
+            official_password=PASSWORD,
+            trustees=[(f"Trustee {i}", TRUSTEE_PASSPHRASE.format(i)) for i in range(1, trustees + 1)],
+            threshold=threshold, key_bits=key_bits, trustee_dir=base / "trustees", scrypt_log2_n=14,
+            actor="simulation"), say)
+        assert setup.ceremony is not None
+        ceremony = setup.ceremony
+        slug = setup.slug
+        officer_ids = (setup.officials[0].id, setup.officials[1].id)
         db.session.remove()
     timings["setup"] = time.perf_counter() - started
 
-    say(f"polls open; {len(plans)} voters register and cast over HTTP ...")
+    say(f"{len(plans)} voters register and cast over HTTP ...")
     try:
         server = GunicornServer(env, instance / "gunicorn.log", threads=8)  # as `ssbvote serve`
     except ServerDidNotStart as exc:
@@ -227,8 +213,8 @@ def simulate(record: Path, *, insured: int, employers: int, revote_rate: float, 
     with app.app_context():
         election = manifests.get_election(slug)
         a, b = (db.session.get(Official, officer_ids[0]), db.session.get(Official, officer_ids[1]))
-        pending = approvals.propose(election, "close_polls", a, utcnow())
-        approvals.approve(pending.id, b, utcnow())
+        assert a is not None and b is not None
+        scenario.four_eyes(election, "close_polls", a, b, utcnow())
         listing = "voter_id\n" + "".join(f"{o.voter_key}\n" for o in paper_voters)
         pending = paper_votes.propose(election, a, listing, utcnow())
         approvals.approve(pending.id, b, utcnow())

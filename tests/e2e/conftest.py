@@ -9,7 +9,6 @@ is the server's clock: ``clock.tick()`` before each sign-in gives a fresh TOTP s
 """
 from __future__ import annotations
 
-import json
 import os
 import threading
 from dataclasses import dataclass, field
@@ -17,19 +16,15 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Iterator
 
-import pyotp
 import pytest
 from flask import Flask
-from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from app.extensions import db
-from app.models import RollEntry, VoterAccount
-from app.services import manifest as manifests
-from app.services import passwords, roll_import
-from tests.conftest import EXAMPLES, IN_CI, build_app, make_config
+from tests.conftest import IN_CI, build_app, make_config
 from tests.support import election_setup
 from tests.support.auth_client import FAST_ARGON2, PASSWORD, Clock
+from tools import scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -81,31 +76,16 @@ def require(condition: bool, reason: str) -> None:
 
 
 def _setup_election(tmp: Path, clock: Clock) -> tuple[str, dict[str, list[VoterLogin]]]:
-    manifest = json.loads((EXAMPLES / "demo-manifest.json").read_text(encoding="utf-8"))
     now = clock()
-    manifest["poll_window"] = {"opens": (now - timedelta(hours=1)).isoformat(),
-                               "closes": (now + timedelta(days=7)).isoformat()}
-    election = manifests.create_election(manifest, actor="test")
-    roll_import.import_roll_file(election, EXAMPLES / "demo-insured.csv", actor="test")
-    roll_import.import_roll_file(election, EXAMPLES / "demo-employers.csv", actor="test")
-    election_setup.make_key(election, tmp / "trustees", bits=512)
-    election_setup.open_polls(election, clock())
-
-    password_hash = passwords.hash_password(PASSWORD)
-    voters: dict[str, list[VoterLogin]] = {}
-    for electorate in ("insured", "employer"):
-        entries = db.session.scalars(select(RollEntry).where(
-            RollEntry.election_pk == election.id, RollEntry.electorate == electorate)
-            .order_by(RollEntry.id).limit(VOTERS_PER_ELECTORATE)).all()
-        voters[electorate] = []
-        for entry in entries:
-            secret = pyotp.random_base32()
-            db.session.add(VoterAccount(roll_entry=entry, password_hash=password_hash, totp_secret=secret,
-                                        totp_confirmed=True, totp_last_step=0, failed_attempts=0,
-                                        session_epoch=0))
-            voters[electorate].append(VoterLogin(electorate, entry.voter_key, secret, entry.pseudonym))
-    db.session.commit()
-    return election.slug, voters
+    manifest = scenario.with_poll_window(scenario.load_manifest(), now - timedelta(hours=1),
+                                         now + timedelta(days=7))
+    setup = election_setup.ready_election(
+        manifest, scenario.DEMO_ROLLS, tmp / "trustees", now=clock(), bits=512,
+        accounts={"insured": VOTERS_PER_ELECTORATE, "employer": VOTERS_PER_ELECTORATE},
+        account_password=PASSWORD)
+    voters = {electorate: [VoterLogin(electorate, a.voter_key, a.totp_secret, a.pseudonym) for a in accounts]
+              for electorate, accounts in setup.accounts.items()}
+    return setup.slug, voters
 
 
 @pytest.fixture(scope="module")
