@@ -14,6 +14,7 @@ cites the section it implements.  Public API (one module per concept):
 * ``crypto.multiexp`` — Pippenger multi-exponentiation (§7.2)
 * ``crypto.threshold`` — decryption shares, proofs, combination (§6)
 * ``crypto.ceremony`` — key generation and encrypted share files (§6.1, §6.5)
+* ``crypto.credential`` — voter/official credentials, their Ed25519 keys, ballot signatures (§13)
 """
 from .errors import CryptoError, InvalidInput, InvalidProof
 
