@@ -1,15 +1,17 @@
 """The bulletin board service: append, checkpoints, receipts, chain checks (docs/record.md §2).
 
+The board's objects and byte rules are :mod:`election.board`; this module keeps them in the
+database.
+
 Appending locks the election's :class:`BoardHead` row (``SELECT … FOR UPDATE`` on PostgreSQL;
 SQLite transactions are ``BEGIN IMMEDIATE``), so concurrent casts — also by one voter — take
 turns and the chain cannot fork; the database's unique constraints are the last line.
 """
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Iterator
 
 from flask import current_app
@@ -20,22 +22,12 @@ from app.models import BoardBallot, BoardEntry, BoardHead, Checkpoint, Election
 from app.services import signing
 from app.services.errors import ServiceError
 from crypto.encoding import canonical_json
-
-CHECKPOINT_TYPE = "ssbvote-checkpoint"
-RECEIPT_TYPE = "ssbvote-receipt"
+from election.board import ChainScanner, iso_utc, new_entry, sha256_hex
+from election.board import checkpoint as checkpoint_body, receipt as receipt_body
 
 
 class BoardClosed(ServiceError):
     """The final checkpoint is signed: nothing more can be appended."""
-
-
-def iso_utc(moment: datetime) -> str:
-    """UTC, ISO 8601 with microseconds and ``Z`` (docs/record.md §2.1)."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def entry_hash(body: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical_json(body)).hexdigest()
 
 
 def entry_dict(entry: BoardEntry, election_id: str) -> dict[str, Any]:
@@ -76,19 +68,12 @@ def append(election: Election, pseudonym: str, contest: str, ballot_json: str,
     # after the final checkpoint.
     if _has_final(election):
         raise BoardClosed("the board is closed")
-    body = {
-        "seq": head.seq + 1,
-        "election_id": election.election_id,
-        "pseudonym": pseudonym,
-        "contest": contest,
-        "ballot_hash": ballot_hash,
-        "cast_at": iso_utc(now),
-        "prev_hash": head.head,
-    }
+    body = new_entry(head.seq + 1, election.election_id, pseudonym, contest, ballot_hash,
+                     iso_utc(now), head.head)
     entry = BoardEntry(
         election_pk=election.id, seq=body["seq"], pseudonym=pseudonym, contest=contest,
         ballot_hash=ballot_hash, cast_at=body["cast_at"],
-        prev_hash=head.head, entry_hash=entry_hash(body),
+        prev_hash=head.head, entry_hash=body["entry_hash"],
     )
     db.session.add(entry)
     head.seq, head.head = entry.seq, entry.entry_hash
@@ -99,14 +84,7 @@ def append(election: Election, pseudonym: str, contest: str, ballot_json: str,
 
 
 def write_checkpoint(election: Election, head: BoardHead, now: datetime, final: bool) -> dict[str, Any]:
-    body = signing.sign({
-        "type": CHECKPOINT_TYPE,
-        "election_id": election.election_id,
-        "seq": head.seq,
-        "head": head.head,
-        "at": iso_utc(now),
-        "final": final,
-    })
+    body = signing.sign(checkpoint_body(election.election_id, head.seq, head.head, iso_utc(now), final))
     db.session.add(Checkpoint(election_pk=election.id, seq=head.seq, final=final,
                               body=canonical_json(body).decode()))
     return body
@@ -126,16 +104,8 @@ def close(election: Election, now: datetime) -> dict[str, Any]:
 
 
 def receipt(election: Election, entry: BoardEntry) -> dict[str, Any]:
-    return signing.sign({
-        "type": RECEIPT_TYPE,
-        "election_id": election.election_id,
-        "seq": entry.seq,
-        "pseudonym": entry.pseudonym,
-        "contest": entry.contest,
-        "ballot_hash": entry.ballot_hash,
-        "entry_hash": entry.entry_hash,
-        "cast_at": entry.cast_at,
-    })
+    """The signed receipt of ``entry`` (docs/record.md §2.5)."""
+    return signing.sign(receipt_body(entry_dict(entry, election.election_id)))
 
 
 def checkpoints(election: Election) -> list[dict[str, Any]]:
@@ -206,19 +176,18 @@ def size(election: Election) -> int:
 
 
 def verify_chain(election: Election) -> list[str]:
-    """Recompute every link; one problem per broken entry (empty if the chain is intact)."""
+    """Recompute every link (:class:`election.board.ChainScanner`); one problem per broken link
+    of an entry (empty if the chain is intact)."""
     problems = []
-    prev, expected_seq = election.election_id, 1
+    chain = ChainScanner(election.election_id)
     for entry, ballot in iter_entries_with_ballots(election):
-        body = entry_dict(entry, election.election_id)
-        stated = body.pop("entry_hash")
-        if entry.seq != expected_seq:
-            problems.append(f"entry {entry.seq}: expected sequence {expected_seq}")
-        if entry.prev_hash != prev:
+        link = chain.step(entry_dict(entry, election.election_id))
+        if link.seq != link.expected_seq:
+            problems.append(f"entry {entry.seq}: expected sequence {link.expected_seq}")
+        if not link.prev_ok:
             problems.append(f"entry {entry.seq}: previous hash does not match")
-        if entry_hash(body) != stated:
+        if not link.hash_ok:
             problems.append(f"entry {entry.seq}: content does not match its hash")
-        if ballot is None or hashlib.sha256(ballot.encode()).hexdigest() != entry.ballot_hash:
+        if ballot is None or sha256_hex(ballot.encode()) != entry.ballot_hash:
             problems.append(f"entry {entry.seq}: ballot does not match its hash")
-        prev, expected_seq = stated, entry.seq + 1
     return problems

@@ -20,8 +20,8 @@ from app.models.base import utcnow
 from app.services import approvals, board, signing
 from app.services.errors import InputFileError, ServiceError
 from crypto.encoding import canonical_json
+from election.board import iso_utc, paper_overrides
 
-PAPER_TYPE = "ssbvote-paper-overrides"
 ACTION = "record_paper_votes"
 _COLUMNS = {"national_id": "insured", "employer_account": "employer"}
 
@@ -76,14 +76,9 @@ def on_approve(election: Election, pending: PendingAction) -> None:
     if board.final_checkpoint(election) is None:
         raise ServiceError("the paper-vote list can be signed only after polls have closed")
     pseudonyms = json.loads(pending.payload or "[]")
-    body = signing.sign({
-        "type": PAPER_TYPE,
-        "election_id": election.election_id,
-        "pseudonyms": pseudonyms,
-        "at": board.iso_utc(pending.decided_at or utcnow()),
-        "approved_by": [pending.proposer.username,
-                        pending.decider.username if pending.decider else ""],
-    })
+    body = signing.sign(paper_overrides(
+        election.election_id, pseudonyms, iso_utc(pending.decided_at or utcnow()),
+        [pending.proposer.username, pending.decider.username if pending.decider else ""]))
     db.session.add(PaperOverrideList(election_pk=election.id, body=canonical_json(body).decode()))
 
 

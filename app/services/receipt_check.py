@@ -1,15 +1,13 @@
 """The cast-as-intended check (docs/record.md §2.5, docs/protocol.md §5.6).
 
-The receipt's QR code holds ``ssbvote-check:1:<seq>:<seed hex>``. The checking page derives the
-check token from the seed, fetches the ballot here — at most 3 times, within 30 minutes of
+The receipt's QR code holds ``ssbvote-check:1:<seq>:<seed hex>`` (its format and the check token
+are :mod:`election.receipt`). The checking page derives the check token from the seed, fetches the ballot here — at most 3 times, within 30 minutes of
 casting, as in Estonia — and opens it itself with the seed: the server never sees the seed.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
-import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,33 +17,21 @@ from app.extensions import db
 from app.models import Election, ReceiptCheck
 from app.services import board
 from app.services.casting import CastRejected, ballot_of
+from election import receipt
+from election.receipt import QR_PREFIX, QrPayload, check_token, qr_text
+
+__all__ = ["CHECK_WINDOW", "MAX_USES", "QR_PREFIX", "QrPayload", "check_token", "parse_qr", "qr_text", "use_check"]
 
 CHECK_WINDOW = timedelta(minutes=30)
 MAX_USES = 3
-QR_PREFIX = "ssbvote-check:1:"
-_QR = re.compile(r"^ssbvote-check:1:([1-9][0-9]{0,11}):([0-9a-f]{64})$")
-
-
-@dataclass(frozen=True)
-class QrPayload:
-    seq: int
-    seed: bytes
-
-
-def qr_text(seq: int, seed: bytes) -> str:
-    return f"{QR_PREFIX}{seq}:{seed.hex()}"
 
 
 def parse_qr(text: str) -> QrPayload:
-    match = _QR.match(text.strip())
-    if not match:
-        raise CastRejected("bad_qr", "this is not an SSB Vote receipt code")
-    return QrPayload(int(match.group(1)), bytes.fromhex(match.group(2)))
-
-
-def check_token(seed: bytes) -> str:
-    """Token the voter's device sends when casting: hex SHA-256("ssbvote-check-v1" ‖ seed)."""
-    return hashlib.sha256(b"ssbvote-check-v1" + seed).hexdigest()
+    """The receipt code's payload, or CastRejected ``bad_qr``."""
+    try:
+        return receipt.parse_qr(text)
+    except ValueError as exc:
+        raise CastRejected("bad_qr", str(exc)) from None
 
 
 def use_check(election: Election, seq: int, token: str, now: datetime) -> dict[str, Any]:

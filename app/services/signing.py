@@ -1,7 +1,7 @@
 """The server's Ed25519 key: signs board checkpoints, receipts and paper lists (docs/record.md §1).
 
-Every signed object is a JSON object with a ``type``; the signature covers the canonical JSON
-of the object without its ``signature`` field.
+This module only loads (or, in development, creates) and caches the key; signing and checking
+signed objects is :mod:`election.signed`, called here with the server key.
 """
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app
 
 from app.services.errors import ServiceError
-from crypto.encoding import canonical_json
+from election import signed
+from election.signed import verify  # noqa: F401  (re-exported: app's signed-object check)
 
 
 def load_or_create(path: str, create: bool) -> Ed25519PrivateKey:
@@ -56,24 +56,10 @@ def server_key() -> Ed25519PrivateKey:
 
 
 def public_key_dict(key: Ed25519PrivateKey | None = None) -> dict[str, str]:
-    public = (key or server_key()).public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return {"algorithm": "Ed25519", "public_key": public.hex()}
+    """The published public key (record.md §1) of ``key``, by default the server's."""
+    return signed.public_key_dict(key or server_key())
 
 
 def sign(obj: dict[str, Any], key: Ed25519PrivateKey | None = None) -> dict[str, Any]:
-    """Return ``obj`` with its ``signature`` (obj must have a ``type`` and no signature)."""
-    if "type" not in obj or "signature" in obj:
-        raise ValueError("a signed object needs a type and no signature yet")
-    signature = (key or server_key()).sign(canonical_json(obj))
-    return {**obj, "signature": signature.hex()}
-
-
-def verify(obj: dict[str, Any], public_key_hex: str) -> bool:
-    body = {k: v for k, v in obj.items() if k != "signature"}
-    try:
-        Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key_hex)).verify(
-            bytes.fromhex(str(obj.get("signature", ""))), canonical_json(body))
-    except (InvalidSignature, ValueError):
-        return False
-    return True
+    """``obj`` signed by ``key``, by default the server's (obj: a ``type``, no signature)."""
+    return signed.sign(obj, key or server_key())
