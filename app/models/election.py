@@ -7,9 +7,10 @@ from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, Uniqu
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, utcnow
+from election.lifecycle import Status
+from election.manifest import ELECTORATES as ELECTORATES  # re-exported
 
-ELECTORATES = ("insured", "employer")
-POLL_STATES = ("draft", "open", "closed", "tallied")
+POLL_STATES = tuple(s.value for s in Status)  # draft, open, closed, tallied (election/lifecycle.py)
 
 
 class Election(Base):
@@ -25,7 +26,7 @@ class Election(Base):
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
     #: The canonical manifest JSON exactly as hashed.
     manifest: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="draft")
+    status: Mapped[str] = mapped_column(String(16), default=Status.DRAFT.value)
     #: The election public key with trustee verification keys (docs/protocol.md §9.2),
     #: canonical JSON; set by the key ceremony, required before polls open.
     election_key: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -23,14 +23,16 @@ from app.extensions import db
 from app.models import Election, Official, PendingAction
 from app.services import audit
 from app.services.errors import ServiceError
+from election.lifecycle import Status
 
 Hook = Callable[[Election, PendingAction], None]
 
-#: action → (status required, status after)
-TRANSITIONS: dict[str, tuple[str, str]] = {
-    "open_polls": ("draft", "open"),
-    "close_polls": ("open", "closed"),
-    "record_paper_votes": ("closed", "closed"),
+#: action → (status required, status after): the status changes of election.lifecycle.TRANSITIONS
+#: that two officials make, and the paper-vote list, which changes no status.
+TRANSITIONS: dict[str, tuple[Status, Status]] = {
+    "open_polls": (Status.DRAFT, Status.OPEN),
+    "close_polls": (Status.OPEN, Status.CLOSED),
+    "record_paper_votes": (Status.CLOSED, Status.CLOSED),
 }
 #: Actions proposed with a payload from their own page, not a bare dashboard button.
 PAYLOAD_ACTIONS = frozenset({"record_paper_votes"})
@@ -150,7 +152,7 @@ def approve(pending_id: int, official: Official, now: datetime) -> PendingAction
     if election.status != before:
         db.session.rollback()
         raise ApprovalRefused("wrong_status")
-    election.status = after
+    election.status = after.value
     audit.record(_actor(official), f"approve_{pending.action}", election.slug,
                  {"pending_action": pending.id, "proposer": pending.proposer.username,
                   "status": f"{before}->{after}"})

@@ -23,6 +23,8 @@ from crypto.ballot import EncryptedContest, parse_canonical_ballot
 from crypto.paillier import PublicKey
 from crypto.encoding import canonical_json
 from crypto.errors import InvalidInput
+from election import lifecycle
+from election.manifest import PollWindow
 
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -45,7 +47,8 @@ class CastResult:
 
 
 def polls_open(election: Election, now: datetime) -> bool:
-    return election.status == "open" and election.opens_at <= now < election.closes_at
+    """Ballots are accepted now (:func:`election.lifecycle.polls_open`)."""
+    return lifecycle.polls_open(election.status, PollWindow(election.opens_at, election.closes_at), now)
 
 
 def cast(election: Election, pseudonym: str, electorate: str, payload: Any, now: datetime) -> CastResult:

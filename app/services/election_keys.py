@@ -21,6 +21,7 @@ from crypto.ceremony import generate_election_key, write_encrypted_share
 from crypto.encoding import canonical_json
 from crypto.errors import InvalidInput
 from crypto.threshold import ElectionPublicKey
+from election.lifecycle import SETUP
 
 MIN_PASSPHRASE = 12
 
@@ -34,7 +35,7 @@ class CeremonyResult:
 def run_ceremony(election: Election, trustees: list[tuple[str, str]], threshold: int, bits: int,
                  out_dir: Path, actor: str = "cli", scrypt_log2_n: int = 17) -> CeremonyResult:
     """Generate the key, write one encrypted share file per trustee, store the public key."""
-    if election.status != "draft":
+    if election.status not in SETUP:
         raise ServiceError("the election key can only be made before polls open")
     if election.election_key:
         raise ServiceError("this election already has a key")

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Election, Official, RollEntry, VoterAccount
 from app.services.identifiers import employer_account_is_valid, national_id_is_valid
+from election.lifecycle import REGISTRATION
 
 #: Voter kinds are the electorates; officials are the third kind.
 VOTER_KINDS = ("insured", "employer")
@@ -43,7 +44,7 @@ def roll_entry_for(electorate: str, voter_key: str, *, registering: bool = False
         .limit(1)
     )
     if registering:
-        query = query.where(Election.status.in_(("draft", "open")))
+        query = query.where(Election.status.in_(sorted(s.value for s in REGISTRATION)))
     return db.session.scalar(query)
 
 

@@ -20,6 +20,7 @@ from app.extensions import db
 from app.models import BoardEntry, Election, RollEntry
 from app.services import audit
 from app.services.errors import ServiceError
+from election.lifecycle import AFTER_CLOSE, Status
 
 
 def archive_path(election: Election) -> Path:
@@ -29,7 +30,7 @@ def archive_path(election: Election) -> Path:
 def publish(election: Election, record: Path, actor: str = "cli", processes: int = 2) -> dict[str, Any]:
     from verifier.checks import Options, verify_record
 
-    if election.status not in ("closed", "tallied"):
+    if election.status not in AFTER_CLOSE:
         raise ServiceError("results can be published only after polls have closed")
     allow_test = bool(current_app.config["SSBVOTE"].allow_insecure_test_keys)
     verification = verify_record(record, Options(allow_test_key=allow_test, processes=processes))
@@ -45,7 +46,7 @@ def publish(election: Election, record: Path, actor: str = "cli", processes: int
         made = shutil.make_archive(str(Path(tmp) / "record"), "zip", root_dir=record)
         Path(made).replace(target)
     election.results = json.dumps(results, ensure_ascii=False, sort_keys=True)
-    election.status = "tallied"
+    election.status = Status.TALLIED.value
     audit.record(actor, "results.publish", election.slug,
                  {"record_hash": json.loads((record / "HASHES.json").read_text())["record_hash"]})
     db.session.commit()

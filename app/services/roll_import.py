@@ -18,6 +18,7 @@ from app.models import Election, RollEntry
 from app.services import audit
 from app.services.errors import InputFileError, ServiceError
 from app.services.identifiers import pseudonym
+from election.lifecycle import SETUP
 from election.roll import LAYOUTS, RollInvalid, parse_roll
 
 _CHUNK = 20_000
@@ -43,7 +44,7 @@ def import_roll(election: str | Election, handle: TextIO, electorate: str | None
         from app.services.manifest import get_election
 
         election = get_election(election)
-    if election.status != "draft":
+    if election.status not in SETUP:
         raise ServiceError("the roll cannot change once polls have opened")
     if electorate is not None and electorate not in LAYOUTS:
         raise ServiceError("electorate must be 'insured' or 'employer'")

@@ -17,6 +17,7 @@ from app.services import accounts, approvals, audit, elections_overview, paper_v
 from app.services.errors import InputFileError, ServiceError
 from app.views import signin
 from app.views.forms import ActionForm, ResetTotpForm
+from election.lifecycle import Status
 
 bp = Blueprint("official", __name__, url_prefix="/official")
 KIND = "official"
@@ -184,4 +185,4 @@ def paper_votes_upload(election_id: int) -> str | Response:
                     flash(_("Proposed. A second official must now approve it."), "success")
                     return redirect(url_for("official.dashboard"))
     return render_template("official/paper_votes.html", election=election, form=form,
-                           problems=problems, closed=election.status == "closed")
+                           problems=problems, closed=election.status == Status.CLOSED)

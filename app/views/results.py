@@ -7,6 +7,7 @@ from werkzeug.wrappers import Response
 from app.services import results as results_service
 from app.services.errors import ServiceError
 from app.services.manifest import get_election
+from election.lifecycle import Status
 
 bp = Blueprint("results", __name__, url_prefix="/results")
 
@@ -28,7 +29,7 @@ def record(slug: str) -> Response:
     except ServiceError:
         abort(404)
     path = results_service.archive_path(election)
-    if election.status != "tallied" or not path.exists():
+    if election.status != Status.TALLIED or not path.exists():
         abort(404)
     return send_file(path, mimetype="application/zip", as_attachment=True,
                      download_name=f"{slug}-election-record.zip")
