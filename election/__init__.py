@@ -13,6 +13,7 @@ receipt         the receipt's QR text and check token (record.md §2.5–§2.6)
 export          the board export folder: the one writer and reader (record.md §3)
 record          the record's layout, FORMAT.json and HASHES.json (record.md §4)
 lifecycle       an election's status (draft → open → closed → tallied) and the poll window
+roll            the voter rolls' CSV parser and identifier checks (manifest.md §3)
 errors          the exceptions of this package
 ==============  ==========================================================================
 

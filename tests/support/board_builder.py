@@ -18,25 +18,28 @@ counts of the voters' last choices, without paper voters and invalid last ballot
 Everything is a deterministic function of the arguments (the ``seed``), except the election key
 when it has to be generated (cached per process; the committed 512-bit 3-of-5 vector key of
 tests/vectors/test_key.json is used when ``trustees=5, threshold=3, key_bits=512``) and the
-share files' salts and nonces.  Imports only ``crypto`` and ``cryptography``, never ``app``.
+share files' salts and nonces.  Imports only ``crypto``, ``election`` and ``cryptography``, never
+``app``: every byte rule of docs/record.md (entry hash, signatures, the checkpoint and paper-list
+objects, the export's files) comes from ``election/``, the code the server writes with.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Optional, Union
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from crypto.ballot import EncryptedContest, ballot_hash, encrypt_contest
+from crypto import ContestStatement, EncryptedContest, encrypt_contest
 from crypto.ceremony import generate_election_key, write_encrypted_share
 from crypto.encoding import canonical_json
 from crypto.threshold import ElectionPublicKey, TrusteeShare
+from election.board import Chain, checkpoint, entry_hash, iso_utc, paper_overrides, sha256_hex
+from election.export import BoardItem, write_board, write_export
+from election.signed import public_key_dict, sign, unsigned
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 
@@ -90,33 +93,21 @@ def builder_manifest(slug: str = "board-test", insured_candidates: int = 5, empl
 
 
 # ---------------------------------------------------------------------------------------------
-# Byte rules of docs/record.md (kept here, next to the builder, so a test can re-sign a tampered
-# object exactly as the server would).
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def entry_hash(entry: dict[str, Any]) -> str:
-    """SHA-256 of the canonical JSON of the entry without ``entry_hash`` (record.md §2.1)."""
-    return sha256_hex(canonical_json({k: v for k, v in entry.items() if k != "entry_hash"}))
+# Byte rules of docs/record.md, from election/ (re-exported so that a test can re-sign a tampered
+# object exactly as the server would): sha256_hex, entry_hash, utc (= iso_utc), and:
 
 
 def sign_object(private_key: Ed25519PrivateKey, obj: dict[str, Any]) -> dict[str, Any]:
-    """Copy of ``obj`` with ``signature`` = Ed25519 over its canonical JSON without it (§1)."""
-    body = {k: v for k, v in obj.items() if k != "signature"}
-    return dict(body, signature=private_key.sign(canonical_json(body)).hex())
+    """Copy of ``obj`` (re-)signed by ``private_key`` (record.md §1): any old signature is
+    replaced."""
+    return sign(unsigned(obj), private_key)
 
 
-def board_public_key_json(private_key: Ed25519PrivateKey) -> dict[str, str]:
-    raw = private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-    return {"algorithm": "Ed25519", "public_key": raw.hex()}
+board_public_key_json = public_key_dict
+utc = iso_utc
 
 
-def utc(dt: datetime) -> str:
-    """UTC ISO 8601 with microseconds and ``Z`` (record.md §2.1)."""
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+# JSON-lines helpers for tests that edit an export's files.
 
 
 def write_jsonl(path: Path, objects: list[dict[str, Any]]) -> None:
@@ -260,13 +251,12 @@ def build_board_export(
     span = (closes - opens).total_seconds()
     step = span / (len(events) + 2)
 
-    entries: list[dict[str, Any]] = []
-    ballot_lines: list[dict[str, Any]] = []
+    board: list[BoardItem] = []  # (entry, canonical JSON of its ballot)
     checkpoints: list[dict[str, Any]] = []
     casts_by_seq: dict[int, tuple[str, str, list[int]]] = {}
     last_by_voter: dict[int, tuple[int, list[int]]] = {}
     invalid_seqs: list[int] = []
-    prev = election_id
+    chain = Chain(election_id)
     for position, v in enumerate(events):
         seq = position + 1
         contest_id, pseudonym = voters[v]
@@ -278,36 +268,23 @@ def build_board_export(
         if v in invalid_voters and last_event[v] == position:
             prover_pseudonym = pseudonym[::-1]  # proofs bound to another voter: invalid here
             invalid_seqs.append(seq)
-        ballot = encrypt_contest(pk, election_id, contest_id, prover_pseudonym, selections, k, ballot_seed)
+        statement = ContestStatement(pk, election_id, contest_id, prover_pseudonym, len(selections), k)
+        ballot = encrypt_contest(statement, selections, ballot_seed)
         at = opens + timedelta(seconds=step * seq, microseconds=rng.randrange(1_000_000))
-        entry: dict[str, Any] = {
-            "seq": seq, "election_id": election_id, "pseudonym": pseudonym, "contest": contest_id,
-            "ballot_hash": ballot_hash(ballot), "cast_at": utc(at), "prev_hash": prev,
-        }
-        entry["entry_hash"] = entry_hash(entry)
-        prev = entry["entry_hash"]
-        entries.append(entry)
-        ballot_lines.append({"seq": seq, "pseudonym": pseudonym, "contest": contest_id, "ballot": ballot.to_dict()})
+        ballot_json = canonical_json(ballot.to_dict())
+        board.append((chain.append(pseudonym, contest_id, sha256_hex(ballot_json), utc(at)), ballot_json))
         casts_by_seq[seq] = (contest_id, pseudonym, selections)
         last_by_voter[v] = (seq, selections)
         if checkpoint_every and seq % checkpoint_every == 0 and seq != len(events):
-            checkpoints.append(sign_object(board_key, {
-                "type": "ssbvote-checkpoint", "election_id": election_id, "seq": seq, "head": prev,
-                "at": utc(at + timedelta(microseconds=1)), "final": False,
-            }))
-    checkpoints.append(sign_object(board_key, {
-        "type": "ssbvote-checkpoint", "election_id": election_id, "seq": len(entries), "head": prev,
-        "at": utc(closes), "final": True,
-    }))
+            checkpoints.append(sign(checkpoint(election_id, seq, chain.head,
+                                               utc(at + timedelta(microseconds=1)), False), board_key))
+    checkpoints.append(sign(checkpoint(election_id, chain.seq, chain.head, utc(closes), True), board_key))
 
     paper_pseudonyms = {voters[v][1] for v in paper_voters}
     if paper:
         paper_pseudonyms.add(f"{rng.getrandbits(128):032x}")  # voted on paper only
-    overrides = sign_object(board_key, {
-        "type": "ssbvote-paper-overrides", "election_id": election_id,
-        "pseudonyms": sorted(paper_pseudonyms), "at": utc(closes + timedelta(hours=1)),
-        "approved_by": ["official-a", "official-b"],
-    })
+    overrides = sign(paper_overrides(election_id, sorted(paper_pseudonyms), utc(closes + timedelta(hours=1)),
+                                     ["official-a", "official-b"]), board_key)
 
     # Intended outcome.
     intended = {cid: [0] * len(c["candidates"]) for cid, c in contests.items()}
@@ -331,15 +308,9 @@ def build_board_export(
             for i, m in enumerate(casts_by_seq[seq][2]):
                 intended[contest_id][i] += m
 
-    # Write the export.
-    (path / "board").mkdir(parents=True, exist_ok=True)
-    (path / "manifest.json").write_bytes(manifest_bytes)
-    (path / "election_key.json").write_bytes(canonical_json(key.to_dict()))
-    (path / "board_key.json").write_bytes(canonical_json(board_public_key_json(board_key)))
-    write_jsonl(path / "board" / "entries.jsonl", entries)
-    write_jsonl(path / "board" / "ballots.jsonl", ballot_lines)
-    write_jsonl(path / "board" / "checkpoints.jsonl", checkpoints)
-    (path / "paper_overrides.json").write_bytes(canonical_json(overrides))
+    write_export(path, manifest=manifest_bytes, election_key=canonical_json(key.to_dict()),
+                 board_key=public_key_dict(board_key), board=board, checkpoints=checkpoints,
+                 paper_overrides=overrides)
 
     shares_path = Path(shares_dir) if shares_dir is not None else path.parent / f"{path.name}-trustees"
     shares_path.mkdir(parents=True, exist_ok=True)
@@ -356,7 +327,7 @@ def build_board_export(
         trustee_shares=list(shares), share_files=share_files, passphrases=passphrases,
         board_private_key=board_key, intended=intended, counted=counted, excluded=excluded,
         paper_pseudonyms=sorted(paper_pseudonyms), invalid_seqs=invalid_seqs,
-        num_entries=len(entries), casts=casts_by_seq,
+        num_entries=chain.seq, casts=casts_by_seq,
     )
 
 
@@ -364,21 +335,15 @@ def rewrite_board(fixture: BoardFixture, ballots: dict[int, dict[str, Any]]) -> 
     """Replace the ballots of some seqs (seq → ballot dict), then redo what a server would sign:
     the entries' ``ballot_hash``, the hash chain and every checkpoint.  For "the server signed
     a bad ballot" tests (the signatures stay valid; only the ballots are wrong)."""
-    lines = read_jsonl(fixture.ballots_path)
-    entries = read_jsonl(fixture.entries_path)
-    prev = fixture.election_id
-    heads = {0: prev}
-    for line, entry in zip(lines, entries):
-        if line["seq"] in ballots:
-            line["ballot"] = ballots[line["seq"]]
-        entry["ballot_hash"] = sha256_hex(canonical_json(line["ballot"]))
-        entry["prev_hash"] = prev
-        entry["entry_hash"] = entry_hash(entry)
-        prev = heads[entry["seq"]] = entry["entry_hash"]
+    chain = Chain(fixture.election_id)
+    heads = {0: chain.head}
+    board: list[BoardItem] = []
+    for line, entry in zip(read_jsonl(fixture.ballots_path), read_jsonl(fixture.entries_path)):
+        ballot = canonical_json(ballots.get(line["seq"], line["ballot"]))
+        board.append((chain.append(entry["pseudonym"], entry["contest"], sha256_hex(ballot), entry["cast_at"]), ballot))
+        heads[chain.seq] = chain.head
     checkpoints = [fixture.sign(dict(cp, head=heads[cp["seq"]])) for cp in read_jsonl(fixture.checkpoints_path)]
-    write_jsonl(fixture.ballots_path, lines)
-    write_jsonl(fixture.entries_path, entries)
-    write_jsonl(fixture.checkpoints_path, checkpoints)
+    write_board(fixture.path, board, checkpoints)
 
 
 def reference_ballot(fixture: BoardFixture, seq: int) -> EncryptedContest:
