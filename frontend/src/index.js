@@ -1,6 +1,7 @@
 // SSB Vote in-browser ballot cryptography (docs/protocol.md §2–§5), bundled to
 // /static/dist/ssbcrypto.js.  The high-level API below is what pages use; `hazmat` exposes
-// the building blocks (arithmetic, encodings, KDF) for tests and verifiers.
+// the building blocks (arithmetic, encodings, KDF) for tests and verifiers.  `credential` holds
+// the voter's credential, its key and the ballot signature (§13) and verifySignedObject for receipts.
 //
 // Pages load the bundle as a top-level module script with its SRI hash and then use
 // window.SSBCrypto from their own (later) module script.  Importing the bundle by URL from the
@@ -8,13 +9,14 @@
 // only the global gives Subresource Integrity.
 
 import { ballotHash, encryptContestWithSeed, recoverSelections, verifyContest } from './ballot.js';
+import * as credential from './credential.js';
 import { canonicalJson } from './encoding.js';
 import { createBallotEncryptor } from './encryptor.js';
 import { InvalidInput, InvalidProof } from './errors.js';
 import * as hazmat from './hazmat.js';
 
 export {
-  ballotHash, canonicalJson, createBallotEncryptor, encryptContestWithSeed, hazmat, InvalidInput,
+  ballotHash, canonicalJson, createBallotEncryptor, credential, encryptContestWithSeed, hazmat, InvalidInput,
   InvalidProof, recoverSelections, verifyContest,
 };
 
@@ -24,7 +26,7 @@ export const PROTOCOL_VERSION = 1;
 if (typeof document !== 'undefined' && globalThis.SSBCrypto === undefined) {
   Object.defineProperty(globalThis, 'SSBCrypto', {
     value: Object.freeze({
-      PROTOCOL_VERSION, ballotHash, canonicalJson, createBallotEncryptor, encryptContestWithSeed, hazmat,
+      PROTOCOL_VERSION, ballotHash, canonicalJson, createBallotEncryptor, credential, encryptContestWithSeed, hazmat,
       InvalidInput, InvalidProof, recoverSelections, verifyContest,
     }),
     writable: false,

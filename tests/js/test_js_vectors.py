@@ -51,6 +51,7 @@ def test_node_test_suite() -> None:
     assert proc.returncode == 0, out[-6000:] + proc.stderr.decode("utf-8", "replace")[-2000:]
     assert "# fail 0" in out
     assert (FRONTEND / "test" / "vectors.test.js").exists()
+    assert (FRONTEND / "test" / "credential.test.js").exists()  # credentials.json (§13)
 
 
 def test_python_ballot_verifies_in_js(pk: PublicKey) -> None:

@@ -1,0 +1,275 @@
+// Voter and official credentials, their Ed25519 signing keys and the ballot signature
+// (docs/protocol.md §13.1–§13.4); server-signed objects such as receipts (docs/record.md §1).
+// Mirrors crypto/credential.py; both reproduce tests/vectors/credentials.json.
+//
+// SHA-256 and HKDF-SHA256 come from WebCrypto, Ed25519 (RFC 8032) from @noble/curves (audited,
+// bundled).  A credential is the voter's secret: it is parsed, turned into a key, used and
+// dropped; nothing here stores it.
+
+import { ed25519 } from '@noble/curves/ed25519.js';
+
+import { bytesToHex, hexToBytes } from './bigint.js';
+import { canonicalJsonBytes, lpEncode } from './encoding.js';
+import { InvalidInput } from './errors.js';
+import { sha256, subtle } from './hashing.js';
+
+/** Crockford base 32 (§13.1): no I, L, O, U.  A symbol's value is its index. */
+export const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+export const DATA_SYMBOLS = 26;
+export const SYMBOLS = 28;
+export const DOMAIN_CHECK = 'ssb-vote/v2/credential-check';
+export const DOMAIN_SIGNING_KEY = 'ssb-vote/v2/signing-key';
+export const PURPOSE_VOTER = 'voter';
+export const PURPOSE_OFFICIAL = 'official';
+export const SCOPE_OFFICIALS = 'ssbvote-officials';
+export const QR_PREFIX = 'ssbvote-credential:1:';
+export const BALLOT_TYPE = 'ssbvote-ballot';
+/** The one message of a credential that cannot be read (§13.1): the voter types it again. */
+export const MISTYPED = 'credential mistyped';
+
+const STATEMENT_KEYS = ['type', 'election_id', 'opening', 'contest', 'pseudonym', 'credential', 'previous', 'ballot_hash'];
+const SEPARATORS = new Set([' ', '\t', '\r', '\n', '-']);
+const TYPED = new Map();
+for (const s of ALPHABET) {
+  TYPED.set(s, s);
+  TYPED.set(s.toLowerCase(), s);
+}
+for (const [typed, symbol] of [['O', '0'], ['o', '0'], ['I', '1'], ['i', '1'], ['L', '1'], ['l', '1']]) {
+  TYPED.set(typed, symbol);
+}
+const CANONICAL_RE = /^[0-9A-HJKMNP-TV-Z]{28}$/;
+const DATA_RE = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+const SCOPE_RE = /^[\x21-\x7e]{1,256}$/;
+const HEX_RE = /^[0-9a-f]*$/;
+const MAX_CONTEST = 256;
+
+function mistyped() {
+  return new InvalidInput(MISTYPED);
+}
+
+function requireHex(value, digits, what) {
+  if (typeof value !== 'string' || value.length !== digits || !HEX_RE.test(value)) {
+    throw new InvalidInput(`${what}: expected ${digits} lowercase hex digits`);
+  }
+  return value;
+}
+
+// §13.1 Credential text ----------------------------------------------------------------------
+
+/** The 2 check symbols of 26 data symbols: x = first 10 bits of SHA-256(LP(domain, data)). */
+export async function checkSymbols(data) {
+  if (typeof data !== 'string' || !DATA_RE.test(data)) {
+    throw new InvalidInput(`credential data: expected ${DATA_SYMBOLS} symbols of the alphabet`);
+  }
+  const h = await sha256(lpEncode(DOMAIN_CHECK, data));
+  const x = (h[0] << 2) | (h[1] >> 6);
+  return ALPHABET[x >> 5] + ALPHABET[x & 31];
+}
+
+/** The 28-symbol credential (no separators) with data symbols `data`. */
+export async function credentialFromData(data) {
+  return data + (await checkSymbols(data));
+}
+
+/**
+ * What a voter typed → 28 candidate symbols, without the check (synchronous, for feedback while
+ * typing): drop ASCII white space and '-', upper-case ASCII letters, O → 0, I/L → 1.  Throws
+ * InvalidInput("credential mistyped") on any other character or a wrong length.
+ */
+export function normaliseCredential(text) {
+  if (typeof text !== 'string' || text.length > 4 * SYMBOLS) throw mistyped();
+  let out = '';
+  for (const char of text) {
+    if (SEPARATORS.has(char)) continue;
+    const symbol = TYPED.get(char);
+    if (symbol === undefined) throw mistyped();
+    out += symbol;
+  }
+  if (out.length !== SYMBOLS) throw mistyped();
+  return out;
+}
+
+/** What a voter typed → the 28 canonical symbols, or InvalidInput("credential mistyped") (§13.1). */
+export async function parseCredential(text) {
+  const symbols = normaliseCredential(text);
+  if ((await checkSymbols(symbols.slice(0, DATA_SYMBOLS))) !== symbols.slice(DATA_SYMBOLS)) throw mistyped();
+  return symbols;
+}
+
+/** True if `text` parses (§13.1). */
+export async function isCredential(text) {
+  try {
+    await parseCredential(text);
+    return true;
+  } catch (err) {
+    if (err instanceof InvalidInput) return false;
+    throw err;
+  }
+}
+
+/** 7 groups of 4 joined by '-' (§13.1); a mistyped credential is never formatted. */
+export async function formatCredential(text) {
+  const symbols = await parseCredential(text);
+  return symbols.match(/.{4}/g).join('-');
+}
+
+/** A fresh credential from crypto.getRandomValues (130 bits), formatted (§13.1). */
+export async function generateCredential() {
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(DATA_SYMBOLS));
+  let data = '';
+  for (const b of bytes) data += ALPHABET[b & 31]; // 256 is a multiple of 32: uniform
+  return formatCredential(await credentialFromData(data));
+}
+
+/** The letter's QR text `ssbvote-credential:1:<election_id>:<28 symbols>` (§13.1). */
+export async function credentialQrText(electionId, credential) {
+  requireHex(electionId, 64, 'election_id');
+  return `${QR_PREFIX}${electionId}:${await parseCredential(credential)}`;
+}
+
+/** {electionId, credential (28 symbols)} from a letter's QR text, read strictly (§13.1). */
+export async function parseCredentialQr(text) {
+  if (typeof text !== 'string' || !text.startsWith(QR_PREFIX)) {
+    throw new InvalidInput('credential QR code: not an SSB Vote credential');
+  }
+  const rest = text.slice(QR_PREFIX.length);
+  const colon = rest.indexOf(':');
+  const electionId = colon < 0 ? '' : rest.slice(0, colon);
+  if (colon < 0 || electionId.length !== 64 || !HEX_RE.test(electionId)) {
+    throw new InvalidInput('credential QR code: bad election id');
+  }
+  const symbols = rest.slice(colon + 1);
+  if (!CANONICAL_RE.test(symbols)) throw mistyped();
+  return { electionId, credential: await parseCredential(symbols) };
+}
+
+// §13.2 Signing key --------------------------------------------------------------------------
+
+const ascii = (text) => Uint8Array.from(text, (c) => c.charCodeAt(0));
+
+/**
+ * seed = HKDF-SHA256(IKM = ASCII(data symbols), salt = ASCII(scope),
+ *                    info = LP("ssb-vote/v2/signing-key", purpose), 32 bytes) (§13.2).
+ * The seed is the Ed25519 secret key (RFC 8032).
+ */
+export async function signingSeed(credential, purpose, scope) {
+  const symbols = await parseCredential(credential);
+  if (typeof purpose !== 'string' || purpose.length === 0) {
+    throw new InvalidInput('purpose: expected a non-empty string');
+  }
+  if (typeof scope !== 'string' || !SCOPE_RE.test(scope)) {
+    throw new InvalidInput('scope: expected 1 to 256 printable ASCII characters');
+  }
+  const ikm = await subtle().importKey('raw', ascii(symbols.slice(0, DATA_SYMBOLS)), 'HKDF', false, ['deriveBits']);
+  const bits = await subtle().deriveBits(
+    { name: 'HKDF', hash: 'SHA-256', salt: ascii(scope), info: lpEncode(DOMAIN_SIGNING_KEY, purpose) }, ikm, 256,
+  );
+  return new Uint8Array(bits);
+}
+
+/** A voter's Ed25519 secret key (32 bytes): purpose "voter", scope the election id (§13.2). */
+export async function voterKey(credential, electionId) {
+  return signingSeed(credential, PURPOSE_VOTER, requireHex(electionId, 64, 'election_id'));
+}
+
+/** An official's Ed25519 secret key (32 bytes): purpose "official", scope "ssbvote-officials". */
+export async function officialKey(credential) {
+  return signingSeed(credential, PURPOSE_OFFICIAL, SCOPE_OFFICIALS);
+}
+
+/** The public credential: lowercase hex of the 32-byte Ed25519 public key of a secret key. */
+export function publicCredential(secretKey) {
+  return bytesToHex(ed25519.getPublicKey(secretKey));
+}
+
+// §13.3 Ballot signature, §13.4 ballot party -------------------------------------------------
+
+/** The Fiat–Shamir party and ballot-context string `<pseudonym>/<credential>` (§13.4). */
+export function ballotParty(pseudonym, credential) {
+  return `${requireHex(pseudonym, 32, 'pseudonym')}/${requireHex(credential, 64, 'credential')}`;
+}
+
+/**
+ * The §13.3 ballot statement (signed object without `signature`), validated.  `credential` is
+ * the public credential (64 hex); `previous` the ballot_hash of this credential's current
+ * ballot on the board, '' for its first (required: the server tells the device).
+ */
+export function ballotStatement({ electionId, opening, contest, pseudonym, credential, ballotHash, previous }) {
+  if (typeof contest !== 'string' || contest.length === 0 || [...contest].length > MAX_CONTEST) {
+    throw new InvalidInput('contest: expected a non-empty string');
+  }
+  if (previous !== '') requireHex(previous, 64, 'previous');
+  return {
+    type: BALLOT_TYPE,
+    election_id: requireHex(electionId, 64, 'election_id'),
+    opening: requireHex(opening, 64, 'opening'),
+    contest,
+    pseudonym: requireHex(pseudonym, 32, 'pseudonym'),
+    credential: requireHex(credential, 64, 'credential'),
+    previous,
+    ballot_hash: requireHex(ballotHash, 64, 'ballot_hash'),
+  };
+}
+
+/**
+ * Sign a ballot with the credential the voter typed (§13.3).  `fields` = {electionId, opening,
+ * contest, pseudonym, ballotHash, previous, credential?}; `credential`, if given, is the public
+ * credential registered for this voter, and a typed credential with another key is refused.
+ * Returns {statement, signature (128 hex)}.
+ */
+export async function signBallot(fields, credentialText) {
+  const secretKey = await voterKey(credentialText, fields.electionId);
+  const credential = publicCredential(secretKey);
+  if (fields.credential !== undefined && fields.credential !== credential) {
+    throw new InvalidInput('credential: this is not the credential registered for you');
+  }
+  const statement = ballotStatement({ ...fields, credential });
+  const signature = bytesToHex(ed25519.sign(canonicalJsonBytes(statement), secretKey));
+  return { statement, signature };
+}
+
+function verifyBytes(signatureHex, message, publicKeyHex) {
+  if (typeof signatureHex !== 'string' || signatureHex.length !== 128 || !HEX_RE.test(signatureHex)) return false;
+  if (typeof publicKeyHex !== 'string' || publicKeyHex.length !== 64 || !HEX_RE.test(publicKeyHex)) return false;
+  try {
+    return ed25519.verify(hexToBytes(signatureHex), message, hexToBytes(publicKeyHex), { zip215: false });
+  } catch {
+    return false;
+  }
+}
+
+/** True if `signature` is the statement's credential's signature of the statement (§13.3). */
+export function verifyBallotSignature(statement, signature) {
+  let checked;
+  try {
+    if (statement === null || typeof statement !== 'object' || statement.type !== BALLOT_TYPE) return false;
+    const keys = Object.keys(statement);
+    if (keys.length !== STATEMENT_KEYS.length || !STATEMENT_KEYS.every((k) => keys.includes(k))) return false;
+    checked = ballotStatement({
+      electionId: statement.election_id, opening: statement.opening, contest: statement.contest,
+      pseudonym: statement.pseudonym, credential: statement.credential, ballotHash: statement.ballot_hash,
+      previous: statement.previous,
+    });
+  } catch (err) {
+    if (err instanceof InvalidInput) return false;
+    throw err;
+  }
+  return verifyBytes(signature, canonicalJsonBytes(checked), checked.credential);
+}
+
+/**
+ * True if `obj` (e.g. a receipt, a checkpoint, the opening object) carries a valid Ed25519
+ * `signature` by the key whose 32 raw bytes are `publicKeyHex`: the signature is over the
+ * canonical JSON of `obj` without `signature` (docs/record.md §1).
+ */
+export function verifySignedObject(obj, publicKeyHex) {
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return false;
+  const { signature, ...unsigned } = obj;
+  let message;
+  try {
+    message = canonicalJsonBytes(unsigned);
+  } catch {
+    return false;
+  }
+  return verifyBytes(signature, message, publicKeyHex);
+}

@@ -1,0 +1,111 @@
+"""Credentials across Python and JavaScript (docs/protocol.md §13) beyond the fixed vectors:
+random credentials made on one side give the same keys and signatures on the other, and a
+record.md §1 object signed in Python (a receipt) verifies in frontend/src/credential.js.
+
+(The fixed vectors themselves are checked by frontend/test/credential.test.js, which
+tests/js/test_js_vectors.py runs with the rest of ``node --test frontend/test/``.)
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from crypto.credential import (
+    ballot_statement, format_credential, generate_credential, official_key, parse_credential,
+    public_credential, sign_ballot, verify_ballot_signature, voter_key,
+)
+from crypto.encoding import canonical_json
+from tests.js.support import ROOT, node_binary
+
+ELECTION = "b3c1f0e2d4a5968778695a4b3c2d1e0f00112233445566778899aabbccddeeff"
+
+_SCRIPT = """
+import * as C from './frontend/src/credential.js';
+const chunks = [];
+for await (const chunk of process.stdin) chunks.push(chunk);
+const request = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+const out = {};
+out.fromPython = [];
+for (const item of request.fromPython) {
+  const { statement, signature } = await C.signBallot(item.fields, item.typed);
+  out.fromPython.push({
+    symbols: await C.parseCredential(item.typed),
+    official: C.publicCredential(await C.officialKey(item.typed)),
+    statement, signature,
+  });
+}
+out.generated = [];
+for (let i = 0; i < request.generate; i++) out.generated.push(await C.generateCredential());
+out.receipts = request.receipts.map((r) => C.verifySignedObject(r.object, r.publicKey));
+process.stdout.write(JSON.stringify(out));
+"""
+
+
+def _node(request: dict[str, Any]) -> Any:
+    proc = subprocess.run(
+        [node_binary(), "--input-type=module", "-e", _SCRIPT],
+        input=json.dumps(request, ensure_ascii=False).encode("utf-8"), capture_output=True, timeout=120, cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr.decode("utf-8", "replace")
+    return json.loads(proc.stdout)
+
+
+def _fields(index: int, previous: str) -> dict[str, str]:
+    return {"electionId": ELECTION, "opening": f"{index:064x}", "contest": "insured-board",
+            "pseudonym": f"{index + 7:032x}", "ballotHash": f"{index + 99:064x}", "previous": previous}
+
+
+@pytest.fixture(scope="module")
+def exchange() -> tuple[dict[str, Any], Any]:
+    from_python = []
+    for i in range(8):
+        typed = generate_credential()
+        if i % 2:
+            typed = " ".join(parse_credential(typed).lower())
+        from_python.append({"typed": typed, "fields": _fields(i, "" if i % 3 else f"{i:064x}")})
+    board_key = Ed25519PrivateKey.generate()
+    receipt = {"type": "ssbvote-receipt", "election_id": ELECTION, "seq": 3, "pseudonym": "ab" * 16,
+               "note": "ผู้ประกันตน"}
+    signature = board_key.sign(canonical_json(receipt)).hex()
+    board_public = public_credential(board_key)
+    receipts = [
+        {"object": {**receipt, "signature": signature}, "publicKey": board_public, "ok": True},
+        {"object": {**receipt, "seq": 4, "signature": signature}, "publicKey": board_public, "ok": False},
+        {"object": {**receipt, "signature": signature}, "publicKey": public_credential(Ed25519PrivateKey.generate()),
+         "ok": False},
+    ]
+    request = {"fromPython": from_python, "generate": 20, "receipts": receipts}
+    return request, _node(request)
+
+
+def test_python_credentials_sign_alike_in_js(exchange: tuple[dict[str, Any], Any]) -> None:
+    request, out = exchange
+    for item, js in zip(request["fromPython"], out["fromPython"], strict=True):
+        f = item["fields"]
+        key = voter_key(item["typed"], ELECTION)
+        statement = ballot_statement(ELECTION, f["opening"], f["contest"], f["pseudonym"], public_credential(key),
+                                     f["ballotHash"], previous=f["previous"])
+        assert js["symbols"] == parse_credential(item["typed"])
+        assert js["statement"] == statement
+        assert js["signature"] == sign_ballot(statement, key)
+        assert js["official"] == public_credential(official_key(item["typed"]))
+
+
+def test_js_credentials_parse_and_verify_in_python(exchange: tuple[dict[str, Any], Any]) -> None:
+    _, out = exchange
+    assert len(set(out["generated"])) == 20
+    for text in out["generated"]:
+        assert format_credential(parse_credential(text)) == text
+    for js in out["fromPython"]:
+        s = js["statement"]
+        assert verify_ballot_signature(s["election_id"], s["opening"], s["contest"], s["pseudonym"], s["credential"],
+                                       s["ballot_hash"], js["signature"], previous=s["previous"])
+
+
+def test_python_signed_receipt_verifies_in_js(exchange: tuple[dict[str, Any], Any]) -> None:
+    request, out = exchange
+    assert out["receipts"] == [r["ok"] for r in request["receipts"]]
