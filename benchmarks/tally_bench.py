@@ -29,7 +29,7 @@ import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -41,13 +41,11 @@ from crypto.ballot import CandidatePrecomputation, ContestPrecomputation, encryp
 from crypto.encoding import canonical_json  # noqa: E402
 from crypto.kdf import BallotKdf  # noqa: E402
 from crypto.paillier import PublicKey  # noqa: E402
+from election.board import Chain, checkpoint, paper_overrides, sha256_hex  # noqa: E402
+from election.export import BoardItem  # noqa: E402
+from election.export import write_export as write_board_export  # noqa: E402
+from election.signed import public_key_dict, sign  # noqa: E402
 from tally.prepare import prepare  # noqa: E402
-from tests.support.board_builder import (  # noqa: E402
-    board_public_key_json,
-    entry_hash,
-    sign_object,
-    write_jsonl,
-)
 
 CONTEST = "insured"
 ELECTION_ID = hashlib.sha256(b"placeholder").hexdigest()  # replaced by the manifest's hash
@@ -161,34 +159,35 @@ def load_ballots(n: int, election_id: str, count: int, candidates: int, k: int, 
 
 # --- board export --------------------------------------------------------------------------------
 
-def write_export(path: Path, man: dict[str, Any], n: int, ballots: list[tuple[str, bytes]]) -> None:
+def write_closed_export(path: Path, manifest_bytes: bytes, election_key: bytes, casts: Iterable[tuple[str, bytes]],
+                        cast_at: Callable[[int], str]) -> None:
+    """A closed board export (election.export) of ``casts`` — (pseudonym, canonical ballot JSON), streamed — in
+    contest CONTEST, cast at ``cast_at(seq)``, signed by a fresh board key: the final checkpoint and an empty
+    paper-vote list.  tally_scale.py writes its exports with this too."""
     board_key = Ed25519PrivateKey.generate()
-    manifest_bytes = canonical_json(man)
-    election_id = hashlib.sha256(manifest_bytes).hexdigest()
+    election_id = sha256_hex(manifest_bytes)
+    chain = Chain(election_id)
+
+    def board() -> Iterator[BoardItem]:
+        for pseudonym, ballot in casts:
+            yield chain.append(pseudonym, CONTEST, sha256_hex(ballot), cast_at(chain.seq + 1)), ballot
+
+    def final() -> Iterator[dict[str, Any]]:  # iterated after the board: the chain's last head
+        yield sign(checkpoint(election_id, chain.seq, chain.head, "2026-12-20T09:00:00.000000Z", True), board_key)
+
+    write_board_export(path, manifest=manifest_bytes, election_key=election_key, board_key=public_key_dict(board_key),
+                       board=board(), checkpoints=final(),
+                       paper_overrides=sign(paper_overrides(election_id, [], "2026-12-20T10:00:00.000000Z",
+                                                            ["official-a", "official-b"]), board_key))
+
+
+def write_export(path: Path, man: dict[str, Any], n: int, ballots: list[tuple[str, bytes]]) -> None:
     n2 = n * n
     v = pow(secrets.randbelow(n2 - 2) + 2, 2, n2)  # verification keys are not used by prepare
     key = {"version": 1, "n": format(n, "x"), "threshold": 1, "verification_base": format(v, "x"),
            "trustees": [{"index": 1, "trustee": "bench", "verification_key": format(pow(v, 3, n2), "x")}]}
-    (path / "board").mkdir(parents=True)
-    (path / "manifest.json").write_bytes(manifest_bytes)
-    (path / "election_key.json").write_bytes(canonical_json(key))
-    (path / "board_key.json").write_bytes(canonical_json(board_public_key_json(board_key)))
-    prev = election_id
-    with open(path / "board/entries.jsonl", "wb") as entries, open(path / "board/ballots.jsonl", "wb") as lines:
-        for seq, (pseudonym, ballot) in enumerate(ballots, start=1):
-            entry = {"seq": seq, "election_id": election_id, "pseudonym": pseudonym, "contest": CONTEST,
-                     "ballot_hash": hashlib.sha256(ballot).hexdigest(),
-                     "cast_at": f"2026-12-20T02:{seq // 60 % 60:02d}:{seq % 60:02d}.000000Z", "prev_hash": prev}
-            entry["entry_hash"] = prev = entry_hash(entry)
-            entries.write(canonical_json(entry) + b"\n")
-            lines.write(b'{"ballot":' + ballot + b',"contest":"' + CONTEST.encode() + b'","pseudonym":"'
-                        + pseudonym.encode() + b'","seq":' + str(seq).encode() + b"}\n")
-    write_jsonl(path / "board/checkpoints.jsonl", [sign_object(board_key, {
-        "type": "ssbvote-checkpoint", "election_id": election_id, "seq": len(ballots), "head": prev,
-        "at": "2026-12-20T09:00:00.000000Z", "final": True})])
-    (path / "paper_overrides.json").write_bytes(canonical_json(sign_object(board_key, {
-        "type": "ssbvote-paper-overrides", "election_id": election_id, "pseudonyms": [],
-        "at": "2026-12-20T10:00:00.000000Z", "approved_by": ["official-a", "official-b"]})))
+    write_closed_export(path, canonical_json(man), canonical_json(key), ballots,
+                        lambda seq: f"2026-12-20T02:{seq // 60 % 60:02d}:{seq % 60:02d}.000000Z")
 
 
 _CHILD = """

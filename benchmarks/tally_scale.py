@@ -52,15 +52,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
-
 import tally_bench as tb  # noqa: E402
 from crypto.ballot import ContestPrecomputation, encrypt_contest  # noqa: E402
 from crypto.ceremony import generate_election_key, write_encrypted_share  # noqa: E402
 from crypto.encoding import canonical_json  # noqa: E402
 from crypto.kdf import BallotKdf  # noqa: E402
 from crypto.threshold import ElectionPublicKey, TrusteeShare  # noqa: E402
-from tests.support.board_builder import board_public_key_json, entry_hash, sign_object  # noqa: E402
 
 CONTEST = tb.CONTEST
 CANDIDATES, K = 228, 7
@@ -146,39 +143,24 @@ def _jobs(count: int, seed: int) -> Iterator[tuple[str, list[int], int]]:
 
 def write_export(path: Path, key: ElectionPublicKey, count: int, processes: int, seed: int) -> list[int]:
     """Stream a closed board export of ``count`` ballots to ``path``; return the intended totals."""
-    man = tb.manifest(CANDIDATES, K)
-    manifest_bytes = canonical_json(man)
+    manifest_bytes = canonical_json(tb.manifest(CANDIDATES, K))
     election_id = hashlib.sha256(manifest_bytes).hexdigest()
-    board_key = Ed25519PrivateKey.generate()
-    (path / "board").mkdir(parents=True)
-    (path / "manifest.json").write_bytes(manifest_bytes)
-    (path / "election_key.json").write_bytes(canonical_json(key.to_dict()))
-    (path / "board_key.json").write_bytes(canonical_json(board_public_key_json(board_key)))
     totals = [0] * CANDIDATES
-    prev = election_id
-    start = time.perf_counter()
-    with ProcessPoolExecutor(processes, initializer=_init_worker, initargs=(key.public_key.n, election_id)) as pool, \
-            open(path / "board/entries.jsonl", "wb") as entries, open(path / "board/ballots.jsonl", "wb") as lines:
-        results = pool.map(_make_ballot, _jobs(count, seed), chunksize=8)
-        for seq, (pseudonym, ballot, selections) in enumerate(results, start=1):
-            entry = {"seq": seq, "election_id": election_id, "pseudonym": pseudonym, "contest": CONTEST,
-                     "ballot_hash": hashlib.sha256(ballot).hexdigest(),
-                     "cast_at": f"2026-12-20T{1 + seq // 3600 % 8:02d}:{seq // 60 % 60:02d}:{seq % 60:02d}.000000Z",
-                     "prev_hash": prev}
-            entry["entry_hash"] = prev = entry_hash(entry)
-            entries.write(canonical_json(entry) + b"\n")
-            lines.write(b'{"ballot":' + ballot + b',"contest":"' + CONTEST.encode() + b'","pseudonym":"'
-                        + pseudonym.encode() + b'","seq":' + str(seq).encode() + b"}\n")
-            for i, m in enumerate(selections):
-                totals[i] += m
-            if seq % 500 == 0:
-                print(f"    generated {seq}/{count} ballots ({time.perf_counter() - start:.0f} s)", file=sys.stderr)
-    (path / "board/checkpoints.jsonl").write_bytes(canonical_json(sign_object(board_key, {
-        "type": "ssbvote-checkpoint", "election_id": election_id, "seq": count, "head": prev,
-        "at": "2026-12-20T09:00:00.000000Z", "final": True})) + b"\n")
-    (path / "paper_overrides.json").write_bytes(canonical_json(sign_object(board_key, {
-        "type": "ssbvote-paper-overrides", "election_id": election_id, "pseudonyms": [],
-        "at": "2026-12-20T10:00:00.000000Z", "approved_by": ["official-a", "official-b"]})))
+
+    def casts() -> Iterator[tuple[str, bytes]]:
+        start = time.perf_counter()
+        with ProcessPoolExecutor(processes, initializer=_init_worker, initargs=(key.public_key.n, election_id)) as pool:
+            results = pool.map(_make_ballot, _jobs(count, seed), chunksize=8)
+            for seq, (pseudonym, ballot, selections) in enumerate(results, start=1):
+                for i, m in enumerate(selections):
+                    totals[i] += m
+                if seq % 500 == 0:
+                    print(f"    generated {seq}/{count} ballots ({time.perf_counter() - start:.0f} s)", file=sys.stderr)
+                yield pseudonym, ballot
+
+    tb.write_closed_export(
+        path, manifest_bytes, canonical_json(key.to_dict()), casts(),
+        lambda seq: f"2026-12-20T{1 + seq // 3600 % 8:02d}:{seq // 60 % 60:02d}:{seq % 60:02d}.000000Z")
     return totals
 
 

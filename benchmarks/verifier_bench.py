@@ -44,14 +44,19 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(1, str(Path(__file__).resolve().parent))  # tally_bench (--fast)
 
 from crypto.ballot import encrypt_contest  # noqa: E402
 from crypto.ceremony import generate_election_key  # noqa: E402
+from crypto.encoding import canonical_json  # noqa: E402
 from crypto.threshold import ElectionPublicKey  # noqa: E402
+from election.board import Chain, checkpoint, iso_utc  # noqa: E402
+from election.export import BoardItem, write_board  # noqa: E402
+from election.record import COUNTED, HASHES, hashes  # noqa: E402
+from election.signed import sign  # noqa: E402
 from verifier import arith  # noqa: E402
 from verifier.batch import BallotJob  # noqa: E402
 from verifier.parallel import verify_ballots  # noqa: E402
@@ -112,7 +117,6 @@ def fast_jobs(count: int, candidates: int, k: int, bits: int
     """(n, election id, jobs, path): ``count`` ballots from tally_bench.py's cache file, each job
     pointing at its line ({"ballot": …, "pseudonym": …}); the file is only scanned here."""
     import tally_bench
-    from crypto.encoding import canonical_json
 
     election_id = hashlib.sha256(canonical_json(tally_bench.manifest(candidates, k))).hexdigest()
     n = tally_bench.load_modulus(bits)
@@ -144,10 +148,6 @@ def fast_jobs(count: int, candidates: int, k: int, bits: int
 
 
 # --- board scale: a record with many entries, verified in a subprocess -------------------------
-
-def _canonical(obj: Any) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
 
 def _tally(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "tally", *args, "--allow-insecure-test-key"], cwd=ROOT,
@@ -187,30 +187,23 @@ def build_board_record(dest: Path, entries: int, voters: int) -> Path:
     src = small / "record"
     shutil.copytree(src, record)
     base_entries = [json.loads(x) for x in (src / "board/entries.jsonl").read_bytes().splitlines()]
-    ballots = [json.loads(x)["ballot"]
+    ballots = [canonical_json(json.loads(x)["ballot"])
                for x in (src / "board/ballots.jsonl").read_bytes().splitlines()]
     paper = set(json.loads((src / "paper_overrides.json").read_bytes())["pseudonyms"])
     rounds = -(-entries // len(base_entries))
     election_id = fx.election_id
     start = datetime(2026, 12, 20, 1, 0, tzinfo=timezone.utc)
-    prev = election_id
     counted: dict[str, dict[str, list[dict[str, Any]]]] = {
         c["id"]: {"counted": [], "excluded": []} for c in fx.manifest["contests"]}
-    checkpoints = []
-    seq = 0
-    with open(record / "board/entries.jsonl", "wb") as ef, \
-            open(record / "board/ballots.jsonl", "wb") as bf:
+    checkpoints: list[dict[str, Any]] = []
+    chain = Chain(election_id)
+
+    def board() -> Iterator[BoardItem]:
         for r in range(rounds):
             for e, ballot in zip(base_entries, ballots):
-                seq += 1
-                at = (start + timedelta(microseconds=37 * seq)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-                entry = {"seq": seq, "election_id": election_id, "pseudonym": e["pseudonym"],
-                         "contest": e["contest"], "ballot_hash": e["ballot_hash"], "cast_at": at,
-                         "prev_hash": prev}
-                entry["entry_hash"] = prev = hashlib.sha256(_canonical(entry)).hexdigest()
-                ef.write(_canonical(entry) + b"\n")
-                bf.write(_canonical({"seq": seq, "pseudonym": e["pseudonym"],
-                                     "contest": e["contest"], "ballot": ballot}) + b"\n")
+                at = iso_utc(start + timedelta(microseconds=37 * (chain.seq + 1)))
+                entry = chain.append(e["pseudonym"], e["contest"], e["ballot_hash"], at)
+                seq = chain.seq
                 lists = counted[e["contest"]]
                 item = {"pseudonym": e["pseudonym"], "seq": seq}
                 if e["pseudonym"] in paper:
@@ -221,22 +214,13 @@ def build_board_record(dest: Path, entries: int, voters: int) -> Path:
                     lists["counted"].append(item)
                 final = r == rounds - 1 and e is base_entries[-1]
                 if seq % 10_000 == 0 or final:
-                    checkpoints.append(fx.sign({
-                        "type": "ssbvote-checkpoint", "election_id": election_id, "seq": seq,
-                        "head": prev, "at": at, "final": final}))
-    (record / "board/checkpoints.jsonl").write_bytes(b"".join(_canonical(c) + b"\n"
-                                                              for c in checkpoints))
-    (record / "tally/counted.json").write_bytes(_canonical({"contests": counted}))
-    files = {}
-    for p in sorted(record.rglob("*")):
-        if p.is_file() and p.name != "HASHES.json":
-            digest = hashlib.sha256()
-            with open(p, "rb") as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(block)
-            files[p.relative_to(record).as_posix()] = digest.hexdigest()
-    (record / "HASHES.json").write_bytes(_canonical(
-        {"files": files, "record_hash": hashlib.sha256(_canonical(files)).hexdigest()}))
+                    checkpoints.append(sign(checkpoint(election_id, seq, chain.head, at, final),
+                                            fx.board_private_key))
+                yield entry, ballot
+
+    write_board(record, board(), checkpoints)  # checkpoints: filled while the board is written
+    (record / COUNTED).write_bytes(canonical_json({"contests": counted}))
+    (record / HASHES).write_bytes(canonical_json(hashes(record)))
     return record
 
 
