@@ -18,6 +18,7 @@ import requests
 
 from crypto.ballot import EncryptedContest, encrypt_contest, recover_selections
 from crypto.threshold import ElectionPublicKey
+from election import receipt as receipt_code
 
 _CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 _CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
@@ -46,7 +47,7 @@ class CastReceipt:
 
     @property
     def qr_text(self) -> str:
-        return f"ssbvote-check:1:{self.seq}:{self.seed.hex()}"
+        return receipt_code.qr_text(self.seq, self.seed)
 
 
 class VotingClient:
@@ -129,9 +130,8 @@ class VotingClient:
     def cast_prepared(self, slug: str, contest_id: str, ballot: dict[str, Any], seed: bytes,
                       selections: tuple[int, ...] = ()) -> CastReceipt:
         """Cast an already encrypted ballot (the load test casts pre-made ballots)."""
-        from app.services.receipt_check import check_token
-
-        body: dict[str, Any] = {"contest": contest_id, "ballot": ballot, "check_token": check_token(seed)}
+        body: dict[str, Any] = {"contest": contest_id, "ballot": ballot,
+                                "check_token": receipt_code.check_token(seed)}
         headers = self._api_headers()
         for _attempt in range(self.busy_retries + 1):
             response = self.http.post(f"{self.base}/api/elections/{slug}/cast", headers=headers,
@@ -148,11 +148,9 @@ class VotingClient:
 
     def check(self, slug: str, qr_text: str) -> list[int]:
         """The cast-as-intended check: fetch the ballot with the receipt code, open it here."""
-        from app.services.receipt_check import check_token, parse_qr
-
-        code = parse_qr(qr_text)
+        code = receipt_code.parse_qr(qr_text)
         response = self.http.post(f"{self.base}/api/elections/{slug}/check",
-                                  json={"seq": code.seq, "token": check_token(code.seed)},
+                                  json={"seq": code.seq, "token": receipt_code.check_token(code.seed)},
                                   timeout=self.timeout)
         if response.status_code != 200:
             raise ClientError("check refused", response.status_code, response.json())
