@@ -1,0 +1,193 @@
+"""The credential authority's objects (docs/record.md §2.0, §6): constructors and shape checks.
+
+The CA tool (``python -m ca``) builds and signs them; the voting server imports the mapping,
+the credential list and the revocations and checks the opening against its own pins.  The
+constructors return *unsigned* objects; sign them with :func:`election.signed.sign` and the CA
+key.  The ``check_*`` functions list every shape problem (empty list: well formed); signatures
+are checked with :func:`election.signed.verify`.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any, Iterable, Mapping, Optional, Sequence
+
+from crypto.encoding import canonical_json
+
+OPENING_TYPE = "ssbvote-opening"  # record.md §2.0
+MAPPING_TYPE = "ssbvote-credential-mapping"  # record.md §6.1 (b)
+CREDENTIALS_TYPE = "ssbvote-credentials"  # record.md §6.2
+REVOCATION_TYPE = "ssbvote-revocation"  # record.md §6.3
+ELECTORATES = ("insured", "employer")
+
+_HEX64 = re.compile(r"\A[0-9a-f]{64}\Z")
+_SIGNATURE = re.compile(r"\A[0-9a-f]{128}\Z")
+_USERNAME = re.compile(r"\A[^\s]{1,64}\Z")
+
+
+def is_hex64(value: Any) -> bool:
+    """32 bytes as 64 lowercase hex digits: a public key, a public credential, a SHA-256."""
+    return isinstance(value, str) and bool(_HEX64.match(value))
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def object_hash(obj: Mapping[str, Any]) -> str:
+    """SHA-256 hex of the canonical JSON of the whole (signed) object: the opening hash
+    (record.md §2.0) and the ``credentials`` pin of the credential list."""
+    return sha256_hex(canonical_json(obj))
+
+
+# --- constructors (unsigned) -----------------------------------------------------------------
+
+
+def mapping(election_id: str, electorate: str, credentials: Mapping[str, str]) -> dict[str, Any]:
+    """voter key → public credential of one electorate (record.md §6.1 (b); not signed)."""
+    return {"type": MAPPING_TYPE, "election_id": election_id, "electorate": electorate,
+            "credentials": dict(sorted(credentials.items()))}
+
+
+def credential_list(election_id: str, at: str,
+                    electorates: Mapping[str, Iterable[str]]) -> dict[str, Any]:
+    """The public credential list (record.md §6.2), each electorate's list sorted."""
+    return {"type": CREDENTIALS_TYPE, "election_id": election_id, "at": at,
+            "electorates": {e: sorted(creds) for e, creds in sorted(electorates.items())}}
+
+
+def revocation(election_id: str, electorate: str, revoked: str, replacement: Optional[str],
+               at: str) -> dict[str, Any]:
+    """A revocation, with the replacement credential or None (record.md §6.3)."""
+    return {"type": REVOCATION_TYPE, "election_id": election_id, "electorate": electorate,
+            "revoked": revoked, "replacement": replacement, "at": at}
+
+
+def opening(election_id: str, election_key: str, board_key: str, ca_key: str, credentials: str,
+            officials: Sequence[Mapping[str, str]], at: str) -> dict[str, Any]:
+    """The opening object (record.md §2.0): ``election_key`` and ``credentials`` are the SHA-256
+    hex of election_key.json and credentials.json; officials sorted by username."""
+    return {"type": OPENING_TYPE, "election_id": election_id, "election_key": election_key,
+            "board_key": board_key, "ca_key": ca_key, "credentials": credentials,
+            "officials": sorted(({"username": o["username"], "public_key": o["public_key"]}
+                                 for o in officials), key=lambda o: o["username"]),
+            "at": at}
+
+
+# --- shape checks ----------------------------------------------------------------------------
+
+
+def _fields(obj: Any, what: str, fields: set[str], problems: list[str]) -> bool:
+    if not isinstance(obj, dict):
+        problems.append(f"{what}: not a JSON object")
+        return False
+    for name in sorted(set(obj) - fields):
+        problems.append(f"{what}: unknown field {name!r}")
+    for name in sorted(fields - set(obj)):
+        problems.append(f"{what}: missing field {name!r}")
+    return fields <= set(obj)
+
+
+def _common(obj: Mapping[str, Any], what: str, type_: str, problems: list[str],
+            signed: bool = True) -> None:
+    if obj["type"] != type_:
+        problems.append(f"{what}: type is {obj['type']!r}, not {type_!r}")
+    if not is_hex64(obj["election_id"]):
+        problems.append(f"{what}: election_id is not 64 lowercase hex digits")
+    if "at" in obj and not isinstance(obj["at"], str):
+        problems.append(f"{what}: at is not a timestamp")
+    if signed and not (isinstance(obj["signature"], str) and _SIGNATURE.match(obj["signature"])):
+        problems.append(f"{what}: signature is not 64 bytes of lowercase hex")
+
+
+def check_mapping(obj: Any) -> list[str]:
+    problems: list[str] = []
+    if _fields(obj, "mapping", {"type", "election_id", "electorate", "credentials"}, problems):
+        _common(obj, "mapping", MAPPING_TYPE, problems, signed=False)
+        if obj["electorate"] not in ELECTORATES:
+            problems.append(f"mapping: unknown electorate {obj['electorate']!r}")
+        creds = obj["credentials"]
+        if not isinstance(creds, dict) or not creds:
+            problems.append("mapping: credentials is not a non-empty object")
+        else:
+            bad = [k for k, v in creds.items() if not is_hex64(v)]
+            problems += [f"mapping: credential of {k} is not 64 lowercase hex digits" for k in bad[:10]]
+            if len(set(creds.values())) != len(creds):
+                problems.append("mapping: a public credential is given to two voters")
+    return problems
+
+
+def check_credential_list(obj: Any) -> list[str]:
+    problems: list[str] = []
+    if _fields(obj, "credentials", {"type", "election_id", "at", "electorates", "signature"}, problems):
+        _common(obj, "credentials", CREDENTIALS_TYPE, problems)
+        electorates = obj["electorates"]
+        if not isinstance(electorates, dict) or not electorates:
+            problems.append("credentials: electorates is not a non-empty object")
+            return problems
+        seen: set[str] = set()
+        for name, creds in electorates.items():
+            if name not in ELECTORATES:
+                problems.append(f"credentials: unknown electorate {name!r}")
+            if not isinstance(creds, list) or not all(is_hex64(c) for c in creds):
+                problems.append(f"credentials: {name} is not a list of 64 lowercase hex digits")
+                continue
+            if creds != sorted(creds):
+                problems.append(f"credentials: {name} is not sorted")
+            if seen & set(creds) or len(set(creds)) != len(creds):
+                problems.append(f"credentials: {name} repeats a public credential")
+            seen |= set(creds)
+    return problems
+
+
+def check_revocation(obj: Any) -> list[str]:
+    problems: list[str] = []
+    if _fields(obj, "revocation", {"type", "election_id", "electorate", "revoked", "replacement",
+                                   "at", "signature"}, problems):
+        _common(obj, "revocation", REVOCATION_TYPE, problems)
+        if obj["electorate"] not in ELECTORATES:
+            problems.append(f"revocation: unknown electorate {obj['electorate']!r}")
+        if not is_hex64(obj["revoked"]):
+            problems.append("revocation: revoked is not 64 lowercase hex digits")
+        if obj["replacement"] is not None and not is_hex64(obj["replacement"]):
+            problems.append("revocation: replacement is neither null nor 64 lowercase hex digits")
+        if obj["replacement"] == obj["revoked"]:
+            problems.append("revocation: the replacement is the revoked credential")
+    return problems
+
+
+def check_officials(officials: Any) -> list[str]:
+    """``[{"username", "public_key"}]``, usernames unique (record.md §2.0)."""
+    if not isinstance(officials, list) or not officials:
+        return ["officials: not a non-empty list"]
+    problems: list[str] = []
+    names: set[str] = set()
+    for i, o in enumerate(officials):
+        if not isinstance(o, dict) or set(o) != {"username", "public_key"}:
+            problems.append(f"officials[{i}]: must be exactly {{\"username\", \"public_key\"}}")
+            continue
+        if not isinstance(o["username"], str) or not _USERNAME.match(o["username"]):
+            problems.append(f"officials[{i}].username: not a user name")
+        elif o["username"] in names:
+            problems.append(f"officials[{i}].username: {o['username']!r} appears twice")
+        else:
+            names.add(o["username"])
+        if not is_hex64(o["public_key"]):
+            problems.append(f"officials[{i}].public_key: not 64 lowercase hex digits")
+    return problems
+
+
+def check_opening(obj: Any) -> list[str]:
+    problems: list[str] = []
+    if _fields(obj, "opening", {"type", "election_id", "election_key", "board_key", "ca_key",
+                                "credentials", "officials", "at", "signature"}, problems):
+        _common(obj, "opening", OPENING_TYPE, problems)
+        for name in ("election_key", "board_key", "ca_key", "credentials"):
+            if not is_hex64(obj[name]):
+                problems.append(f"opening: {name} is not 64 lowercase hex digits")
+        problems += check_officials(obj["officials"])
+        if isinstance(obj["officials"], list) and not problems:
+            names = [o["username"] for o in obj["officials"]]
+            if names != sorted(names):
+                problems.append("opening: officials are not sorted by username")
+    return problems
