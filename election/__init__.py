@@ -14,6 +14,7 @@ export          the board export folder: the one writer and reader (record.md §
 record          the record's layout, FORMAT.json and HASHES.json (record.md §4)
 lifecycle       an election's status (draft → open → closed → tallied) and the poll window
 roll            the voter rolls' CSV parser and identifier checks (manifest.md §3)
+authority       the CA's objects: opening, mapping, list, revocation (record.md §2.0, §6)
 errors          the exceptions of this package
 ==============  ==========================================================================
 
