@@ -14,12 +14,10 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from app.extensions import db
-from app.models.base import utcnow
-from app.services import board, manifest as manifests, roll_import
+from app.services import board, manifest as manifests
 from app.services.receipt_check import check_token
 from tools.voting_client import VotingClient
-from crypto.ballot import encrypt_contest
-from crypto.threshold import ElectionPublicKey
+from crypto import ContestStatement, ElectionPublicKey, encrypt_contest
 from tests.conftest import build_app, make_config
 from tests.support import election_setup
 from tests.support.auth_client import FAST_ARGON2
@@ -35,11 +33,8 @@ def served(pg_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
                                        CAST_MAX_INFLIGHT=PARALLEL,
                                        AUTH_IP_RATE_LIMIT="1000 per minute"))
     with app.app_context():
-        election = manifests.create_election(small_manifest())
         ids = national_ids(1)
-        roll_import.import_roll_text(election, insured_csv(ids))
-        election_setup.make_key(election, tmp_path / "trustees")
-        election_setup.open_polls(election, utcnow())
+        election_setup.ready_election(small_manifest(), [insured_csv(ids)], tmp_path / "trustees")
         db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -63,8 +58,8 @@ def test_fifty_parallel_casts_by_one_voter(served: dict[str, Any]) -> None:
     for i in range(PARALLEL):
         seed = secrets.token_bytes(32)
         selections = [1 if j == i % 5 else 0 for j in range(5)]
-        ballot = encrypt_contest(key.public_key, ctx["election_id"], contest["id"], ctx["pseudonym"],
-                                 selections, contest["max_selections"], seed)
+        ballot = encrypt_contest(ContestStatement(key.public_key, ctx["election_id"], contest["id"], ctx["pseudonym"],
+                                                  len(selections), contest["max_selections"]), selections, seed)
         ballots.append({"contest": contest["id"], "ballot": ballot.to_dict(), "check_token": check_token(seed)})
     headers = client._api_headers()
     cookies = client.http.cookies.get_dict()

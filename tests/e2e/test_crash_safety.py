@@ -16,26 +16,25 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator
 
-import pyotp
 import pytest
 import requests
 from argon2 import PasswordHasher
-from sqlalchemy import select
 
 from app import create_app
 from app.config import Config
 from app.extensions import db
-from app.models import RollEntry, VoterAccount
-from app.services import board, roll_import, schema, signing
+from app.services import board, schema, signing
 from app.services import manifest as manifests
 from app.services.receipt_check import check_token
 from tools.voting_client import VotingClient
-from crypto.ballot import ballot_hash, encrypt_contest
+from crypto import ContestStatement, ballot_hash, encrypt_contest
 from tests.support import election_setup
 from tests.support.factories import insured_csv, national_ids, small_manifest
+from tools import scenario
 
 pytestmark = pytest.mark.postgres
 
@@ -205,36 +204,32 @@ def crash_env(tmp_path: Path, pg_url: str) -> Iterator[dict[str, Any]]:
     schema.upgrade(config.database_url)
     app = create_app(config)
     with app.app_context():
-        election = manifests.create_election(small_manifest(k_insured=2))
+        manifest = small_manifest(k_insured=2)
         ids = national_ids(CLIENTS * VOTERS_PER_CLIENT, seed=11)
-        roll_import.import_roll_text(election, insured_csv(ids))
-        key = election_setup.make_key(election, tmp_path / "trustees", bits=512).election_key
-        election_setup.open_polls(election, election.opens_at)
+        setup = election_setup.ready_election(manifest, [insured_csv(ids)], tmp_path / "trustees",
+                                              datetime.fromisoformat(manifest["poll_window"]["opens"]))
+        election = setup.election
+        assert setup.ceremony is not None
+        key = setup.ceremony.election_key
         # A cheap argon2 hash (its parameters travel in the hash); sign-in still goes over HTTP.
         password_hash = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(PASSWORD)
-        entries = {e.voter_key: e for e in db.session.scalars(
-            select(RollEntry).where(RollEntry.election_pk == election.id))}
+        accounts = scenario.ready_accounts(election, "insured", len(ids), password_hash)
         contest = election.contest_for("insured")
         assert contest is not None
         clients = []
         for c in range(CLIENTS):
             voters = []
-            for nid in ids[c * VOTERS_PER_CLIENT:(c + 1) * VOTERS_PER_CLIENT]:
-                secret = pyotp.random_base32()
-                db.session.add(VoterAccount(roll_entry=entries[nid], password_hash=password_hash,
-                                            totp_secret=secret, totp_confirmed=True, totp_last_step=0,
-                                            failed_attempts=0, session_epoch=0))
+            for account in accounts[c * VOTERS_PER_CLIENT:(c + 1) * VOTERS_PER_CLIENT]:
                 ballots = []
                 for i in range(BALLOTS_PER_VOTER):
                     seed = secrets.token_bytes(32)
                     choice = [1 if j in (i % 5, (i + 2) % 5) else 0 for j in range(5)]
-                    made = encrypt_contest(key.public_key, election.election_id, contest.code,
-                                           entries[nid].pseudonym, choice, 2, seed)
+                    made = encrypt_contest(ContestStatement(key.public_key, election.election_id, contest.code,
+                                                            account.pseudonym, 5, 2), choice, seed)
                     ballots.append(Ballot({"contest": contest.code, "ballot": made.to_dict(),
                                            "check_token": check_token(seed)}, ballot_hash(made)))
-                voters.append((nid, secret, ballots))
+                voters.append((account.voter_key, account.totp_secret, ballots))
             clients.append(Client(voters))
-        db.session.commit()
         yield {"app": app, "env": env, "slug": election.slug, "clients": clients, "tmp": tmp_path}
         db.session.remove()
         db.engine.dispose()

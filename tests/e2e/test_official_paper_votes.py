@@ -11,8 +11,7 @@ import pytest
 
 from app.extensions import db
 from app.models import PendingAction
-from app.services import manifest as manifests
-from app.services import paper_votes, roll_import
+from app.services import paper_votes
 from tests.conftest import build_app, make_config
 from tests.support import election_setup
 from tests.support.auth_client import FAST_ARGON2, Browser, Clock, csrf_token
@@ -26,12 +25,10 @@ def env(tmp_path: Path) -> Iterator[dict[str, Any]]:
     clock = Clock()
     app = build_app(make_config(tmp_path, **FAST_ARGON2, AUTH_CLOCK=clock))
     with app.app_context():
-        election = manifests.create_election(small_manifest())
         ids = national_ids(3)
-        roll_import.import_roll_text(election, insured_csv(ids))
-        election_setup.make_key(election, tmp_path / "trustees")
-        election_setup.open_polls(election, clock())
-        a, b = election_setup.two_officials()
+        setup = election_setup.ready_election(small_manifest(), [insured_csv(ids)], tmp_path / "trustees", clock())
+        election = setup.election
+        a, b = setup.officials
         secrets_ = {}
         for official in (a, b):
             official.totp_secret = pyotp.random_base32()

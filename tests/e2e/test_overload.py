@@ -14,8 +14,6 @@ from flask import Flask
 from app.config import Config, ConfigError
 from app.extensions import db
 from app.services import admission, verification
-from app.services import manifest as manifests
-from app.services import roll_import
 from app.services.receipt_check import check_token
 from tests.conftest import build_app, make_config
 from tests.e2e.test_casting_api import Voter, board_state, signed_in
@@ -31,11 +29,9 @@ def _env(tmp_path: Path, database_url: str | None) -> Iterator[dict[str, Any]]:
     app = build_app(make_config(tmp_path, database_url, **FAST_ARGON2, AUTH_CLOCK=clock,
                                 CAST_MAX_INFLIGHT=2, CAST_RATE_LIMIT="3 per hour"))
     with app.app_context():
-        election = manifests.create_election(small_manifest())
         ids = national_ids(VOTERS)
-        roll_import.import_roll_text(election, insured_csv(ids))
-        election_setup.make_key(election, tmp_path / "trustees")
-        election_setup.open_polls(election, clock())
+        election = election_setup.ready_election(small_manifest(), [insured_csv(ids)], tmp_path / "trustees",
+                                                 clock()).election
         yield {"app": app, "clock": clock, "election": election, "ids": ids}
         db.session.remove()
         db.engine.dispose()
