@@ -155,7 +155,7 @@ class BallotJob:
 
     seq: int
     contest_id: str
-    pseudonym: str
+    party: str  # the ballot party "<pseudonym>/<credential>" (docs/protocol.md §3, §13.4)
     num_candidates: int
     max_selections: int
     ballot: Any  # the ballot's JSON object (§9.3), parsed here; None: read it at offset
@@ -229,9 +229,9 @@ def _parse_and_check(job: BallotJob, handle: Any, n: int, election_id: str,
     dropped on return: only its integers are kept."""
     ballot, hex_obj = parse_ballot_hex(_job_ballot(job, handle), job.num_candidates,
                                        job.max_selections)
-    if not batched or not static_holds(ballot, n, election_id, job.contest_id, job.pseudonym,
+    if not batched or not static_holds(ballot, n, election_id, job.contest_id, job.party,
                                        job.max_selections, hex_obj):
-        check_static(ballot, n, election_id, job.contest_id, job.pseudonym, job.max_selections)
+        check_static(ballot, n, election_id, job.contest_id, job.party, job.max_selections)
     return ballot
 
 
@@ -256,7 +256,7 @@ def _alone(pending: Pending, n: int, election_id: str) -> BallotVerdict:
     included), (V2) naming the first failing proof."""
     job, ballot = pending
     try:
-        check_static(ballot, n, election_id, job.contest_id, job.pseudonym, job.max_selections)
+        check_static(ballot, n, election_id, job.contest_id, job.party, job.max_selections)
         check_v2(ballot, n)
     except InvalidInput as exc:
         return BallotVerdict(job.seq, False, exc.where, str(exc))

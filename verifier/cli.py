@@ -1,7 +1,8 @@
-"""Command line: ``python -m verifier RECORD_DIR`` and ``ssbvote verify RECORD_DIR``.
+"""Command line: ``python -m verifier RECORD_DIR --ca-key KEY`` and ``ssbvote verify …``.
 
 Exit status (docs/record.md §5): 0 every check passed, 1 a check failed, 2 the record cannot
-be read.
+be read.  With ``--receipt R`` (voter mode, §5.1): 0 the receipt's ballot is on the board, 1
+it is missing or different, 2 the receipt is not one of this election.
 """
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ from typing import Any, Sequence
 
 from verifier import arith, i18n
 from verifier.checks import Options, verify_record
-from verifier.errors import RecordUnreadable
+from verifier.errors import InvalidInput, RecordUnreadable
 from verifier.parallel import default_processes
 from verifier.progress import ProgressBar
-from verifier.report import exit_code, to_json, to_text, unreadable_json
+from verifier.receipt import check_receipt
+from verifier.report import (exit_code, receipt_json, receipt_text, to_json, to_text,
+                             unreadable_json)
+from verifier.signatures import read_key_option
 
 PROGRESS_MIN_BALLOTS = 50
 
@@ -23,8 +27,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m verifier",
         description="Independently verify an SSB Vote election record "
-                    "(docs/record.md §5: 16 checks).")
+                    "(docs/record.md §5: 23 checks), or check one voter's receipt (§5.1).")
     p.add_argument("record", help="the election record directory")
+    p.add_argument("--ca-key", metavar="KEY",
+                   help="the credential authority's public key as the CA itself publishes it "
+                        "(printed on every credential letter): 64 hex digits, or a file "
+                        "holding them or {\"public_key\": hex}; check 17 fails without it")
+    p.add_argument("--receipt", metavar="FILE",
+                   help="voter mode: check this receipt (the JSON the ballot page saved) "
+                        "against the record, instead of the full verification")
     p.add_argument("--lang", choices=i18n.LANGUAGES, default="en",
                    help="report language: en (default) or th")
     p.add_argument("--json", action="store_true", help="print a JSON report for machines")
@@ -43,7 +54,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.receipt is not None:
+        return _voter_mode(args)
+    ca_key = None
+    if args.ca_key is not None:
+        try:
+            ca_key = read_key_option(args.ca_key)
+        except InvalidInput as exc:
+            parser.error(f"--ca-key: {exc}")  # exits with status 2
     if args.pure_python:
         arith.use_gmpy2(False)
     bar: ProgressBar | None = None
@@ -55,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             bar.update(phase, done, total)
 
     options = Options(allow_test_key=args.allow_test_key, processes=max(1, args.processes),
-                      batched=not args.no_batch, progress=progress)
+                      batched=not args.no_batch, progress=progress, ca_key=ca_key)
     try:
         verification = verify_record(args.record, options)
     except RecordUnreadable as exc:
@@ -69,6 +89,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         sys.stdout.write(to_text(verification, args.lang, verbose=args.verbose))
     return exit_code(verification)
+
+
+def _voter_mode(args: argparse.Namespace) -> int:
+    """``--receipt R``: docs/record.md §5.1."""
+    try:
+        result = check_receipt(args.record, args.receipt)
+    except RecordUnreadable as exc:
+        if args.json:
+            print(unreadable_json(args.record, str(exc)))
+        else:
+            print(i18n.ui("unreadable", args.lang, error=str(exc)), file=sys.stderr)
+        return 2
+    if args.json:
+        print(receipt_json(result, args.record, args.receipt, args.lang))
+    else:
+        sys.stdout.write(receipt_text(result, args.lang))
+    return result.exit_code
 
 
 def _make_click_command() -> Any:

@@ -25,14 +25,20 @@ CHECK_TITLES: dict[str, tuple[str, str]] = {
                     "ลำดับ 1..N ไม่ขาดตอน prev_hash เชื่อมกัน แฮชของรายการถูกต้อง และรหัสการเลือกตั้งเดียว"),
     "board.ballots": ("every ballot listed once, hash = the entry's ballot_hash, context matches",
                       "บัตรแต่ละใบปรากฏครั้งเดียว แฮชตรงกับ ballot_hash และผู้ลงคะแนน/การเลือกตรงกัน"),
-    "board.checkpoints": ("signatures valid, each (seq, head) on the chain, last one final at N",
-                          "ลายเซ็นถูกต้อง (seq, head) อยู่บนสายโซ่ และจุดตรวจสุดท้ายเป็นจุดปิดที่ N"),
-    "ballots.proofs": ("every ballot's 0/1 proofs and 0..k proof, bound to election, contest, voter",
-                       "หลักฐาน 0/1 และหลักฐาน 0..k ของบัตรทุกใบ ผูกกับการเลือกตั้ง การเลือก และผู้ลงคะแนน"),
-    "overrides.signature": ("paper-override list signed, sorted, unique, same election",
-                            "รายชื่อผู้ลงคะแนนด้วยบัตรกระดาษลงนามแล้ว เรียงลำดับ ไม่ซ้ำ และเป็นการเลือกตั้งเดียวกัน"),
-    "tally.counted_set": ("counted = last ballot per voter − overrides − invalid; reasons right",
-                          "บัตรที่นับ = บัตรใบสุดท้ายของแต่ละคน − ผู้ใช้บัตรกระดาษ − บัตรเสีย และเหตุผลถูกต้อง"),
+    "board.checkpoints": ("signatures valid with the pinned board key, each (seq, head) on the "
+                          "chain, opening hash, last one final at N",
+                          "ลายเซ็นถูกต้องตามกุญแจของกระดานที่ตรึงไว้ (seq, head) อยู่บนสายโซ่ "
+                          "แฮชของวัตถุเปิดหีบถูกต้อง และจุดตรวจสุดท้ายเป็นจุดปิดที่ N"),
+    "ballots.proofs": ("every ballot's 0/1 proofs and 0..k proof, bound to election, contest, "
+                       "pseudonym and credential",
+                       "หลักฐาน 0/1 และหลักฐาน 0..k ของบัตรทุกใบ ผูกกับการเลือกตั้ง การเลือก "
+                       "นามแฝง และข้อมูลประจำตัวผู้ลงคะแนน"),
+    "overrides.signature": ("paper-override list well formed, sorted, unique, same election",
+                            "รายชื่อผู้ลงคะแนนด้วยบัตรกระดาษมีรูปแบบถูกต้อง เรียงลำดับ ไม่ซ้ำ และเป็นการเลือกตั้งเดียวกัน"),
+    "tally.counted_set": ("counted = last ballot per credential − revoked − overrides − invalid; "
+                          "reasons right",
+                          "บัตรที่นับ = บัตรใบสุดท้ายของแต่ละข้อมูลประจำตัว − ที่ถูกเพิกถอน − "
+                          "ผู้ใช้บัตรกระดาษ − บัตรเสีย และเหตุผลถูกต้อง"),
     "tally.aggregate": ("encrypted tally = product of the counted ciphertexts",
                         "ผลรวมเข้ารหัส = ผลคูณของข้อความเข้ารหัสของบัตรที่นับ"),
     "tally.decryption_shares": ("every share's proof valid against the trustee's verification key",
@@ -43,6 +49,29 @@ CHECK_TITLES: dict[str, tuple[str, str]] = {
                         "ผู้ได้รับเลือก = ผู้ได้คะแนนสูงสุด max_selections คน ตามกฎตัดสินคะแนนเท่ากัน"),
     "results.plausible": ("each count ≤ counted ballots; sum ≤ k × counted ballots",
                           "คะแนนแต่ละคน ≤ จำนวนบัตรที่นับ และผลรวม ≤ k × จำนวนบัตรที่นับ"),
+    "pins.opening": ("opening signed by the CA key given with --ca-key; its pins equal the "
+                     "record's keys and files; its hash in every checkpoint and the paper list",
+                     "วัตถุเปิดหีบลงนามด้วยกุญแจของผู้ออกข้อมูลประจำตัวที่ให้ด้วย --ca-key "
+                     "ค่าที่ตรึงไว้ตรงกับกุญแจและไฟล์ของบันทึก และแฮชปรากฏในทุกจุดตรวจและรายชื่อบัตรกระดาษ"),
+    "credentials.list": ("credential list and revocations signed by the pinned CA key, same "
+                         "election, sorted, unique, one electorate each; revocations valid",
+                         "รายการข้อมูลประจำตัวและการเพิกถอนลงนามด้วยกุญแจผู้ออกข้อมูลประจำตัวที่ตรึงไว้ "
+                         "เป็นการเลือกตั้งเดียวกัน เรียงลำดับ ไม่ซ้ำ อยู่ในกลุ่มผู้มีสิทธิ์เดียว "
+                         "และการเพิกถอนถูกต้อง"),
+    "board.signatures": ("every ballot signed by a credential of its electorate; one pseudonym "
+                         "per credential, one live credential per pseudonym; chained per "
+                         "credential through previous",
+                         "บัตรทุกใบลงนามด้วยข้อมูลประจำตัวของกลุ่มผู้มีสิทธิ์ของตน "
+                         "ข้อมูลประจำตัวหนึ่งต่อนามแฝงหนึ่ง นามแฝงหนึ่งมีข้อมูลประจำตัวที่ใช้ได้หนึ่ง "
+                         "และบัตรของแต่ละข้อมูลประจำตัวเชื่อมกันผ่าน previous"),
+    "board.unique": ("no ballot_hash occurs twice on the board",
+                     "ไม่มี ballot_hash ซ้ำบนกระดาน"),
+    "board.times": ("cast_at non-decreasing and inside the poll window",
+                    "เวลาลงคะแนนไม่ย้อนกลับและอยู่ในช่วงเปิดหีบ"),
+    "overrides.officials": ("paper list signed by two distinct officials pinned in the opening",
+                            "รายชื่อบัตรกระดาษลงนามโดยเจ้าหน้าที่สองคนที่ต่างกันซึ่งตรึงไว้ในวัตถุเปิดหีบ"),
+    "tally.turnout": ("counted ballots ≤ the number of credentials of the electorate",
+                      "จำนวนบัตรที่นับ ≤ จำนวนข้อมูลประจำตัวของกลุ่มผู้มีสิทธิ์"),
 }
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -140,6 +169,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "checkpoints.final_seq": ("the final checkpoint is not at the board's end (seq {expected})",
                               "จุดตรวจปิดไม่อยู่ที่ท้ายกระดาน (ลำดับ {expected})"),
     "checkpoints.count": ("{count} signed checkpoints", "จุดตรวจที่ลงนาม {count} จุด"),
+    "checkpoints.board_key_pin": ("board_key.json is not the board key pinned in opening.json",
+                                  "board_key.json ไม่ใช่กุญแจของกระดานที่ตรึงไว้ใน opening.json"),
+    "checkpoints.opening": ("checkpoint's opening is not the opening hash",
+                            "ค่า opening ของจุดตรวจไม่ใช่แฮชของวัตถุเปิดหีบ"),
     # 9
     "proofs.invalid": ("ballot proof invalid: {reason}", "หลักฐานของบัตรไม่ถูกต้อง: {reason}"),
     "proofs.summary": ("{count} ballots verified ({mode}, {backend}, {processes} processes, "
@@ -151,10 +184,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "overrides.election_id": ("paper-override list of another election",
                               "รายชื่อบัตรกระดาษเป็นของการเลือกตั้งอื่น"),
     "overrides.not_sorted": ("pseudonyms are not sorted and unique", "นามแฝงไม่เรียงหรือซ้ำกัน"),
-    "overrides.approvers": ("approved_by must name two distinct officials",
-                            "approved_by ต้องระบุเจ้าหน้าที่สองคนที่ต่างกัน"),
-    "overrides.signature": ("signature of the paper-override list is invalid",
-                            "ลายเซ็นของรายชื่อบัตรกระดาษไม่ถูกต้อง"),
     "overrides.count": ("{count} paper voters", "ผู้ลงคะแนนด้วยบัตรกระดาษ {count} คน"),
     # 11
     "counted.shape": ("counted.json is malformed: {error}", "counted.json ผิดรูปแบบ: {error}"),
@@ -219,6 +248,107 @@ MESSAGES: dict[str, tuple[str, str]] = {
                         "{votes} คะแนน แต่นับบัตรเพียง {counted} ใบ"),
     "plausible.sum": ("{total} votes in total, more than k × counted = {limit}",
                       "คะแนนรวม {total} เกิน k × จำนวนบัตร = {limit}"),
+    # 17
+    "pins.shape": ("opening.json is malformed: {error}", "opening.json ผิดรูปแบบ: {error}"),
+    "pins.no_ca_key": ("no CA key given: pass the CA key published by the credential "
+                       "authority (printed on every credential letter) with --ca-key; a key "
+                       "found only inside the record proves nothing",
+                       "ไม่ได้ระบุกุญแจของผู้ออกข้อมูลประจำตัว: ให้ใส่กุญแจที่ผู้ออกข้อมูลประจำตัวเผยแพร่ "
+                       "(พิมพ์อยู่บนจดหมายข้อมูลประจำตัวทุกฉบับ) ด้วย --ca-key "
+                       "กุญแจที่พบเฉพาะในบันทึกพิสูจน์อะไรไม่ได้"),
+    "pins.ca_key": ("the opening pins CA key {found}, not the key given with --ca-key ({given})",
+                    "วัตถุเปิดหีบตรึงกุญแจผู้ออกข้อมูลประจำตัว {found} ไม่ใช่กุญแจที่ให้ด้วย --ca-key ({given})"),
+    "pins.signature": ("the opening is not signed by the CA key {key}",
+                       "วัตถุเปิดหีบไม่ได้ลงนามด้วยกุญแจผู้ออกข้อมูลประจำตัว {key}"),
+    "pins.election_id": ("opening of another election", "วัตถุเปิดหีบเป็นของการเลือกตั้งอื่น"),
+    "pins.file": ("the opening's {pin} is not the SHA-256 of this file",
+                  "ค่า {pin} ในวัตถุเปิดหีบไม่ใช่ SHA-256 ของไฟล์นี้"),
+    "pins.board_key": ("the opening's board_key is not the key of board_key.json",
+                       "ค่า board_key ในวัตถุเปิดหีบไม่ใช่กุญแจใน board_key.json"),
+    "pins.opening_hash": ("opening is not the hash of opening.json",
+                          "ค่า opening ไม่ใช่แฮชของ opening.json"),
+    "pins.hash": ("opening hash {hash}, {officials} officials pinned",
+                  "แฮชของวัตถุเปิดหีบ {hash} ตรึงเจ้าหน้าที่ {officials} คน"),
+    # 18
+    "credentials.shape": ("credential list is malformed: {error}",
+                          "รายการข้อมูลประจำตัวผิดรูปแบบ: {error}"),
+    "credentials.election_id": ("credential list of another election",
+                                "รายการข้อมูลประจำตัวเป็นของการเลือกตั้งอื่น"),
+    "credentials.electorates": ("electorates {found}: not among the manifest's ({expected})",
+                                "กลุ่มผู้มีสิทธิ์ {found} ไม่อยู่ในกลุ่มของ manifest ({expected})"),
+    "credentials.two_electorates": ("credential is in two electorates ({electorates})",
+                                    "ข้อมูลประจำตัวอยู่ในสองกลุ่มผู้มีสิทธิ์ ({electorates})"),
+    "credentials.signature": ("credential list is not signed by the pinned CA key",
+                              "รายการข้อมูลประจำตัวไม่ได้ลงนามด้วยกุญแจผู้ออกข้อมูลประจำตัวที่ตรึงไว้"),
+    "credentials.count": ("{count} credentials of the {electorate} electorate",
+                          "ข้อมูลประจำตัว {count} รายการของกลุ่มผู้มีสิทธิ์ {electorate}"),
+    "revocations.shape": ("revocation is malformed: {error}", "การเพิกถอนผิดรูปแบบ: {error}"),
+    "revocations.election_id": ("revocation of another election",
+                                "การเพิกถอนเป็นของการเลือกตั้งอื่น"),
+    "revocations.signature": ("revocation is not signed by the pinned CA key",
+                              "การเพิกถอนไม่ได้ลงนามด้วยกุญแจผู้ออกข้อมูลประจำตัวที่ตรึงไว้"),
+    "revocations.electorate": ("electorate {electorate} is not in the credential list",
+                               "กลุ่มผู้มีสิทธิ์ {electorate} ไม่อยู่ในรายการข้อมูลประจำตัว"),
+    "revocations.not_live": ("revokes a credential that is not a live credential of "
+                             "{electorate}",
+                             "เพิกถอนข้อมูลประจำตัวที่ไม่ใช่ข้อมูลประจำตัวที่ใช้ได้ของ {electorate}"),
+    "revocations.not_new": ("replacement {replacement} is not a new credential",
+                            "ข้อมูลประจำตัวใหม่ {replacement} ไม่ใช่ข้อมูลประจำตัวที่ไม่เคยมี"),
+    "revocations.count": ("{count} revocations", "การเพิกถอน {count} รายการ"),
+    # 19
+    "signatures.unknown_credential": ("credential is not in the {electorate} electorate "
+                                      "(neither listed nor a replacement)",
+                                      "ข้อมูลประจำตัวไม่อยู่ในกลุ่มผู้มีสิทธิ์ {electorate} "
+                                      "(ไม่อยู่ในรายการและไม่ใช่ข้อมูลประจำตัวใหม่)"),
+    "signatures.other_electorate": ("credential of the {other} electorate signs a ballot of "
+                                    "{electorate}",
+                                    "ข้อมูลประจำตัวของกลุ่ม {other} ลงนามบัตรของกลุ่ม {electorate}"),
+    "signatures.invalid": ("ballot signature does not verify with its credential",
+                           "ลายเซ็นของบัตรไม่ถูกต้องตามข้อมูลประจำตัว"),
+    "signatures.chain": ("previous is {found}, the credential's ballot before (seq {last}) has "
+                         "hash {expected}",
+                         "previous เป็น {found} แต่บัตรก่อนหน้าของข้อมูลประจำตัวนี้ (ลำดับ {last}) "
+                         "มีแฮช {expected}"),
+    "signatures.credential_pseudonyms": ("credential used with pseudonym {pseudonym} and "
+                                         "{other}",
+                                         "ข้อมูลประจำตัวถูกใช้กับนามแฝง {pseudonym} และ {other}"),
+    "signatures.pseudonym_credentials": ("pseudonym {pseudonym} also voted with credential "
+                                         "{other}, not revoked in favour of this one",
+                                         "นามแฝง {pseudonym} ลงคะแนนด้วยข้อมูลประจำตัว {other} "
+                                         "ด้วย ซึ่งไม่ได้ถูกเพิกถอนเพื่อแทนด้วยข้อมูลประจำตัวนี้"),
+    "signatures.count": ("{count} ballot signatures valid, {credentials} credentials voted",
+                         "ลายเซ็นของบัตรถูกต้อง {count} ใบ ข้อมูลประจำตัวที่ลงคะแนน {credentials} รายการ"),
+    # 20
+    "unique.duplicate": ("ballot_hash {ballot_hash} already on the board at seq {first}",
+                         "ballot_hash {ballot_hash} มีอยู่แล้วบนกระดานที่ลำดับ {first}"),
+    "unique.count": ("{count} distinct ballots", "บัตรที่ไม่ซ้ำกัน {count} ใบ"),
+    # 21
+    "times.poll_window": ("the manifest's poll window is not usable: {error}",
+                          "ใช้ช่วงเวลาเปิดหีบใน manifest ไม่ได้: {error}"),
+    "times.window": ("cast_at {cast_at} is outside the poll window {opens} – {closes}",
+                     "เวลาลงคะแนน {cast_at} อยู่นอกช่วงเปิดหีบ {opens} – {closes}"),
+    "times.decreasing": ("cast_at {cast_at} is before that of seq {previous} ({previous_at})",
+                         "เวลาลงคะแนน {cast_at} ก่อนเวลาของลำดับ {previous} ({previous_at})"),
+    "times.summary": ("poll window {opens} – {closes}", "ช่วงเปิดหีบ {opens} – {closes}"),
+    # 22
+    "officials.opening": ("the paper list's opening is not the opening hash",
+                          "ค่า opening ของรายชื่อบัตรกระดาษไม่ใช่แฮชของวัตถุเปิดหีบ"),
+    "officials.count": ("{count} signatures (two officials required)",
+                        "มีลายเซ็น {count} รายการ (ต้องมีเจ้าหน้าที่สองคน)"),
+    "officials.shape": ("signature is malformed: {error}", "ลายเซ็นผิดรูปแบบ: {error}"),
+    "officials.twice": ("the same official signs twice", "เจ้าหน้าที่คนเดียวกันลงนามสองครั้ง"),
+    "officials.unpinned": ("official is not pinned in the opening",
+                           "เจ้าหน้าที่ไม่ได้ถูกตรึงไว้ในวัตถุเปิดหีบ"),
+    "officials.signature": ("official's signature does not verify with the pinned key",
+                            "ลายเซ็นของเจ้าหน้าที่ไม่ถูกต้องตามกุญแจที่ตรึงไว้"),
+    "officials.signed": ("signed by {officials}", "ลงนามโดย {officials}"),
+    # 23
+    "turnout.exceeds": ("{counted} ballots counted, but the {electorate} electorate has only "
+                        "{credentials} credentials",
+                        "นับบัตร {counted} ใบ แต่กลุ่มผู้มีสิทธิ์ {electorate} มีข้อมูลประจำตัวเพียง "
+                        "{credentials} รายการ"),
+    "turnout.contest": ("{contest}: {counted} of {credentials} credentials counted ({percent} %)",
+                        "{contest}: นับ {counted} จาก {credentials} ข้อมูลประจำตัว ({percent} %)"),
 }
 
 UI: dict[str, tuple[str, str]] = {
@@ -240,6 +370,71 @@ UI: dict[str, tuple[str, str]] = {
     "progress": ("Verifying ballot proofs", "กำลังตรวจหลักฐานของบัตร"),
 }
 
+#: Voter mode (docs/record.md §5.1): ``receipt.<status>`` of verifier.receipt.ReceiptResult.
+RECEIPT: dict[str, tuple[str, str]] = {
+    "title": ("SSB Vote — check of your receipt", "SSB Vote — ตรวจสอบใบรับของท่าน"),
+    "on_board": ("Your ballot (seq {seq}, contest {contest}) is on the board with the ballot "
+                 "hash and entry hash of your receipt.",
+                 "บัตรของท่าน (ลำดับ {seq} การเลือก {contest}) อยู่บนกระดาน "
+                 "ด้วยแฮชของบัตรและแฮชของรายการตรงกับใบรับของท่าน"),
+    "counted": ("It was COUNTED.", "บัตรนี้ถูกนับแล้ว"),
+    "superseded": ("It was SUPERSEDED: you voted again with the same credential; your latest "
+                   "ballot is seq {later}, and that one is the ballot that counts.",
+                   "บัตรนี้ถูกแทนที่: ท่านลงคะแนนอีกครั้งด้วยข้อมูลประจำตัวเดิม "
+                   "บัตรล่าสุดของท่านคือลำดับ {later} และบัตรนั้นเป็นบัตรที่นับ"),
+    "paper_vote": ("It was EXCLUDED because you voted on paper: your paper ballot counts "
+                   "instead.",
+                   "บัตรนี้ไม่ถูกนับเพราะท่านลงคะแนนด้วยบัตรกระดาษ บัตรกระดาษของท่านถูกนับแทน"),
+    "revoked": ("It was EXCLUDED because its credential was revoked by the credential "
+                "authority (a replacement credential was issued).",
+                "บัตรนี้ไม่ถูกนับเพราะข้อมูลประจำตัวที่ใช้ถูกผู้ออกข้อมูลประจำตัวเพิกถอน "
+                "(มีการออกข้อมูลประจำตัวใหม่แทน)"),
+    "invalid": ("It was EXCLUDED as invalid: {why}. The server should have refused it: report "
+                "this to the Election Commission with your receipt.",
+                "บัตรนี้ไม่ถูกนับเพราะไม่ถูกต้อง: {why} เซิร์ฟเวอร์ควรปฏิเสธบัตรนี้ตั้งแต่แรก "
+                "โปรดแจ้งคณะกรรมการการเลือกตั้งพร้อมใบรับของท่าน"),
+    "unlisted": ("But the tally neither counted nor excluded it (tally/counted.json): the "
+                 "record is faulty. Report this to the Election Commission with your receipt.",
+                 "แต่การนับคะแนนไม่ได้นับและไม่ได้ตัดบัตรนี้ออก (tally/counted.json) "
+                 "บันทึกผิดพลาด โปรดแจ้งคณะกรรมการการเลือกตั้งพร้อมใบรับของท่าน"),
+    "missing": ("MISSING: the board has no ballot at seq {seq}, although the server signed "
+                "your receipt. This is proof that your ballot was dropped: report it to the "
+                "Election Commission with your receipt.",
+                "ไม่พบบัตร: กระดานไม่มีบัตรที่ลำดับ {seq} ทั้งที่เซิร์ฟเวอร์ลงนามใบรับของท่านแล้ว "
+                "นี่คือหลักฐานว่าบัตรของท่านถูกทิ้ง โปรดแจ้งคณะกรรมการการเลือกตั้งพร้อมใบรับของท่าน"),
+    "different": ("DIFFERENT: the board's entry at seq {seq} differs from your receipt "
+                  "({fields}), although the server signed your receipt. This is proof that "
+                  "your ballot was replaced: report it to the Election Commission with your "
+                  "receipt.",
+                  "ไม่ตรงกัน: รายการบนกระดานที่ลำดับ {seq} ต่างจากใบรับของท่าน ({fields}) "
+                  "ทั้งที่เซิร์ฟเวอร์ลงนามใบรับของท่านแล้ว นี่คือหลักฐานว่าบัตรของท่านถูกเปลี่ยน "
+                  "โปรดแจ้งคณะกรรมการการเลือกตั้งพร้อมใบรับของท่าน"),
+    "other_opening": ("Your receipt was signed under another opening ({found}) than the "
+                      "record's ({expected}): the election's pinned keys were changed after "
+                      "you voted. Report it to the Election Commission with your receipt.",
+                      "ใบรับของท่านลงนามภายใต้วัตถุเปิดหีบอื่น ({found}) ไม่ใช่ของบันทึกนี้ "
+                      "({expected}) กุญแจที่ตรึงไว้ของการเลือกตั้งถูกเปลี่ยนหลังจากท่านลงคะแนน "
+                      "โปรดแจ้งคณะกรรมการการเลือกตั้งพร้อมใบรับของท่าน"),
+    "incomplete": ("The record has no usable {file}: your receipt cannot be matched.",
+                   "บันทึกไม่มี {file} ที่ใช้ได้ จึงตรวจใบรับของท่านไม่ได้"),
+    "other_election": ("NOT A RECEIPT OF THIS ELECTION: the receipt is for election {found}, "
+                       "this record is election {expected}.",
+                       "ไม่ใช่ใบรับของการเลือกตั้งนี้: ใบรับเป็นของการเลือกตั้ง {found} "
+                       "แต่บันทึกนี้คือการเลือกตั้ง {expected}"),
+    "bad_signature": ("NOT A RECEIPT OF THIS ELECTION: its signature does not verify with the "
+                      "board key pinned in the record ({key}); the receipt may have been "
+                      "altered.",
+                      "ไม่ใช่ใบรับของการเลือกตั้งนี้: ลายเซ็นไม่ถูกต้องตามกุญแจของกระดานที่ตรึงไว้ในบันทึก "
+                      "({key}) ใบรับอาจถูกแก้ไข"),
+    "not_a_receipt": ("NOT A RECEIPT: the file is not an ssbvote-receipt object.",
+                      "ไม่ใช่ใบรับ: ไฟล์นี้ไม่ใช่วัตถุ ssbvote-receipt"),
+    "unreadable": ("The receipt cannot be read: {error}", "อ่านใบรับไม่ได้: {error}"),
+    "full_check": ("This checks your ballot only. Observers check the whole record with "
+                   "python -m verifier RECORD --ca-key KEY.",
+                   "การตรวจนี้ตรวจเฉพาะบัตรของท่าน ผู้สังเกตการณ์ตรวจบันทึกทั้งหมดด้วย "
+                   "python -m verifier RECORD --ca-key KEY"),
+}
+
 ITEM_LABELS: dict[str, tuple[str, str]] = {
     "file": ("file", "ไฟล์"),
     "line": ("line", "บรรทัด"),
@@ -247,6 +442,9 @@ ITEM_LABELS: dict[str, tuple[str, str]] = {
     "contest": ("contest", "การเลือก"),
     "candidate": ("candidate", "ผู้สมัคร"),
     "trustee": ("trustee", "ผู้ถือกุญแจ"),
+    "electorate": ("electorate", "กลุ่มผู้มีสิทธิ์"),
+    "credential": ("credential", "ข้อมูลประจำตัว"),
+    "official": ("official", "เจ้าหน้าที่"),
 }
 
 
@@ -268,13 +466,20 @@ def ui(key: str, lang: str = "en", **params: Any) -> str:
     return _pick(UI[key], lang).format(**params)
 
 
+def receipt_text(status: str, lang: str = "en", **params: Any) -> str:
+    try:
+        return _pick(RECEIPT[status], lang).format(**params)
+    except (KeyError, IndexError):
+        return f"{_pick(RECEIPT[status], lang)} {params}"
+
+
 def check_title(name: str, lang: str = "en") -> str:
     return _pick(CHECK_TITLES.get(name, (name, name)), lang)
 
 
 def item_text(item: dict[str, Any], lang: str = "en") -> str:
     parts = []
-    for key in ("file", "line", "seq", "contest", "candidate", "trustee"):
+    for key in ITEM_LABELS:
         if key in item and item[key] is not None:
             parts.append(f"{_pick(ITEM_LABELS[key], lang)} {item[key]}")
     return ", ".join(parts)

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from verifier.encoding import expect_list, expect_str, parse_count
 from verifier.errors import InvalidInput
 
 MANIFEST_FORMAT = "ssbvote-manifest/1"
+ELECTORATES = ("insured", "employer")
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,7 @@ class Contest:
     id: str
     max_selections: int
     candidates: tuple[Candidate, ...]
+    electorate: str = "insured"
 
     @property
     def size(self) -> int:
@@ -45,6 +48,11 @@ def parse_contests(manifest: Any) -> dict[str, Contest]:
         cid = expect_str(c.get("id"), f"{where}.id")
         if cid in out:
             raise InvalidInput(f"{where}.id: duplicate contest id {cid}")
+        electorate = expect_str(c.get("electorate"), f"{where}.electorate")
+        if electorate not in ELECTORATES:
+            raise InvalidInput(f"{where}.electorate: not one of {', '.join(ELECTORATES)}")
+        if any(o.electorate == electorate for o in out.values()):
+            raise InvalidInput(f"{where}.electorate: two contests of electorate {electorate}")
         cands = expect_list(c.get("candidates"), f"{where}.candidates")
         if not 1 <= len(cands) <= 1000:
             raise InvalidInput(f"{where}.candidates: 1 to 1000 candidates expected")
@@ -65,5 +73,34 @@ def parse_contests(manifest: Any) -> dict[str, Contest]:
             ids.add(cand_id)
             numbers.add(number)
             parsed.append(Candidate(cand_id, number, cand))
-        out[cid] = Contest(cid, k, tuple(parsed))
+        out[cid] = Contest(cid, k, tuple(parsed), electorate)
     return out
+
+
+def _timestamp(value: Any, what: str) -> datetime:
+    text = expect_str(value, what)
+    try:
+        t = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{what}: not an ISO 8601 timestamp") from None
+    if t.tzinfo is None:
+        raise InvalidInput(f"{what}: no time zone")
+    return t
+
+
+def parse_poll_window(manifest: Any) -> tuple[datetime, datetime]:
+    """(opens, closes) of ``poll_window`` (docs/manifest.md §1: ISO 8601 with a time zone,
+    closes > opens); raises InvalidInput naming the field."""
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("poll_window"), dict):
+        raise InvalidInput("manifest.poll_window: not an object")
+    window = manifest["poll_window"]
+    opens = _timestamp(window.get("opens"), "manifest.poll_window.opens")
+    closes = _timestamp(window.get("closes"), "manifest.poll_window.closes")
+    if not closes > opens:
+        raise InvalidInput("manifest.poll_window: closes is not after opens")
+    return opens, closes
+
+
+def parse_cast_at(value: str) -> datetime:
+    """A board entry's ``cast_at`` (docs/record.md §2.1, already matched by check 6)."""
+    return datetime.fromisoformat(value)

@@ -151,7 +151,7 @@ def _units(values: list[int], n: int) -> bool:
 
 
 def check_static(ballot: ContestBallot, n: int, election_id: str, contest_id: str,
-                 pseudonym: str, max_selections: int) -> None:
+                 party: str, max_selections: int) -> None:
     """§5.4 steps 2–4: ranges, units, and (V1) for every proof.  Raises InvalidInput/
     InvalidProof with ``where`` = candidate index (as a string) or ``"sum"``."""
     n2 = n * n
@@ -173,13 +173,13 @@ def check_static(ballot: ContestBallot, n: int, election_id: str, contest_id: st
             if not _units([*p.commitments, *p.responses], n):
                 raise InvalidInput("commitment or response is not a unit mod n", where=str(where))
     for i, (c, p) in enumerate(zip(ballot.ciphertexts, ballot.proofs)):
-        h = challenge(DOMAIN_ZERO_ONE, election_id, n, contest_id, pseudonym, [i, c],
+        h = challenge(DOMAIN_ZERO_ONE, election_id, n, contest_id, party, [i, c],
                       list(p.commitments))
         if sum(p.challenges) % CHALLENGE_MOD != h:
             raise InvalidProof("challenges do not sum to the Fiat–Shamir challenge (V1)",
                                where=str(i))
     sp = ballot.sum_proof
-    h = challenge(DOMAIN_SUM, election_id, n, contest_id, pseudonym,
+    h = challenge(DOMAIN_SUM, election_id, n, contest_id, party,
                   [max_selections, list(ballot.ciphertexts)], list(sp.commitments))
     if sum(sp.challenges) % CHALLENGE_MOD != h:
         raise InvalidProof("challenges do not sum to the Fiat–Shamir challenge (V1)", where=SUM)
@@ -199,7 +199,7 @@ def _lp_hex_list(texts: Sequence[str]) -> bytes:
 
 
 def static_holds(ballot: ContestBallot, n: int, election_id: str, contest_id: str,
-                 pseudonym: str, max_selections: int, hex_obj: Any = None) -> bool:
+                 party: str, max_selections: int, hex_obj: Any = None) -> bool:
     """True iff every check of :func:`check_static` except the units passes: the ranges by
     min/max, (V1) hashed from the canonical hex.  ``hex_obj``: the JSON object ``ballot`` was
     parsed from, if its hex strings are canonical (:func:`parse_ballot_hex`), so that they are
@@ -223,13 +223,13 @@ def static_holds(ballot: ContestBallot, n: int, election_id: str, contest_id: st
     else:
         ct_hex = [format(c, "x") for c in cts]
         a_hex = [[format(a, "x") for a in p.commitments] for p in proofs]
-    prefix = hashlib.sha256(lp(DOMAIN_ZERO_ONE, election_id, n, contest_id, pseudonym))
+    prefix = hashlib.sha256(lp(DOMAIN_ZERO_ONE, election_id, n, contest_id, party))
     for i, p in enumerate(ballot.proofs):
         h = prefix.copy()  # LP(…, [i, c_i], [a_0, a_1])
         h.update(_PAIR + _lp_hex(format(i, "x")) + _lp_hex(ct_hex[i]) + _lp_hex_list(a_hex[i]))
         if sum(p.challenges) % CHALLENGE_MOD != int.from_bytes(h.digest()[:16], "big"):
             return False
-    h = hashlib.sha256(lp(DOMAIN_SUM, election_id, n, contest_id, pseudonym))
+    h = hashlib.sha256(lp(DOMAIN_SUM, election_id, n, contest_id, party))
     h.update(_PAIR + _lp_hex(format(max_selections, "x")) + _lp_hex_list(ct_hex)
              + _lp_hex_list(a_hex[-1]))  # LP(…, [k, [c_0 … c_{N−1}]], [a_0 … a_k])
     return bool(sum(ballot.sum_proof.challenges) % CHALLENGE_MOD
@@ -264,10 +264,10 @@ def check_v2_per_proof(ballot: ContestBallot, n: int) -> None:
         raise InvalidProof(f"proof equation (V2) fails for branch {bad[0]}", where=SUM)
 
 
-def verify_ballot(obj: Any, n: int, election_id: str, contest_id: str, pseudonym: str,
+def verify_ballot(obj: Any, n: int, election_id: str, contest_id: str, party: str,
                   num_candidates: int, max_selections: int) -> ContestBallot:
     """Full §5.4 verification of one ballot, per proof (no batching)."""
     ballot = parse_ballot(obj, num_candidates, max_selections)
-    check_static(ballot, n, election_id, contest_id, pseudonym, max_selections)
+    check_static(ballot, n, election_id, contest_id, party, max_selections)
     check_v2_per_proof(ballot, n)
     return ballot

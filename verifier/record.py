@@ -11,9 +11,10 @@ The files that grow with the board are *streamed*, never held (:data:`STREAMED`)
   line only what :class:`~verifier.tables.BallotIndex` packs — its byte offset and length, its
   small fields and the object hash of its ballot.  The checks that need a ballot itself (9:
   proofs, 12: aggregate) read it again by offset, a chunk at a time, in the workers.
-- ``board/entries.jsonl`` (~0.5 KB per entry) and ``tally/counted.json`` (~60 bytes per
-  ballot).  One pass hashes and strictly parses each; the checks read them again as streams
-  (:meth:`Record.jsonl`, :class:`~verifier.jsonstream.JsonReader`).
+- ``board/entries.jsonl`` (~0.7 KB per entry), ``tally/counted.json`` (~60 bytes per ballot)
+  and ``credentials.json`` (~67 bytes per voter).  One pass hashes and strictly parses each;
+  the checks read them again as streams (:meth:`Record.jsonl`,
+  :class:`~verifier.jsonstream.JsonReader`).
 """
 from __future__ import annotations
 
@@ -31,12 +32,15 @@ from verifier.lines import iter_lines, iter_spans
 from verifier.tables import BallotIndex, BallotLine
 
 FORMAT_NAME = "ssbvote-record"
-SUPPORTED_VERSIONS = (1,)
+SUPPORTED_VERSIONS = (2,)  # docs/record.md: version 2 (issue 15); 1 is refused
 
 FORMAT = "FORMAT.json"
 MANIFEST = "manifest.json"
 ELECTION_KEY = "election_key.json"
 BOARD_KEY = "board_key.json"
+OPENING = "opening.json"
+CREDENTIALS = "credentials.json"
+REVOCATIONS = "revocations.jsonl"
 ENTRIES = "board/entries.jsonl"
 BALLOTS = "board/ballots.jsonl"
 CHECKPOINTS = "board/checkpoints.jsonl"
@@ -47,11 +51,14 @@ SHARES_DIR = "tally/decryption_shares"
 RESULTS = "results.json"
 HASHES = "HASHES.json"
 
-REQUIRED_FILES = (FORMAT, MANIFEST, ELECTION_KEY, BOARD_KEY, ENTRIES, BALLOTS, CHECKPOINTS,
-                  OVERRIDES, COUNTED, ENCRYPTED_TALLY, RESULTS, HASHES)
+REQUIRED_FILES = (FORMAT, MANIFEST, ELECTION_KEY, BOARD_KEY, OPENING, CREDENTIALS, REVOCATIONS,
+                  ENTRIES, BALLOTS, CHECKPOINTS, OVERRIDES, COUNTED, ENCRYPTED_TALLY, RESULTS,
+                  HASHES)
 SHARE_FILE_RE = re.compile(r"^tally/decryption_shares/trustee-([1-9][0-9]*)\.json\Z")
-STREAMED = (BALLOTS, ENTRIES, COUNTED)  # read as streams, never held
-COUNTED_DEPTH = 4  # counted.json: the top object, contests, a contest, its lists are walked
+STREAMED = (BALLOTS, ENTRIES, COUNTED, CREDENTIALS)  # read as streams, never held
+#: counted.json: the top object, contests, a contest, its lists are walked; credentials.json:
+#: the top object, electorates, a list
+STREAM_DEPTH = 4
 SCAN_CHUNK = 64  # ballots.jsonl lines per work unit of the loading scan
 
 
@@ -219,7 +226,7 @@ def scan_json(rel: str, path: Path) -> str:
     digest = hashlib.sha256()
     try:
         with JsonReader(path, digest=digest) as reader:
-            reader.skip(COUNTED_DEPTH)
+            reader.skip(STREAM_DEPTH)
             reader.finish()
     except (ValueError, UnicodeDecodeError) as exc:
         _parse(rel, path.read_bytes())  # raises RecordUnreadable with the message
@@ -255,7 +262,7 @@ def load_record(path: str | Path, processes: int = 1) -> Record:
             rec.streamed[rel], rec.ballot_lines = scan_ballots(streamed[rel], processes)
         elif rel == ENTRIES:
             rec.streamed[rel] = scan_entries(streamed[rel])
-        elif rel == COUNTED:
+        elif rel in (COUNTED, CREDENTIALS):
             rec.streamed[rel] = scan_json(rel, streamed[rel])
         elif rel.endswith(".jsonl"):
             rec.lines[rel] = _parse_lines(rel, rec.files[rel])

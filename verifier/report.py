@@ -6,6 +6,7 @@ from typing import Any
 
 from verifier import i18n
 from verifier.checks import CheckResult, Finding, Verification
+from verifier.receipt import ReceiptResult
 
 REPORT_FORMAT = "ssbvote-verification"
 SHOWN_PER_CHECK = 20
@@ -72,3 +73,26 @@ def to_text(verification: Verification, lang: str = "en", verbose: bool = False)
     else:
         out.append(i18n.ui("all_passed", lang, total=total))
     return "\n".join(out) + "\n"
+
+
+# --- voter mode (docs/record.md §5.1) ---------------------------------------------------------
+
+RECEIPT_REPORT_FORMAT = "ssbvote-receipt-check"
+ON_BOARD = ("counted", "superseded", "paper_vote", "revoked", "invalid", "unlisted")
+
+
+def receipt_text(result: ReceiptResult, lang: str = "en") -> str:
+    out = [i18n.receipt_text("title", lang), ""]
+    if result.status in ON_BOARD:
+        out.append(i18n.receipt_text("on_board", lang, **result.params))
+    out.append(i18n.receipt_text(result.status, lang, **result.params))
+    out += ["", i18n.receipt_text("full_check", lang)]
+    return "\n".join(out) + "\n"
+
+
+def receipt_json(result: ReceiptResult, record: str, receipt: str, lang: str = "en") -> str:
+    doc = {"format": RECEIPT_REPORT_FORMAT, "version": 1, "record": record, "receipt": receipt,
+           "status": result.status, "on_board": result.status in ON_BOARD,
+           "exit_code": result.exit_code, "params": result.params,
+           "message": i18n.receipt_text(result.status, lang, **result.params)}
+    return json.dumps(doc, ensure_ascii=False, indent=1, default=str)

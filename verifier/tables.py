@@ -3,9 +3,9 @@
 What the checks keep of each board entry and each line of board/ballots.jsonl, so that memory
 grows by a few dozen bytes per entry (packed digests and integers), not by the entries:
 
-- :class:`EntryTable` (check 6 → 7, 8, 9, 11): per well-formed entry its pseudonym (16 bytes),
-  ballot hash (32 bytes) and contest (an index into the contest names); the entry hash only at
-  the seqs a checkpoint names.
+- :class:`EntryTable` (check 6 → 7, 8, 9, 11, 19, 20, 23): per well-formed entry its pseudonym
+  (16 bytes), ballot hash (32 bytes), credential (32 bytes) and contest (an index into the
+  contest names); the entry hash only at the seqs a checkpoint names.
 - :class:`BallotIndex` (record loading → 7, 9, 12): per line its offset, length, ``seq``,
   pseudonym, contest and the ballot's object hash.
 - :class:`SeqMap`, :class:`SeqSet`, :class:`IntColumn`: seq → row, a set of seqs, a list of
@@ -139,12 +139,14 @@ class EntryTable:
         self._head_seqs = head_seqs
         self._pseudonyms = bytearray()      # 16 bytes per row
         self._ballot_hashes = bytearray()   # 32 bytes per row
+        self._credentials = bytearray()     # 32 bytes per row
         self._contests = array("I")
         self._interner = Interner()
         # row → the value as found, when it is not packed (e.g. a trailing newline, which the
         # checks' `$` lets through)
         self._odd_pseudonyms: dict[int, str] = {}
         self._odd_hashes: dict[int, str] = {}
+        self._odd_credentials: dict[int, str] = {}
 
     def add(self, seq: int, entry: Any) -> None:
         """Add a well-formed entry (check 6 validated its fields) whose seq is new."""
@@ -161,6 +163,12 @@ class EntryTable:
         else:
             self._ballot_hashes += bytes(32)
             self._odd_hashes[row] = ballot_hash
+        credential = entry["credential"]
+        if HEX64_RE.fullmatch(credential):
+            self._credentials += bytes.fromhex(credential)
+        else:
+            self._credentials += bytes(32)
+            self._odd_credentials[row] = credential
         self._contests.append(self._interner.id(entry["contest"]))
         if seq in self._head_seqs:
             self.heads[seq] = entry["entry_hash"]
@@ -181,7 +189,7 @@ class EntryTable:
     @property
     def packed(self) -> bool:
         """Every value is packed (none kept on the side)."""
-        return not self._odd_pseudonyms and not self._odd_hashes
+        return not self._odd_pseudonyms and not self._odd_hashes and not self._odd_credentials
 
     def pseudonym(self, row: int) -> str:
         odd = self._odd_pseudonyms.get(row)
@@ -195,6 +203,20 @@ class EntryTable:
     def ballot_hash(self, row: int) -> str:
         odd = self._odd_hashes.get(row)
         return odd if odd is not None else self._ballot_hashes[32 * row:32 * row + 32].hex()
+
+    def ballot_hash_key(self, row: int) -> bytes | str:
+        """Equal for two rows exactly when their ballot hashes are equal."""
+        odd = self._odd_hashes.get(row)
+        return odd if odd is not None else bytes(self._ballot_hashes[32 * row:32 * row + 32])
+
+    def credential(self, row: int) -> str:
+        odd = self._odd_credentials.get(row)
+        return odd if odd is not None else self._credentials[32 * row:32 * row + 32].hex()
+
+    def credential_key(self, row: int) -> bytes | str:
+        """Equal for two rows exactly when their credentials are equal."""
+        odd = self._odd_credentials.get(row)
+        return odd if odd is not None else bytes(self._credentials[32 * row:32 * row + 32])
 
     def contest_id(self, row: int) -> int:
         return self._contests[row]
@@ -282,3 +304,55 @@ class BallotIndex:
     def __iter__(self) -> Iterator[BallotLine]:
         for number in range(1, len(self) + 1):
             yield self.line(number)
+
+
+class KeySet:
+    """A set of 32-byte keys (public credentials), packed: 32 bytes each.  Keys are added in
+    any order; :meth:`freeze` sorts them (when they were not added in order) for the binary
+    search of ``in``."""
+
+    SIZE = 32
+
+    def __init__(self) -> None:
+        self._keys = bytearray()
+        self._in_order = True
+        self._last = b""
+
+    def add(self, key: bytes) -> None:
+        assert len(key) == self.SIZE
+        if key <= self._last:
+            self._in_order = False
+        self._last = key
+        self._keys += key
+
+    def freeze(self) -> None:
+        if not self._in_order:
+            size = self.SIZE
+            keys = sorted(bytes(self._keys[i:i + size]) for i in range(0, len(self._keys), size))
+            self._keys = bytearray(b"".join(keys))
+            self._in_order = True
+
+    def __len__(self) -> int:
+        return len(self._keys) // self.SIZE
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, (bytes, bytearray)) or len(key) != self.SIZE:
+            return False
+        self.freeze()
+        size, keys = self.SIZE, self._keys
+        lo, hi = 0, len(self)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            found = keys[mid * size:mid * size + size]
+            if found == key:
+                return True
+            if found < key:
+                lo = mid + 1
+            else:
+                hi = mid
+        return False
+
+    def __iter__(self) -> Iterator[bytes]:
+        size = self.SIZE
+        for i in range(0, len(self._keys), size):
+            yield bytes(self._keys[i:i + size])

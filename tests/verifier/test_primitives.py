@@ -92,7 +92,7 @@ def test_expect_object_exact_keys() -> None:
 
 def _verify(v: dict[str, Any], ballot: Any = None, **ctx: Any) -> proofs.ContestBallot:
     args = dict(n=int(v["n"], 16), election_id=v["election_id"], contest_id=v["contest_id"],
-                pseudonym=v["pseudonym"], num_candidates=len(v["selections"]),
+                party=v["pseudonym"], num_candidates=len(v["selections"]),
                 max_selections=v["max_selections"])
     args.update(ctx)
     return proofs.verify_ballot(v["ballot"] if ballot is None else ballot, **args)
@@ -171,7 +171,7 @@ def test_vector_mutations_rejected_naming_the_candidate(name: str, mutated: Any,
     assert verdicts[0].where == where
 
 
-@pytest.mark.parametrize("field,value", [("pseudonym", "someone-else"), ("contest_id", "other"),
+@pytest.mark.parametrize("field,value", [("party", "someone-else"), ("contest_id", "other"),
                                          ("election_id", "0" * 64), ("max_selections", 3)])
 def test_replayed_proof_rejected(field: str, value: Any) -> None:
     with pytest.raises(InvalidInput):

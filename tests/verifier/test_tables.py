@@ -14,10 +14,12 @@ from verifier import counted, jsonstream
 from verifier.encoding import expect_list, expect_object, expect_str, loads_strict, parse_count
 from verifier.errors import InvalidInput
 from verifier.jsonstream import JsonReader
-from verifier.tables import BallotIndex, BallotLine, EntryTable, IntColumn, SeqMap, SeqSet
+from verifier.tables import (BallotIndex, BallotLine, EntryTable, IntColumn, KeySet, SeqMap,
+                             SeqSet)
 
 P1, P2 = "0123456789abcdef" * 2, "f" * 32
 H1, H2 = "ab" * 32, "cd" * 32
+C1, C2 = "12" * 32, "9f" * 32
 
 
 # --- tables -----------------------------------------------------------------------------------
@@ -64,14 +66,16 @@ def test_int_column_keeps_any_int() -> None:
     assert list(col) == values + [1 << 63] and col[5] == 1 << 63
 
 
-def _entry(seq: int, pseudonym: str, ballot_hash: str, contest: str) -> dict[str, Any]:
+def _entry(seq: int, pseudonym: str, ballot_hash: str, contest: str,
+           credential: str = C1) -> dict[str, Any]:
     return {"seq": seq, "pseudonym": pseudonym, "ballot_hash": ballot_hash, "contest": contest,
-            "entry_hash": f"h{seq}"}
+            "credential": credential, "entry_hash": f"h{seq}"}
 
 
 def test_entry_table_gives_back_the_values() -> None:
-    rows = [_entry(1, P1, H1, "insured"), _entry(2, P2, H2, "employer"),
-            _entry(4, P1 + "\n", H1, "insured"), _entry(3, P2, H2 + "\n", "ผู้ประกันตน")]
+    rows = [_entry(1, P1, H1, "insured"), _entry(2, P2, H2, "employer", C2),
+            _entry(4, P1 + "\n", H1, "insured", C2 + "\n"),
+            _entry(3, P2, H2 + "\n", "ผู้ประกันตน", C2)]
     table = EntryTable({2, 3, 99})
     for e in rows:
         table.add(e["seq"], e)
@@ -82,12 +86,33 @@ def test_entry_table_gives_back_the_values() -> None:
         assert row is not None and e["seq"] in table
         assert table.pseudonym(row) == e["pseudonym"]
         assert table.ballot_hash(row) == e["ballot_hash"]
+        assert table.credential(row) == e["credential"]
         assert table.contest(row) == e["contest"]
         assert table.contest_index(e["contest"]) == table.contest_id(row)
     keys = [table.pseudonym_key(table.row(s) or 0) for s in (1, 2, 3, 4)]
     assert keys[0] != keys[3] and keys[1] == keys[2]  # equal exactly when the pseudonyms are
+    creds = [table.credential_key(table.row(s) or 0) for s in (1, 2, 3, 4)]
+    assert creds[1] == creds[2] and len(set(creds)) == 3
+    hashes = [table.ballot_hash_key(table.row(s) or 0) for s in (1, 2, 3, 4)]
+    assert hashes[0] == hashes[3] and len(set(hashes)) == 3
     assert not table.packed
     assert table.row(5) is None and table.contest_index("nope") is None
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 7, 300])
+def test_key_set_is_a_set(count: int) -> None:
+    rng = random.Random(count)
+    keys = [rng.randbytes(32) for _ in range(count)]
+    for order in (sorted(keys), keys):  # added in order (no sort) or not (sorted once)
+        ks = KeySet()
+        for k in order:
+            ks.add(k)
+        assert len(ks) == count and sorted(ks) == sorted(keys)
+        for k in keys:
+            assert k in ks and bytearray(k) in ks
+        for _ in range(20):
+            assert rng.randbytes(32) not in ks
+        assert b"short" not in ks and "x" * 32 not in ks
 
 
 def test_ballot_index_gives_back_every_line() -> None:

@@ -1,15 +1,19 @@
-"""The 16 named, numbered checks of docs/record.md §5.
+"""The 23 named, numbered checks of docs/record.md §5 (record format version 2).
 
 Each check is a function ``check_NN_name(ctx) -> CheckResult``; :data:`CHECKS` lists them in
 the order of the spec and :func:`verify_record` runs them all (a failing check never stops the
 later ones; a check that lacks an input another check could not provide fails with
 ``dependency``).  Findings carry a message code (translated in :mod:`verifier.i18n`), its
-parameters and the offending item (file, seq, trustee, contest, candidate).
+parameters and the offending item (file, seq, credential, official, trustee, contest,
+candidate).
 
 The checks live by record area: :mod:`verifier.checks.record` (1–2),
-:mod:`verifier.checks.election` (3–5), :mod:`verifier.checks.board` (6–8, 10),
-:mod:`verifier.checks.ballots` (9), :mod:`verifier.checks.tally` (11–13) and
-:mod:`verifier.checks.results` (14–16); what they share is in :mod:`verifier.checks.context`.
+:mod:`verifier.checks.election` (3–5), :mod:`verifier.checks.board` (6–8, 20, 21),
+:mod:`verifier.checks.ballots` (9), :mod:`verifier.checks.overrides` (10, 22),
+:mod:`verifier.checks.tally` (11–13, 23), :mod:`verifier.checks.results` (14–16),
+:mod:`verifier.checks.pins` (17, and the loaders of the pinned objects) and
+:mod:`verifier.checks.credentials` (18, 19); what they share is in
+:mod:`verifier.checks.context`.
 """
 from __future__ import annotations
 
@@ -18,33 +22,44 @@ from pathlib import Path
 from typing import Callable
 
 from verifier.checks.ballots import check_09_ballots_proofs
-from verifier.checks.board import (CAST_AT_RE, CHECKPOINT_TYPE, ENTRY_KEYS, OVERRIDES_TYPE,
-                                   PSEUDONYM_RE, check_06_board_chain, check_07_board_ballots,
-                                   check_08_board_checkpoints, check_10_overrides_signature)
+from verifier.checks.board import (CAST_AT_RE, CHECKPOINT_TYPE, ENTRY_KEYS, PSEUDONYM_RE,
+                                   check_06_board_chain, check_07_board_ballots,
+                                   check_08_board_checkpoints, check_20_board_unique,
+                                   check_21_board_times)
 from verifier.checks.context import (HEX64_RE, MAX_FINDINGS, CheckResult, Context, Finding,
                                      Options)
+from verifier.checks.credentials import (BALLOT_TYPE, ballot_statement,
+                                         check_18_credentials_list,
+                                         check_19_board_signatures)
 from verifier.checks.election import (check_03_manifest_election_id, check_04_key_public,
                                       check_05_key_verification)
+from verifier.checks.overrides import (OVERRIDES_TYPE, check_10_overrides_signature,
+                                       check_22_overrides_officials)
+from verifier.checks.pins import (CREDENTIALS_TYPE, OPENING_TYPE, REVOCATION_TYPE,
+                                  check_17_pins_opening)
 from verifier.checks.record import check_01_record_format, check_02_record_hashes
 from verifier.checks.results import (PLAINTEXT_LIMIT, check_14_results_combination,
                                      check_15_results_elected, check_16_results_plausible,
                                      expected_elected)
 from verifier.checks.tally import (AGGREGATE_CHUNK, REASONS, Dispositions, aggregate_chunk,
                                    check_11_tally_counted_set, check_12_tally_aggregate,
-                                   check_13_tally_decryption_shares)
+                                   check_13_tally_decryption_shares, check_23_tally_turnout)
 from verifier.record import load_record
 
 __all__ = [
-    "AGGREGATE_CHUNK", "CAST_AT_RE", "CHECKPOINT_TYPE", "CHECKS", "CheckResult", "Context",
-    "Dispositions", "ENTRY_KEYS", "Finding", "HEX64_RE", "MAX_FINDINGS", "OVERRIDES_TYPE",
-    "Options", "PLAINTEXT_LIMIT", "PSEUDONYM_RE", "REASONS", "Verification",
-    "aggregate_chunk", "check_01_record_format", "check_02_record_hashes",
+    "AGGREGATE_CHUNK", "BALLOT_TYPE", "CAST_AT_RE", "CHECKPOINT_TYPE", "CHECKS",
+    "CREDENTIALS_TYPE", "CheckResult", "Context", "Dispositions", "ENTRY_KEYS", "Finding",
+    "HEX64_RE", "MAX_FINDINGS", "OPENING_TYPE", "OVERRIDES_TYPE", "Options", "PLAINTEXT_LIMIT",
+    "PSEUDONYM_RE", "REASONS", "REVOCATION_TYPE", "Verification", "aggregate_chunk",
+    "ballot_statement", "check_01_record_format", "check_02_record_hashes",
     "check_03_manifest_election_id", "check_04_key_public", "check_05_key_verification",
     "check_06_board_chain", "check_07_board_ballots", "check_08_board_checkpoints",
     "check_09_ballots_proofs", "check_10_overrides_signature", "check_11_tally_counted_set",
     "check_12_tally_aggregate", "check_13_tally_decryption_shares",
     "check_14_results_combination", "check_15_results_elected", "check_16_results_plausible",
-    "expected_elected", "verify_record",
+    "check_17_pins_opening", "check_18_credentials_list", "check_19_board_signatures",
+    "check_20_board_unique", "check_21_board_times", "check_22_overrides_officials",
+    "check_23_tally_turnout", "expected_elected", "verify_record",
 ]
 
 CHECKS: tuple[Callable[[Context], CheckResult], ...] = (
@@ -53,7 +68,9 @@ CHECKS: tuple[Callable[[Context], CheckResult], ...] = (
     check_07_board_ballots, check_08_board_checkpoints, check_09_ballots_proofs,
     check_10_overrides_signature, check_11_tally_counted_set, check_12_tally_aggregate,
     check_13_tally_decryption_shares, check_14_results_combination,
-    check_15_results_elected, check_16_results_plausible,
+    check_15_results_elected, check_16_results_plausible, check_17_pins_opening,
+    check_18_credentials_list, check_19_board_signatures, check_20_board_unique,
+    check_21_board_times, check_22_overrides_officials, check_23_tally_turnout,
 )
 
 
@@ -69,7 +86,7 @@ class Verification:
 
 
 def verify_record(path: str | Path, options: Options | None = None) -> Verification:
-    """Run the 16 checks on the record at ``path``.  Raises RecordUnreadable (exit 2)."""
+    """Run the 23 checks on the record at ``path``.  Raises RecordUnreadable (exit 2)."""
     options = options or Options()
     ctx = Context(load_record(path, processes=options.processes), options)
     results = []

@@ -1,4 +1,5 @@
-"""Check 9 (docs/record.md §5): the proofs of every ballot, batched across the pool."""
+"""Check 9 (docs/record.md §5): the proofs of every ballot on the board, batched across the
+pool, with the ballot party ``<pseudonym>/<credential>`` of its entry (docs/protocol.md §3)."""
 from __future__ import annotations
 
 import time
@@ -23,32 +24,31 @@ def _candidate_item(ctx: Context, contest_id: str, where: str | None) -> dict[st
     return {"candidate": where}
 
 
-def _ballot_context(ctx: Context, seq: int, number: int) -> tuple[str, str]:
-    """(contest id, pseudonym) of the ballot ``seq`` (at line ``number``): its board entry's
-    (§9.3), or its own line's if it is not on the board."""
-    assert ctx.record.ballot_lines is not None
+def _ballot_context(ctx: Context, seq: int) -> tuple[str, str] | None:
+    """(contest id, ballot party) of the ballot ``seq``: its board entry's contest and
+    ``<pseudonym>/<credential>`` (docs/protocol.md §3, §13.4); None for a ballot line with no
+    board entry (board.ballots names it: it is not on the board, and has no credential)."""
     row = ctx.entries.row(seq) if ctx.entries is not None else None
-    if row is not None:
-        assert ctx.entries is not None
-        return ctx.entries.contest(row), ctx.entries.pseudonym(row)
-    value = ctx.record.ballot_lines.line(number).value
-    assert value is not None  # only well-formed lines reach ctx.ballots
-    return value["contest"], value["pseudonym"]
+    if row is None:
+        return None
+    assert ctx.entries is not None
+    return (ctx.entries.contest(row),
+            f"{ctx.entries.pseudonym(row)}/{ctx.entries.credential(row)}")
 
 
 def _ballot_jobs(ctx: Context) -> Iterator[BallotJob]:
-    """A job per ballot of a known contest, in seq order; the worker reads the ballot itself
-    from its line (offset, length): nothing big here."""
+    """A job per ballot of a known contest on the board, in seq order; the worker reads the
+    ballot itself from its line (offset, length): nothing big here."""
     assert ctx.ballots is not None and ctx.contests is not None
     assert ctx.record.ballot_lines is not None
     for seq, number in ctx.ballots.items():
-        contest_id, pseudonym = _ballot_context(ctx, seq, number)
-        contest = ctx.contests.get(contest_id)
-        if contest is None:
+        context = _ballot_context(ctx, seq)
+        contest = ctx.contests.get(context[0]) if context is not None else None
+        if contest is None or context is None:
             continue  # reported by board.ballots
         offset, length = ctx.record.ballot_lines.span(number)
-        yield BallotJob(seq, contest.id, pseudonym, contest.size, contest.max_selections, None,
-                        offset, length)
+        yield BallotJob(seq, contest.id, context[1], contest.size, contest.max_selections,
+                        None, offset, length)
 
 
 def check_09_ballots_proofs(ctx: Context) -> CheckResult:
@@ -57,8 +57,8 @@ def check_09_ballots_proofs(ctx: Context) -> CheckResult:
                 ("manifest contests", ctx.contests), ("election id", ctx.election_id)):
         return res
     assert ctx.key and ctx.ballots is not None and ctx.contests and ctx.election_id
-    total = sum(1 for seq, number in ctx.ballots.items()
-                if _ballot_context(ctx, seq, number)[0] in ctx.contests)
+    total = sum(1 for seq, _ in ctx.ballots.items()
+                if (c := _ballot_context(ctx, seq)) is not None and c[0] in ctx.contests)
     done = 0
     progress = ctx.options.progress
 
@@ -79,9 +79,9 @@ def check_09_ballots_proofs(ctx: Context) -> CheckResult:
         if v.ok:
             verified.add(v.seq)
             continue
-        number = ctx.ballots.get(v.seq)
-        assert number is not None
-        cid = _ballot_context(ctx, v.seq, number)[0]
+        context = _ballot_context(ctx, v.seq)
+        assert context is not None
+        cid = context[0]
         res.fail("proofs.invalid", {"file": BALLOTS, "seq": v.seq, "contest": cid,
                                     **_candidate_item(ctx, cid, v.where)},
                  reason=v.reason or "")

@@ -1,25 +1,67 @@
-"""Checks 6–8 and 10 (docs/record.md §5): the bulletin board — the hash chain of its entries,
-the ballots against the entries, the signed checkpoints — and the signed paper overrides."""
+"""Checks 6–8, 20 and 21 (docs/record.md §5): the bulletin board — the hash chain of its
+entries, the ballots against the entries, the signed checkpoints, no ballot twice, the times."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from datetime import datetime, timezone
+from typing import Any, Iterator
 
 from verifier.checks.context import HEX64_RE, CheckResult, Context, missing, record_json
-from verifier.encoding import (canonical_json, expect_list, expect_object, expect_str,
-                               parse_count)
+from verifier.checks.pins import opening
+from verifier.encoding import canonical_json, expect_object, expect_str, parse_count
 from verifier.errors import InvalidInput
 from verifier.hashing import object_hash
-from verifier.record import BALLOTS, BOARD_KEY, CHECKPOINTS, ENTRIES, OVERRIDES
+from verifier.manifest import parse_poll_window
+from verifier.record import BALLOTS, BOARD_KEY, CHECKPOINTS, ENTRIES, MANIFEST, OPENING
 from verifier.signatures import parse_board_key, signature_valid
-from verifier.tables import EntryTable, SeqMap
+from verifier.tables import EntryTable, SeqMap, SeqSet
 
 CHECKPOINT_TYPE = "ssbvote-checkpoint"  # the "type" of a signed checkpoint
-OVERRIDES_TYPE = "ssbvote-paper-overrides"  # the "type" of the signed paper overrides
 PSEUDONYM_RE = re.compile(r"^[0-9a-f]{32}\Z")
 CAST_AT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z\Z")
-ENTRY_KEYS = ("seq", "election_id", "pseudonym", "contest", "ballot_hash", "cast_at",
-              "prev_hash", "entry_hash")
+ENTRY_KEYS = ("seq", "election_id", "pseudonym", "contest", "credential", "previous",
+              "signature", "ballot_hash", "cast_at", "prev_hash", "entry_hash")
+SIGNATURE_RE = re.compile(r"^[0-9a-f]{128}\Z")
+
+
+def parse_entry(e: Any) -> int:
+    """The seq of a board entry of the shape of docs/record.md §2.1; raises InvalidInput
+    naming the field."""
+    expect_object(e, ENTRY_KEYS, "entry")
+    seq = parse_count(e["seq"], "entry.seq")
+    for k in ("election_id", "ballot_hash", "prev_hash", "entry_hash"):
+        if not isinstance(e[k], str) or not HEX64_RE.match(e[k]):
+            raise InvalidInput(f"entry.{k}: not a SHA-256 hex digest")
+    if not isinstance(e["pseudonym"], str) or not PSEUDONYM_RE.match(e["pseudonym"]):
+        raise InvalidInput("entry.pseudonym: not 32 lowercase hex digits")
+    expect_str(e["contest"], "entry.contest")
+    if not isinstance(e["credential"], str) or not HEX64_RE.match(e["credential"]):
+        raise InvalidInput("entry.credential: not 64 lowercase hex digits")
+    if not isinstance(e["previous"], str) or not (e["previous"] == ""
+                                                  or HEX64_RE.match(e["previous"])):
+        raise InvalidInput("entry.previous: neither a ballot hash nor empty")
+    if not isinstance(e["signature"], str) or not SIGNATURE_RE.match(e["signature"]):
+        raise InvalidInput("entry.signature: not 128 lowercase hex digits")
+    if not isinstance(e["cast_at"], str) or not CAST_AT_RE.match(e["cast_at"]):
+        raise InvalidInput("entry.cast_at: not UTC ISO 8601 with microseconds and Z")
+    return seq
+
+
+def board_entries(ctx: Context) -> Iterator[tuple[int, int, dict[str, Any]]]:
+    """(seq, row, entry) of every entry check 6 kept (the well-formed ones, the first line of
+    a seq given twice), read again from board/entries.jsonl (streamed)."""
+    assert ctx.entries is not None
+    done = SeqSet()
+    for line in ctx.record.jsonl(ENTRIES):
+        try:
+            seq = parse_entry(line.value)
+        except InvalidInput:
+            continue
+        row = ctx.entries.row(seq)
+        if row is None or seq in done:
+            continue
+        done.add(seq)
+        yield seq, row, line.value
 
 
 def check_06_board_chain(ctx: Context) -> CheckResult:
@@ -37,21 +79,14 @@ def check_06_board_chain(ctx: Context) -> CheckResult:
         e = line.value
         item: dict[str, Any] = {"file": ENTRIES, "line": line.number}
         try:
-            expect_object(e, ENTRY_KEYS, "entry")
-            seq = parse_count(e["seq"], "entry.seq")
-            item["seq"] = seq
-            for k in ("election_id", "ballot_hash", "prev_hash", "entry_hash"):
-                if not isinstance(e[k], str) or not HEX64_RE.match(e[k]):
-                    raise InvalidInput(f"entry.{k}: not a SHA-256 hex digest")
-            if not isinstance(e["pseudonym"], str) or not PSEUDONYM_RE.match(e["pseudonym"]):
-                raise InvalidInput("entry.pseudonym: not 32 lowercase hex digits")
-            expect_str(e["contest"], "entry.contest")
-            if not isinstance(e["cast_at"], str) or not CAST_AT_RE.match(e["cast_at"]):
-                raise InvalidInput("entry.cast_at: not UTC ISO 8601 with microseconds and Z")
+            seq = parse_entry(e)
         except InvalidInput as exc:
+            if isinstance(e, dict) and isinstance(e.get("seq"), int):
+                item["seq"] = e["seq"]
             res.fail("chain.shape", item, error=str(exc))
             prev = e.get("entry_hash") if isinstance(e, dict) else None
             continue
+        item["seq"] = seq
         if line.raw != canonical_json(e):
             res.fail("chain.not_canonical", item)
         if seq != line.number:
@@ -148,6 +183,11 @@ def check_08_board_checkpoints(ctx: Context) -> CheckResult:
             ctx.board_key = parse_board_key(obj)
         except InvalidInput as exc:
             res.fail("checkpoints.board_key", {"file": BOARD_KEY}, error=str(exc))
+    pins = opening(ctx)
+    if pins is None:
+        res.fail("dependency", input=OPENING)
+    elif ctx.board_key is not None and pins.board_key != ctx.board_key.public_bytes_raw():
+        res.fail("checkpoints.board_key_pin", {"file": BOARD_KEY})
     if missing(res, ("board key", ctx.board_key), ("board entries", ctx.entries),
                 ("election id", ctx.election_id)):
         return res
@@ -167,7 +207,7 @@ def check_08_board_checkpoints(ctx: Context) -> CheckResult:
         cp = line.value
         item: dict[str, Any] = {"file": CHECKPOINTS, "line": line.number}
         try:
-            expect_object(cp, ("type", "election_id", "seq", "head", "at", "final",
+            expect_object(cp, ("type", "election_id", "opening", "seq", "head", "at", "final",
                                "signature"), "checkpoint")
             seq = parse_count(cp["seq"], "checkpoint.seq")
             if not isinstance(cp["final"], bool):
@@ -183,6 +223,8 @@ def check_08_board_checkpoints(ctx: Context) -> CheckResult:
             res.fail("checkpoints.signature", item)
         if cp["election_id"] != ctx.election_id:
             res.fail("checkpoints.election_id", item)
+        if pins is not None and cp["opening"] != pins.hash:
+            res.fail("checkpoints.opening", item)
         if seq > ctx.board_size or heads.get(seq) != cp["head"]:
             res.fail("checkpoints.head", item)
         if seq < last_seq:
@@ -201,34 +243,48 @@ def check_08_board_checkpoints(ctx: Context) -> CheckResult:
     return res
 
 
-def check_10_overrides_signature(ctx: Context) -> CheckResult:
-    res = CheckResult(10, "overrides.signature")
-    obj = record_json(ctx, OVERRIDES)
-    if missing(res, (OVERRIDES, obj), ("board key", ctx.board_key),
-                ("election id", ctx.election_id)):
+def check_20_board_unique(ctx: Context) -> CheckResult:
+    res = CheckResult(20, "board.unique")
+    if missing(res, ("board entries", ctx.entries)):
         return res
-    assert ctx.board_key is not None
-    item = {"file": OVERRIDES}
+    assert ctx.entries is not None
+    entries = ctx.entries
+    first: dict[bytes | str, int] = {}  # ballot hash → the first seq that has it
+    for seq, row in entries.items():
+        key = entries.ballot_hash_key(row)
+        earlier = first.setdefault(key, seq)
+        if earlier != seq:
+            res.fail("unique.duplicate", {"file": ENTRIES, "seq": seq,
+                                          "credential": entries.credential(row)},
+                     first=earlier, ballot_hash=entries.ballot_hash(row))
+    res.note("unique.count", count=len(first))
+    return res
+
+
+def _utc_text(t: datetime) -> str:
+    """``t`` in the form of ``cast_at`` (UTC, microseconds, Z): such texts compare as times."""
+    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def check_21_board_times(ctx: Context) -> CheckResult:
+    res = CheckResult(21, "board.times")
+    manifest = record_json(ctx, MANIFEST)
+    if missing(res, ("board entries", ctx.entries), (MANIFEST, manifest)):
+        return res
     try:
-        expect_object(obj, ("type", "election_id", "pseudonyms", "at", "approved_by",
-                            "signature"), "paper_overrides")
-        if obj["type"] != OVERRIDES_TYPE:
-            raise InvalidInput(f"paper_overrides.type: not {OVERRIDES_TYPE}")
-        pseudonyms = [expect_str(p, "paper_overrides.pseudonyms[]")
-                      for p in expect_list(obj["pseudonyms"], "paper_overrides.pseudonyms")]
-        approvers = [expect_str(p, "paper_overrides.approved_by[]")
-                     for p in expect_list(obj["approved_by"], "paper_overrides.approved_by")]
+        opens, closes = (_utc_text(t) for t in parse_poll_window(manifest))
     except InvalidInput as exc:
-        res.fail("overrides.shape", item, error=str(exc))
+        res.fail("times.poll_window", {"file": MANIFEST}, error=str(exc))
         return res
-    ctx.overrides = set(pseudonyms)
-    if obj["election_id"] != ctx.election_id:
-        res.fail("overrides.election_id", item)
-    if pseudonyms != sorted(set(pseudonyms)):
-        res.fail("overrides.not_sorted", item)
-    if len(approvers) != 2 or len(set(approvers)) != 2 or not all(approvers):
-        res.fail("overrides.approvers", item)
-    if not signature_valid(obj, ctx.board_key):
-        res.fail("overrides.signature", item)
-    res.note("overrides.count", count=len(pseudonyms))
+    last: tuple[int, str] | None = None
+    for seq, _row, e in board_entries(ctx):
+        at = e["cast_at"]  # check 6: UTC, microseconds, Z — compares as text
+        item = {"file": ENTRIES, "seq": seq}
+        if not opens <= at <= closes:
+            res.fail("times.window", item, cast_at=at, opens=opens, closes=closes)
+        if last is not None and at < last[1]:
+            res.fail("times.decreasing", item, cast_at=at, previous=last[0],
+                     previous_at=last[1])
+        last = (seq, at)
+    res.note("times.summary", opens=opens, closes=closes)
     return res

@@ -52,6 +52,9 @@ class Options:
     processes: int = 1
     batched: bool = True
     progress: Callable[[str, int, int], None] | None = None  # (phase, done, total)
+    #: the credential authority's public key (32 raw bytes) as the observer got it from the
+    #: CA's own publication (``--ca-key``; docs/record.md §2.0): check 17 needs it
+    ca_key: bytes | None = None
 
 
 @dataclass
@@ -74,6 +77,9 @@ class Context:
     tally_counts: dict[str, int] | None = None
     valid_shares: dict[int, dict[str, tuple[int, ...]]] | None = None
     votes: dict[str, list[int]] | None = None  # contest → results' votes, manifest order
+    #: what the lazy loaders of verifier.checks.pins parsed (opening, credentials,
+    #: revocations), by name: several checks need them, in an order unlike the checks'
+    loaded: dict[str, Any] = field(default_factory=dict)
 
 
 def missing(res: CheckResult, *what: tuple[str, Any]) -> bool:

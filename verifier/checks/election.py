@@ -6,12 +6,13 @@ from typing import Any, Iterable
 
 from verifier import arith
 from verifier.checks.context import CheckResult, Context, missing, record_json
+from verifier.checks.pins import credential_list
 from verifier.encoding import canonical_json
 from verifier.errors import InvalidInput
 from verifier.hashing import sha256_hex
 from verifier.manifest import parse_contests
-from verifier.record import (CHECKPOINTS, ELECTION_KEY, ENCRYPTED_TALLY, ENTRIES, MANIFEST,
-                             OVERRIDES, RESULTS)
+from verifier.record import (CHECKPOINTS, CREDENTIALS, ELECTION_KEY, ENCRYPTED_TALLY, ENTRIES,
+                             MANIFEST, OPENING, OVERRIDES, RESULTS, REVOCATIONS)
 from verifier.threshold import (MAX_BITS, MIN_BITS, TEST_MIN_BITS, key_problems,
                                 parse_election_key)
 
@@ -19,17 +20,20 @@ from verifier.threshold import (MAX_BITS, MIN_BITS, TEST_MIN_BITS, key_problems,
 def _election_ids(ctx: Context) -> Iterable[tuple[dict[str, Any], Any]]:
     """(item, election_id) of every object of the record that carries one."""
     rec = ctx.record
-    for rel in (ENTRIES, CHECKPOINTS):
+    for rel in (ENTRIES, CHECKPOINTS, REVOCATIONS):
         for line in rec.jsonl(rel):  # entries.jsonl is streamed
             if isinstance(line.value, dict):
                 item = {"file": rel, "line": line.number}
                 if rel == ENTRIES:
                     item["seq"] = line.value.get("seq")
                 yield item, line.value.get("election_id")
-    for rel in (OVERRIDES, ENCRYPTED_TALLY, RESULTS):
+    for rel in (OPENING, OVERRIDES, ENCRYPTED_TALLY, RESULTS):
         obj = rec.json.get(rel)
         if isinstance(obj, dict):
             yield {"file": rel}, obj.get("election_id")
+    lst = credential_list(ctx)  # streamed: its small fields are kept
+    if lst is not None:
+        yield {"file": CREDENTIALS}, lst.fields.get("election_id")
 
 
 def check_03_manifest_election_id(ctx: Context) -> CheckResult:

@@ -1,5 +1,6 @@
-"""Checks 11–13 (docs/record.md §5): the counted set, the encrypted tally as the product of
-the counted ballots, and the trustees' decryption shares."""
+"""Checks 11–13 and 23 (docs/record.md §5): the counted set, the encrypted tally as the
+product of the counted ballots, the trustees' decryption shares, and the turnout against the
+credential list."""
 from __future__ import annotations
 
 import itertools
@@ -8,6 +9,7 @@ from typing import Any, Iterator
 
 from verifier import arith, counted as counted_file
 from verifier.checks.context import CheckResult, Context, missing, record_json
+from verifier.checks.pins import credential_list, revoked_credentials
 from verifier.encoding import expect_list, expect_object, expect_str, parse_count, parse_hex_int
 from verifier.errors import InvalidInput
 from verifier.parallel import map_chunks
@@ -16,7 +18,7 @@ from verifier.tables import EntryTable, IntColumn, SeqMap, SeqSet
 from verifier.threshold import parse_decryption_share, verify_decryption_share
 
 
-REASONS = ("", "counted", "superseded", "paper-vote", "invalid")
+REASONS = ("", "counted", "superseded", "paper-vote", "invalid", "revoked")
 
 
 @dataclass
@@ -38,9 +40,12 @@ class Dispositions:
         return (seq for seq, row in self.entries.items() if self.codes[row])
 
 
-def _expected_dispositions(ctx: Context, contest_id: str) -> Dispositions:
-    """The expected disposition of every entry of the contest: read backwards, an entry whose
-    pseudonym occurs again later is superseded (only the set of pseudonyms seen is held)."""
+def _expected_dispositions(ctx: Context, contest_id: str,
+                           revoked: set[bytes]) -> Dispositions:
+    """The expected disposition of every entry of the contest (§4.1): ``revoked`` first of
+    all, then ``paper-vote``, then ``superseded`` — read backwards, an entry whose voter (its
+    credential) occurs again later — then ``invalid``.  Only the set of credentials seen is
+    held."""
     assert ctx.entries is not None and ctx.overrides is not None and ctx.verdicts is not None
     entries = ctx.entries
     codes = bytearray(len(entries))
@@ -49,8 +54,10 @@ def _expected_dispositions(ctx: Context, contest_id: str) -> Dispositions:
     for seq, row in entries.items(reverse=True) if wanted is not None else ():
         if entries.contest_id(row) != wanted:
             continue
-        key = entries.pseudonym_key(row)
-        if entries.pseudonym(row) in ctx.overrides:
+        key = entries.credential_key(row)
+        if key in revoked:
+            codes[row] = 5  # revoked
+        elif entries.pseudonym(row) in ctx.overrides:
             codes[row] = 3  # paper-vote
         elif key in later:
             codes[row] = 2  # superseded
@@ -78,9 +85,10 @@ def check_11_tally_counted_set(ctx: Context) -> CheckResult:
         return res
     ctx.counted = {cid: parsed[cid].seqs for cid in parsed}
     total_counted = 0
+    revoked = revoked_credentials(ctx)
     for cid in ctx.contests:
         shape = parsed[cid]
-        expected = _expected_dispositions(ctx, cid)
+        expected = _expected_dispositions(ctx, cid, revoked)
         for name, lst in (("counted", shape.counted), ("excluded", shape.excluded)):
             if not lst.in_order:
                 res.fail("counted.not_sorted", {"file": COUNTED, "contest": cid}, list=name)
@@ -267,4 +275,31 @@ def check_13_tally_decryption_shares(ctx: Context) -> CheckResult:
             valid[index] = mine
     ctx.valid_shares = valid
     res.note("shares.valid", trustees=sorted(valid))
+    return res
+
+
+def check_23_tally_turnout(ctx: Context) -> CheckResult:
+    res = CheckResult(23, "tally.turnout")
+    lst = credential_list(ctx)
+    voters = lst.electorates if lst is not None else None
+    if missing(res, ("manifest contests", ctx.contests), ("credentials.json", voters)):
+        return res
+    assert ctx.contests is not None and voters is not None
+    for cid, contest in ctx.contests.items():
+        item = {"file": COUNTED, "contest": cid}
+        listed = voters.get(contest.electorate, ())  # none issued: nobody may vote
+        counts = []  # the counted list's length (11), the encrypted tally's count (12)
+        if ctx.counted is not None and cid in ctx.counted:
+            counts.append(len(ctx.counted[cid]))
+        if ctx.tally_counts is not None and cid in ctx.tally_counts:
+            counts.append(ctx.tally_counts[cid])
+        if not counts:
+            res.fail("dependency", input="counted set")
+            continue
+        number = max(counts)
+        if number > len(listed):
+            res.fail("turnout.exceeds", item, counted=number, credentials=len(listed),
+                     electorate=contest.electorate)
+        res.note("turnout.contest", contest=cid, counted=number, credentials=len(listed),
+                 percent=round(100 * number / len(listed), 2) if len(listed) else 0)
     return res

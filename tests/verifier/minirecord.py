@@ -1,0 +1,288 @@
+"""A small hand-built version-2 record for the checks that need no ballot (3, 6, 8, 10, 11 with
+given verdicts, 17–23) and for voter mode — written from docs/record.md §2, §4, §6 directly
+with ``cryptography``, independently of the producer code, so that the verifier's reading of
+the spec is checked against a second writing of it.
+
+The record has no ballots (board/ballots.jsonl is empty) and a dummy election key: checks 4, 5,
+7, 9 and 12–16 are not meant to pass on it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from verifier.checks import CHECKS, CheckResult, Context, Options
+from verifier.record import load_record
+from verifier.tables import SeqSet
+
+OPENS = "2026-12-20T08:00:00+07:00"  # 01:00 UTC
+CLOSES = "2026-12-20T20:00:00+07:00"  # 13:00 UTC
+
+
+def canonical(obj: Any) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def key(name: str) -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(hashlib.sha256(name.encode()).digest())
+
+
+def pub(k: Ed25519PrivateKey) -> str:
+    return k.public_key().public_bytes_raw().hex()
+
+
+def sign(obj: dict[str, Any], k: Ed25519PrivateKey) -> dict[str, Any]:
+    body = {x: v for x, v in obj.items() if x != "signature"}
+    return {**body, "signature": k.sign(canonical(body)).hex()}
+
+
+def manifest() -> dict[str, Any]:
+    def text(s: str) -> dict[str, str]:
+        return {"th": s + " (th)", "en": s}
+
+    def contest(cid: str, prefix: str) -> dict[str, Any]:
+        return {"id": cid, "electorate": cid, "max_selections": 1, "title": text(cid),
+                "teams": [], "candidates": [{"id": f"{prefix}00{i}", "number": i,
+                                             "name": text(f"{prefix}{i}"), "team": None}
+                                            for i in (1, 2)]}
+    return {"format": "ssbvote-manifest/1", "election": "mini", "title": text("Mini"),
+            "poll_window": {"opens": OPENS, "closes": CLOSES},
+            "contests": [contest("insured", "I"), contest("employer", "E")]}
+
+
+ELECTION_ID = sha(canonical(manifest()))
+
+
+@dataclass
+class Voter:
+    electorate: str
+    pseudonym: str
+    key: Ed25519PrivateKey
+
+    @property
+    def credential(self) -> str:
+        return pub(self.key)
+
+
+@dataclass
+class Mini:
+    """The inputs of a mini record; :meth:`write` writes it.  Tests change the inputs (or the
+    written files) to tamper."""
+
+    root: Path
+    board: Ed25519PrivateKey = field(default_factory=lambda: key("board"))
+    ca: Ed25519PrivateKey = field(default_factory=lambda: key("ca"))
+    officials: dict[str, Ed25519PrivateKey] = field(default_factory=lambda: {
+        "alice": key("alice"), "bob": key("bob"), "carol": key("carol")})
+    voters: list[Voter] = field(default_factory=list)
+    #: (voter index, cast_at) in board order; the ballot hash is derived from the seq
+    casts: list[tuple[int, str]] = field(default_factory=list)
+    paper: list[int] = field(default_factory=list)  # voter indexes who voted on paper
+    #: (voter index, replacement key or None): revocations, in order
+    revoked: list[tuple[int, Ed25519PrivateKey | None]] = field(default_factory=list)
+    #: seq → the voter index whose replacement credential casts it (after a revocation)
+    replaced_casts: dict[int, Ed25519PrivateKey] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.voters:
+            for i in range(4):
+                self.voters.append(Voter("insured", f"{i:032x}", key(f"insured-{i}")))
+            for i in range(2):
+                self.voters.append(Voter("employer", f"{100 + i:032x}", key(f"employer-{i}")))
+        if not self.casts:
+            self.casts = [(0, "2026-12-20T01:00:01.000000Z"), (1, "2026-12-20T02:00:00.000000Z"),
+                          (4, "2026-12-20T02:30:00.000000Z"), (0, "2026-12-20T03:00:00.000000Z"),
+                          (2, "2026-12-20T04:00:00.000000Z"), (5, "2026-12-20T05:00:00.000000Z"),
+                          (0, "2026-12-20T06:00:00.000000Z"), (3, "2026-12-20T07:00:00.000000Z")]
+        if not self.paper:
+            self.paper = [2]
+
+    @property
+    def election_id(self) -> str:
+        return ELECTION_ID
+
+    def path(self, rel: str) -> Path:
+        return self.root / rel
+
+    def credentials(self) -> dict[str, Any]:
+        lists: dict[str, list[str]] = {"insured": [], "employer": []}
+        for v in self.voters:
+            lists[v.electorate].append(v.credential)
+        return sign({"type": "ssbvote-credentials", "election_id": self.election_id,
+                     "at": "2026-12-01T00:00:00.000000Z",
+                     "electorates": {e: sorted(c) for e, c in lists.items()}}, self.ca)
+
+    def revocations(self) -> list[dict[str, Any]]:
+        return [sign({"type": "ssbvote-revocation", "election_id": self.election_id,
+                      "electorate": self.voters[i].electorate,
+                      "revoked": self.voters[i].credential,
+                      "replacement": pub(new) if new is not None else None,
+                      "at": "2026-12-20T01:30:00.000000Z"}, self.ca)
+                for i, new in self.revoked]
+
+    def opening(self) -> dict[str, Any]:
+        return sign({"type": "ssbvote-opening", "election_id": self.election_id,
+                     "election_key": sha(self.path("election_key.json").read_bytes()),
+                     "board_key": pub(self.board), "ca_key": pub(self.ca),
+                     "credentials": sha(self.path("credentials.json").read_bytes()),
+                     "officials": [{"username": u, "public_key": pub(k)}
+                                   for u, k in sorted(self.officials.items())],
+                     "at": "2026-12-20T00:59:00.000000Z"}, self.ca)
+
+    def entries(self, opening_hash: str) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        last: dict[str, str] = {}
+        prev = self.election_id
+        for seq, (i, at) in enumerate(self.casts, start=1):
+            v = self.voters[i]
+            signer = self.replaced_casts.get(seq, v.key)
+            credential = pub(signer)
+            ballot_hash = sha(f"ballot {seq}".encode())
+            statement = {"type": "ssbvote-ballot", "election_id": self.election_id,
+                         "opening": opening_hash, "contest": v.electorate,
+                         "pseudonym": v.pseudonym, "credential": credential,
+                         "previous": last.get(credential, ""), "ballot_hash": ballot_hash}
+            e = {"seq": seq, "election_id": self.election_id, "pseudonym": v.pseudonym,
+                 "contest": v.electorate, "credential": credential,
+                 "previous": statement["previous"],
+                 "signature": signer.sign(canonical(statement)).hex(),
+                 "ballot_hash": ballot_hash, "cast_at": at, "prev_hash": prev}
+            e["entry_hash"] = sha(canonical(e))
+            prev = e["entry_hash"]
+            last[credential] = ballot_hash
+            out.append(e)
+        return out
+
+    def counted(self, entries: list[dict[str, Any]]) -> dict[str, Any]:
+        revoked = {self.voters[i].credential for i, _ in self.revoked}
+        paper = {self.voters[i].pseudonym for i in self.paper}
+        contests: dict[str, Any] = {"insured": {"counted": [], "excluded": []},
+                                    "employer": {"counted": [], "excluded": []}}
+        later: set[str] = set()
+        for e in reversed(entries):
+            c = contests[e["contest"]]
+            x = {"pseudonym": e["pseudonym"], "seq": e["seq"]}
+            if e["credential"] in revoked:
+                c["excluded"].append({**x, "reason": "revoked"})
+            elif e["pseudonym"] in paper:
+                c["excluded"].append({**x, "reason": "paper-vote"})
+            elif e["credential"] in later:
+                c["excluded"].append({**x, "reason": "superseded"})
+            else:
+                c["counted"].append(x)
+            later.add(e["credential"])
+        for c in contests.values():
+            c["counted"].reverse()
+            c["excluded"].reverse()
+        return {"contests": contests}
+
+    def resign_checkpoints(self, entries: list[dict[str, Any]], opening_hash: str,
+                           board: Ed25519PrivateKey | None = None) -> None:
+        board = board or self.board
+        heads = {e["seq"]: e["entry_hash"] for e in entries}
+        heads[0] = self.election_id
+        cps = [{"type": "ssbvote-checkpoint", "election_id": self.election_id,
+                "opening": opening_hash, "seq": s, "head": heads[s],
+                "at": "2026-12-20T13:00:00.000000Z", "final": s == len(entries)}
+               for s in sorted({min(4, len(entries)), len(entries)})]
+        self.write_jsonl("board/checkpoints.jsonl", [sign(cp, board) for cp in cps])
+
+    def paper_list(self, opening_hash: str, signers: tuple[str, ...] = ("alice", "bob")
+                   ) -> dict[str, Any]:
+        body = {"type": "ssbvote-paper-overrides", "election_id": self.election_id,
+                "opening": opening_hash,
+                "pseudonyms": sorted(self.voters[i].pseudonym for i in self.paper),
+                "at": "2026-12-20T14:00:00.000000Z"}
+        return {**body, "signatures": [{"official": u,
+                                        "signature": self.officials[u].sign(canonical(body)).hex()}
+                                       for u in signers]}
+
+    def write_json(self, rel: str, obj: Any) -> None:
+        self.path(rel).parent.mkdir(parents=True, exist_ok=True)
+        self.path(rel).write_bytes(canonical(obj))
+
+    def write_jsonl(self, rel: str, objs: list[Any]) -> None:
+        self.path(rel).parent.mkdir(parents=True, exist_ok=True)
+        self.path(rel).write_bytes(b"".join(canonical(o) + b"\n" for o in objs))
+
+    def receipt(self, entry: dict[str, Any], opening_hash: str) -> dict[str, Any]:
+        return sign({"type": "ssbvote-receipt", "election_id": self.election_id,
+                     "opening": opening_hash, "seq": entry["seq"],
+                     "pseudonym": entry["pseudonym"], "credential": entry["credential"],
+                     "contest": entry["contest"], "ballot_hash": entry["ballot_hash"],
+                     "entry_hash": entry["entry_hash"], "cast_at": entry["cast_at"]},
+                    self.board)
+
+    def write(self) -> Mini:
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.write_json("FORMAT.json", {"format": "ssbvote-record", "version": 2})
+        self.write_json("manifest.json", manifest())
+        self.write_json("election_key.json", {"n": "dummy"})
+        self.write_json("board_key.json", {"algorithm": "Ed25519", "public_key": pub(self.board)})
+        self.write_json("credentials.json", self.credentials())
+        self.write_jsonl("revocations.jsonl", self.revocations())
+        opening = self.opening()
+        self.write_json("opening.json", opening)
+        h = sha(canonical(opening))
+        entries = self.entries(h)
+        self.write_jsonl("board/entries.jsonl", entries)
+        self.write_jsonl("board/ballots.jsonl", [])
+        self.resign_checkpoints(entries, h)
+        self.write_json("paper_overrides.json", self.paper_list(h))
+        self.write_json("tally/counted.json", self.counted(entries))
+        return self
+
+    @property
+    def opening_hash(self) -> str:
+        return sha(self.path("opening.json").read_bytes())
+
+    def read_entries(self) -> list[dict[str, Any]]:
+        return [json.loads(x) for x in self.path("board/entries.jsonl").read_bytes().splitlines()]
+
+    def rechain(self, entries: list[dict[str, Any]], resign: bool = True) -> None:
+        """Re-link the entries (prev_hash, entry_hash), re-sign the ballot statements with the
+        voters' keys when ``resign`` (a voter's device would), and the checkpoints with the
+        board key."""
+        keys = {pub(v.key): v.key for v in self.voters}
+        keys.update({pub(k): k for k in self.replaced_casts.values()})
+        prev = self.election_id
+        h = self.opening_hash
+        for seq, e in enumerate(entries, start=1):
+            e["seq"] = seq
+            if resign and e["credential"] in keys:
+                statement = {"type": "ssbvote-ballot", "election_id": self.election_id,
+                             "opening": h, "contest": e["contest"],
+                             "pseudonym": e["pseudonym"], "credential": e["credential"],
+                             "previous": e["previous"], "ballot_hash": e["ballot_hash"]}
+                e["signature"] = keys[e["credential"]].sign(canonical(statement)).hex()
+            e["prev_hash"] = prev
+            e.pop("entry_hash", None)
+            e["entry_hash"] = sha(canonical(e))
+            prev = e["entry_hash"]
+        self.write_jsonl("board/entries.jsonl", entries)
+        self.resign_checkpoints(entries, h)
+
+
+def run_checks(root: Path, ca_key: bytes | None = None,
+               verdicts: bool = True) -> dict[str, CheckResult]:
+    """Every check on the mini record (check name → result); the ballot verdicts that check 9
+    cannot give (there are no ballots) are taken as all valid when ``verdicts``."""
+    ctx = Context(load_record(root), Options(allow_test_key=True, ca_key=ca_key))
+    out: dict[str, CheckResult] = {}
+    for check in CHECKS:
+        if check.__name__ == "check_11_tally_counted_set" and verdicts and ctx.entries:
+            ctx.verdicts = SeqSet()
+            for seq, _ in ctx.entries.items():
+                ctx.verdicts.add(seq)
+        r = check(ctx)
+        out[r.name] = r
+    return out

@@ -1,0 +1,269 @@
+"""Checks 18 and 19 (docs/record.md §5, §6; docs/protocol.md §13): the credential authority's
+list and revocations, and the voters' signatures on the board.
+
+Check 19 reads board/entries.jsonl twice more (streamed): once to verify one Ed25519 signature
+per entry (~0.1–0.2 ms each, in chunks across the worker pool), once for the rules per voter,
+holding the last seq of each credential and the first seq of each pseudonym (two
+dictionaries, ~130 bytes per voter each, dropped at the end of the check).
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from verifier.checks.board import board_entries
+from verifier.checks.context import CheckResult, Context, missing
+from verifier.checks.pins import (CREDENTIALS_KEYS, CREDENTIALS_TYPE, KEY_RE,
+                                  REVOCATION_KEYS, REVOCATION_TYPE, CredentialList, credential_list,
+                                  credentials_body, opening, revocations)
+from verifier.encoding import canonical_json, expect_object, expect_str
+from verifier.errors import InvalidInput
+from verifier.parallel import map_chunks
+from verifier.record import CREDENTIALS, ENTRIES, REVOCATIONS
+from verifier.signatures import signature_valid, verify_bytes
+from verifier.tables import KeySet
+
+BALLOT_TYPE = "ssbvote-ballot"  # the "type" of a voter's signed ballot statement (§13.3)
+SIGNATURE_CHUNK = 1024  # ballot signatures per work unit of check 19
+
+
+@dataclass
+class Electorates:
+    """Who may sign a ballot of each electorate: the CA's list and the replacements issued by
+    its revocations (§6.3)."""
+
+    lists: dict[str, KeySet]
+    replacements: dict[str, set[bytes]] = field(default_factory=dict)
+    replaced: dict[bytes, bytes] = field(default_factory=dict)  # replacement → the revoked
+
+    def member(self, credential: bytes, electorate: str) -> bool:
+        listed = self.lists.get(electorate)
+        return ((listed is not None and credential in listed)
+                or credential in self.replacements.get(electorate, ()))
+
+    def electorate_of(self, credential: bytes) -> str | None:
+        for name in sorted(set(self.lists) | set(self.replacements)):
+            if self.member(credential, name):
+                return name
+        return None
+
+    def root(self, credential: bytes) -> bytes:
+        """The voter's first credential: follow the revocations back (replacements are new, so
+        there is no cycle when check 18 passes; bounded anyway)."""
+        for _ in range(len(self.replaced) + 1):
+            earlier = self.replaced.get(credential)
+            if earlier is None:
+                break
+            credential = earlier
+        return credential
+
+
+def electorates(ctx: Context) -> Electorates | None:
+    lst = credential_list(ctx)
+    if lst is None or lst.electorates is None:
+        return None
+    out = Electorates(lst.electorates)
+    for r in revocations(ctx):
+        if r.replacement is not None:
+            out.replacements.setdefault(r.electorate, set()).add(r.replacement)
+            out.replaced.setdefault(r.replacement, r.revoked)
+    return out
+
+
+# --- check 18 ---------------------------------------------------------------------------------
+
+def _check_list(ctx: Context, res: CheckResult, lst: CredentialList, ca: bytes | None) -> None:
+    item = {"file": CREDENTIALS}
+    try:
+        expect_object({**lst.fields, **({"electorates": None} if lst.electorates is not None
+                                         or "electorates" in lst.fields else {})},
+                      CREDENTIALS_KEYS, "credentials")
+        if lst.fields["type"] != CREDENTIALS_TYPE:
+            raise InvalidInput(f"credentials.type: not {CREDENTIALS_TYPE}")
+        expect_str(lst.fields["at"], "credentials.at")
+        if lst.electorates is None:
+            raise InvalidInput("credentials.electorates: not an object")
+    except InvalidInput as exc:
+        res.fail("credentials.shape", item, error=str(exc))
+    if lst.fields.get("election_id") != ctx.election_id:
+        res.fail("credentials.election_id", item)
+    for message, electorate in lst.problems:
+        res.fail("credentials.shape", {**item, "electorate": electorate}, error=message)
+    if lst.electorates is not None and ctx.contests is not None:
+        # the CA issues per roll: an electorate it issued nothing for is an empty list
+        wanted = {c.electorate for c in ctx.contests.values()}
+        if not lst.electorates or not set(lst.electorates) <= wanted:
+            res.fail("credentials.electorates", item, found=", ".join(sorted(lst.electorates)),
+                     expected=", ".join(sorted(wanted)))
+    if lst.electorates is not None:
+        names = sorted(lst.electorates)
+        for i, name in enumerate(names):
+            for other in names[i + 1:]:
+                small, big = sorted((lst.electorates[name], lst.electorates[other]), key=len)
+                for key in small:
+                    if key in big:
+                        res.fail("credentials.two_electorates",
+                                 {**item, "credential": key.hex()}, electorates=f"{name}, {other}")
+    if ca is not None and not verify_bytes(ca, lst.fields.get("signature"),
+                                           credentials_body(ctx, lst)):
+        res.fail("credentials.signature", item)
+
+
+def _check_revocations(ctx: Context, res: CheckResult, lst: CredentialList | None,
+                       ca: bytes | None) -> int:
+    lists = (lst.electorates if lst is not None and lst.electorates is not None else {})
+    revoked: set[bytes] = set()
+    replacements: dict[str, set[bytes]] = {}
+    count = 0
+    for line in ctx.record.jsonl(REVOCATIONS):
+        count += 1
+        r = line.value
+        item: dict[str, Any] = {"file": REVOCATIONS, "line": line.number}
+        try:
+            expect_object(r, REVOCATION_KEYS, "revocation")
+            if r["type"] != REVOCATION_TYPE:
+                raise InvalidInput(f"revocation.type: not {REVOCATION_TYPE}")
+            electorate = expect_str(r["electorate"], "revocation.electorate")
+            for k in ("revoked", "replacement"):
+                if (k == "revoked" or r[k] is not None) and not (
+                        isinstance(r[k], str) and KEY_RE.match(r[k])):
+                    raise InvalidInput(f"revocation.{k}: not 64 lowercase hex digits")
+            expect_str(r["at"], "revocation.at")
+        except InvalidInput as exc:
+            res.fail("revocations.shape", item, error=str(exc))
+            continue
+        old = bytes.fromhex(r["revoked"])
+        new = bytes.fromhex(r["replacement"]) if r["replacement"] is not None else None
+        item["credential"] = r["revoked"]
+        if r["election_id"] != ctx.election_id:
+            res.fail("revocations.election_id", item)
+        if ca is not None and not signature_valid(r, ca):
+            res.fail("revocations.signature", item)
+        if electorate not in lists:
+            res.fail("revocations.electorate", item, electorate=electorate)
+        live = ((electorate in lists and old in lists[electorate])
+                or old in replacements.get(electorate, ()))
+        if not live or old in revoked:
+            res.fail("revocations.not_live", item, electorate=electorate)
+        if new is not None:
+            seen = (any(new in keys for keys in lists.values()) or new in revoked
+                    or any(new in keys for keys in replacements.values()) or new == old)
+            if seen:
+                res.fail("revocations.not_new", item, replacement=r["replacement"])
+            replacements.setdefault(electorate, set()).add(new)
+        revoked.add(old)
+    return count
+
+
+def check_18_credentials_list(ctx: Context) -> CheckResult:
+    res = CheckResult(18, "credentials.list")
+    pins = opening(ctx)
+    ca = pins.ca_key if pins is not None else None
+    if ca is None:  # the signatures cannot be checked; the rest can
+        res.fail("dependency", input="the pinned CA key (opening.json ca_key)")
+    lst = credential_list(ctx)
+    if lst is None:
+        if ctx.record.has(CREDENTIALS):
+            res.fail("credentials.shape", {"file": CREDENTIALS}, error="not an object")
+        else:
+            res.fail("dependency", input=CREDENTIALS)
+    else:
+        _check_list(ctx, res, lst, ca)
+    count = _check_revocations(ctx, res, lst, ca)
+    if lst is not None and lst.electorates is not None:
+        for name in sorted(lst.electorates):
+            res.note("credentials.count", electorate=name, count=len(lst.electorates[name]))
+    res.note("revocations.count", count=count)
+    return res
+
+
+# --- check 19 ---------------------------------------------------------------------------------
+
+def ballot_statement(election_id: str, opening_hash: str, entry: dict[str, Any]) -> bytes:
+    """The canonical JSON of the ballot statement a voter's credential signs (§13.3)."""
+    return canonical_json({"type": BALLOT_TYPE, "election_id": election_id,
+                           "opening": opening_hash, "contest": entry["contest"],
+                           "pseudonym": entry["pseudonym"], "credential": entry["credential"],
+                           "previous": entry["previous"], "ballot_hash": entry["ballot_hash"]})
+
+
+def signature_chunk(items: list[tuple[int, bytes, str, bytes]]) -> list[int]:
+    """Pool worker for check 19: the seqs of ``(seq, credential, signature, statement)``
+    whose signature does not verify."""
+    return [seq for seq, key, signature, statement in items
+            if not verify_bytes(key, signature, statement)]
+
+
+def _bad_signatures(ctx: Context, opening_hash: str) -> set[int]:
+    """The seqs whose ballot signature does not verify (§13.3), verified across the pool."""
+    assert ctx.contests is not None and ctx.election_id is not None
+    election_id, contests = ctx.election_id, ctx.contests
+
+    def statements() -> Iterator[tuple[int, bytes, str, bytes]]:
+        for seq, _row, e in board_entries(ctx):
+            if e["contest"] in contests:
+                yield (seq, bytes.fromhex(e["credential"]), e["signature"],
+                       ballot_statement(election_id, opening_hash, e))
+
+    it = statements()
+    chunks = iter(lambda: list(itertools.islice(it, SIGNATURE_CHUNK)), [])
+    bad: set[int] = set()
+    for part in map_chunks(signature_chunk, chunks, ctx.options.processes):
+        bad.update(part)
+    return bad
+
+
+def check_19_board_signatures(ctx: Context) -> CheckResult:
+    res = CheckResult(19, "board.signatures")
+    pins = opening(ctx)
+    voters = electorates(ctx)
+    if missing(res, ("board entries", ctx.entries), ("manifest contests", ctx.contests),
+                ("election id", ctx.election_id), ("opening.json", pins),
+                ("credentials.json", voters)):
+        return res
+    assert ctx.entries is not None and ctx.contests is not None and ctx.election_id
+    assert pins is not None and voters is not None
+    entries = ctx.entries
+    bad = _bad_signatures(ctx, pins.hash)
+    last_of_credential: dict[bytes | str, int] = {}  # credential → its last seq so far
+    first_of_pseudonym: dict[bytes | str, int] = {}  # pseudonym → its first seq
+    signed = 0
+    for seq, row, e in board_entries(ctx):
+        contest = ctx.contests.get(e["contest"])
+        if contest is None:
+            continue  # board.ballots names it
+        credential = bytes.fromhex(e["credential"])  # check 6: 64 lowercase hex
+        item = {"file": ENTRIES, "seq": seq, "credential": e["credential"]}
+        if not voters.member(credential, contest.electorate):
+            other = voters.electorate_of(credential)
+            if other is None:
+                res.fail("signatures.unknown_credential", item, electorate=contest.electorate)
+            else:
+                res.fail("signatures.other_electorate", item, electorate=contest.electorate,
+                         other=other)
+        if seq in bad:
+            res.fail("signatures.invalid", item)
+        else:
+            signed += 1
+        key = entries.credential_key(row)
+        last_seq = last_of_credential.get(key)
+        last = entries.row(last_seq) if last_seq is not None else None
+        expected = "" if last is None else entries.ballot_hash(last)
+        if e["previous"] != expected:
+            res.fail("signatures.chain", item, found=e["previous"] or "—",
+                     expected=expected or "—", last=last_seq or "—")
+        if last is not None and entries.pseudonym_key(last) != entries.pseudonym_key(row):
+            res.fail("signatures.credential_pseudonyms", item,
+                     pseudonym=e["pseudonym"], other=entries.pseudonym(last))
+        last_of_credential[key] = seq
+        first_seq = first_of_pseudonym.setdefault(entries.pseudonym_key(row), seq)
+        first = entries.row(first_seq)
+        if first_seq != seq and first is not None:
+            theirs = entries.credential_key(first)
+            if (isinstance(theirs, bytes)
+                    and voters.root(theirs) != voters.root(credential)):
+                res.fail("signatures.pseudonym_credentials", item, pseudonym=e["pseudonym"],
+                         other=entries.credential(first))
+    res.note("signatures.count", count=signed, credentials=len(last_of_credential))
+    return res
