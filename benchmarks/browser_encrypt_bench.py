@@ -23,8 +23,7 @@ import gmpy2
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crypto.ballot import EncryptedContest, recover_selections, verify_contest  # noqa: E402
-from crypto.paillier import PublicKey  # noqa: E402
+from crypto import ContestStatement, EncryptedContest, PublicKey, recover_selections, verify_contest  # noqa: E402
 from tests.js.harness_server import serve_harness  # noqa: E402
 from tests.js.support import CHROMIUM, CHROMIUM_ARGS, DIST  # noqa: E402
 
@@ -98,8 +97,9 @@ def run_contest(page: Any, pk: PublicKey, k: int, candidates: int, workers: int)
     out = page.evaluate("(p) => window.ssbHarness.run(p)", params)
     start = time.perf_counter()
     ballot = EncryptedContest.from_dict(out["ballot"], pk)
-    verify_contest(pk, ELECTION, contest, PSEUDONYM, candidates, k, ballot)
-    assert recover_selections(pk, ballot, ELECTION, contest, PSEUDONYM, bytes.fromhex(out["seedHex"])) == selections
+    statement = ContestStatement(pk, ELECTION, contest, PSEUDONYM, candidates, k)
+    verify_contest(statement, ballot)
+    assert recover_selections(statement, ballot, bytes.fromhex(out["seedHex"])) == selections
     return {
         "contest": f"{k}-of-{candidates}",
         "n_th_powers": 3 * candidates + k + 2,

@@ -5,7 +5,7 @@ Run: ``.venv/bin/python benchmarks/cast_batch_bench.py [--sizes 1,2,3,4,6,8,16,6
 The cast API's verifier thread (app/services/verification.py) checks the casts that arrive
 together in one batch across ballots (docs/protocol.md §7.3); the tally checks chunks of up to
 256 (tally/prepare.py).  This prints, for each batch size, the CPU seconds per ballot of
-``BatchVerifier.add_contest`` + ``check`` (best of a few runs, this process only, so a busy
+``crypto.verify_many`` — the function both call (best of a few runs, this process only, so a busy
 machine inflates it less than wall time) and the ratio to a ballot verified alone.  Ballots are
 the valid ballots of tally_bench.py (cached in /tmp).
 """
@@ -22,10 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import tally_bench as tb  # noqa: E402
+from crypto import ContestStatement, PublicKey, verify_many  # noqa: E402
 from crypto.ballot import parse_canonical_ballot  # noqa: E402
-from crypto.batch import BatchVerifier  # noqa: E402
 from crypto.encoding import canonical_json  # noqa: E402
-from crypto.paillier import PublicKey  # noqa: E402
 
 
 def main() -> None:
@@ -53,10 +52,8 @@ def main() -> None:
         best = float("inf")
         for _ in range(3 if size <= 16 else 1):
             started = time.process_time()
-            verifier = BatchVerifier(pk)
-            for pseudonym, ballot in ballots[:size]:
-                verifier.add_contest(election_id, tb.CONTEST, pseudonym, 228, 7, ballot)
-            assert verifier.check()
+            assert verify_many((ContestStatement(pk, election_id, tb.CONTEST, pseudonym, 228, 7), ballot)
+                               for pseudonym, ballot in ballots[:size]) == {}
             best = min(best, (time.process_time() - started) / size)
         alone = alone or best
         print(f"  batch of {size:3d}: {best * 1000:6.1f} ms CPU per ballot  ({best / alone:.2f} × alone)")

@@ -16,8 +16,7 @@ from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crypto.ballot import encrypt_contest, precompute_contest, verify_contest  # noqa: E402
-from crypto.batch import BatchVerifier  # noqa: E402
+from crypto import ContestStatement, encrypt_contest, precompute_contest, verify_contest, verify_many  # noqa: E402
 from crypto.ceremony import generate_election_key  # noqa: E402
 from crypto.paillier import encrypt  # noqa: E402
 from crypto.randomness import random_unit  # noqa: E402
@@ -53,17 +52,15 @@ def bench_contest(key: ElectionPublicKey, candidates: int, k: int, processes: in
     e, c, p = "bench-election", f"contest-{candidates}", "voter-1"
     selections = [1] * k + [0] * (candidates - k)
     seed = secrets.token_bytes(32)
-    t_pre, pre = timed(lambda: precompute_contest(pk, e, c, p, candidates, k, seed))
-    t_pre_par, _ = timed(lambda: precompute_contest(pk, e, c, p, candidates, k, seed, processes=processes))
-    t_online, ballot = timed(lambda: encrypt_contest(pk, e, c, p, selections, k, seed, precomputed=pre), repeat=3)
-    t_batch, _ = timed(lambda: verify_contest(pk, e, c, p, candidates, k, ballot, batch=True), repeat=3)
-    t_single, _ = timed(lambda: verify_contest(pk, e, c, p, candidates, k, ballot, batch=False))
+    statement = ContestStatement(pk, e, c, p, candidates, k)
+    t_pre, pre = timed(lambda: precompute_contest(statement, seed))
+    t_pre_par, _ = timed(lambda: precompute_contest(statement, seed, processes=processes))
+    t_online, ballot = timed(lambda: encrypt_contest(statement, selections, seed, precomputed=pre), repeat=3)
+    t_batch, _ = timed(lambda: verify_contest(statement, ballot, batch=True), repeat=3)
+    t_single, _ = timed(lambda: verify_contest(statement, ballot, batch=False))
 
     def cross_ballot() -> None:
-        verifier = BatchVerifier(pk)
-        for _ in range(10):
-            verifier.add_contest(e, c, p, candidates, k, ballot)
-        assert verifier.verify() == []
+        assert verify_many([(statement, ballot)] * 10) == {}
 
     t_cross, _ = timed(cross_ballot)
     print(f"\n{k}-of-{candidates} contest, {pk.n.bit_length()}-bit n, one core unless noted")

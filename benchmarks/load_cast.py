@@ -11,7 +11,7 @@ Run: ``.venv/bin/python benchmarks/load_cast.py [--voters 60] [--workers 2] [--t
 2. Voter accounts are inserted directly (one argon2 hash, a TOTP secret each); every voter
    signs in once over HTTP with password + TOTP, as a browser does.
 3. The app runs under gunicorn (``--workers`` × ``--threads`` gthread) on loopback.
-4. ``verify s``: one ballot verified in this process on one core (crypto.ballot.verify_contest).
+4. ``verify s``: one ballot verified in this process on one core (crypto.verify_contest).
 5. Steady phase: ``--concurrency`` closed-loop clients cast fresh ballots (a 503 is retried
    after its Retry-After). Sustained ballots/s, p50/p95/p99 of accepted casts, and
    ratio = ballots/s ÷ (cores ÷ verify s); target ≥ 0.8 with p99 < 1 s.
@@ -129,13 +129,13 @@ def set_up(env: dict[str, str], args: argparse.Namespace, say: Any) -> tuple[Any
 
 # --- ballots (made in a process pool, cached on disk) -----------------------------------------
 def _make_ballot(job: tuple[dict[str, Any], str, str, str, list[int], int, bool]) -> dict[str, Any]:
-    from crypto.ballot import encrypt_contest
-    from crypto.threshold import ElectionPublicKey
+    from crypto import ContestStatement, ElectionPublicKey, encrypt_contest
 
     key_dict, election_id, contest, pseudonym, selections, k, allow_test = job
     key = ElectionPublicKey.from_dict(key_dict, allow_insecure_test_key=allow_test)
     seed = secrets.token_bytes(32)
-    ballot = encrypt_contest(key.public_key, election_id, contest, pseudonym, selections, k, seed)
+    statement = ContestStatement(key.public_key, election_id, contest, pseudonym, len(selections), k)
+    ballot = encrypt_contest(statement, selections, seed)
     return {"ballot": ballot.to_dict(), "seed": seed.hex(), "selections": selections}
 
 
@@ -206,17 +206,17 @@ def prepare_ballots(voters: list[Voter], context: dict[str, Any], args: argparse
 
 def measure_verify(voter: Voter, context: dict[str, Any], allow_test: bool, repeat: int = 5) -> float:
     """Seconds to parse + verify one ballot on one core (best of ``repeat``)."""
-    from crypto.ballot import EncryptedContest, verify_contest
-    from crypto.threshold import ElectionPublicKey
+    from crypto import ContestStatement, ElectionPublicKey, EncryptedContest, verify_contest
 
     key = ElectionPublicKey.from_dict(context["key"], allow_insecure_test_key=allow_test).public_key
     raw = json.loads(voter.ballot_body)["ballot"]
+    statement = ContestStatement(key, context["election_id"], context["contest"], voter.pseudonym,
+                                 context["candidates"], context["k"])
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
         ballot = EncryptedContest.from_dict(raw, key)
-        verify_contest(key, context["election_id"], context["contest"], voter.pseudonym,
-                       context["candidates"], context["k"], ballot)
+        verify_contest(statement, ballot)
         times.append(time.perf_counter() - t0)
     return min(times)
 

@@ -35,9 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import gmpy2  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
-from phe import paillier as phe_paillier  # noqa: E402
-
-from crypto.ballot import CandidatePrecomputation, ContestPrecomputation, encrypt_contest  # noqa: E402
+from crypto import ContestStatement, encrypt_contest  # noqa: E402
+from crypto.ballot import CandidatePrecomputation, ContestPrecomputation  # noqa: E402
 from crypto.encoding import canonical_json  # noqa: E402
 from crypto.kdf import BallotKdf  # noqa: E402
 from crypto.paillier import PublicKey  # noqa: E402
@@ -66,9 +65,13 @@ def load_modulus(bits: int) -> int:
     cache = Path(f"/tmp/ssb_tally_bench_n_{bits}.json")
     if cache.exists():
         return int(json.loads(cache.read_text())["n"], 16)
-    public, _ = phe_paillier.generate_paillier_keypair(n_length=bits)
-    cache.write_text(json.dumps({"n": format(public.n, "x")}))
-    return public.n
+    half = bits // 2
+    while True:  # two random primes (not safe primes: the benchmark needs only the size of n)
+        p, q = (int(gmpy2.next_prime(secrets.randbits(half) | (3 << (half - 2)))) for _ in range(2))
+        if p != q and (p * q).bit_length() == bits:
+            break
+    cache.write_text(json.dumps({"n": format(p * q, "x")}))
+    return p * q
 
 
 # --- fast valid ballots ------------------------------------------------------------------------
@@ -102,7 +105,8 @@ def make_ballot(job: tuple[int, str, list[int], int]) -> tuple[str, bytes]:
     index, pseudonym, selections, k = job
     pk, n, n2 = _W["pk"], _W["n"], _W["n2"]
     rng = random.Random(secrets.randbits(128))
-    ctx = BallotKdf.create(pk, _W["election_id"], CONTEST, pseudonym, bytes(32)).ctx
+    statement = ContestStatement(pk, _W["election_id"], CONTEST, pseudonym, len(selections), k)
+    ctx = BallotKdf.create(statement, bytes(32)).ctx
     candidates = []
     sum_r, sum_alpha = gmpy2.mpz(1), 0
     for _ in selections:
@@ -125,7 +129,7 @@ def make_ballot(job: tuple[int, str, list[int], int]) -> tuple[str, bytes]:
         sum_sim_challenges=tuple(sum_e),
         sum_r_n_pow_minus_e=tuple(int(gmpy2.powmod(_W["B_inv"], sum_alpha * e, n2)) for e in sum_e),
     )
-    ballot = encrypt_contest(pk, _W["election_id"], CONTEST, pseudonym, selections, k, bytes(32), precomputed=pre)
+    ballot = encrypt_contest(statement, selections, bytes(32), precomputed=pre)
     return pseudonym, canonical_json(ballot.to_dict())
 
 

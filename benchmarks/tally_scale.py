@@ -53,7 +53,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import tally_bench as tb  # noqa: E402
-from crypto.ballot import ContestPrecomputation, encrypt_contest  # noqa: E402
+from crypto import ContestStatement, encrypt_contest  # noqa: E402
+from crypto.ballot import ContestPrecomputation  # noqa: E402
 from crypto.ceremony import generate_election_key, write_encrypted_share  # noqa: E402
 from crypto.encoding import canonical_json  # noqa: E402
 from crypto.kdf import BallotKdf  # noqa: E402
@@ -123,9 +124,9 @@ def _init_worker(n: int, election_id: str) -> None:
 def _make_ballot(job: tuple[str, list[int], int]) -> tuple[str, bytes, list[int]]:
     pseudonym, selections, which = job
     pk, election_id = tb._W["pk"], tb._W["election_id"]
-    ctx = BallotKdf.create(pk, election_id, CONTEST, pseudonym, bytes(32)).ctx
-    pre = dataclasses.replace(_PRE[which % len(_PRE)], ctx=ctx)
-    ballot = encrypt_contest(pk, election_id, CONTEST, pseudonym, selections, K, bytes(32), precomputed=pre)
+    statement = ContestStatement(pk, election_id, CONTEST, pseudonym, len(selections), K)
+    pre = dataclasses.replace(_PRE[which % len(_PRE)], ctx=BallotKdf.create(statement, bytes(32)).ctx)
+    ballot = encrypt_contest(statement, selections, bytes(32), precomputed=pre)
     return pseudonym, canonical_json(ballot.to_dict()), selections
 
 

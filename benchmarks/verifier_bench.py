@@ -49,7 +49,7 @@ from typing import Any, Iterator
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(1, str(Path(__file__).resolve().parent))  # tally_bench (--fast)
 
-from crypto.ballot import encrypt_contest  # noqa: E402
+from crypto import ContestStatement, encrypt_contest  # noqa: E402
 from crypto.ceremony import generate_election_key  # noqa: E402
 from crypto.encoding import canonical_json  # noqa: E402
 from crypto.threshold import ElectionPublicKey  # noqa: E402
@@ -81,8 +81,8 @@ def _make(args: tuple[dict[str, Any], int, int, int, int]) -> dict[str, Any]:
     key = ElectionPublicKey.from_dict(key_dict, allow_insecure_test_key=bits < 2048)
     chosen = set(secrets.SystemRandom().sample(range(candidates), k))
     selections = [1 if i in chosen else 0 for i in range(candidates)]
-    ballot = encrypt_contest(key.public_key, ELECTION, CONTEST, f"voter-{index:05d}",
-                             selections, k, secrets.token_bytes(32))
+    statement = ContestStatement(key.public_key, ELECTION, CONTEST, f"voter-{index:05d}", candidates, k)
+    ballot = encrypt_contest(statement, selections, secrets.token_bytes(32))
     return ballot.to_dict()
 
 

@@ -1,10 +1,11 @@
-"""Encrypted contest ballots: encryption, proofs, verification, cast-as-intended (§5).
+"""Encrypted contest ballots: the value, its parsing, encryption and cast-as-intended (§5).
 
 A contest ballot is one Paillier ciphertext per candidate (in candidate order) encrypting
 m_i ∈ {0, 1}, a 0/1 proof per ciphertext and one sum proof that ∏ c_i encrypts 0..k with
-k = max_selections.  Every byte is a deterministic function of (public key, election id,
-contest id, pseudonym, selections, seed) — docs/protocol.md §4–§5 specify it byte-exactly so
-that the browser implementation reproduces the known-answer vectors in ``tests/vectors``.
+k = max_selections.  Every byte is a deterministic function of the statement (public key,
+election id, contest id, pseudonym, shape: crypto.statement), the selections and the seed —
+docs/protocol.md §4–§5 specify it byte-exactly so that the browser implementation reproduces the
+known-answer vectors in ``tests/vectors``.  Verification is crypto.batch.
 """
 from __future__ import annotations
 
@@ -13,13 +14,13 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Callable, Optional, Sequence, Union
 
-import gmpy2
-
-from .encoding import MAX_HEX_DIGITS, canonical_json, int_to_hex, parse_json, require_list, require_object
+from .encoding import MAX_HEX_DIGITS, canonical_json, hex_to_int, int_to_hex, parse_json, require_list, require_object
 from .errors import InvalidInput
-from .hashing import CHALLENGE_MODULUS, DOMAIN_SUM, DOMAIN_ZERO_ONE, challenge, object_hash
+from .hashing import CHALLENGE_MODULUS, DOMAIN_SUM, DOMAIN_ZERO_ONE, object_hash
+from .hazmat.gmp import GroupElement, mpz, powmod
+from .hazmat.paillier import g_power, recover_plaintext_with_randomness
 from .kdf import (
     LABEL_NONCE,
     LABEL_R,
@@ -30,27 +31,16 @@ from .kdf import (
     LABEL_SUM_SIM_RESPONSE,
     BallotKdf,
 )
-from .paillier import PublicKey, g_power, parse_ciphertext, recover_plaintext_with_randomness
+from .paillier import PublicKey
 from .proofs import DisjunctiveProof, make_proof
-
-#: Size bounds (§5.2) so a hostile ballot cannot make us do unbounded work.
-MAX_CANDIDATES = 1000
-MAX_SELECTIONS = 64
-
-
-def check_contest_shape(num_candidates: int, max_selections: int) -> None:
-    """Bounds of §5.2."""
-    if isinstance(num_candidates, bool) or not isinstance(num_candidates, int) or not 1 <= num_candidates <= MAX_CANDIDATES:
-        raise InvalidInput(f"contest: number of candidates must be in 1..{MAX_CANDIDATES}")
-    if isinstance(max_selections, bool) or not isinstance(max_selections, int) or not 0 <= max_selections <= min(num_candidates, MAX_SELECTIONS):
-        raise InvalidInput("contest: max_selections must be in 0..min(candidates, 64)")
+from .statement import MAX_CANDIDATES, MAX_SELECTIONS, ContestStatement, check_contest_shape
 
 
 @dataclass(frozen=True)
 class EncryptedContest:
     """Ciphertexts c_i, 0/1 proofs and the sum proof of one contest (docs/protocol.md §5, §9.3)."""
 
-    ciphertexts: tuple[int, ...]
+    ciphertexts: tuple[GroupElement, ...]
     proofs: tuple[DisjunctiveProof, ...]
     sum_proof: DisjunctiveProof
     #: The canonical hex (ASCII bytes) of the ciphertexts and of each proof's commitments (0/1
@@ -78,8 +68,6 @@ class EncryptedContest:
         if not raw_cts:
             raise InvalidInput("ballot ciphertexts: empty")
         n2 = int(public_key.n_square)
-        from .encoding import hex_to_int
-
         ciphertexts = tuple(
             hex_to_int(c, f"ciphertext {i}", lower=1, upper=n2) for i, c in enumerate(raw_cts)
         )
@@ -112,14 +100,12 @@ class EncryptedContest:
 # which produces the precise error.  Nothing is accepted here that the strict path refuses.
 
 _HEX_DIGITS = b"0123456789abcdef"
-_MPZ_FROM_BYTES = getattr(gmpy2.mpz, "from_bytes", None)  # gmpy2 ≥ 2.2
+_MPZ_FROM_BYTES = getattr(mpz, "from_bytes", None)  # gmpy2 ≥ 2.2
 
 
-def _from_hex(text: bytes) -> Any:
+def _from_hex(text: bytes) -> mpz:
     """mpz from canonical hex already checked to be [0-9a-f]+ (via bytes, faster than base 16)."""
-    if _MPZ_FROM_BYTES is None:  # pragma: no cover - older gmpy2
-        return gmpy2.mpz(text.decode("ascii"), 16)
-    return _MPZ_FROM_BYTES(bytes.fromhex((b"0" + text).decode("ascii") if len(text) & 1 else text.decode("ascii")), "big")
+    return mpz(text.decode("ascii"), 16)
 
 
 @dataclass(frozen=True)
@@ -128,7 +114,7 @@ class _Skeleton:
     even: list[bytes]  # pieces outside strings
     key_positions: tuple[int, ...]  # indices (among the strings) of the object keys
     keys: tuple[bytes, ...]
-    value_getter: Any  # itemgetter of the value strings, in canonical order
+    value_getter: Callable[[Sequence[bytes]], tuple[bytes, ...]]  # itemgetter of the value strings, in canonical order
 
 
 @lru_cache(maxsize=64)
@@ -180,6 +166,7 @@ def ballot_from_canonical_values(
     from_dict requires (the strict path then names it)."""
     n_cts = num_candidates
     branches = max_selections + 1
+    ints: list[GroupElement]
     if _MPZ_FROM_BYTES is not None:
         ints = [_MPZ_FROM_BYTES(unhexlify(b"0" + v if len(v) & 1 else v), "big") for v in values]
     else:  # pragma: no cover - older gmpy2
@@ -266,7 +253,7 @@ def _candidate_worker(args: tuple[int, bytes, bytes, int]) -> CandidatePrecomput
     kdf = BallotKdf(pk, seed, ctx)
     n2 = pk.n_square
     r = kdf.unit(LABEL_R, i)
-    r_n = gmpy2.powmod(r, n, n2)
+    r_n = powmod(r, n, n2)
     nonce = kdf.unit(LABEL_NONCE, i)
     z = kdf.response(LABEL_SIM_RESPONSE, i)
     e = kdf.challenge(LABEL_SIM_CHALLENGE, i)
@@ -274,11 +261,11 @@ def _candidate_worker(args: tuple[int, bytes, bytes, int]) -> CandidatePrecomput
         r=r,
         r_n=int(r_n),
         nonce=nonce,
-        nonce_n=int(gmpy2.powmod(nonce, n, n2)),
+        nonce_n=int(powmod(nonce, n, n2)),
         sim_response=z,
-        sim_response_n=int(gmpy2.powmod(z, n, n2)),
+        sim_response_n=int(powmod(z, n, n2)),
         sim_challenge=e,
-        r_n_pow_minus_e=int(gmpy2.powmod(r_n, -e, n2)),
+        r_n_pow_minus_e=int(powmod(r_n, -e, n2)),
     )
 
 
@@ -289,27 +276,20 @@ def _sum_worker(args: tuple[int, bytes, bytes, int, int]) -> tuple[int, int, int
     n2 = pk.n_square
     z = kdf.response(LABEL_SUM_SIM_RESPONSE, j)
     e = kdf.challenge(LABEL_SUM_SIM_CHALLENGE, j)
-    return z, int(gmpy2.powmod(z, n, n2)), e, int(gmpy2.powmod(big_r_n, -e, n2))
+    return z, int(powmod(z, n, n2)), e, int(powmod(big_r_n, -e, n2))
 
 
 def precompute_contest(
-    public_key: PublicKey,
-    election_id: str,
-    contest_id: str,
-    pseudonym: str,
-    num_candidates: int,
-    max_selections: int,
-    seed: bytes,
-    *,
-    processes: Optional[int] = None,
+    statement: ContestStatement, seed: bytes, *, processes: Optional[int] = None,
 ) -> ContestPrecomputation:
     """Compute the 3·N + k + 2 n-th powers of a ballot ahead of the choice (§5.7).
 
     ``processes`` > 1 spreads the work over a process pool (the browser uses Web Workers).
     """
+    num_candidates, max_selections = statement.num_candidates, statement.max_selections
     check_contest_shape(num_candidates, max_selections)
-    kdf = BallotKdf.create(public_key, election_id, contest_id, pseudonym, seed)
-    n, n2 = public_key.n, public_key.n_square
+    kdf = BallotKdf.create(statement, seed)
+    n, n2 = statement.public_key.n, statement.public_key.n_square
     jobs = [(n, seed, kdf.ctx, i) for i in range(num_candidates)]
     pool: Optional[ProcessPoolExecutor] = None
     try:
@@ -319,8 +299,8 @@ def precompute_contest(
             candidates = tuple(pool.map(_candidate_worker, jobs, chunksize=chunk))
         else:
             candidates = tuple(_candidate_worker(job) for job in jobs)
-        big_r = gmpy2.mpz(1)
-        big_r_n = gmpy2.mpz(1)
+        big_r: GroupElement = mpz(1)
+        big_r_n: GroupElement = mpz(1)
         for cand in candidates:
             big_r = big_r * cand.r % n
             big_r_n = big_r_n * cand.r_n % n2  # R^n = ∏ r_i^n: no extra n-th power
@@ -340,7 +320,7 @@ def precompute_contest(
         candidates=candidates,
         sum_r=int(big_r),
         sum_nonce=sum_nonce,
-        sum_nonce_n=int(gmpy2.powmod(sum_nonce, n, n2)),
+        sum_nonce_n=int(powmod(sum_nonce, n, n2)),
         sum_sim_responses=tuple(s[0] for s in sums),
         sum_sim_responses_n=tuple(s[1] for s in sums),
         sum_sim_challenges=tuple(s[2] for s in sums),
@@ -362,12 +342,8 @@ def _check_selections(selections: Sequence[int], num_candidates: int, max_select
 
 
 def encrypt_contest(
-    public_key: PublicKey,
-    election_id: str,
-    contest_id: str,
-    pseudonym: str,
+    statement: ContestStatement,
     selections: Sequence[int],
-    max_selections: int,
     seed: bytes,
     *,
     precomputed: Optional[ContestPrecomputation] = None,
@@ -375,19 +351,18 @@ def encrypt_contest(
 ) -> EncryptedContest:
     """Encrypt and prove a contest ballot deterministically from ``seed`` (docs/protocol.md §5.1–§5.4).
 
-    ``selections`` holds 0/1 per candidate in candidate order; at most ``max_selections`` ones.
-    ``precomputed`` (from :func:`precompute_contest` with the same arguments) makes this an
-    online step of only multiplications, one 128-bit exponentiation mod n per proof and hashing.
+    ``selections`` holds 0/1 per candidate in candidate order (``statement.num_candidates``
+    entries); at most ``statement.max_selections`` ones.  ``precomputed`` (from
+    :func:`precompute_contest` with the same statement and seed) makes this an online step of
+    only multiplications, one 128-bit exponentiation mod n per proof and hashing.
     """
-    num_candidates = len(selections)
+    public_key = statement.public_key
+    num_candidates, max_selections = statement.num_candidates, statement.max_selections
     check_contest_shape(num_candidates, max_selections)
     choice = _check_selections(selections, num_candidates, max_selections)
-    kdf = BallotKdf.create(public_key, election_id, contest_id, pseudonym, seed)
+    kdf = BallotKdf.create(statement, seed)
     if precomputed is None:
-        precomputed = precompute_contest(
-            public_key, election_id, contest_id, pseudonym, num_candidates, max_selections, seed,
-            processes=processes,
-        )
+        precomputed = precompute_contest(statement, seed, processes=processes)
     elif (
         precomputed.n != public_key.n
         or precomputed.ctx != kdf.ctx
@@ -397,17 +372,17 @@ def encrypt_contest(
         raise InvalidInput("precomputation does not match this key, context or contest")
     n, n2 = public_key.n_mpz, public_key.n_square
 
-    ciphertexts: list[int] = []
+    ciphertexts: list[GroupElement] = []
     proofs: list[DisjunctiveProof] = []
     for i, (m, pre) in enumerate(zip(choice, precomputed.candidates)):
         c = (1 + m * n) * pre.r_n % n2  # c = g^m r^n (§5.1)
         s = 1 - m  # the simulated branch
         # u_s^(−e) = g^((s−m)e) · (r^n)^(−e) because u_s = c·g^(−s) = g^(m−s) r^n (§5.3)
         a_sim = pre.sim_response_n * (g_power(public_key, (s - m) * pre.sim_challenge) * pre.r_n_pow_minus_e % n2) % n2
-        commitments = [0, 0]
+        commitments: list[GroupElement] = [0, 0]
         commitments[m] = pre.nonce_n
         commitments[s] = int(a_sim)
-        h = challenge(DOMAIN_ZERO_ONE, election_id, public_key.n, contest_id, pseudonym, [i, int(c)], commitments)
+        h = statement.challenge(DOMAIN_ZERO_ONE, [i, int(c)], commitments)
         sim_e = [0, 0]
         sim_e[s] = pre.sim_challenge
         sim_z = [0, 0]
@@ -417,10 +392,7 @@ def encrypt_contest(
 
     total = sum(choice)
     k = max_selections
-    big_c = gmpy2.mpz(1)
-    for c in ciphertexts:
-        big_c = big_c * c % n2
-    sum_commitments: list[int] = []
+    sum_commitments: list[GroupElement] = []
     for j in range(k + 1):
         if j == total:
             sum_commitments.append(precomputed.sum_nonce_n)
@@ -429,7 +401,7 @@ def encrypt_contest(
             e_j = precomputed.sum_sim_challenges[j]
             u_pow = g_power(public_key, (j - total) * e_j) * precomputed.sum_r_n_pow_minus_e[j] % n2
             sum_commitments.append(int(precomputed.sum_sim_responses_n[j] * u_pow % n2))
-    h = challenge(DOMAIN_SUM, election_id, public_key.n, contest_id, pseudonym, [k, ciphertexts], sum_commitments)
+    h = statement.challenge(DOMAIN_SUM, [k, ciphertexts], sum_commitments)
     sum_proof = make_proof(
         public_key, sum_commitments, precomputed.sum_sim_challenges, precomputed.sum_sim_responses,
         total, h, precomputed.sum_nonce, precomputed.sum_r,
@@ -437,52 +409,17 @@ def encrypt_contest(
     return EncryptedContest(tuple(ciphertexts), tuple(proofs), sum_proof)
 
 
-def verify_contest(
-    public_key: PublicKey,
-    election_id: str,
-    contest_id: str,
-    pseudonym: str,
-    num_candidates: int,
-    max_selections: int,
-    ballot: EncryptedContest,
-    *,
-    batch: bool = True,
-) -> None:
-    """Verify a contest ballot (docs/protocol.md §5.4, §7); raise InvalidInput naming the failure.
-
-    With ``batch=True`` all 2N + k + 1 equations are checked at once (§7.1); on failure every
-    proof is re-checked individually so that the error names the failing candidate.
-    """
-    from .batch import BatchVerifier, verify_contest_unbatched
-
-    if batch:
-        verifier = BatchVerifier(public_key)
-        verifier.add_contest(election_id, contest_id, pseudonym, num_candidates, max_selections, ballot)
-        if verifier.check():
-            return
-    verify_contest_unbatched(public_key, election_id, contest_id, pseudonym, num_candidates, max_selections, ballot)
-    if batch:  # pragma: no cover - batch rejects only ballots that fail individually
-        raise InvalidInput("ballot: batch verification failed")
-
-
-def recover_selections(
-    public_key: PublicKey,
-    ballot: EncryptedContest,
-    election_id: str,
-    contest_id: str,
-    pseudonym: str,
-    seed: bytes,
-) -> list[int]:
+def recover_selections(statement: ContestStatement, ballot: EncryptedContest, seed: bytes) -> list[int]:
     """Cast-as-intended check (docs/protocol.md §5.6): m_i from c_i · r_i^(−n) = 1 + m_i·n.
 
     Raises InvalidInput if any ciphertext was not made with the seed's randomness or does not
     encrypt 0 or 1.
     """
-    kdf = BallotKdf.create(public_key, election_id, contest_id, pseudonym, seed)
+    kdf = BallotKdf.create(statement, seed)
     out = []
     for i, c in enumerate(ballot.ciphertexts):
         try:
-            m = recover_plaintext_with_randomness(public_key, c, kdf.unit(LABEL_R, i))
+            m = recover_plaintext_with_randomness(statement.public_key, c, kdf.unit(LABEL_R, i))
         except InvalidInput:
             raise InvalidInput(f"ciphertext {i}: not made with the randomness derived from this seed") from None
         if m not in (0, 1):
@@ -492,13 +429,14 @@ def recover_selections(
 
 
 __all__ = [
-    "EncryptedContest",
+    "CandidatePrecomputation",
     "ContestPrecomputation",
+    "EncryptedContest",
+    "ballot_from_canonical_values",
     "ballot_hash",
+    "canonical_ballot_values",
     "encrypt_contest",
     "parse_canonical_ballot",
     "precompute_contest",
     "recover_selections",
-    "verify_contest",
-    "parse_ciphertext",
 ]

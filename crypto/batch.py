@@ -8,31 +8,29 @@ drawn from ``secrets`` after the ballots are fixed:
 
 with E_i the sum of δ_j·e_j over the branches whose base involves c_i, accepted iff L² = R².
 One n-th power, two multi-exponentiations.  Soundness and the role of squaring: §7.1.
+
+:func:`verify_many` is the one policy for many ballots (§7.3) — the cast API's verifier thread,
+the tally and the benchmarks call it: one batch per public key; a failed batch is bisected,
+each half checked again with fresh weights, down to single ballots that are verified proof by
+proof, so that every invalid ballot is named with the reason it gets when verified alone.
+:func:`verify_contest` is the same for one ballot.
 """
 from __future__ import annotations
 
 import dataclasses
 import operator
 from dataclasses import dataclass, field
-from typing import Any, Hashable, Optional, Sequence
+from typing import Iterable, Optional, Sequence
 
-import gmpy2
-
+from .ballot import EncryptedContest
 from .errors import InvalidInput
-from .hashing import (
-    CHALLENGE_MODULUS,
-    DOMAIN_SUM,
-    DOMAIN_ZERO_ONE,
-    challenge,
-    challenge_from_digest,
-    challenge_prefix,
-    lp_int_hex,
-    lp_list_hex,
-)
-from .multiexp import multi_exp
-from .paillier import PublicKey, check_units, g_power
-from .proofs import DisjunctiveProof, check_challenge_sum, verify_branches
+from .hashing import CHALLENGE_MODULUS, DOMAIN_SUM, DOMAIN_ZERO_ONE, challenge_from_digest, lp_int_hex, lp_list_hex
+from .hazmat.batch import batch_equation_holds
+from .hazmat.gmp import GroupElement, mpz
+from .paillier import PublicKey, check_units
+from .proofs import check_challenge_sum, verify_branches
 from .randomness import random_bits, random_weights
+from .statement import ContestStatement, check_contest_shape
 
 #: Bit length of the batch weights δ (§7.1): a false equation survives with probability ≤ 2^-64.
 BATCH_WEIGHT_BITS = 64
@@ -47,23 +45,13 @@ def nonzero_weights(count: int) -> list[int]:
     return weights
 
 
-def _structural_checks_reference(
-    pk: PublicKey,
-    election_id: str,
-    contest_id: str,
-    pseudonym: str,
-    num_candidates: int,
-    max_selections: int,
-    ballot: Any,
-) -> None:
+def _structural_checks_reference(statement: ContestStatement, ballot: object) -> None:
     """Everything except the verification equations (§5.4 steps 1–4), check by check in the order
-    of §5.4; raises InvalidInput/InvalidProof at the first failure."""
-    from .ballot import EncryptedContest, check_contest_shape
-
+    of §5.4; raises InvalidInput/InvalidProof at the first failure.  (The statement's own checks,
+    §5.4 step 1, ran when it was constructed.)"""
+    pk = statement.public_key
+    num_candidates, max_selections = statement.num_candidates, statement.max_selections
     check_contest_shape(num_candidates, max_selections)
-    for name, value in (("election id", election_id), ("contest id", contest_id), ("pseudonym", pseudonym)):
-        if not isinstance(value, str) or not value:
-            raise InvalidInput(f"{name}: expected a non-empty string")
     if not isinstance(ballot, EncryptedContest):
         raise InvalidInput("ballot: expected an EncryptedContest")
     if len(ballot.ciphertexts) != num_candidates:
@@ -81,57 +69,45 @@ def _structural_checks_reference(
     check_units(pk, [a for p in all_proofs for a in p.commitments], "proof commitment")
     check_units(pk, [z for p in all_proofs for z in p.responses], "proof response")
     for i, (c, proof) in enumerate(zip(ballot.ciphertexts, ballot.proofs)):
-        h = challenge(DOMAIN_ZERO_ONE, election_id, pk.n, contest_id, pseudonym, [i, c], proof.commitments)
+        h = statement.challenge(DOMAIN_ZERO_ONE, [i, c], proof.commitments)
         check_challenge_sum(proof, h, f"0/1 proof of candidate {i}")
-    h = challenge(
-        DOMAIN_SUM, election_id, pk.n, contest_id, pseudonym,
-        [max_selections, list(ballot.ciphertexts)], ballot.sum_proof.commitments,
-    )
+    h = statement.challenge(DOMAIN_SUM, [max_selections, list(ballot.ciphertexts)], ballot.sum_proof.commitments)
     check_challenge_sum(ballot.sum_proof, h, "sum proof")
 
 
-def _hex(value: Any) -> bytes:
+def _hex(value: GroupElement) -> bytes:
     """Canonical hex (§2.1) of a non-negative integer, as ASCII bytes."""
-    text: str = value.digits(16) if type(value) is _MPZ else format(value, "x")
+    text: str = value.digits(16) if type(value) is mpz else format(value, "x")
     return text.encode("ascii")
 
 
-def _hex_texts(ballot: Any) -> tuple[Sequence[bytes], Sequence[Sequence[bytes]]]:
+def _hex_texts(ballot: EncryptedContest) -> tuple[Sequence[bytes], Sequence[Sequence[bytes]]]:
     """Canonical hex of the ciphertexts and of each proof's commitments (0/1 proofs, then the
     sum proof): from the parser when it kept the text, else encoded now."""
-    cached: Optional[tuple[Sequence[bytes], Sequence[Sequence[bytes]]]] = getattr(ballot, "hex_cache", None)
-    if cached is not None:
-        return cached
+    if ballot.hex_cache is not None:
+        return ballot.hex_cache
     proofs = list(ballot.proofs) + [ballot.sum_proof]
     return [_hex(c) for c in ballot.ciphertexts], [[_hex(a) for a in p.commitments] for p in proofs]
 
 
-def _checks_pass(
-    pk: PublicKey,
-    election_id: str,
-    contest_id: str,
-    pseudonym: str,
-    num_candidates: int,
-    max_selections: int,
-    ballot: Any,
-) -> bool:
+_PAIR = b"l" + (2).to_bytes(4, "big")  # LP list header of a two-element list
+
+
+def _checks_pass(statement: ContestStatement, ballot: object) -> bool:
     """True iff every check of :func:`_structural_checks_reference` except the units passes — the
     same predicates, evaluated in bulk (min/max for the ranges, challenges hashed from the
     canonical hex).  False means "some check fails"; the reference then names the first one.
 
-    The unit check (§5.4 step 3) is left to :meth:`BatchVerifier.check`, which gets it almost
-    free from the multi-exponentiation results (§7.1); a batch that fails it falls back to
-    :func:`verify_contest_unbatched`, whose reference checks name the value."""
-    from .ballot import EncryptedContest, check_contest_shape
-
+    The unit check (§5.4 step 3) is left to the batch equation, which gets it almost free from
+    the multi-exponentiation results (§7.1, crypto.hazmat.batch); a batch that fails it is
+    bisected down to :func:`verify_contest_unbatched`, whose reference checks name the value."""
+    pk = statement.public_key
+    num_candidates, max_selections = statement.num_candidates, statement.max_selections
     try:
         check_contest_shape(num_candidates, max_selections)
-        for value in (election_id, contest_id, pseudonym):
-            if not isinstance(value, str) or not value:
-                return False
         if not isinstance(ballot, EncryptedContest):
             return False
-        n, n2 = pk.n_mpz, pk.n_square
+        n2 = pk.n_square
         cts = ballot.ciphertexts
         proofs = list(ballot.proofs)
         sum_proof = ballot.sum_proof
@@ -152,13 +128,13 @@ def _checks_pass(
             return False
         # Units (§5.4 step 3) are checked on the batch's multi-exponentiation results (§7.1).
         ct_hex, commitment_hex = _hex_texts(ballot)
-        state = challenge_prefix(DOMAIN_ZERO_ONE, election_id, pk.n, contest_id, pseudonym)
+        state = statement.challenge_prefix(DOMAIN_ZERO_ONE)
         for i, proof in enumerate(proofs):
             h = state.copy()
             h.update(_PAIR + lp_int_hex(_hex(i)) + lp_int_hex(ct_hex[i]) + lp_list_hex(commitment_hex[i]))
             if sum(proof.challenges) % CHALLENGE_MODULUS != challenge_from_digest(h.digest()):
                 return False
-        h = challenge_prefix(DOMAIN_SUM, election_id, pk.n, contest_id, pseudonym)
+        h = statement.challenge_prefix(DOMAIN_SUM)
         h.update(_PAIR + lp_int_hex(_hex(max_selections)) + lp_list_hex(ct_hex)
                  + lp_list_hex(commitment_hex[num_candidates]))
         return bool(sum(sum_proof.challenges) % CHALLENGE_MODULUS == challenge_from_digest(h.digest()))
@@ -166,93 +142,64 @@ def _checks_pass(
         return False
 
 
-_PAIR = b"l" + (2).to_bytes(4, "big")  # LP list header of a two-element list
-_MPZ = type(gmpy2.mpz(0))
-
-
-def _structural_checks(  # all but the units when the bulk path passes (see _checks_pass)
-    pk: PublicKey,
-    election_id: str,
-    contest_id: str,
-    pseudonym: str,
-    num_candidates: int,
-    max_selections: int,
-    ballot: Any,
-) -> None:
-    """Everything except the verification equations (§5.4 steps 1–4).
+def _structural_checks(statement: ContestStatement, ballot: object) -> None:
+    """Everything except the verification equations (§5.4 steps 1–4) — but the units when the
+    bulk path passes (see :func:`_checks_pass`).
 
     Bulk evaluation first; if anything fails, the check-by-check reference raises the error
     naming the first failing check (same messages and order as always)."""
-    if not _checks_pass(pk, election_id, contest_id, pseudonym, num_candidates, max_selections, ballot):
-        _structural_checks_reference(pk, election_id, contest_id, pseudonym, num_candidates, max_selections, ballot)
+    if not _checks_pass(statement, ballot):
+        _structural_checks_reference(statement, ballot)
 
 
-def verify_contest_unbatched(
-    pk: PublicKey,
-    election_id: str,
-    contest_id: str,
-    pseudonym: str,
-    num_candidates: int,
-    max_selections: int,
-    ballot: Any,
-) -> None:
+def verify_contest_unbatched(statement: ContestStatement, ballot: EncryptedContest) -> None:
     """Per-proof verification (§5.4); raises InvalidInput/InvalidProof naming the failing proof.
 
-    Every check one by one, units included (the fallback of a failed batch, which must name the
-    failure)."""
-    _structural_checks_reference(pk, election_id, contest_id, pseudonym, num_candidates, max_selections, ballot)
+    Every check one by one, units included (how :func:`verify_many` judges a single ballot whose
+    batch failed, naming the failure)."""
+    _structural_checks_reference(statement, ballot)
+    pk = statement.public_key
     for i, (c, proof) in enumerate(zip(ballot.ciphertexts, ballot.proofs)):
-        verify_branches(pk, gmpy2.mpz(c), proof, f"0/1 proof of candidate {i}")
-    big_c = gmpy2.mpz(1)
+        verify_branches(pk, mpz(c), proof, f"0/1 proof of candidate {i}")
+    big_c: GroupElement = mpz(1)
     for c in ballot.ciphertexts:
         big_c = big_c * c % pk.n_square
     verify_branches(pk, big_c, ballot.sum_proof, "sum proof")
 
 
 @dataclass
-class _Entry:
-    tag: Hashable
-    args: tuple[Any, ...]
-
-
-@dataclass
 class BatchVerifier:
-    """Accumulate the proof equations of many ballots and check them at once (§7.1, §7.3).
+    """Accumulate the proof equations of ballots under one public key and check them at once
+    (§7.1).  A building block of :func:`verify_many`, which names the failing ballots: use that.
 
-    ``add_contest`` runs the cheap checks immediately (raising InvalidInput) and queues the
-    equations; ``verify`` returns the tags of failing ballots (found by per-ballot fallback),
-    an empty list when all pass.  One instance per public key; not thread-safe.
+    ``add_contest`` runs the cheap checks immediately (raising InvalidInput naming the failure)
+    and queues the ballot's equations with fresh weights; ``check`` tells whether all hold.  Not
+    thread-safe.
     """
 
     public_key: PublicKey
-    _z_bases: list[Any] = field(default_factory=list)
+    _z_bases: list[GroupElement] = field(default_factory=list)
     _z_exps: list[int] = field(default_factory=list)
-    _bases: list[Any] = field(default_factory=list)
+    _bases: list[GroupElement] = field(default_factory=list)
     _exps: list[int] = field(default_factory=list)
     _g_exp: int = 0
-    _entries: list[_Entry] = field(default_factory=list)
+    _count: int = 0
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return self._count
 
-    def add_contest(
-        self,
-        election_id: str,
-        contest_id: str,
-        pseudonym: str,
-        num_candidates: int,
-        max_selections: int,
-        ballot: Any,
-        tag: Optional[Hashable] = None,
-    ) -> None:
-        pk = self.public_key
-        _structural_checks(pk, election_id, contest_id, pseudonym, num_candidates, max_selections, ballot)
-        if getattr(ballot, "hex_cache", None) is not None:  # it served the challenge hashes: let
-            ballot = dataclasses.replace(ballot, hex_cache=None)  # the ~0.7 MB of hex text go
-        self._entries.append(
-            _Entry(tag if tag is not None else len(self._entries),
-                   (election_id, contest_id, pseudonym, num_candidates, max_selections, ballot))
-        )
+    def add_contest(self, statement: ContestStatement, ballot: EncryptedContest) -> None:
+        """Cheap checks of ``ballot`` for ``statement`` (§5.4 steps 1–4), then its equations."""
+        if statement.public_key != self.public_key:
+            raise InvalidInput("statement: public key differs from the batch's")
+        _structural_checks(statement, ballot)
+        self.add_equations(statement, ballot)
+
+    def add_equations(self, statement: ContestStatement, ballot: EncryptedContest) -> None:
+        """Queue the 2N + k + 1 equations of a ballot that passed :meth:`add_contest`'s checks,
+        with weights drawn now (after the ballot is fixed)."""
+        num_candidates, max_selections = statement.num_candidates, statement.max_selections
+        self._count += 1
         proofs = ballot.proofs
         sum_proof = ballot.sum_proof
         branches = 2 * num_candidates + max_selections + 1
@@ -276,43 +223,83 @@ class BatchVerifier:
         self._g_exp += g_exp
 
     def check(self) -> bool:
-        """True iff the combined equation L² = R² holds (§7.1)."""
-        pk = self.public_key
-        n, n2 = pk.n_mpz, pk.n_square
-        if not self._entries:
+        """True iff every queued value is a unit and the combined equation L² = R² holds (§7.1)."""
+        if not self._count:
             return True
-        # z^n mod n² depends only on z mod n, so the z-part is combined mod n (cheaper).
-        z_part = multi_exp(self._z_bases, self._z_exps, n)
-        base_part = multi_exp(self._bases, self._exps, n2)
-        # Units (§5.4 step 3, §7.1): a prime of n divides a product of powers with exponents ≥ 1
-        # iff it divides one of the bases, so one gcd per product covers every value.  The weights
-        # are ≥ 1; an exponent E_i of a ciphertext is 0 only if all its challenges are 0, and then
-        # the values are tested one product at a time.
-        if not self._units_ok(z_part, base_part):
-            return False
-        left = gmpy2.powmod(z_part, n, n2)
-        right = base_part * g_power(pk, self._g_exp) % n2
-        return bool(left * left % n2 == right * right % n2)
+        return batch_equation_holds(self.public_key, self._z_bases, self._z_exps, self._bases, self._exps,
+                                    self._g_exp)
 
-    def _units_ok(self, z_part: Any, base_part: Any) -> bool:
-        n = self.public_key.n_mpz
-        if gmpy2.gcd(z_part, n) != 1 or gmpy2.gcd(base_part, n) != 1:
-            return False
-        if 0 in self._exps:  # only with all-zero challenges: test the values themselves
-            try:
-                check_units(self.public_key, self._bases, "batch base")
-            except InvalidInput:
-                return False
-        return True
 
-    def verify(self) -> list[Hashable]:
-        """Tags of ballots whose proofs fail (empty list: all valid)."""
-        if self.check():
-            return []
-        failing: list[Hashable] = []
-        for entry in self._entries:
-            try:
-                verify_contest_unbatched(self.public_key, *entry.args)
-            except InvalidInput:
-                failing.append(entry.tag)
-        return failing
+_Pending = tuple[int, ContestStatement, EncryptedContest]  # position in the input, statement, ballot
+
+
+def verify_many(items: Iterable[tuple[ContestStatement, EncryptedContest]]) -> dict[int, InvalidInput]:
+    """Verify contest ballots (§5.4, §7.1, §7.3); return the error of each invalid one by its
+    position in ``items`` (in order; empty: all valid).
+
+    The cheap checks (§5.4 steps 1–4) of each ballot run as it is taken from ``items``, so a
+    caller may stream them; then the hex text a parser kept for the challenge hashes is dropped.
+    Ballots under the same public key form one batch with weights from ``secrets``.  A failed
+    batch is bisected: each half is checked again with fresh weights — the right half not when
+    the left one held, since then it must fail — down to single ballots, which are verified
+    proof by proof (:func:`verify_contest_unbatched`) and named with that error.  So a ballot is
+    refused exactly when per-proof verification refuses it (a batch of valid ballots always
+    holds; one with an invalid ballot holds with probability ≤ 2^-64, §7.1), at the cost of about
+    two batch checks per level of bisection instead of one per-proof check per ballot.
+    """
+    errors: dict[int, InvalidInput] = {}
+    groups: dict[int, tuple[BatchVerifier, list[_Pending]]] = {}
+    for position, (statement, ballot) in enumerate(items):
+        group = groups.get(statement.public_key.n)
+        if group is None:
+            group = groups[statement.public_key.n] = (BatchVerifier(statement.public_key), [])
+        try:
+            group[0].add_contest(statement, ballot)
+        except InvalidInput as exc:
+            errors[position] = exc
+            continue
+        if ballot.hex_cache is not None:  # it served the challenge hashes: let the text go
+            ballot = dataclasses.replace(ballot, hex_cache=None)  # (~0.7 MB per 7-of-228 ballot)
+        group[1].append((position, statement, ballot))
+    for verifier, pending in groups.values():
+        if pending and not verifier.check():
+            errors.update(_bisect(pending, known_to_fail=True))
+    return dict(sorted(errors.items()))
+
+
+def _bisect(pending: Sequence[_Pending], known_to_fail: bool) -> dict[int, InvalidInput]:
+    """Errors of the invalid ballots among ``pending`` (one public key, cheap checks passed)."""
+    if not known_to_fail:
+        verifier = BatchVerifier(pending[0][1].public_key)
+        for _, statement, ballot in pending:
+            verifier.add_equations(statement, ballot)  # fresh weights
+        if verifier.check():
+            return {}
+    if len(pending) == 1:
+        position, statement, ballot = pending[0]
+        try:
+            verify_contest_unbatched(statement, ballot)
+        except InvalidInput as exc:
+            return {position: exc}
+        return {}  # valid after all (its batch's failure was inferred, not observed)
+    middle = len(pending) // 2
+    left = _bisect(pending[:middle], known_to_fail=False)
+    right = _bisect(pending[middle:], known_to_fail=not left)
+    return {**left, **right}
+
+
+def verify_contest(statement: ContestStatement, ballot: EncryptedContest, *, batch: bool = True) -> None:
+    """Verify a contest ballot (docs/protocol.md §5.4, §7); raise InvalidInput naming the failure.
+
+    With ``batch=True`` all 2N + k + 1 equations are checked at once (§7.1, :func:`verify_many`);
+    on failure every proof is checked on its own so that the error names the failing candidate.
+    """
+    if not batch:
+        verify_contest_unbatched(statement, ballot)
+        return
+    errors = verify_many([(statement, ballot)])
+    if errors:
+        raise errors[0]
+
+
+__all__ = ["BatchVerifier", "verify_contest", "verify_contest_unbatched", "verify_many"]

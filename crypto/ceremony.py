@@ -12,13 +12,13 @@ from math import factorial
 from pathlib import Path
 from typing import Any, Union
 
-import gmpy2
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from .encoding import canonical_json, parse_json, require_int, require_object, require_str
 from .errors import InvalidInput
+from .hazmat.gmp import invert, powmod
 from .paillier import PublicKey, check_key_size
 from .primes import generate_safe_prime
 from .randomness import random_below, random_bytes, random_unit
@@ -53,11 +53,11 @@ def generate_election_key(
     n = p * q
     m = ((p - 1) // 2) * ((q - 1) // 2)
     nm = n * m
-    d = m * int(gmpy2.invert(m, n)) % nm  # d ≡ 0 mod m, d ≡ 1 mod n
+    d = m * int(invert(m, n)) % nm  # d ≡ 0 mod m, d ≡ 1 mod n
     coefficients = [d] + [random_below(nm) for _ in range(threshold - 1)]
     n2 = n * n
     delta = factorial(len(trustees))
-    v = int(gmpy2.powmod(random_unit(n2), 2, n2))  # a random square generates QR_{n²} w.h.p.
+    v = int(powmod(random_unit(n2), 2, n2))  # a random square generates QR_{n²} w.h.p.
     secrets_ = []
     keys = []
     for i in range(1, len(trustees) + 1):
@@ -65,7 +65,7 @@ def generate_election_key(
         for coefficient in reversed(coefficients):  # Horner over Z_{nm}
             s_i = (s_i * i + coefficient) % nm
         secrets_.append(s_i)
-        keys.append(TrusteeKey(i, trustees[i - 1], int(gmpy2.powmod(v, delta * s_i, n2))))
+        keys.append(TrusteeKey(i, trustees[i - 1], int(powmod(v, delta * s_i, n2))))
     election_key = ElectionPublicKey(PublicKey(n, allow_insecure_test_key), threshold, v, tuple(keys))
     shares = [TrusteeShare(i, trustees[i - 1], s, election_key) for i, s in enumerate(secrets_, start=1)]
     del p, q, m, d, coefficients  # the dealer secret does not outlive this call (§10)

@@ -10,14 +10,15 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-import gmpy2
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from .encoding import lp_encode
 from .errors import InvalidInput
 from .hashing import CHALLENGE_BITS, DOMAIN_BALLOT_CONTEXT, DOMAIN_KDF
+from .hazmat.gmp import gcd
 from .paillier import PublicKey
+from .statement import ContestStatement
 
 SEED_BYTES = 32
 #: Extra bytes beyond |n| before reducing mod n: statistical distance to uniform ≤ 2^-128 (§4.2).
@@ -33,10 +34,11 @@ LABEL_SUM_SIM_RESPONSE = "sum-sim-response"
 LABEL_SUM_SIM_CHALLENGE = "sum-sim-challenge"
 
 
-def ballot_context(pk: PublicKey, election_id: str, contest_id: str, pseudonym: str) -> bytes:
+def ballot_context(statement: ContestStatement) -> bytes:
     """ctx = SHA-256(LP(domain, election_id, n, contest_id, pseudonym)) (§4.1)."""
     return hashlib.sha256(
-        lp_encode(DOMAIN_BALLOT_CONTEXT, election_id, pk.n, contest_id, pseudonym)
+        lp_encode(DOMAIN_BALLOT_CONTEXT, statement.election_id, statement.public_key.n,
+                  statement.contest_id, statement.party)
     ).digest()
 
 
@@ -54,10 +56,11 @@ class BallotKdf:
     ctx: bytes
 
     @classmethod
-    def create(cls, pk: PublicKey, election_id: str, contest_id: str, pseudonym: str, seed: bytes) -> "BallotKdf":
+    def create(cls, statement: ContestStatement, seed: bytes) -> "BallotKdf":
+        """The KDF of the ballot for ``statement`` made from ``seed`` (§4.1)."""
         if not isinstance(seed, bytes) or len(seed) != SEED_BYTES:
             raise InvalidInput(f"seed: expected exactly {SEED_BYTES} bytes")
-        return cls(pk, seed, ballot_context(pk, election_id, contest_id, pseudonym))
+        return cls(statement.public_key, seed, ballot_context(statement))
 
     def unit(self, label: str, index: int) -> int:
         """Element of Z*_n: reduce |n|/8+16 bytes mod n, retry with attempt+1 if 0 or not a unit (§4.2)."""
@@ -66,7 +69,7 @@ class BallotKdf:
         attempt = 0
         while True:
             value = int.from_bytes(_hkdf(self.seed, self.ctx, label, index, attempt, length), "big") % n
-            if value != 0 and gmpy2.gcd(value, n) == 1:
+            if value != 0 and gcd(value, n) == 1:
                 return value
             attempt += 1  # pragma: no cover - probability ~2^-1000
 

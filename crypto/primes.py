@@ -6,8 +6,7 @@ few survivors — cheap one-round tests first, 40 rounds on the winner.
 """
 from __future__ import annotations
 
-import gmpy2
-
+from .hazmat.gmp import is_prime, mpz
 from .randomness import random_bits
 
 _WINDOW = 1 << 16
@@ -44,10 +43,10 @@ def generate_safe_prime(bits: int) -> int:
                 sieve[t0::ell] = bytes(len(range(t0, _WINDOW, ell)))
         t = sieve.find(1)
         while t != -1:
-            q = gmpy2.mpz(base + 2 * t)
+            q = mpz(base + 2 * t)
             if q.bit_length() != qbits:
                 break
             p = 2 * q + 1
-            if gmpy2.is_prime(q, 1) and gmpy2.is_prime(p, 1) and gmpy2.is_prime(q, 40) and gmpy2.is_prime(p, 40):
+            if is_prime(q, 1) and is_prime(p, 1) and is_prime(q, 40) and is_prime(p, 40):
                 return int(p)
             t = sieve.find(1, t + 1)

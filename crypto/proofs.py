@@ -14,21 +14,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-import gmpy2
-
 from .encoding import hex_to_int, int_to_hex, require_list, require_object
 from .errors import InvalidInput, InvalidProof
 from .hashing import CHALLENGE_MODULUS
-from .paillier import PublicKey, g_power
+from .hazmat.gmp import GroupElement, powmod
+from .hazmat.paillier import g_power
+from .paillier import PublicKey
 
 
 @dataclass(frozen=True)
 class DisjunctiveProof:
     """Commitments a_j, challenges e_j, responses z_j for branches j = 0..len−1 (§5.3)."""
 
-    commitments: tuple[int, ...]
+    commitments: tuple[GroupElement, ...]
     challenges: tuple[int, ...]
-    responses: tuple[int, ...]
+    responses: tuple[GroupElement, ...]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON shape of §9.3: three arrays of hex strings, index = branch j."""
@@ -73,7 +73,7 @@ class DisjunctiveProof:
                 raise InvalidInput(f"{what} response {j}: not in [1, (n−1)/2]")
 
 
-def normalise_response(pk: PublicKey, z: int) -> int:
+def normalise_response(pk: PublicKey, z: GroupElement) -> int:
     """min(z, n − z): removes the public sign malleability z ↦ n − z (§5.3)."""
     z = int(z)
     return min(z, pk.n - z)
@@ -84,7 +84,7 @@ def check_challenge_sum(proof: DisjunctiveProof, expected: int, what: str) -> No
         raise InvalidProof(f"{what}: challenges do not sum to the Fiat–Shamir challenge")
 
 
-def verify_branches(pk: PublicKey, base: Any, proof: DisjunctiveProof, what: str) -> None:
+def verify_branches(pk: PublicKey, base: GroupElement, proof: DisjunctiveProof, what: str) -> None:
     """Check (z_j^n)² ≡ (a_j · (base · g^(−j))^(e_j))² mod n² for every branch (§5.3).
 
     Squaring both sides makes this check exactly the one batch verification performs (§7.1).
@@ -92,26 +92,26 @@ def verify_branches(pk: PublicKey, base: Any, proof: DisjunctiveProof, what: str
     n, n2 = pk.n_mpz, pk.n_square
     for j, (a, e, z) in enumerate(zip(proof.commitments, proof.challenges, proof.responses)):
         u = base * g_power(pk, -j) % n2
-        left = gmpy2.powmod(z, n, n2)
-        right = a * gmpy2.powmod(u, e, n2) % n2
+        left = powmod(z, n, n2)
+        right = a * powmod(u, e, n2) % n2
         if left * left % n2 != right * right % n2:
             raise InvalidProof(f"{what}: verification equation of branch {j} fails")
 
 
-def simulated_commitment(pk: PublicKey, z_to_n: Any, u_pow_minus_e: Any) -> Any:
+def simulated_commitment(pk: PublicKey, z_to_n: GroupElement, u_pow_minus_e: GroupElement) -> GroupElement:
     """a = z^n · u^(−e) mod n² for a simulated branch (§5.3)."""
     return z_to_n * u_pow_minus_e % pk.n_square
 
 
 def make_proof(
     pk: PublicKey,
-    commitments: Sequence[int],
+    commitments: Sequence[GroupElement],
     sim_challenges: Sequence[int],
-    sim_responses: Sequence[int],
+    sim_responses: Sequence[GroupElement],
     real_branch: int,
     fs_challenge: int,
-    nonce: int,
-    witness: int,
+    nonce: GroupElement,
+    witness: GroupElement,
 ) -> DisjunctiveProof:
     """Complete a disjunctive proof once the Fiat–Shamir challenge is known (§5.3).
 
@@ -119,7 +119,7 @@ def make_proof(
     """
     others = sum(e for j, e in enumerate(sim_challenges) if j != real_branch)
     e_real = (fs_challenge - others) % CHALLENGE_MODULUS
-    z_real = normalise_response(pk, nonce * gmpy2.powmod(witness, e_real, pk.n_mpz) % pk.n_mpz)
+    z_real = normalise_response(pk, nonce * powmod(witness, e_real, pk.n_mpz) % pk.n_mpz)
     challenges = tuple(e_real if j == real_branch else int(e) for j, e in enumerate(sim_challenges))
     responses = tuple(z_real if j == real_branch else int(z) for j, z in enumerate(sim_responses))
     return DisjunctiveProof(tuple(int(a) for a in commitments), challenges, responses)

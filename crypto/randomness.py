@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 import struct
 
-import gmpy2
+from .hazmat.gmp import gcd
 
 
 def random_bytes(length: int) -> bytes:
@@ -30,7 +30,7 @@ def random_unit(n: int) -> int:
     """Uniform element of Z*_n (rejection sampling; a rejection means a factor of n was hit)."""
     while True:
         value = secrets.randbelow(n)
-        if value > 0 and gmpy2.gcd(value, n) == 1:
+        if value > 0 and gcd(value, n) == 1:
             return value
 
 

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from math import factorial
 from typing import Any, Sequence
 
-import gmpy2
-
 from .encoding import (
     hex_to_int,
     int_to_hex,
@@ -26,7 +24,9 @@ from .encoding import (
 )
 from .errors import InvalidInput, InvalidProof
 from .hashing import CHALLENGE_BITS, DOMAIN_DECRYPTION, DOMAIN_DECRYPTION_WEIGHTS, challenge
-from .multiexp import multi_exp
+from .hazmat.gmp import GroupElement, mpz, powmod
+from .hazmat.multiexp import multi_exp
+from .hazmat.threshold import combine_unchecked
 from .paillier import PublicKey, check_units
 from .randomness import random_bits
 
@@ -40,7 +40,7 @@ class TrusteeKey:
 
     index: int
     trustee: str
-    verification_key: int
+    verification_key: GroupElement
 
     def to_dict(self) -> dict[str, Any]:
         return {"index": self.index, "trustee": self.trustee, "verification_key": int_to_hex(self.verification_key)}
@@ -52,7 +52,7 @@ class ElectionPublicKey:
 
     public_key: PublicKey
     threshold: int
-    verification_base: int
+    verification_base: GroupElement
     trustees: tuple[TrusteeKey, ...]
 
     def __post_init__(self) -> None:
@@ -146,9 +146,9 @@ class DecryptionShare:
     """Trustee i's shares c_{i,j} = c_j^(2Δ s_i) of a tally vector and one proof (§6.3, §9.5)."""
 
     index: int
-    shares: tuple[int, ...]
-    commitment_c: int  # a = C^r
-    commitment_v: int  # b = v^r
+    shares: tuple[GroupElement, ...]
+    commitment_c: GroupElement  # a = C^r
+    commitment_v: GroupElement  # b = v^r
     response: int  # z = r + e·Δ·s_i
 
     def to_dict(self) -> dict[str, Any]:
@@ -195,8 +195,9 @@ def _party(index: int) -> str:
 
 
 def _combined_bases(
-    key: ElectionPublicKey, election_id: str, contest_id: str, index: int, ciphertexts: Sequence[int], shares: Sequence[int]
-) -> tuple[list[Any], Any, Any]:
+    key: ElectionPublicKey, election_id: str, contest_id: str, index: int, ciphertexts: Sequence[GroupElement],
+    shares: Sequence[GroupElement],
+) -> tuple[list[Any], GroupElement, GroupElement]:
     """Statement and C = (∏ c_j^(w_j))^4, S = (∏ c_{i,j}^(w_j))² with hash-derived weights (§6.3)."""
     pk = key.public_key
     n2 = pk.n_square
@@ -211,12 +212,12 @@ def _combined_bases(
         int.from_bytes(hashlib.sha256(weight_seed + j.to_bytes(4, "big")).digest()[:16], "big")
         for j in range(len(ciphertexts))
     ]
-    big_c = gmpy2.powmod(multi_exp(ciphertexts, weights, n2), 4, n2)
-    big_s = gmpy2.powmod(multi_exp(shares, weights, n2), 2, n2)
+    big_c = powmod(multi_exp(ciphertexts, weights, n2), 4, n2)
+    big_s = powmod(multi_exp(shares, weights, n2), 2, n2)
     return statement, big_c, big_s
 
 
-def _check_ciphertexts(key: ElectionPublicKey, ciphertexts: Sequence[int]) -> list[Any]:
+def _check_ciphertexts(key: ElectionPublicKey, ciphertexts: Sequence[GroupElement]) -> list[mpz]:
     pk = key.public_key
     if not 1 <= len(ciphertexts) <= MAX_TALLY_LENGTH:
         raise InvalidInput(f"tally: between 1 and {MAX_TALLY_LENGTH} ciphertexts required")
@@ -224,11 +225,11 @@ def _check_ciphertexts(key: ElectionPublicKey, ciphertexts: Sequence[int]) -> li
         if not 0 < c < pk.n_square:
             raise InvalidInput(f"tally ciphertext {j}: not in the range 0 < c < n²")
     check_units(pk, ciphertexts, "tally ciphertext")
-    return [gmpy2.mpz(c) for c in ciphertexts]
+    return [mpz(c) for c in ciphertexts]
 
 
 def compute_decryption_share(
-    share: TrusteeShare, election_id: str, contest_id: str, ciphertexts: Sequence[int]
+    share: TrusteeShare, election_id: str, contest_id: str, ciphertexts: Sequence[GroupElement]
 ) -> DecryptionShare:
     """Trustee's decryption shares of a tally vector with one equality-of-logs proof (§6.3)."""
     key = share.election_key
@@ -236,17 +237,18 @@ def compute_decryption_share(
     n2 = pk.n_square
     cts = _check_ciphertexts(key, ciphertexts)
     x = key.delta * share.secret_share
-    shares = [int(gmpy2.powmod(c, 2 * x, n2)) for c in cts]
+    shares = [int(powmod(c, 2 * x, n2)) for c in cts]
     statement, big_c, _ = _combined_bases(key, election_id, contest_id, share.index, cts, shares)
     r = random_bits(_nonce_bits(key))
-    a = int(gmpy2.powmod(big_c, r, n2))
-    b = int(gmpy2.powmod(key.verification_base, r, n2))
+    a = int(powmod(big_c, r, n2))
+    b = int(powmod(key.verification_base, r, n2))
     e = challenge(DOMAIN_DECRYPTION, election_id, pk.n, contest_id, _party(share.index), statement, [a, b])
     return DecryptionShare(share.index, tuple(shares), a, b, r + e * x)
 
 
 def verify_decryption_share(
-    key: ElectionPublicKey, election_id: str, contest_id: str, ciphertexts: Sequence[int], share: DecryptionShare
+    key: ElectionPublicKey, election_id: str, contest_id: str, ciphertexts: Sequence[GroupElement],
+    share: DecryptionShare,
 ) -> None:
     """Check C^z = a·S^e and v^z = b·v_i^e mod n² (docs/protocol.md §6.3); InvalidProof if not."""
     pk = key.public_key
@@ -269,50 +271,21 @@ def verify_decryption_share(
         [share.commitment_c, share.commitment_v],
     )
     v_i = key.trustees[share.index - 1].verification_key
-    if gmpy2.powmod(big_c, share.response, n2) != share.commitment_c * gmpy2.powmod(big_s, e, n2) % n2:
+    if powmod(big_c, share.response, n2) != share.commitment_c * powmod(big_s, e, n2) % n2:
         raise InvalidProof(f"{what}: proof equation for the ciphertexts fails")
-    if gmpy2.powmod(key.verification_base, share.response, n2) != share.commitment_v * gmpy2.powmod(v_i, e, n2) % n2:
+    if powmod(key.verification_base, share.response, n2) != share.commitment_v * powmod(v_i, e, n2) % n2:
         raise InvalidProof(f"{what}: proof equation for the verification key fails")
-
-
-def lagrange_coefficient(delta: int, index: int, subset: Sequence[int]) -> int:
-    """λ_i = Δ · ∏_{j∈S, j≠i} j / (j − i), an integer because Δ = ℓ! (§6.4)."""
-    num, den = delta, 1
-    for j in subset:
-        if j != index:
-            num *= j
-            den *= j - index
-    if num % den:
-        raise InvalidInput("Lagrange coefficient is not an integer")  # pragma: no cover
-    return num // den
-
-
-def combine_unchecked(key: ElectionPublicKey, shares: Sequence[DecryptionShare]) -> list[int]:
-    """Combination formula of §6.4 on the given shares, without verifying proofs or counts."""
-    pk = key.public_key
-    n, n2 = pk.n_mpz, pk.n_square
-    subset = [s.index for s in shares]
-    lambdas = [2 * lagrange_coefficient(key.delta, i, subset) for i in subset]
-    inv = gmpy2.invert(4 * key.delta * key.delta, n)
-    out = []
-    for j in range(len(shares[0].shares)):
-        c_prime = gmpy2.mpz(1)
-        for s, lam in zip(shares, lambdas):
-            c_prime = c_prime * gmpy2.powmod(s.shares[j], lam, n2) % n2
-        if c_prime % n != 1:
-            raise InvalidInput(f"combination of candidate {j} is not of the form 1 + x·n: shares inconsistent")
-        out.append(int((c_prime - 1) // n * inv % n))
-    return out
 
 
 def combine(
     key: ElectionPublicKey,
     election_id: str,
     contest_id: str,
-    ciphertexts: Sequence[int],
+    ciphertexts: Sequence[GroupElement],
     shares: Sequence[DecryptionShare],
 ) -> list[int]:
-    """Verify the shares and combine any ``threshold`` valid ones into plaintexts (§6.4).
+    """Verify the shares and combine any ``threshold`` valid ones into plaintexts (§6.4)
+    (crypto.hazmat.threshold.combine_unchecked after the checks).
 
     Raises InvalidInput if fewer than t distinct trustees supplied valid shares.
     """

@@ -15,7 +15,8 @@ from typing import Any, Callable, Sequence
 
 from crypto.encoding import canonical_json
 from crypto.errors import InvalidInput
-from crypto.threshold import DecryptionShare, combine_unchecked, verify_decryption_share
+from crypto.hazmat import combine_unchecked  # the shares are verified here first
+from crypto.threshold import DecryptionShare, verify_decryption_share
 from election.export import EXPORT_FILES
 from election.record import (COUNTED, ENCRYPTED_TALLY, FORMAT, FORMAT_FILE, HASHES, RESULTS, SHARES_DIR,
                              hashes, share_file)

@@ -3,8 +3,8 @@
 A chunk is a run of consecutive board positions.  For each position the worker checks that the
 ballot line matches its entry (docs/record.md §3: seq, pseudonym, contest, ballot hash) and, for
 a ballot that would be counted, verifies its proofs with **one batch across all ballots of the
-chunk** (crypto.batch.BatchVerifier, docs/protocol.md §7.3); if the batch fails, every ballot of
-the chunk is re-verified alone so that each invalid one is named with its reason.  The worker
+chunk** (crypto.verify_many, docs/protocol.md §7.3); if the batch fails, it is bisected down to
+the ballots that fail alone, so that each invalid one is named with its reason.  The worker
 returns the per-candidate product of the valid ballots' ciphertexts, so the parent only
 multiplies a few vectors.
 """
@@ -19,11 +19,9 @@ from typing import Any, Iterator, Optional
 
 import gmpy2
 
-from crypto.ballot import EncryptedContest, ballot_from_canonical_values, canonical_ballot_values
-from crypto.batch import BatchVerifier, verify_contest_unbatched
+from crypto import ContestStatement, EncryptedContest, InvalidInput, PublicKey, verify_many
+from crypto.ballot import ballot_from_canonical_values, canonical_ballot_values
 from crypto.encoding import canonical_json, parse_json
-from crypto.errors import InvalidInput
-from crypto.paillier import PublicKey
 
 from .preverified import ballot_key
 
@@ -150,33 +148,6 @@ def _parse_ballot(values: Optional[tuple[bytes, ...]], ballot_bytes: bytes, pk: 
     return EncryptedContest.from_dict(json.loads(ballot_bytes), pk)
 
 
-def _bisect(context: VerifyContext, pk: PublicKey, pending: list[tuple[Item, EncryptedContest]]) -> dict[int, str]:
-    """Find the failing ballots of a failed batch (docs/protocol.md §7.3).
-
-    Halves are batch-checked recursively, so one bad ballot in a chunk of B costs about 2·B
-    ballots of batch work plus one per-proof verification (which names the failing proof), not
-    B per-proof verifications (each ~100× a batched one for a 228-candidate ballot).
-    """
-    if len(pending) == 1:
-        item, ballot = pending[0]
-        n_candidates, k = context.shapes[item.contest]
-        try:
-            verify_contest_unbatched(pk, context.election_id, item.contest, item.pseudonym, n_candidates, k, ballot)
-        except InvalidInput as exc:
-            return {item.seq: str(exc)}
-        return {}  # pragma: no cover - (V2) is squared, so batch and per-proof checks agree
-    failing: dict[int, str] = {}
-    middle = len(pending) // 2
-    for half in (pending[:middle], pending[middle:]):
-        verifier = BatchVerifier(pk)
-        for item, ballot in half:
-            n_candidates, k = context.shapes[item.contest]
-            verifier.add_contest(context.election_id, item.contest, item.pseudonym, n_candidates, k, ballot)
-        if not verifier.check():
-            failing.update(_bisect(context, pk, half))
-    return failing
-
-
 def process_chunk(items: list[Item]) -> ChunkResult:
     """Verify and aggregate one chunk in a worker set up by :func:`init_worker` (process pool)."""
     assert _CONTEXT is not None, "init_worker not called"
@@ -195,33 +166,46 @@ def process_chunk_with_context(context: VerifyContext, items: list[Item]) -> Chu
     return _process(context, _public_key(context.n, context.allow_insecure_test_key), items)
 
 
+class _BoardLineError(Exception):
+    """A ballot line does not match its board entry: the chunk's board error."""
+
+
 def _process(context: VerifyContext, pk: PublicKey, items: list[Item]) -> ChunkResult:
     n2 = pk.n_square
     invalid: dict[int, str] = {}
-    verifier = BatchVerifier(pk)
-    pending: list[tuple[Item, EncryptedContest]] = []
-    for item, line in zip(items, _read_lines(context.ballots_path, items)):
-        shape = context.shapes[item.contest]
-        try:
-            values, ballot_bytes = _ballot_bytes_check(item, line, shape)
-        except ValueError as exc:  # includes InvalidInput from parse_json
-            return ChunkResult(str(exc), {}, {}, {})
-        if not item.count:
-            continue
-        n_candidates, k = shape
-        try:
-            ballot = _parse_ballot(values, ballot_bytes, pk, shape)
-            if not item.known_valid:
-                verifier.add_contest(context.election_id, item.contest, item.pseudonym, n_candidates, k, ballot,
-                                     tag=item.seq)
-        except InvalidInput as exc:
-            invalid[item.seq] = str(exc)
-            continue
-        # the hex text served the challenge hashes; drop it (~0.7 MB per ballot at 2048 bits)
-        pending.append((item, dataclasses.replace(ballot, hex_cache=None) if ballot.hex_cache else ballot))
-    to_verify = [(item, ballot) for item, ballot in pending if not item.known_valid]
-    if to_verify and not verifier.check():
-        invalid.update(_bisect(context, pk, to_verify))
+    pending: list[tuple[Item, EncryptedContest]] = []  # counted ballots, in board order
+    to_verify: list[Item] = []  # those whose proofs are checked here, in the order given to verify_many
+
+    def ballots() -> Iterator[tuple[ContestStatement, EncryptedContest]]:
+        """The chunk's counted ballots to verify, read one line at a time; verify_many checks each
+        as it comes, so that only its integers stay in memory (not its ~1 MB line)."""
+        for item, line in zip(items, _read_lines(context.ballots_path, items)):
+            shape = context.shapes[item.contest]
+            try:
+                values, ballot_bytes = _ballot_bytes_check(item, line, shape)
+            except ValueError as exc:  # includes InvalidInput from parse_json
+                raise _BoardLineError(str(exc)) from None
+            if not item.count:
+                continue
+            try:
+                ballot = _parse_ballot(values, ballot_bytes, pk, shape)
+                statement = None if item.known_valid else ContestStatement(
+                    pk, context.election_id, item.contest, item.pseudonym, *shape)
+            except InvalidInput as exc:
+                invalid[item.seq] = str(exc)
+                continue
+            if statement is not None:
+                to_verify.append(item)
+                yield statement, ballot  # verify_many runs the cheap checks now
+            # the hex text served the challenge hashes; drop it (~0.7 MB per ballot at 2048 bits)
+            pending.append((item, dataclasses.replace(ballot, hex_cache=None) if ballot.hex_cache else ballot))
+
+    try:
+        failing = verify_many(ballots())
+    except _BoardLineError as exc:
+        return ChunkResult(str(exc), {}, {}, {})
+    for position, error in failing.items():
+        invalid[to_verify[position].seq] = str(error)
     products: dict[str, list[Any]] = {}
     counts: dict[str, int] = {}
     for item, ballot in pending:
@@ -235,5 +219,5 @@ def _process(context: VerifyContext, pk: PublicKey, items: list[Item]) -> ChunkR
                 acc[i] = acc[i] * c % n2
         counts[item.contest] = counts.get(item.contest, 0) + 1
     verified = [ballot_key(item.contest, item.pseudonym, item.ballot_hash)
-                for item, _ in to_verify if item.seq not in invalid]
+                for item in to_verify if item.seq not in invalid]
     return ChunkResult(None, invalid, {c: [int(x) for x in v] for c, v in products.items()}, counts, verified)

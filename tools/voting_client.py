@@ -16,8 +16,7 @@ from typing import Any, Sequence
 import pyotp
 import requests
 
-from crypto.ballot import EncryptedContest, encrypt_contest, recover_selections
-from crypto.threshold import ElectionPublicKey
+from crypto import ContestStatement, ElectionPublicKey, EncryptedContest, encrypt_contest, recover_selections
 from election import receipt as receipt_code
 
 _CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -122,9 +121,9 @@ class VotingClient:
                                           allow_insecure_test_key=self.allow_insecure_test_key)
         contest = context["contest"]
         seed = seed or secrets.token_bytes(32)
-        ballot = encrypt_contest(key.public_key, context["election_id"], contest["id"],
-                                 context["pseudonym"], list(selections), contest["max_selections"],
-                                 seed, processes=self.processes)
+        statement = ContestStatement(key.public_key, context["election_id"], contest["id"], context["pseudonym"],
+                                     len(selections), contest["max_selections"])
+        ballot = encrypt_contest(statement, list(selections), seed, processes=self.processes)
         return self.cast_prepared(slug, contest["id"], ballot.to_dict(), seed, tuple(selections))
 
     def cast_prepared(self, slug: str, contest_id: str, ballot: dict[str, Any], seed: bytes,
@@ -158,5 +157,6 @@ class VotingClient:
         key = ElectionPublicKey.from_dict(body["election_key"],
                                           allow_insecure_test_key=self.allow_insecure_test_key)
         ballot = EncryptedContest.from_dict(body["ballot"], key.public_key)
-        return recover_selections(key.public_key, ballot, body["election_id"], body["contest"],
-                                  body["pseudonym"], code.seed)
+        statement = ContestStatement(key.public_key, body["election_id"], body["contest"], body["pseudonym"],
+                                     len(ballot.ciphertexts), len(ballot.sum_proof.commitments) - 1)  # its own shape
+        return recover_selections(statement, ballot, code.seed)

@@ -19,8 +19,8 @@ from app.extensions import db
 from app.models import BoardEntry, Election, ReceiptCheck
 from app.services import board, election_keys, verification
 from app.services.errors import ServiceError
-from crypto.ballot import EncryptedContest, parse_canonical_ballot
-from crypto.paillier import PublicKey
+from crypto import ContestStatement, EncryptedContest, PublicKey
+from crypto.ballot import parse_canonical_ballot
 from crypto.encoding import canonical_json
 from crypto.errors import InvalidInput
 from election import lifecycle
@@ -88,8 +88,8 @@ def _cast(election: Election, pseudonym: str, electorate: str, payload: Any, now
         raise CastRejected("replayed", "this exact ballot is already on the board", 409)
     _end_read_transaction()
     try:
-        verification.verify(key.public_key, election_id, contest_code, pseudonym, num_candidates,
-                            max_selections, ballot)
+        verification.verify(ContestStatement(key.public_key, election_id, contest_code, pseudonym,
+                                             num_candidates, max_selections), ballot)
     except InvalidInput as exc:
         raise CastRejected("invalid_ballot", f"the ballot was rejected: {exc}") from exc
     ballot_json = canonical.decode()

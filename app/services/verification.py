@@ -4,7 +4,7 @@ Checking a ballot's proofs is most of a cast's cost (7-of-228 at 2048 bits: abou
 core), and gmpy2 keeps the GIL while it computes, so a worker process checks one thing at a time
 however many threads it has.  Each worker process therefore has one *verifier thread*: a cast
 hands its ballot over and waits; the thread takes every ballot waiting at that moment (up to
-``max_batch``) and checks them in one batch across ballots (crypto.batch.BatchVerifier), which
+``max_batch``) and checks them in one batch across ballots (crypto.verify_many), which
 costs less per ballot — measured with benchmarks/cast_batch_bench.py (CPU, 7-of-228 at 2048
 bits): about 0.10 s alone, 0.083 s per ballot in pairs, 0.077 s in threes, 0.064 s in eights.
 
@@ -17,10 +17,10 @@ benchmarks/load_cast.py (2 workers, 2048-bit 7-of-228): 12.4–14.0 ballots/s wi
 (6–8 clients, mean batch 1.3–1.8), 14.2–14.5 with it (8 clients, mean batch 1.9–2.4), p99
 below 0.92 s in both.
 
-A batch that fails is never held against its other ballots: each is then verified on its own
-(crypto.ballot.verify_contest), so one voter's bad ballot is refused with the error naming the
-failing proof and every valid ballot of the batch is accepted.  Verification is never skipped or
-weakened: the batch equation has the soundness of the per-ballot one (§7.1).
+A batch that fails is never held against its other ballots: crypto.verify_many bisects it, with
+fresh weights, down to the ballots that fail alone, so one voter's bad ballot is refused with the
+error naming the failing proof and every valid ballot of the batch is accepted.  Verification is
+never skipped or weakened: the batch equation has the soundness of the per-ballot one (§7.1).
 """
 from __future__ import annotations
 
@@ -33,10 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
-from crypto.ballot import EncryptedContest, verify_contest
-from crypto.batch import BatchVerifier, verify_contest_unbatched
-from crypto.errors import InvalidInput
-from crypto.paillier import PublicKey
+from crypto import ContestStatement, EncryptedContest, verify_many
 
 LOG = logging.getLogger("ssbvote.verification")
 #: Seconds between two summary lines of batch statistics in the log (and one at exit).
@@ -53,8 +50,8 @@ LINGER_SECONDS = 0.1
 
 @dataclass
 class _Job:
-    public_key: PublicKey
-    args: tuple[str, str, str, int, int, EncryptedContest]  # election, contest, pseudonym, N, k, ballot
+    statement: ContestStatement
+    ballot: EncryptedContest
     done: threading.Event = field(default_factory=threading.Event)
     error: Optional[BaseException] = None
 
@@ -104,10 +101,9 @@ class GroupVerifier:
                 self._local.coming = False
                 self._wake.notify()
 
-    def verify(self, public_key: PublicKey, election_id: str, contest_id: str, pseudonym: str,
-               num_candidates: int, max_selections: int, ballot: EncryptedContest) -> None:
+    def verify(self, statement: ContestStatement, ballot: EncryptedContest) -> None:
         """Return when the ballot's proofs are verified; raise InvalidInput naming the failure."""
-        job = _Job(public_key, (election_id, contest_id, pseudonym, num_candidates, max_selections, ballot))
+        job = _Job(statement, ballot)
         with self._wake:
             self._start_if_needed()
             self._queue.append(job)
@@ -172,42 +168,18 @@ class GroupVerifier:
 
 
 def check_jobs(jobs: list[_Job]) -> None:
-    """Verify ``jobs``, setting each one's ``error`` (None: valid); one batch per public key."""
-    by_key: dict[int, list[_Job]] = {}
-    for job in jobs:
-        by_key.setdefault(job.public_key.n, []).append(job)
-    for group in by_key.values():
-        batch = BatchVerifier(group[0].public_key)
-        added = []
-        for job in group:
-            try:
-                batch.add_contest(*job.args)  # cheap checks now (InvalidInput names them)
-            except InvalidInput as exc:
-                job.error = exc
-                continue
-            added.append(job)
-        if not added or batch.check():
-            continue
-        for job in added:  # someone's ballot is bad: judge each on its own
-            try:
-                if len(added) == 1:
-                    verify_contest_unbatched(job.public_key, *job.args)
-                else:
-                    verify_contest(job.public_key, *job.args)
-            except InvalidInput as exc:
-                job.error = exc
-            else:
-                if len(added) == 1:  # pragma: no cover - (V2) is squared: batch and per-proof agree
-                    job.error = InvalidInput("ballot: batch verification failed")
+    """Verify ``jobs``, setting each one's ``error`` (None: valid): crypto.verify_many (one batch
+    per public key, a failed batch bisected down to the ballots that fail alone)."""
+    for position, error in verify_many((job.statement, job.ballot) for job in jobs).items():
+        jobs[position].error = error
 
 
 _VERIFIER = GroupVerifier()
 
 
-def verify(public_key: PublicKey, election_id: str, contest_id: str, pseudonym: str,
-           num_candidates: int, max_selections: int, ballot: EncryptedContest) -> None:
+def verify(statement: ContestStatement, ballot: EncryptedContest) -> None:
     """Verify a cast ballot's proofs in this process's verifier (see the module docstring)."""
-    _VERIFIER.verify(public_key, election_id, contest_id, pseudonym, num_candidates, max_selections, ballot)
+    _VERIFIER.verify(statement, ballot)
 
 
 def group_verifier() -> GroupVerifier:

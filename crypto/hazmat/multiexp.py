@@ -1,4 +1,4 @@
-"""Multi-exponentiation ∏ b_i^{e_i} mod M (docs/protocol.md §7.2).
+"""Multi-exponentiation ∏ b_i^{e_i} mod M (docs/protocol.md §7.2) — raw arithmetic (hazmat).
 
 Pippenger's bucket method on top of gmpy2: the exponents are cut into windows; in each window
 every base whose exponent reaches into it is multiplied into the bucket of its digit, and the
@@ -17,11 +17,9 @@ batch verification is cheap.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import Optional, Sequence
 
-import gmpy2
-
-_MPZ = type(gmpy2.mpz(0))
+from .gmp import GroupElement, mpz, powmod
 
 #: Widest window (2^16 buckets of a 4096-bit modulus hold at most 32 MiB).
 MAX_WINDOW_BITS = 16
@@ -72,19 +70,21 @@ def window_schedule(bit_lengths: Sequence[int]) -> list[tuple[int, int]]:
     return _cached_schedule(tuple(counts_above))
 
 
-def multi_exp(bases: Sequence[Any], exponents: Sequence[int], modulus: Any) -> Any:
-    """∏ bases[i]^exponents[i] mod modulus for non-negative exponents."""
+def multi_exp(bases: Sequence[GroupElement], exponents: Sequence[int], modulus: int) -> GroupElement:
+    """∏ bases[i]^exponents[i] mod modulus for non-negative exponents.
+
+    Raw: the bases are not validated (any integers, reduced mod ``modulus``)."""
     if len(bases) != len(exponents):
         raise ValueError("bases and exponents differ in length")
-    mod = gmpy2.mpz(modulus)
-    pairs = [(int(e), b if type(b) is _MPZ and 0 <= b < mod else gmpy2.mpz(b) % mod)
+    mod = mpz(modulus)
+    pairs = [(int(e), b if type(b) is mpz and 0 <= b < mod else mpz(b) % mod)
              for b, e in zip(bases, exponents) if e]
     if any(e < 0 for e, _ in pairs):
         raise ValueError("negative exponent")
     if not pairs:
-        return gmpy2.mpz(1) % mod
+        return mpz(1) % mod
     if len(pairs) == 1:
-        return gmpy2.powmod(pairs[0][1], pairs[0][0], mod)
+        return powmod(pairs[0][1], pairs[0][0], mod)
     # Longest exponents first: a window only visits the bases that reach into it (a prefix).
     pairs.sort(key=lambda pair: pair[0].bit_length(), reverse=True)
     lengths = [e.bit_length() for e, _ in pairs]
@@ -96,20 +96,20 @@ def multi_exp(bases: Sequence[Any], exponents: Sequence[int], modulus: Any) -> A
         while index and lengths[index - 1] <= shift:
             index -= 1
         reaching[shift] = index
-    result = None
+    result: Optional[GroupElement] = None
     for shift, width in reversed(windows):
         if result is not None:
             # width squarings shift the accumulated exponent below this window
-            result = gmpy2.powmod(result, 1 << width, mod)
+            result = powmod(result, 1 << width, mod)
         mask = (1 << width) - 1
-        buckets: list[Any] = [None] * (mask + 1)
+        buckets: list[Optional[GroupElement]] = [None] * (mask + 1)
         for e, base in pairs[: reaching[shift]]:
             digit = (e >> shift) & mask
             if digit:
                 current = buckets[digit]
                 buckets[digit] = base if current is None else current * base % mod
-        running = None
-        window_total = None
+        running: Optional[GroupElement] = None
+        window_total: Optional[GroupElement] = None
         for digit in range(mask, 0, -1):
             bucket = buckets[digit]
             if bucket is not None:
@@ -118,4 +118,4 @@ def multi_exp(bases: Sequence[Any], exponents: Sequence[int], modulus: Any) -> A
                 window_total = running if window_total is None else window_total * running % mod
         if window_total is not None:
             result = window_total if result is None else result * window_total % mod
-    return gmpy2.mpz(1) % mod if result is None else result
+    return mpz(1) % mod if result is None else result

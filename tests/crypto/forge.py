@@ -7,21 +7,32 @@ from typing import Any
 
 import gmpy2
 
-from crypto.ballot import EncryptedContest
-from crypto.hashing import CHALLENGE_MODULUS, DOMAIN_ZERO_ONE, challenge
-from crypto.paillier import PublicKey, encrypt, g_power
-from crypto.proofs import DisjunctiveProof, normalise_response
+from crypto import ContestStatement, EncryptedContest, PublicKey
+from crypto.hashing import CHALLENGE_MODULUS, DOMAIN_SUM, DOMAIN_ZERO_ONE
+from crypto.hazmat import g_power
+from crypto.paillier import encrypt
+from crypto.proofs import DisjunctiveProof, make_proof, normalise_response
 from crypto.randomness import random_unit
 
 
-def forged_zero_one_proof(
-    pk: PublicKey, election_id: str, contest_id: str, pseudonym: str, index: int, c: int
-) -> DisjunctiveProof:
+def rsa_modulus(bits: int) -> tuple[int, int]:
+    """Two random primes p, q whose product has exactly ``bits`` bits (a test key whose
+    factors the test knows)."""
+    half = bits // 2
+    while True:
+        p = int(gmpy2.next_prime(secrets.randbits(half) | (3 << (half - 2))))
+        q = int(gmpy2.next_prime(secrets.randbits(half) | (3 << (half - 2))))
+        if p != q and (p * q).bit_length() == bits:
+            return p, q
+
+
+def forged_zero_one_proof(statement: ContestStatement, index: int, c: int) -> DisjunctiveProof:
     """A proof for a ciphertext that encrypts neither 0 nor 1.
 
     Both branches are simulated; the last challenge is then forced so the challenges sum to the
     Fiat–Shamir value — the best a cheater can do.  Its branch-1 equation cannot hold.
     """
+    pk = statement.public_key
     n, n2 = pk.n_mpz, pk.n_square
     zs = [normalise_response(pk, random_unit(pk.n)) for _ in range(2)]
     es = [secrets.randbits(128) for _ in range(2)]
@@ -29,7 +40,7 @@ def forged_zero_one_proof(
     for j in range(2):
         u = c * g_power(pk, -j) % n2
         commitments.append(int(gmpy2.powmod(zs[j], n, n2) * gmpy2.powmod(u, -es[j], n2) % n2))
-    h = challenge(DOMAIN_ZERO_ONE, election_id, pk.n, contest_id, pseudonym, [index, c], commitments)
+    h = statement.challenge(DOMAIN_ZERO_ONE, [index, c], commitments)
     es[1] = (h - es[0]) % CHALLENGE_MODULUS
     return DisjunctiveProof(tuple(commitments), tuple(es), tuple(zs))
 
@@ -42,8 +53,6 @@ def _disjunctive(
 ) -> DisjunctiveProof:
     """Honest proof when ``real`` is a branch whose u is an n-th residue of ``witness``; otherwise
     all branches simulated and the last challenge forced (a forgery)."""
-    from crypto.proofs import make_proof
-
     n, n2 = pk.n_mpz, pk.n_square
     zs = [normalise_response(pk, random_unit(pk.n)) for _ in range(branches)]
     es = [secrets.randbits(128) for _ in range(branches)]
@@ -64,13 +73,11 @@ def _disjunctive(
 
 
 def forge_ballot(
-    pk: PublicKey, election_id: str, contest_id: str, pseudonym: str, values: list[int], k: int,
-    negate_commitments: bool = False,
+    statement: ContestStatement, values: list[int], negate_commitments: bool = False,
 ) -> EncryptedContest:
     """A ballot encrypting arbitrary ``values`` with honest proofs where the statement is true
     (m ∈ {0,1}; Σ m ∈ 0..k) and forged proofs elsewhere — a cheating client's best effort."""
-    from crypto.hashing import DOMAIN_SUM
-
+    pk, k = statement.public_key, statement.max_selections
     n2 = pk.n_square
     rs = [random_unit(pk.n) for _ in values]
     cts = [int(encrypt(pk, v % pk.n, r)) for v, r in zip(values, rs)]
@@ -78,7 +85,7 @@ def forge_ballot(
     for i, (v, c, r) in enumerate(zip(values, cts, rs)):
         proofs.append(_disjunctive(
             pk, c, 2, v if v in (0, 1) else None, r,
-            lambda a, i=i, c=c: challenge(DOMAIN_ZERO_ONE, election_id, pk.n, contest_id, pseudonym, [i, c], a),
+            lambda a, i=i, c=c: statement.challenge(DOMAIN_ZERO_ONE, [i, c], a),
             negate_commitments,
         ))
     big_c, big_r = gmpy2.mpz(1), gmpy2.mpz(1)
@@ -88,15 +95,12 @@ def forge_ballot(
     total = sum(values)
     sum_proof = _disjunctive(
         pk, int(big_c), k + 1, total if 0 <= total <= k else None, int(big_r),
-        lambda a: challenge(DOMAIN_SUM, election_id, pk.n, contest_id, pseudonym, [k, cts], a),
+        lambda a: statement.challenge(DOMAIN_SUM, [k, cts], a),
     )
     return EncryptedContest(tuple(cts), tuple(proofs), sum_proof)
 
 
-def ballot_with_non_unit(
-    pk: PublicKey, election_id: str, contest_id: str, pseudonym: str, values: list[int], k: int,
-    factor: int, where: str,
-) -> EncryptedContest:
+def ballot_with_non_unit(statement: ContestStatement, values: list[int], factor: int, where: str) -> EncryptedContest:
     """A ballot of 0/1 ``values`` whose every equation — (V1) and (V2) of every branch — holds,
     yet one value shares the prime ``factor`` with n (a prover who knows the factorisation):
 
@@ -108,9 +112,7 @@ def ballot_with_non_unit(
 
     Only the unit check (§5.4 step 3) can refuse it.
     """
-    from crypto.hashing import DOMAIN_SUM
-    from crypto.proofs import make_proof
-
+    pk, k = statement.public_key, statement.max_selections
     n, n2 = pk.n_mpz, pk.n_square
     rs = [random_unit(pk.n) for _ in values]
     if where == "ciphertext":
@@ -136,7 +138,7 @@ def ballot_with_non_unit(
     for i, (v, c, r) in enumerate(zip(values, cts, rs)):
         proofs.append(prove(
             c, 2, v, r,
-            lambda a, i=i, c=c: challenge(DOMAIN_ZERO_ONE, election_id, pk.n, contest_id, pseudonym, [i, c], a),
+            lambda a, i=i, c=c: statement.challenge(DOMAIN_ZERO_ONE, [i, c], a),
             where == "ciphertext" and i == 0, factor if where == "response" and i == 0 else None,
         ))
     big_c, big_r = gmpy2.mpz(1), gmpy2.mpz(1)
@@ -145,7 +147,7 @@ def ballot_with_non_unit(
         big_r = big_r * r % pk.n
     sum_proof = prove(
         int(big_c), k + 1, sum(values), int(big_r),
-        lambda a: challenge(DOMAIN_SUM, election_id, pk.n, contest_id, pseudonym, [k, cts], a),
+        lambda a: statement.challenge(DOMAIN_SUM, [k, cts], a),
         where == "ciphertext", None,
     )
     return EncryptedContest(tuple(cts), tuple(proofs), sum_proof)

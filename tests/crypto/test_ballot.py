@@ -7,33 +7,44 @@ import secrets
 import gmpy2
 import pytest
 
-from crypto.ballot import (
+from crypto import (
+    ContestStatement,
     EncryptedContest,
+    InvalidInput,
+    InvalidProof,
+    PublicKey,
     ballot_hash,
     encrypt_contest,
     precompute_contest,
     recover_selections,
     verify_contest,
+    verify_many,
 )
 from crypto.batch import BatchVerifier
-from crypto.errors import InvalidInput, InvalidProof
-from crypto.paillier import PublicKey
 
-from .forge import forge_ballot
+from .forge import forge_ballot, rsa_modulus
 
 E, C, P = "election-1", "insured-board", "voter-pseudonym-1"
 SEED = bytes(range(32))
 SEL = [1, 0, 1, 0, 0]
 
 
+def st(pk: PublicKey, num: int = 5, k: int = 2, *, e: str = E, c: str = C, p: str = P) -> ContestStatement:
+    return ContestStatement(pk, e, c, p, num, k)
+
+
+def enc(pk: PublicKey, selections: list[int], k: int, seed: bytes = SEED, p: str = P) -> EncryptedContest:
+    return encrypt_contest(st(pk, len(selections), k, p=p), selections, seed)
+
+
 @pytest.fixture(scope="module")
 def ballot(pk: PublicKey) -> EncryptedContest:
-    return encrypt_contest(pk, E, C, P, SEL, 2, SEED)
+    return enc(pk, SEL, 2)
 
 
 def verify(pk: PublicKey, b: EncryptedContest, *, batch: bool = True, e: str = E, c: str = C, p: str = P,
            k: int = 2, num: int = 5) -> None:
-    verify_contest(pk, e, c, p, num, k, b, batch=batch)
+    verify_contest(st(pk, num, k, e=e, c=c, p=p), b, batch=batch)
 
 
 @pytest.mark.parametrize("batch", [True, False])
@@ -42,16 +53,16 @@ def test_honest_ballot_verifies(pk: PublicKey, ballot: EncryptedContest, batch: 
 
 
 def test_encryption_is_deterministic_and_seed_dependent(pk: PublicKey, ballot: EncryptedContest) -> None:
-    assert encrypt_contest(pk, E, C, P, SEL, 2, SEED) == ballot
-    other = encrypt_contest(pk, E, C, P, SEL, 2, bytes(31) + b"\x01")
+    assert enc(pk, SEL, 2) == ballot
+    other = enc(pk, SEL, 2, bytes(31) + b"\x01")
     assert other.ciphertexts != ballot.ciphertexts
 
 
 def test_precomputation_gives_same_ballot(pk: PublicKey, ballot: EncryptedContest) -> None:
-    pre = precompute_contest(pk, E, C, P, 5, 2, SEED, processes=2)
-    assert encrypt_contest(pk, E, C, P, SEL, 2, SEED, precomputed=pre) == ballot
+    pre = precompute_contest(st(pk), SEED, processes=2)
+    assert encrypt_contest(st(pk), SEL, SEED, precomputed=pre) == ballot
     with pytest.raises(InvalidInput, match="precomputation does not match"):
-        encrypt_contest(pk, E, C, "someone-else", SEL, 2, SEED, precomputed=pre)
+        encrypt_contest(st(pk, p="someone-else"), SEL, SEED, precomputed=pre)
 
 
 def test_json_round_trip_and_hash(pk: PublicKey, ballot: EncryptedContest) -> None:
@@ -64,18 +75,18 @@ def test_json_round_trip_and_hash(pk: PublicKey, ballot: EncryptedContest) -> No
 
 
 def test_recover_selections(pk: PublicKey, ballot: EncryptedContest) -> None:
-    assert recover_selections(pk, ballot, E, C, P, SEED) == SEL
+    assert recover_selections(st(pk), ballot, SEED) == SEL
     with pytest.raises(InvalidInput, match="ciphertext 0: not made with the randomness"):
-        recover_selections(pk, ballot, E, C, P, bytes(32))
+        recover_selections(st(pk), ballot, bytes(32))
     with pytest.raises(InvalidInput, match="ciphertext 0"):
-        recover_selections(pk, ballot, E, C, "another-voter", SEED)
+        recover_selections(st(pk, p="another-voter"), ballot, SEED)
 
 
 def test_abstention_and_full_selection(pk: PublicKey) -> None:
     for sel in ([0, 0, 0], [1, 1, 0]):
-        b = encrypt_contest(pk, E, C, P, sel, 2, SEED)
-        verify_contest(pk, E, C, P, 3, 2, b)
-        assert recover_selections(pk, b, E, C, P, SEED) == sel
+        b = enc(pk, sel, 2)
+        verify_contest(st(pk, 3, 2), b)
+        assert recover_selections(st(pk, 3, 2), b, SEED) == sel
 
 
 @pytest.mark.parametrize(
@@ -85,12 +96,27 @@ def test_abstention_and_full_selection(pk: PublicKey) -> None:
 )
 def test_encrypt_rejects_bad_selections(pk: PublicKey, selections: list[int], k: int, message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
-        encrypt_contest(pk, E, C, P, selections, k, SEED)
+        enc(pk, selections, k)
+
+
+def test_encrypt_rejects_selections_of_another_shape(pk: PublicKey) -> None:
+    with pytest.raises(InvalidInput, match="selections: expected 5 entries, got 4"):
+        encrypt_contest(st(pk), [1, 0, 0, 0], SEED)
+
+
+def test_statement_is_checked_on_construction(pk: PublicKey) -> None:
+    for bad, message in [(dict(e=""), "election id"), (dict(c=""), "contest id"), (dict(p=""), "pseudonym")]:
+        with pytest.raises(InvalidInput, match=f"{message}: expected a non-empty string"):
+            st(pk, **bad)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="max_selections"):
+        st(pk, 5, 6)
+    with pytest.raises(InvalidInput, match="public key"):
+        ContestStatement(pk.n, E, C, P, 5, 2)  # type: ignore[arg-type]
 
 
 def test_encrypt_rejects_bad_seed(pk: PublicKey) -> None:
     with pytest.raises(InvalidInput, match="seed"):
-        encrypt_contest(pk, E, C, P, SEL, 2, b"short")
+        enc(pk, SEL, 2, b"short")
 
 
 # --- adversarial (§5.4, §12) -----------------------------------------------------------------
@@ -102,25 +128,25 @@ def test_value_outside_zero_one_with_forged_proof_fails(pk: PublicKey, value: in
     # 2 for candidate 3 with a *valid* sum proof (total 2 ≤ k): only the 0/1 proof can catch it;
     # −1 (= n − 1) would cancel another selection's weight in the tally
     values = [0, 0, 0, value, 0] if value == 2 else [1, 1, 0, value, 0]
-    bad = forge_ballot(pk, E, C, P, values, 2)
+    bad = forge_ballot(st(pk), values)
     with pytest.raises(InvalidProof, match="0/1 proof of candidate 3: verification equation of branch 1"):
         verify(pk, bad, batch=batch)
 
 
 def test_forge_helper_is_honest_on_true_statements(pk: PublicKey) -> None:
     # guards the adversarial tests: the same builder with legal values produces a valid ballot
-    verify(pk, forge_ballot(pk, E, C, P, [1, 0, 0, 1, 0], 2))
+    verify(pk, forge_ballot(st(pk), [1, 0, 0, 1, 0]))
 
 
 def test_k_plus_one_selections_with_valid_zero_one_proofs_fail(pk: PublicKey) -> None:
-    bad = forge_ballot(pk, E, C, P, [1, 1, 1, 0, 0], 2)
+    bad = forge_ballot(st(pk), [1, 1, 1, 0, 0])
     with pytest.raises(InvalidProof, match="sum proof: verification equation of branch 2"):
         verify(pk, bad)
 
 
 def test_k_plus_one_selections_fail(pk: PublicKey) -> None:
     # honest-looking ballot for k = 3 presented in a contest with k = 2: the sum proof has 4 branches
-    b = encrypt_contest(pk, E, C, P, [1, 1, 1, 0, 0], 3, SEED)
+    b = enc(pk, [1, 1, 1, 0, 0], 3)
     with pytest.raises(InvalidInput, match="sum proof: expected 3 branches"):
         verify(pk, b)
     # cut the sum proof down to 3 branches: the Fiat–Shamir challenge no longer matches
@@ -156,18 +182,16 @@ def test_ciphertext_outside_z_star_n2_rejected(pk: PublicKey, ballot: EncryptedC
 
 
 def test_ciphertext_sharing_one_prime_factor_rejected() -> None:
-    from phe import paillier
-
-    pub, priv = paillier.generate_paillier_keypair(n_length=512)
-    pk2 = PublicKey(pub.n, allow_insecure_test_key=True)
-    b = encrypt_contest(pk2, E, C, P, [0, 1], 1, SEED)
-    bad = dataclasses.replace(b, ciphertexts=(priv.p * 12345, b.ciphertexts[1]))
+    p, q = rsa_modulus(512)
+    pk2 = PublicKey(p * q, allow_insecure_test_key=True)
+    b = enc(pk2, [0, 1], 1)
+    bad = dataclasses.replace(b, ciphertexts=(p * 12345, b.ciphertexts[1]))
     with pytest.raises(InvalidInput, match="ciphertext 0: not coprime to n"):
-        verify_contest(pk2, E, C, P, 2, 1, bad)
+        verify_contest(st(pk2, 2, 1), bad)
     parsed = EncryptedContest.from_dict(
-        dict(b.to_dict(), ciphertexts=[format(priv.q * 7, "x"), b.to_dict()["ciphertexts"][1]]), pk2)
+        dict(b.to_dict(), ciphertexts=[format(q * 7, "x"), b.to_dict()["ciphertexts"][1]]), pk2)
     with pytest.raises(InvalidInput, match="ciphertext 0: not coprime to n"):
-        verify_contest(pk2, E, C, P, 2, 1, parsed, batch=False)
+        verify_contest(st(pk2, 2, 1), parsed, batch=False)
 
 
 def test_swapped_commitments_fail(pk: PublicKey, ballot: EncryptedContest) -> None:
@@ -241,13 +265,39 @@ def test_batch_verifier_across_ballots_names_failures(pk: PublicKey) -> None:
         sel = [secrets.randbelow(2) for _ in range(4)]
         while sum(sel) > 2:
             sel = [secrets.randbelow(2) for _ in range(4)]
-        ballots.append(encrypt_contest(pk, E, C, f"voter-{i}", sel, 2, secrets.token_bytes(32)))
-    ballots[4] = forge_ballot(pk, E, C, "voter-4", [0, 2, 0, 0], 2)
-    for i, b in enumerate(ballots):
-        verifier.add_contest(E, C, f"voter-{i}", 4, 2, b, tag=f"voter-{i}")
+        ballots.append(enc(pk, sel, 2, secrets.token_bytes(32), p=f"voter-{i}"))
+    ballots[4] = forge_ballot(st(pk, 4, 2, p="voter-4"), [0, 2, 0, 0])
+    items = [(st(pk, 4, 2, p=f"voter-{i}"), b) for i, b in enumerate(ballots)]
+    for statement, b in items:
+        verifier.add_contest(statement, b)
     assert len(verifier) == 6
     assert verifier.check() is False
-    assert verifier.verify() == ["voter-4"]
+    errors = verify_many(items)
+    assert list(errors) == [4]
+    assert str(errors[4]) == "0/1 proof of candidate 1: verification equation of branch 1 fails"
+
+
+def test_verify_many_names_every_bad_ballot_as_alone(pk: PublicKey) -> None:
+    """Any mix: each invalid ballot (cheap check or equation) gets the error of verify_contest
+    on its own; the valid ones none; ballots under another key are a batch of their own."""
+    from crypto.ceremony import generate_election_key
+
+    other = generate_election_key(512, ["a"], 1, allow_insecure_test_key=True)[0].public_key
+    good = [(st(pk, 4, 2, p=f"v{i}"), enc(pk, [1, 0, 0, 1], 2, secrets.token_bytes(32), p=f"v{i}"))
+            for i in range(5)]
+    elsewhere = (st(other, 4, 2, p="v-other"), enc(other, [0, 0, 1, 0], 2, p="v-other"))
+    bad_equation = (st(pk, 4, 2, p="x1"), forge_ballot(st(pk, 4, 2, p="x1"), [0, 0, 0, 2]))
+    bad_sum = (st(pk, 4, 2, p="x2"), forge_ballot(st(pk, 4, 2, p="x2"), [1, 1, 1, 0]))
+    bad_shape = (st(pk, 5, 2, p="x3"), good[0][1])
+    replayed = (st(pk, 4, 2, p="x4"), good[1][1])
+    items = [good[0], bad_equation, good[1], elsewhere, good[2], bad_sum, bad_shape, good[3], replayed, good[4]]
+    errors = verify_many(items)
+    assert list(errors) == [1, 5, 6, 8]
+    for position, error in errors.items():
+        with pytest.raises(InvalidInput) as alone:
+            verify_contest(*items[position], batch=False)
+        assert type(error) is type(alone.value) and str(error) == str(alone.value)
+    assert verify_many(iter(good)) == {} and verify_many([]) == {}
 
 
 def test_order_two_error_batch_agrees_with_single(pk: PublicKey) -> None:
@@ -263,32 +313,31 @@ def test_order_two_error_batch_agrees_with_single(pk: PublicKey) -> None:
         return bool(gmpy2.powmod(p0.responses[1], pk.n, n2) == p0.commitments[1] * gmpy2.powmod(u, p0.challenges[1], n2) % n2)
 
     # the response normalisation flips the sign back half of the time; keep a forgery where it did not
-    b = forge_ballot(pk, E, C, P, [1, 0, 1, 0, 0], 2, negate_commitments=True)
+    b = forge_ballot(st(pk), [1, 0, 1, 0, 0], negate_commitments=True)
     while exact_branch_one(b):
-        b = forge_ballot(pk, E, C, P, [1, 0, 1, 0, 0], 2, negate_commitments=True)
+        b = forge_ballot(st(pk), [1, 0, 1, 0, 0], negate_commitments=True)
     exact = exact_branch_one(b)
     assert not exact  # the unsquared equation really fails
     verify(pk, b, batch=False)
     for _ in range(8):
         v = BatchVerifier(pk)
-        v.add_contest(E, C, P, 5, 2, b)
+        v.add_contest(st(pk), b)
         assert v.check() is True
 
 
 def test_batch_rejects_every_time(pk: PublicKey) -> None:
-    bad = forge_ballot(pk, E, C, P, [0, 0, 2, 0, 0], 2)
+    bad = forge_ballot(st(pk), [0, 0, 2, 0, 0])
     for _ in range(8):
         v = BatchVerifier(pk)
-        v.add_contest(E, C, P, 5, 2, bad)
+        v.add_contest(st(pk), bad)
         assert v.check() is False
 
 
 def test_too_small_key_refused() -> None:
-    from phe import paillier
-
-    pub, _ = paillier.generate_paillier_keypair(n_length=1024)
+    p, q = rsa_modulus(1024)
+    n = p * q
     with pytest.raises(InvalidInput, match="below the production minimum of 2048 bits"):
-        PublicKey(pub.n)
+        PublicKey(n)
     with pytest.raises(InvalidInput, match="production minimum"):
-        PublicKey.from_dict({"n": format(pub.n, "x")})
-    assert PublicKey(pub.n, allow_insecure_test_key=True).n == pub.n
+        PublicKey.from_dict({"n": format(n, "x")})
+    assert PublicKey(n, allow_insecure_test_key=True).n == n

@@ -16,17 +16,10 @@ import secrets
 import gmpy2
 import pytest
 
-from crypto.ballot import (
-    EncryptedContest,
-    ballot_from_canonical_values,
-    canonical_ballot_values,
-    encrypt_contest,
-    parse_canonical_ballot,
-    verify_contest,
-)
+from crypto import ContestStatement, EncryptedContest, InvalidInput, PublicKey, encrypt_contest, verify_contest, verify_many
+from crypto.ballot import ballot_from_canonical_values, canonical_ballot_values, parse_canonical_ballot
 from crypto.batch import BatchVerifier, _checks_pass, _structural_checks_reference
 from crypto.encoding import canonical_json, lp_encode
-from crypto.errors import InvalidInput
 from crypto.hashing import (
     DOMAIN_SUM,
     DOMAIN_ZERO_ONE,
@@ -36,8 +29,7 @@ from crypto.hashing import (
     lp_int_hex,
     lp_list_hex,
 )
-from crypto.multiexp import multi_exp, window_schedule
-from crypto.paillier import PublicKey
+from crypto.hazmat import multi_exp, window_schedule
 from crypto.proofs import verify_branches
 from crypto.randomness import random_weights
 
@@ -47,9 +39,13 @@ E, C, P = "election-fast", "insured", "voter-fast"
 N, K = 6, 3
 
 
+def st(pk: PublicKey, n: int = N, k: int = K, party: str = P) -> ContestStatement:
+    return ContestStatement(pk, E, C, party, n, k)
+
+
 @pytest.fixture(scope="module")
 def ballot(pk: PublicKey) -> EncryptedContest:
-    return encrypt_contest(pk, E, C, P, [1, 0, 1, 0, 0, 1], K, bytes(range(32)))
+    return encrypt_contest(st(pk), [1, 0, 1, 0, 0, 1], bytes(range(32)))
 
 
 def _hex(x: int) -> bytes:
@@ -144,7 +140,7 @@ def test_fast_values_then_out_of_range_falls_back(pk: PublicKey, ballot: Encrypt
 
 def _reference_passes(pk: PublicKey, b: object, n: int = N, k: int = K, party: str = P) -> bool:
     try:
-        _structural_checks_reference(pk, E, C, party, n, k, b)
+        _structural_checks_reference(st(pk, n, k, party), b)
     except InvalidInput:
         return False
     return True
@@ -155,14 +151,14 @@ def test_bulk_checks_agree_with_reference(pk: PublicKey, ballot: EncryptedContes
     cases: list[tuple[object, int, int, str]] = [(ballot, N, K, P), (fast, N, K, P), (ballot, N, K, "other"),
                                                  (fast, N, K, "other"), (ballot, N + 1, K, P), (ballot, N, K - 1, P),
                                                  ("not a ballot", N, K, P)]
-    forged = forge_ballot(pk, E, C, P, [0, 2, 0, 0, 0, 0], K)  # V1 holds, V2 fails: structurally fine
+    forged = forge_ballot(st(pk), [0, 2, 0, 0, 0, 0])  # V1 holds, V2 fails: structurally fine
     cases.append((forged, N, K, P))
     d = ballot.to_dict()
     d["proofs"][3]["challenges"][0] = format((int(d["proofs"][3]["challenges"][0], 16) + 1) % 2**128, "x")
     cases.append((EncryptedContest.from_dict(d, pk), N, K, P))  # challenge sum broken
     for b, n, k, party in cases:
-        assert _checks_pass(pk, E, C, party, n, k, b) == _reference_passes(pk, b, n, k, party)
-    assert _checks_pass(pk, E, C, P, N, K, ballot) and _checks_pass(pk, E, C, P, N, K, forged)
+        assert _checks_pass(st(pk, n, k, party), b) == _reference_passes(pk, b, n, k, party)
+    assert _checks_pass(st(pk), ballot) and _checks_pass(st(pk), forged)
 
 
 def test_non_units_are_refused_by_the_batch_and_named_by_the_reference() -> None:
@@ -172,29 +168,32 @@ def test_non_units_are_refused_by_the_batch_and_named_by_the_reference() -> None
     p, q = gmpy2.next_prime(3 * 2**254 + 12345), gmpy2.next_prime(3 * 2**254 + 98765)
     small = PublicKey(int(p * q), allow_insecure_test_key=True)
     values = [0, 1, 1, 0, 0, 1]
-    good = encrypt_contest(small, E, C, P, values, K, bytes(range(32)))
+    good = encrypt_contest(st(small), values, bytes(range(32)))
     for where in ("ciphertext", "response"):
-        bad = ballot_with_non_unit(small, E, C, P, values, K, int(p), where)
-        assert _checks_pass(small, E, C, P, N, K, bad), where  # (V1) holds: not the bulk checks' job
+        bad = ballot_with_non_unit(st(small), values, int(p), where)
+        assert _checks_pass(st(small), bad), where  # (V1) holds: not the bulk checks' job
         assert not _reference_passes(small, bad), where
         for proof, c in zip(bad.proofs, bad.ciphertexts):  # every (V2) holds
             verify_branches(small, gmpy2.mpz(c), proof, where)
         verifier = BatchVerifier(small)
-        verifier.add_contest(E, C, P, N, K, good, tag="good")
-        verifier.add_contest(E, C, P, N, K, bad, tag="bad")
+        verifier.add_contest(st(small), good)
+        verifier.add_contest(st(small), bad)
         assert not verifier.check(), where
-        assert verifier.verify() == ["bad"], where
+        errors = verify_many([(st(small), good), (st(small), bad)])
+        assert list(errors) == [1] and "not coprime to n" in str(errors[1]), where
         with pytest.raises(InvalidInput, match="not coprime to n"):
-            verify_contest(small, E, C, P, N, K, bad)
+            verify_contest(st(small), bad)
 
 
 def test_batch_of_fast_parsed_ballots(pk: PublicKey, ballot: EncryptedContest) -> None:
+    fast = parse_canonical_ballot(ballot.to_json(), pk, N, K)
+    assert fast is not None and fast.hex_cache is not None
     v = BatchVerifier(pk)
-    v.add_contest(E, C, P, N, K, parse_canonical_ballot(ballot.to_json(), pk, N, K))
-    v.add_contest(E, C, P, N, K, ballot)
+    v.add_contest(st(pk), fast)
+    v.add_contest(st(pk), ballot)
     assert v.check()
-    v.add_contest(E, C, P, N, K, forge_ballot(pk, E, C, P, [0, 0, 2, 0, 0, 0], K), tag="bad")
-    assert v.verify() == ["bad"]
+    bad = forge_ballot(st(pk), [0, 0, 2, 0, 0, 0])
+    assert list(verify_many([(st(pk), fast), (st(pk), ballot), (st(pk), bad)])) == [2]
 
 
 def test_multi_exp_variable_windows() -> None:

@@ -4,10 +4,22 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crypto.ballot import EncryptedContest, encrypt_contest, recover_selections, verify_contest
-from crypto.paillier import PublicKey, add_ciphertexts, encrypt
+from crypto import (
+    ContestStatement,
+    ElectionPublicKey,
+    EncryptedContest,
+    PublicKey,
+    TrusteeShare,
+    add_ciphertexts,
+    combine,
+    compute_decryption_share,
+    encrypt_contest,
+    recover_selections,
+    verify_contest,
+)
+from crypto.hazmat import combine_unchecked
+from crypto.paillier import encrypt
 from crypto.randomness import random_unit
-from crypto.threshold import ElectionPublicKey, TrusteeShare, combine, combine_unchecked, compute_decryption_share
 
 FAST = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -24,11 +36,12 @@ def contests(draw: st.DrawFn) -> tuple[list[int], int]:
 @given(contests(), st.binary(min_size=32, max_size=32), st.text(min_size=1, max_size=12))
 def test_encrypt_verify_recover_round_trip(pk: PublicKey, contest: tuple[list[int], int], seed: bytes, pseudonym: str) -> None:
     selections, k = contest
-    ballot = encrypt_contest(pk, "e", "c", pseudonym, selections, k, seed)
+    statement = ContestStatement(pk, "e", "c", pseudonym, len(selections), k)
+    ballot = encrypt_contest(statement, selections, seed)
     again = EncryptedContest.from_json(ballot.to_json(), pk)
-    verify_contest(pk, "e", "c", pseudonym, len(selections), k, again, batch=True)
-    verify_contest(pk, "e", "c", pseudonym, len(selections), k, again, batch=False)
-    assert recover_selections(pk, again, "e", "c", pseudonym, seed) == selections
+    verify_contest(statement, again, batch=True)
+    verify_contest(statement, again, batch=False)
+    assert recover_selections(statement, again, seed) == selections
 
 
 @FAST

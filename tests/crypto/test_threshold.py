@@ -12,12 +12,12 @@ from crypto.ceremony import generate_election_key, read_encrypted_share, write_e
 from crypto.errors import InvalidInput, InvalidProof
 from crypto.paillier import PublicKey, add_ciphertexts, encrypt
 from crypto.randomness import random_unit
+from crypto.hazmat import combine_unchecked
 from crypto.threshold import (
     DecryptionShare,
     ElectionPublicKey,
     TrusteeShare,
     combine,
-    combine_unchecked,
     compute_decryption_share,
     verify_decryption_share,
 )
@@ -109,11 +109,12 @@ def test_share_proof_bound_to_context(election_key: ElectionPublicKey, dshares: 
 def test_homomorphic_tally_of_ballots_decrypts(
     election_key: ElectionPublicKey, trustee_shares: list[TrusteeShare]
 ) -> None:
-    from crypto.ballot import encrypt_contest
+    from crypto import ContestStatement, encrypt_contest
 
     pk = election_key.public_key
     votes = [[1, 0, 1], [0, 0, 1], [1, 1, 0], [0, 0, 0]]
-    ballots = [encrypt_contest(pk, E, C, f"v{i}", v, 2, bytes([i]) * 32) for i, v in enumerate(votes)]
+    ballots = [encrypt_contest(ContestStatement(pk, E, C, f"v{i}", 3, 2), v, bytes([i]) * 32)
+               for i, v in enumerate(votes)]
     totals = [add_ciphertexts(pk, [b.ciphertexts[j] for b in ballots]) for j in range(3)]
     shares = [compute_decryption_share(s, E, C, totals) for s in trustee_shares[2:]]
     assert combine(election_key, E, C, totals, shares) == [2, 1, 2]

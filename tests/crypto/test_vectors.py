@@ -5,8 +5,7 @@ import importlib.util
 import json
 from pathlib import Path
 
-from crypto.ballot import EncryptedContest, recover_selections, verify_contest
-from crypto.threshold import ElectionPublicKey
+from crypto import ContestStatement, ElectionPublicKey, EncryptedContest, recover_selections, verify_contest
 
 from .conftest import VECTORS
 
@@ -30,7 +29,8 @@ def test_vectors_verify_and_open(election_key: ElectionPublicKey) -> None:
     pk = election_key.public_key
     for v in json.loads((VECTORS / "ballots.json").read_text())["vectors"]:
         ballot = EncryptedContest.from_dict(v["ballot"], pk)
-        args = (v["election_id"], v["contest_id"], v["pseudonym"])
-        verify_contest(pk, *args, len(v["selections"]), v["max_selections"], ballot, batch=False)
-        assert recover_selections(pk, ballot, *args, bytes.fromhex(v["seed"])) == v["selections"]
+        statement = ContestStatement(pk, v["election_id"], v["contest_id"], v["pseudonym"],
+                                     len(v["selections"]), v["max_selections"])
+        verify_contest(statement, ballot, batch=False)
+        assert recover_selections(statement, ballot, bytes.fromhex(v["seed"])) == v["selections"]
         assert v["n"] == format(pk.n, "x")

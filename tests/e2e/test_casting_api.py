@@ -17,8 +17,7 @@ from app.extensions import db
 from app.models import Election
 from app.services import board, signing
 from app.services.receipt_check import check_token
-from crypto.ballot import EncryptedContest, encrypt_contest, recover_selections
-from crypto.threshold import ElectionPublicKey
+from crypto import ContestStatement, ElectionPublicKey, EncryptedContest, encrypt_contest, recover_selections
 from tests.support import election_setup
 from tests.support.auth_client import FAST_ARGON2, Browser, Clock
 from tests.support.factories import employer_csv, insured_csv, national_ids, small_manifest
@@ -49,8 +48,9 @@ class Voter:
         ctx = context or self.context()
         key = ElectionPublicKey.from_dict(ctx["election_key"], allow_insecure_test_key=True)
         seed = seed or secrets.token_bytes(32)
-        ballot = encrypt_contest(key.public_key, ctx["election_id"], ctx["contest"]["id"],
-                                 ctx["pseudonym"], selections, ctx["contest"]["max_selections"], seed)
+        ballot = encrypt_contest(ContestStatement(key.public_key, ctx["election_id"], ctx["contest"]["id"],
+                                                  ctx["pseudonym"], len(selections), ctx["contest"]["max_selections"]),
+                                 selections, seed)
         return ballot.to_dict(), seed
 
     def post(self, body: Any, headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
@@ -130,8 +130,8 @@ def test_cast_receipt_revote_and_check(env: dict[str, Any]) -> None:
         assert data["checks_left"] == left
         key = ElectionPublicKey.from_dict(data["election_key"], allow_insecure_test_key=True)
         ballot = EncryptedContest.from_dict(data["ballot"], key.public_key)
-        assert recover_selections(key.public_key, ballot, data["election_id"], data["contest"],
-                                  data["pseudonym"], seed2) == [0, 0, 0, 1, 1]
+        statement = ContestStatement(key.public_key, data["election_id"], data["contest"], data["pseudonym"], 5, 2)
+        assert recover_selections(statement, ballot, seed2) == [0, 0, 0, 1, 1]
     used_up = anonymous.post("/api/elections/test-election/check", json={"seq": 2, "token": check_token(seed2)})
     assert used_up.status_code == 429
     wrong = anonymous.post("/api/elections/test-election/check", json={"seq": 1, "token": check_token(seed2)})
@@ -186,8 +186,8 @@ def test_bad_ballots_rejected_and_board_unchanged(env: dict[str, Any], attack: s
         good["ciphertexts"][0] = format(c * (1 + n) % (n * n), "x")  # m = 1 → 2, proofs kept
     elif attack == "too_many":
         key = ElectionPublicKey.from_dict(ctx["election_key"], allow_insecure_test_key=True)
-        over = encrypt_contest(key.public_key, ctx["election_id"], "insured", ctx["pseudonym"],
-                               [1, 1, 1, 0, 0], 3, secrets.token_bytes(32))
+        over = encrypt_contest(ContestStatement(key.public_key, ctx["election_id"], "insured", ctx["pseudonym"], 5, 3),
+                               [1, 1, 1, 0, 0], secrets.token_bytes(32))
         body["ballot"] = over.to_dict()  # a valid 3-of-5 ballot, but the contest allows 2
     elif attack == "copied_from_other_voter":
         other = signed_in(env, index=1)
@@ -224,7 +224,7 @@ def test_replay_is_refused_without_a_second_proof_check(env: dict[str, Any], mon
     real = verification.verify
 
     def counting(*args: Any, **kwargs: Any) -> None:
-        checks.append(args[3])  # pseudonym
+        checks.append(args[0].party)  # the statement's pseudonym
         real(*args, **kwargs)
 
     monkeypatch.setattr(verification, "verify", counting)

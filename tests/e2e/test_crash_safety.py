@@ -31,7 +31,7 @@ from app.services import board, schema, signing
 from app.services import manifest as manifests
 from app.services.receipt_check import check_token
 from tools.voting_client import VotingClient
-from crypto.ballot import ballot_hash, encrypt_contest
+from crypto import ContestStatement, ballot_hash, encrypt_contest
 from tests.support import election_setup
 from tests.support.factories import insured_csv, national_ids, small_manifest
 from tools import scenario
@@ -224,8 +224,8 @@ def crash_env(tmp_path: Path, pg_url: str) -> Iterator[dict[str, Any]]:
                 for i in range(BALLOTS_PER_VOTER):
                     seed = secrets.token_bytes(32)
                     choice = [1 if j in (i % 5, (i + 2) % 5) else 0 for j in range(5)]
-                    made = encrypt_contest(key.public_key, election.election_id, contest.code,
-                                           account.pseudonym, choice, 2, seed)
+                    made = encrypt_contest(ContestStatement(key.public_key, election.election_id, contest.code,
+                                                            account.pseudonym, 5, 2), choice, seed)
                     ballots.append(Ballot({"contest": contest.code, "ballot": made.to_dict(),
                                            "check_token": check_token(seed)}, ballot_hash(made)))
                 voters.append((account.voter_key, account.totp_secret, ballots))

@@ -12,8 +12,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from crypto.ballot import EncryptedContest, ballot_hash, recover_selections, verify_contest
-from crypto.paillier import PublicKey
+from crypto import ContestStatement, EncryptedContest, PublicKey, ballot_hash, recover_selections, verify_contest
 from tests.crypto.conftest import VECTORS
 from tests.js.harness_server import serve_harness
 from tests.js.support import CHROMIUM, CHROMIUM_ARGS, DIST, require
@@ -77,11 +76,12 @@ def test_precompute_in_workers_then_encrypt_verifies_in_python(page: Any, pk: Pu
     assert out["secondEncryptError"] and "already used" in out["secondEncryptError"]
 
     ballot = EncryptedContest.from_json(json.dumps(out["ballot"], ensure_ascii=False).encode("utf-8"), pk)
-    verify_contest(pk, ELECTION, CONTEST, PSEUDONYM, len(selections), 7, ballot)
-    verify_contest(pk, ELECTION, CONTEST, PSEUDONYM, len(selections), 7, ballot, batch=False)
+    statement = ContestStatement(pk, ELECTION, CONTEST, PSEUDONYM, len(selections), 7)
+    verify_contest(statement, ballot)
+    verify_contest(statement, ballot, batch=False)
     assert out["ballotHash"] == ballot_hash(ballot)
     seed = bytes.fromhex(out["seedHex"])
-    assert recover_selections(pk, ballot, ELECTION, CONTEST, PSEUDONYM, seed) == selections
+    assert recover_selections(statement, ballot, seed) == selections
 
 
 def test_each_precompute_draws_a_fresh_seed(page: Any, pk: PublicKey) -> None:
@@ -98,7 +98,7 @@ def test_each_precompute_draws_a_fresh_seed(page: Any, pk: PublicKey) -> None:
     assert first["ballotHash"] != second["ballotHash"]
     for out in (first, second):
         ballot = EncryptedContest.from_dict(out["ballot"], pk)
-        verify_contest(pk, ELECTION, CONTEST, PSEUDONYM, 3, 1, ballot)
+        verify_contest(ContestStatement(pk, ELECTION, CONTEST, PSEUDONYM, 3, 1), ballot)
 
 
 def test_subresource_integrity_mismatch_blocks_the_bundle(browser: Any) -> None:

@@ -14,11 +14,18 @@ from typing import Any
 
 import pytest
 
-from crypto.ballot import EncryptedContest, ballot_hash, encrypt_contest, recover_selections, verify_contest
+from crypto import (
+    ContestStatement,
+    EncryptedContest,
+    InvalidInput,
+    PublicKey,
+    ballot_hash,
+    encrypt_contest,
+    recover_selections,
+    verify_contest,
+)
 from crypto.encoding import canonical_json
-from crypto.errors import InvalidInput
 from crypto.hashing import object_hash
-from crypto.paillier import PublicKey
 from tests.crypto.conftest import VECTORS
 from tests.crypto.forge import forge_ballot
 from tests.js.support import FRONTEND, ROOT, node_binary, run_cli
@@ -32,6 +39,10 @@ PSEUDONYM = "ผู้ประกันตน-7"
 def pk() -> PublicKey:
     data = json.loads((VECTORS / "test_key.json").read_text())
     return PublicKey.from_dict({"n": data["election_key"]["n"]}, allow_insecure_test_key=True)
+
+
+def _statement(pk: PublicKey, num_candidates: int, k: int) -> ContestStatement:
+    return ContestStatement(pk, ELECTION, CONTEST, PSEUDONYM, num_candidates, k)
 
 
 def _context(pk: PublicKey, num_candidates: int, k: int, **extra: Any) -> dict[str, Any]:
@@ -57,7 +68,7 @@ def test_node_test_suite() -> None:
 def test_python_ballot_verifies_in_js(pk: PublicKey) -> None:
     selections = [0, 1, 0, 0, 1, 0, 1, 0, 0, 0, 0, 1]
     seed = secrets.token_bytes(32)
-    ballot = encrypt_contest(pk, ELECTION, CONTEST, PSEUDONYM, selections, 4, seed)
+    ballot = encrypt_contest(_statement(pk, len(selections), 4), selections, seed)
     ctx = _context(pk, len(selections), 4)
     assert run_cli("verify", {**ctx, "ballot": ballot.to_dict()}) == {"ok": True}
     opened = run_cli("recover", {**ctx, "ballot": ballot.to_dict(), "seedHex": seed.hex()})
@@ -68,7 +79,7 @@ def test_python_ballot_verifies_in_js(pk: PublicKey) -> None:
 
 
 def test_js_rejects_python_ballot_in_wrong_context(pk: PublicKey) -> None:
-    ballot = encrypt_contest(pk, ELECTION, CONTEST, PSEUDONYM, [1, 0, 0], 1, secrets.token_bytes(32)).to_dict()
+    ballot = encrypt_contest(_statement(pk, 3, 1), [1, 0, 0], secrets.token_bytes(32)).to_dict()
     wrong_pseudonym = run_cli("verify", {**_context(pk, 3, 1, pseudonym="ผู้ประกันตน-8"), "ballot": ballot})
     assert wrong_pseudonym["ok"] is False and wrong_pseudonym["error"] == "InvalidProof"
     changed = json.loads(json.dumps(ballot))
@@ -92,9 +103,9 @@ def test_js_rejects_python_ballot_in_wrong_context(pk: PublicKey) -> None:
     ],
 )
 def test_forged_ballots_judged_alike(pk: PublicKey, name: str, values: list[int], k: int) -> None:
-    ballot = forge_ballot(pk, ELECTION, CONTEST, PSEUDONYM, values, k)
+    ballot = forge_ballot(_statement(pk, len(values), k), values)
     try:
-        verify_contest(pk, ELECTION, CONTEST, PSEUDONYM, len(values), k, ballot, batch=False)
+        verify_contest(_statement(pk, len(values), k), ballot, batch=False)
         python_ok = True
     except InvalidInput:
         python_ok = False
@@ -105,8 +116,8 @@ def test_forged_ballots_judged_alike(pk: PublicKey, name: str, values: list[int]
 
 def test_negated_commitments_accepted_by_both(pk: PublicKey) -> None:
     """(V2) is squared (§5.3): −a for the real branch is accepted by Python and JS alike."""
-    ballot = forge_ballot(pk, ELECTION, CONTEST, PSEUDONYM, [1, 0, 0], 1, negate_commitments=True)
-    verify_contest(pk, ELECTION, CONTEST, PSEUDONYM, 3, 1, ballot, batch=False)
+    ballot = forge_ballot(_statement(pk, 3, 1), [1, 0, 0], negate_commitments=True)
+    verify_contest(_statement(pk, 3, 1), ballot, batch=False)
     assert run_cli("verify", {**_context(pk, 3, 1), "ballot": ballot.to_dict()}) == {"ok": True}
 
 
@@ -115,14 +126,15 @@ def test_js_ballot_verifies_in_python(pk: PublicKey, selections: list[int], k: i
     out = run_cli("encrypt", {**_context(pk, len(selections), k), "selections": selections})
     raw = out["ballot"]
     ballot = EncryptedContest.from_json(json.dumps(raw, ensure_ascii=False).encode("utf-8"), pk)
-    verify_contest(pk, ELECTION, CONTEST, PSEUDONYM, len(selections), k, ballot)
-    verify_contest(pk, ELECTION, CONTEST, PSEUDONYM, len(selections), k, ballot, batch=False)
+    statement = _statement(pk, len(selections), k)
+    verify_contest(statement, ballot)
+    verify_contest(statement, ballot, batch=False)
     assert ballot.to_dict() == raw  # JS wrote canonical hex everywhere
     assert out["ballotHash"] == ballot_hash(ballot)
     seed = bytes.fromhex(out["seedHex"])
-    assert recover_selections(pk, ballot, ELECTION, CONTEST, PSEUDONYM, seed) == selections
+    assert recover_selections(statement, ballot, seed) == selections
     # And the JS ballot is exactly what the Python reference makes from the same seed.
-    again = encrypt_contest(pk, ELECTION, CONTEST, PSEUDONYM, selections, k, seed)
+    again = encrypt_contest(statement, selections, seed)
     assert again.to_json() == canonical_json(raw)
 
 

@@ -33,7 +33,7 @@ from typing import Any, Optional, Union
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from crypto.ballot import EncryptedContest, encrypt_contest
+from crypto import ContestStatement, EncryptedContest, encrypt_contest
 from crypto.ceremony import generate_election_key, write_encrypted_share
 from crypto.encoding import canonical_json
 from crypto.threshold import ElectionPublicKey, TrusteeShare
@@ -268,7 +268,8 @@ def build_board_export(
         if v in invalid_voters and last_event[v] == position:
             prover_pseudonym = pseudonym[::-1]  # proofs bound to another voter: invalid here
             invalid_seqs.append(seq)
-        ballot = encrypt_contest(pk, election_id, contest_id, prover_pseudonym, selections, k, ballot_seed)
+        statement = ContestStatement(pk, election_id, contest_id, prover_pseudonym, len(selections), k)
+        ballot = encrypt_contest(statement, selections, ballot_seed)
         at = opens + timedelta(seconds=step * seq, microseconds=rng.randrange(1_000_000))
         ballot_json = canonical_json(ballot.to_dict())
         board.append((chain.append(pseudonym, contest_id, sha256_hex(ballot_json), utc(at)), ballot_json))

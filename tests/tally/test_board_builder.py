@@ -5,9 +5,8 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from crypto.ballot import EncryptedContest, ballot_hash, verify_contest
+from crypto import ContestStatement, EncryptedContest, InvalidInput, ballot_hash, verify_contest
 from crypto.encoding import canonical_json
-from crypto.errors import InvalidInput
 from tests.support.board_builder import build_board_export, entry_hash, read_jsonl, sha256_hex
 
 
@@ -24,8 +23,8 @@ def test_builder_export_follows_the_byte_rules(tmp_path: Path) -> None:
         ballot = EncryptedContest.from_dict(line["ballot"], fx.election_key.public_key)
         assert ballot_hash(ballot) == entry["ballot_hash"]
         contest = next(c for c in fx.manifest["contests"] if c["id"] == line["contest"])
-        args = (fx.election_key.public_key, fx.election_id, line["contest"], line["pseudonym"],
-                len(contest["candidates"]), contest["max_selections"], ballot)
+        args = (ContestStatement(fx.election_key.public_key, fx.election_id, line["contest"], line["pseudonym"],
+                                 len(contest["candidates"]), contest["max_selections"]), ballot)
         if i in fx.invalid_seqs:
             try:
                 verify_contest(*args)

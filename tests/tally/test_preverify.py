@@ -38,9 +38,9 @@ def _count_batched_ballots(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
     real = crypto.batch.BatchVerifier.add_contest
 
-    def counting(self, election_id, contest_id, pseudonym, *args, **kwargs):  # type: ignore[no-untyped-def]
-        seen.append(pseudonym)
-        return real(self, election_id, contest_id, pseudonym, *args, **kwargs)
+    def counting(self, statement, *args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(statement.party)
+        return real(self, statement, *args, **kwargs)
 
     monkeypatch.setattr(crypto.batch.BatchVerifier, "add_contest", counting)
     return seen

@@ -13,10 +13,7 @@ import pytest
 
 from app.services import verification
 from app.services.verification import GroupVerifier, _Job, check_jobs
-from crypto.ballot import EncryptedContest, encrypt_contest
-from crypto.errors import InvalidInput
-from crypto.paillier import PublicKey
-from crypto.threshold import ElectionPublicKey
+from crypto import ContestStatement, ElectionPublicKey, EncryptedContest, InvalidInput, PublicKey, encrypt_contest
 from tests.crypto.forge import forge_ballot
 
 E, C = "election-group", "insured"
@@ -30,12 +27,16 @@ def pk() -> PublicKey:
     return ElectionPublicKey.from_dict(data["election_key"], allow_insecure_test_key=True).public_key
 
 
+def _statement(pk: PublicKey, voter: str, n: int = N) -> ContestStatement:
+    return ContestStatement(pk, E, C, voter, n, K)
+
+
 def _ballot(pk: PublicKey, voter: str, selections: list[int]) -> EncryptedContest:
-    return encrypt_contest(pk, E, C, voter, selections, K, bytes([len(voter)] * 32))
+    return encrypt_contest(_statement(pk, voter, len(selections)), selections, bytes([len(voter)] * 32))
 
 
 def _job(pk: PublicKey, voter: str, ballot: EncryptedContest) -> _Job:
-    return _Job(pk, (E, C, voter, N, K, ballot))
+    return _Job(_statement(pk, voter), ballot)
 
 
 def test_a_batch_of_valid_ballots_passes(pk: PublicKey) -> None:
@@ -46,10 +47,9 @@ def test_a_batch_of_valid_ballots_passes(pk: PublicKey) -> None:
 
 def test_a_bad_ballot_is_refused_alone_with_its_reason(pk: PublicKey) -> None:
     good = [_job(pk, f"voter-{i}", _ballot(pk, f"voter-{i}", [0, 1, 0, 0, 1])) for i in range(3)]
-    forged = _job(pk, "cheater", forge_ballot(pk, E, C, "cheater", [0, 2, 0, 0, 0], K))  # (V2) fails
-    copied = _job(pk, "copier", good[0].args[5])  # another voter's ballot: challenges differ (V1)
-    other_shape = _job(pk, "voter-x", _ballot(pk, "voter-x", [1, 0, 0, 0, 0]))
-    other_shape.args = (E, C, "voter-x", N + 1, K, other_shape.args[5])  # 5 ciphertexts for 6
+    forged = _job(pk, "cheater", forge_ballot(_statement(pk, "cheater"), [0, 2, 0, 0, 0]))  # (V2) fails
+    copied = _job(pk, "copier", good[0].ballot)  # another voter's ballot: challenges differ (V1)
+    other_shape = _Job(_statement(pk, "voter-x", N + 1), _ballot(pk, "voter-x", [1, 0, 0, 0, 0]))  # 5 for 6
     jobs = [good[0], forged, good[1], copied, other_shape, good[2]]
     check_jobs(jobs)
     assert [job.error for job in good] == [None] * 3
@@ -59,7 +59,7 @@ def test_a_bad_ballot_is_refused_alone_with_its_reason(pk: PublicKey) -> None:
 
 
 def test_a_lone_bad_ballot_is_named(pk: PublicKey) -> None:
-    forged = _job(pk, "cheater", forge_ballot(pk, E, C, "cheater", [1, 1, 1, 0, 0], K))  # sum 3 > k
+    forged = _job(pk, "cheater", forge_ballot(_statement(pk, "cheater"), [1, 1, 1, 0, 0]))  # sum 3 > k
     check_jobs([forged])
     assert isinstance(forged.error, InvalidInput) and "sum proof" in str(forged.error)
 
@@ -69,7 +69,7 @@ def test_ballots_under_different_keys_are_batched_apart(pk: PublicKey) -> None:
     p, q = gmpy2.next_prime(3 * 2**254 + 12345), gmpy2.next_prime(3 * 2**254 + 98765)
     other = PublicKey(int(p * q), allow_insecure_test_key=True)
     jobs = [_job(pk, "a", _ballot(pk, "a", [1, 0, 0, 0, 0])),
-            _Job(other, (E, C, "b", N, K, _ballot(other, "b", [0, 0, 0, 0, 1]))),
+            _job(other, "b", _ballot(other, "b", [0, 0, 0, 0, 1])),
             _job(pk, "c", _ballot(pk, "c", [0, 0, 1, 1, 0]))]
     check_jobs(jobs)
     assert [job.error for job in jobs] == [None] * 3
@@ -94,12 +94,12 @@ def test_concurrent_casts_share_a_batch_and_each_gets_its_own_answer(
     monkeypatch.setattr(verification, "check_jobs", held)
     voters = [f"voter-{i}" for i in range(7)]
     ballots = {v: _ballot(pk, v, [1, 0, 1, 0, 0]) for v in voters}
-    ballots["voter-3"] = forge_ballot(pk, E, C, "voter-3", [0, 0, 0, 3, 0], K)
+    ballots["voter-3"] = forge_ballot(_statement(pk, "voter-3"), [0, 0, 0, 3, 0])
     outcomes: dict[str, Any] = {}
 
     def cast(voter: str) -> None:
         try:
-            group.verify(pk, E, C, voter, N, K, ballots[voter])
+            group.verify(_statement(pk, voter), ballots[voter])
             outcomes[voter] = "ok"
         except InvalidInput as exc:
             outcomes[voter] = exc
@@ -131,9 +131,9 @@ def test_the_verifier_thread_survives_a_bug_and_reports_it(pk: PublicKey, monkey
     monkeypatch.setattr(verification, "check_jobs", broken)
     ballot = _ballot(pk, "a", [1, 0, 0, 0, 0])
     with pytest.raises(RuntimeError, match="boom"):
-        group.verify(pk, E, C, "a", N, K, ballot)
+        group.verify(_statement(pk, "a"), ballot)
     monkeypatch.undo()
-    group.verify(pk, E, C, "a", N, K, ballot)  # the same thread goes on
+    group.verify(_statement(pk, "a"), ballot)  # the same thread goes on
 
 
 def _recording(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -155,7 +155,7 @@ def test_a_lone_cast_is_checked_at_once_however_long_the_linger(
     ballot = _ballot(pk, "alone", [0, 0, 1, 0, 0])
     started = time.monotonic()
     with group.cast_in_progress():
-        group.verify(pk, E, C, "alone", N, K, ballot)
+        group.verify(_statement(pk, "alone"), ballot)
     assert time.monotonic() - started < 2.5  # nobody else is casting: no waiting for a batch
     assert sizes == [1]
 
@@ -175,7 +175,7 @@ def test_under_load_the_verifier_waits_for_casts_on_their_way(
         with group.cast_in_progress():
             entered.wait(10)
             time.sleep(parse_seconds)  # receiving and parsing the ballot
-            group.verify(pk, E, C, voter, N, K, ballots[voter])
+            group.verify(_statement(pk, voter), ballots[voter])
             outcomes[voter] = "ok"
 
     threads = [threading.Thread(target=cast, args=(v, d)) for v, d in zip(voters, (0.0, 0.3, 0.6))]
@@ -207,7 +207,7 @@ def test_the_linger_is_bounded_and_a_refused_cast_is_not_waited_for(
     ballot = _ballot(pk, "waiting", [0, 1, 0, 0, 0])
     started = time.monotonic()
     with group.cast_in_progress():
-        group.verify(pk, E, C, "waiting", N, K, ballot)
+        group.verify(_statement(pk, "waiting"), ballot)
     waited = time.monotonic() - started
     assert 0.3 <= waited < 3.0
     other_may_leave.set()
@@ -215,7 +215,7 @@ def test_the_linger_is_bounded_and_a_refused_cast_is_not_waited_for(
     assert group._active == group._coming == 0
     started = time.monotonic()
     with group.cast_in_progress():
-        group.verify(pk, E, C, "waiting", N, K, ballot)
+        group.verify(_statement(pk, "waiting"), ballot)
     assert time.monotonic() - started < 0.3  # alone again: checked at once
     assert sizes == [1, 1]
 

@@ -15,11 +15,16 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
-from crypto.ballot import ballot_hash, encrypt_contest  # noqa: E402
-from crypto.ceremony import generate_election_key  # noqa: E402
+from crypto import (  # noqa: E402
+    ContestStatement,
+    ElectionPublicKey,
+    TrusteeShare,
+    ballot_hash,
+    encrypt_contest,
+    generate_election_key,
+)
 from crypto.encoding import int_to_hex  # noqa: E402
 from crypto.kdf import LABEL_R, BallotKdf  # noqa: E402
-from crypto.threshold import ElectionPublicKey, TrusteeShare  # noqa: E402
 
 KEY_FILE = HERE / "test_key.json"
 BALLOT_FILE = HERE / "ballots.json"
@@ -65,11 +70,10 @@ def load_key() -> tuple[ElectionPublicKey, list[TrusteeShare]]:
 def build_vector(key: ElectionPublicKey, case: dict[str, Any]) -> dict[str, Any]:
     pk = key.public_key
     seed = bytes.fromhex(case["seed"])
-    ballot = encrypt_contest(
-        pk, case["election_id"], case["contest_id"], case["pseudonym"], case["selections"],
-        case["max_selections"], seed,
-    )
-    kdf = BallotKdf.create(pk, case["election_id"], case["contest_id"], case["pseudonym"], seed)
+    statement = ContestStatement(pk, case["election_id"], case["contest_id"], case["pseudonym"],
+                                 len(case["selections"]), case["max_selections"])
+    ballot = encrypt_contest(statement, case["selections"], seed)
+    kdf = BallotKdf.create(statement, seed)
     return dict(
         case,
         n=int_to_hex(pk.n),
