@@ -152,7 +152,10 @@ def test_revocation_not_signed_by_the_ca(tmp_path: Path) -> None:
     lines = [json.loads(x) for x in m.path("revocations.jsonl").read_bytes().splitlines()]
     m.write_jsonl("revocations.jsonl", [sign(lines[0], key("not the ca"))])
     results = run_checks(m.root, ca(m))
-    assert failed(results) == {"credentials.list"}
+    # the tally followed the forged revocation: its exclusion of seq 2 is wrong too
+    assert failed(results) == {"credentials.list", "tally.counted_set"}
+    assert [(f.code, f.item["seq"]) for f in results["tally.counted_set"].failures] == [
+        ("counted.should_count", 2)]
     assert items(results["credentials.list"], "revocations.signature") == [
         {"file": "revocations.jsonl", "line": 1, "credential": m.voters[1].credential}]
 
@@ -556,3 +559,24 @@ def test_receipt_against_an_unreadable_record(mini: Mini,
     path.write_bytes(canonical(receipt))
     assert cli.main(["--receipt", str(path), str(mini.root)]) == 2
     assert "unsupported version" in capsys.readouterr().err
+
+
+def test_a_revocation_the_ca_did_not_sign_lets_no_replacement_vote(tmp_path: Path) -> None:
+    """The server forges a revocation of voter 1 with a replacement of its own, and votes
+    with it: check 18 sees the forgery, check 19 refuses the replacement's ballot, and voter
+    1's own ballot is not revoked (the tally here counted it, and counted.json passes)."""
+    rogue = key("server's replacement")
+    m = Mini(tmp_path / "r", revoked=[(1, rogue)])
+    m.casts = m.casts + [(1, "2026-12-20T08:00:00.000000Z")]
+    m.replaced_casts = {9: rogue}
+    m.write()
+    lines = [json.loads(x) for x in m.path("revocations.jsonl").read_bytes().splitlines()]
+    m.write_jsonl("revocations.jsonl", [sign(lines[0], rogue)])
+    m.revoked = []
+    m.write_json("tally/counted.json", m.counted(m.read_entries()))  # seq 2 counted
+    results = run_checks(m.root, ca(m))
+    assert {"credentials.list", "board.signatures"} == failed(results)
+    assert codes(results["credentials.list"]) == ["revocations.signature"]
+    assert items(results["board.signatures"], "signatures.unknown_credential") == [
+        {"file": "board/entries.jsonl", "seq": 9, "credential": pub(rogue)}]
+    assert "signatures.pseudonym_credentials" in codes(results["board.signatures"])

@@ -216,9 +216,13 @@ class Revocation:
 
 
 def revocations(ctx: Context) -> list[Revocation]:
-    """The revocations whose electorate, revoked and replacement fields are usable, in file
-    order (check 18 reports the others)."""
+    """The revocations that count (§6.3): of this election, with usable electorate, revoked
+    and replacement fields, and signed by the pinned CA key — a revocation the CA did not sign
+    neither excludes a ballot (check 11) nor lets a replacement vote (check 19); check 18
+    reports it.  In file order."""
     if "revocations" not in ctx.loaded:
+        pins = opening(ctx)
+        ca = pins.ca_key if pins is not None else None
         out = []
         for line in ctx.record.jsonl(REVOCATIONS):
             r = line.value
@@ -227,6 +231,9 @@ def revocations(ctx: Context) -> list[Revocation]:
             revoked = _key(r.get("revoked"))
             replacement = _key(r.get("replacement"))
             if revoked is None or (replacement is None and r.get("replacement") is not None):
+                continue
+            if (ca is None or r.get("election_id") != ctx.election_id
+                    or not signature_valid(r, ca)):
                 continue
             out.append(Revocation(line.number, r, r["electorate"], revoked, replacement))
         ctx.loaded["revocations"] = out
