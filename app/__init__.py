@@ -55,7 +55,8 @@ def create_app(config: Config | None = None, **flask_overrides: Any) -> Flask:
     i18n.init_app(app)
 
     from app import assets, auth, security, views
-    from app.services import admission, polls, verification
+    from app.services.administration import polls
+    from app.services.voting import admission, verification
 
     security.init_app(app)
     admission.init_app(app)

@@ -29,8 +29,9 @@ from flask_babel import lazy_gettext as _l
 from app.extensions import db
 from app.models import Contest, Election, Official, RollEntry, VoterAccount
 from app.models.base import utcnow
-from app.services import officials, principals, throttle
-from app.services.signin import Ticket
+from app.services.administration import officials
+from app.services.identity import principals, throttle
+from app.services.identity.signin import Ticket
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -136,7 +137,7 @@ def start_session(kind: str, principal_id: int, epoch: int) -> None:
 def end_session() -> None:
     data = session.get(SESSION_KEY)
     if isinstance(data, dict):
-        from app.services import signin
+        from app.services.identity import signin
 
         principal = _load_valid(data, touch=False)
         if principal is not None:
@@ -267,7 +268,7 @@ def login_required(kind: str, api: bool = False) -> Callable[[F], F]:
 
 
 def official_required(permission: str) -> Callable[[F], F]:
-    """Require a signed-in official whose role holds ``permission`` (app/services/officials)."""
+    """Require a signed-in official whose role holds ``permission`` (app/services/administration/officials)."""
     if permission not in officials.PERMISSIONS:
         raise ValueError(f"unknown permission {permission!r}")
 

@@ -45,10 +45,10 @@ class Config:
     signin_ip_rate_limit: str = "30 per minute; 300 per hour"
     default_locale: str = "th"
     #: Casts one worker process admits at once (parsing, verifying, writing); more get 503 +
-    #: Retry-After (app/services/admission.py). Keep it below the gunicorn threads per worker.
+    #: Retry-After (app/services/voting/admission.py). Keep it below the gunicorn threads per worker.
     cast_max_inflight: int = 6
     #: Under load, the cast verifier waits up to this many milliseconds for a batch of at least
-    #: ``verify_min_batch`` ballots (app/services/verification.py); 0 never waits.
+    #: ``verify_min_batch`` ballots (app/services/voting/verification.py); 0 never waits.
     verify_linger_ms: int = 100
     verify_min_batch: int = 3
     #: Reverse proxies in front of the app that append to X-Forwarded-For (0: none, the peer

@@ -2,7 +2,7 @@
 
 Run: ``.venv/bin/python benchmarks/cast_batch_bench.py [--sizes 1,2,3,4,6,8,16,64,256]``.
 
-The cast API's verifier thread (app/services/verification.py) checks the casts that arrive
+The cast API's verifier thread (app/services/voting/verification.py) checks the casts that arrive
 together in one batch across ballots (docs/protocol.md §7.3); the tally checks chunks of up to
 256 (tally/prepare.py).  This prints, for each batch size, the CPU seconds per ballot of
 ``crypto.verify_many`` — the function both call (best of a few runs, this process only, so a busy

@@ -85,7 +85,7 @@ def set_up(env: dict[str, str], args: argparse.Namespace, say: Any) -> tuple[Any
     from app import create_app
     from app.config import Config
     from app.extensions import db
-    from app.services import schema
+    from app.services.platform import schema
     from crypto.encoding import canonical_json
 
     config = Config.from_env(env)
@@ -162,7 +162,7 @@ def ballot_cache_path(cache: Path, context: dict[str, Any], pseudonym: str) -> P
 
 
 def prepare_ballots(voters: list[Voter], context: dict[str, Any], args: argparse.Namespace, say: Any) -> None:
-    from app.services.receipt_check import check_token
+    from app.services.voting.receipt_check import check_token
 
     rng = random.Random(7)
     missing = []
@@ -421,8 +421,8 @@ def by_status(outcomes: list[Outcome]) -> dict[str, int]:
 
 def check_board(app: Any, slug: str, receipts: list[dict[str, Any]]) -> dict[str, Any]:
     from app.extensions import db
-    from app.services import board
-    from app.services.manifest import get_election
+    from app.services.voting import board
+    from app.services.administration.manifest import get_election
 
     with app.app_context():
         election = get_election(slug)
@@ -578,7 +578,7 @@ def main() -> int:
         server.stop()
         server = None
         for line in (tmp / "gunicorn.log").read_text(errors="replace").splitlines():
-            if "verifier:" in line:  # batch statistics of each worker (app/services/verification.py)
+            if "verifier:" in line:  # batch statistics of each worker (app/services/voting/verification.py)
                 say("  " + line.split("ssbvote.verification: ", 1)[-1])
         say(f"\nboard: {board_report['entries']} entries, {board_report['receipts']} receipts; "
             f"missing/different {len(board_report['receipts_missing_or_different'])}, "

@@ -20,9 +20,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project root
 
 from app import create_app
 from app.config import Config
-from app.services import manifest as manifests
-from app.services import roll_import, schema
-from app.services.identifiers import national_id_check_digit
+from app.services.administration import manifest as manifests
+from app.services.administration import roll_import
+from app.services.platform import schema
+from app.services.identity.identifiers import national_id_check_digit
 from tools.scenario import small_manifest
 
 

@@ -1,4 +1,4 @@
-"""Alembic environment: the URL comes from the caller (app.services.schema), never a file."""
+"""Alembic environment: the URL comes from the caller (app.services.platform.schema), never a file."""
 from __future__ import annotations
 
 from alembic import context

@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from app import create_app
 from app.config import Config
 from app.extensions import db
-from app.services import schema
+from app.services.platform import schema
 from tools import postgres
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}

@@ -56,7 +56,7 @@ def db_group() -> None:
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision: str) -> None:
     """Upgrade the database schema."""
-    from app.services import schema
+    from app.services.platform import schema
 
     url = Config.from_env().database_url
     schema.upgrade(url, revision)
@@ -67,7 +67,7 @@ def db_upgrade(revision: str) -> None:
 @click.argument("revision")
 def db_downgrade(revision: str) -> None:
     """Downgrade the database schema to REVISION ('base' for empty)."""
-    from app.services import schema
+    from app.services.platform import schema
 
     url = Config.from_env().database_url
     schema.downgrade(url, revision)
@@ -77,7 +77,7 @@ def db_downgrade(revision: str) -> None:
 @db_group.command("current")
 def db_current() -> None:
     """Show the schema revision of the database and the newest one."""
-    from app.services import schema
+    from app.services.platform import schema
 
     state = schema.state_for_url(Config.from_env().database_url)
     click.echo(f"current: {state.current}\nhead:    {state.head}")
@@ -94,7 +94,7 @@ def election_group() -> None:
 @with_app
 def election_create(manifest: Path) -> None:
     """Create an election from a MANIFEST JSON file (docs/manifest.md)."""
-    from app.services import manifest as manifests
+    from app.services.administration import manifest as manifests
 
     data = manifests.parse_manifest_text(manifest.read_text(encoding="utf-8"), str(manifest))
     election = manifests.create_election(data)
@@ -118,8 +118,8 @@ def election_create(manifest: Path) -> None:
 def election_keygen(slug: str, trustees: tuple[str, ...], threshold: int, bits: int, out_dir: Path,
                     passphrase_file: Path | None) -> None:
     """Key ceremony: make the election key and one encrypted share file per trustee."""
-    from app.services import election_keys
-    from app.services.manifest import get_election
+    from app.services.administration import election_keys
+    from app.services.administration.manifest import get_election
 
     election = get_election(slug)
     if passphrase_file:
@@ -149,8 +149,8 @@ def board_group() -> None:
 @with_app
 def board_export(slug: str, out_dir: Path, snapshot: bool) -> None:
     """Write the closed board for the tally (docs/record.md §3), or a snapshot of it (§3.1)."""
-    from app.services import board_export as exporter
-    from app.services.manifest import get_election
+    from app.services.voting import board_export as exporter
+    from app.services.administration.manifest import get_election
 
     path = exporter.export(get_election(slug), out_dir, snapshot=snapshot)
     click.echo(f"board {'snapshot ' if snapshot else ''}of {slug} exported to {path}")
@@ -161,8 +161,8 @@ def board_export(slug: str, out_dir: Path, snapshot: bool) -> None:
 @with_app
 def board_verify(slug: str) -> None:
     """Recompute the board's hash chain."""
-    from app.services import board
-    from app.services.manifest import get_election
+    from app.services.voting import board
+    from app.services.administration.manifest import get_election
 
     election = get_election(slug)
     problems = board.verify_chain(election)
@@ -186,7 +186,7 @@ def roll_group() -> None:
 @with_app
 def roll_import(slug: str, electorate: str | None, csv_file: Path) -> None:
     """Import a voter roll CSV; all or nothing (docs/manifest.md §3)."""
-    from app.services import roll_import as rolls
+    from app.services.administration import roll_import as rolls
 
     def progress(count: int) -> None:
         click.echo(f"  checked {count:,} rows...", err=True)
@@ -209,7 +209,7 @@ def official_group() -> None:
 @with_app
 def official_add(username: str, display_name: str, role: str, password_stdin: bool) -> None:
     """Create an official; prints their TOTP secret once (store it in their authenticator)."""
-    from app.services import officials
+    from app.services.administration import officials
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -272,8 +272,8 @@ def results_group() -> None:
 @with_app
 def results_publish(slug: str, record: Path) -> None:
     """Verify an election RECORD with the independent verifier and publish its results."""
-    from app.services import results
-    from app.services.manifest import get_election
+    from app.services.voting import results
+    from app.services.administration.manifest import get_election
 
     published = results.publish(get_election(slug), record)
     for contest_id, contest in published["contests"].items():

@@ -12,7 +12,7 @@ from typing import Callable
 from flask import Flask
 
 from app.extensions import db
-from app.services import schema
+from app.services.platform import schema
 from tools import scenario
 
 #: Demo sign-in: the same password for every demo account, and fixed TOTP secrets so that the

@@ -28,9 +28,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Election, Official, RollEntry, VoterAccount
-from app.services import approvals, audit, election_keys, officials, passwords, roll_import
-from app.services import manifest as manifests
-from app.services.identifiers import national_id_check_digit
+from app.services.administration import approvals, audit, election_keys, officials, roll_import
+from app.services.identity import passwords
+from app.services.administration import manifest as manifests
+from app.services.identity.identifiers import national_id_check_digit
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

@@ -24,7 +24,7 @@ def exec_gunicorn(host: str, port: int, workers: int) -> None:
             "--bind", f"{host}:{port}", "--workers", str(workers), "--timeout", "120",
             # Threads overlap casts (parsing, database) with the verifier thread and let a full
             # worker still answer 503 "busy" at once: more threads than SSBVOTE_CAST_MAX_INFLIGHT
-            # (app/services/admission.py, app/services/verification.py).
+            # (app/services/voting/admission.py, app/services/voting/verification.py).
             "--worker-class", "gthread", "--threads", "8",
             # Longer than clients' idle keep-alive, so a reused connection is never cut mid-POST.
             "--keep-alive", "75",

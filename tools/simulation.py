@@ -135,9 +135,11 @@ def simulate(record: Path, *, insured: int, employers: int, revote_rate: float, 
     from app.extensions import db
     from app.models import Official
     from app.models.base import utcnow
-    from app.services import approvals, board_export
-    from app.services import manifest as manifests
-    from app.services import paper_votes, schema
+    from app.services.administration import approvals
+    from app.services.voting import board_export
+    from app.services.administration import manifest as manifests
+    from app.services.platform import schema
+    from app.services.voting import paper_votes
     from tally.finish import finish
     from tally.prepare import ENCRYPTED_TALLY, prepare
     from tally.trustee import decrypt
@@ -238,7 +240,7 @@ def simulate(record: Path, *, insured: int, employers: int, revote_rate: float, 
     summary = finish(work, share_outputs, record, allow_insecure_test_key=allow_test)
     timings["tally"] = time.perf_counter() - t0
     with app.app_context():
-        from app.services import results as results_service
+        from app.services.voting import results as results_service
 
         try:
             results_service.publish(manifests.get_election(slug), record, actor="simulation",

@@ -137,7 +137,7 @@ class VotingClient:
                                       json=body, timeout=self.timeout)
             if response.status_code != 503:
                 break
-            # Busy (app/services/admission.py): nothing was stored; wait as told and resend.
+            # Busy (app/services/voting/admission.py): nothing was stored; wait as told and resend.
             time.sleep(min(float(response.headers.get("Retry-After", "1") or 1), 30.0))
         if response.status_code != 201:
             refusal = response.json() if response.headers.get("content-type", "").startswith(

@@ -10,7 +10,7 @@ from app.models.base import Base, UTCDateTime
 
 
 class FailureCounter:
-    """Failures in the current window and the lock they caused (app/services/throttle.py)."""
+    """Failures in the current window and the lock they caused (app/services/identity/throttle.py)."""
 
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     #: Start of the window that ``failed_attempts`` counts in.

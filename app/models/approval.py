@@ -45,7 +45,7 @@ class PendingAction(Base):
             "state <> 'approved' OR (decider_pk IS NOT NULL AND decider_pk <> proposer_pk)",
             name="four_eyes",
         ),
-        # ... and an approval after the proposal's lifetime (app/services/approvals.py).
+        # ... and an approval after the proposal's lifetime (app/services/administration/approvals.py).
         CheckConstraint(
             "state <> 'approved' OR (decided_at IS NOT NULL AND decided_at < expires_at)",
             name="in_time",

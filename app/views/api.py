@@ -16,8 +16,9 @@ from werkzeug.wrappers import Response
 from app import auth
 from app.extensions import csrf, limiter
 from app.models import Election
-from app.services import admission, board, casting, receipt_check, signing
-from app.services.manifest import get_election
+from app.services.platform import signing
+from app.services.voting import admission, board, casting, receipt_check
+from app.services.administration.manifest import get_election
 from app.services.errors import ServiceError
 
 bp = Blueprint("api", __name__, url_prefix="/api")

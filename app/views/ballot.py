@@ -12,9 +12,10 @@ from werkzeug.wrappers import Response
 
 from app import auth
 from app.models import Candidate, Contest, Team
-from app.services import board, casting, elections_overview
+from app.services.administration import elections_overview
+from app.services.voting import board, casting
 from app.services.errors import ServiceError
-from app.services.manifest import get_election
+from app.services.administration.manifest import get_election
 
 bp = Blueprint("ballot", __name__)
 

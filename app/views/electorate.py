@@ -1,7 +1,7 @@
 """Registration, sign-in and home pages of one electorate; one blueprint per electorate.
 
 Insured employees (/insured/...) and employers (/employer/...) sign in the same way; only the
-roll they register against differs (app/services/principals.py).
+roll they register against differs (app/services/identity/principals.py).
 """
 from __future__ import annotations
 

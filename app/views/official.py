@@ -13,7 +13,9 @@ from werkzeug.wrappers import Response
 from app import auth
 from app.extensions import db, limiter
 from app.models import AuditEntry, Election, Official
-from app.services import accounts, approvals, audit, elections_overview, paper_votes
+from app.services.administration import approvals, audit, elections_overview
+from app.services.identity import accounts
+from app.services.voting import paper_votes
 from app.services.errors import InputFileError, ServiceError
 from app.views import signin
 from app.views.forms import ActionForm, ResetTotpForm

@@ -6,7 +6,8 @@ from werkzeug.wrappers import Response
 
 from app.extensions import csrf, db
 from app.i18n import LANGUAGES
-from app.services import elections_overview, health
+from app.services.administration import elections_overview
+from app.services.platform import health
 
 bp = Blueprint("public", __name__)
 

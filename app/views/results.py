@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, send_file
 from werkzeug.wrappers import Response
 
-from app.services import results as results_service
+from app.services.voting import results as results_service
 from app.services.errors import ServiceError
-from app.services.manifest import get_election
+from app.services.administration.manifest import get_election
 from election.lifecycle import Status
 
 bp = Blueprint("results", __name__, url_prefix="/results")

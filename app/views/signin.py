@@ -1,7 +1,7 @@
 """The sign-in pages every audience shares: register, password, TOTP (and enrolment), logout.
 
 Each audience's blueprint routes to these with its own ``kind``; the logic is in
-app/services/signin.py and app/services/accounts.py.
+app/services/identity/signin.py and app/services/identity/accounts.py.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from app import auth
 from app.models import VoterAccount
-from app.services import accounts, passwords, principals, signin
+from app.services.identity import accounts, passwords, principals, signin
 from app.views.forms import (
     ActionForm,
     CodeForm,

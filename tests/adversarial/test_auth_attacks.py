@@ -143,7 +143,7 @@ def test_unknown_id_and_wrong_password_look_the_same(accounts_app: Flask) -> Non
 
 
 def test_unknown_ids_still_cost_argon2_work(accounts_app: Flask, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from app.services import passwords
+    from app.services.identity import passwords
 
     calls: list[str] = []
     real = passwords.verify_password
@@ -246,7 +246,7 @@ def test_a_successful_sign_in_does_not_reset_what_a_guesser_sees(accounts_app: F
 
 
 def test_locked_ids_cost_no_argon2_work_known_or_not(strict_app: Flask, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from app.services import passwords
+    from app.services.identity import passwords
 
     login_id, _ = registered_voter(strict_app)
     _guesses(strict_app, "insured", login_id, 3)

@@ -14,8 +14,8 @@ from typing import Any, Iterator
 import pytest
 
 from app.extensions import db
-from app.services import board
-from app.services.manifest import get_election
+from app.services.voting import board
+from app.services.administration.manifest import get_election
 from tests.e2e.conftest import AXE, SCREENSHOTS, LiveElection, VoterLogin
 
 pytestmark = pytest.mark.browser

@@ -15,8 +15,9 @@ from flask.testing import FlaskClient
 
 from app.extensions import db
 from app.models import Election
-from app.services import board, signing
-from app.services.receipt_check import check_token
+from app.services.platform import signing
+from app.services.voting import board
+from app.services.voting.receipt_check import check_token
 from crypto import ContestStatement, ElectionPublicKey, EncryptedContest, encrypt_contest, recover_selections
 from tests.support import election_setup
 from tests.support.auth_client import FAST_ARGON2, Browser, Clock
@@ -218,7 +219,7 @@ def test_bad_ballots_rejected_and_board_unchanged(env: dict[str, Any], attack: s
 def test_replay_is_refused_without_a_second_proof_check(env: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     """A ballot already on the board was verified when accepted: its replay costs a hash lookup,
     not another proof check (cheap to refuse under load)."""
-    from app.services import verification
+    from app.services.voting import verification
 
     checks: list[str] = []
     real = verification.verify
@@ -263,7 +264,8 @@ def test_a_board_snapshot_while_polls_are_open_is_preverified_ahead_of_the_tally
     """docs/record.md §3.1: `ssbvote board export --snapshot` writes the board up to its latest
     signed checkpoint while the polls are open; `tally preverify` checks those ballots; after the
     close, `tally prepare --preverified` skips them and counts exactly as without."""
-    from app.services import approvals, board_export, paper_votes
+    from app.services.administration import approvals
+    from app.services.voting import board_export, paper_votes
     from app.services.errors import ServiceError
     from tally.prepare import ENCRYPTED_TALLY, prepare
     from tally.preverify import preverify

@@ -14,8 +14,9 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from app.extensions import db
-from app.services import board, manifest as manifests
-from app.services.receipt_check import check_token
+from app.services.administration import manifest as manifests
+from app.services.voting import board
+from app.services.voting.receipt_check import check_token
 from tools.voting_client import VotingClient
 from crypto import ContestStatement, ElectionPublicKey, encrypt_contest
 from tests.conftest import build_app, make_config

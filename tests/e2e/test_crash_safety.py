@@ -27,9 +27,10 @@ from argon2 import PasswordHasher
 from app import create_app
 from app.config import Config
 from app.extensions import db
-from app.services import board, schema, signing
-from app.services import manifest as manifests
-from app.services.receipt_check import check_token
+from app.services.platform import schema, signing
+from app.services.voting import board
+from app.services.administration import manifest as manifests
+from app.services.voting.receipt_check import check_token
 from tools.voting_client import VotingClient
 from crypto import ContestStatement, ballot_hash, encrypt_contest
 from tests.support import election_setup

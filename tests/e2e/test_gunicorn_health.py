@@ -10,7 +10,7 @@ from pathlib import Path
 
 import requests
 
-from app.services import schema
+from app.services.platform import schema
 
 ROOT = Path(__file__).resolve().parents[2]
 

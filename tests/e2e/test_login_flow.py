@@ -153,7 +153,7 @@ def test_approving_open_polls_without_a_key_is_refused_cleanly(accounts_app: Fla
                                                                 browser: Browser) -> None:
     """An action whose own check fails (no election key) is reported, not a server error."""
     from app.models import Official
-    from app.services import approvals
+    from app.services.administration import approvals
 
     election = db.session.query(Election).one()
     election.election_key = None

@@ -11,7 +11,7 @@ import pytest
 
 from app.extensions import db
 from app.models import PendingAction
-from app.services import paper_votes
+from app.services.voting import paper_votes
 from tests.conftest import build_app, make_config
 from tests.support import election_setup
 from tests.support.auth_client import FAST_ARGON2, Browser, Clock, csrf_token

@@ -1,4 +1,4 @@
-"""Admission control of the cast API (app/services/admission.py): a full worker answers 503
+"""Admission control of the cast API (app/services/voting/admission.py): a full worker answers 503
 "busy" with Retry-After at once, writes nothing, charges the voter nothing — and once the load
 is gone the same ballot is accepted. Proof verification is never skipped."""
 from __future__ import annotations
@@ -13,8 +13,8 @@ from flask import Flask
 
 from app.config import Config, ConfigError
 from app.extensions import db
-from app.services import admission, verification
-from app.services.receipt_check import check_token
+from app.services.voting import admission, verification
+from app.services.voting.receipt_check import check_token
 from tests.conftest import build_app, make_config
 from tests.e2e.test_casting_api import Voter, board_state, signed_in
 from tests.support import election_setup

@@ -16,7 +16,7 @@ from werkzeug.test import TestResponse
 
 from app.extensions import db
 from app.models import Election, RollEntry
-from app.services import officials
+from app.services.administration import officials
 from crypto.encoding import canonical_json
 from tests.conftest import build_app, make_config
 from tools import scenario

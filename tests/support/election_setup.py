@@ -8,7 +8,7 @@ from typing import Any, Mapping, Sequence
 
 from app.extensions import db
 from app.models import Election, Official
-from app.services import election_keys
+from app.services.administration import election_keys
 from tests.support.auth_client import PASSWORD
 from tools import scenario
 

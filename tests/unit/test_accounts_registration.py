@@ -10,7 +10,7 @@ from flask import Flask
 
 from app.extensions import db
 from app.models import ThrottleCounter, VoterAccount
-from app.services.identifiers import national_id_check_digit
+from app.services.identity.identifiers import national_id_check_digit
 from tests.support.auth_client import (  # noqa: F401
     PASSWORD,
     Browser,

@@ -12,7 +12,8 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import AuditEntry, Election, Official, PendingAction, ThrottleCounter
-from app.services import accounts, approvals, audit, passwords, throttle, totp
+from app.services.administration import approvals, audit
+from app.services.identity import accounts, passwords, throttle, totp
 from tests.support.auth_client import accounts_app, accounts_app_any, add_official  # noqa: F401
 
 T0 = datetime(2026, 12, 20, 3, 0, 0, tzinfo=timezone.utc)

@@ -112,7 +112,7 @@ def test_bad_proxy_hops_or_lifetime_is_refused(tmp_path: Path, variable: str, va
 
 
 def test_the_cast_verifier_takes_its_batching_policy_from_the_config(tmp_path: Path) -> None:
-    from app.services import verification
+    from app.services.voting import verification
 
     verifier = verification.group_verifier()
     before = (verifier.min_batch, verifier.linger)

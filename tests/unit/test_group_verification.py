@@ -1,4 +1,4 @@
-"""The cast API's verifier thread (app/services/verification.py): concurrent casts are checked in
+"""The cast API's verifier thread (app/services/voting/verification.py): concurrent casts are checked in
 one batch; a bad ballot in a batch is refused on its own, with its reason, and never takes a
 valid ballot down with it."""
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from app.services import verification
-from app.services.verification import GroupVerifier, _Job, check_jobs
+from app.services.voting import verification
+from app.services.voting.verification import GroupVerifier, _Job, check_jobs
 from crypto import ContestStatement, ElectionPublicKey, EncryptedContest, InvalidInput, PublicKey, encrypt_contest
 from tests.crypto.forge import forge_ballot
 

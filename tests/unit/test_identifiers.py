@@ -4,7 +4,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.services.identifiers import (
+from app.services.identity.identifiers import (
     employer_account_is_valid,
     national_id_check_digit,
     national_id_is_valid,

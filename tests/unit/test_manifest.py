@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEntry, Candidate, Contest, Election
-from app.services import manifest as manifests
+from app.services.administration import manifest as manifests
 from app.services.errors import InputFileError, ServiceError
 from crypto.encoding import canonical_json
 from tests.support.factories import DELETE, demo_manifest, mutated, small_manifest

@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, inspect, pool
 
 import app.models  # noqa: F401
 from app.models.base import Base
-from app.services import schema
+from app.services.platform import schema
 
 
 def tables(url: str) -> set[str]:

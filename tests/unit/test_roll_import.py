@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEntry, Election, RollEntry
-from app.services import manifest as manifests
-from app.services import roll_import
+from app.services.administration import manifest as manifests
+from app.services.administration import roll_import
 from app.services.errors import InputFileError, ServiceError
 from tests.support.factories import employer_csv, insured_csv, national_ids, small_manifest
 

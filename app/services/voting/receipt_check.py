@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Election, ReceiptCheck
-from app.services import board
-from app.services.casting import CastRejected, ballot_of
+from app.services.voting import board
+from app.services.voting.casting import CastRejected, ballot_of
 from election import receipt
 from election.receipt import QR_PREFIX, QrPayload, check_token, qr_text
 

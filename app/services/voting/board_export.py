@@ -10,7 +10,8 @@ from typing import Iterator
 
 from app.extensions import db
 from app.models import Election, PaperOverrideList
-from app.services import board, signing
+from app.services.platform import signing
+from app.services.voting import board
 from app.services.errors import ServiceError
 from election.export import BoardItem, write_export
 

@@ -15,7 +15,7 @@ from flask import current_app
 
 from app.extensions import db
 from app.models import Election
-from app.services import audit
+from app.services.administration import audit
 from app.services.errors import ServiceError
 from crypto.ceremony import generate_election_key, write_encrypted_share
 from crypto.encoding import canonical_json

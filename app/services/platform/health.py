@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.services import schema
+from app.services.platform import schema
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Verifying a 7-of-228 ballot at 2048 bits costs about a tenth of a second of one core, and gmpy2
 keeps the GIL while it computes, so a worker process verifies one batch at a time however many
-threads it has (app/services/verification.py). Without a bound, a burst above the server's rate
+threads it has (app/services/voting/verification.py). Without a bound, a burst above the server's rate
 piles up in gunicorn's queues and every caller waits until its client or gunicorn times out.
 
 Each worker process therefore admits at most ``CAST_MAX_INFLIGHT`` casts at once (parsing,

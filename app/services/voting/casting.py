@@ -17,7 +17,8 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import BoardEntry, Election, ReceiptCheck
-from app.services import board, election_keys, verification
+from app.services.administration import election_keys
+from app.services.voting import board, verification
 from app.services.errors import ServiceError
 from crypto import ContestStatement, EncryptedContest, PublicKey
 from crypto.ballot import parse_canonical_ballot

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import BoardEntry, Election, RollEntry
-from app.services import audit
+from app.services.administration import audit
 from app.services.errors import ServiceError
 from election.lifecycle import AFTER_CLOSE, Status
 

@@ -10,9 +10,10 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import Official, VoterAccount
-from app.services import audit, passwords, principals, signin, throttle, totp
+from app.services.administration import audit
+from app.services.identity import passwords, principals, signin, throttle, totp
 from app.services.errors import ServiceError
-from app.services.identifiers import national_id_is_valid
+from app.services.identity.identifiers import national_id_is_valid
 
 #: Reasons a registration is refused; views turn each into a translated message.
 REGISTRATION_REASONS = ("invalid_id", "invalid_attribute", "not_on_roll", "already_registered")

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import BoardBallot, BoardEntry, BoardHead, Checkpoint, Election
-from app.services import signing
+from app.services.platform import signing
 from app.services.errors import ServiceError
 from crypto.encoding import canonical_json
 from election.board import ChainScanner, iso_utc, new_entry, sha256_hex

@@ -17,7 +17,7 @@ from flask import current_app, has_app_context
 
 MIN_LENGTH = 10
 MAX_LENGTH = 128
-COMMON_PASSWORDS_FILE = Path(__file__).resolve().parents[1] / "data" / "common-passwords.txt"
+COMMON_PASSWORDS_FILE = Path(__file__).resolve().parents[2] / "data" / "common-passwords.txt"
 
 _PRODUCTION = PasswordHasher()
 

@@ -15,9 +15,9 @@ from sqlalchemy import insert, select
 
 from app.extensions import db
 from app.models import Election, RollEntry
-from app.services import audit
+from app.services.administration import audit
 from app.services.errors import InputFileError, ServiceError
-from app.services.identifiers import pseudonym
+from app.services.identity.identifiers import pseudonym
 from election.lifecycle import SETUP
 from election.roll import LAYOUTS, RollInvalid, parse_roll
 
@@ -41,7 +41,7 @@ def import_roll(election: str | Election, handle: TextIO, electorate: str | None
                 progress: Callable[[int], None] | None = None) -> ImportResult:
     """Validate the whole CSV in ``handle``, then insert it in one transaction."""
     if isinstance(election, str):
-        from app.services.manifest import get_election
+        from app.services.administration.manifest import get_election
 
         election = get_election(election)
     if election.status not in SETUP:

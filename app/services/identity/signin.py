@@ -13,7 +13,8 @@ from datetime import datetime
 
 from app.extensions import db
 from app.models import Official
-from app.services import audit, passwords, principals, throttle, totp
+from app.services.administration import audit
+from app.services.identity import passwords, principals, throttle, totp
 from app.services.errors import ServiceError
 
 

@@ -17,7 +17,9 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Election, Official, PaperOverrideList, PendingAction, RollEntry
 from app.models.base import utcnow
-from app.services import approvals, board, signing
+from app.services.administration import approvals
+from app.services.platform import signing
+from app.services.voting import board
 from app.services.errors import InputFileError, ServiceError
 from crypto.encoding import canonical_json
 from election.board import iso_utc, paper_overrides

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Official
 from app.models.official import OFFICIAL_ROLES
-from app.services import audit, passwords, totp
+from app.services.administration import audit
+from app.services.identity import passwords, totp
 from app.services.errors import ServiceError
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Candidate, Contest, Election, Team
-from app.services import audit
+from app.services.administration import audit
 from app.services.errors import InputFileError, ServiceError
 from crypto.encoding import canonical_json
 from election.errors import ManifestInvalid

@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import Election, Official, PendingAction
-from app.services import audit
+from app.services.administration import audit
 from app.services.errors import ServiceError
 from election.lifecycle import Status
 

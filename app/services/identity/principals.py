@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Election, Official, RollEntry, VoterAccount
-from app.services.identifiers import employer_account_is_valid, national_id_is_valid
+from app.services.identity.identifiers import employer_account_is_valid, national_id_is_valid
 from election.lifecycle import REGISTRATION
 
 #: Voter kinds are the electorates; officials are the third kind.

@@ -5,7 +5,8 @@ from flask import Flask
 
 from app.models import Election, PendingAction
 from app.models.base import utcnow
-from app.services import approvals, board, paper_votes
+from app.services.administration import approvals
+from app.services.voting import board, paper_votes
 from app.services.errors import ServiceError
 
 

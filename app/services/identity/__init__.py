@@ -1,0 +1,1 @@
+"""Identity: voter accounts, passwords, TOTP, sign-in, principals, identifiers and throttling."""
