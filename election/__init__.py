@@ -15,6 +15,7 @@ record          the record's layout, FORMAT.json and HASHES.json (record.md §4)
 lifecycle       an election's status (draft → open → closed → tallied) and the poll window
 roll            the voter rolls' CSV parser and identifier checks (manifest.md §3)
 authority       the CA's objects: opening, mapping, list, revocation (record.md §2.0, §6)
+voters          who may sign a ballot: the packed credential list and the revocations (§6)
 errors          the exceptions of this package
 ==============  ==========================================================================
 

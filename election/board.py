@@ -1,8 +1,12 @@
 """The bulletin board's objects (docs/record.md §2): entries and their hash chain, checkpoints,
-the paper-override list and receipts.
+the paper-override list and receipts (record format version 2).
 
 This is the only producer code that spells the ``type`` of a signed board object.  The
-constructors return *unsigned* objects; sign them with :func:`election.signed.sign`.
+constructors return *unsigned* objects; sign checkpoints and receipts with
+:func:`election.signed.sign` and the board key, and the paper-vote list with
+:func:`add_official_signature` and each of two officials' keys.  Every object but the entry
+carries the opening hash (record.md §2.0); an entry carries the voter's signature of the
+ballot statement that binds it (docs/protocol.md §13.3).
 """
 from __future__ import annotations
 
@@ -11,16 +15,25 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Mapping, Sequence
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from crypto.credential import ballot_statement, public_credential, verify_ballot_signature
 from crypto.encoding import canonical_json
 
 CHECKPOINT_TYPE = "ssbvote-checkpoint"  # record.md §2.3
 PAPER_OVERRIDES_TYPE = "ssbvote-paper-overrides"  # record.md §2.4
 RECEIPT_TYPE = "ssbvote-receipt"  # record.md §2.5
 
-ENTRY_KEYS = frozenset({"seq", "election_id", "pseudonym", "contest", "ballot_hash", "cast_at",
-                        "prev_hash", "entry_hash"})
-CHECKPOINT_KEYS = frozenset({"type", "election_id", "seq", "head", "at", "final", "signature"})
-OVERRIDE_KEYS = frozenset({"type", "election_id", "pseudonyms", "at", "approved_by", "signature"})
+ENTRY_KEYS = frozenset({"seq", "election_id", "pseudonym", "contest", "credential", "previous", "signature",
+                        "ballot_hash", "cast_at", "prev_hash", "entry_hash"})
+CHECKPOINT_KEYS = frozenset({"type", "election_id", "opening", "seq", "head", "at", "final", "signature"})
+OVERRIDE_KEYS = frozenset({"type", "election_id", "opening", "pseudonyms", "at", "signatures"})
+OVERRIDE_SIGNATURE_KEYS = frozenset({"official", "signature"})
+RECEIPT_KEYS = frozenset({"type", "election_id", "opening", "seq", "pseudonym", "credential", "contest",
+                          "ballot_hash", "entry_hash", "cast_at", "signature"})
+#: The paper-vote list is signed by two distinct officials (propose + approve, record.md §2.4).
+OVERRIDE_SIGNERS = 2
 
 
 def iso_utc(moment: datetime) -> str:
@@ -39,14 +52,32 @@ def entry_hash(entry: Mapping[str, Any]) -> str:
 
 
 def new_entry(seq: int, election_id: str, pseudonym: str, contest: str, ballot_hash: str,
-              cast_at: str, prev_hash: str) -> dict[str, Any]:
-    """The board entry of record.md §2.1, with its ``entry_hash``."""
+              cast_at: str, prev_hash: str, *, credential: str, previous: str,
+              signature: str) -> dict[str, Any]:
+    """The board entry of record.md §2.1, with its ``entry_hash`` (which covers the voter's
+    ``credential``, ``previous`` and ``signature``: docs/protocol.md §13.3)."""
     body: dict[str, Any] = {
         "seq": seq, "election_id": election_id, "pseudonym": pseudonym, "contest": contest,
+        "credential": credential, "previous": previous, "signature": signature,
         "ballot_hash": ballot_hash, "cast_at": cast_at, "prev_hash": prev_hash,
     }
     body["entry_hash"] = entry_hash(body)
     return body
+
+
+def entry_statement(entry: Mapping[str, Any], opening: str) -> dict[str, str]:
+    """The ballot statement (docs/protocol.md §13.3) that the entry's ``signature`` signs, under
+    the opening hash ``opening``; crypto.errors.InvalidInput if a field is malformed."""
+    return ballot_statement(entry["election_id"], opening, entry["contest"], entry["pseudonym"],
+                            entry["credential"], entry["ballot_hash"], previous=entry["previous"])
+
+
+def entry_signature_ok(entry: Mapping[str, Any], opening: str) -> bool:
+    """True if the entry's ``signature`` is its ``credential``'s signature of its ballot
+    statement under the opening hash ``opening`` (docs/protocol.md §13.3)."""
+    return verify_ballot_signature(entry["election_id"], opening, entry["contest"], entry["pseudonym"],
+                                   entry["credential"], entry["ballot_hash"], entry["signature"],
+                                   previous=entry["previous"])
 
 
 class Chain:
@@ -58,9 +89,11 @@ class Chain:
         self.seq = 0
         self.head = election_id
 
-    def append(self, pseudonym: str, contest: str, ballot_hash: str, cast_at: str) -> dict[str, Any]:
+    def append(self, pseudonym: str, contest: str, ballot_hash: str, cast_at: str, *,
+               credential: str, previous: str, signature: str) -> dict[str, Any]:
         entry = new_entry(self.seq + 1, self.election_id, pseudonym, contest, ballot_hash,
-                          cast_at, self.head)
+                          cast_at, self.head, credential=credential, previous=previous,
+                          signature=signature)
         self.seq, self.head = entry["seq"], entry["entry_hash"]
         return entry
 
@@ -98,27 +131,103 @@ class ChainScanner:
         return link
 
 
-def checkpoint(election_id: str, seq: int, head: str, at: str, final: bool) -> dict[str, Any]:
-    """An unsigned checkpoint of the board head (record.md §2.3); an empty board has seq 0 and
-    the election id as head."""
-    return {"type": CHECKPOINT_TYPE, "election_id": election_id, "seq": seq, "head": head,
-            "at": at, "final": final}
+def checkpoint(election_id: str, seq: int, head: str, at: str, final: bool, *,
+               opening: str) -> dict[str, Any]:
+    """An unsigned checkpoint of the board head under the opening hash ``opening`` (record.md
+    §2.3); an empty board has seq 0 and the election id as head."""
+    return {"type": CHECKPOINT_TYPE, "election_id": election_id, "opening": opening, "seq": seq,
+            "head": head, "at": at, "final": final}
 
 
-def paper_overrides(election_id: str, pseudonyms: Sequence[str], at: str,
-                    approved_by: Sequence[str]) -> dict[str, Any]:
-    """The unsigned paper-vote list (record.md §2.4); ``pseudonyms`` as given (sorted, unique)."""
-    return {"type": PAPER_OVERRIDES_TYPE, "election_id": election_id,
-            "pseudonyms": list(pseudonyms), "at": at, "approved_by": list(approved_by)}
+def paper_overrides(election_id: str, pseudonyms: Sequence[str], at: str, *,
+                    opening: str) -> dict[str, Any]:
+    """The paper-vote list (record.md §2.4) without ``signatures``: what the two officials see
+    (its :func:`paper_list_digest`) and sign (:func:`add_official_signature`).  ``pseudonyms``
+    as given (sorted, unique)."""
+    return {"type": PAPER_OVERRIDES_TYPE, "election_id": election_id, "opening": opening,
+            "pseudonyms": list(pseudonyms), "at": at}
 
 
-def receipt(entry: Mapping[str, Any]) -> dict[str, Any]:
-    """The unsigned receipt of a board entry (record.md §2.5)."""
+def paper_list_body(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """The paper-vote list without ``signatures``: the part each official signs (record.md §2.4)."""
+    return {k: v for k, v in obj.items() if k != "signatures"}
+
+
+def paper_list_digest(obj: Mapping[str, Any]) -> str:
+    """The list's digest shown to both officials: SHA-256 hex of the canonical JSON of the list
+    without ``signatures`` (record.md §2.4); the same with or without signatures."""
+    return sha256_hex(canonical_json(paper_list_body(obj)))
+
+
+def add_official_signature(obj: Mapping[str, Any], official: str, key: Ed25519PrivateKey) -> dict[str, Any]:
+    """A copy of the paper-vote list with ``official``'s signature appended to ``signatures``
+    (created if absent): Ed25519 by the official's key (docs/protocol.md §13.2, purpose
+    ``official``) over the canonical JSON of the list without ``signatures`` (record.md §2.4).
+    ValueError if that official signed already or the list already has two signatures."""
+    signatures = list(obj.get("signatures", []))
+    if any(s.get("official") == official for s in signatures):
+        raise ValueError(f"official {official!r} signed this list already")
+    if len(signatures) >= OVERRIDE_SIGNERS:
+        raise ValueError(f"the list has {len(signatures)} signatures already")
+    body = paper_list_body(obj)
+    signatures.append({"official": official, "signature": key.sign(canonical_json(body)).hex()})
+    return {**body, "signatures": signatures}
+
+
+def paper_signature_problems(obj: Mapping[str, Any], officials: Mapping[str, str]) -> list[str]:
+    """What is wrong with the officials' signatures of a paper-vote list (empty: two distinct
+    officials of ``officials`` — username → pinned 64-hex public key, record.md §2.0 — signed
+    the list without ``signatures``, record.md §2.4)."""
+    signatures = obj.get("signatures")
+    if not isinstance(signatures, list):
+        return ["signatures is not a list"]
+    problems: list[str] = []
+    if len(signatures) != OVERRIDE_SIGNERS:
+        problems.append(f"{len(signatures)} signatures, not {OVERRIDE_SIGNERS} (two officials)")
+    body = canonical_json(paper_list_body(obj))
+    seen: set[str] = set()
+    for i, item in enumerate(signatures):
+        if not isinstance(item, dict) or set(item) != OVERRIDE_SIGNATURE_KEYS:
+            problems.append(f"signatures[{i}] is not {{\"official\", \"signature\"}}")
+            continue
+        name = item["official"]
+        if not isinstance(name, str) or name in seen:
+            problems.append(f"signatures[{i}]: official {name!r} signed twice or is not a name")
+            continue
+        seen.add(name)
+        public = officials.get(name)
+        if public is None:
+            problems.append(f"signatures[{i}]: {name!r} is not an official pinned in the opening")
+        elif not _signature_ok(public, item["signature"], body):
+            problems.append(f"signatures[{i}]: the signature of official {name!r} is not valid")
+    return problems
+
+
+def _signature_ok(public_hex: str, signature: Any, message: bytes) -> bool:
+    try:
+        key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_hex))
+        if not isinstance(signature, str) or len(signature) != 128 or signature != signature.lower():
+            return False
+        key.verify(bytes.fromhex(signature), message)
+    except (ValueError, InvalidSignature):
+        return False
+    return True
+
+
+def official_public_key(key: Ed25519PrivateKey) -> str:
+    """The 64-hex public key of an official's key, as pinned in the opening (record.md §2.0)."""
+    return public_credential(key)
+
+
+def receipt(entry: Mapping[str, Any], *, opening: str) -> dict[str, Any]:
+    """The unsigned receipt of a board entry under the opening hash ``opening`` (record.md §2.5)."""
     return {
         "type": RECEIPT_TYPE,
         "election_id": entry["election_id"],
+        "opening": opening,
         "seq": entry["seq"],
         "pseudonym": entry["pseudonym"],
+        "credential": entry["credential"],
         "contest": entry["contest"],
         "ballot_hash": entry["ballot_hash"],
         "entry_hash": entry["entry_hash"],

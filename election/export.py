@@ -5,16 +5,26 @@ Layout (the tally copies these files into the record byte for byte, record.md §
     manifest.json            canonical manifest bytes (docs/manifest.md §1.1)
     election_key.json        the election key (docs/protocol.md §9.2)
     board_key.json           {"algorithm": "Ed25519", "public_key": hex} (record.md §1)
+    opening.json             the CA-signed opening object (§2.0)
+    credentials.json         the CA-signed public credential list (§6.2), the CA's bytes
+    revocations.jsonl        the CA-signed revocations (§6.3), one per line; empty if none
     board/entries.jsonl      entries (§2.1), one canonical JSON + LF per line, seq order
     board/ballots.jsonl      {"ballot", "contest", "pseudonym", "seq"} per line, seq order
     board/checkpoints.jsonl  signed checkpoints (§2.3), the final one last
-    paper_overrides.json     the signed paper-vote list (§2.4); absent from a snapshot (§3.1)
+    paper_overrides.json     the paper-vote list signed by two officials (§2.4); absent from a
+                             snapshot (§3.1)
 
-The reader streams ``entries.jsonl`` (:func:`scan_entries`): only ``(contest, pseudonym) →
-highest seq`` and the entry hashes at the checkpointed positions are kept in memory.
+The reader checks the pins first (:func:`load_authority`: the opening, signed by the CA key it
+names, pins this export's election key, board key and credential list; the list and the
+revocations are that CA's), then streams ``entries.jsonl`` (:func:`scan_entries`): every
+entry's voter signature is verified and its credential must be one of its contest's
+electorate; per credential only its latest seq, pseudonym and ballot hash, per pseudonym its
+first credential, and the entry hashes at the checkpointed positions are kept in memory.
 """
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 import shutil
 import tempfile
@@ -23,23 +33,30 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Union
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from crypto.encoding import canonical_json, parse_json
 
+from . import authority
 from .board import (CHECKPOINT_KEYS, CHECKPOINT_TYPE, ENTRY_KEYS, OVERRIDE_KEYS,
-                    PAPER_OVERRIDES_TYPE, ChainScanner)
+                    PAPER_OVERRIDES_TYPE, ChainScanner, entry_signature_ok, paper_signature_problems)
 from .errors import BoardInvalid, ExportUnreadable, ManifestInvalid
 from .manifest import Manifest
-from .signed import ALGORITHM, Verdict, verdict
+from .signed import ALGORITHM, Verdict, verdict, verify
+from .voters import Voters, parse_credential_list, pins_problems
 
 MANIFEST = "manifest.json"
 ELECTION_KEY = "election_key.json"
 BOARD_KEY = "board_key.json"
+OPENING = "opening.json"
+CREDENTIALS = "credentials.json"
+REVOCATIONS = "revocations.jsonl"
 ENTRIES = "board/entries.jsonl"
 BALLOTS = "board/ballots.jsonl"
 CHECKPOINTS = "board/checkpoints.jsonl"
 PAPER_OVERRIDES = "paper_overrides.json"
-EXPORT_FILES = (MANIFEST, ELECTION_KEY, BOARD_KEY, ENTRIES, BALLOTS, CHECKPOINTS, PAPER_OVERRIDES)
+EXPORT_FILES = (MANIFEST, ELECTION_KEY, BOARD_KEY, OPENING, CREDENTIALS, REVOCATIONS, ENTRIES, BALLOTS,
+                CHECKPOINTS, PAPER_OVERRIDES)
 SNAPSHOT_FILES = EXPORT_FILES[:-1]  # record.md §3.1: a snapshot has no paper-vote list
 
 OVERRIDES_MISSING = ("paper_overrides.json is missing: the officials must sign the paper-vote list "
@@ -51,6 +68,7 @@ BoardItem = tuple[Mapping[str, Any], bytes]
 
 _HASH_RE = re.compile(r"\A[0-9a-f]{64}\Z")
 _PSEUDONYM_RE = re.compile(r"\A[0-9a-f]{32}\Z")
+_SIGNATURE_RE = re.compile(r"\A[0-9a-f]{128}\Z")
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -93,6 +111,9 @@ def write_export(
     manifest: bytes,
     election_key: bytes,
     board_key: Mapping[str, str],
+    opening: Mapping[str, Any],
+    credentials: Union[bytes, Path],
+    revocations: Iterable[Mapping[str, Any]],
     board: Iterable[BoardItem],
     checkpoints: Iterable[Mapping[str, Any]],
     paper_overrides: Optional[Mapping[str, Any]],
@@ -100,8 +121,12 @@ def write_export(
     """Write a board export folder (record.md §3) and return its resolved path.
 
     ``manifest``: the canonical manifest bytes; ``election_key``: its file's bytes;
-    ``board_key``: :func:`election.signed.public_key_dict`; ``board`` / ``checkpoints``: as
-    :func:`write_board`; ``paper_overrides``: the signed list, None for a snapshot (§3.1).
+    ``board_key``: :func:`election.signed.public_key_dict`; ``opening``: the CA-signed opening
+    object (§2.0); ``credentials``: the bytes of the CA's ``credentials.json`` exactly (its
+    SHA-256 is pinned), or the path of that file (copied: a list of millions of voters);
+    ``revocations``: the CA-signed revocations in the order made (§6.3); ``board`` /
+    ``checkpoints``: as :func:`write_board`; ``paper_overrides``: the list signed by two
+    officials, None for a snapshot (§3.1).
 
     Atomic: everything is written to a fresh folder beside ``out_dir`` that replaces it at the
     end, so a failure (also one raised by the ``board`` iterable) leaves no partial export."""
@@ -112,6 +137,14 @@ def write_export(
         (work / MANIFEST).write_bytes(manifest)
         (work / ELECTION_KEY).write_bytes(election_key)
         (work / BOARD_KEY).write_bytes(canonical_json(board_key))
+        (work / OPENING).write_bytes(canonical_json(opening))
+        if isinstance(credentials, Path):
+            shutil.copyfile(credentials, work / CREDENTIALS)
+        else:
+            (work / CREDENTIALS).write_bytes(credentials)
+        with (work / REVOCATIONS).open("wb") as handle:
+            for revocation in revocations:
+                handle.write(canonical_json(revocation) + b"\n")
         if paper_overrides is not None:
             (work / PAPER_OVERRIDES).write_bytes(canonical_json(paper_overrides))
         write_board(work, board, checkpoints)
@@ -189,11 +222,99 @@ def check_signature(public_key: Ed25519PublicKey, obj: Mapping[str, Any], what: 
         raise BoardInvalid(f"{what}: signature is not valid under board_key.json")
 
 
+def read_bytearray(path: PathLike, what: str) -> bytearray:
+    """A file's bytes as a bytearray (read once, not copied; see
+    :func:`election.voters.parse_credential_list`)."""
+    try:
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            data = bytearray(size)
+            if handle.readinto(data) != size or handle.read(1):
+                raise ExportUnreadable(f"{what}: {path} changed while it was read")
+    except FileNotFoundError:
+        raise ExportUnreadable(f"{what}: file {path} is missing") from None
+    except OSError as exc:
+        raise ExportUnreadable(f"{what}: cannot read {path} ({exc.strerror})") from None
+    return data
+
+
+def sha256_of(path: PathLike, what: str) -> str:
+    """Lowercase hex SHA-256 of a file's bytes, read in blocks."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except FileNotFoundError:
+        raise ExportUnreadable(f"{what}: file {path} is missing") from None
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Pins:
+    """The opening object (record.md §2.0) as read: the object, its hash and what it pins."""
+
+    opening: dict[str, Any]
+    hash: str  # the opening hash: SHA-256 of the canonical JSON of the signed object
+    ca_key: str
+    board_key: str
+    officials: dict[str, str]  # username → 64-hex public key
+
+
+def load_opening(path: Path, election_id: str) -> Pins:
+    """``opening.json``: the exact shape of record.md §2.0, this election, canonical JSON, and
+    signed by the CA key it names (the export cannot say which CA key is the real one: observers
+    give the verifier the CA's published key, record.md §2.0)."""
+    obj = read_json(path, "opening")
+    problems = authority.check_opening(obj)
+    if problems:
+        raise BoardInvalid("opening.json: " + "; ".join(problems))
+    if obj["election_id"] != election_id:
+        raise BoardInvalid(f"opening.json: of election {obj['election_id']}, not of this manifest's {election_id}")
+    if canonical_json(obj) != path.read_bytes():
+        raise BoardInvalid("opening.json: not canonical JSON")
+    if not verify(obj, obj["ca_key"]):
+        raise BoardInvalid("opening.json: not signed by the CA key it pins (ca_key)")
+    return Pins(obj, authority.object_hash(obj), obj["ca_key"], obj["board_key"],
+                {o["username"]: o["public_key"] for o in obj["officials"]})
+
+
+def load_authority(folder: Path, election_id: str, board_key: Ed25519PublicKey) -> tuple[Pins, Voters]:
+    """The opening and who may sign a ballot (record.md §2.0, §6.2, §6.3): ``opening.json``
+    (:func:`load_opening`) whose pins equal this export's ``election_key.json``,
+    ``board_key.json`` and ``credentials.json``; the credential list, canonical and signed by
+    the opening's CA key; every revocation of ``revocations.jsonl`` signed by it and valid in
+    order (:meth:`election.voters.Voters.add_revocation`)."""
+    pins = load_opening(folder / OPENING, election_id)
+    board_hex = board_key.public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
+    problems = pins_problems(pins.opening, election_key_sha256=sha256_of(folder / ELECTION_KEY, "election key"),
+                             board_key=board_hex, credentials_sha256=sha256_of(folder / CREDENTIALS, "credentials"))
+    if problems:
+        raise BoardInvalid("opening.json pins other files than this export's: " + "; ".join(problems))
+    try:
+        listed = parse_credential_list(read_bytearray(folder / CREDENTIALS, "credentials"), election_id,
+                                       pins.ca_key)
+    except ValueError as exc:
+        raise BoardInvalid(str(exc)) from None
+    voters = Voters(listed.electorates)
+    for number, line in iter_lines(folder / REVOCATIONS, "revocations"):
+        what = f"revocations.jsonl line {number}"
+        try:
+            obj = parse_json(line, what)
+            if canonical_json(obj) != line:
+                raise ValueError("not canonical JSON")
+            voters.add_revocation(obj, election_id, pins.ca_key)
+        except ValueError as exc:  # crypto's InvalidInput is a ValueError
+            message = str(exc)
+            raise BoardInvalid(message if message.startswith(what) else f"{what}: {message}") from None
+    return pins, voters
+
+
 def load_checkpoints(path: Path, election_id: str, public_key: Ed25519PublicKey,
-                     closed: bool = True) -> list[dict[str, Any]]:
-    """Signed checkpoints (record.md §2.3), checked for shape, signature and order; their match
-    with the chain is checked by :func:`scan_entries`.  ``closed``: the last one must be final
-    (else a snapshot taken while the polls are open, §3.1, is accepted too)."""
+                     closed: bool = True, *, opening: str) -> list[dict[str, Any]]:
+    """Signed checkpoints (record.md §2.3), checked for shape, opening hash, signature and
+    order; their match with the chain is checked by :func:`scan_entries`.  ``closed``: the last
+    one must be final (else a snapshot taken while the polls are open, §3.1, is accepted too)."""
     checkpoints: list[dict[str, Any]] = []
     for number, line in iter_lines(path, "checkpoints"):
         what = f"checkpoint on line {number}"
@@ -205,6 +326,8 @@ def load_checkpoints(path: Path, election_id: str, public_key: Ed25519PublicKey,
             raise BoardInvalid(f"{what}: expected exactly the keys {sorted(CHECKPOINT_KEYS)}")
         if cp["type"] != CHECKPOINT_TYPE or cp["election_id"] != election_id:
             raise BoardInvalid(f"{what}: wrong type or election id")
+        if cp["opening"] != opening:
+            raise BoardInvalid(f"{what}: opening is not the hash of opening.json")
         if not isinstance(cp["seq"], int) or isinstance(cp["seq"], bool) or cp["seq"] < 0:
             raise BoardInvalid(f"{what}: seq must be a non-negative integer")
         if not isinstance(cp["final"], bool) or not isinstance(cp["head"], str) or not isinstance(cp["at"], str):
@@ -222,8 +345,9 @@ def load_checkpoints(path: Path, election_id: str, public_key: Ed25519PublicKey,
     return checkpoints
 
 
-def load_overrides(path: Path, election_id: str, public_key: Ed25519PublicKey) -> frozenset[str]:
-    """The pseudonyms of the signed paper-vote list (record.md §2.4)."""
+def load_overrides(path: Path, election_id: str, pins: Pins) -> frozenset[str]:
+    """The pseudonyms of the paper-vote list (record.md §2.4): this election and opening,
+    sorted and unique, signed by two distinct officials pinned in the opening."""
     if not path.exists():
         raise BoardInvalid(OVERRIDES_MISSING)
     try:
@@ -234,32 +358,39 @@ def load_overrides(path: Path, election_id: str, public_key: Ed25519PublicKey) -
         raise BoardInvalid(f"paper overrides: expected exactly the keys {sorted(OVERRIDE_KEYS)}")
     if obj["type"] != PAPER_OVERRIDES_TYPE or obj["election_id"] != election_id:
         raise BoardInvalid("paper overrides: wrong type or election id")
+    if obj["opening"] != pins.hash:
+        raise BoardInvalid("paper overrides: opening is not the hash of opening.json")
     pseudonyms = obj["pseudonyms"]
     if not isinstance(pseudonyms, list) or not all(isinstance(p, str) for p in pseudonyms):
         raise BoardInvalid("paper overrides: pseudonyms must be a list of strings")
     if pseudonyms != sorted(set(pseudonyms)):
         raise BoardInvalid("paper overrides: pseudonyms must be sorted and unique")
-    approved = obj["approved_by"]
-    if not isinstance(approved, list) or len(approved) != 2 or len(set(approved)) != 2:
-        raise BoardInvalid("paper overrides: approved_by must name two distinct officials")
-    check_signature(public_key, obj, "paper overrides")
+    problems = paper_signature_problems(obj, pins.officials)
+    if problems:
+        raise BoardInvalid("paper overrides: officials' signatures: " + "; ".join(problems))
     return frozenset(pseudonyms)
 
 
 @dataclass(frozen=True)
 class BoardIndex:
-    """What one pass over ``entries.jsonl`` keeps: N, the head and the latest seq per voter
-    (contest, pseudonym) (record.md §2.2)."""
+    """What one pass over ``entries.jsonl`` keeps: N, the head and, per credential, its latest
+    seq (record.md §2.2: the voter's current ballot) with its pseudonym and ballot hash."""
 
     count: int
     head: str
-    latest: dict[tuple[str, str], int]
+    #: credential (32 bytes) → (latest seq, pseudonym (16 bytes) + ballot hash (32 bytes))
+    credentials: dict[bytes, tuple[int, bytes]]
+
+    def latest(self, credential: str) -> int:
+        """The seq of the latest ballot of ``credential`` (64 hex) on the board."""
+        return self.credentials[bytes.fromhex(credential)][0]
 
 
-def parse_entry(line: bytes, number: int, election_id: str, contest_ids: set[str]) -> dict[str, Any]:
+def parse_entry(line: bytes, number: int, election_id: str, contest_ids: Iterable[str]) -> dict[str, Any]:
     """One ``entries.jsonl`` line, strictly (record.md §2.1, §5 check 6): canonical, exact
-    keys, seq = line number, known contest, well-formed pseudonym and hashes.  The hashes
-    themselves are checked by :func:`scan_entries`."""
+    keys, seq = line number, known contest, well-formed pseudonym, credential, previous,
+    signature and hashes.  The hashes and the signature themselves are checked by
+    :func:`scan_entries`."""
     what = f"board entry on line {number}"
     try:
         entry = parse_json(line, what)
@@ -273,41 +404,82 @@ def parse_entry(line: bytes, number: int, election_id: str, contest_ids: set[str
         raise BoardInvalid(f"{what}: seq {entry['seq']!r} breaks the sequence 1, 2, 3 …")
     if entry["election_id"] != election_id:
         raise BoardInvalid(f"{what}: election id differs from the manifest's")
-    if entry["contest"] not in contest_ids:
+    if not isinstance(entry["contest"], str) or entry["contest"] not in contest_ids:
         raise BoardInvalid(f"{what}: unknown contest {entry['contest']!r}")
     if not isinstance(entry["pseudonym"], str) or not _PSEUDONYM_RE.match(entry["pseudonym"]):
         raise BoardInvalid(f"{what}: pseudonym is not 32 hex digits")
-    for key in ("ballot_hash", "entry_hash"):
+    for key in ("ballot_hash", "entry_hash", "credential"):
         if not isinstance(entry[key], str) or not _HASH_RE.match(entry[key]):
-            raise BoardInvalid(f"{what}: {key} is not a SHA-256 hex digest")
+            raise BoardInvalid(f"{what}: {key} is not 64 lowercase hex digits")
+    if not isinstance(entry["previous"], str) or (entry["previous"] and not _HASH_RE.match(entry["previous"])):
+        raise BoardInvalid(f"{what}: previous is neither empty nor 64 lowercase hex digits")
+    if not isinstance(entry["signature"], str) or not _SIGNATURE_RE.match(entry["signature"]):
+        raise BoardInvalid(f"{what}: signature is not 128 lowercase hex digits")
     return entry
 
 
 def scan_entries(
     path: Path,
     election_id: str,
-    contest_ids: set[str],
+    contests: Mapping[str, str],
     checkpoints: list[dict[str, Any]],
+    voters: Voters,
+    opening: str,
     advance: Callable[[int], None] = lambda _: None,
 ) -> BoardIndex:
-    """One streaming pass (record.md §2.1, §2.3): every entry well-formed and on the hash chain,
-    every checkpoint's (seq, head) on the chain, the last checkpoint at the last entry."""
+    """One streaming pass (record.md §2.1–§2.3, §5 check 19): every entry well-formed and on
+    the hash chain; signed by its credential under the opening hash ``opening``; its credential
+    one of its contest's electorate (``contests``: contest id → electorate) in ``voters``; one
+    pseudonym per credential; the ballots of a credential chained through ``previous`` in seq
+    order; every credential of a pseudonym descending (through revocations) from one; every
+    checkpoint's (seq, head) on the chain, the last checkpoint at the last entry.  A board that
+    breaks any of these is refused (:class:`BoardInvalid` naming the entry): the server must
+    never have accepted such an entry."""
     wanted: dict[int, list[dict[str, Any]]] = {}
     for cp in checkpoints:
         wanted.setdefault(cp["seq"], []).append(cp)
     heads = {0: election_id}
-    latest: dict[tuple[str, str], int] = {}
+    credentials: dict[bytes, tuple[int, bytes]] = {}
+    owners: dict[bytes, bytes] = {}  # pseudonym → the first credential (root) it voted with
     chain = ChainScanner(election_id)
     count = 0
     for number, line in iter_lines(path, "board entries"):
-        entry = parse_entry(line, number, election_id, contest_ids)
+        entry = parse_entry(line, number, election_id, contests)
         link = chain.step(entry)
         if not link.hash_ok:
             raise BoardInvalid(f"board entry on line {number}: entry_hash does not match the entry")
         if not link.prev_ok:
             raise BoardInvalid(f"board entry {number}: prev_hash does not link to entry {number - 1}")
+        what = f"board entry {number}"
+        credential = bytes.fromhex(entry["credential"])
+        electorate = contests[entry["contest"]]
+        if not voters.member(credential, electorate):
+            other = voters.electorate_of(credential)
+            raise BoardInvalid(f"{what}: credential {entry['credential']} is not one of the {electorate} "
+                               "electorate (credentials.json or a replacement in revocations.jsonl)"
+                               + (f"; it is of the {other} electorate" if other else ""))
+        if not entry_signature_ok(entry, opening):
+            raise BoardInvalid(f"{what}: the voter's signature does not verify under credential "
+                               f"{entry['credential']} (docs/protocol.md §13.3)")
+        pseudonym = bytes.fromhex(entry["pseudonym"])
+        state = credentials.get(credential)
+        previous = ""
+        if state is not None:
+            if state[1][:16] != pseudonym:
+                raise BoardInvalid(f"{what}: credential {entry['credential']} votes for pseudonym "
+                                   f"{entry['pseudonym']} and, at seq {state[0]}, for {state[1][:16].hex()}")
+            previous = state[1][16:].hex()
+        if entry["previous"] != previous:
+            raise BoardInvalid(f"{what}: previous is {entry['previous'] or 'empty'}, not the ballot_hash of "
+                               f"this credential's ballot before it ({previous or 'none: empty'})")
+        root = voters.root(credential)
+        first = owners.setdefault(pseudonym, root)
+        if first != root:
+            raise BoardInvalid(f"{what}: pseudonym {entry['pseudonym']} votes with credential "
+                               f"{entry['credential']} and with {first.hex()}, which do not descend from one "
+                               "credential through revocations")
+        credentials[credential] = (number, pseudonym + bytes.fromhex(entry["ballot_hash"]))
         count = number
-        latest[(entry["contest"], entry["pseudonym"])] = number
         if number in wanted:
             heads[number] = chain.head
         advance(1)
@@ -323,4 +495,4 @@ def scan_entries(
     if last["seq"] != count:
         raise BoardInvalid(f"{kind}: seq {last['seq']} but the board has {count} entries "
                            f"(no entry may follow the {kind})")
-    return BoardIndex(count, chain.head, latest)
+    return BoardIndex(count, chain.head, credentials)

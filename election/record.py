@@ -10,7 +10,7 @@ from crypto.encoding import canonical_json
 
 from .export import EXPORT_FILES
 
-FORMAT: dict[str, Any] = {"format": "ssbvote-record", "version": 1}  # record.md §4
+FORMAT: dict[str, Any] = {"format": "ssbvote-record", "version": 2}  # record.md §4
 FORMAT_FILE = "FORMAT.json"
 RESULTS = "results.json"  # §4.4
 HASHES = "HASHES.json"  # §4.5
