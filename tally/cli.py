@@ -78,7 +78,7 @@ def prepare_cmd(board_export: Path, work: Path, processes: Optional[int], schedu
                           hardlink=hardlink, scheduler=scheduler, preverified=preverified, batch_size=batch_size)
     except TallyError as exc:
         raise _fail(exc) from None
-    click.echo(f"Board: {summary.entries} entries, final checkpoint verified.")
+    click.echo(f"Board: {summary.entries} entries, voters' signatures and final checkpoint verified.")
     if preverified is not None:
         click.echo(f"Pre-verified during polling: {summary.preverified} counted ballots (proofs not checked again).")
     if summary.chunks_reused:

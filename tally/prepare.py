@@ -4,8 +4,9 @@
 Passes, all streaming:
 
 1. copy the export into the work folder (byte for byte; the record is built from these copies);
-2. check the checkpoints, the paper-override list and the hash chain of ``entries.jsonl``,
-   keeping only ``(contest, pseudonym) → highest seq``;
+2. check the opening and its pins, the credential list and revocations, the checkpoints, the
+   paper-override list and, in one pass over ``entries.jsonl``, the hash chain and every voter's
+   signature (tally/board.py), keeping per credential its highest seq;
 3. read ``entries.jsonl`` and ``ballots.jsonl`` side by side in chunks of consecutive lines; a
    process pool checks every ballot against its entry and batch-verifies the ballots to count,
    returning per-candidate products;
@@ -28,6 +29,7 @@ from typing import Any, Callable, Iterator, Optional
 
 import gmpy2
 
+from crypto.credential import ballot_party
 from crypto.encoding import canonical_json
 from election.record import COUNTED as COUNTED, ENCRYPTED_TALLY as ENCRYPTED_TALLY  # re-exported
 
@@ -74,13 +76,16 @@ class PrepareSummary:
 
 
 def _classify(
-    seq: int, contest: str, pseudonym: str, latest: dict[tuple[str, str], int],
+    seq: int, credential: str, pseudonym: str, index: board_mod.BoardIndex, revoked: frozenset[bytes],
     paper: frozenset[str], invalid: dict[int, str],
 ) -> Optional[str]:
-    """The exclusion reason, or None if counted (docs/record.md §4.1, reason precedence)."""
+    """The exclusion reason, or None if counted (docs/record.md §4.1, reason precedence:
+    revoked, paper-vote, superseded, invalid)."""
+    if bytes.fromhex(credential) in revoked:
+        return "revoked"
     if pseudonym in paper:
         return "paper-vote"
-    if latest[(contest, pseudonym)] != seq:
+    if index.latest(credential) != seq:
         return "superseded"
     if seq in invalid:
         return "invalid: " + invalid[seq]
@@ -94,10 +99,12 @@ def verify_context(manifest: board_mod.Manifest, n: int, allow_insecure_test_key
                          str((folder / "board/ballots.jsonl").resolve()))
 
 
-def _chunks(work: Path, index: board_mod.BoardIndex, paper: frozenset[str],
+def _chunks(work: Path, index: board_mod.BoardIndex, revoked: frozenset[bytes], paper: frozenset[str],
             size: int, known: Optional[Preverified] = None) -> Iterator[tuple[int, list[Item]]]:
     """Chunks of consecutive board positions; only offsets of the ballot lines, never their bytes,
-    are kept (the workers read them).  Ballots in ``known`` are marked known valid (§3.1)."""
+    are kept (the workers read them).  A ballot is to count if it is its credential's latest,
+    the credential is not revoked and the pseudonym not on the paper list.  Ballots in ``known``
+    are marked known valid (§3.1)."""
     entries = iter_lines(work / "board/entries.jsonl", "board entries")
     ballots = iter_line_spans(work / "board/ballots.jsonl", "board ballots")
     chunk: list[Item] = []
@@ -106,12 +113,13 @@ def _chunks(work: Path, index: board_mod.BoardIndex, paper: frozenset[str],
             raise BoardRefused("board: ballots.jsonl and entries.jsonl have different numbers of lines")
         (number, entry_line), (_, offset, length) = pair
         entry = json.loads(entry_line)  # validated in the first pass
-        key = (entry["contest"], entry["pseudonym"])
-        count = entry["pseudonym"] not in paper and index.latest[key] == number
+        credential = entry["credential"]
+        count = (entry["pseudonym"] not in paper and index.latest(credential) == number
+                 and bytes.fromhex(credential) not in revoked)
         known_valid = known is not None and count and ballot_key(
-            entry["contest"], entry["pseudonym"], entry["ballot_hash"]) in known
+            entry["contest"], ballot_party(entry["pseudonym"], credential), entry["ballot_hash"]) in known
         chunk.append(Item(number, entry["pseudonym"], entry["contest"], entry["ballot_hash"], count,
-                          offset, length, known_valid))
+                          offset, length, known_valid, credential))
         if len(chunk) == size:
             yield (chunk[0].seq - 1) // size, chunk
             chunk = []
@@ -135,7 +143,8 @@ def _dask_executor(scheduler: str) -> tuple[Any, int, Callable[[], None]]:
 
 
 def _run_chunks(
-    work: Path, cache: Path, context: VerifyContext, index: board_mod.BoardIndex, paper: frozenset[str],
+    work: Path, cache: Path, context: VerifyContext, index: board_mod.BoardIndex, revoked: frozenset[bytes],
+    paper: frozenset[str],
     processes: int, advance: Callable[[int], None], stats: dict[str, int], size: int,
     scheduler: Optional[str] = None, known: Optional[Preverified] = None, only_unverified: bool = False,
 ) -> Iterator[ChunkResult]:
@@ -166,7 +175,7 @@ def _run_chunks(
         return result
 
     def chunks() -> Iterator[tuple[int, list[Item]]]:
-        for number, items in _chunks(work, index, paper, size, known):
+        for number, items in _chunks(work, index, revoked, paper, size, known):
             stats["preverified"] += sum(item.known_valid for item in items)
             if only_unverified:  # tally preverify: only ballots whose proofs are still to check
                 skipped = len(items)
@@ -232,8 +241,8 @@ def _run_chunks(
 
 
 def _write_counted(
-    work: Path, manifest: board_mod.Manifest, index: board_mod.BoardIndex, paper: frozenset[str],
-    invalid: dict[int, str],
+    work: Path, manifest: board_mod.Manifest, index: board_mod.BoardIndex, revoked: frozenset[bytes],
+    paper: frozenset[str], invalid: dict[int, str],
 ) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
     """Stream ``tally/counted.json`` (§4.1) as canonical JSON without holding the lists."""
     parts_dir = work / "tally" / ".counted-parts"
@@ -249,7 +258,7 @@ def _write_counted(
         for number, line in iter_lines(work / "board/entries.jsonl", "board entries"):
             entry = json.loads(line)
             contest, pseudonym = entry["contest"], entry["pseudonym"]
-            reason = _classify(number, contest, pseudonym, index.latest, paper, invalid)
+            reason = _classify(number, entry["credential"], pseudonym, index, revoked, paper, invalid)
             if reason is None:
                 key, item = (contest, "counted"), {"pseudonym": pseudonym, "seq": number}
                 counted[contest] += 1
@@ -318,15 +327,9 @@ def prepare(
     for name in board_mod.EXPORT_FILES:
         atomic_copy(export / name, work / name, link=hardlink)
 
-    manifest = board_mod.load_manifest(work / "manifest.json")
-    key = board_mod.load_election_key(work / "election_key.json", allow_insecure_test_key)
-    board_key = board_mod.load_board_key(work / "board_key.json")
-    checkpoints = board_mod.load_checkpoints(work / "board/checkpoints.jsonl", manifest.election_id, board_key)
-    paper = board_mod.load_overrides(work / "paper_overrides.json", manifest.election_id, board_key)
-    final = checkpoints[-1]
-    with progress("Checking the board chain   ", final["seq"], show_progress) as advance:
-        index = board_mod.scan_entries(work / "board/entries.jsonl", manifest.election_id,
-                                       set(manifest.contest_ids), checkpoints, advance)
+    checked = board_mod.check_board(work, allow_insecure_test_key, closed=True, show_progress=show_progress)
+    manifest, key, index, paper = checked.manifest, checked.key, checked.index, checked.paper
+    revoked = frozenset(checked.voters.revoked)
 
     tally_dir = work / "tally"
     size = chunk_size(index.count, processes, batch_size)
@@ -345,8 +348,8 @@ def prepare(
     stats = {"reused": 0, "computed": 0, "preverified": 0}
     known = None if preverified is None else Preverified.load(preverified, manifest.election_id, key.public_key.n)
     with progress("Verifying ballots          ", index.count, show_progress) as advance:
-        for result in _run_chunks(work, cache, context, index, paper, processes, advance, stats, size, scheduler,
-                                  known):
+        for result in _run_chunks(work, cache, context, index, revoked, paper, processes, advance, stats, size,
+                                  scheduler, known):
             invalid.update(result.invalid)
             for contest, vector in result.products.items():
                 acc = products[contest]
@@ -354,7 +357,7 @@ def prepare(
                     acc[i] = acc[i] * c % n2
                 valid_counts[contest] += result.counts[contest]
 
-    counted, excluded = _write_counted(work, manifest, index, paper, invalid)
+    counted, excluded = _write_counted(work, manifest, index, revoked, paper, invalid)
     if counted != valid_counts:  # pragma: no cover - two passes must agree
         raise TallyError(f"internal error: counted set {counted} differs from aggregated {valid_counts}")
     atomic_write_json(work / ENCRYPTED_TALLY, {

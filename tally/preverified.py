@@ -6,9 +6,10 @@ during polling and records here every ballot it verified valid.  The final ``tal
 checks the ballot line against its entry (bytes, hash, canonical form, value ranges) and
 aggregates it, which costs a few milliseconds instead of ~50.
 
-A ballot's validity depends only on its bytes and on (election, key, contest, pseudonym), all
-bound by the key of a line: SHA-256(contest ‖ 0 ‖ pseudonym ‖ 0 ‖ ballot_hash) truncated to 128
-bits, in a file whose header names the election id and the election key's fingerprint.  The file
+A ballot's validity depends only on its bytes and on (election, key, contest, ballot party), all
+bound by the key of a line: SHA-256(contest ‖ 0 ‖ party ‖ 0 ‖ ballot_hash) truncated to 128
+bits, with party the ballot party ``<pseudonym>/<credential>`` (docs/protocol.md §13.4), in a
+file whose header names the election id and the election key's fingerprint.  The file
 is the tally operator's local cache, like the chunk results an interrupted prepare reuses; it is
 not part of the election record, and the independent verifier re-verifies every counted ballot.
 """
@@ -23,13 +24,14 @@ from typing import Iterable
 
 from .errors import TallyError
 
-HEADER_TYPE = "ssbvote-preverified/1"
+HEADER_TYPE = "ssbvote-preverified/2"  # /2: lines keyed by the ballot party (record format 2)
 _KEY_HEX_DIGITS = 32
 
 
-def ballot_key(contest: str, pseudonym: str, ballot_hash: str) -> str:
-    """The line recording that this ballot of this voter in this contest verified valid."""
-    data = b"\0".join((contest.encode(), pseudonym.encode(), ballot_hash.encode()))
+def ballot_key(contest: str, party: str, ballot_hash: str) -> str:
+    """The line recording that this ballot of this ballot party (``<pseudonym>/<credential>``,
+    docs/protocol.md §13.4) in this contest verified valid."""
+    data = b"\0".join((contest.encode(), party.encode(), ballot_hash.encode()))
     return hashlib.sha256(data).hexdigest()[:_KEY_HEX_DIGITS]
 
 

@@ -2,9 +2,9 @@
 (docs/record.md §3.1).
 
 A snapshot is a board export that ends at a signed checkpoint which need not be final
-(``ssbvote board export --snapshot``).  Its chain and checkpoints are checked as for the closed
-board; then every ballot that is its voter's latest so far, and not yet in the pre-verified
-file, is verified in batches across ballots like the tally's, and each valid one is appended to
+(``ssbvote board export --snapshot``).  Its pins, chain, voters' signatures and checkpoints are
+checked as for the closed board; then every ballot that is its credential's latest so far (of a
+credential not revoked so far), and not yet in the pre-verified file, is verified in batches across ballots like the tally's, and each valid one is appended to
 the file (tally/preverified.py).  Run it as often as convenient during polling: each run only
 verifies what is new.  A ballot that is latest when the polls close was latest in every earlier
 snapshot that contained it, so the final ``tally prepare --preverified FILE`` finds all of them
@@ -57,14 +57,8 @@ def preverify(
         if not (export / name).is_file():
             raise BoardRefused(f"board snapshot: {name} is missing")
     processes = processes or os.cpu_count() or 1
-    manifest = board_mod.load_manifest(export / "manifest.json")
-    key = board_mod.load_election_key(export / "election_key.json", allow_insecure_test_key)
-    board_key = board_mod.load_board_key(export / "board_key.json")
-    checkpoints = board_mod.load_checkpoints(export / "board/checkpoints.jsonl", manifest.election_id, board_key,
-                                             closed=False)
-    with progress("Checking the board chain   ", checkpoints[-1]["seq"], show_progress) as advance:
-        index = board_mod.scan_entries(export / "board/entries.jsonl", manifest.election_id,
-                                       set(manifest.contest_ids), checkpoints, advance)
+    checked = board_mod.check_board(export, allow_insecure_test_key, closed=False, show_progress=show_progress)
+    manifest, key, index, checkpoints = checked.manifest, checked.key, checked.index, checked.checkpoints
     known = Preverified.load(known_file, manifest.election_id, key.public_key.n, create=True)
     context = verify_context(manifest, key.public_key.n, allow_insecure_test_key, export)
     added = 0
@@ -73,7 +67,8 @@ def preverify(
     known_file.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".preverify-", dir=known_file.parent) as scratch, \
             progress("Verifying ballots          ", index.count, show_progress) as advance:
-        for result in _run_chunks(export, Path(scratch), context, index, frozenset(), processes, advance, stats,
+        for result in _run_chunks(export, Path(scratch), context, index, frozenset(checked.voters.revoked),
+                                  frozenset(), processes, advance, stats,
                                   chunk_size(index.count, processes, batch_size), None, known,
                                   only_unverified=True):
             added += known.add(result.verified)  # durable chunk by chunk: an interrupted run loses little

@@ -2,7 +2,8 @@
 
 A chunk is a run of consecutive board positions.  For each position the worker checks that the
 ballot line matches its entry (docs/record.md §3: seq, pseudonym, contest, ballot hash) and, for
-a ballot that would be counted, verifies its proofs with **one batch across all ballots of the
+a ballot that would be counted, verifies its proofs — bound to the ballot party
+``<pseudonym>/<credential>`` (docs/protocol.md §13.4) — with **one batch across all ballots of the
 chunk** (crypto.verify_many, docs/protocol.md §7.3); if the batch fails, it is bisected down to
 the ballots that fail alone, so that each invalid one is named with its reason.  The worker
 returns the per-candidate product of the valid ballots' ciphertexts, so the parent only
@@ -21,6 +22,7 @@ import gmpy2
 
 from crypto import ContestStatement, EncryptedContest, InvalidInput, PublicKey, verify_many
 from crypto.ballot import ballot_from_canonical_values, canonical_ballot_values
+from crypto.credential import ballot_party
 from crypto.encoding import canonical_json, parse_json
 
 from .preverified import ballot_key
@@ -48,10 +50,16 @@ class Item:
     pseudonym: str
     contest: str
     ballot_hash: str
-    count: bool  # True when this is a voter's current ballot and the voter is not overridden
+    count: bool  # True when this is its credential's current ballot, not revoked, not overridden
     offset: int
     length: int
     known_valid: bool = False  # its proofs were verified before (tally/preverified.py): not again
+    credential: str = ""  # the public credential that signed it (64 hex)
+
+    @property
+    def party(self) -> str:
+        """The ballot party (docs/protocol.md §13.4): the Fiat–Shamir party of its proofs."""
+        return ballot_party(self.pseudonym, self.credential)
 
 
 @dataclass
@@ -190,7 +198,7 @@ def _process(context: VerifyContext, pk: PublicKey, items: list[Item]) -> ChunkR
             try:
                 ballot = _parse_ballot(values, ballot_bytes, pk, shape)
                 statement = None if item.known_valid else ContestStatement(
-                    pk, context.election_id, item.contest, item.pseudonym, *shape)
+                    pk, context.election_id, item.contest, item.party, *shape)
             except InvalidInput as exc:
                 invalid[item.seq] = str(exc)
                 continue
@@ -218,6 +226,6 @@ def _process(context: VerifyContext, pk: PublicKey, items: list[Item]) -> ChunkR
             for i, c in enumerate(ballot.ciphertexts):
                 acc[i] = acc[i] * c % n2
         counts[item.contest] = counts.get(item.contest, 0) + 1
-    verified = [ballot_key(item.contest, item.pseudonym, item.ballot_hash)
+    verified = [ballot_key(item.contest, item.party, item.ballot_hash)
                 for item in to_verify if item.seq not in invalid]
     return ChunkResult(None, invalid, {c: [int(x) for x in v] for c, v in products.items()}, counts, verified)

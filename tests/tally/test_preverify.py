@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 import crypto.batch
+from crypto.credential import ballot_party
 from tally.cli import tally_cli
 from tally.errors import BoardRefused, TallyError
 from tally.prepare import COUNTED, ENCRYPTED_TALLY, prepare
@@ -23,7 +24,8 @@ from .helpers import run_finish, run_prepare, trustee_shares
 def snapshot(board: BoardFixture, dest: Path, seq: int) -> Path:
     """The board as exported at its signed checkpoint ``seq`` while the polls were open."""
     (dest / "board").mkdir(parents=True)
-    for name in ("manifest.json", "election_key.json", "board_key.json"):
+    for name in ("manifest.json", "election_key.json", "board_key.json", "opening.json", "credentials.json",
+                 "revocations.jsonl"):
         shutil.copy(board.path / name, dest / name)
     for name in ("entries.jsonl", "ballots.jsonl"):
         lines = (board.path / "board" / name).read_bytes().splitlines(keepends=True)
@@ -66,7 +68,8 @@ def test_preverified_ballots_are_not_verified_again_and_the_outputs_are_identica
     recorded = _load(board, known)
     for seq in invalid_in_snapshot:  # an invalid ballot is reported, never recorded
         entry = read_jsonl(board.entries_path)[seq - 1]
-        assert ballot_key(entry["contest"], entry["pseudonym"], entry["ballot_hash"]) not in recorded
+        party = ballot_party(entry["pseudonym"], entry["credential"])
+        assert ballot_key(entry["contest"], party, entry["ballot_hash"]) not in recorded
 
     plain = run_prepare(board, tmp_path / "plain")
     seen = _count_batched_ballots(monkeypatch)
@@ -95,7 +98,7 @@ def test_a_closed_board_can_be_preverified_too_and_then_nothing_is_verified_agai
 def test_a_preverified_file_of_another_election_or_a_damaged_one_is_refused(
         board: BoardFixture, tmp_path: Path) -> None:
     other = tmp_path / "other.txt"
-    other.write_text(json.dumps({"type": "ssbvote-preverified/1", "election_id": "0" * 64,
+    other.write_text(json.dumps({"type": "ssbvote-preverified/2", "election_id": "0" * 64,
                                  "key": "0" * 64}) + "\n")
     with pytest.raises(TallyError, match="another election"):
         prepare(board.path, tmp_path / "w1", processes=1, allow_insecure_test_key=True, show_progress=False,
@@ -160,14 +163,15 @@ def test_a_lying_preverified_file_is_caught_by_the_independent_verifier(board: B
     known = Preverified(tmp_path / "known.txt", board.election_id, key_fingerprint(board.election_key.public_key.n))
     entries = read_jsonl(board.entries_path)
     bad = entries[board.invalid_seqs[0] - 1]
-    known.add([ballot_key(bad["contest"], bad["pseudonym"], bad["ballot_hash"])])
+    known.add([ballot_key(bad["contest"], ballot_party(bad["pseudonym"], bad["credential"]), bad["ballot_hash"])])
     work, record = tmp_path / "work", tmp_path / "record"
     summary = prepare(board.path, work, processes=1, allow_insecure_test_key=True, show_progress=False,
                       preverified=known.path)
     assert board.invalid_seqs[0] not in dict(summary.invalid)  # counted on the cache's word
     run_finish(work, trustee_shares(board, work, tmp_path, [1, 2]), record)
     root = Path(__file__).resolve().parents[2]
-    done = subprocess.run([sys.executable, "-m", "verifier", str(record), "--allow-test-key", "--json"],
+    done = subprocess.run([sys.executable, "-m", "verifier", str(record), "--allow-test-key", "--json",
+                           "--ca-key", board.ca_public_hex],
                           cwd=root, capture_output=True, text=True, timeout=300)
     report = json.loads(done.stdout)
     failed = {c["name"] for c in report["checks"] if c["status"] != "pass"}

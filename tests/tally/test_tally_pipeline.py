@@ -13,7 +13,7 @@ from tests.support.board_builder import BoardFixture
 from .helpers import run_finish, run_prepare, trustee_shares, tree_bytes
 
 
-def test_counted_set_follows_revotes_paper_votes_and_invalid_ballots(board: BoardFixture, tmp_path: Path) -> None:
+def test_counted_set_follows_revotes_revocations_paper_votes_and_invalid_ballots(board: BoardFixture, tmp_path: Path) -> None:
     summary = run_prepare(board, tmp_path / "work")
     raw = (tmp_path / "work" / COUNTED).read_bytes()
     counted = json.loads(raw)
@@ -25,13 +25,22 @@ def test_counted_set_follows_revotes_paper_votes_and_invalid_ballots(board: Boar
         assert got == board.excluded[contest_id]
         assert summary.counted[contest_id] == len(board.counted[contest_id])
     reasons = {x["reason"].split(":")[0] for c in counted["contests"].values() for x in c["excluded"]}
-    assert reasons == {"superseded", "paper-vote", "invalid"}  # the fixture exercises all three
+    assert reasons == {"revoked", "superseded", "paper-vote", "invalid"}  # the fixture exercises all four
     invalid = [x for c in counted["contests"].values() for x in c["excluded"] if x["reason"].startswith("invalid")]
     assert [x["seq"] for x in invalid] == board.invalid_seqs
     assert invalid[0]["reason"].startswith("invalid: ") and len(invalid[0]["reason"]) > 10
     assert [seq for seq, _ in summary.invalid] == board.invalid_seqs
-    # A superseded voter's earlier ballot is never counted.
+    # A superseded voter's earlier ballot is never counted; a revoked credential's ballots never
+    # are, and its replacement's last ballot is (one counted ballot per pseudonym).
     assert board.excluded["insured"] and any(r == "superseded" for _, _, r in board.excluded["insured"])
+    for contest_id, lists in counted["contests"].items():
+        pseudonyms = [x["pseudonym"] for x in lists["counted"]]
+        assert len(pseudonyms) == len(set(pseudonyms))
+    replaced = [r for r in board.revocations if r["replacement"] is not None]
+    assert replaced and all(r["replacement"] in board.cast_credentials.values() for r in replaced)
+    for r in replaced:
+        seqs = [seq for seq, c in board.cast_credentials.items() if c == r["replacement"]]
+        assert any(x["seq"] == seqs[-1] for x in counted["contests"][r["electorate"]]["counted"])
     tally = json.loads((tmp_path / "work" / ENCRYPTED_TALLY).read_bytes())
     assert tally["election_id"] == board.election_id
     assert {c: v["counted_ballots"] for c, v in tally["contests"].items()} == {c: len(v) for c, v in board.counted.items()}
@@ -54,14 +63,16 @@ def test_results_equal_intended_counts_and_record_is_complete(board: BoardFixtur
         assert got["elected"] == [c["id"] for c in ranked[: contest["max_selections"]]]
         assert got["counted_ballots"] == len(board.counted[contest["id"]])
     files = tree_bytes(record)
-    expected = {"FORMAT.json", "manifest.json", "election_key.json", "board_key.json", "board/entries.jsonl",
+    expected = {"FORMAT.json", "manifest.json", "election_key.json", "board_key.json", "opening.json",
+                "credentials.json", "revocations.jsonl", "board/entries.jsonl",
                 "board/ballots.jsonl", "board/checkpoints.jsonl", "paper_overrides.json", "tally/counted.json",
                 "tally/encrypted_tally.json", "results.json", "HASHES.json",
                 "tally/decryption_shares/trustee-1.json", "tally/decryption_shares/trustee-2.json",
                 "tally/decryption_shares/trustee-3.json"}
     assert set(files) == expected
-    assert json.loads(files["FORMAT.json"]) == FORMAT
-    for name in ("manifest.json", "election_key.json", "board_key.json", "paper_overrides.json",
+    assert json.loads(files["FORMAT.json"]) == FORMAT == {"format": "ssbvote-record", "version": 2}
+    for name in ("manifest.json", "election_key.json", "board_key.json", "paper_overrides.json", "opening.json",
+                 "credentials.json", "revocations.jsonl",
                  "board/entries.jsonl", "board/ballots.jsonl", "board/checkpoints.jsonl"):
         assert files[name] == (board.path / name).read_bytes()
     hashes = json.loads(files["HASHES.json"])
@@ -72,8 +83,11 @@ def test_results_equal_intended_counts_and_record_is_complete(board: BoardFixtur
     for name, data in files.items():
         if name.endswith(".json"):
             assert canonical_json(json.loads(data)) == data, name
-    # No national IDs or other identifiers: voters appear only as 32-hex pseudonyms.
-    assert b"national" not in b"".join(files.values())
+    # No national IDs or other identifiers: voters appear only as 32-hex pseudonyms and public
+    # credentials; no credential text (what a voter types) is in the record.
+    everything = b"".join(files.values())
+    assert b"national" not in everything
+    assert not any(v.credential.text.encode() in everything for v in board.voters.values())
 
 
 def test_pool_and_single_process_give_identical_bytes(board: BoardFixture, tmp_path: Path) -> None:

@@ -17,8 +17,10 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(not (ROOT / "verifier" / "__main__.py").exists(), reason="verifier not present")
 
 
-def _verify(record: Path) -> dict:
-    done = subprocess.run([sys.executable, "-m", "verifier", str(record), "--allow-test-key", "--json"],
+def _verify(record: Path, ca_key: str) -> dict:
+    """The verifier with the CA key as the CA publishes it (docs/record.md §2.0)."""
+    done = subprocess.run([sys.executable, "-m", "verifier", str(record), "--allow-test-key", "--json",
+                           "--ca-key", ca_key],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     return json.loads(done.stdout)
 
@@ -27,7 +29,7 @@ def test_verifier_on_the_tally_record(board: BoardFixture, tmp_path: Path) -> No
     work, record = tmp_path / "work", tmp_path / "record"
     run_prepare(board, work)
     run_finish(work, trustee_shares(board, work, tmp_path, [2, 3]), record)
-    report = _verify(record)
+    report = _verify(record, board.ca_public_hex)
     failed = {c["name"] for c in report["checks"] if c["status"] != "pass"}
     # The fixture board holds one invalid ballot (the server should have refused it): check 9
     # reports it; the tally's handling of it (11) and everything else passes.
@@ -38,9 +40,9 @@ def test_verifier_on_the_tally_record(board: BoardFixture, tmp_path: Path) -> No
 def test_verifier_passes_a_clean_record(tmp_path: Path) -> None:
     from tests.support.board_builder import build_board_export
 
-    fx = build_board_export(tmp_path / "export", insured=12, employers=5, paper=1, seed=5)
+    fx = build_board_export(tmp_path / "export", insured=12, employers=5, paper=1, revoked=1, revoked_final=1, seed=5)
     work, record = tmp_path / "work", tmp_path / "record"
     run_prepare(fx, work)
     run_finish(work, trustee_shares(fx, work, tmp_path, [1, 2, 3]), record)
-    report = _verify(record)
+    report = _verify(record, fx.ca_public_hex)
     assert report["ok"] and report["exit_code"] == 0, [c for c in report["checks"] if c["status"] != "pass"]
