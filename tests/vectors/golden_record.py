@@ -2,8 +2,11 @@
 byte is committed under ``tests/vectors/golden-record/``.
 
 The board is built by ``tests/support/board_builder.py`` (seeded; the committed 512-bit 3-of-5
-key of ``test_key.json``), counted by ``tally prepare``, decrypted by trustees 1, 3 and 5 and
-finished into a record.  The only fresh randomness of that pipeline — the nonces of the
+key of ``test_key.json``; record format version 2: seeded CA, officials' and voters' credentials,
+one credential revoked with a replacement that votes again and one revoked for good), counted by
+``tally prepare``, decrypted by trustees 1, 3 and 5 and finished into a record.  The CA's public
+key, which an observer gives the verifier (``--ca-key``), is committed beside it in
+``tests/vectors/golden-record-ca-key.hex``.  The only fresh randomness of that pipeline — the nonces of the
 trustees' decryption-share proofs (docs/protocol.md §6.3) — is drawn here from a seeded
 generator instead of ``secrets``, so the record is a pure function of this file.
 
@@ -20,9 +23,11 @@ from typing import Iterator
 from unittest import mock
 
 GOLDEN = Path(__file__).resolve().parent / "golden-record"
+GOLDEN_CA_KEY = Path(__file__).resolve().parent / "golden-record-ca-key.hex"
+CA_KEY = "ca-key.hex"  # written by build() beside the record folder
 TRUSTEES_USED = (1, 3, 5)
 BOARD_ARGS = dict(insured=12, employers=5, revote_rate=0.4, paper=2, trustees=5, threshold=3,
-                  key_bits=512, seed=2026, checkpoint_every=7, scrypt_log2_n=14)
+                  key_bits=512, seed=2026, checkpoint_every=7, scrypt_log2_n=14, revoked=1, revoked_final=1)
 
 
 def _seeded_bits(seed: int) -> "mock._patch[object]":
@@ -31,13 +36,15 @@ def _seeded_bits(seed: int) -> "mock._patch[object]":
 
 
 def build(base: Path) -> Path:
-    """Build the golden record under ``base`` and return the record folder."""
+    """Build the golden record under ``base`` and return the record folder; the CA's public key
+    (64 hex) is written to ``base / CA_KEY``."""
     from tally.finish import finish
     from tally.prepare import ENCRYPTED_TALLY, prepare
     from tally.trustee import decrypt
     from tests.support.board_builder import build_board_export
 
     fx = build_board_export(base / "board", shares_dir=base / "trustees", **BOARD_ARGS)  # type: ignore[arg-type]
+    (base / CA_KEY).write_text(fx.ca_public_hex + "\n")
     work = base / "work"
     prepare(fx.path, work, processes=1, allow_insecure_test_key=True, show_progress=False)
     shares = []
@@ -66,6 +73,7 @@ def main() -> None:
         if GOLDEN.exists():
             shutil.rmtree(GOLDEN)
         shutil.copytree(record, GOLDEN)
+        shutil.copyfile(Path(tmp) / CA_KEY, GOLDEN_CA_KEY)
     print(f"wrote {sum(1 for _ in files(GOLDEN))} files to {GOLDEN}", file=sys.stderr)
 
 
