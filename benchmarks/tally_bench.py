@@ -12,6 +12,12 @@ so its n-th power is B^α with B = b^n computed once.  These values are fed to t
 verifier does exactly the work it does on real ballots (its cost does not depend on how the
 prover chose its randomness).  Ballots are cached in /tmp.  A plain (non-safe-prime) Paillier
 modulus is fine for timing ballot verification.
+
+The export is of record format version 2 (docs/record.md): each voter's credential key is derived
+from the pseudonym (:func:`bench_voter_key`, so that cached ballots keep their party
+``<pseudonym>/<credential>``), a fresh CA key signs the credential list and the opening, every
+cast is signed by its voter (~0.1 ms per entry), and two fresh officials sign the (empty)
+paper-vote list.
 """
 from __future__ import annotations
 
@@ -29,7 +35,7 @@ import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional, Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -37,14 +43,18 @@ import gmpy2  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 from crypto import ContestStatement, encrypt_contest  # noqa: E402
 from crypto.ballot import CandidatePrecomputation, ContestPrecomputation  # noqa: E402
+from crypto.credential import ballot_party, public_credential  # noqa: E402
 from crypto.encoding import canonical_json  # noqa: E402
 from crypto.kdf import BallotKdf  # noqa: E402
 from crypto.paillier import PublicKey  # noqa: E402
-from election.board import Chain, checkpoint, paper_overrides, sha256_hex  # noqa: E402
+from election import authority  # noqa: E402
+from election.board import Chain, checkpoint, sha256_hex  # noqa: E402
 from election.export import BoardItem  # noqa: E402
 from election.export import write_export as write_board_export  # noqa: E402
 from election.signed import public_key_dict, sign  # noqa: E402
 from tally.prepare import prepare  # noqa: E402
+from tests.support.board_builder import (Casting, signed_credential_list, signed_opening,  # noqa: E402
+                                         signed_paper_list)
 
 CONTEST = "insured"
 ELECTION_ID = hashlib.sha256(b"placeholder").hexdigest()  # replaced by the manifest's hash
@@ -101,11 +111,22 @@ def _response_pair(rng: random.Random) -> tuple[int, int]:
     return int(z), int(z_n)
 
 
+def bench_voter_key(pseudonym: str) -> Ed25519PrivateKey:
+    """The benchmark voter's credential key, derived from the pseudonym (not a §13.2 credential:
+    the benchmark needs only the Ed25519 key and its public credential)."""
+    return Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"ssbvote bench voter|" + pseudonym.encode()).digest())
+
+
+def bench_party(pseudonym: str) -> str:
+    """The ballot party ``<pseudonym>/<credential>`` (docs/protocol.md §13.4) of a benchmark voter."""
+    return ballot_party(pseudonym, public_credential(bench_voter_key(pseudonym)))
+
+
 def make_ballot(job: tuple[int, str, list[int], int]) -> tuple[str, bytes]:
     index, pseudonym, selections, k = job
     pk, n, n2 = _W["pk"], _W["n"], _W["n2"]
     rng = random.Random(secrets.randbits(128))
-    statement = ContestStatement(pk, _W["election_id"], CONTEST, pseudonym, len(selections), k)
+    statement = ContestStatement(pk, _W["election_id"], CONTEST, bench_party(pseudonym), len(selections), k)
     ctx = BallotKdf.create(statement, bytes(32)).ctx
     candidates = []
     sum_r, sum_alpha = gmpy2.mpz(1), 0
@@ -133,9 +154,15 @@ def make_ballot(job: tuple[int, str, list[int], int]) -> tuple[str, bytes]:
     return pseudonym, canonical_json(ballot.to_dict())
 
 
+def ballot_cache(n: int, election_id: str, candidates: int, k: int) -> Path:
+    """The /tmp cache of fast valid ballots (verifier_bench.py --fast reads it too); "v2": their
+    party is ``<pseudonym>/<credential>``."""
+    tag = hashlib.sha256(f"{n:x}|{election_id}|{candidates}|{k}|v2".encode()).hexdigest()[:16]
+    return Path(f"/tmp/ssb_tally_bench_ballots_{tag}.jsonl")
+
+
 def load_ballots(n: int, election_id: str, count: int, candidates: int, k: int, processes: int) -> list[tuple[str, bytes]]:
-    tag = hashlib.sha256(f"{n:x}|{election_id}|{candidates}|{k}".encode()).hexdigest()[:16]
-    cache = Path(f"/tmp/ssb_tally_bench_ballots_{tag}.jsonl")
+    cache = ballot_cache(n, election_id, candidates, k)
     have: list[tuple[str, bytes]] = []
     if cache.exists():
         for line in cache.read_bytes().splitlines():
@@ -163,26 +190,39 @@ def load_ballots(n: int, election_id: str, count: int, candidates: int, k: int, 
 
 # --- board export --------------------------------------------------------------------------------
 
-def write_closed_export(path: Path, manifest_bytes: bytes, election_key: bytes, casts: Iterable[tuple[str, bytes]],
-                        cast_at: Callable[[int], str]) -> None:
-    """A closed board export (election.export) of ``casts`` — (pseudonym, canonical ballot JSON), streamed — in
-    contest CONTEST, cast at ``cast_at(seq)``, signed by a fresh board key: the final checkpoint and an empty
-    paper-vote list.  tally_scale.py writes its exports with this too."""
-    board_key = Ed25519PrivateKey.generate()
+def write_closed_export(path: Path, manifest_bytes: bytes, election_key: bytes, pseudonyms: Sequence[str],
+                        casts: Iterable[tuple[str, bytes]], cast_at: Callable[[int], str]) -> str:
+    """A closed board export (election.export, record format 2) of ``casts`` — (pseudonym, canonical ballot
+    JSON), streamed — in contest CONTEST, cast at ``cast_at(seq)``: fresh board and CA keys, the CA-signed
+    credential list of the voters ``pseudonyms`` (their :func:`bench_voter_key`) and opening, every entry signed
+    by its voter, the final checkpoint and an empty paper-vote list signed by two fresh officials.
+    tally_scale.py writes its exports with this too.  Returns the CA's public key (the verifier's --ca-key)."""
+    board_key, ca_key = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    officials = {name: Ed25519PrivateKey.generate() for name in ("official-a", "official-b")}
     election_id = sha256_hex(manifest_bytes)
+    keys = {p: bench_voter_key(p) for p in pseudonyms}
+    credentials = {p: public_credential(k) for p, k in keys.items()}
+    listed = signed_credential_list(ca_key, election_id, {"insured": credentials.values()}, "2026-12-18T00:00:00.000000Z")
+    opening = signed_opening(ca_key, election_id, election_key, board_key, listed,
+                             {name: public_credential(k) for name, k in officials.items()}, "2026-12-20T00:00:00.000000Z")
+    opening_hash = authority.object_hash(opening)
     chain = Chain(election_id)
+    casting = Casting(chain, opening_hash)
 
     def board() -> Iterator[BoardItem]:
         for pseudonym, ballot in casts:
-            yield chain.append(pseudonym, CONTEST, sha256_hex(ballot), cast_at(chain.seq + 1)), ballot
+            yield casting.cast(pseudonym, CONTEST, sha256_hex(ballot), cast_at(chain.seq + 1), keys[pseudonym],
+                               credentials[pseudonym]), ballot
 
     def final() -> Iterator[dict[str, Any]]:  # iterated after the board: the chain's last head
-        yield sign(checkpoint(election_id, chain.seq, chain.head, "2026-12-20T09:00:00.000000Z", True), board_key)
+        yield sign(checkpoint(election_id, chain.seq, chain.head, "2026-12-20T09:00:00.000000Z", True,
+                              opening=opening_hash), board_key)
 
     write_board_export(path, manifest=manifest_bytes, election_key=election_key, board_key=public_key_dict(board_key),
-                       board=board(), checkpoints=final(),
-                       paper_overrides=sign(paper_overrides(election_id, [], "2026-12-20T10:00:00.000000Z",
-                                                            ["official-a", "official-b"]), board_key))
+                       opening=opening, credentials=listed, revocations=[], board=board(), checkpoints=final(),
+                       paper_overrides=signed_paper_list(election_id, opening_hash, [], "2026-12-20T10:00:00.000000Z",
+                                                         list(officials.items())))
+    return public_credential(ca_key)
 
 
 def write_export(path: Path, man: dict[str, Any], n: int, ballots: list[tuple[str, bytes]]) -> None:
@@ -190,7 +230,7 @@ def write_export(path: Path, man: dict[str, Any], n: int, ballots: list[tuple[st
     v = pow(secrets.randbelow(n2 - 2) + 2, 2, n2)  # verification keys are not used by prepare
     key = {"version": 1, "n": format(n, "x"), "threshold": 1, "verification_base": format(v, "x"),
            "trustees": [{"index": 1, "trustee": "bench", "verification_key": format(pow(v, 3, n2), "x")}]}
-    write_closed_export(path, canonical_json(man), canonical_json(key), ballots,
+    write_closed_export(path, canonical_json(man), canonical_json(key), [p for p, _ in ballots], ballots,
                         lambda seq: f"2026-12-20T02:{seq // 60 % 60:02d}:{seq % 60:02d}.000000Z")
 
 
@@ -221,7 +261,8 @@ def one_batch_ms(n: int, election_id: str, ballots: list[tuple[str, bytes]]) -> 
     path.write_bytes(b"".join(line + b"\n" for line in lines))
     items, offset = [], 0
     for seq, ((p, b), line) in enumerate(zip(batch, lines), start=1):
-        items.append(Item(seq, p, CONTEST, hashlib.sha256(b).hexdigest(), True, offset, len(line)))
+        items.append(Item(seq, p, CONTEST, hashlib.sha256(b).hexdigest(), True, offset, len(line),
+                          credential=public_credential(bench_voter_key(p))))
         offset += len(line) + 1
     contest = manifest_cache["contests"][0]
     init_worker(VerifyContext(n, True, election_id, {CONTEST: (len(contest["candidates"]), contest["max_selections"])},

@@ -22,7 +22,8 @@ in tally_bench.py, every value whose n-th power the prover needs is b^α mod n f
 a random 48-bit α, so its n-th power is B^α with B = b^n.  A worker builds a few such
 selection-independent precomputations (docs/protocol.md §5.7) and then encrypts every ballot
 with the real prover (crypto.ballot.encrypt_contest) from one of them: each ballot has its own
-pseudonym, hence its own Fiat–Shamir challenges and responses (one 128-bit powmod mod n per
+pseudonym and credential (record format 2: tally_bench.bench_voter_key), hence its own
+Fiat–Shamir challenges and responses (one 128-bit powmod mod n per
 proof, ~60 ms per ballot), while ballots made from the same precomputation share ciphertext
 values.  The verifier's work is the same as for independent ballots (the multi-exponentiation
 does not look for equal bases).  The election key is a real 2048-bit threshold key (cached in
@@ -124,7 +125,7 @@ def _init_worker(n: int, election_id: str) -> None:
 def _make_ballot(job: tuple[str, list[int], int]) -> tuple[str, bytes, list[int]]:
     pseudonym, selections, which = job
     pk, election_id = tb._W["pk"], tb._W["election_id"]
-    statement = ContestStatement(pk, election_id, CONTEST, pseudonym, len(selections), K)
+    statement = ContestStatement(pk, election_id, CONTEST, tb.bench_party(pseudonym), len(selections), K)
     pre = dataclasses.replace(_PRE[which % len(_PRE)], ctx=BallotKdf.create(statement, bytes(32)).ctx)
     ballot = encrypt_contest(statement, selections, bytes(32), precomputed=pre)
     return pseudonym, canonical_json(ballot.to_dict()), selections
@@ -142,8 +143,9 @@ def _jobs(count: int, seed: int) -> Iterator[tuple[str, list[int], int]]:
         yield pseudonym, [int(j in chosen) for j in range(CANDIDATES)], rng.randrange(1 << 30)
 
 
-def write_export(path: Path, key: ElectionPublicKey, count: int, processes: int, seed: int) -> list[int]:
-    """Stream a closed board export of ``count`` ballots to ``path``; return the intended totals."""
+def write_export(path: Path, key: ElectionPublicKey, count: int, processes: int, seed: int) -> tuple[list[int], str]:
+    """Stream a closed board export of ``count`` ballots to ``path``; return the intended totals and the CA's
+    public key (for the verifier's --ca-key)."""
     manifest_bytes = canonical_json(tb.manifest(CANDIDATES, K))
     election_id = hashlib.sha256(manifest_bytes).hexdigest()
     totals = [0] * CANDIDATES
@@ -159,10 +161,11 @@ def write_export(path: Path, key: ElectionPublicKey, count: int, processes: int,
                     print(f"    generated {seq}/{count} ballots ({time.perf_counter() - start:.0f} s)", file=sys.stderr)
                 yield pseudonym, ballot
 
-    tb.write_closed_export(
-        path, manifest_bytes, canonical_json(key.to_dict()), casts(),
+    pseudonyms = [job[0] for job in _jobs(count, seed)]  # the voters, for the CA's credential list
+    ca_key = tb.write_closed_export(
+        path, manifest_bytes, canonical_json(key.to_dict()), pseudonyms, casts(),
         lambda seq: f"2026-12-20T{1 + seq // 3600 % 8:02d}:{seq // 60 % 60:02d}:{seq % 60:02d}.000000Z")
-    return totals
+    return totals, ca_key
 
 
 # --- measurement -----------------------------------------------------------------------------------
@@ -217,7 +220,7 @@ def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, int, int, 
 
 
 def finish_and_verify(root: Path, work: Path, key: ElectionPublicKey, shares: list[TrusteeShare], totals: list[int], test_key: bool,
-                      processes: int, env: dict[str, str]) -> dict[str, Any]:
+                      processes: int, env: dict[str, str], ca_key: str) -> dict[str, Any]:
     from tally.finish import finish
     from tally.prepare import ENCRYPTED_TALLY
     from tally.trustee import decrypt
@@ -237,7 +240,7 @@ def finish_and_verify(root: Path, work: Path, key: ElectionPublicKey, shares: li
     votes = results["contests"][CONTEST]
     published = [c.get("votes") for c in votes.get("candidates", [])] if isinstance(votes, dict) else None
     cmd = [sys.executable, "-m", "verifier", str(record), "--json", "--progress", "never",
-           "--processes", str(processes)] + (["--allow-test-key"] if test_key else [])
+           "--processes", str(processes), "--ca-key", ca_key] + (["--allow-test-key"] if test_key else [])
     seconds, rss_total, _, out = run_measured(cmd, env)
     report = json.loads(out)
     failed = [c["name"] for c in report["checks"] if c["status"] != "pass"]
@@ -272,7 +275,7 @@ def main(argv: Optional[list[str]] = None) -> None:
         root = Path(tempfile.mkdtemp(prefix="ssb_tally_scale_", dir=args.tmp))
         try:
             start = time.perf_counter()
-            totals = write_export(root / "export", key, size, args.processes, args.seed + size)
+            totals, ca_key = write_export(root / "export", key, size, args.processes, args.seed + size)
             gen_s = time.perf_counter() - start
             mb = (root / "export/board/ballots.jsonl").stat().st_size / 1e6
             cmd = [sys.executable, "-m", "tally", "prepare", str(root / "export"), "--work", str(root / "work"),
@@ -304,7 +307,8 @@ def main(argv: Optional[list[str]] = None) -> None:
                 row.update({"preverify_s": round(pre_s, 2), "after_close_s": round(after_s, 2),
                             "after_close_rss_tree_mib": round(after_rss / 1024), "same_tally": same})
             if size <= args.verify_max:
-                row.update(finish_and_verify(root, root / "work", key, shares, totals, test_key, args.processes, env))
+                row.update(finish_and_verify(root, root / "work", key, shares, totals, test_key, args.processes, env,
+                                             ca_key))
             rows.append(row)
             print(json.dumps(row), flush=True)
         finally:

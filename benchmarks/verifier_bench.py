@@ -20,12 +20,15 @@ Board scale (memory): ``… verifier_bench.py --board-entries 1000000 [--voters 
 [--verifier-root DIR] [--processes 1]`` builds (once, cached in /tmp) a complete, valid record
 whose board has that many entries and runs ``python -m verifier`` on it in a subprocess,
 reporting seconds and peak RSS (ru_maxrss of the verifier and its workers, from wait4).  The
-record is cheap to build: a small record (``--voters`` voters, 512-bit test key, two 1-of-1
-contests) goes through the real tally, then every voter re-casts the *same* ballot (valid: the
-proofs are bound to their own pseudonym) round after round.  Each voter's last ballot is the
+record (format version 2) is built from a small one (``--voters`` voters, 512-bit test key, two
+1-of-1 contests) that goes through the real tally: every voter then casts round after round a
+fresh ballot (its own party ``<pseudonym>/<credential>``; a distinct ``ballot_hash``, as check 20
+requires; made in a process pool, ~3 ms each), each signed with the voter's credential key
+(from the board builder's fixture) with ``previous`` chaining.  Each voter's last ballot is the
 one the small record counted, so the encrypted tally, decryption shares and results stay
 valid; counted.json, the chain, the checkpoints (re-signed with the board key) and HASHES.json
-are rewritten.  Every check runs on every entry (check 9 verifies all N ballots).
+are rewritten.  Every check runs on every entry (check 9 verifies all N ballots).  The CA key
+is given to the verifier with ``--ca-key`` (``<record>/../ca-key.hex``).
 ``--verifier-root`` runs the verifier of another checkout (e.g. a ``git worktree`` of an older
 commit) on the same record, for before/after numbers.
 """
@@ -50,6 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(1, str(Path(__file__).resolve().parent))  # tally_bench (--fast)
 
 from crypto import ContestStatement, encrypt_contest  # noqa: E402
+from crypto.credential import ballot_party  # noqa: E402
 from crypto.ceremony import generate_election_key  # noqa: E402
 from crypto.encoding import canonical_json  # noqa: E402
 from crypto.threshold import ElectionPublicKey  # noqa: E402
@@ -57,6 +61,7 @@ from election.board import Chain, checkpoint, iso_utc  # noqa: E402
 from election.export import BoardItem, write_board  # noqa: E402
 from election.record import COUNTED, HASHES, hashes  # noqa: E402
 from election.signed import sign  # noqa: E402
+from tests.support.board_builder import Casting  # noqa: E402
 from verifier import arith  # noqa: E402
 from verifier.batch import BallotJob  # noqa: E402
 from verifier.parallel import verify_ballots  # noqa: E402
@@ -120,8 +125,7 @@ def fast_jobs(count: int, candidates: int, k: int, bits: int
 
     election_id = hashlib.sha256(canonical_json(tally_bench.manifest(candidates, k))).hexdigest()
     n = tally_bench.load_modulus(bits)
-    tag = hashlib.sha256(f"{n:x}|{election_id}|{candidates}|{k}".encode()).hexdigest()[:16]
-    cache = Path(f"/tmp/ssb_tally_bench_ballots_{tag}.jsonl")
+    cache = tally_bench.ballot_cache(n, election_id, candidates, k)
 
     def index() -> list[BallotJob]:
         jobs: list[BallotJob] = []
@@ -132,8 +136,8 @@ def fast_jobs(count: int, candidates: int, k: int, bits: int
             for line in handle:
                 body = line.rstrip(b"\n")
                 pseudonym = body.rsplit(b'"pseudonym":"', 1)[1][:-2].decode()
-                jobs.append(BallotJob(len(jobs) + 1, CONTEST, pseudonym, candidates, k, None,
-                                      offset, len(body)))
+                jobs.append(BallotJob(len(jobs) + 1, CONTEST, tally_bench.bench_party(pseudonym), candidates,
+                                      k, None, offset, len(body)))
                 offset += len(line)
                 if len(jobs) == count:
                     break
@@ -175,7 +179,24 @@ def build_small_record(base: Path, voters: int) -> Any:
     return fx
 
 
-def build_board_record(dest: Path, entries: int, voters: int) -> Path:
+_RECAST: dict[str, Any] = {}
+
+
+def _recast_init(key: dict[str, Any], election_id: str) -> None:
+    _RECAST.update(pk=ElectionPublicKey.from_dict(key, allow_insecure_test_key=True).public_key,
+                   election_id=election_id)
+
+
+def _recast(job: tuple[str, str, str, int]) -> bytes:
+    """A fresh valid 1-of-1 ballot of ``(contest, pseudonym, credential, round)`` (canonical JSON)."""
+    contest, pseudonym, credential, index = job
+    statement = ContestStatement(_RECAST["pk"], _RECAST["election_id"], contest, ballot_party(pseudonym, credential),
+                                 1, 1)
+    seed = hashlib.sha256(f"{index}|{pseudonym}".encode()).digest()
+    return canonical_json(encrypt_contest(statement, [index % 2], seed).to_dict())
+
+
+def build_board_record(dest: Path, entries: int, voters: int, processes: int = 0) -> Path:
     """A valid record of ``entries`` board entries (rounded up to whole rounds of ``voters``)."""
     record = dest / "record"
     if (record / "HASHES.json").exists():
@@ -184,6 +205,7 @@ def build_board_record(dest: Path, entries: int, voters: int) -> Path:
     dest.mkdir(parents=True)
     small = dest / "small"
     fx = build_small_record(small, voters)
+    (dest / "ca-key.hex").write_text(fx.ca_public_hex + "\n")
     src = small / "record"
     shutil.copytree(src, record)
     base_entries = [json.loads(x) for x in (src / "board/entries.jsonl").read_bytes().splitlines()]
@@ -192,31 +214,48 @@ def build_board_record(dest: Path, entries: int, voters: int) -> Path:
     paper = set(json.loads((src / "paper_overrides.json").read_bytes())["pseudonyms"])
     rounds = -(-entries // len(base_entries))
     election_id = fx.election_id
+    keys = fx.credential_keys
     start = datetime(2026, 12, 20, 1, 0, tzinfo=timezone.utc)
     counted: dict[str, dict[str, list[dict[str, Any]]]] = {
         c["id"]: {"counted": [], "excluded": []} for c in fx.manifest["contests"]}
     checkpoints: list[dict[str, Any]] = []
     chain = Chain(election_id)
+    casting = Casting(chain, fx.opening_hash)
 
     def board() -> Iterator[BoardItem]:
-        for r in range(rounds):
-            for e, ballot in zip(base_entries, ballots):
-                at = iso_utc(start + timedelta(microseconds=37 * (chain.seq + 1)))
-                entry = chain.append(e["pseudonym"], e["contest"], e["ballot_hash"], at)
-                seq = chain.seq
-                lists = counted[e["contest"]]
-                item = {"pseudonym": e["pseudonym"], "seq": seq}
-                if e["pseudonym"] in paper:
-                    lists["excluded"].append(dict(item, reason="paper-vote"))
-                elif r < rounds - 1:
-                    lists["excluded"].append(dict(item, reason="superseded"))
-                else:
-                    lists["counted"].append(item)
-                final = r == rounds - 1 and e is base_entries[-1]
-                if seq % 10_000 == 0 or final:
-                    checkpoints.append(sign(checkpoint(election_id, seq, chain.head, at, final),
-                                            fx.board_private_key))
-                yield entry, ballot
+        with multiprocessing.get_context("fork").Pool(processes or None, _recast_init,
+                                                      (fx.election_key.to_dict(), election_id)) as pool:
+
+            def fresh(r: int) -> Iterator[bytes] | None:  # round r's new ballots (the last round: none)
+                if r >= rounds - 1:
+                    return None
+                return pool.imap(_recast, [(e["contest"], e["pseudonym"], e["credential"], r)
+                                           for e in base_entries], chunksize=8)
+
+            upcoming = fresh(0)
+            for r in range(rounds):
+                current, upcoming = upcoming, fresh(r + 1)  # two rounds in flight at most
+                for e, last_ballot in zip(base_entries, ballots):
+                    ballot = last_ballot if current is None else next(current)
+                    at = iso_utc(start + timedelta(microseconds=37 * (chain.seq + 1)))
+                    entry = casting.cast(e["pseudonym"], e["contest"], hashlib.sha256(ballot).hexdigest(), at,
+                                         keys[e["credential"]], e["credential"])
+                    seq = chain.seq
+                    lists = counted[e["contest"]]
+                    item = {"pseudonym": e["pseudonym"], "seq": seq}
+                    if e["pseudonym"] in paper:
+                        lists["excluded"].append(dict(item, reason="paper-vote"))
+                    elif r < rounds - 1:
+                        lists["excluded"].append(dict(item, reason="superseded"))
+                    else:
+                        lists["counted"].append(item)
+                    final = r == rounds - 1 and e is base_entries[-1]
+                    if seq % 10_000 == 0 or final:
+                        checkpoints.append(sign(checkpoint(election_id, seq, chain.head, at, final,
+                                                           opening=fx.opening_hash), fx.board_private_key))
+                    if seq % 50_000 == 0:
+                        print(f"  {seq} entries", file=sys.stderr)
+                    yield entry, ballot
 
     write_board(record, board(), checkpoints)  # checkpoints: filled while the board is written
     (record / COUNTED).write_bytes(canonical_json({"contests": counted}))
@@ -227,7 +266,8 @@ def build_board_record(dest: Path, entries: int, voters: int) -> Path:
 def run_verifier(record: Path, root: Path, processes: int) -> tuple[float, int, int, str]:
     """(seconds, peak RSS KiB of the verifier or any worker, exit status, stdout)."""
     cmd = [sys.executable, "-m", "verifier", str(record), "--json", "--allow-test-key",
-           "--progress", "never", "--processes", str(processes)]
+           "--progress", "never", "--processes", str(processes),
+           "--ca-key", str(record.parent / "ca-key.hex")]
     env = dict(os.environ, PYTHONPATH=str(root))
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE)
@@ -240,7 +280,7 @@ def run_verifier(record: Path, root: Path, processes: int) -> tuple[float, int, 
 
 
 def board_main(args: argparse.Namespace) -> None:
-    dest = Path(f"/tmp/ssb_vote_verifier_board_{args.board_entries}_{args.voters}")
+    dest = Path(f"/tmp/ssb_vote_verifier_board_v2_{args.board_entries}_{args.voters}")
     start = time.perf_counter()
     record = build_board_record(dest, args.board_entries, args.voters)
     built = time.perf_counter() - start
