@@ -1,7 +1,11 @@
-"""Fixtures: complete election records built with tests/support/board_builder.py and the tally
-CLI (``python -m tally prepare / trustee decrypt / finish``), then copied per test for
-tampering.  The tests may use crypto/ and tally/ to *build* records; verifier/ never imports
-them (test_independence.py)."""
+"""Fixtures: complete election records (format version 2) built with
+tests/support/board_builder.py and the tally CLI (``python -m tally prepare / trustee decrypt /
+finish``), then copied per test for tampering.  The tests may use crypto/ and tally/ to *build*
+records; verifier/ never imports them (test_independence.py).
+
+Beside each record (``<record>/../ca-key.hex``) is the credential authority's public key as the
+CA publishes it; :func:`run_verifier` gives it to the verifier with ``--ca-key`` (the file form
+of the option), as an observer does (docs/record.md §2.0)."""
 from __future__ import annotations
 
 import hashlib
@@ -33,9 +37,22 @@ def _tally(*args: str) -> None:
     assert proc.returncode == 0, f"tally {args[0]} failed:\n{proc.stdout}\n{proc.stderr}"
 
 
+CA_KEY_FILE = "ca-key.hex"  # beside the record: the CA's published public key
+
+
+def ca_public_hex(board: BoardFixture) -> str:
+    """The CA's public key (64 hex) of a built board."""
+    return str(board.ca_public_hex)
+
+
+def ca_key_file(record: Path) -> Path:
+    return record.parent / CA_KEY_FILE
+
+
 def build_record(base: Path, **board_args: Any) -> BuiltRecord:
     """Closed board → tally prepare → every trustee decrypts → finish → the record."""
     fx = build_board_export(base / "board", shares_dir=base / "trustees", **board_args)
+    (base / CA_KEY_FILE).write_text(ca_public_hex(fx) + "\n")
     work = base / "work"
     _tally("prepare", str(fx.path), "--work", str(work), "--quiet", "--processes", "1",
            "--allow-insecure-test-key")
@@ -55,11 +72,20 @@ def build_record(base: Path, **board_args: Any) -> BuiltRecord:
 
 @pytest.fixture(scope="session")
 def built_record(tmp_path_factory: pytest.TempPathFactory) -> BuiltRecord:
-    """~20 insured + 5 employers, re-votes, 2 paper overrides, 3 trustees threshold 2,
-    512-bit test key."""
+    """~20 insured + 5 employers, re-votes, 2 paper overrides, a credential revoked and
+    replaced (the replacement votes) and one revoked for good, non-voting credentials, 3
+    trustees threshold 2, 512-bit test key."""
     return build_record(tmp_path_factory.mktemp("record"), insured=20, employers=5,
-                        revote_rate=0.4, paper=2, trustees=3, threshold=2, key_bits=512,
-                        seed=11)
+                        revote_rate=0.4, paper=2, revoked=1, revoked_final=1, trustees=3,
+                        threshold=2, key_bits=512, seed=11)
+
+
+@pytest.fixture(scope="session")
+def record_with_invalid_ballot(tmp_path_factory: pytest.TempPathFactory) -> BuiltRecord:
+    """A record whose tally excluded one invalid last ballot (the server should have refused
+    it)."""
+    return build_record(tmp_path_factory.mktemp("invalid"), insured=8, employers=3,
+                        revote_rate=0.3, paper=1, invalid_ballots=1, seed=5)
 
 
 @pytest.fixture
@@ -67,6 +93,7 @@ def record(built_record: BuiltRecord, tmp_path: Path) -> Path:
     """A private copy of the valid record, free to tamper with."""
     dest = tmp_path / "record"
     shutil.copytree(built_record.path, dest)
+    shutil.copy(ca_key_file(built_record.path), ca_key_file(dest))
     return dest
 
 
@@ -116,10 +143,13 @@ class Outcome:
 
 @pytest.fixture
 def run_verifier(capsys: pytest.CaptureFixture[str]) -> Callable[..., Outcome]:
-    def run(record: Path, *extra: str) -> Outcome:
+    def run(record: Path, *extra: str, ca_key: bool = True) -> Outcome:
+        """The verifier on ``record`` (with the CA key beside it unless ``ca_key`` is
+        False)."""
         capsys.readouterr()
+        key = ["--ca-key", str(ca_key_file(record))] if ca_key else []
         code = cli.main(["--json", "--allow-test-key", "--processes", "1", "--progress",
-                         "never", *extra, str(record)])
+                         "never", *key, *extra, str(record)])
         out = capsys.readouterr().out
         return Outcome(code, json.loads(out))
     return run

@@ -11,24 +11,47 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.verifier.conftest import (ROOT, BuiltRecord, Outcome, build_record, read_json,
+from tests.verifier.conftest import (ROOT, BuiltRecord, Outcome, ca_key_file, read_json,
                                      rehash, write_json)
 from verifier import arith, cli
 from verifier.checks import CHECKS
-from verifier.i18n import CHECK_TITLES, MESSAGES
+from verifier.i18n import CHECK_TITLES, MESSAGES, RECEIPT
 
 CHECK_NAMES = ["record.format", "record.hashes", "manifest.election_id", "key.public",
                "key.verification", "board.chain", "board.ballots", "board.checkpoints",
                "ballots.proofs", "overrides.signature", "tally.counted_set", "tally.aggregate",
                "tally.decryption_shares", "results.combination", "results.elected",
-               "results.plausible"]
+               "results.plausible", "pins.opening", "credentials.list", "board.signatures",
+               "board.unique", "board.times", "overrides.officials", "tally.turnout"]
+
+
+def ca_args(record: Path) -> list[str]:
+    return ["--ca-key", str(ca_key_file(record))]
 
 
 def test_valid_record_passes_every_check(built_record: BuiltRecord, run_verifier) -> None:
     out: Outcome = run_verifier(built_record.path)
     assert out.code == 0, out.failed
     assert [c["name"] for c in out.doc["checks"]] == CHECK_NAMES
-    assert [c["number"] for c in out.doc["checks"]] == list(range(1, 17))
+    assert [c["number"] for c in out.doc["checks"]] == list(range(1, 24))
+
+
+def test_without_the_ca_key_only_pins_opening_fails(built_record: BuiltRecord,
+                                                    run_verifier) -> None:
+    out: Outcome = run_verifier(built_record.path, ca_key=False)
+    assert out.code == 1 and out.failed == {"pins.opening"}
+    (f,) = out.check("pins.opening")["failures"]
+    assert f["code"] == "pins.no_ca_key" and "--ca-key" in f["message"]
+
+
+def test_ca_key_as_hex_and_as_json_file(built_record: BuiltRecord, run_verifier,
+                                        tmp_path: Path) -> None:
+    hex_key = ca_key_file(built_record.path).read_text().strip()
+    (tmp_path / "ca.json").write_text(json.dumps({"algorithm": "Ed25519",
+                                                  "public_key": hex_key}))
+    for value in (hex_key, str(tmp_path / "ca.json")):
+        out: Outcome = run_verifier(built_record.path, "--ca-key", value, ca_key=False)
+        assert out.code == 0, out.failed
 
 
 def test_results_match_the_intended_votes(built_record: BuiltRecord) -> None:
@@ -70,11 +93,11 @@ def test_json_failure_shape(record: Path, run_verifier) -> None:
 
 def test_thai_report(built_record: BuiltRecord, capsys: pytest.CaptureFixture[str]) -> None:
     code = cli.main(["--lang", "th", "--allow-test-key", "--processes", "1", "--progress",
-                     "never", str(built_record.path)])
+                     "never", *ca_args(built_record.path), str(built_record.path)])
     text = capsys.readouterr().out
     assert code == 0
     assert "การตรวจสอบบันทึกการเลือกตั้งโดยอิสระ" in text
-    assert "[ผ่าน]" in text and "ผ่านทั้ง 16 รายการ" in text
+    assert "[ผ่าน]" in text and "ผ่านทั้ง 23 รายการ" in text
     assert "กุญแจทดสอบ" in text
 
 
@@ -82,7 +105,8 @@ def test_thai_failure_report(record: Path, capsys: pytest.CaptureFixture[str]) -
     doc = read_json(record / "results.json")
     doc["contests"]["insured"]["candidates"][0]["votes"] += 1
     write_json(record / "results.json", doc)
-    code = cli.main(["--lang", "th", "--allow-test-key", "--processes", "1", str(record)])
+    code = cli.main(["--lang", "th", "--allow-test-key", "--processes", "1", *ca_args(record),
+                     str(record)])
     text = capsys.readouterr().out
     assert code == 1
     assert "ไม่ผ่าน" in text and "ผู้สมัคร I001" in text and "SHA-256 ไม่ตรงกับ HASHES.json" in text
@@ -93,7 +117,8 @@ def test_english_text_report_names_the_item(record: Path,
     (record / "board/ballots.jsonl").write_bytes(
         b"".join((record / "board/ballots.jsonl").read_bytes().splitlines(keepends=True)[1:]))
     rehash(record)
-    assert cli.main(["--allow-test-key", "--processes", "1", str(record)]) == 1
+    assert cli.main(["--allow-test-key", "--processes", "1", *ca_args(record),
+                     str(record)]) == 1
     text = capsys.readouterr().out
     assert "[FAIL]  7 board.ballots" in text
     assert "seq 1: board entry has no ballot (removed)" in text
@@ -102,7 +127,8 @@ def test_english_text_report_names_the_item(record: Path,
 
 def test_test_key_refused_without_the_flag(built_record: BuiltRecord,
                                            capsys: pytest.CaptureFixture[str]) -> None:
-    code = cli.main(["--json", "--processes", "1", str(built_record.path)])
+    code = cli.main(["--json", "--processes", "1", *ca_args(built_record.path),
+                     str(built_record.path)])
     doc = json.loads(capsys.readouterr().out)
     assert code == 1
     assert [c["name"] for c in doc["checks"] if c["status"] == "fail"] == ["key.public"]
@@ -110,8 +136,8 @@ def test_test_key_refused_without_the_flag(built_record: BuiltRecord,
 
 def test_every_message_and_check_is_translated() -> None:
     assert set(CHECK_TITLES) == set(CHECK_NAMES)
-    assert len(CHECKS) == 16
-    for en, th in MESSAGES.values():
+    assert len(CHECKS) == 23
+    for en, th in [*MESSAGES.values(), *RECEIPT.values()]:
         assert en and th and en != th
 
 
@@ -136,7 +162,8 @@ def test_not_a_record(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     ("results.json", b'{"contests": '),
     ("tally/counted.json", b'{"contests": {}, "contests": {}}'),
     ("board/entries.jsonl", b'{"seq": 1}\nnot json\n'),
-    ("FORMAT.json", b'{"format": "ssbvote-record", "version": 2}'),
+    ("FORMAT.json", b'{"format": "ssbvote-record", "version": 1}'),
+    ("FORMAT.json", b'{"format": "ssbvote-record", "version": 3}'),
     ("FORMAT.json", b'{"format": "something-else", "version": 1}'),
 ])
 def test_unreadable_record(record: Path, target: str, content: bytes,
@@ -157,7 +184,8 @@ def test_ssbvote_verify_command(built_record: BuiltRecord) -> None:
     from tools.cli import main as ssbvote
 
     result = CliRunner().invoke(ssbvote, ["verify", "--allow-test-key", "--processes", "1",
-                                          "--json", str(built_record.path)])
+                                          "--json", *ca_args(built_record.path),
+                                          str(built_record.path)])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["ok"] is True
     result = CliRunner().invoke(ssbvote, ["verify", "--help"])
@@ -190,18 +218,13 @@ def test_parallel_per_proof_and_pure_python_agree(record: Path, run_verifier) ->
 def test_python_m_verifier_with_pure_python_env(built_record: BuiltRecord) -> None:
     env = dict(os.environ, SSBVOTE_VERIFIER_PURE_PYTHON="1")
     proc = subprocess.run([sys.executable, "-m", "verifier", "--json", "--allow-test-key",
-                           "--progress", "always", str(built_record.path)],
+                           "--progress", "always", *ca_args(built_record.path),
+                           str(built_record.path)],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["checks"][8]["notes"][0]["params"]["backend"] == "python"
     assert "[" in proc.stderr and "/" in proc.stderr  # the progress bar
-
-
-@pytest.fixture(scope="session")
-def record_with_invalid_ballot(tmp_path_factory: pytest.TempPathFactory) -> BuiltRecord:
-    return build_record(tmp_path_factory.mktemp("invalid"), insured=8, employers=3,
-                        revote_rate=0.3, paper=1, invalid_ballots=1, seed=5)
 
 
 def test_invalid_ballot_on_the_board_is_reported_even_when_excluded(

@@ -1,7 +1,7 @@
-"""board/ballots.jsonl, board/entries.jsonl and tally/counted.json are streamed: the
-verifier's memory does not grow with the board beyond a packed index (docs/record.md §5
-notes).  No ballot or entry is kept in memory, those files are never read whole, and the line
-readers split lines exactly as ``bytes.split(b"\\n")`` did."""
+"""board/ballots.jsonl, board/entries.jsonl, tally/counted.json and credentials.json are
+streamed: the verifier's memory does not grow with the board beyond a packed index
+(docs/record.md §5 notes).  No ballot or entry is kept in memory, those files are never read
+whole, and the line readers split lines exactly as ``bytes.split(b"\\n")`` did."""
 from __future__ import annotations
 
 import builtins
@@ -13,13 +13,16 @@ from typing import Any
 import pytest
 
 from verifier import batch, checks, jsonstream, lines as lines_mod, record as record_mod
+from verifier.checks import pins as checks_pins
 from verifier.checks import tally as checks_tally
 from verifier.checks import Options, verify_record
 from verifier.lines import iter_lines
-from verifier.record import BALLOTS, COUNTED, ENTRIES, line_spans
+from tests.verifier.conftest import ca_key_file
+from verifier.record import BALLOTS, COUNTED, CREDENTIALS, ENTRIES, line_spans
+from verifier.signatures import read_key_option
 from verifier.tables import BallotIndex, BallotLine, EntryTable, SeqMap
 
-STREAMED = (BALLOTS, ENTRIES, COUNTED)
+STREAMED = (BALLOTS, ENTRIES, COUNTED, CREDENTIALS)
 
 
 class _CountingFile:
@@ -63,7 +66,7 @@ def test_no_ballot_or_entry_is_held_and_the_board_is_never_read_whole(
         return handle
 
     monkeypatch.setattr(pathlib.Path, "read_bytes", read_bytes)
-    for module in (record_mod, checks_tally, batch, lines_mod, jsonstream):
+    for module in (record_mod, checks_tally, batch, lines_mod, jsonstream, checks_pins):
         monkeypatch.setattr(module, "open", counting_open, raising=False)
     contexts: list[checks.Context] = []
     wrapped = []
@@ -75,7 +78,9 @@ def test_no_ballot_or_entry_is_held_and_the_board_is_never_read_whole(
         wrapped.append(run)
     monkeypatch.setattr(checks, "CHECKS", tuple(wrapped))
 
-    verification = verify_record(record, Options(allow_test_key=True, processes=processes))
+    ca_key = read_key_option(str(ca_key_file(record)))
+    verification = verify_record(record, Options(allow_test_key=True, processes=processes,
+                                                 ca_key=ca_key))
     assert verification.ok, [(r.name, r.failures[:2]) for r in verification.results
                              if not r.passed]
     ctx = contexts[-1]
