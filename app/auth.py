@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any, Callable, TypeVar
 
-from flask import Flask, abort, current_app, flash, g, jsonify, redirect, request, session, url_for
+from flask import Flask, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
@@ -31,6 +31,7 @@ from app.models import Contest, Election, Official, RollEntry, VoterAccount
 from app.models.base import utcnow
 from app.services.administration import officials
 from app.services.identity import principals, throttle
+from app.services.errors import NotSignedIn
 from app.services.identity.signin import Ticket
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -73,7 +74,8 @@ def init_app(app: Flask) -> None:
 
 
 def now() -> datetime:
-    return current_app.config["AUTH_CLOCK"]()
+    clock: Callable[[], datetime] = current_app.config["AUTH_CLOCK"]
+    return clock()
 
 
 def limits() -> throttle.Limits:
@@ -250,8 +252,8 @@ def login_required(kind: str, api: bool = False) -> Callable[[F], F]:
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             found = current_principal()
             if found is None:
-                if api:
-                    return jsonify(error="authentication required"), 401
+                if api:  # 401 {"error": "authentication_required"} (app/views/errors.py)
+                    raise NotSignedIn("authentication required")
                 if request.environ.get(_EXPIRED):
                     flash(_l("Your session has expired. Please sign in again."), "info")
                 else:

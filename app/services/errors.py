@@ -1,4 +1,14 @@
-"""Errors the service layer raises for bad input; views and CLIs turn them into messages."""
+"""Domain errors: what the service layer raises when a request cannot be carried out.
+
+They say *what* went wrong in the domain's terms and carry a message that is safe to show;
+they know nothing of HTTP. app/views/errors.py maps each class (the most specific one listed
+there, along the class's MRO) to an HTTP status and a stable error code, for the JSON API and
+the HTML pages alike; CLIs print the message.
+
+The generic kinds (:class:`InvalidRequest`, :class:`Forbidden`, :class:`NotFound`,
+:class:`Conflict`, :class:`Gone`, :class:`TooMany`, :class:`Busy`) are subclassed by the
+concept-specific errors below them where a caller (or a client) tells those cases apart.
+"""
 from __future__ import annotations
 
 
@@ -6,7 +16,53 @@ class ServiceError(Exception):
     """A request that cannot be carried out; the message is safe to show to the user."""
 
 
-class InputFileError(ServiceError):
+# --- generic kinds --------------------------------------------------------------------------
+class InvalidRequest(ServiceError):
+    """The request or its data is malformed or invalid; nothing was changed."""
+
+
+class NotSignedIn(ServiceError):
+    """The request needs a signed-in principal and there is none (or the session ended)."""
+
+
+class Forbidden(ServiceError):
+    """The signed-in principal may not do this."""
+
+
+class NotFound(ServiceError):
+    """The thing asked for does not exist (or is not the caller's to see)."""
+
+
+class Conflict(ServiceError):
+    """The request clashes with the current state (election status, existing data)."""
+
+
+class NotReady(Conflict):
+    """A step that must come first has not been taken yet (e.g. the key ceremony)."""
+
+
+class Gone(ServiceError):
+    """The thing asked for existed but is no longer available."""
+
+
+class TooMany(ServiceError):
+    """A per-item allowance is used up."""
+
+
+class Busy(ServiceError):
+    """The server has no capacity for this now; try again after ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"the server is busy; try again in {retry_after} s")
+        self.retry_after = retry_after
+
+
+class Misconfigured(ServiceError):
+    """The server's own setup is wrong (e.g. its signing key); not the caller's fault."""
+
+
+# --- files ----------------------------------------------------------------------------------
+class InputFileError(InvalidRequest):
     """An uploaded or imported file is invalid. Nothing from it was stored.
 
     ``problems`` holds one line per problem, each naming the line (or field) at fault.
@@ -22,3 +78,59 @@ class InputFileError(ServiceError):
             + "\n  ".join(shown)
             + more
         )
+
+
+# --- voting ---------------------------------------------------------------------------------
+class CastRejected(ServiceError):
+    """A ballot (or a check of one) was not accepted; nothing was written to the board.
+
+    Raised only through its subclasses; catching it catches every refusal of the cast API.
+    """
+
+
+class BallotRejected(CastRejected, InvalidRequest):
+    """The ballot does not parse or its proofs do not verify."""
+
+
+class MalformedCast(CastRejected, InvalidRequest):
+    """The cast (or check) request is not the expected JSON object."""
+
+
+class WrongElection(CastRejected, Forbidden):
+    """The voter is not on the roll of this election."""
+
+
+class WrongContest(CastRejected, Forbidden):
+    """The ballot is for a contest the voter cannot vote in."""
+
+
+class ElectionNotReady(CastRejected, NotReady):
+    """The election has no key, or no contest for the voter, yet."""
+
+
+class PollsClosed(CastRejected, Conflict):
+    """Ballots are accepted only while the polls are open."""
+
+
+class BallotReplayed(CastRejected, Conflict):
+    """This exact ballot is already on the board."""
+
+
+class BoardClosed(Conflict):
+    """The board has its final checkpoint: nothing more can be appended."""
+
+
+class BallotNotFound(CastRejected, NotFound):
+    """No (such) ballot of the caller's on the board."""
+
+
+class BadReceiptCode(CastRejected, InvalidRequest):
+    """The receipt's QR code cannot be read."""
+
+
+class CheckExpired(CastRejected, Gone):
+    """The cast-as-intended check is available only for a while after casting."""
+
+
+class CheckUsedUp(CastRejected, TooMany):
+    """The cast-as-intended check of this ballot has been used as often as allowed."""

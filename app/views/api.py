@@ -1,39 +1,28 @@
 """The JSON API: the ballot context and casting for voters, the public board, receipt checks.
 
-docs/record.md §2. Every error is a JSON object {"error": code, "message": text} with a 4xx
-status (503 "busy" with Retry-After when the worker is full); nothing is written to the board
-unless the ballot is accepted whole.
+docs/record.md §2. Every error is a JSON object {"error": code, "message": text} with the
+status app/views/errors.py gives the domain error (503 "busy" with Retry-After when the worker
+is full); nothing is written to the board unless the ballot is accepted whole.
 """
 from __future__ import annotations
 
-import json
-from typing import Any
+import functools
+from typing import Any, Callable, TypeVar
 
-from flask import Blueprint, abort, current_app, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from app import auth
-from app.extensions import csrf, limiter
-from app.models import Election
+from app.extensions import csrf_exempt, limiter
+from app.services.administration.manifest import get_election
+from app.services.errors import Busy, CastRejected, MalformedCast
 from app.services.platform import signing
 from app.services.voting import admission, board, casting, receipt_check
-from app.services.administration.manifest import get_election
-from app.services.errors import ServiceError
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 MAX_PAGE = 1000
-
-
-def _error(code: str, message: str, status: int) -> tuple[Response, int]:
-    return jsonify({"error": code, "message": message}), status
-
-
-def _election(slug: str) -> Election:
-    try:
-        return get_election(slug)
-    except ServiceError:
-        abort(404)
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _cast_limit() -> str:
@@ -45,57 +34,56 @@ def _voter_key() -> str:
     return f"voter:{voter.pseudonym}" if voter else f"ip:{request.remote_addr}"
 
 
+def admitted(view: F) -> F:
+    """Run ``view`` holding a cast slot of this worker, or answer 503 "busy" at once
+    (app/services/voting/admission.py).
+
+    Apply it outside ``limiter.limit``: Flask-Limiter rewrites ``Retry-After`` on responses of
+    rate-limited views to the end of the limit's window (up to an hour), and a refused cast
+    should not use up the voter's allowance either.
+    """
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            with admission.gate().admit():
+                return view(*args, **kwargs)
+        except Busy:
+            # Read the ballot we refuse: a server that answers and closes while the client is
+            # still sending makes the client's TCP stack reset the connection, losing the answer.
+            while request.stream.read(1 << 16):
+                pass
+            raise
+
+    return wrapped  # type: ignore[return-value]
+
+
 @bp.get("/elections/<slug>/ballot")
 @auth.login_required("voter", api=True)
-def ballot_context(slug: str) -> Response | tuple[Response, int]:
+def ballot_context(slug: str) -> Response:
     """Everything the voter's browser needs to encrypt: key, contest, pseudonym (§5.1)."""
     voter = auth.current_voter()
     assert voter is not None
-    election = _election(slug)
-    if election.id != voter.election.id:
-        return _error("wrong_election", _("You are not on the roll of this election."), 403)
-    contest = election.contest_for(voter.electorate)
-    if contest is None or not election.election_key:
-        return _error("not_ready", _("This election is not ready for voting."), 409)
-    return jsonify({
-        "election": election.slug,
-        "election_id": election.election_id,
-        "election_key": json.loads(election.election_key),
-        "pseudonym": voter.pseudonym,
-        "polls_open": casting.polls_open(election, auth.now()),
-        "contest": {
-            "id": contest.code,
-            "max_selections": contest.max_selections,
-            "title": {"th": contest.title_th, "en": contest.title_en},
-            "teams": [{"id": t.code, "name": {"th": t.name_th, "en": t.name_en}} for t in contest.teams],
-            "candidates": [
-                {"id": c.code, "number": c.ballot_number, "position": c.position,
-                 "name": {"th": c.name_th, "en": c.name_en},
-                 "team": c.team.code if c.team else None}
-                for c in contest.candidates
-            ],
-        },
-    })
+    election = casting.voter_election(slug, voter.election)
+    return jsonify(casting.ballot_context(election, voter.pseudonym, voter.electorate, auth.now()))
 
 
 @bp.post("/elections/<slug>/cast")
 @auth.login_required("voter", api=True)
-@admission.admitted  # outside the rate limit: a "busy" answer costs the voter no cast
+@admitted  # outside the rate limit: a "busy" answer costs the voter no cast
 @limiter.limit(_cast_limit, key_func=_voter_key)
 def cast(slug: str) -> tuple[Response, int]:
     voter = auth.current_voter()
     assert voter is not None
-    election = _election(slug)
-    if election.id != voter.election.id:
-        return _error("wrong_election", _("You are not on the roll of this election."), 403)
+    election = casting.voter_election(slug, voter.election)
     payload = request.get_json(silent=True)
     if payload is None:
-        return _error("malformed", _("The request body must be JSON."), 400)
+        raise MalformedCast(_("The request body must be JSON."))
     try:
         result = casting.cast(election, voter.pseudonym, voter.electorate, payload, auth.now())
-    except casting.CastRejected as exc:
-        current_app.logger.info("cast rejected for %s: %s", voter.pseudonym[:8], exc.code)
-        return _error(exc.code, str(exc), exc.status)
+    except CastRejected as exc:
+        current_app.logger.info("cast rejected for %s: %s", voter.pseudonym[:8],
+                                type(exc).__name__)
+        raise
     return jsonify({
         "receipt": result.receipt,
         "superseded_previous": result.superseded,
@@ -106,7 +94,7 @@ def cast(slug: str) -> tuple[Response, int]:
 @bp.get("/elections/<slug>/board")
 def board_entries(slug: str) -> Response:
     """The public board: entries only — pseudonyms and hashes, never identities (§2.1)."""
-    election = _election(slug)
+    election = get_election(slug)
     after = request.args.get("after", 0, type=int)
     limit = min(max(request.args.get("limit", 100, type=int), 1), MAX_PAGE)
     entries = [board.entry_dict(e, election.election_id)
@@ -116,16 +104,9 @@ def board_entries(slug: str) -> Response:
 
 
 @bp.get("/elections/<slug>/board/<int:seq>")
-def board_ballot(slug: str, seq: int) -> Response | tuple[Response, int]:
+def board_ballot(slug: str, seq: int) -> Response:
     """One entry with its encrypted ballot, public once polls have closed."""
-    election = _election(slug)
-    entry = board.entry_at(election, seq)
-    if entry is None:
-        return _error("not_found", _("No such board entry."), 404)
-    body: dict[str, Any] = {"entry": board.entry_dict(entry, election.election_id)}
-    if board.final_checkpoint(election) is not None:
-        body["ballot"] = casting.ballot_of(entry)
-    return jsonify(body)
+    return jsonify(board.public_entry(get_election(slug), seq))
 
 
 @bp.get("/board-key")
@@ -134,23 +115,13 @@ def board_key() -> Response:
 
 
 @bp.post("/elections/<slug>/check")
-@csrf.exempt  # authorised by the receipt's token (a capability), not by a session
+@csrf_exempt  # authorised by the receipt's token (a capability), not by a session
 @limiter.limit("30 per minute")
-def check(slug: str) -> tuple[Response, int]:
+def check(slug: str) -> Response:
     """Cast-as-intended check: {"seq", "token"} → the ballot to open in the browser (§2.5)."""
-    election = _election(slug)
+    election = get_election(slug)
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict) or not isinstance(payload.get("seq"), int) \
             or not isinstance(payload.get("token"), str):
-        return _error("malformed", _("Send the receipt code's sequence number and token."), 400)
-    try:
-        body = receipt_check.use_check(election, payload["seq"], payload["token"], auth.now())
-    except casting.CastRejected as exc:
-        return _error(exc.code, str(exc), exc.status)
-    body["election_key"] = json.loads(election.election_key or "{}")
-    contest = next((c for c in election.contests if c.code == body["contest"]), None)
-    body["candidates"] = [
-        {"id": c.code, "number": c.ballot_number, "name": {"th": c.name_th, "en": c.name_en}}
-        for c in (contest.candidates if contest else [])
-    ]
-    return jsonify(body), 200
+        raise MalformedCast(_("Send the receipt code's sequence number and token."))
+    return jsonify(receipt_check.use_check(election, payload["seq"], payload["token"], auth.now()))

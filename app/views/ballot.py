@@ -7,14 +7,13 @@ ballot lives only in the browser tab's sessionStorage (docs/record.md §2.5).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from app import auth
 from app.models import Candidate, Contest, Team
 from app.services.administration import elections_overview
 from app.services.voting import board, casting
-from app.services.errors import ServiceError
 from app.services.administration.manifest import get_election
 
 bp = Blueprint("ballot", __name__)
@@ -68,11 +67,8 @@ def receipt(slug: str, seq: int) -> str | Response:
     by the page's script from the browser's session storage, never by the server."""
     voter = auth.current_voter()
     assert voter is not None
-    try:
-        election = get_election(slug)
-        signed = casting.receipt_for(election, seq, voter.pseudonym)
-    except (ServiceError, casting.CastRejected):
-        abort(404)
+    election = get_election(slug)  # NotFound, as an unknown ballot: 404
+    signed = casting.receipt_for(election, seq, voter.pseudonym)
     latest = board.current_entry(election, voter.pseudonym)
     return render_template("ballot/receipt.html", election=election, receipt=signed,
                            is_latest=latest is not None and latest.seq == seq)
@@ -90,9 +86,5 @@ def check_index() -> str | Response:
 @bp.get("/check/<slug>")
 def check(slug: str) -> str:
     """Public, no sign-in: open a ballot with the receipt code, in the browser (§2.5)."""
-    try:
-        election = get_election(slug)
-    except ServiceError:
-        abort(404)
-    return render_template("ballot/check.html", election=election)
+    return render_template("ballot/check.html", election=get_election(slug))
 

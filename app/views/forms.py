@@ -1,11 +1,22 @@
 """Forms of the sign-in pages. Every form is a FlaskForm, so it carries the CSRF token."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Length
+
+if TYPE_CHECKING:
+    class FlaskForm:
+        """The part of :class:`flask_wtf.FlaskForm` the views use (flask_wtf ships no types)."""
+
+        def __init__(self, *args: object, **kwargs: object) -> None: ...
+
+        def validate_on_submit(self) -> bool: ...
+else:
+    from flask_wtf import FlaskForm
 
 _REQUIRED = _l("This field is required.")
 

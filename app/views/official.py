@@ -7,12 +7,11 @@ from typing import Callable
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app import auth
-from app.extensions import db, limiter
-from app.models import AuditEntry, Election, Official
+from app.extensions import limiter
+from app.models import Official
 from app.services.administration import approvals, audit, elections_overview
 from app.services.identity import accounts
 from app.services.voting import paper_votes
@@ -87,9 +86,9 @@ def dashboard() -> str:
 @bp.post("/elections/<int:election_id>/propose/<action>")
 @auth.official_required("propose_poll_action")
 def propose(election_id: int, action: str) -> Response:
-    election = db.session.get(Election, election_id)
-    if election is None or action not in approvals.TRANSITIONS:
+    if action not in approvals.TRANSITIONS:
         abort(404)
+    election = elections_overview.election_by_id(election_id)
     if action in approvals.PAYLOAD_ACTIONS:  # needs its list: proposed from its upload page
         return redirect(url_for("official.paper_votes_upload", election_id=election_id))
     try:
@@ -129,9 +128,7 @@ def cancel(pending_id: int) -> Response:
 @bp.get("/audit")
 @auth.official_required("view_audit")
 def audit_log() -> str:
-    entries = list(db.session.scalars(
-        select(AuditEntry).order_by(AuditEntry.id.desc()).limit(AUDIT_PAGE)))
-    return render_template("official/audit.html", entries=entries,
+    return render_template("official/audit.html", entries=audit.recent(AUDIT_PAGE),
                            problems=audit.verify_chain())
 
 
@@ -157,9 +154,7 @@ def reset_totp() -> str | Response:
 def paper_votes_upload(election_id: int) -> str | Response:
     """Upload the list of voters who voted on paper (CSV, header ``voter_id``): one official
     proposes it here, a different one approves it on the dashboard (docs/record.md §2.4)."""
-    election = db.session.get(Election, election_id)
-    if election is None:
-        abort(404)
+    election = elections_overview.election_by_id(election_id)
     form = ActionForm()
     problems: list[str] = []
     if form.validate_on_submit():

@@ -60,10 +60,10 @@ REGISTRATION_MESSAGES = {
 def _locked_message(exc: signin.AccountLocked) -> str:
     wait = max(1, math.ceil((exc.until - auth.now()).total_seconds()))
     if wait < 120:
-        return _("Too many failed attempts. For your security, sign-in is paused for "
-                 "%(seconds)d seconds.", seconds=wait)
-    return _("Too many failed attempts. For your security, sign-in is paused for "
-             "%(minutes)d minutes.", minutes=math.ceil(wait / 60))
+        return str(_("Too many failed attempts. For your security, sign-in is paused for "
+                     "%(seconds)d seconds.", seconds=wait))
+    return str(_("Too many failed attempts. For your security, sign-in is paused for "
+                 "%(minutes)d minutes.", minutes=math.ceil(wait / 60)))
 
 
 def register_page(kind: str) -> str | Response:

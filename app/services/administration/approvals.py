@@ -14,15 +14,15 @@ close-polls hook (signing the board's final head) with::
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Any, Callable, cast
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 
 from app.extensions import db
 from app.models import Election, Official, PendingAction
 from app.services.administration import audit
-from app.services.errors import ServiceError
+from app.services.errors import Conflict
 from election.lifecycle import Status
 
 Hook = Callable[[Election, PendingAction], None]
@@ -41,7 +41,7 @@ _HOOKS: dict[str, list[Hook]] = {action: [] for action in TRANSITIONS}
 SYSTEM_ACTOR = "system"
 
 
-class ApprovalRefused(ServiceError):
+class ApprovalRefused(Conflict):
     """``reason``: self_approval, not_pending, expired, wrong_status, already_proposed,
     unknown_action."""
 
@@ -105,12 +105,12 @@ def expire_due(now: datetime) -> list[PendingAction]:
 
 def _expire(pending: PendingAction) -> bool:
     """Compare-and-set pending → expired, audited; False if someone decided first."""
-    result = db.session.execute(
+    result = cast(CursorResult[Any], db.session.execute(
         update(PendingAction)
         .where(PendingAction.id == pending.id, PendingAction.state == "pending")
         .values(state="expired")
         .execution_options(synchronize_session=False)
-    )
+    ))
     if result.rowcount != 1:
         return False
     db.session.refresh(pending)
@@ -193,13 +193,13 @@ def _decide(pending_id: int, official: Official, now: datetime, state: str,
         db.session.commit()
         raise ApprovalRefused("self_approval")
     # Compare-and-set, so two concurrent decisions cannot both win, nor one after expiry.
-    result = db.session.execute(
+    result = cast(CursorResult[Any], db.session.execute(
         update(PendingAction)
         .where(PendingAction.id == pending_id, PendingAction.state == "pending",
                PendingAction.expires_at > now)
         .values(state=state, decider_pk=official.id, decided_at=now)
         .execution_options(synchronize_session=False)
-    )
+    ))
     if result.rowcount != 1:
         db.session.rollback()
         raise ApprovalRefused("not_pending")

@@ -49,3 +49,8 @@ def verify_chain() -> list[str]:
             problems.append(f"entry {entry.id}: content does not match its hash")
         prev = entry.entry_hash
     return problems
+
+
+def recent(limit: int) -> list[AuditEntry]:
+    """The newest ``limit`` entries, newest first."""
+    return list(db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)))

@@ -16,7 +16,7 @@ from flask import current_app
 from app.extensions import db
 from app.models import Election
 from app.services.administration import audit
-from app.services.errors import ServiceError
+from app.services.errors import Conflict, InvalidRequest, NotReady
 from crypto.ceremony import generate_election_key, write_encrypted_share
 from crypto.encoding import canonical_json
 from crypto.errors import InvalidInput
@@ -36,21 +36,21 @@ def run_ceremony(election: Election, trustees: list[tuple[str, str]], threshold:
                  out_dir: Path, actor: str = "cli", scrypt_log2_n: int = 17) -> CeremonyResult:
     """Generate the key, write one encrypted share file per trustee, store the public key."""
     if election.status not in SETUP:
-        raise ServiceError("the election key can only be made before polls open")
+        raise Conflict("the election key can only be made before polls open")
     if election.election_key:
-        raise ServiceError("this election already has a key")
+        raise Conflict("this election already has a key")
     names = [name for name, _ in trustees]
     if len(set(names)) != len(names) or any(not n.strip() for n in names):
-        raise ServiceError("trustee names must be non-empty and distinct")
+        raise InvalidRequest("trustee names must be non-empty and distinct")
     if not 1 <= threshold <= len(trustees):
-        raise ServiceError(f"threshold must be between 1 and {len(trustees)}")
+        raise InvalidRequest(f"threshold must be between 1 and {len(trustees)}")
     if any(len(p) < MIN_PASSPHRASE for _, p in trustees):
-        raise ServiceError(f"every trustee passphrase needs at least {MIN_PASSPHRASE} characters")
+        raise InvalidRequest(f"every trustee passphrase needs at least {MIN_PASSPHRASE} characters")
     allow_test = bool(current_app.config["SSBVOTE"].allow_insecure_test_keys)
     try:
         key, shares = generate_election_key(bits, names, threshold, allow_insecure_test_key=allow_test)
     except InvalidInput as exc:
-        raise ServiceError(f"cannot make the key: {exc}") from exc
+        raise InvalidRequest(f"cannot make the key: {exc}") from exc
     out_dir.mkdir(parents=True, exist_ok=True)
     files = []
     for share, (_, passphrase) in zip(shares, trustees):
@@ -67,7 +67,7 @@ def run_ceremony(election: Election, trustees: list[tuple[str, str]], threshold:
 
 def election_key(election: Election) -> ElectionPublicKey:
     if not election.election_key:
-        raise ServiceError("this election has no key yet (run the key ceremony)")
+        raise NotReady("this election has no key yet (run the key ceremony)")
     allow_test = bool(current_app.config["SSBVOTE"].allow_insecure_test_keys)
     return _parsed_key(election.election_key, allow_test)
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Candidate, Contest, Election, Team
 from app.services.administration import audit
-from app.services.errors import InputFileError, ServiceError
+from app.services.errors import Conflict, InputFileError, NotFound
 from crypto.encoding import canonical_json
 from election.errors import ManifestInvalid
 from election.manifest import MANIFEST_FORMAT, Manifest, election_id_of, parse_text
@@ -46,7 +46,7 @@ def create_election(manifest: dict[str, Any], actor: str = "cli") -> Election:
     except ManifestInvalid as exc:
         raise InputFileError("manifest", exc.problems) from None
     if db.session.scalar(select(Election.id).where(Election.slug == parsed.slug)):
-        raise ServiceError(f"an election named {parsed.slug!r} already exists")
+        raise Conflict(f"an election named {parsed.slug!r} already exists")
     election_id = parsed.election_id
     election = Election(
         slug=parsed.slug,
@@ -97,7 +97,7 @@ def create_election(manifest: dict[str, Any], actor: str = "cli") -> Election:
 def get_election(slug: str) -> Election:
     election = db.session.scalar(select(Election).where(Election.slug == slug))
     if election is None:
-        raise ServiceError(f"no election named {slug!r}")
+        raise NotFound(f"no election named {slug!r}")
     return election
 
 

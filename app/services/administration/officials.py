@@ -11,7 +11,7 @@ from app.models import Official
 from app.models.official import OFFICIAL_ROLES
 from app.services.administration import audit
 from app.services.identity import passwords, totp
-from app.services.errors import ServiceError
+from app.services.errors import Conflict, InvalidRequest
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 
@@ -39,18 +39,18 @@ def may(official: Official, permission: str) -> bool:
 def add(username: str, display_name: str, role: str, password: str, actor: str = "cli") -> NewOfficial:
     username = username.strip().lower()
     if not _USERNAME.match(username):
-        raise ServiceError("username: 3-64 characters a-z, 0-9, '.', '_' or '-'")
+        raise InvalidRequest("username: 3-64 characters a-z, 0-9, '.', '_' or '-'")
     if role not in OFFICIAL_ROLES:
-        raise ServiceError(f"role must be one of {', '.join(OFFICIAL_ROLES)}")
+        raise InvalidRequest(f"role must be one of {', '.join(OFFICIAL_ROLES)}")
     if not display_name.strip():
-        raise ServiceError("name must not be empty")
+        raise InvalidRequest("name must not be empty")
     try:
         passwords.check_policy(password, (username,))
     except passwords.PasswordRejected as exc:
-        raise ServiceError(f"password refused: {exc.reason.replace('_', ' ')} "
+        raise InvalidRequest(f"password refused: {exc.reason.replace('_', ' ')} "
                            f"(at least {passwords.MIN_LENGTH} characters, not a common password)") from None
     if db.session.scalar(select(Official.id).where(Official.username == username)) is not None:
-        raise ServiceError(f"official {username!r} already exists")
+        raise Conflict(f"official {username!r} already exists")
     secret = totp.new_secret()
     official = Official(username=username, display_name=display_name.strip(), role=role,
                         password_hash=passwords.hash_password(password), totp_secret=secret,

@@ -7,13 +7,13 @@ from app.models import Election, PendingAction
 from app.models.base import utcnow
 from app.services.administration import approvals
 from app.services.voting import board, paper_votes
-from app.services.errors import ServiceError
+from app.services.errors import NotReady
 
 
 def on_open(election: Election, pending: PendingAction) -> None:
     """Polls may open only with an election key; the empty board gets its first checkpoint."""
     if not election.election_key:
-        raise ServiceError("polls cannot open before the key ceremony has made the election key")
+        raise NotReady("polls cannot open before the key ceremony has made the election key")
     head = board.lock_head(election)
     board.write_checkpoint(election, head, pending.decided_at or utcnow(), final=False)
 

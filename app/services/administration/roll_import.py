@@ -16,7 +16,7 @@ from sqlalchemy import insert, select
 from app.extensions import db
 from app.models import Election, RollEntry
 from app.services.administration import audit
-from app.services.errors import InputFileError, ServiceError
+from app.services.errors import Conflict, InputFileError, InvalidRequest
 from app.services.identity.identifiers import pseudonym
 from election.lifecycle import SETUP
 from election.roll import LAYOUTS, RollInvalid, parse_roll
@@ -45,9 +45,9 @@ def import_roll(election: str | Election, handle: TextIO, electorate: str | None
 
         election = get_election(election)
     if election.status not in SETUP:
-        raise ServiceError("the roll cannot change once polls have opened")
+        raise Conflict("the roll cannot change once polls have opened")
     if electorate is not None and electorate not in LAYOUTS:
-        raise ServiceError("electorate must be 'insured' or 'employer'")
+        raise InvalidRequest("electorate must be 'insured' or 'employer'")
     election_pk = election.id
 
     def known(which: str) -> tuple[set[str], set[str]]:

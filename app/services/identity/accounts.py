@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import Official, VoterAccount
 from app.services.administration import audit
 from app.services.identity import passwords, principals, signin, throttle, totp
-from app.services.errors import ServiceError
+from app.services.errors import InvalidRequest, NotFound
 from app.services.identity.identifiers import national_id_is_valid
 
 #: Reasons a registration is refused; views turn each into a translated message.
@@ -24,14 +24,16 @@ _THAI_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _BUDDHIST_ERA_FROM = 2400
 
 
-class RegistrationRefused(ServiceError):
+class RegistrationRefused(InvalidRequest):
+    """``reason``: invalid_id, invalid_attribute, not_on_roll, already_registered."""
+
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
 
 
-class AccountNotFound(ServiceError):
-    pass
+class AccountNotFound(NotFound):
+    """No account of this voter (an official's TOTP reset)."""
 
 
 @dataclass(frozen=True)

@@ -15,14 +15,14 @@ from app.extensions import db
 from app.models import Official
 from app.services.administration import audit
 from app.services.identity import passwords, principals, throttle, totp
-from app.services.errors import ServiceError
+from app.services.errors import NotSignedIn, TooMany
 
 
-class SignInFailed(ServiceError):
+class SignInFailed(NotSignedIn):
     """Wrong ID, password or code. Deliberately says nothing more."""
 
 
-class AccountLocked(ServiceError):
+class AccountLocked(TooMany):
     """Too many failures: try again at ``until`` (UTC)."""
 
     def __init__(self, until: datetime):

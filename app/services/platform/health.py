@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.extensions import db
 from app.services.platform import schema
 
 
@@ -33,7 +34,10 @@ class HealthReport:
         }
 
 
-def check(engine: Engine) -> HealthReport:
+def check(engine: Engine | None = None) -> HealthReport:
+    """Whether the database answers and its schema revision; ``engine`` defaults to the app's."""
+    if engine is None:
+        engine = db.engine
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))

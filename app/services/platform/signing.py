@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app
 
-from app.services.errors import ServiceError
+from app.services.errors import Misconfigured
 from election import signed
 from election.signed import verify  # noqa: F401  (re-exported: app's signed-object check)
 
@@ -24,10 +24,10 @@ def load_or_create(path: str, create: bool) -> Ed25519PrivateKey:
     key_path = Path(path)
     if not key_path.exists():
         if not create:
-            raise ServiceError(f"signing key {path} is missing")
+            raise Misconfigured(f"signing key {path} is missing")
         key_path.parent.mkdir(parents=True, exist_ok=True)
-        key = Ed25519PrivateKey.generate()
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        new_key = Ed25519PrivateKey.generate()
+        pem = new_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
         tmp = key_path.with_suffix(f".{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -41,7 +41,7 @@ def load_or_create(path: str, create: bool) -> Ed25519PrivateKey:
             tmp.unlink()
     key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
     if not isinstance(key, Ed25519PrivateKey):
-        raise ServiceError(f"signing key {path} is not an Ed25519 key")
+        raise Misconfigured(f"signing key {path} is not an Ed25519 key")
     return key
 
 

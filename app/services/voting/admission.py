@@ -7,7 +7,8 @@ piles up in gunicorn's queues and every caller waits until its client or gunicor
 
 Each worker process therefore admits at most ``CAST_MAX_INFLIGHT`` casts at once (parsing,
 waiting for or in verification, appending to the board). A cast that finds the worker full is
-refused with 503 ``{"error": "busy"}`` and a ``Retry-After`` header, before any work is done;
+refused with :class:`~app.services.errors.Busy` — 503 ``{"error": "busy"}`` and a ``Retry-After``
+header (app/views/errors.py) — before any work is done;
 nothing is written. The admitted casts overlap: while the verifier thread checks one batch, the
 others parse their ballots or write to the database. Serve with ``gthread`` workers and more
 threads than ``CAST_MAX_INFLIGHT`` (``ssbvote serve``: 8 threads, 6 casts), so that a full
@@ -19,28 +20,19 @@ taken now, never *how* it is checked.
 """
 from __future__ import annotations
 
-import functools
 import math
 import threading
 import time
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Iterator
 
-from flask import Flask, current_app, jsonify, request
-from flask_babel import gettext as _
+from flask import Flask, current_app
 
+from app.services.errors import Busy
 
-F = TypeVar("F", bound=Callable[..., Any])
+__all__ = ["EXTENSION", "AdmissionGate", "Busy", "gate", "init_app"]
 
 EXTENSION = "ssbvote_admission"
-
-
-class Busy(Exception):
-    """The worker has no free cast slot; try again after ``retry_after`` seconds."""
-
-    def __init__(self, retry_after: int):
-        super().__init__(f"the server is busy; try again in {retry_after} s")
-        self.retry_after = retry_after
 
 
 class AdmissionGate:
@@ -100,32 +92,3 @@ def gate(app: Flask | None = None) -> AdmissionGate:
     """This worker process's gate for casts."""
     return (app or current_app).extensions[EXTENSION]  # type: ignore[no-any-return]
 
-
-def admitted(view: F) -> F:
-    """Run ``view`` holding a cast slot of this worker, or answer 503 "busy" at once.
-
-    Apply it outside ``limiter.limit``: Flask-Limiter rewrites ``Retry-After`` on responses of
-    rate-limited views to the end of the limit's window (up to an hour), and a refused cast
-    should not use up the voter's allowance either.
-    """
-    @functools.wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        try:
-            with gate().admit():
-                return view(*args, **kwargs)
-        except Busy as exc:
-            # Read the ballot we refuse: a server that answers and closes while the client is
-            # still sending makes the client's TCP stack reset the connection, losing the answer.
-            while request.stream.read(1 << 16):
-                pass
-            response = jsonify({
-                "error": "busy",
-                "message": _("The server is busy. Your ballot was not cast; "
-                             "please try again in a moment."),
-                "retry_after": exc.retry_after,
-            })
-            response.status_code = 503
-            response.headers["Retry-After"] = str(exc.retry_after)
-            return response
-
-    return wrapped  # type: ignore[return-value]

@@ -20,14 +20,10 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import BoardBallot, BoardEntry, BoardHead, Checkpoint, Election
 from app.services.platform import signing
-from app.services.errors import ServiceError
+from app.services.errors import BallotNotFound, BoardClosed
 from crypto.encoding import canonical_json
 from election.board import ChainScanner, iso_utc, new_entry, sha256_hex
 from election.board import checkpoint as checkpoint_body, receipt as receipt_body
-
-
-class BoardClosed(ServiceError):
-    """The final checkpoint is signed: nothing more can be appended."""
 
 
 def entry_dict(entry: BoardEntry, election_id: str) -> dict[str, Any]:
@@ -160,6 +156,21 @@ def ballot_text(entry: BoardEntry) -> str | None:
 def entry_at(election: Election, seq: int) -> BoardEntry | None:
     return db.session.scalar(select(BoardEntry).where(BoardEntry.election_pk == election.id,
                                                        BoardEntry.seq == seq))
+
+
+def public_entry(election: Election, seq: int) -> dict[str, Any]:
+    """Entry ``seq`` as the public API shows it, with its encrypted ballot once polls have
+    closed (the final checkpoint is signed)."""
+    entry = entry_at(election, seq)
+    if entry is None:
+        raise BallotNotFound("no such board entry")
+    body: dict[str, Any] = {"entry": entry_dict(entry, election.election_id)}
+    if final_checkpoint(election) is not None:
+        text = ballot_text(entry)
+        if text is None:  # pragma: no cover - the ballot row is written with its entry
+            raise BallotNotFound("the ballot of this board entry is missing")
+        body["ballot"] = json.loads(text)
+    return body
 
 
 def current_entry(election: Election, pseudonym: str) -> BoardEntry | None:

@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import Election, PaperOverrideList
 from app.services.platform import signing
 from app.services.voting import board
-from app.services.errors import ServiceError
+from app.services.errors import Conflict
 from election.export import BoardItem, write_export
 
 
@@ -24,21 +24,21 @@ def export(election: Election, out_dir: Path, snapshot: bool = False) -> Path:
     cps = board.checkpoints(election)
     if snapshot:
         if not cps:
-            raise ServiceError("the board has no signed checkpoint yet: a snapshot ends at one "
+            raise Conflict("the board has no signed checkpoint yet: a snapshot ends at one "
                                "(one is written every BOARD_CHECKPOINT_EVERY entries)")
         paper = None
     else:
         if not cps or not cps[-1]["final"]:  # the final checkpoint is the last one written
-            raise ServiceError("the board can be exported only after polls have closed")
+            raise Conflict("the board can be exported only after polls have closed")
         paper = db.session.get(PaperOverrideList, election.id)
         if paper is None:
-            raise ServiceError("the paper-vote list (possibly empty) must be approved before export")
+            raise Conflict("the paper-vote list (possibly empty) must be approved before export")
     last_seq = cps[-1]["seq"]
 
     def items() -> Iterator[BoardItem]:
         for entry, ballot in board.iter_entries_with_ballots(election, limit=last_seq):
             if ballot is None:
-                raise ServiceError(f"board entry {entry.seq}: its ballot is missing")
+                raise Conflict(f"board entry {entry.seq}: its ballot is missing")
             yield board.entry_dict(entry, election.election_id), ballot.encode()
 
     return write_export(

@@ -19,7 +19,19 @@ from app.extensions import db
 from app.models import BoardEntry, Election, ReceiptCheck
 from app.services.administration import election_keys
 from app.services.voting import board, verification
-from app.services.errors import ServiceError
+from app.services.administration.manifest import get_election
+from app.services.errors import (
+    BallotNotFound,
+    BoardClosed,
+    BallotRejected,
+    BallotReplayed,
+    CastRejected,
+    ElectionNotReady,
+    MalformedCast,
+    PollsClosed,
+    WrongContest,
+    WrongElection,
+)
 from crypto import ContestStatement, EncryptedContest, PublicKey
 from crypto.ballot import parse_canonical_ballot
 from crypto.encoding import canonical_json
@@ -31,13 +43,8 @@ from election.manifest import PollWindow
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
-class CastRejected(ServiceError):
-    """The ballot was not accepted; ``status`` is the HTTP status, ``code`` a stable key."""
-
-    def __init__(self, code: str, message: str, status: int = 400):
-        super().__init__(message)
-        self.code = code
-        self.status = status
+__all__ = ["CastRejected", "CastResult", "ballot_context", "ballot_of", "cast", "polls_open",
+           "receipt_for", "voter_election"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,40 @@ def polls_open(election: Election, now: datetime) -> bool:
     return lifecycle.polls_open(election.status, PollWindow(election.opens_at, election.closes_at), now)
 
 
+def voter_election(slug: str, voters_election: Election) -> Election:
+    """The election named ``slug``, which must be the one whose roll the voter is on."""
+    election = get_election(slug)
+    if election.id != voters_election.id:
+        raise WrongElection("you are not on the roll of this election")
+    return election
+
+
+def ballot_context(election: Election, pseudonym: str, electorate: str, now: datetime) -> dict[str, Any]:
+    """Everything the voter's browser needs to encrypt: key, contest, pseudonym (§5.1)."""
+    contest = election.contest_for(electorate)
+    if contest is None or not election.election_key:
+        raise ElectionNotReady("this election is not ready for voting")
+    return {
+        "election": election.slug,
+        "election_id": election.election_id,
+        "election_key": json.loads(election.election_key),
+        "pseudonym": pseudonym,
+        "polls_open": polls_open(election, now),
+        "contest": {
+            "id": contest.code,
+            "max_selections": contest.max_selections,
+            "title": {"th": contest.title_th, "en": contest.title_en},
+            "teams": [{"id": t.code, "name": {"th": t.name_th, "en": t.name_en}} for t in contest.teams],
+            "candidates": [
+                {"id": c.code, "number": c.ballot_number, "position": c.position,
+                 "name": {"th": c.name_th, "en": c.name_en},
+                 "team": c.team.code if c.team else None}
+                for c in contest.candidates
+            ],
+        },
+    }
+
+
 def cast(election: Election, pseudonym: str, electorate: str, payload: Any, now: datetime) -> CastResult:
     """Accept ``payload`` = {"contest", "ballot", "check_token"} from a signed-in voter.
 
@@ -64,35 +105,34 @@ def cast(election: Election, pseudonym: str, electorate: str, payload: Any, now:
 
 def _cast(election: Election, pseudonym: str, electorate: str, payload: Any, now: datetime) -> CastResult:
     if not polls_open(election, now):
-        raise CastRejected("polls_closed", "polls are not open: ballots are accepted only while "
-                           "the election is open", 409)
+        raise PollsClosed("polls are not open: ballots are accepted only while the election is open")
     if not isinstance(payload, dict) or set(payload) != {"contest", "ballot", "check_token"}:
-        raise CastRejected("malformed", "the request must be a JSON object with exactly "
-                           "'contest', 'ballot' and 'check_token'")
+        raise MalformedCast("the request must be a JSON object with exactly "
+                            "'contest', 'ballot' and 'check_token'")
     token = payload["check_token"]
     if not isinstance(token, str) or not _HEX64.match(token):
-        raise CastRejected("malformed", "check_token must be 64 lowercase hex digits")
+        raise MalformedCast("check_token must be 64 lowercase hex digits")
     election_id = election.election_id
     contest_code, num_candidates, max_selections = _contest_shape(election, electorate)
     if not contest_code or payload["contest"] != contest_code:
-        raise CastRejected("wrong_contest", "this ballot is for a contest you cannot vote in", 403)
+        raise WrongContest("this ballot is for a contest you cannot vote in")
     key = election_keys.election_key(election)
     try:
         ballot, canonical = _parse_ballot(payload["ballot"], key.public_key, num_candidates, max_selections)
     except InvalidInput as exc:
-        raise CastRejected("invalid_ballot", f"the ballot was rejected: {exc}") from exc
+        raise BallotRejected(f"the ballot was rejected: {exc}") from exc
     digest = hashlib.sha256(canonical).hexdigest()  # = crypto.ballot.ballot_hash (§5.5)
     # A ballot already on the board was verified when it was accepted: a replay is refused
     # before the costly proof check (the unique hash refuses a concurrent one at the append).
     if db.session.scalar(select(BoardEntry.id).where(BoardEntry.election_pk == election.id,
                                                       BoardEntry.ballot_hash == digest)):
-        raise CastRejected("replayed", "this exact ballot is already on the board", 409)
+        raise BallotReplayed("this exact ballot is already on the board")
     _end_read_transaction()
     try:
         verification.verify(ContestStatement(key.public_key, election_id, contest_code, pseudonym,
                                              num_candidates, max_selections), ballot)
     except InvalidInput as exc:
-        raise CastRejected("invalid_ballot", f"the ballot was rejected: {exc}") from exc
+        raise BallotRejected(f"the ballot was rejected: {exc}") from exc
     ballot_json = canonical.decode()
     try:
         entry = board.append(election, pseudonym, contest_code, ballot_json, digest, now)
@@ -105,12 +145,12 @@ def _cast(election: Election, pseudonym: str, electorate: str, payload: Any, now
                                         BoardEntry.seq < entry.seq).limit(1)) is not None
         receipt = board.receipt(election, entry)
         db.session.commit()
-    except board.BoardClosed as exc:
+    except BoardClosed as exc:
         db.session.rollback()
-        raise CastRejected("polls_closed", "polls closed while the ballot was being checked", 409) from exc
+        raise PollsClosed("polls closed while the ballot was being checked") from exc
     except IntegrityError as exc:
         db.session.rollback()
-        raise CastRejected("replayed", "this exact ballot is already on the board", 409) from exc
+        raise BallotReplayed("this exact ballot is already on the board") from exc
     except Exception:
         db.session.rollback()
         raise
@@ -169,12 +209,12 @@ def _parse_ballot(raw: Any, public_key: PublicKey, num_candidates: int,
 def receipt_for(election: Election, seq: int, pseudonym: str) -> dict[str, Any]:
     entry = board.entry_at(election, seq)
     if entry is None or entry.pseudonym != pseudonym:
-        raise CastRejected("not_found", "no such ballot of yours", 404)
+        raise BallotNotFound("no such ballot of yours")
     return board.receipt(election, entry)
 
 
 def ballot_of(entry: BoardEntry) -> dict[str, Any]:
     text = board.ballot_text(entry)
     if text is None:  # pragma: no cover - the ballot row is written with its entry
-        raise CastRejected("not_found", "the ballot of this board entry is missing", 404)
+        raise BallotNotFound("the ballot of this board entry is missing")
     return json.loads(text)  # type: ignore[no-any-return]

@@ -20,7 +20,7 @@ from app.models.base import utcnow
 from app.services.administration import approvals
 from app.services.platform import signing
 from app.services.voting import board
-from app.services.errors import InputFileError, ServiceError
+from app.services.errors import Conflict, InputFileError
 from crypto.encoding import canonical_json
 from election.board import iso_utc, paper_overrides
 
@@ -65,7 +65,7 @@ def is_signed(election: Election) -> bool:
 
 def propose(election: Election, official: Official, text: str, now: datetime) -> PendingAction:
     if is_signed(election):
-        raise ServiceError("the paper-vote list of this election is already signed")
+        raise Conflict("the paper-vote list of this election is already signed")
     pseudonyms = parse_list(election, text)
     return approvals.propose(election, ACTION, official, now,
                              payload=canonical_json(pseudonyms).decode())
@@ -74,9 +74,9 @@ def propose(election: Election, official: Official, text: str, now: datetime) ->
 def on_approve(election: Election, pending: PendingAction) -> None:
     """Sign the approved list; there is one list per election and it is final."""
     if is_signed(election):
-        raise ServiceError("the paper-vote list of this election is already signed")
+        raise Conflict("the paper-vote list of this election is already signed")
     if board.final_checkpoint(election) is None:
-        raise ServiceError("the paper-vote list can be signed only after polls have closed")
+        raise Conflict("the paper-vote list can be signed only after polls have closed")
     pseudonyms = json.loads(pending.payload or "[]")
     body = signing.sign(paper_overrides(
         election.election_id, pseudonyms, iso_utc(pending.decided_at or utcnow()),

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import BoardEntry, Election, RollEntry
 from app.services.administration import audit
-from app.services.errors import ServiceError
+from app.services.errors import Conflict, InvalidRequest, NotFound
 from election.lifecycle import AFTER_CLOSE, Status
 
 
@@ -27,18 +27,26 @@ def archive_path(election: Election) -> Path:
     return Path(current_app.instance_path) / "records" / f"{election.slug}-record.zip"
 
 
+def published_archive(election: Election) -> Path:
+    """The published record's zip, or :class:`NotFound` before the results are published."""
+    path = archive_path(election)
+    if election.status != Status.TALLIED or not path.exists():
+        raise NotFound("no election record has been published for this election")
+    return path
+
+
 def publish(election: Election, record: Path, actor: str = "cli", processes: int = 2) -> dict[str, Any]:
     from verifier.checks import Options, verify_record
 
     if election.status not in AFTER_CLOSE:
-        raise ServiceError("results can be published only after polls have closed")
+        raise Conflict("results can be published only after polls have closed")
     allow_test = bool(current_app.config["SSBVOTE"].allow_insecure_test_keys)
     verification = verify_record(record, Options(allow_test_key=allow_test, processes=processes))
     if verification.election_id != election.election_id:
-        raise ServiceError("this record belongs to another election")
+        raise InvalidRequest("this record belongs to another election")
     if not verification.ok:
         failed = ", ".join(f"{r.number} {r.name}" for r in verification.results if not r.passed)
-        raise ServiceError(f"the record does not verify (failed: {failed}); nothing was published")
+        raise InvalidRequest(f"the record does not verify (failed: {failed}); nothing was published")
     results = json.loads((record / "results.json").read_text(encoding="utf-8"))
     target = archive_path(election)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -93,7 +101,7 @@ class ContestResult:
 def view(election: Election) -> list[ContestResult]:
     """The published results, grouped by team, for the results page."""
     if not election.results:
-        raise ServiceError("no results have been published for this election")
+        raise NotFound("no results have been published for this election")
     data = json.loads(election.results)
     out = []
     for contest in election.contests:
