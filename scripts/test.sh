@@ -16,4 +16,10 @@ if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   fi
 fi
 ./scripts/setup.sh
+# Step 1: the type check (mypy --strict over every package), a step of its own, not a test.
+# SSBVOTE_SKIP_TYPECHECK=1 skips it for a quick local run of a few tests; CI never sets it.
+if [ "${SSBVOTE_SKIP_TYPECHECK:-0}" != 1 ] || [ "${CI:-}" = true ]; then
+  ./scripts/typecheck.sh
+fi
+# Step 2: every test.
 exec .venv/bin/python -m pytest "$@"
