@@ -41,11 +41,9 @@ from .progress import progress
 from .verify import ChunkResult, Item, VerifyContext, init_worker, process_chunk, process_chunk_with_context
 
 #: Ballots per batch at most (``--batch-size``): larger batches amortise the multi-exponentiation's
-#: bucket overhead and the final n-th power (7-of-228 at 2048 bits, CPU per ballot of the batch
-#: check: 48 ms at 64, 43 ms at 256, 40 ms at 512, 38 ms at 1000; a whole one-process prepare:
-#: 19.6 ballots/s at 512, 20.9 at 1024); a failing batch is bisected (tally/verify.py), so size
-#: costs little there.  Memory: a worker holds one chunk's parsed ballots, ~0.9 GB per process at
-#: 1024 (0.5 GB at 512).
+#: bucket overhead and the final n-th power; a failing batch is bisected (crypto.verify_many), so
+#: size costs little there.  A worker holds one chunk's parsed ballots, so memory grows with it
+#: (figures per batch size: docs/performance.md).
 CHUNK_SIZE = 1024
 #: Ballots per batch at least, when a small board is split so that every process gets work.
 MIN_CHUNK_SIZE = 32

@@ -1,21 +1,17 @@
 """Proof verification for the cast API, batched across concurrent casts (docs/protocol.md §7.3).
 
-Checking a ballot's proofs is most of a cast's cost (7-of-228 at 2048 bits: about 0.11 s of one
-core), and gmpy2 keeps the GIL while it computes, so a worker process checks one thing at a time
+Checking a ballot's proofs is most of a cast's cost, and gmpy2 keeps the GIL while it computes, so a worker process checks one thing at a time
 however many threads it has.  Each worker process therefore has one *verifier thread*: a cast
 hands its ballot over and waits; the thread takes every ballot waiting at that moment (up to
 ``max_batch``) and checks them in one batch across ballots (crypto.verify_many), which
-costs less per ballot — measured with benchmarks/cast_batch_bench.py (CPU, 7-of-228 at 2048
-bits): about 0.10 s alone, 0.083 s per ballot in pairs, 0.077 s in threes, 0.064 s in eights.
+costs less per ballot (benchmarks/cast_batch_bench.py; figures in docs/performance.md).
 
 Under load the thread *lingers* before a batch, so that batches grow: up to ``linger`` seconds
 (default 0.1) it waits while another cast of this process is still on its way to the queue
 (receiving or parsing its ballot), or while the batch is smaller than ``min_batch`` (default 3)
 and other casts are in progress in this process.  A lone cast on a quiet server has nobody to
-wait for and is checked at once: batching never makes a quiet server slower.  Measured with
-benchmarks/load_cast.py (2 workers, 2048-bit 7-of-228): 12.4–14.0 ballots/s without lingering
-(6–8 clients, mean batch 1.3–1.8), 14.2–14.5 with it (8 clients, mean batch 1.9–2.4), p99
-below 0.92 s in both.
+wait for and is checked at once: batching never makes a quiet server slower (the effect on
+throughput: benchmarks/load_cast.py, docs/performance.md).
 
 A batch that fails is never held against its other ballots: crypto.verify_many bisects it, with
 fresh weights, down to the ballots that fail alone, so one voter's bad ballot is refused with the
@@ -39,8 +35,8 @@ LOG = logging.getLogger("ssbvote.verification")
 #: Seconds between two summary lines of batch statistics in the log (and one at exit).
 REPORT_EVERY = 60.0
 
-#: At most this many ballots in one batch: 8 gets most of the gain (0.064 s vs 0.10 s per
-#: 7-of-228 ballot) while a batch still takes well under a second.
+#: At most this many ballots in one batch: 8 gets most of the gain while a batch still takes
+#: well under a second (docs/performance.md, batch sizes).
 MAX_BATCH = 8
 #: Under load, wait for a batch of at least this many (see the module docstring) …
 MIN_BATCH = 3
