@@ -24,6 +24,7 @@ export const PURPOSE_OFFICIAL = 'official';
 export const SCOPE_OFFICIALS = 'ssbvote-officials';
 export const QR_PREFIX = 'ssbvote-credential:1:';
 export const BALLOT_TYPE = 'ssbvote-ballot';
+export const PAPER_LIST_TYPE = 'ssbvote-paper-overrides';
 /** The one message of a credential that cannot be read (§13.1): the voter types it again. */
 export const MISTYPED = 'credential mistyped';
 
@@ -226,6 +227,46 @@ export async function signBallot(fields, credentialText) {
   const statement = ballotStatement({ ...fields, credential });
   const signature = bytesToHex(ed25519.sign(canonicalJsonBytes(statement), secretKey));
   return { statement, signature };
+}
+
+/**
+ * An official signs the paper-vote list (docs/record.md §2.4) with the official credential
+ * they typed: Ed25519 by officialKey(credential) over the canonical JSON of the list without
+ * `signatures` (`body` must not carry it).  `expected`, if given, is the official's pinned
+ * public key (record.md §2.0): a credential with another key is refused.  Returns
+ * {officialKey (64 hex), digest (SHA-256 hex of the signed bytes, the list's digest), signature (128 hex)}.
+ */
+export async function signPaperList(body, credentialText, expected = undefined) {
+  if (body === null || typeof body !== 'object' || Array.isArray(body) || body.type !== PAPER_LIST_TYPE) {
+    throw new InvalidInput('paper-vote list: expected an object of type ssbvote-paper-overrides');
+  }
+  if ('signatures' in body || 'signature' in body) {
+    throw new InvalidInput('paper-vote list: sign the list without its signatures');
+  }
+  const secretKey = await officialKey(credentialText);
+  const publicKey = publicCredential(secretKey);
+  if (expected !== undefined && expected !== null && expected !== publicKey) {
+    throw new InvalidInput('credential: this is not your official credential');
+  }
+  const message = canonicalJsonBytes(body);
+  return {
+    officialKey: publicKey,
+    digest: bytesToHex(await sha256(message)),
+    signature: bytesToHex(ed25519.sign(message, secretKey)),
+  };
+}
+
+/** True if `signature` (hex) is `publicKeyHex`'s signature of the paper-vote list `body` (§2.4). */
+export function verifyPaperListSignature(body, signature, publicKeyHex) {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return false;
+  const { signatures, ...unsigned } = body;
+  let message;
+  try {
+    message = canonicalJsonBytes(unsigned);
+  } catch {
+    return false;
+  }
+  return verifyBytes(signature, message, publicKeyHex);
 }
 
 function verifyBytes(signatureHex, message, publicKeyHex) {

@@ -213,3 +213,28 @@ test('verifySignedObject: a server-signed receipt (record.md §1)', async () => 
   assert.equal(C.verifySignedObject(null, publicHex), false);
   assert.equal(C.verifySignedObject([], publicHex), false);
 });
+
+test('signPaperList: an official signs the list without signatures (record.md §2.4)', async () => {
+  const v = VECTORS.cases[0];
+  const other = VECTORS.cases[1];
+  const body = {
+    type: 'ssbvote-paper-overrides', election_id: ELECTION, opening: 'ab'.repeat(32),
+    pseudonyms: ['0'.repeat(32), 'f'.repeat(32)], at: '2026-12-21T00:00:00Z',
+  };
+  const publicKey = C.publicCredential(await C.officialKey(v.credential));
+  const signed = await C.signPaperList(body, v.credential, publicKey);
+  assert.equal(signed.officialKey, publicKey);
+  assert.equal(signed.digest, await hazmat.objectHash(body));
+  assert.match(signed.signature, /^[0-9a-f]{128}$/);
+  assert.equal(C.verifyPaperListSignature(body, signed.signature, publicKey), true);
+  const withSignatures = { ...body, signatures: [{ official: 'alice', signature: signed.signature }] };
+  assert.equal(C.verifyPaperListSignature(withSignatures, signed.signature, publicKey), true);
+  assert.equal(C.verifyPaperListSignature({ ...body, pseudonyms: [] }, signed.signature, publicKey), false);
+  // Typed variants sign alike; a voter key of the same credential is another key.
+  assert.equal((await C.signPaperList(body, v.credential.toLowerCase())).signature, signed.signature);
+  assert.notEqual(C.publicCredential(await C.voterKey(v.credential, ELECTION)), publicKey);
+  await assert.rejects(C.signPaperList(body, other.credential, publicKey), /not your official credential/);
+  await assert.rejects(C.signPaperList(withSignatures, v.credential), InvalidInput);
+  await assert.rejects(C.signPaperList({ ...body, type: 'ssbvote-receipt' }, v.credential), InvalidInput);
+  await assert.rejects(C.signPaperList(body, 'nonsense'), mistypedError);
+});

@@ -98,7 +98,9 @@ form.addEventListener('submit', async (event) => {
     }
     selections = await api.recoverSelections({
       publicKey: body.election_key, electionId: body.election_id, contestId: body.contest,
-      pseudonym: body.pseudonym, ballot: body.ballot, seedHex,
+      // Version 2 ballots are made for the party <pseudonym>/<credential> (docs/protocol.md §13.4).
+      pseudonym: body.credential ? api.credential.ballotParty(body.pseudonym, body.credential) : body.pseudonym,
+      ballot: body.ballot, seedHex,
     });
   } catch (err) {
     showError(M.notOpened);

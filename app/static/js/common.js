@@ -54,3 +54,34 @@ export function csrfToken() {
   const meta = document.querySelector('meta[name="csrf-token"]');
   return meta ? meta.content : '';
 }
+
+export const CREDENTIAL_PREFIX = 'ssbvote-credential:';
+
+/**
+ * sessionStorage key of the voter's credential (the 28 symbols) for election `electionId`.
+ *
+ * The credential is typed once per tab session: after it has been checked against the public
+ * credential registered for the signed-in voter, the ballot page keeps it in this tab's
+ * sessionStorage so that a re-vote (or a cast retried after a reload) does not ask for it again.
+ * sessionStorage belongs to this tab and this origin only, is never sent to the server and is
+ * dropped when the tab closes; signing out clears it (session-end.js).  Officials' credentials
+ * are never stored: they are typed for each signature.
+ */
+export function credentialKey(electionId) {
+  return `${CREDENTIAL_PREFIX}${electionId}`;
+}
+
+/** sessionStorage key of the ballot hash this tab computed for the ballot at `seq` (receipt check). */
+export function ballotHashKey(slug, seq) {
+  return `ssbvote-ballot-hash:${slug}:${seq}`;
+}
+
+/** Forget every credential this tab holds (sign-out). */
+export function forgetCredentials() {
+  try {
+    for (let i = sessionStorage.length - 1; i >= 0; i--) {
+      const key = sessionStorage.key(i);
+      if (key && key.startsWith(CREDENTIAL_PREFIX)) sessionStorage.removeItem(key);
+    }
+  } catch (err) { /* storage disabled: nothing was stored */ }
+}

@@ -1,8 +1,93 @@
-// The receipt page: draw the receipt code as a QR code from this tab's sessionStorage.
-// The code holds the ballot's seed; the server never had it and never renders it.
-import { pageData } from './common.js';
+// The receipt page: check the signed receipt on this device, and draw the receipt code as a QR
+// code from this tab's sessionStorage.  The code holds the ballot's seed; the server never had
+// it and never renders it.
+//
+// The check (docs/record.md §2.0, §2.5): the opening object must be signed by the credential
+// authority's key the server was configured with; the receipt must be signed by the board key
+// that opening pins, name that opening, this voter's pseudonym and credential; and its ballot
+// hash must be the hash of the ballot this tab encrypted (kept by the ballot page in
+// sessionStorage; on another device that comparison is not possible, and the page says so).
+import { ballotHashKey, pageData } from './common.js';
 
-const M = pageData('receipt-data').messages;
+const data = pageData('receipt-data');
+const M = data.messages;
+
+function line(list, ok, text) {
+  const li = document.createElement('li');
+  li.className = ok === true ? 'check-ok' : (ok === false ? 'check-bad' : 'check-none');
+  const mark = document.createElement('span');
+  mark.className = 'check-mark';
+  mark.setAttribute('aria-hidden', 'true');
+  mark.textContent = ok === true ? '✓' : (ok === false ? '✗' : '–');
+  const words = document.createElement('span');
+  words.textContent = ` ${text}`;
+  li.append(mark, words);
+  list.append(li);
+}
+
+async function verifyReceipt() {
+  const box = document.getElementById('receipt-verify');
+  const result = document.getElementById('verify-result');
+  const list = document.getElementById('verify-details');
+  const receipt = data.receipt;
+  const api = window.SSBCrypto;
+  const finish = (state, text) => {
+    box.dataset.state = state;
+    result.textContent = text;
+    result.className = state === 'ok' ? 'verify-ok' : (state === 'failed' ? 'verify-bad' : 'verify-partial');
+  };
+  if (!api || !window.crypto || !crypto.subtle) {
+    finish('failed', M.noSupport);
+    return;
+  }
+  let context;
+  try {
+    const res = await fetch(data.contextUrl, { credentials: 'same-origin', cache: 'no-store', headers: { Accept: 'application/json' } });
+    if (!res.ok) throw new Error(String(res.status));
+    context = await res.json();
+  } catch (err) {
+    finish('failed', M.noContext);
+    return;
+  }
+  const C = api.credential;
+  const opening = context.opening;
+  let openingOk = false;
+  let openingHash = null;
+  if (opening && typeof opening === 'object' && C.verifySignedObject(opening, context.ca_key)
+      && opening.type === 'ssbvote-opening' && opening.election_id === context.election_id
+      && opening.ca_key === context.ca_key) {
+    openingHash = await api.hazmat.objectHash(opening);
+    openingOk = true;
+  }
+  line(list, openingOk, openingOk ? M.openingOk : M.openingBad);
+  const signatureOk = openingOk && receipt.type === 'ssbvote-receipt'
+    && C.verifySignedObject(receipt, opening.board_key);
+  if (openingOk) line(list, signatureOk, signatureOk ? M.signatureOk : M.signatureBad);
+  const boundOk = signatureOk && receipt.opening === openingHash && receipt.election_id === context.election_id
+    && receipt.pseudonym === context.pseudonym && receipt.credential === context.credential;
+  if (signatureOk) line(list, boundOk, boundOk ? M.boundOk : M.boundBad);
+  let mine = null;
+  try {
+    mine = sessionStorage.getItem(ballotHashKey(data.slug, receipt.seq));
+  } catch (err) { /* storage disabled */ }
+  let hashOk = null;
+  if (mine) {
+    hashOk = receipt.ballot_hash === mine;
+    line(list, hashOk, hashOk ? M.hashOk : M.hashBad);
+  } else {
+    line(list, null, M.hashUnknown);
+  }
+  if (!signatureOk || !boundOk || hashOk === false) finish('failed', M.failed);
+  else if (hashOk) finish('ok', M.ok);
+  else finish('signature-only', M.signatureOnly);
+}
+
+verifyReceipt().catch(() => {
+  const box = document.getElementById('receipt-verify');
+  box.dataset.state = 'failed';
+  document.getElementById('verify-result').textContent = M.failed;
+});
+
 const section = document.getElementById('receipt-code');
 let code = null;
 try {
