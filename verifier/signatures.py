@@ -47,7 +47,8 @@ def signed_body(obj: dict[str, Any], field: str = "signature") -> bytes:
     return canonical_json({k: v for k, v in obj.items() if k != field})
 
 
-def verify_bytes(key: Ed25519PublicKey | bytes, signature: Any, message: bytes) -> bool:
+def verify_bytes(key: Ed25519PublicKey | bytes, signature: Any,
+                 message: bytes | bytearray) -> bool:
     """``signature`` (128 lowercase hex digits) is ``key``'s Ed25519 signature of
     ``message``.  ``key`` may be the 32 raw bytes; a malformed signature is not valid."""
     if not isinstance(signature, str) or not SIGNATURE_HEX_RE.match(signature):

@@ -10,6 +10,10 @@ grows by a few dozen bytes per entry (packed digests and integers), not by the e
   pseudonym, contest and the ballot's object hash.
 - :class:`SeqMap`, :class:`SeqSet`, :class:`IntColumn`: seq → row, a set of seqs, a list of
   seqs; no Python object per element while the seqs are those of a well-formed board.
+- :class:`RowMap` (checks 11, 19, 20): a value of the entry table (credential, pseudonym,
+  ballot hash) → a row that has it, 8–16 bytes per key: the keys are not held, they are read
+  back from the table.
+- :class:`KeySet` (credentials.json → 18, 19, 23): the CA's credentials, 32 bytes each.
 
 A value that does not fit the packed form (e.g. a pseudonym that is a string but not 32 hex
 digits) is kept as it is, on the side, so every check sees exactly the value of the record.
@@ -19,7 +23,7 @@ from __future__ import annotations
 import re
 from array import array
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 HEX32_RE = re.compile(r"[0-9a-f]{32}")
 HEX64_RE = re.compile(r"[0-9a-f]{64}")
@@ -135,6 +139,7 @@ class EntryTable:
 
     def __init__(self, head_seqs: set[int]) -> None:
         self.rows = SeqMap(-1)
+        self._seqs = IntColumn()  # row → seq
         self.heads: dict[int, str] = {}  # seq → entry_hash, for the seqs in ``head_seqs``
         self._head_seqs = head_seqs
         self._pseudonyms = bytearray()      # 16 bytes per row
@@ -152,6 +157,7 @@ class EntryTable:
         """Add a well-formed entry (check 6 validated its fields) whose seq is new."""
         row = len(self.rows)
         self.rows.add(seq, row)
+        self._seqs.append(seq)
         pseudonym, ballot_hash = entry["pseudonym"], entry["ballot_hash"]
         if HEX32_RE.fullmatch(pseudonym):
             self._pseudonyms += bytes.fromhex(pseudonym)
@@ -175,6 +181,9 @@ class EntryTable:
 
     def row(self, seq: int) -> int | None:
         return self.rows.get(seq)
+
+    def seq(self, row: int) -> int:
+        return self._seqs[row]
 
     def __contains__(self, seq: int) -> bool:
         return seq in self.rows
@@ -356,3 +365,61 @@ class KeySet:
         size = self.SIZE
         for i in range(0, len(self._keys), size):
             yield bytes(self._keys[i:i + size])
+
+
+class RowMap:
+    """key → row, for keys that are a function of the row (``key_of``, e.g. an entry table's
+    credential): open addressing over a packed array of rows, so that no key object is held —
+    8 to 16 bytes per key, where a dict of bytes keys takes ~130.  Slots are chosen by
+    Python's ``hash`` (SipHash, randomly keyed per process: a record cannot be made to collide
+    on purpose)."""
+
+    EMPTY = -1
+
+    def __init__(self, key_of: Callable[[int], bytes | str]) -> None:
+        self._key_of = key_of
+        self._slots = array("q", [self.EMPTY]) * 16
+        self._count = 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    def _find(self, key: bytes | str) -> int:
+        """The slot holding ``key``, or the empty slot where it goes."""
+        slots, key_of = self._slots, self._key_of
+        mask = len(slots) - 1
+        i = hash(key) & mask
+        while True:
+            row = slots[i]
+            if row < 0 or key_of(row) == key:
+                return i
+            i = (i + 1) & mask
+
+    def get(self, key: bytes | str) -> int | None:
+        row = self._slots[self._find(key)]
+        return None if row < 0 else row
+
+    def put(self, key: bytes | str, row: int) -> None:
+        """Map ``key`` (= ``key_of(row)``) to ``row``, replacing the row it had."""
+        i = self._find(key)
+        if self._slots[i] < 0:
+            self._count += 1
+            if 2 * self._count > len(self._slots):
+                self._grow()
+                i = self._find(key)
+        self._slots[i] = row
+
+    def setdefault(self, key: bytes | str, row: int) -> int:
+        """The row of ``key``; ``row`` (added) if it has none."""
+        found = self.get(key)
+        if found is None:
+            self.put(key, row)
+            return row
+        return found
+
+    def _grow(self) -> None:
+        old = self._slots
+        self._slots = array("q", [self.EMPTY]) * (2 * len(old))
+        for row in old:
+            if row >= 0:
+                self._slots[self._find(self._key_of(row))] = row

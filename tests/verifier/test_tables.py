@@ -14,8 +14,8 @@ from verifier import counted, jsonstream
 from verifier.encoding import expect_list, expect_object, expect_str, loads_strict, parse_count
 from verifier.errors import InvalidInput
 from verifier.jsonstream import JsonReader
-from verifier.tables import (BallotIndex, BallotLine, EntryTable, IntColumn, KeySet, SeqMap,
-                             SeqSet)
+from verifier.tables import (BallotIndex, BallotLine, EntryTable, IntColumn, KeySet, RowMap,
+                             SeqMap, SeqSet)
 
 P1, P2 = "0123456789abcdef" * 2, "f" * 32
 H1, H2 = "ab" * 32, "cd" * 32
@@ -87,6 +87,7 @@ def test_entry_table_gives_back_the_values() -> None:
         assert table.pseudonym(row) == e["pseudonym"]
         assert table.ballot_hash(row) == e["ballot_hash"]
         assert table.credential(row) == e["credential"]
+        assert table.seq(row) == e["seq"]
         assert table.contest(row) == e["contest"]
         assert table.contest_index(e["contest"]) == table.contest_id(row)
     keys = [table.pseudonym_key(table.row(s) or 0) for s in (1, 2, 3, 4)]
@@ -97,6 +98,25 @@ def test_entry_table_gives_back_the_values() -> None:
     assert hashes[0] == hashes[3] and len(set(hashes)) == 3
     assert not table.packed
     assert table.row(5) is None and table.contest_index("nope") is None
+
+
+@pytest.mark.parametrize("count", [0, 1, 5, 40, 2000])
+def test_row_map_is_a_dict_of_the_rows_keys(count: int) -> None:
+    rng = random.Random(count)
+    keys = [rng.randbytes(4) if rng.random() < 0.7 else rng.choice("abc") for _ in range(count)]
+    rows = RowMap(lambda row: keys[row])
+    want: dict[Any, int] = {}
+    for row, k in enumerate(keys):
+        assert rows.get(k) == want.get(k)
+        if row % 3:
+            rows.put(k, row)
+            want[k] = row
+        else:
+            assert rows.setdefault(k, row) == want.setdefault(k, row)
+    assert len(rows) == len(want)
+    for k, row in want.items():
+        assert rows.get(k) == row
+    assert rows.get(b"not a key") is None
 
 
 @pytest.mark.parametrize("count", [0, 1, 2, 7, 300])

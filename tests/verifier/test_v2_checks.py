@@ -12,7 +12,9 @@ import pytest
 from tests.verifier.minirecord import (Mini, Voter, canonical, key, pub, run_checks, sha,
                                        sign)
 from verifier import cli
-from verifier.checks import CheckResult
+from verifier.checks import (CheckResult, Context, Options, check_03_manifest_election_id,
+                             check_06_board_chain)
+from verifier.checks import credentials as checks_credentials
 from verifier.errors import InvalidInput, RecordUnreadable
 from verifier.record import load_record
 from verifier.signatures import read_key_option
@@ -580,3 +582,21 @@ def test_a_revocation_the_ca_did_not_sign_lets_no_replacement_vote(tmp_path: Pat
     assert items(results["board.signatures"], "signatures.unknown_credential") == [
         {"file": "board/entries.jsonl", "seq": 9, "credential": pub(rogue)}]
     assert "signatures.pseudonym_credentials" in codes(results["board.signatures"])
+
+
+def test_ballot_signatures_verified_across_the_pool(mini: Mini,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Check 19 in chunks across two worker processes names the same ballots as in one."""
+    entries = mini.read_entries()
+    for k in (1, 4, 6):
+        entries[k]["signature"] = entries[0]["signature"]
+    mini.rechain(entries, resign=False)
+    monkeypatch.setattr(checks_credentials, "SIGNATURE_CHUNK", 2)
+    found = []
+    for processes in (1, 2):
+        ctx = Context(load_record(mini.root), Options(processes=processes, ca_key=ca(mini)))
+        check_03_manifest_election_id(ctx)
+        check_06_board_chain(ctx)
+        r = checks_credentials.check_19_board_signatures(ctx)
+        found.append([(f.code, f.item["seq"]) for f in r.failures])
+    assert found[0] == found[1] == [("signatures.invalid", s) for s in (2, 5, 7)]

@@ -14,7 +14,7 @@ from verifier.hashing import object_hash
 from verifier.manifest import parse_poll_window
 from verifier.record import BALLOTS, BOARD_KEY, CHECKPOINTS, ENTRIES, MANIFEST, OPENING
 from verifier.signatures import parse_board_key, signature_valid
-from verifier.tables import EntryTable, SeqMap, SeqSet
+from verifier.tables import EntryTable, RowMap, SeqMap, SeqSet
 
 CHECKPOINT_TYPE = "ssbvote-checkpoint"  # the "type" of a signed checkpoint
 PSEUDONYM_RE = re.compile(r"^[0-9a-f]{32}\Z")
@@ -249,14 +249,13 @@ def check_20_board_unique(ctx: Context) -> CheckResult:
         return res
     assert ctx.entries is not None
     entries = ctx.entries
-    first: dict[bytes | str, int] = {}  # ballot hash → the first seq that has it
+    first = RowMap(entries.ballot_hash_key)  # ballot hash → the first row that has it
     for seq, row in entries.items():
-        key = entries.ballot_hash_key(row)
-        earlier = first.setdefault(key, seq)
-        if earlier != seq:
+        earlier = first.setdefault(entries.ballot_hash_key(row), row)
+        if earlier != row:
             res.fail("unique.duplicate", {"file": ENTRIES, "seq": seq,
                                           "credential": entries.credential(row)},
-                     first=earlier, ballot_hash=entries.ballot_hash(row))
+                     first=entries.seq(earlier), ballot_hash=entries.ballot_hash(row))
     res.note("unique.count", count=len(first))
     return res
 

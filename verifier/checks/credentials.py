@@ -3,8 +3,8 @@ list and revocations, and the voters' signatures on the board.
 
 Check 19 reads board/entries.jsonl twice more (streamed): once to verify one Ed25519 signature
 per entry (~0.1–0.2 ms each, in chunks across the worker pool), once for the rules per voter,
-holding the last seq of each credential and the first seq of each pseudonym (two
-dictionaries, ~130 bytes per voter each, dropped at the end of the check).
+holding the last row of each credential and the first row of each pseudonym
+(:class:`~verifier.tables.RowMap`: ~16 bytes per voter each, dropped at the end of the check).
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from verifier.errors import InvalidInput
 from verifier.parallel import map_chunks
 from verifier.record import CREDENTIALS, ENTRIES, REVOCATIONS
 from verifier.signatures import signature_valid, verify_bytes
-from verifier.tables import KeySet
+from verifier.tables import KeySet, RowMap
 
 BALLOT_TYPE = "ssbvote-ballot"  # the "type" of a voter's signed ballot statement (§13.3)
 SIGNATURE_CHUNK = 1024  # ballot signatures per work unit of check 19
@@ -226,8 +226,8 @@ def check_19_board_signatures(ctx: Context) -> CheckResult:
     assert pins is not None and voters is not None
     entries = ctx.entries
     bad = _bad_signatures(ctx, pins.hash)
-    last_of_credential: dict[bytes | str, int] = {}  # credential → its last seq so far
-    first_of_pseudonym: dict[bytes | str, int] = {}  # pseudonym → its first seq
+    last_of_credential = RowMap(entries.credential_key)  # its last row so far
+    first_of_pseudonym = RowMap(entries.pseudonym_key)  # its first row
     signed = 0
     for seq, row, e in board_entries(ctx):
         contest = ctx.contests.get(e["contest"])
@@ -247,19 +247,18 @@ def check_19_board_signatures(ctx: Context) -> CheckResult:
         else:
             signed += 1
         key = entries.credential_key(row)
-        last_seq = last_of_credential.get(key)
-        last = entries.row(last_seq) if last_seq is not None else None
+        last = last_of_credential.get(key)
         expected = "" if last is None else entries.ballot_hash(last)
         if e["previous"] != expected:
             res.fail("signatures.chain", item, found=e["previous"] or "—",
-                     expected=expected or "—", last=last_seq or "—")
+                     expected=expected or "—",
+                     last=entries.seq(last) if last is not None else "—")
         if last is not None and entries.pseudonym_key(last) != entries.pseudonym_key(row):
             res.fail("signatures.credential_pseudonyms", item,
                      pseudonym=e["pseudonym"], other=entries.pseudonym(last))
-        last_of_credential[key] = seq
-        first_seq = first_of_pseudonym.setdefault(entries.pseudonym_key(row), seq)
-        first = entries.row(first_seq)
-        if first_seq != seq and first is not None:
+        last_of_credential.put(key, row)
+        first = first_of_pseudonym.setdefault(entries.pseudonym_key(row), row)
+        if first != row:
             theirs = entries.credential_key(first)
             if (isinstance(theirs, bytes)
                     and voters.root(theirs) != voters.root(credential)):

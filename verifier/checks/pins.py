@@ -173,7 +173,7 @@ def credential_list(ctx: Context) -> CredentialList | None:
     return out
 
 
-def credentials_body(ctx: Context, lst: CredentialList) -> bytes:
+def credentials_body(ctx: Context, lst: CredentialList) -> bytes | bytearray:
     """The canonical JSON of credentials.json without ``signature`` (what the CA signed),
     rebuilt from the packed credentials in bounded memory when the lists are exact, else from
     the file parsed whole."""
@@ -201,7 +201,7 @@ def credentials_body(ctx: Context, lst: CredentialList) -> bytes:
             out += b"]"
         out += b"}"
     out += b"}"
-    return bytes(out)
+    return out  # not copied: ~67 bytes per credential
 
 
 # --- revocations (§6.3) -----------------------------------------------------------------------

@@ -14,7 +14,7 @@ from verifier.encoding import expect_list, expect_object, expect_str, parse_coun
 from verifier.errors import InvalidInput
 from verifier.parallel import map_chunks
 from verifier.record import COUNTED, ENCRYPTED_TALLY, read_line
-from verifier.tables import EntryTable, IntColumn, SeqMap, SeqSet
+from verifier.tables import EntryTable, IntColumn, RowMap, SeqMap, SeqSet
 from verifier.threshold import parse_decryption_share, verify_decryption_share
 
 
@@ -44,13 +44,13 @@ def _expected_dispositions(ctx: Context, contest_id: str,
                            revoked: set[bytes]) -> Dispositions:
     """The expected disposition of every entry of the contest (§4.1): ``revoked`` first of
     all, then ``paper-vote``, then ``superseded`` — read backwards, an entry whose voter (its
-    credential) occurs again later — then ``invalid``.  Only the set of credentials seen is
-    held."""
+    credential) occurs again later — then ``invalid``.  Only the rows of the credentials
+    seen are held."""
     assert ctx.entries is not None and ctx.overrides is not None and ctx.verdicts is not None
     entries = ctx.entries
     codes = bytearray(len(entries))
     wanted = entries.contest_index(contest_id)
-    later: set[bytes | str] = set()
+    later = RowMap(entries.credential_key)  # the credentials seen (rows), not held as keys
     for seq, row in entries.items(reverse=True) if wanted is not None else ():
         if entries.contest_id(row) != wanted:
             continue
@@ -59,13 +59,13 @@ def _expected_dispositions(ctx: Context, contest_id: str,
             codes[row] = 5  # revoked
         elif entries.pseudonym(row) in ctx.overrides:
             codes[row] = 3  # paper-vote
-        elif key in later:
+        elif later.get(key) is not None:
             codes[row] = 2  # superseded
         elif seq not in ctx.verdicts:
             codes[row] = 4  # invalid
         else:
             codes[row] = 1  # counted
-        later.add(key)
+        later.put(key, row)
     return Dispositions(entries, codes)
 
 
