@@ -5,11 +5,15 @@ fill in throw-away values so that a newcomer can run the demo with one command.
 """
 from __future__ import annotations
 
+import json
 import os
+import re
 import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, Mapping
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 Environment = Literal["development", "test", "production"]
 
@@ -56,6 +60,12 @@ class Config:
     proxy_hops: int = 0
     #: Hours a four-eyes proposal may wait for its second official before it expires.
     approval_lifetime_hours: int = 24
+    #: The credential authority's Ed25519 public key (docs/record.md §2.0, §6): 64 hex digits,
+    #: or the path of a file holding them (or the output of ``python -m ca keygen`` /
+    #: ``public-key``).  The opening object and the CA's lists are checked with this key, never
+    #: with one found in the database.  Required in production; in development and test it
+    #: defaults to ``<instance>/ca/ca-public-key.txt``, which the demo and the scenario write.
+    ca_key: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -83,6 +93,7 @@ class Config:
             verify_min_batch=_integer(env, "SSBVOTE_VERIFY_MIN_BATCH", 3),
             proxy_hops=_integer(env, "SSBVOTE_PROXY_HOPS", 0),
             approval_lifetime_hours=_integer(env, "SSBVOTE_APPROVAL_LIFETIME_HOURS", 24),
+            ca_key=env.get("SSBVOTE_CA_KEY", "").strip(),
         )
         return config.validated()
 
@@ -118,6 +129,14 @@ class Config:
                 problems.append("SSBVOTE_SIGNING_KEY must name an existing Ed25519 PEM key file")
             if self.allow_insecure_test_keys:
                 problems.append("SSBVOTE_ALLOW_INSECURE_TEST_KEYS is forbidden in production")
+            if not self.ca_key:
+                problems.append("SSBVOTE_CA_KEY must give the credential authority's public key "
+                                "(64 hex digits, or a file holding them)")
+            else:
+                try:
+                    read_ca_key(self.ca_key)
+                except ConfigError as exc:
+                    problems.append(str(exc))
             if problems:
                 raise ConfigError(
                     "refusing to start in production:\n  - " + "\n  - ".join(problems)
@@ -131,11 +150,59 @@ class Config:
             pseudonym_key=self.pseudonym_key or "development-pseudonym-key-not-for-production",
             database_url=self.database_url or f"sqlite:///{instance.resolve() / 'ssbvote.sqlite3'}",
             signing_key_path=self.signing_key_path or str(instance.resolve() / "signing-key.pem"),
+            ca_key=self.ca_key or str(default_ca_key_path(instance)),
         )
 
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+
+def default_ca_key_path(instance: Path | str) -> Path:
+    """Development and test: where the demo and the scenario write the public key of the CA key
+    they make (``<instance>/ca/ca-public-key.txt``)."""
+    return Path(instance).resolve() / "ca" / CA_PUBLIC_KEY_FILE
+
+
+CA_PUBLIC_KEY_FILE = "ca-public-key.txt"
+_HEX64 = re.compile(r"\A[0-9a-fA-F]{64}\Z")
+_KEYGEN_LINE = re.compile(r"^\s*public key:\s*([0-9a-fA-F]{64})\s*$", re.MULTILINE)
+
+
+def read_ca_key(value: str) -> str:
+    """The CA public key (64 lowercase hex) that ``SSBVOTE_CA_KEY`` gives: the hex itself, or a
+    file holding the hex, the output of ``python -m ca keygen`` / ``public-key`` (its
+    ``public key:`` line) or ``{"public_key": hex}``.  :class:`ConfigError` otherwise."""
+    text = value.strip()
+    if not _HEX64.match(text):
+        path = Path(text)
+        try:
+            content = path.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            raise ConfigError(f"SSBVOTE_CA_KEY: {text} is neither 64 hex digits nor an existing "
+                              "file") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"SSBVOTE_CA_KEY: cannot read {text} ({exc})") from None
+        found = _KEYGEN_LINE.search(content)
+        if _HEX64.match(content):
+            text = content
+        elif found:
+            text = found.group(1)
+        else:
+            try:
+                obj = json.loads(content)
+            except ValueError:
+                obj = None
+            public = obj.get("public_key") if isinstance(obj, dict) else None
+            if not isinstance(public, str) or not _HEX64.match(public):
+                raise ConfigError(f"SSBVOTE_CA_KEY: {text} holds no CA public key (64 hex digits)")
+            text = public
+    text = text.lower()
+    try:
+        Ed25519PublicKey.from_public_bytes(bytes.fromhex(text))
+    except ValueError:
+        raise ConfigError("SSBVOTE_CA_KEY: not an Ed25519 public key") from None
+    return text
 
 
 def _instance_secret(instance: Path) -> str:

@@ -1,11 +1,17 @@
-"""Setting up an election, once: manifest, rolls, officials, key ceremony, polls open.
+"""Setting up an election, once: manifest, rolls, officials, key ceremony, credentials, polls open.
 
 The demo (``ssbvote demo``), the simulation (``ssbvote simulate``), the load benchmark and the
 tests all need an election ready for casting. Each describes it as a :class:`Scenario` and
 calls :func:`set_up`, which goes through the same services officials use, in the order they
-would: create the election from its manifest, import the rolls, add the officials, run the key
-ceremony (or store the public key of an earlier one), let two officials open the polls, and give
-some voters ready accounts (password + confirmed TOTP) so that they can sign in at once.
+would: create the election from its manifest, import the rolls, add the officials (each gets
+an official credential), run the key ceremony (or store the public key of an earlier one), play
+the credential authority (docs/record.md §6: ``ca.issue`` makes every voter's credential with
+a CA key kept in the instance folder; the server imports the mappings and the signed list; the
+CA pins the election key, the board key, the list and the officials' keys in the opening, which
+the server stores), let two officials open the polls, and give some voters ready accounts
+(password + confirmed TOTP) so that they can sign in at once.  The voters' and officials'
+credential texts are kept in the returned :class:`ElectionSetup` (tests, the demo and the
+simulation sign with them).
 
 The steps are also public functions, for tests that need only part of the way. Manifest and roll
 builders (the demo manifest with a poll window around now, a compact two-contest manifest,
@@ -24,14 +30,27 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from flask import current_app
 from sqlalchemy import select
 
+from app.config import default_ca_key_path
 from app.extensions import db
 from app.models import Election, Official, RollEntry, VoterAccount
-from app.services.administration import approvals, audit, election_keys, officials, roll_import
+from app.services.administration import approvals, audit, authority, election_keys, officials, roll_import
 from app.services.identity import passwords
 from app.services.administration import manifest as manifests
 from app.services.identity.identifiers import national_id_check_digit
+from app.services.platform import ca_key as ca_key_service
+from app.services.platform import signing
+from ca import files as ca_files
+from ca import issue as ca_issue
+from ca import keys as ca_keys
+from ca import pin as ca_pin
+from app.services.voting import paper_votes
+from crypto.credential import official_key
+from crypto.encoding import canonical_json
+from election.board import paper_list_body
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -87,6 +106,18 @@ class Scenario:
     account_secret: Callable[[str, int], str] | None = None
     #: The audit log's actor of every step.
     actor: str = "scenario"
+    #: Play the credential authority after the key ceremony (issue, import, pin); needs rolls
+    #: and at least one official.  Off: no credentials and no opening (polls cannot open).
+    credentials: bool = True
+    #: The CA key (PEM); default ``<instance>/ca/ca-key.pem``, made if missing.  In development
+    #: and test the server's ``SSBVOTE_CA_KEY`` defaults to ``<instance>/ca/ca-public-key.txt``,
+    #: which is written from it.
+    ca_key_file: Path | None = None
+    #: The CA's folder of this election (mapping files, credentials.json, letters); default
+    #: ``<instance>/ca/<election slug>``.
+    ca_dir: Path | None = None
+    #: Write the printable credential letters (the demo); off for speed.
+    letters: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,6 +126,27 @@ class ReadyAccount:
     voter_key: str
     pseudonym: str
     totp_secret: str
+    #: The voter's credential text (docs/protocol.md §13.1); "" without credentials.
+    credential: str = ""
+
+
+@dataclass
+class Authority:
+    """What the credential authority made for the election (docs/record.md §6)."""
+
+    ca_key: Ed25519PrivateKey
+    ca_dir: Path
+    #: voter key → the voter's credential text (the CA's letters; private).
+    credentials: dict[str, str]
+    #: electorate → voter key → public credential (the mapping files).
+    public_credentials: dict[str, dict[str, str]]
+    credentials_hash: str
+    opening: dict[str, Any] | None = None
+    opening_hash: str | None = None
+
+    @property
+    def ca_public_key(self) -> str:
+        return ca_keys.public_hex(self.ca_key)
 
 
 @dataclass
@@ -108,10 +160,19 @@ class ElectionSetup:
     accounts: dict[str, list[ReadyAccount]]
     #: Seconds the key ceremony took.
     key_seconds: float = 0.0
+    #: The credential authority's work (None when ``credentials`` is off).
+    authority: Authority | None = None
+    #: username → the official's credential text (shown once by ``ssbvote official add``).
+    official_credentials: dict[str, str] = field(default_factory=dict)
 
     @property
     def slug(self) -> str:
         return self.election.slug
+
+    @property
+    def credentials(self) -> dict[str, str]:
+        """voter key → credential text (empty without credentials)."""
+        return self.authority.credentials if self.authority is not None else {}
 
 
 def set_up(scenario: Scenario, say: Say | None = None) -> ElectionSetup:
@@ -123,7 +184,8 @@ def set_up(scenario: Scenario, say: Say | None = None) -> ElectionSetup:
     if imported:
         tell("rolls imported: " + ", ".join(f"{count} {_ELECTORATE_PLURAL.get(kind, kind)}"
                                             for kind, count in imported.items()))
-    staff = add_officials(scenario.officials, scenario.official_password, scenario.actor)
+    staff, official_credentials = add_officials_with_credentials(
+        scenario.officials, scenario.official_password, scenario.actor)
     ceremony = None
     started = time.perf_counter()
     if scenario.public_key is not None:
@@ -136,6 +198,15 @@ def set_up(scenario: Scenario, say: Say | None = None) -> ElectionSetup:
         ceremony = key_ceremony(election, scenario.trustees, scenario.threshold, scenario.key_bits,
                                 scenario.trustee_dir, scenario.actor, scenario.scrypt_log2_n)
     key_seconds = time.perf_counter() - started
+    ca: Authority | None = None
+    if scenario.credentials and scenario.rolls:
+        ca = issue_credentials(election, scenario.rolls, scenario.actor, ca_key_file=scenario.ca_key_file,
+                               ca_dir=scenario.ca_dir, letters=scenario.letters)
+        tell(f"credential authority: {len(ca.credentials)} credentials issued and imported "
+             f"(CA key {ca_keys.fingerprint(ca.ca_public_key)})")
+        if staff:
+            pin_opening(election, ca, scenario.actor)
+            tell(f"opening pinned by the CA (opening hash {ca.opening_hash and ca.opening_hash[:16]}...)")
     if scenario.open_polls:
         if len(staff) < 2:
             raise ValueError("opening the polls takes two officials")
@@ -143,9 +214,11 @@ def set_up(scenario: Scenario, say: Say | None = None) -> ElectionSetup:
         tell(f"polls opened by {staff[0].username} and {staff[1].username}")
     password_hash = passwords.hash_password(scenario.account_password) if scenario.accounts else ""
     accounts = {electorate: ready_accounts(election, electorate, count, password_hash,
-                                           scenario.account_secret)
+                                           scenario.account_secret,
+                                           ca.credentials if ca is not None else None)
                 for electorate, count in scenario.accounts.items()}
-    return ElectionSetup(election, imported, staff, ceremony, accounts, key_seconds)
+    return ElectionSetup(election, imported, staff, ceremony, accounts, key_seconds, ca,
+                         official_credentials)
 
 
 _ELECTORATE_PLURAL = {"insured": "insured", "employer": "employers"}
@@ -173,14 +246,95 @@ def import_rolls(election: Election, rolls: Sequence[Path | str], actor: str) ->
 
 
 def add_officials(specs: Sequence[OfficialSpec], password: str, actor: str) -> list[Official]:
+    return add_officials_with_credentials(specs, password, actor)[0]
+
+
+def add_officials_with_credentials(specs: Sequence[OfficialSpec], password: str,
+                                   actor: str) -> tuple[list[Official], dict[str, str]]:
+    """Add the officials; also returns each one's official credential (username → text)."""
     added = []
+    credentials: dict[str, str] = {}
     for spec in specs:
-        official = officials.add(spec.username, spec.display_name, spec.role, password, actor=actor).official
+        made = officials.add(spec.username, spec.display_name, spec.role, password, actor=actor)
+        official = made.official
         if spec.totp_secret is not None:
             official.totp_secret = spec.totp_secret
             db.session.commit()
         added.append(official)
-    return added
+        credentials[official.username] = made.credential
+    return added, credentials
+
+
+# --- the credential authority (docs/record.md §6) --------------------------------------------------
+def ca_folder() -> Path:
+    """``<instance>/ca``: the scenario's CA key and its per-election folders."""
+    return Path(current_app.instance_path) / "ca"
+
+
+def ca_key(ca_key_file: Path | None = None) -> Ed25519PrivateKey:
+    """The scenario's CA key: ``ca_key_file`` or ``<instance>/ca/ca-key.pem`` (made if missing).
+
+    In development and test, when ``SSBVOTE_CA_KEY`` is left at its default
+    (``<instance>/ca/ca-public-key.txt``), its public key is written there, so that the server
+    checks the opening with it; a configured key that is not this one is refused."""
+    path = ca_key_file or ca_folder() / "ca-key.pem"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = ca_keys.load_key(path) if path.exists() else ca_keys.generate_key(path)
+    public = ca_keys.public_hex(key)
+    config = current_app.config["SSBVOTE"]
+    default = default_ca_key_path(config.instance_path)
+    if config.ca_key == str(default) and not default.exists():
+        default.parent.mkdir(parents=True, exist_ok=True)
+        default.write_text(f"public key:  {public}\nfingerprint: {ca_keys.fingerprint(public)}\n")
+    if ca_key_service.configured() != public:
+        raise ValueError(f"SSBVOTE_CA_KEY is not the public key of the scenario's CA key {path}")
+    return key
+
+
+def issue_credentials(election: Election, rolls: Sequence[Path | str], actor: str, *,
+                      ca_key_file: Path | None = None, ca_dir: Path | None = None,
+                      letters: bool = False) -> Authority:
+    """Play the credential authority (``python -m ca issue``) for ``rolls`` and import its
+    mapping files and signed list into the server (``ssbvote credentials import`` / ``list``)."""
+    key = ca_key(ca_key_file)
+    folder = ca_dir or ca_folder() / election.slug
+    folder.mkdir(parents=True, exist_ok=True)
+    paths: list[Path] = []
+    for index, roll in enumerate(rolls):
+        if isinstance(roll, Path):
+            paths.append(roll)
+        else:
+            path = folder / f"roll-{index + 1}.csv"
+            path.write_text(roll, encoding="utf-8")
+            paths.append(path)
+    summary = ca_issue.issue_credentials(election.manifest.encode(), paths, key, folder,
+                                         write_letters=letters, keep_credentials=True)
+    for electorate in summary.public_credentials:
+        authority.import_mapping(election, (folder / ca_files.mapping_name(electorate)).read_bytes(),
+                                 actor=actor)
+    authority.import_list(election, (folder / ca_files.CREDENTIALS).read_bytes(), actor=actor)
+    return Authority(key, folder, dict(summary.credentials), summary.public_credentials,
+                     summary.credentials_hash)
+
+
+def pin_opening(election: Election, ca: Authority, actor: str) -> str:
+    """The CA signs the opening (``python -m ca pin`` with ``ssbvote official keys``' officials.json)
+    and the server stores it (``ssbvote election pin``); returns the opening hash."""
+    allow_test = bool(current_app.config["SSBVOTE"].allow_insecure_test_keys)
+    made = ca_pin.build_opening(
+        ca.ca_key, election.manifest.encode(), (election.election_key or "").encode(),
+        canonical_json(signing.public_key_dict()), (ca.ca_dir / ca_files.CREDENTIALS).read_bytes(),
+        canonical_json(authority.officials_keys()), allow_insecure_test_key=allow_test)
+    authority.pin(election, canonical_json(made.opening), actor=actor)
+    ca.opening, ca.opening_hash = made.opening, made.opening_hash
+    return made.opening_hash
+
+
+def authorize(election: Election, rolls: Sequence[Path | str], actor: str = "scenario", **options: Any) -> Authority:
+    """Issue, import and pin in one go, for tests that add their officials themselves."""
+    ca = issue_credentials(election, rolls, actor, **options)
+    pin_opening(election, ca, actor)
+    return ca
 
 
 def key_ceremony(election: Election, trustees: Sequence[tuple[str, str]], threshold: int, bits: int,
@@ -203,9 +357,29 @@ def four_eyes(election: Election, action: str, proposer: Official, approver: Off
     approvals.approve(pending.id, approver, now)
 
 
+def record_paper_votes(election: Election, proposer: Official, approver: Official,
+                      credentials: Mapping[str, str], listing: str, now: datetime) -> None:
+    """After close: ``proposer`` uploads the paper-vote list (CSV ``voter_id``) and signs it with
+    their official credential, ``approver`` signs it too and so approves it (docs/record.md §2.4),
+    as the officials' page does in the browser.  ``credentials``: username → credential text."""
+    page = paper_votes.draft(election, proposer, listing, now)
+    paper_votes.propose_signed(election, proposer, page.digest, _sign_paper(page.body, credentials[proposer.username]),
+                               now)
+    pending = paper_votes.approval_page(election, approver)
+    assert pending is not None and pending.pending_id is not None
+    paper_votes.approve_signed(pending.pending_id, approver, pending.digest,
+                               _sign_paper(pending.body, credentials[approver.username]), now)
+
+
+def _sign_paper(body: Mapping[str, Any], credential: str) -> str:
+    return official_key(credential).sign(canonical_json(paper_list_body(body))).hex()
+
+
 def ready_accounts(election: Election, electorate: str, count: int, password_hash: str,
-                   secret: Callable[[str, int], str] | None = None) -> list[ReadyAccount]:
-    """Accounts with a confirmed TOTP for the first ``count`` voters of ``electorate`` on the roll."""
+                   secret: Callable[[str, int], str] | None = None,
+                   credentials: Mapping[str, str] | None = None) -> list[ReadyAccount]:
+    """Accounts with a confirmed TOTP for the first ``count`` voters of ``electorate`` on the roll
+    (``credentials``: voter key → credential text, to hand each its credential)."""
     import pyotp
 
     make_secret = secret or (lambda _electorate, _index: pyotp.random_base32())
@@ -218,7 +392,8 @@ def ready_accounts(election: Election, electorate: str, count: int, password_has
         db.session.add(VoterAccount(roll_entry=entry, password_hash=password_hash, totp_secret=totp_secret,
                                     totp_confirmed=True, totp_last_step=0, failed_attempts=0,
                                     session_epoch=0))
-        ready.append(ReadyAccount(electorate, entry.voter_key, entry.pseudonym, totp_secret))
+        ready.append(ReadyAccount(electorate, entry.voter_key, entry.pseudonym, totp_secret,
+                                  (credentials or {}).get(entry.voter_key, "")))
     db.session.commit()
     return ready
 

@@ -1,8 +1,9 @@
 """``ssbvote simulate``: a complete election, end to end, with real crypto over real HTTP.
 
-Officials' steps run through the same services the official pages call; every voter registers,
-enrols TOTP, encrypts in its own process (as a browser would) and casts through the JSON API of
-a gunicorn server; then close, paper votes, board export, tally, trustees' decryption shares,
+Officials' steps run through the same services the official pages call; the credential authority
+issues every voter a credential and pins the election's keys (tools/scenario.py); every voter
+registers, enrols TOTP, checks the pins against the CA key, encrypts in its own process (as a
+browser would), signs with its credential and casts through the JSON API of a gunicorn server; then close, paper votes, board export, tally, trustees' decryption shares,
 the election record, the independent verifier — and a comparison of the published counts with
 what the simulated voters intended (their last ballot, unless they voted on paper).
 """
@@ -110,10 +111,14 @@ def _plan(rng: random.Random, kind: str, key: str, attribute: str, popularity: d
 
 
 # --- one voter, in its own process ----------------------------------------------------------
-def run_voter(base_url: str, slug: str, plan: VoterPlan, allow_test_key: bool) -> VoterOutcome:
+def run_voter(base_url: str, slug: str, plan: VoterPlan, allow_test_key: bool, credential: str,
+              ca_key: str) -> VoterOutcome:
+    """One voter: registers, checks the pins with the CA key, casts (signing with the
+    credential from the CA's letter) and checks each receipt; the last one also over the QR code."""
     from tools.voting_client import VotingClient
 
-    client = VotingClient(base_url, plan.kind, allow_insecure_test_key=allow_test_key)
+    client = VotingClient(base_url, plan.kind, credential=credential, ca_key=ca_key,
+                          allow_insecure_test_key=allow_test_key)
     client.register(plan.voter_key, plan.attribute, PASSWORD)
     context = client.ballot_context(slug)
     receipt = None
@@ -135,11 +140,9 @@ def simulate(record: Path, *, insured: int, employers: int, revote_rate: float, 
     from app.extensions import db
     from app.models import Official
     from app.models.base import utcnow
-    from app.services.administration import approvals
     from app.services.voting import board_export
     from app.services.administration import manifest as manifests
     from app.services.platform import schema
-    from app.services.voting import paper_votes
     from tally.finish import finish
     from tally.prepare import ENCRYPTED_TALLY, prepare
     from tally.trustee import decrypt
@@ -182,8 +185,12 @@ def simulate(record: Path, *, insured: int, employers: int, revote_rate: float, 
             trustees=[(f"Trustee {i}", TRUSTEE_PASSPHRASE.format(i)) for i in range(1, trustees + 1)],
             threshold=threshold, key_bits=key_bits, trustee_dir=base / "trustees", scrypt_log2_n=14,
             actor="simulation"), say)
-        assert setup.ceremony is not None
+        assert setup.ceremony is not None and setup.authority is not None
         ceremony = setup.ceremony
+        credentials = setup.credentials
+        official_credentials = setup.official_credentials
+        ca_public = setup.authority.ca_public_key
+        say(f"credential authority key {ca_public} (letters: none in a simulation)")
         slug = setup.slug
         officer_ids = (setup.officials[0].id, setup.officials[1].id)
         db.session.remove()
@@ -200,7 +207,8 @@ def simulate(record: Path, *, insured: int, employers: int, revote_rate: float, 
         with ProcessPoolExecutor(max_workers=processes) as pool, \
                 click.progressbar(length=len(plans), label="voting", file=sys.stderr,
                                   show_pos=True, hidden=not show_progress) as bar:
-            futures = [pool.submit(run_voter, server.url, slug, plan, allow_test) for plan in plans]
+            futures = [pool.submit(run_voter, server.url, slug, plan, allow_test, credentials[plan.voter_key],
+                                   ca_public) for plan in plans]
             for future in as_completed(futures):
                 outcomes.append(future.result())
                 bar.update(1)
@@ -218,8 +226,7 @@ def simulate(record: Path, *, insured: int, employers: int, revote_rate: float, 
         assert a is not None and b is not None
         scenario.four_eyes(election, "close_polls", a, b, utcnow())
         listing = "voter_id\n" + "".join(f"{o.voter_key}\n" for o in paper_voters)
-        pending = paper_votes.propose(election, a, listing, utcnow())
-        approvals.approve(pending.id, b, utcnow())
+        scenario.record_paper_votes(election, a, b, official_credentials, listing, utcnow())
         export = board_export.export(election, base / "board-export")
         db.session.remove()
     say(f"polls closed; {len(paper_voters)} paper votes override e-votes; board exported")
@@ -251,7 +258,7 @@ def simulate(record: Path, *, insured: int, employers: int, revote_rate: float, 
         db.session.remove()
 
     t0 = time.perf_counter()
-    verifier = subprocess.run([sys.executable, "-m", "verifier", str(record), "--json"]
+    verifier = subprocess.run([sys.executable, "-m", "verifier", str(record), "--json", "--ca-key", ca_public]
                               + (["--allow-test-key"] if allow_test else []),
                               capture_output=True, text=True, cwd=ROOT)
     timings["verify"] = time.perf_counter() - t0

@@ -4,9 +4,19 @@ Used by the simulator and the end-to-end tests: it registers or signs in with pa
 through the HTML forms (with their CSRF tokens), fetches the ballot context, encrypts and
 proves with ``crypto/`` on the client side, casts through the JSON API and can run the
 cast-as-intended check with the receipt's seed. The server never sees a choice.
+
+Record format version 2 (docs/record.md §2.0, docs/protocol.md §13): the client holds the
+voter's credential (from the CA's letter) and the CA's public key *as the user gives it* (not
+the server's word).  Before encrypting it checks the pins: the opening object must be signed
+by that CA key, be of this election and pin the SHA-256 of the election key it was given;
+otherwise it refuses (:class:`PinsMismatch`).  It encrypts for the ballot party
+``<pseudonym>/<credential>``, signs the ballot statement with ``previous`` (the credential's
+current ballot), and checks the receipt: signed by the board key pinned in the opening, under
+the opening hash, naming its ballot hash.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 import time
@@ -17,7 +27,11 @@ import pyotp
 import requests
 
 from crypto import ContestStatement, ElectionPublicKey, EncryptedContest, encrypt_contest, recover_selections
+from crypto.credential import ballot_party, ballot_statement, public_credential, sign_ballot, voter_key
+from crypto.encoding import canonical_json
+from election import authority
 from election import receipt as receipt_code
+from election.signed import verify
 
 _CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 _CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
@@ -32,6 +46,38 @@ class ClientError(RuntimeError):
         super().__init__(message)
         self.status = status
         self.body = body
+
+
+class PinsMismatch(ClientError):
+    """The election's keys are not the ones the CA pinned (docs/record.md §2.0): nothing was
+    encrypted or sent."""
+
+
+class ReceiptInvalid(ClientError):
+    """The server's receipt does not check out (signature, opening, ballot hash)."""
+
+
+#: 409 stale_previous answers (another device cast meanwhile) the client re-signs for.
+STALE_RETRIES = 5
+
+
+def check_pins(context: dict[str, Any], ca_key: str) -> str:
+    """The opening hash, if the context's opening object is signed by ``ca_key`` (the CA key the
+    user gave, 64 hex), is of the context's election and pins the SHA-256 of the election key
+    the context gives; :class:`PinsMismatch` otherwise (docs/record.md §2.0)."""
+    opening = context.get("opening")
+    if not isinstance(opening, dict) or authority.check_opening(opening):
+        raise PinsMismatch("the server gave no well-formed opening object")
+    if opening["ca_key"] != ca_key or not verify(opening, ca_key):
+        raise PinsMismatch("the opening object is not signed by the credential authority's key")
+    if opening["election_id"] != context.get("election_id"):
+        raise PinsMismatch("the opening object is of another election")
+    if authority.object_hash(context.get("election_key") or {}) != opening["election_key"]:
+        raise PinsMismatch("the election key is not the one the credential authority pinned")
+    opening_hash = authority.object_hash(opening)
+    if context.get("opening_hash") not in (None, opening_hash):
+        raise PinsMismatch("the opening hash the server gives is not the opening's")
+    return opening_hash
 
 
 @dataclass(frozen=True)
@@ -50,12 +96,19 @@ class CastReceipt:
 
 
 class VotingClient:
-    def __init__(self, base_url: str, kind: str, *, allow_insecure_test_key: bool = False,
-                 timeout: float = 60, processes: int | None = None, busy_retries: int = 10):
+    """``credential``: the voter's credential text (the CA's letter); ``ca_key``: the CA's public
+    key (64 hex) as the user got it from the CA, checked against the opening before encrypting.
+    Both are needed to cast, not to register or sign in."""
+
+    def __init__(self, base_url: str, kind: str, *, credential: str | None = None, ca_key: str | None = None,
+                 allow_insecure_test_key: bool = False, timeout: float = 60, processes: int | None = None,
+                 busy_retries: int = 10):
         if kind not in PREFIX:
             raise ValueError("kind must be 'insured' or 'employer'")
         self.base = base_url.rstrip("/")
         self.kind = kind
+        self.credential = credential
+        self.ca_key = ca_key.lower() if ca_key else None
         self.http = requests.Session()
         self.timeout = timeout
         self.allow_insecure_test_key = allow_insecure_test_key
@@ -108,30 +161,86 @@ class VotingClient:
         return {"X-CSRFToken": match.group(1), "Referer": self.base + "/"}
 
     def ballot_context(self, slug: str) -> dict[str, Any]:
+        """The ballot context, its pins checked (:func:`check_pins`) when the client has a CA
+        key; ``opening_hash`` is then the hash the client computed itself."""
         response = self._get(f"/api/elections/{slug}/ballot")
         if response.status_code != 200:
             raise ClientError("cannot fetch the ballot", response.status_code, response.text)
-        return response.json()  # type: ignore[no-any-return]
+        context: dict[str, Any] = response.json()
+        if self.ca_key is not None:
+            context["opening_hash"] = check_pins(context, self.ca_key)
+        return context
+
+    def _key(self, context: dict[str, Any]) -> Any:
+        """The voter's credential key; refuses one that is not the registered credential."""
+        if self.credential is None or self.ca_key is None:
+            raise ClientError("casting needs the voter's credential and the CA's public key")
+        key = voter_key(self.credential, context["election_id"])
+        if public_credential(key) != context.get("credential"):
+            raise ClientError("this credential is not the one registered for this voter")
+        return key
 
     def cast(self, slug: str, selections: Sequence[int], context: dict[str, Any] | None = None,
              seed: bytes | None = None) -> CastReceipt:
-        """Encrypt ``selections`` (0/1 per candidate, manifest order) here and cast it."""
-        context = context or self.ballot_context(slug)
+        """Encrypt ``selections`` (0/1 per candidate, manifest order) here, sign and cast it.
+
+        The pins are checked (and the credential matched) before anything is encrypted.  A
+        given ``context`` is updated after the cast (its ``previous``), so that it serves the
+        voter's next cast too."""
+        context = context if context is not None else self.ballot_context(slug)
+        if self.ca_key is not None:
+            check_pins(context, self.ca_key)
+        self._key(context)
         key = ElectionPublicKey.from_dict(context["election_key"],
                                           allow_insecure_test_key=self.allow_insecure_test_key)
         contest = context["contest"]
         seed = seed or secrets.token_bytes(32)
-        statement = ContestStatement(key.public_key, context["election_id"], contest["id"], context["pseudonym"],
+        statement = ContestStatement(key.public_key, context["election_id"], contest["id"],
+                                     ballot_party(context["pseudonym"], context["credential"]),
                                      len(selections), contest["max_selections"])
         ballot = encrypt_contest(statement, list(selections), seed, processes=self.processes)
-        return self.cast_prepared(slug, contest["id"], ballot.to_dict(), seed, tuple(selections))
+        return self.cast_prepared(slug, contest["id"], ballot.to_dict(), seed, tuple(selections), context)
+
+    def signed_body(self, context: dict[str, Any], contest_id: str, ballot: dict[str, Any],
+                    seed: bytes) -> dict[str, Any]:
+        """The cast request: the ballot, its check token and the voter's signature of the §13.3
+        statement with the context's ``previous``."""
+        key = self._key(context)
+        digest = hashlib.sha256(canonical_json(ballot)).hexdigest()
+        statement = ballot_statement(context["election_id"], context["opening_hash"], contest_id,
+                                     context["pseudonym"], context["credential"], digest,
+                                     previous=context.get("previous") or "")
+        return {"contest": contest_id, "ballot": ballot, "check_token": receipt_code.check_token(seed),
+                "credential": context["credential"], "previous": statement["previous"],
+                "signature": sign_ballot(statement, key)}
 
     def cast_prepared(self, slug: str, contest_id: str, ballot: dict[str, Any], seed: bytes,
-                      selections: tuple[int, ...] = ()) -> CastReceipt:
-        """Cast an already encrypted ballot (the load test casts pre-made ballots)."""
-        body: dict[str, Any] = {"contest": contest_id, "ballot": ballot,
-                                "check_token": receipt_code.check_token(seed)}
+                      selections: tuple[int, ...] = (), context: dict[str, Any] | None = None) -> CastReceipt:
+        """Cast an already encrypted ballot (the load test casts pre-made ballots, made for the
+        party ``<pseudonym>/<credential>``), signing it now; re-signs after a 409
+        ``stale_previous`` (another device cast meanwhile)."""
+        context = context if context is not None else self.ballot_context(slug)
         headers = self._api_headers()
+        for _stale in range(STALE_RETRIES + 1):
+            body = self.signed_body(context, contest_id, ballot, seed)
+            response = self._post_cast(slug, headers, body)
+            if response.status_code == 409 and _error_code(response) == "stale_previous":
+                fresh = self.ballot_context(slug)
+                if fresh.get("opening_hash") != context.get("opening_hash"):
+                    raise PinsMismatch("the opening changed while casting")
+                context["previous"] = fresh.get("previous") or ""
+                continue
+            break
+        if response.status_code != 201:
+            refusal = response.json() if response.headers.get("content-type", "").startswith(
+                "application/json") else response.text
+            raise ClientError(f"cast refused ({response.status_code})", response.status_code, refusal)
+        receipt = response.json()["receipt"]
+        self.check_receipt(receipt, context, hashlib.sha256(canonical_json(ballot)).hexdigest())
+        context["previous"] = receipt["ballot_hash"]
+        return CastReceipt(receipt, seed, selections)
+
+    def _post_cast(self, slug: str, headers: dict[str, str], body: dict[str, Any]) -> requests.Response:
         for _attempt in range(self.busy_retries + 1):
             response = self.http.post(f"{self.base}/api/elections/{slug}/cast", headers=headers,
                                       json=body, timeout=self.timeout)
@@ -139,11 +248,22 @@ class VotingClient:
                 break
             # Busy (app/services/voting/admission.py): nothing was stored; wait as told and resend.
             time.sleep(min(float(response.headers.get("Retry-After", "1") or 1), 30.0))
-        if response.status_code != 201:
-            refusal = response.json() if response.headers.get("content-type", "").startswith(
-                "application/json") else response.text
-            raise ClientError(f"cast refused ({response.status_code})", response.status_code, refusal)
-        return CastReceipt(response.json()["receipt"], seed, selections)
+        return response
+
+    @staticmethod
+    def check_receipt(receipt: dict[str, Any], context: dict[str, Any], ballot_hash: str) -> None:
+        """The receipt is signed by the board key pinned in the opening (record.md §2.5), under
+        the opening hash, for this voter, credential and ballot; :class:`ReceiptInvalid` if not."""
+        opening = context.get("opening") or {}
+        if receipt.get("type") != "ssbvote-receipt" or not verify(receipt, str(opening.get("board_key", ""))):
+            raise ReceiptInvalid("the receipt is not signed by the pinned board key", body=receipt)
+        expected = {"election_id": context["election_id"], "opening": context["opening_hash"],
+                    "pseudonym": context["pseudonym"], "credential": context["credential"],
+                    "ballot_hash": ballot_hash}
+        wrong = [name for name, value in expected.items() if receipt.get(name) != value]
+        if wrong:
+            raise ReceiptInvalid("the receipt's " + ", ".join(wrong) + " differ from the cast ballot's",
+                                 body=receipt)
 
     def check(self, slug: str, qr_text: str) -> list[int]:
         """The cast-as-intended check: fetch the ballot with the receipt code, open it here."""
@@ -157,6 +277,15 @@ class VotingClient:
         key = ElectionPublicKey.from_dict(body["election_key"],
                                           allow_insecure_test_key=self.allow_insecure_test_key)
         ballot = EncryptedContest.from_dict(body["ballot"], key.public_key)
-        statement = ContestStatement(key.public_key, body["election_id"], body["contest"], body["pseudonym"],
+        party = ballot_party(body["pseudonym"], body["credential"]) if body.get("credential") else body["pseudonym"]
+        statement = ContestStatement(key.public_key, body["election_id"], body["contest"], party,
                                      len(ballot.ciphertexts), len(ballot.sum_proof.commitments) - 1)  # its own shape
         return recover_selections(statement, ballot, code.seed)
+
+
+def _error_code(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    return str(body.get("error", "")) if isinstance(body, dict) else ""

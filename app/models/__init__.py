@@ -2,8 +2,10 @@
 from app.models.account import VoterAccount
 from app.models.account_state import ThrottleCounter
 from app.models.approval import PendingAction
+from app.models.authority import CredentialList, CredentialRevocation, VoterCredential
 from app.models.base import Base
-from app.models.board import BoardBallot, BoardEntry, BoardHead, Checkpoint, PaperOverrideList, ReceiptCheck
+from app.models.board import (BoardBallot, BoardEntry, BoardHead, Checkpoint, PaperListDraft, PaperOverrideList,
+                              ReceiptCheck)
 from app.models.election import Candidate, Contest, Election, Team
 from app.models.official import AuditEntry, Official
 from app.models.roll import RollEntry
@@ -17,8 +19,11 @@ __all__ = [
     "Candidate",
     "Checkpoint",
     "Contest",
+    "CredentialList",
+    "CredentialRevocation",
     "Election",
     "Official",
+    "PaperListDraft",
     "PaperOverrideList",
     "PendingAction",
     "ReceiptCheck",
@@ -26,4 +31,5 @@ __all__ = [
     "Team",
     "ThrottleCounter",
     "VoterAccount",
+    "VoterCredential",
 ]

@@ -28,6 +28,12 @@ class BoardEntry(Base):
     seq: Mapped[int] = mapped_column(Integer)
     pseudonym: Mapped[str] = mapped_column(String(64))
     contest: Mapped[str] = mapped_column(String(64))
+    #: The voter's public credential that signed the ballot statement (docs/protocol.md §13.3).
+    credential: Mapped[str] = mapped_column(String(64))
+    #: ``ballot_hash`` of this credential's ballot before this one ("" for its first).
+    previous: Mapped[str] = mapped_column(String(64))
+    #: The credential key's Ed25519 signature of the ballot statement (128 hex).
+    signature: Mapped[str] = mapped_column(String(128))
     #: SHA-256 of the ballot's canonical JSON; the ballot itself is the BoardBallot of that hash.
     ballot_hash: Mapped[str] = mapped_column(String(64))
     cast_at: Mapped[str] = mapped_column(String(40))
@@ -40,6 +46,8 @@ class BoardEntry(Base):
         UniqueConstraint("election_pk", "prev_hash", name="uq_board_entry_prev"),
         UniqueConstraint("election_pk", "ballot_hash", name="uq_board_entry_ballot"),
         Index("ix_board_entry_voter", "election_pk", "pseudonym", "seq"),
+        # The credential's current ballot (its highest seq) is read on every cast (``previous``).
+        Index("ix_board_entry_credential", "election_pk", "credential", "seq"),
     )
 
 
@@ -90,8 +98,27 @@ class ReceiptCheck(Base):
     __table_args__ = (UniqueConstraint("election_pk", "seq", name="uq_receipt_check_seq"),)
 
 
+class PaperListDraft(Base):
+    """A paper-vote list an official uploaded and has yet to sign (docs/record.md §2.4): the
+    unsigned list, its ``at`` fixed when it was made, so that the official signs the very bytes
+    shown to them; one per official and election, replaced by a new upload."""
+
+    __tablename__ = "paper_list_draft"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    election_pk: Mapped[int] = mapped_column(ForeignKey("election.id", ondelete="CASCADE"))
+    official_pk: Mapped[int] = mapped_column(ForeignKey("official.id", ondelete="CASCADE"))
+    #: The unsigned list, canonical JSON.
+    body: Mapped[str] = mapped_column(Text)
+    #: SHA-256 hex of ``body``: the digest shown to the official.
+    digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (UniqueConstraint("election_pk", "official_pk", name="uq_paper_list_draft_official"),)
+
+
 class PaperOverrideList(Base):
-    """The signed list of pseudonyms who voted on paper (docs/record.md §2.4)."""
+    """The list of pseudonyms who voted on paper, signed by two officials (docs/record.md §2.4)."""
 
     __tablename__ = "paper_override_list"
 

@@ -30,6 +30,11 @@ class Election(Base):
     #: The election public key with trustee verification keys (docs/protocol.md §9.2),
     #: canonical JSON; set by the key ceremony, required before polls open.
     election_key: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: The CA-signed opening object (docs/record.md §2.0), canonical JSON; required before polls
+    #: open.  ``opening_hash`` is SHA-256 of those bytes: bound into every ballot signature,
+    #: checkpoint, receipt and the paper-vote list.
+    opening: Mapped[str | None] = mapped_column(Text, nullable=True)
+    opening_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     #: The verified results.json of the published election record (docs/record.md §4.4).
     results: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -24,6 +24,10 @@ class Official(SignInState, Base):
     #: Last accepted TOTP time step; a code from this step or earlier is refused (no replay).
     totp_last_step: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: The public key (64 hex) of the official's credential (docs/protocol.md §13.2, purpose
+    #: "official"): signs paper-vote lists, pinned by the CA in the opening.  The credential itself
+    #: is shown once, when made, and never stored.  None for an official made before version 2.
+    public_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (

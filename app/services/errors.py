@@ -116,6 +116,20 @@ class BallotReplayed(CastRejected, Conflict):
     """This exact ballot is already on the board."""
 
 
+class WrongCredential(CastRejected, Forbidden):
+    """The ballot is signed for a credential that is not the voter's registered live one
+    (docs/protocol.md §13.3)."""
+
+
+class BadSignature(CastRejected, InvalidRequest):
+    """The voter's signature of the ballot statement does not verify (docs/protocol.md §13.3)."""
+
+
+class StalePrevious(CastRejected, Conflict):
+    """``previous`` is not the credential's current ballot: another device cast meanwhile
+    (docs/protocol.md §13.3); reload the ballot context and sign again."""
+
+
 class BoardClosed(Conflict):
     """The board has its final checkpoint: nothing more can be appended."""
 

@@ -60,11 +60,12 @@ def admitted(view: F) -> F:
 @bp.get("/elections/<slug>/ballot")
 @auth.login_required("voter", api=True)
 def ballot_context(slug: str) -> Response:
-    """Everything the voter's browser needs to encrypt: key, contest, pseudonym (§5.1)."""
+    """Everything the voter's browser needs to encrypt and sign: key, contest, pseudonym (§5.1),
+    the opening with its hash, the configured CA key, the voter's credential and ``previous``."""
     voter = auth.current_voter()
     assert voter is not None
     election = casting.voter_election(slug, voter.election)
-    return jsonify(casting.ballot_context(election, voter.pseudonym, voter.electorate, auth.now()))
+    return jsonify(casting.ballot_context(election, voter.roll_entry, auth.now()))
 
 
 @bp.post("/elections/<slug>/cast")
@@ -79,7 +80,7 @@ def cast(slug: str) -> tuple[Response, int]:
     if payload is None:
         raise MalformedCast(_("The request body must be JSON."))
     try:
-        result = casting.cast(election, voter.pseudonym, voter.electorate, payload, auth.now())
+        result = casting.cast(election, voter.roll_entry, payload, auth.now())
     except CastRejected as exc:
         current_app.logger.info("cast rejected for %s: %s", voter.pseudonym[:8],
                                 type(exc).__name__)

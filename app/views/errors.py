@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 
 from app.services.errors import (
     BadReceiptCode,
+    BadSignature,
     BallotNotFound,
     BallotRejected,
     BallotReplayed,
@@ -39,8 +40,10 @@ from app.services.errors import (
     NotSignedIn,
     PollsClosed,
     ServiceError,
+    StalePrevious,
     TooMany,
     WrongContest,
+    WrongCredential,
     WrongElection,
 )
 
@@ -62,11 +65,13 @@ ERRORS: dict[type[ServiceError], Answer] = {
     InputFileError: Answer(400, "invalid_file"),
     BallotRejected: Answer(400, "invalid_ballot"),
     BadReceiptCode: Answer(400, "bad_qr"),
+    BadSignature: Answer(400, "bad_signature"),
     NotSignedIn: Answer(401, "authentication_required",
                         _l("Please sign in to continue.")),
     Forbidden: Answer(403, "forbidden"),
     WrongElection: Answer(403, "wrong_election", _l("You are not on the roll of this election.")),
     WrongContest: Answer(403, "wrong_contest"),
+    WrongCredential: Answer(403, "wrong_credential"),
     NotFound: Answer(404, "not_found"),
     BallotNotFound: Answer(404, "not_found"),
     Conflict: Answer(409, "conflict"),
@@ -75,6 +80,7 @@ ERRORS: dict[type[ServiceError], Answer] = {
     PollsClosed: Answer(409, "polls_closed"),
     BoardClosed: Answer(409, "polls_closed"),
     BallotReplayed: Answer(409, "replayed"),
+    StalePrevious: Answer(409, "stale_previous"),
     Gone: Answer(410, "gone"),
     CheckExpired: Answer(410, "check_expired"),
     TooMany: Answer(429, "too_many"),

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from app import auth
 from app.extensions import limiter
-from app.models import Official
+from app.models import Election, Official
 from app.services.administration import approvals, audit, elections_overview
 from app.services.identity import accounts
 from app.services.voting import paper_votes
@@ -149,14 +149,43 @@ def reset_totp() -> str | Response:
     return render_template("official/reset_totp.html", form=form)
 
 
+def _paper_list(page: paper_votes.SigningPage, action: str) -> dict[str, object]:
+    """The template's ``paper_list`` (app/templates/official/paper_votes.html)."""
+    return {"body": page.body, "digest": page.digest, "count": page.count,
+            "identities": page.identities, "role": page.role, "proposer": page.proposer,
+            "official_key": page.official_key, "action": action, "hidden": {}}
+
+
+def _paper_page(election: Election, page: paper_votes.SigningPage | None = None,
+                problems: list[str] | None = None) -> str:
+    paper_list = None
+    if page is not None:
+        action = (url_for("official.paper_votes_approve", pending_id=page.pending_id)
+                  if page.role == "approve" else
+                  url_for("official.paper_votes_propose", election_id=election.id))
+        paper_list = _paper_list(page, action)
+    return render_template("official/paper_votes.html", election=election, form=ActionForm(),
+                           problems=problems or [], closed=election.status == Status.CLOSED,
+                           paper_list=paper_list)
+
+
 @bp.route("/elections/<int:election_id>/paper-votes", methods=["GET", "POST"])
 @auth.official_required("propose_poll_action")
 def paper_votes_upload(election_id: int) -> str | Response:
-    """Upload the list of voters who voted on paper (CSV, header ``voter_id``): one official
-    proposes it here, a different one approves it on the dashboard (docs/record.md §2.4)."""
+    """The paper-vote list (docs/record.md §2.4).  GET: a list another official proposed is
+    shown for checking and signing (approval); otherwise the upload form.  POST: the uploaded
+    CSV (header ``voter_id``) becomes this official's draft list, shown for checking and
+    signing (proposal).  Signing happens in the browser, with the official's credential."""
     election = elections_overview.election_by_id(election_id)
     form = ActionForm()
     problems: list[str] = []
+    if request.method == "GET":
+        approve_page = paper_votes.approval_page(election, _me())
+        if approve_page is not None:
+            return _paper_page(election, approve_page)
+        if paper_votes.pending_list(election) is not None:
+            flash(_("You proposed the paper-vote list: a different official must check, sign and approve it."),
+                  "info")
     if form.validate_on_submit():
         upload = request.files.get("paper_list")
         raw = upload.read(PAPER_LIST_MAX_BYTES + 1) if upload else b""
@@ -171,7 +200,7 @@ def paper_votes_upload(election_id: int) -> str | Response:
                 problems = [_("The file must be UTF-8 text (CSV).")]
             else:
                 try:
-                    paper_votes.propose(election, _me(), text, auth.now())
+                    page = paper_votes.draft(election, _me(), text, auth.now())
                 except InputFileError as exc:
                     problems = exc.problems
                 except approvals.ApprovalRefused as exc:
@@ -179,7 +208,46 @@ def paper_votes_upload(election_id: int) -> str | Response:
                 except ServiceError as exc:  # e.g. the list is already signed
                     problems = [str(exc)]
                 else:
-                    flash(_("Proposed. A second official must now approve it."), "success")
-                    return redirect(url_for("official.dashboard"))
-    return render_template("official/paper_votes.html", election=election, form=form,
-                           problems=problems, closed=election.status == Status.CLOSED)
+                    return _paper_page(election, page)
+    return _paper_page(election, problems=problems)
+
+
+def _signature_form() -> tuple[str, str]:
+    """The signing form's fields: ``official_signature`` (128 hex) and ``digest``."""
+    return (request.form.get("official_signature", "").strip(), request.form.get("digest", "").strip())
+
+
+@bp.post("/elections/<int:election_id>/paper-votes/propose")
+@auth.official_required("propose_poll_action")
+def paper_votes_propose(election_id: int) -> str | Response:
+    """The proposer's signature of their draft list makes the proposal."""
+    election = elections_overview.election_by_id(election_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    signature, digest = _signature_form()
+    try:
+        paper_votes.propose_signed(election, _me(), digest, signature, auth.now())
+    except approvals.ApprovalRefused as exc:
+        return _paper_page(election, problems=[str(REFUSALS[exc.reason])])
+    except ServiceError as exc:
+        return _paper_page(election, paper_votes.draft_page(election, _me()), [str(exc)])
+    flash(_("Signed and proposed. A second official must now check, sign and approve it."), "success")
+    return redirect(url_for("official.dashboard"))
+
+
+@bp.post("/actions/<int:pending_id>/paper-votes/approve")
+@auth.official_required("approve_poll_action")
+def paper_votes_approve(pending_id: int) -> Response:
+    """The second official's signature of the proposed list approves it."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    signature, digest = _signature_form()
+    try:
+        paper_votes.approve_signed(pending_id, _me(), digest, signature, auth.now())
+    except approvals.ApprovalRefused as exc:
+        flash(str(REFUSALS[exc.reason]), "error")
+    except ServiceError as exc:
+        flash(_("Nothing was changed: %(reason)s", reason=str(exc)), "error")
+    else:
+        flash(_("Signed and approved: the paper-vote list is recorded."), "success")
+    return redirect(url_for("official.dashboard"))

@@ -1,6 +1,8 @@
 """Casting through the real HTTP stack (Flask test client, CSRF on): ballot context, cast,
 receipt, re-vote, board, cast-as-intended check, polls; and every rejection leaves the board
-unchanged."""
+unchanged.  Record format version 2: every cast is signed with the voter's credential
+(docs/protocol.md §13.3) and the server refuses a wrong credential, a bad signature and a stale
+``previous``."""
 from __future__ import annotations
 
 import json
@@ -19,7 +21,8 @@ from app.services.platform import signing
 from app.services.voting import board
 from app.services.voting.receipt_check import check_token
 from crypto import ContestStatement, ElectionPublicKey, EncryptedContest, encrypt_contest, recover_selections
-from tests.support import election_setup
+from crypto.credential import ballot_party
+from tests.support import election_setup, voting
 from tests.support.auth_client import FAST_ARGON2, Browser, Clock
 from tests.support.factories import employer_csv, insured_csv, national_ids, small_manifest
 from tests.conftest import build_app, make_config
@@ -28,10 +31,10 @@ _META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 
 class Voter:
-    """A signed-in voter's browser: fetches the context, encrypts locally, casts."""
+    """A signed-in voter's browser: fetches the context, encrypts locally, signs, casts."""
 
-    def __init__(self, client: FlaskClient, clock: Clock, kind: str):
-        self.client, self.kind = client, kind
+    def __init__(self, client: FlaskClient, clock: Clock, kind: str, credential: str = ""):
+        self.client, self.kind, self.credential = client, kind, credential
         self.browser = Browser(client, clock)
         self.prefix = "/insured" if kind == "insured" else "/employer"
 
@@ -46,22 +49,20 @@ class Voter:
 
     def encrypt(self, selections: list[int], context: dict[str, Any] | None = None,
                 seed: bytes | None = None) -> tuple[dict[str, Any], bytes]:
-        ctx = context or self.context()
-        key = ElectionPublicKey.from_dict(ctx["election_key"], allow_insecure_test_key=True)
-        seed = seed or secrets.token_bytes(32)
-        ballot = encrypt_contest(ContestStatement(key.public_key, ctx["election_id"], ctx["contest"]["id"],
-                                                  ctx["pseudonym"], len(selections), ctx["contest"]["max_selections"]),
-                                 selections, seed)
-        return ballot.to_dict(), seed
+        return voting.encrypt(context or self.context(), selections, seed)
+
+    def body(self, ballot: dict[str, Any], seed: bytes, context: dict[str, Any] | None = None,
+             **changes: Any) -> dict[str, Any]:
+        return {**voting.body(context or self.context(), self.credential, ballot, seed), **changes}
 
     def post(self, body: Any, headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
         return self.client.post("/api/elections/test-election/cast", json=body,
                                 headers=self.headers() if headers is None else headers)
 
     def cast(self, selections: list[int]):  # type: ignore[no-untyped-def]
-        ballot, seed = self.encrypt(selections)
-        contest = self.context()["contest"]["id"]
-        return self.post({"contest": contest, "ballot": ballot, "check_token": check_token(seed)}), seed
+        context = self.context()
+        ballot, seed = self.encrypt(selections, context)
+        return self.post(self.body(ballot, seed, context)), seed
 
 
 @pytest.fixture
@@ -70,21 +71,23 @@ def env(tmp_path: Path) -> Iterator[dict[str, Any]]:
     app = build_app(make_config(tmp_path, **FAST_ARGON2, AUTH_CLOCK=clock, BOARD_CHECKPOINT_EVERY=3))
     with app.app_context():
         ids = national_ids(4)
-        election = election_setup.ready_election(
+        setup = election_setup.ready_election(
             small_manifest(), [insured_csv(ids), employer_csv([("1000000001", national_ids(1, seed=7)[0])])],
-            tmp_path / "trustees", clock()).election
-        yield {"app": app, "clock": clock, "election": election, "ids": ids}
+            tmp_path / "trustees", clock())
+        yield {"app": app, "clock": clock, "election": setup.election, "ids": ids, "setup": setup,
+               "credentials": setup.credentials}
         db.session.remove()
         db.engine.dispose()
 
 
 def signed_in(env: dict[str, Any], kind: str = "insured", index: int = 0) -> Voter:
     app: Flask = env["app"]
-    voter = Voter(app.test_client(), env["clock"], kind)
+    key = env["ids"][index] if kind == "insured" else "1000000001"
+    voter = Voter(app.test_client(), env["clock"], kind, env["credentials"][key])
     if kind == "insured":
-        voter.browser.signup("insured", env["ids"][index], f"1980-01-{(index % 28) + 1:02d}")
+        voter.browser.signup("insured", key, f"1980-01-{(index % 28) + 1:02d}")
     else:
-        voter.browser.signup("employer", "1000000001", national_ids(1, seed=7)[0])
+        voter.browser.signup("employer", key, national_ids(1, seed=7)[0])
     return voter
 
 
@@ -99,6 +102,13 @@ def test_cast_receipt_revote_and_check(env: dict[str, Any]) -> None:
     context = voter.context()
     assert context["contest"]["id"] == "insured" and len(context["contest"]["candidates"]) == 5
     assert context["polls_open"] is True
+    # Version 2: the pins, the configured CA key, the voter's credential and its current ballot.
+    setup = env["setup"]
+    assert context["opening"] == setup.authority.opening
+    assert context["opening_hash"] == setup.authority.opening_hash
+    assert context["ca_key"] == setup.authority.ca_public_key
+    assert context["credential"] == setup.authority.public_credentials["insured"][env["ids"][0]]
+    assert context["previous"] == ""
 
     response, seed = voter.cast([1, 0, 1, 0, 0])
     assert response.status_code == 201, response.get_json()
@@ -107,7 +117,9 @@ def test_cast_receipt_revote_and_check(env: dict[str, Any]) -> None:
     assert receipt["type"] == "ssbvote-receipt" and receipt["seq"] == 1
     assert body["superseded_previous"] is False
     assert signing.verify(receipt, signing.public_key_dict()["public_key"])
+    assert receipt["opening"] == context["opening_hash"] and receipt["credential"] == context["credential"]
     assert "national" not in json.dumps(receipt) and env["ids"][0] not in json.dumps(receipt)
+    assert voter.context()["previous"] == receipt["ballot_hash"]
 
     # Re-vote: both ballots stay on the board, the newest counts.
     again, seed2 = voter.cast([0, 0, 0, 1, 1])
@@ -131,7 +143,8 @@ def test_cast_receipt_revote_and_check(env: dict[str, Any]) -> None:
         assert data["checks_left"] == left
         key = ElectionPublicKey.from_dict(data["election_key"], allow_insecure_test_key=True)
         ballot = EncryptedContest.from_dict(data["ballot"], key.public_key)
-        statement = ContestStatement(key.public_key, data["election_id"], data["contest"], data["pseudonym"], 5, 2)
+        party = ballot_party(data["pseudonym"], data["credential"])
+        statement = ContestStatement(key.public_key, data["election_id"], data["contest"], party, 5, 2)
         assert recover_selections(statement, ballot, seed2) == [0, 0, 0, 1, 1]
     used_up = anonymous.post("/api/elections/test-election/check", json={"seq": 2, "token": check_token(seed2)})
     assert used_up.status_code == 429
@@ -166,7 +179,9 @@ def test_public_board_has_no_identities_and_checkpoints_chain(env: dict[str, Any
 
 
 REJECTIONS = ["tampered_ciphertext", "value_two", "too_many", "copied_from_other_voter",
-              "other_electorate", "wrong_contest_shape", "no_csrf", "malformed", "replayed"]
+              "copied_and_resigned", "other_electorate", "wrong_contest_shape", "no_csrf", "malformed",
+              "replayed", "wrong_credential", "other_voters_credential", "bad_signature",
+              "signed_for_pseudonym_alone", "stale_previous", "missing_signature"]
 
 
 @pytest.mark.parametrize("attack", REJECTIONS)
@@ -175,9 +190,10 @@ def test_bad_ballots_rejected_and_board_unchanged(env: dict[str, Any], attack: s
     voter = signed_in(env)
     ctx = voter.context()
     good, seed = voter.encrypt([1, 1, 0, 0, 0], ctx)
-    body: dict[str, Any] = {"contest": "insured", "ballot": good, "check_token": check_token(seed)}
     headers = None
-    expected = 400
+    expected, code = 400, "invalid_ballot"
+    on_board = 0
+    body: dict[str, Any]
     if attack == "tampered_ciphertext":
         c = int(good["ciphertexts"][0], 16)
         good["ciphertexts"][0] = format(c * c % (int(ctx["election_key"]["n"], 16) ** 2), "x")
@@ -185,35 +201,111 @@ def test_bad_ballots_rejected_and_board_unchanged(env: dict[str, Any], attack: s
         n = int(ctx["election_key"]["n"], 16)
         c = int(good["ciphertexts"][0], 16)
         good["ciphertexts"][0] = format(c * (1 + n) % (n * n), "x")  # m = 1 → 2, proofs kept
-    elif attack == "too_many":
-        key = ElectionPublicKey.from_dict(ctx["election_key"], allow_insecure_test_key=True)
-        over = encrypt_contest(ContestStatement(key.public_key, ctx["election_id"], "insured", ctx["pseudonym"], 5, 3),
-                               [1, 1, 1, 0, 0], secrets.token_bytes(32))
-        body["ballot"] = over.to_dict()  # a valid 3-of-5 ballot, but the contest allows 2
-    elif attack == "copied_from_other_voter":
-        other = signed_in(env, index=1)
-        assert other.post(body).status_code == 400
-        assert board_state(election) == (0, [])
-        return
-    elif attack == "other_electorate":
-        employer = signed_in(env, "employer")
-        assert employer.post(body).status_code == 403
-        assert board_state(election) == (0, [])
-        return
+    elif attack == "too_many":  # a valid 3-of-5 ballot, but the contest allows 2
+        good = encrypt_contest(voting.statement(ctx, [1, 1, 1, 0, 0], 3), [1, 1, 1, 0, 0],
+                               secrets.token_bytes(32)).to_dict()
+    elif attack == "signed_for_pseudonym_alone":  # a version-1 ballot: party without the credential
+        good = encrypt_contest(voting.statement(ctx, [1, 1, 0, 0, 0], party_=ctx["pseudonym"]), [1, 1, 0, 0, 0],
+                               secrets.token_bytes(32)).to_dict()
     elif attack == "wrong_contest_shape":
-        body["ballot"] = {**good, "ciphertexts": good["ciphertexts"][:4]}
-    elif attack == "no_csrf":
+        good = {**good, "ciphertexts": good["ciphertexts"][:4]}
+    body = voter.body(good, seed, ctx)
+    if attack == "copied_from_other_voter":  # another voter sends it as it is: not their credential
+        other = signed_in(env, index=1)
+        response = other.post(body)
+        assert (response.status_code, response.get_json()["error"]) == (403, "wrong_credential")
+        assert board_state(election) == (0, [])
+        return
+    if attack == "copied_and_resigned":  # ... or signed with their own: the proofs name the first
+        other = signed_in(env, index=1)
+        response = other.post(other.body(good, seed))
+        assert (response.status_code, response.get_json()["error"]) == (400, "invalid_ballot")
+        assert board_state(election) == (0, [])
+        return
+    if attack == "other_electorate":
+        employer = signed_in(env, "employer")
+        response = employer.post(employer.body(good, seed, ctx))
+        assert (response.status_code, response.get_json()["error"]) == (403, "wrong_contest")
+        assert board_state(election) == (0, [])
+        return
+    if attack == "no_csrf":
         headers = {}
     elif attack == "malformed":
         body = {"contest": "insured", "ballot": "not a ballot"}
+        code = "malformed"
+    elif attack == "missing_signature":
+        del body["signature"]
+        code = "malformed"
     elif attack == "replayed":
         assert voter.post(body).status_code == 201
-        expected = 409
+        expected, code, on_board = 409, "replayed", 1
+    elif attack == "wrong_credential":  # a credential that is nobody's
+        from crypto.credential import generate_credential
+
+        body = voting.body(ctx, generate_credential(), good, seed)
+        expected, code = 403, "wrong_credential"
+    elif attack == "other_voters_credential":  # another voter's registered credential
+        other = env["credentials"][env["ids"][1]]
+        body = voting.body(ctx, other, good, seed)
+        expected, code = 403, "wrong_credential"
+    elif attack == "bad_signature":
+        body["signature"] = voting.sign(ctx, voter.credential, good, previous="ab" * 32)
+        expected, code = 400, "bad_signature"
+    elif attack == "stale_previous":  # signed before the voter's other device cast
+        first, first_seed = voter.encrypt([0, 0, 1, 0, 0], ctx)
+        assert voter.post(voter.body(first, first_seed, ctx)).status_code == 201
+        expected, code, on_board = 409, "stale_previous", 1
     response = voter.post(body, headers)
     assert response.status_code == expected, response.get_data(as_text=True)
     if attack != "no_csrf":
-        assert response.get_json()["error"]
-    assert board_state(election) == ((1, []) if attack == "replayed" else (0, []))
+        assert response.get_json()["error"] == code
+    assert board_state(election) == (on_board, [])
+
+
+def test_a_stale_previous_is_resigned_and_accepted(env: dict[str, Any]) -> None:
+    """A ballot signed with the old ``previous`` (another tab or device cast meanwhile) is
+    refused (409 stale_previous), then signed again with the current one and accepted — the
+    credential's ballots chain on the board."""
+    election: Election = env["election"]
+    voter = signed_in(env)
+    ctx = voter.context()
+    ballot, seed = voter.encrypt([0, 1, 0, 0, 0], ctx)
+    assert voter.cast([1, 0, 0, 0, 0])[0].status_code == 201  # the other tab
+    stale = voter.post(voter.body(ballot, seed, ctx))
+    assert (stale.status_code, stale.get_json()["error"]) == (409, "stale_previous")
+    accepted = voter.post(voter.body(ballot, seed, voter.context()))
+    assert accepted.status_code == 201, accepted.get_json()
+    entries = list(board.iter_entries(election))
+    assert [e.previous for e in entries] == ["", entries[0].ballot_hash]
+    assert board_state(election) == (2, [])
+
+
+def test_a_revoked_credential_cannot_cast_and_its_replacement_can(env: dict[str, Any], tmp_path: Path) -> None:
+    """docs/record.md §6.3: the CA revokes a lost credential and issues a new one; the server
+    imports the revocation while polls are open; the old credential is refused, the new one is
+    the voter's and its first ballot has an empty ``previous``."""
+    from app.services.administration import authority as authority_service
+    from ca.revoke import revoke
+
+    setup = env["setup"]
+    voter = signed_in(env)
+    assert voter.cast([1, 0, 0, 0, 0])[0].status_code == 201
+    ctx = voter.context()
+    made = revoke(setup.authority.ca_dir, setup.authority.ca_key, "insured", env["ids"][0], reissue=True)
+    assert made.credential is not None
+    authority_service.import_revocations(election=env["election"], data=(setup.authority.ca_dir / "revocations.jsonl").read_bytes(),
+                                         mapping=(setup.authority.ca_dir / "mapping-insured.json").read_bytes())
+    ballot, seed = voter.encrypt([0, 1, 0, 0, 0], ctx)
+    old = voter.post(voter.body(ballot, seed, ctx))
+    assert (old.status_code, old.get_json()["error"]) == (403, "wrong_credential")
+    fresh = voter.context()
+    assert fresh["credential"] == made.revocation["replacement"] and fresh["previous"] == ""
+    voter.credential = made.credential
+    again, _ = voter.cast([0, 1, 0, 0, 0])
+    assert again.status_code == 201, again.get_json()
+    # Importing the same file again changes nothing.
+    assert authority_service.import_revocations(
+        env["election"], (setup.authority.ca_dir / "revocations.jsonl").read_bytes()).unchanged == 1
 
 
 def test_replay_is_refused_without_a_second_proof_check(env: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -225,26 +317,28 @@ def test_replay_is_refused_without_a_second_proof_check(env: dict[str, Any], mon
     real = verification.verify
 
     def counting(*args: Any, **kwargs: Any) -> None:
-        checks.append(args[0].party)  # the statement's pseudonym
+        checks.append(args[0].party)  # the statement's party <pseudonym>/<credential>
         real(*args, **kwargs)
 
     monkeypatch.setattr(verification, "verify", counting)
     voter = signed_in(env)
-    ballot, seed = voter.encrypt([0, 1, 0, 0, 1])
-    body = {"contest": "insured", "ballot": ballot, "check_token": check_token(seed)}
+    ctx = voter.context()
+    ballot, seed = voter.encrypt([0, 1, 0, 0, 1], ctx)
+    body = voter.body(ballot, seed, ctx)
     assert voter.post(body).status_code == 201
     replay = voter.post(body)
     assert replay.status_code == 409 and replay.get_json()["error"] == "replayed"
-    assert len(checks) == 1
+    assert checks == [f"{ctx['pseudonym']}/{ctx['credential']}"]
     assert board_state(env["election"]) == (1, [])
 
 
 def test_cast_refused_before_open_and_after_close(env: dict[str, Any]) -> None:
     election: Election = env["election"]
     voter = signed_in(env)
-    ballot, seed = voter.encrypt([0, 0, 0, 0, 0])
+    ctx = voter.context()
+    ballot, seed = voter.encrypt([0, 0, 0, 0, 0], ctx)
     election_setup.close_polls(election, env["clock"]())
-    response = voter.post({"contest": "insured", "ballot": ballot, "check_token": check_token(seed)})
+    response = voter.post(voter.body(ballot, seed, ctx))
     assert response.status_code == 409 and response.get_json()["error"] == "polls_closed"
     final = board.final_checkpoint(election)
     assert final is not None and final["final"] is True and final["seq"] == 0
@@ -264,8 +358,7 @@ def test_a_board_snapshot_while_polls_are_open_is_preverified_ahead_of_the_tally
     """docs/record.md §3.1: `ssbvote board export --snapshot` writes the board up to its latest
     signed checkpoint while the polls are open; `tally preverify` checks those ballots; after the
     close, `tally prepare --preverified` skips them and counts exactly as without."""
-    from app.services.administration import approvals
-    from app.services.voting import board_export, paper_votes
+    from app.services.voting import board_export
     from app.services.errors import ServiceError
     from tally.prepare import ENCRYPTED_TALLY, prepare
     from tally.preverify import preverify
@@ -287,9 +380,7 @@ def test_a_board_snapshot_while_polls_are_open_is_preverified_ahead_of_the_tally
 
     now = env["clock"]()
     election_setup.close_polls(election, now)
-    a, b = election_setup.two_officials()
-    pending = paper_votes.propose(election, a, "voter_id\n", now)  # nobody voted on paper
-    approvals.approve(pending.id, b, now)
+    election_setup.record_paper_votes(election, "voter_id\n", now)  # nobody voted on paper
     final = board_export.export(election, tmp_path / "closed")
     plain = prepare(final, tmp_path / "plain", processes=1, allow_insecure_test_key=True, show_progress=False)
     reused = prepare(final, tmp_path / "reused", processes=1, allow_insecure_test_key=True, show_progress=False,

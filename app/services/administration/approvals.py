@@ -145,8 +145,14 @@ def propose(election: Election, action: str, official: Official, now: datetime,
     return pending
 
 
-def approve(pending_id: int, official: Official, now: datetime) -> PendingAction:
+def approve(pending_id: int, official: Official, now: datetime,
+            payload: str | None = None) -> PendingAction:
+    """Approve (and carry out) a proposal of another official.  ``payload``: what the action
+    carries, replaced by the approver's version before the hooks run (the paper-vote list with
+    the approver's signature added, app/services/voting/paper_votes.py)."""
     pending = _decide(pending_id, official, now, "approved")
+    if payload is not None:
+        pending.payload = payload
     election = pending.election
     before, after = TRANSITIONS[pending.action]
     if election.status != before:

@@ -11,7 +11,8 @@ from app.models import Official
 from app.models.official import OFFICIAL_ROLES
 from app.services.administration import audit
 from app.services.identity import passwords, totp
-from app.services.errors import Conflict, InvalidRequest
+from app.services.errors import Conflict, InvalidRequest, NotFound
+from crypto.credential import generate_credential, official_key, public_credential
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 
@@ -30,6 +31,9 @@ class NewOfficial:
     official: Official
     totp_secret: str
     totp_uri: str
+    #: The official credential (docs/protocol.md §13.2, purpose "official"), shown once: only
+    #: its public key is stored.  It signs paper-vote lists (docs/record.md §2.4).
+    credential: str
 
 
 def may(official: Official, permission: str) -> bool:
@@ -52,10 +56,26 @@ def add(username: str, display_name: str, role: str, password: str, actor: str =
     if db.session.scalar(select(Official.id).where(Official.username == username)) is not None:
         raise Conflict(f"official {username!r} already exists")
     secret = totp.new_secret()
+    credential = generate_credential()
     official = Official(username=username, display_name=display_name.strip(), role=role,
                         password_hash=passwords.hash_password(password), totp_secret=secret,
-                        totp_last_step=0, active=True, failed_attempts=0, session_epoch=0)
+                        totp_last_step=0, active=True, failed_attempts=0, session_epoch=0,
+                        public_key=public_credential(official_key(credential)))
     db.session.add(official)
-    audit.record(actor, "official_added", username, {"role": role})
+    audit.record(actor, "official_added", username, {"role": role, "public_key": official.public_key})
     db.session.commit()
-    return NewOfficial(official, secret, totp.provisioning_uri(secret, f"official:{username}"))
+    return NewOfficial(official, secret, totp.provisioning_uri(secret, f"official:{username}"), credential)
+
+
+def new_credential(username: str, actor: str = "cli") -> tuple[Official, str]:
+    """Give an official a new official credential (a lost one, or an official made before
+    version 2): returns it, shown once; only its public key is stored.  An opening that pinned
+    the old key must be signed again before polls open (``ssbvote election pin``)."""
+    official = db.session.scalar(select(Official).where(Official.username == username.strip().lower()))
+    if official is None:
+        raise NotFound(f"no official {username!r}")
+    credential = generate_credential()
+    official.public_key = public_credential(official_key(credential))
+    audit.record(actor, "official_credential", official.username, {"public_key": official.public_key})
+    db.session.commit()
+    return official, credential

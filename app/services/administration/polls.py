@@ -5,15 +5,18 @@ from flask import Flask
 
 from app.models import Election, PendingAction
 from app.models.base import utcnow
-from app.services.administration import approvals
+from app.services.administration import approvals, authority
 from app.services.voting import board, paper_votes
 from app.services.errors import NotReady
 
 
 def on_open(election: Election, pending: PendingAction) -> None:
-    """Polls may open only with an election key; the empty board gets its first checkpoint."""
+    """Polls may open only with an election key and a valid opening object signed by the
+    credential authority (docs/record.md §2.0); the empty board gets its first checkpoint,
+    which carries the opening hash."""
     if not election.election_key:
         raise NotReady("polls cannot open before the key ceremony has made the election key")
+    authority.require_valid_opening(election)
     head = board.lock_head(election)
     board.write_checkpoint(election, head, pending.decided_at or utcnow(), final=False)
 

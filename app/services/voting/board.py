@@ -19,8 +19,9 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import BoardBallot, BoardEntry, BoardHead, Checkpoint, Election
+from app.services.administration import authority
 from app.services.platform import signing
-from app.services.errors import BallotNotFound, BoardClosed
+from app.services.errors import BallotNotFound, BoardClosed, StalePrevious, WrongCredential
 from crypto.encoding import canonical_json
 from election.board import ChainScanner, iso_utc, new_entry, sha256_hex
 from election.board import checkpoint as checkpoint_body, receipt as receipt_body
@@ -32,6 +33,9 @@ def entry_dict(entry: BoardEntry, election_id: str) -> dict[str, Any]:
         "election_id": election_id,
         "pseudonym": entry.pseudonym,
         "contest": entry.contest,
+        "credential": entry.credential,
+        "previous": entry.previous,
+        "signature": entry.signature,
         "ballot_hash": entry.ballot_hash,
         "cast_at": entry.cast_at,
         "prev_hash": entry.prev_hash,
@@ -51,12 +55,16 @@ def lock_head(election: Election) -> BoardHead:
 
 
 def append(election: Election, pseudonym: str, contest: str, ballot_json: str,
-           ballot_hash: str, now: datetime) -> BoardEntry:
-    """Append one verified ballot in the caller's transaction (the caller commits).
+           ballot_hash: str, now: datetime, *, credential: str, previous: str, signature: str,
+           roll_entry_pk: int | None = None) -> BoardEntry:
+    """Append one verified, voter-signed ballot in the caller's transaction (the caller commits).
 
     The ballot row (~1 MB) is written first; only then is the head locked, so the serial part of
     the append writes just the small entry row.  A ballot already on the board fails here with
-    IntegrityError (unique hash), before any lock is taken."""
+    IntegrityError (unique hash), before any lock is taken.  Under the lock: the board is not
+    closed, ``previous`` is still the credential's current ballot (:class:`StalePrevious`
+    otherwise: another device cast meanwhile) and, with ``roll_entry_pk``, the credential is
+    still the voter's live one (a revocation takes the same lock)."""
     db.session.add(BoardBallot(election_pk=election.id, ballot_hash=ballot_hash, ballot=ballot_json))
     db.session.flush()
     head = lock_head(election)
@@ -64,10 +72,16 @@ def append(election: Election, pseudonym: str, contest: str, ballot_json: str,
     # after the final checkpoint.
     if _has_final(election):
         raise BoardClosed("the board is closed")
+    if current_ballot_hash(election, credential) != previous:
+        raise StalePrevious("another ballot of this credential was cast meanwhile: reload and sign again")
+    if roll_entry_pk is not None and not authority.is_live(election, roll_entry_pk, credential):
+        raise WrongCredential("this credential was revoked")
     body = new_entry(head.seq + 1, election.election_id, pseudonym, contest, ballot_hash,
-                     iso_utc(now), head.head)
+                     iso_utc(now), head.head, credential=credential, previous=previous,
+                     signature=signature)
     entry = BoardEntry(
         election_pk=election.id, seq=body["seq"], pseudonym=pseudonym, contest=contest,
+        credential=credential, previous=previous, signature=signature,
         ballot_hash=ballot_hash, cast_at=body["cast_at"],
         prev_hash=head.head, entry_hash=body["entry_hash"],
     )
@@ -80,7 +94,9 @@ def append(election: Election, pseudonym: str, contest: str, ballot_json: str,
 
 
 def write_checkpoint(election: Election, head: BoardHead, now: datetime, final: bool) -> dict[str, Any]:
-    body = signing.sign(checkpoint_body(election.election_id, head.seq, head.head, iso_utc(now), final))
+    """Sign the board head under the election's opening hash (docs/record.md §2.3)."""
+    body = signing.sign(checkpoint_body(election.election_id, head.seq, head.head, iso_utc(now), final,
+                                        opening=authority.opening_hash(election)))
     db.session.add(Checkpoint(election_pk=election.id, seq=head.seq, final=final,
                               body=canonical_json(body).decode()))
     return body
@@ -100,8 +116,9 @@ def close(election: Election, now: datetime) -> dict[str, Any]:
 
 
 def receipt(election: Election, entry: BoardEntry) -> dict[str, Any]:
-    """The signed receipt of ``entry`` (docs/record.md §2.5)."""
-    return signing.sign(receipt_body(entry_dict(entry, election.election_id)))
+    """The signed receipt of ``entry`` under the opening hash (docs/record.md §2.5)."""
+    return signing.sign(receipt_body(entry_dict(entry, election.election_id),
+                                     opening=authority.opening_hash(election)))
 
 
 def checkpoints(election: Election) -> list[dict[str, Any]]:
@@ -179,6 +196,23 @@ def current_entry(election: Election, pseudonym: str) -> BoardEntry | None:
         select(BoardEntry).where(BoardEntry.election_pk == election.id,
                                  BoardEntry.pseudonym == pseudonym)
         .order_by(BoardEntry.seq.desc()).limit(1))
+
+
+def current_credential_entry(election: Election, credential: str) -> BoardEntry | None:
+    """The credential's current ballot: its entry with the highest sequence (§2.2)."""
+    return db.session.scalar(
+        select(BoardEntry).where(BoardEntry.election_pk == election.id,
+                                 BoardEntry.credential == credential)
+        .order_by(BoardEntry.seq.desc()).limit(1))
+
+
+def current_ballot_hash(election: Election, credential: str) -> str:
+    """``ballot_hash`` of the credential's current ballot, "" if it has none: the ``previous``
+    its next ballot statement must name (docs/protocol.md §13.3)."""
+    return db.session.scalar(
+        select(BoardEntry.ballot_hash).where(BoardEntry.election_pk == election.id,
+                                             BoardEntry.credential == credential)
+        .order_by(BoardEntry.seq.desc()).limit(1)) or ""
 
 
 def size(election: Election) -> int:

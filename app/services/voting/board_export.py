@@ -1,7 +1,7 @@
 """Writing the closed board for the tally (docs/record.md §3). The tally never imports app/.
 
 The folder is written by :func:`election.export.write_export` (atomically) from the database's
-rows."""
+rows: with the CA-signed opening, credential list and revocations (record format version 2)."""
 from __future__ import annotations
 
 import json
@@ -10,6 +10,7 @@ from typing import Iterator
 
 from app.extensions import db
 from app.models import Election, PaperOverrideList
+from app.services.administration import authority
 from app.services.platform import signing
 from app.services.voting import board
 from app.services.errors import Conflict
@@ -21,6 +22,7 @@ def export(election: Election, out_dir: Path, snapshot: bool = False) -> Path:
 
     ``snapshot``: while the polls are open, write the board up to its latest signed checkpoint
     instead, without the paper list, for ``tally preverify`` (docs/record.md §3.1)."""
+    authority.check_export_inputs(election)
     cps = board.checkpoints(election)
     if snapshot:
         if not cps:
@@ -46,6 +48,9 @@ def export(election: Election, out_dir: Path, snapshot: bool = False) -> Path:
         manifest=election.manifest.encode("utf-8"),
         election_key=(election.election_key or "").encode(),
         board_key=signing.public_key_dict(),
+        opening=json.loads(election.opening or "{}"),
+        credentials=authority.credential_list_bytes(election),
+        revocations=authority.revocations(election),
         board=items(),
         checkpoints=cps,
         paper_overrides=None if paper is None else json.loads(paper.body),

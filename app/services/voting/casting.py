@@ -1,4 +1,5 @@
-"""Casting a ballot: check the voter and the polls, verify the proofs, append to the board.
+"""Casting a ballot: check the voter, the polls and the voter's credential signature, verify
+the proofs, append to the board (record format version 2: docs/protocol.md §13.3–§13.4).
 
 docs/protocol.md §5.4 (verification), docs/record.md §2 (board, receipts). The expensive proof
 verification runs before the board is locked, so concurrent casts only queue for the append.
@@ -16,8 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import BoardEntry, Election, ReceiptCheck
-from app.services.administration import election_keys
+from app.models import BoardEntry, Election, ReceiptCheck, RollEntry
+from app.services.administration import authority, election_keys
+from app.services.platform import ca_key
 from app.services.voting import board, verification
 from app.services.administration.manifest import get_election
 from app.services.errors import (
@@ -25,22 +27,27 @@ from app.services.errors import (
     BoardClosed,
     BallotRejected,
     BallotReplayed,
+    BadSignature,
     CastRejected,
     ElectionNotReady,
     MalformedCast,
     PollsClosed,
+    StalePrevious,
     WrongContest,
+    WrongCredential,
     WrongElection,
 )
 from crypto import ContestStatement, EncryptedContest, PublicKey
 from crypto.ballot import parse_canonical_ballot
+from crypto.credential import ballot_party, verify_ballot_signature
 from crypto.encoding import canonical_json
 from crypto.errors import InvalidInput
 from election import lifecycle
 from election.manifest import PollWindow
 
 
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_HEX64 = re.compile(r"\A[0-9a-f]{64}\Z")
+_HEX128 = re.compile(r"\A[0-9a-f]{128}\Z")
 
 
 __all__ = ["CastRejected", "CastResult", "ballot_context", "ballot_of", "cast", "polls_open",
@@ -67,17 +74,26 @@ def voter_election(slug: str, voters_election: Election) -> Election:
     return election
 
 
-def ballot_context(election: Election, pseudonym: str, electorate: str, now: datetime) -> dict[str, Any]:
-    """Everything the voter's browser needs to encrypt: key, contest, pseudonym (§5.1)."""
-    contest = election.contest_for(electorate)
+def ballot_context(election: Election, voter: RollEntry, now: datetime) -> dict[str, Any]:
+    """Everything the voter's browser needs to encrypt and sign: key, contest, pseudonym (§5.1),
+    the CA-signed opening with its hash and the configured CA key (to check the pins before
+    encrypting, docs/record.md §2.0), the voter's registered public credential and its current
+    ballot hash (``previous``, docs/protocol.md §13.3)."""
+    contest = election.contest_for(voter.electorate)
     if contest is None or not election.election_key:
         raise ElectionNotReady("this election is not ready for voting")
+    credential = authority.live_credential(election, voter.id)
     return {
         "election": election.slug,
         "election_id": election.election_id,
         "election_key": json.loads(election.election_key),
-        "pseudonym": pseudonym,
+        "pseudonym": voter.pseudonym,
         "polls_open": polls_open(election, now),
+        "opening": authority.opening(election),
+        "opening_hash": election.opening_hash,
+        "ca_key": ca_key.configured(),
+        "credential": credential,
+        "previous": board.current_ballot_hash(election, credential) if credential else "",
         "contest": {
             "id": contest.code,
             "max_selections": contest.max_selections,
@@ -93,49 +109,76 @@ def ballot_context(election: Election, pseudonym: str, electorate: str, now: dat
     }
 
 
-def cast(election: Election, pseudonym: str, electorate: str, payload: Any, now: datetime) -> CastResult:
-    """Accept ``payload`` = {"contest", "ballot", "check_token"} from a signed-in voter.
+CAST_FIELDS = frozenset({"contest", "ballot", "check_token", "credential", "previous", "signature"})
+
+
+def cast(election: Election, voter: RollEntry, payload: Any, now: datetime) -> CastResult:
+    """Accept ``payload`` = {"contest", "ballot", "check_token", "credential", "previous",
+    "signature"} from a signed-in voter.
 
     ``check_token`` = hex SHA-256("ssbvote-check-v1" ‖ seed) (docs/record.md §2.5) lets the
-    holder of the receipt, and nobody else, use the cast-as-intended check.
+    holder of the receipt, and nobody else, use the cast-as-intended check.  ``credential`` must
+    be the voter's registered live credential, ``signature`` its Ed25519 signature of the
+    §13.3 ballot statement and ``previous`` the credential's current ballot hash.
     """
     with verification.cast_in_progress():  # under load the verifier waits for this ballot
-        return _cast(election, pseudonym, electorate, payload, now)
+        return _cast(election, voter, payload, now)
 
 
-def _cast(election: Election, pseudonym: str, electorate: str, payload: Any, now: datetime) -> CastResult:
+def _cast(election: Election, voter: RollEntry, payload: Any, now: datetime) -> CastResult:
     if not polls_open(election, now):
         raise PollsClosed("polls are not open: ballots are accepted only while the election is open")
-    if not isinstance(payload, dict) or set(payload) != {"contest", "ballot", "check_token"}:
-        raise MalformedCast("the request must be a JSON object with exactly "
-                            "'contest', 'ballot' and 'check_token'")
+    if not isinstance(payload, dict) or set(payload) != CAST_FIELDS:
+        raise MalformedCast("the request must be a JSON object with exactly " +
+                            ", ".join(f"'{name}'" for name in sorted(CAST_FIELDS)))
     token = payload["check_token"]
     if not isinstance(token, str) or not _HEX64.match(token):
         raise MalformedCast("check_token must be 64 lowercase hex digits")
+    credential, previous, signature = payload["credential"], payload["previous"], payload["signature"]
+    if not isinstance(credential, str) or not _HEX64.match(credential):
+        raise MalformedCast("credential must be 64 lowercase hex digits")
+    if not isinstance(previous, str) or (previous and not _HEX64.match(previous)):
+        raise MalformedCast("previous must be empty or 64 lowercase hex digits")
+    if not isinstance(signature, str) or not _HEX128.match(signature):
+        raise MalformedCast("signature must be 128 lowercase hex digits")
     election_id = election.election_id
-    contest_code, num_candidates, max_selections = _contest_shape(election, electorate)
+    pseudonym = voter.pseudonym
+    contest_code, num_candidates, max_selections = _contest_shape(election, voter.electorate)
     if not contest_code or payload["contest"] != contest_code:
         raise WrongContest("this ballot is for a contest you cannot vote in")
+    if not authority.is_live(election, voter.id, credential):
+        raise WrongCredential("this is not the credential registered for you")
+    opening = authority.opening_hash(election)
     key = election_keys.election_key(election)
     try:
         ballot, canonical = _parse_ballot(payload["ballot"], key.public_key, num_candidates, max_selections)
     except InvalidInput as exc:
         raise BallotRejected(f"the ballot was rejected: {exc}") from exc
     digest = hashlib.sha256(canonical).hexdigest()  # = crypto.ballot.ballot_hash (§5.5)
+    if not verify_ballot_signature(election_id, opening, contest_code, pseudonym, credential, digest,
+                                   signature, previous=previous):
+        raise BadSignature("the ballot's signature does not verify under your credential")
     # A ballot already on the board was verified when it was accepted: a replay is refused
     # before the costly proof check (the unique hash refuses a concurrent one at the append).
     if db.session.scalar(select(BoardEntry.id).where(BoardEntry.election_pk == election.id,
                                                       BoardEntry.ballot_hash == digest)):
         raise BallotReplayed("this exact ballot is already on the board")
+    # ``previous`` is checked again under the board lock (board.append); this early check spares
+    # the proof check of a cast that is stale already.
+    if board.current_ballot_hash(election, credential) != previous:
+        raise StalePrevious("another ballot of this credential was cast meanwhile: reload and sign again")
     _end_read_transaction()
     try:
-        verification.verify(ContestStatement(key.public_key, election_id, contest_code, pseudonym,
+        verification.verify(ContestStatement(key.public_key, election_id, contest_code,
+                                             ballot_party(pseudonym, credential),
                                              num_candidates, max_selections), ballot)
     except InvalidInput as exc:
         raise BallotRejected(f"the ballot was rejected: {exc}") from exc
     ballot_json = canonical.decode()
     try:
-        entry = board.append(election, pseudonym, contest_code, ballot_json, digest, now)
+        entry = board.append(election, pseudonym, contest_code, ballot_json, digest, now,
+                             credential=credential, previous=previous, signature=signature,
+                             roll_entry_pk=voter.id)
         db.session.add(ReceiptCheck(election_pk=election.id, seq=entry.seq, uses=0,
                                     token_hash=hashlib.sha256(token.encode()).hexdigest()))
         db.session.flush()

@@ -1,31 +1,41 @@
-"""Paper votes override e-votes (docs/record.md §2.4).
+"""Paper votes override e-votes (docs/record.md §2.4), signed by two officials.
 
 After close, one official uploads the list of voters who voted on paper (as national IDs or
-employer account numbers, the way polling stations record them); a second official approves;
-approval signs the list of their pseudonyms with the server key. The tally drops every e-ballot
-of a listed voter.
+employer account numbers, the way polling stations record them).  The server turns it into the
+unsigned list (:func:`election.board.paper_overrides`: the voters' pseudonyms, this election's
+opening hash and ``at``, fixed now and kept in a draft) and shows the official the count, the
+identities and the list's digest.  The official signs the list with their own official
+credential in the browser (docs/protocol.md §13.2, purpose ``official``) and the signature,
+checked here with that official's key pinned in the opening, makes the proposal
+(:func:`propose_signed`).  A second official sees the same list, signs it the same way and so
+approves it (:func:`approve_signed`); the stored list carries both signatures.  The tally drops
+every e-ballot of a listed voter.
 """
 from __future__ import annotations
 
 import csv
 import io
 import json
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Election, Official, PaperOverrideList, PendingAction, RollEntry
-from app.models.base import utcnow
-from app.services.administration import approvals
-from app.services.platform import signing
+from app.models import Election, Official, PaperListDraft, PaperOverrideList, PendingAction, RollEntry
+from app.services.administration import approvals, authority
 from app.services.voting import board
-from app.services.errors import Conflict, InputFileError
+from app.services.errors import Conflict, Forbidden, InputFileError, InvalidRequest
 from crypto.encoding import canonical_json
-from election.board import iso_utc, paper_overrides
+from election.board import iso_utc, paper_list_body, paper_list_digest, paper_overrides, paper_signature_problems
+from election.lifecycle import Status
 
 ACTION = "record_paper_votes"
 _COLUMNS = {"national_id": "insured", "employer_account": "employer"}
+_LOOKUP_CHUNK = 2000
 
 
 def parse_list(election: Election, text: str, source: str = "paper votes") -> list[str]:
@@ -46,42 +56,183 @@ def parse_list(election: Election, text: str, source: str = "paper votes") -> li
             problems.append(f"line {reader.line_num}: {key} appears again (first on line {keys[key]})")
         else:
             keys[key] = reader.line_num
-    found = {
-        entry.voter_key: entry.pseudonym
+    found: dict[str, str] = {}
+    wanted = list(keys)
+    for start in range(0, len(wanted), _LOOKUP_CHUNK):
         for entry in db.session.scalars(select(RollEntry).where(
-            RollEntry.election_pk == election.id, RollEntry.voter_key.in_(list(keys))))
-    } if keys else {}
+                RollEntry.election_pk == election.id,
+                RollEntry.voter_key.in_(wanted[start:start + _LOOKUP_CHUNK]))):
+            found[entry.voter_key] = entry.pseudonym
     for key, line in keys.items():
         if key not in found:
             problems.append(f"line {line}: {key} is not on this election's roll")
     if problems:
         raise InputFileError(source, problems)
-    return sorted(found.values())
+    return sorted(set(found.values()))
 
 
 def is_signed(election: Election) -> bool:
     return db.session.get(PaperOverrideList, election.id) is not None
 
 
-def propose(election: Election, official: Official, text: str, now: datetime) -> PendingAction:
+def pending_list(election: Election) -> PendingAction | None:
+    """The pending proposal of the paper-vote list, if any."""
+    return next((p for p in approvals.pending_for(election) if p.action == ACTION), None)
+
+
+@dataclass(frozen=True)
+class SigningPage:
+    """What the paper-vote page shows an official before they sign (docs/record.md §2.4): the
+    unsigned list, its digest, the count and the identities (roll IDs and names)."""
+
+    body: dict[str, Any]
+    digest: str
+    count: int
+    identities: list[dict[str, str]]
+    role: str  # "propose" or "approve"
+    proposer: str = ""  # approve: the display name of the official who proposed it
+    official_key: str | None = None  # this official's pinned public key (64 hex)
+    pending_id: int | None = None
+
+
+def identities(election: Election, pseudonyms: list[str]) -> list[dict[str, str]]:
+    """The voters behind ``pseudonyms``, from the roll: ID, name and electorate, by ID."""
+    out: list[dict[str, str]] = []
+    for start in range(0, len(pseudonyms), _LOOKUP_CHUNK):
+        for entry in db.session.scalars(select(RollEntry).where(
+                RollEntry.election_pk == election.id,
+                RollEntry.pseudonym.in_(pseudonyms[start:start + _LOOKUP_CHUNK]))):
+            out.append({"voter_id": entry.voter_key, "name": entry.display_name,
+                        "electorate": entry.electorate})
+    return sorted(out, key=lambda p: (p["electorate"], p["voter_id"]))
+
+
+def _pinned_key(election: Election, official: Official) -> str | None:
+    return authority.pinned_officials(election).get(official.username)
+
+
+def _page(election: Election, body: dict[str, Any], role: str, official: Official,
+          pending: PendingAction | None = None) -> SigningPage:
+    pseudonyms = list(body["pseudonyms"])
+    return SigningPage(body, paper_list_digest(body), len(pseudonyms), identities(election, pseudonyms), role,
+                       proposer=pending.proposer.display_name if pending is not None else "",
+                       official_key=_pinned_key(election, official),
+                       pending_id=pending.id if pending is not None else None)
+
+
+def _check_can_record(election: Election) -> None:
     if is_signed(election):
         raise Conflict("the paper-vote list of this election is already signed")
+    if election.status != Status.CLOSED.value:
+        raise approvals.ApprovalRefused("wrong_status")
+
+
+def draft(election: Election, official: Official, text: str, now: datetime) -> SigningPage:
+    """Step 1 of the proposal: parse the uploaded CSV and keep the unsigned list (``at`` = now)
+    as this official's draft; the page shows it for signing."""
+    _check_can_record(election)
+    approvals.expire_due(now)
+    if pending_list(election) is not None:
+        raise approvals.ApprovalRefused("already_proposed")
     pseudonyms = parse_list(election, text)
-    return approvals.propose(election, ACTION, official, now,
-                             payload=canonical_json(pseudonyms).decode())
+    body = paper_overrides(election.election_id, pseudonyms, iso_utc(now),
+                           opening=authority.opening_hash(election))
+    row = db.session.scalar(select(PaperListDraft).where(PaperListDraft.election_pk == election.id,
+                                                         PaperListDraft.official_pk == official.id))
+    if row is None:
+        row = PaperListDraft(election_pk=election.id, official_pk=official.id)
+        db.session.add(row)
+    row.body = canonical_json(body).decode()
+    row.digest = paper_list_digest(body)
+    row.created_at = now
+    db.session.commit()
+    return _page(election, body, "propose", official)
+
+
+def draft_page(election: Election, official: Official) -> SigningPage | None:
+    """The official's draft list (after an upload), for signing again after a refusal."""
+    row = db.session.scalar(select(PaperListDraft).where(PaperListDraft.election_pk == election.id,
+                                                         PaperListDraft.official_pk == official.id))
+    return None if row is None else _page(election, json.loads(row.body), "propose", official)
+
+
+def approval_page(election: Election, official: Official) -> SigningPage | None:
+    """The pending list for a second official to check and sign; None if there is none or
+    ``official`` proposed it."""
+    pending = pending_list(election)
+    if pending is None or pending.proposer_pk == official.id:
+        return None
+    return _page(election, paper_list_body(json.loads(pending.payload or "{}")), "approve", official, pending)
+
+
+def _check_signature(election: Election, official: Official, body: dict[str, Any], digest: str,
+                     signature: str) -> None:
+    """The official saw ``body`` (its digest is ``digest``) and signed it with their pinned key."""
+    if digest != paper_list_digest(body):
+        raise InvalidRequest("the list's digest is not the digest of the list shown: check the list again")
+    public = _pinned_key(election, official)
+    if public is None:
+        raise Forbidden(f"official {official.username} is not pinned in this election's opening: "
+                        "only the officials the credential authority pinned can sign the list")
+    if not isinstance(signature, str) or len(signature) != 128 or signature != signature.lower():
+        raise InvalidRequest("the signature must be 128 lowercase hex digits")
+    try:
+        Ed25519PublicKey.from_public_bytes(bytes.fromhex(public)).verify(
+            bytes.fromhex(signature), canonical_json(body))
+    except (ValueError, InvalidSignature):
+        raise InvalidRequest("the signature does not verify with your pinned official key: "
+                             "sign with your own official credential") from None
+
+
+def propose_signed(election: Election, official: Official, digest: str, signature: str,
+                   now: datetime) -> PendingAction:
+    """Step 2: the official's signature of their draft list makes the proposal; its payload
+    is the list with that first signature."""
+    _check_can_record(election)
+    row = db.session.scalar(select(PaperListDraft).where(PaperListDraft.election_pk == election.id,
+                                                         PaperListDraft.official_pk == official.id))
+    if row is None:
+        raise Conflict("upload the paper-vote list first")
+    body = json.loads(row.body)
+    _check_signature(election, official, body, digest, signature)
+    signed = {**body, "signatures": [{"official": official.username, "signature": signature}]}
+    db.session.delete(row)
+    return approvals.propose(election, ACTION, official, now, payload=canonical_json(signed).decode())
+
+
+def approve_signed(pending_id: int, official: Official, digest: str, signature: str,
+                   now: datetime) -> PendingAction:
+    """The second official's signature of the proposed list approves it (four eyes: the
+    proposer cannot)."""
+    pending = db.session.get(PendingAction, pending_id)
+    if pending is None or pending.action != ACTION or pending.state != "pending":
+        raise approvals.ApprovalRefused("not_pending")
+    proposed = json.loads(pending.payload or "{}")
+    body = paper_list_body(proposed)
+    if pending.proposer_pk != official.id:  # approvals.approve refuses a self-approval, audited
+        _check_signature(pending.election, official, body, digest, signature)
+    signatures = list(proposed.get("signatures", []))
+    signatures.append({"official": official.username, "signature": signature})
+    payload = canonical_json({**body, "signatures": signatures}).decode()
+    return approvals.approve(pending_id, official, now, payload=payload)
 
 
 def on_approve(election: Election, pending: PendingAction) -> None:
-    """Sign the approved list; there is one list per election and it is final."""
+    """Store the approved list; there is one list per election and it is final.  It must carry
+    the signatures of two distinct officials pinned in the opening (record.md §2.4)."""
     if is_signed(election):
         raise Conflict("the paper-vote list of this election is already signed")
     if board.final_checkpoint(election) is None:
         raise Conflict("the paper-vote list can be signed only after polls have closed")
-    pseudonyms = json.loads(pending.payload or "[]")
-    body = signing.sign(paper_overrides(
-        election.election_id, pseudonyms, iso_utc(pending.decided_at or utcnow()),
-        [pending.proposer.username, pending.decider.username if pending.decider else ""]))
-    db.session.add(PaperOverrideList(election_pk=election.id, body=canonical_json(body).decode()))
+    obj = json.loads(pending.payload or "{}")
+    if not isinstance(obj, dict) or obj.get("opening") != authority.opening_hash(election) \
+            or obj.get("election_id") != election.election_id:
+        raise Conflict("the paper-vote list is not of this election's opening")
+    problems = paper_signature_problems(obj, authority.pinned_officials(election))
+    if problems:
+        raise Conflict("the paper-vote list needs the signatures of two officials, each made with "
+                       "their own official credential on the list's page: " + "; ".join(problems))
+    db.session.add(PaperOverrideList(election_pk=election.id, body=canonical_json(obj).decode()))
 
 
 def signed_list(election: Election) -> dict[str, object] | None:

@@ -38,7 +38,8 @@ def parse_qr(text: str) -> QrPayload:
 
 def use_check(election: Election, seq: int, token: str, now: datetime) -> dict[str, Any]:
     """Count one use and return what the checking page needs to open the ballot itself: the
-    ballot, the election key and the candidates of its contest."""
+    ballot, the election key, the candidates of its contest and the ballot's party
+    (``pseudonym`` and ``credential``: docs/protocol.md §13.4)."""
     row = db.session.scalar(select(ReceiptCheck).where(
         ReceiptCheck.election_pk == election.id, ReceiptCheck.seq == seq).with_for_update())
     token_hash = hashlib.sha256(token.encode()).hexdigest()
@@ -59,6 +60,7 @@ def use_check(election: Election, seq: int, token: str, now: datetime) -> dict[s
         "election_id": election.election_id,
         "seq": entry.seq,
         "pseudonym": entry.pseudonym,
+        "credential": entry.credential,
         "contest": entry.contest,
         "ballot": ballot_of(entry),
         "ballot_hash": entry.ballot_hash,

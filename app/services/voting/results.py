@@ -20,6 +20,7 @@ from app.extensions import db
 from app.models import BoardEntry, Election, RollEntry
 from app.services.administration import audit
 from app.services.errors import Conflict, InvalidRequest, NotFound
+from app.services.platform import ca_key
 from election.lifecycle import AFTER_CLOSE, Status
 
 
@@ -41,7 +42,10 @@ def publish(election: Election, record: Path, actor: str = "cli", processes: int
     if election.status not in AFTER_CLOSE:
         raise Conflict("results can be published only after polls have closed")
     allow_test = bool(current_app.config["SSBVOTE"].allow_insecure_test_keys)
-    verification = verify_record(record, Options(allow_test_key=allow_test, processes=processes))
+    # The verifier checks the opening with the CA key the server was configured with (--ca-key),
+    # not with one found in the record (docs/record.md §2.0).
+    verification = verify_record(record, Options(allow_test_key=allow_test, processes=processes,
+                                                 ca_key=bytes.fromhex(ca_key.required())))
     if verification.election_id != election.election_id:
         raise InvalidRequest("this record belongs to another election")
     if not verification.ok:
