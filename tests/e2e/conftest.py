@@ -1,8 +1,10 @@
 """A real SSB Vote server for the browser tests: the app under werkzeug's threaded HTTP server
 on a free port of 127.0.0.1 (a secure context, so WebCrypto works), on SQLite in a temporary
 folder, with the demo election (228 + 65 candidates, 7 choices each) ready to vote in:
-a 512-bit test key from a key ceremony, polls opened by two officials, and signed-up voters
-(password + TOTP) in both electorates.
+a 512-bit test key from a key ceremony, the credential authority's step (every voter's
+credential, the signed list and the opening, with a CA key in the instance folder that the
+server is configured with), polls opened by two officials, and signed-up voters (password + TOTP,
+and their credential) in both electorates.
 
 The server shares the test's process, so the tests' movable clock (tests/support/auth_client.Clock)
 is the server's clock: ``clock.tick()`` before each sign-in gives a fresh TOTP step.
@@ -43,6 +45,8 @@ class VoterLogin:
     totp_secret: str
     pseudonym: str
     password: str = PASSWORD
+    #: The voter's credential text from the CA's letter (docs/protocol.md §13.1).
+    credential: str = ""
 
 
 @dataclass
@@ -52,6 +56,11 @@ class LiveElection:
     clock: Clock
     slug: str
     voters: dict[str, list[VoterLogin]] = field(default_factory=dict)
+    #: The CA's public key (64 hex) the server is configured with, and the opening hash.
+    ca_key: str = ""
+    opening_hash: str = ""
+    #: username → official credential of the two officials (ro-a, ro-b), for paper lists.
+    official_credentials: dict[str, str] = field(default_factory=dict)
     _next: dict[str, int] = field(default_factory=dict)
 
     def voter(self, electorate: str) -> VoterLogin:
@@ -75,7 +84,7 @@ def require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
-def _setup_election(tmp: Path, clock: Clock) -> tuple[str, dict[str, list[VoterLogin]]]:
+def _setup_election(tmp: Path, clock: Clock) -> tuple[str, dict[str, list[VoterLogin]], scenario.ElectionSetup]:
     now = clock()
     manifest = scenario.with_poll_window(scenario.load_manifest(), now - timedelta(hours=1),
                                          now + timedelta(days=7))
@@ -83,9 +92,10 @@ def _setup_election(tmp: Path, clock: Clock) -> tuple[str, dict[str, list[VoterL
         manifest, scenario.DEMO_ROLLS, tmp / "trustees", now=clock(), bits=512,
         accounts={"insured": VOTERS_PER_ELECTORATE, "employer": VOTERS_PER_ELECTORATE},
         account_password=PASSWORD)
-    voters = {electorate: [VoterLogin(electorate, a.voter_key, a.totp_secret, a.pseudonym) for a in accounts]
+    voters = {electorate: [VoterLogin(electorate, a.voter_key, a.totp_secret, a.pseudonym, credential=a.credential)
+                           for a in accounts]
               for electorate, accounts in setup.accounts.items()}
-    return setup.slug, voters
+    return setup.slug, voters, setup
 
 
 @pytest.fixture(scope="module")
@@ -100,13 +110,17 @@ def live_election(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveElec
         AUTH_IP_RATE_LIMIT="1000 per minute",
     ))
     with app.app_context():
-        slug, voters = _setup_election(tmp, clock)
+        slug, voters, setup = _setup_election(tmp, clock)
+        assert setup.authority is not None
+        ca_key, opening_hash = setup.authority.ca_public_key, setup.authority.opening_hash or ""
+        official_credentials = dict(setup.official_credentials)
         db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="ssbvote-live", daemon=True)
     thread.start()
     try:
-        yield LiveElection(f"http://127.0.0.1:{server.server_port}", app, clock, slug, voters)
+        yield LiveElection(f"http://127.0.0.1:{server.server_port}", app, clock, slug, voters, ca_key=ca_key,
+                           opening_hash=opening_hash, official_credentials=official_credentials)
     finally:
         server.shutdown()
         thread.join(timeout=10)
