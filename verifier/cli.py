@@ -35,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "holding them or {\"public_key\": hex}; check 17 fails without it")
     p.add_argument("--receipt", metavar="FILE",
                    help="voter mode: check this receipt (the JSON the ballot page saved) "
-                        "against the record, instead of the full verification")
+                        "against the record, instead of the full verification (with "
+                        "--ca-key, the record's opening is checked too)")
     p.add_argument("--lang", choices=i18n.LANGUAGES, default="en",
                    help="report language: en (default) or th")
     p.add_argument("--json", action="store_true", help="print a JSON report for machines")
@@ -56,14 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.receipt is not None:
-        return _voter_mode(args)
     ca_key = None
     if args.ca_key is not None:
         try:
             ca_key = read_key_option(args.ca_key)
         except InvalidInput as exc:
             parser.error(f"--ca-key: {exc}")  # exits with status 2
+    if args.receipt is not None:
+        return _voter_mode(args, ca_key)
     if args.pure_python:
         arith.use_gmpy2(False)
     bar: ProgressBar | None = None
@@ -91,10 +92,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     return exit_code(verification)
 
 
-def _voter_mode(args: argparse.Namespace) -> int:
-    """``--receipt R``: docs/record.md §5.1."""
+def _voter_mode(args: argparse.Namespace, ca_key: bytes | None) -> int:
+    """``--receipt R``: docs/record.md §5.1 (with ``--ca-key``, the opening is checked too)."""
     try:
-        result = check_receipt(args.record, args.receipt)
+        result = check_receipt(args.record, args.receipt, ca_key)
     except RecordUnreadable as exc:
         if args.json:
             print(unreadable_json(args.record, str(exc)))

@@ -415,6 +415,21 @@ RECEIPT: dict[str, tuple[str, str]] = {
                       "ใบรับของท่านลงนามภายใต้วัตถุเปิดหีบอื่น ({found}) ไม่ใช่ของบันทึกนี้ "
                       "({expected}) กุญแจที่ตรึงไว้ของการเลือกตั้งถูกเปลี่ยนหลังจากท่านลงคะแนน "
                       "โปรดแจ้งคณะกรรมการการเลือกตั้งพร้อมใบรับของท่าน"),
+    "unverifiable_opening": ("NOT VERIFIABLE AGAINST THIS RECORD: the receipt names another "
+                             "opening ({found}) than the record's ({expected}), and its "
+                             "signature does not verify with the record's board key ({key}). "
+                             "Either it is not a receipt of this election, or the record's "
+                             "pinned keys were replaced: observers see the latter with "
+                             "python -m verifier RECORD --ca-key KEY (check 17).",
+                             "ตรวจกับบันทึกนี้ไม่ได้: ใบรับระบุวัตถุเปิดหีบอื่น ({found}) "
+                             "ไม่ใช่ของบันทึกนี้ ({expected}) และลายเซ็นไม่ถูกต้องตามกุญแจของกระดานในบันทึก "
+                             "({key}) อาจไม่ใช่ใบรับของการเลือกตั้งนี้ หรือกุญแจที่ตรึงไว้ในบันทึกถูกเปลี่ยน "
+                             "ผู้สังเกตการณ์ตรวจได้ด้วย python -m verifier RECORD --ca-key KEY (การตรวจที่ 17)"),
+    "opening_not_ca": ("The record's opening.json is not signed by the CA key you gave "
+                       "({key}): the record's pinned keys cannot be trusted. Report it to the "
+                       "Election Commission.",
+                       "opening.json ของบันทึกไม่ได้ลงนามด้วยกุญแจผู้ออกข้อมูลประจำตัวที่ท่านให้ "
+                       "({key}) จึงเชื่อถือกุญแจที่ตรึงไว้ในบันทึกไม่ได้ โปรดแจ้งคณะกรรมการการเลือกตั้ง"),
     "incomplete": ("The record has no usable {file}: your receipt cannot be matched.",
                    "บันทึกไม่มี {file} ที่ใช้ได้ จึงตรวจใบรับของท่านไม่ได้"),
     "other_election": ("NOT A RECEIPT OF THIS ELECTION: the receipt is for election {found}, "

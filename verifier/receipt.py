@@ -18,6 +18,7 @@ rest of the record is the full verification's business.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -119,8 +120,10 @@ def _disposition(root: Path, contest: str, seq: int) -> str | None:
     return None
 
 
-def check_receipt(record: str | Path, receipt_path: str | Path) -> ReceiptResult:
-    """Voter mode (§5.1).  Raises RecordUnreadable if the record cannot be read (exit 2)."""
+def check_receipt(record: str | Path, receipt_path: str | Path,
+                  ca_key: bytes | None = None) -> ReceiptResult:
+    """Voter mode (§5.1).  Raises RecordUnreadable if the record cannot be read (exit 2).
+    With ``ca_key`` (``--ca-key``), the record's opening must also be signed by the CA."""
     root = Path(record)
     _open_record(root)
     try:
@@ -140,19 +143,23 @@ def check_receipt(record: str | Path, receipt_path: str | Path) -> ReceiptResult
                                                    "expected": election_id}, receipt)
     opening = _read_json(root, OPENING)
     board_key = opening.get("board_key") if isinstance(opening, dict) else None
-    if not isinstance(board_key, str) or len(board_key) != 64:
+    if (not isinstance(opening, dict) or not isinstance(board_key, str)
+            or not re.fullmatch(r"[0-9a-f]{64}", board_key)):
         return ReceiptResult(1, "incomplete", {"file": OPENING}, receipt)
-    try:
-        key = bytes.fromhex(board_key)
-    except ValueError:
-        return ReceiptResult(1, "incomplete", {"file": OPENING}, receipt)
-    if not signature_valid(receipt, key):
-        return ReceiptResult(2, "bad_signature", {"key": board_key}, receipt)
-    assert isinstance(opening, dict)
+    if ca_key is not None and not signature_valid(opening, ca_key):
+        return ReceiptResult(1, "opening_not_ca", {"key": ca_key.hex()}, receipt)
     opening_hash = object_hash(opening)
+    signed = signature_valid(receipt, bytes.fromhex(board_key))
     if receipt["opening"] != opening_hash:
-        return ReceiptResult(1, "other_opening", {"found": receipt["opening"],
-                                                  "expected": opening_hash}, receipt)
+        # signed by this record's board key under another opening: the pins changed after the
+        # voter cast; not signed by it: either not this election's receipt, or the record's
+        # pins (board key included) were replaced — the full verification (check 17) tells
+        return ReceiptResult(1 if signed else 2,
+                             "other_opening" if signed else "unverifiable_opening",
+                             {"found": receipt["opening"], "expected": opening_hash,
+                              "key": board_key}, receipt)
+    if not signed:
+        return ReceiptResult(2, "bad_signature", {"key": board_key}, receipt)
     seq = receipt["seq"]
     found: dict[str, Any] | None = None
     latest = seq  # the latest seq of the receipt's credential

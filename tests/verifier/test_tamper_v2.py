@@ -137,7 +137,8 @@ def test_ballot_replayed(record: Path, built_record: BuiltRecord, run_verifier: 
     out = run_verifier(record)
     assert {"board.unique", "board.signatures"} <= out.failed
     (f,) = out.check("board.unique")["failures"]
-    assert f["item"] == {"file": ENTRIES, "seq": new_seq, "credential": entries[k - 1]["credential"]}
+    assert f["item"] == {"file": ENTRIES, "seq": new_seq,
+                         "credential": entries[k - 1]["credential"]}
     assert f["params"]["first"] == k
     assert new_seq in [i["seq"] for i in _items(out, "board.signatures", "signatures.chain")]
     assert {"board.chain", "board.checkpoints", "board.ballots"}.isdisjoint(out.failed)

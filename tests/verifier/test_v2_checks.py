@@ -600,3 +600,27 @@ def test_ballot_signatures_verified_across_the_pool(mini: Mini,
         r = checks_credentials.check_19_board_signatures(ctx)
         found.append([(f.code, f.item["seq"]) for f in r.failures])
     assert found[0] == found[1] == [("signatures.invalid", s) for s in (2, 5, 7)]
+
+
+def test_receipt_when_the_record_pins_were_replaced(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """The voter's genuine receipt against a record whose opening and board key a server
+    replaced: voter mode cannot authenticate the receipt there and says why (exit 2); with
+    the CA key it shows the record's opening is not the CA's (exit 1)."""
+    honest = Mini(tmp_path / "honest").write()
+    receipt = honest.receipt(honest.read_entries()[6], honest.opening_hash)
+    forged = Mini(tmp_path / "forged", board=key("rogue board"), ca=key("rogue ca")).write()
+    code, doc, text = _receipt_run(forged, receipt, capsys)
+    assert (code, doc["status"]) == (2, "unverifiable_opening")
+    assert "--ca-key" in text
+    path = forged.root.parent / "receipt.json"
+    for ca_key, want in ((honest.ca, (1, "opening_not_ca")),
+                         (forged.ca, (2, "unverifiable_opening"))):
+        capsys.readouterr()
+        got = cli.main(["--receipt", str(path), "--json", "--ca-key", pub(ca_key),
+                        str(forged.root)])
+        doc = json.loads(capsys.readouterr().out)
+        assert (got, doc["status"]) == want
+    path.write_bytes(canonical(receipt))
+    assert cli.main(["--receipt", str(path), "--ca-key", pub(honest.ca), str(honest.root)]) == 0
+    assert "COUNTED" in capsys.readouterr().out
