@@ -136,6 +136,130 @@ def election_keygen(slug: str, trustees: tuple[str, ...], threshold: int, bits: 
         click.echo(f"  share file: {path}")
 
 
+@election_group.command("ca-inputs")
+@click.option("--election", "slug", required=True)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write manifest.json, election_key.json, board_key.json and officials.json.")
+@with_app
+def election_ca_inputs(slug: str, out_dir: Path) -> None:
+    """Write what the credential authority pins in the opening (docs/record.md §2.0): the
+    canonical manifest, the election key, the server's board key and the officials' keys.
+    Take them to the CA's machine for 'python -m ca pin' (with the CA's credentials.json)."""
+    from app.services.administration import authority
+    from app.services.administration.manifest import get_election
+    from app.services.platform import signing
+    from crypto.encoding import canonical_json
+
+    election = get_election(slug)
+    authority.election_key_hash(election)  # NotReady before the key ceremony
+    out_dir.mkdir(parents=True, exist_ok=True)
+    officials = authority.officials_keys()
+    files = {
+        "manifest.json": election.manifest.encode(),
+        "election_key.json": (election.election_key or "").encode(),
+        "board_key.json": canonical_json(signing.public_key_dict()),
+        "officials.json": canonical_json(officials),
+    }
+    for name, data in files.items():
+        (out_dir / name).write_bytes(data)
+        click.echo(f"  {out_dir / name}")
+    _warn_officials_without_key(authority.officials_without_key())
+    click.echo(f"{len(officials)} officials' keys; election key SHA-256 {authority.election_key_hash(election)}")
+
+
+@election_group.command("pin")
+@click.option("--election", "slug", required=True)
+@click.argument("opening", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_app
+def election_pin(slug: str, opening: Path) -> None:
+    """Store the OPENING object the credential authority signed ('python -m ca pin'): its CA
+    signature is checked with SSBVOTE_CA_KEY and its pins against this election's key, the
+    server's board key, the imported credential list and the officials' keys.  Polls open only
+    with a valid opening."""
+    from app.services.administration import authority
+    from app.services.administration.manifest import get_election
+
+    election = get_election(slug)
+    digest = authority.pin(election, opening.read_bytes(), actor="cli", source=opening.name)
+    click.echo(f"opening of {slug} stored; opening hash {digest}")
+
+
+@main.group("credentials")
+def credentials_group() -> None:
+    """Voters' credentials from the credential authority (docs/record.md §6)."""
+
+
+@credentials_group.command("import")
+@click.option("--election", "slug", required=True)
+@click.argument("mappings", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_app
+def credentials_import(slug: str, mappings: tuple[Path, ...]) -> None:
+    """Import the CA's MAPPINGS (mapping-<electorate>.json: voter key → public credential) into
+    the roll; all or nothing per file; importing again changes nothing."""
+    from app.services.administration import authority
+    from app.services.administration.manifest import get_election
+
+    election = get_election(slug)
+    for path in mappings:
+        result = authority.import_mapping(election, path.read_bytes(), actor="cli", source=path.name)
+        click.echo(f"{path.name}: {result.added:,} {result.electorate} credentials added, "
+                   f"{result.unchanged:,} already imported")
+        if result.without_credential:
+            click.echo(f"  warning: {result.without_credential:,} {result.electorate} voters on the roll "
+                       "have no credential (they cannot vote)", err=True)
+
+
+@credentials_group.command("list")
+@click.option("--election", "slug", required=True)
+@click.argument("credentials_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_app
+def credentials_list(slug: str, credentials_file: Path) -> None:
+    """Store the CA-signed public credential list (credentials.json, byte for byte): signed
+    with SSBVOTE_CA_KEY, of this election, listing exactly the imported credentials."""
+    from app.services.administration import authority
+    from app.services.administration.manifest import get_election
+
+    result = authority.import_list(get_election(slug), credentials_file.read_bytes(), actor="cli",
+                                   source=credentials_file.name)
+    if result.unchanged:
+        click.echo(f"this credential list is stored already (SHA-256 {result.sha256})")
+    else:
+        counts = ", ".join(f"{n:,} {e}" for e, n in result.electorates.items())
+        click.echo(f"credential list stored: {counts}; SHA-256 {result.sha256}")
+
+
+@credentials_group.command("revoke")
+@click.option("--election", "slug", required=True)
+@click.argument("revocation", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The CA's updated mapping-<electorate>.json (checked to map the voter to the replacement).")
+@with_app
+def credentials_revoke(slug: str, revocation: Path, mapping: Path | None) -> None:
+    """Import CA-signed revocations: REVOCATION is one revocation or the CA's revocations.jsonl
+    (lines imported before are skipped).  The revoked credential can no longer cast; its
+    replacement, if any, becomes the voter's credential.  Allowed while polls are open."""
+    from app.services.administration import authority
+    from app.services.administration.manifest import get_election
+
+    result = authority.import_revocations(get_election(slug), revocation.read_bytes(),
+                                          mapping.read_bytes() if mapping else None, actor="cli",
+                                          source=revocation.name)
+    for revoked in result.revoked:
+        click.echo(f"revoked {revoked}")
+    for replacement in result.replacements:
+        click.echo(f"replacement {replacement} is now live")
+    if result.unchanged:
+        click.echo(f"{result.unchanged} revocation(s) imported before, skipped")
+
+
+def _warn_officials_without_key(names: list[str]) -> None:
+    if names:
+        click.echo("warning: no official credential for " + ", ".join(names)
+                   + " ('ssbvote official credential --username …'); they cannot sign paper-vote lists",
+                   err=True)
+
+
 @main.group("board")
 def board_group() -> None:
     """The bulletin board."""
@@ -220,6 +344,51 @@ def official_add(username: str, display_name: str, role: str, password_stdin: bo
     click.echo("TOTP secret (shown once; add it to the official's authenticator app now):")
     click.echo(f"  {created.totp_secret}")
     click.echo(f"  {created.totp_uri}")
+    _show_official_credential(created.credential, created.official.public_key or "")
+
+
+def _show_official_credential(credential: str, public_key: str) -> None:
+    click.echo("Official credential (shown once; the official keeps it to sign paper-vote lists):")
+    click.echo(f"  {credential}")
+    click.echo(f"  public key {public_key} (given to the credential authority: 'ssbvote official keys')")
+
+
+@official_group.command("credential")
+@click.option("--username", required=True)
+@with_app
+def official_credential(username: str) -> None:
+    """Give an official a new official credential (lost, or made before version 2); prints it
+    once.  An opening that pinned the old key must be signed again before polls open."""
+    from app.services.administration import officials
+
+    official, credential = officials.new_credential(username, actor="cli")
+    click.echo(f"new official credential for {official.username}")
+    _show_official_credential(credential, official.public_key or "")
+
+
+@official_group.command("keys")
+@click.option("--election", "slug", default=None,
+              help="Check that the election can still be pinned (before polls open).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write officials.json here instead of standard output.")
+@with_app
+def official_keys(slug: str | None, out: Path | None) -> None:
+    """Print officials.json, [{"username", "public_key"}] of the active officials, for the
+    credential authority's 'python -m ca pin --officials' (docs/record.md §2.0)."""
+    from app.services.administration import authority
+    from app.services.administration.manifest import get_election
+    from crypto.encoding import canonical_json
+    from election.lifecycle import Status
+
+    if slug is not None and get_election(slug).status != Status.DRAFT.value:
+        raise click.ClickException(f"polls of {slug} have opened: its opening is pinned already")
+    data = canonical_json(authority.officials_keys())
+    _warn_officials_without_key(authority.officials_without_key())
+    if out is not None:
+        out.write_bytes(data)
+        click.echo(f"officials.json written to {out}")
+    else:
+        click.echo(data.decode())
 
 
 # --- serving -------------------------------------------------------------------------------

@@ -2,9 +2,12 @@
 
 The election is set up by the shared scenario (tools/scenario.py), through the same services
 officials use; the demo only shifts the poll window to start now and uses fixed demo sign-ins.
+The credential authority's step runs with a CA key made in the instance folder (the demo
+server is configured with its public key), and writes the printable credential letters there.
 """
 from __future__ import annotations
 
+import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
@@ -13,6 +16,7 @@ from flask import Flask
 
 from app.extensions import db
 from app.services.platform import schema
+from ca import keys as ca_keys
 from tools import scenario
 
 #: Demo sign-in: the same password for every demo account, and fixed TOTP secrets so that the
@@ -42,6 +46,9 @@ def build(app: Flask, examples: Path, say: Callable[[str], None], key_bits: int 
     db_file = Path(url.removeprefix("sqlite:///"))
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_file}{suffix}").unlink(missing_ok=True)
+    ca_folder = Path(app.instance_path) / "ca"
+    if ca_folder.exists():  # a fresh CA too: its folder of the last demo holds that election's issue
+        shutil.rmtree(ca_folder)
     say("creating the demo database ...")
     schema.upgrade(url)
 
@@ -58,8 +65,9 @@ def build(app: Flask, examples: Path, say: Callable[[str], None], key_bits: int 
         trustee_dir=Path(app.instance_path) / "trustees",
         accounts={"insured": DEMO_INSURED_ACCOUNTS, "employer": DEMO_EMPLOYER_ACCOUNTS},
         account_password=DEMO_PASSWORD, account_secret=demo_totp_secret,
-        actor="demo"), say)
-    assert setup.ceremony is not None
+        actor="demo", letters=True), say)
+    assert setup.ceremony is not None and setup.authority is not None
+    ca = setup.authority
 
     lines = [
         "",
@@ -67,6 +75,10 @@ def build(app: Flask, examples: Path, say: Callable[[str], None], key_bits: int 
         f"SSB Vote demo — {setup.election.title_en}",
         f"Database: {db_file}",
     ]
+    lines += [f"Credential authority key: {ca.ca_public_key}",
+              f"  (fingerprint {ca_keys.fingerprint(ca.ca_public_key)}; the server's SSBVOTE_CA_KEY,",
+              f"   the verifier's --ca-key; private key {Path(app.instance_path) / 'ca' / 'ca-key.pem'})",
+              f"Credential letters (private; one per voter): {ca.ca_dir / 'letters'}"]
     lines += _demo_accounts(setup)
     lines += ["", "trustees' encrypted key shares (2 of 3 needed to decrypt the tally):"]
     for (name, passphrase), path in zip(DEMO_TRUSTEES, setup.ceremony.share_files):
@@ -90,12 +102,13 @@ def _demo_accounts(setup: scenario.ElectionSetup) -> list[str]:
              "Get the current TOTP code with the command shown, or type the secret into any",
              "authenticator app.", ""]
     for electorate, url in (("insured", "/insured/login"), ("employer", "/employer/login")):
-        lines.append(f"{electorate} voters — sign in at {url}")
+        lines.append(f"{electorate} voters — sign in at {url}; sign the ballot with the credential")
         for account in setup.accounts[electorate]:
-            lines.append(f"  ID {account.voter_key}  secret {account.totp_secret}")
+            lines.append(f"  ID {account.voter_key}  secret {account.totp_secret}  credential {account.credential}")
             lines.append(f"    {code.format(account.totp_secret)}")
-    lines.append("officials — sign in at /official/login")
+    lines.append("officials — sign in at /official/login; the credential signs the paper-vote list")
     for username, _, role, secret in DEMO_OFFICIALS:
-        lines.append(f"  {username} ({role})  secret {secret}")
+        lines.append(f"  {username} ({role})  secret {secret}  credential "
+                     f"{setup.official_credentials.get(username, '')}")
         lines.append(f"    {code.format(secret)}")
     return lines

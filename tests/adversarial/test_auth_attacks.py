@@ -13,6 +13,7 @@ from flask import Flask
 from app.extensions import db
 from app.models import AuditEntry, Election, Official, PendingAction, ThrottleCounter, VoterAccount
 from tests.conftest import build_app, make_config
+from tests.support import election_setup
 from tests.support.auth_client import (  # noqa: F401
     FAST_ARGON2,
     PASSWORD,
@@ -430,6 +431,7 @@ def test_same_official_cannot_approve_and_second_can(accounts_app: Flask) -> Non
     alice.login("official", "alice", alice_secret)
     bob.login("official", "bob", bob_secret)
     election = db.session.query(Election).one()
+    election_setup.authorize(election)  # the CA's opening, pinning alice's and bob's keys
 
     def post(b: Browser, url: str):  # type: ignore[no-untyped-def]
         return b.client.post(url, data={"csrf_token": csrf_token(_text(b.client.get("/official/")))})

@@ -32,13 +32,18 @@ def test_simulation_matches_intent_and_verifies(simulated: dict[str, Any]) -> No
     out = simulated["output"]
     assert simulated["exit"] == 0, out
     assert out.count("counts MATCH the voters' intended last choices") == 2
-    assert "Verifier: exit 0 (16 of 16 checks passed)" in out
+    assert "Verifier: exit 0 (23 of 23 checks passed)" in out
     assert "trustees" in out and "(1 absent)" in out
     record: Path = simulated["record"]
-    for name in ("results.json", "HASHES.json", "board/ballots.jsonl", "paper_overrides.json"):
+    for name in ("results.json", "HASHES.json", "board/ballots.jsonl", "paper_overrides.json",
+                 "opening.json", "credentials.json", "revocations.jsonl"):
         assert (record / name).exists()
     paper = json.loads((record / "paper_overrides.json").read_text())
     assert len(paper["pseudonyms"]) == 2
+    assert [s["official"] for s in paper["signatures"]] == ["sim-officer-a", "sim-officer-b"]
+    # Version 2: every entry carries its voter's credential and signature.
+    entries = [json.loads(line) for line in (record / "board" / "entries.jsonl").read_text().splitlines()]
+    assert entries and all(len(e["credential"]) == 64 and len(e["signature"]) == 128 for e in entries)
     # Pseudonyms only: no national ID or employer account of the roll appears in the record.
     text = "".join(p.read_text(errors="ignore") for p in record.rglob("*") if p.is_file())
     assert "national_id" not in text and "employer_account" not in text

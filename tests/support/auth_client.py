@@ -58,13 +58,15 @@ def auth_app(tmp_path: Path, database_url: str | None = None, **extra: Any) -> I
 
 
 def seed_election() -> Election:
-    """The demo election in draft, without officials: the tests add their own and open the polls."""
+    """The demo election in draft, without officials or credentials: the tests add their own
+    officials and, to open the polls, the credential authority's opening
+    (tests/support/election_setup.authorize)."""
     # Polls open only with an election key: use the committed 512-bit test key (no ceremony).
     vectors = Path(__file__).resolve().parents[1] / "vectors" / "test_key.json"
     key = canonical_json(json.loads(vectors.read_text())["election_key"]).decode()
     return scenario.set_up(scenario.Scenario(manifest=scenario.load_manifest(), rolls=scenario.DEMO_ROLLS,
                                              officials=(), public_key=key, open_polls=False,
-                                             actor="test")).election
+                                             credentials=False, actor="test")).election
 
 
 def roll(electorate: str, index: int = 0) -> RollEntry:

@@ -60,7 +60,7 @@ def test_production_ignores_lowered_argon2_parameters(tmp_path) -> None:  # type
     key.write_text("x")
     config = Config(env="production", secret_key="s" * 40, pseudonym_key="p" * 40,
                     database_url=f"sqlite:///{tmp_path / 'p.sqlite3'}",
-                    signing_key_path=str(key), instance_path=str(tmp_path / "i"),
+                    signing_key_path=str(key), instance_path=str(tmp_path / "i"), ca_key="ab" * 32,
                     extra={"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8})
     app = create_app(config)
     with app.app_context():
@@ -206,8 +206,13 @@ def test_date_of_birth_forms(typed: str, expected: str | None) -> None:
 
 # --- four-eyes approvals (SQLite and PostgreSQL) ---------------------------------------------
 def _officials() -> tuple[Official, Official]:
+    """alice and bob, and the credential authority's opening that pins their keys (polls open
+    only with it, docs/record.md §2.0)."""
+    from tests.support import election_setup
+
     add_official("alice", "admin")
     add_official("bob")
+    election_setup.authorize(db.session.query(Election).one())
     alice = db.session.query(Official).filter_by(username="alice").one()
     bob = db.session.query(Official).filter_by(username="bob").one()
     return alice, bob

@@ -9,6 +9,7 @@ from app import create_app
 from app.config import Config, ConfigError
 
 GOOD_SECRET = "x" * 16 + "7f3a9c0e2b5d4a1f"
+CA_KEY = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"  # RFC 8032 §7.1 test 1
 
 
 def prod_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
@@ -20,6 +21,7 @@ def prod_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         "SSBVOTE_PSEUDONYM_KEY": GOOD_SECRET + "b" * 8,
         "DATABASE_URL": "postgresql+psycopg://ssb@db/ssbvote",
         "SSBVOTE_SIGNING_KEY": str(key),
+        "SSBVOTE_CA_KEY": CA_KEY,
     }
     env.update(overrides)
     return env
@@ -41,6 +43,9 @@ def test_production_with_all_secrets_starts(tmp_path: Path) -> None:
         ("DATABASE_URL", "", "DATABASE_URL"),
         ("SSBVOTE_SIGNING_KEY", "/nonexistent/key.pem", "SSBVOTE_SIGNING_KEY"),
         ("SSBVOTE_ALLOW_INSECURE_TEST_KEYS", "1", "INSECURE_TEST_KEYS"),
+        ("SSBVOTE_CA_KEY", "", "SSBVOTE_CA_KEY"),
+        ("SSBVOTE_CA_KEY", "/nonexistent/ca-key.txt", "SSBVOTE_CA_KEY"),
+        ("SSBVOTE_CA_KEY", "12" * 31, "SSBVOTE_CA_KEY"),
     ],
 )
 def test_production_refuses_missing_or_default_secret(
@@ -124,3 +129,27 @@ def test_the_cast_verifier_takes_its_batching_policy_from_the_config(tmp_path: P
         assert (verifier.min_batch, verifier.linger) == (3, 0.1)
     finally:
         verifier.configure(verifier.max_batch, *before)
+
+
+def test_the_ca_key_is_hex_or_a_file_holding_it(tmp_path: Path) -> None:
+    """SSBVOTE_CA_KEY (docs/record.md §2.0): 64 hex digits, or a file with the hex, the output
+    of ``python -m ca keygen`` / ``public-key``, or {"public_key": hex}; production fails closed."""
+    from app.config import read_ca_key
+
+    assert read_ca_key(CA_KEY.upper()) == CA_KEY
+    plain, keygen, as_json, wrong = (tmp_path / n for n in ("plain", "keygen", "json", "wrong"))
+    plain.write_text(CA_KEY + "\n")
+    keygen.write_text(f"CA key written to ca-key.pem (keep it offline)\npublic key:  {CA_KEY}\n"
+                      "fingerprint: 1A2B-3C4D-5E6F-7A8B\n")
+    as_json.write_text('{"algorithm": "Ed25519", "public_key": "%s"}' % CA_KEY)
+    wrong.write_text("not a key")
+    for path in (plain, keygen, as_json):
+        assert read_ca_key(str(path)) == CA_KEY
+        assert Config.from_env(prod_env(tmp_path, SSBVOTE_CA_KEY=str(path))).ca_key == str(path)
+    with pytest.raises(ConfigError, match="holds no CA public key"):
+        read_ca_key(str(wrong))
+    with pytest.raises(ConfigError, match="SSBVOTE_CA_KEY"):
+        Config.from_env(prod_env(tmp_path, SSBVOTE_CA_KEY=str(wrong)))
+    # Development: the instance's CA key file (the demo and the scenario write it).
+    dev = Config.from_env({"SSBVOTE_INSTANCE": str(tmp_path / "dev")})
+    assert dev.ca_key == str((tmp_path / "dev").resolve() / "ca" / "ca-public-key.txt")
