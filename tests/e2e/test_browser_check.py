@@ -36,12 +36,13 @@ def submit(s: Session, code: str) -> str:
 def test_check_refusals(chromium: Any, live_election: LiveElection, s: Session) -> None:
     live = live_election
     voter_page = Session(chromium, live, "en", DESKTOP)
-    sign_in(voter_page, live.voter("insured"))
+    voter = live.voter("insured")
+    sign_in(voter_page, voter)
     voter_page.goto("/vote")
     wait_precomputed(voter_page)
     voter_page.page.locator("input[name=candidate][data-number='7']").check()
     review(voter_page)
-    code = cast(voter_page)
+    code = cast(voter_page, voter.credential)
     voter_page.close()
 
     s.goto(f"/check/{live.slug}")
@@ -54,11 +55,12 @@ def test_check_refusals(chromium: Any, live_election: LiveElection, s: Session) 
 
     # A second ballot, checked 31 minutes later: expired.
     voter_page = Session(chromium, live, "th", DESKTOP)
-    sign_in(voter_page, live.voter("employer"))
+    employer = live.voter("employer")
+    sign_in(voter_page, employer)
     voter_page.goto("/vote")
     wait_precomputed(voter_page)
     review(voter_page)
-    late = cast(voter_page)
+    late = cast(voter_page, employer.credential)
     voter_page.close()
     live.clock.advance(31 * 60)
     assert "only within 30 minutes" in submit(s, late)

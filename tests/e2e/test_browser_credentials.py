@@ -7,10 +7,12 @@ the board key and the credentials, so it can make the server misbehave in ways a
 cannot be made to (a swapped election key, a stale ``previous``, a receipt for another ballot)
 and check every signature the page makes with the Python reference (crypto/credential.py).
 
-Part B — end to end against the real v2 server (tests/e2e/conftest.py live election): voters in
-Thai and English type their credential and cast, receipt ✓; another voter's credential and a
-mistyped one are refused; a swapped election key in the database makes the page refuse to
-encrypt; two officials sign the paper-vote list in the browser.
+Part B — end to end against the real v2 server (its own live election, set up as
+tests/e2e/conftest.py does, keeping the officials' credentials): voters in Thai and English type
+their credential and cast, receipt ✓; another voter's credential and a mistyped one are
+refused; two tabs of one voter cast, the first is refused 409 stale_previous and signs again; a
+swapped election key in the database makes the page refuse to encrypt; two officials sign the
+paper-vote list in the browser (last: it closes the polls).
 """
 from __future__ import annotations
 
@@ -401,9 +403,14 @@ def test_type_sign_cast_and_receipt(pages: Callable[..., Page], harness: Harness
     assert script.casts[1]["ballot"] == script.casts[2]["ballot"]  # signed again, not re-encrypted
     assert p.page.get_attribute("#receipt-verify", "data-state") == "ok"
 
-    # Signing out forgets the credential kept for the tab.
-    kept = p.page.evaluate("Object.keys(sessionStorage).filter(k => k.startsWith('ssbvote-credential:'))")
-    assert kept == [f"ssbvote-credential:{ELECTION_ID}"]
+    # Signing out forgets the credential kept for the tab (the receipt codes stay).
+    kept = "() => Object.keys(sessionStorage).filter(k => k.startsWith('ssbvote-credential:'))"
+    assert p.page.evaluate(kept) == [f"ssbvote-credential:{ELECTION_ID}"]
+    p.goto("/harness/vote")
+    p.page.click("form[data-signout] button[type=submit]")
+    p.page.wait_for_load_state()
+    assert p.page.evaluate(kept) == []
+    assert p.page.evaluate("() => Object.keys(sessionStorage).some(k => k.startsWith('ssbvote-check:'))")
 
 
 def test_receipt_for_another_ballot_fails(pages: Callable[..., Page], harness: Harness) -> None:
@@ -512,3 +519,319 @@ def _render_paper(app: Flask, paper: dict[str, Any]) -> str:
         election = SimpleNamespace(slug=SLUG, title_th="การเลือกตั้งทดสอบ", title_en="Test election", id=1)
         return render_template("official/paper_votes.html", election=election, form=SimpleNamespace(csrf_token=""),
                                problems=[], closed=True, paper_list=paper)
+
+
+# --- Part B: end to end against the v2 server ---------------------------------------------------
+# Its own live election (the same set-up as tests/e2e/conftest.py, keeping what the credential
+# authority issued): this module closes the polls at its end, for the paper-vote list.
+@dataclass
+class Live:
+    url: str
+    app: Flask
+    clock: Any
+    slug: str
+    accounts: dict[str, list[Any]]
+    official_credentials: dict[str, str]
+    official_secrets: dict[str, str]
+    _next: dict[str, int] = field(default_factory=dict)
+
+    def voter(self, electorate: str) -> Any:
+        index = self._next.get(electorate, 0)
+        self._next[electorate] = index + 1
+        return self.accounts[electorate][index]
+
+    def totp(self, secret: str) -> str:
+        self.clock.tick()
+        return self.clock.code(secret)
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    from datetime import timedelta
+
+    import pyotp
+
+    from app.extensions import db
+    from tests.support import election_setup
+    from tests.support.auth_client import PASSWORD, Clock
+    from tools import scenario
+
+    require((ROOT / "app" / "static" / "dist" / "manifest.json").exists(),
+            "front-end bundle not built: run ./scripts/setup.sh")
+    tmp = tmp_path_factory.mktemp("live-v2")
+    clock = Clock()
+    app = build_app(make_config(tmp, **FAST_ARGON2, AUTH_CLOCK=clock, AUTH_IP_RATE_LIMIT="1000 per minute"))
+    with app.app_context():
+        now = clock()
+        manifest = scenario.with_poll_window(scenario.load_manifest(), now - timedelta(hours=1),
+                                             now + timedelta(days=7))
+        setup = election_setup.ready_election(
+            manifest, scenario.DEMO_ROLLS, tmp / "trustees", now=clock(), bits=512,
+            accounts={"insured": 4, "employer": 3}, account_password=PASSWORD)
+        secrets_ = {}
+        for official in setup.officials:
+            official.totp_secret = pyotp.random_base32()
+            secrets_[official.username] = official.totp_secret
+        db.session.commit()
+        slug = setup.slug
+        accounts = {k: list(v) for k, v in setup.accounts.items()}
+        official_credentials = dict(setup.official_credentials)
+        db.session.remove()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="ssbvote-live-v2", daemon=True)
+    thread.start()
+    try:
+        yield Live(f"http://127.0.0.1:{server.server_port}", app, clock, slug, accounts,
+                   official_credentials, secrets_)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+PREFIX = {"insured": "/insured", "employer": "/employer"}
+
+
+class LivePage:
+    def __init__(self, browser: Any, live: Live, lang: str):
+        self.live = live
+        self.context = browser.new_context(viewport=DESKTOP, locale="th-TH" if lang == "th" else "en-GB")
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(30_000)
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        self.page.on("console", lambda m: self.errors.append(m.text)
+                     if m.type == "error" and "Failed to load resource" not in m.text else None)
+        self.page.goto(f"{live.url}/?lang={lang}")
+
+    def goto(self, path: str) -> None:
+        self.page.goto(self.live.url + path)
+
+    def sign_in(self, kind: str, login_id: str, password: str, secret: str) -> None:
+        prefix = PREFIX.get(kind, "/official")
+        self.goto(f"{prefix}/login")
+        self.page.fill("#login_id", login_id)
+        self.page.fill("#password", password)
+        self.page.click("main button[type=submit]")
+        self.page.wait_for_url(re.compile(r".*/login/code$"))
+        self.page.fill("#code", self.live.totp(secret))
+        self.page.click("main button[type=submit]")
+        self.page.wait_for_url(re.compile(rf".*{prefix}/$"))
+
+    def shot(self, name: str) -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def live_pages(browser: Any, live: Live) -> Iterator[Callable[[str], LivePage]]:
+    opened: list[LivePage] = []
+
+    def make(lang: str) -> LivePage:
+        p = LivePage(browser, live, lang)
+        opened.append(p)
+        return p
+
+    yield make
+    for p in opened:
+        assert [e for e in p.errors if "status of 4" not in e] == [], p.errors
+        p.context.close()
+
+
+def board_entries(live: Live) -> list[dict[str, Any]]:
+    from app.extensions import db
+    from app.services.administration.manifest import get_election
+    from app.services.voting import board
+
+    with live.app.app_context():
+        db.session.expire_all()
+        election = get_election(live.slug)
+        out = [board.entry_dict(e, election.election_id) for e in board.iter_entries(election)]
+        db.session.remove()
+        return out
+
+
+def vote_in_browser(p: LivePage, account: Any, numbers: list[int]) -> None:
+    from tests.support.auth_client import PASSWORD
+
+    p.sign_in(account.electorate, account.voter_key, PASSWORD, account.totp_secret)
+    p.goto("/vote")
+    p.page.wait_for_selector("body[data-precomputed]", state="attached", timeout=60_000)
+    assert p.page.get_attribute("body", "data-pins") == "ok", p.page.inner_text("#prep-status")
+    for n in numbers:
+        p.page.locator(f"input[name=candidate][data-number='{n}']").check()
+    p.page.click("#to-review")
+    p.page.wait_for_selector("#review-step:not([hidden])")
+
+
+def type_live(p: LivePage, text: str) -> str:
+    p.page.fill("#credential", "")
+    p.page.locator("#credential").press_sequentially(text, delay=2)
+    p.page.wait_for_selector("#credential-entry:not([data-state=checking])", state="attached")
+    return p.page.get_attribute("#credential-entry", "data-state") or ""
+
+
+@pytest.mark.parametrize(("lang", "electorate"), [("th", "insured"), ("en", "employer")])
+def test_voter_types_credential_and_casts(live_pages: Callable[[str], LivePage], live: Live,
+                                          lang: str, electorate: str) -> None:
+    account = live.voter(electorate)
+    p = live_pages(lang)
+    vote_in_browser(p, account, [1, 2])
+    typed = " ".join(format_credential(account.credential).lower().split("-"))  # spaces, lower case
+    assert type_live(p, typed) == "valid"
+    p.shot(f"v2-credential-{electorate}-{lang}")
+    before = len(board_entries(live))
+    p.page.click("#cast")
+    p.page.wait_for_url(re.compile(r".*/receipt/[^/]+/\d+$"), timeout=60_000)
+    p.page.wait_for_selector("#receipt-verify:not([data-state=pending])", state="attached")
+    assert p.page.get_attribute("#receipt-verify", "data-state") == "ok", p.page.inner_text("#receipt-verify")
+    assert ("ตรวจใบรับแล้ว" if lang == "th" else "Receipt verified") in p.page.inner_text("#verify-result")
+    p.shot(f"v2-receipt-{electorate}-{lang}")
+    entries = board_entries(live)
+    assert len(entries) == before + 1
+    entry = entries[-1]
+    public = public_credential(voter_key(account.credential, entry["election_id"]))
+    assert entry["credential"] == public and entry["previous"] == ""
+    assert p.page.inner_text("#receipt-hash") == entry["ballot_hash"]
+
+
+def test_wrong_and_mistyped_credentials_refused(live_pages: Callable[[str], LivePage], live: Live) -> None:
+    account, other = live.voter("insured"), live.voter("insured")
+    p = live_pages("en")
+    vote_in_browser(p, account, [5])
+    before = len(board_entries(live))
+    good = format_credential(account.credential)
+    wrong = ("0" if good[0] != "0" else "1") + good[1:]
+    assert type_live(p, wrong) == "mistyped"
+    assert "Credential mistyped" in p.page.inner_text("#credential-error")
+    assert type_live(p, format_credential(other.credential)) == "not-yours"
+    assert "not the one issued to you" in p.page.inner_text("#credential-error")
+    p.page.click("#cast")
+    p.page.wait_for_selector("#cast-error:not([hidden])")
+    p.shot("v2-credential-not-yours-en")
+    assert len(board_entries(live)) == before  # nothing was cast
+
+
+def test_stale_previous_is_signed_again(live_pages: Callable[[str], LivePage], live: Live) -> None:
+    """Two tabs of one voter: the second casts while the first waits on its review step; the
+    first tab's cast meets 409 stale_previous, reloads the context and signs again, chaining
+    its ballot to the second tab's (docs/protocol.md §13.3)."""
+    account = live.voter("employer")
+    p = live_pages("en")
+    vote_in_browser(p, account, [3])
+    assert type_live(p, format_credential(account.credential)) == "valid"
+    second = p.context.new_page()
+    second.goto(f"{live.url}/vote")
+    second.wait_for_selector("body[data-precomputed=true]", state="attached", timeout=60_000)
+    second.click("#to-review")
+    # sessionStorage is per tab: the other tab asks for the credential too.
+    assert second.get_attribute("#credential-entry", "data-state") == "empty"
+    second.locator("#credential").press_sequentially(account.credential, delay=2)
+    second.wait_for_selector("#credential-entry[data-state=valid]", state="attached")
+    second.click("#cast")
+    second.wait_for_url(re.compile(r".*/receipt/[^/]+/\d+$"), timeout=60_000)
+    p.page.click("#cast")
+    p.page.wait_for_url(re.compile(r".*/receipt/[^/]+/\d+$"), timeout=60_000)
+    p.page.wait_for_selector("#receipt-verify:not([data-state=pending])", state="attached")
+    assert p.page.get_attribute("#receipt-verify", "data-state") == "ok"
+    mine = [e for e in board_entries(live) if e["pseudonym"] == account.pseudonym]
+    assert len(mine) == 2 and mine[0]["previous"] == "" and mine[1]["previous"] == mine[0]["ballot_hash"]
+
+
+def test_swapped_election_key_refused(live_pages: Callable[[str], LivePage], live: Live) -> None:
+    """An insider swaps the election key in the database: the page refuses to encrypt."""
+    from app.extensions import db
+    from app.services.administration.manifest import get_election
+
+    with live.app.app_context():
+        election = get_election(live.slug)
+        genuine = election.election_key
+        election.election_key = canonical_json(TEST_KEY).decode()
+        db.session.commit()
+        db.session.remove()
+    try:
+        account = live.voter("insured")
+        before = len(board_entries(live))
+        for lang in ("th", "en"):
+            p = live_pages(lang)
+            from tests.support.auth_client import PASSWORD
+            p.sign_in(account.electorate, account.voter_key, PASSWORD, account.totp_secret)
+            p.goto("/vote")
+            p.page.wait_for_selector("body[data-precomputed]", state="attached", timeout=60_000)
+            assert p.page.get_attribute("body", "data-pins") == "failed"
+            assert p.page.is_visible("#pins-error")
+            words = "อย่าลงคะแนน" if lang == "th" else "Do not vote; report this."
+            assert words in p.page.inner_text("#pins-error")
+            assert p.page.is_disabled("#to-review")
+            p.shot(f"v2-pins-refused-{lang}")
+        assert len(board_entries(live)) == before
+    finally:
+        with live.app.app_context():
+            election = get_election(live.slug)
+            election.election_key = genuine
+            db.session.commit()
+            db.session.remove()
+
+
+def test_two_officials_sign_the_paper_list(live_pages: Callable[[str], LivePage], live: Live,
+                                           tmp_path: Path) -> None:
+    """Last in the module: closes the polls.  ro-a uploads and signs, ro-b checks and signs; the
+    recorded list carries both signatures, by their pinned keys."""
+    from app.extensions import db
+    from app.services.administration.manifest import get_election
+    from app.services.voting import paper_votes
+    from election.board import paper_signature_problems
+    from tests.support import election_setup
+    from tests.support.auth_client import PASSWORD
+
+    with live.app.app_context():
+        election_setup.close_polls(get_election(live.slug), live.clock())
+        db.session.remove()
+    voters = [live.accounts["insured"][0].voter_key, live.accounts["employer"][0].voter_key]
+    csv = tmp_path / "paper.csv"
+    csv.write_text("voter_id\n" + "\n".join(voters) + "\n", encoding="utf-8")
+    names = sorted(live.official_credentials)
+    first, second = names[0], names[1]
+
+    a = live_pages("th")
+    a.sign_in("official", first, PASSWORD, live.official_secrets[first])
+    with live.app.app_context():
+        election_pk = get_election(live.slug).id
+        db.session.remove()
+    a.goto(f"/official/elections/{election_pk}/paper-votes")
+    a.page.set_input_files("#paper_list", str(csv))
+    a.page.click("form[enctype] button[type=submit]")
+    a.page.wait_for_selector("body[data-digest=ok]", state="attached")
+    assert a.page.inner_text("#paper-count") == "2"
+    table = a.page.inner_text("#paper-identities")
+    assert all(v in table for v in voters)
+    digest = a.page.inner_text("#paper-digest")
+    assert type_live(a, format_credential(live.official_credentials[second])) == "not-yours"
+    assert type_live(a, live.official_credentials[first]) == "valid"
+    a.shot("v2-paper-propose-th")
+    a.page.click("#sign-button")
+    a.page.wait_for_url(re.compile(r".*/official/$"))
+
+    b = live_pages("en")
+    b.sign_in("official", second, PASSWORD, live.official_secrets[second])
+    b.page.click("a[id^=review-paper-]")
+    b.page.wait_for_selector("body[data-digest=ok]", state="attached")
+    assert b.page.inner_text("#paper-digest") == digest and b.page.inner_text("#paper-count") == "2"
+    assert type_live(b, format_credential(live.official_credentials[second])) == "valid"
+    b.shot("v2-paper-approve-en")
+    b.page.click("#sign-button")
+    b.page.wait_for_url(re.compile(r".*/official/$"))
+    assert "Signed and approved" in b.page.inner_text("main")
+
+    with live.app.app_context():
+        election = get_election(live.slug)
+        signed = paper_votes.signed_list(election)
+        assert signed is not None and len(signed["pseudonyms"]) == 2
+        assert paper_list_digest(signed) == digest
+        keys = {o["username"]: o["public_key"] for o in json.loads(election.opening)["officials"]} \
+            if isinstance(election.opening, str) else {o["username"]: o["public_key"] for o in election.opening["officials"]}
+        assert paper_signature_problems(signed, keys) == []
+        assert {s["official"] for s in signed["signatures"]} == {first, second}
+        db.session.remove()

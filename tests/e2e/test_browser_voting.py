@@ -127,13 +127,30 @@ def review(s: Session) -> list[int]:
     return [int(n) for n in s.page.eval_on_selector_all("#review-list li", "els => els.map(e => e.dataset.number)")]
 
 
-def cast(s: Session) -> str:
-    """Cast from the review step; returns the receipt code shown on the receipt page."""
+def enter_credential(s: Session, credential: str) -> None:
+    """Type the voter's credential on the review step (docs/protocol.md §13.1), unless this tab
+    still holds it from an earlier cast; it must check out as the voter's own."""
+    page = s.page
+    page.wait_for_selector("#credential-entry:not([data-state=checking])", state="attached")
+    if page.get_attribute("#credential-entry", "data-state") != "valid":
+        page.fill("#credential", "")
+        page.locator("#credential").press_sequentially(credential, delay=2)
+        page.wait_for_selector("#credential-entry:not([data-state=checking])", state="attached")
+    assert page.get_attribute("#credential-entry", "data-state") == "valid", page.inner_text("#credential-entry")
+
+
+def cast(s: Session, credential: str | None = None) -> str:
+    """Cast from the review step (typing ``credential`` first if given); returns the receipt
+    code shown on the receipt page, after the page verified the signed receipt (✓)."""
+    if credential is not None:
+        enter_credential(s, credential)
     s.page.click("#cast")
     s.page.wait_for_url(re.compile(r".*/receipt/[^/]+/\d+$"), timeout=60_000)
     s.page.wait_for_selector("#qr-canvas[data-drawn=true]")
     code = s.page.input_value("#code-text")
     assert CODE.match(code), code
+    s.page.wait_for_selector("#receipt-verify:not([data-state=pending])", state="attached")
+    assert s.page.get_attribute("#receipt-verify", "data-state") == "ok", s.page.inner_text("#receipt-verify")
     return code
 
 
@@ -215,7 +232,7 @@ def test_vote_receipt_revote_and_check(sessions: Any, live_election: LiveElectio
     assert review(s) == sorted(FIRST_CHOICE[electorate])
     s.shot(f"review-{electorate}")
     s.axe("review")
-    first_code = cast(s)
+    first_code = cast(s, voter.credential)
     first_seq = int(CODE.match(first_code).group(1))  # type: ignore[union-attr]
     assert page.inner_text("#receipt-seq") == str(first_seq)
     s.shot(f"receipt-{electorate}")
@@ -238,7 +255,7 @@ def test_vote_receipt_revote_and_check(sessions: Any, live_election: LiveElectio
     second = second[:-1]
     assert page.locator("input[name=candidate]:not(:checked):not(:disabled)").count() > 0
     assert review(s) == second
-    second_code = cast(s)
+    second_code = cast(s, voter.credential)  # remembered by the tab: not typed again
     second_seq = int(CODE.match(second_code).group(1))  # type: ignore[union-attr]
     assert second_seq > first_seq and CODE.match(second_code).group(2) != CODE.match(first_code).group(2)  # type: ignore[union-attr]
     size, problems, current, mine = board_state(live, voter.pseudonym)
@@ -287,8 +304,14 @@ def test_keyboard_only(sessions: Any, live_election: LiveElection) -> None:
     page.wait_for_selector("#review-step:not([hidden])")
     assert page.evaluate("document.activeElement.id") == "review-heading"
     assert [int(n) for n in page.eval_on_selector_all("#review-list li", "els => els.map(e => e.dataset.number)")] == [1, 2, 3]
-    page.keyboard.press("Tab")  # "Change my choices"
-    page.keyboard.press("Tab")  # "Cast my ballot"
+    page.keyboard.press("Tab")  # the credential field comes first on the review step
+    assert page.evaluate("document.activeElement.id") == "credential"
+    page.keyboard.type(voter.credential.lower())
+    page.wait_for_selector("#credential-entry[data-state=valid]", state="attached")
+    for _ in range(6):  # past the QR code's camera button and photo input, "Change my choices"
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "cast":
+            break
     assert page.evaluate("document.activeElement.id") == "cast"
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r".*/receipt/[^/]+/\d+$"), timeout=60_000)
@@ -321,7 +344,7 @@ def test_phone_width_360(sessions: Any, live_election: LiveElection, lang: str) 
     no_overflow()
     s.shot("review-employer")
     s.axe("review")
-    code = cast(s)
+    code = cast(s, voter.credential)
     no_overflow()
     s.shot("receipt-employer")
     s.axe("receipt")
@@ -342,13 +365,17 @@ def test_receipt_on_another_device_has_no_code(sessions: Any, live_election: Liv
     wait_precomputed(s)
     s.page.locator("input[name=candidate][data-number='10']").check()
     review(s)
-    cast(s)
+    cast(s, voter.credential)
     receipt_url = s.page.url
     other = sessions("en")  # same voter, another browser: no seed there
     sign_in(other, voter)
     other.page.goto(receipt_url)
     assert other.page.is_visible("#code-missing") and other.page.is_hidden("#code-present")
     assert "not here" in other.page.inner_text("#code-missing")
+    # The receipt's signature checks out there too; its ballot hash can be compared only where
+    # the ballot was encrypted.
+    other.page.wait_for_selector("#receipt-verify:not([data-state=pending])", state="attached")
+    assert other.page.get_attribute("#receipt-verify", "data-state") == "signature-only"
 
 
 def test_axe_summary() -> None:
