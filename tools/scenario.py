@@ -22,6 +22,7 @@ Call everything inside an application context.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import random
 import time
@@ -48,7 +49,9 @@ from ca import issue as ca_issue
 from ca import keys as ca_keys
 from ca import pin as ca_pin
 from app.services.voting import paper_votes
-from crypto.credential import official_key
+from crypto.credential import official_key, public_credential, voter_key
+from election import authority as election_authority
+from election import signed
 from crypto.encoding import canonical_json
 from election.board import paper_list_body
 
@@ -118,6 +121,10 @@ class Scenario:
     ca_dir: Path | None = None
     #: Write the printable credential letters (the demo); off for speed.
     letters: bool = False
+    #: (electorate, voter key) → the voter's credential text: deterministic credentials instead of
+    #: the CA tool's fresh ones (the load benchmark caches ballots made for their ballot party);
+    #: the scenario then writes the CA's mapping files and signed list itself, with the CA key.
+    voter_credential: Callable[[str, str], str] | None = None
 
 
 @dataclass(frozen=True)
@@ -201,7 +208,8 @@ def set_up(scenario: Scenario, say: Say | None = None) -> ElectionSetup:
     ca: Authority | None = None
     if scenario.credentials and scenario.rolls:
         ca = issue_credentials(election, scenario.rolls, scenario.actor, ca_key_file=scenario.ca_key_file,
-                               ca_dir=scenario.ca_dir, letters=scenario.letters)
+                               ca_dir=scenario.ca_dir, letters=scenario.letters,
+                               voter_credential=scenario.voter_credential)
         tell(f"credential authority: {len(ca.credentials)} credentials issued and imported "
              f"(CA key {ca_keys.fingerprint(ca.ca_public_key)})")
         if staff:
@@ -292,13 +300,16 @@ def ca_key(ca_key_file: Path | None = None) -> Ed25519PrivateKey:
 
 
 def issue_credentials(election: Election, rolls: Sequence[Path | str], actor: str, *,
-                      ca_key_file: Path | None = None, ca_dir: Path | None = None,
-                      letters: bool = False) -> Authority:
+                      ca_key_file: Path | None = None, ca_dir: Path | None = None, letters: bool = False,
+                      voter_credential: Callable[[str, str], str] | None = None) -> Authority:
     """Play the credential authority (``python -m ca issue``) for ``rolls`` and import its
-    mapping files and signed list into the server (``ssbvote credentials import`` / ``list``)."""
+    mapping files and signed list into the server (``ssbvote credentials import`` / ``list``).
+    With ``voter_credential`` the credentials are that function's, for the voters on the roll."""
     key = ca_key(ca_key_file)
     folder = ca_dir or ca_folder() / election.slug
     folder.mkdir(parents=True, exist_ok=True)
+    if voter_credential is not None:
+        return _fixed_credentials(election, key, folder, voter_credential, actor)
     paths: list[Path] = []
     for index, roll in enumerate(rolls):
         if isinstance(roll, Path):
@@ -315,6 +326,28 @@ def issue_credentials(election: Election, rolls: Sequence[Path | str], actor: st
     authority.import_list(election, (folder / ca_files.CREDENTIALS).read_bytes(), actor=actor)
     return Authority(key, folder, dict(summary.credentials), summary.public_credentials,
                      summary.credentials_hash)
+
+
+def _fixed_credentials(election: Election, key: Ed25519PrivateKey, folder: Path,
+                       voter_credential: Callable[[str, str], str], actor: str) -> Authority:
+    """The CA's mapping files and signed list for credentials given by ``voter_credential``."""
+    texts: dict[str, str] = {}
+    public: dict[str, dict[str, str]] = {}
+    for entry in db.session.scalars(select(RollEntry).where(RollEntry.election_pk == election.id)
+                                    .order_by(RollEntry.id)):
+        text = voter_credential(entry.electorate, entry.voter_key)
+        texts[entry.voter_key] = text
+        public.setdefault(entry.electorate, {})[entry.voter_key] = public_credential(
+            voter_key(text, election.election_id))
+    for electorate, mapping in public.items():
+        ca_files.write_json(folder / ca_files.mapping_name(electorate),
+                            election_authority.mapping(election.election_id, electorate, mapping))
+        authority.import_mapping(election, (folder / ca_files.mapping_name(electorate)).read_bytes(), actor=actor)
+    listed = canonical_json(signed.sign(election_authority.credential_list(
+        election.election_id, ca_files.now_iso(), {e: m.values() for e, m in public.items()}), key))
+    ca_files.write_atomic(folder / ca_files.CREDENTIALS, listed)
+    authority.import_list(election, listed, actor=actor)
+    return Authority(key, folder, texts, public, hashlib.sha256(listed).hexdigest())
 
 
 def pin_opening(election: Election, ca: Authority, actor: str) -> str:

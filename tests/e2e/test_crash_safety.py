@@ -4,7 +4,9 @@ workers at once — while clients stream casts, then restarted.
 A receipt is a promise: every receipt a client received names a board entry with the same seq,
 ballot hash and entry hash; the chain is intact with no gap or duplicate; an entry with no
 receipt can only be a cast whose answer was lost in the crash (a browser retrying that very
-ballot is told "replayed"); and casting works again after the restart.
+ballot is told "replayed"); and casting works again after the restart.  Each voter's ballots are
+signed in advance with their credential, chained through ``previous`` (record format 2): a
+retried ballot keeps its place in that chain whether or not it landed before the crash.
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ from app.services.administration import manifest as manifests
 from app.services.voting.receipt_check import check_token
 from tools.voting_client import VotingClient
 from crypto import ContestStatement, ballot_hash, encrypt_contest
+from crypto.credential import ballot_party, ballot_statement, public_credential, sign_ballot, voter_key
 from tests.support import election_setup
 from tests.support.factories import insured_csv, national_ids, small_manifest
 from tools import scenario
@@ -217,18 +220,32 @@ def crash_env(tmp_path: Path, pg_url: str) -> Iterator[dict[str, Any]]:
         accounts = scenario.ready_accounts(election, "insured", len(ids), password_hash)
         contest = election.contest_for("insured")
         assert contest is not None
+        assert setup.authority is not None and setup.authority.opening_hash is not None
+        opening = setup.authority.opening_hash
         clients = []
         for c in range(CLIENTS):
             voters = []
             for account in accounts[c * VOTERS_PER_CLIENT:(c + 1) * VOTERS_PER_CLIENT]:
+                # Version 2: made for the party <pseudonym>/<credential> and signed with the
+                # voter's credential, each ballot chained to the one before (``previous``).
+                signer = voter_key(setup.credentials[account.voter_key], election.election_id)
+                credential = public_credential(signer)
                 ballots = []
+                previous = ""
                 for i in range(BALLOTS_PER_VOTER):
                     seed = secrets.token_bytes(32)
                     choice = [1 if j in (i % 5, (i + 2) % 5) else 0 for j in range(5)]
                     made = encrypt_contest(ContestStatement(key.public_key, election.election_id, contest.code,
-                                                            account.pseudonym, 5, 2), choice, seed)
+                                                            ballot_party(account.pseudonym, credential), 5, 2),
+                                           choice, seed)
+                    digest = ballot_hash(made)
+                    signature = sign_ballot(ballot_statement(election.election_id, opening, contest.code,
+                                                             account.pseudonym, credential, digest,
+                                                             previous=previous), signer)
                     ballots.append(Ballot({"contest": contest.code, "ballot": made.to_dict(),
-                                           "check_token": check_token(seed)}, ballot_hash(made)))
+                                           "check_token": check_token(seed), "credential": credential,
+                                           "previous": previous, "signature": signature}, digest))
+                    previous = digest
                 voters.append((account.voter_key, account.totp_secret, ballots))
             clients.append(Client(voters))
         yield {"app": app, "env": env, "slug": election.slug, "clients": clients, "tmp": tmp_path}

@@ -6,6 +6,7 @@ from flask import Flask
 
 from app.extensions import db
 from app.models import AuditEntry, Election, PendingAction, VoterAccount
+from tests.support import election_setup
 from tests.support.auth_client import (  # noqa: F401
     Browser,
     accounts_app,
@@ -118,10 +119,22 @@ def test_official_login_dashboard_and_two_person_open(accounts_app_any: Flask) -
     dash = alice.client.get("/official/")
     token = csrf_token(_text(dash))
     assert "เสนอ: เปิดการลงคะแนน" in _text(dash)
+    # Without the credential authority's opening the polls do not open (docs/record.md §2.0).
+    first = alice.client.post(f"/official/elections/{election.id}/propose/open_polls", data={"csrf_token": token})
+    assert first.status_code == 302
+    early = db.session.query(PendingAction).one()
+    bob.client.post(f"/official/actions/{early.id}/approve",
+                    data={"csrf_token": csrf_token(_text(bob.client.get("/official/")))})
+    assert "valid opening object signed by the credential authority" in _text(bob.client.get("/official/?lang=en"))
+    db.session.expire_all()
+    assert db.session.get(Election, election.id).status == "draft"
+    alice.client.post(f"/official/actions/{early.id}/cancel",
+                      data={"csrf_token": csrf_token(_text(alice.client.get("/official/")))})
+    election_setup.authorize(election)  # the CA pins alice's and bob's keys
     proposed = alice.client.post(f"/official/elections/{election.id}/propose/open_polls",
-                                 data={"csrf_token": token})
+                                 data={"csrf_token": csrf_token(_text(alice.client.get("/official/")))})
     assert proposed.status_code == 302
-    pending = db.session.query(PendingAction).one()
+    pending = db.session.query(PendingAction).filter_by(state="pending").one()
     # Alice's dashboard does not even offer her an approve button.
     assert f"/official/actions/{pending.id}/approve" not in _text(alice.client.get("/official/"))
     approved = bob.client.post(f"/official/actions/{pending.id}/approve",

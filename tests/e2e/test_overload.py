@@ -14,7 +14,6 @@ from flask import Flask
 from app.config import Config, ConfigError
 from app.extensions import db
 from app.services.voting import admission, verification
-from app.services.voting.receipt_check import check_token
 from tests.conftest import build_app, make_config
 from tests.e2e.test_casting_api import Voter, board_state, signed_in
 from tests.support import election_setup
@@ -30,9 +29,8 @@ def _env(tmp_path: Path, database_url: str | None) -> Iterator[dict[str, Any]]:
                                 CAST_MAX_INFLIGHT=2, CAST_RATE_LIMIT="3 per hour"))
     with app.app_context():
         ids = national_ids(VOTERS)
-        election = election_setup.ready_election(small_manifest(), [insured_csv(ids)], tmp_path / "trustees",
-                                                 clock()).election
-        yield {"app": app, "clock": clock, "election": election, "ids": ids}
+        setup = election_setup.ready_election(small_manifest(), [insured_csv(ids)], tmp_path / "trustees", clock())
+        yield {"app": app, "clock": clock, "election": setup.election, "ids": ids, "credentials": setup.credentials}
         db.session.remove()
         db.engine.dispose()
 
@@ -49,9 +47,14 @@ def pg_env(tmp_path: Path, pg_url: str) -> Iterator[dict[str, Any]]:
     yield from _env(tmp_path, pg_url)
 
 
-def prepared(voter: Voter, selections: list[int]) -> dict[str, Any]:
-    ballot, seed = voter.encrypt(selections)
-    return {"contest": "insured", "ballot": ballot, "check_token": check_token(seed)}
+def prepared(voter: Voter, selections: list[int], tamper: bool = False) -> dict[str, Any]:
+    """A cast request signed with the voter's credential (``tamper``: two ciphertexts swapped
+    before signing, so that only the proofs fail)."""
+    context = voter.context()
+    ballot, seed = voter.encrypt(selections, context)
+    if tamper:
+        ballot["ciphertexts"][0], ballot["ciphertexts"][1] = ballot["ciphertexts"][1], ballot["ciphertexts"][0]
+    return voter.body(ballot, seed, context)
 
 
 class HeldSlots:
@@ -113,9 +116,7 @@ def test_busy_still_verifies_every_admitted_ballot(env: dict[str, Any]) -> None:
     """Admission only decides when; a bad ballot is still refused after its slot frees up."""
     app, election = env["app"], env["election"]
     voter = signed_in(env)
-    body = prepared(voter, [1, 1, 0, 0, 0])
-    body["ballot"]["ciphertexts"][0], body["ballot"]["ciphertexts"][1] = \
-        body["ballot"]["ciphertexts"][1], body["ballot"]["ciphertexts"][0]
+    body = prepared(voter, [1, 1, 0, 0, 0], tamper=True)
     with HeldSlots(app):
         assert voter.post(body).status_code == 503
     rejected = voter.post(body)
