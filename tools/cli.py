@@ -456,6 +456,8 @@ def results_publish(slug: str, record: Path) -> None:
               help="Where to write the election record.")
 @click.option("--insured", default=200, show_default=True, help="Insured voters who vote online.")
 @click.option("--employers", default=20, show_default=True, help="Employers who vote online.")
+@click.option("--abstainers", default=0, show_default=True,
+              help="Insured voters on the roll (with credentials) who never vote.")
 @click.option("--revote-rate", default=0.2, show_default=True, help="Share of voters who vote twice.")
 @click.option("--paper", default=3, show_default=True, help="Online voters who also vote on paper.")
 @click.option("--trustees", default=3, show_default=True)
@@ -467,8 +469,8 @@ def results_publish(slug: str, record: Path) -> None:
               default=PROJECT_ROOT / "examples" / "demo-manifest.json", show_default=True)
 @click.option("--processes", default=2, show_default=True, help="Voter and tally processes.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
-def simulate(record: Path, insured: int, employers: int, revote_rate: float, paper: int, trustees: int,
-             threshold: int, key_bits: int, seed: int, manifest_path: Path, processes: int,
+def simulate(record: Path, insured: int, employers: int, abstainers: int, revote_rate: float, paper: int,
+             trustees: int, threshold: int, key_bits: int, seed: int, manifest_path: Path, processes: int,
              quiet: bool) -> None:
     """Run a whole election end to end and check the result against the voters' intent."""
     from tools import simulation
@@ -479,7 +481,8 @@ def simulate(record: Path, insured: int, employers: int, revote_rate: float, pap
     report = simulation.simulate(
         record, insured=insured, employers=employers, revote_rate=revote_rate, paper=paper,
         trustees=trustees, threshold=threshold, key_bits=key_bits, seed=seed,
-        manifest_path=manifest_path, processes=processes, say=click.echo, show_progress=not quiet)
+        manifest_path=manifest_path, processes=processes, say=click.echo, show_progress=not quiet,
+        abstainers=abstainers)
     simulation.print_report(report, read_json(record / "results.json", "results"), click.echo)
     if not report.matches or report.verifier_exit != 0:
         raise click.ClickException("the simulated election did NOT check out")

@@ -75,8 +75,9 @@ def _choices(rng: random.Random, popularity: Sequence[float], k: int) -> tuple[i
 
 
 def make_plans(rng: random.Random, insured: int, employers: int, sizes: dict[str, tuple[int, int]],
-               revote_rate: float) -> tuple[list[VoterPlan], str, str]:
-    """Voters, and the roll CSVs they are on."""
+               revote_rate: float, abstainers: int = 0) -> tuple[list[VoterPlan], str, str]:
+    """Voters, and the roll CSVs they are on; ``abstainers`` more insured voters are on the roll
+    (and get credentials) but never vote, as most do (82 % in 2023)."""
     used: set[str] = set()
     plans: list[VoterPlan] = []
     popularity = {kind: [1.0 / (1 + (i * 7919) % n) ** 0.8 for i in range(n)]
@@ -88,6 +89,9 @@ def make_plans(rng: random.Random, insured: int, employers: int, sizes: dict[str
         dob = f"19{rng.randint(60, 99)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
         insured_rows.append(f"{nid},{dob},ผู้ประกันตนจำลอง {i + 1}")
         plans.append(_plan(rng, "insured", nid, dob, popularity, sizes, revote_rate, i))
+    for i in range(abstainers):
+        nid = scenario.random_national_id(rng, used)
+        insured_rows.append(f"{nid},1970-01-01,ผู้ไม่มาใช้สิทธิ์จำลอง {i + 1}")
     accounts: set[str] = set()
     for j in range(employers):
         while True:
@@ -134,7 +138,8 @@ def run_voter(base_url: str, slug: str, plan: VoterPlan, allow_test_key: bool, c
 # --- the whole election ---------------------------------------------------------------------
 def simulate(record: Path, *, insured: int, employers: int, revote_rate: float, paper: int,
              trustees: int, threshold: int, key_bits: int, seed: int, manifest_path: Path,
-             processes: int, say: Callable[[str], None], show_progress: bool = True) -> SimulationReport:
+             processes: int, say: Callable[[str], None], show_progress: bool = True,
+             abstainers: int = 0) -> SimulationReport:
     from app import create_app
     from app.config import Config
     from app.extensions import db
@@ -174,7 +179,7 @@ def simulate(record: Path, *, insured: int, employers: int, revote_rate: float, 
     manifest = scenario.with_poll_window(scenario.load_manifest(manifest_path), now - timedelta(minutes=1),
                                          now + timedelta(days=1), slug="ssb-simulation")
     sizes = {c["electorate"]: (len(c["candidates"]), c["max_selections"]) for c in manifest["contests"]}
-    plans, insured_csv, employer_csv = make_plans(rng, insured, employers, sizes, revote_rate)
+    plans, insured_csv, employer_csv = make_plans(rng, insured, employers, sizes, revote_rate, abstainers)
     with app.app_context():
         setup = scenario.set_up(scenario.Scenario(
             manifest=manifest,

@@ -9,6 +9,7 @@ import json
 import re
 import secrets
 from pathlib import Path
+from datetime import timedelta
 from typing import Any, Iterator
 
 import pytest
@@ -17,6 +18,7 @@ from flask.testing import FlaskClient
 
 from app.extensions import db
 from app.models import Election
+from app.services.errors import PollsClosed
 from app.services.platform import signing
 from app.services.voting import board
 from app.services.voting.receipt_check import check_token
@@ -388,3 +390,33 @@ def test_a_board_snapshot_while_polls_are_open_is_preverified_ahead_of_the_tally
     assert reused.preverified == 1  # the first voter's last ballot (seq 2); seq 4 came after the snapshot
     assert reused.counted == plain.counted == {"insured": 2, "employer": 0}
     assert (tmp_path / "reused" / ENCRYPTED_TALLY).read_bytes() == (tmp_path / "plain" / ENCRYPTED_TALLY).read_bytes()
+
+
+def test_cast_at_never_goes_back_and_never_leaves_the_poll_window(env: dict[str, Any]) -> None:
+    """Casts verified concurrently reach the board lock in any order: the entry's time is taken
+    under the lock, never before the previous entry's (record.md §2.1, verifier check 21), and
+    a ballot that reaches the board after the window closed is refused, not stamped outside it.
+    Found by `ssbvote simulate` with concurrent voters (check 21 failed on an honest board)."""
+    election: Election = env["election"]
+    first = signed_in(env, index=0)
+    response, _ = first.cast([1, 0, 0, 0, 0])
+    assert response.status_code == 201, response.get_json()
+    first_at = response.get_json()["receipt"]["cast_at"]
+    # A second cast whose request started earlier (its clock reading is older) lands after it.
+    env["clock"].advance(-5)
+    second = signed_in(env, index=1)
+    response, _ = second.cast([0, 1, 0, 0, 0])
+    assert response.status_code == 201, response.get_json()
+    db.session.expire_all()
+    entries = list(board.iter_entries(election))
+    assert [e.seq for e in entries] == [1, 2]
+    assert entries[1].cast_at == entries[0].cast_at == first_at
+    assert board.verify_chain(election) == []
+    # Under the lock, after the close of the poll window: refused, the board unchanged.
+    late = election.closes_at + timedelta(seconds=1)
+    with pytest.raises(PollsClosed):
+        board.append(election, entries[0].pseudonym, entries[0].contest, "{}", "ab" * 32, late,
+                     credential=entries[0].credential, previous=entries[0].ballot_hash,
+                     signature="00" * 64)
+    db.session.rollback()
+    assert board_state(election) == (2, [])

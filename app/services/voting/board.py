@@ -21,7 +21,7 @@ from app.extensions import db
 from app.models import BoardBallot, BoardEntry, BoardHead, Checkpoint, Election
 from app.services.administration import authority
 from app.services.platform import signing
-from app.services.errors import BallotNotFound, BoardClosed, StalePrevious, WrongCredential
+from app.services.errors import BallotNotFound, BoardClosed, PollsClosed, StalePrevious, WrongCredential
 from crypto.encoding import canonical_json
 from election.board import ChainScanner, iso_utc, new_entry, sha256_hex
 from election.board import checkpoint as checkpoint_body, receipt as receipt_body
@@ -76,8 +76,9 @@ def append(election: Election, pseudonym: str, contest: str, ballot_json: str,
         raise StalePrevious("another ballot of this credential was cast meanwhile: reload and sign again")
     if roll_entry_pk is not None and not authority.is_live(election, roll_entry_pk, credential):
         raise WrongCredential("this credential was revoked")
+    cast_at = _cast_time(election, head, now)
     body = new_entry(head.seq + 1, election.election_id, pseudonym, contest, ballot_hash,
-                     iso_utc(now), head.head, credential=credential, previous=previous,
+                     cast_at, head.head, credential=credential, previous=previous,
                      signature=signature)
     entry = BoardEntry(
         election_pk=election.id, seq=body["seq"], pseudonym=pseudonym, contest=contest,
@@ -91,6 +92,22 @@ def append(election: Election, pseudonym: str, contest: str, ballot_json: str,
     if every and entry.seq % every == 0:
         write_checkpoint(election, head, now, final=False)
     return entry
+
+
+def _cast_time(election: Election, head: BoardHead, now: datetime) -> str:
+    """The entry's ``cast_at``, taken under the head lock: never before the previous entry's
+    (casts verified concurrently reach the lock in any order; record.md §2.1 wants the times
+    non-decreasing) and never after the poll window closes (a cast that started before the close
+    but reached the board after it is refused, not stamped outside the window)."""
+    cast_at = iso_utc(now)
+    if head.seq:
+        last = db.session.scalar(select(BoardEntry.cast_at).where(
+            BoardEntry.election_pk == election.id, BoardEntry.seq == head.seq))
+        if last is not None and last > cast_at:  # fixed-width ISO strings sort as times
+            cast_at = last
+    if cast_at > iso_utc(election.closes_at):
+        raise PollsClosed("the polls closed before this ballot reached the board")
+    return cast_at
 
 
 def write_checkpoint(election: Election, head: BoardHead, now: datetime, final: bool) -> dict[str, Any]:
