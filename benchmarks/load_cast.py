@@ -6,8 +6,12 @@ Run: ``.venv/bin/python benchmarks/load_cast.py [--voters 60] [--workers 2] [--t
    7-of-228 insured contest with a 2048-bit key from the key ceremony. The key and the
    ballots are cached under ``--cache`` (default /tmp/ssbvote-load-cast): making one ballot
    costs ~5–10 s of CPU and a ballot is bound to the key, the election id and the voter's
-   pseudonym, so a later run reuses the cached public key (same manifest, same pseudonym key,
-   same voters) and only the first run pays for the ballots (``--fresh-key`` starts over).
+   ballot party ``<pseudonym>/<credential>`` (record format 2), so a later run reuses the cached
+   public key (same manifest, same pseudonym key, same voters with the same deterministic
+   credentials, :func:`load_credential`) and only the first run pays for the ballots
+   (``--fresh-key`` starts over).  The credential authority's step (list, opening) runs through
+   the shared scenario with a fresh CA key; every cast is signed with the voter's credential
+   when it is sent (the signature binds the opening hash, which is new on every run).
 2. Voter accounts are inserted directly (one argon2 hash, a TOTP secret each); every voter
    signs in once over HTTP with password + TOTP, as a browser does.
 3. The app runs under gunicorn (``--workers`` × ``--threads`` gthread) on loopback.
@@ -70,15 +74,32 @@ def manifest() -> dict[str, Any]:
                                      "2031-01-01T00:00:00+07:00", slug="ssb-load-test")
 
 
+def load_credential(electorate: str, voter_key: str) -> str:
+    """A benchmark voter's credential, derived from the voter key (the same on every run, so
+    cached ballots keep their party); never a real voter's."""
+    from crypto.credential import ALPHABET, credential_from_data
+
+    digest = hashlib.sha256(f"ssbvote load voter|{electorate}|{voter_key}".encode()).digest()
+    return credential_from_data("".join(ALPHABET[b & 31] for b in digest[:26]))
+
+
 @dataclass
 class Voter:
     national_id: str
     pseudonym: str
     totp_secret: str
+    credential: str = ""  # the credential text
+    public: str = ""  # its public credential
     selections: tuple[int, ...] = ()
-    ballot_body: bytes = b""  # the request body, serialised once before the timed phases
+    ballot_body: bytes = b""  # the request body up to its signature, serialised once before the timed phases
+    ballot_hash: str = ""
+    signer: Any = None  # the credential's Ed25519 key
     session: requests.Session | None = None
     headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def party(self) -> str:
+        return f"{self.pseudonym}/{self.public}"
 
 
 def set_up(env: dict[str, str], args: argparse.Namespace, say: Any) -> tuple[Any, str, list[Voter], dict[str, Any]]:
@@ -104,14 +125,20 @@ def set_up(env: dict[str, str], args: argparse.Namespace, say: Any) -> tuple[Any
             official_password=PASSWORD, trustees=TRUSTEES, threshold=2, key_bits=args.key_bits,
             trustee_dir=Path(env["SSBVOTE_INSTANCE"]) / "trustees", scrypt_log2_n=14,
             public_key=cached_key, accounts={"insured": len(ids)}, account_password=PASSWORD,
-            actor="load-benchmark"), say)
+            actor="load-benchmark", voter_credential=load_credential), say)
         if setup.ceremony is None:
             say(f"reusing the cached {args.key_bits}-bit election key ({key_file})")
         else:
             args.cache.mkdir(parents=True, exist_ok=True)
             key_file.write_text(canonical_json(setup.ceremony.election_key.to_dict()).decode())
             say(f"key ceremony took {setup.key_seconds:.1f} s (public key cached in {key_file})")
-        voters = [Voter(a.voter_key, a.pseudonym, a.totp_secret) for a in setup.accounts["insured"]]
+        from crypto.credential import public_credential, voter_key
+
+        voters = []
+        for a in setup.accounts["insured"]:
+            signer = voter_key(a.credential, setup.election.election_id)
+            voters.append(Voter(a.voter_key, a.pseudonym, a.totp_secret, a.credential,
+                                public_credential(signer), signer=signer))
         election = setup.election
         contest = election.contest_for("insured")
         assert contest is not None
@@ -121,6 +148,7 @@ def set_up(env: dict[str, str], args: argparse.Namespace, say: Any) -> tuple[Any
             "contest": contest.code,
             "candidates": len(contest.candidates),
             "k": contest.max_selections,
+            "opening": election.opening_hash,
         }
         slug = election.slug
         db.session.remove()
@@ -131,10 +159,10 @@ def set_up(env: dict[str, str], args: argparse.Namespace, say: Any) -> tuple[Any
 def _make_ballot(job: tuple[dict[str, Any], str, str, str, list[int], int, bool]) -> dict[str, Any]:
     from crypto import ContestStatement, ElectionPublicKey, encrypt_contest
 
-    key_dict, election_id, contest, pseudonym, selections, k, allow_test = job
+    key_dict, election_id, contest, party, selections, k, allow_test = job
     key = ElectionPublicKey.from_dict(key_dict, allow_insecure_test_key=allow_test)
     seed = secrets.token_bytes(32)
-    statement = ContestStatement(key.public_key, election_id, contest, pseudonym, len(selections), k)
+    statement = ContestStatement(key.public_key, election_id, contest, party, len(selections), k)
     ballot = encrypt_contest(statement, selections, seed)
     return {"ballot": ballot.to_dict(), "seed": seed.hex(), "selections": selections}
 
@@ -144,20 +172,23 @@ def _fast_init(n: int, election_id: str, contest: str) -> None:
     import tally_bench
     tally_bench.CONTEST = contest
     tally_bench._init(n, election_id)
+    # The ballots are made for the party given (<pseudonym>/<credential> of load_credential),
+    # not for tally_bench's own benchmark voters.
+    tally_bench.bench_party = lambda party: party  # type: ignore[assignment]
 
 
 def _make_fast_ballot(job: tuple[str, list[int], int]) -> dict[str, Any]:
     """A ballot with genuine proofs, its randomness from tally_bench's b^α trick (~50× faster to
     make; the server's verification costs the same). The seed only feeds the check token."""
     import tally_bench
-    pseudonym, selections, k = job
-    _, ballot = tally_bench.make_ballot((0, pseudonym, selections, k))
+    party, selections, k = job
+    _, ballot = tally_bench.make_ballot((0, party, selections, k))
     return {"ballot": json.loads(ballot), "seed": secrets.token_bytes(32).hex(), "selections": selections}
 
 
-def ballot_cache_path(cache: Path, context: dict[str, Any], pseudonym: str) -> Path:
+def ballot_cache_path(cache: Path, context: dict[str, Any], party: str) -> Path:
     tag = hashlib.sha256(json.dumps([context["key"], context["election_id"], context["contest"],
-                                     pseudonym], sort_keys=True).encode()).hexdigest()[:32]
+                                     party], sort_keys=True).encode()).hexdigest()[:32]
     return cache / "ballots" / f"{tag}.json"
 
 
@@ -167,13 +198,13 @@ def prepare_ballots(voters: list[Voter], context: dict[str, Any], args: argparse
     rng = random.Random(7)
     missing = []
     for voter in voters:
-        path = ballot_cache_path(args.cache, context, voter.pseudonym)
+        path = ballot_cache_path(args.cache, context, voter.party)
         if not path.exists():
             count = rng.randint(0, context["k"])
             chosen = set(rng.sample(range(context["candidates"]), count))
             selections = [1 if i in chosen else 0 for i in range(context["candidates"])]
             missing.append((voter, path, (context["key"], context["election_id"], context["contest"],
-                                          voter.pseudonym, selections, context["k"],
+                                          voter.party, selections, context["k"],
                                           args.key_bits < 2048)))
     if missing:
         t0 = time.perf_counter()
@@ -196,12 +227,26 @@ def prepare_ballots(voters: list[Voter], context: dict[str, Any], args: argparse
                 tmp.write_text(json.dumps(made))
                 tmp.rename(path)
         say(f"  made in {time.perf_counter() - t0:.1f} s")
+    from crypto.encoding import canonical_json
+
     for voter in voters:
-        made = json.loads(ballot_cache_path(args.cache, context, voter.pseudonym).read_text())
+        made = json.loads(ballot_cache_path(args.cache, context, voter.party).read_text())
         voter.selections = tuple(made["selections"])
+        voter.ballot_hash = hashlib.sha256(canonical_json(made["ballot"])).hexdigest()
         body = {"contest": context["contest"], "ballot": made["ballot"],
-                "check_token": check_token(bytes.fromhex(made["seed"]))}
-        voter.ballot_body = json.dumps(body).encode()
+                "check_token": check_token(bytes.fromhex(made["seed"])), "credential": voter.public,
+                "previous": ""}
+        voter.ballot_body = json.dumps(body).encode()[:-1] + b', "signature": "'
+
+
+def signed_body(voter: Voter, context: dict[str, Any]) -> bytes:
+    """The voter's cast request, its §13.3 statement signed now (each voter casts one fresh
+    ballot, so ``previous`` is empty; a replay re-sends the same statement)."""
+    from crypto.credential import ballot_statement, sign_ballot
+
+    statement = ballot_statement(context["election_id"], context["opening"], context["contest"], voter.pseudonym,
+                                 voter.public, voter.ballot_hash, previous="")
+    return voter.ballot_body + sign_ballot(statement, voter.signer).encode() + b'"}'
 
 
 def measure_verify(voter: Voter, context: dict[str, Any], allow_test: bool, repeat: int = 5) -> float:
@@ -209,8 +254,8 @@ def measure_verify(voter: Voter, context: dict[str, Any], allow_test: bool, repe
     from crypto import ContestStatement, ElectionPublicKey, EncryptedContest, verify_contest
 
     key = ElectionPublicKey.from_dict(context["key"], allow_insecure_test_key=allow_test).public_key
-    raw = json.loads(voter.ballot_body)["ballot"]
-    statement = ContestStatement(key, context["election_id"], context["contest"], voter.pseudonym,
+    raw = json.loads(signed_body(voter, context))["ballot"]
+    statement = ContestStatement(key, context["election_id"], context["contest"], voter.party,
                                  context["candidates"], context["k"])
     times = []
     for _ in range(repeat):
@@ -297,11 +342,11 @@ class Outcome:
     error: str = ""
 
 
-def cast_once(url: str, slug: str, voter: Voter, timeout: float) -> Outcome:
+def cast_once(url: str, slug: str, voter: Voter, timeout: float, context: dict[str, Any]) -> Outcome:
     assert voter.session is not None
     t0 = time.perf_counter()
     try:
-        response = voter.session.post(f"{url}/api/elections/{slug}/cast", data=voter.ballot_body,
+        response = voter.session.post(f"{url}/api/elections/{slug}/cast", data=signed_body(voter, context),
                                       headers=voter.headers, timeout=timeout)
     except requests.RequestException as exc:
         return Outcome(voter, 0, time.perf_counter() - t0, error=f"{type(exc).__name__}: {exc}"[:160])
@@ -316,7 +361,7 @@ def cast_once(url: str, slug: str, voter: Voter, timeout: float) -> Outcome:
 
 
 def steady_phase(url: str, slug: str, voters: list[Voter], concurrency: int, duration: float,
-                 timeout: float) -> tuple[list[Outcome], float]:
+                 timeout: float, context: dict[str, Any]) -> tuple[list[Outcome], float]:
     """Closed loop: each client casts the next fresh ballot as soon as its previous one is done."""
     queue = list(reversed(voters))
     lock = threading.Lock()
@@ -331,7 +376,7 @@ def steady_phase(url: str, slug: str, voters: list[Voter], concurrency: int, dur
                     return
                 voter = queue.pop()
             while True:
-                outcome = cast_once(url, slug, voter, timeout)
+                outcome = cast_once(url, slug, voter, timeout, context)
                 with lock:
                     outcomes.append(outcome)
                 if outcome.status == 503 and time.perf_counter() < deadline:
@@ -352,7 +397,7 @@ def steady_phase(url: str, slug: str, voters: list[Voter], concurrency: int, dur
 
 
 def overload_phase(url: str, slug: str, fresh: list[Voter], accepted: list[Voter], rate: float,
-                   seconds: float, timeout: float) -> tuple[list[Outcome], float]:
+                   seconds: float, timeout: float, context: dict[str, Any]) -> tuple[list[Outcome], float]:
     """Open loop at ``rate`` casts/s. Fresh ballots first (a refused one goes back in the pool);
     when none is free, a replay of an accepted ballot (refused 409 by its hash, before any proof check)."""
     lock = threading.Lock()
@@ -374,7 +419,7 @@ def overload_phase(url: str, slug: str, fresh: list[Voter], accepted: list[Voter
             return voter
 
     def fire(voter: Voter) -> None:
-        outcome = cast_once(url, slug, voter, timeout)
+        outcome = cast_once(url, slug, voter, timeout, context)
         with lock:
             outcomes.append(outcome)
             busy.discard(voter.pseudonym)
@@ -518,7 +563,7 @@ def main() -> int:
         cpu_before = {k: cpu_seconds(v) for k, v in server_pids(server.proc.pid, pg).items()}
         client_before, machine_before = os.times(), machine_cpu()
         outcomes, elapsed = steady_phase(server.url, slug, steady_voters, args.concurrency,
-                                         args.duration, args.timeout)
+                                         args.duration, args.timeout, context)
         accepted = [o for o in outcomes if o.status == 201]
         rate = len(accepted) / elapsed if elapsed > 0 else 0.0
         lat = [o.seconds for o in accepted]
@@ -553,7 +598,7 @@ def main() -> int:
         fresh = [v for v in voters if v not in accepted_voters]
         load_rate = max(rate, 0.5) * args.overload_factor
         over, over_elapsed = overload_phase(server.url, slug, fresh, accepted_voters, load_rate,
-                                            args.overload_seconds, args.timeout)
+                                            args.overload_seconds, args.timeout, context)
         over_ok = [o for o in over if o.status == 201]
         busy = [o for o in over if o.status == 503]
         unanswered = [o for o in over if o.status == 0]
