@@ -17,10 +17,15 @@ CHECK_TITLES: dict[str, tuple[str, str]] = {
                       "SHA-256 ของทุกไฟล์ตรงกับ HASHES.json ไม่มีไฟล์นอกรายการ และ record_hash ถูกต้อง"),
     "manifest.election_id": ("SHA-256 of manifest.json = the election id used throughout",
                              "SHA-256 ของ manifest.json ตรงกับรหัสการเลือกตั้งที่ใช้ทุกแห่ง"),
-    "key.public": ("n odd, large enough, not a perfect square, no small factors",
-                   "n เป็นเลขคี่ ขนาดเพียงพอ ไม่ใช่กำลังสองสมบูรณ์ และไม่มีตัวประกอบเล็ก"),
-    "key.verification": ("trustee indexes 1..ℓ, 1 ≤ t ≤ ℓ, verification keys are units mod n²",
-                         "ลำดับผู้ถือกุญแจ 1..ℓ, 1 ≤ t ≤ ℓ และกุญแจตรวจสอบเป็นหน่วยใน Z*ₙ²"),
+    "key.public": ("n odd, large enough, not prime, not a perfect power, no prime factor "
+                   "below 2^16, Pollard p − 1 (bound 2^20) finds no factor",
+                   "n เป็นเลขคี่ ขนาดเพียงพอ ไม่เป็นจำนวนเฉพาะ ไม่เป็นกำลังสมบูรณ์ "
+                   "ไม่มีตัวประกอบเฉพาะที่น้อยกว่า 2^16 และวิธี p − 1 ของ Pollard "
+                   "(ขอบเขต 2^20) หาตัวประกอบไม่ได้"),
+    "key.verification": ("election key version 2; trustee indexes 1..ℓ, 1 ≤ t ≤ ℓ, names and "
+                         "signing keys distinct, verification keys and base units mod n²",
+                         "กุญแจการเลือกตั้งเวอร์ชัน 2 ลำดับผู้ถือกุญแจ 1..ℓ, 1 ≤ t ≤ ℓ "
+                         "ชื่อและกุญแจลงนามไม่ซ้ำกัน และกุญแจตรวจสอบกับฐานเป็นหน่วยใน Z*ₙ²"),
     "board.chain": ("seq 1..N without gap, prev_hash links, entry hashes, one election id",
                     "ลำดับ 1..N ไม่ขาดตอน prev_hash เชื่อมกัน แฮชของรายการถูกต้อง และรหัสการเลือกตั้งเดียว"),
     "board.ballots": ("every ballot listed once, hash = the entry's ballot_hash, context matches",
@@ -72,6 +77,26 @@ CHECK_TITLES: dict[str, tuple[str, str]] = {
                             "รายชื่อบัตรกระดาษลงนามโดยเจ้าหน้าที่สองคนที่ต่างกันซึ่งตรึงไว้ในวัตถุเปิดหีบ"),
     "tally.turnout": ("counted ballots ≤ the number of credentials of the electorate",
                       "จำนวนบัตรที่นับ ≤ จำนวนข้อมูลประจำตัวของกลุ่มผู้มีสิทธิ์"),
+    "key.modulus_proof": ("the dealer's modulus proof verifies: n = pq, distinct primes "
+                          "p ≡ q ≡ 3 (mod 4), gcd(n, φ(n)) = 1",
+                          "หลักฐานมอดุลัสของผู้สร้างกุญแจถูกต้อง: n = pq โดย p, q "
+                          "เป็นจำนวนเฉพาะต่างกัน p ≡ q ≡ 3 (mod 4) และ gcd(n, φ(n)) = 1"),
+    "key.factor_proof": ("the dealer's no-small-factor proof verifies against RSA-2048: both "
+                         "factors of n are large",
+                         "หลักฐานว่าไม่มีตัวประกอบเล็กของผู้สร้างกุญแจถูกต้องเทียบกับ RSA-2048: "
+                         "ตัวประกอบทั้งสองของ n มีขนาดใหญ่"),
+    "key.verification_base": ("the verification base is derived from the key id by a hash "
+                              "(nobody chose it); no verification key of order below 2^16",
+                              "ฐานตรวจสอบได้จากแฮชของรหัสกุญแจ (ไม่มีใครเลือกเองได้) "
+                              "และไม่มีกุญแจตรวจสอบที่มีอันดับต่ำกว่า 2^16"),
+    "key.shared_secret": ("the trustees' verification keys share the decryption key d on one "
+                          "polynomial (consistency and secret equations)",
+                          "กุญแจตรวจสอบของผู้ถือกุญแจแบ่งกุญแจถอดรหัส d "
+                          "บนพหุนามเดียวกัน (สมการความสอดคล้องและสมการความลับ)"),
+    "tally.share_signatures": ("every decryption share file is signed by the trustee it names, "
+                               "for this election and this encrypted tally",
+                               "ไฟล์ส่วนถอดรหัสทุกไฟล์ลงนามโดยผู้ถือกุญแจที่ระบุ "
+                               "สำหรับการเลือกตั้งนี้และผลรวมเข้ารหัสนี้"),
 }
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -116,7 +141,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
                       "--allow-test-key และอย่างน้อย 512 บิต)"),
     "key.test_key": ("TEST KEY: n has only {bits} bits, accepted because of --allow-test-key",
                      "กุญแจทดสอบ: n มีเพียง {bits} บิต ยอมรับเพราะใช้ --allow-test-key"),
-    "key.square": ("n is a perfect square", "n เป็นกำลังสองสมบูรณ์"),
+    "key.prime": ("n is prime (a Paillier modulus is a product of two primes)",
+                  "n เป็นจำนวนเฉพาะ (มอดุลัสของ Paillier ต้องเป็นผลคูณของจำนวนเฉพาะสองตัว)"),
+    "key.perfect_power": ("n is a perfect power (n = a^k, k ≥ 2)",
+                          "n เป็นกำลังสมบูรณ์ (n = a^k, k ≥ 2)"),
+    "key.pollard": ("Pollard's p − 1 (bound 2^20) finds a factor of n: a prime factor p has a "
+                    "smooth p − 1",
+                    "วิธี p − 1 ของ Pollard (ขอบเขต 2^20) หาตัวประกอบของ n ได้: "
+                    "มีตัวประกอบเฉพาะ p ที่ p − 1 แยกตัวประกอบเป็นจำนวนเล็กได้หมด"),
     "key.small_factor": ("n has a prime factor below 2^16", "n มีตัวประกอบเฉพาะที่น้อยกว่า 2^16"),
     "key.bits": ("n has {bits} bits", "n มี {bits} บิต"),
     # 5
@@ -128,6 +160,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "key.name_empty": ("trustee {index} has an empty name", "ผู้ถือกุญแจ {index} ไม่มีชื่อ"),
     "key.names_distinct": ("trustee names are not distinct", "ชื่อผู้ถือกุญแจซ้ำกัน"),
     "key.not_unit": ("{what} is not a unit below n²", "{what} ไม่ใช่หน่วยที่น้อยกว่า n²"),
+    "key.signing_key": ("trustee {index}'s signing key is not 64 lowercase hex of an Ed25519 "
+                        "public key",
+                        "กุญแจลงนามของผู้ถือกุญแจ {index} ไม่ใช่เลขฐานสิบหกตัวพิมพ์เล็ก 64 หลัก"
+                        "ของกุญแจสาธารณะ Ed25519"),
+    "key.signing_keys_distinct": ("trustee signing keys are not distinct",
+                                  "กุญแจลงนามของผู้ถือกุญแจซ้ำกัน"),
     "key.trustees": ("threshold {t} of {l} trustees", "เกณฑ์ {t} จาก {l} ผู้ถือกุญแจ"),
     # 6
     "chain.shape": ("board entry is malformed: {error}", "รายการบนกระดานผิดรูปแบบ: {error}"),
@@ -222,6 +260,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
                         "ส่วนถอดรหัสไม่ครอบคลุมการเลือกทั้งหมดใน manifest พอดี"),
     "shares.invalid": ("decryption share invalid: {reason}", "ส่วนถอดรหัสไม่ถูกต้อง: {reason}"),
     "shares.valid": ("valid shares from trustees {trustees}", "ส่วนถอดรหัสที่ถูกต้องจากผู้ถือกุญแจ {trustees}"),
+    "shares.unsigned": ("the share file fails check 28 (tally.share_signatures): its shares "
+                        "count as not verifying",
+                        "ไฟล์ส่วนถอดรหัสไม่ผ่านการตรวจที่ 28 (tally.share_signatures) "
+                        "จึงถือว่าส่วนถอดรหัสไม่ถูกต้อง"),
     # 14
     "results.shape": ("results.json is malformed: {error}", "results.json ผิดรูปแบบ: {error}"),
     "results.not_enough_shares": ("only {valid} valid trustees, threshold {t}",
@@ -349,6 +391,53 @@ MESSAGES: dict[str, tuple[str, str]] = {
                         "{credentials} รายการ"),
     "turnout.contest": ("{contest}: {counted} of {credentials} credentials counted ({percent} %)",
                         "{contest}: นับ {counted} จาก {credentials} ข้อมูลประจำตัว ({percent} %)"),
+    # 24–27
+    "key.requires": ("not checked: check {number} ({check}) failed",
+                     "ตรวจไม่ได้: การตรวจที่ {number} ({check}) ไม่ผ่าน"),
+    "key.proof_shape": ("the {proof} proof is malformed: {error}",
+                        "หลักฐาน {proof} ผิดรูปแบบ: {error}"),
+    "key.proof_invalid": ("the {proof} proof does not verify: {reason}",
+                          "หลักฐาน {proof} ไม่ถูกต้อง: {reason}"),
+    "key.factor_bound": ("both prime factors of n exceed 2^{bound}",
+                         "ตัวประกอบเฉพาะทั้งสองของ n มากกว่า 2^{bound}"),
+    "key.base_not_derived": ("verification_base is not the value derived from the key id "
+                             "(docs/protocol.md §6.6): the dealer chose it",
+                             "verification_base ไม่ใช่ค่าที่ได้จากรหัสกุญแจ "
+                             "(docs/protocol.md §6.6) ผู้สร้างกุญแจเลือกเอง"),
+    "key.small_order": ("{what} has order below 2^16",
+                        "{what} มีอันดับต่ำกว่า 2^16"),
+    "key.key_id": ("key id {key_id}", "รหัสกุญแจ {key_id}"),
+    "key.consistency": ("trustee {index}'s verification key is not on the polynomial of "
+                        "trustees 1..{t} (consistency equation)",
+                        "กุญแจตรวจสอบของผู้ถือกุญแจ {index} ไม่อยู่บนพหุนามเดียวกับผู้ถือกุญแจ "
+                        "1..{t} (สมการความสอดคล้อง)"),
+    "key.secret": ("the trustees do not share d ≡ 1 (mod n): ∏ v_i^λ_i(0) ≠ 1 + 2κΔ²·n "
+                   "(secret equation; e.g. a dealer that shared 0)",
+                   "ผู้ถือกุญแจไม่ได้แบ่งกุญแจ d ≡ 1 (mod n): ∏ v_i^λ_i(0) ≠ 1 + 2κΔ²·n "
+                   "(สมการความลับ เช่น ผู้สร้างกุญแจแบ่งค่า 0)"),
+    # 28
+    "signatures.shape": ("decryption share file is malformed: {error}",
+                         "ไฟล์ส่วนถอดรหัสผิดรูปแบบ: {error}"),
+    "signatures.type": ("type is {found}, not ssbvote-decryption-shares",
+                        "type เป็น {found} ไม่ใช่ ssbvote-decryption-shares"),
+    "signatures.election_id": ("election_id {found} is not the record's",
+                               "election_id {found} ไม่ใช่ของบันทึกนี้"),
+    "signatures.tally": ("tally {found} is not the SHA-256 of tally/encrypted_tally.json "
+                         "({expected}): the shares were signed for another tally",
+                         "tally {found} ไม่ใช่ SHA-256 ของ tally/encrypted_tally.json "
+                         "({expected}) ส่วนถอดรหัสลงนามไว้สำหรับผลรวมอื่น"),
+    "signatures.unknown_trustee": ("no trustee with this index and name in the election key",
+                                   "ไม่มีผู้ถือกุญแจลำดับและชื่อนี้ในกุญแจการเลือกตั้ง"),
+    "signatures.bad_key": ("the trustee's signing key in the election key is unusable",
+                           "กุญแจลงนามของผู้ถือกุญแจในกุญแจการเลือกตั้งใช้ไม่ได้"),
+    "signatures.invalid": ("signature does not verify with the signing key of trustee {index}",
+                           "ลายเซ็นไม่ถูกต้องตามกุญแจลงนามของผู้ถือกุญแจ {index}"),
+    "signatures.signed_by": ("signed by the signing key of trustee {signer}, not of trustee "
+                             "{index}",
+                             "ลงนามด้วยกุญแจลงนามของผู้ถือกุญแจ {signer} "
+                             "ไม่ใช่ของผู้ถือกุญแจ {index}"),
+    "signatures.files": ("signed share files from trustees {trustees}",
+                         "ไฟล์ส่วนถอดรหัสที่ลงนามถูกต้องจากผู้ถือกุญแจ {trustees}"),
 }
 
 UI: dict[str, tuple[str, str]] = {
@@ -460,6 +549,7 @@ ITEM_LABELS: dict[str, tuple[str, str]] = {
     "electorate": ("electorate", "กลุ่มผู้มีสิทธิ์"),
     "credential": ("credential", "ข้อมูลประจำตัว"),
     "official": ("official", "เจ้าหน้าที่"),
+    "proof": ("proof", "หลักฐาน"),
 }
 
 

@@ -1,4 +1,5 @@
-"""Election key, decryption shares and their combination — docs/protocol.md §6.2–§6.4, §9.2, §9.5."""
+"""Election key (version 2), decryption shares and their combination — docs/protocol.md
+§6.1–§6.4, §6.7, §9.2, §9.5."""
 from __future__ import annotations
 
 import math
@@ -10,8 +11,10 @@ from verifier.encoding import (expect_list, expect_object, expect_str, parse_cou
                                parse_hex_int)
 from verifier.errors import InvalidInput
 from verifier.hashing import DOMAIN_DECRYPTION, challenge, decryption_weights
+from verifier.keyproofs import key_id
 from verifier.multiexp import multiexp
 from verifier.proofs import InvalidProof
+from verifier.signatures import KEY_HEX_RE, public_key
 
 MAX_TRUSTEES = 64
 MAX_TALLY = 1000
@@ -23,16 +26,20 @@ class Trustee:
     index: int
     name: str
     verification_key: int
+    signing_key: str = ""  # 64 lowercase hex: the trustee's Ed25519 public key (§6.1 step 3)
 
 
 @dataclass(frozen=True)
 class ElectionKey:
-    """(n, t, v, (i, name_i, v_i)_i) — docs/protocol.md §6.1 step 5, §9.2."""
+    """(n, t, v, (i, name_i, signing_key_i, v_i)_i, proofs) — docs/protocol.md §6.1, §9.2
+    (version 2).  The proofs are kept as their JSON objects: checks 24 and 25 parse them."""
 
     n: int
     threshold: int
     verification_base: int
     trustees: tuple[Trustee, ...]
+    modulus_proof: Any = None  # §9.7 object
+    factor_proof: Any = None  # §9.8 object
 
     @property
     def n2(self) -> int:
@@ -43,6 +50,12 @@ class ElectionKey:
         """Δ = ℓ! for ℓ trustees."""
         return math.factorial(len(self.trustees))
 
+    @property
+    def key_id(self) -> str:
+        """K of docs/protocol.md §6.1 step 4."""
+        return key_id(self.n, self.threshold,
+                      [(t.index, t.name, t.signing_key) for t in self.trustees])
+
     def trustee(self, index: int) -> Trustee | None:
         for t in self.trustees:
             if t.index == index:
@@ -50,28 +63,38 @@ class ElectionKey:
         return None
 
 
+KEY_VERSION = 2
+TRUSTEE_KEYS = ("index", "signing_key", "trustee", "verification_key")
+
+
 def parse_election_key(obj: Any) -> ElectionKey:
-    """The §9.2 shape only; the value checks of §6.2 are :func:`key_problems`."""
-    expect_object(obj, ("n", "threshold", "trustees", "verification_base", "version"),
-                  "election_key")
-    if parse_count(obj["version"], "election_key.version") != 1:
-        raise InvalidInput("election_key.version: unsupported")
+    """The §9.2 shape (version 2) only; the value checks of §6.2 are :func:`key_problems`
+    and checks 24–27.  ``proofs`` must be an object with exactly ``modulus`` and ``factors``;
+    their insides (§9.7, §9.8) are parsed by the proof checks."""
+    expect_object(obj, ("n", "proofs", "threshold", "trustees", "verification_base",
+                        "version"), "election_key")
+    if parse_count(obj["version"], "election_key.version") != KEY_VERSION:
+        raise InvalidInput(f"election_key.version: {obj['version']} is not supported "
+                           f"(version {KEY_VERSION}: signing keys, derived v, key proofs)")
     n = parse_hex_int(obj["n"], "election_key.n")
     t = parse_count(obj["threshold"], "election_key.threshold")
     v = parse_hex_int(obj["verification_base"], "election_key.verification_base")
+    proofs = expect_object(obj["proofs"], ("factors", "modulus"), "election_key.proofs")
     trustees = []
     for k, tr in enumerate(expect_list(obj["trustees"], "election_key.trustees")):
         what = f"election_key.trustees[{k}]"
-        expect_object(tr, ("index", "trustee", "verification_key"), what)
+        expect_object(tr, TRUSTEE_KEYS, what)
         trustees.append(Trustee(parse_count(tr["index"], f"{what}.index"),
                                 expect_str(tr["trustee"], f"{what}.trustee"),
-                                parse_hex_int(tr["verification_key"], f"{what}.verification_key")))
-    return ElectionKey(n, t, v, tuple(trustees))
+                                parse_hex_int(tr["verification_key"], f"{what}.verification_key"),
+                                expect_str(tr["signing_key"], f"{what}.signing_key")))
+    return ElectionKey(n, t, v, tuple(trustees), proofs["modulus"], proofs["factors"])
 
 
 def key_problems(key: ElectionKey) -> list[tuple[str, dict[str, Any]]]:
-    """§6.2: 1 ≤ t ≤ ℓ ≤ 64, indices 1…ℓ in order, names distinct, v and v_i units of
-    Z*_{n²}.  Returns (message code, params) pairs, empty when all hold."""
+    """§6.2 ``key.verification``: 1 ≤ t ≤ ℓ ≤ 64, indices 1…ℓ in order, names distinct,
+    signing keys distinct 64-lowercase-hex Ed25519 public keys, v and v_i units of Z*_{n²}.
+    Returns (message code, params) pairs, empty when all hold."""
     out: list[tuple[str, dict[str, Any]]] = []
     ell = len(key.trustees)
     if not 1 <= ell <= MAX_TRUSTEES:
@@ -83,15 +106,75 @@ def key_problems(key: ElectionKey) -> list[tuple[str, dict[str, Any]]]:
             out.append(("key.index_order", {"index": tr.index, "expected": pos}))
         if not tr.name:
             out.append(("key.name_empty", {"index": tr.index}))
+        if not signing_key_usable(tr.signing_key):
+            out.append(("key.signing_key", {"index": tr.index}))
     names = [tr.name for tr in key.trustees]
     if len(set(names)) != len(names):
         out.append(("key.names_distinct", {}))
+    signing = [tr.signing_key for tr in key.trustees]
+    if len(set(signing)) != len(signing):
+        out.append(("key.signing_keys_distinct", {}))
     n2 = key.n2
     for label, value in [("verification_base", key.verification_base),
                          *((f"verification_key {tr.index}", tr.verification_key)
                            for tr in key.trustees)]:
         if not 0 < value < n2 or arith.gcd(arith.mpz(value), arith.mpz(key.n)) != 1:
             out.append(("key.not_unit", {"what": label}))
+    return out
+
+
+def signing_key_usable(text: str) -> bool:
+    """64 lowercase hex digits that decode as an Ed25519 public key (§6.2, §9.2)."""
+    if not KEY_HEX_RE.match(text):
+        return False
+    try:
+        public_key(bytes.fromhex(text))
+    except InvalidInput:
+        return False
+    return True
+
+
+def lagrange_at(indices: Sequence[int], i: int, x: int, delta: int) -> int:
+    """λ_i(x) = Δ · ∏_{j∈S, j≠i} (x − j)/(i − j), an exact integer (§6.7)."""
+    num, den = delta, 1
+    for j in indices:
+        if j != i:
+            num *= x - j
+            den *= i - j
+    if num % den:
+        raise ArithmeticError("Lagrange coefficient is not an integer")
+    return num // den
+
+
+def _power_product(bases: Sequence[int], exponents: Sequence[int], m: Any) -> Any:
+    """∏ bases^exponents mod m (negative exponents: the inverse)."""
+    acc = arith.mpz(1)
+    for base, e in zip(bases, exponents):
+        b = arith.mpz(base)
+        if e < 0:
+            b, e = arith.invert(b, m), -e
+        acc = acc * arith.powmod(b, e, m) % m
+    return acc
+
+
+def shared_secret_problems(key: ElectionKey, kappa: int) -> list[tuple[str, dict[str, Any]]]:
+    """§6.7 with S = {1, …, t}: consistency v_j^Δ ≡ ∏_{i∈S} v_i^(λ_i(j)) (mod n²) for every
+    j = t+1 … ℓ, and the secret equation ∏_{i∈S} v_i^(λ_i(0)) ≡ 1 + ((2κΔ²) mod n)·n.
+    ``kappa`` is κ of §6.6.  Needs a key that passed ``key.verification`` (indices 1…ℓ, v_i
+    units).  Returns (message code, params) pairs."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    n, n2 = arith.mpz(key.n), arith.mpz(key.n2)
+    delta, t = key.delta, key.threshold
+    subset = list(range(1, t + 1))
+    bases = [key.trustees[i - 1].verification_key for i in subset]
+    for tr in key.trustees[t:]:
+        want = _power_product(bases, [lagrange_at(subset, i, tr.index, delta) for i in subset],
+                              n2)
+        if arith.powmod(arith.mpz(tr.verification_key), delta, n2) != want:
+            out.append(("key.consistency", {"index": tr.index, "t": t}))
+    secret = _power_product(bases, [lagrange_at(subset, i, 0, delta) for i in subset], n2)
+    if secret != (1 + (2 * int(kappa) * delta * delta) % key.n * n) % n2:
+        out.append(("key.secret", {"t": t}))
     return out
 
 

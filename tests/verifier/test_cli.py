@@ -22,7 +22,9 @@ CHECK_NAMES = ["record.format", "record.hashes", "manifest.election_id", "key.pu
                "ballots.proofs", "overrides.signature", "tally.counted_set", "tally.aggregate",
                "tally.decryption_shares", "results.combination", "results.elected",
                "results.plausible", "pins.opening", "credentials.list", "board.signatures",
-               "board.unique", "board.times", "overrides.officials", "tally.turnout"]
+               "board.unique", "board.times", "overrides.officials", "tally.turnout",
+               "key.modulus_proof", "key.factor_proof", "key.verification_base",
+               "key.shared_secret", "tally.share_signatures"]
 
 
 def ca_args(record: Path) -> list[str]:
@@ -33,7 +35,7 @@ def test_valid_record_passes_every_check(built_record: BuiltRecord, run_verifier
     out: Outcome = run_verifier(built_record.path)
     assert out.code == 0, out.failed
     assert [c["name"] for c in out.doc["checks"]] == CHECK_NAMES
-    assert [c["number"] for c in out.doc["checks"]] == list(range(1, 24))
+    assert [c["number"] for c in out.doc["checks"]] == list(range(1, 29))
 
 
 def test_without_the_ca_key_only_pins_opening_fails(built_record: BuiltRecord,
@@ -97,7 +99,7 @@ def test_thai_report(built_record: BuiltRecord, capsys: pytest.CaptureFixture[st
     text = capsys.readouterr().out
     assert code == 0
     assert "การตรวจสอบบันทึกการเลือกตั้งโดยอิสระ" in text
-    assert "[ผ่าน]" in text and "ผ่านทั้ง 23 รายการ" in text
+    assert "[ผ่าน]" in text and "ผ่านทั้ง 28 รายการ" in text
     assert "กุญแจทดสอบ" in text
 
 
@@ -131,12 +133,17 @@ def test_test_key_refused_without_the_flag(built_record: BuiltRecord,
                      str(built_record.path)])
     doc = json.loads(capsys.readouterr().out)
     assert code == 1
-    assert [c["name"] for c in doc["checks"] if c["status"] == "fail"] == ["key.public"]
+    # checks 24–27 need check 4: they fail naming it (docs/record.md §5)
+    assert [c["name"] for c in doc["checks"] if c["status"] == "fail"] == [
+        "key.public", "key.modulus_proof", "key.factor_proof", "key.verification_base",
+        "key.shared_secret"]
+    for c in doc["checks"][23:27]:
+        assert [f["code"] for f in c["failures"]] == ["key.requires"]
 
 
 def test_every_message_and_check_is_translated() -> None:
     assert set(CHECK_TITLES) == set(CHECK_NAMES)
-    assert len(CHECKS) == 23
+    assert len(CHECKS) == 28
     for en, th in [*MESSAGES.values(), *RECEIPT.values()]:
         assert en and th and en != th
 

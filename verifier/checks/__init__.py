@@ -1,4 +1,4 @@
-"""The 23 named, numbered checks of docs/record.md §5 (record format version 2).
+"""The 28 named, numbered checks of docs/record.md §5 (record format version 2).
 
 Each check is a function ``check_NN_name(ctx) -> CheckResult``; :data:`CHECKS` lists them in
 the order of the spec and :func:`verify_record` runs them all (a failing check never stops the
@@ -10,7 +10,8 @@ candidate).
 The checks live by record area: :mod:`verifier.checks.record` (1–2),
 :mod:`verifier.checks.election` (3–5), :mod:`verifier.checks.board` (6–8, 20, 21),
 :mod:`verifier.checks.ballots` (9), :mod:`verifier.checks.overrides` (10, 22),
-:mod:`verifier.checks.tally` (11–13, 23), :mod:`verifier.checks.results` (14–16),
+:mod:`verifier.checks.tally` (11–13, 23, 28), :mod:`verifier.checks.results` (14–16),
+:mod:`verifier.checks.keys` (24–27: the key proofs and derived values),
 :mod:`verifier.checks.pins` (17, and the loaders of the pinned objects) and
 :mod:`verifier.checks.credentials` (18, 19); what they share is in
 :mod:`verifier.checks.context`.
@@ -33,6 +34,8 @@ from verifier.checks.credentials import (BALLOT_TYPE, ballot_statement,
                                          check_19_board_signatures)
 from verifier.checks.election import (check_03_manifest_election_id, check_04_key_public,
                                       check_05_key_verification)
+from verifier.checks.keys import (check_24_key_modulus_proof, check_25_key_factor_proof,
+                                  check_26_key_verification_base, check_27_key_shared_secret)
 from verifier.checks.overrides import (OVERRIDES_TYPE, check_10_overrides_signature,
                                        check_22_overrides_officials)
 from verifier.checks.pins import (CREDENTIALS_TYPE, OPENING_TYPE, REVOCATION_TYPE,
@@ -43,7 +46,8 @@ from verifier.checks.results import (PLAINTEXT_LIMIT, check_14_results_combinati
                                      expected_elected)
 from verifier.checks.tally import (AGGREGATE_CHUNK, REASONS, Dispositions, aggregate_chunk,
                                    check_11_tally_counted_set, check_12_tally_aggregate,
-                                   check_13_tally_decryption_shares, check_23_tally_turnout)
+                                   check_13_tally_decryption_shares, check_23_tally_turnout,
+                                   check_28_tally_share_signatures)
 from verifier.record import load_record
 
 __all__ = [
@@ -59,7 +63,9 @@ __all__ = [
     "check_14_results_combination", "check_15_results_elected", "check_16_results_plausible",
     "check_17_pins_opening", "check_18_credentials_list", "check_19_board_signatures",
     "check_20_board_unique", "check_21_board_times", "check_22_overrides_officials",
-    "check_23_tally_turnout", "expected_elected", "verify_record",
+    "check_23_tally_turnout", "check_24_key_modulus_proof", "check_25_key_factor_proof",
+    "check_26_key_verification_base", "check_27_key_shared_secret",
+    "check_28_tally_share_signatures", "expected_elected", "verify_record",
 ]
 
 CHECKS: tuple[Callable[[Context], CheckResult], ...] = (
@@ -71,6 +77,8 @@ CHECKS: tuple[Callable[[Context], CheckResult], ...] = (
     check_15_results_elected, check_16_results_plausible, check_17_pins_opening,
     check_18_credentials_list, check_19_board_signatures, check_20_board_unique,
     check_21_board_times, check_22_overrides_officials, check_23_tally_turnout,
+    check_24_key_modulus_proof, check_25_key_factor_proof, check_26_key_verification_base,
+    check_27_key_shared_secret, check_28_tally_share_signatures,
 )
 
 
@@ -86,7 +94,7 @@ class Verification:
 
 
 def verify_record(path: str | Path, options: Options | None = None) -> Verification:
-    """Run the 23 checks on the record at ``path``.  Raises RecordUnreadable (exit 2)."""
+    """Run the 28 checks on the record at ``path``.  Raises RecordUnreadable (exit 2)."""
     options = options or Options()
     ctx = Context(load_record(path, processes=options.processes), options)
     results = []

@@ -66,6 +66,8 @@ class Context:
     election_id: str | None = None
     contests: dict[str, Contest] | None = None
     key: ElectionKey | None = None
+    key_public_ok: bool | None = None  # check 4 passed (None: not run)
+    key_verification_ok: bool | None = None  # check 5 passed
     board_key: Ed25519PublicKey | None = None
     entries: EntryTable | None = None  # seq → what is kept of a well-formed entry
     board_size: int = 0

@@ -1,10 +1,11 @@
-"""Checks 3–5 (docs/record.md §5): the manifest and the election id, the election key and the
-trustees' verification keys."""
+"""Checks 3–5 (docs/record.md §5): the manifest and the election id, the election key
+(``key.public``) and its trustees (``key.verification``) — docs/protocol.md §6.2.  The key's
+proofs and derived values are checks 24–27 (:mod:`verifier.checks.keys`)."""
 from __future__ import annotations
 
 from typing import Any, Iterable
 
-from verifier import arith
+from verifier import arith, keyproofs
 from verifier.checks.context import CheckResult, Context, missing, record_json
 from verifier.checks.pins import credential_list
 from verifier.encoding import canonical_json
@@ -59,29 +60,11 @@ def check_03_manifest_election_id(ctx: Context) -> CheckResult:
 
 # --- 4–5: keys --------------------------------------------------------------------------------
 
-_SMALL_PRIMES_PRODUCT: int | None = None
-
-
-def _small_primes_product() -> int:
-    """∏ primes < 2^16 (docs/record.md §5, `key.public`)."""
-    global _SMALL_PRIMES_PRODUCT
-    if _SMALL_PRIMES_PRODUCT is None:
-        limit = 1 << 16
-        sieve = bytearray([1]) * limit
-        sieve[0:2] = b"\x00\x00"
-        for i in range(2, 256):
-            if sieve[i]:
-                sieve[i * i::i] = bytearray(len(range(i * i, limit, i)))
-        prod = 1
-        for i in range(limit):
-            if sieve[i]:
-                prod *= i
-        _SMALL_PRIMES_PRODUCT = prod
-    return _SMALL_PRIMES_PRODUCT
-
-
 def check_04_key_public(ctx: Context) -> CheckResult:
+    """§6.2 ``key.public``: the §9.2 shape, n odd, the size policy (§8), not prime, not a
+    perfect power, no prime factor below 2^16, Pollard's p − 1 (bound 2^20) finds nothing."""
     res = CheckResult(4, "key.public")
+    ctx.key_public_ok = False
     obj = record_json(ctx, ELECTION_KEY)
     if obj is None:
         res.fail("dependency", input=ELECTION_KEY)
@@ -98,23 +81,33 @@ def check_04_key_public(ctx: Context) -> CheckResult:
         res.fail("key.even", item)
     if bits > MAX_BITS:
         res.fail("key.too_large", item, bits=bits)
+        return res  # nothing more is computed on an oversized n
     if bits < MIN_BITS:
         if not ctx.options.allow_test_key or bits < TEST_MIN_BITS:
             res.fail("key.too_small", item, bits=bits)
         else:
             res.note("key.test_key", bits=bits)
-    if n > 1 and int(arith.isqrt(n)) ** 2 == n:
-        res.fail("key.square", item)
-    if arith.gcd(arith.mpz(n), arith.mpz(_small_primes_product())) != 1:
-        res.fail("key.small_factor", item)
+    if n > 1 and n % 2 == 1:
+        nn = arith.mpz(n)
+        if arith.is_prime(nn):
+            res.fail("key.prime", item)
+        elif arith.is_power(nn):
+            res.fail("key.perfect_power", item)
+        if arith.gcd(nn, keyproofs.small_primes_product()) != 1:
+            res.fail("key.small_factor", item)
+        elif res.passed and keyproofs.pollard_p_minus_1(n) != 1:
+            res.fail("key.pollard", item)
     res.note("key.bits", bits=bits)
     if n > 1 and n % 2 == 1:
         ctx.key = key
+    ctx.key_public_ok = res.passed
     return res
 
 
 def check_05_key_verification(ctx: Context) -> CheckResult:
+    """§6.2 ``key.verification``: thresholds, indices, names, signing keys, units."""
     res = CheckResult(5, "key.verification")
+    ctx.key_verification_ok = False
     if missing(res, ("election key", ctx.key)):
         return res
     assert ctx.key is not None
@@ -122,4 +115,5 @@ def check_05_key_verification(ctx: Context) -> CheckResult:
         res.fail(code, {"file": ELECTION_KEY, **({"trustee": params["index"]}
                                                  if "index" in params else {})}, **params)
     res.note("key.trustees", t=ctx.key.threshold, l=len(ctx.key.trustees))
+    ctx.key_verification_ok = res.passed
     return res

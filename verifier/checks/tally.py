@@ -1,6 +1,6 @@
-"""Checks 11–13 and 23 (docs/record.md §5): the counted set, the encrypted tally as the
-product of the counted ballots, the trustees' decryption shares, and the turnout against the
-credential list."""
+"""Checks 11–13, 23 and 28 (docs/record.md §5): the counted set, the encrypted tally as the
+product of the counted ballots, the trustees' decryption shares, the turnout against the
+credential list, and the trustees' signatures of their share files (§4.3)."""
 from __future__ import annotations
 
 import itertools
@@ -14,8 +14,10 @@ from verifier.encoding import expect_list, expect_object, expect_str, parse_coun
 from verifier.errors import InvalidInput
 from verifier.parallel import map_chunks
 from verifier.record import COUNTED, ENCRYPTED_TALLY, read_line
+from verifier.signatures import signature_valid
 from verifier.tables import EntryTable, IntColumn, RowMap, SeqMap, SeqSet
-from verifier.threshold import parse_decryption_share, verify_decryption_share
+from verifier.threshold import (parse_decryption_share, signing_key_usable,
+                                verify_decryption_share)
 
 
 REASONS = ("", "counted", "superseded", "paper-vote", "invalid", "revoked")
@@ -227,6 +229,82 @@ def check_12_tally_aggregate(ctx: Context) -> CheckResult:
     return res
 
 
+SHARES_TYPE = "ssbvote-decryption-shares"
+SHARE_FILE_KEYS = ("type", "election_id", "trustee", "index", "tally", "contests", "signature")
+
+#: (message code, item, params) of a share file's failures of check 28
+Problem = tuple[str, dict[str, Any], dict[str, Any]]
+
+
+def share_signature_problems(ctx: Context) -> dict[int, list[Problem]] | None:
+    """Per share file (by the index of its name), what fails check 28 (docs/record.md §4.3,
+    §5): the type, the record's election id, ``tally`` = SHA-256 of
+    tally/encrypted_tally.json, and the signature by the signing key of the trustee the file
+    names (index and name).  Computed once: check 13 counts a file that fails as shares that
+    do not verify (and so does 14, through check 13's valid shares); check 28 reports it.
+    None when the election key or the election id is missing."""
+    if "share_signatures" in ctx.loaded:
+        found: dict[int, list[Problem]] | None = ctx.loaded["share_signatures"]
+        return found
+    key, eid = ctx.key, ctx.election_id
+    out: dict[int, list[Problem]] | None = None
+    if key is not None and eid is not None:
+        out = {}
+        tally_hash = (ctx.record.sha256(ENCRYPTED_TALLY) if ctx.record.has(ENCRYPTED_TALLY)
+                      else None)
+        for index, rel in ctx.record.share_files().items():
+            obj = ctx.record.json[rel]
+            item: dict[str, Any] = {"file": rel, "trustee": index}
+            problems: list[Problem] = []
+            out[index] = problems
+            try:
+                expect_object(obj, SHARE_FILE_KEYS, "decryption shares")
+                named = parse_count(obj["index"], "decryption shares.index", 1)
+                name = expect_str(obj["trustee"], "decryption shares.trustee")
+            except InvalidInput as exc:
+                problems.append(("signatures.shape", item, {"error": str(exc)}))
+                continue
+            if obj["type"] != SHARES_TYPE:
+                problems.append(("signatures.type", item, {"found": str(obj["type"])}))
+            if obj["election_id"] != eid:
+                problems.append(("signatures.election_id", item,
+                                 {"found": str(obj["election_id"])}))
+            if obj["tally"] != tally_hash:
+                problems.append(("signatures.tally", item,
+                                 {"found": str(obj["tally"]), "expected": tally_hash}))
+            trustee = key.trustee(named)
+            if trustee is None or trustee.name != name:
+                problems.append(("signatures.unknown_trustee", item, {"index": named}))
+                continue
+            if not signing_key_usable(trustee.signing_key):
+                problems.append(("signatures.bad_key", item, {"index": named}))
+                continue
+            if not signature_valid(obj, bytes.fromhex(trustee.signing_key)):
+                signer = next((t.index for t in key.trustees
+                               if t.index != named and signing_key_usable(t.signing_key)
+                               and signature_valid(obj, bytes.fromhex(t.signing_key))), None)
+                if signer is not None:
+                    problems.append(("signatures.signed_by", item,
+                                     {"index": named, "signer": signer}))
+                else:
+                    problems.append(("signatures.invalid", item, {"index": named}))
+    ctx.loaded["share_signatures"] = out
+    return out
+
+
+def check_28_tally_share_signatures(ctx: Context) -> CheckResult:
+    res = CheckResult(28, "tally.share_signatures")
+    problems = share_signature_problems(ctx)
+    if missing(res, ("election key", ctx.key), ("election id", ctx.election_id)):
+        return res
+    assert problems is not None
+    for found in problems.values():
+        for code, item, params in found:
+            res.fail(code, item, **params)
+    res.note("signatures.files", trustees=[i for i, p in problems.items() if not p])
+    return res
+
+
 def check_13_tally_decryption_shares(ctx: Context) -> CheckResult:
     res = CheckResult(13, "tally.decryption_shares")
     if missing(res, ("election key", ctx.key), ("encrypted tally", ctx.tally),
@@ -234,11 +312,12 @@ def check_13_tally_decryption_shares(ctx: Context) -> CheckResult:
         return res
     assert ctx.key and ctx.tally is not None and ctx.election_id and ctx.contests
     valid: dict[int, dict[str, tuple[int, ...]]] = {}
+    unsigned = share_signature_problems(ctx) or {}
     for index, rel in ctx.record.share_files().items():
         obj = ctx.record.json[rel]
         item: dict[str, Any] = {"file": rel, "trustee": index}
         try:
-            expect_object(obj, ("trustee", "index", "contests"), "decryption shares")
+            expect_object(obj, SHARE_FILE_KEYS, "decryption shares")
             found = parse_count(obj["index"], "decryption shares.index", 1)
             name = expect_str(obj["trustee"], "decryption shares.trustee")
             if not isinstance(obj["contests"], dict):
@@ -255,6 +334,8 @@ def check_13_tally_decryption_shares(ctx: Context) -> CheckResult:
             continue
         if trustee.name != name:
             res.fail("shares.name_mismatch", item, found=name, expected=trustee.name)
+        if unsigned.get(index):  # docs/record.md §5: for checks 13–14, shares that do not verify
+            res.fail("shares.unsigned", item)
         if set(obj["contests"]) != set(ctx.contests):
             res.fail("shares.contests", item)
             continue
@@ -271,7 +352,7 @@ def check_13_tally_decryption_shares(ctx: Context) -> CheckResult:
                 res.fail("shares.invalid", citem, reason=str(exc))
                 continue
             mine[cid] = share.shares
-        if len(mine) == len(ctx.contests) and trustee.name == name:
+        if len(mine) == len(ctx.contests) and trustee.name == name and not unsigned.get(index):
             valid[index] = mine
     ctx.valid_shares = valid
     res.note("shares.valid", trustees=sorted(valid))

@@ -1,0 +1,114 @@
+"""Checks 24–27 (docs/record.md §5; docs/protocol.md §6.2): the dealer's proofs that n is well
+formed (Π^mod §6.8, Π^fac §6.9), the verification base derived from the key id (§6.6) and the
+shared-secret equations (§6.7).  With checks 4 and 5 they make a count in a passing record the
+sum of the counted ballots whatever the dealer did (§6.10).
+
+Each needs the key's shape and n: if check 4 (``key.public``) or 5 (``key.verification``)
+failed, it fails too, naming that check (``key.requires``)."""
+from __future__ import annotations
+
+from typing import Any
+
+from verifier import keyproofs
+from verifier.checks.context import CheckResult, Context
+from verifier.errors import InvalidInput
+from verifier.proofs import InvalidProof
+from verifier.record import ELECTION_KEY
+from verifier.threshold import ElectionKey, shared_secret_problems
+
+
+def _key(res: CheckResult, ctx: Context) -> ElectionKey | None:
+    """The election key if checks 4 and 5 passed; else fail ``res`` naming them."""
+    ok = True
+    for number, name, passed in ((4, "key.public", ctx.key_public_ok),
+                                 (5, "key.verification", ctx.key_verification_ok)):
+        if not passed:
+            res.fail("key.requires", {"file": ELECTION_KEY}, number=number, check=name)
+            ok = False
+    return ctx.key if ok else None
+
+
+def _derived(ctx: Context, key: ElectionKey) -> tuple[str, Any]:
+    """(K, κ) of the key (§6.1 step 4, §6.6), computed once."""
+    if "key_id" not in ctx.loaded:
+        kid = key.key_id
+        ctx.loaded["key_id"] = kid, keyproofs.verification_class(key.n, kid)
+    found: tuple[str, Any] = ctx.loaded["key_id"]
+    return found
+
+
+def check_24_key_modulus_proof(ctx: Context) -> CheckResult:
+    res = CheckResult(24, "key.modulus_proof")
+    key = _key(res, ctx)
+    if key is None:
+        return res
+    item = {"file": ELECTION_KEY, "proof": "modulus"}
+    try:
+        proof = keyproofs.parse_modulus_proof(key.modulus_proof)
+    except InvalidInput as exc:
+        res.fail("key.proof_shape", item, error=str(exc))
+        return res
+    kid, _ = _derived(ctx, key)
+    try:
+        keyproofs.verify_modulus_proof(key.n, kid, proof)
+    except InvalidProof as exc:
+        res.fail("key.proof_invalid", item, reason=str(exc))
+    except InvalidInput as exc:
+        res.fail("key.proof_shape", item, error=str(exc))
+    return res
+
+
+def check_25_key_factor_proof(ctx: Context) -> CheckResult:
+    res = CheckResult(25, "key.factor_proof")
+    key = _key(res, ctx)
+    if key is None:
+        return res
+    item = {"file": ELECTION_KEY, "proof": "factors"}
+    try:
+        proof = keyproofs.parse_factor_proof(key.factor_proof)
+    except InvalidInput as exc:
+        res.fail("key.proof_shape", item, error=str(exc))
+        return res
+    kid, _ = _derived(ctx, key)
+    try:
+        keyproofs.verify_factor_proof(key.n, kid, proof)
+    except InvalidProof as exc:
+        res.fail("key.proof_invalid", item, reason=str(exc))
+    except InvalidInput as exc:
+        res.fail("key.proof_shape", item, error=str(exc))
+    else:
+        bits = key.n.bit_length()
+        res.note("key.factor_bound", bound=keyproofs.factor_bound_bits(bits))
+    return res
+
+
+def check_26_key_verification_base(ctx: Context) -> CheckResult:
+    res = CheckResult(26, "key.verification_base")
+    key = _key(res, ctx)
+    if key is None:
+        return res
+    kid, _ = _derived(ctx, key)
+    item = {"file": ELECTION_KEY}
+    if key.verification_base != keyproofs.verification_base(key.n, kid):
+        res.fail("key.base_not_derived", item)
+    for label, value, extra in [("verification_base", key.verification_base, {}),
+                                *((f"verification_key {tr.index}", tr.verification_key,
+                                   {"trustee": tr.index}) for tr in key.trustees)]:
+        if keyproofs.has_small_order(value, key.n):
+            res.fail("key.small_order", {**item, **extra}, what=label)
+    res.note("key.key_id", key_id=kid)
+    return res
+
+
+def check_27_key_shared_secret(ctx: Context) -> CheckResult:
+    res = CheckResult(27, "key.shared_secret")
+    key = _key(res, ctx)
+    if key is None:
+        return res
+    _, kappa = _derived(ctx, key)
+    for code, params in shared_secret_problems(key, kappa):
+        item: dict[str, Any] = {"file": ELECTION_KEY}
+        if "index" in params:
+            item["trustee"] = params["index"]
+        res.fail(code, item, **params)
+    return res
