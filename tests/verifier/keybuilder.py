@@ -175,6 +175,26 @@ def prove_factors(p: int, q: int, kid: str, rng: random.Random) -> dict[str, Any
             "w2": signed(y + e * nu), "v": signed(r + e * (sigma - nu * p))}
 
 
+def decryption_share(eid: str, contest: str, n: int, v: int, v_i: int, index: int, x: int,
+                     delta: int, cts: list[int], rng: random.Random) -> dict[str, Any]:
+    """§6.3's prover for trustee ``index`` with exponent x (Δ·s_i for an honest trustee; any x
+    for a forger) — the decryption share object of §9.5."""
+    from verifier.hashing import DOMAIN_DECRYPTION, decryption_weights
+    n2 = n * n
+    shares = [pow(c, 2 * x, n2) for c in cts]
+    stmt = [index, v, v_i, cts, shares]
+    w = decryption_weights(eid, n, contest, index, stmt, len(cts))
+    c_hat = 1
+    for c, wj in zip(cts, w):
+        c_hat = c_hat * pow(c, wj, n2) % n2
+    c_hat = pow(c_hat, 4, n2)
+    r = rng.getrandbits(n2.bit_length() + delta.bit_length() + 256)
+    a, b = pow(c_hat, r, n2), pow(v, r, n2)
+    e = challenge(DOMAIN_DECRYPTION, eid, n, contest, f"trustee/{index}", stmt, [a, b])
+    return {"index": index, "shares": [hx(s) for s in shares],
+            "proof": {"commitment_c": hx(a), "commitment_v": hx(b), "response": hx(r + e * x)}}
+
+
 @dataclass
 class Dealer:
     """An election key and its secrets.  ``primes`` are n's factors (two for an honest key);

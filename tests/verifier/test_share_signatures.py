@@ -13,12 +13,11 @@ from typing import Any
 
 import pytest
 
-from tests.verifier.keybuilder import Dealer, honest_key, hx
+from tests.verifier.keybuilder import Dealer, decryption_share as _share, honest_key, hx
 from verifier.checks import (CheckResult, Context, Options, check_04_key_public,
                              check_05_key_verification, check_13_tally_decryption_shares,
                              check_26_key_verification_base, check_27_key_shared_secret,
                              check_28_tally_share_signatures)
-from verifier.hashing import DOMAIN_DECRYPTION, challenge, decryption_weights
 from verifier.record import ELECTION_KEY, ENCRYPTED_TALLY, Record
 from verifier.threshold import parse_decryption_share, parse_election_key, verify_decryption_share
 
@@ -32,20 +31,7 @@ def canonical(obj: Any) -> bytes:
 
 def decryption_share(n: int, v: int, v_i: int, index: int, x: int, delta: int,
                      cts: list[int], rng: random.Random) -> dict[str, Any]:
-    """§6.3's prover with exponent x (= Δ·s_i for an honest trustee)."""
-    n2 = n * n
-    shares = [pow(c, 2 * x, n2) for c in cts]
-    stmt = [index, v, v_i, cts, shares]
-    w = decryption_weights(EID, n, CONTEST, index, stmt, len(cts))
-    c_hat = 1
-    for c, wj in zip(cts, w):
-        c_hat = c_hat * pow(c, wj, n2) % n2
-    c_hat = pow(c_hat, 4, n2)
-    r = rng.getrandbits(n2.bit_length() + delta.bit_length() + 256)
-    a, b = pow(c_hat, r, n2), pow(v, r, n2)
-    e = challenge(DOMAIN_DECRYPTION, EID, n, CONTEST, f"trustee/{index}", stmt, [a, b])
-    return {"index": index, "shares": [hx(s) for s in shares],
-            "proof": {"commitment_c": hx(a), "commitment_v": hx(b), "response": hx(r + e * x)}}
+    return _share(EID, CONTEST, n, v, v_i, index, x, delta, cts, rng)
 
 
 class Shares:
