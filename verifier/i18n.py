@@ -416,27 +416,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
                    "ผู้ถือกุญแจไม่ได้แบ่งกุญแจ d ≡ 1 (mod n): ∏ v_i^λ_i(0) ≠ 1 + 2κΔ²·n "
                    "(สมการความลับ เช่น ผู้สร้างกุญแจแบ่งค่า 0)"),
     # 28
-    "signatures.shape": ("decryption share file is malformed: {error}",
+    "share_signatures.shape": ("decryption share file is malformed: {error}",
                          "ไฟล์ส่วนถอดรหัสผิดรูปแบบ: {error}"),
-    "signatures.type": ("type is {found}, not ssbvote-decryption-shares",
+    "share_signatures.type": ("type is {found}, not ssbvote-decryption-shares",
                         "type เป็น {found} ไม่ใช่ ssbvote-decryption-shares"),
-    "signatures.election_id": ("election_id {found} is not the record's",
+    "share_signatures.election_id": ("election_id {found} is not the record's",
                                "election_id {found} ไม่ใช่ของบันทึกนี้"),
-    "signatures.tally": ("tally {found} is not the SHA-256 of tally/encrypted_tally.json "
+    "share_signatures.tally": ("tally {found} is not the SHA-256 of tally/encrypted_tally.json "
                          "({expected}): the shares were signed for another tally",
                          "tally {found} ไม่ใช่ SHA-256 ของ tally/encrypted_tally.json "
                          "({expected}) ส่วนถอดรหัสลงนามไว้สำหรับผลรวมอื่น"),
-    "signatures.unknown_trustee": ("no trustee with this index and name in the election key",
+    "share_signatures.unknown_trustee": ("no trustee with this index and name in the election key",
                                    "ไม่มีผู้ถือกุญแจลำดับและชื่อนี้ในกุญแจการเลือกตั้ง"),
-    "signatures.bad_key": ("the trustee's signing key in the election key is unusable",
+    "share_signatures.bad_key": ("the trustee's signing key in the election key is unusable",
                            "กุญแจลงนามของผู้ถือกุญแจในกุญแจการเลือกตั้งใช้ไม่ได้"),
-    "signatures.invalid": ("signature does not verify with the signing key of trustee {index}",
+    "share_signatures.invalid": ("signature does not verify with the signing key of trustee {index}",
                            "ลายเซ็นไม่ถูกต้องตามกุญแจลงนามของผู้ถือกุญแจ {index}"),
-    "signatures.signed_by": ("signed by the signing key of trustee {signer}, not of trustee "
+    "share_signatures.signed_by": ("signed by the signing key of trustee {signer}, not of trustee "
                              "{index}",
                              "ลงนามด้วยกุญแจลงนามของผู้ถือกุญแจ {signer} "
                              "ไม่ใช่ของผู้ถือกุญแจ {index}"),
-    "signatures.files": ("signed share files from trustees {trustees}",
+    "share_signatures.files": ("signed share files from trustees {trustees}",
                          "ไฟล์ส่วนถอดรหัสที่ลงนามถูกต้องจากผู้ถือกุญแจ {trustees}"),
 }
 

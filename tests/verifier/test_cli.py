@@ -141,6 +141,17 @@ def test_test_key_refused_without_the_flag(built_record: BuiltRecord,
         assert [f["code"] for f in c["failures"]] == ["key.requires"]
 
 
+def test_message_codes_are_not_defined_twice() -> None:
+    """A code repeated in a dict literal of verifier/i18n.py would silently replace the first
+    text (check 28's codes once collided with check 19's)."""
+    import ast
+    tree = ast.parse((Path(__file__).resolve().parents[2] / "verifier" / "i18n.py").read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):
+            keys = [k.value for k in node.keys if isinstance(k, ast.Constant)]
+            assert len(keys) == len(set(keys)), sorted(k for k in keys if keys.count(k) > 1)
+
+
 def test_every_message_and_check_is_translated() -> None:
     assert set(CHECK_TITLES) == set(CHECK_NAMES)
     assert len(CHECKS) == 28

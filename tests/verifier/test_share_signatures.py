@@ -114,7 +114,7 @@ def test_signed_share_files_pass_13_and_28(shares: Shares) -> None:
 def test_a_file_signed_by_another_trustee_fails_28_and_is_not_used(shares: Shares) -> None:
     shares.files[2] = shares.sign(shares.files[2], 3)
     ctx, r13, r28 = shares.run()
-    assert codes(r28) == ["signatures.signed_by"]
+    assert codes(r28) == ["share_signatures.signed_by"]
     f = r28.failures[0]
     assert f.item == {"file": "tally/decryption_shares/trustee-2.json", "trustee": 2}
     assert f.params == {"index": 2, "signer": 3}
@@ -126,16 +126,16 @@ def test_an_unsigned_or_badly_signed_file_fails_28(shares: Shares) -> None:
     shares.files[1]["signature"] = "00" * 64
     del shares.files[3]["signature"]
     ctx, r13, r28 = shares.run()
-    assert sorted(codes(r28)) == ["signatures.invalid", "signatures.shape"]
+    assert sorted(codes(r28)) == ["share_signatures.invalid", "share_signatures.shape"]
     assert {f.item["trustee"] for f in r28.failures} == {1, 3}
     assert ctx.valid_shares is not None and sorted(ctx.valid_shares) == [2]
     assert "shares.unsigned" in codes(r13) and "shares.shape" in codes(r13)
 
 
 @pytest.mark.parametrize("field,value,code", [
-    ("tally", "ab" * 32, "signatures.tally"),
-    ("election_id", "cd" * 32, "signatures.election_id"),
-    ("type", "ssbvote-checkpoint", "signatures.type"),
+    ("tally", "ab" * 32, "share_signatures.tally"),
+    ("election_id", "cd" * 32, "share_signatures.election_id"),
+    ("type", "ssbvote-checkpoint", "share_signatures.type"),
 ])
 def test_a_file_signed_by_its_trustee_for_something_else_fails_28(
         shares: Shares, field: str, value: str, code: str) -> None:
@@ -150,14 +150,14 @@ def test_a_file_signed_by_its_trustee_for_something_else_fails_28(
 def test_a_file_naming_another_trustee_fails_28(shares: Shares) -> None:
     shares.files[1] = shares.sign({**shares.files[1], "trustee": "Mallory"}, 1)
     _, r13, r28 = shares.run()
-    assert codes(r28) == ["signatures.unknown_trustee"]
+    assert codes(r28) == ["share_signatures.unknown_trustee"]
     assert "shares.name_mismatch" in codes(r13)
 
 
 def test_a_version_1_share_file_fails_13_and_28(shares: Shares) -> None:
     shares.files[2] = {k: shares.files[2][k] for k in ("trustee", "index", "contests")}
     _, r13, r28 = shares.run()
-    assert codes(r28) == ["signatures.shape"] and codes(r13) == ["shares.shape"]
+    assert codes(r28) == ["share_signatures.shape"] and codes(r13) == ["shares.shape"]
 
 
 def test_no_share_files_passes_28_vacuously(shares: Shares) -> None:

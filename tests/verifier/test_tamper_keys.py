@@ -230,7 +230,7 @@ def test_a_share_file_signed_by_another_trustee(record: Path, built_record: Buil
     assert out.failed == {"tally.share_signatures", "tally.decryption_shares",
                           "results.combination"}
     f = out.check("tally.share_signatures")["failures"][0]
-    assert f["code"] == "signatures.signed_by"
+    assert f["code"] == "share_signatures.signed_by"
     assert f["item"] == {"file": SHARES.format(i), "trustee": i}
     assert f["params"] == {"index": i, "signer": other}
     assert _codes(out, "tally.decryption_shares") == ["shares.unsigned"]
@@ -245,7 +245,7 @@ def test_a_share_file_not_signed(record: Path, run_verifier: Runner) -> None:
     write_json(path, doc)
     rehash(record)
     out = run_verifier(record)
-    assert _codes(out, "tally.share_signatures") == ["signatures.invalid"]
+    assert _codes(out, "tally.share_signatures") == ["share_signatures.invalid"]
     assert "results.combination" in out.failed
 
 
@@ -258,6 +258,6 @@ def test_a_share_file_signed_for_another_tally(record: Path, built_record: Built
     write_json(path, _sign(doc, _seed(built_record, i)))
     rehash(record)
     out = run_verifier(record)
-    assert _codes(out, "tally.share_signatures") == ["signatures.tally"]
+    assert _codes(out, "tally.share_signatures") == ["share_signatures.tally"]
     assert out.failed == {"tally.share_signatures", "tally.decryption_shares",
                           "results.combination"}

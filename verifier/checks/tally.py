@@ -262,32 +262,32 @@ def share_signature_problems(ctx: Context) -> dict[int, list[Problem]] | None:
                 named = parse_count(obj["index"], "decryption shares.index", 1)
                 name = expect_str(obj["trustee"], "decryption shares.trustee")
             except InvalidInput as exc:
-                problems.append(("signatures.shape", item, {"error": str(exc)}))
+                problems.append(("share_signatures.shape", item, {"error": str(exc)}))
                 continue
             if obj["type"] != SHARES_TYPE:
-                problems.append(("signatures.type", item, {"found": str(obj["type"])}))
+                problems.append(("share_signatures.type", item, {"found": str(obj["type"])}))
             if obj["election_id"] != eid:
-                problems.append(("signatures.election_id", item,
+                problems.append(("share_signatures.election_id", item,
                                  {"found": str(obj["election_id"])}))
             if obj["tally"] != tally_hash:
-                problems.append(("signatures.tally", item,
+                problems.append(("share_signatures.tally", item,
                                  {"found": str(obj["tally"]), "expected": tally_hash}))
             trustee = key.trustee(named)
             if trustee is None or trustee.name != name:
-                problems.append(("signatures.unknown_trustee", item, {"index": named}))
+                problems.append(("share_signatures.unknown_trustee", item, {"index": named}))
                 continue
             if not signing_key_usable(trustee.signing_key):
-                problems.append(("signatures.bad_key", item, {"index": named}))
+                problems.append(("share_signatures.bad_key", item, {"index": named}))
                 continue
             if not signature_valid(obj, bytes.fromhex(trustee.signing_key)):
                 signer = next((t.index for t in key.trustees
                                if t.index != named and signing_key_usable(t.signing_key)
                                and signature_valid(obj, bytes.fromhex(t.signing_key))), None)
                 if signer is not None:
-                    problems.append(("signatures.signed_by", item,
+                    problems.append(("share_signatures.signed_by", item,
                                      {"index": named, "signer": signer}))
                 else:
-                    problems.append(("signatures.invalid", item, {"index": named}))
+                    problems.append(("share_signatures.invalid", item, {"index": named}))
     ctx.loaded["share_signatures"] = out
     return out
 
@@ -301,7 +301,7 @@ def check_28_tally_share_signatures(ctx: Context) -> CheckResult:
     for found in problems.values():
         for code, item, params in found:
             res.fail(code, item, **params)
-    res.note("signatures.files", trustees=[i for i, p in problems.items() if not p])
+    res.note("share_signatures.files", trustees=[i for i, p in problems.items() if not p])
     return res
 
 
