@@ -22,7 +22,10 @@ Modules (imports go one way, down this list; ``crypto.hazmat`` is below all but 
 * ``crypto.ballot`` — ``EncryptedContest`` and its parsing, ``encrypt_contest``,
   ``recover_selections`` (§5)
 * ``crypto.batch`` — ``verify_contest``, ``verify_many`` (batch, bisect, name) (§5.4, §7)
-* ``crypto.threshold`` — decryption shares, proofs, combination (§6)
+* ``crypto.keyproofs`` — hash_to_unit, the key id, the verification base, Π^mod and Π^fac
+  (§2.4, §6.6, §6.8, §6.9)
+* ``crypto.threshold`` — the election key, decryption shares, proofs, combination (§6)
+* ``crypto.keycheck`` — the named checks of an election key (§6.2, §6.7)
 * ``crypto.ceremony`` — key generation and encrypted share files (§6.1, §6.5)
 * ``crypto.credential`` — voter/official credentials, their Ed25519 keys, ballot signatures (§13)
 """
@@ -30,6 +33,7 @@ from .ballot import ContestPrecomputation, EncryptedContest, ballot_hash, encryp
 from .batch import verify_contest, verify_many
 from .ceremony import generate_election_key, read_encrypted_share, write_encrypted_share
 from .errors import CryptoError, InvalidInput, InvalidProof
+from .keycheck import KeyCheckFailed, check_election_key
 from .paillier import PublicKey, add_ciphertexts, parse_ciphertext, validate_ciphertext
 from .statement import ContestStatement
 from .threshold import (
@@ -50,10 +54,12 @@ __all__ = [
     "EncryptedContest",
     "InvalidInput",
     "InvalidProof",
+    "KeyCheckFailed",
     "PublicKey",
     "TrusteeShare",
     "add_ciphertexts",
     "ballot_hash",
+    "check_election_key",
     "combine",
     "compute_decryption_share",
     "encrypt_contest",

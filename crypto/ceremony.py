@@ -1,9 +1,12 @@
 """Key ceremony and encrypted trustee share files (docs/protocol.md §6.1, §6.5).
 
-A single dealer generates n = pq from safe primes, the sharing polynomial and the verification
-keys offline with the trustees present, hands each trustee an encrypted share file and erases
-p, q, d (trust assumption §10).  Share files are AES-256-GCM under a key derived from the
-trustee's passphrase with scrypt (``cryptography``), the header authenticated as associated data.
+A single dealer generates n = pq from safe primes, each trustee's Ed25519 signing key, the
+verification base v from a hash of the key's public data (§6.6), the sharing polynomial and the
+verification keys, and the proofs that n is well formed (Π^mod, Π^fac: §6.8, §6.9) offline with
+the trustees present; it checks its own output as everyone else will (§6.2, crypto.keycheck),
+hands each trustee an encrypted share file and erases p, q, d (trust assumption §10).  Share
+files (version 2) are AES-256-GCM under a key derived from the trustee's passphrase with scrypt
+(``cryptography``), the header authenticated as associated data.
 """
 from __future__ import annotations
 
@@ -19,13 +22,15 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from .encoding import canonical_json, parse_json, require_int, require_object, require_str
 from .errors import InvalidInput
 from .hazmat.gmp import invert, powmod
+from .keycheck import check_election_key
+from .keyproofs import key_id, prove_factors, prove_modulus, verification_base
 from .paillier import PublicKey, check_key_size
 from .primes import generate_safe_prime
-from .randomness import random_below, random_bytes, random_unit
-from .threshold import MAX_TRUSTEES, ElectionPublicKey, TrusteeKey, TrusteeShare
+from .randomness import random_below, random_bytes
+from .threshold import MAX_TRUSTEES, ElectionPublicKey, KeyProofs, TrusteeKey, TrusteeShare, signing_public_key
 
 SHARE_FILE_FORMAT = "ssb-vote/trustee-share"
-SHARE_FILE_VERSION = 1
+SHARE_FILE_VERSION = 2
 SCRYPT_LOG2_N = 17  # 128 MiB, ~0.5 s: a passphrase guess costs the attacker as much
 SCRYPT_R = 8
 SCRYPT_P = 1
@@ -35,29 +40,50 @@ _WRONG = "wrong passphrase or corrupted share file"
 def generate_election_key(
     bits: int, trustees: list[str], threshold: int, *, allow_insecure_test_key: bool = False
 ) -> tuple[ElectionPublicKey, list[TrusteeShare]]:
-    """Dealer key generation (docs/protocol.md §6.1–§6.2); p, q, m, d are dropped on return."""
+    """Dealer key generation (docs/protocol.md §6.1): safe primes, then :func:`election_key_from_primes`,
+    which checks the key (§6.2); p, q, m, d are dropped on return."""
     check_key_size(bits, allow_insecure_test_key)
     if bits % 2:
         raise InvalidInput("key size must be even")
+    _check_trustees(trustees, threshold)
+    while True:
+        p = generate_safe_prime(bits // 2)
+        q = generate_safe_prime(bits // 2)
+        if p != q and (p * q).bit_length() == bits:
+            break
+    key, shares = election_key_from_primes(p, q, trustees, threshold, allow_insecure_test_key=allow_insecure_test_key)
+    del p, q  # the dealer secret does not outlive this call (§10)
+    return key, shares
+
+
+def _check_trustees(trustees: list[str], threshold: int) -> None:
     if not 1 <= len(trustees) <= MAX_TRUSTEES or len(set(trustees)) != len(trustees):
         raise InvalidInput(f"trustees: 1..{MAX_TRUSTEES} distinct names required")
     for name in trustees:
         require_str(name, "trustee name")
     if isinstance(threshold, bool) or not isinstance(threshold, int) or not 1 <= threshold <= len(trustees):
         raise InvalidInput("threshold must be in 1..number of trustees")
-    while True:
-        p = generate_safe_prime(bits // 2)
-        q = generate_safe_prime(bits // 2)
-        if p != q and (p * q).bit_length() == bits:
-            break
+
+
+def election_key_from_primes(
+    p: int, q: int, trustees: list[str], threshold: int, *, allow_insecure_test_key: bool = False
+) -> tuple[ElectionPublicKey, list[TrusteeShare]]:
+    """Steps 2–8 of docs/protocol.md §6.1 for the safe primes p, q (the caller's; regenerating the
+    test vectors of §11 uses it with known primes): signing keys, key id, v from the hash, the
+    shares and v_i, Π^mod and Π^fac, then every check of §6.2 (:class:`crypto.keycheck.KeyCheckFailed`
+    if p, q are not fit)."""
+    _check_trustees(trustees, threshold)
     n = p * q
     m = ((p - 1) // 2) * ((q - 1) // 2)
     nm = n * m
     d = m * int(invert(m, n)) % nm  # d ≡ 0 mod m, d ≡ 1 mod n
+    seeds = [_new_signing_seed() for _ in trustees]
+    signing_keys = [signing_public_key(seed) for seed in seeds]
+    kid = key_id(n, threshold, [(i, name, sk) for i, (name, sk) in enumerate(zip(trustees, signing_keys), start=1)])
+    v = verification_base(n, kid)
     coefficients = [d] + [random_below(nm) for _ in range(threshold - 1)]
     n2 = n * n
     delta = factorial(len(trustees))
-    v = int(powmod(random_unit(n2), 2, n2))  # a random square generates QR_{n²} w.h.p.
     secrets_ = []
     keys = []
     for i in range(1, len(trustees) + 1):
@@ -65,11 +91,22 @@ def generate_election_key(
         for coefficient in reversed(coefficients):  # Horner over Z_{nm}
             s_i = (s_i * i + coefficient) % nm
         secrets_.append(s_i)
-        keys.append(TrusteeKey(i, trustees[i - 1], int(powmod(v, delta * s_i, n2))))
-    election_key = ElectionPublicKey(PublicKey(n, allow_insecure_test_key), threshold, v, tuple(keys))
-    shares = [TrusteeShare(i, trustees[i - 1], s, election_key) for i, s in enumerate(secrets_, start=1)]
-    del p, q, m, d, coefficients  # the dealer secret does not outlive this call (§10)
+        keys.append(TrusteeKey(i, trustees[i - 1], int(powmod(v, delta * s_i, n2)), signing_keys[i - 1]))
+    proofs = KeyProofs(prove_modulus(p, q, kid), prove_factors(p, q, kid))
+    election_key = ElectionPublicKey(PublicKey(n, allow_insecure_test_key), threshold, int(v), tuple(keys), proofs)
+    shares = [TrusteeShare(i, trustees[i - 1], s, election_key, seeds[i - 1]) for i, s in enumerate(secrets_, start=1)]
+    del m, d, coefficients, seeds  # the dealer secret does not outlive this call (§10)
+    check_election_key(election_key, primes=(p, q))  # as every user of the key will (§6.2)
     return election_key, shares
+
+
+def _new_signing_seed() -> bytes:
+    """A fresh Ed25519 private key: 32 bytes from the CSPRNG (any 32 bytes are a seed, RFC 8032)."""
+    return random_bytes(32)
+
+
+class _Unreadable(InvalidInput):
+    """A well-formed share file this version does not read (reported as it is)."""
 
 
 def _derive_key(passphrase: str, salt: bytes, log2_n: int, r: int, p: int) -> bytes:
@@ -133,7 +170,9 @@ def read_encrypted_share(
             "share file",
         )
         if doc["format"] != SHARE_FILE_FORMAT or doc["version"] != SHARE_FILE_VERSION:
-            raise InvalidInput("share file: unknown format or version")
+            raise _Unreadable("share file: unknown format or version" if doc["version"] != 1 else
+                              "share file of version 1: its election key has no signing keys or key proofs "
+                              "(docs/protocol.md §6.5); the key ceremony must be run again")
         kdf = require_object(doc["kdf"], {"name", "salt", "log2_n", "r", "p"}, "share file kdf")
         cipher = require_object(doc["cipher"], {"name", "nonce"}, "share file cipher")
         if kdf["name"] != "scrypt" or cipher["name"] != "AES-256-GCM":
@@ -144,6 +183,8 @@ def read_encrypted_share(
         salt = _hex_bytes(kdf["salt"], "salt", 16)
         nonce = _hex_bytes(cipher["nonce"], "nonce", 12)
         ciphertext = _hex_bytes(doc["ciphertext"], "ciphertext")
+    except _Unreadable:
+        raise
     except InvalidInput:
         raise InvalidInput(_WRONG) from None
     header = {k: v for k, v in doc.items() if k != "ciphertext"}

@@ -2,16 +2,23 @@
 
 n = pq with safe primes p = 2p'+1, q = 2q'+1; m = p'q'; d ≡ 0 (mod m), d ≡ 1 (mod n);
 f(X) = d + Σ a_k X^k over Z_{nm}; trustee i holds s_i = f(i); Δ = ℓ! for ℓ trustees;
-v is a random square in Z*_{n²} and v_i = v^(Δ s_i).  A trustee's share of c is
+v is derived from a hash of the key's public data (§6.6) and v_i = v^(Δ s_i).  The election key
+(version 2, §9.2) also carries each trustee's Ed25519 signing key and the dealer's proofs that n
+is well formed (§6.8, §6.9); :mod:`crypto.keycheck` checks all of it (§6.2).  A trustee's share of c is
 c_i = c^(2Δ s_i) mod n², with a proof that log_{c^4}(c_i²) = log_v(v_i) (§6.3).  Any t valid
 shares combine: c' = ∏ c_i^(2λ_i) = c^(4Δ² d), m = L(c') · (4Δ²)^(−1) mod n (§6.4).
 """
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
+from functools import cached_property
 from math import factorial
 from typing import Any, Sequence
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from .encoding import (
     hex_to_int,
@@ -27,33 +34,64 @@ from .hashing import CHALLENGE_BITS, DOMAIN_DECRYPTION, DOMAIN_DECRYPTION_WEIGHT
 from .hazmat.gmp import GroupElement, mpz, powmod
 from .hazmat.multiexp import multi_exp
 from .hazmat.threshold import combine_unchecked
+from .keyproofs import FactorProof, ModulusProof, key_id
 from .paillier import PublicKey, check_units
 from .randomness import random_bits
 
 MAX_TRUSTEES = 64
 MAX_TALLY_LENGTH = 1000
+ELECTION_KEY_VERSION = 2
+_SIGNING_KEY_RE = re.compile(r"\A[0-9a-f]{64}\Z")
+
+
+def signing_public_key(seed: bytes) -> str:
+    """The 64-hex Ed25519 public key of a 32-byte private seed (§6.1 step 3)."""
+    raw = Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return raw.hex()
 
 
 @dataclass(frozen=True)
 class TrusteeKey:
-    """Public data of trustee ``index`` (1-based): name and verification key v_i (§6.2, §9.2)."""
+    """Public data of trustee ``index`` (1-based): name, Ed25519 signing key (64 hex) and
+    verification key v_i (§6.1, §9.2)."""
 
     index: int
     trustee: str
     verification_key: GroupElement
+    signing_key: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"index": self.index, "trustee": self.trustee, "verification_key": int_to_hex(self.verification_key)}
+        return {"index": self.index, "trustee": self.trustee, "signing_key": self.signing_key,
+                "verification_key": int_to_hex(self.verification_key)}
+
+
+@dataclass(frozen=True)
+class KeyProofs:
+    """The dealer's proofs that n is well formed: Π^mod and Π^fac (§6.8, §6.9, §9.2)."""
+
+    modulus: ModulusProof
+    factors: FactorProof
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"modulus": self.modulus.to_dict(), "factors": self.factors.to_dict()}
+
+    @classmethod
+    def from_dict(cls, obj: Any, n: int) -> "KeyProofs":
+        data = require_object(obj, {"modulus", "factors"}, "election key proofs")
+        return cls(ModulusProof.from_dict(data["modulus"], n), FactorProof.from_dict(data["factors"]))
 
 
 @dataclass(frozen=True)
 class ElectionPublicKey:
-    """Public key n, threshold t, verification base v and trustees' v_i (docs/protocol.md §9.2)."""
+    """Public key n, threshold t, verification base v, the trustees' signing keys and v_i, and
+    the key proofs (docs/protocol.md §9.2, version 2).  Construction checks the shape only;
+    :func:`crypto.keycheck.check_election_key` checks the values (§6.2)."""
 
     public_key: PublicKey
     threshold: int
     verification_base: GroupElement
     trustees: tuple[TrusteeKey, ...]
+    proofs: KeyProofs
 
     def __post_init__(self) -> None:
         count = len(self.trustees)
@@ -65,6 +103,11 @@ class ElectionPublicKey:
             raise InvalidInput("election key: trustee indices must be 1..ℓ in order")
         if len({t.trustee for t in self.trustees}) != count:
             raise InvalidInput("election key: trustee names must be distinct")
+        for t in self.trustees:
+            if not isinstance(t.signing_key, str) or not _SIGNING_KEY_RE.match(t.signing_key):
+                raise InvalidInput(f"election key: trustee {t.index} signing key is not 64 lowercase hex")
+        if len({t.signing_key for t in self.trustees}) != count:
+            raise InvalidInput("election key: trustee signing keys must be distinct")
         check_units(self.public_key, [self.verification_base] + [t.verification_key for t in self.trustees], "verification key")
         for value in [self.verification_base] + [t.verification_key for t in self.trustees]:
             if not 0 < value < self.public_key.n_square:
@@ -75,30 +118,40 @@ class ElectionPublicKey:
         """Δ = ℓ! (Shoup)."""
         return factorial(len(self.trustees))
 
+    @cached_property
+    def key_id(self) -> str:
+        """K: the hash of n, t and the trustees' names and signing keys (§6.1 step 4)."""
+        return key_id(self.public_key.n, self.threshold, [(t.index, t.trustee, t.signing_key) for t in self.trustees])
+
     def to_dict(self) -> dict[str, Any]:
         return {
-            "version": 1,
+            "version": ELECTION_KEY_VERSION,
             "n": int_to_hex(self.public_key.n),
             "threshold": self.threshold,
             "verification_base": int_to_hex(self.verification_base),
             "trustees": [t.to_dict() for t in self.trustees],
+            "proofs": self.proofs.to_dict(),
         }
 
     @classmethod
     def from_dict(cls, obj: Any, *, allow_insecure_test_key: bool = False) -> "ElectionPublicKey":
-        data = require_object(obj, {"version", "n", "threshold", "verification_base", "trustees"}, "election key")
-        if data["version"] != 1 or isinstance(data["version"], bool):
-            raise InvalidInput("election key: unsupported version")
+        if isinstance(obj, dict) and obj.get("version") != ELECTION_KEY_VERSION:
+            raise InvalidInput("election key: unsupported version (version 2 required: signing keys and key proofs)")
+        data = require_object(obj, {"version", "n", "threshold", "verification_base", "trustees", "proofs"},
+                              "election key")
+        if data["version"] != ELECTION_KEY_VERSION or isinstance(data["version"], bool):
+            raise InvalidInput("election key: unsupported version (version 2 required: signing keys and key proofs)")
         pk = PublicKey(hex_to_int(data["n"], "election key n", lower=1), allow_insecure_test_key)
         n2 = int(pk.n_square)
         trustees = []
         for pos, raw in enumerate(require_list(data["trustees"], "election key trustees", max_length=MAX_TRUSTEES)):
-            item = require_object(raw, {"index", "trustee", "verification_key"}, f"trustee {pos + 1}")
+            item = require_object(raw, {"index", "trustee", "verification_key", "signing_key"}, f"trustee {pos + 1}")
             trustees.append(
                 TrusteeKey(
                     require_int(item["index"], f"trustee {pos + 1} index", lower=1, upper=MAX_TRUSTEES + 1),
                     require_str(item["trustee"], f"trustee {pos + 1} name"),
                     hex_to_int(item["verification_key"], f"trustee {pos + 1} verification key", lower=1, upper=n2),
+                    require_str(item["signing_key"], f"trustee {pos + 1} signing key", max_length=64),
                 )
             )
         return cls(
@@ -106,39 +159,60 @@ class ElectionPublicKey:
             require_int(data["threshold"], "election key threshold", lower=1, upper=MAX_TRUSTEES + 1),
             hex_to_int(data["verification_base"], "election key verification base", lower=1, upper=n2),
             tuple(trustees),
+            KeyProofs.from_dict(data["proofs"], pk.n),
         )
 
 
 @dataclass(frozen=True)
 class TrusteeShare:
-    """Trustee i's secret s_i = f(i) plus the public values it needs (§6.2, §9.4).  Secret!"""
+    """Trustee i's secret s_i = f(i), its Ed25519 signing seed, and the public values it needs
+    (§6.1, §9.4).  Secret!"""
 
     index: int
     trustee: str
     secret_share: int
     election_key: ElectionPublicKey
+    signing_seed: bytes
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.signing_seed, bytes) or len(self.signing_seed) != 32:
+            raise InvalidInput("trustee share: the signing seed must be 32 bytes")
+        if not 1 <= self.index <= len(self.election_key.trustees):
+            raise InvalidInput("trustee share: index not in the election key")
+        if signing_public_key(self.signing_seed) != self.election_key.trustees[self.index - 1].signing_key:
+            raise InvalidInput("trustee share: the signing seed is not this trustee's signing key")
 
     def __repr__(self) -> str:  # never print the secret
         return f"TrusteeShare(index={self.index}, trustee={self.trustee!r})"
+
+    @property
+    def signing_key(self) -> Ed25519PrivateKey:
+        """The trustee's Ed25519 key: signs its decryption share files (§6.11)."""
+        return Ed25519PrivateKey.from_private_bytes(self.signing_seed)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "index": self.index,
             "trustee": self.trustee,
             "secret_share": int_to_hex(self.secret_share),
+            "signing_seed": self.signing_seed.hex(),
             "election_key": self.election_key.to_dict(),
         }
 
     @classmethod
     def from_dict(cls, obj: Any, *, allow_insecure_test_key: bool = False) -> "TrusteeShare":
-        data = require_object(obj, {"index", "trustee", "secret_share", "election_key"}, "trustee share")
+        data = require_object(obj, {"index", "trustee", "secret_share", "signing_seed", "election_key"}, "trustee share")
         key = ElectionPublicKey.from_dict(data["election_key"], allow_insecure_test_key=allow_insecure_test_key)
         index = require_int(data["index"], "trustee share index", lower=1, upper=len(key.trustees) + 1)
         trustee = require_str(data["trustee"], "trustee share name")
         if key.trustees[index - 1].trustee != trustee:
             raise InvalidInput("trustee share: name does not match the election key")
         bound = int(key.public_key.n_square)  # s_i < n·m < n²
-        return cls(index, trustee, hex_to_int(data["secret_share"], "trustee share secret", upper=bound), key)
+        seed = data["signing_seed"]
+        if not isinstance(seed, str) or not _SIGNING_KEY_RE.match(seed):
+            raise InvalidInput("trustee share: signing seed is not 64 lowercase hex")
+        return cls(index, trustee, hex_to_int(data["secret_share"], "trustee share secret", upper=bound), key,
+                   bytes.fromhex(seed))
 
 
 @dataclass(frozen=True)

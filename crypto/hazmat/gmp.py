@@ -27,11 +27,19 @@ if TYPE_CHECKING:
 
     def is_square(x: int) -> bool: ...
 
+    def is_power(x: int) -> bool: ...
+
+    def jacobi(x: int, y: int) -> int: ...
+
+    def legendre(x: int, y: int) -> int: ...
+
+    def isqrt(x: int) -> mpz: ...
+
     #: An element of Z*_n or Z*_{n²} (ciphertexts, commitments, responses, shares): a Python int
     #: or a gmpy2 mpz; protocol code accepts both and returns mpz from arithmetic.
     GroupElement: TypeAlias = int | mpz
 else:
-    from gmpy2 import gcd, invert, is_prime, is_square, mpz, powmod
+    from gmpy2 import gcd, invert, is_power, is_prime, is_square, isqrt, jacobi, legendre, mpz, powmod
 
     GroupElement = int | mpz
 
@@ -46,4 +54,5 @@ def mpz_from_bytes(data: bytes) -> mpz:
     return value
 
 
-__all__ = ["GroupElement", "gcd", "invert", "is_prime", "is_square", "mpz", "mpz_from_bytes", "powmod"]
+__all__ = ["GroupElement", "gcd", "invert", "is_power", "is_prime", "is_square", "isqrt", "jacobi", "legendre", "mpz",
+           "mpz_from_bytes", "powmod"]

@@ -146,7 +146,7 @@ def test_share_file_round_trip(tmp_path: Path, trustee_shares: list[TrusteeShare
     path = tmp_path / "t1.json"
     write_encrypted_share(path, trustee_shares[0], "correct horse battery", scrypt_log2_n=14)
     doc = json.loads(path.read_text())
-    assert doc["format"] == "ssb-vote/trustee-share" and doc["version"] == 1
+    assert doc["format"] == "ssb-vote/trustee-share" and doc["version"] == 2
     assert format(trustee_shares[0].secret_share, "x") not in path.read_text()
     assert read_encrypted_share(path, "correct horse battery", allow_insecure_test_key=True) == trustee_shares[0]
 
