@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterator
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from crypto.errors import InvalidInput
+from crypto.keycheck import KeyCheckFailed, check_election_key as _check_election_key
 from crypto.threshold import ElectionPublicKey
 from election import export
 from election.errors import BoardInvalid, ExportUnreadable
@@ -33,7 +34,7 @@ from .files import read_json
 from .progress import progress
 
 __all__ = ["EXPORT_FILES", "OVERRIDES_MISSING", "SNAPSHOT_FILES", "BoardIndex", "Manifest", "Pins", "Voters",
-           "CheckedBoard", "check_board", "load_authority", "load_board_key", "load_checkpoints", "load_election_key", "load_manifest",
+           "CheckedBoard", "check_board", "check_election_key", "load_authority", "load_board_key", "load_checkpoints", "load_election_key", "load_manifest",
            "load_overrides", "scan_entries"]
 
 
@@ -58,6 +59,15 @@ def load_election_key(path: Path, allow_insecure_test_key: bool) -> ElectionPubl
         return ElectionPublicKey.from_dict(data, allow_insecure_test_key=allow_insecure_test_key)
     except InvalidInput as exc:
         raise TallyError(f"election key: {exc}") from None
+
+
+def check_election_key(key: ElectionPublicKey) -> None:
+    """The checks of docs/protocol.md §6.2 (crypto.keycheck); a key that fails one is refused,
+    naming the check: a count decrypted under it would depend on the dealer."""
+    try:
+        _check_election_key(key)
+    except KeyCheckFailed as exc:
+        raise BoardRefused(f"election key refused ({exc.check}): {exc.reason}") from None
 
 
 def load_board_key(path: Path) -> Ed25519PublicKey:
@@ -107,9 +117,12 @@ def check_board(folder: Path, allow_insecure_test_key: bool, *, closed: bool, sh
     """Check the export in ``folder``: manifest, election key, board key; the opening and its
     pins, the credential list and the revocations; the signed checkpoints (the last one final
     if ``closed``); the paper-vote list signed by two officials (``closed`` only: a snapshot has
-    none, §3.1); then the chain and every voter's signature in one pass over the entries."""
+    none, §3.1); then the chain and every voter's signature in one pass over the entries.  For the
+    closed board the election key's checks come first (docs/protocol.md §6.2)."""
     manifest = load_manifest(folder / export.MANIFEST)
     key = load_election_key(folder / export.ELECTION_KEY, allow_insecure_test_key)
+    if closed:
+        check_election_key(key)
     board_key = load_board_key(folder / export.BOARD_KEY)
     pins, voters = load_authority(folder, manifest.election_id, board_key)
     checkpoints = load_checkpoints(folder / export.CHECKPOINTS, manifest.election_id, board_key, closed,

@@ -3,7 +3,9 @@
     python -m tally preverify BOARD_SNAPSHOT --preverified FILE [--processes N]   (while polls are open)
     python -m tally prepare BOARD_EXPORT --work WORK [--processes N | --scheduler tcp://HOST:8786]
                                          [--preverified FILE]
-    python -m tally trustee decrypt --share SHARE_FILE --tally WORK/tally/encrypted_tally.json --out OUT
+    python -m tally trustee decrypt --share SHARE_FILE --board WORK --out OUT [--ca-key HEX] [--verify-all]
+                                    [--state FILE] [--force]   (or --tally WORK/tally/encrypted_tally.json)
+    python -m tally trustee check-share --share SHARE_FILE      (at the key ceremony)
     python -m tally finish --work WORK --record RECORD --shares S1 S2 ...   (or --shares S1 --shares S2)
 
 Errors are printed as ``Error: …`` on stderr with exit status 1.
@@ -155,33 +157,91 @@ def trustee_cli() -> None:
     """Trustee tools (offline): decrypt the tally with your key share."""
 
 
+def _passphrase(passphrase_file: Optional[Path]) -> str:
+    if passphrase_file is not None:
+        return passphrase_file.read_text(encoding="utf-8").rstrip("\r\n")
+    return str(click.prompt("Passphrase of your key share", hide_input=True, err=True))
+
+
+_share_option = click.option("--share", "share", required=True,
+                             type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                             help="Your encrypted key-share file from the key ceremony.")
+_passphrase_option = click.option("--passphrase-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                                  help="Read the passphrase from this file (automation); otherwise you are asked for it.")
+
+
 @trustee_cli.command("decrypt")
-@click.option("--share", "share", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Your encrypted key-share file from the key ceremony.")
-@click.option("--tally", "tally_file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The tally file (tally/encrypted_tally.json).")
+@_share_option
+@click.option("--board", "board", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="The closed board export, or the tally's work folder (which holds a copy of it and "
+                   "tally/counted.json); default: the work folder of --tally.")
+@click.option("--tally", "tally_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="The tally's encrypted tally (WORK/tally/encrypted_tally.json): compared with the tally this "
+                   "tool rebuilds from the board; any difference is refused.")
+@click.option("--counted", "counted", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="The tally's counted set (default BOARD/tally/counted.json); without one, every counted "
+                   "ballot's proofs are verified.")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write your decryption shares (trustee-<index>.json).")
-@click.option("--passphrase-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Read the passphrase from this file (automation); otherwise you are asked for it.")
+              help="Where to write your signed decryption shares (trustee-<index>.json).")
+@_passphrase_option
+@click.option("--state", "state", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="State file recording what you decrypted (default: beside the share file, "
+                   "<share>.decrypted.jsonl).")
+@click.option("--force", is_flag=True,
+              help="Decrypt a contest again although other ciphertexts of it were decrypted before (recorded).")
+@click.option("--verify-all", is_flag=True,
+              help="Verify the proofs of every counted ballot (default: a random sample of 100 per contest).")
+@click.option("--ca-key", "ca_key", default=None, metavar="HEX",
+              help="The credential authority's public key (64 hex, printed on the letters): the board's opening "
+                   "must be signed by it.")
+@_processes_option
+@_quiet_option
 @_test_key_option
-def decrypt_cmd(share: Path, tally_file: Path, out: Path, passphrase_file: Optional[Path],
-                allow_insecure_test_key: bool) -> None:
-    """Compute your decryption shares of the tally, with proofs (docs/record.md §4.3)."""
+def decrypt_cmd(share: Path, board: Optional[Path], tally_file: Optional[Path], counted: Optional[Path], out: Path,
+                passphrase_file: Optional[Path], state: Optional[Path], force: bool, verify_all: bool,
+                ca_key: Optional[str], processes: Optional[int], quiet: bool, allow_insecure_test_key: bool) -> None:
+    """Rebuild the tally from the closed board and decrypt it: your signed decryption shares, with
+    proofs (docs/protocol.md §6.11, docs/record.md §4.3).  Each contest of an election once."""
     from .trustee import decrypt
 
-    if passphrase_file is not None:
-        passphrase = passphrase_file.read_text(encoding="utf-8").rstrip("\r\n")
-    else:
-        passphrase = click.prompt("Passphrase of your key share", hide_input=True, err=True)
+    if board is None and tally_file is None:
+        raise click.UsageError("give --board (the closed board export or the tally's work folder) or --tally")
+    passphrase = _passphrase(passphrase_file)
     try:
-        summary = decrypt(share, tally_file, out, passphrase, allow_insecure_test_key=allow_insecure_test_key)
+        summary = decrypt(share, tally_file, out, passphrase, board=board, counted=counted, state=state, force=force,
+                          verify_all=verify_all, processes=processes or 1, ca_key=ca_key,
+                          allow_insecure_test_key=allow_insecure_test_key, show_progress=not quiet,
+                          warn=lambda message: click.echo(message, err=True))
     except TallyError as exc:
         raise _fail(exc) from None
     click.echo(f"Trustee {summary.trustee} (index {summary.index}), election {summary.election_id}")
-    for contest, counted in sorted(summary.contests.items()):
-        click.echo(f"  contest {contest}: {counted} counted ballots")
-    click.echo(f"Decryption shares written to {out}")
+    click.echo(f"Tally rebuilt from the board; proofs of {summary.verified} ballots verified.")
+    for contest, counted_ballots in sorted(summary.contests.items()):
+        note = " (decrypted again: FORCED, recorded)" if contest in summary.forced else (
+            " (same tally as decrypted before)" if contest in summary.repeated else "")
+        click.echo(f"  contest {contest}: {counted_ballots} counted ballots{note}")
+    click.echo(f"Signed decryption shares written to {out}")
+
+
+@trustee_cli.command("check-share")
+@_share_option
+@_passphrase_option
+@_test_key_option
+def check_share_cmd(share: Path, passphrase_file: Optional[Path], allow_insecure_test_key: bool) -> None:
+    """At the key ceremony: check the election key in your share file (docs/protocol.md §6.2) and
+    that your share matches it; prints the key's SHA-256 to compare with the published one."""
+    from .trustee import check_share
+
+    try:
+        checked, digest = check_share(share, _passphrase(passphrase_file), allow_insecure_test_key=allow_insecure_test_key)
+    except TallyError as exc:
+        raise _fail(exc) from None
+    key = checked.election_key
+    click.echo(f"Trustee {checked.trustee} (index {checked.index} of {len(key.trustees)}, threshold {key.threshold})")
+    click.echo(f"Election key: every check passes (key proofs, verification base, shared secret); "
+               f"{key.public_key.n.bit_length()} bits")
+    click.echo(f"Your signing key: {key.trustees[checked.index - 1].signing_key}")
+    click.echo(f"Election key SHA-256 (compare with the published election_key.json): {digest}")
 
 
 tally_cli.add_command(trustee_cli)

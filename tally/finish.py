@@ -2,8 +2,10 @@
 (docs/record.md §4.3–§4.5).
 
 Every offered share file is checked (shape, trustee name and index against the election key,
-every contest's proof, docs/protocol.md §6.3); a failing one is rejected naming the trustee and
-the others are used.  Any t valid shares combine (the t lowest indexes, §6.4).  The record is
+the trustee's signature over it for this election and this encrypted tally, every contest's
+proof: docs/record.md §4.3, docs/protocol.md §6.3, §6.11); a failing one is rejected naming the
+trustee and the others are used.  The election key itself is checked first (docs/protocol.md
+§6.2).  Any t valid shares combine (the t lowest indexes, §6.4).  The record is
 written file by file atomically, ``HASHES.json`` last: a record without ``HASHES.json`` is
 incomplete, and re-running with the same inputs rewrites the same bytes.
 """
@@ -19,12 +21,12 @@ from crypto.hazmat import combine_unchecked  # the shares are verified here firs
 from crypto.threshold import DecryptionShare, verify_decryption_share
 from election.export import EXPORT_FILES
 from election.record import (COUNTED, ENCRYPTED_TALLY, FORMAT, FORMAT_FILE, HASHES, RESULTS, SHARES_DIR,
-                             hashes, share_file)
+                             encrypted_tally_hash, hashes, share_file)
 
 from . import board as board_mod
 from .errors import TallyError
 from .files import TMP_SUFFIX, atomic_copy, atomic_write_bytes, atomic_write_json, read_json
-from .tallyfile import parse_share_file, parse_tally, share_file_dict
+from .tallyfile import parse_share_file, parse_tally
 
 COPIED = EXPORT_FILES + (COUNTED, ENCRYPTED_TALLY)
 
@@ -46,9 +48,9 @@ def _rank(candidates: list[dict[str, Any]], k: int) -> tuple[list[str], bool]:
 
 def _load_shares(
     paths: Sequence[Path], key: Any, election_id: str, contests: dict[str, tuple[list[int], int]],
-    warn: Callable[[str], None],
-) -> tuple[dict[int, tuple[str, dict[str, DecryptionShare]]], list[str]]:
-    valid: dict[int, tuple[str, dict[str, DecryptionShare]]] = {}
+    warn: Callable[[str], None], tally_hash: str,
+) -> tuple[dict[int, tuple[str, dict[str, DecryptionShare], dict[str, Any]]], list[str]]:
+    valid: dict[int, tuple[str, dict[str, DecryptionShare], dict[str, Any]]] = {}
     rejected: list[str] = []
 
     def reject(message: str) -> None:
@@ -65,7 +67,8 @@ def _load_shares(
         if isinstance(obj, dict) and isinstance(obj.get("trustee"), str):
             who = f"trustee {obj['trustee']!r} (index {obj.get('index')!r}, file {path})"
         try:
-            index, name, shares = parse_share_file(obj, key, sorted(contests))
+            index, name, shares = parse_share_file(obj, key, sorted(contests), election_id=election_id,
+                                                   tally_hash=tally_hash)
             for contest_id, share in shares.items():
                 try:
                     verify_decryption_share(key, election_id, contest_id, contests[contest_id][0], share)
@@ -77,7 +80,7 @@ def _load_shares(
         if index in valid:
             reject(f"rejected the decryption share of {who}: trustee {index} already gave a valid share")
             continue
-        valid[index] = (name, shares)
+        valid[index] = (name, shares, obj)
     return valid, rejected
 
 
@@ -112,14 +115,17 @@ def finish(
             raise TallyError(f"{work / rel} is missing: run `tally prepare` first")
     manifest = board_mod.load_manifest(work / "manifest.json")
     key = board_mod.load_election_key(work / "election_key.json", allow_insecure_test_key)
+    board_mod.check_election_key(key)
+    tally_obj = read_json(work / ENCRYPTED_TALLY, "encrypted tally")
     try:
-        election_id, contests = parse_tally(read_json(work / ENCRYPTED_TALLY, "encrypted tally"), key)
+        election_id, contests = parse_tally(tally_obj, key)
     except InvalidInput as exc:
         raise TallyError(f"encrypted tally: {exc}") from None
     if election_id != manifest.election_id or sorted(contests) != manifest.contest_ids:
         raise TallyError("encrypted tally: election id or contests differ from the manifest")
 
-    valid, rejected = _load_shares([Path(p) for p in share_paths], key, election_id, contests, warn)
+    valid, rejected = _load_shares([Path(p) for p in share_paths], key, election_id, contests, warn,
+                                   encrypted_tally_hash(tally_obj))
     t = key.threshold
     if len(valid) < t:
         names = ", ".join(f"{valid[i][0]} ({i})" for i in sorted(valid)) or "none"
@@ -154,8 +160,7 @@ def finish(
     for rel in COPIED:
         atomic_copy(work / rel, record / rel, link=hardlink)
     for i in sorted(valid):
-        name, shares = valid[i]
-        atomic_write_json(record / share_file(i), share_file_dict(name, i, shares))
+        atomic_write_json(record / share_file(i), valid[i][2])  # the trustee's signed file, as signed
     atomic_write_json(record / RESULTS, results)
     atomic_write_json(record / FORMAT_FILE, FORMAT)
     write_hashes(record)

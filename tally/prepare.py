@@ -25,7 +25,7 @@ import shutil
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Container, Iterator, Optional
 
 import gmpy2
 
@@ -98,7 +98,7 @@ def verify_context(manifest: board_mod.Manifest, n: int, allow_insecure_test_key
 
 
 def _chunks(work: Path, index: board_mod.BoardIndex, revoked: frozenset[bytes], paper: frozenset[str],
-            size: int, known: Optional[Preverified] = None) -> Iterator[tuple[int, list[Item]]]:
+            size: int, known: Optional[Container[str]] = None) -> Iterator[tuple[int, list[Item]]]:
     """Chunks of consecutive board positions; only offsets of the ballot lines, never their bytes,
     are kept (the workers read them).  A ballot is to count if it is its credential's latest,
     the credential is not revoked and the pseudonym not on the paper list.  Ballots in ``known``
@@ -144,7 +144,7 @@ def _run_chunks(
     work: Path, cache: Path, context: VerifyContext, index: board_mod.BoardIndex, revoked: frozenset[bytes],
     paper: frozenset[str],
     processes: int, advance: Callable[[int], None], stats: dict[str, int], size: int,
-    scheduler: Optional[str] = None, known: Optional[Preverified] = None, only_unverified: bool = False,
+    scheduler: Optional[str] = None, known: Optional[Container[str]] = None, only_unverified: bool = False,
 ) -> Iterator[ChunkResult]:
     """Yield every chunk's result (cached or computed), with a bounded number of chunks in
     flight (memory stays bounded: a 7-of-228 ballot line is ~1 MB at 2048 bits).

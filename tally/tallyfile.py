@@ -8,6 +8,7 @@ from crypto.encoding import hex_to_int, require_int, require_list, require_objec
 from crypto.errors import InvalidInput
 from crypto.paillier import validate_ciphertext
 from crypto.threshold import MAX_TALLY_LENGTH, DecryptionShare, ElectionPublicKey
+from election.record import DECRYPTION_SHARES_KEYS, share_file_problems
 
 _ID_RE = re.compile(r"\A[0-9a-f]{64}\Z")
 
@@ -39,17 +40,28 @@ def parse_tally(obj: Any, key: ElectionPublicKey) -> tuple[str, dict[str, tuple[
     return election_id, out
 
 
-def share_file_dict(trustee: str, index: int, shares: dict[str, DecryptionShare]) -> dict[str, Any]:
-    return {"trustee": trustee, "index": index, "contests": {c: s.to_dict() for c, s in shares.items()}}
+def tally_dict(election_id: str, contests: dict[str, tuple[list[int], int]]) -> dict[str, Any]:
+    """The encrypted tally object (§4.2) of contest → (ciphertexts, counted ballots)."""
+    return {"election_id": election_id,
+            "contests": {c: {"ciphertexts": [format(int(x), "x") for x in v[0]], "counted_ballots": v[1]}
+                         for c, v in contests.items()}}
 
 
-def parse_share_file(obj: Any, key: ElectionPublicKey, contest_ids: list[str]) -> tuple[int, str, dict[str, DecryptionShare]]:
-    """(index, trustee name, contest → DecryptionShare) of a §4.3 file; InvalidInput if malformed."""
-    data = require_object(obj, {"trustee", "index", "contests"}, "decryption share file")
+def parse_share_file(obj: Any, key: ElectionPublicKey, contest_ids: list[str], *, election_id: str,
+                     tally_hash: str) -> tuple[int, str, dict[str, DecryptionShare]]:
+    """(index, trustee name, contest → DecryptionShare) of a signed §4.3 file; InvalidInput if
+    malformed, or not signed by the trustee it names for this election and tally."""
+    if isinstance(obj, dict) and "signature" not in obj:
+        raise InvalidInput("decryption share file: not signed by its trustee (no signature; docs/record.md §4.3)")
+    data = require_object(obj, set(DECRYPTION_SHARES_KEYS), "decryption share file")
     index = require_int(data["index"], "decryption share file index", lower=1, upper=len(key.trustees) + 1)
     name = require_str(data["trustee"], "decryption share file trustee")
     if key.trustees[index - 1].trustee != name:
         raise InvalidInput(f"decryption share file: trustee {name!r} is not trustee {index} of the election key")
+    problems = share_file_problems(data, election_id=election_id, tally_hash=tally_hash,
+                                   signing_key=key.trustees[index - 1].signing_key)
+    if problems:
+        raise InvalidInput("decryption share file: " + "; ".join(problems))
     contests = data["contests"]
     if not isinstance(contests, dict) or sorted(contests) != sorted(contest_ids):
         raise InvalidInput(f"decryption share file: expected shares for the contests {sorted(contest_ids)}")

@@ -397,6 +397,7 @@ def build_board_export(
     manifest: Optional[dict[str, Any]] = None,
     shares_dir: Optional[Union[str, Path]] = None,
     scrypt_log2_n: int = 14,
+    election_key: Optional[tuple[ElectionPublicKey, list[TrusteeShare]]] = None,
 ) -> BoardFixture:
     """Write a closed board export (docs/record.md §3) and return a :class:`BoardFixture`.
 
@@ -412,14 +413,15 @@ def build_board_export(
     credential is revoked without replacement after their last cast (all their ballots
     ``revoked``).  ``non_voters``: credentials per electorate on the CA's list that never vote.
     ``checkpoint_every``: an intermediate signed checkpoint every that many entries; the final
-    checkpoint is always written.
+    checkpoint is always written.  ``election_key``: a key and its trustees' shares to use instead
+    of the cached test key (a dishonest dealer's, in tests/adversarial).
     """
     path = Path(path)
     rng = random.Random(seed)
     manifest = manifest if manifest is not None else builder_manifest()
     manifest_bytes = canonical_json(manifest)
     election_id = sha256_hex(manifest_bytes)
-    key, shares = cached_election_key(key_bits, trustees, threshold)
+    key, shares = election_key if election_key is not None else cached_election_key(key_bits, trustees, threshold)
     pk = key.public_key
     election_key_bytes = canonical_json(key.to_dict())
     board_key = Ed25519PrivateKey.from_private_bytes(rng.getrandbits(256).to_bytes(32, "big"))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from tally.finish import FinishSummary, finish
 from tally.prepare import ENCRYPTED_TALLY, PrepareSummary, prepare
@@ -25,6 +25,38 @@ def trustee_shares(board: BoardFixture, work: Path, out_dir: Path, indexes: Sequ
                 allow_insecure_test_key=True)
         out.append(path)
     return out
+
+
+def colluding_trustee_shares(board: BoardFixture, work: Path, out_dir: Path, indexes: Sequence[int]) -> list[Path]:
+    """Signed decryption share files of the tally's own encrypted tally, made without the trustee
+    tool (which rebuilds the tally from the board and may refuse): trustees who go along with the
+    tally operator.  For tests of what the verifier then catches."""
+    from crypto.encoding import canonical_json
+    from crypto.threshold import compute_decryption_share
+    from election.record import encrypted_tally_hash, signed_share_file
+    from tally.files import read_json
+    from tally.tallyfile import parse_tally
+
+    tally = read_json(work / ENCRYPTED_TALLY, "tally")
+    election_id, contests = parse_tally(tally, board.election_key)
+    out = []
+    for i in indexes:
+        share = board.trustee_shares[i - 1]
+        shares = {c: compute_decryption_share(share, election_id, c, v[0]).to_dict() for c, v in contests.items()}
+        path = out_dir / f"colluding-share-{i}.json"
+        path.write_bytes(canonical_json(signed_share_file(election_id, share.trustee, i, encrypted_tally_hash(tally),
+                                                          shares, share.signing_key)))
+        out.append(path)
+    return out
+
+
+def resign_share_file(board: BoardFixture, path: Path, doc: dict[str, Any]) -> None:
+    """Write ``doc`` (a decryption share file, docs/record.md §4.3) re-signed by the trustee it
+    names: a trustee who signs a bad share."""
+    from crypto.encoding import canonical_json
+    from election.signed import sign, unsigned
+
+    path.write_bytes(canonical_json(sign(unsigned(doc), board.trustee_shares[doc["index"] - 1].signing_key)))
 
 
 def run_finish(work: Path, shares: Sequence[Path], record: Path, warnings: list[str] | None = None) -> FinishSummary:

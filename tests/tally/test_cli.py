@@ -58,13 +58,19 @@ def test_wrong_passphrase_and_passphrase_file(board: BoardFixture, tmp_path: Pat
 
 
 def test_trustee_refuses_malformed_tally_file(board: BoardFixture, tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    assert invoke("prepare", str(board.path), "--work", str(work), "--processes", "1", "--quiet").exit_code == 0
     bad = tmp_path / "tally.json"
     bad.write_text(json.dumps({"contests": {"insured": {"ciphertexts": ["0"], "counted_ballots": 1}}}))
     pfile = tmp_path / "pass.txt"
     pfile.write_text(board.passphrases[0])
-    result = invoke("trustee", "decrypt", "--share", str(board.share_files[0]), "--tally", str(bad),
-                    "--out", str(tmp_path / "s.json"), "--passphrase-file", str(pfile))
+    result = invoke("trustee", "decrypt", "--share", str(board.share_files[0]), "--board", str(work), "--tally",
+                    str(bad), "--out", str(tmp_path / "s.json"), "--passphrase-file", str(pfile), "--quiet")
     assert result.exit_code == 1 and "not a well-formed tally" in result.output
+    assert not (tmp_path / "s.json").exists()
+    result = invoke("trustee", "decrypt", "--share", str(board.share_files[0]), "--tally", str(bad),
+                    "--out", str(tmp_path / "s.json"), "--passphrase-file", str(pfile), "--quiet")
+    assert result.exit_code == 1 and "is not a closed board export" in result.output
 
 
 def test_prepare_refusal_is_a_clear_error(board: BoardFixture, tmp_path: Path) -> None:

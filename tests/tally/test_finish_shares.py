@@ -11,7 +11,7 @@ from tally.errors import TallyError
 from tally.finish import _rank
 from tests.support.board_builder import BoardFixture
 
-from .helpers import run_finish, run_prepare, trustee_shares
+from .helpers import resign_share_file, run_finish, run_prepare, trustee_shares
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def test_bad_share_rejected_naming_the_trustee(prepared: tuple[BoardFixture, Pat
     doc = json.loads(s1.read_bytes())
     share = doc["contests"]["insured"]["shares"]
     share[0] = format(int(share[0], 16) * 4 % int(board.election_key.public_key.n_square), "x")
-    s1.write_bytes(canonical_json(doc))
+    resign_share_file(board, s1, doc)  # the trustee itself signed a bad share: its proof fails
     warnings: list[str] = []
     summary = run_finish(work, [s1, s2, s3], tmp_path / "record", warnings)
     assert summary.valid == [2, 3] and summary.trustees_used == [2, 3]

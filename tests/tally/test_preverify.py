@@ -16,9 +16,10 @@ from tally.errors import BoardRefused, TallyError
 from tally.prepare import COUNTED, ENCRYPTED_TALLY, prepare
 from tally.preverified import Preverified, ballot_key, key_fingerprint
 from tally.preverify import preverify
+from tally.trustee import TrusteeRefused
 from tests.support.board_builder import BoardFixture, read_jsonl
 
-from .helpers import run_finish, run_prepare, trustee_shares
+from .helpers import colluding_trustee_shares, run_finish, run_prepare, trustee_shares
 
 
 def snapshot(board: BoardFixture, dest: Path, seq: int) -> Path:
@@ -168,7 +169,12 @@ def test_a_lying_preverified_file_is_caught_by_the_independent_verifier(board: B
     summary = prepare(board.path, work, processes=1, allow_insecure_test_key=True, show_progress=False,
                       preverified=known.path)
     assert board.invalid_seqs[0] not in dict(summary.invalid)  # counted on the cache's word
-    run_finish(work, trustee_shares(board, work, tmp_path, [1, 2]), record)
+    # The trustee tool rebuilds the tally and verifies the counted ballots' proofs (a sample; all
+    # of them on this small board): it refuses to decrypt (docs/protocol.md §6.11).
+    with pytest.raises(TrusteeRefused, match=f"ballot seq {board.invalid_seqs[0]} is counted, but its proofs"):
+        trustee_shares(board, work, tmp_path, [1])
+    # Trustees who decrypt the operator's tally anyway: the public verifier refuses the record.
+    run_finish(work, colluding_trustee_shares(board, work, tmp_path, [1, 2]), record)
     root = Path(__file__).resolve().parents[2]
     done = subprocess.run([sys.executable, "-m", "verifier", str(record), "--allow-test-key", "--json",
                            "--ca-key", board.ca_public_hex],
