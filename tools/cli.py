@@ -129,11 +129,16 @@ def election_keygen(slug: str, trustees: tuple[str, ...], threshold: int, bits: 
     else:
         phrases = [click.prompt(f"Passphrase for {name}", hide_input=True, confirmation_prompt=True)
                    for name in trustees]
-    click.echo(f"generating a {bits}-bit key with safe primes (this can take a minute) ...", err=True)
+    click.echo(f"generating a {bits}-bit key with safe primes and its proofs (this can take a minute) ...", err=True)
     result = election_keys.run_ceremony(election, list(zip(trustees, phrases)), threshold, bits, out_dir)
-    click.echo(f"election key stored for {slug}: {bits} bits, {threshold} of {len(trustees)} trustees")
-    for path in result.share_files:
-        click.echo(f"  share file: {path}")
+    click.echo(f"election key stored for {slug}: {bits} bits, {threshold} of {len(trustees)} trustees; "
+               "key proofs, verification base and shared secret checked (docs/protocol.md §6.2)")
+    from crypto.hashing import object_hash
+
+    click.echo(f"election key SHA-256: {object_hash(result.election_key.to_dict())}")
+    for path, trustee in zip(result.share_files, result.election_key.trustees):
+        click.echo(f"  share file: {path}  (signing key of {trustee.trustee}: {trustee.signing_key})")
+    click.echo("each trustee checks their file: ssbvote trustee check-share --share FILE")
 
 
 @election_group.command("ca-inputs")
