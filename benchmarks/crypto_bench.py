@@ -35,7 +35,7 @@ def timed(fn: Callable[[], Any], repeat: int = 1) -> tuple[float, Any]:
 
 
 def load_key(bits: int) -> tuple[ElectionPublicKey, list[TrusteeShare]]:
-    cache = Path(f"/tmp/ssb_vote_bench_key_{bits}.json")
+    cache = Path(f"/tmp/ssb_vote_bench_key_v2_{bits}.json")
     if cache.exists():
         data = json.loads(cache.read_text())
         key = ElectionPublicKey.from_dict(data["key"], allow_insecure_test_key=bits < 2048)

@@ -10,8 +10,8 @@ needs (r_i, nonces, simulated responses) is b^α mod n for one fixed b and a ran
 so its n-th power is B^α with B = b^n computed once.  These values are fed to the real prover
 (crypto.ballot.encrypt_contest with a ContestPrecomputation), so the proofs are genuine and the
 verifier does exactly the work it does on real ballots (its cost does not depend on how the
-prover chose its randomness).  Ballots are cached in /tmp.  A plain (non-safe-prime) Paillier
-modulus is fine for timing ballot verification.
+prover chose its randomness).  Ballots are cached in /tmp.  The
+election key is a real one (safe primes and key proofs), shared with the other benchmarks.
 
 The export is of record format version 2 (docs/record.md): each voter's credential key is derived
 from the pseudonym (:func:`bench_voter_key`, so that cached ballots keep their party
@@ -43,10 +43,12 @@ import gmpy2  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 from crypto import ContestStatement, encrypt_contest  # noqa: E402
 from crypto.ballot import CandidatePrecomputation, ContestPrecomputation  # noqa: E402
+from crypto.ceremony import generate_election_key  # noqa: E402
 from crypto.credential import ballot_party, public_credential  # noqa: E402
 from crypto.encoding import canonical_json  # noqa: E402
 from crypto.kdf import BallotKdf  # noqa: E402
 from crypto.paillier import PublicKey  # noqa: E402
+from crypto.threshold import ElectionPublicKey  # noqa: E402
 from election import authority  # noqa: E402
 from election.board import Chain, checkpoint, sha256_hex  # noqa: E402
 from election.export import BoardItem  # noqa: E402
@@ -71,17 +73,20 @@ def manifest(candidates: int, k: int) -> dict[str, Any]:
     }
 
 
-def load_modulus(bits: int) -> int:
-    cache = Path(f"/tmp/ssb_tally_bench_n_{bits}.json")
+def load_election_key(bits: int) -> ElectionPublicKey:
+    """A real election key (docs/protocol.md §9.2: key proofs and all — ``tally prepare`` checks
+    them), cached in /tmp and shared with crypto_bench.py, verifier_bench.py, tally_scale.py."""
+    cache = Path(f"/tmp/ssb_vote_bench_key_v2_{bits}.json")
     if cache.exists():
-        return int(json.loads(cache.read_text())["n"], 16)
-    half = bits // 2
-    while True:  # two random primes (not safe primes: the benchmark needs only the size of n)
-        p, q = (int(gmpy2.next_prime(secrets.randbits(half) | (3 << (half - 2)))) for _ in range(2))
-        if p != q and (p * q).bit_length() == bits:
-            break
-    cache.write_text(json.dumps({"n": format(p * q, "x")}))
-    return p * q
+        return ElectionPublicKey.from_dict(json.loads(cache.read_text())["key"], allow_insecure_test_key=bits < 2048)
+    print(f"generating a {bits}-bit election key (safe primes; minutes at 2048 bits) ...", file=sys.stderr)
+    key, shares = generate_election_key(bits, ["t1", "t2", "t3", "t4", "t5"], 3, allow_insecure_test_key=bits < 2048)
+    cache.write_text(json.dumps({"key": key.to_dict(), "shares": [s.to_dict() for s in shares]}))
+    return key
+
+
+def load_modulus(bits: int) -> int:
+    return load_election_key(bits).public_key.n
 
 
 # --- fast valid ballots ------------------------------------------------------------------------
@@ -226,11 +231,9 @@ def write_closed_export(path: Path, manifest_bytes: bytes, election_key: bytes, 
 
 
 def write_export(path: Path, man: dict[str, Any], n: int, ballots: list[tuple[str, bytes]]) -> None:
-    n2 = n * n
-    v = pow(secrets.randbelow(n2 - 2) + 2, 2, n2)  # verification keys are not used by prepare
-    key = {"version": 1, "n": format(n, "x"), "threshold": 1, "verification_base": format(v, "x"),
-           "trustees": [{"index": 1, "trustee": "bench", "verification_key": format(pow(v, 3, n2), "x")}]}
-    write_closed_export(path, canonical_json(man), canonical_json(key), [p for p, _ in ballots], ballots,
+    key = load_election_key(n.bit_length())
+    assert key.public_key.n == n
+    write_closed_export(path, canonical_json(man), canonical_json(key.to_dict()), [p for p, _ in ballots], ballots,
                         lambda seq: f"2026-12-20T02:{seq // 60 % 60:02d}:{seq % 60:02d}.000000Z")
 
 

@@ -69,7 +69,7 @@ TRUSTEES, THRESHOLD = 3, 2
 
 def load_key(bits: int) -> tuple[ElectionPublicKey, list[TrusteeShare]]:
     test_key = bits < 2048
-    cache = Path(f"/tmp/ssb_vote_bench_key_{bits}.json")  # shared with crypto_bench.py, verifier_bench.py
+    cache = Path(f"/tmp/ssb_vote_bench_key_v2_{bits}.json")  # shared with crypto_bench.py, verifier_bench.py
     if cache.exists():
         data = json.loads(cache.read_text())
         shares = [TrusteeShare.from_dict(s, allow_insecure_test_key=test_key) for s in data["shares"]]

@@ -71,7 +71,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def load_key(bits: int) -> ElectionPublicKey:
-    cache = Path(f"/tmp/ssb_vote_bench_key_{bits}.json")  # shared with crypto_bench.py
+    cache = Path(f"/tmp/ssb_vote_bench_key_v2_{bits}.json")  # shared with crypto_bench.py
     if cache.exists():
         data = json.loads(cache.read_text())
         return ElectionPublicKey.from_dict(data["key"], allow_insecure_test_key=bits < 2048)
