@@ -163,6 +163,22 @@ def _passphrase(passphrase_file: Optional[Path]) -> str:
     return str(click.prompt("Passphrase of your key share", hide_input=True, err=True))
 
 
+def _hex_key(value: str) -> str:
+    """64 lowercase hex, given as such or as a file that holds it (the CA's published key)."""
+    import re
+
+    text = value
+    if not re.fullmatch(r"[0-9a-fA-F]{64}", value.strip()):
+        try:
+            text = Path(value).read_text(encoding="utf-8")
+        except OSError:
+            raise click.BadParameter("not 64 hex digits nor a readable file", param_hint="--ca-key") from None
+    found: list[str] = re.findall(r"(?<![0-9a-fA-F])[0-9a-fA-F]{64}(?![0-9a-fA-F])", text)
+    if len(set(h.lower() for h in found)) != 1:
+        raise click.BadParameter("expected one 64-hex Ed25519 public key", param_hint="--ca-key")
+    return found[0].lower()
+
+
 _share_option = click.option("--share", "share", required=True,
                              type=click.Path(exists=True, dir_okay=False, path_type=Path),
                              help="Your encrypted key-share file from the key ceremony.")
@@ -191,9 +207,9 @@ _passphrase_option = click.option("--passphrase-file", type=click.Path(exists=Tr
               help="Decrypt a contest again although other ciphertexts of it were decrypted before (recorded).")
 @click.option("--verify-all", is_flag=True,
               help="Verify the proofs of every counted ballot (default: a random sample of 100 per contest).")
-@click.option("--ca-key", "ca_key", default=None, metavar="HEX",
-              help="The credential authority's public key (64 hex, printed on the letters): the board's opening "
-                   "must be signed by it.")
+@click.option("--ca-key", "ca_key", default=None, metavar="KEY",
+              help="The credential authority's public key — 64 hex (printed on the letters) or a file holding "
+                   "it: the board's opening must be signed by it.")
 @_processes_option
 @_quiet_option
 @_test_key_option
@@ -206,6 +222,8 @@ def decrypt_cmd(share: Path, board: Optional[Path], tally_file: Optional[Path], 
 
     if board is None and tally_file is None:
         raise click.UsageError("give --board (the closed board export or the tally's work folder) or --tally")
+    if ca_key is not None:
+        ca_key = _hex_key(ca_key)
     passphrase = _passphrase(passphrase_file)
     try:
         summary = decrypt(share, tally_file, out, passphrase, board=board, counted=counted, state=state, force=force,

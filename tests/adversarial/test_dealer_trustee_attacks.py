@@ -360,3 +360,12 @@ def test_trustee_cli_rebuilds_and_signs(prepared: tuple[BoardFixture, Path], tmp
     assert doc["election_id"] == board.election_id
     assert f"proofs of {sum(len(v) for v in board.counted.values()) + len(board.invalid_seqs)} ballots verified" \
         in result.output
+    (tmp_path / "ca.txt").write_text(f"CA public key: {board.ca_public_hex}\n")
+    result = CliRunner().invoke(tally_cli, ["trustee", "decrypt", "--share", str(board.share_files[2]), "--board",
+                                            str(work), "--out", str(out), "--passphrase-file", str(tmp_path / "p"),
+                                            "--quiet", "--ca-key", str(tmp_path / "ca.txt")], env=ENV)
+    assert result.exit_code == 0 and "same tally as decrypted before" in result.output, result.output
+    result = CliRunner().invoke(tally_cli, ["trustee", "decrypt", "--share", str(board.share_files[2]), "--board",
+                                            str(work), "--out", str(out), "--passphrase-file", str(tmp_path / "p"),
+                                            "--quiet", "--ca-key", "ab" * 32], env=ENV)
+    assert result.exit_code == 1 and "not by the credential authority's" in result.output
