@@ -20,7 +20,7 @@ from typing import Callable, Optional, Union
 
 import gmpy2
 
-from crypto.hazmat.gmp import invert, mpz, powmod
+from crypto.hazmat.gmp import invert, powmod
 from crypto.keyproofs import key_id, prove_factors, prove_modulus, verification_base
 from crypto.paillier import PublicKey
 from crypto.threshold import ElectionPublicKey, KeyProofs, TrusteeKey, TrusteeShare, signing_public_key
@@ -134,4 +134,4 @@ def forged_secret(share: TrusteeShare, p: int, q: int, target: int) -> int:
     return int((s_mod_lam + lam * ((s_mod_n - s_mod_lam) * int(invert(lam, n)) % n)) % (n * lam))
 
 
-__all__ = ["class_of", "cofactor", "dishonest_key", "forged_secret", "prime_3_mod_4", "small_safe_prime", "smooth_prime", "mpz"]
+__all__ = ["class_of", "cofactor", "dishonest_key", "forged_secret", "prime_3_mod_4", "small_safe_prime", "smooth_prime"]
