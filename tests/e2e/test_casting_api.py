@@ -308,6 +308,22 @@ def test_a_revoked_credential_cannot_cast_and_its_replacement_can(env: dict[str,
     # Importing the same file again changes nothing.
     assert authority_service.import_revocations(
         env["election"], (setup.authority.ca_dir / "revocations.jsonl").read_bytes()).unchanged == 1
+    # The export carries the revocation (revocations.jsonl, record.md §3); the tally excludes
+    # the revoked credential's ballot and counts the replacement's.
+    from app.services.voting import board_export
+    from tally.prepare import prepare
+
+    now = env["clock"]()
+    election_setup.close_polls(env["election"], now)
+    election_setup.record_paper_votes(env["election"], "voter_id\n", now)
+    export = board_export.export(env["election"], tmp_path / "closed")
+    lines = (export / "revocations.jsonl").read_bytes().splitlines()
+    assert [json.loads(line)["replacement"] for line in lines] == [made.revocation["replacement"]]
+    assert (export / "opening.json").read_bytes() == env["election"].opening.encode()
+    prepare(export, tmp_path / "work", processes=1, allow_insecure_test_key=True, show_progress=False)
+    counted = json.loads((tmp_path / "work" / "tally" / "counted.json").read_text())["contests"]["insured"]
+    assert [c["seq"] for c in counted["counted"]] == [2]
+    assert [(e["seq"], e["reason"]) for e in counted["excluded"]] == [(1, "revoked")]
 
 
 def test_replay_is_refused_without_a_second_proof_check(env: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
