@@ -57,7 +57,11 @@ class QrMaker:
         version = self._version.get(len(data))
         qr = qrcode.QRCode(version=version, error_correction=qrcode.constants.ERROR_CORRECT_M,
                            border=0, mask_pattern=_MASK)
-        qr.add_data(data)
+        # One 8-bit segment (optimize=0): the encoded length then depends only on the text's
+        # length, so the version fitted for the first letter fits every other.  With the
+        # package's default segment optimisation the length varies with the runs of digits in
+        # each credential, and a cached version overflowed for some letters.
+        qr.add_data(data, optimize=0)
         qr.make(fit=version is None)
         if version is None:
             self._version[len(data)] = int(qr.version)

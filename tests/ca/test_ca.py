@@ -399,3 +399,18 @@ def test_the_ca_never_imports_the_server() -> None:
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_letters_of_one_issue_share_a_qr_version_whatever_their_symbols() -> None:
+    """The QR version is fitted on the first letter and reused: a later credential whose symbols
+    encode less compactly must still fit (it overflowed when each text was split into
+    digit/byte segments, which made the encoded length depend on the digits in it)."""
+    from ca.letters import QrMaker
+    from crypto.credential import credential_from_data, credential_qr_text
+
+    compact = credential_qr_text("0" * 64, credential_from_data("0123456789" * 2 + "012345"))
+    loose = credential_qr_text("a" * 64, credential_from_data("ABCDEFGHJK" * 2 + "MNPQRS"))
+    assert len(compact) == len(loose)
+    maker = QrMaker()
+    first, second = maker.matrix(compact), maker.matrix(loose)
+    assert len(first) == len(second) and first != second
