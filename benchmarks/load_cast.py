@@ -240,7 +240,7 @@ def prepare_ballots(voters: list[Voter], context: dict[str, Any], args: argparse
 
 
 def signed_body(voter: Voter, context: dict[str, Any]) -> bytes:
-    """The voter's cast request, its §13.3 statement signed now (each voter casts one fresh
+    """The voter's cast request, its protocol.md §13.3 statement signed now (each voter casts one fresh
     ballot, so ``previous`` is empty; a replay re-sends the same statement)."""
     from crypto.credential import ballot_statement, sign_ballot
 

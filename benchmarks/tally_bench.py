@@ -117,7 +117,7 @@ def _response_pair(rng: random.Random) -> tuple[int, int]:
 
 
 def bench_voter_key(pseudonym: str) -> Ed25519PrivateKey:
-    """The benchmark voter's credential key, derived from the pseudonym (not a §13.2 credential:
+    """The benchmark voter's credential key, derived from the pseudonym (not a protocol.md §13.2 credential:
     the benchmark needs only the Ed25519 key and its public credential)."""
     return Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"ssbvote bench voter|" + pseudonym.encode()).digest())
 

@@ -88,7 +88,7 @@ _PRE: list[ContestPrecomputation] = []
 
 
 def _precomputation(rng: random.Random) -> ContestPrecomputation:
-    """A valid selection-independent precomputation (§5.7) from the b^α trick of tally_bench."""
+    """A valid selection-independent precomputation (protocol.md §5.7) from the b^α trick of tally_bench."""
     import gmpy2
 
     n, n2, b_inv = tb._W["n"], tb._W["n2"], tb._W["B_inv"]

@@ -10,7 +10,7 @@ keys            the CA key: generate (PEM, 0600), load, public hex, fingerprint
 issue           one credential per voter of the rolls: letters, mapping, signed list (§6.1–6.2)
 letters         the bilingual printable letter with its QR code, the mail-merge CSV
 revoke          revocation and reissue of one voter's credential (§6.3)
-pin             the opening object that pins the election's keys (§2.0)
+pin             the opening object that pins the election's keys (record.md §2.0)
 erase           overwrite and delete the private credentials after delivery
 cli             the click command line
 ==============  ==========================================================================

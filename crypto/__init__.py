@@ -11,23 +11,23 @@ cites the section it implements.  Two layers, as in ``frontend/src/index.js`` / 
 
 Modules (imports go one way, down this list; ``crypto.hazmat`` is below all but ``errors``):
 
-* ``crypto.errors`` — ``CryptoError``, ``InvalidInput``, ``InvalidProof`` (§1.3)
+* ``crypto.errors`` — ``CryptoError``, ``InvalidInput``, ``InvalidProof`` (protocol.md §1.3)
 * ``crypto.encoding`` — canonical JSON, hex, length-prefixed encoding, strict parsing (§2)
 * ``crypto.hashing`` — the Fiat–Shamir ``challenge`` function (§3)
-* ``crypto.randomness``, ``crypto.primes`` — ``secrets``; safe primes (§1.3, §6.1)
-* ``crypto.paillier`` — ``PublicKey``, ciphertext validation, ``add_ciphertexts`` (§5.1, §6.1, §8)
-* ``crypto.proofs`` — disjunctive n-th-residuosity proofs (§5.3)
+* ``crypto.randomness``, ``crypto.primes`` — ``secrets``; safe primes (protocol.md §1.3, §6.1)
+* ``crypto.paillier`` — ``PublicKey``, ciphertext validation, ``add_ciphertexts`` (§5.1, §6.1, protocol.md §8)
+* ``crypto.proofs`` — disjunctive n-th-residuosity proofs (protocol.md §5.3)
 * ``crypto.statement`` — ``ContestStatement``: key, election, contest, party, N, k (§3, §5)
 * ``crypto.kdf`` — per-ballot randomness from a 32-byte seed (§4)
 * ``crypto.ballot`` — ``EncryptedContest`` and its parsing, ``encrypt_contest``,
   ``recover_selections`` (§5)
-* ``crypto.batch`` — ``verify_contest``, ``verify_many`` (batch, bisect, name) (§5.4, §7)
+* ``crypto.batch`` — ``verify_contest``, ``verify_many`` (batch, bisect, name) (protocol.md §5.4, §7)
 * ``crypto.keyproofs`` — hash_to_unit, the key id, the verification base, Π^mod and Π^fac
-  (§2.4, §6.6, §6.8, §6.9)
+  (§2.4, protocol.md §6.6, protocol.md §6.8, protocol.md §6.9)
 * ``crypto.threshold`` — the election key, decryption shares, proofs, combination (§6)
-* ``crypto.keycheck`` — the named checks of an election key (§6.2, §6.7)
-* ``crypto.ceremony`` — key generation and encrypted share files (§6.1, §6.5)
-* ``crypto.credential`` — voter/official credentials, their Ed25519 keys, ballot signatures (§13)
+* ``crypto.keycheck`` — the named checks of an election key (§6.2, protocol.md §6.7)
+* ``crypto.ceremony`` — key generation and encrypted share files (§6.1, protocol.md §6.5)
+* ``crypto.credential`` — voter/official credentials, their Ed25519 keys, ballot signatures (protocol.md §13)
 """
 from .ballot import ContestPrecomputation, EncryptedContest, ballot_hash, encrypt_contest, precompute_contest, recover_selections
 from .batch import verify_contest, verify_many

@@ -57,12 +57,12 @@ class EncryptedContest:
         }
 
     def to_json(self) -> bytes:
-        """Canonical JSON (§2.1) of the §9.3 shape."""
+        """Canonical JSON (§2.1) of the protocol.md §9.3 shape."""
         return canonical_json(self.to_dict())
 
     @classmethod
     def from_dict(cls, obj: Any, public_key: PublicKey) -> "EncryptedContest":
-        """Strict parse of an untrusted ballot dict (§2.3, §5.2); InvalidInput names the field."""
+        """Strict parse of an untrusted ballot dict (§2.3, protocol.md §5.2); InvalidInput names the field."""
         data = require_object(obj, {"ciphertexts", "proofs", "sum_proof"}, "ballot")
         raw_cts = require_list(data["ciphertexts"], "ballot ciphertexts", max_length=MAX_CANDIDATES)
         if not raw_cts:
@@ -138,7 +138,7 @@ def _skeleton(num_candidates: int, max_selections: int) -> _Skeleton:
 
 def canonical_ballot_values(data: bytes, num_candidates: int, max_selections: int) -> Optional[tuple[bytes, ...]]:
     """The value strings (canonical order) if ``data`` is the canonical JSON of a ballot of this
-    shape whose values are all canonical hex (§2.1, §9.3); None otherwise (not necessarily
+    shape whose values are all canonical hex (§2.1, protocol.md §9.3); None otherwise (not necessarily
     invalid: the caller decides with the strict path)."""
     if not isinstance(data, bytes):
         return None
@@ -212,12 +212,12 @@ def ballot_hash(ballot: EncryptedContest) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Precomputation (§5.7): everything that does not depend on the selections.
+# Precomputation (protocol.md §5.7): everything that does not depend on the selections.
 
 
 @dataclass(frozen=True)
 class CandidatePrecomputation:
-    """Choice-independent values of candidate i (§5.7)."""
+    """Choice-independent values of candidate i (protocol.md §5.7)."""
 
     r: int
     r_n: int  # r^n mod n²
@@ -231,7 +231,7 @@ class CandidatePrecomputation:
 
 @dataclass(frozen=True)
 class ContestPrecomputation:
-    """All n-th powers a contest ballot needs, computed before the voter chooses (§5.7)."""
+    """All n-th powers a contest ballot needs, computed before the voter chooses (protocol.md §5.7)."""
 
     n: int
     ctx: bytes
@@ -282,7 +282,7 @@ def _sum_worker(args: tuple[int, bytes, bytes, int, int]) -> tuple[int, int, int
 def precompute_contest(
     statement: ContestStatement, seed: bytes, *, processes: Optional[int] = None,
 ) -> ContestPrecomputation:
-    """Compute the 3·N + k + 2 n-th powers of a ballot ahead of the choice (§5.7).
+    """Compute the 3·N + k + 2 n-th powers of a ballot ahead of the choice (protocol.md §5.7).
 
     ``processes`` > 1 spreads the work over a process pool (the browser uses Web Workers).
     """
@@ -377,7 +377,7 @@ def encrypt_contest(
     for i, (m, pre) in enumerate(zip(choice, precomputed.candidates)):
         c = (1 + m * n) * pre.r_n % n2  # c = g^m r^n (§5.1)
         s = 1 - m  # the simulated branch
-        # u_s^(−e) = g^((s−m)e) · (r^n)^(−e) because u_s = c·g^(−s) = g^(m−s) r^n (§5.3)
+        # u_s^(−e) = g^((s−m)e) · (r^n)^(−e) because u_s = c·g^(−s) = g^(m−s) r^n (protocol.md §5.3)
         a_sim = pre.sim_response_n * (g_power(public_key, (s - m) * pre.sim_challenge) * pre.r_n_pow_minus_e % n2) % n2
         commitments: list[GroupElement] = [0, 0]
         commitments[m] = pre.nonce_n

@@ -7,9 +7,9 @@ drawn from ``secrets`` after the ballots are fixed:
     L = (∏ z_j^(δ_j) mod n)^n,   R = ∏ a_j^(δ_j) · ∏ c_i^(E_i) · g^(−Σ j·δ_j·e_j)   (mod n²)
 
 with E_i the sum of δ_j·e_j over the branches whose base involves c_i, accepted iff L² = R².
-One n-th power, two multi-exponentiations.  Soundness and the role of squaring: §7.1.
+One n-th power, two multi-exponentiations.  Soundness and the role of squaring: protocol.md §7.1.
 
-:func:`verify_many` is the one policy for many ballots (§7.3) — the cast API's verifier thread,
+:func:`verify_many` is the one policy for many ballots (protocol.md §7.3) — the cast API's verifier thread,
 the tally and the benchmarks call it: one batch per public key; a failed batch is bisected,
 each half checked again with fresh weights, down to single ballots that are verified proof by
 proof, so that every invalid ballot is named with the reason it gets when verified alone.
@@ -32,12 +32,12 @@ from .proofs import check_challenge_sum, verify_branches
 from .randomness import random_bits, random_weights
 from .statement import ContestStatement, check_contest_shape
 
-#: Bit length of the batch weights δ (§7.1): a false equation survives with probability ≤ 2^-64.
+#: Bit length of the batch weights δ (protocol.md §7.1): a false equation survives with probability ≤ 2^-64.
 BATCH_WEIGHT_BITS = 64
 
 
 def nonzero_weights(count: int) -> list[int]:
-    """``count`` independent weights uniform in [1, 2^64) (§7.1): non-zero, so that every base
+    """``count`` independent weights uniform in [1, 2^64) (protocol.md §7.1): non-zero, so that every base
     of the batch reaches the products whose gcd with n is the unit check."""
     weights = random_weights(count, BATCH_WEIGHT_BITS)
     while 0 in weights:  # probability ≈ count·2^-64: redraw the zeros (rejection sampling)
@@ -46,9 +46,9 @@ def nonzero_weights(count: int) -> list[int]:
 
 
 def _structural_checks_reference(statement: ContestStatement, ballot: object) -> None:
-    """Everything except the verification equations (§5.4 steps 1–4), check by check in the order
-    of §5.4; raises InvalidInput/InvalidProof at the first failure.  (The statement's own checks,
-    §5.4 step 1, ran when it was constructed.)"""
+    """Everything except the verification equations (protocol.md §5.4 steps 1–4), check by check in the order
+    of protocol.md §5.4; raises InvalidInput/InvalidProof at the first failure.  (The statement's own checks,
+    protocol.md §5.4 step 1, ran when it was constructed.)"""
     pk = statement.public_key
     num_candidates, max_selections = statement.num_candidates, statement.max_selections
     check_contest_shape(num_candidates, max_selections)
@@ -98,8 +98,8 @@ def _checks_pass(statement: ContestStatement, ballot: object) -> bool:
     same predicates, evaluated in bulk (min/max for the ranges, challenges hashed from the
     canonical hex).  False means "some check fails"; the reference then names the first one.
 
-    The unit check (§5.4 step 3) is left to the batch equation, which gets it almost free from
-    the multi-exponentiation results (§7.1, crypto.hazmat.batch); a batch that fails it is
+    The unit check (protocol.md §5.4 step 3) is left to the batch equation, which gets it almost free from
+    the multi-exponentiation results (protocol.md §7.1, crypto.hazmat.batch); a batch that fails it is
     bisected down to :func:`verify_contest_unbatched`, whose reference checks name the value."""
     pk = statement.public_key
     num_candidates, max_selections = statement.num_candidates, statement.max_selections
@@ -126,7 +126,7 @@ def _checks_pass(statement: ContestStatement, ballot: object) -> bool:
                 and 0 <= min(challenges) and max(challenges) < CHALLENGE_MODULUS
                 and 0 < min(responses) and max(responses) <= pk.half_n):
             return False
-        # Units (§5.4 step 3) are checked on the batch's multi-exponentiation results (§7.1).
+        # Units (protocol.md §5.4 step 3) are checked on the batch's multi-exponentiation results (protocol.md §7.1).
         ct_hex, commitment_hex = _hex_texts(ballot)
         state = statement.challenge_prefix(DOMAIN_ZERO_ONE)
         for i, proof in enumerate(proofs):
@@ -143,7 +143,7 @@ def _checks_pass(statement: ContestStatement, ballot: object) -> bool:
 
 
 def _structural_checks(statement: ContestStatement, ballot: object) -> None:
-    """Everything except the verification equations (§5.4 steps 1–4) — but the units when the
+    """Everything except the verification equations (protocol.md §5.4 steps 1–4) — but the units when the
     bulk path passes (see :func:`_checks_pass`).
 
     Bulk evaluation first; if anything fails, the check-by-check reference raises the error
@@ -153,7 +153,7 @@ def _structural_checks(statement: ContestStatement, ballot: object) -> None:
 
 
 def verify_contest_unbatched(statement: ContestStatement, ballot: EncryptedContest) -> None:
-    """Per-proof verification (§5.4); raises InvalidInput/InvalidProof naming the failing proof.
+    """Per-proof verification (protocol.md §5.4); raises InvalidInput/InvalidProof naming the failing proof.
 
     Every check one by one, units included (how :func:`verify_many` judges a single ballot whose
     batch failed, naming the failure)."""
@@ -170,7 +170,7 @@ def verify_contest_unbatched(statement: ContestStatement, ballot: EncryptedConte
 @dataclass
 class BatchVerifier:
     """Accumulate the proof equations of ballots under one public key and check them at once
-    (§7.1).  A building block of :func:`verify_many`, which names the failing ballots: use that.
+    (protocol.md §7.1).  A building block of :func:`verify_many`, which names the failing ballots: use that.
 
     ``add_contest`` runs the cheap checks immediately (raising InvalidInput naming the failure)
     and queues the ballot's equations with fresh weights; ``check`` tells whether all hold.  Not
@@ -189,7 +189,7 @@ class BatchVerifier:
         return self._count
 
     def add_contest(self, statement: ContestStatement, ballot: EncryptedContest) -> None:
-        """Cheap checks of ``ballot`` for ``statement`` (§5.4 steps 1–4), then its equations."""
+        """Cheap checks of ``ballot`` for ``statement`` (protocol.md §5.4 steps 1–4), then its equations."""
         if statement.public_key != self.public_key:
             raise InvalidInput("statement: public key differs from the batch's")
         _structural_checks(statement, ballot)
@@ -223,7 +223,7 @@ class BatchVerifier:
         self._g_exp += g_exp
 
     def check(self) -> bool:
-        """True iff every queued value is a unit and the combined equation L² = R² holds (§7.1)."""
+        """True iff every queued value is a unit and the combined equation L² = R² holds (protocol.md §7.1)."""
         if not self._count:
             return True
         return batch_equation_holds(self.public_key, self._z_bases, self._z_exps, self._bases, self._exps,
@@ -234,17 +234,17 @@ _Pending = tuple[int, ContestStatement, EncryptedContest]  # position in the inp
 
 
 def verify_many(items: Iterable[tuple[ContestStatement, EncryptedContest]]) -> dict[int, InvalidInput]:
-    """Verify contest ballots (§5.4, §7.1, §7.3); return the error of each invalid one by its
+    """Verify contest ballots (protocol.md §5.4, protocol.md §7.1, protocol.md §7.3); return the error of each invalid one by its
     position in ``items`` (in order; empty: all valid).
 
-    The cheap checks (§5.4 steps 1–4) of each ballot run as it is taken from ``items``, so a
+    The cheap checks (protocol.md §5.4 steps 1–4) of each ballot run as it is taken from ``items``, so a
     caller may stream them; then the hex text a parser kept for the challenge hashes is dropped.
     Ballots under the same public key form one batch with weights from ``secrets``.  A failed
     batch is bisected: each half is checked again with fresh weights — the right half not when
     the left one held, since then it must fail — down to single ballots, which are verified
     proof by proof (:func:`verify_contest_unbatched`) and named with that error.  So a ballot is
     refused exactly when per-proof verification refuses it (a batch of valid ballots always
-    holds; one with an invalid ballot holds with probability ≤ 2^-64, §7.1), at the cost of about
+    holds; one with an invalid ballot holds with probability ≤ 2^-64, protocol.md §7.1), at the cost of about
     two batch checks per level of bisection instead of one per-proof check per ballot.
     """
     errors: dict[int, InvalidInput] = {}
@@ -291,7 +291,7 @@ def _bisect(pending: Sequence[_Pending], known_to_fail: bool) -> dict[int, Inval
 def verify_contest(statement: ContestStatement, ballot: EncryptedContest, *, batch: bool = True) -> None:
     """Verify a contest ballot (docs/protocol.md §5.4, §7); raise InvalidInput naming the failure.
 
-    With ``batch=True`` all 2N + k + 1 equations are checked at once (§7.1, :func:`verify_many`);
+    With ``batch=True`` all 2N + k + 1 equations are checked at once (protocol.md §7.1, :func:`verify_many`);
     on failure every proof is checked on its own so that the error names the failing candidate.
     """
     if not batch:

@@ -1,10 +1,10 @@
 """Key ceremony and encrypted trustee share files (docs/protocol.md §6.1, §6.5).
 
 A single dealer generates n = pq from safe primes, each trustee's Ed25519 signing key, the
-verification base v from a hash of the key's public data (§6.6), the sharing polynomial and the
-verification keys, and the proofs that n is well formed (Π^mod, Π^fac: §6.8, §6.9) offline with
+verification base v from a hash of the key's public data (protocol.md §6.6), the sharing polynomial and the
+verification keys, and the proofs that n is well formed (Π^mod, Π^fac: protocol.md §6.8, protocol.md §6.9) offline with
 the trustees present; it checks its own output as everyone else will (§6.2, crypto.keycheck),
-hands each trustee an encrypted share file and erases p, q, d (trust assumption §10).  Share
+hands each trustee an encrypted share file and erases p, q, d (trust assumption protocol.md §10).  Share
 files (version 2) are AES-256-GCM under a key derived from the trustee's passphrase with scrypt
 (``cryptography``), the header authenticated as associated data.
 """
@@ -52,7 +52,7 @@ def generate_election_key(
         if p != q and (p * q).bit_length() == bits:
             break
     key, shares = election_key_from_primes(p, q, trustees, threshold, allow_insecure_test_key=allow_insecure_test_key)
-    del p, q  # the dealer secret does not outlive this call (§10)
+    del p, q  # the dealer secret does not outlive this call (protocol.md §10)
     return key, shares
 
 
@@ -69,7 +69,7 @@ def election_key_from_primes(
     p: int, q: int, trustees: list[str], threshold: int, *, allow_insecure_test_key: bool = False
 ) -> tuple[ElectionPublicKey, list[TrusteeShare]]:
     """Steps 2–8 of docs/protocol.md §6.1 for the safe primes p, q (the caller's; regenerating the
-    test vectors of §11 uses it with known primes): signing keys, key id, v from the hash, the
+    test vectors of protocol.md §11 uses it with known primes): signing keys, key id, v from the hash, the
     shares and v_i, Π^mod and Π^fac, then every check of §6.2 (:class:`crypto.keycheck.KeyCheckFailed`
     if p, q are not fit)."""
     _check_trustees(trustees, threshold)
@@ -95,7 +95,7 @@ def election_key_from_primes(
     proofs = KeyProofs(prove_modulus(p, q, kid), prove_factors(p, q, kid))
     election_key = ElectionPublicKey(PublicKey(n, allow_insecure_test_key), threshold, int(v), tuple(keys), proofs)
     shares = [TrusteeShare(i, trustees[i - 1], s, election_key, seeds[i - 1]) for i, s in enumerate(secrets_, start=1)]
-    del m, d, coefficients, seeds  # the dealer secret does not outlive this call (§10)
+    del m, d, coefficients, seeds  # the dealer secret does not outlive this call (protocol.md §10)
     check_election_key(election_key, primes=(p, q))  # as every user of the key will (§6.2)
     return election_key, shares
 
@@ -156,7 +156,7 @@ def _hex_bytes(value: Any, what: str, length: int | None = None) -> bytes:
 def read_encrypted_share(
     path: Union[str, Path], passphrase: str, *, allow_insecure_test_key: bool = False
 ) -> TrusteeShare:
-    """Decrypt a share file; any wrong passphrase, tampering or malformation → InvalidInput (§6.5)."""
+    """Decrypt a share file; any wrong passphrase, tampering or malformation → InvalidInput (protocol.md §6.5)."""
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:

@@ -2,10 +2,10 @@
 (docs/protocol.md §13.1–§13.4).
 
 A credential is 28 symbols of Crockford's base-32 alphabet: 26 data symbols from the CSPRNG
-(130 bits) and 2 check symbols (10 bits of a SHA-256) that catch a mistyped symbol (§13.1).
+(130 bits) and 2 check symbols (10 bits of a SHA-256) that catch a mistyped symbol (protocol.md §13.1).
 HKDF-SHA256 of the data symbols, salted with a scope (the election id for voters), is the seed
-of an Ed25519 key (§13.2); its public key in hex is the **public credential**.  The voter's
-device signs the §13.3 ballot statement with it.
+of an Ed25519 key (protocol.md §13.2); its public key in hex is the **public credential**.  The voter's
+device signs the protocol.md §13.3 ballot statement with it.
 
 Primitives: ``secrets`` (through :mod:`crypto.randomness`), SHA-256, HKDF and Ed25519 from
 ``cryptography``; the LP encoding of :mod:`crypto.encoding`.  The browser twin is
@@ -32,7 +32,7 @@ from .encoding import canonical_json, lp_encode
 from .errors import InvalidInput
 from .randomness import random_below
 
-#: Crockford base 32 (§13.1): no I, L, O, U.  A symbol's value is its index.
+#: Crockford base 32 (protocol.md §13.1): no I, L, O, U.  A symbol's value is its index.
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 DATA_SYMBOLS = 26
 CHECK_SYMBOLS = 2
@@ -47,14 +47,14 @@ SCOPE_OFFICIALS = "ssbvote-officials"
 QR_PREFIX = "ssbvote-credential:1:"
 BALLOT_TYPE = "ssbvote-ballot"
 
-#: The one message of a credential that cannot be read (§13.1): the voter types it again.
+#: The one message of a credential that cannot be read (protocol.md §13.1): the voter types it again.
 MISTYPED = "credential mistyped"
 
 _VALUE = {symbol: index for index, symbol in enumerate(ALPHABET)}
-#: What a voter may type for a symbol (§13.1): upper case, lower case, O for 0, I and L for 1.
+#: What a voter may type for a symbol (protocol.md §13.1): upper case, lower case, O for 0, I and L for 1.
 _TYPED = {**{s: s for s in ALPHABET}, **{s.lower(): s for s in ALPHABET if s.isalpha()},
           "O": "0", "o": "0", "I": "1", "i": "1", "L": "1", "l": "1"}
-#: Separators dropped when reading typed text (§13.1): ASCII space, tab, CR, LF and '-'.
+#: Separators dropped when reading typed text (protocol.md §13.1): ASCII space, tab, CR, LF and '-'.
 _SEPARATORS = frozenset(" \t\r\n-")
 _CANONICAL = re.compile(rf"\A[{ALPHABET}]{{{SYMBOLS}}}\Z")
 _HEX = re.compile(r"\A[0-9a-f]*\Z")
@@ -65,11 +65,11 @@ PublicOrPrivate = Union[Ed25519PrivateKey, Ed25519PublicKey]
 
 
 # ---------------------------------------------------------------------------------------------
-# §13.1 Credential text
+# protocol.md §13.1 Credential text
 
 
 def check_symbols(data: str) -> str:
-    """The 2 check symbols of 26 data symbols (§13.1).
+    """The 2 check symbols of 26 data symbols (protocol.md §13.1).
 
     x = the first 10 bits of SHA-256(LP("ssb-vote/v2/credential-check", data)), written as
     A[x >> 5] A[x & 31].
@@ -82,18 +82,18 @@ def check_symbols(data: str) -> str:
 
 
 def credential_from_data(data: str) -> str:
-    """The 28-symbol credential (no separators) with data symbols ``data`` (§13.1)."""
+    """The 28-symbol credential (no separators) with data symbols ``data`` (protocol.md §13.1)."""
     return data + check_symbols(data)
 
 
 def generate_credential() -> str:
-    """A fresh credential from the CSPRNG (130 bits), formatted for a letter (§13.1)."""
+    """A fresh credential from the CSPRNG (130 bits), formatted for a letter (protocol.md §13.1)."""
     data = "".join(ALPHABET[random_below(len(ALPHABET))] for _ in range(DATA_SYMBOLS))
     return format_credential(credential_from_data(data))
 
 
 def format_credential(symbols: str) -> str:
-    """7 groups of 4 joined by '-' (§13.1); ``symbols`` is any form :func:`parse_credential`
+    """7 groups of 4 joined by '-' (protocol.md §13.1); ``symbols`` is any form :func:`parse_credential`
     accepts, so a mistyped credential is never formatted."""
     canonical = parse_credential(symbols)
     return "-".join(canonical[i:i + GROUP] for i in range(0, SYMBOLS, GROUP))
@@ -102,7 +102,7 @@ def format_credential(symbols: str) -> str:
 def parse_credential(text: str) -> str:
     """What a voter typed → the 28 canonical symbols, or InvalidInput("credential mistyped").
 
-    §13.1: drop ASCII white space and '-', upper-case (ASCII letters only), read O as 0 and
+    protocol.md §13.1: drop ASCII white space and '-', upper-case (ASCII letters only), read O as 0 and
     I, L as 1; then exactly 28 symbols of the alphabet whose check symbols match.  Every
     failure — a foreign character (U, punctuation, non-ASCII), a wrong length, a wrong check —
     is the same single error.
@@ -124,7 +124,7 @@ def parse_credential(text: str) -> str:
 
 
 def is_credential(text: str) -> bool:
-    """True if ``text`` parses (§13.1)."""
+    """True if ``text`` parses (protocol.md §13.1)."""
     try:
         parse_credential(text)
     except InvalidInput:
@@ -143,12 +143,12 @@ def _election_id(election_id: object) -> str:
 
 
 def credential_qr_text(election_id: str, credential: str) -> str:
-    """The letter's QR text ``ssbvote-credential:1:<election_id>:<28 symbols>`` (§13.1)."""
+    """The letter's QR text ``ssbvote-credential:1:<election_id>:<28 symbols>`` (protocol.md §13.1)."""
     return f"{QR_PREFIX}{_election_id(election_id)}:{parse_credential(credential)}"
 
 
 def parse_credential_qr(text: str) -> tuple[str, str]:
-    """(election_id, 28 canonical symbols) from a letter's QR text (§13.1).
+    """(election_id, 28 canonical symbols) from a letter's QR text (protocol.md §13.1).
 
     The QR text is machine-written, so it is read strictly: canonical symbols, no separators.
     """
@@ -163,12 +163,12 @@ def parse_credential_qr(text: str) -> tuple[str, str]:
 
 
 # ---------------------------------------------------------------------------------------------
-# §13.2 Signing key
+# protocol.md §13.2 Signing key
 
 
 def signing_seed(credential: str, purpose: str, scope: str) -> bytes:
     """seed = HKDF-SHA256(IKM = ASCII(data symbols), salt = ASCII(scope),
-    info = LP("ssb-vote/v2/signing-key", purpose), 32 bytes) (§13.2)."""
+    info = LP("ssb-vote/v2/signing-key", purpose), 32 bytes) (protocol.md §13.2)."""
     symbols = parse_credential(credential)
     if not isinstance(purpose, str) or not purpose:
         raise InvalidInput("purpose: expected a non-empty string")
@@ -180,32 +180,32 @@ def signing_seed(credential: str, purpose: str, scope: str) -> bytes:
 
 
 def signing_key(credential: str, purpose: str, scope: str) -> Ed25519PrivateKey:
-    """The Ed25519 key (RFC 8032) whose 32-byte seed is :func:`signing_seed` (§13.2)."""
+    """The Ed25519 key (RFC 8032) whose 32-byte seed is :func:`signing_seed` (protocol.md §13.2)."""
     return Ed25519PrivateKey.from_private_bytes(signing_seed(credential, purpose, scope))
 
 
 def voter_key(credential: str, election_id: str) -> Ed25519PrivateKey:
-    """A voter's key: purpose "voter", scope the election id (one election only, §13.2)."""
+    """A voter's key: purpose "voter", scope the election id (one election only, protocol.md §13.2)."""
     return signing_key(credential, PURPOSE_VOTER, _election_id(election_id))
 
 
 def official_key(credential: str) -> Ed25519PrivateKey:
-    """An official's key: purpose "official", scope "ssbvote-officials" (§13.2)."""
+    """An official's key: purpose "official", scope "ssbvote-officials" (protocol.md §13.2)."""
     return signing_key(credential, PURPOSE_OFFICIAL, SCOPE_OFFICIALS)
 
 
 def public_credential(key: PublicOrPrivate) -> str:
-    """The public credential: lowercase hex of the 32-byte Ed25519 public key (§13.2)."""
+    """The public credential: lowercase hex of the 32-byte Ed25519 public key (protocol.md §13.2)."""
     public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
     return public.public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
 
 
 # ---------------------------------------------------------------------------------------------
-# §13.3 Ballot signature, §13.4 ballot party
+# protocol.md §13.3 Ballot signature, protocol.md §13.4 ballot party
 
 
 def ballot_party(pseudonym: str, credential: str) -> str:
-    """The Fiat–Shamir party and ballot-context string ``<pseudonym>/<credential>`` (§13.4)."""
+    """The Fiat–Shamir party and ballot-context string ``<pseudonym>/<credential>`` (protocol.md §13.4)."""
     return f"{_hex(pseudonym, 32, 'pseudonym')}/{_hex(credential, 64, 'credential')}"
 
 
@@ -213,7 +213,7 @@ def ballot_statement(
     election_id: str, opening: str, contest: str, pseudonym: str, credential: str, ballot_hash: str,
     *, previous: str,
 ) -> dict[str, str]:
-    """The §13.3 ballot statement (the signed object without ``signature``), validated.
+    """The protocol.md §13.3 ballot statement (the signed object without ``signature``), validated.
 
     ``credential`` is the public credential (64 hex); ``previous`` the ``ballot_hash`` of this
     credential's current ballot on the board, ``""`` for its first ballot (keyword-only, so
@@ -236,13 +236,13 @@ def ballot_statement(
 
 
 def sign_ballot(statement: dict[str, str], key: Ed25519PrivateKey) -> str:
-    """Ed25519 signature (128 hex) of the statement's canonical JSON (§13.3).
+    """Ed25519 signature (128 hex) of the statement's canonical JSON (protocol.md §13.3).
 
     The key must be the statement's credential: a device never signs for another credential.
     """
     if set(statement) != {"type", "election_id", "opening", "contest", "pseudonym", "credential",
                           "previous", "ballot_hash"} or statement["type"] != BALLOT_TYPE:
-        raise InvalidInput("ballot statement: not a §13.3 statement")
+        raise InvalidInput("ballot statement: not a protocol.md §13.3 statement")
     if public_credential(key) != statement["credential"]:
         raise InvalidInput("ballot statement: the key is not the statement's credential")
     return key.sign(canonical_json(statement)).hex()
@@ -252,7 +252,7 @@ def verify_ballot_signature(
     election_id: str, opening: str, contest: str, pseudonym: str, credential: str, ballot_hash: str,
     signature: str, *, previous: str,
 ) -> bool:
-    """True if ``signature`` (128 hex) is the credential's Ed25519 signature of the §13.3
+    """True if ``signature`` (128 hex) is the credential's Ed25519 signature of the protocol.md §13.3
     statement made of these fields; False for any malformed field or a wrong signature."""
     try:
         statement = ballot_statement(election_id, opening, contest, pseudonym, credential, ballot_hash,

@@ -47,7 +47,7 @@ def sha256_hex(data: bytes) -> str:
 
 
 def object_hash(obj: object) -> str:
-    """SHA-256 hex of the canonical JSON of ``obj`` (§2.1), e.g. the ballot hash (§5.5)."""
+    """SHA-256 hex of the canonical JSON of ``obj`` (§2.1), e.g. the ballot hash (protocol.md §5.5)."""
     return sha256_hex(canonical_json(obj))
 
 

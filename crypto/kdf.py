@@ -2,7 +2,7 @@
 
 Every random value of a ballot (encryption randomness r_i, proof nonces, simulated challenges
 and responses) is HKDF-SHA256 output keyed by the voter's seed, so the seed on the receipt
-reproduces the ballot byte for byte (cast-as-intended check, §5.6) and a browser can compute the
+reproduces the ballot byte for byte (cast-as-intended check, protocol.md §5.6) and a browser can compute the
 same bytes with WebCrypto.  The seed MUST be fresh for every encryption (§4.4).
 """
 from __future__ import annotations
@@ -74,7 +74,7 @@ class BallotKdf:
             attempt += 1  # pragma: no cover - probability ~2^-1000
 
     def response(self, label: str, index: int) -> int:
-        """A unit normalised to [1, (n−1)/2] (§4.2, §5.3)."""
+        """A unit normalised to [1, (n−1)/2] (§4.2, protocol.md §5.3)."""
         value = self.unit(label, index)
         return min(value, self.pk.n - value)
 

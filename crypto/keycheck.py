@@ -4,7 +4,7 @@
 ``key.modulus_proof``, ``key.factor_proof``, ``key.verification_base`` and ``key.shared_secret``
 — the verifier's checks 4, 5 and 24–27 (docs/record.md §5) — and raises :class:`KeyCheckFailed`
 naming the first that fails.  Together they mean that a count decrypted under the key is the sum
-of the counted ballots whatever the dealer did (§6.10); the dealer stays trusted for privacy.
+of the counted ballots whatever the dealer did (protocol.md §6.10); the dealer stays trusted for privacy.
 
 The key ceremony runs them on its own output; ``tally prepare``, ``tally finish`` and
 ``tally trustee decrypt`` run them on the key they are given.  A key that passed once in a
@@ -93,13 +93,13 @@ def check_factor_proof(key: ElectionPublicKey, primes: Optional[tuple[int, int]]
 
 
 def check_verification_base(key: ElectionPublicKey, primes: Optional[tuple[int, int]] = None) -> None:
-    """``key.verification_base``: v is the hash derivation of §6.6; no v, v_i of order < 2^16.
+    """``key.verification_base``: v is the hash derivation of protocol.md §6.6; no v, v_i of order < 2^16.
     With the dealer's safe ``primes`` every prime factor of the group order but 2 exceeds 2^16, so
     the small-order test is x² ≠ 1."""
     n = key.public_key.n
     n2 = key.public_key.n_square
     if key.verification_base != verification_base(n, key.key_id):
-        raise InvalidInput("verification base is not the one derived from the key id (§6.6)")
+        raise InvalidInput("verification base is not the one derived from the key id (protocol.md §6.6)")
 
     def small(x: GroupElement) -> bool:
         return bool(powmod(x, 2, n2) == 1) if primes is not None else has_small_order(x, n)
@@ -112,7 +112,7 @@ def check_verification_base(key: ElectionPublicKey, primes: Optional[tuple[int, 
 
 
 def lagrange_at(delta: int, index: int, subset: Sequence[int], x: int) -> int:
-    """λ_i(x) = Δ · ∏_{j∈S, j≠i} (x − j)/(i − j), an integer (§6.7)."""
+    """λ_i(x) = Δ · ∏_{j∈S, j≠i} (x − j)/(i − j), an integer (protocol.md §6.7)."""
     num, den = delta, 1
     for j in subset:
         if j != index:
@@ -134,7 +134,7 @@ def _power_product(bases: Sequence[GroupElement], exponents: Sequence[int], modu
 
 
 def check_shared_secret(key: ElectionPublicKey, primes: Optional[tuple[int, int]] = None) -> None:
-    """``key.shared_secret`` (§6.7): v_j^Δ = ∏_{i≤t} v_i^(λ_i(j)) for j > t, and
+    """``key.shared_secret`` (protocol.md §6.7): v_j^Δ = ∏_{i≤t} v_i^(λ_i(j)) for j > t, and
     ∏_{i≤t} v_i^(λ_i(0)) = 1 + (2κΔ² mod n)·n."""
     pk = key.public_key
     n, n2 = pk.n_mpz, pk.n_square

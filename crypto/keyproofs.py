@@ -2,11 +2,11 @@
 
 * :func:`hash_to_unit` — a unit mod M from a hash (§2.4).
 * :func:`key_id` and :func:`verification_base` — the key id K of the dealer's choices and the
-  verification base v = ((1 + κn)·h^n)² derived from it (§6.1, §6.6): its class 2κ is public.
+  verification base v = ((1 + κn)·h^n)² derived from it (§6.1, protocol.md §6.6): its class 2κ is public.
 * :class:`ModulusProof` — Π^mod, the Paillier–Blum modulus proof of Canetti, Gennaro, Goldfeder,
-  Makriyannis and Peled 2021 (Fig. 16): n = pq, p ≡ q ≡ 3 (mod 4), gcd(n, φ(n)) = 1 (§6.8).
+  Makriyannis and Peled 2021 (Fig. 16): n = pq, p ≡ q ≡ 3 (mod 4), gcd(n, φ(n)) = 1 (protocol.md §6.8).
 * :class:`FactorProof` — Π^fac, their no-small-factor proof (Fig. 28) against the ring-Pedersen
-  bases s, t derived from a hash modulo RSA-2048, whose factors nobody knows (§6.9).
+  bases s, t derived from a hash modulo RSA-2048, whose factors nobody knows (protocol.md §6.9).
 * :func:`lcm_below`, :func:`pollard_factor`, :func:`small_primes_product` — the arithmetic of the
   `key.public` and small-order checks (§6.2).
 
@@ -47,24 +47,24 @@ DOMAIN_FACTOR_PROOF = "ssb-vote/v2/proof/key-factors"
 DOMAIN_RING_PEDERSEN = "ssb-vote/v2/ring-pedersen"
 DEALER_PARTY = "dealer"
 
-#: Π^mod: fourth-root rounds (soundness 1/2 each) and n-th-root rounds (≤ 2^-16 each, §6.8).
+#: Π^mod: fourth-root rounds (soundness 1/2 each) and n-th-root rounds (≤ 2^-16 each, protocol.md §6.8).
 MODULUS_ROUNDS = 128
 MODULUS_ROOT_ROUNDS = 8
-#: Π^fac challenge bits c (§6.9).
+#: Π^fac challenge bits c (protocol.md §6.9).
 FACTOR_CHALLENGE_BITS = 128
-#: Trial division, small-order and Pollard p − 1 bounds (§6.2, §8).
+#: Trial division, small-order and Pollard p − 1 bounds (§6.2, protocol.md §8).
 SMALL_FACTOR_BOUND = 1 << 16
 SMALL_ORDER_BOUND = 1 << 16
 POLLARD_BOUND = 1 << 20
 
 
 def factor_slack(bits: int) -> int:
-    """Π^fac's statistical slack ε: 128 for production sizes, 64 for test keys (§6.9)."""
+    """Π^fac's statistical slack ε: 128 for production sizes, 64 for test keys (protocol.md §6.9)."""
     return 128 if bits >= 2048 else 64
 
 
 def factor_bound_bits(bits: int) -> int:
-    """Π^fac proves both factors of a ``bits``-bit n exceed 2^(this) (§6.9)."""
+    """Π^fac proves both factors of a ``bits``-bit n exceed 2^(this) (protocol.md §6.9)."""
     return bits // 2 - FACTOR_CHALLENGE_BITS - factor_slack(bits) - 3
 
 
@@ -95,7 +95,7 @@ def hash_to_unit(modulus: int, *items: LpItem) -> mpz:
 
 
 # ---------------------------------------------------------------------------------------------
-# §6.1 key id, §6.6 verification base
+# §6.1 key id, protocol.md §6.6 verification base
 
 
 def key_id(n: int, threshold: int, trustees: Sequence[tuple[int, str, str]]) -> str:
@@ -105,12 +105,12 @@ def key_id(n: int, threshold: int, trustees: Sequence[tuple[int, str, str]]) -> 
 
 
 def verification_class(n: int, kid: str) -> mpz:
-    """κ = hash_to_unit(n; "ssb-vote/v2/verification-base", K, "class") (§6.6)."""
+    """κ = hash_to_unit(n; "ssb-vote/v2/verification-base", K, "class") (protocol.md §6.6)."""
     return hash_to_unit(n, DOMAIN_VERIFICATION_BASE, kid, "class")
 
 
 def verification_base(n: int, kid: str) -> mpz:
-    """v = ((1 + κ·n) · h^n)² mod n², κ and h from hash_to_unit (§6.6)."""
+    """v = ((1 + κ·n) · h^n)² mod n², κ and h from hash_to_unit (protocol.md §6.6)."""
     n = mpz(n)
     n2 = n * n
     kappa = verification_class(n, kid)
@@ -120,14 +120,14 @@ def verification_base(n: int, kid: str) -> mpz:
 
 
 # ---------------------------------------------------------------------------------------------
-# signed integers (§9.7)
+# signed integers (protocol.md §9.7)
 
 _SIGNED_RE = re.compile(r"\A(?:0|-?[1-9a-f][0-9a-f]*)\Z")
 _MAX_SIGNED_DIGITS = 4096
 
 
 def signed_to_hex(value: int) -> str:
-    """Canonical hex, with a leading '-' for negative values (§9.7)."""
+    """Canonical hex, with a leading '-' for negative values (protocol.md §9.7)."""
     value = int(value)
     return "-" + int_to_hex(-value) if value < 0 else int_to_hex(value)
 
@@ -144,17 +144,17 @@ def _symmetric(bound: int) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-# §6.8 Π^mod
+# protocol.md §6.8 Π^mod
 
 
 def modulus_challenge(n: int, kid: str, w: int, index: int) -> mpz:
-    """y_i = hash_to_unit(n; "ssb-vote/v2/proof/modulus", K, w, i) (§6.8)."""
+    """y_i = hash_to_unit(n; "ssb-vote/v2/proof/modulus", K, w, i) (protocol.md §6.8)."""
     return hash_to_unit(n, DOMAIN_MODULUS_PROOF, kid, int(w), index)
 
 
 @dataclass(frozen=True)
 class ModulusProof:
-    """Π^mod (§6.8, §9.7): w with (w|n) = −1, fourth roots x_i with bits a_i, b_i, n-th roots z_i."""
+    """Π^mod (protocol.md §6.8, protocol.md §9.7): w with (w|n) = −1, fourth roots x_i with bits a_i, b_i, n-th roots z_i."""
 
     w: int
     x: tuple[int, ...]
@@ -189,7 +189,7 @@ def _crt(rp: int, rq: int, p: int, q: int, q_inv_p: int) -> mpz:
 
 
 def prove_modulus(p: int, q: int, kid: str) -> ModulusProof:
-    """Π^mod for n = pq with p ≡ q ≡ 3 (mod 4) (§6.8).  Secret inputs p, q."""
+    """Π^mod for n = pq with p ≡ q ≡ 3 (mod 4) (protocol.md §6.8).  Secret inputs p, q."""
     p, q = mpz(p), mpz(q)
     if p % 4 != 3 or q % 4 != 3 or p == q:
         raise InvalidInput("modulus proof: p and q must be distinct primes ≡ 3 (mod 4)")
@@ -228,7 +228,7 @@ def prove_modulus(p: int, q: int, kid: str) -> ModulusProof:
 
 
 def verify_modulus(n: int, kid: str, proof: ModulusProof) -> None:
-    """Π^mod's verifier (§6.8); the caller has checked `key.public` (odd, not prime, not a perfect
+    """Π^mod's verifier (protocol.md §6.8); the caller has checked `key.public` (odd, not prime, not a perfect
     power, no factor < 2^16).  InvalidProof naming the failing round."""
     n = mpz(n)
     if (len(proof.x), len(proof.a), len(proof.b), len(proof.z)) != (MODULUS_ROUNDS,) * 3 + (MODULUS_ROOT_ROUNDS,):
@@ -249,12 +249,12 @@ def verify_modulus(n: int, kid: str, proof: ModulusProof) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# §6.9 Π^fac
+# protocol.md §6.9 Π^fac
 
 
 @lru_cache(maxsize=1)
 def ring_pedersen() -> tuple[mpz, mpz, mpz]:
-    """(N̂, s, t): RSA-2048 and two squares from a hash (§6.9)."""
+    """(N̂, s, t): RSA-2048 and two squares from a hash (protocol.md §6.9)."""
     big_n = mpz(RSA_2048)
     s = powmod(hash_to_unit(big_n, DOMAIN_RING_PEDERSEN, "s"), 2, big_n)
     t = powmod(hash_to_unit(big_n, DOMAIN_RING_PEDERSEN, "t"), 2, big_n)
@@ -263,7 +263,7 @@ def ring_pedersen() -> tuple[mpz, mpz, mpz]:
 
 @dataclass(frozen=True)
 class FactorProof:
-    """Π^fac (§6.9, §9.8): commitments P, Q, A, B, T mod N̂ and the signed integers σ, z1, z2,
+    """Π^fac (protocol.md §6.9, protocol.md §9.8): commitments P, Q, A, B, T mod N̂ and the signed integers σ, z1, z2,
     w1, w2, v."""
 
     P: int
@@ -302,12 +302,12 @@ def _factor_challenge(n: int, kid: str, proof_values: Sequence[int], sigma: int)
 
 
 def _z_bound(bits: int) -> int:
-    """|z1|, |z2| < 2^(c+ε+1)·S with S = 2^⌈b/2⌉ (§6.9)."""
+    """|z1|, |z2| < 2^(c+ε+1)·S with S = 2^⌈b/2⌉ (protocol.md §6.9)."""
     return 1 << (FACTOR_CHALLENGE_BITS + factor_slack(bits) + 1 + (bits + 1) // 2)
 
 
 def prove_factors(p: int, q: int, kid: str) -> FactorProof:
-    """Π^fac for n = pq (§6.9).  Secret inputs p, q."""
+    """Π^fac for n = pq (protocol.md §6.9).  Secret inputs p, q."""
     big_n, s, t = ring_pedersen()
     n = int(p) * int(q)
     bits = n.bit_length()
@@ -333,7 +333,7 @@ def prove_factors(p: int, q: int, kid: str) -> FactorProof:
 
 
 def verify_factors(n: int, kid: str, proof: FactorProof) -> None:
-    """Π^fac's verifier (§6.9); InvalidProof naming the failing equation or range."""
+    """Π^fac's verifier (protocol.md §6.9); InvalidProof naming the failing equation or range."""
     big_n, s, t = ring_pedersen()
     n = int(n)
     for name in FactorProof._GROUP:

@@ -15,11 +15,11 @@ from .errors import InvalidInput
 from .hazmat.gmp import GroupElement, gcd, is_prime, is_square, mpz
 from .hazmat.paillier import all_units, raw_encrypt, raw_product
 
-#: Production minimum modulus size (§8).  Real elections use DEFAULT_KEY_BITS.
+#: Production minimum modulus size (protocol.md §8).  Real elections use DEFAULT_KEY_BITS.
 MIN_KEY_BITS = 2048
 DEFAULT_KEY_BITS = 3072
 #: Test keys (only with ``allow_insecure_test_key=True``) must still be at least this large, so
-#: that 128-bit challenges stay below the smallest prime factor of n (§3, §8).
+#: that 128-bit challenges stay below the smallest prime factor of n (§3, protocol.md §8).
 MIN_TEST_KEY_BITS = 512
 MAX_KEY_BITS = 8192
 
@@ -41,7 +41,7 @@ def check_key_size(bits: int, allow_insecure_test_key: bool) -> None:
 class PublicKey:
     """Paillier public key n with g = n + 1 (docs/protocol.md §1.2).
 
-    Construction enforces the key size policy of §8: a modulus below 2048 bits is refused unless
+    Construction enforces the key size policy of protocol.md §8: a modulus below 2048 bits is refused unless
     ``allow_insecure_test_key`` is set.
     """
 
@@ -68,7 +68,7 @@ class PublicKey:
 
     @cached_property
     def half_n(self) -> int:
-        """(n - 1) / 2: responses are normalised to at most this value (§5.3)."""
+        """(n - 1) / 2: responses are normalised to at most this value (protocol.md §5.3)."""
         return (self.n - 1) // 2
 
     def to_dict(self) -> dict[str, Any]:
@@ -99,7 +99,7 @@ def parse_ciphertext(pk: PublicKey, text: object, what: str = "ciphertext") -> m
 
 
 def check_units(pk: PublicKey, values: Iterable[GroupElement], what: str) -> None:
-    """Check that every value is coprime to n with one gcd (§5.4).
+    """Check that every value is coprime to n with one gcd (protocol.md §5.4).
 
     gcd(∏ x mod n, n) = 1 iff every x is coprime to n, because the primes of n divide a product
     only if they divide a factor.  On failure we look for the culprit to name it.

@@ -24,14 +24,14 @@ from .paillier import PublicKey
 
 @dataclass(frozen=True)
 class DisjunctiveProof:
-    """Commitments a_j, challenges e_j, responses z_j for branches j = 0..len−1 (§5.3)."""
+    """Commitments a_j, challenges e_j, responses z_j for branches j = 0..len−1 (protocol.md §5.3)."""
 
     commitments: tuple[GroupElement, ...]
     challenges: tuple[int, ...]
     responses: tuple[GroupElement, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON shape of §9.3: three arrays of hex strings, index = branch j."""
+        """JSON shape of protocol.md §9.3: three arrays of hex strings, index = branch j."""
         return {
             "commitments": [int_to_hex(int(a)) for a in self.commitments],
             "challenges": [int_to_hex(int(e)) for e in self.challenges],
@@ -40,9 +40,9 @@ class DisjunctiveProof:
 
     @classmethod
     def from_dict(cls, pk: PublicKey, obj: Any, branches: int, what: str) -> "DisjunctiveProof":
-        """Strict parse: exact keys, ``branches`` elements each, ranges of §5.3.
+        """Strict parse: exact keys, ``branches`` elements each, ranges of protocol.md §5.3.
 
-        Coprimality of commitments and responses is checked by the verifier (§5.4).
+        Coprimality of commitments and responses is checked by the verifier (protocol.md §5.4).
         """
         data = require_object(obj, {"commitments", "challenges", "responses"}, what)
         n2 = int(pk.n_square)
@@ -61,7 +61,7 @@ class DisjunctiveProof:
         return cls(commitments, challenges, responses)
 
     def check_ranges(self, pk: PublicKey, branches: int, what: str) -> None:
-        """Range checks of §5.3 for proofs built in memory rather than parsed."""
+        """Range checks of protocol.md §5.3 for proofs built in memory rather than parsed."""
         if not (len(self.commitments) == len(self.challenges) == len(self.responses) == branches):
             raise InvalidInput(f"{what}: expected {branches} branches")
         for j in range(branches):
@@ -74,7 +74,7 @@ class DisjunctiveProof:
 
 
 def normalise_response(pk: PublicKey, z: GroupElement) -> int:
-    """min(z, n − z): removes the public sign malleability z ↦ n − z (§5.3)."""
+    """min(z, n − z): removes the public sign malleability z ↦ n − z (protocol.md §5.3)."""
     z = int(z)
     return min(z, pk.n - z)
 
@@ -85,9 +85,9 @@ def check_challenge_sum(proof: DisjunctiveProof, expected: int, what: str) -> No
 
 
 def verify_branches(pk: PublicKey, base: GroupElement, proof: DisjunctiveProof, what: str) -> None:
-    """Check (z_j^n)² ≡ (a_j · (base · g^(−j))^(e_j))² mod n² for every branch (§5.3).
+    """Check (z_j^n)² ≡ (a_j · (base · g^(−j))^(e_j))² mod n² for every branch (protocol.md §5.3).
 
-    Squaring both sides makes this check exactly the one batch verification performs (§7.1).
+    Squaring both sides makes this check exactly the one batch verification performs (protocol.md §7.1).
     """
     n, n2 = pk.n_mpz, pk.n_square
     for j, (a, e, z) in enumerate(zip(proof.commitments, proof.challenges, proof.responses)):
@@ -99,7 +99,7 @@ def verify_branches(pk: PublicKey, base: GroupElement, proof: DisjunctiveProof, 
 
 
 def simulated_commitment(pk: PublicKey, z_to_n: GroupElement, u_pow_minus_e: GroupElement) -> GroupElement:
-    """a = z^n · u^(−e) mod n² for a simulated branch (§5.3)."""
+    """a = z^n · u^(−e) mod n² for a simulated branch (protocol.md §5.3)."""
     return z_to_n * u_pow_minus_e % pk.n_square
 
 
@@ -113,7 +113,7 @@ def make_proof(
     nonce: GroupElement,
     witness: GroupElement,
 ) -> DisjunctiveProof:
-    """Complete a disjunctive proof once the Fiat–Shamir challenge is known (§5.3).
+    """Complete a disjunctive proof once the Fiat–Shamir challenge is known (protocol.md §5.3).
 
     e_real = H − Σ_{j≠real} e_j mod 2^128 and z_real = normalise(ρ · w^(e_real) mod n).
     """

@@ -16,13 +16,13 @@ from .errors import InvalidInput
 from .hashing import challenge, challenge_prefix
 from .paillier import PublicKey
 
-#: Size bounds (§5.2) so a hostile ballot cannot make us do unbounded work.
+#: Size bounds (protocol.md §5.2) so a hostile ballot cannot make us do unbounded work.
 MAX_CANDIDATES = 1000
 MAX_SELECTIONS = 64
 
 
 def check_contest_shape(num_candidates: int, max_selections: int) -> None:
-    """Bounds of §5.2."""
+    """Bounds of protocol.md §5.2."""
     if isinstance(num_candidates, bool) or not isinstance(num_candidates, int) or not 1 <= num_candidates <= MAX_CANDIDATES:
         raise InvalidInput(f"contest: number of candidates must be in 1..{MAX_CANDIDATES}")
     if isinstance(max_selections, bool) or not isinstance(max_selections, int) or not 0 <= max_selections <= min(num_candidates, MAX_SELECTIONS):
@@ -33,8 +33,8 @@ def check_contest_shape(num_candidates: int, max_selections: int) -> None:
 class ContestStatement:
     """Key, election, contest, party and shape (N, k) of one contest ballot (§3, §5).
 
-    Construction checks the bounds of §5.2 and that the three identifiers are non-empty strings,
-    raising InvalidInput with the messages ballot verification has always given (§5.4 step 1).
+    Construction checks the bounds of protocol.md §5.2 and that the three identifiers are non-empty strings,
+    raising InvalidInput with the messages ballot verification has always given (protocol.md §5.4 step 1).
     """
 
     public_key: PublicKey

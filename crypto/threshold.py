@@ -2,9 +2,9 @@
 
 n = pq with safe primes p = 2p'+1, q = 2q'+1; m = p'q'; d ≡ 0 (mod m), d ≡ 1 (mod n);
 f(X) = d + Σ a_k X^k over Z_{nm}; trustee i holds s_i = f(i); Δ = ℓ! for ℓ trustees;
-v is derived from a hash of the key's public data (§6.6) and v_i = v^(Δ s_i).  The election key
-(version 2, §9.2) also carries each trustee's Ed25519 signing key and the dealer's proofs that n
-is well formed (§6.8, §6.9); :mod:`crypto.keycheck` checks all of it (§6.2).  A trustee's share of c is
+v is derived from a hash of the key's public data (protocol.md §6.6) and v_i = v^(Δ s_i).  The election key
+(version 2, protocol.md §9.2) also carries each trustee's Ed25519 signing key and the dealer's proofs that n
+is well formed (protocol.md §6.8, protocol.md §6.9); :mod:`crypto.keycheck` checks all of it (§6.2).  A trustee's share of c is
 c_i = c^(2Δ s_i) mod n², with a proof that log_{c^4}(c_i²) = log_v(v_i) (§6.3).  Any t valid
 shares combine: c' = ∏ c_i^(2λ_i) = c^(4Δ² d), m = L(c') · (4Δ²)^(−1) mod n (§6.4).
 """
@@ -53,7 +53,7 @@ def signing_public_key(seed: bytes) -> str:
 @dataclass(frozen=True)
 class TrusteeKey:
     """Public data of trustee ``index`` (1-based): name, Ed25519 signing key (64 hex) and
-    verification key v_i (§6.1, §9.2)."""
+    verification key v_i (§6.1, protocol.md §9.2)."""
 
     index: int
     trustee: str
@@ -67,7 +67,7 @@ class TrusteeKey:
 
 @dataclass(frozen=True)
 class KeyProofs:
-    """The dealer's proofs that n is well formed: Π^mod and Π^fac (§6.8, §6.9, §9.2)."""
+    """The dealer's proofs that n is well formed: Π^mod and Π^fac (protocol.md §6.8, protocol.md §6.9, protocol.md §9.2)."""
 
     modulus: ModulusProof
     factors: FactorProof
@@ -166,7 +166,7 @@ class ElectionPublicKey:
 @dataclass(frozen=True)
 class TrusteeShare:
     """Trustee i's secret s_i = f(i), its Ed25519 signing seed, and the public values it needs
-    (§6.1, §9.4).  Secret!"""
+    (§6.1, protocol.md §9.4).  Secret!"""
 
     index: int
     trustee: str
@@ -187,7 +187,7 @@ class TrusteeShare:
 
     @property
     def signing_key(self) -> Ed25519PrivateKey:
-        """The trustee's Ed25519 key: signs its decryption share files (§6.11)."""
+        """The trustee's Ed25519 key: signs its decryption share files (protocol.md §6.11)."""
         return Ed25519PrivateKey.from_private_bytes(self.signing_seed)
 
     def to_dict(self) -> dict[str, Any]:
@@ -217,7 +217,7 @@ class TrusteeShare:
 
 @dataclass(frozen=True)
 class DecryptionShare:
-    """Trustee i's shares c_{i,j} = c_j^(2Δ s_i) of a tally vector and one proof (§6.3, §9.5)."""
+    """Trustee i's shares c_{i,j} = c_j^(2Δ s_i) of a tally vector and one proof (§6.3, protocol.md §9.5)."""
 
     index: int
     shares: tuple[GroupElement, ...]

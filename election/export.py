@@ -5,7 +5,7 @@ Layout (the tally copies these files into the record byte for byte, record.md §
     manifest.json            canonical manifest bytes (docs/manifest.md §1.1)
     election_key.json        the election key (docs/protocol.md §9.2)
     board_key.json           {"algorithm": "Ed25519", "public_key": hex} (record.md §1)
-    opening.json             the CA-signed opening object (§2.0)
+    opening.json             the CA-signed opening object (record.md §2.0)
     credentials.json         the CA-signed public credential list (§6.2), the CA's bytes
     revocations.jsonl        the CA-signed revocations (§6.3), one per line; empty if none
     board/entries.jsonl      entries (§2.1), one canonical JSON + LF per line, seq order
@@ -122,7 +122,7 @@ def write_export(
 
     ``manifest``: the canonical manifest bytes; ``election_key``: its file's bytes;
     ``board_key``: :func:`election.signed.public_key_dict`; ``opening``: the CA-signed opening
-    object (§2.0); ``credentials``: the bytes of the CA's ``credentials.json`` exactly (its
+    object (record.md §2.0); ``credentials``: the bytes of the CA's ``credentials.json`` exactly (its
     SHA-256 is pinned), or the path of that file (copied: a list of millions of voters);
     ``revocations``: the CA-signed revocations in the order made (§6.3); ``board`` /
     ``checkpoints``: as :func:`write_board`; ``paper_overrides``: the list signed by two

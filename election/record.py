@@ -1,5 +1,5 @@
 """The election record's layout (docs/record.md §4): file names, ``FORMAT.json``, the trustees'
-signed decryption share files (§4.3) and ``HASHES.json`` (§4.5)."""
+signed decryption share files (§4.3) and ``HASHES.json`` (record.md §4.5)."""
 from __future__ import annotations
 
 import hashlib
@@ -16,7 +16,7 @@ from .signed import sign, verify
 FORMAT: dict[str, Any] = {"format": "ssbvote-record", "version": 2}  # record.md §4
 FORMAT_FILE = "FORMAT.json"
 RESULTS = "results.json"  # §4.4
-HASHES = "HASHES.json"  # §4.5
+HASHES = "HASHES.json"  # record.md §4.5
 COUNTED = "tally/counted.json"  # §4.1
 ENCRYPTED_TALLY = "tally/encrypted_tally.json"  # §4.2
 SHARES_DIR = "tally/decryption_shares"  # §4.3: trustee-<index>.json

@@ -134,7 +134,7 @@ def parse_roll(handle: TextIO, source: str = "roll", electorate: Optional[str] =
 
     ``known(electorate)`` gives the voter keys already on this electorate's roll and the
     national IDs on the other roll (for an insured roll the employers' authorised persons, for
-    an employer roll the insured national IDs): a person may be on one roll only (§3.3).
+    an employer roll the insured national IDs): a person may be on one roll only (manifest.md §3.3).
     ``progress`` is called with the number of rows read every 100,000 rows.
     """
     reader = csv.reader(handle)
@@ -231,5 +231,5 @@ def read_roll(path: str | Path, electorate: Optional[str] = None, *,
 
 def person_ids(roll: Roll) -> set[str]:
     """The national IDs of the persons on ``roll``: the voter keys of an insured roll, the
-    authorised persons of an employer roll (for the one-roll-only check, §3.3)."""
+    authorised persons of an employer roll (for the one-roll-only check, manifest.md §3.3)."""
     return {key if roll.electorate == "insured" else attribute for key, attribute, _ in roll.rows}

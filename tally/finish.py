@@ -168,7 +168,7 @@ def finish(
 
 
 def write_hashes(record: Path) -> dict[str, Any]:
-    """HASHES.json (§4.5): every other file's SHA-256 and the hash of that listing."""
+    """HASHES.json (record.md §4.5): every other file's SHA-256 and the hash of that listing."""
     listing = hashes(record)
     atomic_write_bytes(record / HASHES, canonical_json(listing))
     return listing

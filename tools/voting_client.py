@@ -203,7 +203,7 @@ class VotingClient:
 
     def signed_body(self, context: dict[str, Any], contest_id: str, ballot: dict[str, Any],
                     seed: bytes) -> dict[str, Any]:
-        """The cast request: the ballot, its check token and the voter's signature of the §13.3
+        """The cast request: the ballot, its check token and the voter's signature of the protocol.md §13.3
         statement with the context's ``previous``."""
         key = self._key(context)
         digest = hashlib.sha256(canonical_json(ballot)).hexdigest()

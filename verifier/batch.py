@@ -2,7 +2,7 @@
 docs/protocol.md §7.
 
 A chunk of ballots (up to a few hundred, :mod:`verifier.parallel`) is checked with one squared
-batch equation (§7.1), whose multi-exponentiation results also give the unit check of §5.4 step 3.
+batch equation (protocol.md §7.1), whose multi-exponentiation results also give the unit check of protocol.md §5.4 step 3.
 A failed batch is bisected, halves re-checked with fresh weights, down to single ballots, which
 are then judged alone by the per-ballot checks (:func:`verifier.proofs.check_static`, then (V2)),
 so that every invalid ballot is named with the same reason as when it is verified on its own.
@@ -29,7 +29,7 @@ WEIGHT_BITS = 64
 
 
 def draw_weights(count: int) -> list[int]:
-    """``count`` independent weights uniform in [1, 2^64) from ``secrets`` (§7.1): non-zero,
+    """``count`` independent weights uniform in [1, 2^64) from ``secrets`` (protocol.md §7.1): non-zero,
     so that every base reaches the products whose gcd with n is the unit check."""
     weights = list(struct.unpack(f">{count}Q", secrets.token_bytes(8 * count)))
     while 0 in weights:  # probability ≈ count·2^-64: redraw the zeros (rejection sampling)
@@ -40,7 +40,7 @@ def draw_weights(count: int) -> list[int]:
 def _equation_holds(z_bases: list[Any], weights: list[int], r_bases: list[Any],
                     r_exps: list[int], g_exp: int, n: int) -> bool:
     """L² ≡ R² (mod n²) for L = (∏ z^δ mod n)^n and R = ∏ r_bases^(r_exps) · g^(g_exp), and
-    both products units mod n (§7.1).  Every z and r base has an exponent ≥ 1 except bases
+    both products units mod n (protocol.md §7.1).  Every z and r base has an exponent ≥ 1 except bases
     whose exponent is 0, which are tested directly."""
     nn = arith.mpz(n)
     n2 = nn * nn
@@ -58,7 +58,7 @@ def _equation_holds(z_bases: list[Any], weights: list[int], r_bases: list[Any],
 
 
 def batch_holds(ballots: Sequence[ContestBallot], n: int) -> bool:
-    """One squared batch equation for every branch of every ballot (§7.1):
+    """One squared batch equation for every branch of every ballot (protocol.md §7.1):
 
         L = (∏_b z_b^(δ_b) mod n)^n mod n²
         R = ∏_b a_b^(δ_b) · ∏_i c_i^(E_i) · g^(−Σ_b j_b·δ_b·e_b) mod n²
@@ -66,7 +66,7 @@ def batch_holds(ballots: Sequence[ContestBallot], n: int) -> bool:
 
     with E_i = Σ δ_b·e_b over the branches of c_i's 0/1 proof and of its ballot's sum proof
     (base ∏ c_i).  δ_b are fresh weights from ``secrets`` (:func:`draw_weights`), drawn here,
-    after the ballots are fixed.  False also when a value is not a unit mod n (§5.4 step 3).
+    after the ballots are fixed.  False also when a value is not a unit mod n (protocol.md §5.4 step 3).
     """
     z_bases: list[Any] = []
     a_bases: list[Any] = []
@@ -97,7 +97,7 @@ def batch_holds(ballots: Sequence[ContestBallot], n: int) -> bool:
 
 
 def _proofs_hold(items: Sequence[tuple[Any, DisjunctiveProof]], n: int) -> bool:
-    """The batch equation of §7.1 for some proofs of one ballot, each with its own base B."""
+    """The batch equation of protocol.md §7.1 for some proofs of one ballot, each with its own base B."""
     z_bases: list[Any] = []
     a_bases: list[Any] = []
     bases: list[Any] = []
@@ -158,7 +158,7 @@ class BallotJob:
     party: str  # the ballot party "<pseudonym>/<credential>" (docs/protocol.md §3, §13.4)
     num_candidates: int
     max_selections: int
-    ballot: Any  # the ballot's JSON object (§9.3), parsed here; None: read it at offset
+    ballot: Any  # the ballot's JSON object (protocol.md §9.3), parsed here; None: read it at offset
     offset: int = 0  # of its line in board/ballots.jsonl (when ``ballot`` is None)
     length: int = 0
 
@@ -184,11 +184,11 @@ def _job_ballot(job: BallotJob, handle: Any) -> Any:
 def verify_chunk(args: tuple[Any, ...]) -> list[BallotVerdict]:
     """Verify a chunk of ballots: the cheap checks per ballot, then one batch for the chunk;
     a failed batch is bisected down to the ballots that fail alone, each named as when it is
-    verified on its own (§7.3).
+    verified on its own (protocol.md §7.3).
 
     ``args``: (n, election_id, jobs, use_gmpy2, batched[, path]); jobs without a ballot are
     read from their line of ``path``, one at a time (only the parsed integers are kept, ~0.6 MB
-    per 7-of-228 ballot at 2048 bits).  Not ``batched``: every ballot per proof (§5.4)."""
+    per 7-of-228 ballot at 2048 bits).  Not ``batched``: every ballot per proof (protocol.md §5.4)."""
     n, election_id, jobs, use_gmpy2, batched = args[:5]
     path = args[5] if len(args) > 5 else None
     if (arith.BACKEND == "gmpy2") != use_gmpy2:
@@ -224,8 +224,8 @@ def _verify_jobs(n: int, election_id: str, jobs: Sequence[BallotJob], batched: b
 
 def _parse_and_check(job: BallotJob, handle: Any, n: int, election_id: str,
                      batched: bool) -> ContestBallot:
-    """The parsed ballot after §5.4 steps 1–4 — but the units when ``batched`` (the batch
-    checks them, §7.1); raises InvalidInput naming the first failure.  The ballot's JSON is
+    """The parsed ballot after protocol.md §5.4 steps 1–4 — but the units when ``batched`` (the batch
+    checks them, protocol.md §7.1); raises InvalidInput naming the first failure.  The ballot's JSON is
     dropped on return: only its integers are kept."""
     ballot, hex_obj = parse_ballot_hex(_job_ballot(job, handle), job.num_candidates,
                                        job.max_selections)
@@ -252,7 +252,7 @@ def _judge(group: list[Pending], n: int, election_id: str,
 
 
 def _alone(pending: Pending, n: int, election_id: str) -> BallotVerdict:
-    """A ballot whose batch failed, judged on its own: every check of §5.4 (the units
+    """A ballot whose batch failed, judged on its own: every check of protocol.md §5.4 (the units
     included), (V2) naming the first failing proof."""
     job, ballot = pending
     try:

@@ -22,7 +22,7 @@ def sha256_hex(data: bytes) -> str:
 
 
 def object_hash(obj: Any) -> str:
-    """Lowercase hex SHA-256 of the canonical JSON of ``obj`` (§2.1, §5.5)."""
+    """Lowercase hex SHA-256 of the canonical JSON of ``obj`` (§2.1, protocol.md §5.5)."""
     return sha256_hex(canonical_json(obj))
 
 

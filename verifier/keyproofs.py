@@ -1,7 +1,7 @@
 """The election key's values nobody chooses and the dealer's proofs that n is well formed —
 docs/protocol.md §2.4 (hash_to_unit), §6.1 step 4 (key id K), §6.2 (the arithmetic of
-``key.public`` and of the small-order test), §6.6 (verification base), §6.8 (Π^mod), §6.9
-(Π^fac), §9.7–§9.8 (their JSON shapes, signed integers).
+``key.public`` and of the small-order test), protocol.md §6.6 (verification base), protocol.md §6.8 (Π^mod), protocol.md §6.9
+(Π^fac), protocol.md §9.7–protocol.md §9.8 (their JSON shapes, signed integers).
 
 Written from the documents alone; the verifier's checks 4 and 24–26 (verifier.checks.keys)
 call these functions.  Every verifier raises :class:`~verifier.errors.InvalidInput` for a
@@ -31,10 +31,10 @@ DEALER = "dealer"
 
 SMALL_FACTOR_BOUND = 1 << 16  # trial division (§6.2)
 SMALL_ORDER_BOUND = 1 << 16  # v, v_i: no order below this (§6.2)
-POLLARD_BOUND = 1 << 20  # Pollard p − 1, stage 1 (§6.2, §8)
-MODULUS_ROUNDS = 128  # Π^mod fourth-root rounds (§6.8, §8)
+POLLARD_BOUND = 1 << 20  # Pollard p − 1, stage 1 (§6.2, protocol.md §8)
+MODULUS_ROUNDS = 128  # Π^mod fourth-root rounds (protocol.md §6.8, protocol.md §8)
 MODULUS_ROOT_ROUNDS = 8  # Π^mod n-th-root rounds
-FACTOR_C = 128  # Π^fac challenge bits c (§6.9)
+FACTOR_C = 128  # Π^fac challenge bits c (protocol.md §6.9)
 
 #: RSA-2048 of the RSA Factoring Challenge (docs/protocol.md §6.9), its decimal digits.
 RSA_2048_DECIMAL = (
@@ -74,7 +74,7 @@ def hash_to_unit(modulus: int, *items: Any) -> Any:
         a += 1  # pragma: no cover - would mean the hash found a factor of M
 
 
-# --- §6.1 key id, §6.6 verification base --------------------------------------------------------
+# --- §6.1 key id, protocol.md §6.6 verification base --------------------------------------------------------
 
 def key_id(n: int, threshold: int, trustees: Sequence[tuple[int, str, str]]) -> str:
     """K = hex SHA-256(LP("ssb-vote/v2/election-key", n, t, [[i, name_i, signing_key_i] …]))
@@ -84,12 +84,12 @@ def key_id(n: int, threshold: int, trustees: Sequence[tuple[int, str, str]]) -> 
 
 
 def verification_class(n: int, kid: str) -> Any:
-    """κ = hash_to_unit(n; "ssb-vote/v2/verification-base", K, "class") (§6.6)."""
+    """κ = hash_to_unit(n; "ssb-vote/v2/verification-base", K, "class") (protocol.md §6.6)."""
     return hash_to_unit(n, DOMAIN_VERIFICATION_BASE, kid, "class")
 
 
 def verification_base(n: int, kid: str) -> Any:
-    """v = ((1 + κ·n) · h^n)² mod n² with h = hash_to_unit(n; …, K, "residue") (§6.6)."""
+    """v = ((1 + κ·n) · h^n)² mod n² with h = hash_to_unit(n; …, K, "residue") (protocol.md §6.6)."""
     nn = arith.mpz(n)
     n2 = nn * nn
     kappa = verification_class(n, kid)
@@ -161,14 +161,14 @@ def has_small_order(x: int, n: int, bound: int = SMALL_ORDER_BOUND) -> bool:
     return bool(arith.powmod(arith.mpz(x), exponent, nn * nn) == 1)
 
 
-# --- §9.7 signed integers -----------------------------------------------------------------------
+# --- protocol.md §9.7 signed integers -----------------------------------------------------------------------
 
 SIGNED_RE = re.compile(r"^(0|-?[1-9a-f][0-9a-f]*)\Z")
 MAX_HEX_DIGITS = 4096
 
 
 def parse_signed(value: Any, what: str) -> int:
-    """A signed integer of a key proof (§9.7): canonical hex, ``-`` before a negative one,
+    """A signed integer of a key proof (protocol.md §9.7): canonical hex, ``-`` before a negative one,
     no ``-0``; at most 4096 hex digits (§2.3)."""
     if not isinstance(value, str) or not SIGNED_RE.match(value):
         raise InvalidInput(f"{what}: not a canonical signed hex integer")
@@ -178,15 +178,15 @@ def parse_signed(value: Any, what: str) -> int:
 
 
 def signed_text(x: int) -> str:
-    """The §9.7 text of a signed integer."""
+    """The protocol.md §9.7 text of a signed integer."""
     return "-" + format(-x, "x") if x < 0 else format(x, "x")
 
 
-# --- §6.8 Π^mod ---------------------------------------------------------------------------------
+# --- protocol.md §6.8 Π^mod ---------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class ModulusProof:
-    """§9.7: w, x_0 … x_127, a_i, b_i ∈ {0, 1}, z_0 … z_7."""
+    """protocol.md §9.7: w, x_0 … x_127, a_i, b_i ∈ {0, 1}, z_0 … z_7."""
 
     w: int
     x: tuple[int, ...]
@@ -196,7 +196,7 @@ class ModulusProof:
 
 
 def parse_modulus_proof(obj: Any) -> ModulusProof:
-    """The §9.7 shape (exact keys, lengths, canonical hex, bits 0 or 1)."""
+    """The protocol.md §9.7 shape (exact keys, lengths, canonical hex, bits 0 or 1)."""
     what = "proofs.modulus"
     expect_object(obj, ("w", "x", "a", "b", "z"), what)
     w = parse_hex_int(obj["w"], f"{what}.w")
@@ -217,7 +217,7 @@ def modulus_challenge(n: int, kid: str, w: int, i: int) -> Any:
 
 
 def verify_modulus_proof(n: int, kid: str, proof: ModulusProof) -> None:
-    """Π^mod's verifier (§6.8), after ``key.public``: w, x_i, z_i in [1, n); (w | n) = −1;
+    """Π^mod's verifier (protocol.md §6.8), after ``key.public``: w, x_i, z_i in [1, n); (w | n) = −1;
     z_i^n ≡ y_i (mod n) for i < 8; x_i^4 ≡ (−1)^(a_i)·w^(b_i)·y_i (mod n) for i < 128."""
     nn = arith.mpz(n)
     for label, value in (("w", proof.w), *((f"x[{i}]", v) for i, v in enumerate(proof.x)),
@@ -240,11 +240,11 @@ def verify_modulus_proof(n: int, kid: str, proof: ModulusProof) -> None:
             raise InvalidProof(f"proofs.modulus.x[{i}]: x^4 ≢ (−1)^a·w^b·y_{i} (mod n)")
 
 
-# --- §6.9 Π^fac ---------------------------------------------------------------------------------
+# --- protocol.md §6.9 Π^fac ---------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class FactorProof:
-    """§9.8: P, Q, A, B, T (mod N̂) and the signed integers σ, z1, z2, w1, w2, v."""
+    """protocol.md §9.8: P, Q, A, B, T (mod N̂) and the signed integers σ, z1, z2, w1, w2, v."""
 
     P: int
     Q: int
@@ -264,7 +264,7 @@ FACTOR_SIGNED = ("sigma", "v", "w1", "w2", "z1", "z2")
 
 
 def parse_factor_proof(obj: Any) -> FactorProof:
-    """The §9.8 shape: exact keys, the commitments canonical hex, the rest signed (§9.7)."""
+    """The protocol.md §9.8 shape: exact keys, the commitments canonical hex, the rest signed (protocol.md §9.7)."""
     what = "proofs.factors"
     expect_object(obj, FACTOR_GROUP + FACTOR_SIGNED, what)
     values = {k: parse_hex_int(obj[k], f"{what}.{k}") for k in FACTOR_GROUP}
@@ -281,17 +281,17 @@ def _ring_pedersen(backend: str) -> tuple[Any, Any, Any]:
 
 
 def ring_pedersen() -> tuple[Any, Any, Any]:
-    """(N̂, s, t): RSA-2048 and the two squares from hash_to_unit (§6.9)."""
+    """(N̂, s, t): RSA-2048 and the two squares from hash_to_unit (protocol.md §6.9)."""
     return _ring_pedersen(arith.BACKEND)
 
 
 def factor_epsilon(bits: int) -> int:
-    """ε = 128 if b ≥ 2048, else 64 (§6.9)."""
+    """ε = 128 if b ≥ 2048, else 64 (protocol.md §6.9)."""
     return 128 if bits >= 2048 else 64
 
 
 def factor_bound_bits(bits: int) -> int:
-    """Both factors exceed 2^(⌊b/2⌋ − c − ε − 3) (§6.9: 2^765 for b = 2048, 2^61 at 512)."""
+    """Both factors exceed 2^(⌊b/2⌋ − c − ε − 3) (protocol.md §6.9: 2^765 for b = 2048, 2^61 at 512)."""
     return bits // 2 - FACTOR_C - factor_epsilon(bits) - 3
 
 
@@ -304,14 +304,14 @@ def _pow_signed(base: Any, e: int, m: Any) -> Any:
 
 def factor_challenge(n: int, kid: str, proof: FactorProof) -> int:
     """e = challenge("ssb-vote/v2/proof/key-factors", K, n, "", "dealer", [N̂, s, t],
-    [P, Q, A, B, T, σ]) — σ as its signed-hex text, a string item (§6.9)."""
+    [P, Q, A, B, T, σ]) — σ as its signed-hex text, a string item (protocol.md §6.9)."""
     big_n, s, t = ring_pedersen()
     return challenge(DOMAIN_FACTORS, kid, n, "", DEALER, [int(big_n), int(s), int(t)],
                      [proof.P, proof.Q, proof.A, proof.B, proof.T, signed_text(proof.sigma)])
 
 
 def verify_factor_proof(n: int, kid: str, proof: FactorProof) -> None:
-    """Π^fac's verifier (§6.9): P, Q, A, B, T in [1, N̂) and units; |z1|, |z2| <
+    """Π^fac's verifier (protocol.md §6.9): P, Q, A, B, T in [1, N̂) and units; |z1|, |z2| <
     2^(c+ε+1)·S with S = 2^⌈b/2⌉; s^z1·t^w1 ≡ A·P^e, s^z2·t^w2 ≡ B·Q^e, Q^z1·t^v ≡ T·R^e
     (mod N̂) with R = s^n·t^σ."""
     big_n, s, t = ring_pedersen()

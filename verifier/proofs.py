@@ -1,11 +1,11 @@
 """Contest ballots and their disjunctive proofs — docs/protocol.md §5, shapes §9.3.
 
-The checks of §5.4 are split so that the expensive step (V2, n-th powers) can be batched
+The checks of protocol.md §5.4 are split so that the expensive step (V2, n-th powers) can be batched
 (§7, :mod:`verifier.batch`):  :func:`parse_ballot` (shape, canonical hex),
 :func:`check_static` (ranges, units, V1) and :func:`check_v2_per_proof` (V2 one proof at a
 time, naming the candidate).  :func:`static_holds` evaluates the predicates of
 :func:`check_static` but the units in bulk, for ballots bound for a batch (which checks the
-units itself, §7.1); whatever it refuses, :func:`check_static` names.
+units itself, protocol.md §7.1); whatever it refuses, :func:`check_static` names.
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ class InvalidProof(InvalidInput):
 
 @dataclass(frozen=True)
 class DisjunctiveProof:
-    """Per branch j: commitment a_j, challenge e_j, response z_j (§5.3).
+    """Per branch j: commitment a_j, challenge e_j, response z_j (protocol.md §5.3).
 
     :func:`parse_ballot` stores the values in the arithmetic backend's type (``gmpy2.mpz``
     or ``int``), so that a batch uses them without copies."""
@@ -41,7 +41,7 @@ class DisjunctiveProof:
 
 @dataclass(frozen=True)
 class ContestBallot:
-    """An encrypted contest ballot (§9.3): c_0 … c_{N−1}, N 0/1 proofs, one sum proof."""
+    """An encrypted contest ballot (protocol.md §9.3): c_0 … c_{N−1}, N 0/1 proofs, one sum proof."""
 
     ciphertexts: tuple[int, ...]
     proofs: tuple[DisjunctiveProof, ...]
@@ -100,7 +100,7 @@ def _parse_fast(obj: Any, num_candidates: int, max_selections: int) -> ContestBa
 
 
 def parse_ballot(obj: Any, num_candidates: int, max_selections: int) -> ContestBallot:
-    """Shape per §5.2/§9.3 with N and k from the manifest; canonical hex everywhere."""
+    """Shape per protocol.md §5.2/protocol.md §9.3 with N and k from the manifest; canonical hex everywhere."""
     return parse_ballot_hex(obj, num_candidates, max_selections)[0]
 
 
@@ -145,14 +145,14 @@ def _check_ranges(proof: DisjunctiveProof, n: int, n2: int, where: str | int) ->
 
 
 def _units(values: list[int], n: int) -> bool:
-    """gcd(∏ values mod n, n) = 1 ⇔ every value is a unit mod n (§5.4 step 3)."""
+    """gcd(∏ values mod n, n) = 1 ⇔ every value is a unit mod n (protocol.md §5.4 step 3)."""
     nn = arith.mpz(n)
     return bool(arith.gcd(arith.product_mod((arith.mpz(v) % nn for v in values), nn), nn) == 1)
 
 
 def check_static(ballot: ContestBallot, n: int, election_id: str, contest_id: str,
                  party: str, max_selections: int) -> None:
-    """§5.4 steps 2–4: ranges, units, and (V1) for every proof.  Raises InvalidInput/
+    """protocol.md §5.4 steps 2–4: ranges, units, and (V1) for every proof.  Raises InvalidInput/
     InvalidProof with ``where`` = candidate index (as a string) or ``"sum"``."""
     n2 = n * n
     for i, c in enumerate(ballot.ciphertexts):
@@ -204,8 +204,8 @@ def static_holds(ballot: ContestBallot, n: int, election_id: str, contest_id: st
     min/max, (V1) hashed from the canonical hex.  ``hex_obj``: the JSON object ``ballot`` was
     parsed from, if its hex strings are canonical (:func:`parse_ballot_hex`), so that they are
     the LP items as they stand; without it the hex is re-encoded.  On False,
-    :func:`check_static` names the first failure; the units are the batch's to check (§5.4
-    step 3, §7.1)."""
+    :func:`check_static` names the first failure; the units are the batch's to check (protocol.md §5.4
+    step 3, protocol.md §7.1)."""
     n2 = n * n
     proofs = (*ballot.proofs, ballot.sum_proof)
     cts = ballot.ciphertexts
@@ -266,7 +266,7 @@ def check_v2_per_proof(ballot: ContestBallot, n: int) -> None:
 
 def verify_ballot(obj: Any, n: int, election_id: str, contest_id: str, party: str,
                   num_candidates: int, max_selections: int) -> ContestBallot:
-    """Full §5.4 verification of one ballot, per proof (no batching)."""
+    """Full protocol.md §5.4 verification of one ballot, per proof (no batching)."""
     ballot = parse_ballot(obj, num_candidates, max_selections)
     check_static(ballot, n, election_id, contest_id, party, max_selections)
     check_v2_per_proof(ballot, n)

@@ -1,6 +1,6 @@
 """Voter mode — docs/record.md §5.1: ``python -m verifier RECORD --receipt R [--lang th|en]``.
 
-A voter gives the receipt the ballot page let them save (§2.5).  The verifier checks that it
+A voter gives the receipt the ballot page let them save (record.md §2.5).  The verifier checks that it
 is a receipt of this election (its election id, and its signature by the board key pinned in
 the record's opening object), that its ballot is on the board at its ``seq`` with its
 ``ballot_hash`` and ``entry_hash``, and then what the tally did with it: counted, superseded

@@ -1,5 +1,5 @@
 """Election key (version 2), decryption shares and their combination — docs/protocol.md
-§6.1–§6.4, §6.7, §9.2, §9.5."""
+§6.1–§6.4, protocol.md §6.7, protocol.md §9.2, protocol.md §9.5."""
 from __future__ import annotations
 
 import math
@@ -38,8 +38,8 @@ class ElectionKey:
     threshold: int
     verification_base: int
     trustees: tuple[Trustee, ...]
-    modulus_proof: Any = None  # §9.7 object
-    factor_proof: Any = None  # §9.8 object
+    modulus_proof: Any = None  # protocol.md §9.7 object
+    factor_proof: Any = None  # protocol.md §9.8 object
 
     @property
     def n2(self) -> int:
@@ -68,9 +68,9 @@ TRUSTEE_KEYS = ("index", "signing_key", "trustee", "verification_key")
 
 
 def parse_election_key(obj: Any) -> ElectionKey:
-    """The §9.2 shape (version 2) only; the value checks of §6.2 are :func:`key_problems`
+    """The protocol.md §9.2 shape (version 2) only; the value checks of §6.2 are :func:`key_problems`
     and checks 24–27.  ``proofs`` must be an object with exactly ``modulus`` and ``factors``;
-    their insides (§9.7, §9.8) are parsed by the proof checks."""
+    their insides (protocol.md §9.7, protocol.md §9.8) are parsed by the proof checks."""
     expect_object(obj, ("n", "proofs", "threshold", "trustees", "verification_base",
                         "version"), "election_key")
     if parse_count(obj["version"], "election_key.version") != KEY_VERSION:
@@ -124,7 +124,7 @@ def key_problems(key: ElectionKey) -> list[tuple[str, dict[str, Any]]]:
 
 
 def signing_key_usable(text: str) -> bool:
-    """64 lowercase hex digits that decode as an Ed25519 public key (§6.2, §9.2)."""
+    """64 lowercase hex digits that decode as an Ed25519 public key (§6.2, protocol.md §9.2)."""
     if not KEY_HEX_RE.match(text):
         return False
     try:
@@ -135,7 +135,7 @@ def signing_key_usable(text: str) -> bool:
 
 
 def lagrange_at(indices: Sequence[int], i: int, x: int, delta: int) -> int:
-    """λ_i(x) = Δ · ∏_{j∈S, j≠i} (x − j)/(i − j), an exact integer (§6.7)."""
+    """λ_i(x) = Δ · ∏_{j∈S, j≠i} (x − j)/(i − j), an exact integer (protocol.md §6.7)."""
     num, den = delta, 1
     for j in indices:
         if j != i:
@@ -158,9 +158,9 @@ def _power_product(bases: Sequence[int], exponents: Sequence[int], m: Any) -> An
 
 
 def shared_secret_problems(key: ElectionKey, kappa: int) -> list[tuple[str, dict[str, Any]]]:
-    """§6.7 with S = {1, …, t}: consistency v_j^Δ ≡ ∏_{i∈S} v_i^(λ_i(j)) (mod n²) for every
+    """protocol.md §6.7 with S = {1, …, t}: consistency v_j^Δ ≡ ∏_{i∈S} v_i^(λ_i(j)) (mod n²) for every
     j = t+1 … ℓ, and the secret equation ∏_{i∈S} v_i^(λ_i(0)) ≡ 1 + ((2κΔ²) mod n)·n.
-    ``kappa`` is κ of §6.6.  Needs a key that passed ``key.verification`` (indices 1…ℓ, v_i
+    ``kappa`` is κ of protocol.md §6.6.  Needs a key that passed ``key.verification`` (indices 1…ℓ, v_i
     units).  Returns (message code, params) pairs."""
     out: list[tuple[str, dict[str, Any]]] = []
     n, n2 = arith.mpz(key.n), arith.mpz(key.n2)
@@ -180,7 +180,7 @@ def shared_secret_problems(key: ElectionKey, kappa: int) -> list[tuple[str, dict
 
 @dataclass(frozen=True)
 class DecryptionShare:
-    """§9.5: index i, share_j = c_j^(2·Δ·s_i), proof (a, b, z)."""
+    """protocol.md §9.5: index i, share_j = c_j^(2·Δ·s_i), proof (a, b, z)."""
 
     index: int
     shares: tuple[int, ...]

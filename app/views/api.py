@@ -119,7 +119,7 @@ def board_key() -> Response:
 @csrf_exempt  # authorised by the receipt's token (a capability), not by a session
 @limiter.limit("30 per minute")
 def check(slug: str) -> Response:
-    """Cast-as-intended check: {"seq", "token"} → the ballot to open in the browser (§2.5)."""
+    """Cast-as-intended check: {"seq", "token"} → the ballot to open in the browser (record.md §2.5)."""
     election = get_election(slug)
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict) or not isinstance(payload.get("seq"), int) \

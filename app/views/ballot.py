@@ -85,6 +85,6 @@ def check_index() -> str | Response:
 
 @bp.get("/check/<slug>")
 def check(slug: str) -> str:
-    """Public, no sign-in: open a ballot with the receipt code, in the browser (§2.5)."""
+    """Public, no sign-in: open a ballot with the receipt code, in the browser (record.md §2.5)."""
     return render_template("ballot/check.html", election=get_election(slug))
 

@@ -8,10 +8,10 @@ aggregate, ceremony, threshold), which validates every value from outside and th
 here.  Use these directly only to implement the protocol or to measure it.
 
 * :mod:`.gmp` — typed gmpy2 (``mpz``, ``powmod``, …) and :data:`GroupElement`
-* :mod:`.multiexp` — Pippenger multi-exponentiation (§7.2)
+* :mod:`.multiexp` — Pippenger multi-exponentiation (protocol.md §7.2)
 * :mod:`.paillier` — ``g_power``, ``raw_encrypt``, ``raw_product``, ``all_units``,
-  ``recover_plaintext_with_randomness`` (§1.2, §5.1, §5.6)
-* :mod:`.batch` — the batch equation L² = R² with its unit check (§7.1)
+  ``recover_plaintext_with_randomness`` (protocol.md §1.2, §5.1, protocol.md §5.6)
+* :mod:`.batch` — the batch equation L² = R² with its unit check (protocol.md §7.1)
 * :mod:`.threshold` — ``combine_unchecked``, ``lagrange_coefficient`` (§6.4)
 
 This package imports nothing from the rest of ``crypto`` but :mod:`crypto.errors`: it is the

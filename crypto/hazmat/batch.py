@@ -1,7 +1,7 @@
 """The batch verification equation of docs/protocol.md §7.1 on prepared bases and exponents —
 hazmat: it checks only the equation and the units, not where the bases and exponents come from.
 
-crypto.batch.BatchVerifier prepares them from ballots that passed the cheap checks (§5.4 steps
+crypto.batch.BatchVerifier prepares them from ballots that passed the cheap checks (protocol.md §5.4 steps
 1–4) with weights from ``secrets`` drawn after the ballots were fixed, and
 :func:`crypto.batch.verify_many` names the failing ballots; use those.
 """
@@ -24,9 +24,9 @@ def batch_equation_holds(
 ) -> bool:
     """True iff every value is a unit mod n and L² = R² (mod n²) with
 
-        L = (∏ z_bases^z_exps mod n)^n,   R = ∏ bases^exps · g^g_exp   (mod n²)   (§7.1).
+        L = (∏ z_bases^z_exps mod n)^n,   R = ∏ bases^exps · g^g_exp   (mod n²)   (protocol.md §7.1).
 
-    Units (§5.4 step 3): a prime of n divides a product of powers with exponents ≥ 1 iff it
+    Units (protocol.md §5.4 step 3): a prime of n divides a product of powers with exponents ≥ 1 iff it
     divides one of the bases, so one gcd per product covers every value.  The z-exponents (the
     weights) must be ≥ 1; an exponent of ``bases`` that is 0 makes its base drop out of the
     product, and then the bases are tested themselves.

@@ -26,7 +26,7 @@ class Modulus(Protocol):
 
 
 def g_power(pk: Modulus, exponent: int) -> GroupElement:
-    """g^x mod n² = 1 + (x mod n)·n, valid because g = n + 1 (§1.2); any integer x."""
+    """g^x mod n² = 1 + (x mod n)·n, valid because g = n + 1 (protocol.md §1.2); any integer x."""
     return (1 + (exponent % pk.n) * pk.n_mpz) % pk.n_square
 
 
@@ -45,7 +45,7 @@ def raw_product(pk: Modulus, ciphertexts: Iterable[GroupElement]) -> GroupElemen
 
 def all_units(n: int, values: Iterable[GroupElement]) -> bool:
     """True iff every value is coprime to n, with one gcd: the primes of n divide a product only
-    if they divide a factor (§5.4 step 3)."""
+    if they divide a factor (protocol.md §5.4 step 3)."""
     acc: GroupElement = mpz(1)
     for x in values:
         acc = acc * x % n
@@ -53,7 +53,7 @@ def all_units(n: int, values: Iterable[GroupElement]) -> bool:
 
 
 def recover_plaintext_with_randomness(pk: Modulus, c: GroupElement, r: int) -> int:
-    """m from c · r^(−n) mod n² = 1 + m·n (cast-as-intended, §5.6); InvalidInput if c is not of
+    """m from c · r^(−n) mod n² = 1 + m·n (cast-as-intended, protocol.md §5.6); InvalidInput if c is not of
     that form.  r must be a unit mod n (powmod raises otherwise)."""
     residue = powmod(r, -pk.n_mpz, pk.n_square) * c % pk.n_square
     if residue % pk.n != 1:

@@ -24,7 +24,7 @@ from verifier.record import CREDENTIALS, ENTRIES, REVOCATIONS
 from verifier.signatures import signature_valid, verify_bytes
 from verifier.tables import KeySet, RowMap
 
-BALLOT_TYPE = "ssbvote-ballot"  # the "type" of a voter's signed ballot statement (§13.3)
+BALLOT_TYPE = "ssbvote-ballot"  # the "type" of a voter's signed ballot statement (protocol.md §13.3)
 SIGNATURE_CHUNK = 1024  # ballot signatures per work unit of check 19
 
 
@@ -181,7 +181,7 @@ def check_18_credentials_list(ctx: Context) -> CheckResult:
 # --- check 19 ---------------------------------------------------------------------------------
 
 def ballot_statement(election_id: str, opening_hash: str, entry: dict[str, Any]) -> bytes:
-    """The canonical JSON of the ballot statement a voter's credential signs (§13.3)."""
+    """The canonical JSON of the ballot statement a voter's credential signs (protocol.md §13.3)."""
     return canonical_json({"type": BALLOT_TYPE, "election_id": election_id,
                            "opening": opening_hash, "contest": entry["contest"],
                            "pseudonym": entry["pseudonym"], "credential": entry["credential"],
@@ -196,7 +196,7 @@ def signature_chunk(items: list[tuple[int, bytes, str, bytes]]) -> list[int]:
 
 
 def _bad_signatures(ctx: Context, opening_hash: str) -> set[int]:
-    """The seqs whose ballot signature does not verify (§13.3), verified across the pool."""
+    """The seqs whose ballot signature does not verify (protocol.md §13.3), verified across the pool."""
     assert ctx.contests is not None and ctx.election_id is not None
     election_id, contests = ctx.election_id, ctx.contests
 

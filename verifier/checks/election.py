@@ -61,7 +61,7 @@ def check_03_manifest_election_id(ctx: Context) -> CheckResult:
 # --- 4–5: keys --------------------------------------------------------------------------------
 
 def check_04_key_public(ctx: Context) -> CheckResult:
-    """§6.2 ``key.public``: the §9.2 shape, n odd, the size policy (§8), not prime, not a
+    """§6.2 ``key.public``: the protocol.md §9.2 shape, n odd, the size policy (protocol.md §8), not prime, not a
     perfect power, no prime factor below 2^16, Pollard's p − 1 (bound 2^20) finds nothing."""
     res = CheckResult(4, "key.public")
     ctx.key_public_ok = False

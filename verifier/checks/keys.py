@@ -1,7 +1,7 @@
 """Checks 24–27 (docs/record.md §5; docs/protocol.md §6.2): the dealer's proofs that n is well
-formed (Π^mod §6.8, Π^fac §6.9), the verification base derived from the key id (§6.6) and the
-shared-secret equations (§6.7).  With checks 4 and 5 they make a count in a passing record the
-sum of the counted ballots whatever the dealer did (§6.10).
+formed (Π^mod protocol.md §6.8, Π^fac protocol.md §6.9), the verification base derived from the key id (protocol.md §6.6) and the
+shared-secret equations (protocol.md §6.7).  With checks 4 and 5 they make a count in a passing record the
+sum of the counted ballots whatever the dealer did (protocol.md §6.10).
 
 Each needs the key's shape and n: if check 4 (``key.public``) or 5 (``key.verification``)
 failed, it fails too, naming that check (``key.requires``)."""
@@ -29,7 +29,7 @@ def _key(res: CheckResult, ctx: Context) -> ElectionKey | None:
 
 
 def _derived(ctx: Context, key: ElectionKey) -> tuple[str, Any]:
-    """(K, κ) of the key (§6.1 step 4, §6.6), computed once."""
+    """(K, κ) of the key (§6.1 step 4, protocol.md §6.6), computed once."""
     if "key_id" not in ctx.loaded:
         kid = key.key_id
         ctx.loaded["key_id"] = kid, keyproofs.verification_class(key.n, kid)

@@ -44,7 +44,7 @@ def _key(value: Any) -> bytes | None:
     return bytes.fromhex(value) if isinstance(value, str) and KEY_RE.match(value) else None
 
 
-# --- the opening object (§2.0) ----------------------------------------------------------------
+# --- the opening object (record.md §2.0) ----------------------------------------------------------------
 
 @dataclass
 class Pins:
@@ -80,7 +80,7 @@ def opening(ctx: Context) -> Pins | None:
 
 
 def opening_shape(obj: Any) -> None:
-    """The exact shape of §2.0; raises InvalidInput naming the field."""
+    """The exact shape of record.md §2.0; raises InvalidInput naming the field."""
     expect_object(obj, OPENING_KEYS, "opening")
     if obj["type"] != OPENING_TYPE:
         raise InvalidInput(f"opening.type: not {OPENING_TYPE}")

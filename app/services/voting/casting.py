@@ -119,7 +119,7 @@ def cast(election: Election, voter: RollEntry, payload: Any, now: datetime) -> C
     ``check_token`` = hex SHA-256("ssbvote-check-v1" ‖ seed) (docs/record.md §2.5) lets the
     holder of the receipt, and nobody else, use the cast-as-intended check.  ``credential`` must
     be the voter's registered live credential, ``signature`` its Ed25519 signature of the
-    §13.3 ballot statement and ``previous`` the credential's current ballot hash.
+    protocol.md §13.3 ballot statement and ``previous`` the credential's current ballot hash.
     """
     with verification.cast_in_progress():  # under load the verifier waits for this ballot
         return _cast(election, voter, payload, now)
@@ -154,7 +154,7 @@ def _cast(election: Election, voter: RollEntry, payload: Any, now: datetime) -> 
         ballot, canonical = _parse_ballot(payload["ballot"], key.public_key, num_candidates, max_selections)
     except InvalidInput as exc:
         raise BallotRejected(f"the ballot was rejected: {exc}") from exc
-    digest = hashlib.sha256(canonical).hexdigest()  # = crypto.ballot.ballot_hash (§5.5)
+    digest = hashlib.sha256(canonical).hexdigest()  # = crypto.ballot.ballot_hash (protocol.md §5.5)
     if not verify_ballot_signature(election_id, opening, contest_code, pseudonym, credential, digest,
                                    signature, previous=previous):
         raise BadSignature("the ballot's signature does not verify under your credential")

@@ -16,7 +16,7 @@ throughput: benchmarks/load_cast.py, docs/performance.md).
 A batch that fails is never held against its other ballots: crypto.verify_many bisects it, with
 fresh weights, down to the ballots that fail alone, so one voter's bad ballot is refused with the
 error naming the failing proof and every valid ballot of the batch is accepted.  Verification is
-never skipped or weakened: the batch equation has the soundness of the per-ballot one (§7.1).
+never skipped or weakened: the batch equation has the soundness of the per-ballot one (protocol.md §7.1).
 """
 from __future__ import annotations
 
