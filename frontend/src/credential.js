@@ -2,8 +2,11 @@
 // (docs/protocol.md §13.1–§13.4); server-signed objects such as receipts (docs/record.md §1).
 // Mirrors crypto/credential.py; both reproduce tests/vectors/credentials.json.
 //
-// SHA-256 and HKDF-SHA256 come from WebCrypto, Ed25519 (RFC 8032) from @noble/curves (audited,
-// bundled).  A credential is the voter's secret: it is parsed, turned into a key, used and
+// SHA-256 and HKDF-SHA256 come from WebCrypto.  Ed25519 (RFC 8032) key derivation and signing
+// use WebCrypto's native Ed25519 where the browser has it (feature-detected once against the
+// RFC 8032 test vector 1, so outputs are byte for byte those of the fallback) and otherwise
+// @noble/curves (audited, bundled).  Verification always uses @noble/curves with strict RFC 8032
+// semantics (zip215: false), which native implementations do not all promise.  A credential is the voter's secret: it is parsed, turned into a key, used and
 // dropped; nothing here stores it.
 
 import { ed25519 } from '@noble/curves/ed25519.js';
@@ -183,6 +186,76 @@ export function publicCredential(secretKey) {
   return bytesToHex(ed25519.getPublicKey(secretKey));
 }
 
+// Native WebCrypto Ed25519 fast path (signing only) ------------------------------------------
+
+/** PKCS#8 DER of an Ed25519 private key: this prefix ‖ the 32-byte seed (RFC 8410). */
+const PKCS8_ED25519_PREFIX = hexToBytes('302e020100300506032b657004220420');
+const ED25519 = { name: 'Ed25519' };
+// RFC 8032 §7.1 test 1: secret key, public key and the signature of the empty message.
+const RFC8032_SEED = '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60';
+const RFC8032_PUBLIC = 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a';
+const RFC8032_SIGNATURE = 'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b';
+let nativeEd25519 = null; // Promise<boolean>, settled once
+
+function base64UrlToBytes(text) {
+  if (typeof text !== 'string' || !/^[A-Za-z0-9_-]*$/.test(text)) throw new Error('bad base64url');
+  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4));
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+}
+
+/** {publicKey (64 hex), sign(message) → Promise<Uint8Array>} by native WebCrypto; throws if it cannot. */
+async function nativeSigner(secretKey) {
+  const der = new Uint8Array(PKCS8_ED25519_PREFIX.length + 32);
+  der.set(PKCS8_ED25519_PREFIX);
+  der.set(secretKey, PKCS8_ED25519_PREFIX.length);
+  try {
+    const key = await subtle().importKey('pkcs8', der, ED25519, true, ['sign']);
+    const publicKey = base64UrlToBytes((await subtle().exportKey('jwk', key)).x);
+    if (publicKey.length !== 32) throw new Error('Ed25519 public key: expected 32 bytes');
+    return {
+      publicKey: bytesToHex(publicKey),
+      sign: async (message) => {
+        const signature = new Uint8Array(await subtle().sign(ED25519, key, message));
+        if (signature.length !== 64) throw new Error('Ed25519 signature: expected 64 bytes');
+        return signature;
+      },
+    };
+  } finally {
+    der.fill(0);
+  }
+}
+
+/** True if native Ed25519 works here and reproduces RFC 8032 test 1 exactly (checked once). */
+function hasNativeEd25519() {
+  if (nativeEd25519 === null) {
+    nativeEd25519 = (async () => {
+      try {
+        const signer = await nativeSigner(hexToBytes(RFC8032_SEED));
+        return signer.publicKey === RFC8032_PUBLIC
+          && bytesToHex(await signer.sign(new Uint8Array(0))) === RFC8032_SIGNATURE;
+      } catch {
+        return false;
+      }
+    })();
+  }
+  return nativeEd25519;
+}
+
+/** The signer of a secret key: native WebCrypto Ed25519 if available, else @noble/curves. */
+async function signerOf(secretKey) {
+  if (await hasNativeEd25519()) {
+    try {
+      return await nativeSigner(secretKey);
+    } catch {
+      // fall through to noble
+    }
+  }
+  return {
+    publicKey: publicCredential(secretKey),
+    sign: async (message) => ed25519.sign(message, secretKey),
+  };
+}
+
 // §13.3 Ballot signature, §13.4 ballot party -------------------------------------------------
 
 /** The Fiat–Shamir party and ballot-context string `<pseudonym>/<credential>` (§13.4). */
@@ -219,13 +292,13 @@ export function ballotStatement({ electionId, opening, contest, pseudonym, crede
  * Returns {statement, signature (128 hex)}.
  */
 export async function signBallot(fields, credentialText) {
-  const secretKey = await voterKey(credentialText, fields.electionId);
-  const credential = publicCredential(secretKey);
+  const signer = await signerOf(await voterKey(credentialText, fields.electionId));
+  const credential = signer.publicKey;
   if (fields.credential !== undefined && fields.credential !== credential) {
     throw new InvalidInput('credential: this is not the credential registered for you');
   }
   const statement = ballotStatement({ ...fields, credential });
-  const signature = bytesToHex(ed25519.sign(canonicalJsonBytes(statement), secretKey));
+  const signature = bytesToHex(await signer.sign(canonicalJsonBytes(statement)));
   return { statement, signature };
 }
 
@@ -243,8 +316,8 @@ export async function signPaperList(body, credentialText, expected = undefined) 
   if ('signatures' in body || 'signature' in body) {
     throw new InvalidInput('paper-vote list: sign the list without its signatures');
   }
-  const secretKey = await officialKey(credentialText);
-  const publicKey = publicCredential(secretKey);
+  const signer = await signerOf(await officialKey(credentialText));
+  const publicKey = signer.publicKey;
   if (expected !== undefined && expected !== null && expected !== publicKey) {
     throw new InvalidInput('credential: this is not your official credential');
   }
@@ -252,7 +325,7 @@ export async function signPaperList(body, credentialText, expected = undefined) 
   return {
     officialKey: publicKey,
     digest: bytesToHex(await sha256(message)),
-    signature: bytesToHex(ed25519.sign(message, secretKey)),
+    signature: bytesToHex(await signer.sign(message)),
   };
 }
 
