@@ -7,7 +7,7 @@ Each needs the key's shape and n: if check 4 (``key.public``) or 5 (``key.verifi
 failed, it fails too, naming that check (``key.requires``)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from verifier import keyproofs
 from verifier.checks.context import CheckResult, Context
@@ -37,48 +37,40 @@ def _derived(ctx: Context, key: ElectionKey) -> tuple[str, Any]:
     return found
 
 
-def check_24_key_modulus_proof(ctx: Context) -> CheckResult:
-    res = CheckResult(24, "key.modulus_proof")
-    key = _key(res, ctx)
-    if key is None:
-        return res
-    item = {"file": ELECTION_KEY, "proof": "modulus"}
+def _proof_check(res: CheckResult, ctx: Context, which: str, raw: Any,
+                 parse: Callable[[Any], Any], verify: Callable[[int, str, Any], None]) -> bool:
+    """Parse and verify one of the dealer's proofs of n (``which``: "modulus" or "factors"),
+    failing ``res`` with ``key.proof_shape`` or ``key.proof_invalid``; True if it verifies."""
+    item = {"file": ELECTION_KEY, "proof": which}
+    assert ctx.key is not None
     try:
-        proof = keyproofs.parse_modulus_proof(key.modulus_proof)
-    except InvalidInput as exc:
-        res.fail("key.proof_shape", item, error=str(exc))
-        return res
-    kid, _ = _derived(ctx, key)
-    try:
-        keyproofs.verify_modulus_proof(key.n, kid, proof)
+        proof = parse(raw)
+        kid, _ = _derived(ctx, ctx.key)
+        verify(ctx.key.n, kid, proof)
     except InvalidProof as exc:
         res.fail("key.proof_invalid", item, reason=str(exc))
     except InvalidInput as exc:
         res.fail("key.proof_shape", item, error=str(exc))
+    else:
+        return True
+    return False
+
+
+def check_24_key_modulus_proof(ctx: Context) -> CheckResult:
+    res = CheckResult(24, "key.modulus_proof")
+    key = _key(res, ctx)
+    if key is not None:
+        _proof_check(res, ctx, "modulus", key.modulus_proof, keyproofs.parse_modulus_proof,
+                     keyproofs.verify_modulus_proof)
     return res
 
 
 def check_25_key_factor_proof(ctx: Context) -> CheckResult:
     res = CheckResult(25, "key.factor_proof")
     key = _key(res, ctx)
-    if key is None:
-        return res
-    item = {"file": ELECTION_KEY, "proof": "factors"}
-    try:
-        proof = keyproofs.parse_factor_proof(key.factor_proof)
-    except InvalidInput as exc:
-        res.fail("key.proof_shape", item, error=str(exc))
-        return res
-    kid, _ = _derived(ctx, key)
-    try:
-        keyproofs.verify_factor_proof(key.n, kid, proof)
-    except InvalidProof as exc:
-        res.fail("key.proof_invalid", item, reason=str(exc))
-    except InvalidInput as exc:
-        res.fail("key.proof_shape", item, error=str(exc))
-    else:
-        bits = key.n.bit_length()
-        res.note("key.factor_bound", bound=keyproofs.factor_bound_bits(bits))
+    if key is not None and _proof_check(res, ctx, "factors", key.factor_proof,
+                                        keyproofs.parse_factor_proof, keyproofs.verify_factor_proof):
+        res.note("key.factor_bound", bound=keyproofs.factor_bound_bits(key.n.bit_length()))
     return res
 
 
