@@ -30,7 +30,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Union
+from typing import AbstractSet, Any, Callable, Iterable, Iterator, Mapping, Optional, Union
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -310,6 +310,17 @@ def load_authority(folder: Path, election_id: str, board_key: Ed25519PublicKey) 
     return pins, voters
 
 
+def _board_object(line: bytes, what: str, keys: AbstractSet[str]) -> dict[str, Any]:
+    """One JSON object of a board file with exactly ``keys``; BoardInvalid naming ``what``."""
+    try:
+        obj = parse_json(line, what)
+    except ValueError as exc:
+        raise BoardInvalid(str(exc)) from None
+    if not isinstance(obj, dict) or set(obj) != keys:
+        raise BoardInvalid(f"{what}: expected exactly the keys {sorted(keys)}")
+    return obj
+
+
 def load_checkpoints(path: Path, election_id: str, public_key: Ed25519PublicKey,
                      closed: bool = True, *, opening: str) -> list[dict[str, Any]]:
     """Signed checkpoints (record.md §2.3), checked for shape, opening hash, signature and
@@ -318,12 +329,7 @@ def load_checkpoints(path: Path, election_id: str, public_key: Ed25519PublicKey,
     checkpoints: list[dict[str, Any]] = []
     for number, line in iter_lines(path, "checkpoints"):
         what = f"checkpoint on line {number}"
-        try:
-            cp = parse_json(line, what)
-        except ValueError as exc:
-            raise BoardInvalid(str(exc)) from None
-        if not isinstance(cp, dict) or set(cp) != CHECKPOINT_KEYS:
-            raise BoardInvalid(f"{what}: expected exactly the keys {sorted(CHECKPOINT_KEYS)}")
+        cp = _board_object(line, what, CHECKPOINT_KEYS)
         if cp["type"] != CHECKPOINT_TYPE or cp["election_id"] != election_id:
             raise BoardInvalid(f"{what}: wrong type or election id")
         if cp["opening"] != opening:
@@ -392,12 +398,7 @@ def parse_entry(line: bytes, number: int, election_id: str, contest_ids: Iterabl
     signature and hashes.  The hashes and the signature themselves are checked by
     :func:`scan_entries`."""
     what = f"board entry on line {number}"
-    try:
-        entry = parse_json(line, what)
-    except ValueError as exc:
-        raise BoardInvalid(str(exc)) from None
-    if not isinstance(entry, dict) or set(entry) != ENTRY_KEYS:
-        raise BoardInvalid(f"{what}: expected exactly the keys {sorted(ENTRY_KEYS)}")
+    entry = _board_object(line, what, ENTRY_KEYS)
     if canonical_json(entry) != line:
         raise BoardInvalid(f"{what}: not canonical JSON")
     if entry["seq"] != number or isinstance(entry["seq"], bool):
