@@ -331,15 +331,20 @@ export async function signPaperList(body, credentialText, expected = undefined) 
 
 /** True if `signature` (hex) is `publicKeyHex`'s signature of the paper-vote list `body` (§2.4). */
 export function verifyPaperListSignature(body, signature, publicKeyHex) {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return false;
-  const { signatures, ...unsigned } = body;
+  return verifyWithout(body, 'signatures', signature, publicKeyHex);
+}
+
+/** Verify `signatureHex` over the canonical JSON of `obj` without its field `field` (record.md §1, §2.4). */
+function verifyWithout(obj, field, signatureHex, publicKeyHex) {
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return false;
+  const { [field]: _omitted, ...unsigned } = obj;
   let message;
   try {
     message = canonicalJsonBytes(unsigned);
   } catch {
     return false;
   }
-  return verifyBytes(signature, message, publicKeyHex);
+  return verifyBytes(signatureHex, message, publicKeyHex);
 }
 
 function verifyBytes(signatureHex, message, publicKeyHex) {
@@ -378,12 +383,5 @@ export function verifyBallotSignature(statement, signature) {
  */
 export function verifySignedObject(obj, publicKeyHex) {
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return false;
-  const { signature, ...unsigned } = obj;
-  let message;
-  try {
-    message = canonicalJsonBytes(unsigned);
-  } catch {
-    return false;
-  }
-  return verifyBytes(signature, message, publicKeyHex);
+  return verifyWithout(obj, 'signature', obj.signature, publicKeyHex);
 }
