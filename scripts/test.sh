@@ -9,6 +9,8 @@ if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   compgen -G "/usr/share/fonts/truetype/tlwg/*" >/dev/null || need+=(fonts-thai-tlwg)
   command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
+  command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+  command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
   if [ ${#need[@]} -gt 0 ]; then
     echo "==> apt-get install ${need[*]}"
     apt-get update -qq

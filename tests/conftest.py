@@ -18,7 +18,7 @@ from app import create_app
 from app.config import Config
 from app.extensions import db
 from app.services.platform import schema
-from tools import postgres
+from tools import postgres, redis_server
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -62,6 +62,19 @@ def pg_server() -> Iterator[postgres.PostgresServer]:
             pytest.fail(f"PostgreSQL is required in CI: {exc}")
         pytest.skip(f"PostgreSQL not available: {exc}")
     yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A real Redis (Debian redis-server) for the session; tests use distinct key prefixes or db numbers."""
+    try:
+        server = redis_server.start()
+    except redis_server.RedisUnavailable as exc:
+        if IN_CI:
+            pytest.fail(f"Redis is required in CI: {exc}")
+        pytest.skip(f"Redis not available: {exc}")
+    yield server.url()
     server.stop()
 
 
