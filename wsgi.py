@@ -1,13 +1,4 @@
-"""WSGI entry point: ``gunicorn wsgi:app`` (configuration from the environment, see README)."""
-import logging
+"""Shim for ``gunicorn wsgi:app`` from a checkout; the entry point is :mod:`app.wsgi`."""
+from app.wsgi import app
 
-from app import create_app
-
-# The app's own operational lines (e.g. the verifier thread's batch statistics, logger
-# "ssbvote.verification") go to stderr, which gunicorn writes to its error log.
-_handler = logging.StreamHandler()
-_handler.setFormatter(logging.Formatter("[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s"))
-logging.getLogger("ssbvote").addHandler(_handler)
-logging.getLogger("ssbvote").setLevel(logging.INFO)
-
-app = create_app()
+__all__ = ["app"]

@@ -11,9 +11,9 @@ from flask import Flask
 
 from app.config import Config, ConfigError
 from app.services.errors import ServiceError
+from tools.paths import examples_dir
 from tools.serve import exec_gunicorn
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 def make_app(config: Config | None = None) -> Flask:
@@ -25,16 +25,74 @@ def make_app(config: Config | None = None) -> Flask:
         raise click.ClickException(str(exc)) from exc
 
 
+def server_config() -> Config:
+    """The configuration the server would run with, from the same environment (one rule,
+    README "Which database the CLI uses"): ``DATABASE_URL`` (or ``SSBVOTE_DATABASE_URL``) if set,
+    otherwise ``<SSBVOTE_INSTANCE>/ssbvote.sqlite3`` (``SSBVOTE_INSTANCE`` defaults to ``./instance``)."""
+    try:
+        return Config.from_env()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def require_database(config: Config) -> None:
+    """Refuse, in one line, to work on a database that is not an SSB Vote database at the newest
+    schema — above all, never create an empty SQLite file by accident (only ``ssbvote db upgrade``
+    creates one)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.services.platform import schema
+
+    url = config.database_url
+    shown = make_url(url).render_as_string(hide_password=True)
+    hint = ("set DATABASE_URL or SSBVOTE_INSTANCE as the server has them "
+            "(after 'ssbvote demo': export SSBVOTE_INSTANCE=instance/demo), "
+            "or create a new database with 'ssbvote db upgrade'")
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.is_file():
+            raise click.ClickException(f"no SSB Vote database at {path}: {hint}")
+    try:
+        state = schema.state_for_url(url)
+    except SQLAlchemyError as exc:
+        raise click.ClickException(f"cannot open the database {shown}: {_first_line(exc)}") from exc
+    if state.current is None:
+        raise click.ClickException(f"the database {shown} has no SSB Vote schema: {hint}")
+    if not state.up_to_date:
+        raise click.ClickException(f"the database {shown} is at schema {state.current}, this ssbvote "
+                                   f"needs {state.head}: run 'ssbvote db upgrade'")
+
+
+def _require_sqlite_file(url: str) -> None:
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        raise click.ClickException(f"no SSB Vote database at {url.removeprefix('sqlite:///')} "
+                                   "(DATABASE_URL unset; SSBVOTE_INSTANCE names the folder)")
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def with_app(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Run the command inside an application context; service errors become clean exits."""
+    """Run the command inside an application context on the server's database (which must
+    exist: :func:`require_database`); service and database errors become one-line exits."""
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        app = make_app()
+        from sqlalchemy.exc import SQLAlchemyError
+
+        config = server_config()
+        require_database(config)
+        app = make_app(config)
         with app.app_context():
             try:
                 return func(*args, **kwargs)
             except ServiceError as exc:
                 raise click.ClickException(str(exc)) from exc
+            except SQLAlchemyError as exc:
+                raise click.ClickException(f"database error: {_first_line(exc)}") from exc
 
     wrapper.__name__ = func.__name__
     wrapper.__doc__ = func.__doc__
@@ -58,7 +116,7 @@ def db_upgrade(revision: str) -> None:
     """Upgrade the database schema."""
     from app.services.platform import schema
 
-    url = Config.from_env().database_url
+    url = server_config().database_url
     schema.upgrade(url, revision)
     click.echo(f"database at {schema.state_for_url(url).current}")
 
@@ -69,7 +127,9 @@ def db_downgrade(revision: str) -> None:
     """Downgrade the database schema to REVISION ('base' for empty)."""
     from app.services.platform import schema
 
-    url = Config.from_env().database_url
+    config = server_config()
+    _require_sqlite_file(config.database_url)
+    url = config.database_url
     schema.downgrade(url, revision)
     click.echo(f"database at {schema.state_for_url(url).current}")
 
@@ -79,7 +139,9 @@ def db_current() -> None:
     """Show the schema revision of the database and the newest one."""
     from app.services.platform import schema
 
-    state = schema.state_for_url(Config.from_env().database_url)
+    url = server_config().database_url
+    _require_sqlite_file(url)
+    state = schema.state_for_url(url)
     click.echo(f"current: {state.current}\nhead:    {state.head}")
 
 
@@ -426,10 +488,12 @@ def demo(host: str, port: int, instance: str, no_serve: bool, key_bits: int) -> 
     app = make_app()
     with app.app_context():
         try:
-            report = demo_service.build(app, PROJECT_ROOT / "examples", click.echo, key_bits)
+            report = demo_service.build(app, examples_dir(), click.echo, key_bits)
         except ServiceError as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(report)
+    click.echo(f"Officials' CLI on this database (the same rule as the server): "
+               f"export SSBVOTE_INSTANCE={os.environ['SSBVOTE_INSTANCE']}")
     if not no_serve:
         click.echo(f"\nServing the demo on http://{host}:{port}/  (Ctrl-C to stop)\n")
         exec_gunicorn(host, port, 2)
@@ -471,7 +535,7 @@ def results_publish(slug: str, record: Path) -> None:
               help="Election key size; below 2048 only for simulations and tests.")
 @click.option("--seed", default=1, show_default=True, help="Random seed of the voters' behaviour.")
 @click.option("--manifest", "manifest_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=PROJECT_ROOT / "examples" / "demo-manifest.json", show_default=True)
+              default=examples_dir() / "demo-manifest.json", show_default="the demo manifest")
 @click.option("--processes", default=2, show_default=True, help="Voter and tally processes.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 def simulate(record: Path, insured: int, employers: int, abstainers: int, revote_rate: float, paper: int,

@@ -52,11 +52,11 @@ from app.services.voting import paper_votes
 from crypto.credential import official_key, public_credential, voter_key
 from election import authority as election_authority
 from election import signed
+from tools.paths import examples_dir
 from crypto.encoding import canonical_json
 from election.board import paper_list_body
 
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = ROOT / "examples"
+EXAMPLES = examples_dir()
 #: The demo election's manifest and rolls (README command 1).
 DEMO_MANIFEST = EXAMPLES / "demo-manifest.json"
 DEMO_ROLLS = (EXAMPLES / "demo-insured.csv", EXAMPLES / "demo-employers.csv")

@@ -1,4 +1,4 @@
-"""Serving the app under gunicorn (``wsgi:app``, configuration from the environment).
+"""Serving the app under gunicorn (``app.wsgi:app``, configuration from the environment).
 
 ``exec_gunicorn`` replaces the process with gunicorn (``ssbvote serve`` and ``ssbvote demo``);
 ``GunicornServer`` runs one in a child process on a free loopback port, for the simulator and
@@ -15,12 +15,14 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[1]
+#: The WSGI application, importable from the installed package (no working directory needed:
+#: relative settings such as SSBVOTE_INSTANCE keep meaning the caller's folder).
+WSGI_APP = "app.wsgi:app"
 
 
 def exec_gunicorn(host: str, port: int, workers: int) -> None:
-    """Become gunicorn serving ``wsgi:app`` on ``host:port`` (does not return)."""
-    args = [sys.executable, "-m", "gunicorn", "--chdir", str(ROOT),
+    """Become gunicorn serving ``app.wsgi:app`` on ``host:port`` (does not return)."""
+    args = [sys.executable, "-m", "gunicorn",
             "--bind", f"{host}:{port}", "--workers", str(workers), "--timeout", "120",
             # Threads overlap casts (parsing, database) with the verifier thread and let a full
             # worker still answer 503 "busy" at once: more threads than SSBVOTE_CAST_MAX_INFLIGHT
@@ -28,7 +30,7 @@ def exec_gunicorn(host: str, port: int, workers: int) -> None:
             "--worker-class", "gthread", "--threads", "8",
             # Longer than clients' idle keep-alive, so a reused connection is never cut mid-POST.
             "--keep-alive", "75",
-            "--access-logfile", "-", "wsgi:app"]
+            "--access-logfile", "-", WSGI_APP]
     os.execv(sys.executable, args)
 
 
@@ -51,11 +53,11 @@ class GunicornServer:
         worker_args = (["--worker-class", "gthread", "--threads", str(threads)] if threads > 1
                        else ["--worker-class", "sync"])
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--chdir", str(ROOT), "--bind", f"127.0.0.1:{self.port}",
+            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}",
              "--workers", str(workers), *worker_args, "--timeout", "120",
              # Idle keep-alive outlives the gaps between one client's requests, so a client
              # never reuses a connection the server is just closing.
-             "--keep-alive", "75", "wsgi:app"],
+             "--keep-alive", "75", WSGI_APP],
             env={**os.environ, **env}, stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + start_timeout
         while True:
