@@ -61,4 +61,5 @@ class BuildWithAssets(build_py):
             shutil.copytree(EXAMPLES, target / "tools" / "examples", dirs_exist_ok=True)
 
 
-setup(cmdclass={"build_py": BuildWithAssets})
+if __name__ == "__main__":  # setuptools' build backend runs this file as __main__
+    setup(cmdclass={"build_py": BuildWithAssets})
