@@ -4,7 +4,8 @@ run time that is not Python source —
 - the browser bundle ``app/static/dist/`` (built here from ``frontend/`` with npm: the wheel's
   ballot page must carry the bundle of the source it was built from, never a stale one), and
 - the demo election ``examples/`` as ``tools/examples/`` (``ssbvote demo`` and ``ssbvote simulate``
-  read it through :func:`tools.paths.examples_dir`).
+  read it through :func:`tools.paths.examples_dir`), and
+- the deployment files ``deploy/`` as ``tools/deploy/`` (``ssbvote deploy nginx`` renders them).
 
 A build without npm stops with one clear error instead of a wheel whose ballot page cannot encrypt.
 """
@@ -59,6 +60,7 @@ class BuildWithAssets(build_py):
             target = Path(self.build_lib)
             shutil.copytree(DIST, target / "app" / "static" / "dist", dirs_exist_ok=True)
             shutil.copytree(EXAMPLES, target / "tools" / "examples", dirs_exist_ok=True)
+            shutil.copytree(ROOT / "deploy", target / "tools" / "deploy", dirs_exist_ok=True)
 
 
 if __name__ == "__main__":  # setuptools' build backend runs this file as __main__

@@ -364,6 +364,64 @@ def board_verify(slug: str) -> None:
     click.echo(f"board of {slug}: {board.size(election)} entries, chain intact")
 
 
+@board_group.command("preverify")
+@click.option("--election", "slug", required=True)
+@click.option("--work", "work", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the snapshot and preverified.txt (keep it between runs).")
+@click.option("--every", "every", type=float, default=None,
+              help="Minutes between passes; without it, one pass (for the systemd timer). "
+                   "With it, passes repeat until a pass has seen the final checkpoint.")
+@click.option("--processes", type=int, default=None, help="Verifying processes (default: all cores).")
+def board_preverify(slug: str, work: Path, every: float | None, processes: int | None) -> None:
+    """While polls are open: snapshot the board up to its latest signed checkpoint and verify the
+    ballots not verified before (docs/record.md §3.1; 'tally prepare --preverified
+    WORK/preverified.txt' after the close).  Each pass is recorded in the audit log, which
+    officials see at /official/audit (docs/operations.md §3)."""
+    import time as clock
+
+    from tools import preverify_schedule
+
+    config = server_config()
+    require_database(config)
+    if every is not None and not 0.1 <= every <= 24 * 60:
+        raise click.ClickException("--every must be between 0.1 and 1440 minutes")
+    app = make_app(config)
+    while True:
+        try:
+            status = preverify_schedule.run_pass(app, slug, work, processes=processes)
+        except preverify_schedule.PreverifyFailed as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(status.line())
+        if every is None or status.final:
+            return
+        clock.sleep(every * 60)
+
+
+@main.group("deploy")
+def deploy_group() -> None:
+    """Deployment files (deploy/: nginx, systemd units, production environment)."""
+
+
+@deploy_group.command("nginx")
+@click.option("--server-name", required=True, help="The public host name, e.g. vote.sso.go.th.")
+@click.option("--certificate", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--certificate-key", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--upstream", "upstreams", multiple=True, required=True,
+              help="An app host's HOST:PORT (ssbvote serve); repeat per host.")
+@click.option("--log-dir", default="/var/log/nginx", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path))
+def deploy_nginx(server_name: str, certificate: Path, certificate_key: Path, upstreams: tuple[str, ...],
+                 log_dir: Path) -> None:
+    """Print the nginx site for SSB Vote (deploy/nginx/ssbvote.conf.template, filled in)."""
+    from tools.deploy import DeployError, NginxSite, render_nginx
+
+    try:
+        click.echo(render_nginx(NginxSite(server_name, certificate.absolute(), certificate_key.absolute(),
+                                          upstreams, log_dir=log_dir.absolute())), nl=False)
+    except DeployError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 @main.group("roll")
 def roll_group() -> None:
     """Voter rolls."""

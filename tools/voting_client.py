@@ -124,7 +124,9 @@ class VotingClient:
         match = _CSRF_INPUT.search(page.text)
         if page.status_code != 200 or not match:
             raise ClientError(f"GET {path} gave no form", page.status_code)
+        # As a browser does: over HTTPS Flask-WTF wants a same-origin Referer on a form post.
         return self.http.post(self.base + path, data={**data, "csrf_token": match.group(1)},
+                              headers={"Referer": self.base + path},
                               timeout=self.timeout, allow_redirects=False)
 
     def _expect_redirect(self, response: requests.Response, step: str) -> str:
