@@ -75,7 +75,10 @@ class PostgresServer:
         shutil.rmtree(self.base_dir, ignore_errors=True)
 
 
-def start() -> PostgresServer:
+def start(durable: bool = False) -> PostgresServer:
+    """A throw-away server; ``durable`` keeps PostgreSQL's defaults fsync=on and
+    synchronous_commit=on (benchmarks of the board's serial ceiling), otherwise both are off
+    (tests: speed, nothing to keep)."""
     bin_dir = _bin_dir()
     base = Path(tempfile.mkdtemp(prefix="ssbvote-pg-"))
     prefix: list[str] = []
@@ -99,8 +102,9 @@ def start() -> PostgresServer:
     log = base / "server.log"
     started = subprocess.run(
         prefix + [str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60",
-                  "-o", f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
-                        f"-c max_connections=200 -c synchronous_commit=off", "start"],
+                  "-o", f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c max_connections=200 "
+                        + ("-c fsync=on -c synchronous_commit=on -c full_page_writes=on" if durable
+                           else "-c fsync=off -c synchronous_commit=off"), "start"],
         capture_output=True, text=True,
     )
     if started.returncode != 0:

@@ -1,0 +1,205 @@
+"""The board's serial ceiling (issue 20): board appends per second on PostgreSQL with fsync ON.
+
+Run: ``.venv/bin/python benchmarks/board_append.py [--appenders 1,4,16] [--seconds 10]
+[--ballot-kb 700] [--processes 4]``.
+
+What a cast does after its proofs are verified — the ballot row, the head lock, the checks under
+it (board not closed, ``previous`` still current), the entry, a checkpoint every
+BOARD_CHECKPOINT_EVERY (100) entries, the receipt-check row, the signed receipt, the commit — is
+run here by the server's own code (app.services.voting.board.append, board.receipt), called
+directly: proof verification is *excluded by not being called*, so there is no switch to turn it
+off anywhere in the server or its configuration.  Each appender is a thread with its own
+database connection; appenders are spread over ``--processes`` processes (like gunicorn workers
+on several hosts), each with the app.  Every ballot is a fresh row of ``--ballot-kb`` KB of
+random hex (a 2048-bit 7-of-228 ballot is ~0.7 MB of canonical JSON; random hex does not
+compress, as ciphertexts do not).  PostgreSQL runs with fsync=on, synchronous_commit=on,
+full_page_writes=on (tools/postgres.start(durable=True)).
+
+Afterwards the chain is recomputed (board.verify_chain) and every entry's ballot row checked.
+Prints one line per appender count; the last line is ``board appends: N/s`` (the best).
+"""
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import secrets
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def make_env(url: str, instance: Path) -> dict[str, str]:
+    return {"SSBVOTE_ENV": "test", "SSBVOTE_INSTANCE": str(instance), "DATABASE_URL": url,
+            "SSBVOTE_ALLOW_INSECURE_TEST_KEYS": "1"}
+
+
+def set_up(env: dict[str, str]) -> str:
+    from app import create_app
+    from app.config import Config
+    from app.extensions import db
+    from app.services.platform import schema
+    from tests.support import election_setup
+    from tools import scenario
+
+    config = Config.from_env(env)
+    schema.upgrade(config.database_url)
+    app = create_app(config)
+    with app.app_context():
+        ids = scenario.national_ids(1)
+        setup = election_setup.ready_election(scenario.small_manifest(), [scenario.insured_csv(ids)],
+                                              Path(env["SSBVOTE_INSTANCE"]) / "trustees")
+        slug = setup.slug
+        db.session.remove()
+        db.engine.dispose()
+    return slug
+
+
+def appender_process(env: dict[str, str], slug: str, threads: int, ballot_kb: int, seconds: float,
+                     ready: Any, go: Any, results: Any) -> None:
+    """``threads`` appenders in this process; puts (appends, errors) on ``results``."""
+    import hashlib
+
+    from app import create_app
+    from app.config import Config
+    from app.extensions import db
+    from app.models import ReceiptCheck
+    from app.models.base import utcnow
+    from app.services.administration.manifest import get_election
+    from app.services.voting import board
+
+    app = create_app(Config.from_env(env))
+    counts = [0] * threads
+    errors: list[str] = []
+    window: dict[str, float] = {}
+
+    def run(index: int) -> None:
+        payload_size = ballot_kb * 1024 // 2
+        with app.app_context():
+            election = get_election(slug)
+            election_pk = election.id
+            db.session.commit()  # connected, nothing held
+            go.wait()
+            stop_at = window.setdefault("stop", time.monotonic() + seconds)
+            while time.monotonic() < stop_at:
+                ballot_json = '{"bench":"' + secrets.token_hex(payload_size) + '"}'
+                digest = hashlib.sha256(ballot_json.encode()).hexdigest()
+                credential = secrets.token_hex(32)
+                try:
+                    entry = board.append(election, "bench-" + credential[:16], "insured", ballot_json, digest,
+                                         utcnow(), credential=credential, previous="",
+                                         signature=secrets.token_hex(64))
+                    db.session.add(ReceiptCheck(election_pk=election_pk, seq=entry.seq, uses=0,
+                                                token_hash=secrets.token_hex(32)))
+                    db.session.flush()
+                    board.receipt(election, entry)
+                    db.session.commit()
+                    counts[index] += 1
+                except Exception as exc:  # report, keep going
+                    db.session.rollback()
+                    errors.append(f"{type(exc).__name__}: {str(exc)[:200]}")
+                    election = get_election(slug)
+            db.session.remove()
+
+    workers = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
+    for w in workers:
+        w.start()
+    ready.put(threads)
+    for w in workers:
+        w.join()
+    results.put((sum(counts), errors[:5], len(errors)))
+
+
+def measure(env: dict[str, str], slug: str, appenders: int, processes: int, seconds: float,
+            ballot_kb: int) -> tuple[float, int]:
+    procs = min(processes, appenders)
+    split = [appenders // procs + (1 if i < appenders % procs else 0) for i in range(procs)]
+    ctx = mp.get_context("spawn")
+    results, ready, go = ctx.Queue(), ctx.Queue(), ctx.Event()
+    children = [ctx.Process(target=appender_process, args=(env, slug, n, ballot_kb, seconds, ready, go, results))
+                for n in split]
+    for child in children:
+        child.start()
+    for _ in children:  # every process has imported the app and started its appenders
+        ready.get(timeout=300)
+    time.sleep(1)
+    go.set()
+    total, errors = 0, 0
+    for _ in children:
+        count, sample, failed = results.get(timeout=seconds + 120)
+        total += count
+        errors += failed
+        for line in sample:
+            print(f"  error: {line}", file=sys.stderr)
+    for child in children:
+        child.join()
+    return total / seconds, errors
+
+
+def check(env: dict[str, str], slug: str) -> tuple[int, list[str]]:
+    from app import create_app
+    from app.config import Config
+    from app.extensions import db
+    from app.services.administration.manifest import get_election
+    from app.services.voting import board
+
+    app = create_app(Config.from_env(env))
+    with app.app_context():
+        election = get_election(slug)
+        problems = board.verify_chain(election)
+        size = board.size(election)
+        db.session.remove()
+        db.engine.dispose()
+    return size, problems
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--appenders", default="1,4,16", help="comma-separated concurrent appender counts")
+    parser.add_argument("--processes", type=int, default=4, help="processes the appenders are spread over")
+    parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per appender count")
+    parser.add_argument("--ballot-kb", type=int, default=700, help="size of each ballot row (KB of hex)")
+    parser.add_argument("--database-url", help="an existing PostgreSQL (default: a throw-away one, fsync on)")
+    args = parser.parse_args()
+    levels = [int(x) for x in args.appenders.split(",")]
+    if not all(1 <= n <= 64 for n in levels):
+        parser.error("--appenders: each count between 1 and 64")
+
+    from tools import postgres
+
+    server = None
+    instance = Path(tempfile.mkdtemp(prefix="ssbvote-board-append-"))
+    try:
+        if args.database_url:
+            url = args.database_url
+        else:
+            server = postgres.start(durable=True)
+            url = server.create_database("board_append")
+        env = make_env(url, instance)
+        os.environ.update(env)
+        slug = set_up(env)
+        print(f"PostgreSQL fsync=on synchronous_commit=on; ballot rows {args.ballot_kb} KB; "
+              f"{args.seconds:.0f} s per level; {os.cpu_count()} cores")
+        best = 0.0
+        for n in levels:
+            rate, errors = measure(env, slug, n, args.processes, args.seconds, args.ballot_kb)
+            best = max(best, rate)
+            print(f"{n:>3} appenders ({min(args.processes, n)} processes): {rate:8.1f} appends/s"
+                  + (f", {errors} errors" if errors else ""), flush=True)
+        size, problems = check(env, slug)
+        print(f"board: {size} entries, chain {'intact' if not problems else 'BROKEN: ' + problems[0]}")
+        print(f"board appends: {best:.0f}/s")
+        return 0 if not problems else 1
+    finally:
+        if server is not None:
+            server.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
