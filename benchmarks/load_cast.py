@@ -14,7 +14,11 @@ Run: ``.venv/bin/python benchmarks/load_cast.py [--voters 60] [--workers 2] [--t
    when it is sent (the signature binds the opening hash, which is new on every run).
 2. Voter accounts are inserted directly (one argon2 hash, a TOTP secret each); every voter
    signs in once over HTTP with password + TOTP, as a browser does.
-3. The app runs under gunicorn (``--workers`` × ``--threads`` gthread) on loopback.
+3. The app runs under gunicorn (``--workers`` × ``--threads`` gthread) on loopback; with
+   ``--hosts N`` (issue 20) as N independent gunicorn instances (``--workers`` split between
+   them) sharing the PostgreSQL and a Redis (limiter storage), behind nginx with the shipped
+   site template (TLS with a test certificate, SSBVOTE_PROXY_HOPS=1; tools/cluster.py), and the
+   clients cast over HTTPS through nginx.
 4. ``verify s``: one ballot verified in this process on one core (crypto.verify_contest).
 5. Steady phase: ``--concurrency`` closed-loop clients cast fresh ballots (a 503 is retried
    after its Retry-After). Sustained ballots/s, p50/p95/p99 of accepted casts, and
@@ -275,10 +279,40 @@ class Gunicorn(GunicornServer):
             raise SystemExit(str(exc)) from exc
 
 
+class Cluster:
+    """``--hosts N``: N gunicorn instances behind nginx (tools/cluster.py), one Redis."""
+
+    def __init__(self, env: dict[str, str], hosts: int, workers: int, threads: int, tmp: Path):
+        from tools import cluster, redis_server
+
+        self.redis = redis_server.start()
+        env["SSBVOTE_RATELIMIT_STORAGE"] = self.redis.url()
+        self.hosts = cluster.AppCluster(env, tmp, hosts=hosts, workers=workers, threads=threads)
+        self.certificate = cluster.TestCertificate.make(tmp / "tls")
+        self.nginx = cluster.Nginx(self.hosts.upstreams, self.certificate)
+        self.url = self.nginx.url
+        self.logs = [tmp / f"host-{i + 1}.log" for i in range(hosts)]
+
+    def masters(self) -> list[int]:
+        return [server.proc.pid for server in self.hosts.servers]
+
+    def stop(self) -> None:
+        self.nginx.stop()
+        self.hosts.stop()
+        self.redis.stop()
+
+
+#: The test CA nginx's certificate is signed by (``--hosts``), trusted by the clients.
+TLS_CA: str | None = None
+
+
 def sign_in(url: str, voter: Voter) -> None:
     from tools.voting_client import VotingClient
 
     client = VotingClient(url, "insured", timeout=60)
+    if TLS_CA:
+        client.http.trust_env = False  # REQUESTS_CA_BUNDLE would override verify=
+        client.http.verify = TLS_CA
     client.login(voter.national_id, PASSWORD, voter.totp_secret)
     page = client.http.get(url + "/insured/", timeout=60)
     match = _CSRF_META.search(page.text)
@@ -320,9 +354,10 @@ def machine_cpu() -> tuple[float, float]:
     return (sum(fields[:8]) - idle) / tick, idle / tick
 
 
-def server_pids(master: int, pg: Any) -> dict[str, list[int]]:
-    """gunicorn's workers, and the throw-away PostgreSQL server's processes."""
-    pids = {"gunicorn workers": _children(master)}
+def server_pids(master: int | list[int], pg: Any) -> dict[str, list[int]]:
+    """gunicorn's workers (of every host), and the throw-away PostgreSQL server's processes."""
+    pids = {"gunicorn workers": [c for m in (master if isinstance(master, list) else [master])
+                                 for c in _children(m)]}
     try:
         postmaster = int((Path(pg.base_dir) / "data" / "postmaster.pid").read_text().split()[0])
         pids["postgres"] = [postmaster] + _children(postmaster)
@@ -513,6 +548,8 @@ def main() -> int:
     parser.add_argument("--real-ballots", action="store_true",
                         help="make missing ballots with the real client code from a seed (slow)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--hosts", type=int, default=0,
+                        help="N app instances behind nginx over HTTPS (0: one gunicorn, direct)")
     args = parser.parse_args()
     args.concurrency = args.concurrency or 4 * args.workers
     steady_count = args.steady if args.steady is not None else (2 * args.voters) // 3
@@ -528,7 +565,7 @@ def main() -> int:
     say(f"machine: {cores} cores, load average {os.getloadavg()[0]:.2f} at start")
     pg = postgres.start()
     tmp = Path(tempfile.mkdtemp(prefix="ssbvote-load-"))
-    server: Gunicorn | None = None
+    server: Gunicorn | Cluster | None = None
     try:
         url = pg.create_database("load")
         env = {
@@ -549,9 +586,18 @@ def main() -> int:
         say(f"verify: {verify_s:.3f} s per ballot on one core "
             f"(ideal {cores} cores: {capacity:.2f} ballots/s)")
 
-        server = Gunicorn(env, args.workers, args.threads, tmp / "gunicorn.log")
-        say(f"gunicorn: {args.workers} workers × {args.threads} threads "
-            f"({'gthread' if args.threads > 1 else 'sync'}), CAST_MAX_INFLIGHT={args.max_inflight}")
+        if args.hosts:
+            global TLS_CA
+            per_host = max(1, args.workers // args.hosts)
+            server = Cluster(env, args.hosts, per_host, args.threads, tmp)
+            TLS_CA = str(server.certificate.ca)
+            say(f"{args.hosts} gunicorn hosts × {per_host} workers × {args.threads} threads behind nginx "
+                f"(HTTPS, shipped site template), one PostgreSQL, one Redis; CAST_MAX_INFLIGHT={args.max_inflight}")
+        else:
+            server = Gunicorn(env, args.workers, args.threads, tmp / "gunicorn.log")
+            say(f"gunicorn: {args.workers} workers × {args.threads} threads "
+                f"({'gthread' if args.threads > 1 else 'sync'}), CAST_MAX_INFLIGHT={args.max_inflight}")
+        masters = server.masters() if isinstance(server, Cluster) else server.proc.pid
         t0 = time.perf_counter()
         with ThreadPoolExecutor(max_workers=8) as executor:
             list(executor.map(lambda v: sign_in(server.url, v), voters))
@@ -560,7 +606,7 @@ def main() -> int:
 
         steady_voters = voters[:steady_count]
         load_before = os.getloadavg()[0]
-        cpu_before = {k: cpu_seconds(v) for k, v in server_pids(server.proc.pid, pg).items()}
+        cpu_before = {k: cpu_seconds(v) for k, v in server_pids(masters, pg).items()}
         client_before, machine_before = os.times(), machine_cpu()
         outcomes, elapsed = steady_phase(server.url, slug, steady_voters, args.concurrency,
                                          args.duration, args.timeout, context)
@@ -578,7 +624,7 @@ def main() -> int:
         # The machine may be shared: how much CPU did the server actually get, and spend per
         # ballot? (Ballots the server could do per core-second, against verify_s.)
         cpu_used = {k: cpu_seconds(v) - cpu_before.get(k, 0.0)
-                    for k, v in server_pids(server.proc.pid, pg).items()}
+                    for k, v in server_pids(masters, pg).items()}
         server_cpu = sum(cpu_used.values())
         per_ballot = server_cpu / max(1, len(accepted))
         obtained = server_cpu / elapsed if elapsed > 0 else 0.0
@@ -620,9 +666,14 @@ def main() -> int:
             f"max {max(answered, default=float('nan')):.3f} s")
         for o in unanswered[:3]:
             say(f"  no answer after {o.seconds:.2f} s: {o.error}")
+        server_logs = server.logs if isinstance(server, Cluster) else []
+        if isinstance(server, Cluster):
+            served = server.nginx.upstream_counts("/cast")
+            say("  casts per host (nginx log): " + ", ".join(f"{k} {v}" for k, v in sorted(served.items())))
         server.stop()
         server = None
-        for line in (tmp / "gunicorn.log").read_text(errors="replace").splitlines():
+        logs = server_logs if args.hosts else [tmp / "gunicorn.log"]
+        for line in (ln for log in logs for ln in log.read_text(errors="replace").splitlines()):
             if "verifier:" in line:  # batch statistics of each worker (app/services/voting/verification.py)
                 say("  " + line.split("ssbvote.verification: ", 1)[-1])
         say(f"\nboard: {board_report['entries']} entries, {board_report['receipts']} receipts; "
