@@ -9,6 +9,7 @@ known-answer vectors in ``tests/vectors``.  Verification is crypto.batch.
 """
 from __future__ import annotations
 
+import multiprocessing
 from binascii import unhexlify
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -19,8 +20,8 @@ from typing import Any, Callable, Optional, Sequence, Union
 from .encoding import MAX_HEX_DIGITS, canonical_json, hex_to_int, int_to_hex, parse_json, require_list, require_object
 from .errors import InvalidInput
 from .hashing import CHALLENGE_MODULUS, DOMAIN_SUM, DOMAIN_ZERO_ONE, object_hash
-from .hazmat.gmp import GroupElement, mpz, powmod
-from .hazmat.paillier import g_power, recover_plaintext_with_randomness
+from .hazmat.gmp import GroupElement, mpz
+from .hazmat.paillier import g_power
 from .kdf import (
     LABEL_NONCE,
     LABEL_R,
@@ -32,7 +33,7 @@ from .kdf import (
     BallotKdf,
 )
 from .paillier import PublicKey
-from .proofs import DisjunctiveProof, make_proof
+from .proofs import DisjunctiveProof, make_proof, nonce_bits, response_limit, sum_witness_bits, zero_one_witness_bits
 from .statement import MAX_CANDIDATES, MAX_SELECTIONS, ContestStatement, check_contest_shape
 
 
@@ -72,15 +73,17 @@ class EncryptedContest:
             hex_to_int(c, f"ciphertext {i}", lower=1, upper=n2) for i, c in enumerate(raw_cts)
         )
         raw_proofs = require_list(data["proofs"], "ballot proofs", length=len(ciphertexts))
+        w0 = zero_one_witness_bits(public_key)
         proofs = tuple(
-            DisjunctiveProof.from_dict(public_key, p, 2, f"0/1 proof of candidate {i}")
+            DisjunctiveProof.from_dict(public_key, p, 2, f"0/1 proof of candidate {i}", w0)
             for i, p in enumerate(raw_proofs)
         )
         raw_sum = require_object(data["sum_proof"], {"commitments", "challenges", "responses"}, "sum proof")
         branches = len(require_list(raw_sum["commitments"], "sum proof commitments", max_length=MAX_SELECTIONS + 1))
         if branches == 0:
             raise InvalidInput("sum proof commitments: empty")
-        sum_proof = DisjunctiveProof.from_dict(public_key, raw_sum, branches, "sum proof")
+        sum_proof = DisjunctiveProof.from_dict(public_key, raw_sum, branches, "sum proof",
+                                               sum_witness_bits(public_key, len(ciphertexts)))
         return cls(ciphertexts, proofs, sum_proof)
 
     @classmethod
@@ -172,16 +175,18 @@ def ballot_from_canonical_values(
     else:  # pragma: no cover - older gmpy2
         ints = [_from_hex(v) for v in values]
     n2 = public_key.n_square
-    half_n = public_key.half_n
+    zero_one_limit = response_limit(zero_one_witness_bits(public_key))
+    sum_limit = response_limit(sum_witness_bits(public_key, num_candidates))
     cts = ints[:n_cts]
     block = ints[n_cts:7 * n_cts]  # per 0/1 proof: e0 e1 a0 a1 z0 z1 (keys sorted)
     sum_block = ints[7 * n_cts:]
     sum_e, sum_a, sum_z = sum_block[:branches], sum_block[branches:2 * branches], sum_block[2 * branches:]
     commitments = block[2::6] + block[3::6] + sum_a
     challenges = block[0::6] + block[1::6] + sum_e
-    responses = block[4::6] + block[5::6] + sum_z
+    responses = block[4::6] + block[5::6]
     if not (0 < min(cts) and max(cts) < n2 and 0 < min(commitments) and max(commitments) < n2
-            and max(challenges) < CHALLENGE_MODULUS and 0 < min(responses) and max(responses) <= half_n):
+            and max(challenges) < CHALLENGE_MODULUS and max(responses) < zero_one_limit
+            and max(sum_z) < sum_limit):
         return None
     proofs = tuple(
         DisjunctiveProof((block[j + 2], block[j + 3]), (block[j], block[j + 1]), (block[j + 4], block[j + 5]))
@@ -212,99 +217,105 @@ def ballot_hash(ballot: EncryptedContest) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Precomputation (protocol.md §5.7): everything that does not depend on the selections.
+# Precomputation (protocol.md §5.7): every power of h_s, none depending on the selections.
 
 
 @dataclass(frozen=True)
 class CandidatePrecomputation:
-    """Choice-independent values of candidate i (protocol.md §5.7)."""
+    """Choice-independent values of candidate i (protocol.md §4.3, §5.7)."""
 
-    r: int
-    r_n: int  # r^n mod n²
-    nonce: int  # ρ
-    nonce_n: int  # ρ^n mod n²
-    sim_response: int  # z (normalised)
-    sim_response_n: int  # z^n mod n²
-    sim_challenge: int  # e
-    r_n_pow_minus_e: int  # (r^n)^(−e) mod n²
+    alpha: int  # α_i, the short encryption exponent
+    alpha_power: int  # h_s^α mod n²
+    nonce: int  # ρ_i
+    nonce_power: int  # h_s^ρ mod n² (the real branch's commitment)
+    sim_response: int  # ẑ_i
+    sim_challenge: int  # ê_i
+    sim_power: int  # h_s^(ẑ − α·ê) mod n² (the simulated commitment without its g-power)
 
 
 @dataclass(frozen=True)
 class ContestPrecomputation:
-    """All n-th powers a contest ballot needs, computed before the voter chooses (protocol.md §5.7)."""
+    """All powers of h_s a contest ballot needs, computed before the voter chooses (protocol.md §5.7)."""
 
     n: int
     ctx: bytes
     max_selections: int
     candidates: tuple[CandidatePrecomputation, ...]
-    sum_r: int  # R = ∏ r_i mod n
+    sum_alpha: int  # Σ α_i
     sum_nonce: int
-    sum_nonce_n: int
+    sum_nonce_power: int
     sum_sim_responses: tuple[int, ...]
-    sum_sim_responses_n: tuple[int, ...]
     sum_sim_challenges: tuple[int, ...]
-    sum_r_n_pow_minus_e: tuple[int, ...]
+    sum_sim_powers: tuple[int, ...]  # h_s^(ẑ_{Σ,j} − ê_{Σ,j}·Σα)
+
+
+@lru_cache(maxsize=4)
+def _worker_key(n: int) -> PublicKey:
+    """The key of a precomputation job, made once per process (its h_s and table are cached on
+    it).  The parent validated the key; re-validation would only repeat the size policy check."""
+    return PublicKey(n, allow_insecure_test_key=True)
 
 
 def _candidate_worker(args: tuple[int, bytes, bytes, int]) -> CandidatePrecomputation:
     n, seed, ctx, i = args
-    # The parent validated the key; re-validation would only repeat the size policy check.
-    pk = PublicKey(n, allow_insecure_test_key=True)
+    pk = _worker_key(n)
     kdf = BallotKdf(pk, seed, ctx)
-    n2 = pk.n_square
-    r = kdf.unit(LABEL_R, i)
-    r_n = powmod(r, n, n2)
-    nonce = kdf.unit(LABEL_NONCE, i)
-    z = kdf.response(LABEL_SIM_RESPONSE, i)
+    s0 = nonce_bits(zero_one_witness_bits(pk))
+    alpha = kdf.short(LABEL_R, i, pk.short_bits)
+    nonce = kdf.short(LABEL_NONCE, i, s0)
+    z = kdf.short(LABEL_SIM_RESPONSE, i, s0)
     e = kdf.challenge(LABEL_SIM_CHALLENGE, i)
     return CandidatePrecomputation(
-        r=r,
-        r_n=int(r_n),
+        alpha=alpha,
+        alpha_power=int(pk.short_power(alpha)),
         nonce=nonce,
-        nonce_n=int(powmod(nonce, n, n2)),
+        nonce_power=int(pk.short_power(nonce)),
         sim_response=z,
-        sim_response_n=int(powmod(z, n, n2)),
         sim_challenge=e,
-        r_n_pow_minus_e=int(powmod(r_n, -e, n2)),
+        sim_power=int(pk.short_power(z - alpha * e)),
     )
 
 
-def _sum_worker(args: tuple[int, bytes, bytes, int, int]) -> tuple[int, int, int, int]:
-    n, seed, ctx, j, big_r_n = args
-    pk = PublicKey(n, allow_insecure_test_key=True)
+def _sum_worker(args: tuple[int, bytes, bytes, int, int, int]) -> tuple[int, int, int]:
+    n, seed, ctx, j, sum_alpha, num_candidates = args
+    pk = _worker_key(n)
     kdf = BallotKdf(pk, seed, ctx)
-    n2 = pk.n_square
-    z = kdf.response(LABEL_SUM_SIM_RESPONSE, j)
+    z = kdf.short(LABEL_SUM_SIM_RESPONSE, j, nonce_bits(sum_witness_bits(pk, num_candidates)))
     e = kdf.challenge(LABEL_SUM_SIM_CHALLENGE, j)
-    return z, int(powmod(z, n, n2)), e, int(powmod(big_r_n, -e, n2))
+    return z, e, int(pk.short_power(z - sum_alpha * e))
+
+
+def _pool(processes: int) -> ProcessPoolExecutor:
+    """Workers that inherit the parent's fixed-base table (fork) where the platform allows."""
+    if "fork" in multiprocessing.get_all_start_methods():
+        return ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("fork"))
+    return ProcessPoolExecutor(max_workers=processes)  # pragma: no cover - builds a table per worker
 
 
 def precompute_contest(
     statement: ContestStatement, seed: bytes, *, processes: Optional[int] = None,
 ) -> ContestPrecomputation:
-    """Compute the 3·N + k + 2 n-th powers of a ballot ahead of the choice (protocol.md §5.7).
+    """Compute the 3·N + k + 2 powers of h_s of a ballot ahead of the choice (protocol.md §5.7).
 
     ``processes`` > 1 spreads the work over a process pool (the browser uses Web Workers).
     """
     num_candidates, max_selections = statement.num_candidates, statement.max_selections
     check_contest_shape(num_candidates, max_selections)
     kdf = BallotKdf.create(statement, seed)
-    n, n2 = statement.public_key.n, statement.public_key.n_square
+    pk = statement.public_key
+    n = pk.n
+    pk.short_table  # built once per process and key, before any worker forks
     jobs = [(n, seed, kdf.ctx, i) for i in range(num_candidates)]
     pool: Optional[ProcessPoolExecutor] = None
     try:
         if processes and processes > 1:
-            pool = ProcessPoolExecutor(max_workers=processes)
+            pool = _pool(processes)
             chunk = max(1, num_candidates // (4 * processes))
             candidates = tuple(pool.map(_candidate_worker, jobs, chunksize=chunk))
         else:
             candidates = tuple(_candidate_worker(job) for job in jobs)
-        big_r: GroupElement = mpz(1)
-        big_r_n: GroupElement = mpz(1)
-        for cand in candidates:
-            big_r = big_r * cand.r % n
-            big_r_n = big_r_n * cand.r_n % n2  # R^n = ∏ r_i^n: no extra n-th power
-        sum_jobs = [(n, seed, kdf.ctx, j, int(big_r_n)) for j in range(max_selections + 1)]
+        sum_alpha = sum(cand.alpha for cand in candidates)
+        sum_jobs = [(n, seed, kdf.ctx, j, sum_alpha, num_candidates) for j in range(max_selections + 1)]
         if pool is not None:
             sums = list(pool.map(_sum_worker, sum_jobs))
         else:
@@ -312,19 +323,18 @@ def precompute_contest(
     finally:
         if pool is not None:
             pool.shutdown()
-    sum_nonce = kdf.unit(LABEL_SUM_NONCE, 0)
+    sum_nonce = kdf.short(LABEL_SUM_NONCE, 0, nonce_bits(sum_witness_bits(pk, num_candidates)))
     return ContestPrecomputation(
         n=n,
         ctx=kdf.ctx,
         max_selections=max_selections,
         candidates=candidates,
-        sum_r=int(big_r),
+        sum_alpha=sum_alpha,
         sum_nonce=sum_nonce,
-        sum_nonce_n=int(powmod(sum_nonce, n, n2)),
+        sum_nonce_power=int(pk.short_power(sum_nonce)),
         sum_sim_responses=tuple(s[0] for s in sums),
-        sum_sim_responses_n=tuple(s[1] for s in sums),
-        sum_sim_challenges=tuple(s[2] for s in sums),
-        sum_r_n_pow_minus_e=tuple(s[3] for s in sums),
+        sum_sim_challenges=tuple(s[1] for s in sums),
+        sum_sim_powers=tuple(s[2] for s in sums),
     )
 
 
@@ -375,19 +385,19 @@ def encrypt_contest(
     ciphertexts: list[GroupElement] = []
     proofs: list[DisjunctiveProof] = []
     for i, (m, pre) in enumerate(zip(choice, precomputed.candidates)):
-        c = (1 + m * n) * pre.r_n % n2  # c = g^m r^n (§5.1)
+        c = (1 + m * n) * pre.alpha_power % n2  # c = g^m h_s^α (protocol.md §5.1)
         s = 1 - m  # the simulated branch
-        # u_s^(−e) = g^((s−m)e) · (r^n)^(−e) because u_s = c·g^(−s) = g^(m−s) r^n (protocol.md §5.3)
-        a_sim = pre.sim_response_n * (g_power(public_key, (s - m) * pre.sim_challenge) * pre.r_n_pow_minus_e % n2) % n2
+        # a_s = g^((s−m)·ê) · h_s^(ẑ − α·ê) because u_s = c·g^(−s) = g^(m−s) h_s^α (protocol.md §5.3)
+        a_sim = g_power(public_key, (s - m) * pre.sim_challenge) * pre.sim_power % n2
         commitments: list[GroupElement] = [0, 0]
-        commitments[m] = pre.nonce_n
+        commitments[m] = pre.nonce_power
         commitments[s] = int(a_sim)
         h = statement.challenge(DOMAIN_ZERO_ONE, [i, int(c)], commitments)
         sim_e = [0, 0]
         sim_e[s] = pre.sim_challenge
         sim_z = [0, 0]
         sim_z[s] = pre.sim_response
-        proofs.append(make_proof(public_key, commitments, sim_e, sim_z, m, h, pre.nonce, pre.r))
+        proofs.append(make_proof(commitments, sim_e, sim_z, m, h, pre.nonce, pre.alpha))
         ciphertexts.append(int(c))
 
     total = sum(choice)
@@ -395,31 +405,40 @@ def encrypt_contest(
     sum_commitments: list[GroupElement] = []
     for j in range(k + 1):
         if j == total:
-            sum_commitments.append(precomputed.sum_nonce_n)
+            sum_commitments.append(precomputed.sum_nonce_power)
         else:
-            # u_j = C·g^(−j) = g^(M−j) R^n, so u_j^(−e_j) = g^((j−M)e_j) · (R^n)^(−e_j)
+            # u_j = C·g^(−j) = g^(M−j) h_s^(Σα), so a_j = g^((j−M)·ê_j) · h_s^(ẑ_j − ê_j·Σα)
             e_j = precomputed.sum_sim_challenges[j]
-            u_pow = g_power(public_key, (j - total) * e_j) * precomputed.sum_r_n_pow_minus_e[j] % n2
-            sum_commitments.append(int(precomputed.sum_sim_responses_n[j] * u_pow % n2))
+            sum_commitments.append(int(g_power(public_key, (j - total) * e_j) * precomputed.sum_sim_powers[j] % n2))
     h = statement.challenge(DOMAIN_SUM, [k, ciphertexts], sum_commitments)
     sum_proof = make_proof(
-        public_key, sum_commitments, precomputed.sum_sim_challenges, precomputed.sum_sim_responses,
-        total, h, precomputed.sum_nonce, precomputed.sum_r,
+        sum_commitments, precomputed.sum_sim_challenges, precomputed.sum_sim_responses,
+        total, h, precomputed.sum_nonce, precomputed.sum_alpha,
     )
     return EncryptedContest(tuple(ciphertexts), tuple(proofs), sum_proof)
 
 
+def open_ciphertext(public_key: PublicKey, c: GroupElement, alpha: int) -> int:
+    """The opening of protocol.md §5.6: x = c · h_s^(−α) mod n² must be 1 + m·n; returns m (any
+    m < n — the caller decides what is allowed).  InvalidInput if c was not made with α."""
+    x = c * public_key.short_power(-int(alpha)) % public_key.n_square
+    if x % public_key.n != 1:
+        raise InvalidInput("ciphertext was not made with the randomness derived from this seed")
+    return int((x - 1) // public_key.n)
+
+
 def recover_selections(statement: ContestStatement, ballot: EncryptedContest, seed: bytes) -> list[int]:
-    """Cast-as-intended check (docs/protocol.md §5.6): m_i from c_i · r_i^(−n) = 1 + m_i·n.
+    """Open a ballot with its seed (docs/protocol.md §5.6): m_i from c_i · h_s^(−α_i) = 1 + m_i·n.
 
     Raises InvalidInput if any ciphertext was not made with the seed's randomness or does not
     encrypt 0 or 1.
     """
     kdf = BallotKdf.create(statement, seed)
+    pk = statement.public_key
     out = []
     for i, c in enumerate(ballot.ciphertexts):
         try:
-            m = recover_plaintext_with_randomness(statement.public_key, c, kdf.unit(LABEL_R, i))
+            m = open_ciphertext(pk, c, kdf.short(LABEL_R, i, pk.short_bits))
         except InvalidInput:
             raise InvalidInput(f"ciphertext {i}: not made with the randomness derived from this seed") from None
         if m not in (0, 1):
@@ -436,6 +455,7 @@ __all__ = [
     "ballot_hash",
     "canonical_ballot_values",
     "encrypt_contest",
+    "open_ciphertext",
     "parse_canonical_ballot",
     "precompute_contest",
     "recover_selections",

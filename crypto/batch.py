@@ -1,13 +1,13 @@
 """Ballot verification: per-proof and batched (docs/protocol.md §5.4, §7).
 
-Batch verification replaces the 2N + k + 1 equations (z_j^n)² = (a_j u_j^(e_j))² of a ballot —
-or of many ballots — by one random linear combination in the exponent with 64-bit weights δ_j
-drawn from ``secrets`` after the ballots are fixed:
+Batch verification replaces the 2N + k + 1 equations (h_s^(z_j))² = (a_j u_j^(e_j))² of a
+ballot — or of many ballots — by one random linear combination in the exponent with 64-bit
+weights δ_j drawn from ``secrets`` after the ballots are fixed:
 
-    L = (∏ z_j^(δ_j) mod n)^n,   R = ∏ a_j^(δ_j) · ∏ c_i^(E_i) · g^(−Σ j·δ_j·e_j)   (mod n²)
+    L = h_s^(Σ δ_j·z_j),   R = ∏ a_j^(δ_j) · ∏ c_i^(E_i) · g^(−Σ j·δ_j·e_j)   (mod n²)
 
 with E_i the sum of δ_j·e_j over the branches whose base involves c_i, accepted iff L² = R².
-One n-th power, two multi-exponentiations.  Soundness and the role of squaring: protocol.md §7.1.
+One power of the fixed base h_s (the responses are integers), one multi-exponentiation.  Soundness and the role of squaring: protocol.md §7.1.
 
 :func:`verify_many` is the one policy for many ballots (protocol.md §7.3) — the cast API's verifier thread,
 the tally and the benchmarks call it: one batch per public key; a failed batch is bisected,
@@ -28,7 +28,7 @@ from .hashing import CHALLENGE_MODULUS, DOMAIN_SUM, DOMAIN_ZERO_ONE, challenge_f
 from .hazmat.batch import batch_equation_holds
 from .hazmat.gmp import GroupElement, mpz
 from .paillier import PublicKey, check_units
-from .proofs import check_challenge_sum, verify_branches
+from .proofs import check_challenge_sum, response_limit, sum_witness_bits, verify_branches, zero_one_witness_bits
 from .randomness import random_bits, random_weights
 from .statement import ContestStatement, check_contest_shape
 
@@ -62,12 +62,12 @@ def _structural_checks_reference(statement: ContestStatement, ballot: object) ->
         if not 0 < c < pk.n_square:
             raise InvalidInput(f"ciphertext {i}: not in the range 0 < c < n²")
     check_units(pk, ballot.ciphertexts, "ciphertext")
+    w0 = zero_one_witness_bits(pk)
     for i, proof in enumerate(ballot.proofs):
-        proof.check_ranges(pk, 2, f"0/1 proof of candidate {i}")
-    ballot.sum_proof.check_ranges(pk, max_selections + 1, "sum proof")
+        proof.check_ranges(pk, 2, f"0/1 proof of candidate {i}", w0)
+    ballot.sum_proof.check_ranges(pk, max_selections + 1, "sum proof", sum_witness_bits(pk, num_candidates))
     all_proofs = list(ballot.proofs) + [ballot.sum_proof]
     check_units(pk, [a for p in all_proofs for a in p.commitments], "proof commitment")
-    check_units(pk, [z for p in all_proofs for z in p.responses], "proof response")
     for i, (c, proof) in enumerate(zip(ballot.ciphertexts, ballot.proofs)):
         h = statement.challenge(DOMAIN_ZERO_ONE, [i, c], proof.commitments)
         check_challenge_sum(proof, h, f"0/1 proof of candidate {i}")
@@ -121,10 +121,12 @@ def _checks_pass(statement: ContestStatement, ballot: object) -> bool:
         all_proofs = proofs + [sum_proof]
         commitments = [a for p in all_proofs for a in p.commitments]
         challenges = [e for p in all_proofs for e in p.challenges]
-        responses = [z for p in all_proofs for z in p.responses]
+        responses = [z for p in proofs for z in p.responses]
         if not (0 < min(cts) and max(cts) < n2 and 0 < min(commitments) and max(commitments) < n2
                 and 0 <= min(challenges) and max(challenges) < CHALLENGE_MODULUS
-                and 0 < min(responses) and max(responses) <= pk.half_n):
+                and 0 <= min(responses) and max(responses) < response_limit(zero_one_witness_bits(pk))
+                and 0 <= min(sum_proof.responses)
+                and max(sum_proof.responses) < response_limit(sum_witness_bits(pk, num_candidates))):
             return False
         # Units (protocol.md §5.4 step 3) are checked on the batch's multi-exponentiation results (protocol.md §7.1).
         ct_hex, commitment_hex = _hex_texts(ballot)
@@ -178,8 +180,7 @@ class BatchVerifier:
     """
 
     public_key: PublicKey
-    _z_bases: list[GroupElement] = field(default_factory=list)
-    _z_exps: list[int] = field(default_factory=list)
+    _z_sum: int = 0
     _bases: list[GroupElement] = field(default_factory=list)
     _exps: list[int] = field(default_factory=list)
     _g_exp: int = 0
@@ -204,9 +205,9 @@ class BatchVerifier:
         sum_proof = ballot.sum_proof
         branches = 2 * num_candidates + max_selections + 1
         weights = nonzero_weights(branches)  # drawn after the ballot is fixed
-        self._z_bases.extend(z for p in proofs for z in p.responses)
-        self._z_bases.extend(sum_proof.responses)
-        self._z_exps.extend(weights)
+        responses = [z for p in proofs for z in p.responses]
+        responses.extend(sum_proof.responses)
+        self._z_sum += sum(map(operator.mul, weights, responses))  # Σ δ_b·z_b over the integers
         self._bases.extend(a for p in proofs for a in p.commitments)
         self._bases.extend(sum_proof.commitments)
         self._exps.extend(weights)
@@ -226,8 +227,8 @@ class BatchVerifier:
         """True iff every queued value is a unit and the combined equation L² = R² holds (protocol.md §7.1)."""
         if not self._count:
             return True
-        return batch_equation_holds(self.public_key, self._z_bases, self._z_exps, self._bases, self._exps,
-                                    self._g_exp)
+        left = self.public_key.short_power(self._z_sum)  # L = h_s^(Σ δ·z): one fixed-base power
+        return batch_equation_holds(self.public_key, left, self._bases, self._exps, self._g_exp)
 
 
 _Pending = tuple[int, ContestStatement, EncryptedContest]  # position in the input, statement, ballot

@@ -17,8 +17,8 @@ from .encoding import LpItem, canonical_json, lp_encode
 CHALLENGE_BITS = 128
 CHALLENGE_MODULUS = 1 << CHALLENGE_BITS
 
-DOMAIN_ZERO_ONE = "ssb-vote/v1/proof/zero-one"
-DOMAIN_SUM = "ssb-vote/v1/proof/sum"
+DOMAIN_ZERO_ONE = "ssb-vote/v3/proof/zero-one"
+DOMAIN_SUM = "ssb-vote/v3/proof/sum"
 DOMAIN_DECRYPTION = "ssb-vote/v1/proof/decryption"
 DOMAIN_DECRYPTION_WEIGHTS = "ssb-vote/v1/decryption-weights"
 DOMAIN_BALLOT_CONTEXT = "ssb-vote/v1/ballot-context"

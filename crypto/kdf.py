@@ -1,6 +1,6 @@
 """Per-ballot randomness derived from a 32-byte seed (docs/protocol.md §4).
 
-Every random value of a ballot (encryption randomness r_i, proof nonces, simulated challenges
+Every random value of a ballot (short encryption exponents α_i, proof nonces, simulated challenges
 and responses) is HKDF-SHA256 output keyed by the voter's seed, so the seed on the receipt
 reproduces the ballot byte for byte (cast-as-intended check, protocol.md §5.6) and a browser can compute the
 same bytes with WebCrypto.  The seed MUST be fresh for every encryption (§4.4).
@@ -77,6 +77,11 @@ class BallotKdf:
         """A unit normalised to [1, (n−1)/2] (§4.2, protocol.md §5.3)."""
         value = self.unit(label, index)
         return min(value, self.pk.n - value)
+
+    def short(self, label: str, index: int, bits: int) -> int:
+        """An integer uniform in [0, 2^bits): ⌈bits/8⌉ bytes big-endian mod 2^bits (§4.2, version 3)."""
+        raw = _hkdf(self.seed, self.ctx, label, index, 0, (bits + 7) // 8)
+        return int.from_bytes(raw, "big") & ((1 << bits) - 1)
 
     def challenge(self, label: str, index: int) -> int:
         """A 128-bit simulated challenge: 16 bytes big-endian, no reduction (§4.2)."""

@@ -45,6 +45,7 @@ DOMAIN_VERIFICATION_BASE = "ssb-vote/v2/verification-base"
 DOMAIN_MODULUS_PROOF = "ssb-vote/v2/proof/modulus"
 DOMAIN_FACTOR_PROOF = "ssb-vote/v2/proof/key-factors"
 DOMAIN_RING_PEDERSEN = "ssb-vote/v2/ring-pedersen"
+DOMAIN_SHORT_BASE = "ssb-vote/v3/short-base"
 DEALER_PARTY = "dealer"
 
 #: Π^mod: fourth-root rounds (soundness 1/2 each) and n-th-root rounds (≤ 2^-16 each, protocol.md §6.8).
@@ -117,6 +118,15 @@ def verification_base(n: int, kid: str) -> mpz:
     h = hash_to_unit(n, DOMAIN_VERIFICATION_BASE, kid, "residue")
     x = (1 + kappa * n) * powmod(h, n, n2) % n2
     return mpz(x * x % n2)
+
+
+def short_base(n: int) -> mpz:
+    """h_s = h^n mod n² with h = −x² mod n, x = hash_to_unit(n; "ssb-vote/v3/short-base", n)
+    (protocol.md §5.0): the ballots' fixed base, derived from n alone."""
+    n = mpz(n)
+    x = hash_to_unit(n, DOMAIN_SHORT_BASE, int(n))
+    h = (-(x * x)) % n
+    return powmod(h, n, n * n)
 
 
 # ---------------------------------------------------------------------------------------------

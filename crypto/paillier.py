@@ -13,7 +13,9 @@ from typing import Any, Iterable, Mapping, Sequence
 from .encoding import hex_to_int, int_to_hex, require_object
 from .errors import InvalidInput
 from .hazmat.gmp import GroupElement, gcd, is_prime, is_square, mpz
+from .hazmat.fixedbase import FixedBaseTable, cached_table
 from .hazmat.paillier import all_units, raw_encrypt, raw_product
+from .keyproofs import short_base
 
 #: Production minimum modulus size (protocol.md §8).  Real elections use DEFAULT_KEY_BITS.
 MIN_KEY_BITS = 2048
@@ -70,6 +72,26 @@ class PublicKey:
     def half_n(self) -> int:
         """(n - 1) / 2: responses are normalised to at most this value (protocol.md §5.3)."""
         return (self.n - 1) // 2
+
+    @cached_property
+    def short_base(self) -> mpz:
+        """h_s, the ballots' fixed base derived from n (protocol.md §5.0)."""
+        return short_base(self.n)
+
+    @cached_property
+    def short_bits(self) -> int:
+        """A = ⌈bits(n)/2⌉: the length of the short exponents α (protocol.md §1.2, §5.0)."""
+        return (self.n.bit_length() + 1) // 2
+
+    @property
+    def short_table(self) -> FixedBaseTable:
+        """The fixed-base table of h_s (protocol.md §5.7), built once per process and key: exponents
+        up to A + 320 bits cover every ballot power and the batch exponent Σ δ·z (protocol.md §7.1)."""
+        return cached_table(int(self.short_base), int(self.n_square), self.short_bits + 320)
+
+    def short_power(self, exponent: int) -> GroupElement:
+        """h_s^exponent mod n² for any integer exponent (negative: the inverse) (protocol.md §5.0)."""
+        return self.short_table.power(exponent)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON shape ``{"n": hex}`` (docs/protocol.md §9.1)."""

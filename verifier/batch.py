@@ -21,6 +21,7 @@ from typing import Any, Sequence
 from verifier import arith
 from verifier.errors import InvalidInput
 from verifier.multiexp import multiexp
+from verifier.shortbase import short_power
 from verifier.proofs import (SUM, ContestBallot, DisjunctiveProof, InvalidProof, check_static,
                              check_v2_per_proof, failing_branches, parse_ballot_hex,
                              static_holds)
@@ -37,22 +38,21 @@ def draw_weights(count: int) -> list[int]:
     return weights
 
 
-def _equation_holds(z_bases: list[Any], weights: list[int], r_bases: list[Any],
-                    r_exps: list[int], g_exp: int, n: int) -> bool:
-    """L² ≡ R² (mod n²) for L = (∏ z^δ mod n)^n and R = ∏ r_bases^(r_exps) · g^(g_exp), and
-    both products units mod n (protocol.md §7.1).  Every z and r base has an exponent ≥ 1 except bases
-    whose exponent is 0, which are tested directly."""
+def _equation_holds(z_sum: int, r_bases: list[Any], r_exps: list[int], g_exp: int,
+                    n: int) -> bool:
+    """L² ≡ R² (mod n²) for L = h_s^(z_sum), z_sum = Σ δ·z over the integers, and
+    R = ∏ r_bases^(r_exps) · g^(g_exp), and R's product a unit mod n (protocol.md §7.1).  Every
+    r base has an exponent ≥ 1 except bases whose exponent is 0, which are tested directly."""
     nn = arith.mpz(n)
     n2 = nn * nn
-    z_part = multiexp(z_bases, weights, nn)  # z^n mod n² depends only on z mod n
     r_part = multiexp(r_bases, r_exps, n2)
-    if arith.gcd(z_part, nn) != 1 or arith.gcd(r_part, nn) != 1:
+    if arith.gcd(r_part, nn) != 1:
         return False
     if 0 in r_exps:  # only when every challenge involving a base is 0
         idle = (b for b, e in zip(r_bases, r_exps) if not e)
         if arith.gcd(arith.product_mod((arith.mpz(b) % nn for b in idle), nn), nn) != 1:
             return False
-    left = arith.powmod(z_part, nn, n2)
+    left = short_power(n, z_sum)
     right = r_part * arith.g_pow(g_exp, n, n2) % n2
     return bool(left * left % n2 == right * right % n2)
 
@@ -60,15 +60,15 @@ def _equation_holds(z_bases: list[Any], weights: list[int], r_bases: list[Any],
 def batch_holds(ballots: Sequence[ContestBallot], n: int) -> bool:
     """One squared batch equation for every branch of every ballot (protocol.md §7.1):
 
-        L = (∏_b z_b^(δ_b) mod n)^n mod n²
+        L = h_s^(Σ_b δ_b·z_b) mod n²          (the responses are integers, protocol.md §5.3)
         R = ∏_b a_b^(δ_b) · ∏_i c_i^(E_i) · g^(−Σ_b j_b·δ_b·e_b) mod n²
-        accept iff L² ≡ R² (mod n²) and gcd(∏ z_b^(δ_b) mod n, n) = gcd(R / g^(…), n) = 1
+        accept iff L² ≡ R² (mod n²) and gcd(R / g^(…), n) = 1
 
     with E_i = Σ δ_b·e_b over the branches of c_i's 0/1 proof and of its ballot's sum proof
     (base ∏ c_i).  δ_b are fresh weights from ``secrets`` (:func:`draw_weights`), drawn here,
     after the ballots are fixed.  False also when a value is not a unit mod n (protocol.md §5.4 step 3).
     """
-    z_bases: list[Any] = []
+    z_sum = 0
     a_bases: list[Any] = []
     weights: list[int] = []
     c_bases: list[Any] = []
@@ -78,8 +78,9 @@ def batch_holds(ballots: Sequence[ContestBallot], n: int) -> bool:
         proofs = (*ballot.proofs, ballot.sum_proof)
         deltas = draw_weights(sum(len(p.challenges) for p in proofs))
         weights.extend(deltas)
+        responses = [z for p in proofs for z in p.responses]
+        z_sum += sum(d * int(z) for d, z in zip(deltas, responses))
         for p in proofs:
-            z_bases.extend(p.responses)
             a_bases.extend(p.commitments)
         it = iter(deltas)
         exps = []  # Σ_j δ_j·e_j per proof
@@ -93,12 +94,12 @@ def batch_holds(ballots: Sequence[ContestBallot], n: int) -> bool:
         sum_exp = exps[-1]  # the sum proof's base ∏ c_i: its exponent goes to every c_i
         c_bases.extend(ballot.ciphertexts)
         c_exps.extend(x + sum_exp for x in exps[:-1])
-    return _equation_holds(z_bases, weights, a_bases + c_bases, weights + c_exps, g_exp, n)
+    return _equation_holds(z_sum, a_bases + c_bases, weights + c_exps, g_exp, n)
 
 
 def _proofs_hold(items: Sequence[tuple[Any, DisjunctiveProof]], n: int) -> bool:
     """The batch equation of protocol.md §7.1 for some proofs of one ballot, each with its own base B."""
-    z_bases: list[Any] = []
+    z_sum = 0
     a_bases: list[Any] = []
     bases: list[Any] = []
     exps: list[int] = []
@@ -106,16 +107,17 @@ def _proofs_hold(items: Sequence[tuple[Any, DisjunctiveProof]], n: int) -> bool:
     deltas = draw_weights(sum(len(p.challenges) for _, p in items))
     it = iter(deltas)
     for base, p in items:
-        z_bases.extend(p.responses)
         a_bases.extend(p.commitments)
         total = 0
-        for j, e in enumerate(p.challenges):
-            de = next(it) * e
+        for j, (e, z) in enumerate(zip(p.challenges, p.responses)):
+            delta = next(it)
+            z_sum += delta * int(z)
+            de = delta * e
             total += de
             g_exp -= j * de
         bases.append(base)
         exps.append(total)
-    return _equation_holds(z_bases, deltas, a_bases + bases, deltas + exps, g_exp, n)
+    return _equation_holds(z_sum, a_bases + bases, deltas + exps, g_exp, n)
 
 
 def check_v2(ballot: ContestBallot, n: int) -> None:

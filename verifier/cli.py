@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m verifier",
         description="Independently verify an SSB Vote election record "
-                    "(docs/record.md §5: 28 checks), or check one voter's receipt (§5.1).")
+                    "(docs/record.md §5: checks 1–28 and 36), or check one voter's receipt (§5.1).")
     p.add_argument("record", help="the election record directory")
     p.add_argument("--ca-key", metavar="KEY",
                    help="the credential authority's public key as the CA itself publishes it "

@@ -9,8 +9,8 @@ from typing import Any, Sequence
 
 from verifier.encoding import canonical_json, lp
 
-DOMAIN_ZERO_ONE = "ssb-vote/v1/proof/zero-one"
-DOMAIN_SUM = "ssb-vote/v1/proof/sum"
+DOMAIN_ZERO_ONE = "ssb-vote/v3/proof/zero-one"
+DOMAIN_SUM = "ssb-vote/v3/proof/sum"
 DOMAIN_DECRYPTION = "ssb-vote/v1/proof/decryption"
 DOMAIN_DECRYPTION_WEIGHTS = "ssb-vote/v1/decryption-weights"
 CHALLENGE_BITS = 128

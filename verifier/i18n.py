@@ -93,6 +93,10 @@ CHECK_TITLES: dict[str, tuple[str, str]] = {
                           "polynomial (consistency and secret equations)",
                           "กุญแจตรวจสอบของผู้ถือกุญแจแบ่งกุญแจถอดรหัส d "
                           "บนพหุนามเดียวกัน (สมการความสอดคล้องและสมการความลับ)"),
+    "key.short_base": ("the ballots' short base h_s derived from n is usable: a unit of order "
+                       "2^16 or more (docs/protocol.md §5.0)",
+                       "ฐานสั้น h_s ของบัตรเลือกตั้งที่ได้จาก n ใช้ได้: เป็นหน่วยที่มีอันดับไม่ต่ำกว่า 2^16 "
+                       "(docs/protocol.md §5.0)"),
     "tally.share_signatures": ("every decryption share file is signed by the trustee it names, "
                                "for this election and this encrypted tally",
                                "ไฟล์ส่วนถอดรหัสทุกไฟล์ลงนามโดยผู้ถือกุญแจที่ระบุ "
@@ -404,6 +408,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
                              "(docs/protocol.md §6.6): the dealer chose it",
                              "verification_base ไม่ใช่ค่าที่ได้จากรหัสกุญแจ "
                              "(docs/protocol.md §6.6) ผู้สร้างกุญแจเลือกเอง"),
+    "key.short_base_degenerate": ("the short base h_s derived from n is not a unit of Z*ₙ² "
+                                  "other than 1 (docs/protocol.md §5.0)",
+                                  "ฐานสั้น h_s ที่ได้จาก n ไม่ใช่หน่วยของ Z*ₙ² ที่ไม่ใช่ 1 "
+                                  "(docs/protocol.md §5.0)"),
     "key.small_order": ("{what} has order below 2^16",
                         "{what} มีอันดับต่ำกว่า 2^16"),
     "key.key_id": ("key id {key_id}", "รหัสกุญแจ {key_id}"),

@@ -1,6 +1,6 @@
 """Contest ballots and their disjunctive proofs — docs/protocol.md §5, shapes §9.3.
 
-The checks of protocol.md §5.4 are split so that the expensive step (V2, n-th powers) can be batched
+The checks of protocol.md §5.4 are split so that the expensive step (V2, powers of h_s) can be batched
 (§7, :mod:`verifier.batch`):  :func:`parse_ballot` (shape, canonical hex),
 :func:`check_static` (ranges, units, V1) and :func:`check_v2_per_proof` (V2 one proof at a
 time, naming the candidate).  :func:`static_holds` evaluates the predicates of
@@ -17,6 +17,7 @@ from verifier import arith
 from verifier.encoding import canonical_hex_ints, expect_list, expect_object, lp, parse_hex_int
 from verifier.errors import InvalidInput
 from verifier.hashing import CHALLENGE_MOD, DOMAIN_SUM, DOMAIN_ZERO_ONE, challenge
+from verifier.shortbase import response_limit, short_power, sum_witness_bits, zero_one_witness_bits
 
 MAX_CANDIDATES = 1000
 MAX_SELECTIONS = 64
@@ -133,15 +134,15 @@ def _parse_strict(obj: Any, num_candidates: int, max_selections: int) -> Contest
     return ContestBallot(tuple(ciphertexts), proofs, sum_proof)
 
 
-def _check_ranges(proof: DisjunctiveProof, n: int, n2: int, where: str | int) -> None:
-    half = (n - 1) // 2
+def _check_ranges(proof: DisjunctiveProof, n2: int, limit: int, where: str | int) -> None:
     for j, (a, e, z) in enumerate(zip(proof.commitments, proof.challenges, proof.responses)):
         if not 0 < a < n2:
             raise InvalidInput(f"commitment of branch {j} outside (0, n²)", where=str(where))
         if not 0 <= e < CHALLENGE_MOD:
             raise InvalidInput(f"challenge of branch {j} not below 2^128", where=str(where))
-        if not 1 <= z <= half:
-            raise InvalidInput(f"response of branch {j} outside [1, (n−1)/2]", where=str(where))
+        if not 0 <= z < limit:
+            raise InvalidInput(f"response of branch {j} outside [0, 2^{limit.bit_length() - 1})",
+                               where=str(where))
 
 
 def _units(values: list[int], n: int) -> bool:
@@ -158,20 +159,20 @@ def check_static(ballot: ContestBallot, n: int, election_id: str, contest_id: st
     for i, c in enumerate(ballot.ciphertexts):
         if not 0 < c < n2:
             raise InvalidInput("ciphertext outside (0, n²)", where=str(i))
+    zero_one_limit = response_limit(zero_one_witness_bits(n))
     for i, p in enumerate(ballot.proofs):
-        _check_ranges(p, n, n2, i)
-    _check_ranges(ballot.sum_proof, n, n2, SUM)
+        _check_ranges(p, n2, zero_one_limit, i)
+    _check_ranges(ballot.sum_proof, n2, response_limit(sum_witness_bits(n, len(ballot.ciphertexts))), SUM)
     everything: list[int] = list(ballot.ciphertexts)
     for p in (*ballot.proofs, ballot.sum_proof):
-        everything.extend(p.commitments)
-        everything.extend(p.responses)
+        everything.extend(p.commitments)  # the responses are integers, not units (§5.4 step 3)
     if not _units(everything, n):
         for i, c in enumerate(ballot.ciphertexts):
             if not _units([c], n):
                 raise InvalidInput("ciphertext is not a unit mod n", where=str(i))
         for where, p in [*enumerate(ballot.proofs), (SUM, ballot.sum_proof)]:
-            if not _units([*p.commitments, *p.responses], n):
-                raise InvalidInput("commitment or response is not a unit mod n", where=str(where))
+            if not _units([*p.commitments], n):
+                raise InvalidInput("commitment is not a unit mod n", where=str(where))
     for i, (c, p) in enumerate(zip(ballot.ciphertexts, ballot.proofs)):
         h = challenge(DOMAIN_ZERO_ONE, election_id, n, contest_id, party, [i, c],
                       list(p.commitments))
@@ -211,10 +212,13 @@ def static_holds(ballot: ContestBallot, n: int, election_id: str, contest_id: st
     cts = ballot.ciphertexts
     commitments = [a for p in proofs for a in p.commitments]
     challenges = [e for p in proofs for e in p.challenges]
-    responses = [z for p in proofs for z in p.responses]
+    responses = [z for p in ballot.proofs for z in p.responses]
+    sum_responses = ballot.sum_proof.responses
     if not (0 < min(cts) and max(cts) < n2 and 0 < min(commitments) and max(commitments) < n2
             and 0 <= min(challenges) and max(challenges) < CHALLENGE_MOD
-            and 1 <= min(responses) and max(responses) <= (n - 1) // 2):
+            and 0 <= min(responses) and max(responses) < response_limit(zero_one_witness_bits(n))
+            and 0 <= min(sum_responses)
+            and max(sum_responses) < response_limit(sum_witness_bits(n, len(cts)))):
         return False
     if hex_obj is not None:
         ct_hex: Sequence[str] = hex_obj["ciphertexts"]
@@ -237,12 +241,12 @@ def static_holds(ballot: ContestBallot, n: int, election_id: str, contest_id: st
 
 
 def failing_branches(base: int, proof: DisjunctiveProof, n: int) -> list[int]:
-    """Branches j violating (V2): (z_j^n)² ≢ (a_j · u_j^{e_j})² mod n², u_j = B·g^(−j)."""
+    """Branches j violating (V2): (h_s^(z_j))² ≢ (a_j · u_j^{e_j})² mod n², u_j = B·g^(−j)
+    (protocol.md §5.3; h_s of §5.0, z_j an integer)."""
     n2 = arith.mpz(n) * n
-    nn = arith.mpz(n)
     bad = []
     for j, (a, e, z) in enumerate(zip(proof.commitments, proof.challenges, proof.responses)):
-        left = arith.powmod(arith.mpz(z), nn, n2)
+        left = short_power(n, int(z))
         # u_j^e = B^e · g^(−j·e)
         right = arith.mpz(a) * arith.powmod(arith.mpz(base), e, n2) % n2
         right = right * arith.g_pow(-j * e, n, n2) % n2

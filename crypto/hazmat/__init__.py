@@ -9,8 +9,9 @@ here.  Use these directly only to implement the protocol or to measure it.
 
 * :mod:`.gmp` — typed gmpy2 (``mpz``, ``powmod``, …) and :data:`GroupElement`
 * :mod:`.multiexp` — Pippenger multi-exponentiation (protocol.md §7.2)
-* :mod:`.paillier` — ``g_power``, ``raw_encrypt``, ``raw_product``, ``all_units``,
-  ``recover_plaintext_with_randomness`` (protocol.md §1.2, §5.1, protocol.md §5.6)
+* :mod:`.paillier` — ``g_power``, ``raw_encrypt``, ``raw_product``, ``all_units``
+  (protocol.md §1.2, §5.1)
+* :mod:`.fixedbase` — fixed-base tables for powers of h_s (protocol.md §5.7)
 * :mod:`.batch` — the batch equation L² = R² with its unit check (protocol.md §7.1)
 * :mod:`.threshold` — ``combine_unchecked``, ``lagrange_coefficient`` (§6.4)
 
@@ -20,7 +21,7 @@ bottom layer.
 from .batch import batch_equation_holds
 from .gmp import GroupElement, mpz
 from .multiexp import multi_exp, window_schedule
-from .paillier import Modulus, all_units, g_power, raw_encrypt, raw_product, recover_plaintext_with_randomness
+from .paillier import Modulus, all_units, g_power, raw_encrypt, raw_product
 from .threshold import ShareValues, ThresholdKey, combine_unchecked, lagrange_coefficient
 
 __all__ = [
@@ -37,6 +38,5 @@ __all__ = [
     "mpz",
     "raw_encrypt",
     "raw_product",
-    "recover_plaintext_with_randomness",
     "window_schedule",
 ]

@@ -1,4 +1,4 @@
-"""Raw Paillier arithmetic with g = n + 1 (docs/protocol.md §1.2, §5.1, §5.6) — hazmat.
+"""Raw Paillier arithmetic with g = n + 1 (docs/protocol.md §1.2, §5.1) — hazmat.
 
 Nothing here validates a ciphertext, a plaintext or randomness: :mod:`crypto.paillier` does, and
 every value from outside goes through it first.  Caller-chosen randomness is what makes
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Iterable, Protocol
 
-from ..errors import InvalidInput
 from .gmp import GroupElement, gcd, mpz, powmod
 
 
@@ -50,12 +49,3 @@ def all_units(n: int, values: Iterable[GroupElement]) -> bool:
     for x in values:
         acc = acc * x % n
     return bool(gcd(acc, n) == 1)
-
-
-def recover_plaintext_with_randomness(pk: Modulus, c: GroupElement, r: int) -> int:
-    """m from c · r^(−n) mod n² = 1 + m·n (cast-as-intended, protocol.md §5.6); InvalidInput if c is not of
-    that form.  r must be a unit mod n (powmod raises otherwise)."""
-    residue = powmod(r, -pk.n_mpz, pk.n_square) * c % pk.n_square
-    if residue % pk.n != 1:
-        raise InvalidInput("ciphertext was not made with the randomness derived from this seed")
-    return int((residue - 1) // pk.n)

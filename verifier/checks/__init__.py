@@ -1,4 +1,4 @@
-"""The 28 named, numbered checks of docs/record.md §5 (record format version 2).
+"""The named, numbered checks of docs/record.md §5 (1–28 and 36) (record format version 2).
 
 Each check is a function ``check_NN_name(ctx) -> CheckResult``; :data:`CHECKS` lists them in
 the order of the spec and :func:`verify_record` runs them all (a failing check never stops the
@@ -35,7 +35,8 @@ from verifier.checks.credentials import (BALLOT_TYPE, ballot_statement,
 from verifier.checks.election import (check_03_manifest_election_id, check_04_key_public,
                                       check_05_key_verification)
 from verifier.checks.keys import (check_24_key_modulus_proof, check_25_key_factor_proof,
-                                  check_26_key_verification_base, check_27_key_shared_secret)
+                                  check_26_key_verification_base, check_27_key_shared_secret,
+                                  check_36_key_short_base)
 from verifier.checks.overrides import (OVERRIDES_TYPE, check_10_overrides_signature,
                                        check_22_overrides_officials)
 from verifier.checks.pins import (CREDENTIALS_TYPE, OPENING_TYPE, REVOCATION_TYPE,
@@ -65,7 +66,8 @@ __all__ = [
     "check_20_board_unique", "check_21_board_times", "check_22_overrides_officials",
     "check_23_tally_turnout", "check_24_key_modulus_proof", "check_25_key_factor_proof",
     "check_26_key_verification_base", "check_27_key_shared_secret",
-    "check_28_tally_share_signatures", "expected_elected", "verify_record",
+    "check_28_tally_share_signatures", "check_36_key_short_base", "expected_elected",
+    "verify_record",
 ]
 
 CHECKS: tuple[Callable[[Context], CheckResult], ...] = (
@@ -78,7 +80,7 @@ CHECKS: tuple[Callable[[Context], CheckResult], ...] = (
     check_18_credentials_list, check_19_board_signatures, check_20_board_unique,
     check_21_board_times, check_22_overrides_officials, check_23_tally_turnout,
     check_24_key_modulus_proof, check_25_key_factor_proof, check_26_key_verification_base,
-    check_27_key_shared_secret, check_28_tally_share_signatures,
+    check_27_key_shared_secret, check_28_tally_share_signatures, check_36_key_short_base,
 )
 
 
@@ -94,7 +96,7 @@ class Verification:
 
 
 def verify_record(path: str | Path, options: Options | None = None) -> Verification:
-    """Run the 28 checks on the record at ``path``.  Raises RecordUnreadable (exit 2)."""
+    """Run the checks on the record at ``path``.  Raises RecordUnreadable (exit 2)."""
     options = options or Options()
     ctx = Context(load_record(path, processes=options.processes), options)
     results = []
@@ -102,7 +104,7 @@ def verify_record(path: str | Path, options: Options | None = None) -> Verificat
         try:
             results.append(check(ctx))
         except Exception as exc:  # a verifier bug or an unforeseen shape: fail, never pass
-            res = CheckResult(len(results) + 1, check.__name__[9:].replace("_", ".", 1))
+            res = CheckResult(int(check.__name__[6:8]), check.__name__[9:].replace("_", ".", 1))
             res.fail("internal_error", error=f"{type(exc).__name__}: {exc}")
             results.append(res)
     return Verification(Path(path), ctx.election_id, results)

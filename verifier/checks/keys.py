@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from verifier import keyproofs
+from verifier import arith, keyproofs
 from verifier.checks.context import CheckResult, Context
 from verifier.errors import InvalidInput
 from verifier.proofs import InvalidProof
 from verifier.record import ELECTION_KEY
+from verifier.shortbase import short_base
 from verifier.threshold import ElectionKey, shared_secret_problems
 
 
@@ -103,4 +104,21 @@ def check_27_key_shared_secret(ctx: Context) -> CheckResult:
         if "index" in params:
             item["trustee"] = params["index"]
         res.fail(code, item, **params)
+    return res
+
+
+def check_36_key_short_base(ctx: Context) -> CheckResult:
+    """The ballots' short base h_s, derived from n (protocol.md §5.0), is usable: 1 < h_s < n²,
+    a unit mod n, no order below 2^16.  Not in the record: derived, as checks 9, 29, 31 use it."""
+    res = CheckResult(36, "key.short_base")
+    key = _key(res, ctx)
+    if key is None:
+        return res
+    n = int(key.n)
+    h_s = short_base(n)
+    item = {"file": ELECTION_KEY}
+    if not 1 < h_s < n * n or arith.gcd(h_s, n) != 1:
+        res.fail("key.short_base_degenerate", item)
+    elif keyproofs.has_small_order(h_s, n):
+        res.fail("key.small_order", item, what="short_base")
     return res
