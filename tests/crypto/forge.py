@@ -10,9 +10,7 @@ import gmpy2
 from crypto import ContestStatement, EncryptedContest, PublicKey
 from crypto.hashing import CHALLENGE_MODULUS, DOMAIN_SUM, DOMAIN_ZERO_ONE
 from crypto.hazmat import g_power
-from crypto.paillier import encrypt
-from crypto.proofs import DisjunctiveProof, make_proof, normalise_response
-from crypto.randomness import random_unit
+from crypto.proofs import DisjunctiveProof, make_proof, nonce_bits, sum_witness_bits, zero_one_witness_bits
 
 
 def rsa_modulus(bits: int) -> tuple[int, int]:
@@ -26,6 +24,11 @@ def rsa_modulus(bits: int) -> tuple[int, int]:
             return p, q
 
 
+def short_encrypt(pk: PublicKey, m: int, alpha: int) -> int:
+    """g^m · h_s^α mod n² (protocol.md §5.1) for any integer m."""
+    return int(g_power(pk, m) * pk.short_power(alpha) % pk.n_square)
+
+
 def forged_zero_one_proof(statement: ContestStatement, index: int, c: int) -> DisjunctiveProof:
     """A proof for a ciphertext that encrypts neither 0 nor 1.
 
@@ -33,41 +36,44 @@ def forged_zero_one_proof(statement: ContestStatement, index: int, c: int) -> Di
     Fiat–Shamir value — the best a cheater can do.  Its branch-1 equation cannot hold.
     """
     pk = statement.public_key
-    n, n2 = pk.n_mpz, pk.n_square
-    zs = [normalise_response(pk, random_unit(pk.n)) for _ in range(2)]
+    n2 = pk.n_square
+    s0 = nonce_bits(zero_one_witness_bits(pk))
+    zs = [secrets.randbits(s0) for _ in range(2)]
     es = [secrets.randbits(128) for _ in range(2)]
     commitments = []
     for j in range(2):
         u = c * g_power(pk, -j) % n2
-        commitments.append(int(gmpy2.powmod(zs[j], n, n2) * gmpy2.powmod(u, -es[j], n2) % n2))
+        commitments.append(int(pk.short_power(zs[j]) * gmpy2.powmod(u, -es[j], n2) % n2))
     h = statement.challenge(DOMAIN_ZERO_ONE, [index, c], commitments)
     es[1] = (h - es[0]) % CHALLENGE_MODULUS
     return DisjunctiveProof(tuple(commitments), tuple(es), tuple(zs))
 
 
-
-
 def _disjunctive(
     pk: PublicKey, base: int, branches: int, real: int | None, witness: int, hash_fn: "object",
-    negate: bool = False,
+    witness_bits: int, negate: bool = False,
 ) -> DisjunctiveProof:
-    """Honest proof when ``real`` is a branch whose u is an n-th residue of ``witness``; otherwise
-    all branches simulated and the last challenge forced (a forgery)."""
-    n, n2 = pk.n_mpz, pk.n_square
-    zs = [normalise_response(pk, random_unit(pk.n)) for _ in range(branches)]
+    """Honest proof when ``real`` is a branch whose u is h_s^witness; otherwise all branches
+    simulated and the last challenge forced (a forgery)."""
+    n2 = pk.n_square
+    s = nonce_bits(witness_bits)
+    zs = [secrets.randbits(s) for _ in range(branches)]
     es = [secrets.randbits(128) for _ in range(branches)]
-    rho = random_unit(pk.n)
+    rho = secrets.randbits(s)
     commitments = []
     for j in range(branches):
         if j == real:
-            a = int(gmpy2.powmod(rho, n, n2))
+            a = int(pk.short_power(rho))
             commitments.append(int(n2 - a) if negate else a)  # −a: the equation holds only up to sign
         else:
             u = base * g_power(pk, -j) % n2
-            commitments.append(int(gmpy2.powmod(zs[j], n, n2) * gmpy2.powmod(u, -es[j], n2) % n2))
+            if gmpy2.gcd(u, pk.n) != 1:
+                es[j] = 0  # u has no inverse: challenge 0, which (V2) allows
+            u_e = gmpy2.powmod(u, -es[j], n2) if es[j] else 1
+            commitments.append(int(pk.short_power(zs[j]) * u_e % n2))
     h = hash_fn(commitments)  # type: ignore[operator]
     if real is not None:
-        return make_proof(pk, commitments, es, zs, real, h, rho, witness)
+        return make_proof(commitments, es, zs, real, h, rho, witness)
     es[-1] = (h - sum(es[:-1])) % CHALLENGE_MODULUS
     return DisjunctiveProof(tuple(commitments), tuple(es), tuple(zs))
 
@@ -79,75 +85,69 @@ def forge_ballot(
     (m ∈ {0,1}; Σ m ∈ 0..k) and forged proofs elsewhere — a cheating client's best effort."""
     pk, k = statement.public_key, statement.max_selections
     n2 = pk.n_square
-    rs = [random_unit(pk.n) for _ in values]
-    cts = [int(encrypt(pk, v % pk.n, r)) for v, r in zip(values, rs)]
+    alphas = [secrets.randbits(pk.short_bits) for _ in values]
+    cts = [short_encrypt(pk, v, a) for v, a in zip(values, alphas)]
+    w0 = zero_one_witness_bits(pk)
     proofs = []
-    for i, (v, c, r) in enumerate(zip(values, cts, rs)):
+    for i, (v, c, alpha) in enumerate(zip(values, cts, alphas)):
         proofs.append(_disjunctive(
-            pk, c, 2, v if v in (0, 1) else None, r,
+            pk, c, 2, v if v in (0, 1) else None, alpha,
             lambda a, i=i, c=c: statement.challenge(DOMAIN_ZERO_ONE, [i, c], a),
-            negate_commitments,
+            w0, negate_commitments,
         ))
-    big_c, big_r = gmpy2.mpz(1), gmpy2.mpz(1)
-    for c, r in zip(cts, rs):
+    big_c = gmpy2.mpz(1)
+    for c in cts:
         big_c = big_c * c % n2
-        big_r = big_r * r % pk.n
     total = sum(values)
     sum_proof = _disjunctive(
-        pk, int(big_c), k + 1, total if 0 <= total <= k else None, int(big_r),
+        pk, int(big_c), k + 1, total if 0 <= total <= k else None, sum(alphas),
         lambda a: statement.challenge(DOMAIN_SUM, [k, cts], a),
+        sum_witness_bits(pk, len(values)),
     )
     return EncryptedContest(tuple(cts), tuple(proofs), sum_proof)
 
 
 def ballot_with_non_unit(statement: ContestStatement, values: list[int], factor: int, where: str) -> EncryptedContest:
-    """A ballot of 0/1 ``values`` whose every equation — (V1) and (V2) of every branch — holds,
-    yet one value shares the prime ``factor`` with n (a prover who knows the factorisation):
+    """A ballot of 0/1 ``values`` whose (V1) holds everywhere, yet one value shares the prime
+    ``factor`` with n (a prover who knows the factorisation):
 
-    * ``where="ciphertext"``: c_0 = Enc(m_0; r) with r = factor, so c_0, the real response of its
-      proof and of the sum proof are non-units; the simulated branches use challenge 0 (u has no
-      inverse), which (V2) allows.
-    * ``where="response"``: the simulated branch of candidate 0's proof answers z = factor, so z
-      and its commitment z^n·u^(−e) are non-units.
+    * ``where="ciphertext"``: c_0 = Enc(m_0) · factor^n, a non-unit;
+    * ``where="commitment"``: the simulated commitment of candidate 0's proof is a multiple of
+      ``factor``.
 
-    Only the unit check (§5.4 step 3) can refuse it.
+    With integer responses over h_s (protocol.md §5.3) (V2) itself implies that c and a are
+    units (h_s^z is one), so such a ballot also fails (V2); the unit check (§5.4 step 3) names it.
     """
     pk, k = statement.public_key, statement.max_selections
-    n, n2 = pk.n_mpz, pk.n_square
-    rs = [random_unit(pk.n) for _ in values]
+    n2 = pk.n_square
+    alphas = [secrets.randbits(pk.short_bits) for _ in values]
+    cts = [short_encrypt(pk, v, a) for v, a in zip(values, alphas)]
     if where == "ciphertext":
-        rs[0] = factor
-    cts = [int(g_power(pk, v) * gmpy2.powmod(r, n, n2) % n2) for v, r in zip(values, rs)]
-
-    def prove(base: int, branches: int, real: int, witness: int, hash_fn: Any,
-              zero_sim: bool, sim_z: int | None) -> DisjunctiveProof:
-        zs = [sim_z or normalise_response(pk, random_unit(pk.n)) for _ in range(branches)]
-        es = [0 if zero_sim else secrets.randbits(128) for _ in range(branches)]
-        rho = random_unit(pk.n)
-        commitments = []
-        for j in range(branches):
-            if j == real:
-                commitments.append(int(gmpy2.powmod(rho, n, n2)))
-            else:
-                u = base * g_power(pk, -j) % n2
-                u_e = 1 if es[j] == 0 else gmpy2.powmod(u, -es[j], n2)
-                commitments.append(int(gmpy2.powmod(zs[j], n, n2) * u_e % n2))
-        return make_proof(pk, commitments, es, zs, real, hash_fn(commitments), rho, witness)
-
+        cts[0] = int(cts[0] * gmpy2.powmod(factor, pk.n, n2) % n2)
+    w0 = zero_one_witness_bits(pk)
     proofs = []
-    for i, (v, c, r) in enumerate(zip(values, cts, rs)):
-        proofs.append(prove(
-            c, 2, v, r,
-            lambda a, i=i, c=c: statement.challenge(DOMAIN_ZERO_ONE, [i, c], a),
-            where == "ciphertext" and i == 0, factor if where == "response" and i == 0 else None,
-        ))
-    big_c, big_r = gmpy2.mpz(1), gmpy2.mpz(1)
-    for c, r in zip(cts, rs):
+    for i, (v, c, alpha) in enumerate(zip(values, cts, alphas)):
+        proof = _disjunctive(pk, c, 2, v, alpha,
+                             lambda a, i=i, c=c: statement.challenge(DOMAIN_ZERO_ONE, [i, c], a), w0)
+        if where == "commitment" and i == 0:
+            commitments = list(proof.commitments)
+            commitments[1 - v] = int(commitments[1 - v] * factor % n2)
+            h = statement.challenge(DOMAIN_ZERO_ONE, [i, c], commitments)
+            es = list(proof.challenges)
+            es[v] = (h - es[1 - v]) % CHALLENGE_MODULUS
+            proof = DisjunctiveProof(tuple(commitments), tuple(es), proof.responses)
+        proofs.append(proof)
+    big_c = gmpy2.mpz(1)
+    for c in cts:
         big_c = big_c * c % n2
-        big_r = big_r * r % pk.n
-    sum_proof = prove(
-        int(big_c), k + 1, sum(values), int(big_r),
-        lambda a: statement.challenge(DOMAIN_SUM, [k, cts], a),
-        where == "ciphertext", None,
+    sum_proof = _disjunctive(
+        pk, int(big_c), k + 1, sum(values), sum(alphas),
+        lambda a: statement.challenge(DOMAIN_SUM, [k, cts], a), sum_witness_bits(pk, len(values)),
     )
     return EncryptedContest(tuple(cts), tuple(proofs), sum_proof)
+
+
+def make_any_proof(pk: PublicKey, base: int, branches: int, real: int, witness: int, hash_fn: Any,
+                   witness_bits: int) -> DisjunctiveProof:
+    """An honest disjunctive proof (tests that build proofs by hand)."""
+    return _disjunctive(pk, base, branches, real, witness, hash_fn, witness_bits)

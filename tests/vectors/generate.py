@@ -78,7 +78,7 @@ def build_vector(key: ElectionPublicKey, case: dict[str, Any]) -> dict[str, Any]
         case,
         n=int_to_hex(pk.n),
         ballot_context=kdf.ctx.hex(),
-        r=[int_to_hex(kdf.unit(LABEL_R, i)) for i in range(len(case["selections"]))],
+        alpha=[int_to_hex(kdf.short(LABEL_R, i, pk.short_bits)) for i in range(len(case["selections"]))],
         ballot=ballot.to_dict(),
         ballot_hash=ballot_hash(ballot),
     )
@@ -86,7 +86,8 @@ def build_vector(key: ElectionPublicKey, case: dict[str, Any]) -> dict[str, Any]
 
 def build_all() -> dict[str, Any]:
     key, _ = load_key()
-    return {"version": 1, "vectors": [build_vector(key, case) for case in CASES]}
+    return {"version": 3, "short_base": int_to_hex(int(key.public_key.short_base)),
+            "vectors": [build_vector(key, case) for case in CASES]}
 
 
 def main() -> None:

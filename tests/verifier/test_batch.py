@@ -83,7 +83,7 @@ def _pool() -> list[Entry]:
                       forge_ballot(_st("cheat-2"), [0, 2, 0, 0, 0, 0]).to_dict()))
     pool.append(Entry("forged-sum", "cheat-sum",
                       forge_ballot(_st("cheat-sum"), [1, 1, 1, 0, 0, 0]).to_dict()))
-    for where in ("ciphertext", "response"):
+    for where in ("ciphertext", "commitment"):
         pool.append(Entry(f"non-unit-{where}", f"nu-{where}", ballot_with_non_unit(
             _st(f"nu-{where}"), VALUES, int(P_), where).to_dict()))
     pool.append(Entry("copied-under-another-pseudonym", "voter-9", pool[0].ballot))
