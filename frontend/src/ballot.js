@@ -3,7 +3,7 @@
 // function of (n, election id, contest id, pseudonym, selections, seed), so the known-answer
 // vectors of tests/vectors/ballots.json are reproduced exactly.
 
-import { bitLength, bytesToHex, hexToBytes, modInverse, modPow } from './bigint.js';
+import { bitLength, bytesToHex, hexToBytes } from './bigint.js';
 import { hexToInt, intToHex, requireList, requireObject, requireString } from './encoding.js';
 import { InvalidInput } from './errors.js';
 import { DOMAIN_SUM, DOMAIN_ZERO_ONE, challenge, objectHash } from './hashing.js';
@@ -27,6 +27,14 @@ import {
   proofToJson,
   verifyBranches,
 } from './proofs.js';
+import {
+  nonceBits,
+  openCiphertext,
+  shortBits,
+  shortTable,
+  sumWitnessBits,
+  zeroOneWitnessBits,
+} from './shortbase.js';
 
 /** Size bounds of §5.2. */
 export const MAX_CANDIDATES = 1000;
@@ -95,26 +103,26 @@ export function parseBallot(n, obj, { numCandidates = null, maxSelections = null
   if (rawCts.length === 0) throw new InvalidInput('ballot ciphertexts: empty');
   const ciphertexts = rawCts.map((c, i) => hexToInt(c, `ciphertext ${i}`, { lower: 1n, upper: n2 }));
   const rawProofs = requireList(data.proofs, 'ballot proofs', { length: ciphertexts.length });
-  const proofs = rawProofs.map((p, i) => parseProof(n, p, 2, `0/1 proof of candidate ${i}`));
+  const w0 = zeroOneWitnessBits(n);
+  const proofs = rawProofs.map((p, i) => parseProof(n, p, 2, `0/1 proof of candidate ${i}`, w0));
   const rawSum = requireObject(data.sum_proof, ['challenges', 'commitments', 'responses'], 'sum proof');
   let branches = maxSelections === null ? null : maxSelections + 1;
   if (branches === null) {
     branches = requireList(rawSum.commitments, 'sum proof commitments', { maxLength: MAX_SELECTIONS + 1 }).length;
     if (branches === 0) throw new InvalidInput('sum proof commitments: empty');
   }
-  const sumProof = parseProof(n, rawSum, branches, 'sum proof');
+  const sumProof = parseProof(n, rawSum, branches, 'sum proof', sumWitnessBits(n, ciphertexts.length));
   return { ciphertexts, proofs, sumProof };
 }
 
 // Precomputation (§5.7) ---------------------------------------------------------------------
 //
 // Work is cut into tasks so that Web Workers can share it.  Each task derives its values from
-// the seed (HKDF is cheap) and returns BigInts (structured-cloneable).  A simulated branch's
-// commitment is a = ẑ^n · g^((s−m)ê) · (r^n)^(−ê); the choice-independent part
-// ẑ^n · (r^n)^(−ê) equals (ẑ · r^(−ê) mod n)^n mod n² because x^n mod n² depends only on
-// x mod n — one n-th power instead of an n-th power, a 128-bit power mod n² and an inverse.
+// the seed (HKDF is cheap) and returns BigInts (structured-cloneable).  Every power is a power
+// of the fixed base h_s, from the thread's table (shortbase.js): h_s^α, the real commitment
+// h_s^ρ and the simulated commitment's choice-independent part h_s^(ẑ − α·ê) (§5.3, §5.7).
 
-/** Cost of a task in n-th powers (progress reporting). */
+/** Cost of a task in powers of h_s (progress reporting). */
 export function taskCost(task) {
   return task.kind === 'candidate' ? 3 : 1;
 }
@@ -122,61 +130,62 @@ export function taskCost(task) {
 /** The tasks of a contest: one per candidate, the sum nonce, one per sum-proof branch. */
 export function precomputeTasks(numCandidates, maxSelections) {
   const tasks = [];
-  for (let i = 0; i < numCandidates; i++) tasks.push({ kind: 'candidate', index: i });
-  tasks.push({ kind: 'sum-nonce', index: 0 });
-  for (let j = 0; j <= maxSelections; j++) tasks.push({ kind: 'sum-sim', index: j });
+  for (let i = 0; i < numCandidates; i++) tasks.push({ kind: 'candidate', index: i, numCandidates });
+  tasks.push({ kind: 'sum-nonce', index: 0, numCandidates });
+  for (let j = 0; j <= maxSelections; j++) tasks.push({ kind: 'sum-sim', index: j, numCandidates });
   return tasks;
 }
 
-/** R = ∏ r_i mod n, the sum proof's witness (needed by the sum-sim tasks). */
+/** Σ α_i, the sum proof's witness (needed by the sum-sim tasks; an integer, §5.3). */
 export async function sumWitness(kdf, numCandidates) {
-  let big = 1n;
-  for (let i = 0; i < numCandidates; i++) big = (big * (await kdf.unit(LABEL_R, i))) % kdf.n;
-  return big;
+  const bits = shortBits(kdf.n);
+  let total = 0n;
+  for (let i = 0; i < numCandidates; i++) total += await kdf.short(LABEL_R, i, bits);
+  return total;
 }
 
-/** Run one precomputation task; R is only used by 'sum-sim'. */
-export async function runTask(kdf, sumR, task) {
+/** Run one precomputation task; Σα is only used by 'sum-sim'. */
+export async function runTask(kdf, sumAlpha, task) {
   const n = kdf.n;
-  const n2 = n * n;
+  const table = await shortTable(n);
   const i = task.index;
   if (task.kind === 'candidate') {
-    const r = await kdf.unit(LABEL_R, i);
-    const nonce = await kdf.unit(LABEL_NONCE, i);
-    const simResponse = await kdf.response(LABEL_SIM_RESPONSE, i);
+    const s0 = nonceBits(zeroOneWitnessBits(n));
+    const alpha = await kdf.short(LABEL_R, i, shortBits(n));
+    const nonce = await kdf.short(LABEL_NONCE, i, s0);
+    const simResponse = await kdf.short(LABEL_SIM_RESPONSE, i, s0);
     const simChallenge = await kdf.challenge(LABEL_SIM_CHALLENGE, i);
-    const simBase = (simResponse * modPow(modInverse(r, n), simChallenge, n)) % n;
     return {
-      r,
-      rN: modPow(r, n, n2),
+      alpha,
+      alphaPower: table.power(alpha), // h_s^α
       nonce,
-      nonceN: modPow(nonce, n, n2),
+      noncePower: table.power(nonce), // h_s^ρ
       simResponse,
       simChallenge,
-      simPart: modPow(simBase, n, n2), // ẑ^n · (r^n)^(−ê) mod n²
+      simPart: table.power(simResponse - alpha * simChallenge), // h_s^(ẑ − α·ê)
     };
   }
+  const sBig = nonceBits(sumWitnessBits(n, task.numCandidates));
   if (task.kind === 'sum-nonce') {
-    const nonce = await kdf.unit(LABEL_SUM_NONCE, 0);
-    return { nonce, nonceN: modPow(nonce, n, n2) };
+    const nonce = await kdf.short(LABEL_SUM_NONCE, 0, sBig);
+    return { nonce, noncePower: table.power(nonce) };
   }
   if (task.kind === 'sum-sim') {
-    const simResponse = await kdf.response(LABEL_SUM_SIM_RESPONSE, i);
+    const simResponse = await kdf.short(LABEL_SUM_SIM_RESPONSE, i, sBig);
     const simChallenge = await kdf.challenge(LABEL_SUM_SIM_CHALLENGE, i);
-    const simBase = (simResponse * modPow(modInverse(sumR, n), simChallenge, n)) % n;
-    return { simResponse, simChallenge, simPart: modPow(simBase, n, n2) }; // ẑ^n · (R^n)^(−ê)
+    return { simResponse, simChallenge, simPart: table.power(simResponse - sumAlpha * simChallenge) };
   }
   throw new Error(`unknown precomputation task ${task.kind}`);
 }
 
 /** Collects task results into the precomputation object consumed by encryptPrecomputed. */
-export function assemble(n, ctx, numCandidates, maxSelections, sumR, tasks, results) {
+export function assemble(n, ctx, numCandidates, maxSelections, sumAlpha, tasks, results) {
   const pre = {
     n,
     ctx: bytesToHex(ctx),
     numCandidates,
     maxSelections,
-    sumR,
+    sumAlpha,
     candidates: new Array(numCandidates),
     sumNonce: null,
     sumSims: new Array(maxSelections + 1),
@@ -191,24 +200,24 @@ export function assemble(n, ctx, numCandidates, maxSelections, sumR, tasks, resu
 
 /** Single-threaded precomputation (Node, tests, browsers without Workers). */
 export async function precomputeInline(n, kdf, numCandidates, maxSelections, onProgress) {
-  const sumR = await sumWitness(kdf, numCandidates);
+  const sumAlpha = await sumWitness(kdf, numCandidates);
   const tasks = precomputeTasks(numCandidates, maxSelections);
   const total = tasks.reduce((acc, t) => acc + taskCost(t), 0);
   let done = 0;
   const results = [];
   for (const task of tasks) {
-    results.push(await runTask(kdf, sumR, task));
+    results.push(await runTask(kdf, sumAlpha, task));
     done += taskCost(task);
     if (onProgress) onProgress(done / total);
   }
-  return assemble(n, kdf.ctx, numCandidates, maxSelections, sumR, tasks, results);
+  return assemble(n, kdf.ctx, numCandidates, maxSelections, sumAlpha, tasks, results);
 }
 
 // Online part (§5.1, §5.3) ------------------------------------------------------------------
 
 /**
- * Finish a ballot from its precomputation: multiplications, g-powers, one 128-bit power mod n
- * per proof and the challenge hashes.  Returns the §9.3 JSON object.
+ * Finish a ballot from its precomputation: multiplications, g-powers, integer products e·α
+ * and the challenge hashes.  Returns the §9.3 JSON object.
  */
 export async function encryptPrecomputed(params, pre, selections) {
   const { electionId, contestId, pseudonym } = params;
@@ -221,12 +230,12 @@ export async function encryptPrecomputed(params, pre, selections) {
   const commitmentSets = [];
   selections.forEach((m, i) => {
     const cand = pre.candidates[i];
-    const c = ((1n + BigInt(m) * n) * cand.rN) % n2; // c = g^m r^n (§5.1)
+    const c = ((1n + BigInt(m) * n) * cand.alphaPower) % n2; // c = g^m h_s^α (§5.1)
     const s = 1 - m; // the simulated branch
-    // u_s^(−ê) = g^((s−m)ê) · (r^n)^(−ê) since u_s = g^(m−s) r^n (§5.3, §5.7)
+    // a_s = g^((s−m)ê) · h_s^(ẑ − α·ê) since u_s = g^(m−s) h_s^α (§5.3, §5.7)
     const aSim = (gPower(n, BigInt(s - m) * cand.simChallenge) * cand.simPart) % n2;
     const commitments = [0n, 0n];
-    commitments[m] = cand.nonceN;
+    commitments[m] = cand.noncePower;
     commitments[s] = aSim;
     ciphertexts.push(c);
     commitmentSets.push(commitments);
@@ -240,19 +249,19 @@ export async function encryptPrecomputed(params, pre, selections) {
     const simZ = [0n, 0n];
     simE[1 - m] = cand.simChallenge;
     simZ[1 - m] = cand.simResponse;
-    return makeProof(n, commitmentSets[i], simE, simZ, m, hashes[i], cand.nonce, cand.r);
+    return makeProof(commitmentSets[i], simE, simZ, m, hashes[i], cand.nonce, cand.alpha);
   });
 
   const bigM = BigInt(total);
   const sumCommitments = pre.sumSims.map((sim, j) => {
-    if (j === total) return pre.sumNonce.nonceN;
-    // u_j = C·g^(−j) = g^(M−j) R^n, so u_j^(−ê_j) = g^((j−M)ê_j) · (R^n)^(−ê_j)
+    if (j === total) return pre.sumNonce.noncePower;
+    // u_j = C·g^(−j) = g^(M−j) h_s^(Σα), so a_j = g^((j−M)ê_j) · h_s^(ẑ_j − ê_j·Σα)
     return (gPower(n, (BigInt(j) - bigM) * sim.simChallenge) * sim.simPart) % n2;
   });
   const h = await challenge(DOMAIN_SUM, electionId, n, contestId, pseudonym, [k, ciphertexts], sumCommitments);
   const sumProof = makeProof(
-    n, sumCommitments, pre.sumSims.map((s) => s.simChallenge), pre.sumSims.map((s) => s.simResponse),
-    total, h, pre.sumNonce.nonce, pre.sumR,
+    sumCommitments, pre.sumSims.map((s) => s.simChallenge), pre.sumSims.map((s) => s.simResponse),
+    total, h, pre.sumNonce.nonce, pre.sumAlpha,
   );
   return {
     ciphertexts: ciphertexts.map(intToHex),
@@ -283,28 +292,29 @@ export async function encryptContestWithSeed(params, selections, seedBytes) {
   return { ballot, seedHex: bytesToHex(seedBytes), ballotHash: await ballotHash(ballot) };
 }
 
-// Cast-as-intended check (§5.6) -------------------------------------------------------------
+// Opening with the seed (§5.6) -------------------------------------------------------------
 
 /**
- * Recompute r_i from the receipt's seed and return m_i from c_i · r_i^(−n) = 1 + m_i·n.
- * Throws InvalidInput if the ballot was not made with this seed or a value is not 0/1.
+ * Recompute α_i from the seed and return m_i from c_i · h_s^(−α_i) = 1 + m_i·n (openCiphertext,
+ * the one opening function).  Throws InvalidInput if the ballot was not made with this seed or a
+ * value is not 0/1.
  */
 export async function recoverSelections({ publicKey, electionId, contestId, pseudonym, ballot, seedHex }) {
   const n = parsePublicKey(publicKey);
   checkContext({ electionId, contestId, pseudonym });
   const seed = parseSeedHex(seedHex);
   const parsed = parseBallot(n, ballot);
-  const n2 = n * n;
   const kdf = await BallotKdf.create(n, electionId, contestId, pseudonym, seed);
+  const table = await shortTable(n);
+  const bits = shortBits(n);
   const out = [];
   for (let i = 0; i < parsed.ciphertexts.length; i++) {
-    const r = await kdf.unit(LABEL_R, i);
-    // r^(−n) mod n² = (r^(−1) mod n)^n mod n² (x^n mod n² depends only on x mod n)
-    const x = (parsed.ciphertexts[i] * modPow(modInverse(r, n), n, n2)) % n2;
-    if (x % n !== 1n) throw new InvalidInput(`ciphertext ${i}: not made with the randomness derived from this seed`);
-    const m = (x - 1n) / n;
-    if (m !== 0n && m !== 1n) throw new InvalidInput(`ciphertext ${i}: does not encrypt 0 or 1`);
-    out.push(Number(m));
+    const alpha = await kdf.short(LABEL_R, i, bits);
+    try {
+      out.push(openCiphertext(n, table, parsed.ciphertexts[i], alpha));
+    } catch (err) {
+      throw new InvalidInput(`ciphertext ${i}: ${err.message.replace(/^ciphertext /, '')}`);
+    }
   }
   return out;
 }
@@ -320,17 +330,17 @@ export async function verifyContest({ publicKey, electionId, contestId, pseudony
   const n2 = n * n;
   checkUnits(n, b.ciphertexts, 'ciphertext');
   const all = [...b.proofs, b.sumProof];
-  checkUnits(n, all.flatMap((p) => p.commitments), 'proof commitment');
-  checkUnits(n, all.flatMap((p) => p.responses), 'proof response');
+  checkUnits(n, all.flatMap((p) => p.commitments), 'proof commitment'); // responses: integers (§5.4)
   for (let i = 0; i < b.ciphertexts.length; i++) {
     const h = await challenge(DOMAIN_ZERO_ONE, electionId, n, contestId, pseudonym, [i, b.ciphertexts[i]], b.proofs[i].commitments);
     checkChallengeSum(b.proofs[i], h, `0/1 proof of candidate ${i}`);
   }
   const h = await challenge(DOMAIN_SUM, electionId, n, contestId, pseudonym, [maxSelections, b.ciphertexts], b.sumProof.commitments);
   checkChallengeSum(b.sumProof, h, 'sum proof');
-  b.ciphertexts.forEach((c, i) => verifyBranches(n, c, b.proofs[i], `0/1 proof of candidate ${i}`));
+  const table = await shortTable(n);
+  b.ciphertexts.forEach((c, i) => verifyBranches(n, table, c, b.proofs[i], `0/1 proof of candidate ${i}`));
   const bigC = b.ciphertexts.reduce((acc, c) => (acc * c) % n2, 1n);
-  verifyBranches(n, bigC, b.sumProof, 'sum proof');
+  verifyBranches(n, table, bigC, b.sumProof, 'sum proof');
   return true;
 }
 

@@ -49,7 +49,7 @@ export function modInverse(a, m) {
 const BARRETT_MIN_BITS = 512;
 const barrettCache = new Map();
 
-function barrettReducer(m) {
+export function barrettReducer(m) {
   let red = barrettCache.get(m);
   if (red) return red;
   const k = BigInt(bitLength(m));

@@ -30,24 +30,67 @@ function freshSeed() {
   return globalThis.crypto.getRandomValues(new Uint8Array(SEED_BYTES));
 }
 
-function runWorkers({ n, kdf, seed, sumR, numCandidates, maxSelections, count, workerUrl, onProgress, track }) {
+// Workers are kept for the page, per (worker URL, n, count): each keeps its fixed-base table
+// of h_s (public, built once per election, §5.7), so an audit's re-encryption or a re-vote does
+// not rebuild it.  A worker holds a seed only between 'init' and 'forget' (§4.4).
+const pools = new Map();
+
+function workerPool(workerUrl, n, count) {
+  const key = `${workerUrl}|${n.toString(16)}|${count}`;
+  let pool = pools.get(key);
+  if (!pool) {
+    pool = [];
+    for (let w = 0; w < count; w++) {
+      const worker = new Worker(workerUrl, { name: `ssbcrypto-${w}` });
+      worker.postMessage({ type: 'warm', n });
+      pool.push(worker);
+    }
+    pools.set(key, pool);
+  }
+  return { key, pool };
+}
+
+function dropPool(key) {
+  const pool = pools.get(key);
+  if (!pool) return;
+  pools.delete(key);
+  for (const w of pool) w.terminate();
+}
+
+/** Start building the fixed-base tables in the workers now (e.g. when the ballot page opens). */
+export function warmWorkers({ publicKey, workers = 2, workerUrl = null }) {
+  if (typeof Worker === 'undefined' || workers <= 0) return;
+  workerPool(String(workerUrl || defaultWorkerUrl()), parsePublicKey(publicKey), workers);
+}
+
+function runWorkers({ n, kdf, seed, sumAlpha, numCandidates, maxSelections, count, workerUrl, onProgress, track }) {
   const tasks = precomputeTasks(numCandidates, maxSelections);
   const totalCost = tasks.reduce((acc, t) => acc + taskCost(t), 0);
   const results = new Array(tasks.length);
   return new Promise((resolve, reject) => {
-    const pool = [];
+    let key;
+    let pool;
+    try {
+      ({ key, pool } = workerPool(String(workerUrl), n, count));
+    } catch (err) {
+      reject(err);
+      return;
+    }
     let next = 0;
     let finished = 0;
     let doneCost = 0;
     let settled = false;
-    const stop = () => {
-      for (const w of pool) w.terminate();
-      pool.length = 0;
+    const release = () => {
+      for (const w of pool) {
+        w.onmessage = null;
+        w.onerror = null;
+        w.postMessage({ type: 'forget' });
+      }
     };
     const fail = (err) => {
       if (settled) return;
       settled = true;
-      stop();
+      dropPool(key); // a cancelled or failed pool is not reused
       reject(err);
     };
     track({ cancel: () => fail(new Error('precomputation cancelled')) });
@@ -57,18 +100,10 @@ function runWorkers({ n, kdf, seed, sumR, numCandidates, maxSelections, count, w
         worker.postMessage({ type: 'task', id, task: tasks[id] });
       }
     };
-    for (let w = 0; w < count; w++) {
-      let worker;
-      try {
-        worker = new Worker(workerUrl, { name: `ssbcrypto-${w}` });
-      } catch (err) {
-        fail(err);
-        return;
-      }
-      pool.push(worker);
+    for (const worker of pool) {
       worker.onmessage = (event) => {
         const msg = event.data;
-        if (settled) return;
+        if (settled || msg.type === 'warm') return;
         if (msg.type === 'error') {
           fail(new Error(`precomputation worker: ${msg.message}`));
           return;
@@ -79,8 +114,8 @@ function runWorkers({ n, kdf, seed, sumR, numCandidates, maxSelections, count, w
         if (onProgress) onProgress(doneCost / totalCost);
         if (finished === tasks.length) {
           settled = true;
-          stop();
-          resolve(assemble(n, kdf.ctx, numCandidates, maxSelections, sumR, tasks, results));
+          release();
+          resolve(assemble(n, kdf.ctx, numCandidates, maxSelections, sumAlpha, tasks, results));
         } else {
           feed(worker);
         }
@@ -89,7 +124,7 @@ function runWorkers({ n, kdf, seed, sumR, numCandidates, maxSelections, count, w
         if (event.preventDefault) event.preventDefault();
         fail(new Error(`precomputation worker failed to run (${event.message || 'load error'}) from ${workerUrl}`));
       };
-      worker.postMessage({ type: 'init', n, ctx: kdf.ctx, seed, sumR });
+      worker.postMessage({ type: 'init', n, ctx: kdf.ctx, seed, sumAlpha });
       feed(worker); // two tasks in flight per worker: no idle gap between tasks
       feed(worker);
     }
@@ -128,9 +163,9 @@ export function createBallotEncryptor({
       const kdf = await BallotKdf.create(n, electionId, contestId, pseudonym, seed);
       if (onProgress) onProgress(0);
       if (workers > 0 && typeof Worker !== 'undefined') {
-        const sumR = await sumWitness(kdf, numCandidates);
+        const sumAlpha = await sumWitness(kdf, numCandidates);
         pre = await runWorkers({
-          n, kdf, seed, sumR, numCandidates, maxSelections, count: workers,
+          n, kdf, seed, sumAlpha, numCandidates, maxSelections, count: workers,
           workerUrl: workerUrl || defaultWorkerUrl(), onProgress, track: (r) => { running = r; },
         });
       } else {

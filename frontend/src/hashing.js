@@ -7,8 +7,8 @@ import { canonicalJsonBytes, lpEncode } from './encoding.js';
 export const CHALLENGE_BITS = 128;
 export const CHALLENGE_MODULUS = 1n << 128n;
 
-export const DOMAIN_ZERO_ONE = 'ssb-vote/v1/proof/zero-one';
-export const DOMAIN_SUM = 'ssb-vote/v1/proof/sum';
+export const DOMAIN_ZERO_ONE = 'ssb-vote/v3/proof/zero-one';
+export const DOMAIN_SUM = 'ssb-vote/v3/proof/sum';
 export const DOMAIN_BALLOT_CONTEXT = 'ssb-vote/v1/ballot-context';
 export const DOMAIN_KDF = 'ssb-vote/v1/kdf';
 

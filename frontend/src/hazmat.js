@@ -6,4 +6,8 @@ export { canonicalJson, canonicalJsonBytes, hexToInt, intToHex, lpEncode } from 
 export { challenge, objectHash, sha256, sha256Hex } from './hashing.js';
 export { BallotKdf, ballotContext } from './kdf.js';
 export { gPower, makeProof, verifyBranches } from './proofs.js';
+export {
+  FixedBaseTable, hashToUnit, nonceBits, openCiphertext, responseLimit, shortBase, shortBits, shortTable,
+  sumWitnessBits, zeroOneWitnessBits,
+} from './shortbase.js';
 export { encryptPrecomputed, parseBallot, parsePublicKey, precomputeInline, runTask } from './ballot.js';

@@ -11,23 +11,23 @@
 import { ballotHash, encryptContestWithSeed, recoverSelections, verifyContest } from './ballot.js';
 import * as credential from './credential.js';
 import { canonicalJson } from './encoding.js';
-import { createBallotEncryptor } from './encryptor.js';
+import { createBallotEncryptor, warmWorkers } from './encryptor.js';
 import { InvalidInput, InvalidProof } from './errors.js';
 import * as hazmat from './hazmat.js';
 
 export {
   ballotHash, canonicalJson, createBallotEncryptor, credential, encryptContestWithSeed, hazmat, InvalidInput,
-  InvalidProof, recoverSelections, verifyContest,
+  InvalidProof, recoverSelections, verifyContest, warmWorkers,
 };
 
-/** Protocol version implemented (docs/protocol.md, version 1). */
-export const PROTOCOL_VERSION = 1;
+/** Protocol version implemented (docs/protocol.md, version 3). */
+export const PROTOCOL_VERSION = 3;
 
 if (typeof document !== 'undefined' && globalThis.SSBCrypto === undefined) {
   Object.defineProperty(globalThis, 'SSBCrypto', {
     value: Object.freeze({
       PROTOCOL_VERSION, ballotHash, canonicalJson, createBallotEncryptor, credential, encryptContestWithSeed, hazmat,
-      InvalidInput, InvalidProof, recoverSelections, verifyContest,
+      InvalidInput, InvalidProof, recoverSelections, verifyContest, warmWorkers,
     }),
     writable: false,
     configurable: false,

@@ -72,6 +72,12 @@ export class BallotKdf {
     return x < y ? x : y;
   }
 
+  /** short(label, index, B): ⌈B/8⌉ bytes big-endian mod 2^B, uniform in [0, 2^B) (§4.2, version 3). */
+  async short(label, index, bits) {
+    const x = bytesToBigInt(await this.derive(label, index, 0, Math.ceil(bits / 8)));
+    return x & ((1n << BigInt(bits)) - 1n);
+  }
+
   /** challenge(label, index): 16 bytes big-endian, in [0, 2^128). */
   async challenge(label, index) {
     return bytesToBigInt(await this.derive(label, index, 0, 16));

@@ -98,7 +98,26 @@ test('negated commitment (−a) is accepted, as the squared equation (V2) intend
   const b = hazmat.parseBallot(n, V.ballot, { numCandidates: 20, maxSelections: 7 });
   const c = b.ciphertexts[0];
   const proof = { ...b.proofs[0], commitments: b.proofs[0].commitments.map((a) => n2 - a) };
-  hazmat.verifyBranches(n, c, proof, 'negated');
+  hazmat.verifyBranches(n, await hazmat.shortTable(n), c, proof, 'negated');
+});
+
+test('integer responses: z + 1 fails (V2), z ≥ 2^(S+1) is refused by range (§5.3, §5.4)', async () => {
+  const plusOne = clone(V.ballot);
+  plusOne.proofs[2].responses[0] = hazmat.intToHex(BigInt('0x' + plusOne.proofs[2].responses[0]) + 1n);
+  await assert.rejects(verify(plusOne), /0\/1 proof of candidate 2: verification equation of branch 0 fails/);
+  const tooLong = clone(V.ballot);
+  const limit = hazmat.responseLimit(hazmat.zeroOneWitnessBits(n));
+  tooLong.proofs[2].responses[0] = hazmat.intToHex(BigInt('0x' + tooLong.proofs[2].responses[0]) + limit);
+  await assert.rejects(verify(tooLong), /response 0/);
+});
+
+test('fixed-base table agrees with modPow, negative exponents give the inverse', async () => {
+  const table = await hazmat.shortTable(n);
+  const hs = await hazmat.shortBase(n);
+  for (const e of [0n, 1n, 255n, 256n, (1n << 300n) + 12345n, (1n << BigInt(table.maxBits + 5)) + 7n]) {
+    assert.equal(table.power(e), hazmat.modPow(hs, e, n2));
+  }
+  assert.equal((table.power(-12345n) * table.power(12345n)) % n2, 1n);
 });
 
 test('recoverSelections round trip and wrong seed', async () => {

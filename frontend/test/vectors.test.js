@@ -10,8 +10,13 @@ import { LABEL_R } from '../src/kdf.js';
 const VECTORS = JSON.parse(readFileSync(new URL('../../tests/vectors/ballots.json', import.meta.url), 'utf8'));
 
 test('vector file has the three cases of §11', () => {
-  assert.equal(VECTORS.version, 1);
+  assert.equal(VECTORS.version, 3);
   assert.equal(VECTORS.vectors.length, 3);
+});
+
+test('short base h_s derived from n (§5.0) equals the Python reference', async () => {
+  const n = BigInt('0x' + VECTORS.vectors[0].n);
+  assert.equal(hazmat.intToHex(await hazmat.shortBase(n)), VECTORS.short_base);
 });
 
 for (const v of VECTORS.vectors) {
@@ -23,11 +28,12 @@ for (const v of VECTORS.vectors) {
     assert.equal(hazmat.bytesToHex(ctx), v.ballot_context);
   });
 
-  test(`${v.name}: r_i (§4.3)`, async () => {
+  test(`${v.name}: α_i (§4.3)`, async () => {
     const kdf = await hazmat.BallotKdf.create(n, v.election_id, v.contest_id, v.pseudonym, seed);
-    const rs = [];
-    for (let i = 0; i < v.selections.length; i++) rs.push(hazmat.intToHex(await kdf.unit(LABEL_R, i)));
-    assert.deepEqual(rs, v.r);
+    const alphas = [];
+    const bits = hazmat.shortBits(n);
+    for (let i = 0; i < v.selections.length; i++) alphas.push(hazmat.intToHex(await kdf.short(LABEL_R, i, bits)));
+    assert.deepEqual(alphas, v.alpha);
   });
 
   test(`${v.name}: ballot JSON and ballot hash byte for byte (§5, §5.5)`, async () => {
