@@ -136,7 +136,7 @@ def test_the_pool_has_what_the_tests_need() -> None:
     assert valid == {f"valid-{i}" for i in range(6)} | {"valid-abstain", "valid-negated"}
     reasons = {label: r[2] for label, r in REFERENCE.items()}
     assert "not a unit" in (reasons["non-unit-ciphertext"] or "")
-    assert "not a unit" in (reasons["non-unit-response"] or "")
+    assert "not a unit" in (reasons["non-unit-commitment"] or "")
     assert "not a unit" in (reasons["commitment-n"] or "")
     assert "(V1)" in (reasons["copied-under-another-pseudonym"] or "")
     assert "(V2)" in (reasons["forged-value-2"] or "") and "(V2)" in (reasons["z-1"] or "")
@@ -161,11 +161,11 @@ def test_cross_ballot_batch_accepts_valid_sets(use_gmpy2: bool) -> None:
 @pytest.mark.parametrize("labels", [
     ["forged-value-2"],
     ["valid-0", "z-1", "valid-1"],
-    ["non-unit-ciphertext", "valid-0", "valid-1", "valid-2", "non-unit-response"],
+    ["non-unit-ciphertext", "valid-0", "valid-1", "valid-2", "non-unit-commitment"],
     ["valid-0", "valid-1", "copied-under-another-pseudonym", "valid-2", "valid-3", "valid-4",
      "forged-sum", "valid-5", "z-1-twice", "valid-negated", "commitment-n", "valid-abstain",
      "sum-challenges-shifted", "ciphertext-zero", "upper-case-hex", "forged-value-2"],
-    ["z-1", "z-1-twice", "forged-sum", "non-unit-response"],  # every ballot invalid
+    ["z-1", "z-1-twice", "forged-sum", "non-unit-commitment"],  # every ballot invalid
 ], ids=["alone", "one-in-three", "ends", "mixed", "all-invalid"])
 def test_invalid_ballots_are_named_as_when_verified_alone(labels: list[str],
                                                           use_gmpy2: bool) -> None:
