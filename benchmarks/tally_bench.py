@@ -4,13 +4,10 @@ Run: ``.venv/bin/python benchmarks/tally_bench.py [--ballots 200] [--bits 2048] 
 Prints verify + aggregate throughput in ballots/s per core (target ≥ 20) — for one batch in one
 process, and for a whole ``tally prepare`` run in a subprocess — and the peak RSS of that run.
 
-Making real ballots costs ~3N + k full n-th powers each (≈ 10 s per 7-of-228 ballot at 2048
-bits), so the benchmark makes *valid* ballots faster: every value whose n-th power the prover
-needs (r_i, nonces, simulated responses) is b^α mod n for one fixed b and a random 48-bit α,
-so its n-th power is B^α with B = b^n computed once.  These values are fed to the real prover
-(crypto.ballot.encrypt_contest with a ContestPrecomputation), so the proofs are genuine and the
-verifier does exactly the work it does on real ballots (its cost does not depend on how the
-prover chose its randomness).  Ballots are cached in /tmp.  The
+Ballots are made by the real prover (crypto.encrypt_contest with a fresh seed): with the
+short-exponent form of protocol version 3 and the fixed-base table of h_s (docs/protocol.md
+§5.7) that costs well under a second per 7-of-228 ballot at 2048 bits.  Ballots are cached in
+/tmp.  The
 election key is a real one (safe primes and key proofs), shared with the other benchmarks.
 
 The export is of record format version 2 (docs/record.md): each voter's credential key is derived
@@ -39,10 +36,8 @@ from typing import Any, Callable, Iterable, Iterator, Optional, Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import gmpy2  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 from crypto import ContestStatement, encrypt_contest  # noqa: E402
-from crypto.ballot import CandidatePrecomputation, ContestPrecomputation  # noqa: E402
 from crypto.ceremony import generate_election_key  # noqa: E402
 from crypto.credential import ballot_party, public_credential  # noqa: E402
 from crypto.encoding import canonical_json  # noqa: E402
@@ -96,24 +91,8 @@ _W: dict[str, Any] = {}
 
 def _init(n: int, election_id: str) -> None:
     pk = PublicKey(n, allow_insecure_test_key=True)
-    n2 = pk.n_square
-    b = gmpy2.mpz(secrets.randbelow(n - 2) + 2)
-    big_b = gmpy2.powmod(b, n, n2)
-    _W.update(pk=pk, n=gmpy2.mpz(n), n2=n2, b=b, B=big_b, B_inv=gmpy2.invert(big_b, n2), election_id=election_id)
-
-
-def _power_pair(rng: random.Random) -> tuple[Any, Any, int]:
-    """(x, x^n mod n², α) for x = b^α mod n."""
-    alpha = rng.getrandbits(48) | 1
-    return gmpy2.powmod(_W["b"], alpha, _W["n"]), gmpy2.powmod(_W["B"], alpha, _W["n2"]), alpha
-
-
-def _response_pair(rng: random.Random) -> tuple[int, int]:
-    """A normalised response z ≤ (n−1)/2 with z^n: (n − z)^n ≡ −z^n (mod n²) since n is odd."""
-    z, z_n, _ = _power_pair(rng)
-    if z > (_W["n"] - 1) // 2:
-        return int(_W["n"] - z), int(_W["n2"] - z_n)
-    return int(z), int(z_n)
+    pk.short_table  # built once per worker process
+    _W.update(pk=pk, election_id=election_id)
 
 
 def bench_voter_key(pseudonym: str) -> Ed25519PrivateKey:
@@ -129,40 +108,15 @@ def bench_party(pseudonym: str) -> str:
 
 def make_ballot(job: tuple[int, str, list[int], int]) -> tuple[str, bytes]:
     index, pseudonym, selections, k = job
-    pk, n, n2 = _W["pk"], _W["n"], _W["n2"]
-    rng = random.Random(secrets.randbits(128))
-    statement = ContestStatement(pk, _W["election_id"], CONTEST, bench_party(pseudonym), len(selections), k)
-    ctx = BallotKdf.create(statement, bytes(32)).ctx
-    candidates = []
-    sum_r, sum_alpha = gmpy2.mpz(1), 0
-    for _ in selections:
-        r, r_n, alpha = _power_pair(rng)
-        nonce, nonce_n, _ = _power_pair(rng)
-        z, z_n = _response_pair(rng)
-        e = rng.getrandbits(128)
-        candidates.append(CandidatePrecomputation(
-            r=int(r), r_n=int(r_n), nonce=int(nonce), nonce_n=int(nonce_n), sim_response=z, sim_response_n=z_n,
-            sim_challenge=e, r_n_pow_minus_e=int(gmpy2.powmod(_W["B_inv"], alpha * e, n2))))
-        sum_r = sum_r * r % n
-        sum_alpha += alpha
-    sum_nonce, sum_nonce_n, _ = _power_pair(rng)
-    sums = [_response_pair(rng) for _ in range(k + 1)]
-    sum_e = [rng.getrandbits(128) for _ in range(k + 1)]
-    pre = ContestPrecomputation(
-        n=int(n), ctx=ctx, max_selections=k, candidates=tuple(candidates), sum_r=int(sum_r),
-        sum_nonce=int(sum_nonce), sum_nonce_n=int(sum_nonce_n),
-        sum_sim_responses=tuple(s[0] for s in sums), sum_sim_responses_n=tuple(s[1] for s in sums),
-        sum_sim_challenges=tuple(sum_e),
-        sum_r_n_pow_minus_e=tuple(int(gmpy2.powmod(_W["B_inv"], sum_alpha * e, n2)) for e in sum_e),
-    )
-    ballot = encrypt_contest(statement, selections, bytes(32), precomputed=pre)
+    statement = ContestStatement(_W["pk"], _W["election_id"], CONTEST, bench_party(pseudonym), len(selections), k)
+    ballot = encrypt_contest(statement, selections, secrets.token_bytes(32))
     return pseudonym, canonical_json(ballot.to_dict())
 
 
 def ballot_cache(n: int, election_id: str, candidates: int, k: int) -> Path:
     """The /tmp cache of fast valid ballots (verifier_bench.py --fast reads it too); "v2": their
     party is ``<pseudonym>/<credential>``."""
-    tag = hashlib.sha256(f"{n:x}|{election_id}|{candidates}|{k}|v2".encode()).hexdigest()[:16]
+    tag = hashlib.sha256(f"{n:x}|{election_id}|{candidates}|{k}|v3".encode()).hexdigest()[:16]
     return Path(f"/tmp/ssb_tally_bench_ballots_{tag}.jsonl")
 
 

@@ -17,16 +17,14 @@ ballots from snapshots while the polls were open (docs/record.md §3.1): ``tally
 the export (the work done during polling), then ``tally prepare --preverified`` (the work left
 after the close), each with its own line and 1,000,000-ballot extrapolation.
 
-**Fast valid ballots.**  Real ballots cost ~3N + k n-th powers each (~10 s at 2048 bits).  As
-in tally_bench.py, every value whose n-th power the prover needs is b^α mod n for a fixed b and
-a random 48-bit α, so its n-th power is B^α with B = b^n.  A worker builds a few such
-selection-independent precomputations (docs/protocol.md §5.7) and then encrypts every ballot
-with the real prover (crypto.ballot.encrypt_contest) from one of them: each ballot has its own
-pseudonym and credential (record format 2: tally_bench.bench_voter_key), hence its own
-Fiat–Shamir challenges and responses (one 128-bit powmod mod n per
-proof, ~60 ms per ballot), while ballots made from the same precomputation share ciphertext
-values.  The verifier's work is the same as for independent ballots (the multi-exponentiation
-does not look for equal bases).  The election key is a real 2048-bit threshold key (cached in
+**Valid ballots.**  A worker makes a few selection-independent precomputations
+(docs/protocol.md §5.7, crypto.precompute_contest: with protocol version 3's short exponents and
+the fixed-base table of h_s, well under a second each) and then encrypts every ballot with the
+real prover (crypto.encrypt_contest) from one of them: each ballot has its own pseudonym and
+credential (record format 2: tally_bench.bench_voter_key), hence its own Fiat–Shamir challenges
+and responses, while ballots made from the same precomputation share ciphertext values.  The
+verifier's work is the same as for independent ballots (the multi-exponentiation does not look
+for equal bases).  The election key is a real 2048-bit threshold key (cached in
 /tmp, shared with crypto_bench.py / verifier_bench.py), so the record can be decrypted and
 verified.
 """
@@ -54,7 +52,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import tally_bench as tb  # noqa: E402
-from crypto import ContestStatement, encrypt_contest  # noqa: E402
+from crypto import ContestStatement, encrypt_contest, precompute_contest  # noqa: E402
 from crypto.ballot import ContestPrecomputation  # noqa: E402
 from crypto.ceremony import generate_election_key, write_encrypted_share  # noqa: E402
 from crypto.encoding import canonical_json  # noqa: E402
@@ -87,39 +85,16 @@ def load_key(bits: int) -> tuple[ElectionPublicKey, list[TrusteeShare]]:
 _PRE: list[ContestPrecomputation] = []
 
 
-def _precomputation(rng: random.Random) -> ContestPrecomputation:
-    """A valid selection-independent precomputation (protocol.md §5.7) from the b^α trick of tally_bench."""
-    import gmpy2
-
-    n, n2, b_inv = tb._W["n"], tb._W["n2"], tb._W["B_inv"]
-    candidates = []
-    sum_r, sum_alpha = gmpy2.mpz(1), 0
-    for _ in range(CANDIDATES):
-        r, r_n, alpha = tb._power_pair(rng)
-        nonce, nonce_n, _ = tb._power_pair(rng)
-        z, z_n = tb._response_pair(rng)
-        e = rng.getrandbits(128)
-        candidates.append(tb.CandidatePrecomputation(
-            r=int(r), r_n=int(r_n), nonce=int(nonce), nonce_n=int(nonce_n), sim_response=z, sim_response_n=z_n,
-            sim_challenge=e, r_n_pow_minus_e=int(gmpy2.powmod(b_inv, alpha * e, n2))))
-        sum_r = sum_r * r % n
-        sum_alpha += alpha
-    sum_nonce, sum_nonce_n, _ = tb._power_pair(rng)
-    sums = [tb._response_pair(rng) for _ in range(K + 1)]
-    sum_e = [rng.getrandbits(128) for _ in range(K + 1)]
-    return ContestPrecomputation(
-        n=int(n), ctx=b"", max_selections=K, candidates=tuple(candidates), sum_r=int(sum_r),
-        sum_nonce=int(sum_nonce), sum_nonce_n=int(sum_nonce_n),
-        sum_sim_responses=tuple(s[0] for s in sums), sum_sim_responses_n=tuple(s[1] for s in sums),
-        sum_sim_challenges=tuple(sum_e),
-        sum_r_n_pow_minus_e=tuple(int(gmpy2.powmod(b_inv, sum_alpha * e, n2)) for e in sum_e),
-    )
+def _precomputation(seed: bytes) -> ContestPrecomputation:
+    """A selection-independent precomputation (protocol.md §5.7) for a placeholder voter; the
+    ballots re-bind it to their own context (the precomputed powers do not depend on it)."""
+    statement = ContestStatement(tb._W["pk"], tb._W["election_id"], CONTEST, "precomputation", CANDIDATES, K)
+    return precompute_contest(statement, seed)
 
 
 def _init_worker(n: int, election_id: str) -> None:
     tb._init(n, election_id)
-    rng = random.Random(secrets.randbits(128))
-    _PRE.extend(_precomputation(rng) for _ in range(PRECOMPUTATIONS_PER_WORKER))
+    _PRE.extend(_precomputation(secrets.token_bytes(32)) for _ in range(PRECOMPUTATIONS_PER_WORKER))
 
 
 def _make_ballot(job: tuple[str, list[int], int]) -> tuple[str, bytes, list[int]]:

@@ -24,7 +24,7 @@ CHECK_NAMES = ["record.format", "record.hashes", "manifest.election_id", "key.pu
                "results.plausible", "pins.opening", "credentials.list", "board.signatures",
                "board.unique", "board.times", "overrides.officials", "tally.turnout",
                "key.modulus_proof", "key.factor_proof", "key.verification_base",
-               "key.shared_secret", "tally.share_signatures"]
+               "key.shared_secret", "tally.share_signatures", "key.short_base"]
 
 
 def ca_args(record: Path) -> list[str]:
