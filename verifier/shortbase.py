@@ -13,7 +13,6 @@ from typing import Any
 
 from verifier import arith
 from verifier.errors import InvalidInput
-from verifier.keyproofs import hash_to_unit
 
 DOMAIN_SHORT_BASE = "ssb-vote/v3/short-base"
 CHALLENGE_BITS = 128
@@ -22,6 +21,8 @@ HIDING_BITS = 80  # λ of protocol.md §5.3
 
 @lru_cache(maxsize=8)
 def _short_base(n: int, backend: str) -> Any:
+    from verifier.keyproofs import hash_to_unit  # keyproofs imports proofs, which imports us
+
     nn = arith.mpz(n)
     x = hash_to_unit(n, DOMAIN_SHORT_BASE, int(n))
     h = (-(x * x)) % nn
