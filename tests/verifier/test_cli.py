@@ -99,7 +99,7 @@ def test_thai_report(built_record: BuiltRecord, capsys: pytest.CaptureFixture[st
     text = capsys.readouterr().out
     assert code == 0
     assert "การตรวจสอบบันทึกการเลือกตั้งโดยอิสระ" in text
-    assert "[ผ่าน]" in text and "ผ่านทั้ง 28 รายการ" in text
+    assert "[ผ่าน]" in text and "ผ่านทั้ง 29 รายการ" in text
     assert "กุญแจทดสอบ" in text
 
 
@@ -133,11 +133,11 @@ def test_test_key_refused_without_the_flag(built_record: BuiltRecord,
                      str(built_record.path)])
     doc = json.loads(capsys.readouterr().out)
     assert code == 1
-    # checks 24–27 need check 4: they fail naming it (docs/record.md §5)
+    # checks 24–27 and 36 need check 4: they fail naming it (docs/record.md §5)
     assert [c["name"] for c in doc["checks"] if c["status"] == "fail"] == [
         "key.public", "key.modulus_proof", "key.factor_proof", "key.verification_base",
-        "key.shared_secret"]
-    for c in doc["checks"][23:27]:
+        "key.shared_secret", "key.short_base"]
+    for c in [*doc["checks"][23:27], doc["checks"][28]]:
         assert [f["code"] for f in c["failures"]] == ["key.requires"]
 
 
