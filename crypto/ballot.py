@@ -421,7 +421,7 @@ def encrypt_contest(
 def open_ciphertext(public_key: PublicKey, c: GroupElement, alpha: int) -> int:
     """The opening of protocol.md §5.6: x = c · h_s^(−α) mod n² must be 1 + m·n; returns m (any
     m < n — the caller decides what is allowed).  InvalidInput if c was not made with α."""
-    x = c * public_key.short_power(-int(alpha)) % public_key.n_square
+    x = c * public_key.short_power_verify(-int(alpha)) % public_key.n_square
     if x % public_key.n != 1:
         raise InvalidInput("ciphertext was not made with the randomness derived from this seed")
     return int((x - 1) // public_key.n)

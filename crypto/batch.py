@@ -227,7 +227,7 @@ class BatchVerifier:
         """True iff every queued value is a unit and the combined equation L² = R² holds (protocol.md §7.1)."""
         if not self._count:
             return True
-        left = self.public_key.short_power(self._z_sum)  # L = h_s^(Σ δ·z): one fixed-base power
+        left = self.public_key.short_power_verify(self._z_sum)  # L = h_s^(Σ δ·z): one fixed-base power
         return batch_equation_holds(self.public_key, left, self._bases, self._exps, self._g_exp)
 
 

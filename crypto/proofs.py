@@ -115,7 +115,7 @@ def verify_branches(pk: PublicKey, base: GroupElement, proof: DisjunctiveProof, 
     n2 = pk.n_square
     for j, (a, e, z) in enumerate(zip(proof.commitments, proof.challenges, proof.responses)):
         u = base * g_power(pk, -j) % n2
-        left = pk.short_power(int(z))
+        left = pk.short_power_verify(int(z))
         right = a * powmod(u, e, n2) % n2
         if left * left % n2 != right * right % n2:
             raise InvalidProof(f"{what}: verification equation of branch {j} fails")

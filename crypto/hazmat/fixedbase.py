@@ -14,8 +14,11 @@ from functools import lru_cache
 
 from .gmp import GroupElement, invert, mpz, powmod
 
-#: Default window width: 2^10 − 1 entries per window (≈ 72 MB for a 2048-bit n's ballots).
-DEFAULT_WINDOW_BITS = 10
+#: Window widths: the prover's table (2^11 − 1 entries per window, ≈ 126 MB for a 2048-bit n's
+#: exponents up to A + 320 bits) and a verifier's (2^6 − 1 entries, ≈ 8 MB).
+PROVER_WINDOW_BITS = 11
+VERIFIER_WINDOW_BITS = 6
+DEFAULT_WINDOW_BITS = PROVER_WINDOW_BITS
 
 
 class FixedBaseTable:
@@ -63,10 +66,20 @@ class FixedBaseTable:
         return acc
 
 
+_BUILT: set[tuple[int, int, int, int]] = set()
+
+
 @lru_cache(maxsize=4)
 def cached_table(base: int, modulus: int, max_bits: int, window: int = DEFAULT_WINDOW_BITS) -> FixedBaseTable:
-    """One table per (base, modulus, size) per process — built once, shared by every ballot."""
+    """One table per (base, modulus, size, window) per process — built once, shared by every ballot."""
+    _BUILT.add((base, modulus, max_bits, window))
     return FixedBaseTable(base, modulus, max_bits, window)
 
 
-__all__ = ["DEFAULT_WINDOW_BITS", "FixedBaseTable", "cached_table"]
+def is_cached(base: int, modulus: int, max_bits: int, window: int) -> bool:
+    """Whether :func:`cached_table` built this table in this process (it may since have been evicted)."""
+    return (base, modulus, max_bits, window) in _BUILT
+
+
+__all__ = ["DEFAULT_WINDOW_BITS", "PROVER_WINDOW_BITS", "VERIFIER_WINDOW_BITS", "FixedBaseTable", "cached_table",
+           "is_cached"]
