@@ -71,3 +71,10 @@ def open_ciphertext(n: int, c: int, alpha: int) -> int:
     if x % nn != 1:
         raise InvalidInput("the seed does not open this ciphertext (x ≢ 1 mod n)")
     return int((x - 1) // nn)
+
+
+def opens_mod_n(n: int, c: int, alpha: int) -> bool:
+    """Whether c · h_s^(−α) ≡ 1 (mod n), i.e. c ≡ h_s^α (mod n): the cheap test of docs/record.md §5
+    check 31 (does a seed's α_0 open c_0?) — one power of h_s mod n, no inverse."""
+    nn = arith.mpz(n)
+    return bool(arith.mpz(c) % nn == arith.powmod(short_base(n) % nn, int(alpha), nn))

@@ -86,3 +86,12 @@ def test_open_ciphertext_follows_section_5_6() -> None:
             assert shortbase.open_ciphertext(n, int(c, 16), int(alpha, 16)) == m
             with pytest.raises(Exception, match="does not open"):
                 shortbase.open_ciphertext(n, int(c, 16), int(alpha, 16) + 1)
+
+
+def test_opens_mod_n_is_the_cheap_form_of_the_opening() -> None:
+    v = BALLOTS["vectors"][1]
+    n = int(v["n"], 16)
+    c0, a0 = int(v["ballot"]["ciphertexts"][0], 16), int(v["alpha"][0], 16)
+    assert shortbase.opens_mod_n(n, c0, a0)
+    assert not shortbase.opens_mod_n(n, c0, a0 + 1)
+    assert not shortbase.opens_mod_n(n, int(v["ballot"]["ciphertexts"][1], 16), a0)
