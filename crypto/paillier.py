@@ -83,7 +83,7 @@ class PublicKey:
         """A = ⌈bits(n)/2⌉: the length of the short exponents α (protocol.md §1.2, §5.0)."""
         return (self.n.bit_length() + 1) // 2
 
-    @property
+    @cached_property
     def short_table(self) -> FixedBaseTable:
         """The prover's fixed-base table of h_s (protocol.md §5.7), built once per process and key:
         11-bit windows (≈ 126 MB at 2048-bit n) for exponents up to A + 320 bits — every ballot

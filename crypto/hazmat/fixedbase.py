@@ -54,16 +54,16 @@ class FixedBaseTable:
         mod = self.modulus
         mask = self._mask
         w = self.window
-        acc: GroupElement = mpz(1)
+        acc: GroupElement | None = None
         x = int(exponent)
         for row in self._rows:
             if not x:
                 break
             digit = x & mask
             if digit:
-                acc = acc * row[digit] % mod
+                acc = row[digit] if acc is None else acc * row[digit] % mod
             x >>= w
-        return acc
+        return mpz(1) if acc is None else acc
 
 
 _BUILT: set[tuple[int, int, int, int]] = set()
