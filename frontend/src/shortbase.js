@@ -111,11 +111,15 @@ export class FixedBaseTable {
 // One table per n per thread (the page, each worker), built on first use and kept.
 const tables = new Map();
 
-/** The table of h_s for n, built once per thread (exponents up to A + 320 bits, §5.7). */
+/**
+ * The table of h_s for n, built once per thread (§5.7): exponents up to A + 224 bits cover every
+ * power a ballot needs (the longest: A + bits(N) + 208 with N ≤ 1000); longer ones (a verifier's)
+ * fall back to modPow.
+ */
 export function shortTable(n) {
   let entry = tables.get(n);
   if (!entry) {
-    entry = shortBase(n).then((hs) => new FixedBaseTable(hs, n * n, shortBits(n) + 320));
+    entry = shortBase(n).then((hs) => new FixedBaseTable(hs, n * n, shortBits(n) + 224));
     if (tables.size >= 2) tables.delete(tables.keys().next().value);
     tables.set(n, entry);
   }
