@@ -10,8 +10,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from functools import cached_property
+
+from cryptography.hazmat.primitives import hashes, hmac
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF, HKDFExpand
 
 from .encoding import lp_encode
 from .errors import InvalidInput
@@ -47,6 +49,14 @@ def _hkdf(seed: bytes, ctx: bytes, label: str, index: int, attempt: int, length:
     return HKDF(algorithm=hashes.SHA256(), length=length, salt=ctx, info=info).derive(seed)
 
 
+def _prk(seed: bytes, ctx: bytes) -> bytes:
+    """HKDF-Extract (RFC 5869 §2.2): PRK = HMAC-SHA256(salt = ctx, IKM = seed) — the same for
+    every value of a ballot, so it is computed once (:meth:`BallotKdf.expand`)."""
+    mac = hmac.HMAC(ctx, hashes.SHA256())
+    mac.update(seed)
+    return mac.finalize()
+
+
 @dataclass(frozen=True)
 class BallotKdf:
     """Deterministic derivation of a ballot's random values (docs/protocol.md §4)."""
@@ -78,11 +88,21 @@ class BallotKdf:
         value = self.unit(label, index)
         return min(value, self.pk.n - value)
 
+    @cached_property
+    def _prk(self) -> bytes:
+        return _prk(self.seed, self.ctx)
+
+    def expand(self, label: str, index: int, attempt: int, length: int) -> bytes:
+        """KDF(label, index, attempt, length) of §4.2 — HKDF-Expand from the ballot's PRK, the same
+        bytes as the one-step HKDF."""
+        info = lp_encode(DOMAIN_KDF, label, index, attempt)
+        return HKDFExpand(algorithm=hashes.SHA256(), length=length, info=info).derive(self._prk)
+
     def short(self, label: str, index: int, bits: int) -> int:
         """An integer uniform in [0, 2^bits): ⌈bits/8⌉ bytes big-endian mod 2^bits (§4.2, version 3)."""
-        raw = _hkdf(self.seed, self.ctx, label, index, 0, (bits + 7) // 8)
+        raw = self.expand(label, index, 0, (bits + 7) // 8)
         return int.from_bytes(raw, "big") & ((1 << bits) - 1)
 
     def challenge(self, label: str, index: int) -> int:
         """A 128-bit simulated challenge: 16 bytes big-endian, no reduction (§4.2)."""
-        return int.from_bytes(_hkdf(self.seed, self.ctx, label, index, 0, CHALLENGE_BITS // 8), "big")
+        return int.from_bytes(self.expand(label, index, 0, CHALLENGE_BITS // 8), "big")

@@ -13,7 +13,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from .encoding import hex_to_int, int_to_hex, require_object
 from .errors import InvalidInput
 from .hazmat.gmp import GroupElement, gcd, is_prime, is_square, mpz
-from .hazmat.fixedbase import PROVER_WINDOW_BITS, VERIFIER_WINDOW_BITS, FixedBaseTable, cached_table, is_cached
+from .hazmat.fixedbase import PROVER_WINDOW_BITS, VERIFIER_WINDOW_BITS, FixedBaseTable, cached_table
 from .hazmat.paillier import all_units, raw_encrypt, raw_product
 from .keyproofs import short_base
 
@@ -86,18 +86,15 @@ class PublicKey:
     @cached_property
     def short_table(self) -> FixedBaseTable:
         """The prover's fixed-base table of h_s (protocol.md §5.7), built once per process and key:
-        11-bit windows (≈ 126 MB at 2048-bit n) for exponents up to A + 320 bits — every ballot
-        power and the batch exponent Σ δ·z (protocol.md §7.1)."""
-        return cached_table(int(self.short_base), int(self.n_square), self.short_bits + 320, PROVER_WINDOW_BITS)
+        12-bit windows (≈ 230 MB at 2048-bit n) for exponents up to A + 224 bits — every power a
+        ballot needs (the longest: A + bits(N) + 208, N ≤ 1000); longer exponents use powmod."""
+        return cached_table(int(self.short_base), int(self.n_square), self.short_bits + 224, PROVER_WINDOW_BITS)
 
     @property
     def short_verify_table(self) -> FixedBaseTable:
-        """A small table of h_s for verifiers (6-bit windows, ≈ 8 MB at 2048-bit n) — unless this
-        process already holds the prover's table, which is then used."""
-        key = (int(self.short_base), int(self.n_square), self.short_bits + 320)
-        if is_cached(*key, PROVER_WINDOW_BITS):
-            return self.short_table
-        return cached_table(*key, VERIFIER_WINDOW_BITS)
+        """A small table of h_s for verifying and opening (6-bit windows, ≈ 8 MB at 2048-bit n)
+        for exponents up to A + 320 bits — the batch exponent Σ δ·z (protocol.md §7.1) included."""
+        return cached_table(int(self.short_base), int(self.n_square), self.short_bits + 320, VERIFIER_WINDOW_BITS)
 
     def short_power(self, exponent: int) -> GroupElement:
         """h_s^exponent mod n² for any integer exponent (negative: the inverse) (protocol.md §5.0),

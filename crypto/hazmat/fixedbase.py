@@ -14,9 +14,9 @@ from functools import lru_cache
 
 from .gmp import GroupElement, invert, mpz, powmod
 
-#: Window widths: the prover's table (2^11 − 1 entries per window, ≈ 126 MB for a 2048-bit n's
-#: exponents up to A + 320 bits) and a verifier's (2^6 − 1 entries, ≈ 8 MB).
-PROVER_WINDOW_BITS = 11
+#: Window widths: the prover's table (2^12 − 1 entries per window, ≈ 230 MB for a 2048-bit n's
+#: exponents up to A + 224 bits) and a verifier's (2^6 − 1 entries, ≈ 8 MB).
+PROVER_WINDOW_BITS = 12
 VERIFIER_WINDOW_BITS = 6
 DEFAULT_WINDOW_BITS = PROVER_WINDOW_BITS
 
@@ -66,20 +66,10 @@ class FixedBaseTable:
         return mpz(1) if acc is None else acc
 
 
-_BUILT: set[tuple[int, int, int, int]] = set()
-
-
 @lru_cache(maxsize=4)
 def cached_table(base: int, modulus: int, max_bits: int, window: int = DEFAULT_WINDOW_BITS) -> FixedBaseTable:
     """One table per (base, modulus, size, window) per process — built once, shared by every ballot."""
-    _BUILT.add((base, modulus, max_bits, window))
     return FixedBaseTable(base, modulus, max_bits, window)
 
 
-def is_cached(base: int, modulus: int, max_bits: int, window: int) -> bool:
-    """Whether :func:`cached_table` built this table in this process (it may since have been evicted)."""
-    return (base, modulus, max_bits, window) in _BUILT
-
-
-__all__ = ["DEFAULT_WINDOW_BITS", "PROVER_WINDOW_BITS", "VERIFIER_WINDOW_BITS", "FixedBaseTable", "cached_table",
-           "is_cached"]
+__all__ = ["DEFAULT_WINDOW_BITS", "PROVER_WINDOW_BITS", "VERIFIER_WINDOW_BITS", "FixedBaseTable", "cached_table"]
