@@ -35,32 +35,47 @@ function freshSeed() {
 // not rebuild it.  A worker holds a seed only between 'init' and 'forget' (§4.4).
 const pools = new Map();
 
-function workerPool(workerUrl, n, count) {
-  const key = `${workerUrl}|${n.toString(16)}|${count}`;
-  let pool = pools.get(key);
-  if (!pool) {
-    pool = [];
-    for (let w = 0; w < count; w++) {
-      const worker = new Worker(workerUrl, { name: `ssbcrypto-${w}` });
-      worker.postMessage({ type: 'warm', n });
-      pool.push(worker);
-    }
-    pools.set(key, pool);
+function startWorkers(workerUrl, n, count) {
+  const workers = [];
+  for (let w = 0; w < count; w++) {
+    const worker = new Worker(workerUrl, { name: `ssbcrypto-${w}` });
+    worker.postMessage({ type: 'warm', n });
+    workers.push(worker);
   }
-  return { key, pool };
+  return workers;
 }
 
-function dropPool(key) {
-  const pool = pools.get(key);
-  if (!pool) return;
-  pools.delete(key);
+// A pool serves one ballot at a time ('init' replaces a worker's seed); a second encryptor
+// running at the same time gets workers of its own, terminated when it is done.
+function workerPool(workerUrl, n, count) {
+  const key = `${workerUrl}|${n.toString(16)}|${count}`;
+  let entry = pools.get(key);
+  if (!entry) {
+    entry = { workers: startWorkers(workerUrl, n, count), busy: false };
+    pools.set(key, entry);
+  }
+  if (entry.busy) return { key: null, pool: startWorkers(workerUrl, n, count) };
+  entry.busy = true;
+  return { key, pool: entry.workers };
+}
+
+function donePool(key, pool, ok) {
+  const entry = key === null ? null : pools.get(key);
+  if (entry && entry.workers === pool && ok) {
+    entry.busy = false; // kept, with its tables, for the page's next ballot
+    return;
+  }
+  if (entry && entry.workers === pool) pools.delete(key); // a cancelled or failed pool is not reused
   for (const w of pool) w.terminate();
 }
 
 /** Start building the fixed-base tables in the workers now (e.g. when the ballot page opens). */
 export function warmWorkers({ publicKey, workers = 2, workerUrl = null }) {
   if (typeof Worker === 'undefined' || workers <= 0) return;
-  workerPool(String(workerUrl || defaultWorkerUrl()), parsePublicKey(publicKey), workers);
+  const url = String(workerUrl || defaultWorkerUrl());
+  const n = parsePublicKey(publicKey);
+  const key = `${url}|${n.toString(16)}|${workers}`;
+  if (!pools.has(key)) pools.set(key, { workers: startWorkers(url, n, workers), busy: false });
 }
 
 function runWorkers({ n, kdf, seed, sumAlpha, numCandidates, maxSelections, count, workerUrl, onProgress, track }) {
@@ -86,11 +101,12 @@ function runWorkers({ n, kdf, seed, sumAlpha, numCandidates, maxSelections, coun
         w.onerror = null;
         w.postMessage({ type: 'forget' });
       }
+      donePool(key, pool, true);
     };
     const fail = (err) => {
       if (settled) return;
       settled = true;
-      dropPool(key); // a cancelled or failed pool is not reused
+      donePool(key, pool, false);
       reject(err);
     };
     track({ cancel: () => fail(new Error('precomputation cancelled')) });

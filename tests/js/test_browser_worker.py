@@ -138,3 +138,30 @@ def test_worker_load_failure_rejects_precompute(browser: Any, pk: PublicKey) -> 
     assert state == "new"
     assert "worker" in message and "missing.js" in message
     assert "before precompute" in after
+
+
+def test_workers_and_their_tables_are_kept_for_the_page_and_concurrent_ballots_get_their_own(
+        page: Any, pk: PublicKey) -> None:
+    """Issue 19: the workers keep their fixed-base tables of h_s (docs/protocol.md §5.7) for the
+    page's next ballot — an audit's re-encryption or a re-vote starts no new worker — and two
+    ballots prepared at the same time do not share a pool (a worker holds one seed at a time);
+    every ballot verifies and opens with its own seed."""
+    params = {
+        "publicKey": pk.to_dict(), "electionId": ELECTION, "contestId": CONTEST, "pseudonym": PSEUDONYM,
+        "numCandidates": 4, "maxSelections": 2, "workers": 2, "selections": [1, 0, 0, 1],
+    }
+    page.evaluate("(p) => window.ssbHarness.run(p)", params)  # the page's pool exists now
+    before = len(page.workers_seen)
+    again = page.evaluate("(p) => window.ssbHarness.run(p)", params)
+    assert len(page.workers_seen) == before  # no new worker: tables kept
+    both = page.evaluate("(p) => Promise.all([window.ssbHarness.run(p), window.ssbHarness.run(p)])", params)
+    assert len(page.workers_seen) == before + 2  # the second, concurrent ballot got its own pool
+    assert page.errors == []
+    statement = ContestStatement(pk, ELECTION, CONTEST, PSEUDONYM, 4, 2)
+    seeds = set()
+    for out in [again, *both]:
+        ballot = EncryptedContest.from_dict(out["ballot"], pk)
+        verify_contest(statement, ballot)
+        assert recover_selections(statement, ballot, bytes.fromhex(out["seedHex"])) == [1, 0, 0, 1]
+        seeds.add(out["seedHex"])
+    assert len(seeds) == 3
