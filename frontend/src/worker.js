@@ -20,7 +20,11 @@ self.onmessage = async (event) => {
       self.postMessage({ type: 'warm' });
     } else if (msg.type === 'init') {
       ready = BallotKdf.fromContext(msg.n, msg.ctx, msg.seed).then((kdf) => ({ kdf, sumAlpha: msg.sumAlpha }));
-      await ready;
+      try {
+        await ready;
+      } finally {
+        msg.seed.fill(0); // this worker's copy: the HKDF key holds what it needs until 'forget' (§4.4)
+      }
     } else if (msg.type === 'forget') {
       ready = null;
     } else if (msg.type === 'task') {
