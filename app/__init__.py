@@ -9,6 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app import security
 from app.config import Config
 from app.extensions import babel, csrf, db, limiter
 
@@ -27,7 +28,11 @@ def create_app(config: Config | None = None, **flask_overrides: Any) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=config.is_production,
-        SESSION_COOKIE_NAME="ssbvote_session",
+        # __Host-: the browser keeps it only if Secure, Path=/ and without Domain, so no
+        # sibling subdomain or plain-http page can plant or shadow it (production: https).
+        SESSION_COOKIE_NAME=("__Host-" if config.is_production else "") + "ssbvote_session",
+        SESSION_COOKIE_PATH="/",
+        SESSION_COOKIE_DOMAIN=None,
         PERMANENT_SESSION_LIFETIME=config.session_idle_minutes * 60,
         WTF_CSRF_TIME_LIMIT=None,
         BABEL_DEFAULT_LOCALE=config.default_locale,
@@ -39,7 +44,8 @@ def create_app(config: Config | None = None, **flask_overrides: Any) -> Flask:
         AUTH_IP_RATE_LIMIT=config.signin_ip_rate_limit,
         CAST_MAX_INFLIGHT=config.cast_max_inflight,
         APPROVAL_LIFETIME_HOURS=config.approval_lifetime_hours,
-        MAX_CONTENT_LENGTH=4 * 1024 * 1024,
+        # Per route where a view needs more (security.body_limit: the paper-vote list).
+        MAX_CONTENT_LENGTH=security.DEFAULT_BODY_LIMIT,
         JSON_SORT_KEYS=False,
     )
     app.config.update(config.extra)
@@ -48,13 +54,15 @@ def create_app(config: Config | None = None, **flask_overrides: Any) -> Flask:
     from app import i18n
 
     i18n.compile_translations()
+    # Before CSRF protection reads the form: a route's own body limit, bounded URL integers.
+    security.init_request_limits(app)
     db.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
 
-    from app import assets, auth, security, views
+    from app import assets, auth, views
     from app.services.administration import polls
     from app.services.voting import admission, verification
 

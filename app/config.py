@@ -1,7 +1,10 @@
 """Typed configuration, loaded from the environment and validated at start-up.
 
-Production refuses to start with a missing or default secret; development and test modes
-fill in throw-away values so that a newcomer can run the demo with one command.
+Fail closed (docs/accounts.md §8): without ``SSBVOTE_ENV`` the server is in production and
+refuses to start with a missing, built-in or weak secret, SQLite, or a per-worker (``memory://``)
+limiter store under more than one worker. Development and test must be asked for explicitly;
+they fill in throw-away values, random per instance (kept in the instance folder so that every
+worker of the instance shares them), so that a newcomer can run the demo with one command.
 """
 from __future__ import annotations
 
@@ -17,9 +20,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 Environment = Literal["development", "test", "production"]
 
-#: Values that must never be used as secrets in production.
-_DEFAULT_SECRETS = frozenset({"", "dev", "changeme", "change-me", "secret", "development", "test"})
+#: Values that must never be used as secrets in production: placeholders, and every built-in
+#: development value this project ever shipped (they are public in its history).
+_DEFAULT_SECRETS = frozenset({"", "dev", "changeme", "change-me", "secret", "development", "test",
+                              "development-pseudonym-key-not-for-production"})
 _MIN_SECRET_LENGTH = 32
+#: A secret with fewer different characters than this is a pattern, not a random value.
+_MIN_SECRET_DISTINCT = 10
+#: Instance files holding the development secrets (random per instance).
+_DEV_SECRET_FILES = {"secret_key": "secret-key", "pseudonym_key": "pseudonym-key"}
 _MAX_PROXY_HOPS = 5
 #: A week: a proposal is a decision for now, not a standing instruction.
 _MAX_APPROVAL_LIFETIME_HOURS = 7 * 24
@@ -33,7 +42,8 @@ class ConfigError(RuntimeError):
 class Config:
     """All settings of the voting server (see README "Configuration")."""
 
-    env: Environment = "development"
+    #: Production unless development or test is asked for explicitly (fail closed).
+    env: Environment = "production"
     secret_key: str = ""
     database_url: str = ""
     #: HMAC key that turns voter IDs into the pseudonyms published on the board.
@@ -44,7 +54,12 @@ class Config:
     allow_insecure_test_keys: bool = False
     instance_path: str = "instance"
     session_idle_minutes: int = 15
-    rate_limit_storage_uri: str = "memory://"
+    #: Redis (``redis://`` / ``rediss://`` / ``unix://``) holding the state every worker must
+    #: share: the rate limiter's counters. Empty: ``memory://``, per worker process.
+    redis_url: str = ""
+    #: gunicorn worker processes (``SSBVOTE_WORKERS``, else ``WEB_CONCURRENCY``; ``ssbvote serve``
+    #: sets it). 0: unknown. Production refuses a per-worker limiter store unless it is 1.
+    workers: int = 0
     #: Sign-in, code and registration form posts allowed per client IP (Flask-Limiter syntax).
     signin_ip_rate_limit: str = "30 per minute; 300 per hour"
     default_locale: str = "th"
@@ -72,7 +87,7 @@ class Config:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Config":
         """Read ``SSBVOTE_*`` variables (and ``DATABASE_URL``); validate; fill dev defaults."""
         env = os.environ if environ is None else environ
-        mode = env.get("SSBVOTE_ENV", "development")
+        mode = env.get("SSBVOTE_ENV", "").strip() or "production"
         if mode not in ("development", "test", "production"):
             raise ConfigError(
                 f"SSBVOTE_ENV must be development, test or production, not {mode!r}"
@@ -86,7 +101,8 @@ class Config:
             allow_insecure_test_keys=_flag(env.get("SSBVOTE_ALLOW_INSECURE_TEST_KEYS", "")),
             instance_path=env.get("SSBVOTE_INSTANCE", "instance"),
             session_idle_minutes=int(env.get("SSBVOTE_SESSION_IDLE_MINUTES", "15")),
-            rate_limit_storage_uri=env.get("SSBVOTE_RATELIMIT_STORAGE", "memory://"),
+            redis_url=env.get("SSBVOTE_REDIS_URL", "").strip(),
+            workers=_integer(env, "SSBVOTE_WORKERS", _integer(env, "WEB_CONCURRENCY", 0)),
             signin_ip_rate_limit=env.get("SSBVOTE_SIGNIN_IP_LIMIT", "30 per minute; 300 per hour"),
             cast_max_inflight=int(env.get("SSBVOTE_CAST_MAX_INFLIGHT", "6")),
             verify_linger_ms=_integer(env, "SSBVOTE_VERIFY_LINGER_MS", 100),
@@ -111,20 +127,35 @@ class Config:
         if not 1 <= self.approval_lifetime_hours <= _MAX_APPROVAL_LIFETIME_HOURS:
             raise ConfigError(f"SSBVOTE_APPROVAL_LIFETIME_HOURS must be between 1 and "
                               f"{_MAX_APPROVAL_LIFETIME_HOURS}")
+        if self.workers < 0:
+            raise ConfigError("SSBVOTE_WORKERS must be 0 (unknown) or the number of gunicorn workers")
+        if self.redis_url and not self.redis_url.startswith(_REDIS_SCHEMES):
+            raise ConfigError("SSBVOTE_REDIS_URL must be a redis://, rediss:// or unix:// URL")
         if self.env == "production":
             problems = []
-            if self.secret_key in _DEFAULT_SECRETS or len(self.secret_key) < _MIN_SECRET_LENGTH:
-                problems.append(
-                    f"SSBVOTE_SECRET_KEY must be set to a random value of at least "
-                    f"{_MIN_SECRET_LENGTH} characters"
-                )
-            if self.pseudonym_key in _DEFAULT_SECRETS or len(self.pseudonym_key) < _MIN_SECRET_LENGTH:
-                problems.append(
-                    f"SSBVOTE_PSEUDONYM_KEY must be set to a random value of at least "
-                    f"{_MIN_SECRET_LENGTH} characters"
-                )
+            for name, value in (("SSBVOTE_SECRET_KEY", self.secret_key),
+                                ("SSBVOTE_PSEUDONYM_KEY", self.pseudonym_key)):
+                if not _strong_secret(value):
+                    problems.append(
+                        f"{name} must be set to a random value of at least {_MIN_SECRET_LENGTH} "
+                        f"characters (not a built-in or development value), e.g. the output of "
+                        f"'python -c \"import secrets; print(secrets.token_hex(32))\"'"
+                    )
+            if self.secret_key and self.secret_key == self.pseudonym_key:
+                problems.append("SSBVOTE_SECRET_KEY and SSBVOTE_PSEUDONYM_KEY must differ")
             if not self.database_url:
                 problems.append("DATABASE_URL must point at the production PostgreSQL database")
+            elif not self.database_url.startswith("postgresql"):
+                problems.append("DATABASE_URL must be PostgreSQL (postgresql+psycopg://...) in "
+                                "production: SQLite has no row locks for concurrent sign-ins and "
+                                "one writer for the whole board")
+            if not self.redis_url and self.workers != 1:
+                problems.append(
+                    "SSBVOTE_REDIS_URL must name the Redis that every worker shares: without it "
+                    "each worker keeps its own rate-limit counters (memory://), so limits "
+                    "multiply by the number of workers"
+                    + (f" ({self.workers})" if self.workers else
+                       " (unknown: set SSBVOTE_WORKERS=1 only if exactly one worker serves)"))
             if not self.signing_key_path or not Path(self.signing_key_path).is_file():
                 problems.append("SSBVOTE_SIGNING_KEY must name an existing Ed25519 PEM key file")
             if self.allow_insecure_test_keys:
@@ -142,12 +173,13 @@ class Config:
                     "refusing to start in production:\n  - " + "\n  - ".join(problems)
                 )
             return self
-        # Development and test: throw-away secrets, a local SQLite file.
+        # Development and test: throw-away secrets, random per instance, a local SQLite file.
         instance = Path(self.instance_path)
         return replace(
             self,
-            secret_key=self.secret_key or _instance_secret(instance),
-            pseudonym_key=self.pseudonym_key or "development-pseudonym-key-not-for-production",
+            secret_key=self.secret_key or _instance_secret(instance, _DEV_SECRET_FILES["secret_key"]),
+            pseudonym_key=self.pseudonym_key or _instance_secret(
+                instance, _DEV_SECRET_FILES["pseudonym_key"]),
             database_url=self.database_url or f"sqlite:///{instance.resolve() / 'ssbvote.sqlite3'}",
             signing_key_path=self.signing_key_path or str(instance.resolve() / "signing-key.pem"),
             ca_key=self.ca_key or str(default_ca_key_path(instance)),
@@ -156,6 +188,11 @@ class Config:
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def rate_limit_storage_uri(self) -> str:
+        """Flask-Limiter's storage: the shared Redis, else per-process memory."""
+        return self.redis_url or "memory://"
 
 
 def default_ca_key_path(instance: Path | str) -> Path:
@@ -205,9 +242,19 @@ def read_ca_key(value: str) -> str:
     return text
 
 
-def _instance_secret(instance: Path) -> str:
-    """A development secret kept in the instance folder, so every gunicorn worker shares it."""
-    path = instance / "secret-key"
+_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def _strong_secret(value: str) -> bool:
+    """Long, not a built-in value, and not a pattern (``"p" * 40``)."""
+    return (value not in _DEFAULT_SECRETS and len(value) >= _MIN_SECRET_LENGTH
+            and len(set(value)) >= _MIN_SECRET_DISTINCT)
+
+
+def _instance_secret(instance: Path, name: str) -> str:
+    """A development secret, random per instance, kept in the instance folder so that every
+    gunicorn worker (and every restart) of the instance shares it."""
+    path = instance / name
     if not path.exists():
         instance.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{secrets.token_hex(4)}.tmp")

@@ -17,6 +17,12 @@ def select_locale() -> str:
     stored = session.get("lang")
     if stored in LANGUAGES:
         return str(stored)
+    if request.path.startswith("/api/"):
+        # Programs calling the API say their language in Accept-Language; pages keep Thai
+        # until the visitor picks a language (the switch on every page).
+        best = request.accept_languages.best_match(list(LANGUAGES))
+        if best:
+            return best
     return "th"
 
 

@@ -35,8 +35,16 @@ def canonical_json(obj: Any) -> bytes:
     ).encode("utf-8")
 
 
-def parse_json(data: Union[bytes, str], what: str = "JSON document") -> Any:
-    """Parse untrusted JSON; duplicate keys and non-finite numbers are rejected (§2.3)."""
+#: Longest JSON number accepted (digits and signs): far beyond any field's range, far below
+#: Python's own 4300-digit limit, so a hostile number is refused with a clear message.
+MAX_NUMBER_CHARS = 100
+
+
+def strict_loads(data: Union[bytes, str], what: str = "JSON document") -> Any:
+    """``json.loads`` for untrusted input (§2.3): duplicate keys, non-finite numbers, numbers
+    longer than :data:`MAX_NUMBER_CHARS` and nesting too deep for the parser raise
+    :class:`InvalidInput` naming the problem; a syntax error raises ``json.JSONDecodeError``
+    (with its line and column)."""
 
     def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -49,9 +57,31 @@ def parse_json(data: Union[bytes, str], what: str = "JSON document") -> Any:
     def _no_constants(name: str) -> Any:
         raise InvalidInput(f"{what}: non-finite number {name}")
 
+    def _number(text: str) -> str:
+        if len(text) > MAX_NUMBER_CHARS:
+            raise InvalidInput(f"{what}: a number of {len(text)} characters (at most "
+                               f"{MAX_NUMBER_CHARS})")
+        return text
+
+    def _float(text: str) -> float:
+        value = float(_number(text))
+        if value in (float("inf"), float("-inf")):
+            raise InvalidInput(f"{what}: number {text[:20]} is out of range")
+        return value
+
     try:
-        return json.loads(data, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
-    except (ValueError, TypeError, RecursionError) as exc:
+        return json.loads(data, object_pairs_hook=_no_duplicates, parse_constant=_no_constants,
+                          parse_int=lambda text: int(_number(text)), parse_float=_float)
+    except RecursionError:
+        raise InvalidInput(f"{what}: nested too deeply") from None
+
+
+def parse_json(data: Union[bytes, str], what: str = "JSON document") -> Any:
+    """Parse untrusted JSON; duplicate keys, non-finite or overlong numbers, too deep nesting
+    and malformed JSON raise :class:`InvalidInput` (§2.3)."""
+    try:
+        return strict_loads(data, what)
+    except (ValueError, TypeError) as exc:
         if isinstance(exc, InvalidInput):
             raise
         raise InvalidInput(f"{what}: not valid JSON") from None

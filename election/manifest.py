@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Mapping, Optional
 
-from crypto.encoding import canonical_json, parse_json
+from crypto.encoding import canonical_json, parse_json, strict_loads
+from crypto.errors import InvalidInput
 
 from .errors import ManifestInvalid
 
@@ -148,9 +149,11 @@ def parse_text(text: str) -> dict[str, Any]:
     """Parse and validate manifest JSON text (as an official uploads it); the manifest as a
     dict, or :class:`ManifestInvalid` (malformed JSON: its line and column, manifest.md §2)."""
     try:
-        manifest = json.loads(text)
+        manifest = strict_loads(text, "manifest")  # duplicate keys, huge numbers: §2.3
     except json.JSONDecodeError as exc:
         raise ManifestInvalid([f"line {exc.lineno}, column {exc.colno}: {exc.msg}"]) from None
+    except InvalidInput as exc:
+        raise ManifestInvalid([str(exc)]) from None
     problems = validate(manifest)
     if problems:
         raise ManifestInvalid(problems)

@@ -523,6 +523,7 @@ def official_keys(slug: str | None, out: Path | None) -> None:
 @click.option("--workers", default=2, show_default=True)
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the app under gunicorn (configuration from the environment)."""
+    os.environ["SSBVOTE_WORKERS"] = str(workers)  # production refuses memory:// with more than 1
     make_app()  # fail fast, with a clear message, on bad configuration
     exec_gunicorn(host, port, workers)
 

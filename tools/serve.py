@@ -21,7 +21,10 @@ WSGI_APP = "app.wsgi:app"
 
 
 def exec_gunicorn(host: str, port: int, workers: int) -> None:
-    """Become gunicorn serving ``app.wsgi:app`` on ``host:port`` (does not return)."""
+    """Become gunicorn serving ``app.wsgi:app`` on ``host:port`` (does not return).
+
+    ``SSBVOTE_WORKERS`` tells the app how many workers share its limits (app/config.py)."""
+    os.environ["SSBVOTE_WORKERS"] = str(workers)
     args = [sys.executable, "-m", "gunicorn",
             "--bind", f"{host}:{port}", "--workers", str(workers), "--timeout", "120",
             # Threads overlap casts (parsing, database) with the verifier thread and let a full
@@ -58,7 +61,8 @@ class GunicornServer:
              # Idle keep-alive outlives the gaps between one client's requests, so a client
              # never reuses a connection the server is just closing.
              "--keep-alive", "75", WSGI_APP],
-            env={**os.environ, **env}, stdout=self._log, stderr=subprocess.STDOUT)
+            env={**os.environ, "SSBVOTE_WORKERS": str(workers), **env}, stdout=self._log,
+            stderr=subprocess.STDOUT)
         deadline = time.monotonic() + start_timeout
         while True:
             try:

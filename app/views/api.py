@@ -16,13 +16,40 @@ from werkzeug.wrappers import Response
 from app import auth
 from app.extensions import csrf_exempt, limiter
 from app.services.administration.manifest import get_election
-from app.services.errors import Busy, CastRejected, MalformedCast
+from app.security import MAX_URL_INTEGER
+from app.services.errors import Busy, CastRejected, InvalidRequest, MalformedCast
+from crypto.encoding import strict_loads
+from crypto.errors import InvalidInput
 from app.services.platform import signing
 from app.services.voting import admission, board, casting, receipt_check
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 MAX_PAGE = 1000
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def json_body() -> Any:
+    """The request body as JSON, parsed strictly (docs/protocol.md §2.3): every /api endpoint
+    that takes JSON reads it here. Duplicate keys, non-finite or overlong numbers, nesting too
+    deep and anything not JSON are a 400 "malformed" naming the problem."""
+    try:
+        return strict_loads(request.get_data(cache=False), "request body")
+    except InvalidInput as exc:
+        raise MalformedCast(str(exc)) from None
+    except (ValueError, UnicodeDecodeError):
+        raise MalformedCast(_("The request body must be JSON.")) from None
+
+
+def _int_arg(name: str, default: int) -> int:
+    """A whole-number query argument in 0 … MAX_URL_INTEGER, else 400 (never a database
+    overflow)."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 16 or int(raw) > MAX_URL_INTEGER:
+        raise InvalidRequest(_("%(name)s must be a whole number from 0 to %(max)d.", name=name,
+                               max=MAX_URL_INTEGER))
+    return int(raw)
 
 
 def _cast_limit() -> str:
@@ -76,9 +103,7 @@ def cast(slug: str) -> tuple[Response, int]:
     voter = auth.current_voter()
     assert voter is not None
     election = casting.voter_election(slug, voter.election)
-    payload = request.get_json(silent=True)
-    if payload is None:
-        raise MalformedCast(_("The request body must be JSON."))
+    payload = json_body()
     try:
         result = casting.cast(election, voter.roll_entry, payload, auth.now())
     except CastRejected as exc:
@@ -96,8 +121,8 @@ def cast(slug: str) -> tuple[Response, int]:
 def board_entries(slug: str) -> Response:
     """The public board: entries only — pseudonyms and hashes, never identities (§2.1)."""
     election = get_election(slug)
-    after = request.args.get("after", 0, type=int)
-    limit = min(max(request.args.get("limit", 100, type=int), 1), MAX_PAGE)
+    after = _int_arg("after", 0)
+    limit = min(max(_int_arg("limit", 100), 1), MAX_PAGE)
     entries = [board.entry_dict(e, election.election_id)
                for e in board.iter_entries(election, after=after, limit=limit)]
     return jsonify({"election_id": election.election_id, "entries": entries,
@@ -121,8 +146,9 @@ def board_key() -> Response:
 def check(slug: str) -> Response:
     """Cast-as-intended check: {"seq", "token"} → the ballot to open in the browser (record.md §2.5)."""
     election = get_election(slug)
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict) or not isinstance(payload.get("seq"), int) \
+    payload = json_body()
+    seq = payload.get("seq") if isinstance(payload, dict) else None
+    if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq <= MAX_URL_INTEGER \
             or not isinstance(payload.get("token"), str):
         raise MalformedCast(_("Send the receipt code's sequence number and token."))
     return jsonify(receipt_check.use_check(election, payload["seq"], payload["token"], auth.now()))

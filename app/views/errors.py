@@ -98,8 +98,10 @@ MESSAGES = {
     403: (_l("Not allowed"), _l("You are not allowed to open this page with the account you "
                                  "are signed in with.")),
     404: (_l("Page not found"), _l("There is no page at this address.")),
+    405: (_l("Not allowed"), _l("This address does not accept this method.")),
     409: (_l("Not possible now"), _l("This cannot be done in the election's current state.")),
     410: (_l("No longer available"), _l("This is no longer available.")),
+    413: (_l("Too large"), _l("The request is too large.")),
     429: (_l("Too many requests"), _l("Too many attempts from your network. Please wait a "
                                        "minute and try again.")),
     500: (_l("Server error"), _l("Something went wrong on the server. Please try again later.")),
@@ -129,24 +131,49 @@ def json_error(error: ServiceError) -> Response:
     return response
 
 
+#: Werkzeug's own errors under /api: status → (error code, message in the client's language).
+HTTP_ANSWERS: dict[int, tuple[str, LazyString]] = {
+    400: ("malformed", _l("The request could not be understood.")),
+    401: ("authentication_required", _l("Please sign in to continue.")),
+    403: ("forbidden", _l("This is not allowed with the account you are signed in with.")),
+    404: ("not_found", _l("There is nothing at this address.")),
+    405: ("method_not_allowed", _l("This address does not accept this method.")),
+    413: ("too_large", _l("The request is too large.")),
+    429: ("too_many", _l("Too many requests. Please wait a minute and try again.")),
+    500: ("server_error", _l("Something went wrong on the server. Please try again later.")),
+}
+#: Statuses answered as JSON under /api and as the error page elsewhere.
+HANDLED = (400, 401, 403, 404, 405, 413, 429, 500)
+
+
 def register(app: Flask) -> None:
     app.register_error_handler(ServiceError, _service_error)
-    for code in (400, 403, 404, 429):
+    for code in HANDLED:
         app.register_error_handler(code, _http_error)
 
 
-def _is_api() -> bool:
-    return request.blueprint == "api"
+def is_api() -> bool:
+    """Under /api (also addresses no route matches): answers are JSON."""
+    return request.path == "/api" or request.path.startswith("/api/")
 
 
 def _service_error(error: ServiceError) -> Response | tuple[str, int]:
-    if _is_api():
+    if is_api():
         return json_error(error)
     return _page(answer_for(error).status)
 
 
-def _http_error(error: HTTPException) -> tuple[str, int]:
-    return _page(error.code or 500)
+def _http_error(error: HTTPException) -> Response | tuple[str, int]:
+    status = error.code or 500
+    if is_api():
+        code, text = HTTP_ANSWERS.get(status, HTTP_ANSWERS[400 if status < 500 else 500])
+        response = jsonify({"error": code, "message": str(text)})
+        response.status_code = status
+        allowed = getattr(error, "valid_methods", None)
+        if status == 405 and allowed:
+            response.headers["Allow"] = ", ".join(allowed)
+        return response
+    return _page(status)
 
 
 def _page(status: int) -> tuple[str, int]:

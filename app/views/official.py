@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from app import auth
 from app.extensions import limiter
+from app.security import body_limit
 from app.models import Election, Official
 from app.services.administration import approvals, audit, elections_overview
 from app.services.identity import accounts
@@ -28,6 +29,8 @@ ACTION_LABELS = {"open_polls": _l("Open polls"), "close_polls": _l("Close polls"
                  "record_paper_votes": _l("Record paper votes")}
 #: Largest paper-vote list accepted (bytes): 13-digit IDs, one a line, for every insured voter.
 PAPER_LIST_MAX_BYTES = 64 * 1024 * 1024
+#: The multipart envelope and the CSRF token around the file.
+PAPER_FORM_OVERHEAD = 64 * 1024
 REFUSALS = {
     "self_approval": _l("A different official must approve this action."),
     "not_pending": _l("This proposal is no longer pending."),
@@ -170,6 +173,7 @@ def _paper_page(election: Election, page: paper_votes.SigningPage | None = None,
 
 
 @bp.route("/elections/<int:election_id>/paper-votes", methods=["GET", "POST"])
+@body_limit(PAPER_LIST_MAX_BYTES + PAPER_FORM_OVERHEAD)  # the app's 4 MiB would refuse it (413)
 @auth.official_required("propose_poll_action")
 def paper_votes_upload(election_id: int) -> str | Response:
     """The paper-vote list (docs/record.md §2.4).  GET: a list another official proposed is

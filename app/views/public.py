@@ -1,6 +1,9 @@
 """Pages anyone may see: the home page, language switch and the health check."""
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
 from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
@@ -22,10 +25,21 @@ def language(code: str) -> Response:
     if code in LANGUAGES:
         session["lang"] = code
     target = request.args.get("next", "")
-    # Only local paths: never an open redirect.
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("public.index")
-    return redirect(target)
+    return redirect(target if is_local_path(target) else url_for("public.index"))
+
+
+#: A path on this site: one "/" then printable ASCII URL characters only. No control character
+#: (a browser drops tab and newline, turning "/\t/evil.example" into "//evil.example"; a newline
+#: would also break the Location header), no backslash (browsers read "/\\" as "//"), no space.
+_LOCAL_PATH = re.compile(r"\A/(?![/\\])[A-Za-z0-9\-._~!$&'()*+,;=:@/%?#]*\Z")
+
+
+def is_local_path(target: str) -> bool:
+    """True for a same-site path that every browser also reads as one (no open redirect)."""
+    if len(target) > 2048 or not _LOCAL_PATH.match(target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
 
 
 @bp.get("/health")

@@ -179,10 +179,10 @@ def test_burst_beyond_the_bound_is_refused_fast_then_accepted(
 
 
 def test_cast_max_inflight_is_configurable(tmp_path: Path) -> None:
-    config = Config.from_env({"SSBVOTE_INSTANCE": str(tmp_path), "SSBVOTE_CAST_MAX_INFLIGHT": "3"})
+    config = Config.from_env({"SSBVOTE_ENV": "development", "SSBVOTE_INSTANCE": str(tmp_path), "SSBVOTE_CAST_MAX_INFLIGHT": "3"})
     assert config.cast_max_inflight == 3
     with pytest.raises(ConfigError, match="CAST_MAX_INFLIGHT"):
-        Config.from_env({"SSBVOTE_INSTANCE": str(tmp_path), "SSBVOTE_CAST_MAX_INFLIGHT": "0"})
+        Config.from_env({"SSBVOTE_ENV": "development", "SSBVOTE_INSTANCE": str(tmp_path), "SSBVOTE_CAST_MAX_INFLIGHT": "0"})
     gate = admission.AdmissionGate(1)
     with gate.admit():
         with pytest.raises(admission.Busy) as busy:

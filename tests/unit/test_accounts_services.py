@@ -1,6 +1,8 @@
 """Account services below the HTTP layer: password policy, TOTP steps, back-off, approvals."""
 from __future__ import annotations
 
+import secrets
+
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -58,8 +60,9 @@ def test_production_ignores_lowered_argon2_parameters(tmp_path) -> None:  # type
 
     key = tmp_path / "k.pem"
     key.write_text("x")
-    config = Config(env="production", secret_key="s" * 40, pseudonym_key="p" * 40,
-                    database_url=f"sqlite:///{tmp_path / 'p.sqlite3'}",
+    config = Config(env="production", secret_key=secrets.token_hex(20),
+                    pseudonym_key=secrets.token_hex(20), workers=1,
+                    database_url="postgresql+psycopg://ssb@db.invalid/ssbvote",
                     signing_key_path=str(key), instance_path=str(tmp_path / "i"), ca_key="ab" * 32,
                     extra={"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8})
     app = create_app(config)
