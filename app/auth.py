@@ -23,7 +23,20 @@ from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any, Callable, TypeVar
 
-from flask import Flask, abort, current_app, flash, g, redirect, request, session, url_for
+from flask import (
+    Flask,
+    Response,
+    abort,
+    after_this_request,
+    current_app,
+    flash,
+    g,
+    redirect,
+    request,
+    session,
+    url_for,
+)
+from itsdangerous import BadData, URLSafeTimedSerializer
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
@@ -51,9 +64,19 @@ DEFAULTS: dict[str, Any] = {
     "AUTH_MAX_FAILURES_PER_HOUR": 100,
     "AUTH_BACKOFF_FREE_FAILURES": 5,
     "AUTH_BACKOFF_MAX_SECONDS": 60,
-    #: Checks of the date of birth / authorised person per identifier (on the roll or not).
+    #: Password failures per identifier summed over every client (a guesser spread over many
+    #: addresses): back-off after the free ones, a cap per hour. A remembered device of the
+    #: account is never held by this lock (docs/accounts.md §3).
+    "AUTH_IDENTIFIER_MAX_FAILURES_PER_HOUR": 100,
+    "AUTH_IDENTIFIER_FREE_FAILURES": 20,
+    "AUTH_IDENTIFIER_MAX_BACKOFF_SECONDS": 300,
+    #: Registration checks per (identifier, client), on the roll or not, in the window; and
+    #: per identifier over every client (only many addresses reach it; officials can unlock).
     "AUTH_REGISTRATION_MAX_FAILURES": 10,
+    "AUTH_REGISTRATION_IDENTIFIER_MAX_FAILURES": 100,
     "AUTH_REGISTRATION_WINDOW_HOURS": 24,
+    #: Days a browser stays a remembered device after a complete sign-in.
+    "AUTH_DEVICE_DAYS": 180,
     #: Per client IP, shared by every sign-in and registration POST (Flask-Limiter syntax).
     "AUTH_IP_RATE_LIMIT": "30 per minute; 300 per hour",
     "AUTH_SESSION_ABSOLUTE_HOURS": 12,
@@ -86,8 +109,75 @@ def limits() -> throttle.Limits:
                            max_backoff_seconds=int(cfg["AUTH_BACKOFF_MAX_SECONDS"]))
 
 
+def identifier_limits() -> throttle.Limits:
+    """Password failures per identifier over every client (one-hour window)."""
+    cfg = current_app.config
+    return throttle.Limits(max_per_window=int(cfg["AUTH_IDENTIFIER_MAX_FAILURES_PER_HOUR"]),
+                           free=int(cfg["AUTH_IDENTIFIER_FREE_FAILURES"]),
+                           max_backoff_seconds=int(cfg["AUTH_IDENTIFIER_MAX_BACKOFF_SECONDS"]))
+
+
+def registration_identifier_limits() -> throttle.Limits:
+    """Registration checks per identifier over every client: a hard cap for the window."""
+    cfg = current_app.config
+    cap = int(cfg["AUTH_REGISTRATION_IDENTIFIER_MAX_FAILURES"])
+    return throttle.Limits(max_per_window=cap, free=cap,
+                           window=timedelta(hours=int(cfg["AUTH_REGISTRATION_WINDOW_HOURS"])))
+
+
+def client() -> throttle.Client:
+    """This request's client for throttling: its address (after SSBVOTE_PROXY_HOPS proxies)
+    and the remembered device its cookie proves, if any."""
+    return throttle.Client(request.remote_addr or "-", remembered_device())
+
+
+# --- remembered devices ---------------------------------------------------------------------
+_DEVICE_SALT = "ssbvote/remembered-device/v1"
+
+
+def device_cookie_name() -> str:
+    production = current_app.config["SSBVOTE"].is_production
+    return ("__Host-" if production else "") + "ssbvote_device"
+
+
+def _device_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_DEVICE_SALT)
+
+
+def remembered_device() -> tuple[str, int, str] | None:
+    """(kind, principal id, device id) of a valid remembered-device cookie, else None. Signed
+    with the session key: nobody can make one for an account they never signed in to."""
+    raw = request.cookies.get(device_cookie_name())
+    if not raw or len(raw) > 512:
+        return None
+    max_age = int(current_app.config["AUTH_DEVICE_DAYS"]) * 86400
+    try:
+        data = _device_serializer().loads(raw, max_age=max_age)
+        kind, principal_id, device = str(data["k"]), int(data["p"]), str(data["d"])
+    except (BadData, KeyError, TypeError, ValueError):
+        return None
+    return (kind, principal_id, device) if kind in principals.KINDS else None
+
+
+def _remember_device(kind: str, principal_id: int) -> None:
+    """After a complete sign-in: this browser becomes a remembered device of the account, so
+    a stranger's failures on the account's identifier never lock it (docs/accounts.md §3)."""
+    known = remembered_device()
+    device = known[2] if known is not None and known[:2] == (kind, principal_id) \
+        else secrets.token_urlsafe(16)
+    value = _device_serializer().dumps({"k": kind, "p": principal_id, "d": device})
+    production = current_app.config["SSBVOTE"].is_production
+    max_age = int(current_app.config["AUTH_DEVICE_DAYS"]) * 86400
+
+    @after_this_request
+    def set_cookie(response: Response) -> Response:
+        response.set_cookie(device_cookie_name(), value, max_age=max_age, path="/",
+                            secure=production, httponly=True, samesite="Lax")
+        return response
+
+
 def registration_limits() -> throttle.Limits:
-    """Registration checks per identifier: no back-off, a hard cap for the window."""
+    """Registration checks per (identifier, client): no back-off, a hard cap for the window."""
     cfg = current_app.config
     cap = int(cfg["AUTH_REGISTRATION_MAX_FAILURES"])
     return throttle.Limits(max_per_window=cap, free=cap,
@@ -134,6 +224,7 @@ def start_session(kind: str, principal_id: int, epoch: int) -> None:
     stamp = int(now().timestamp())
     session[SESSION_KEY] = {"kind": kind, "id": principal_id, "epoch": epoch,
                             "sid": secrets.token_urlsafe(18), "born": stamp, "seen": stamp}
+    _remember_device(kind, principal_id)
 
 
 def end_session() -> None:

@@ -14,7 +14,7 @@ from app.extensions import limiter
 from app.security import body_limit
 from app.models import Election, Official
 from app.services.administration import approvals, audit, elections_overview
-from app.services.identity import accounts
+from app.services.identity import accounts, lockouts
 from app.services.voting import paper_votes
 from app.services.errors import InputFileError, ServiceError
 from app.views import signin
@@ -150,6 +150,24 @@ def reset_totp() -> str | Response:
                     "a new authenticator at their next sign-in."), "success")
             return redirect(url_for("official.reset_totp"))
     return render_template("official/reset_totp.html", form=form)
+
+
+@bp.route("/voters/unlock", methods=["GET", "POST"])
+@auth.official_required("unlock_voter")
+def unlock_voter() -> str | Response:
+    """Lift a voter's sign-in and registration locks (docs/accounts.md §3), audited."""
+    form = ResetTotpForm()
+    if form.validate_on_submit():
+        try:
+            lockouts.unlock(_me(), form.electorate.data or "", form.voter_key.data or "",
+                            form.reason.data or "")
+        except lockouts.VoterNotOnRoll:
+            flash(_("No voter with this ID is on the roll."), "error")
+        else:
+            flash(_("Sign-in and registration are unlocked for this voter. The unlock is "
+                    "recorded in the audit log."), "success")
+            return redirect(url_for("official.unlock_voter"))
+    return render_template("official/unlock.html", form=form)
 
 
 def _paper_list(page: paper_votes.SigningPage, action: str) -> dict[str, object]:

@@ -5,8 +5,6 @@ app/services/identity/signin.py and app/services/identity/accounts.py.
 """
 from __future__ import annotations
 
-import math
-
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -34,6 +32,9 @@ PAGE_TITLES = {
     "official": _l("Sign in: election officials"),
 }
 GENERIC_FAILURE = _l("The ID, password or code is not correct.")
+LOCKED_MESSAGE = _l("Too many failed attempts. For your security, sign-in from this device is "
+                    "paused for a while. Please try again later, or ask the Social Security "
+                    "Office to unlock it.")
 PASSWORD_MESSAGES = {
     "too_short": _l("The password must have at least 10 characters."),
     "too_long": _l("The password must have at most 128 characters."),
@@ -58,12 +59,9 @@ REGISTRATION_MESSAGES = {
 
 
 def _locked_message(exc: signin.AccountLocked) -> str:
-    wait = max(1, math.ceil((exc.until - auth.now()).total_seconds()))
-    if wait < 120:
-        return str(_("Too many failed attempts. For your security, sign-in is paused for "
-                     "%(seconds)d seconds.", seconds=wait))
-    return str(_("Too many failed attempts. For your security, sign-in is paused for "
-                 "%(minutes)d minutes.", minutes=math.ceil(wait / 60)))
+    # Never how long: a stranger who caused the lock must not learn when to strike again
+    # (docs/accounts.md §3).
+    return str(LOCKED_MESSAGE)
 
 
 def register_page(kind: str) -> str | Response:
@@ -72,7 +70,8 @@ def register_page(kind: str) -> str | Response:
         try:
             account = accounts.register(kind, form.voter_key.data or "", form.attribute.data or "",
                                         form.password.data or "", auth.registration_limits(),
-                                        auth.now())
+                                        auth.now(), client=auth.client(),
+                                        identifier_limits=auth.registration_identifier_limits())
         except accounts.RegistrationRefused as exc:
             messages = {**REGISTRATION_MESSAGES[kind], **REGISTRATION_MESSAGES["any"]}
             flash(str(messages[exc.reason]), "error")
@@ -93,7 +92,8 @@ def login_page(kind: str) -> str | Response:
     if form.validate_on_submit():
         try:
             ticket = signin.check_password(kind, form.login_id.data or "", form.password.data or "",
-                                           auth.limits(), auth.now())
+                                           auth.limits(), auth.now(), auth.client(),
+                                           auth.identifier_limits())
         except signin.AccountLocked as exc:
             flash(_locked_message(exc), "error")
         except signin.SignInFailed:

@@ -171,6 +171,13 @@ def browser_for(app: Flask) -> Browser:
     return Browser(app.test_client(), app.config["AUTH_CLOCK"])
 
 
+def browser_at(app: Flask, address: str) -> Browser:
+    """Another browser at another client address (another network)."""
+    b = browser_for(app)
+    b.client.environ_base["REMOTE_ADDR"] = address
+    return b
+
+
 def registered_voter(app: Flask, electorate: str = "insured", index: int = 0) -> tuple[str, str]:
     """A registered, enrolled voter who then signed out; returns (login id, TOTP secret)."""
     entry = roll(electorate, index)

@@ -143,8 +143,10 @@ NO_MATCH = "ข้อมูลไม่ตรงกับบัญชีรา�
 
 @pytest.fixture
 def capped_app(tmp_path: Path) -> Iterator[Flask]:
-    """Three checks of the roll data per identifier a day; a generous per-IP limit."""
+    """Three checks of the roll data per (identifier, client) a day, six per identifier over
+    every client; a generous per-IP limit."""
     yield from auth_app(tmp_path, AUTH_REGISTRATION_MAX_FAILURES=3,
+                        AUTH_REGISTRATION_IDENTIFIER_MAX_FAILURES=6,
                         AUTH_IP_RATE_LIMIT="1000 per minute")
 
 
@@ -154,12 +156,31 @@ def _from_address(app: Flask, address: str) -> Browser:
     return b
 
 
-def test_roll_entry_stops_answering_after_the_cap_from_any_address(capped_app: Flask) -> None:
+def test_one_address_cannot_block_a_voters_registration(capped_app: Flask) -> None:
+    """Issue 22: wrong dates of birth from one address blocked the voter for 24 h. Now the cap
+    is per (identifier, client): the attacker's address stops being answered, the voter's own
+    is not."""
     entry = roll("insured")
-    for n, dob in enumerate(("1950-01-01", "1950-01-02", "1950-01-03")):
-        wrong = _from_address(capped_app, f"198.51.100.{n}").register("insured", entry.voter_key, dob)
+    attacker = _from_address(capped_app, "198.51.100.1")
+    for dob in ("1950-01-01", "1950-01-02", "1950-01-03"):
+        assert NO_MATCH in _text(attacker.register("insured", entry.voter_key, dob))
+    # The right date from the attacker's address: the same answer as a wrong one, no account.
+    right = attacker.register("insured", entry.voter_key, entry.attribute)
+    assert right.status_code == 200 and NO_MATCH in _text(right)
+    assert db.session.query(VoterAccount).count() == 0
+    # The voter, at home:
+    voter = _from_address(capped_app, "203.0.113.9")
+    assert voter.register("insured", entry.voter_key, entry.attribute).status_code == 302
+
+
+def test_roll_entry_stops_answering_after_the_cap_over_many_addresses(capped_app: Flask) -> None:
+    """A guesser spread over many addresses still gets a bounded number of checks per roll
+    entry (every client together); an official's unlock lifts it."""
+    entry = roll("insured")
+    for n in range(6):
+        wrong = _from_address(capped_app, f"198.51.100.{n}").register(
+            "insured", entry.voter_key, f"1950-01-{n + 1:02d}")
         assert NO_MATCH in _text(wrong)
-    # The right date, from yet another address: the same answer as a wrong one, no account.
     right = _from_address(capped_app, "203.0.113.9").register("insured", entry.voter_key,
                                                               entry.attribute)
     assert right.status_code == 200 and NO_MATCH in _text(right)
@@ -169,7 +190,8 @@ def test_roll_entry_stops_answering_after_the_cap_from_any_address(capped_app: F
     assert browser_for(capped_app).register("insured", other.voter_key,
                                             other.attribute).status_code == 302
     capped_app.config["AUTH_CLOCK"].advance(24 * 3600 + 1)
-    again = browser_for(capped_app).register("insured", entry.voter_key, entry.attribute)
+    again = _from_address(capped_app, "203.0.113.9").register("insured", entry.voter_key,
+                                                              entry.attribute)
     assert again.status_code == 302
 
 
@@ -187,13 +209,15 @@ def test_capped_roll_entry_looks_like_an_id_off_the_roll(capped_app: Flask) -> N
     assert answers[entry.voter_key] == answers[off_roll]
     assert all(NO_MATCH in flash for flash in answers[off_roll])
     keys = [row.key for row in db.session.query(ThrottleCounter)]
-    assert len(keys) == 2 and entry.voter_key not in "".join(keys)
+    assert len(keys) == 4 and entry.voter_key not in "".join(keys)  # this client's, everyone's
 
 
 def test_employer_cap_holds_for_the_authorised_person_check(capped_app: Flask) -> None:
     entry = roll("employer")
-    for n in range(3):
+    for n in range(6):
         wrong = roll("insured", n).voter_key
+        if wrong == entry.attribute:
+            wrong = roll("insured", n + 10).voter_key
         _from_address(capped_app, f"198.51.100.{n}").register("employer", entry.voter_key, wrong)
     right = browser_for(capped_app).register("employer", entry.voter_key, entry.attribute)
     assert NO_MATCH in _text(right)

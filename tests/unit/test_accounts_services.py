@@ -157,6 +157,10 @@ def test_counter_keys_are_keyed_hashes_per_purpose_and_kind(accounts_app: Flask)
         accounts_app.config["SSBVOTE"] = config
     with pytest.raises(ValueError):
         throttle.counter_key("guess", "insured", "1159450283165")
+    # Per client: its own counter, under the identifier's tag (an official's unlock finds it).
+    mine = throttle.counter_key("signin", "insured", "1159450283165", "address:192.0.2.7")
+    assert mine != key and mine[:24] == key[:24] and len(mine) == 64
+    assert mine != throttle.counter_key("signin", "insured", "1159450283165", "address:192.0.2.8")
 
 
 def test_counter_rows_are_pruned_after_their_window_and_lock(accounts_app: Flask) -> None:
@@ -175,7 +179,7 @@ def test_counter_rows_are_pruned_after_their_window_and_lock(accounts_app: Flask
 
 
 def test_concurrent_attempts_are_counted_one_by_one(accounts_app_any: Flask) -> None:
-    """take_attempt counts under the counter's row lock: of 8 simultaneous attempts, 3 pass."""
+    """reserve counts under the counter's row lock: of 8 simultaneous attempts, 3 pass."""
     limits = throttle.Limits(max_per_window=3, free=3)
     key = throttle.counter_key("register", "insured", "1159450283165")
     db.session.rollback()  # SQLite: leave the write lock to the threads
@@ -183,9 +187,7 @@ def test_concurrent_attempts_are_counted_one_by_one(accounts_app_any: Flask) -> 
     def attempt(_: int) -> bool:
         with accounts_app_any.app_context():
             try:
-                allowed = throttle.take_attempt(key, limits, T0) is None
-                db.session.commit()
-                return allowed
+                return throttle.reserve([(key, limits)], T0) is None
             finally:
                 db.session.remove()
 

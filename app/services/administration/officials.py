@@ -23,6 +23,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "propose_poll_action": frozenset(OFFICIAL_ROLES),
     "approve_poll_action": frozenset(OFFICIAL_ROLES),
     "reset_voter_totp": frozenset(OFFICIAL_ROLES),
+    "unlock_voter": frozenset(OFFICIAL_ROLES),
 }
 
 

@@ -63,7 +63,9 @@ def normalise_date_of_birth(value: str) -> str | None:
 
 
 def register(electorate: str, voter_key: str, attribute: str, password: str,
-             limits: throttle.Limits, now: datetime) -> VoterAccount:
+             limits: throttle.Limits, now: datetime,
+             client: throttle.Client = throttle.NO_CLIENT,
+             identifier_limits: throttle.Limits | None = None) -> VoterAccount:
     """Create the account of the roll entry that ``voter_key`` + ``attribute`` identify.
 
     ``attribute`` is the date of birth (insured) or the authorised person's national ID
@@ -85,10 +87,13 @@ def register(electorate: str, voter_key: str, attribute: str, password: str,
     if claimed is None:
         raise RegistrationRefused("invalid_attribute")
     passwords.check_policy(password, (key, claimed, claimed.replace("-", "")))
-    counter = registration_counter(electorate, key)
-    # Counted before the check, under the counter's row lock: concurrent guesses count too.
-    limited = throttle.take_attempt(counter, limits, now) is not None
-    db.session.commit()
+    counter = registration_counter(electorate, key, client)
+    everyone = registration_counter(electorate, key)
+    # Reserved before the check, under the counters' row locks: concurrent guesses count too.
+    # Per (identifier, client) with ``limits``; over every client with ``identifier_limits``
+    # (only a guesser spread over many addresses reaches it; an official can lift it).
+    limited = throttle.reserve([(counter, limits), (everyone, identifier_limits or limits)],
+                               now) is not None
     entry = None if limited else principals.roll_entry_for(electorate, key, registering=True)
     # Same answer for "not on the roll", "wrong date of birth" and "too many attempts": the
     # roll stays private and a guesser cannot tell when guessing has stopped working.
@@ -107,6 +112,7 @@ def register(electorate: str, voter_key: str, attribute: str, password: str,
     )
     db.session.add(account)
     throttle.clear_counter(counter)
+    throttle.refund(everyone)
     try:
         db.session.commit()
     except IntegrityError:  # a concurrent registration of the same roll entry won
@@ -115,9 +121,12 @@ def register(electorate: str, voter_key: str, attribute: str, password: str,
     return account
 
 
-def registration_counter(electorate: str, normalised_key: str) -> str:
-    """The key of the registration-attempt counter of an identifier (on the roll or not)."""
-    return throttle.counter_key("register", electorate, normalised_key)
+def registration_counter(electorate: str, normalised_key: str,
+                         client: throttle.Client | None = None) -> str:
+    """The key of the registration-attempt counter of an identifier, on the roll or not: of
+    one client, or (``client`` None) of every client together (docs/accounts.md §3)."""
+    scope = client.scope(electorate, None) if client is not None else None
+    return throttle.counter_key("register", electorate, normalised_key, scope)
 
 
 def enrolment(account: VoterAccount) -> Enrolment:
@@ -137,12 +146,12 @@ def reset_totp(official: Official, electorate: str, voter_key: str, reason: str)
     account.totp_secret = totp.new_secret()
     account.totp_confirmed = False
     account.totp_last_step = 0
-    account.session_epoch = (account.session_epoch or 0) + 1
+    signin.bump_epoch(account)
     account.failed_attempts = 0
     account.failure_window_start = None
     account.locked_until = None
     # Unlock the identifier too (its counter outlives successful sign-ins, not a reset).
-    throttle.clear_counter(signin.signin_counter(electorate, principals.login_key(account)))
+    throttle.clear_identifier("signin", electorate, principals.login_key(account))
     audit.record(f"official:{official.username}", "voter_totp_reset",
                  account.roll_entry.pseudonym, {"electorate": electorate, "reason": reason})
     db.session.commit()

@@ -65,6 +65,22 @@ def find(kind: str, login_id: str) -> Principal | None:
     )
 
 
+def model_for(kind: str) -> type[VoterAccount] | type[Official]:
+    """The table of a kind's principals."""
+    if kind == "official":
+        return Official
+    if kind in VOTER_KINDS:
+        return VoterAccount
+    raise ValueError(f"unknown principal kind {kind!r}")
+
+
+def is_live(kind: str, principal: Principal) -> bool:
+    """An active official, or a voter account of this electorate (what :func:`load` returns)."""
+    if isinstance(principal, Official):
+        return kind == "official" and principal.active
+    return kind in VOTER_KINDS and principal.electorate == kind
+
+
 def load(kind: str, principal_id: int) -> Principal | None:
     if kind == "official":
         official = db.session.get(Official, principal_id)
