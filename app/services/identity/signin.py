@@ -92,9 +92,10 @@ def check_code(ticket: Ticket, code: str, limits: throttle.Limits, now: datetime
     successful sign-in, logout or reset.
     """
     model = principals.model_for(ticket.kind)
-    principal = db.session.scalar(
+    row = db.session.scalar(
         select(model).where(model.id == ticket.principal_id).with_for_update(of=model)
         .execution_options(populate_existing=True))
+    principal = row if isinstance(row, (VoterAccount, Official)) else None
     if principal is None or not principals.is_live(ticket.kind, principal) \
             or principal.session_epoch != ticket.epoch:
         db.session.rollback()
