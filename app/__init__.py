@@ -38,6 +38,9 @@ def create_app(config: Config | None = None, **flask_overrides: Any) -> Flask:
         BABEL_DEFAULT_LOCALE=config.default_locale,
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
         RATELIMIT_STORAGE_URI=config.rate_limit_storage_uri,
+        # One Redis may serve other programs too: our counters under our own prefix. If Redis
+        # is unreachable the limited routes fail (500) rather than run unlimited.
+        RATELIMIT_KEY_PREFIX="ssbvote",
         # Flask-Limiter's headers would put an hour-long Retry-After on successful casts;
         # our own 503 "busy" and 429 answers say when to retry.
         RATELIMIT_HEADERS_ENABLED=False,

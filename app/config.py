@@ -54,7 +54,7 @@ class Config:
     allow_insecure_test_keys: bool = False
     instance_path: str = "instance"
     session_idle_minutes: int = 15
-    #: Redis (``redis://`` / ``rediss://`` / ``unix://``) holding the state every worker must
+    #: Redis (``redis://`` / ``rediss://`` / ``redis+unix://``) holding the state every worker must
     #: share: the rate limiter's counters. Empty: ``memory://``, per worker process.
     redis_url: str = ""
     #: gunicorn worker processes (``SSBVOTE_WORKERS``, else ``WEB_CONCURRENCY``; ``ssbvote serve``
@@ -130,7 +130,7 @@ class Config:
         if self.workers < 0:
             raise ConfigError("SSBVOTE_WORKERS must be 0 (unknown) or the number of gunicorn workers")
         if self.redis_url and not self.redis_url.startswith(_REDIS_SCHEMES):
-            raise ConfigError("SSBVOTE_REDIS_URL must be a redis://, rediss:// or unix:// URL")
+            raise ConfigError("SSBVOTE_REDIS_URL must be a redis://, rediss:// or redis+unix:// URL")
         if self.env == "production":
             problems = []
             for name, value in (("SSBVOTE_SECRET_KEY", self.secret_key),
@@ -242,7 +242,7 @@ def read_ca_key(value: str) -> str:
     return text
 
 
-_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+_REDIS_SCHEMES = ("redis://", "rediss://", "redis+unix://")
 
 
 def _strong_secret(value: str) -> bool:
