@@ -101,7 +101,7 @@ class Config:
             allow_insecure_test_keys=_flag(env.get("SSBVOTE_ALLOW_INSECURE_TEST_KEYS", "")),
             instance_path=env.get("SSBVOTE_INSTANCE", "instance"),
             session_idle_minutes=int(env.get("SSBVOTE_SESSION_IDLE_MINUTES", "15")),
-            redis_url=env.get("SSBVOTE_REDIS_URL", "").strip(),
+            redis_url=_redis_url(env),
             workers=_integer(env, "SSBVOTE_WORKERS", _integer(env, "WEB_CONCURRENCY", 0)),
             signin_ip_rate_limit=env.get("SSBVOTE_SIGNIN_IP_LIMIT", "30 per minute; 300 per hour"),
             cast_max_inflight=int(env.get("SSBVOTE_CAST_MAX_INFLIGHT", "6")),
@@ -243,6 +243,16 @@ def read_ca_key(value: str) -> str:
 
 
 _REDIS_SCHEMES = ("redis://", "rediss://", "redis+unix://")
+
+
+def _redis_url(env: Mapping[str, str]) -> str:
+    """``SSBVOTE_REDIS_URL``; else the older name ``SSBVOTE_RATELIMIT_STORAGE`` (issue 20's
+    deployments), where ``memory://`` means none."""
+    url = env.get("SSBVOTE_REDIS_URL", "").strip()
+    if url:
+        return url
+    older = env.get("SSBVOTE_RATELIMIT_STORAGE", "").strip()
+    return "" if older in ("", "memory://") else older
 
 
 def _strong_secret(value: str) -> bool:

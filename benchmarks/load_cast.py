@@ -286,7 +286,7 @@ class Cluster:
         from tools import cluster, redis_server
 
         self.redis = redis_server.start()
-        env["SSBVOTE_RATELIMIT_STORAGE"] = self.redis.url()
+        env["SSBVOTE_REDIS_URL"] = self.redis.url()
         self.hosts = cluster.AppCluster(env, tmp, hosts=hosts, workers=workers, threads=threads)
         self.certificate = cluster.TestCertificate.make(tmp / "tls")
         self.nginx = cluster.Nginx(self.hosts.upstreams, self.certificate)

@@ -47,7 +47,7 @@ def require_database(config: Config) -> None:
     url = config.database_url
     shown = make_url(url).render_as_string(hide_password=True)
     hint = ("set DATABASE_URL or SSBVOTE_INSTANCE as the server has them "
-            "(after 'ssbvote demo': export SSBVOTE_INSTANCE=instance/demo), "
+            "(after 'ssbvote demo': export SSBVOTE_ENV=development SSBVOTE_INSTANCE=instance/demo), "
             "or create a new database with 'ssbvote db upgrade'")
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
@@ -552,6 +552,7 @@ def demo(host: str, port: int, instance: str, no_serve: bool, key_bits: int) -> 
             raise click.ClickException(str(exc)) from exc
     click.echo(report)
     click.echo(f"Officials' CLI on this database (the same rule as the server): "
+               f"export SSBVOTE_ENV=development; "  # production otherwise (fails closed)
                f"export SSBVOTE_INSTANCE={os.environ['SSBVOTE_INSTANCE']}")
     if not no_serve:
         click.echo(f"\nServing the demo on http://{host}:{port}/  (Ctrl-C to stop)\n")

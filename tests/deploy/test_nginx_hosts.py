@@ -41,7 +41,7 @@ def two_hosts(pg_url: str, redis_url: str, tmp_path: Path, nginx_factory: Any) -
         "SSBVOTE_INSTANCE": str(tmp_path / "instance"),
         "DATABASE_URL": pg_url,
         "SSBVOTE_ALLOW_INSECURE_TEST_KEYS": "1",
-        "SSBVOTE_RATELIMIT_STORAGE": redis_url.rsplit("/", 1)[0] + "/3",
+        "SSBVOTE_REDIS_URL": redis_url.rsplit("/", 1)[0] + "/3",
         "SSBVOTE_SIGNIN_IP_LIMIT": f"{SIGNIN_LIMIT} per minute",
     }
     config = Config.from_env(env)

@@ -103,7 +103,7 @@ def test_demo_simulate_and_serve_from_an_empty_folder(installed: Path, tmp_path:
     assert (folder / "instance" / "demo" / "ssbvote.sqlite3").is_file()
 
     # The printed rule points the officials' CLI at the demo's database.
-    cli_env = {**env, "SSBVOTE_INSTANCE": "instance/demo"}
+    cli_env = {**env, "SSBVOTE_ENV": "development", "SSBVOTE_INSTANCE": "instance/demo"}
     verify = subprocess.run([ssbvote, "board", "verify", "--election", "ssb-demo-2026"], cwd=folder,
                             env=cli_env, capture_output=True, text=True, timeout=120)
     assert verify.returncode == 0 and "chain intact" in verify.stdout, verify.stdout + verify.stderr

@@ -129,6 +129,14 @@ def test_production_refuses_per_worker_limits_with_several_workers(
             Config.from_env(env)
 
 
+def test_the_older_limiter_storage_name_still_configures_redis(tmp_path: Path) -> None:
+    env = prod_env(tmp_path, SSBVOTE_REDIS_URL="", SSBVOTE_WORKERS="2")
+    older = Config.from_env({**env, "SSBVOTE_RATELIMIT_STORAGE": "redis://10.0.0.5:6379/1"})
+    assert older.rate_limit_storage_uri == "redis://10.0.0.5:6379/1"
+    with pytest.raises(ConfigError, match="SSBVOTE_REDIS_URL"):
+        Config.from_env({**env, "SSBVOTE_RATELIMIT_STORAGE": "memory://"})
+
+
 def test_gunicorn_worker_count_comes_from_web_concurrency_too(tmp_path: Path) -> None:
     env = prod_env(tmp_path, SSBVOTE_REDIS_URL="")
     with pytest.raises(ConfigError, match=r"\(3\)"):
