@@ -82,7 +82,8 @@ def test_the_wheel_holds_the_bundle_the_demo_data_and_the_wsgi_entry(installed: 
          "print(app.__file__); print(tools.paths.examples_dir()); "
          "print(sorted(json.loads((pathlib.Path(app.__file__).parent / 'static/dist/manifest.json').read_text())))"],
         cwd=tmp_path, capture_output=True, text=True, timeout=120,
-        env=_clean_env(installed, SSBVOTE_INSTANCE=str(tmp_path / "i")))
+        # Importing app.wsgi builds the app: production unless development is asked for.
+        env=_clean_env(installed, SSBVOTE_ENV="development", SSBVOTE_INSTANCE=str(tmp_path / "i")))
     assert probe.returncode == 0, probe.stderr
     app_file, examples, bundles = probe.stdout.strip().splitlines()[-3:]
     assert app_file.startswith(str(installed)), app_file  # the wheel's code, not the checkout's
