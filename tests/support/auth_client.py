@@ -82,15 +82,22 @@ def add_official(username: str, role: str = "returning-officer") -> str:
 def issue_code(app: Flask, electorate: str, key: str, reason: str = "letter") -> str:
     """An activation code for the voter, as the letter would carry it (written to the outbox
     too, like every message of the development sender)."""
+    from flask import current_app, has_app_context
+
     from app.services.identity import activation, principals
 
-    with app.app_context():
+    def issue() -> str:
         entry = principals.roll_entry_for(electorate, key, registering=True)
         assert entry is not None, (electorate, key)
         code = activation.issue(entry, reason, app.config["AUTH_CLOCK"](), "test")
         assert code is not None, "too many open activation codes"
         db.session.commit()
         return code
+
+    if has_app_context() and current_app._get_current_object() is app:  # type: ignore[attr-defined]
+        return issue()
+    with app.app_context():
+        return issue()
 
 
 def outbox(app: Flask) -> list[dict[str, str]]:
