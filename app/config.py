@@ -268,13 +268,19 @@ class IdentitySettings:
                          "SSBVOTE_OIDC_ISSUER")
         if not 1 <= self.activation_days <= 365:
             found.append("SSBVOTE_ACTIVATION_DAYS must be between 1 and 365")
+        if self.notify_sender and not _SENDER.match(self.notify_sender):
+            found.append("SSBVOTE_NOTIFY_SENDER must be 'file' or package.module:attribute, not "
+                         f"{self.notify_sender!r}")
         if production:
             if not self.notify_sender:
                 found.append("SSBVOTE_NOTIFY_SENDER must name the letter/SMS sender "
-                             "(module:attribute)")
+                             "(package.module:attribute, or 'file' for the outbox folder)")
             if self.oidc_issuer and not self.oidc_issuer.startswith("https://"):
                 found.append("SSBVOTE_OIDC_ISSUER must be an https:// URL in production")
         return found
+
+
+_SENDER = re.compile(r"\Afile\Z|\A[A-Za-z_][\w.]*:[A-Za-z_]\w*\Z")
 
 
 def identity_settings(env: Mapping[str, str]) -> IdentitySettings:
