@@ -102,7 +102,8 @@ def sender() -> Sender:
         return FileSender(outbox())
     module, _, attribute = chosen.partition(":")
     found = getattr(importlib.import_module(module), attribute)
-    made = found() if callable(found) and not hasattr(found, "send") else found
+    # A class or factory is called; an object with ``send`` is the sender itself.
+    made = found() if isinstance(found, type) or not hasattr(found, "send") else found
     return made  # type: ignore[no-any-return]
 
 
