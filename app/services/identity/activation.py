@@ -56,19 +56,22 @@ def open_codes(entry: RollEntry, now: datetime) -> int:
             ActivationCode.expires_at > now)) or 0)
 
 
-def issue(entry: RollEntry, reason: str, now: datetime, actor: str) -> str | None:
+def issue(entry: RollEntry, reason: str, now: datetime, actor: str, *,
+          already_open: int | None = None, audited: bool = True) -> str | None:
     """Make a code for ``entry``, send it (notify sender) and return it; None if the entry
-    already has :data:`MAX_OPEN` open codes.  The caller commits."""
+    already has :data:`MAX_OPEN` open codes (``already_open``: counted by the caller).  The
+    caller commits."""
     if reason not in REASONS:
         raise ValueError(f"unknown reason {reason!r}")
-    if open_codes(entry, now) >= MAX_OPEN:
+    if (open_codes(entry, now) if already_open is None else already_open) >= MAX_OPEN:
         return None
     code = new_code()
     expires = now + lifetime()
     db.session.add(ActivationCode(roll_entry_pk=entry.id, code_hash=code_hash(normalise(code) or ""),
                                   reason=reason, created_at=now, expires_at=expires))
-    db.session.flush()
-    audit.record(actor, "activation_code_issued", entry.pseudonym, {"reason": reason})
+    if audited:
+        db.session.flush()
+        audit.record(actor, "activation_code_issued", entry.pseudonym, {"reason": reason})
     notify.send("activation_code", entry, now, code=code,
                 expires=expires.strftime("%Y-%m-%d %H:%M"))
     return code
@@ -84,11 +87,21 @@ def issue_for_election(election_pk: int, now: datetime, actor: str,
              .order_by(RollEntry.id))
     if voter_key is not None:
         query = query.where(RollEntry.voter_key == voter_key)
+    counts = dict(db.session.execute(
+        select(ActivationCode.roll_entry_pk, func.count(ActivationCode.id))
+        .join(RollEntry, RollEntry.id == ActivationCode.roll_entry_pk)
+        .where(RollEntry.election_pk == election_pk, ActivationCode.used_at.is_(None),
+               ActivationCode.expires_at > now)
+        .group_by(ActivationCode.roll_entry_pk)).tuples().all())
     issued: dict[str, str] = {}
-    for entry in db.session.scalars(query):
-        code = issue(entry, "letter", now, actor)
-        if code is not None:
-            issued[entry.voter_key] = code
+    with db.session.no_autoflush:
+        for entry in db.session.scalars(query).all():
+            code = issue(entry, "letter", now, actor, already_open=counts.get(entry.id, 0),
+                         audited=False)
+            if code is not None:
+                issued[entry.voter_key] = code
+    # One audit entry for the batch (a voter's own request or a release is audited one by one).
+    audit.record(actor, "activation_letters_issued", str(election_pk), {"count": len(issued)})
     db.session.commit()
     return issued
 
