@@ -95,7 +95,7 @@ def thaid_start(purpose: str) -> Response:
     if not oidc.enabled() or purpose not in oidc.PURPOSES:
         abort(404)
     session[_PURPOSE] = purpose
-    return oidc.start(url_for("voter.thaid_callback", _external=True))
+    return redirect(oidc.authorization_url(url_for("voter.thaid_callback", _external=True)))
 
 
 def thaid_callback() -> Response:

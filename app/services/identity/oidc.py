@@ -15,7 +15,6 @@ from typing import Any, Mapping
 
 from authlib.integrations.flask_client import OAuth
 from flask import Flask, current_app
-from werkzeug.wrappers import Response
 
 from app.models import RollEntry
 from app.services.errors import InvalidRequest
@@ -68,10 +67,13 @@ def _client() -> Any:
     return current_app.extensions[_EXTENSION].create_client(NAME)
 
 
-def start(redirect_uri: str) -> Response:
-    """Redirect to the provider (Authlib makes state, nonce and the PKCE verifier)."""
-    response: Response = _client().authorize_redirect(redirect_uri)
-    return response
+def authorization_url(redirect_uri: str) -> str:
+    """Where to send the voter: the provider's authorization endpoint.  Authlib makes the
+    state, nonce and PKCE verifier and keeps them in the session (as its authorize_redirect)."""
+    client = _client()
+    made = client.create_authorization_url(redirect_uri)
+    client.save_authorize_data(redirect_uri=redirect_uri, **made)
+    return str(made["url"])
 
 
 def finish(now: datetime) -> Proof:
