@@ -87,12 +87,12 @@ def issue_for_election(election_pk: int, now: datetime, actor: str,
              .order_by(RollEntry.id))
     if voter_key is not None:
         query = query.where(RollEntry.voter_key == voter_key)
-    counts = dict(db.session.execute(
+    counts: dict[int, int] = {pk: n for pk, n in db.session.execute(
         select(ActivationCode.roll_entry_pk, func.count(ActivationCode.id))
         .join(RollEntry, RollEntry.id == ActivationCode.roll_entry_pk)
         .where(RollEntry.election_pk == election_pk, ActivationCode.used_at.is_(None),
                ActivationCode.expires_at > now)
-        .group_by(ActivationCode.roll_entry_pk)).tuples().all())
+        .group_by(ActivationCode.roll_entry_pk))}
     issued: dict[str, str] = {}
     with db.session.no_autoflush:
         for entry in db.session.scalars(query).all():
