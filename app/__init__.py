@@ -50,6 +50,8 @@ def create_app(config: Config | None = None, **flask_overrides: Any) -> Flask:
         # Per route where a view needs more (security.body_limit: the paper-vote list).
         MAX_CONTENT_LENGTH=security.DEFAULT_BODY_LIMIT,
         JSON_SORT_KEYS=False,
+        NOTIFY_SENDER=config.identity.notify_sender or "file",
+        NOTIFY_OUTBOX=config.identity.notify_outbox or str(instance / "outbox"),
     )
     app.config.update(config.extra)
     app.config.update(flask_overrides)
@@ -75,6 +77,10 @@ def create_app(config: Config | None = None, **flask_overrides: Any) -> Flask:
     assets.init_app(app)
     auth.init_app(app)
     polls.init_app(app)
+    from app.services.identity import oidc, release
+
+    release.init_app(app)
+    oidc.init_app(app)
     views.register(app)
     if config.proxy_hops:
         # Only X-Forwarded-For, so per-IP limits see the client: nothing here needs the

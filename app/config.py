@@ -1,6 +1,6 @@
 """Typed configuration, loaded from the environment and validated at start-up.
 
-Fail closed (docs/accounts.md §8): without ``SSBVOTE_ENV`` the server is in production and
+Fail closed (docs/accounts.md §11): without ``SSBVOTE_ENV`` the server is in production and
 refuses to start with a missing, built-in or weak secret, SQLite, or a per-worker (``memory://``)
 limiter store under more than one worker. Development and test must be asked for explicitly;
 they fill in throw-away values, random per instance (kept in the instance folder so that every
@@ -81,6 +81,8 @@ class Config:
     #: with one found in the database.  Required in production; in development and test it
     #: defaults to ``<instance>/ca/ca-public-key.txt``, which the demo and the scenario write.
     ca_key: str = ""
+    #: Identity proofing (docs/accounts.md §8–§9): ThaiD / OpenID Connect, activation codes.
+    identity: "IdentitySettings" = field(default_factory=lambda: IdentitySettings())
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -110,6 +112,7 @@ class Config:
             proxy_hops=_integer(env, "SSBVOTE_PROXY_HOPS", 0),
             approval_lifetime_hours=_integer(env, "SSBVOTE_APPROVAL_LIFETIME_HOURS", 24),
             ca_key=env.get("SSBVOTE_CA_KEY", "").strip(),
+            identity=identity_settings(env),
         )
         return config.validated()
 
@@ -131,8 +134,11 @@ class Config:
             raise ConfigError("SSBVOTE_WORKERS must be 0 (unknown) or the number of gunicorn workers")
         if self.redis_url and not self.redis_url.startswith(_REDIS_SCHEMES):
             raise ConfigError("SSBVOTE_REDIS_URL must be a redis://, rediss:// or redis+unix:// URL")
+        identity_problems = self.identity.problems(self.env == "production")
+        if identity_problems and self.env != "production":
+            raise ConfigError(identity_problems[0])
         if self.env == "production":
-            problems = []
+            problems = list(identity_problems)
             for name, value in (("SSBVOTE_SECRET_KEY", self.secret_key),
                                 ("SSBVOTE_PSEUDONYM_KEY", self.pseudonym_key)):
                 if not _strong_secret(value):
@@ -289,3 +295,59 @@ def _integer(env: Mapping[str, str], name: str, default: int) -> int:
 
 def _flag(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class IdentitySettings:
+    """ThaiD (OpenID Connect) and activation codes, docs/accounts.md §8–§9."""
+
+    #: OpenID Connect issuer (discovery at ``<issuer>/.well-known/openid-configuration``);
+    #: empty: no "with ThaiD" sign-in.
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_scope: str = "openid pid"
+    #: Lowest identity assurance level (``ial`` claim) accepted, a decimal number.
+    oidc_min_ial: str = "2.3"
+    #: ``file`` (the outbox folder) or ``module:attribute`` of a production sender.
+    notify_sender: str = ""
+    notify_outbox: str = ""
+    activation_days: int = 30
+
+    def problems(self, production: bool) -> list[str]:
+        found = []
+        try:
+            float(self.oidc_min_ial)
+        except ValueError:
+            found.append(f"SSBVOTE_OIDC_MIN_IAL must be a number, not {self.oidc_min_ial!r}")
+        if self.oidc_issuer and not (self.oidc_client_id and self.oidc_client_secret):
+            found.append("SSBVOTE_OIDC_CLIENT_ID and SSBVOTE_OIDC_CLIENT_SECRET are needed with "
+                         "SSBVOTE_OIDC_ISSUER")
+        if not 1 <= self.activation_days <= 365:
+            found.append("SSBVOTE_ACTIVATION_DAYS must be between 1 and 365")
+        if self.notify_sender and not _SENDER.match(self.notify_sender):
+            found.append("SSBVOTE_NOTIFY_SENDER must be 'file' or package.module:attribute, not "
+                         f"{self.notify_sender!r}")
+        if production:
+            if not self.notify_sender:
+                found.append("SSBVOTE_NOTIFY_SENDER must name the letter/SMS sender "
+                             "(package.module:attribute, or 'file' for the outbox folder)")
+            if self.oidc_issuer and not self.oidc_issuer.startswith("https://"):
+                found.append("SSBVOTE_OIDC_ISSUER must be an https:// URL in production")
+        return found
+
+
+_SENDER = re.compile(r"\Afile\Z|\A[A-Za-z_][\w.]*:[A-Za-z_]\w*\Z")
+
+
+def identity_settings(env: Mapping[str, str]) -> IdentitySettings:
+    return IdentitySettings(
+        oidc_issuer=env.get("SSBVOTE_OIDC_ISSUER", "").strip().rstrip("/"),
+        oidc_client_id=env.get("SSBVOTE_OIDC_CLIENT_ID", "").strip(),
+        oidc_client_secret=env.get("SSBVOTE_OIDC_CLIENT_SECRET", "").strip(),
+        oidc_scope=env.get("SSBVOTE_OIDC_SCOPE", "openid pid").strip() or "openid pid",
+        oidc_min_ial=env.get("SSBVOTE_OIDC_MIN_IAL", "2.3").strip() or "2.3",
+        notify_sender=env.get("SSBVOTE_NOTIFY_SENDER", "").strip(),
+        notify_outbox=env.get("SSBVOTE_OUTBOX", "").strip(),
+        activation_days=_integer(env, "SSBVOTE_ACTIVATION_DAYS", 30),
+    )

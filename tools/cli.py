@@ -251,6 +251,30 @@ def election_pin(slug: str, opening: Path) -> None:
     click.echo(f"opening of {slug} stored; opening hash {digest}")
 
 
+@main.group("activation")
+def activation_group() -> None:
+    """Activation codes: the voting server's own letters/SMS that register accounts
+    (docs/accounts.md §9; never the ballot credential)."""
+
+
+@activation_group.command("issue")
+@click.option("--election", "slug", required=True)
+@click.option("--voter", "voter_key", default=None, help="Only this voter (national ID or employer number).")
+@with_app
+def activation_issue(slug: str, voter_key: str | None) -> None:
+    """Send an activation code to every voter on the roll without an account (or to one),
+    through the configured sender (SSBVOTE_NOTIFY_SENDER).  The codes are not printed: they
+    go to the voters only; at most 3 open codes per voter."""
+    from datetime import datetime, timezone
+
+    from app.services.administration.manifest import get_election
+    from app.services.identity import activation
+
+    issued = activation.issue_for_election(get_election(slug).id, datetime.now(timezone.utc), "cli",
+                                           voter_key)
+    click.echo(f"{len(issued):,} activation codes sent")
+
+
 @main.group("credentials")
 def credentials_group() -> None:
     """Voters' credentials from the credential authority (docs/record.md §6)."""

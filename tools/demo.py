@@ -49,6 +49,7 @@ def build(app: Flask, examples: Path, say: Callable[[str], None], key_bits: int 
     ca_folder = Path(app.instance_path) / "ca"
     if ca_folder.exists():  # a fresh CA too: its folder of the last demo holds that election's issue
         shutil.rmtree(ca_folder)
+    shutil.rmtree(app.config["NOTIFY_OUTBOX"], ignore_errors=True)  # the last demo's letters
     say("creating the demo database ...")
     schema.upgrade(url)
 
@@ -80,6 +81,7 @@ def build(app: Flask, examples: Path, say: Callable[[str], None], key_bits: int 
               f"   the verifier's --ca-key; private key {Path(app.instance_path) / 'ca' / 'ca-key.pem'})",
               f"Credential letters (private; one per voter): {ca.ca_dir / 'letters'}"]
     lines += _demo_accounts(setup)
+    lines += _activation_letters(app, setup)
     lines += ["", "trustees' encrypted key shares (2 of 3 needed to decrypt the tally):"]
     for (name, passphrase), path in zip(DEMO_TRUSTEES, setup.ceremony.share_files):
         lines.append(f"  {name}: {path}  passphrase {passphrase}")
@@ -87,6 +89,25 @@ def build(app: Flask, examples: Path, say: Callable[[str], None], key_bits: int 
               "the polls at /official/ (one proposes, the other approves)."]
     lines.append("=" * 72)
     return "\n".join(lines)
+
+
+def _activation_letters(app: Flask, setup: scenario.ElectionSetup) -> list[str]:
+    """Every voter without a ready account gets an activation letter (docs/accounts.md §9),
+    which the development sender writes to the outbox folder; a few codes are printed."""
+    from app.services.identity import activation
+
+    codes = activation.issue_for_election(setup.election.id, datetime.now(timezone.utc), "demo")
+    outbox = app.config["NOTIFY_OUTBOX"]
+    lines = ["", f"Activation letters ({len(codes)}; each message is a JSON file in {outbox}):",
+             "  register at /insured/register or /employer/register with the ID and the code,",
+             "  then choose a password and set up an authenticator app. For example:"]
+    shown: dict[str, int] = {}
+    for entry_key, code in codes.items():
+        electorate = "employer" if len(entry_key) == 10 else "insured"
+        if shown.get(electorate, 0) < 2:
+            shown[electorate] = shown.get(electorate, 0) + 1
+            lines.append(f"  {electorate:8} ID {entry_key}  activation code {code}")
+    return lines
 
 
 def demo_totp_secret(electorate: str, index: int) -> str:

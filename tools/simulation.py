@@ -116,14 +116,14 @@ def _plan(rng: random.Random, kind: str, key: str, attribute: str, popularity: d
 
 # --- one voter, in its own process ----------------------------------------------------------
 def run_voter(base_url: str, slug: str, plan: VoterPlan, allow_test_key: bool, credential: str,
-              ca_key: str) -> VoterOutcome:
-    """One voter: registers, checks the pins with the CA key, casts (signing with the
+              ca_key: str, activation_code: str) -> VoterOutcome:
+    """One voter: registers with the activation code from its letter, checks the pins with the CA key, casts (signing with the
     credential from the CA's letter) and checks each receipt; the last one also over the QR code."""
     from tools.voting_client import VotingClient
 
     client = VotingClient(base_url, plan.kind, credential=credential, ca_key=ca_key,
                           allow_insecure_test_key=allow_test_key)
-    client.register(plan.voter_key, plan.attribute, PASSWORD)
+    client.register(plan.voter_key, activation_code, PASSWORD)
     context = client.ballot_context(slug)
     receipt = None
     for selections in plan.casts:
@@ -148,6 +148,7 @@ def simulate(record: Path, *, insured: int, employers: int, revote_rate: float, 
     from app.services.voting import board_export
     from app.services.administration import manifest as manifests
     from app.services.platform import schema
+    from app.services.identity import activation
     from tally.finish import finish
     from tally.prepare import ENCRYPTED_TALLY, prepare
     from tally.trustee import decrypt
@@ -198,6 +199,9 @@ def simulate(record: Path, *, insured: int, employers: int, revote_rate: float, 
         say(f"credential authority key {ca_public} (letters: none in a simulation)")
         slug = setup.slug
         officer_ids = (setup.officials[0].id, setup.officials[1].id)
+        # Every voter's activation letter (docs/accounts.md §9), written to the development
+        # sender's outbox; the simulated voters type the code from it.
+        codes = activation.issue_for_election(setup.election.id, now, "simulation")
         db.session.remove()
     timings["setup"] = time.perf_counter() - started
 
@@ -213,7 +217,7 @@ def simulate(record: Path, *, insured: int, employers: int, revote_rate: float, 
                 click.progressbar(length=len(plans), label="voting", file=sys.stderr,
                                   show_pos=True, hidden=not show_progress) as bar:
             futures = [pool.submit(run_voter, server.url, slug, plan, allow_test, credentials[plan.voter_key],
-                                   ca_public) for plan in plans]
+                                   ca_public, codes[plan.voter_key]) for plan in plans]
             for future in as_completed(futures):
                 outcomes.append(future.result())
                 bar.update(1)

@@ -1,6 +1,6 @@
 """A Python voting client that talks to the server over real HTTP, as a browser does.
 
-Used by the simulator and the end-to-end tests: it registers or signs in with password + TOTP
+Used by the simulator and the end-to-end tests: it registers (with an activation code) or signs in with password + TOTP
 through the HTML forms (with their CSRF tokens), fetches the ballot context, encrypts and
 proves with ``crypto/`` on the client side, casts through the JSON API and can run the
 cast-as-intended check with the receipt's seed. The server never sees a choice.
@@ -134,11 +134,12 @@ class VotingClient:
             raise ClientError(f"{step} refused", response.status_code, response.text[-2000:])
         return response.headers["Location"]
 
-    def register(self, voter_key: str, attribute: str, password: str) -> str:
-        """Register and enrol TOTP; returns the TOTP secret. Leaves the client signed in."""
+    def register(self, voter_key: str, activation_code: str, password: str) -> str:
+        """Register with the activation code sent to the voter (docs/accounts.md §9) and enrol
+        TOTP; returns the TOTP secret. Leaves the client signed in."""
         prefix = PREFIX[self.kind]
         self._expect_redirect(self._submit(f"{prefix}/register", {
-            "voter_key": voter_key, "attribute": attribute, "password": password,
+            "voter_key": voter_key, "code": activation_code, "password": password,
             "confirm": password}), "registration")
         match = _SECRET.search(self._get(f"{prefix}/enrol").text)
         if not match:

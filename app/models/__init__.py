@@ -1,5 +1,6 @@
 """SQLAlchemy 2.0 models. Importing this package registers every table on ``Base.metadata``."""
 from app.models.account import VoterAccount
+from app.models.activation import ActivationCode
 from app.models.account_state import ThrottleCounter
 from app.models.approval import PendingAction
 from app.models.authority import CredentialList, CredentialRevocation, VoterCredential
@@ -11,6 +12,7 @@ from app.models.official import AuditEntry, Official
 from app.models.roll import RollEntry
 
 __all__ = [
+    "ActivationCode",
     "AuditEntry",
     "Base",
     "BoardBallot",

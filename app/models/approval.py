@@ -10,7 +10,7 @@ from app.models.base import Base, UTCDateTime, utcnow
 from app.models.election import Election
 from app.models.official import Official
 
-APPROVAL_ACTIONS = ("open_polls", "close_polls", "record_paper_votes")
+APPROVAL_ACTIONS = ("open_polls", "close_polls", "record_paper_votes", "release_account")
 #: ``expired``: nobody decided before ``expires_at`` (docs/accounts.md §6).
 APPROVAL_STATES = ("pending", "approved", "cancelled", "expired")
 
@@ -29,7 +29,8 @@ class PendingAction(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     #: Fixed when proposed (proposed_at + the configured lifetime); no approval after it.
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    #: What the action carries, canonical JSON (the paper voters' pseudonyms); None for polls.
+    #: What the action carries, canonical JSON (the paper voters' pseudonyms; the released
+    #: account's electorate, pseudonym and reason); None for polls.
     payload: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     election: Mapped[Election] = relationship()
@@ -37,7 +38,7 @@ class PendingAction(Base):
     decider: Mapped[Official | None] = relationship(foreign_keys=[decider_pk])
 
     __table_args__ = (
-        CheckConstraint("action IN ('open_polls','close_polls','record_paper_votes')",
+        CheckConstraint("action IN ('open_polls','close_polls','record_paper_votes','release_account')",
                         name="action"),
         CheckConstraint("state IN ('pending','approved','cancelled','expired')", name="state"),
         # The database itself refuses a self-approval, whatever the code above it does.

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from app import auth
 from app.extensions import limiter
-from app.views import signin
+from app.views import proofing, signin
 
 
 def render_voter_home() -> str:
@@ -27,7 +27,33 @@ def make_blueprint(kind: str, name: str, url_prefix: str) -> Blueprint:
     @bp.route("/register", methods=["GET", "POST"])
     @limited
     def register() -> str | Response:
-        return signin.register_page(kind)
+        return proofing.code_page(kind, recovering=False)
+
+    @bp.route("/recover", methods=["GET", "POST"])
+    @limited
+    def recover() -> str | Response:
+        return proofing.code_page(kind, recovering=True)
+
+    @bp.route("/activation", methods=["GET", "POST"])
+    @limited
+    def request_code() -> str | Response:
+        return proofing.request_code_page(kind)
+
+    if kind == "insured":  # ThaiD proves natural persons (docs/accounts.md §8)
+        @bp.get("/thaid/start/<purpose>")
+        @limited
+        def thaid_start(purpose: str) -> Response:
+            return proofing.thaid_start(purpose)
+
+        @bp.get("/thaid/callback")
+        @limited
+        def thaid_callback() -> Response:
+            return proofing.thaid_callback()
+
+        @bp.route("/thaid/password", methods=["GET", "POST"])
+        @limited
+        def thaid_password() -> str | Response:
+            return proofing.thaid_password_page()
 
     @bp.route("/login", methods=["GET", "POST"])
     @limited

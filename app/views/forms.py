@@ -25,12 +25,18 @@ def _required() -> InputRequired:
     return InputRequired(message=_REQUIRED)
 
 
+_CODE_FIELD = {"autocomplete": "one-time-code", "autocapitalize": "characters",
+               "spellcheck": "false", "maxlength": 24}
+
+
 class InsuredRegisterForm(FlaskForm):
+    """Registration and recovery with an activation code (docs/accounts.md §9–§10)."""
+
     voter_key = StringField(_l("National ID number (13 digits)"), [_required(), Length(max=32)],
                             render_kw={"inputmode": "numeric", "autocomplete": "off",
                                        "maxlength": 17})
-    attribute = StringField(_l("Date of birth"), [_required(), Length(max=32)],
-                            render_kw={"type": "date", "autocomplete": "bday"})
+    code = StringField(_l("Activation code (from the letter or SMS)"),
+                       [_required(), Length(max=64)], render_kw=_CODE_FIELD)
     password = PasswordField(_l("Choose a password (at least 10 characters)"),
                              [_required(), Length(max=1024)],
                              render_kw={"autocomplete": "new-password"})
@@ -44,10 +50,30 @@ class EmployerRegisterForm(InsuredRegisterForm):
                             [_required(), Length(max=32)],
                             render_kw={"inputmode": "numeric", "autocomplete": "off",
                                        "maxlength": 14})
-    attribute = StringField(_l("National ID number of the authorised person"),
-                            [_required(), Length(max=32)],
+
+
+class InsuredCodeRequestForm(FlaskForm):
+    voter_key = StringField(_l("National ID number (13 digits)"), [_required(), Length(max=32)],
                             render_kw={"inputmode": "numeric", "autocomplete": "off",
                                        "maxlength": 17})
+
+
+class EmployerCodeRequestForm(FlaskForm):
+    voter_key = StringField(_l("Employer account number (10 digits)"),
+                            [_required(), Length(max=32)],
+                            render_kw={"inputmode": "numeric", "autocomplete": "off",
+                                       "maxlength": 14})
+
+
+class NewPasswordForm(FlaskForm):
+    """After ThaiD proved who the voter is: the new password."""
+
+    password = PasswordField(_l("Choose a password (at least 10 characters)"),
+                             [_required(), Length(max=1024)],
+                             render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(_l("Repeat the password"),
+                            [_required(), EqualTo("password", message=_l("The passwords do not match."))],
+                            render_kw={"autocomplete": "new-password"})
 
 
 class LoginForm(FlaskForm):
@@ -68,7 +94,9 @@ class ActionForm(FlaskForm):
     """A button-only form (logout, propose, approve): the CSRF token is its only field."""
 
 
-class ResetTotpForm(FlaskForm):
+class VoterActionForm(FlaskForm):
+    """An official's action on one voter, with the reason (audited)."""
+
     electorate = SelectField(_l("Electorate"),
                              choices=[SelectChoice("insured", _l("Insured employee")),
                                       SelectChoice("employer", _l("Employer"))])
@@ -77,3 +105,11 @@ class ResetTotpForm(FlaskForm):
                             render_kw={"inputmode": "numeric", "autocomplete": "off"})
     reason = TextAreaField(_l("Reason and how the voter's identity was checked"),
                            [_required(), Length(min=5, max=500)])
+
+
+class ReleaseForm(VoterActionForm):
+    """Propose releasing a (squatted) voter account: a second official approves."""
+
+
+class UnlockForm(VoterActionForm):
+    """Lift a voter's sign-in and registration locks (docs/accounts.md §3)."""

@@ -1,4 +1,4 @@
-"""Election officials: sign-in, dashboard with four-eyes poll actions, audit log, TOTP reset."""
+"""Election officials: sign-in, dashboard with four-eyes actions, audit log, account release."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -14,11 +14,11 @@ from app.extensions import limiter
 from app.security import body_limit
 from app.models import Election, Official
 from app.services.administration import approvals, audit, elections_overview
-from app.services.identity import accounts, lockouts
+from app.services.identity import accounts, lockouts, release
 from app.services.voting import paper_votes
 from app.services.errors import InputFileError, ServiceError
 from app.views import signin
-from app.views.forms import ActionForm, ResetTotpForm
+from app.views.forms import ActionForm, ReleaseForm, UnlockForm
 from election.lifecycle import Status
 
 bp = Blueprint("official", __name__, url_prefix="/official")
@@ -26,7 +26,8 @@ KIND = "official"
 _limited = limiter.shared_limit(auth.ip_rate_limit, scope="signin", methods=["POST"])
 
 ACTION_LABELS = {"open_polls": _l("Open polls"), "close_polls": _l("Close polls"),
-                 "record_paper_votes": _l("Record paper votes")}
+                 "record_paper_votes": _l("Record paper votes"),
+                 "release_account": _l("Release a voter's account")}
 #: Largest paper-vote list accepted (bytes): 13-digit IDs, one a line, for every insured voter.
 PAPER_LIST_MAX_BYTES = 64 * 1024 * 1024
 #: The multipart envelope and the CSRF token around the file.
@@ -82,6 +83,7 @@ def dashboard() -> str:
         rows=[(e, approvals.pending_for(e), approvals.available_actions(e),
                approvals.expired_for(e)) for e in elections],
         paper_signed={e.id for e in elections if paper_votes.is_signed(e)},
+        release_details=release.describe,
         lifetime_hours=int(approvals.lifetime().total_seconds() // 3600),
     )
 
@@ -135,28 +137,32 @@ def audit_log() -> str:
                            problems=audit.verify_chain())
 
 
-@bp.route("/voters/reset-totp", methods=["GET", "POST"])
-@auth.official_required("reset_voter_totp")
-def reset_totp() -> str | Response:
-    form = ResetTotpForm()
+@bp.route("/voters/release", methods=["GET", "POST"])
+@auth.official_required("release_voter_account")
+def release_account() -> str | Response:
+    """Propose releasing a voter's account; a different official approves it on the
+    dashboard (docs/accounts.md §10)."""
+    form = ReleaseForm()
     if form.validate_on_submit():
         try:
-            accounts.reset_totp(_me(), form.electorate.data or "", form.voter_key.data or "",
-                                form.reason.data or "")
+            release.propose(_me(), form.electorate.data or "", form.voter_key.data or "",
+                            form.reason.data or "", auth.now())
         except accounts.AccountNotFound:
             flash(_("No account was found for this voter."), "error")
+        except approvals.ApprovalRefused as exc:
+            flash(str(REFUSALS[exc.reason]), "error")
         else:
-            flash(_("The authenticator was reset. The voter's sessions were ended; they set up "
-                    "a new authenticator at their next sign-in."), "success")
-            return redirect(url_for("official.reset_totp"))
-    return render_template("official/reset_totp.html", form=form)
+            flash(_("Release proposed. A second official must approve it on the dashboard."),
+                  "success")
+            return redirect(url_for("official.dashboard"))
+    return render_template("official/release.html", form=form)
 
 
 @bp.route("/voters/unlock", methods=["GET", "POST"])
 @auth.official_required("unlock_voter")
 def unlock_voter() -> str | Response:
     """Lift a voter's sign-in and registration locks (docs/accounts.md §3), audited."""
-    form = ResetTotpForm()
+    form = UnlockForm()
     if form.validate_on_submit():
         try:
             lockouts.unlock(_me(), form.electorate.data or "", form.voter_key.data or "",

@@ -1,7 +1,8 @@
-"""The sign-in pages every audience shares: register, password, TOTP (and enrolment), logout.
+"""The sign-in pages every audience shares: password, TOTP (and enrolment), logout.
 
 Each audience's blueprint routes to these with its own ``kind``; the logic is in
-app/services/identity/signin.py and app/services/identity/accounts.py.
+app/services/identity/signin.py and app/services/identity/accounts.py; registration and
+recovery pages are in app/views/proofing.py.
 """
 from __future__ import annotations
 
@@ -12,14 +13,8 @@ from werkzeug.wrappers import Response
 
 from app import auth
 from app.models import VoterAccount
-from app.services.identity import accounts, passwords, principals, signin
-from app.views.forms import (
-    ActionForm,
-    CodeForm,
-    EmployerRegisterForm,
-    InsuredRegisterForm,
-    LoginForm,
-)
+from app.services.identity import accounts, oidc, principals, signin
+from app.views.forms import ActionForm, CodeForm, LoginForm
 
 LOGIN_LABELS = {
     "insured": _l("National ID number (13 digits)"),
@@ -41,47 +36,12 @@ PASSWORD_MESSAGES = {
     "common": _l("This password is too common. Please choose another."),
     "contains_identifier": _l("The password must not contain your ID number or date of birth."),
 }
-REGISTRATION_MESSAGES = {
-    "insured": {
-        "invalid_id": _l("This is not a valid 13-digit national ID number."),
-        "invalid_attribute": _l("Enter your date of birth."),
-    },
-    "employer": {
-        "invalid_id": _l("The employer account number has 10 digits."),
-        "invalid_attribute": _l("This is not a valid 13-digit national ID number."),
-    },
-    "any": {
-        "not_on_roll": _l("These details do not match the voter roll."),
-        "already_registered": _l("An account already exists for this voter. Sign in, or ask "
-                                 "the Social Security Office to reset your authenticator."),
-    },
-}
 
 
 def _locked_message(exc: signin.AccountLocked) -> str:
     # Never how long: a stranger who caused the lock must not learn when to strike again
     # (docs/accounts.md §3).
     return str(LOCKED_MESSAGE)
-
-
-def register_page(kind: str) -> str | Response:
-    form = InsuredRegisterForm() if kind == "insured" else EmployerRegisterForm()
-    if form.validate_on_submit():
-        try:
-            account = accounts.register(kind, form.voter_key.data or "", form.attribute.data or "",
-                                        form.password.data or "", auth.registration_limits(),
-                                        auth.now(), client=auth.client(),
-                                        identifier_limits=auth.registration_identifier_limits())
-        except accounts.RegistrationRefused as exc:
-            messages = {**REGISTRATION_MESSAGES[kind], **REGISTRATION_MESSAGES["any"]}
-            flash(str(messages[exc.reason]), "error")
-        except passwords.PasswordRejected as exc:
-            form.password.errors = [str(PASSWORD_MESSAGES[exc.reason])]
-        else:
-            auth.begin_second_step(signin.Ticket(kind, account.id, account.session_epoch, True))
-            flash(_("Registered. Now set up your authenticator app."), "success")
-            return redirect(url_for(f"{_bp(kind)}.enrol"))
-    return render_template("auth/register.html", form=form, kind=kind)
 
 
 def login_page(kind: str) -> str | Response:
@@ -102,7 +62,8 @@ def login_page(kind: str) -> str | Response:
             auth.begin_second_step(ticket)
             return redirect(url_for(f"{_bp(kind)}.enrol" if ticket.needs_enrolment
                                     else f"{_bp(kind)}.totp"))
-    return render_template("auth/login.html", form=form, kind=kind, title=PAGE_TITLES[kind])
+    return render_template("auth/login.html", form=form, kind=kind, title=PAGE_TITLES[kind],
+                           thaid=kind == "insured" and oidc.enabled())
 
 
 def code_page(kind: str, enrolling: bool) -> str | Response:

@@ -1,5 +1,5 @@
-"""Attacks on sign-in and authorization: replay, guessing, CSRF, wrong audience, self-approval,
-stolen sessions after a TOTP reset, and ID enumeration."""
+"""Attacks on sign-in and authorization: replay, guessing, CSRF, wrong audience, self-approval
+and ID enumeration (squatting and account release: test_squatting.py)."""
 from __future__ import annotations
 
 import re
@@ -25,6 +25,7 @@ from tests.support.auth_client import (  # noqa: F401
     browser_at,
     browser_for,
     csrf_token,
+    issue_code,
     registered_voter,
     roll,
 )
@@ -295,15 +296,12 @@ def test_failure_counters_hold_no_raw_identifier(strict_app: Flask) -> None:
         assert login_id not in key and UNKNOWN_INSURED not in key
 
 
-def test_official_reset_unlocks_the_identifier(strict_app: Flask) -> None:
+def test_recovery_with_a_new_activation_code_unlocks_the_identifier(strict_app: Flask) -> None:
     login_id, _ = registered_voter(strict_app)
     _guesses(strict_app, "insured", login_id, 3)
     assert LOCKED in _text(browser_for(strict_app).password("insured", login_id))
-    officer = browser_for(strict_app)
-    officer.login("official", "olivia", add_official("olivia"))
-    officer.submit("/official/voters/reset-totp",
-                   {"electorate": "insured", "voter_key": login_id,
-                    "reason": "locked out; ID card checked at branch 12"})
+    code = issue_code(strict_app, "insured", login_id, "request")
+    assert browser_for(strict_app).recover("insured", login_id, code).status_code == 302
     assert browser_for(strict_app).password("insured", login_id).headers["Location"] == \
         "/insured/enrol"
 
@@ -402,7 +400,7 @@ def test_insured_voter_cannot_reach_employer_or_official_pages(accounts_app: Fla
     b = browser_for(accounts_app)
     b.login("insured", login_id, secret)
     assert b.client.get("/employer/").status_code == 403
-    for url in ("/official/", "/official/audit", "/official/voters/reset-totp"):
+    for url in ("/official/", "/official/audit", "/official/voters/release"):
         assert b.client.get(url).status_code == 403, url
     token = csrf_token(_text(b.client.get("/insured/")))
     election = db.session.query(Election).one()
@@ -477,47 +475,6 @@ def test_same_official_cannot_approve_and_second_can(accounts_app: Flask) -> Non
     assert ("official:alice", "propose_open_polls") in log
     assert ("official:alice", "self_approval_refused") in log
     assert ("official:bob", "approve_open_polls") in log
-
-
-# --- TOTP reset ------------------------------------------------------------------------------
-def test_totp_reset_revokes_sessions_and_requires_re_enrolment(accounts_app: Flask) -> None:
-    login_id, old_secret = registered_voter(accounts_app)
-    voter = browser_for(accounts_app)
-    voter.login("insured", login_id, old_secret)
-    assert voter.client.get("/insured/").status_code == 200
-
-    officer = browser_for(accounts_app)
-    officer.login("official", "olivia", add_official("olivia"))
-    reset = officer.submit("/official/voters/reset-totp",
-                           {"electorate": "insured", "voter_key": login_id,
-                            "reason": "phone lost; ID card checked at branch 12"})
-    assert reset.status_code == 302
-
-    assert voter.client.get("/insured/").status_code == 302  # session revoked
-    account = db.session.query(VoterAccount).one()
-    db.session.refresh(account)
-    assert not account.totp_confirmed and account.totp_secret != old_secret
-    entry = db.session.query(AuditEntry).filter_by(action="voter_totp_reset").one()
-    assert entry.actor == "official:olivia" and entry.subject == account.roll_entry.pseudonym
-    assert login_id not in entry.subject + entry.details  # the national ID is not in the log
-
-    # The old authenticator no longer works; sign-in leads to enrolment of a new one.
-    again = browser_for(accounts_app)
-    assert again.password("insured", login_id).headers["Location"] == "/insured/enrol"
-    assert again.client.get("/insured/login/code").status_code == 302
-    again.clock.tick()
-    assert again.enrol("insured", old_secret).status_code == 200
-    new_secret = again.enrolment_secret("insured")
-    assert again.enrol("insured", new_secret).headers["Location"] == "/insured/"
-
-
-def test_totp_reset_of_unknown_voter_is_reported(accounts_app: Flask) -> None:
-    officer = browser_for(accounts_app)
-    officer.login("official", "olivia", add_official("olivia"))
-    response = officer.submit("/official/voters/reset-totp",
-                              {"electorate": "insured", "voter_key": roll("insured").voter_key,
-                               "reason": "no account yet"})
-    assert response.status_code == 200 and "ไม่พบบัญชี" in _text(response)
 
 
 def test_inactive_official_loses_access(accounts_app: Flask) -> None:

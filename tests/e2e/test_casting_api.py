@@ -87,9 +87,9 @@ def signed_in(env: dict[str, Any], kind: str = "insured", index: int = 0) -> Vot
     key = env["ids"][index] if kind == "insured" else "1000000001"
     voter = Voter(app.test_client(), env["clock"], kind, env["credentials"][key])
     if kind == "insured":
-        voter.browser.signup("insured", key, f"1980-01-{(index % 28) + 1:02d}")
+        voter.browser.signup("insured", key)
     else:
-        voter.browser.signup("employer", key, national_ids(1, seed=7)[0])
+        voter.browser.signup("employer", key)
     return voter
 
 

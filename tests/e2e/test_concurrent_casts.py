@@ -26,7 +26,7 @@ from crypto import ContestStatement, ElectionPublicKey, encrypt_contest
 from crypto.credential import ballot_party
 from tests.conftest import build_app, make_config
 from tests.support import election_setup
-from tests.support.auth_client import FAST_ARGON2
+from tests.support.auth_client import FAST_ARGON2, issue_code
 from tests.support.factories import insured_csv, national_ids, small_manifest
 
 pytestmark = pytest.mark.postgres
@@ -44,12 +44,13 @@ def served(pg_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
         assert setup.authority is not None
         credential, ca_key = setup.credentials[ids[0]], setup.authority.ca_public_key
         db.session.remove()
+    code = issue_code(app, "insured", ids[0])
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         yield {"app": app, "url": f"http://127.0.0.1:{server.server_port}", "id": ids[0],
-               "credential": credential, "ca_key": ca_key}
+               "credential": credential, "ca_key": ca_key, "code": code}
     finally:
         server.shutdown()
         with app.app_context():
@@ -60,7 +61,7 @@ def served(pg_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
 def test_fifty_parallel_casts_by_one_voter(served: dict[str, Any]) -> None:
     client = VotingClient(served["url"], "insured", credential=served["credential"], ca_key=served["ca_key"],
                           allow_insecure_test_key=True)
-    client.register(served["id"], "1980-01-01", "correct horse battery")
+    client.register(served["id"], served["code"], "correct horse battery")
     ctx = client.ballot_context("test-election")  # the pins checked against the CA key
     key = ElectionPublicKey.from_dict(ctx["election_key"], allow_insecure_test_key=True)
     contest = ctx["contest"]

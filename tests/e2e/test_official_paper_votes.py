@@ -182,5 +182,5 @@ def test_the_proposer_cannot_approve_their_own_list(env: dict[str, Any]) -> None
 
 def test_voter_cannot_reach_the_upload_page(env: dict[str, Any]) -> None:
     browser = Browser(env["app"].test_client(), env["clock"])
-    browser.signup("insured", env["ids"][0], "1980-01-01")
+    browser.signup("insured", env["ids"][0])
     assert browser.client.get(f"/official/elections/{env['election'].id}/paper-votes").status_code == 403

@@ -79,6 +79,34 @@ def add_official(username: str, role: str = "returning-officer") -> str:
     return officials.add(username, f"Official {username}", role, PASSWORD, actor="test").totp_secret
 
 
+def issue_code(app: Flask, electorate: str, key: str, reason: str = "letter") -> str:
+    """An activation code for the voter, as the letter would carry it (written to the outbox
+    too, like every message of the development sender)."""
+    from flask import current_app, has_app_context
+
+    from app.services.identity import activation, principals
+
+    def issue() -> str:
+        entry = principals.roll_entry_for(electorate, key, registering=True)
+        assert entry is not None, (electorate, key)
+        code = activation.issue(entry, reason, app.config["AUTH_CLOCK"](), "test")
+        assert code is not None, "too many open activation codes"
+        db.session.commit()
+        return code
+
+    if has_app_context() and current_app._get_current_object() is app:  # type: ignore[attr-defined]
+        return issue()
+    with app.app_context():
+        return issue()
+
+
+def outbox(app: Flask) -> list[dict[str, str]]:
+    """The messages the development sender wrote (oldest first)."""
+    from app.services.identity import notify
+
+    return notify.read_outbox(Path(app.config["NOTIFY_OUTBOX"]))
+
+
 def csrf_token(html: str) -> str:
     match = _CSRF.search(html)
     assert match, "no csrf_token in the page"
@@ -100,9 +128,15 @@ class Browser:
         assert page.status_code == 200, (page.status_code, form_url or url)
         return self.client.post(url, data={**data, "csrf_token": csrf_token(page.get_data(as_text=True))})
 
-    def register(self, kind: str, key: str, attribute: str, password: str = PASSWORD) -> TestResponse:
+    def register(self, kind: str, key: str, code: str, password: str = PASSWORD) -> TestResponse:
+        """Register with an activation code (docs/accounts.md §9)."""
         return self.submit(f"{BLUEPRINT[kind]}/register",
-                           {"voter_key": key, "attribute": attribute, "password": password,
+                           {"voter_key": key, "code": code, "password": password,
+                            "confirm": password})
+
+    def recover(self, kind: str, key: str, code: str, password: str = PASSWORD) -> TestResponse:
+        return self.submit(f"{BLUEPRINT[kind]}/recover",
+                           {"voter_key": key, "code": code, "password": password,
                             "confirm": password})
 
     def enrolment_secret(self, kind: str) -> str:
@@ -127,9 +161,12 @@ class Browser:
         self.clock.tick()
         return self.code(kind, self.clock.code(secret))
 
-    def signup(self, kind: str, key: str, attribute: str) -> str:
-        """Register and enrol; returns the TOTP secret. Leaves the voter signed in."""
-        response = self.register(kind, key, attribute)
+    def signup(self, kind: str, key: str, code: str | None = None) -> str:
+        """Register (with ``code``, or a fresh activation code issued for the voter) and
+        enrol; returns the TOTP secret. Leaves the voter signed in."""
+        if code is None:
+            code = issue_code(self.client.application, kind, key)
+        response = self.register(kind, key, code)
         assert response.status_code == 302, response.get_data(as_text=True)
         secret = self.enrolment_secret(kind)
         done = self.enrol(kind, secret)
@@ -182,6 +219,6 @@ def registered_voter(app: Flask, electorate: str = "insured", index: int = 0) ->
     """A registered, enrolled voter who then signed out; returns (login id, TOTP secret)."""
     entry = roll(electorate, index)
     b = browser_for(app)
-    secret = b.signup(electorate, entry.voter_key, entry.attribute)
+    secret = b.signup(electorate, entry.voter_key)
     assert b.logout(electorate).status_code == 302
     return entry.voter_key, secret

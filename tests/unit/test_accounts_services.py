@@ -56,7 +56,7 @@ def test_argon2id_hash_and_verify(accounts_app: Flask) -> None:
 
 def test_production_ignores_lowered_argon2_parameters(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from app import create_app
-    from app.config import Config
+    from app.config import Config, IdentitySettings
 
     key = tmp_path / "k.pem"
     key.write_text("x")
@@ -64,6 +64,7 @@ def test_production_ignores_lowered_argon2_parameters(tmp_path) -> None:  # type
                     pseudonym_key=secrets.token_hex(20), workers=1,
                     database_url="postgresql+psycopg://ssb@db.invalid/ssbvote",
                     signing_key_path=str(key), instance_path=str(tmp_path / "i"), ca_key="ab" * 32,
+                    identity=IdentitySettings(notify_sender="file"),
                     extra={"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8})
     app = create_app(config)
     with app.app_context():

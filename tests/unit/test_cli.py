@@ -84,6 +84,12 @@ def test_demo_setup_prints_logins(tmp_path: Path) -> None:
     letters = tmp_path / "demo" / "ca" / "ssb-demo-2026" / "letters"
     assert f"Credential letters (private; one per voter): {letters}" in result.output
     assert len(list(letters.glob("*.html"))) == 52
+    # Issue 22: voters without a ready account register with an activation code; the demo
+    # prints a few and the development sender wrote every letter to the outbox.
+    codes = re.findall(r"ID (\d+)  activation code ((?:[0-9A-Z]{4}-){3}[0-9A-Z]{4})", result.output)
+    assert len(codes) == 4
+    outbox = list((tmp_path / "demo" / "outbox").glob("*-activation_code-*.json"))
+    assert len(outbox) == 52 - 3 - 2
 
 
 def test_the_credential_authority_steps_through_the_cli(env: dict[str, str], tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
 """Typed configuration: production is the default and refuses to start without its secrets,
-with a built-in or weak secret, on SQLite, or with per-worker limits (docs/accounts.md §8)."""
+with a built-in or weak secret, on SQLite, or with per-worker limits (docs/accounts.md §11)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,6 +25,7 @@ def prod_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         "SSBVOTE_SIGNING_KEY": str(key),
         "SSBVOTE_CA_KEY": CA_KEY,
         "SSBVOTE_REDIS_URL": "redis://redis.internal:6379/0",
+        "SSBVOTE_NOTIFY_SENDER": "file",
     }
     env.update(overrides)
     return env
@@ -246,3 +247,33 @@ def test_the_ca_key_is_hex_or_a_file_holding_it(tmp_path: Path) -> None:
     # Development: the instance's CA key file (the demo and the scenario write it).
     dev = Config.from_env({**DEV, "SSBVOTE_INSTANCE": str(tmp_path / "dev")})
     assert dev.ca_key == str((tmp_path / "dev").resolve() / "ca" / "ca-public-key.txt")
+
+
+# --- identity proofing settings (docs/accounts.md §8–§9) --------------------------------------
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({"SSBVOTE_NOTIFY_SENDER": ""}, "SSBVOTE_NOTIFY_SENDER"),
+    ({"SSBVOTE_NOTIFY_SENDER": "not a sender"}, "SSBVOTE_NOTIFY_SENDER"),
+    ({"SSBVOTE_OIDC_ISSUER": "http://thaid.example", "SSBVOTE_OIDC_CLIENT_ID": "c",
+      "SSBVOTE_OIDC_CLIENT_SECRET": "s"}, "https://"),
+    ({"SSBVOTE_OIDC_ISSUER": "https://thaid.example"}, "SSBVOTE_OIDC_CLIENT_ID"),
+    ({"SSBVOTE_OIDC_MIN_IAL": "high"}, "SSBVOTE_OIDC_MIN_IAL"),
+    ({"SSBVOTE_ACTIVATION_DAYS": "0"}, "SSBVOTE_ACTIVATION_DAYS"),
+])
+def test_production_refuses_unsafe_identity_settings(tmp_path: Path, overrides: dict[str, str],
+                                                     message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Config.from_env(prod_env(tmp_path, **overrides))
+
+
+def test_identity_settings_are_read(tmp_path: Path) -> None:
+    config = Config.from_env(prod_env(tmp_path, SSBVOTE_OIDC_ISSUER="https://thaid.example/",
+                                      SSBVOTE_OIDC_CLIENT_ID="ssbvote",
+                                      SSBVOTE_OIDC_CLIENT_SECRET="secret",
+                                      SSBVOTE_OIDC_MIN_IAL="2.1",
+                                      SSBVOTE_NOTIFY_SENDER="sso_letters.sender:LetterSender"))
+    assert config.identity.oidc_issuer == "https://thaid.example"
+    assert config.identity.oidc_min_ial == "2.1"
+    assert config.identity.notify_sender == "sso_letters.sender:LetterSender"
+    # Development: the file sink by default, no ThaiD unless configured.
+    dev = Config.from_env({"SSBVOTE_ENV": "development", "SSBVOTE_INSTANCE": str(tmp_path / "i")})
+    assert dev.identity.notify_sender == "" and dev.identity.oidc_issuer == ""

@@ -34,9 +34,12 @@ TRANSITIONS: dict[str, tuple[Status, Status]] = {
     "close_polls": (Status.OPEN, Status.CLOSED),
     "record_paper_votes": (Status.CLOSED, Status.CLOSED),
 }
+#: Actions on one voter's account, in any election status, changing none (docs/accounts.md §10);
+#: several may wait at once, one per payload.
+ACCOUNT_ACTIONS = frozenset({"release_account"})
 #: Actions proposed with a payload from their own page, not a bare dashboard button.
-PAYLOAD_ACTIONS = frozenset({"record_paper_votes"})
-_HOOKS: dict[str, list[Hook]] = {action: [] for action in TRANSITIONS}
+PAYLOAD_ACTIONS = frozenset({"record_paper_votes"}) | ACCOUNT_ACTIONS
+_HOOKS: dict[str, list[Hook]] = {action: [] for action in (*TRANSITIONS, *ACCOUNT_ACTIONS)}
 #: Who the audit log names for what the clock decides (expiry).
 SYSTEM_ACTOR = "system"
 
@@ -52,7 +55,7 @@ class ApprovalRefused(Conflict):
 
 def register_hook(action: str, hook: Hook) -> None:
     """Run ``hook(election, pending)`` after the status change of every approved ``action``."""
-    if action not in TRANSITIONS:
+    if action not in _HOOKS:
         raise ValueError(f"unknown action {action!r}")
     if hook not in _HOOKS[action]:
         _HOOKS[action].append(hook)
@@ -88,7 +91,8 @@ def expired_for(election: Election) -> list[PendingAction]:
             .order_by(PendingAction.id)):
         latest[proposal.action] = proposal
     return [p for p in latest.values()
-            if p.state == "expired" and election.status == TRANSITIONS[p.action][0]]
+            if p.state == "expired" and p.action in TRANSITIONS
+            and election.status == TRANSITIONS[p.action][0]]
 
 
 def expire_due(now: datetime) -> list[PendingAction]:
@@ -127,12 +131,13 @@ def available_actions(election: Election) -> list[str]:
 
 def propose(election: Election, action: str, official: Official, now: datetime,
             payload: str | None = None) -> PendingAction:
-    if action not in TRANSITIONS or (action in PAYLOAD_ACTIONS) != (payload is not None):
+    if action not in _HOOKS or (action in PAYLOAD_ACTIONS) != (payload is not None):
         raise ApprovalRefused("unknown_action")
-    if election.status != TRANSITIONS[action][0]:
+    if action in TRANSITIONS and election.status != TRANSITIONS[action][0]:
         raise ApprovalRefused("wrong_status")
     expire_due(now)  # an expired proposal does not block a new one
-    if any(p.action == action for p in pending_for(election)):
+    if any(p.action == action and (action not in ACCOUNT_ACTIONS or p.payload == payload)
+           for p in pending_for(election)):
         raise ApprovalRefused("already_proposed")
     pending = PendingAction(election=election, action=action, state="pending",
                             proposer_pk=official.id, proposed_at=now,
@@ -154,14 +159,16 @@ def approve(pending_id: int, official: Official, now: datetime,
     if payload is not None:
         pending.payload = payload
     election = pending.election
-    before, after = TRANSITIONS[pending.action]
-    if election.status != before:
-        db.session.rollback()
-        raise ApprovalRefused("wrong_status")
-    election.status = after.value
-    audit.record(_actor(official), f"approve_{pending.action}", election.slug,
-                 {"pending_action": pending.id, "proposer": pending.proposer.username,
-                  "status": f"{before}->{after}"})
+    details: dict[str, object] = {"pending_action": pending.id,
+                                  "proposer": pending.proposer.username}
+    if pending.action in TRANSITIONS:
+        before, after = TRANSITIONS[pending.action]
+        if election.status != before:
+            db.session.rollback()
+            raise ApprovalRefused("wrong_status")
+        election.status = after.value
+        details["status"] = f"{before}->{after}"
+    audit.record(_actor(official), f"approve_{pending.action}", election.slug, details)
     try:
         for hook in list(_HOOKS[pending.action]):
             hook(election, pending)

@@ -22,7 +22,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "view_audit": frozenset(OFFICIAL_ROLES),
     "propose_poll_action": frozenset(OFFICIAL_ROLES),
     "approve_poll_action": frozenset(OFFICIAL_ROLES),
-    "reset_voter_totp": frozenset(OFFICIAL_ROLES),
+    "release_voter_account": frozenset(OFFICIAL_ROLES),
     "unlock_voter": frozenset(OFFICIAL_ROLES),
 }
 
