@@ -19,6 +19,7 @@ from tests.support.auth_client import (
     auth_app,
     browser_at,
     browser_for,
+    issue_code,
     registered_voter,
     roll,
 )
@@ -30,7 +31,7 @@ NO_MATCH = "ข้อมูลไม่ตรงกับบัญชีรา�
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Flask]:
     """Six password failures per identifier over every client lock it for the hour; six
-    registration checks per identifier a day; per-client limits as in production."""
+    activation-code checks per identifier a day; per-client limits as in production."""
     yield from auth_app(tmp_path, AUTH_IDENTIFIER_MAX_FAILURES_PER_HOUR=6,
                         AUTH_IDENTIFIER_FREE_FAILURES=100,
                         AUTH_REGISTRATION_IDENTIFIER_MAX_FAILURES=6,
@@ -93,14 +94,16 @@ def test_official_unlock_lifts_sign_in_and_registration_locks_audited(app: Flask
     login_id, secret = registered_voter(app, index=0)
     _spread_guesses(app, login_id)
     unregistered = roll("insured", 1)
-    for n in range(6):
+    letter = issue_code(app, "insured", unregistered.voter_key)
+    for n in range(6):  # wrong activation codes from six addresses
         browser_at(app, f"203.0.113.{n}").register("insured", unregistered.voter_key,
-                                                    f"1950-01-{n + 1:02d}")
+                                                    f"0000-0000-0000-{n:04d}")
     new_device = browser_at(app, "192.0.2.4")
     assert LOCKED in new_device.password("insured", login_id).get_data(as_text=True)
     voter_two = browser_at(app, "192.0.2.5")
+    # The voter's own letter is refused now, like a wrong code.
     assert NO_MATCH in voter_two.register("insured", unregistered.voter_key,
-                                          unregistered.attribute).get_data(as_text=True)
+                                          letter).get_data(as_text=True)
 
     officer = browser_for(app)
     officer.login("official", "olivia", add_official("olivia"))
@@ -115,8 +118,7 @@ def test_official_unlock_lifts_sign_in_and_registration_locks_audited(app: Flask
 
     new_device.clock.tick()
     assert new_device.login("insured", login_id, secret).headers["Location"] == "/insured/"
-    assert voter_two.register("insured", unregistered.voter_key,
-                              unregistered.attribute).status_code == 302
+    assert voter_two.register("insured", unregistered.voter_key, letter).status_code == 302
     entries = db.session.query(AuditEntry).filter_by(action="voter_unlocked").all()
     assert len(entries) == 2 and {e.actor for e in entries} == {"official:olivia"}
     text = json.dumps([(e.subject, e.details) for e in entries])

@@ -26,6 +26,7 @@ from tests.e2e.test_official_paper_votes import official, upload
 from tests.support.auth_client import (  # noqa: F401 (fixtures)
     accounts_app,
     browser_for,
+    issue_code,
     roll,
 )
 from tests.support.factories import EXAMPLES
@@ -134,7 +135,8 @@ def test_manifest_with_duplicate_keys_or_a_huge_number_is_refused_clearly(tmp_pa
 def test_secret_and_personal_pages_are_never_cached(accounts_app: Flask) -> None:  # noqa: F811
     entry = roll("insured")
     b = browser_for(accounts_app)
-    assert b.register("insured", entry.voter_key, entry.attribute).status_code == 302
+    code = issue_code(accounts_app, "insured", entry.voter_key)
+    assert b.register("insured", entry.voter_key, code).status_code == 302
     enrol = b.client.get("/insured/enrol")
     assert 'id="totp-secret"' in enrol.get_data(as_text=True)
     assert enrol.headers["Cache-Control"] == "no-store"

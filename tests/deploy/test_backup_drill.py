@@ -22,6 +22,7 @@ from app.config import Config
 from app.extensions import db
 from app.models.base import utcnow
 from app.services.administration import manifest as manifests
+from app.services.identity import activation
 from app.services.platform import schema
 from app.services.voting import board, board_export
 from tests.support import election_setup
@@ -58,7 +59,9 @@ def test_pg_dump_while_voting_restores_to_a_record_that_verifies(
         ids = national_ids(VOTERS)
         setup = election_setup.ready_election(small_manifest(), [insured_csv(ids)], tmp_path / "trustees")
         assert setup.authority is not None and setup.ceremony is not None
-        voters = [(i, nid, setup.credentials[nid]) for i, nid in enumerate(ids)]
+        # Each voter's activation letter (docs/accounts.md §9), as the test sender writes it.
+        codes = activation.issue_for_election(setup.election.id, utcnow(), "test")
+        voters = [(i, nid, setup.credentials[nid], codes[nid]) for i, nid in enumerate(ids)]
         ca_key, share_files = setup.authority.ca_public_key, setup.ceremony.share_files
         db.session.remove()
         db.engine.dispose()
@@ -67,11 +70,11 @@ def test_pg_dump_while_voting_restores_to_a_record_that_verifies(
     errors: list[str] = []
     server = GunicornServer(env, tmp_path / "gunicorn.log", threads=4)
 
-    def vote(index: int, voter_key: str, credential: str) -> None:
+    def vote(index: int, voter_key: str, credential: str, code: str) -> None:
         try:
             client = VotingClient(server.url, "insured", credential=credential, ca_key=ca_key,
                                   allow_insecure_test_key=True)
-            client.register(voter_key, f"1980-01-{(index % 28) + 1:02d}", PASSWORD)
+            client.register(voter_key, code, PASSWORD)
             context = client.ballot_context("test-election")
             for round_ in range(3):
                 cast = client.cast("test-election", [1 if j == (index + round_) % 5 else 0 for j in range(5)],

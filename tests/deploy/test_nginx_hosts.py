@@ -18,7 +18,9 @@ import requests
 
 from app.config import Config
 from app.extensions import db
+from app.models.base import utcnow
 from app.services.administration import manifest as manifests
+from app.services.identity import activation
 from app.services.platform import schema, signing
 from app.services.voting import board
 from app import create_app
@@ -51,7 +53,9 @@ def two_hosts(pg_url: str, redis_url: str, tmp_path: Path, nginx_factory: Any) -
         ids = national_ids(VOTERS)
         setup = election_setup.ready_election(small_manifest(), [insured_csv(ids)], tmp_path / "trustees")
         assert setup.authority is not None
-        voters = [(nid, setup.credentials[nid]) for nid in ids]
+        # Each voter's activation letter (docs/accounts.md §9), as the test sender writes it.
+        codes = activation.issue_for_election(setup.election.id, utcnow(), "test")
+        voters = [(nid, setup.credentials[nid], codes[nid]) for nid in ids]
         ca_key = setup.authority.ca_public_key
         db.session.remove()
     hosts = AppCluster(env, tmp_path, hosts=2, workers=1, threads=8)
@@ -65,13 +69,14 @@ def two_hosts(pg_url: str, redis_url: str, tmp_path: Path, nginx_factory: Any) -
             db.engine.dispose()
 
 
-def vote(proxy: Any, ca_key: str, index: int, voter_key: str, credential: str) -> list[dict[str, Any]]:
+def vote(proxy: Any, ca_key: str, index: int, voter_key: str, credential: str,
+         code: str) -> list[dict[str, Any]]:
     client = VotingClient(proxy.url, "insured", credential=credential, ca_key=ca_key,
                           allow_insecure_test_key=True)
     client.http.trust_env = False  # REQUESTS_CA_BUNDLE would override verify=
     client.http.verify = str(proxy.certificate.ca)
     client.http.mount("https://", SourceAddressAdapter(f"127.0.1.{index + 1}"))  # a client of its own
-    client.register(voter_key, f"1980-01-{(index % 28) + 1:02d}", PASSWORD)  # as insured_csv wrote it
+    client.register(voter_key, code, PASSWORD)
     context = client.ballot_context("test-election")
     receipts = []
     for round_ in range(2):  # a re-vote too
@@ -83,8 +88,8 @@ def vote(proxy: Any, ca_key: str, index: int, voter_key: str, credential: str) -
 def test_casts_through_nginx_to_two_hosts_keep_one_chain(two_hosts: dict[str, Any]) -> None:
     proxy = two_hosts["proxy"]
     with ThreadPoolExecutor(max_workers=VOTERS) as pool:
-        futures = [pool.submit(vote, proxy, two_hosts["ca_key"], i, voter_key, credential)
-                   for i, (voter_key, credential) in enumerate(two_hosts["voters"])]
+        futures = [pool.submit(vote, proxy, two_hosts["ca_key"], i, voter_key, credential, code)
+                   for i, (voter_key, credential, code) in enumerate(two_hosts["voters"])]
         receipts = [r for f in futures for r in f.result()]
     assert len(receipts) == 2 * VOTERS
 
