@@ -5,6 +5,7 @@ lock the identifier but never the voter's remembered device; officials unlock, a
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Iterator
 
@@ -12,14 +13,16 @@ import pytest
 from flask import Flask
 
 from app.extensions import db
-from app.models import AuditEntry, VoterAccount
+from app.models import AuditEntry, PendingAction, VoterAccount
 from tests.support.auth_client import (
     PASSWORD,
     add_official,
     auth_app,
     browser_at,
     browser_for,
+    csrf_token,
     issue_code,
+    outbox,
     registered_voter,
     roll,
 )
@@ -133,3 +136,52 @@ def test_a_voter_cannot_unlock(app: Flask) -> None:
     voter = browser_for(app)
     voter.login("insured", login_id, secret)
     assert voter.client.get("/official/voters/unlock").status_code in (302, 403)
+
+
+# --- identity proofing lifts the locks (issue 22: activation codes, recovery, release) --------
+def test_recovery_lifts_the_identifiers_sign_in_locks(app: Flask) -> None:
+    """Failures spread over many addresses lock the identifier for every new device; a voter
+    who proves identity again with a new activation code is not kept out by them."""
+    login_id, _ = registered_voter(app)
+    _spread_guesses(app, login_id)
+    assert LOCKED in browser_at(app, "192.0.2.6").password("insured", login_id).get_data(
+        as_text=True)
+    code = issue_code(app, "insured", login_id, "request")
+    voter = browser_at(app, "192.0.2.7")
+    assert voter.recover("insured", login_id, code, "a brand new passphrase").status_code == 302
+    assert voter.enrol("insured", voter.enrolment_secret("insured")).status_code == 302
+    voter.logout("insured")
+    later = browser_at(app, "192.0.2.8")  # yet another device, never signed in
+    later.clock.tick()
+    answer = later.password("insured", login_id, "a brand new passphrase")
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/login/code")
+
+
+def test_a_release_lifts_the_locks_the_squatter_left(app: Flask) -> None:
+    """The squatter, expecting a release, caps the identifier's activation-code checks from
+    many addresses so that the real voter's fresh code would be refused for a day. The two
+    officials' release clears every registration and sign-in counter of the identifier."""
+    entry = roll("insured")
+    squatter = browser_at(app, "198.51.100.200")
+    stolen = issue_code(app, "insured", entry.voter_key)
+    assert squatter.register("insured", entry.voter_key, stolen, "squatter keeps it 2569").status_code == 302
+    for n in range(6):
+        browser_at(app, f"198.51.100.{n}").register("insured", entry.voter_key,
+                                                    f"0000-0000-0000-{n:04d}")
+        browser_at(app, f"198.51.100.{n}").password("insured", entry.voter_key, "wrong password 123")
+    alice, bob = browser_for(app), browser_for(app)
+    alice.login("official", "alice", add_official("alice"))
+    bob.login("official", "bob", add_official("bob"))
+    assert alice.submit("/official/voters/release", {
+        "electorate": "insured", "voter_key": entry.voter_key,
+        "reason": "voter came to branch 12 with ID card; account not theirs"}).status_code == 302
+    pending = db.session.query(PendingAction).filter_by(action="release_account").one()
+    token = csrf_token(bob.client.get("/official/").get_data(as_text=True))
+    assert bob.client.post(f"/official/actions/{pending.id}/approve",
+                           data={"csrf_token": token}).status_code == 302
+    fresh = re.search(r"code: ([0-9A-Z-]+)\.", outbox(app)[-1]["text_en"])
+    assert fresh
+    voter = browser_at(app, "192.0.2.9")  # a new device of the real voter
+    assert voter.register("insured", entry.voter_key, fresh.group(1)).status_code == 302
+    assert voter.enrol("insured", voter.enrolment_secret("insured")).status_code == 302
+    assert voter.client.get("/insured/").status_code == 200
