@@ -130,6 +130,45 @@ def test_one_code_used_twice_at_once_wins_once(accounts_app_any: Flask) -> None:
     assert sorted(results) == [False, False, False, True]
 
 
+def test_voters_registering_at_once_all_get_their_account_and_one_audit_chain(
+        accounts_app_any: Flask) -> None:
+    """Every registration is audited (pseudonym only). Six voters registering at the same moment
+    (gunicorn threads, PostgreSQL) used to link their audit entries to the same predecessor:
+    all but one failed with a 500 on ``uq_audit_entry_prev_hash``. Appends are serialised now."""
+    from app.services.administration import audit
+    from app.services.identity import accounts
+    from app.services.identity.throttle import Limits
+
+    app = accounts_app_any
+    voters = [(roll("insured", n).voter_key,) for n in range(6)]
+    codes = [issue_code(app, "insured", key) for (key,) in voters]
+    db.session.remove()
+    barrier = threading.Barrier(len(voters))
+    failures: list[str] = []
+
+    def register(key: str, code: str) -> None:
+        with app.app_context():
+            try:
+                barrier.wait()
+                accounts.register("insured", key, code, "a long passphrase for voting 2569",
+                                  Limits(), app.config["AUTH_CLOCK"]())
+            except Exception as exc:  # reported below
+                failures.append(repr(exc))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=register, args=(key, code))
+               for (key,), code in zip(voters, codes)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert failures == []
+    assert db.session.query(VoterAccount).count() == len(voters)
+    registered = db.session.query(AuditEntry).filter_by(action="voter_registered").count()
+    assert registered == len(voters) and audit.verify_chain() == []
+
+
 def test_a_configured_sender_gets_every_message(accounts_app: Flask, monkeypatch: Any) -> None:
     SENT.clear()
     monkeypatch.setitem(accounts_app.config, "NOTIFY_SENDER", f"{__name__}:ListSender")

@@ -5,17 +5,29 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.extensions import db
 from app.models import AuditEntry
 from app.models.base import utcnow
 
 GENESIS = "0" * 64
+#: PostgreSQL advisory lock (any constant; "audi" in ASCII) held by a transaction appending to
+#: the chain until it ends.
+_APPEND_LOCK = 0x61756469
 
 
 def record(actor: str, action: str, subject: str = "", details: dict[str, Any] | None = None) -> AuditEntry:
-    """Append one entry in the caller's transaction (the caller commits)."""
+    """Append one entry in the caller's transaction (the caller commits).
+
+    Appends are serialised: on PostgreSQL the transaction first takes a transaction-level
+    advisory lock, so a concurrent append (e.g. two voters registering at once) waits for the
+    other's commit and then reads its entry as the last one, instead of linking to the same
+    predecessor and failing on ``uq_audit_entry_prev_hash``. (SQLite transactions already hold
+    the write lock.) Keep the rest of an auditing transaction short.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _APPEND_LOCK})
     last = db.session.scalar(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1))
     prev_hash = last.entry_hash if last else GENESIS
     at = utcnow()

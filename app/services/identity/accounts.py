@@ -192,8 +192,10 @@ def _create(entry: RollEntry, password: str, now: datetime) -> VoterAccount:
         db.session.rollback()
         raise RegistrationRefused("already_registered") from None
     audit.record("voter", "voter_registered", entry.pseudonym)
-    notify.send("registered", entry, now)
     db.session.commit()
+    # After the commit: the audit chain's lock is not held while the sender works, and no
+    # notice goes out for a registration that did not happen.
+    notify.send("registered", entry, now)
     return account
 
 
@@ -209,8 +211,8 @@ def _renew(account: VoterAccount, password: str, now: datetime) -> VoterAccount:
     # one for every client (as an official's unlock does, lockouts.py).
     throttle.clear_identifier("signin", account.electorate, principals.login_key(account))
     audit.record("voter", "voter_recovered", account.roll_entry.pseudonym)
-    notify.send("recovered", account.roll_entry, now)
     db.session.commit()
+    notify.send("recovered", account.roll_entry, now)  # after the commit, as in _create
     return account
 
 
