@@ -32,7 +32,7 @@ from verifier.lines import iter_lines, iter_spans
 from verifier.tables import BallotIndex, BallotLine
 
 FORMAT_NAME = "ssbvote-record"
-SUPPORTED_VERSIONS = (2,)  # docs/record.md: version 2 (issue 15); 1 is refused
+SUPPORTED_VERSIONS = (3,)  # docs/record.md: version 3 (issue 16); 1 and 2 are refused
 
 FORMAT = "FORMAT.json"
 MANIFEST = "manifest.json"

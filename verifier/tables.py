@@ -3,9 +3,10 @@
 What the checks keep of each board entry and each line of board/ballots.jsonl, so that memory
 grows by a few dozen bytes per entry (packed digests and integers), not by the entries:
 
-- :class:`EntryTable` (check 6 → 7, 8, 9, 11, 19, 20, 23): per well-formed entry its pseudonym
-  (16 bytes), ballot hash (32 bytes), credential (32 bytes) and contest (an index into the
-  contest names); the entry hash only at the seqs a checkpoint names.
+- :class:`EntryTable` (check 6 → 7, 8, 9, 11, 19, 20, 23, 29–31): per well-formed entry its
+  pseudonym (16 bytes), ballot hash (32 bytes), credential (32 bytes), contest (an index into
+  the contest names) and kind (one byte: cast ballot or audit); the entry hash only at the seqs
+  a checkpoint names.
 - :class:`BallotIndex` (record loading → 7, 9, 12): per line its offset, length, ``seq``,
   pseudonym, contest and the ballot's object hash.
 - :class:`SeqMap`, :class:`SeqSet`, :class:`IntColumn`: seq → row, a set of seqs, a list of
@@ -146,6 +147,8 @@ class EntryTable:
         self._ballot_hashes = bytearray()   # 32 bytes per row
         self._credentials = bytearray()     # 32 bytes per row
         self._contests = array("I")
+        self._audits = bytearray()          # 1 per row: 1 for an audit entry (record.md §2.1)
+        self.audit_count = 0
         self._interner = Interner()
         # row → the value as found, when it is not packed (e.g. a trailing newline, which the
         # checks' `$` lets through)
@@ -176,6 +179,9 @@ class EntryTable:
             self._credentials += bytes(32)
             self._odd_credentials[row] = credential
         self._contests.append(self._interner.id(entry["contest"]))
+        audit = entry.get("kind") == "audit"
+        self._audits.append(audit)
+        self.audit_count += audit
         if seq in self._head_seqs:
             self.heads[seq] = entry["entry_hash"]
 
@@ -229,6 +235,10 @@ class EntryTable:
 
     def contest_id(self, row: int) -> int:
         return self._contests[row]
+
+    def is_audit(self, row: int) -> bool:
+        """The entry is an audit entry (kind ``audit``), not a cast ballot."""
+        return self._audits[row] == 1
 
     def contest(self, row: int) -> str:
         return self._interner.names[self._contests[row]]
@@ -295,6 +305,11 @@ class BallotIndex:
     def packed(self) -> bool:
         """Every line is packed (none kept as its BallotLine)."""
         return not self._odd
+
+    def odd_lines(self) -> Iterator[BallotLine]:
+        """The lines not of the packed shape (other keys, other types), in order."""
+        for number in sorted(self._odd):
+            yield self._odd[number]
 
     def span(self, number: int) -> tuple[int, int]:
         """(byte offset, length) of line ``number``."""
