@@ -25,7 +25,9 @@ def test_counted_set_follows_revotes_revocations_paper_votes_and_invalid_ballots
         assert got == board.excluded[contest_id]
         assert summary.counted[contest_id] == len(board.counted[contest_id])
     reasons = {x["reason"].split(":")[0] for c in counted["contests"].values() for x in c["excluded"]}
-    assert reasons == {"revoked", "superseded", "paper-vote", "invalid"}  # the fixture exercises all four
+    assert reasons == {"audited", "revoked", "superseded", "paper-vote", "invalid"}  # the fixture exercises all five
+    audited = {x["seq"] for c in counted["contests"].values() for x in c["excluded"] if x["reason"] == "audited"}
+    assert audited == set(board.audits) and len(audited) == 3  # audit entries: never counted
     invalid = [x for c in counted["contests"].values() for x in c["excluded"] if x["reason"].startswith("invalid")]
     assert [x["seq"] for x in invalid] == board.invalid_seqs
     assert invalid[0]["reason"].startswith("invalid: ") and len(invalid[0]["reason"]) > 10
