@@ -72,7 +72,7 @@ def test_results_equal_intended_counts_and_record_is_complete(board: BoardFixtur
                 "tally/decryption_shares/trustee-1.json", "tally/decryption_shares/trustee-2.json",
                 "tally/decryption_shares/trustee-3.json"}
     assert set(files) == expected
-    assert json.loads(files["FORMAT.json"]) == FORMAT == {"format": "ssbvote-record", "version": 2}
+    assert json.loads(files["FORMAT.json"]) == FORMAT == {"format": "ssbvote-record", "version": 3}
     for name in ("manifest.json", "election_key.json", "board_key.json", "paper_overrides.json", "opening.json",
                  "credentials.json", "revocations.jsonl",
                  "board/entries.jsonl", "board/ballots.jsonl", "board/checkpoints.jsonl"):
