@@ -450,7 +450,7 @@ function reasonOf(response, code, reason, M2) {
   if (response.status === 401) return M.signedOut;
   if (code === 'wrong_credential') return M.wrongCredential;
   if (code === 'bad_signature') return M.badSignature;
-  if (response.status === 409 && /poll/i.test(reason)) return M.pollsClosed;
+  if (code === 'polls_closed' || (response.status === 409 && /poll/i.test(reason))) return M.pollsClosed;
   if (response.status === 429) return M2.tooMany;
   return fmt(M2.failed, { reason: reason || response.status });
 }
