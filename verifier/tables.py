@@ -263,6 +263,8 @@ class BallotLine:
     length: int
     value: dict[str, Any] | None
     ballot_hash: str | None
+    #: the paths of any ``seed`` key in the line, at any depth (docs/record.md §5, check 31)
+    seeds: tuple[str, ...] = ()
 
 
 class BallotIndex:
@@ -278,10 +280,13 @@ class BallotIndex:
         self._contests = array("I")
         self._interner = Interner()
         self._odd: dict[int, BallotLine] = {}  # line number → the line as found
+        self._seeds: dict[int, tuple[str, ...]] = {}  # line number → its seed keys (check 31)
 
     def append(self, line: BallotLine) -> None:
         """Add the next line (``line.number`` = len(self) + 1)."""
         self._spans.extend((line.offset, line.length))
+        if line.seeds:
+            self._seeds[line.number] = line.seeds
         v = line.value
         if (v is not None and v.keys() == BALLOT_LINE_KEYS and type(v["seq"]) is int
                 and INT64[0] <= v["seq"] < INT64[1] and type(v["pseudonym"]) is str
@@ -306,10 +311,9 @@ class BallotIndex:
         """Every line is packed (none kept as its BallotLine)."""
         return not self._odd
 
-    def odd_lines(self) -> Iterator[BallotLine]:
-        """The lines not of the packed shape (other keys, other types), in order."""
-        for number in sorted(self._odd):
-            yield self._odd[number]
+    def seed_fields(self) -> Iterator[tuple[int, tuple[str, ...]]]:
+        """(line number, the paths of its ``seed`` keys) of every line that has one."""
+        yield from sorted(self._seeds.items())
 
     def span(self, number: int) -> tuple[int, int]:
         """(byte offset, length) of line ``number``."""
@@ -323,7 +327,7 @@ class BallotIndex:
         value = {"seq": self._seqs[i], "pseudonym": self._pseudonyms[16 * i:16 * i + 16].hex(),
                  "contest": self._interner.names[self._contests[i]], "ballot": None}
         return BallotLine(number, self._spans[2 * i], self._spans[2 * i + 1], value,
-                          self._hashes[32 * i:32 * i + 32].hex())
+                          self._hashes[32 * i:32 * i + 32].hex(), self._seeds.get(number, ()))
 
     def __iter__(self) -> Iterator[BallotLine]:
         for number in range(1, len(self) + 1):

@@ -274,17 +274,20 @@ def test_ballot_entry_carrying_its_seed(tamper: Tamper, audited_election: Simula
     assert f31["params"] == {"field": "seed"}
 
 
+@pytest.mark.parametrize("nested", [False, True])
 def test_ballot_line_carrying_a_seed(tamper: Tamper, audited_election: SimulatedElection,
-                                     run_verifier: Runner) -> None:
+                                     run_verifier: Runner, nested: bool) -> None:
+    """Beside the ballot (7 names the extra key) or inside it (9 names the malformed ballot,
+    and its entry's hash no longer matches: 7)."""
     cast = tamper.counted_entries()[0]
     line = next(b for b in tamper.ballots if b["seq"] == cast["seq"])
-    line["seed"] = audited_election.cast_seed(cast).hex()
+    (line["ballot"] if nested else line)["seed"] = audited_election.cast_seed(cast).hex()
     tamper.write()
     out = run_verifier(tamper.path)
     assert {"board.ballots", "audits.seeds_secret"} <= out.failed
     (f31,) = _failures(out, "audits.seeds_secret")
     assert f31["item"] == {"file": BALLOTS, "line": cast["seq"]} and f31["params"] == {
-        "field": "seed"}
+        "field": "ballot.seed" if nested else "seed"}
 
 
 def test_audit_entry_with_a_previous(tamper: Tamper, run_verifier: Runner) -> None:

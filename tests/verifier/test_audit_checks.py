@@ -217,3 +217,27 @@ def test_the_audit_seeds_themselves_are_allowed(mini: Mini) -> None:
     assert _seed_fields(results) == []
     assert [e["seed"] for e in mini.read_entries() if e["kind"] == "audit"] == [
         sha(b"seed 1"), sha(b"seed 5")]
+
+
+@pytest.mark.parametrize("raw,field", [
+    (b'{"ballot":{"ciphertexts":[],"seed":"ab"},"contest":"insured","pseudonym":"p","seq":1}',
+     "ballot.seed"),
+    (b'{"ballot":{},"contest":"insured","pseudonym":"p","se\\u0065d":"ab","seq":1}', "seed"),
+    (b'[{"seed":"ab"}]', "[0].seed"),
+])
+def test_seed_in_a_ballot_line_at_any_depth(mini: Mini, raw: bytes, field: str) -> None:
+    """Found by the loading scan of board/ballots.jsonl, escaped or nested."""
+    mini.path("board/ballots.jsonl").write_bytes(raw + b"\n")
+    results = run_checks(mini.root, ca(mini))
+    assert _seed_fields(results) == [({"file": "board/ballots.jsonl", "line": 1}, field)]
+
+
+def test_seed_key_escaped_in_a_ballot_entry(mini: Mini) -> None:
+    entries = mini.read_entries()
+    mini.rechain(entries)
+    lines = mini.path("board/entries.jsonl").read_bytes().splitlines()
+    lines[1] = lines[1][:-1] + b',"se\\u0065d":"ab"}'
+    mini.path("board/entries.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    results = run_checks(mini.root, ca(mini))
+    assert _seed_fields(results) == [({"file": "board/entries.jsonl", "line": 2, "seq": 2},
+                                      "seed")]

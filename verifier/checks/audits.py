@@ -26,7 +26,9 @@ from verifier.checks.board import KIND_AUDIT, board_entries
 from verifier.checks.context import CheckResult, Context, missing
 from verifier.checks.credentials import SIGNATURE_CHUNK, signature_chunk
 from verifier.checks.pins import opening
-from verifier.encoding import canonical_json
+from verifier.encoding import canonical_json, key_paths
+from verifier.jsonstream import PLAIN_DECODER
+from verifier.lines import iter_lines
 from verifier.opening import OpenJob, OpenVerdict, open_chunk
 from verifier.parallel import map_chunks
 from verifier.record import BALLOTS, COUNTED, ENTRIES
@@ -189,43 +191,32 @@ def check_30_audits_not_counted(ctx: Context) -> CheckResult:
 
 # --- check 31 -------------------------------------------------------------------------------
 
-def _seed_fields(value: Any, path: str = "") -> Iterator[str]:
-    """The paths of every ``seed`` key inside ``value`` (objects and lists, recursively)."""
-    if isinstance(value, dict):
-        for k, v in value.items():
-            here = f"{path}.{k}" if path else k
-            if k == SEED_FIELD:
-                yield here
-            yield from _seed_fields(v, here)
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from _seed_fields(v, f"{path}[{i}]")
-
-
 def _carried_seeds(ctx: Context, res: CheckResult) -> None:
-    """Fail for every ``seed`` field outside an audit entry: in a ballot entry (or a malformed
-    entry that is not an audit), a board/ballots.jsonl line, or any other object of the
-    record the verifier holds (the streamed counted.json and credentials.json have exact keys,
-    checks 11 and 18)."""
-    for line in ctx.record.jsonl(ENTRIES):
-        e = line.value
+    """Fail for every ``seed`` key outside an audit entry: in a ballot entry (or a malformed
+    entry that is not an audit), a board/ballots.jsonl line (found by the loading scan), or any
+    other object of the record the verifier holds.  The streamed tally/counted.json and
+    credentials.json are left to their exact keys (checks 11 and 18)."""
+    for number, raw in iter_lines(ctx.record.root / ENTRIES) if ctx.record.has(ENTRIES) else ():
+        if b"seed" not in raw and b"\\u" not in raw:  # a key "seed" is spelt so, or escaped
+            continue
+        e = PLAIN_DECODER.decode(raw.decode("utf-8"))  # parsed strictly at load
         if isinstance(e, dict) and e.get("kind") == KIND_AUDIT:
             e = {k: v for k, v in e.items() if k != SEED_FIELD}
-        for where in _seed_fields(e):
-            item: dict[str, Any] = {"file": ENTRIES, "line": line.number}
+        for where in key_paths(e, SEED_FIELD):
+            item: dict[str, Any] = {"file": ENTRIES, "line": number}
             if isinstance(e, dict) and type(e.get("seq")) is int:
                 item["seq"] = e["seq"]
             res.fail("seeds.field", item, field=where)
     index = ctx.record.ballot_lines
-    for bl in index.odd_lines() if index is not None else ():
-        for where in _seed_fields(bl.value):  # the small fields, and every key of the line
-            res.fail("seeds.field", {"file": BALLOTS, "line": bl.number}, field=where)
+    for number, paths in index.seed_fields() if index is not None else ():
+        for where in paths:
+            res.fail("seeds.field", {"file": BALLOTS, "line": number}, field=where)
     for rel, obj in sorted(ctx.record.json.items()):
-        for where in _seed_fields(obj):
+        for where in key_paths(obj, SEED_FIELD):
             res.fail("seeds.field", {"file": rel}, field=where)
     for rel, lines in sorted(ctx.record.lines.items()):
         for line in lines:
-            for where in _seed_fields(line.value):
+            for where in key_paths(line.value, SEED_FIELD):
                 res.fail("seeds.field", {"file": rel, "line": line.number}, field=where)
 
 
