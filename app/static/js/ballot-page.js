@@ -163,6 +163,7 @@ let encryptor = null;
 let context = null;
 let openingHash = null;
 let prepared = null;
+let preparation = 0; // the number of the latest prepare(): an older one that finishes late is ignored
 
 function showPrepProgress(p) {
   const pct = setProgress(prepBar, p);
@@ -175,7 +176,9 @@ function prepare() {
   if (encryptor) encryptor.cancel(); // an unused precomputation: its seed is zeroed
   delete document.body.dataset.precomputed;
   showPrepProgress(0);
-  prepared = (async () => {
+  preparation += 1;
+  const number = preparation;
+  const mine = (async () => {
     const api = window.SSBCrypto;
     if (!api || !window.crypto || !crypto.subtle) throw new Error(M.noSupport);
     if (!context) {
@@ -193,6 +196,7 @@ function prepare() {
       document.body.dataset.pins = 'ok';
       setUpCredential(api, context);
     }
+    if (number !== preparation) throw new Error('superseded by a newer preparation');
     encryptor = api.createBallotEncryptor({
       publicKey: context.election_key,
       electionId: context.election_id,
@@ -206,13 +210,16 @@ function prepare() {
       onProgress: showPrepProgress,
     });
     await encryptor.precompute();
+    if (number !== preparation) return;
     setProgress(prepBar, 1);
     setProgress(reprepBar, 1);
     prepStatus.textContent = M.prepDone;
     reprepStatus.textContent = M.prepDone;
     document.body.dataset.precomputed = 'true';
   })();
-  prepared.catch((err) => {
+  prepared = mine;
+  mine.catch((err) => {
+    if (number !== preparation) return; // a newer preparation replaced this one (cancelled)
     prepStatus.textContent = err && err.message && !err.message.startsWith('precomputation') ? err.message : M.prepFailed;
     reprepStatus.textContent = prepStatus.textContent;
     document.body.dataset.precomputed = 'failed';
