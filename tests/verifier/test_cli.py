@@ -36,7 +36,7 @@ def test_valid_record_passes_every_check(built_record: BuiltRecord, run_verifier
     out: Outcome = run_verifier(built_record.path)
     assert out.code == 0, out.failed
     assert [c["name"] for c in out.doc["checks"]] == CHECK_NAMES
-    assert [c["number"] for c in out.doc["checks"]] == [*range(1, 29), 36]
+    assert [c["number"] for c in out.doc["checks"]] == [*range(1, 32), 36]
 
 
 def test_without_the_ca_key_only_pins_opening_fails(built_record: BuiltRecord,
