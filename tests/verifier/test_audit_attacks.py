@@ -299,3 +299,30 @@ def test_audit_entry_with_a_previous(tamper: Tamper, run_verifier: Runner) -> No
     assert "board.chain" in out.failed
     (f6,) = _failures(out, "board.chain")
     assert f6["item"]["seq"] == audit["seq"] and "unexpected previous" in f6["params"]["error"]
+
+
+def test_checks_29_and_31_across_worker_processes(
+        tamper: Tamper, audited_election: SimulatedElection, run_verifier: Runner,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pool path (one audit per work unit, two workers) finds exactly what one process
+    finds: an edited seed (29) and a cast ballot's seed reused by an audit (31)."""
+    from verifier.checks import audits as audit_checks
+    first = tamper.audits()[0]
+    first["seed"] = secrets.token_hex(32)
+    cast = _counted_ballot_of_an_auditor(tamper)
+    entry, ballot = _audit_with_seed(tamper, audited_election, cast,
+                                     audited_election.cast_seed(cast))
+    entry["signature"] = audited_election.voter_key(cast["credential"]).sign(
+        tamper.audit_statement(entry)).hex()
+    seq = tamper.append(entry, ballot)
+    tamper.exclude(seq, "audited")
+    tamper.write()
+    alone = run_verifier(tamper.path)
+    monkeypatch.setattr(audit_checks, "OPEN_CHUNK", 1)
+    monkeypatch.setattr(audit_checks, "TEST_CHUNK", 1)
+    pooled = run_verifier(tamper.path, "--processes", "2")
+    assert alone.failed == pooled.failed == {"audits.open", "audits.seeds_secret"}
+    for check in ("audits.open", "audits.seeds_secret"):
+        assert _failures(alone, check) == _failures(pooled, check)
+    assert {f["item"]["seq"] for f in _failures(pooled, "audits.open")} == {first["seq"]}
+    assert [f["item"]["seq"] for f in _failures(pooled, "audits.seeds_secret")] == [seq]

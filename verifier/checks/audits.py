@@ -101,6 +101,8 @@ def check_29_audits_open(ctx: Context) -> CheckResult:
     entries, contests = ctx.entries, ctx.contests
     bad_signatures = _bad_audit_signatures(ctx, pins.hash)
     count = 0
+    # found while the jobs are made — by the pool's feeder thread: reported after the pool
+    early: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
 
     def jobs() -> Iterator[OpenJob]:
         nonlocal count
@@ -108,17 +110,17 @@ def check_29_audits_open(ctx: Context) -> CheckResult:
             count += 1
             item = {"file": ENTRIES, "seq": seq, "credential": e["credential"]}
             if seq in bad_signatures:
-                res.fail("audits.signature", item)
+                early.append(("audits.signature", item, {}))
             contest = contests.get(e["contest"])
             if contest is None:
-                res.fail("audits.unknown_contest", item, contest=e["contest"])
+                early.append(("audits.unknown_contest", item, {"contest": e["contest"]}))
                 continue
             number = ctx.ballots.get(seq) if ctx.ballots is not None else None
             if number is None:
-                res.fail("audits.no_ballot", {**item, "file": BALLOTS})
+                early.append(("audits.no_ballot", {**item, "file": BALLOTS}, {}))
                 continue
             if index.line(number).ballot_hash != entries.ballot_hash(row):
-                res.fail("audits.ballot_hash", {**item, "file": BALLOTS})
+                early.append(("audits.ballot_hash", {**item, "file": BALLOTS}, {}))
                 continue
             offset, length = index.span(number)
             yield OpenJob((seq,), bytes.fromhex(e["seed"]), contest.id,
@@ -144,8 +146,9 @@ def check_29_audits_open(ctx: Context) -> CheckResult:
             if v.where is not None and v.where.isdigit() and int(v.where) < contest.size:
                 item["candidate"] = contest.candidates[int(v.where)].id
             res.fail("audits.not_open", item, reason=v.reason or "")
-    # the jobs' generator (run by the pool's feeder thread) reported some failures: in seq order
-    res.failures.sort(key=lambda f: f.item.get("seq", 0))
+    for code, item, params in early:
+        res.fail(code, item, **params)
+    res.failures.sort(key=lambda f: f.item.get("seq", 0))  # stable: per seq in check order
     res.note("audits.summary", count=count, opened=opened)
     return res
 
