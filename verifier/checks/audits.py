@@ -14,7 +14,12 @@ cast-or-audit challenge.
 Memory: the audit entries are read again from board/entries.jsonl (streamed); the ballots are
 read by the pool workers at their offsets in board/ballots.jsonl (as for check 9).  Check 31
 holds one row per counted ballot (:class:`~verifier.tables.RowMap`, ~16 bytes each) to find a
-credential's counted ballot.
+credential's counted ballot, and only when the board has audits.
+
+Cost (measured with gmpy2 on the shared 2-core test machine at load ~10, so several times an
+idle core's): opening one audited 7-of-228 ballot at 2048 bits is 228 n-th powers mod n², ~11 s
+(52 ms each; 18 ms mod n); the r_0 test of check 31 is one n-th power mod n, ~10 ms per (audit,
+counted ballot) pair; deriving one r_i (HKDF) ~70 µs.  Both spread over the worker pool.
 """
 from __future__ import annotations
 
