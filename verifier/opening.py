@@ -1,7 +1,8 @@
 """Opening a ballot with its seed — docs/protocol.md §5.6 (the audit of §14), and the cheap
 test of docs/record.md §5 check 31 (does a seed open a given ballot?).
 
-With the seed, r_i is recomputed (§4.3, :mod:`verifier.kdf`) and x_i = c_i · r_i^(−n) mod n²;
+With the seed, α_i is recomputed (§4.3, :mod:`verifier.kdf`) and x_i = c_i · h_s^(−α_i) mod n²
+(:func:`verifier.shortbase.open_ciphertext`);
 the ballot was made with this seed iff x_i ≡ 1 (mod n) for every candidate, and then
 m_i = (x_i − 1)/n must be 0 or 1, with Σ m_i ≤ k.  Anything else fails, naming the first
 candidate that does not open, and no choice is returned.
@@ -12,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from verifier import arith, kdf
+from verifier import arith, kdf, shortbase
 from verifier.encoding import expect_list, parse_hex_bytes, parse_hex_int
 from verifier.errors import InvalidInput
 
@@ -45,16 +46,12 @@ def open_ciphertexts(ciphertexts: Sequence[int], n: int, seed: bytes, context: b
     """The choices m_0 … m_{N−1} that ``seed`` opens ``ciphertexts`` to (§5.6), under the
     ballot context ``context`` (§4.1).  Raises InvalidInput (``where`` = the candidate index)
     if the seed does not open them, a choice is not 0 or 1, or more than k are 1."""
-    nn = arith.mpz(n)
-    n2 = nn * nn
     choices = []
     for i, c in enumerate(ciphertexts):
-        r = kdf.randomness(seed, context, n, i)
-        x = arith.mpz(c) * arith.invert(arith.powmod(r, nn, n2), n2) % n2
-        if x % nn != 1:
-            raise InvalidInput("the seed does not open this ciphertext (x ≢ 1 mod n)",
-                               where=str(i))
-        m = (x - 1) // nn
+        try:
+            m = shortbase.open_ciphertext(n, c, kdf.alpha(seed, context, n, i))
+        except InvalidInput as exc:
+            raise InvalidInput(str(exc), where=str(i)) from None
         if m not in (0, 1):
             raise InvalidInput("the ciphertext opens to a value that is neither 0 nor 1",
                                where=str(i))
@@ -75,12 +72,10 @@ def open_ballot(ballot: Any, n: int, election_id: str, contest_id: str, party: s
 
 def seed_opens_first(c0: int, n: int, seed: bytes, context: bytes) -> bool:
     """Whether ``seed`` made the first ciphertext c_0 of a ballot of context ``context``:
-    c_0 · r_0^(−n) ≡ 1 (mod n), i.e. c_0 ≡ r_0^n (mod n) — one n-th power mod n
+    c_0 · h_s^(−α_0) ≡ 1 (mod n), i.e. c_0 ≡ h_s^α_0 (mod n) — one short power mod n
     (docs/record.md §5, check 31).  A seed that opens a ballot passes it; any other seed
     passes it with negligible probability."""
-    nn = arith.mpz(n)
-    r0 = kdf.randomness(seed, context, n, 0)
-    return bool(arith.mpz(c0) % nn == arith.powmod(r0, nn, nn))
+    return shortbase.opens_mod_n(n, c0, kdf.alpha(seed, context, n, 0))
 
 
 # --- pool workers (checks 29 and 31 read the ballots themselves, by offset) ------------------

@@ -49,15 +49,15 @@ def backend(request: pytest.FixtureRequest) -> Any:
 # --- known-answer vectors -----------------------------------------------------------------
 
 @pytest.mark.parametrize("vector", BALLOTS, ids=[v["name"] for v in BALLOTS])
-def test_ballot_context_and_randomness_match_the_vectors(vector: dict[str, Any],
+def test_ballot_context_and_short_exponents_match_the_vectors(vector: dict[str, Any],
                                                          backend: str) -> None:
     n = _hex_int(vector["n"])
     seed = bytes.fromhex(vector["seed"])
     context = kdf.ballot_context(vector["election_id"], n, vector["contest_id"],
                                  vector["pseudonym"])
     assert context.hex() == vector["ballot_context"]
-    for i, r in enumerate(vector["r"]):
-        assert int(kdf.randomness(seed, context, n, i)) == _hex_int(r)
+    for i, a in enumerate(vector["alpha"]):
+        assert kdf.alpha(seed, context, n, i) == _hex_int(a)
 
 
 @pytest.mark.parametrize("vector", BALLOTS, ids=[v["name"] for v in BALLOTS])
@@ -110,7 +110,7 @@ def test_the_seed_opens_only_under_its_own_party_and_contest() -> None:
 
 
 def test_a_ciphertext_that_does_not_encrypt_0_or_1_never_opens() -> None:
-    """c_0 · g: the seed's r_0 still fits, but it encrypts 2 — no choice is shown."""
+    """c_0 · g: the seed's α_0 still fits, but it encrypts 2 — no choice is shown."""
     seed = bytes(32)
     ballot = encrypt_contest(_statement(3, 1), [1, 0, 0], seed).to_dict()
     n2 = N * N
