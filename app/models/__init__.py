@@ -5,8 +5,7 @@ from app.models.account_state import ThrottleCounter
 from app.models.approval import PendingAction
 from app.models.authority import CredentialList, CredentialRevocation, VoterCredential
 from app.models.base import Base
-from app.models.board import (BoardBallot, BoardEntry, BoardHead, Checkpoint, PaperListDraft, PaperOverrideList,
-                              ReceiptCheck)
+from app.models.board import BoardBallot, BoardEntry, BoardHead, Checkpoint, PaperListDraft, PaperOverrideList
 from app.models.election import Candidate, Contest, Election, Team
 from app.models.official import AuditEntry, Official
 from app.models.roll import RollEntry
@@ -28,7 +27,6 @@ __all__ = [
     "PaperListDraft",
     "PaperOverrideList",
     "PendingAction",
-    "ReceiptCheck",
     "RollEntry",
     "Team",
     "ThrottleCounter",

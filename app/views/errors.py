@@ -18,15 +18,15 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from app.services.errors import (
-    BadReceiptCode,
+    AuditedBallot,
+    BadSeed,
     BadSignature,
+    BadTracker,
     BallotNotFound,
     BallotRejected,
     BallotReplayed,
     BoardClosed,
     Busy,
-    CheckExpired,
-    CheckUsedUp,
     Conflict,
     ElectionNotReady,
     Forbidden,
@@ -64,7 +64,8 @@ ERRORS: dict[type[ServiceError], Answer] = {
     MalformedCast: Answer(400, "malformed"),
     InputFileError: Answer(400, "invalid_file"),
     BallotRejected: Answer(400, "invalid_ballot"),
-    BadReceiptCode: Answer(400, "bad_qr"),
+    BadTracker: Answer(400, "bad_code", _l("This is not an SSB Vote tracker or audit code.")),
+    BadSeed: Answer(400, "bad_seed", _l("The audit was refused: this ballot does not open with its seed.")),
     BadSignature: Answer(400, "bad_signature"),
     NotSignedIn: Answer(401, "authentication_required",
                         _l("Please sign in to continue.")),
@@ -80,11 +81,11 @@ ERRORS: dict[type[ServiceError], Answer] = {
     PollsClosed: Answer(409, "polls_closed"),
     BoardClosed: Answer(409, "polls_closed"),
     BallotReplayed: Answer(409, "replayed"),
+    AuditedBallot: Answer(409, "audited", _l("This ballot was audited and can never be cast. "
+                                             "Please encrypt your choices again.")),
     StalePrevious: Answer(409, "stale_previous"),
     Gone: Answer(410, "gone"),
-    CheckExpired: Answer(410, "check_expired"),
     TooMany: Answer(429, "too_many"),
-    CheckUsedUp: Answer(429, "check_used_up"),
     Misconfigured: Answer(500, "server_error"),
     Busy: Answer(503, "busy", _l("The server is busy. Your ballot was not cast; "
                                  "please try again in a moment.")),

@@ -5,7 +5,7 @@ single-use codes sent out of band; ``pending_action.action`` gains ``release_acc
 Downgrading deletes release proposals (the older schema cannot hold them).
 
 Revision ID: 0009_activation
-Revises: 0008_credentials
+Revises: 0009_ballot_audits
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_activation"
-down_revision = "0008_credentials"
+down_revision = "0009_ballot_audits"
 branch_labels = None
 depends_on = None
 

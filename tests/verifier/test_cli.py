@@ -15,7 +15,7 @@ from tests.verifier.conftest import (ROOT, BuiltRecord, Outcome, ca_key_file, re
                                      rehash, write_json)
 from verifier import arith, cli
 from verifier.checks import CHECKS
-from verifier.i18n import CHECK_TITLES, MESSAGES, RECEIPT
+from verifier.i18n import AUDIT, CHECK_TITLES, MESSAGES, RECEIPT, TRACKER
 
 CHECK_NAMES = ["record.format", "record.hashes", "manifest.election_id", "key.public",
                "key.verification", "board.chain", "board.ballots", "board.checkpoints",
@@ -24,7 +24,8 @@ CHECK_NAMES = ["record.format", "record.hashes", "manifest.election_id", "key.pu
                "results.plausible", "pins.opening", "credentials.list", "board.signatures",
                "board.unique", "board.times", "overrides.officials", "tally.turnout",
                "key.modulus_proof", "key.factor_proof", "key.verification_base",
-               "key.shared_secret", "tally.share_signatures", "key.short_base"]
+               "key.shared_secret", "tally.share_signatures", "audits.open",
+               "audits.not_counted", "audits.seeds_secret", "key.short_base"]
 
 
 def ca_args(record: Path) -> list[str]:
@@ -35,7 +36,7 @@ def test_valid_record_passes_every_check(built_record: BuiltRecord, run_verifier
     out: Outcome = run_verifier(built_record.path)
     assert out.code == 0, out.failed
     assert [c["name"] for c in out.doc["checks"]] == CHECK_NAMES
-    assert [c["number"] for c in out.doc["checks"]] == [*range(1, 29), 36]
+    assert [c["number"] for c in out.doc["checks"]] == [*range(1, 32), 36]
 
 
 def test_without_the_ca_key_only_pins_opening_fails(built_record: BuiltRecord,
@@ -99,7 +100,7 @@ def test_thai_report(built_record: BuiltRecord, capsys: pytest.CaptureFixture[st
     text = capsys.readouterr().out
     assert code == 0
     assert "การตรวจสอบบันทึกการเลือกตั้งโดยอิสระ" in text
-    assert "[ผ่าน]" in text and "ผ่านทั้ง 29 รายการ" in text
+    assert "[ผ่าน]" in text and "ผ่านทั้ง 32 รายการ" in text
     assert "กุญแจทดสอบ" in text
 
 
@@ -154,8 +155,8 @@ def test_message_codes_are_not_defined_twice() -> None:
 
 def test_every_message_and_check_is_translated() -> None:
     assert set(CHECK_TITLES) == set(CHECK_NAMES)
-    assert len(CHECKS) == 29
-    for en, th in [*MESSAGES.values(), *RECEIPT.values()]:
+    assert len(CHECKS) == 32
+    for en, th in [*MESSAGES.values(), *RECEIPT.values(), *TRACKER.values(), *AUDIT.values()]:
         assert en and th and en != th
 
 
@@ -181,7 +182,8 @@ def test_not_a_record(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     ("tally/counted.json", b'{"contests": {}, "contests": {}}'),
     ("board/entries.jsonl", b'{"seq": 1}\nnot json\n'),
     ("FORMAT.json", b'{"format": "ssbvote-record", "version": 1}'),
-    ("FORMAT.json", b'{"format": "ssbvote-record", "version": 3}'),
+    ("FORMAT.json", b'{"format": "ssbvote-record", "version": 2}'),
+    ("FORMAT.json", b'{"format": "ssbvote-record", "version": 4}'),
     ("FORMAT.json", b'{"format": "something-else", "version": 1}'),
 ])
 def test_unreadable_record(record: Path, target: str, content: bytes,
