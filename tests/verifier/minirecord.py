@@ -136,7 +136,7 @@ class Mini:
                      "credentials": sha(self.path("credentials.json").read_bytes()),
                      "officials": [{"username": u, "public_key": pub(k)}
                                    for u, k in sorted(self.officials.items())],
-                     "at": "2026-12-20T00:59:00.000000Z"}, self.ca)
+                     "witnesses": [], "at": "2026-12-20T00:59:00.000000Z"}, self.ca)
 
     def entries(self, opening_hash: str) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []

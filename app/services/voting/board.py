@@ -166,12 +166,12 @@ def iter_entries(election: Election, after: int = 0, limit: int | None = None,
         after = rows[-1].seq
 
 
-def iter_entries_with_ballots(election: Election, batch: int = 200,
-                              limit: int | None = None) -> Iterator[tuple[BoardEntry, str | None]]:
-    """(entry, its ballot's canonical JSON) in seq order, the first ``limit`` if given:
-    :func:`iter_entries` a page at a time, with one query for the page's ballots; None if a
-    ballot row is missing (verify_chain reports it)."""
-    entries = iter_entries(election, batch=batch, limit=limit)
+def iter_entries_with_ballots(election: Election, batch: int = 200, limit: int | None = None,
+                              after: int = 0) -> Iterator[tuple[BoardEntry, str | None]]:
+    """(entry, its ballot's canonical JSON) in seq order after ``after``, the first ``limit``
+    if given: :func:`iter_entries` a page at a time, with one query for the page's ballots;
+    None if a ballot row is missing (verify_chain reports it)."""
+    entries = iter_entries(election, after=after, batch=batch, limit=limit)
     while page := list(itertools.islice(entries, batch)):
         ballots = dict(db.session.execute(
             select(BoardBallot.ballot_hash, BoardBallot.ballot).where(
