@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m verifier",
         description="Independently verify an SSB Vote election record "
-                    "(docs/record.md §5: 28 checks), or check one voter's receipt (§5.1).")
+                    "(docs/record.md §5), or check one voter's receipt (§5.1).")
     p.add_argument("record", nargs="?", help="the election record directory")
     p.add_argument("--snapshot", metavar="DIR",
                    help="check a snapshot of an open board instead of a record "

@@ -114,7 +114,8 @@ def verify_record(path: str | Path, options: Options | None = None) -> Verificat
     """Run the checks of docs/record.md §5 on the record at ``path``.  Raises RecordUnreadable (exit 2)."""
     options = options or Options()
     ctx = Context(load_record(path, processes=options.processes), options)
-    return Verification(Path(path), ctx.election_id, _run(ctx, CHECKS))
+    results = _run(ctx, CHECKS)  # first: the checks find the election id
+    return Verification(Path(path), ctx.election_id, results)
 
 
 def verify_snapshot(path: str | Path, options: Options | None = None) -> Verification:
@@ -123,7 +124,8 @@ def verify_snapshot(path: str | Path, options: Options | None = None) -> Verific
     options = options or Options()
     options.snapshot = True
     ctx = Context(load_record(path, processes=options.processes, snapshot=True), options)
-    return Verification(Path(path), ctx.election_id, _run(ctx, SNAPSHOT_CHECKS))
+    results = _run(ctx, SNAPSHOT_CHECKS)
+    return Verification(Path(path), ctx.election_id, results)
 
 
 def _run(ctx: Context, checks: tuple[Callable[[Context], CheckResult], ...]) -> list[CheckResult]:

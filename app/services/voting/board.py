@@ -193,13 +193,14 @@ def entry_at(election: Election, seq: int) -> BoardEntry | None:
 
 
 def public_entry(election: Election, seq: int) -> dict[str, Any]:
-    """Entry ``seq`` as the public API shows it, with its encrypted ballot once polls have
-    closed (the final checkpoint is signed)."""
+    """Entry ``seq`` as the public API shows it, with its encrypted ballot once a signed
+    checkpoint covers it (docs/record.md §3.2: ballots are public from their checkpoint on)."""
     entry = entry_at(election, seq)
     if entry is None:
         raise BallotNotFound("no such board entry")
     body: dict[str, Any] = {"entry": entry_dict(entry, election.election_id)}
-    if final_checkpoint(election) is not None:
+    cps = checkpoints(election)
+    if cps and cps[-1]["seq"] >= seq:
         text = ballot_text(entry)
         if text is None:  # pragma: no cover - the ballot row is written with its entry
             raise BallotNotFound("the ballot of this board entry is missing")
