@@ -347,3 +347,70 @@ def test_the_snapshot_api_refuses_bad_ranges_and_unsigned_entries(observed: Obse
     assert status == 200 and json.loads(body)["seq"] == 2  # encrypted ballots are public live
     status, _ = get("snapshot/secret.json")
     assert status == 404
+
+
+def test_witness_statements_are_checked_and_a_server_changing_what_was_seen_is_caught(
+        observed: Observed) -> None:
+    o = observed
+    for i in range(2):
+        o.cast("insured", i, [0, 0, 1, 0, 0])  # checkpoint at 2
+    run = o.follow("observer-a")
+    assert run.returncode == 0, run.stdout + run.stderr
+    state = json.loads((o.tmp / "observer-a.json").read_text())
+
+    def post(obj: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        request = urllib.request.Request(o.api + "witnesses", data=json.dumps(obj).encode(),
+                                         headers={"Content-Type": "application/json"},
+                                         method="POST")
+        try:
+            with urllib.request.urlopen(request) as answer:  # noqa: S310 - loopback
+                return answer.status, json.loads(answer.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read())
+
+    from verifier.witness import load_key, sign_statement
+    key_a, key_b = load_key(o.keys["observer-a"]), load_key(o.keys["observer-b"])
+    head = state["verified"]["head"]
+    # signed with another witness's key (or the server's own): refused
+    status, body = post(sign_statement(key_b, "observer-a", state["election_id"],
+                                       state["opening"], 2, head))
+    assert status == 400 and body["error"] == "witness_refused"
+    status, body = post(sign_statement(key_a, "observer-z", state["election_id"],
+                                       state["opening"], 2, head))
+    assert status == 400 and body["error"] == "witness_refused"  # not pinned
+    status, body = post(sign_statement(key_a, "observer-a", state["election_id"],
+                                       state["opening"], 2, "ab" * 32))
+    assert status == 409 and body["error"] == "not_on_board"
+    assert post(sign_statement(key_a, "observer-a", state["election_id"], state["opening"], 2,
+                               head))[0] == 201
+    status, body = post(sign_statement(key_a, "observer-a", state["election_id"],
+                                       state["opening"], 0, state["election_id"]))
+    assert status == 409  # a statement never goes back
+
+    # the server serves a checkpoint it did not sign (its head rewritten in the database)
+    election = o.election()
+    row = db.session.scalars(select(Checkpoint).where(Checkpoint.election_pk == election.id)
+                             .order_by(Checkpoint.id.desc())).first()
+    assert row is not None
+    original = row.body
+    row.body = original.replace(head, "ab" * 32)
+    db.session.commit()
+    run = o.follow("observer-a")
+    assert run.returncode == 1 and "signature does not verify" in run.stdout, run.stdout
+    row.body = original
+    db.session.commit()
+
+    # the server swaps a pinned file after the observer first fetched it
+    election = o.election()
+    saved = election.opening
+    assert saved is not None
+    opening = json.loads(saved)
+    election.opening = json.dumps({**opening, "at": "2026-01-01T00:00:00.000000Z"})
+    db.session.commit()
+    run = o.follow("observer-a")
+    assert run.returncode == 1 and "opening.json changed" in run.stdout, run.stdout
+    election = o.election()
+    election.opening = saved
+    db.session.commit()
+    run = o.follow("observer-a")
+    assert run.returncode == 0, run.stdout + run.stderr
