@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from verifier.encoding import expect_object, loads_strict, parse_count
 from verifier.errors import InvalidInput
 from verifier.signatures import signature_valid
@@ -55,7 +53,7 @@ def load_seen(path: str | Path) -> list[dict[str, Any]]:
     return items
 
 
-def checkpoint_problem(cp: Any, board_key: Ed25519PublicKey | bytes, election_id: str,
+def checkpoint_problem(cp: Any, board_key: bytes | Any, election_id: str,
                        opening: str) -> str | None:
     """Why ``cp`` is not a checkpoint signed by the board key for this election and opening
     (docs/record.md §2.3), or None."""

@@ -1,24 +1,22 @@
 """Witness statements (docs/record.md §2.0 ``witnesses``, §3.5): an observer pinned in the
 CA-signed opening signs the board head it verified with its own Ed25519 key.
 
-``python -m verifier witness keygen --out KEY.pem`` makes the key (its public key goes to the
-CA, which pins it); ``python -m verifier witness sign --key KEY.pem --name NAME --state FILE
-[--post URL]`` signs the head of an observer state file (§3.3) and optionally posts it to the
+``python -m verifier witness keygen --out KEY`` makes the key (a file holding the 32-byte seed as
+64 hex digits, mode 0600; its public key goes to the CA, which pins it); ``python -m verifier
+witness sign --key KEY --name NAME --state FILE [--post URL]`` signs the head of an observer state file (§3.3) and optionally posts it to the
 server.  :func:`statement_problem` is what check 33 applies to a record's ``witnesses/``.
 """
 from __future__ import annotations
 
+import os
 import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-from verifier.encoding import canonical_json, expect_object, parse_count
+from verifier.encoding import expect_object, parse_count
 from verifier.errors import InvalidInput
-from verifier.signatures import signature_valid
+from verifier.signatures import new_seed, seed_public_hex, sign_object, signature_valid
 
 WITNESS_TYPE = "ssbvote-witness"
 STATEMENT_KEYS = ("type", "election_id", "opening", "seq", "head", "at", "witness", "signature")
@@ -66,33 +64,28 @@ def statement_problem(obj: Any, pinned: Mapping[str, bytes], election_id: str,
 
 
 def keygen(out: Path) -> str:
-    """Write a new Ed25519 private key (PEM, mode 0600) to ``out``; return the public key hex."""
-    key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
+    """Write a new witness key (its seed, 64 hex, mode 0600) to ``out``, never over an existing
+    file; return the public key hex."""
+    seed = new_seed()
     out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "xb") as handle:  # never overwrite a witness key
-        handle.write(pem)
-    out.chmod(0o600)
-    return public_hex(key)
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(seed.hex() + "\n")
+    return seed_public_hex(seed)
 
 
-def load_key(path: Path) -> Ed25519PrivateKey:
+def load_key(path: Path) -> bytes:
+    """The 32-byte seed of a witness key file."""
     try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    except (OSError, ValueError) as exc:
-        raise InvalidInput(f"{path}: not a PEM private key ({exc})") from None
-    if not isinstance(key, Ed25519PrivateKey):
-        raise InvalidInput(f"{path}: not an Ed25519 key")
-    return key
+        text = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{path}: cannot be read ({exc})") from None
+    if not HEX64_RE.match(text):
+        raise InvalidInput(f"{path}: not a witness key (64 lowercase hex digits)")
+    return bytes.fromhex(text)
 
 
-def public_hex(key: Ed25519PrivateKey) -> str:
-    return key.public_key().public_bytes(serialization.Encoding.Raw,
-                                         serialization.PublicFormat.Raw).hex()
-
-
-def sign_statement(key: Ed25519PrivateKey, name: str, election_id: str, opening_hash: str,
+def sign_statement(seed: bytes, name: str, election_id: str, opening_hash: str,
                    seq: int, head: str, at: datetime | None = None) -> dict[str, Any]:
     """The signed statement of docs/record.md §3.5."""
     if not NAME_RE.match(name):
@@ -101,5 +94,5 @@ def sign_statement(key: Ed25519PrivateKey, name: str, election_id: str, opening_
     body: dict[str, Any] = {"type": WITNESS_TYPE, "election_id": election_id,
                             "opening": opening_hash, "seq": seq, "head": head,
                             "at": when.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "witness": name}
-    body["signature"] = key.sign(canonical_json(body)).hex()
+    body["signature"] = sign_object(body, seed)
     return body

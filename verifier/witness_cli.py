@@ -21,9 +21,10 @@ def build_parser() -> argparse.ArgumentParser:
                                 description="Witness keys and statements (record.md §3.5).")
     sub = p.add_subparsers(dest="command", required=True)
     k = sub.add_parser("keygen", help="make a witness key; prints the public key for the CA")
-    k.add_argument("--out", required=True, help="the private key file to write (PEM, 0600)")
+    k.add_argument("--out", required=True,
+                   help="the key file to write (the 32-byte seed as 64 hex, mode 0600)")
     s = sub.add_parser("sign", help="sign the head an observer state file verified")
-    s.add_argument("--key", required=True, help="the witness's private key (PEM)")
+    s.add_argument("--key", required=True, help="the witness key file (keygen --out)")
     s.add_argument("--name", required=True, help="the witness's name as pinned in the opening")
     s.add_argument("--state", required=True, help="the observer state file (--follow --state)")
     s.add_argument("--out", help="write the statement to this file")

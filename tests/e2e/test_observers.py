@@ -101,7 +101,7 @@ class Observed:
 
 @pytest.fixture
 def observed(tmp_path: Path) -> Iterator[Observed]:
-    keys = {name: tmp_path / f"{name}.pem" for name in WITNESSES}
+    keys = {name: tmp_path / f"{name}.key" for name in WITNESSES}
     pins = tuple((name, keygen(path)) for name, path in keys.items())
     app = build_app(make_config(tmp_path, **FAST_ARGON2, BOARD_CHECKPOINT_EVERY=2,
                                 AUTH_IP_RATE_LIMIT="1000 per minute",
