@@ -412,5 +412,6 @@ def test_witness_statements_are_checked_and_a_server_changing_what_was_seen_is_c
     election = o.election()
     election.opening = saved
     db.session.commit()
-    run = o.follow("observer-a")
+    run = o.follow("observer-a", "--interval", "0.2", "--rounds", "2")  # the loop
     assert run.returncode == 0, run.stdout + run.stderr
+    assert "round 1: verified up to seq 2" in run.stdout and "round 2: verified up to seq 2" in run.stdout
