@@ -148,3 +148,17 @@ class CheckExpired(CastRejected, Gone):
 
 class CheckUsedUp(CastRejected, TooMany):
     """The cast-as-intended check of this ballot has been used as often as allowed."""
+
+
+class BadRange(InvalidRequest):
+    """Snapshot API: ``after``/``upto`` missing, malformed or outside the bounds of
+    docs/record.md §3.2."""
+
+
+class WitnessRefused(InvalidRequest):
+    """Not a statement of a witness pinned in the opening, signed by its pinned key
+    (docs/record.md §3.5)."""
+
+
+class NotOnBoard(Conflict):
+    """A witness statement's (seq, head) is not on this board (docs/record.md §3.5)."""

@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from app.services.errors import (
+    BadRange,
     BadReceiptCode,
     BadSignature,
     BallotNotFound,
@@ -36,6 +37,7 @@ from app.services.errors import (
     MalformedCast,
     Misconfigured,
     NotFound,
+    NotOnBoard,
     NotReady,
     NotSignedIn,
     PollsClosed,
@@ -45,6 +47,7 @@ from app.services.errors import (
     WrongContest,
     WrongCredential,
     WrongElection,
+    WitnessRefused,
 )
 
 
@@ -66,6 +69,8 @@ ERRORS: dict[type[ServiceError], Answer] = {
     BallotRejected: Answer(400, "invalid_ballot"),
     BadReceiptCode: Answer(400, "bad_qr"),
     BadSignature: Answer(400, "bad_signature"),
+    BadRange: Answer(400, "bad_range"),
+    WitnessRefused: Answer(400, "witness_refused"),
     NotSignedIn: Answer(401, "authentication_required",
                         _l("Please sign in to continue.")),
     Forbidden: Answer(403, "forbidden"),
@@ -81,6 +86,7 @@ ERRORS: dict[type[ServiceError], Answer] = {
     BoardClosed: Answer(409, "polls_closed"),
     BallotReplayed: Answer(409, "replayed"),
     StalePrevious: Answer(409, "stale_previous"),
+    NotOnBoard: Answer(409, "not_on_board"),
     Gone: Answer(410, "gone"),
     CheckExpired: Answer(410, "check_expired"),
     TooMany: Answer(429, "too_many"),

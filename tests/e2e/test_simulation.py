@@ -32,7 +32,7 @@ def test_simulation_matches_intent_and_verifies(simulated: dict[str, Any]) -> No
     out = simulated["output"]
     assert simulated["exit"] == 0, out
     assert out.count("counts MATCH the voters' intended last choices") == 2
-    assert "Verifier: exit 0 (29 of 29 checks passed)" in out
+    assert "Verifier: exit 0 (33 of 33 checks passed)" in out
     assert "trustees" in out and "(1 absent)" in out
     record: Path = simulated["record"]
     for name in ("results.json", "HASHES.json", "board/ballots.jsonl", "paper_overrides.json",
