@@ -340,7 +340,8 @@ def test_the_snapshot_api_refuses_bad_ranges_and_unsigned_entries(observed: Obse
     assert status == 200 and len(body.splitlines()) == 2
     for bad in ("entries?after=0&upto=3", "entries?after=2&upto=2", "entries?after=-1&upto=2",
                 "entries?after=00&upto=2", "entries?after=0", "entries?after=0&upto=2&x=1",
-                "ballots?after=0&upto=1e1", "entries?after=0&upto=99999999999999999999"):
+                "ballots?after=0&upto=1e1", "entries?after=0&upto=99999999999999999999",
+                "entries?after=0&upto=9007199254740993"):  # 2^53 + 1: past every URL integer
         status, body = get(bad)
         assert status == 400 and json.loads(body)["error"] == "bad_range", bad
     status, body = get("ballots?after=1&upto=2")
@@ -381,6 +382,14 @@ def test_witness_statements_are_checked_and_a_server_changing_what_was_seen_is_c
     status, body = post(sign_statement(key_a, "observer-a", state["election_id"],
                                        state["opening"], 2, "ab" * 32))
     assert status == 409 and body["error"] == "not_on_board"
+    # the one strict JSON parser of every /api endpoint (issue 22): a duplicate key is malformed
+    good = sign_statement(key_a, "observer-a", state["election_id"], state["opening"], 2, head)
+    doubled = json.dumps(good)[:-1] + ', "seq": 1}'
+    request = urllib.request.Request(o.api + "witnesses", data=doubled.encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request)  # noqa: S310 - loopback
+    assert refused.value.code == 400 and json.loads(refused.value.read())["error"] == "malformed"
     assert post(sign_statement(key_a, "observer-a", state["election_id"], state["opening"], 2,
                                head))[0] == 201
     status, body = post(sign_statement(key_a, "observer-a", state["election_id"],
