@@ -5,7 +5,8 @@ Run: ``.venv/bin/python benchmarks/board_append.py [--appenders 1,4,16] [--secon
 
 What a cast does after its proofs are verified — the ballot row, the head lock, the checks under
 it (board not closed, ``previous`` still current), the entry, a checkpoint every
-BOARD_CHECKPOINT_EVERY (100) entries, the receipt-check row, the signed receipt, the commit — is
+BOARD_CHECKPOINT_EVERY (100) entries, the signed receipt, the commit (record format version 3
+has no receipt-check row: the audit replaced it, issue 16) — is
 run here by the server's own code (app.services.voting.board.append, board.receipt), called
 directly: proof verification is *excluded by not being called*, so there is no switch to turn it
 off anywhere in the server or its configuration.  Each appender is a thread with its own
@@ -69,7 +70,6 @@ def appender_process(env: dict[str, str], slug: str, threads: int, ballot_kb: in
     from app import create_app
     from app.config import Config
     from app.extensions import db
-    from app.models import ReceiptCheck
     from app.models.base import utcnow
     from app.services.administration.manifest import get_election
     from app.services.voting import board
@@ -83,7 +83,6 @@ def appender_process(env: dict[str, str], slug: str, threads: int, ballot_kb: in
         payload_size = ballot_kb * 1024 // 2
         with app.app_context():
             election = get_election(slug)
-            election_pk = election.id
             db.session.commit()  # connected, nothing held
             go.wait()
             stop_at = window.setdefault("stop", time.monotonic() + seconds)
@@ -95,8 +94,6 @@ def appender_process(env: dict[str, str], slug: str, threads: int, ballot_kb: in
                     entry = board.append(election, "bench-" + credential[:16], "insured", ballot_json, digest,
                                          utcnow(), credential=credential, previous="",
                                          signature=secrets.token_hex(64))
-                    db.session.add(ReceiptCheck(election_pk=election_pk, seq=entry.seq, uses=0,
-                                                token_hash=secrets.token_hex(32)))
                     db.session.flush()
                     board.receipt(election, entry)
                     db.session.commit()

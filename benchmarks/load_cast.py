@@ -168,7 +168,7 @@ def _make_ballot(job: tuple[dict[str, Any], str, str, str, list[int], int, bool]
     seed = secrets.token_bytes(32)
     statement = ContestStatement(key.public_key, election_id, contest, party, len(selections), k)
     ballot = encrypt_contest(statement, selections, seed)
-    return {"ballot": ballot.to_dict(), "seed": seed.hex(), "selections": selections}
+    return {"ballot": ballot.to_dict(), "selections": selections}  # the seed is not kept (protocol.md §4.4)
 
 
 def _fast_init(n: int, election_id: str, contest: str) -> None:
@@ -183,11 +183,11 @@ def _fast_init(n: int, election_id: str, contest: str) -> None:
 
 def _make_fast_ballot(job: tuple[str, list[int], int]) -> dict[str, Any]:
     """A ballot with genuine proofs, its randomness from tally_bench's b^α trick (~50× faster to
-    make; the server's verification costs the same). The seed only feeds the check token."""
+    make; the server's verification costs the same).  The server never sees a cast ballot's seed."""
     import tally_bench
     party, selections, k = job
     _, ballot = tally_bench.make_ballot((0, party, selections, k))
-    return {"ballot": json.loads(ballot), "seed": secrets.token_bytes(32).hex(), "selections": selections}
+    return {"ballot": json.loads(ballot), "selections": selections}
 
 
 def ballot_cache_path(cache: Path, context: dict[str, Any], party: str) -> Path:
@@ -197,8 +197,6 @@ def ballot_cache_path(cache: Path, context: dict[str, Any], party: str) -> Path:
 
 
 def prepare_ballots(voters: list[Voter], context: dict[str, Any], args: argparse.Namespace, say: Any) -> None:
-    from app.services.voting.receipt_check import check_token
-
     rng = random.Random(7)
     missing = []
     for voter in voters:
@@ -237,8 +235,7 @@ def prepare_ballots(voters: list[Voter], context: dict[str, Any], args: argparse
         made = json.loads(ballot_cache_path(args.cache, context, voter.party).read_text())
         voter.selections = tuple(made["selections"])
         voter.ballot_hash = hashlib.sha256(canonical_json(made["ballot"])).hexdigest()
-        body = {"contest": context["contest"], "ballot": made["ballot"],
-                "check_token": check_token(bytes.fromhex(made["seed"])), "credential": voter.public,
+        body = {"contest": context["contest"], "ballot": made["ballot"], "credential": voter.public,
                 "previous": ""}
         voter.ballot_body = json.dumps(body).encode()[:-1] + b', "signature": "'
 

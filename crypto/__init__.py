@@ -20,7 +20,7 @@ Modules (imports go one way, down this list; ``crypto.hazmat`` is below all but 
 * ``crypto.statement`` — ``ContestStatement``: key, election, contest, party, N, k (§3, §5)
 * ``crypto.kdf`` — per-ballot randomness from a 32-byte seed (§4)
 * ``crypto.ballot`` — ``EncryptedContest`` and its parsing, ``encrypt_contest``,
-  ``recover_selections`` (§5)
+  ``open_ballot`` (§5, §5.6)
 * ``crypto.batch`` — ``verify_contest``, ``verify_many`` (batch, bisect, name) (protocol.md §5.4, §7)
 * ``crypto.keyproofs`` — hash_to_unit, the key id, the verification base, Π^mod and Π^fac
   (§2.4, protocol.md §6.6, protocol.md §6.8, protocol.md §6.9)
@@ -29,7 +29,8 @@ Modules (imports go one way, down this list; ``crypto.hazmat`` is below all but 
 * ``crypto.ceremony`` — key generation and encrypted share files (§6.1, protocol.md §6.5)
 * ``crypto.credential`` — voter/official credentials, their Ed25519 keys, ballot signatures (protocol.md §13)
 """
-from .ballot import ContestPrecomputation, EncryptedContest, ballot_hash, encrypt_contest, precompute_contest, recover_selections
+from .ballot import (ContestPrecomputation, EncryptedContest, ballot_hash, encrypt_contest, open_ballot, precompute_contest,
+                     recover_selections)
 from .batch import verify_contest, verify_many
 from .ceremony import generate_election_key, read_encrypted_share, write_encrypted_share
 from .errors import CryptoError, InvalidInput, InvalidProof
@@ -64,6 +65,7 @@ __all__ = [
     "compute_decryption_share",
     "encrypt_contest",
     "generate_election_key",
+    "open_ballot",
     "parse_ciphertext",
     "precompute_contest",
     "read_encrypted_share",

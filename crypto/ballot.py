@@ -427,13 +427,22 @@ def open_ciphertext(public_key: PublicKey, c: GroupElement, alpha: int) -> int:
     return int((x - 1) // public_key.n)
 
 
-def recover_selections(statement: ContestStatement, ballot: EncryptedContest, seed: bytes) -> list[int]:
-    """Open a ballot with its seed (docs/protocol.md §5.6): m_i from c_i · h_s^(−α_i) = 1 + m_i·n.
+def open_ballot(statement: ContestStatement, ballot: EncryptedContest, seed: bytes) -> list[int]:
+    """Open a ballot with its seed (docs/protocol.md §5.6; the audit of §14.3–§14.4): derive α_i
+    from the seed and the statement's ballot context, then m_i from c_i · h_s^(−α_i) = 1 + m_i·n.
 
-    Raises InvalidInput if any ciphertext was not made with the seed's randomness or does not
-    encrypt 0 or 1.
+    Returns the choices (0/1 per candidate).  Raises InvalidInput — never a partial answer — if
+    the ballot has not ``statement.num_candidates`` ciphertexts, any ciphertext was not made with
+    the seed's randomness or does not encrypt 0 or 1, or more than ``statement.max_selections``
+    are 1.  The one implementation of the opening: the server's audit check, the Python voting
+    client and the tests use it.
     """
-    kdf = BallotKdf.create(statement, seed)
+    if not isinstance(seed, (bytes, bytearray)) or len(seed) != 32:
+        raise InvalidInput("seed: expected 32 bytes")
+    if len(ballot.ciphertexts) != statement.num_candidates:
+        raise InvalidInput(f"ballot: {len(ballot.ciphertexts)} ciphertexts, the contest has "
+                           f"{statement.num_candidates} candidates")
+    kdf = BallotKdf.create(statement, bytes(seed))
     pk = statement.public_key
     out = []
     for i, c in enumerate(ballot.ciphertexts):
@@ -444,7 +453,13 @@ def recover_selections(statement: ContestStatement, ballot: EncryptedContest, se
         if m not in (0, 1):
             raise InvalidInput(f"ciphertext {i}: does not encrypt 0 or 1")
         out.append(m)
+    if sum(out) > statement.max_selections:
+        raise InvalidInput(f"the ballot selects {sum(out)} candidates, at most {statement.max_selections} allowed")
     return out
+
+
+#: The version-2 name of :func:`open_ballot` (the receipt check), kept for its callers.
+recover_selections = open_ballot
 
 
 __all__ = [
@@ -455,6 +470,7 @@ __all__ = [
     "ballot_hash",
     "canonical_ballot_values",
     "encrypt_contest",
+    "open_ballot",
     "open_ciphertext",
     "parse_canonical_ballot",
     "precompute_contest",

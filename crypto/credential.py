@@ -1,5 +1,5 @@
-"""Voter and official credentials, their signing keys and the ballot signature
-(docs/protocol.md §13.1–§13.4).
+"""Voter and official credentials, their signing keys, the ballot signature and the audit
+signature (docs/protocol.md §13.1–§13.4, §14.2).
 
 A credential is 28 symbols of Crockford's base-32 alphabet: 26 data symbols from the CSPRNG
 (130 bits) and 2 check symbols (10 bits of a SHA-256) that catch a mistyped symbol (protocol.md §13.1).
@@ -46,6 +46,11 @@ PURPOSE_OFFICIAL = "official"
 SCOPE_OFFICIALS = "ssbvote-officials"
 QR_PREFIX = "ssbvote-credential:1:"
 BALLOT_TYPE = "ssbvote-ballot"
+AUDIT_TYPE = "ssbvote-audit"
+BALLOT_STATEMENT_KEYS = frozenset({"type", "election_id", "opening", "contest", "pseudonym", "credential",
+                                   "previous", "ballot_hash"})
+AUDIT_STATEMENT_KEYS = frozenset({"type", "election_id", "opening", "contest", "pseudonym", "credential",
+                                  "ballot_hash", "seed"})
 
 #: The one message of a credential that cannot be read (protocol.md §13.1): the voter types it again.
 MISTYPED = "credential mistyped"
@@ -235,17 +240,50 @@ def ballot_statement(
     }
 
 
+def audit_statement(
+    election_id: str, opening: str, contest: str, pseudonym: str, credential: str, ballot_hash: str,
+    seed: str,
+) -> dict[str, str]:
+    """The protocol.md §14.2 audit statement (the signed object without ``signature``), validated.
+
+    Its ``type`` differs from the ballot statement's, so a signed audit can never pass as a cast
+    ballot; ``seed`` is the audited ballot's 32-byte seed (64 hex) — the one that opens it.
+    """
+    body = ballot_statement(election_id, opening, contest, pseudonym, credential, ballot_hash, previous="")
+    del body["previous"]
+    return {**body, "type": AUDIT_TYPE, "seed": _hex(seed, 64, "seed")}
+
+
+def _sign_statement(statement: dict[str, str], key: Ed25519PrivateKey, keys: frozenset[str], kind: str,
+                    what: str) -> str:
+    if set(statement) != keys or statement["type"] != kind:
+        raise InvalidInput(f"{what}: not a protocol.md {'§14.2' if kind == AUDIT_TYPE else '§13.3'} statement")
+    if public_credential(key) != statement["credential"]:
+        raise InvalidInput(f"{what}: the key is not the statement's credential")
+    return key.sign(canonical_json(statement)).hex()
+
+
 def sign_ballot(statement: dict[str, str], key: Ed25519PrivateKey) -> str:
     """Ed25519 signature (128 hex) of the statement's canonical JSON (protocol.md §13.3).
 
     The key must be the statement's credential: a device never signs for another credential.
     """
-    if set(statement) != {"type", "election_id", "opening", "contest", "pseudonym", "credential",
-                          "previous", "ballot_hash"} or statement["type"] != BALLOT_TYPE:
-        raise InvalidInput("ballot statement: not a protocol.md §13.3 statement")
-    if public_credential(key) != statement["credential"]:
-        raise InvalidInput("ballot statement: the key is not the statement's credential")
-    return key.sign(canonical_json(statement)).hex()
+    return _sign_statement(statement, key, BALLOT_STATEMENT_KEYS, BALLOT_TYPE, "ballot statement")
+
+
+def sign_audit(statement: dict[str, str], key: Ed25519PrivateKey) -> str:
+    """Ed25519 signature (128 hex) of an audit statement's canonical JSON (protocol.md §14.2)."""
+    return _sign_statement(statement, key, AUDIT_STATEMENT_KEYS, AUDIT_TYPE, "audit statement")
+
+
+def _signature_ok(statement: dict[str, str], credential: str, signature: str) -> bool:
+    try:
+        raw = bytes.fromhex(_hex(signature, 128, "signature"))
+        public = Ed25519PublicKey.from_public_bytes(bytes.fromhex(credential))
+        public.verify(raw, canonical_json(statement))
+    except (InvalidInput, InvalidSignature, ValueError):
+        return False
+    return True
 
 
 def verify_ballot_signature(
@@ -257,17 +295,29 @@ def verify_ballot_signature(
     try:
         statement = ballot_statement(election_id, opening, contest, pseudonym, credential, ballot_hash,
                                      previous=previous)
-        raw = bytes.fromhex(_hex(signature, 128, "signature"))
-        public = Ed25519PublicKey.from_public_bytes(bytes.fromhex(credential))
-        public.verify(raw, canonical_json(statement))
-    except (InvalidInput, InvalidSignature, ValueError):
+    except InvalidInput:
         return False
-    return True
+    return _signature_ok(statement, credential, signature)
+
+
+def verify_audit_signature(
+    election_id: str, opening: str, contest: str, pseudonym: str, credential: str, ballot_hash: str,
+    seed: str, signature: str,
+) -> bool:
+    """True if ``signature`` (128 hex) is the credential's Ed25519 signature of the protocol.md §14.2
+    audit statement made of these fields; False for any malformed field or a wrong signature."""
+    try:
+        statement = audit_statement(election_id, opening, contest, pseudonym, credential, ballot_hash, seed)
+    except InvalidInput:
+        return False
+    return _signature_ok(statement, credential, signature)
 
 
 __all__ = [
-    "ALPHABET", "BALLOT_TYPE", "MISTYPED", "ballot_party", "ballot_statement", "check_symbols",
+    "ALPHABET", "AUDIT_TYPE", "BALLOT_TYPE", "MISTYPED", "audit_statement", "ballot_party", "ballot_statement",
+    "check_symbols",
     "credential_from_data", "credential_qr_text", "format_credential", "generate_credential",
     "is_credential", "official_key", "parse_credential", "parse_credential_qr", "public_credential",
-    "sign_ballot", "signing_key", "signing_seed", "verify_ballot_signature", "voter_key",
+    "sign_audit", "sign_ballot", "signing_key", "signing_seed", "verify_audit_signature",
+    "verify_ballot_signature", "voter_key",
 ]

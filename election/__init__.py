@@ -9,7 +9,8 @@ module          concept
 manifest        the manifest: parser, validator, typed view (manifest.md §1–§2)
 signed          signed objects: sign / verify with an explicit Ed25519 key (record.md §1)
 board           entries, the hash chain, checkpoints, paper overrides, receipts (record.md §2)
-receipt         the receipt's QR text and check token (record.md §2.5–§2.6)
+receipt         the tracker QR text and the audit code, their parsers (record.md §2.5–§2.6)
+counted         the counted-set rule: counted or excluded, and why (record.md §4.1)
 export          the board export folder: the one writer and reader (record.md §3)
 record          the record's layout, FORMAT.json and HASHES.json (record.md §4)
 lifecycle       an election's status (draft → open → closed → tallied) and the poll window

@@ -1,12 +1,14 @@
-"""The bulletin board's objects (docs/record.md §2): entries and their hash chain, checkpoints,
-the paper-override list and receipts (record format version 2).
+"""The bulletin board's objects (docs/record.md §2): entries of both kinds (``ballot``: a cast
+ballot; ``audit``: a ballot the voter audited, docs/protocol.md §14) and their hash chain,
+checkpoints, the paper-override list and receipts (record format version 3).
 
 This is the only producer code that spells the ``type`` of a signed board object.  The
 constructors return *unsigned* objects; sign checkpoints and receipts with
 :func:`election.signed.sign` and the board key, and the paper-vote list with
 :func:`add_official_signature` and each of two officials' keys.  Every object but the entry
-carries the opening hash (record.md §2.0); an entry carries the voter's signature of the
-ballot statement that binds it (docs/protocol.md §13.3).
+carries the opening hash (record.md §2.0); a ballot entry carries the voter's signature of the
+ballot statement that binds it (docs/protocol.md §13.3), an audit entry the voter's signature
+of the audit statement and the seed that opens its ballot (§14.2).
 """
 from __future__ import annotations
 
@@ -18,15 +20,23 @@ from typing import Any, Mapping, Sequence
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from crypto.credential import ballot_statement, public_credential, verify_ballot_signature
+from crypto.credential import (audit_statement, ballot_statement, public_credential, verify_audit_signature,
+                               verify_ballot_signature)
 from crypto.encoding import canonical_json
 
 CHECKPOINT_TYPE = "ssbvote-checkpoint"  # record.md §2.3
 PAPER_OVERRIDES_TYPE = "ssbvote-paper-overrides"  # record.md §2.4
 RECEIPT_TYPE = "ssbvote-receipt"  # record.md §2.5
 
-ENTRY_KEYS = frozenset({"seq", "election_id", "pseudonym", "contest", "credential", "previous", "signature",
-                        "ballot_hash", "cast_at", "prev_hash", "entry_hash"})
+#: The two kinds of board entry (record.md §2.1).
+KIND_BALLOT = "ballot"
+KIND_AUDIT = "audit"
+ENTRY_KEYS = frozenset({"seq", "election_id", "kind", "pseudonym", "contest", "credential", "previous",
+                        "signature", "ballot_hash", "cast_at", "prev_hash", "entry_hash"})
+AUDIT_ENTRY_KEYS = frozenset({"seq", "election_id", "kind", "pseudonym", "contest", "credential", "seed",
+                              "signature", "ballot_hash", "cast_at", "prev_hash", "entry_hash"})
+#: kind → the exact keys of an entry of that kind (record.md §2.1).
+ENTRY_KEYS_BY_KIND = {KIND_BALLOT: ENTRY_KEYS, KIND_AUDIT: AUDIT_ENTRY_KEYS}
 CHECKPOINT_KEYS = frozenset({"type", "election_id", "opening", "seq", "head", "at", "final", "signature"})
 OVERRIDE_KEYS = frozenset({"type", "election_id", "opening", "pseudonyms", "at", "signatures"})
 OVERRIDE_SIGNATURE_KEYS = frozenset({"official", "signature"})
@@ -54,11 +64,26 @@ def entry_hash(entry: Mapping[str, Any]) -> str:
 def new_entry(seq: int, election_id: str, pseudonym: str, contest: str, ballot_hash: str,
               cast_at: str, prev_hash: str, *, credential: str, previous: str,
               signature: str) -> dict[str, Any]:
-    """The board entry of record.md §2.1, with its ``entry_hash`` (which covers the voter's
-    ``credential``, ``previous`` and ``signature``: docs/protocol.md §13.3)."""
+    """The ballot entry of record.md §2.1 (``kind`` "ballot"), with its ``entry_hash`` (which
+    covers the voter's ``credential``, ``previous`` and ``signature``: docs/protocol.md §13.3)."""
     body: dict[str, Any] = {
-        "seq": seq, "election_id": election_id, "pseudonym": pseudonym, "contest": contest,
-        "credential": credential, "previous": previous, "signature": signature,
+        "seq": seq, "election_id": election_id, "kind": KIND_BALLOT, "pseudonym": pseudonym,
+        "contest": contest, "credential": credential, "previous": previous, "signature": signature,
+        "ballot_hash": ballot_hash, "cast_at": cast_at, "prev_hash": prev_hash,
+    }
+    body["entry_hash"] = entry_hash(body)
+    return body
+
+
+def new_audit_entry(seq: int, election_id: str, pseudonym: str, contest: str, ballot_hash: str,
+                    cast_at: str, prev_hash: str, *, credential: str, seed: str,
+                    signature: str) -> dict[str, Any]:
+    """The audit entry of record.md §2.1 (``kind`` "audit"): the audited ballot's ``seed`` (64
+    hex) and the voter's signature of the audit statement (docs/protocol.md §14.2), no
+    ``previous``; with its ``entry_hash``."""
+    body: dict[str, Any] = {
+        "seq": seq, "election_id": election_id, "kind": KIND_AUDIT, "pseudonym": pseudonym,
+        "contest": contest, "credential": credential, "seed": seed, "signature": signature,
         "ballot_hash": ballot_hash, "cast_at": cast_at, "prev_hash": prev_hash,
     }
     body["entry_hash"] = entry_hash(body)
@@ -66,15 +91,24 @@ def new_entry(seq: int, election_id: str, pseudonym: str, contest: str, ballot_h
 
 
 def entry_statement(entry: Mapping[str, Any], opening: str) -> dict[str, str]:
-    """The ballot statement (docs/protocol.md §13.3) that the entry's ``signature`` signs, under
-    the opening hash ``opening``; crypto.errors.InvalidInput if a field is malformed."""
+    """The statement (docs/protocol.md §13.3 for a ballot entry, §14.2 for an audit entry) that
+    the entry's ``signature`` signs, under the opening hash ``opening``;
+    crypto.errors.InvalidInput if a field is malformed."""
+    if entry.get("kind") == KIND_AUDIT:
+        return audit_statement(entry["election_id"], opening, entry["contest"], entry["pseudonym"],
+                               entry["credential"], entry["ballot_hash"], entry["seed"])
     return ballot_statement(entry["election_id"], opening, entry["contest"], entry["pseudonym"],
                             entry["credential"], entry["ballot_hash"], previous=entry["previous"])
 
 
 def entry_signature_ok(entry: Mapping[str, Any], opening: str) -> bool:
-    """True if the entry's ``signature`` is its ``credential``'s signature of its ballot
-    statement under the opening hash ``opening`` (docs/protocol.md §13.3)."""
+    """True if the entry's ``signature`` is its ``credential``'s signature of its statement
+    (the ballot statement, docs/protocol.md §13.3, or for an audit entry the audit statement,
+    §14.2) under the opening hash ``opening``."""
+    if entry.get("kind") == KIND_AUDIT:
+        return verify_audit_signature(entry["election_id"], opening, entry["contest"], entry["pseudonym"],
+                                      entry["credential"], entry["ballot_hash"], entry["seed"],
+                                      entry["signature"])
     return verify_ballot_signature(entry["election_id"], opening, entry["contest"], entry["pseudonym"],
                                    entry["credential"], entry["ballot_hash"], entry["signature"],
                                    previous=entry["previous"])
@@ -91,9 +125,18 @@ class Chain:
 
     def append(self, pseudonym: str, contest: str, ballot_hash: str, cast_at: str, *,
                credential: str, previous: str, signature: str) -> dict[str, Any]:
+        """Append a ballot entry."""
         entry = new_entry(self.seq + 1, self.election_id, pseudonym, contest, ballot_hash,
                           cast_at, self.head, credential=credential, previous=previous,
                           signature=signature)
+        self.seq, self.head = entry["seq"], entry["entry_hash"]
+        return entry
+
+    def append_audit(self, pseudonym: str, contest: str, ballot_hash: str, cast_at: str, *,
+                     credential: str, seed: str, signature: str) -> dict[str, Any]:
+        """Append an audit entry (docs/protocol.md §14)."""
+        entry = new_audit_entry(self.seq + 1, self.election_id, pseudonym, contest, ballot_hash,
+                                cast_at, self.head, credential=credential, seed=seed, signature=signature)
         self.seq, self.head = entry["seq"], entry["entry_hash"]
         return entry
 
@@ -220,7 +263,10 @@ def official_public_key(key: Ed25519PrivateKey) -> str:
 
 
 def receipt(entry: Mapping[str, Any], *, opening: str) -> dict[str, Any]:
-    """The unsigned receipt of a board entry under the opening hash ``opening`` (record.md §2.5)."""
+    """The unsigned receipt of a ballot entry under the opening hash ``opening`` (record.md §2.5);
+    ValueError for an audit entry (an audit gets its audit code, docs/protocol.md §14.4)."""
+    if entry.get("kind", KIND_BALLOT) != KIND_BALLOT:
+        raise ValueError("receipts are issued for ballot entries only")
     return {
         "type": RECEIPT_TYPE,
         "election_id": entry["election_id"],

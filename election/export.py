@@ -9,7 +9,8 @@ Layout (the tally copies these files into the record byte for byte, record.md §
     credentials.json         the CA-signed public credential list (§6.2), the CA's bytes
     revocations.jsonl        the CA-signed revocations (§6.3), one per line; empty if none
     board/entries.jsonl      entries (§2.1), one canonical JSON + LF per line, seq order
-    board/ballots.jsonl      {"ballot", "contest", "pseudonym", "seq"} per line, seq order
+    board/ballots.jsonl      {"ballot", "contest", "pseudonym", "seq"} per line, seq order: the
+                             ballot of every entry, cast or audited (record.md §4)
     board/checkpoints.jsonl  signed checkpoints (§2.3), the final one last
     paper_overrides.json     the paper-vote list signed by two officials (§2.4); absent from a
                              snapshot (§3.1)
@@ -17,9 +18,10 @@ Layout (the tally copies these files into the record byte for byte, record.md §
 The reader checks the pins first (:func:`load_authority`: the opening, signed by the CA key it
 names, pins this export's election key, board key and credential list; the list and the
 revocations are that CA's), then streams ``entries.jsonl`` (:func:`scan_entries`): every
-entry's voter signature is verified and its credential must be one of its contest's
-electorate; per credential only its latest seq, pseudonym and ballot hash, per pseudonym its
-first credential, and the entry hashes at the checkpointed positions are kept in memory.
+entry's voter signature is verified (of the ballot statement, or of the audit statement for an
+audit entry) and its credential must be one of its contest's electorate; per credential only its
+latest ballot entry's seq, pseudonym and ballot hash, per pseudonym its first credential, and the
+entry hashes at the checkpointed positions are kept in memory.
 """
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from crypto.encoding import canonical_json, parse_json
 
 from . import authority
-from .board import (CHECKPOINT_KEYS, CHECKPOINT_TYPE, ENTRY_KEYS, OVERRIDE_KEYS,
+from .board import (CHECKPOINT_KEYS, CHECKPOINT_TYPE, ENTRY_KEYS_BY_KIND, KIND_AUDIT, OVERRIDE_KEYS,
                     PAPER_OVERRIDES_TYPE, ChainScanner, entry_signature_ok, paper_signature_problems)
 from .errors import BoardInvalid, ExportUnreadable, ManifestInvalid
 from .manifest import Manifest
@@ -319,12 +321,19 @@ def load_authority(folder: Path, election_id: str, board_key: Ed25519PublicKey) 
 
 def _board_object(line: bytes, what: str, keys: AbstractSet[str]) -> dict[str, Any]:
     """One JSON object of a board file with exactly ``keys``; BoardInvalid naming ``what``."""
+    obj = _json_object(line, what)
+    if set(obj) != keys:
+        raise BoardInvalid(f"{what}: expected exactly the keys {sorted(keys)}")
+    return obj
+
+
+def _json_object(line: bytes, what: str) -> dict[str, Any]:
     try:
         obj = parse_json(line, what)
     except ValueError as exc:
         raise BoardInvalid(str(exc)) from None
-    if not isinstance(obj, dict) or set(obj) != keys:
-        raise BoardInvalid(f"{what}: expected exactly the keys {sorted(keys)}")
+    if not isinstance(obj, dict):
+        raise BoardInvalid(f"{what}: expected a JSON object")
     return obj
 
 
@@ -387,7 +396,8 @@ def load_overrides(path: Path, election_id: str, pins: Pins) -> frozenset[str]:
 @dataclass(frozen=True)
 class BoardIndex:
     """What one pass over ``entries.jsonl`` keeps: N, the head and, per credential, its latest
-    seq (record.md §2.2: the voter's current ballot) with its pseudonym and ballot hash."""
+    ballot entry's seq (record.md §2.2: the voter's current ballot; audit entries never are)
+    with its pseudonym and ballot hash."""
 
     count: int
     head: str
@@ -395,17 +405,24 @@ class BoardIndex:
     credentials: dict[bytes, tuple[int, bytes]]
 
     def latest(self, credential: str) -> int:
-        """The seq of the latest ballot of ``credential`` (64 hex) on the board."""
-        return self.credentials[bytes.fromhex(credential)][0]
+        """The seq of the latest ballot entry of ``credential`` (64 hex) on the board, 0 if it
+        has none (it only audited)."""
+        state = self.credentials.get(bytes.fromhex(credential))
+        return 0 if state is None else state[0]
 
 
 def parse_entry(line: bytes, number: int, election_id: str, contest_ids: Iterable[str]) -> dict[str, Any]:
-    """One ``entries.jsonl`` line, strictly (record.md §2.1, §5 check 6): canonical, exact
-    keys, seq = line number, known contest, well-formed pseudonym, credential, previous,
-    signature and hashes.  The hashes and the signature themselves are checked by
+    """One ``entries.jsonl`` line, strictly (record.md §2.1, §5 check 6): canonical, a known
+    ``kind`` and exactly its keys, seq = line number, known contest, well-formed pseudonym,
+    credential, previous (ballot entries) or seed (audit entries), signature and hashes.  The hashes and the signature themselves are checked by
     :func:`scan_entries`."""
     what = f"board entry on line {number}"
-    entry = _board_object(line, what, ENTRY_KEYS)
+    entry = _json_object(line, what)
+    keys = ENTRY_KEYS_BY_KIND.get(entry["kind"]) if isinstance(entry.get("kind"), str) else None
+    if keys is None:
+        raise BoardInvalid(f"{what}: kind must be \"ballot\" or \"audit\"")
+    if set(entry) != keys:
+        raise BoardInvalid(f"{what}: expected exactly the keys of a {entry['kind']} entry {sorted(keys)}")
     if canonical_json(entry) != line:
         raise BoardInvalid(f"{what}: not canonical JSON")
     if entry["seq"] != number or isinstance(entry["seq"], bool):
@@ -416,10 +433,11 @@ def parse_entry(line: bytes, number: int, election_id: str, contest_ids: Iterabl
         raise BoardInvalid(f"{what}: unknown contest {entry['contest']!r}")
     if not isinstance(entry["pseudonym"], str) or not _PSEUDONYM_RE.match(entry["pseudonym"]):
         raise BoardInvalid(f"{what}: pseudonym is not 32 hex digits")
-    for key in ("ballot_hash", "entry_hash", "credential"):
+    for key in ("ballot_hash", "entry_hash", "credential") + (("seed",) if entry["kind"] == KIND_AUDIT else ()):
         if not isinstance(entry[key], str) or not _HASH_RE.match(entry[key]):
             raise BoardInvalid(f"{what}: {key} is not 64 lowercase hex digits")
-    if not isinstance(entry["previous"], str) or (entry["previous"] and not _HASH_RE.match(entry["previous"])):
+    if entry["kind"] != KIND_AUDIT and (
+            not isinstance(entry["previous"], str) or (entry["previous"] and not _HASH_RE.match(entry["previous"]))):
         raise BoardInvalid(f"{what}: previous is neither empty nor 64 lowercase hex digits")
     if not isinstance(entry["signature"], str) or not _SIGNATURE_RE.match(entry["signature"]):
         raise BoardInvalid(f"{what}: signature is not 128 lowercase hex digits")
@@ -436,7 +454,8 @@ def scan_entries(
     advance: Callable[[int], None] = lambda _: None,
 ) -> BoardIndex:
     """One streaming pass (record.md §2.1–§2.3, §5 check 19): every entry well-formed and on
-    the hash chain; signed by its credential under the opening hash ``opening``; its credential
+    the hash chain; signed by its credential under the opening hash ``opening`` (an audit entry:
+    the audit statement; whether its seed opens its ballot is the verifier's check 29); its credential
     one of its contest's electorate (``contests``: contest id → electorate) in ``voters``; one
     pseudonym per credential; the ballots of a credential chained through ``previous`` in seq
     order; every credential of a pseudonym descending (through revocations) from one; every
@@ -449,6 +468,7 @@ def scan_entries(
     heads = {0: election_id}
     credentials: dict[bytes, tuple[int, bytes]] = {}
     owners: dict[bytes, bytes] = {}  # pseudonym → the first credential (root) it voted with
+    auditors: dict[bytes, bytes] = {}  # credential with audit entries only so far → its pseudonym
     chain = ChainScanner(election_id)
     count = 0
     for number, line in iter_lines(path, "board entries"):
@@ -471,22 +491,27 @@ def scan_entries(
                                f"{entry['credential']} (docs/protocol.md §13.3)")
         pseudonym = bytes.fromhex(entry["pseudonym"])
         state = credentials.get(credential)
-        previous = ""
-        if state is not None:
-            if state[1][:16] != pseudonym:
-                raise BoardInvalid(f"{what}: credential {entry['credential']} votes for pseudonym "
-                                   f"{entry['pseudonym']} and, at seq {state[0]}, for {state[1][:16].hex()}")
-            previous = state[1][16:].hex()
-        if entry["previous"] != previous:
-            raise BoardInvalid(f"{what}: previous is {entry['previous'] or 'empty'}, not the ballot_hash of "
-                               f"this credential's ballot before it ({previous or 'none: empty'})")
+        voted_for = state[1][:16] if state is not None else auditors.get(credential)
+        if voted_for is not None and voted_for != pseudonym:
+            at = state[0] if state is not None else "an earlier audit"
+            raise BoardInvalid(f"{what}: credential {entry['credential']} votes for pseudonym "
+                               f"{entry['pseudonym']} and, at seq {at}, for {voted_for.hex()}")
         root = voters.root(credential)
         first = owners.setdefault(pseudonym, root)
         if first != root:
             raise BoardInvalid(f"{what}: pseudonym {entry['pseudonym']} votes with credential "
                                f"{entry['credential']} and with {first.hex()}, which do not descend from one "
                                "credential through revocations")
-        credentials[credential] = (number, pseudonym + bytes.fromhex(entry["ballot_hash"]))
+        if entry["kind"] == KIND_AUDIT:  # not part of the credential's chain of ballots (§2.2)
+            if state is None:
+                auditors[credential] = pseudonym
+        else:
+            previous = state[1][16:].hex() if state is not None else ""
+            if entry["previous"] != previous:
+                raise BoardInvalid(f"{what}: previous is {entry['previous'] or 'empty'}, not the ballot_hash of "
+                                   f"this credential's ballot before it ({previous or 'none: empty'})")
+            credentials[credential] = (number, pseudonym + bytes.fromhex(entry["ballot_hash"]))
+            auditors.pop(credential, None)
         count = number
         if number in wanted:
             heads[number] = chain.head

@@ -31,6 +31,7 @@ import gmpy2
 
 from crypto.credential import ballot_party
 from crypto.encoding import canonical_json
+from election import counted as counted_rule
 from election.record import COUNTED as COUNTED, ENCRYPTED_TALLY as ENCRYPTED_TALLY  # re-exported
 
 from . import board as board_mod
@@ -75,20 +76,21 @@ class PrepareSummary:
 
 
 def _classify(
-    seq: int, credential: str, pseudonym: str, index: board_mod.BoardIndex, revoked: frozenset[bytes],
+    kind: str, seq: int, credential: str, pseudonym: str, index: board_mod.BoardIndex, revoked: frozenset[bytes],
     paper: frozenset[str], invalid: dict[int, str],
 ) -> Optional[str]:
-    """The exclusion reason, or None if counted (docs/record.md §4.1, reason precedence:
-    revoked, paper-vote, superseded, invalid)."""
-    if bytes.fromhex(credential) in revoked:
-        return "revoked"
-    if pseudonym in paper:
-        return "paper-vote"
-    if index.latest(credential) != seq:
-        return "superseded"
-    if seq in invalid:
-        return "invalid: " + invalid[seq]
-    return None
+    """The exclusion reason, or None if counted (docs/record.md §4.1: :mod:`election.counted`)."""
+    return counted_rule.exclusion(kind, latest=index.latest(credential) == seq,
+                                  revoked=bytes.fromhex(credential) in revoked, paper_vote=pseudonym in paper,
+                                  invalid=invalid.get(seq))
+
+
+def _to_count(entry: dict[str, Any], seq: int, index: board_mod.BoardIndex, revoked: frozenset[bytes],
+              paper: frozenset[str]) -> bool:
+    """The entry is counted unless its proofs fail (record.md §4.1: :mod:`election.counted`)."""
+    credential = entry["credential"]
+    return counted_rule.to_count(entry["kind"], latest=index.latest(credential) == seq,
+                                 revoked=bytes.fromhex(credential) in revoked, paper_vote=entry["pseudonym"] in paper)
 
 
 def verify_context(manifest: board_mod.Manifest, n: int, allow_insecure_test_key: bool, folder: Path) -> VerifyContext:
@@ -101,8 +103,9 @@ def verify_context(manifest: board_mod.Manifest, n: int, allow_insecure_test_key
 def _chunks(work: Path, index: board_mod.BoardIndex, revoked: frozenset[bytes], paper: frozenset[str],
             size: int, known: Optional[Container[str]] = None) -> Iterator[tuple[int, list[Item]]]:
     """Chunks of consecutive board positions; only offsets of the ballot lines, never their bytes,
-    are kept (the workers read them).  A ballot is to count if it is its credential's latest,
-    the credential is not revoked and the pseudonym not on the paper list.  Ballots in ``known``
+    are kept (the workers read them).  A ballot is to count by :func:`_to_count`: a ballot entry
+    (not an audit) that is its credential's latest, the credential not revoked and the pseudonym
+    not on the paper list.  Ballots in ``known``
     are marked known valid (§3.1)."""
     entries = iter_lines(work / "board/entries.jsonl", "board entries")
     ballots = iter_line_spans(work / "board/ballots.jsonl", "board ballots")
@@ -113,8 +116,7 @@ def _chunks(work: Path, index: board_mod.BoardIndex, revoked: frozenset[bytes], 
         (number, entry_line), (_, offset, length) = pair
         entry = json.loads(entry_line)  # validated in the first pass
         credential = entry["credential"]
-        count = (entry["pseudonym"] not in paper and index.latest(credential) == number
-                 and bytes.fromhex(credential) not in revoked)
+        count = _to_count(entry, number, index, revoked, paper)
         known_valid = known is not None and count and ballot_key(
             entry["contest"], ballot_party(entry["pseudonym"], credential), entry["ballot_hash"]) in known
         chunk.append(Item(number, entry["pseudonym"], entry["contest"], entry["ballot_hash"], count,
@@ -257,7 +259,7 @@ def _write_counted(
         for number, line in iter_lines(work / "board/entries.jsonl", "board entries"):
             entry = json.loads(line)
             contest, pseudonym = entry["contest"], entry["pseudonym"]
-            reason = _classify(number, entry["credential"], pseudonym, index, revoked, paper, invalid)
+            reason = _classify(entry["kind"], number, entry["credential"], pseudonym, index, revoked, paper, invalid)
             if reason is None:
                 key, item = (contest, "counted"), {"pseudonym": pseudonym, "seq": number}
                 counted[contest] += 1

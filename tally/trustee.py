@@ -42,7 +42,7 @@ from election.record import COUNTED, ENCRYPTED_TALLY, encrypted_tally_hash, sign
 from . import board as board_mod
 from .errors import BoardRefused, TallyError
 from .files import atomic_write_json, iter_lines, read_json
-from .prepare import _run_chunks, chunk_size, verify_context
+from .prepare import _run_chunks, _to_count, chunk_size, verify_context
 from .preverified import ballot_key
 from .progress import progress
 from .tallyfile import parse_tally, tally_dict
@@ -245,8 +245,7 @@ def decrypt(share_path: Path, tally_path: Optional[Path], out_path: Path, passph
     for number, line in iter_lines(board / "board/entries.jsonl", "board entries"):
         entry = json.loads(line)  # validated by check_board
         credential = entry["credential"]
-        if (entry["pseudonym"] not in paper and index.latest(credential) == number
-                and bytes.fromhex(credential) not in revoked):
+        if _to_count(entry, number, index, revoked, paper):
             rule_counted[entry["contest"]].append(
                 (number, ballot_key(entry["contest"], ballot_party(entry["pseudonym"], credential), entry["ballot_hash"])))
     claimed_counted: Optional[dict[str, set[int]]] = None

@@ -589,6 +589,8 @@ def results_publish(slug: str, record: Path) -> None:
               help="Insured voters on the roll (with credentials) who never vote.")
 @click.option("--revote-rate", default=0.2, show_default=True, help="Share of voters who vote twice.")
 @click.option("--paper", default=3, show_default=True, help="Online voters who also vote on paper.")
+@click.option("--audits", default=0, show_default=True,
+              help="Voters who audit one or two encryptions before casting (docs/protocol.md §14).")
 @click.option("--trustees", default=3, show_default=True)
 @click.option("--threshold", default=2, show_default=True)
 @click.option("--key-bits", default=2048, show_default=True,
@@ -599,7 +601,7 @@ def results_publish(slug: str, record: Path) -> None:
 @click.option("--processes", default=2, show_default=True, help="Voter and tally processes.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 def simulate(record: Path, insured: int, employers: int, abstainers: int, revote_rate: float, paper: int,
-             trustees: int, threshold: int, key_bits: int, seed: int, manifest_path: Path, processes: int,
+             audits: int, trustees: int, threshold: int, key_bits: int, seed: int, manifest_path: Path, processes: int,
              quiet: bool) -> None:
     """Run a whole election end to end and check the result against the voters' intent."""
     from tools import simulation
@@ -611,7 +613,7 @@ def simulate(record: Path, insured: int, employers: int, abstainers: int, revote
         record, insured=insured, employers=employers, revote_rate=revote_rate, paper=paper,
         trustees=trustees, threshold=threshold, key_bits=key_bits, seed=seed,
         manifest_path=manifest_path, processes=processes, say=click.echo, show_progress=not quiet,
-        abstainers=abstainers)
+        abstainers=abstainers, audits=audits)
     simulation.print_report(report, read_json(record / "results.json", "results"), click.echo)
     if not report.matches or report.verifier_exit != 0:
         raise click.ClickException("the simulated election did NOT check out")

@@ -3,12 +3,15 @@
 Officials' steps run through the same services the official pages call; the credential authority
 issues every voter a credential and pins the election's keys (tools/scenario.py); every voter
 registers, enrols TOTP, checks the pins against the CA key, encrypts in its own process (as a
-browser would), signs with its credential and casts through the JSON API of a gunicorn server; then close, paper votes, board export, tally, trustees' decryption shares,
+browser would), signs with its credential and casts through the JSON API of a gunicorn server
+(``audits`` of them first audit one or more encryptions — the Benaloh challenge,
+docs/protocol.md §14 — and check each audit code as a second device would); then close, paper votes, board export, tally, trustees' decryption shares,
 the election record, the independent verifier — and a comparison of the published counts with
 what the simulated voters intended (their last ballot, unless they voted on paper).
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import subprocess
@@ -36,7 +39,7 @@ class VoterPlan:
     voter_key: str
     attribute: str
     casts: tuple[tuple[int, ...], ...]  # the choices of each cast, in order
-    check: bool  # run the cast-as-intended check on the last ballot
+    audits: int = 0  # encryptions audited (and checked by audit code) before the first cast
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,7 @@ class VoterOutcome:
     pseudonym: str
     last: tuple[int, ...]
     casts: int
-    checked: bool
+    audits: int
 
 
 @dataclass
@@ -75,9 +78,10 @@ def _choices(rng: random.Random, popularity: Sequence[float], k: int) -> tuple[i
 
 
 def make_plans(rng: random.Random, insured: int, employers: int, sizes: dict[str, tuple[int, int]],
-               revote_rate: float, abstainers: int = 0) -> tuple[list[VoterPlan], str, str]:
+               revote_rate: float, abstainers: int = 0, auditors: int = 0) -> tuple[list[VoterPlan], str, str]:
     """Voters, and the roll CSVs they are on; ``abstainers`` more insured voters are on the roll
-    (and get credentials) but never vote, as most do (82 % in 2023)."""
+    (and get credentials) but never vote, as most do (82 % in 2023); the first ``auditors``
+    voters audit one or two encryptions before casting (docs/protocol.md §14)."""
     used: set[str] = set()
     plans: list[VoterPlan] = []
     popularity = {kind: [1.0 / (1 + (i * 7919) % n) ** 0.8 for i in range(n)]
@@ -102,6 +106,8 @@ def make_plans(rng: random.Random, insured: int, employers: int, sizes: dict[str
         person = scenario.random_national_id(rng, used)
         employer_rows.append(f"{account},{person},บริษัทจำลอง {j + 1} จำกัด")
         plans.append(_plan(rng, "employer", account, person, popularity, sizes, revote_rate, j))
+    for i in range(min(auditors, len(plans))):
+        plans[i] = dataclasses.replace(plans[i], audits=1 + i % 2)
     return plans, "\n".join(insured_rows) + "\n", "\n".join(employer_rows) + "\n"
 
 
@@ -111,35 +117,39 @@ def _plan(rng: random.Random, kind: str, key: str, attribute: str, popularity: d
     casts = [_choices(rng, popularity[kind], k)]
     if rng.random() < revote_rate:
         casts.append(_choices(rng, popularity[kind], k))
-    return VoterPlan(kind, key, attribute, tuple(casts), check=index % 10 == 0)
+    return VoterPlan(kind, key, attribute, tuple(casts))
 
 
 # --- one voter, in its own process ----------------------------------------------------------
 def run_voter(base_url: str, slug: str, plan: VoterPlan, allow_test_key: bool, credential: str,
               ca_key: str) -> VoterOutcome:
-    """One voter: registers, checks the pins with the CA key, casts (signing with the
-    credential from the CA's letter) and checks each receipt; the last one also over the QR code."""
+    """One voter: registers, checks the pins with the CA key, audits ``plan.audits`` encryptions
+    of its first choices and checks each audit code as a second device would (the choices must
+    come back), then casts (signing with the credential from the CA's letter, each ballot with a
+    fresh seed that is erased) and checks each receipt."""
     from tools.voting_client import VotingClient
 
     client = VotingClient(base_url, plan.kind, credential=credential, ca_key=ca_key,
                           allow_insecure_test_key=allow_test_key)
     client.register(plan.voter_key, plan.attribute, PASSWORD)
     context = client.ballot_context(slug)
+    for _ in range(plan.audits):
+        audited = client.audit(slug, plan.casts[0], context)
+        if tuple(client.check_audit(slug, audited.code, context["election_key"])) != plan.casts[0]:
+            raise RuntimeError(f"the audit at board entry {audited.seq} did not open to the voter's choices")
     receipt = None
     for selections in plan.casts:
         receipt = client.cast(slug, selections, context)
     assert receipt is not None
-    if plan.check and tuple(client.check(slug, receipt.qr_text)) != plan.casts[-1]:
-        raise RuntimeError(f"cast-as-intended check failed for board entry {receipt.seq}")
     return VoterOutcome(plan.kind, plan.voter_key, context["pseudonym"], plan.casts[-1],
-                        len(plan.casts), plan.check)
+                        len(plan.casts), plan.audits)
 
 
 # --- the whole election ---------------------------------------------------------------------
 def simulate(record: Path, *, insured: int, employers: int, revote_rate: float, paper: int,
              trustees: int, threshold: int, key_bits: int, seed: int, manifest_path: Path,
              processes: int, say: Callable[[str], None], show_progress: bool = True,
-             abstainers: int = 0) -> SimulationReport:
+             abstainers: int = 0, audits: int = 0) -> SimulationReport:
     from app import create_app
     from app.config import Config
     from app.extensions import db
@@ -179,7 +189,8 @@ def simulate(record: Path, *, insured: int, employers: int, revote_rate: float, 
     manifest = scenario.with_poll_window(scenario.load_manifest(manifest_path), now - timedelta(minutes=1),
                                          now + timedelta(days=1), slug="ssb-simulation")
     sizes = {c["electorate"]: (len(c["candidates"]), c["max_selections"]) for c in manifest["contests"]}
-    plans, insured_csv, employer_csv = make_plans(rng, insured, employers, sizes, revote_rate, abstainers)
+    plans, insured_csv, employer_csv = make_plans(rng, insured, employers, sizes, revote_rate, abstainers,
+                                                  audits)
     with app.app_context():
         setup = scenario.set_up(scenario.Scenario(
             manifest=manifest,
@@ -222,7 +233,8 @@ def simulate(record: Path, *, insured: int, employers: int, revote_rate: float, 
     timings["voting"] = time.perf_counter() - t0
     casts = sum(o.casts for o in outcomes)
     say(f"{casts} ballots cast by {len(outcomes)} voters "
-        f"({casts / timings['voting']:.1f} ballots/s); {sum(o.checked for o in outcomes)} receipts checked")
+        f"({casts / timings['voting']:.1f} ballots/s); {sum(o.audits for o in outcomes)} ballots audited "
+        f"by {sum(1 for o in outcomes if o.audits)} voters and checked by audit code")
 
     paper_voters = rng.sample(outcomes, min(paper, len(outcomes)))
     with app.app_context():

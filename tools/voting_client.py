@@ -2,8 +2,16 @@
 
 Used by the simulator and the end-to-end tests: it registers or signs in with password + TOTP
 through the HTML forms (with their CSRF tokens), fetches the ballot context, encrypts and
-proves with ``crypto/`` on the client side, casts through the JSON API and can run the
-cast-as-intended check with the receipt's seed. The server never sees a choice.
+proves with ``crypto/`` on the client side, casts through the JSON API, and can audit a ballot
+(the Benaloh challenge, docs/protocol.md §14) and check an audit code as a second device would.
+The server never sees a choice of a cast ballot.
+
+Record format version 3 (docs/protocol.md §4.4, §14): every encryption gets a fresh seed from
+the CSPRNG (:func:`fresh_seed`).  An audited ballot's seed is posted with it and published; a
+cast ballot's seed is used for the encryption only, never sent, never returned, never kept on
+any object, and its bytes are overwritten as soon as the ballot is encrypted (Python cannot
+promise that no copy of them survives in freed memory; the official software never offers one).
+The receipt is the tracker (docs/record.md §2.5).
 
 Record format version 2 (docs/record.md §2.0, docs/protocol.md §13): the client holds the
 voter's credential (from the CA's letter) and the CA's public key *as the user gives it* (not
@@ -26,8 +34,9 @@ from typing import Any, Sequence
 import pyotp
 import requests
 
-from crypto import ContestStatement, ElectionPublicKey, EncryptedContest, encrypt_contest, recover_selections
-from crypto.credential import ballot_party, ballot_statement, public_credential, sign_ballot, voter_key
+from crypto import ContestStatement, ElectionPublicKey, EncryptedContest, encrypt_contest, open_ballot
+from crypto.credential import (audit_statement, ballot_party, ballot_statement, public_credential, sign_audit,
+                               sign_ballot, voter_key)
 from crypto.encoding import canonical_json
 from election import authority
 from election import receipt as receipt_code
@@ -80,10 +89,24 @@ def check_pins(context: dict[str, Any], ca_key: str) -> str:
     return opening_hash
 
 
+def fresh_seed() -> bytearray:
+    """A fresh 32-byte seed from the CSPRNG for one encryption (docs/protocol.md §4.4), as a
+    bytearray so that it can be overwritten after use (:func:`_erase`)."""
+    return bytearray(secrets.token_bytes(32))
+
+
+def _erase(seed: bytearray) -> None:
+    """Overwrite a cast ballot's seed in place (docs/protocol.md §4.4)."""
+    for i in range(len(seed)):
+        seed[i] = 0
+
+
 @dataclass(frozen=True)
 class CastReceipt:
+    """What the voter keeps after casting: the signed receipt (its tracker) and the choices the
+    voter made (the voter knows them).  No seed (docs/record.md §2.5)."""
+
     receipt: dict[str, Any]
-    seed: bytes
     selections: tuple[int, ...]
 
     @property
@@ -91,8 +114,23 @@ class CastReceipt:
         return int(self.receipt["seq"])
 
     @property
+    def ballot_hash(self) -> str:
+        return str(self.receipt["ballot_hash"])
+
+    @property
     def qr_text(self) -> str:
-        return receipt_code.qr_text(self.seq, self.seed)
+        """The receipt's QR text: the tracker (docs/record.md §2.5)."""
+        return receipt_code.tracker_text(self.seq, self.ballot_hash)
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """An accepted audit: its audit code for a second device (docs/protocol.md §14.4)."""
+
+    code: str
+    seq: int
+    ballot_hash: str
+    selections: tuple[int, ...]
 
 
 class VotingClient:
@@ -182,41 +220,106 @@ class VotingClient:
             raise ClientError("this credential is not the one registered for this voter")
         return key
 
-    def cast(self, slug: str, selections: Sequence[int], context: dict[str, Any] | None = None,
-             seed: bytes | None = None) -> CastReceipt:
-        """Encrypt ``selections`` (0/1 per candidate, manifest order) here, sign and cast it.
-
-        The pins are checked (and the credential matched) before anything is encrypted.  A
-        given ``context`` is updated after the cast (its ``previous``), so that it serves the
-        voter's next cast too."""
-        context = context if context is not None else self.ballot_context(slug)
+    def _statement(self, context: dict[str, Any], selections: Sequence[int]) -> ContestStatement:
         if self.ca_key is not None:
             check_pins(context, self.ca_key)
         self._key(context)
         key = ElectionPublicKey.from_dict(context["election_key"],
                                           allow_insecure_test_key=self.allow_insecure_test_key)
-        contest = context["contest"]
-        seed = seed or secrets.token_bytes(32)
-        statement = ContestStatement(key.public_key, context["election_id"], contest["id"],
-                                     ballot_party(context["pseudonym"], context["credential"]),
-                                     len(selections), contest["max_selections"])
-        ballot = encrypt_contest(statement, list(selections), seed, processes=self.processes)
-        return self.cast_prepared(slug, contest["id"], ballot.to_dict(), seed, tuple(selections), context)
+        return ContestStatement(key.public_key, context["election_id"], context["contest"]["id"],
+                                ballot_party(context["pseudonym"], context["credential"]),
+                                len(selections), context["contest"]["max_selections"])
 
-    def signed_body(self, context: dict[str, Any], contest_id: str, ballot: dict[str, Any],
-                    seed: bytes) -> dict[str, Any]:
-        """The cast request: the ballot, its check token and the voter's signature of the protocol.md §13.3
-        statement with the context's ``previous``."""
+    def cast(self, slug: str, selections: Sequence[int], context: dict[str, Any] | None = None) -> CastReceipt:
+        """Encrypt ``selections`` (0/1 per candidate, manifest order) here with a fresh seed, sign
+        and cast it; the seed is erased right after the encryption (docs/protocol.md §4.4).
+
+        The pins are checked (and the credential matched) before anything is encrypted.  A
+        given ``context`` is updated after the cast (its ``previous``), so that it serves the
+        voter's next cast too."""
+        context = context if context is not None else self.ballot_context(slug)
+        statement = self._statement(context, selections)
+        seed = fresh_seed()
+        try:
+            ballot = encrypt_contest(statement, list(selections), bytes(seed), processes=self.processes)
+        finally:
+            _erase(seed)
+            del seed
+        return self.cast_prepared(slug, context["contest"]["id"], ballot.to_dict(), tuple(selections), context)
+
+    def audit(self, slug: str, selections: Sequence[int], context: dict[str, Any] | None = None) -> AuditResult:
+        """Encrypt ``selections`` with a fresh seed and audit that encryption (docs/protocol.md
+        §14.1 step 3): sign the audit statement, post the ballot with its seed; returns the
+        audit code.  The ballot is never cast; the voter's next :meth:`cast` encrypts again."""
+        context = context if context is not None else self.ballot_context(slug)
+        statement = self._statement(context, selections)
+        seed = bytes(fresh_seed())
+        ballot = encrypt_contest(statement, list(selections), seed, processes=self.processes).to_dict()
+        key = self._key(context)
+        digest = hashlib.sha256(canonical_json(ballot)).hexdigest()
+        signed = audit_statement(context["election_id"], context["opening_hash"], context["contest"]["id"],
+                                 context["pseudonym"], context["credential"], digest, seed.hex())
+        body = {"contest": context["contest"]["id"], "ballot": ballot, "credential": context["credential"],
+                "seed": seed.hex(), "signature": sign_audit(signed, key)}
+        response = self._post(slug, "audit", self._api_headers(), body)
+        if response.status_code != 201:
+            raise ClientError(f"audit refused ({response.status_code})", response.status_code, _body(response))
+        answer = response.json()
+        if answer.get("ballot_hash") != digest or answer.get("code") != receipt_code.audit_code(answer["seq"], digest):
+            raise ReceiptInvalid("the server's audit answer does not name the audited ballot", body=answer)
+        return AuditResult(answer["code"], answer["seq"], digest, tuple(selections))
+
+    def check_audit(self, slug: str, code: str, election_key: dict[str, Any]) -> list[int]:
+        """What a second device does with an audit code (docs/protocol.md §14.4): fetch the audit
+        entry and its ballot (no sign-in), check the entry is an audit of the code's hash and the
+        ballot hashes to it, and open the ballot with the entry's seed; returns the choices.
+        ``election_key``: the election key (docs/protocol.md §9.2) the device trusts."""
+        ref = receipt_code.parse_audit_code(code)
+        response = self.http.get(f"{self.base}/api/elections/{slug}/audits/{ref.seq}", timeout=self.timeout)
+        if response.status_code != 200:
+            raise ClientError("audit check refused", response.status_code, _body(response))
+        answer = response.json()
+        entry, ballot_dict = answer["entry"], answer["ballot"]
+        if entry.get("kind") != "audit" or entry.get("seq") != ref.seq or entry.get("ballot_hash") != ref.ballot_hash:
+            raise ClientError("the board's entry is not the audit of this code", body=answer)
+        if hashlib.sha256(canonical_json(ballot_dict)).hexdigest() != ref.ballot_hash:
+            raise ClientError("the ballot does not hash to the code's tracker", body=answer)
+        key = ElectionPublicKey.from_dict(election_key, allow_insecure_test_key=self.allow_insecure_test_key)
+        ballot = EncryptedContest.from_dict(ballot_dict, key.public_key)
+        statement = ContestStatement(key.public_key, entry["election_id"], entry["contest"],
+                                     ballot_party(entry["pseudonym"], entry["credential"]),
+                                     len(ballot.ciphertexts), len(ballot.sum_proof.commitments) - 1)  # its own shape
+        return open_ballot(statement, ballot, bytes.fromhex(entry["seed"]))
+
+    def tracker(self, slug: str, tracker: str) -> dict[str, Any]:
+        """The tracker lookup (docs/record.md §2.6): ``tracker`` is the receipt's QR text or a
+        full ballot hash; returns {"seq", "kind", "status"}."""
+        if receipt_code.is_ballot_hash(tracker):
+            ballot_hash, seq = tracker, None
+        else:
+            ref = receipt_code.parse_tracker(tracker)
+            ballot_hash, seq = ref.ballot_hash, ref.seq
+        response = self.http.get(f"{self.base}/api/elections/{slug}/trackers/{ballot_hash}", timeout=self.timeout)
+        if response.status_code != 200:
+            raise ClientError("tracker lookup refused", response.status_code, _body(response))
+        answer: dict[str, Any] = response.json()
+        if seq is not None and answer.get("seq") != seq:
+            raise ClientError(f"the tracker is at position {answer.get('seq')}, not {seq}", body=answer)
+        return answer
+
+    def signed_body(self, context: dict[str, Any], contest_id: str, ballot: dict[str, Any]) -> dict[str, Any]:
+        """The cast request: the ballot and the voter's signature of the protocol.md §13.3
+        statement with the context's ``previous`` (no seed, nothing derived from it: §4.4)."""
         key = self._key(context)
         digest = hashlib.sha256(canonical_json(ballot)).hexdigest()
         statement = ballot_statement(context["election_id"], context["opening_hash"], contest_id,
                                      context["pseudonym"], context["credential"], digest,
                                      previous=context.get("previous") or "")
-        return {"contest": contest_id, "ballot": ballot, "check_token": receipt_code.check_token(seed),
+        return {"contest": contest_id, "ballot": ballot,
                 "credential": context["credential"], "previous": statement["previous"],
                 "signature": sign_ballot(statement, key)}
 
-    def cast_prepared(self, slug: str, contest_id: str, ballot: dict[str, Any], seed: bytes,
+    def cast_prepared(self, slug: str, contest_id: str, ballot: dict[str, Any],
                       selections: tuple[int, ...] = (), context: dict[str, Any] | None = None) -> CastReceipt:
         """Cast an already encrypted ballot (the load test casts pre-made ballots, made for the
         party ``<pseudonym>/<credential>``), signing it now; re-signs after a 409
@@ -224,8 +327,8 @@ class VotingClient:
         context = context if context is not None else self.ballot_context(slug)
         headers = self._api_headers()
         for _stale in range(STALE_RETRIES + 1):
-            body = self.signed_body(context, contest_id, ballot, seed)
-            response = self._post_cast(slug, headers, body)
+            body = self.signed_body(context, contest_id, ballot)
+            response = self._post(slug, "cast", headers, body)
             if response.status_code == 409 and _error_code(response) == "stale_previous":
                 fresh = self.ballot_context(slug)
                 if fresh.get("opening_hash") != context.get("opening_hash"):
@@ -234,17 +337,15 @@ class VotingClient:
                 continue
             break
         if response.status_code != 201:
-            refusal = response.json() if response.headers.get("content-type", "").startswith(
-                "application/json") else response.text
-            raise ClientError(f"cast refused ({response.status_code})", response.status_code, refusal)
+            raise ClientError(f"cast refused ({response.status_code})", response.status_code, _body(response))
         receipt = response.json()["receipt"]
         self.check_receipt(receipt, context, hashlib.sha256(canonical_json(ballot)).hexdigest())
         context["previous"] = receipt["ballot_hash"]
-        return CastReceipt(receipt, seed, selections)
+        return CastReceipt(receipt, selections)
 
-    def _post_cast(self, slug: str, headers: dict[str, str], body: dict[str, Any]) -> requests.Response:
+    def _post(self, slug: str, action: str, headers: dict[str, str], body: dict[str, Any]) -> requests.Response:
         for _attempt in range(self.busy_retries + 1):
-            response = self.http.post(f"{self.base}/api/elections/{slug}/cast", headers=headers,
+            response = self.http.post(f"{self.base}/api/elections/{slug}/{action}", headers=headers,
                                       json=body, timeout=self.timeout)
             if response.status_code != 503:
                 break
@@ -267,22 +368,11 @@ class VotingClient:
             raise ReceiptInvalid("the receipt's " + ", ".join(wrong) + " differ from the cast ballot's",
                                  body=receipt)
 
-    def check(self, slug: str, qr_text: str) -> list[int]:
-        """The cast-as-intended check: fetch the ballot with the receipt code, open it here."""
-        code = receipt_code.parse_qr(qr_text)
-        response = self.http.post(f"{self.base}/api/elections/{slug}/check",
-                                  json={"seq": code.seq, "token": receipt_code.check_token(code.seed)},
-                                  timeout=self.timeout)
-        if response.status_code != 200:
-            raise ClientError("check refused", response.status_code, response.json())
-        body = response.json()
-        key = ElectionPublicKey.from_dict(body["election_key"],
-                                          allow_insecure_test_key=self.allow_insecure_test_key)
-        ballot = EncryptedContest.from_dict(body["ballot"], key.public_key)
-        party = ballot_party(body["pseudonym"], body["credential"]) if body.get("credential") else body["pseudonym"]
-        statement = ContestStatement(key.public_key, body["election_id"], body["contest"], party,
-                                     len(ballot.ciphertexts), len(ballot.sum_proof.commitments) - 1)  # its own shape
-        return recover_selections(statement, ballot, code.seed)
+
+def _body(response: requests.Response) -> Any:
+    if response.headers.get("content-type", "").startswith("application/json"):
+        return response.json()
+    return response.text
 
 
 def _error_code(response: requests.Response) -> str:

@@ -1,8 +1,11 @@
 """Command line: ``python -m verifier RECORD_DIR --ca-key KEY`` and ``ssbvote verify …``.
 
 Exit status (docs/record.md §5): 0 every check passed, 1 a check failed, 2 the record cannot
-be read.  With ``--receipt R`` (voter mode, §5.1): 0 the receipt's ballot is on the board, 1
-it is missing or different, 2 the receipt is not one of this election.
+be read.  Voter modes (§5.1), instead of the full verification: ``--receipt R`` (0 the
+receipt's ballot is on the board, 1 it is missing or different, 2 the receipt is not one of
+this election), ``--tracker T`` (0 the tracker is on the board, 1 it is not where the QR text
+says or not at all, 2 T is not a tracker) and ``--audit CODE`` (0 the audited ballot opens and
+its choices are printed, 1 it does not, 2 CODE is not an audit code).
 """
 from __future__ import annotations
 
@@ -17,9 +20,11 @@ from verifier.seen import load_seen
 from verifier.errors import InvalidInput, RecordUnreadable
 from verifier.parallel import default_processes
 from verifier.progress import ProgressBar
+from verifier.auditcode import check_audit_code
 from verifier.receipt import check_receipt
-from verifier.report import (exit_code, receipt_json, receipt_text, to_json, to_text,
-                             unreadable_json)
+from verifier.report import (audit_json, audit_text, exit_code, receipt_json, receipt_text,
+                             to_json, to_text, tracker_json, tracker_text, unreadable_json)
+from verifier.tracker import check_tracker
 from verifier.signatures import read_key_option
 
 PROGRESS_MIN_BALLOTS = 50
@@ -29,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m verifier",
         description="Independently verify an SSB Vote election record "
-                    "(docs/record.md §5: checks 1–28 and 32–36), or check one voter's receipt (§5.1).")
+                    "(docs/record.md §5: checks 1–36), or check one voter's receipt, tracker "
+                    "or audited ballot (§5.1).")
     p.add_argument("record", nargs="?", help="the election record directory")
     p.add_argument("--snapshot", metavar="DIR",
                    help="check a snapshot of an open board instead of a record "
@@ -52,10 +58,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the credential authority's public key as the CA itself publishes it "
                         "(printed on every credential letter): 64 hex digits, or a file "
                         "holding them or {\"public_key\": hex}; check 17 fails without it")
-    p.add_argument("--receipt", metavar="FILE",
-                   help="voter mode: check this receipt (the JSON the ballot page saved) "
-                        "against the record, instead of the full verification (with "
-                        "--ca-key, the record's opening is checked too)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--receipt", metavar="FILE",
+                      help="voter mode: check this receipt (the JSON the ballot page saved) "
+                           "against the record, instead of the full verification (with "
+                           "--ca-key, the record's opening is checked too)")
+    mode.add_argument("--tracker", metavar="T",
+                      help="voter mode: where a tracker is on the board and whether its "
+                           "ballot was counted, superseded, audited or excluded; T is the "
+                           "receipt's QR text (ssbvote-tracker:1:SEQ:HASH) or the full "
+                           "tracker (64 hex digits)")
+    mode.add_argument("--audit", metavar="CODE",
+                      help="open an audited ballot with its published seed and print its "
+                           "choices; CODE is the audit code the voting device showed "
+                           "(ssbvote-audit:1:SEQ:HASH)")
     p.add_argument("--lang", choices=i18n.LANGUAGES, default="en",
                    help="report language: en (default) or th")
     p.add_argument("--json", action="store_true", help="print a JSON report for machines")
@@ -85,6 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("give exactly one of RECORD, --snapshot DIR, --follow URL")
     if args.follow is not None and args.state is None:
         parser.error("--follow needs --state FILE")
+    if args.record is None and any(m is not None for m in (args.receipt, args.tracker, args.audit)):
+        parser.error("--receipt, --tracker and --audit check a RECORD")
     seen = None
     if args.seen is not None:
         try:
@@ -99,6 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"--ca-key: {exc}")  # exits with status 2
     if args.receipt is not None:
         return _voter_mode(args, ca_key)
+    if args.tracker is not None or args.audit is not None:
+        return _lookup_mode(args)
     if args.pure_python:
         arith.use_gmpy2(False)
     bar: ProgressBar | None = None
@@ -146,6 +166,31 @@ def _voter_mode(args: argparse.Namespace, ca_key: bytes | None) -> int:
     else:
         sys.stdout.write(receipt_text(result, args.lang))
     return result.exit_code
+
+
+def _lookup_mode(args: argparse.Namespace) -> int:
+    """``--tracker T`` or ``--audit CODE`` (docs/record.md §5.1)."""
+    try:
+        if args.tracker is not None:
+            tracked = check_tracker(args.record, args.tracker)
+            text = (tracker_json(tracked, args.record, args.tracker, args.lang) + "\n"
+                    if args.json else tracker_text(tracked, args.lang))
+            code = tracked.exit_code
+        else:
+            if args.pure_python:
+                arith.use_gmpy2(False)
+            audited = check_audit_code(args.record, args.audit)
+            text = (audit_json(audited, args.record, args.audit, args.lang) + "\n"
+                    if args.json else audit_text(audited, args.lang))
+            code = audited.exit_code
+    except RecordUnreadable as exc:
+        if args.json:
+            print(unreadable_json(args.record, str(exc)))
+        else:
+            print(i18n.ui("unreadable", args.lang, error=str(exc)), file=sys.stderr)
+        return 2
+    sys.stdout.write(text)
+    return code
 
 
 def _make_click_command() -> Any:

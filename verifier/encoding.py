@@ -7,7 +7,7 @@ from __future__ import annotations
 import binascii
 import json
 import re
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from verifier.errors import InvalidInput
 
@@ -119,6 +119,19 @@ def expect_object(value: Any, keys: Iterable[str], what: str) -> Mapping[str, An
             parts.append("unexpected " + ", ".join(extra))
         raise InvalidInput(f"{what}: " + "; ".join(parts))
     return value
+
+
+def key_paths(value: Any, name: str, path: str = "") -> Iterator[str]:
+    """The paths (``a.b[2].name``) of every object key ``name`` inside ``value``, at any depth."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            here = f"{path}.{k}" if path else k
+            if k == name:
+                yield here
+            yield from key_paths(v, name, here)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from key_paths(v, name, f"{path}[{i}]")
 
 
 def expect_list(value: Any, what: str, length: int | None = None) -> Sequence[Any]:

@@ -26,8 +26,10 @@ CHECK_TITLES: dict[str, tuple[str, str]] = {
                          "signing keys distinct, verification keys and base units mod n²",
                          "กุญแจการเลือกตั้งเวอร์ชัน 2 ลำดับผู้ถือกุญแจ 1..ℓ, 1 ≤ t ≤ ℓ "
                          "ชื่อและกุญแจลงนามไม่ซ้ำกัน และกุญแจตรวจสอบกับฐานเป็นหน่วยใน Z*ₙ²"),
-    "board.chain": ("seq 1..N without gap, prev_hash links, entry hashes, one election id",
-                    "ลำดับ 1..N ไม่ขาดตอน prev_hash เชื่อมกัน แฮชของรายการถูกต้อง และรหัสการเลือกตั้งเดียว"),
+    "board.chain": ("seq 1..N without gap, prev_hash links, entry hashes, one election id, "
+                    "exactly the keys of each entry's kind (ballot or audit)",
+                    "ลำดับ 1..N ไม่ขาดตอน prev_hash เชื่อมกัน แฮชของรายการถูกต้อง "
+                    "รหัสการเลือกตั้งเดียว และรายการแต่ละชนิด (บัตรหรือบัตรตรวจสอบ) มีคีย์ครบถ้วนพอดี"),
     "board.ballots": ("every ballot listed once, hash = the entry's ballot_hash, context matches",
                       "บัตรแต่ละใบปรากฏครั้งเดียว แฮชตรงกับ ballot_hash และผู้ลงคะแนน/การเลือกตรงกัน"),
     "board.checkpoints": ("signatures valid with the pinned board key, each (seq, head) on the "
@@ -40,10 +42,10 @@ CHECK_TITLES: dict[str, tuple[str, str]] = {
                        "นามแฝง และข้อมูลประจำตัวผู้ลงคะแนน"),
     "overrides.signature": ("paper-override list well formed, sorted, unique, same election",
                             "รายชื่อผู้ลงคะแนนด้วยบัตรกระดาษมีรูปแบบถูกต้อง เรียงลำดับ ไม่ซ้ำ และเป็นการเลือกตั้งเดียวกัน"),
-    "tally.counted_set": ("counted = last ballot per credential − revoked − overrides − invalid; "
-                          "reasons right",
-                          "บัตรที่นับ = บัตรใบสุดท้ายของแต่ละข้อมูลประจำตัว − ที่ถูกเพิกถอน − "
-                          "ผู้ใช้บัตรกระดาษ − บัตรเสีย และเหตุผลถูกต้อง"),
+    "tally.counted_set": ("counted = last cast ballot per credential − revoked − overrides − "
+                          "invalid; audits never counted; reasons right",
+                          "บัตรที่นับ = บัตรใบสุดท้ายที่ลงคะแนนของแต่ละข้อมูลประจำตัว − ที่ถูกเพิกถอน − "
+                          "ผู้ใช้บัตรกระดาษ − บัตรเสีย บัตรตรวจสอบไม่ถูกนับ และเหตุผลถูกต้อง"),
     "tally.aggregate": ("encrypted tally = product of the counted ciphertexts",
                         "ผลรวมเข้ารหัส = ผลคูณของข้อความเข้ารหัสของบัตรที่นับ"),
     "tally.decryption_shares": ("every share's proof valid against the trustee's verification key",
@@ -101,6 +103,16 @@ CHECK_TITLES: dict[str, tuple[str, str]] = {
                                "for this election and this encrypted tally",
                                "ไฟล์ส่วนถอดรหัสทุกไฟล์ลงนามโดยผู้ถือกุญแจที่ระบุ "
                                "สำหรับการเลือกตั้งนี้และผลรวมเข้ารหัสนี้"),
+    "audits.open": ("every audited ballot opens with its published seed to choices 0/1, at "
+                    "most k of them 1, and its audit statement is signed by its credential",
+                    "บัตรตรวจสอบทุกใบเปิดได้ด้วยค่าสุ่มตั้งต้น (seed) ที่เผยแพร่ เป็นตัวเลือก 0/1 "
+                    "ที่เป็น 1 ไม่เกิน k และข้อความตรวจสอบลงนามด้วยข้อมูลประจำตัวของบัตรนั้น"),
+    "audits.not_counted": ("no audited ballot is counted; every one is excluded as audited",
+                           "ไม่มีบัตรตรวจสอบใบใดถูกนับ และทุกใบถูกตัดออกด้วยเหตุผล audited"),
+    "audits.seeds_secret": ("no published seed opens a counted ballot; no other object of the "
+                            "record carries a seed",
+                            "ไม่มีค่าสุ่มตั้งต้นที่เผยแพร่ใดเปิดบัตรที่นับได้ "
+                            "และไม่มีวัตถุอื่นในบันทึกที่มีค่าสุ่มตั้งต้น"),
 }
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -446,6 +458,41 @@ MESSAGES: dict[str, tuple[str, str]] = {
                              "ไม่ใช่ของผู้ถือกุญแจ {index}"),
     "share_signatures.files": ("signed share files from trustees {trustees}",
                          "ไฟล์ส่วนถอดรหัสที่ลงนามถูกต้องจากผู้ถือกุญแจ {trustees}"),
+    # 29
+    "audits.signature": ("the audit's signature does not verify over the audit statement "
+                         "(type ssbvote-audit) with its credential",
+                         "ลายเซ็นของการตรวจสอบบัตรไม่ถูกต้องตามข้อความตรวจสอบ "
+                         "(type ssbvote-audit) กับข้อมูลประจำตัวของบัตร"),
+    "audits.unknown_contest": ("contest {contest} is not in the manifest",
+                               "การเลือก {contest} ไม่อยู่ใน manifest"),
+    "audits.no_ballot": ("the audit entry has no ballot in board/ballots.jsonl",
+                         "รายการตรวจสอบบัตรไม่มีบัตรใน board/ballots.jsonl"),
+    "audits.ballot_hash": ("the ballot line does not hash to the audit entry's ballot_hash",
+                           "แฮชของบรรทัดบัตรไม่ตรงกับ ballot_hash ของรายการตรวจสอบบัตร"),
+    "audits.not_open": ("the published seed does not open the audited ballot: {reason}",
+                        "ค่าสุ่มตั้งต้นที่เผยแพร่เปิดบัตรตรวจสอบไม่ได้: {reason}"),
+    "audits.summary": ("{opened} of {count} audited ballots open with their seeds",
+                       "บัตรตรวจสอบ {opened} จาก {count} ใบเปิดได้ด้วยค่าสุ่มตั้งต้นของตน"),
+    # 30
+    "audits.counted": ("an audited ballot is in the counted list",
+                       "บัตรตรวจสอบอยู่ในรายการบัตรที่นับ"),
+    "audits.reason": ("the audited ballot is excluded as '{found}', not 'audited'",
+                      "บัตรตรวจสอบถูกตัดออกด้วยเหตุผล '{found}' ไม่ใช่ 'audited'"),
+    "audits.not_excluded": ("the audited ballot is not excluded in its contest",
+                            "บัตรตรวจสอบไม่ถูกตัดออกในการเลือกของตน"),
+    "audits.excluded": ("{count} audited ballots, none counted",
+                        "บัตรตรวจสอบ {count} ใบ ไม่มีใบใดถูกนับ"),
+    # 31
+    "seeds.field": ("the record carries a seed outside an audit entry ({field})",
+                    "บันทึกมีค่าสุ่มตั้งต้นนอกรายการตรวจสอบบัตร ({field})"),
+    "seeds.opens_counted": ("the audit's seed opens the counted ballot at seq {counted}: that "
+                            "cast ballot's secret is public",
+                            "ค่าสุ่มตั้งต้นของการตรวจสอบนี้เปิดบัตรที่นับที่ลำดับ {counted} ได้ "
+                            "ความลับของบัตรที่ลงคะแนนนั้นถูกเปิดเผย"),
+    "seeds.tested": ("{audits} audit seeds tested against {pairs} counted ballots of their "
+                     "credentials",
+                     "ทดสอบค่าสุ่มตั้งต้นของการตรวจสอบ {audits} รายการกับบัตรที่นับ {pairs} ใบ"
+                     "ของข้อมูลประจำตัวเดียวกัน"),
 }
 
 UI: dict[str, tuple[str, str]] = {
@@ -538,6 +585,13 @@ RECEIPT: dict[str, tuple[str, str]] = {
                       "altered.",
                       "ไม่ใช่ใบรับของการเลือกตั้งนี้: ลายเซ็นไม่ถูกต้องตามกุญแจของกระดานที่ตรึงไว้ในบันทึก "
                       "({key}) ใบรับอาจถูกแก้ไข"),
+    "not_cast": ("NOT CAST: the board's entry at seq {seq} is of kind '{kind}', not a cast "
+                 "ballot, although the server signed your receipt for a cast ballot. Your "
+                 "ballot is not counted: report it to the Election Commission with your "
+                 "receipt.",
+                 "ไม่ได้ลงคะแนน: รายการบนกระดานที่ลำดับ {seq} เป็นชนิด '{kind}' ไม่ใช่บัตรที่ลงคะแนน "
+                 "ทั้งที่เซิร์ฟเวอร์ลงนามใบรับการลงคะแนนของท่านแล้ว บัตรของท่านจึงไม่ถูกนับ "
+                 "โปรดแจ้งคณะกรรมการการเลือกตั้งพร้อมใบรับของท่าน"),
     "not_a_receipt": ("NOT A RECEIPT: the file is not an ssbvote-receipt object.",
                       "ไม่ใช่ใบรับ: ไฟล์นี้ไม่ใช่วัตถุ ssbvote-receipt"),
     "unreadable": ("The receipt cannot be read: {error}", "อ่านใบรับไม่ได้: {error}"),
@@ -545,6 +599,102 @@ RECEIPT: dict[str, tuple[str, str]] = {
                    "python -m verifier RECORD --ca-key KEY.",
                    "การตรวจนี้ตรวจเฉพาะบัตรของท่าน ผู้สังเกตการณ์ตรวจบันทึกทั้งหมดด้วย "
                    "python -m verifier RECORD --ca-key KEY"),
+}
+
+#: Tracker lookup (docs/record.md §5.1, ``--tracker T``): ``status`` of
+#: verifier.tracker.check_tracker.
+TRACKER: dict[str, tuple[str, str]] = {
+    "title": ("SSB Vote — tracker lookup", "SSB Vote — ตรวจสอบรหัสติดตามบัตร"),
+    "on_board": ("Tracker {short} ({tracker}) is on the board at seq {seq} (contest {contest}).",
+                 "รหัสติดตามบัตร {short} ({tracker}) อยู่บนกระดานที่ลำดับ {seq} (การเลือก {contest})"),
+    "counted": ("This ballot was COUNTED.", "บัตรนี้ถูกนับแล้ว"),
+    "superseded": ("This ballot was SUPERSEDED: its credential cast again; the latest ballot "
+                   "of that credential is seq {later}.",
+                   "บัตรนี้ถูกแทนที่: ข้อมูลประจำตัวเดียวกันลงคะแนนอีกครั้ง "
+                   "บัตรล่าสุดของข้อมูลประจำตัวนั้นคือลำดับ {later}"),
+    "audited": ("This ballot was AUDITED: it was opened with its seed and is never counted. "
+                "Check its choices with --audit and the audit code.",
+                "บัตรนี้เป็นบัตรตรวจสอบ: เปิดดูได้ด้วยค่าสุ่มตั้งต้นและจะไม่ถูกนับ "
+                "ท่านตรวจตัวเลือกได้ด้วย --audit และรหัสตรวจสอบบัตร"),
+    "paper_vote": ("This ballot was EXCLUDED because its voter voted on paper.",
+                   "บัตรนี้ไม่ถูกนับเพราะผู้ลงคะแนนลงคะแนนด้วยบัตรกระดาษ"),
+    "revoked": ("This ballot was EXCLUDED because its credential was revoked by the "
+                "credential authority.",
+                "บัตรนี้ไม่ถูกนับเพราะข้อมูลประจำตัวที่ใช้ถูกผู้ออกข้อมูลประจำตัวเพิกถอน"),
+    "invalid": ("This ballot was EXCLUDED as invalid: {why}. The server should have refused it.",
+                "บัตรนี้ไม่ถูกนับเพราะไม่ถูกต้อง: {why} เซิร์ฟเวอร์ควรปฏิเสธบัตรนี้ตั้งแต่แรก"),
+    "unlisted": ("But the tally lists it wrongly or not at all (tally/counted.json): the "
+                 "record is faulty. Report it to the Election Commission.",
+                 "แต่การนับคะแนนระบุบัตรนี้ผิดหรือไม่ได้ระบุเลย (tally/counted.json) "
+                 "บันทึกผิดพลาด โปรดแจ้งคณะกรรมการการเลือกตั้ง"),
+    "audit_misfiled": ("But this audited ballot is listed as '{found}', not as audited: an "
+                       "audited ballot must never count. Report it to the Election Commission.",
+                       "แต่บัตรตรวจสอบนี้ถูกระบุเป็น '{found}' ไม่ใช่ audited "
+                       "บัตรตรวจสอบต้องไม่ถูกนับ โปรดแจ้งคณะกรรมการการเลือกตั้ง"),
+    "moved": ("NOT AT ITS POSITION: the board's entry at seq {seq} does not have tracker "
+              "{short}; the tracker is at seq {found}. Report it to the Election Commission "
+              "with your receipt.",
+              "ไม่อยู่ที่ตำแหน่งเดิม: รายการบนกระดานที่ลำดับ {seq} ไม่มีรหัสติดตามบัตร {short} "
+              "แต่พบที่ลำดับ {found} โปรดแจ้งคณะกรรมการการเลือกตั้งพร้อมใบรับของท่าน"),
+    "not_on_board": ("NOT ON THE BOARD: no ballot has tracker {short} ({tracker}). If the server "
+                     "gave you a signed receipt for it, check that receipt with --receipt and "
+                     "report it to the Election Commission.",
+                     "ไม่พบบนกระดาน: ไม่มีบัตรใดมีรหัสติดตามบัตร {short} ({tracker}) "
+                     "หากเซิร์ฟเวอร์ให้ใบรับที่ลงนามแล้วแก่ท่าน โปรดตรวจใบรับนั้นด้วย --receipt "
+                     "และแจ้งคณะกรรมการการเลือกตั้ง"),
+    "not_a_tracker": ("NOT A TRACKER: give the receipt's QR text (ssbvote-tracker:1:…) or the "
+                      "full tracker (64 hex digits).",
+                      "ไม่ใช่รหัสติดตามบัตร: โปรดใส่ข้อความ QR ของใบรับ (ssbvote-tracker:1:…) "
+                      "หรือรหัสติดตามบัตรแบบเต็ม (เลขฐานสิบหก 64 หลัก)"),
+    "full_check": ("A tracker shows where a ballot is, not what it contains. Observers check "
+                   "the whole record with python -m verifier RECORD --ca-key KEY.",
+                   "รหัสติดตามบัตรแสดงว่าบัตรอยู่ที่ใด ไม่ได้แสดงว่าบัตรมีอะไร "
+                   "ผู้สังเกตการณ์ตรวจบันทึกทั้งหมดด้วย python -m verifier RECORD --ca-key KEY"),
+}
+
+#: Opening an audited ballot (docs/record.md §5.1, ``--audit CODE``): ``status`` of
+#: verifier.auditcode.check_audit_code.
+AUDIT: dict[str, tuple[str, str]] = {
+    "title": ("SSB Vote — check of an audited ballot", "SSB Vote — ตรวจสอบบัตรตรวจสอบ"),
+    "opened": ("The audited ballot at seq {seq} (tracker {short}, {tracker}) opens with its "
+               "published seed. Compare the tracker with the one your voting device showed "
+               "before you chose to check the ballot. The device encrypted:",
+               "บัตรตรวจสอบที่ลำดับ {seq} (รหัสติดตามบัตร {short}, {tracker}) "
+               "เปิดได้ด้วยค่าสุ่มตั้งต้นที่เผยแพร่ โปรดเทียบรหัสติดตามบัตรกับที่อุปกรณ์ลงคะแนนของท่าน"
+               "แสดงก่อนท่านเลือกตรวจสอบบัตร อุปกรณ์เข้ารหัสไว้ดังนี้:"),
+    "chosen": ("chosen", "เลือก"),
+    "not_chosen": ("not chosen", "ไม่เลือก"),
+    "none_chosen": ("No candidate chosen (an abstention).", "ไม่ได้เลือกผู้สมัครคนใด (งดออกเสียง)"),
+    "audited_only": ("This ballot was audited, so it is never counted. If these are not the "
+                     "choices you made, do not cast from that device: report it to the "
+                     "Election Commission.",
+                     "บัตรนี้เป็นบัตรตรวจสอบจึงไม่ถูกนับ หากตัวเลือกไม่ตรงกับที่ท่านเลือก "
+                     "โปรดอย่าลงคะแนนจากอุปกรณ์นั้น และแจ้งคณะกรรมการการเลือกตั้ง"),
+    "missing": ("NOT FOUND: the board has no entry at seq {seq}.",
+                "ไม่พบ: กระดานไม่มีรายการที่ลำดับ {seq}"),
+    "not_audit": ("NOT AN AUDIT: the board's entry at seq {seq} is of kind '{kind}', not an "
+                  "audited ballot.",
+                  "ไม่ใช่บัตรตรวจสอบ: รายการบนกระดานที่ลำดับ {seq} เป็นชนิด '{kind}' "
+                  "ไม่ใช่บัตรตรวจสอบ"),
+    "other_hash": ("DIFFERENT BALLOT: the audit entry at seq {seq} has tracker {found}, not "
+                   "{tracker}.",
+                   "บัตรไม่ตรงกัน: รายการตรวจสอบที่ลำดับ {seq} มีรหัสติดตามบัตร {found} "
+                   "ไม่ใช่ {tracker}"),
+    "no_ballot": ("NO BALLOT: board/ballots.jsonl has no ballot for seq {seq}.",
+                  "ไม่มีบัตร: board/ballots.jsonl ไม่มีบัตรของลำดับ {seq}"),
+    "ballot_hash": ("DIFFERENT BALLOT: the published ballot at seq {seq} does not hash to "
+                    "tracker {tracker}.",
+                    "บัตรไม่ตรงกัน: บัตรที่เผยแพร่ที่ลำดับ {seq} มีแฮชไม่ตรงกับรหัสติดตามบัตร {tracker}"),
+    "not_open": ("DOES NOT OPEN: the published seed does not open the audited ballot at seq "
+                 "{seq} ({reason}). No choice is shown. Report it to the Election Commission.",
+                 "เปิดไม่ได้: ค่าสุ่มตั้งต้นที่เผยแพร่เปิดบัตรตรวจสอบที่ลำดับ {seq} ไม่ได้ ({reason}) "
+                 "จึงไม่แสดงตัวเลือกใด โปรดแจ้งคณะกรรมการการเลือกตั้ง"),
+    "incomplete": ("The record cannot be used to open the ballot: {error}.",
+                   "ใช้บันทึกนี้เปิดบัตรไม่ได้: {error}"),
+    "not_an_audit_code": ("NOT AN AUDIT CODE: give the code your voting device showed "
+                          "(ssbvote-audit:1:<position>:<tracker>).",
+                          "ไม่ใช่รหัสตรวจสอบบัตร: โปรดใส่รหัสที่อุปกรณ์ลงคะแนนของท่านแสดง "
+                          "(ssbvote-audit:1:<ตำแหน่ง>:<รหัสติดตามบัตร>)"),
 }
 
 ITEM_LABELS: dict[str, tuple[str, str]] = {
@@ -592,6 +742,15 @@ def receipt_text(status: str, lang: str = "en", **params: Any) -> str:
         return _pick(RECEIPT[status], lang).format(**params)
     except (KeyError, IndexError):
         return f"{_pick(RECEIPT[status], lang)} {params}"
+
+
+def mode_text(table: dict[str, tuple[str, str]], status: str, lang: str = "en",
+              **params: Any) -> str:
+    """A message of a voter mode's table (:data:`TRACKER`, :data:`AUDIT`)."""
+    try:
+        return _pick(table[status], lang).format(**params)
+    except (KeyError, IndexError):
+        return f"{_pick(table[status], lang)} {params}"
 
 
 def check_title(name: str, lang: str = "en") -> str:

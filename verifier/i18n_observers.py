@@ -45,6 +45,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "pinwit.count": ("{count} witnesses pinned", "พยานที่ตรึงไว้ {count} ราย"),
     "board_turnout.contest": ("{contest}: {ballots} ballots on the board, {voters} distinct voters",
                         "{contest}: บัตรบนกระดาน {ballots} ใบ ผู้ลงคะแนนไม่ซ้ำกัน {voters} คน"),
+    "board_turnout.audits": ("{contest}: {audits} audited ballots on the board (never counted, not turnout)",
+                       "{contest}: บัตรที่ถูกตรวจสอบบนกระดาน {audits} ใบ (ไม่นับคะแนนและไม่นับเป็นผู้มาใช้สิทธิ)"),
     "board_turnout.too_many": ("{voters} distinct voters but only {electorate} credentials",
                          "ผู้ลงคะแนนไม่ซ้ำกัน {voters} คน แต่มีข้อมูลประจำตัวเพียง {electorate} รายการ"),
 }

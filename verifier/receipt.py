@@ -33,6 +33,7 @@ from verifier.record import (COUNTED, ENTRIES, FORMAT, FORMAT_NAME, MANIFEST, OP
 from verifier.signatures import signature_valid
 
 RECEIPT_TYPE = "ssbvote-receipt"
+KIND_BALLOT = "ballot"  # the kind of a cast ballot's board entry (§2.1)
 RECEIPT_KEYS = ("type", "election_id", "opening", "seq", "pseudonym", "credential", "contest",
                 "ballot_hash", "entry_hash", "cast_at", "signature")
 #: the receipt's fields that its board entry must have, with the same value
@@ -49,7 +50,7 @@ class ReceiptResult:
     receipt: dict[str, Any] | None = None
 
 
-def _read_json(root: Path, rel: str) -> Any:
+def read_json(root: Path, rel: str) -> Any:
     path = root / rel
     if not path.is_file():
         return None
@@ -59,11 +60,11 @@ def _read_json(root: Path, rel: str) -> Any:
         raise RecordUnreadable(f"{rel}: not valid JSON ({exc})") from None
 
 
-def _open_record(root: Path) -> None:
+def open_record(root: Path) -> None:
     """The exit-2 rules of docs/record.md §5 for the files voter mode reads."""
     if not root.is_dir():
         raise RecordUnreadable(f"{root}: not a directory")
-    fmt = _read_json(root, FORMAT)
+    fmt = read_json(root, FORMAT)
     if fmt is None:
         raise RecordUnreadable(f"{FORMAT} is missing: not an election record")
     if not isinstance(fmt, dict) or fmt.get("format") != FORMAT_NAME:
@@ -73,7 +74,7 @@ def _open_record(root: Path) -> None:
         raise RecordUnreadable(f"{FORMAT}: unsupported version {version!r}")
 
 
-def _entries(root: Path) -> Iterator[tuple[int, Any]]:
+def stream_entries(root: Path) -> Iterator[tuple[int, Any]]:
     """(line number, parsed entry) of board/entries.jsonl, streamed."""
     path = root / ENTRIES
     if not path.is_file():
@@ -85,7 +86,7 @@ def _entries(root: Path) -> Iterator[tuple[int, Any]]:
             raise RecordUnreadable(f"{ENTRIES} line {number}: not valid JSON ({exc})") from None
 
 
-def _disposition(root: Path, contest: str, seq: int) -> str | None:
+def disposition(root: Path, contest: str, seq: int) -> str | None:
     """``"counted"``, the exclusion reason, or None: what tally/counted.json says of ``seq``
     in ``contest`` (streamed)."""
     path = root / COUNTED
@@ -125,7 +126,7 @@ def check_receipt(record: str | Path, receipt_path: str | Path,
     """Voter mode (§5.1).  Raises RecordUnreadable if the record cannot be read (exit 2).
     With ``ca_key`` (``--ca-key``), the record's opening must also be signed by the CA."""
     root = Path(record)
-    _open_record(root)
+    open_record(root)
     try:
         receipt = loads_strict(Path(receipt_path).read_bytes())
     except (OSError, ValueError, UnicodeDecodeError) as exc:
@@ -141,7 +142,7 @@ def check_receipt(record: str | Path, receipt_path: str | Path,
     if receipt["election_id"] != election_id:
         return ReceiptResult(2, "other_election", {"found": receipt["election_id"],
                                                    "expected": election_id}, receipt)
-    opening = _read_json(root, OPENING)
+    opening = read_json(root, OPENING)
     board_key = opening.get("board_key") if isinstance(opening, dict) else None
     if (not isinstance(opening, dict) or not isinstance(board_key, str)
             or not re.fullmatch(r"[0-9a-f]{64}", board_key)):
@@ -162,13 +163,14 @@ def check_receipt(record: str | Path, receipt_path: str | Path,
         return ReceiptResult(2, "bad_signature", {"key": board_key}, receipt)
     seq = receipt["seq"]
     found: dict[str, Any] | None = None
-    latest = seq  # the latest seq of the receipt's credential
-    for _number, e in _entries(root):
+    latest = seq  # the latest seq of a cast ballot of the receipt's credential
+    for _number, e in stream_entries(root):
         if not isinstance(e, dict):
             continue
         if e.get("seq") == seq and found is None:
             found = e
         elif (isinstance(e.get("seq"), int) and e["seq"] > latest
+              and e.get("kind") == KIND_BALLOT
               and e.get("credential") == receipt["credential"]
               and e.get("contest") == receipt["contest"]):
             latest = e["seq"]
@@ -181,17 +183,35 @@ def check_receipt(record: str | Path, receipt_path: str | Path,
     if differ:
         return ReceiptResult(1, "different", {"seq": seq, "fields": ", ".join(differ)},
                              receipt)
-    disposition = _disposition(root, receipt["contest"], seq)
     params: dict[str, Any] = {"seq": seq, "contest": receipt["contest"]}
-    if disposition is None:
-        return ReceiptResult(1, "unlisted", params, receipt)
-    if disposition == "counted":
-        return ReceiptResult(0, "counted", params, receipt)
-    if disposition == "superseded":
-        return ReceiptResult(0, "superseded", {**params, "later": latest}, receipt)
-    if disposition in ("paper-vote", "revoked"):
-        return ReceiptResult(0, disposition.replace("-", "_"), params, receipt)
-    if disposition.startswith("invalid"):
-        why = disposition.partition(":")[2].strip() or "—"
-        return ReceiptResult(0, "invalid", {**params, "why": why}, receipt)
-    return ReceiptResult(1, "unlisted", {**params, "reason": disposition}, receipt)
+    if found.get("kind") != KIND_BALLOT:
+        # receipts are issued for cast ballots only (§2.5): the server signed this one and
+        # then published the ballot as an audit (or an entry of no known kind)
+        return ReceiptResult(1, "not_cast", {**params, "kind": str(found.get("kind"))},
+                             receipt)
+    status, extra = ballot_status(disposition(root, receipt["contest"], seq))
+    if status == "superseded":
+        extra["later"] = latest
+    return ReceiptResult(0 if status in ON_BOARD_STATUSES else 1, status,
+                         {**params, **extra}, receipt)
+
+
+#: statuses of a cast ballot found on the board whose disposition the record gives (exit 0)
+ON_BOARD_STATUSES = ("counted", "superseded", "paper_vote", "revoked", "invalid")
+
+
+def ballot_status(found: str | None) -> tuple[str, dict[str, Any]]:
+    """(status, its parameters) of a cast ballot whose disposition in tally/counted.json is
+    ``found`` (docs/record.md §4.1): counted, superseded, paper_vote, revoked, invalid — or
+    ``unlisted`` when the record lists it nowhere or as ``audited`` (a fault)."""
+    if found is None:
+        return "unlisted", {}
+    if found == "counted":
+        return "counted", {}
+    if found == "superseded":
+        return "superseded", {}
+    if found in ("paper-vote", "revoked"):
+        return found.replace("-", "_"), {}
+    if found.startswith("invalid"):
+        return "invalid", {"why": found.partition(":")[2].strip() or "—"}
+    return "unlisted", {"reason": found}

@@ -25,14 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from verifier.encoding import canonical_json, loads_strict
+from verifier.encoding import canonical_json, key_paths, loads_strict
 from verifier.errors import RecordUnreadable
 from verifier.jsonstream import PLAIN_DECODER, JsonReader
 from verifier.lines import iter_lines, iter_spans
 from verifier.tables import BallotIndex, BallotLine
 
 FORMAT_NAME = "ssbvote-record"
-SUPPORTED_VERSIONS = (2,)  # docs/record.md: version 2 (issue 15); 1 is refused
+SUPPORTED_VERSIONS = (3,)  # docs/record.md: version 3 (issue 16); 1 and 2 are refused
 
 FORMAT = "FORMAT.json"
 MANIFEST = "manifest.json"
@@ -158,12 +158,14 @@ def summarize_line(number: int, offset: int, raw: bytes) -> BallotLine:
         value = loads_strict(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise RecordUnreadable(f"{BALLOTS} line {number}: not valid JSON ({exc})") from None
+    # a "seed" key (check 31) is spelt so in the bytes, or with a \u escape
+    seeds = tuple(key_paths(value, "seed")) if b"seed" in raw or b"\\u" in raw else ()
     if not isinstance(value, dict):
-        return BallotLine(number, offset, len(raw), None, None)
+        return BallotLine(number, offset, len(raw), None, None, seeds)
     ballot_hash = (hashlib.sha256(canonical_json(value["ballot"])).hexdigest()
                    if "ballot" in value else None)
     small = {k: (v if k in SMALL_FIELDS else None) for k, v in value.items()}
-    return BallotLine(number, offset, len(raw), small, ballot_hash)
+    return BallotLine(number, offset, len(raw), small, ballot_hash, seeds)
 
 
 def line_spans(path: Path) -> tuple[str, list[tuple[int, int, int]]]:

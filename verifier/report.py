@@ -6,6 +6,7 @@ from typing import Any
 
 from verifier import i18n
 from verifier.checks import CheckResult, Finding, Verification
+from verifier.auditcode import AuditResult
 from verifier.receipt import ReceiptResult
 
 REPORT_FORMAT = "ssbvote-verification"
@@ -95,4 +96,58 @@ def receipt_json(result: ReceiptResult, record: str, receipt: str, lang: str = "
            "status": result.status, "on_board": result.status in ON_BOARD,
            "exit_code": result.exit_code, "params": result.params,
            "message": i18n.receipt_text(result.status, lang, **result.params)}
+    return json.dumps(doc, ensure_ascii=False, indent=1, default=str)
+
+
+# --- tracker lookup and audit check (docs/record.md §5.1) -------------------------------------
+
+TRACKER_REPORT_FORMAT = "ssbvote-tracker-check"
+AUDIT_REPORT_FORMAT = "ssbvote-audit-check"
+TRACKER_FOUND = ("counted", "superseded", "audited", "paper_vote", "revoked", "invalid",
+                 "unlisted", "audit_misfiled")
+
+
+def tracker_text(result: ReceiptResult, lang: str = "en") -> str:
+    out = [i18n.mode_text(i18n.TRACKER, "title", lang), ""]
+    if result.status in TRACKER_FOUND:
+        out.append(i18n.mode_text(i18n.TRACKER, "on_board", lang, **result.params))
+    out.append(i18n.mode_text(i18n.TRACKER, result.status, lang, **result.params))
+    out += ["", i18n.mode_text(i18n.TRACKER, "full_check", lang)]
+    return "\n".join(out) + "\n"
+
+
+def tracker_json(result: ReceiptResult, record: str, tracker: str, lang: str = "en") -> str:
+    doc = {"format": TRACKER_REPORT_FORMAT, "version": 1, "record": record, "tracker": tracker,
+           "status": result.status, "on_board": result.status in TRACKER_FOUND,
+           "exit_code": result.exit_code, "params": result.params,
+           "message": i18n.mode_text(i18n.TRACKER, result.status, lang, **result.params)}
+    return json.dumps(doc, ensure_ascii=False, indent=1, default=str)
+
+
+def audit_text(result: AuditResult, lang: str = "en") -> str:
+    """The opened choices by candidate number and name (both languages' names when the report
+    is in Thai: the ballot paper shows the Thai name)."""
+    out = [i18n.mode_text(i18n.AUDIT, "title", lang), ""]
+    out.append(i18n.mode_text(i18n.AUDIT, result.status, lang, **result.params))
+    if result.status == "opened":
+        title = result.title.get(lang) or result.title.get("en") or ""
+        out += ["", f"{title} ({result.params.get('contest', '')})"]
+        for number, name, chosen in result.choices:
+            mark = "[X]" if chosen else "[ ]"
+            label = name.get(lang) or name.get("en") or ""
+            word = i18n.mode_text(i18n.AUDIT, "chosen" if chosen else "not_chosen", lang)
+            out.append(f"  {mark} {number:>3}  {label} — {word}")
+        if not any(chosen for _, _, chosen in result.choices):
+            out.append(i18n.mode_text(i18n.AUDIT, "none_chosen", lang))
+        out += ["", i18n.mode_text(i18n.AUDIT, "audited_only", lang)]
+    return "\n".join(out) + "\n"
+
+
+def audit_json(result: AuditResult, record: str, code: str, lang: str = "en") -> str:
+    doc = {"format": AUDIT_REPORT_FORMAT, "version": 1, "record": record, "code": code,
+           "status": result.status, "opened": result.status == "opened",
+           "exit_code": result.exit_code, "params": result.params,
+           "choices": [{"number": number, "name": name, "chosen": chosen}
+                       for number, name, chosen in result.choices],
+           "message": i18n.mode_text(i18n.AUDIT, result.status, lang, **result.params)}
     return json.dumps(doc, ensure_ascii=False, indent=1, default=str)

@@ -3,9 +3,10 @@
 What the checks keep of each board entry and each line of board/ballots.jsonl, so that memory
 grows by a few dozen bytes per entry (packed digests and integers), not by the entries:
 
-- :class:`EntryTable` (check 6 → 7, 8, 9, 11, 19, 20, 23): per well-formed entry its pseudonym
-  (16 bytes), ballot hash (32 bytes), credential (32 bytes) and contest (an index into the
-  contest names); the entry hash only at the seqs a checkpoint names.
+- :class:`EntryTable` (check 6 → 7, 8, 9, 11, 19, 20, 23, 29–31): per well-formed entry its
+  pseudonym (16 bytes), ballot hash (32 bytes), credential (32 bytes), contest (an index into
+  the contest names) and kind (one byte: cast ballot or audit); the entry hash only at the seqs
+  a checkpoint names.
 - :class:`BallotIndex` (record loading → 7, 9, 12): per line its offset, length, ``seq``,
   pseudonym, contest and the ballot's object hash.
 - :class:`SeqMap`, :class:`SeqSet`, :class:`IntColumn`: seq → row, a set of seqs, a list of
@@ -146,6 +147,8 @@ class EntryTable:
         self._ballot_hashes = bytearray()   # 32 bytes per row
         self._credentials = bytearray()     # 32 bytes per row
         self._contests = array("I")
+        self._audits = bytearray()          # 1 per row: 1 for an audit entry (record.md §2.1)
+        self.audit_count = 0
         self._interner = Interner()
         # row → the value as found, when it is not packed (e.g. a trailing newline, which the
         # checks' `$` lets through)
@@ -176,6 +179,9 @@ class EntryTable:
             self._credentials += bytes(32)
             self._odd_credentials[row] = credential
         self._contests.append(self._interner.id(entry["contest"]))
+        audit = entry.get("kind") == "audit"
+        self._audits.append(audit)
+        self.audit_count += audit
         if seq in self._head_seqs:
             self.heads[seq] = entry["entry_hash"]
 
@@ -230,6 +236,10 @@ class EntryTable:
     def contest_id(self, row: int) -> int:
         return self._contests[row]
 
+    def is_audit(self, row: int) -> bool:
+        """The entry is an audit entry (kind ``audit``), not a cast ballot."""
+        return self._audits[row] == 1
+
     def contest(self, row: int) -> str:
         return self._interner.names[self._contests[row]]
 
@@ -253,6 +263,8 @@ class BallotLine:
     length: int
     value: dict[str, Any] | None
     ballot_hash: str | None
+    #: the paths of any ``seed`` key in the line, at any depth (docs/record.md §5, check 31)
+    seeds: tuple[str, ...] = ()
 
 
 class BallotIndex:
@@ -268,10 +280,13 @@ class BallotIndex:
         self._contests = array("I")
         self._interner = Interner()
         self._odd: dict[int, BallotLine] = {}  # line number → the line as found
+        self._seeds: dict[int, tuple[str, ...]] = {}  # line number → its seed keys (check 31)
 
     def append(self, line: BallotLine) -> None:
         """Add the next line (``line.number`` = len(self) + 1)."""
         self._spans.extend((line.offset, line.length))
+        if line.seeds:
+            self._seeds[line.number] = line.seeds
         v = line.value
         if (v is not None and v.keys() == BALLOT_LINE_KEYS and type(v["seq"]) is int
                 and INT64[0] <= v["seq"] < INT64[1] and type(v["pseudonym"]) is str
@@ -296,6 +311,10 @@ class BallotIndex:
         """Every line is packed (none kept as its BallotLine)."""
         return not self._odd
 
+    def seed_fields(self) -> Iterator[tuple[int, tuple[str, ...]]]:
+        """(line number, the paths of its ``seed`` keys) of every line that has one."""
+        yield from sorted(self._seeds.items())
+
     def span(self, number: int) -> tuple[int, int]:
         """(byte offset, length) of line ``number``."""
         return self._spans[2 * number - 2], self._spans[2 * number - 1]
@@ -308,7 +327,7 @@ class BallotIndex:
         value = {"seq": self._seqs[i], "pseudonym": self._pseudonyms[16 * i:16 * i + 16].hex(),
                  "contest": self._interner.names[self._contests[i]], "ballot": None}
         return BallotLine(number, self._spans[2 * i], self._spans[2 * i + 1], value,
-                          self._hashes[32 * i:32 * i + 32].hex())
+                          self._hashes[32 * i:32 * i + 32].hex(), self._seeds.get(number, ()))
 
     def __iter__(self) -> Iterator[BallotLine]:
         for number in range(1, len(self) + 1):

@@ -5,7 +5,7 @@ from app.models.approval import PendingAction
 from app.models.authority import CredentialList, CredentialRevocation, VoterCredential
 from app.models.base import Base
 from app.models.board import (BoardBallot, BoardEntry, BoardHead, Checkpoint, PaperListDraft, PaperOverrideList,
-                              ReceiptCheck, WitnessStatement)
+                              WitnessStatement)
 from app.models.election import Candidate, Contest, Election, Team
 from app.models.official import AuditEntry, Official
 from app.models.roll import RollEntry
@@ -26,7 +26,6 @@ __all__ = [
     "PaperListDraft",
     "PaperOverrideList",
     "PendingAction",
-    "ReceiptCheck",
     "RollEntry",
     "WitnessStatement",
     "Team",

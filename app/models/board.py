@@ -1,4 +1,5 @@
-"""The bulletin board: an append-only, hash-chained list of accepted ballots (docs/record.md §2)."""
+"""The bulletin board: an append-only, hash-chained list of accepted ballots, cast or audited
+(docs/record.md §2)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -26,13 +27,18 @@ class BoardEntry(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     election_pk: Mapped[int] = mapped_column(ForeignKey("election.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(Integer)
+    #: "ballot" (a cast ballot) or "audit" (an audited ballot, never counted: docs/protocol.md §14).
+    kind: Mapped[str] = mapped_column(String(8), default="ballot")
     pseudonym: Mapped[str] = mapped_column(String(64))
     contest: Mapped[str] = mapped_column(String(64))
-    #: The voter's public credential that signed the ballot statement (docs/protocol.md §13.3).
+    #: The voter's public credential that signed the ballot or audit statement (docs/protocol.md §13.3, §14.2).
     credential: Mapped[str] = mapped_column(String(64))
-    #: ``ballot_hash`` of this credential's ballot before this one ("" for its first).
+    #: ``ballot_hash`` of this credential's ballot before this one ("" for its first; "" for an audit).
     previous: Mapped[str] = mapped_column(String(64))
-    #: The credential key's Ed25519 signature of the ballot statement (128 hex).
+    #: An audit entry's published seed (64 hex) that opens its ballot; "" for a ballot entry,
+    #: whose seed the server never sees (docs/protocol.md §4.4).
+    seed: Mapped[str] = mapped_column(String(64), default="")
+    #: The credential key's Ed25519 signature of the ballot (or audit) statement (128 hex).
     signature: Mapped[str] = mapped_column(String(128))
     #: SHA-256 of the ballot's canonical JSON; the ballot itself is the BoardBallot of that hash.
     ballot_hash: Mapped[str] = mapped_column(String(64))
@@ -79,23 +85,6 @@ class Checkpoint(Base):
     body: Mapped[str] = mapped_column(Text)
 
     __table_args__ = (Index("ix_board_checkpoint_election", "election_pk", "seq"),)
-
-
-class ReceiptCheck(Base):
-    """How often the cast-as-intended check was used for one ballot (30 minutes, 3 times)."""
-
-    __tablename__ = "receipt_check"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    election_pk: Mapped[int] = mapped_column(ForeignKey("election.id", ondelete="CASCADE"))
-    seq: Mapped[int] = mapped_column(Integer)
-    #: SHA-256 of the check token the voter's device sent with the ballot; the token is
-    #: derived from the ballot seed, so only the receipt's holder can use (or use up) the check.
-    token_hash: Mapped[str] = mapped_column(String(64))
-    uses: Mapped[int] = mapped_column(Integer, default=0)
-    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-
-    __table_args__ = (UniqueConstraint("election_pk", "seq", name="uq_receipt_check_seq"),)
 
 
 class PaperListDraft(Base):

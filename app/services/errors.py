@@ -138,16 +138,12 @@ class BallotNotFound(CastRejected, NotFound):
     """No (such) ballot of the caller's on the board."""
 
 
-class BadReceiptCode(CastRejected, InvalidRequest):
-    """The receipt's QR code cannot be read."""
+class AuditedBallot(CastRejected, Conflict):
+    """This ballot was audited (its seed is public): it can never be cast (docs/protocol.md §14)."""
 
 
-class CheckExpired(CastRejected, Gone):
-    """The cast-as-intended check is available only for a while after casting."""
-
-
-class CheckUsedUp(CastRejected, TooMany):
-    """The cast-as-intended check of this ballot has been used as often as allowed."""
+class BadSeed(CastRejected, InvalidRequest):
+    """An audit's seed does not open its ballot (docs/protocol.md §5.6, §14.3)."""
 
 
 class BadRange(InvalidRequest):
@@ -162,3 +158,7 @@ class WitnessRefused(InvalidRequest):
 
 class NotOnBoard(Conflict):
     """A witness statement's (seq, head) is not on this board (docs/record.md §3.5)."""
+
+
+class BadTracker(InvalidRequest):
+    """A tracker or audit code cannot be read (docs/record.md §2.5, docs/protocol.md §14.4)."""

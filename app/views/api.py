@@ -1,6 +1,7 @@
-"""The JSON API: the ballot context and casting for voters, the public board, receipt checks.
+"""The JSON API: the ballot context, casting and auditing for voters; the public board, audited
+ballots and tracker lookups for anyone.
 
-docs/record.md §2. Every error is a JSON object {"error": code, "message": text} with the
+docs/record.md §2, §2.6. Every error is a JSON object {"error": code, "message": text} with the
 status app/views/errors.py gives the domain error (503 "busy" with Retry-After when the worker
 is full); nothing is written to the board unless the ballot is accepted whole.
 """
@@ -14,14 +15,14 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from app import auth
-from app.extensions import csrf_exempt, limiter
+from app.extensions import limiter
 from app.services.administration.manifest import get_election
 from app.security import MAX_URL_INTEGER
 from app.services.errors import Busy, CastRejected, InvalidRequest, MalformedCast
 from crypto.encoding import strict_loads
 from crypto.errors import InvalidInput
 from app.services.platform import signing
-from app.services.voting import admission, board, casting, receipt_check
+from app.services.voting import admission, board, casting, lookup
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 MAX_PAGE = 1000
@@ -54,6 +55,14 @@ def _int_arg(name: str, default: int) -> int:
 
 def _cast_limit() -> str:
     return str(current_app.config.get("CAST_RATE_LIMIT", "60 per hour"))
+
+
+def _audit_limit() -> str:
+    return str(current_app.config.get("AUDIT_RATE_LIMIT", "10 per hour"))
+
+
+def _audit_check_limit() -> str:
+    return str(current_app.config.get("AUDIT_CHECK_RATE_LIMIT", "60 per minute"))
 
 
 def _voter_key() -> str:
@@ -140,15 +149,35 @@ def board_key() -> Response:
     return jsonify(signing.public_key_dict())
 
 
-@bp.post("/elections/<slug>/check")
-@csrf_exempt  # authorised by the receipt's token (a capability), not by a session
-@limiter.limit("30 per minute")
-def check(slug: str) -> Response:
-    """Cast-as-intended check: {"seq", "token"} → the ballot to open in the browser (record.md §2.5)."""
-    election = get_election(slug)
+@bp.post("/elections/<slug>/audit")
+@auth.login_required("voter", api=True)
+@admitted  # the same admission and verifier pool as casts
+@limiter.limit(_audit_limit, key_func=_voter_key)
+def audit(slug: str) -> tuple[Response, int]:
+    """Audit a ballot (docs/protocol.md §14.3, docs/record.md §2.6): {"contest", "ballot",
+    "credential", "seed", "signature"} → 201 {"seq", "ballot_hash", "entry_hash", "code"}."""
+    voter = auth.current_voter()
+    assert voter is not None
+    election = casting.voter_election(slug, voter.election)
     payload = json_body()
-    seq = payload.get("seq") if isinstance(payload, dict) else None
-    if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq <= MAX_URL_INTEGER \
-            or not isinstance(payload.get("token"), str):
-        raise MalformedCast(_("Send the receipt code's sequence number and token."))
-    return jsonify(receipt_check.use_check(election, payload["seq"], payload["token"], auth.now()))
+    try:
+        result = casting.audit(election, voter.roll_entry, payload, auth.now())
+    except CastRejected as exc:
+        current_app.logger.info("audit rejected for %s: %s", voter.pseudonym[:8], type(exc).__name__)
+        raise
+    return jsonify({"seq": result.entry.seq, "ballot_hash": result.entry.ballot_hash,
+                    "entry_hash": result.entry.entry_hash, "code": result.code}), 201
+
+
+@bp.get("/elections/<slug>/audits/<int:seq>")
+@limiter.limit(_audit_check_limit)
+def audited_ballot(slug: str, seq: int) -> Response:
+    """An audit entry and its ballot, for the check page on a second device (§2.6)."""
+    return jsonify(lookup.audited_ballot(get_election(slug), seq))
+
+
+@bp.get("/elections/<slug>/trackers/<ballot_hash>")
+@limiter.limit(_audit_check_limit)
+def tracker(slug: str, ballot_hash: str) -> Response:
+    """{"seq", "kind", "status"} of the entry with this tracker (§2.6)."""
+    return jsonify(lookup.tracker_status(get_election(slug), ballot_hash))

@@ -1,18 +1,23 @@
-"""Voting pages: the ballot, the receipt and the cast-as-intended check (/vote, /receipt, /check).
+"""Voting pages: the ballot, the receipt, the audit check and the tracker lookup
+(/vote, /receipt, /check, /track).
 
 The pages are rendered here; the cryptography runs in the voter's browser (frontend/, loaded
 from app/static/dist with SRI) and talks to the JSON API of app/views/api.py. The seed of a
-ballot lives only in the browser tab's sessionStorage (docs/record.md §2.5).
+cast ballot never leaves the voting page's memory; only audited ballots' seeds are published
+(docs/protocol.md §4.4, §14; docs/record.md §2.5, §2.6).
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 from flask import Blueprint, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from app import auth
-from app.models import Candidate, Contest, Team
-from app.services.administration import elections_overview
+from app.models import Candidate, Contest, Election, Team
+from app.services.administration import authority, elections_overview
+from app.services.platform import ca_key
 from app.services.voting import board, casting
 from app.services.administration.manifest import get_election
 
@@ -74,17 +79,57 @@ def receipt(slug: str, seq: int) -> str | Response:
                            is_latest=latest is not None and latest.seq == seq)
 
 
+def _public_elections() -> list[Election]:
+    """Elections with a key: the ones that can have audits and trackers."""
+    return [e for e in elections_overview.list_elections() if e.election_key]
+
+
 @bp.get("/check")
 def check_index() -> str | Response:
     """Public: the check page of the one election, or a list to choose from."""
-    elections = [e for e in elections_overview.list_elections() if e.election_key]
+    elections = _public_elections()
     if len(elections) == 1:
         return redirect(url_for("ballot.check", slug=elections[0].slug))
-    return render_template("ballot/check_index.html", elections=elections)
+    return render_template("ballot/check_index.html", elections=elections, page="check")
+
+
+def _check_data(election: Election) -> dict[str, Any]:
+    """What the check page opens an audited ballot with (docs/protocol.md §14.4): the pins
+    (the CA-signed opening and the configured CA key, checked in the browser before anything is
+    shown) and the election key they pin, and each contest's candidates in ballot order."""
+    return {
+        "election_id": election.election_id,
+        "election_key": json.loads(election.election_key) if election.election_key else None,
+        "opening": authority.opening(election),
+        "ca_key": ca_key.configured(),
+        "contests": {
+            contest.code: [
+                {"id": c.code, "number": c.ballot_number, "name": {"th": c.name_th, "en": c.name_en}}
+                for c in contest.candidates
+            ]
+            for contest in election.contests
+        },
+    }
 
 
 @bp.get("/check/<slug>")
 def check(slug: str) -> str:
-    """Public, no sign-in: open a ballot with the receipt code, in the browser (record.md §2.5)."""
-    return render_template("ballot/check.html", election=get_election(slug))
+    """Public, no sign-in: open an audited ballot with its published seed, in the browser, from
+    its audit code (docs/protocol.md §14.4, docs/record.md §2.6)."""
+    election = get_election(slug)
+    return render_template("ballot/check.html", election=election, check_data=_check_data(election))
 
+
+@bp.get("/track")
+def track_index() -> str | Response:
+    """Public: the tracker page of the one election, or a list to choose from."""
+    elections = _public_elections()
+    if len(elections) == 1:
+        return redirect(url_for("ballot.track", slug=elections[0].slug))
+    return render_template("ballot/check_index.html", elections=elections, page="track")
+
+
+@bp.get("/track/<slug>")
+def track(slug: str) -> str:
+    """Public: where a tracker is on the board and what became of it (docs/protocol.md §14.5)."""
+    return render_template("ballot/track.html", election=get_election(slug))

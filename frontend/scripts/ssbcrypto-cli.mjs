@@ -9,7 +9,9 @@
 //             → {selections} | {ok: false, error, message}
 //   canonical <any JSON> → {json, hash}
 
-import { canonicalJson, createBallotEncryptor, hazmat, recoverSelections, verifyContest } from '../src/index.js';
+import {
+  canonicalJson, createBallotEncryptor, hazmat, recoverSelections, seedHex, verifyContest,
+} from '../src/index.js';
 
 async function readStdin() {
   const chunks = [];
@@ -24,7 +26,9 @@ async function main() {
     if (command === 'encrypt') {
       const enc = createBallotEncryptor({ ...req, workers: 0 });
       await enc.precompute();
-      return await enc.encrypt(req.selections);
+      // The encryptor hands the seed over as bytes (§4.4); the cross-tests want it as hex.
+      const { ballot, ballotHash, seed } = await enc.encrypt(req.selections);
+      return { ballot, seedHex: seedHex(seed), ballotHash };
     }
     if (command === 'verify') return { ok: await verifyContest(req) };
     if (command === 'recover') return { selections: await recoverSelections(req) };

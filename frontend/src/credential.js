@@ -27,11 +27,13 @@ export const PURPOSE_OFFICIAL = 'official';
 export const SCOPE_OFFICIALS = 'ssbvote-officials';
 export const QR_PREFIX = 'ssbvote-credential:1:';
 export const BALLOT_TYPE = 'ssbvote-ballot';
+export const AUDIT_TYPE = 'ssbvote-audit';
 export const PAPER_LIST_TYPE = 'ssbvote-paper-overrides';
 /** The one message of a credential that cannot be read (§13.1): the voter types it again. */
 export const MISTYPED = 'credential mistyped';
 
 const STATEMENT_KEYS = ['type', 'election_id', 'opening', 'contest', 'pseudonym', 'credential', 'previous', 'ballot_hash'];
+const AUDIT_KEYS = ['type', 'election_id', 'opening', 'contest', 'pseudonym', 'credential', 'ballot_hash', 'seed'];
 const SEPARATORS = new Set([' ', '\t', '\r', '\n', '-']);
 const TYPED = new Map();
 for (const s of ALPHABET) {
@@ -300,6 +302,55 @@ export async function signBallot(fields, credentialText) {
   const statement = ballotStatement({ ...fields, credential });
   const signature = bytesToHex(await signer.sign(canonicalJsonBytes(statement)));
   return { statement, signature };
+}
+
+// §14.2 Audit statement ------------------------------------------------------------------------
+
+/**
+ * The §14.2 audit statement (signed object without `signature`), validated: the ballot
+ * statement's fields without `previous`, type "ssbvote-audit", and `seed` (64 hex), the audited
+ * ballot's seed that the server and the check page open it with.
+ */
+export function auditStatement({ electionId, opening, contest, pseudonym, credential, ballotHash, seed }) {
+  const { previous: _none, ...body } = ballotStatement({
+    electionId, opening, contest, pseudonym, credential, ballotHash, previous: '',
+  });
+  return { ...body, type: AUDIT_TYPE, seed: requireHex(seed, 64, 'seed') };
+}
+
+/**
+ * Sign an audit (§14.2) with the credential the voter typed.  `fields` = {electionId, opening,
+ * contest, pseudonym, ballotHash, seed (64 hex), credential?}; as signBallot, a typed credential
+ * that is not the registered one is refused.  Returns {statement, signature (128 hex)}.
+ */
+export async function signAudit(fields, credentialText) {
+  const signer = await signerOf(await voterKey(credentialText, fields.electionId));
+  const credential = signer.publicKey;
+  if (fields.credential !== undefined && fields.credential !== credential) {
+    throw new InvalidInput('credential: this is not the credential registered for you');
+  }
+  const statement = auditStatement({ ...fields, credential });
+  const signature = bytesToHex(await signer.sign(canonicalJsonBytes(statement)));
+  return { statement, signature };
+}
+
+/** True if `signature` is the statement's credential's signature of the audit statement (§14.2). */
+export function verifyAuditSignature(statement, signature) {
+  let checked;
+  try {
+    if (statement === null || typeof statement !== 'object' || statement.type !== AUDIT_TYPE) return false;
+    const keys = Object.keys(statement);
+    if (keys.length !== AUDIT_KEYS.length || !AUDIT_KEYS.every((k) => keys.includes(k))) return false;
+    checked = auditStatement({
+      electionId: statement.election_id, opening: statement.opening, contest: statement.contest,
+      pseudonym: statement.pseudonym, credential: statement.credential, ballotHash: statement.ballot_hash,
+      seed: statement.seed,
+    });
+  } catch (err) {
+    if (err instanceof InvalidInput) return false;
+    throw err;
+  }
+  return verifyBytes(signature, canonicalJsonBytes(checked), checked.credential);
 }
 
 /**

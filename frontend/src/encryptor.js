@@ -1,7 +1,9 @@
 // The page-facing ballot encryptor: precompute in Web Workers while the voter reads the
 // ballot (§5.7), then finish the ballot within a few hundred milliseconds of "cast".
 // Single-use per seed (§4.4): after encrypt(), only a new precompute() (fresh seed) allows
-// another encryption.
+// another encryption.  The seed is handed to the caller as bytes (never as a string, which
+// could not be erased): the caller posts it with an audited ballot, or erases it
+// (eraseSeed) once a cast ballot was accepted or abandoned (§4.4, §14).
 
 import { bytesToHex } from './bigint.js';
 import {
@@ -23,6 +25,17 @@ import { BallotKdf, SEED_BYTES } from './kdf.js';
 function defaultWorkerUrl() {
   // The bundles sit side by side in /static/dist/.
   return new URL('./ssbcrypto-worker.js', import.meta.url);
+}
+
+/** Overwrite a seed's bytes with zeros (docs/protocol.md §4.4); null is ignored. */
+export function eraseSeed(seed) {
+  if (seed instanceof Uint8Array) seed.fill(0);
+}
+
+/** The seed as 64 lowercase hex digits: only for an audited ballot, whose seed is published. */
+export function seedHex(seed) {
+  if (!(seed instanceof Uint8Array) || seed.length !== SEED_BYTES) throw new InvalidInput('seed: expected 32 bytes');
+  return bytesToHex(seed);
 }
 
 function freshSeed() {
@@ -150,8 +163,11 @@ function runWorkers({ n, kdf, seed, sumAlpha, numCandidates, maxSelections, coun
 /**
  * createBallotEncryptor({publicKey: {n}, electionId, contestId, pseudonym, numCandidates,
  *   maxSelections, workers = 2, onProgress, workerUrl})
- * → {precompute(): Promise<void>, encrypt(selections): Promise<{ballot, seedHex, ballotHash}>,
+ * → {precompute(): Promise<void>, encrypt(selections): Promise<{ballot, ballotHash, seed}>,
  *    cancel(), state}
+ *
+ * `seed` is the 32-byte Uint8Array that made the ballot; this encryptor keeps no reference to
+ * it.  precompute() again, or cancel(), zeroes the seed of a precomputation not yet used.
  *
  * workers = 0 (or no Worker support, e.g. Node) computes on the calling thread.
  */
@@ -173,7 +189,7 @@ export function createBallotEncryptor({
   async function precompute() {
     if (state === 'precomputing') throw new Error('precompute() is already running');
     state = 'precomputing';
-    pre = null;
+    dropUnused();
     seed = freshSeed();
     try {
       const kdf = await BallotKdf.create(n, electionId, contestId, pseudonym, seed);
@@ -191,8 +207,7 @@ export function createBallotEncryptor({
       if (onProgress) onProgress(1);
     } catch (err) {
       state = 'new';
-      pre = null;
-      seed = null;
+      dropUnused();
       throw err;
     } finally {
       running = null;
@@ -207,15 +222,31 @@ export function createBallotEncryptor({
     checkSelections(selections, numCandidates, maxSelections); // a refused choice does not use up the seed
     state = 'used';
     const p = pre;
-    const seedHex = bytesToHex(seed);
+    const mine = seed;
     pre = null;
     seed = null;
-    const ballot = await encryptPrecomputed(params, p, selections);
-    return { ballot, seedHex, ballotHash: await ballotHash(ballot) };
+    try {
+      const ballot = await encryptPrecomputed(params, p, selections);
+      return { ballot, ballotHash: await ballotHash(ballot), seed: mine };
+    } catch (err) {
+      eraseSeed(mine);
+      throw err;
+    }
+  }
+
+  /** Forget a precomputation that was not used: zero its seed, drop its values. */
+  function dropUnused() {
+    eraseSeed(seed);
+    seed = null;
+    pre = null;
   }
 
   function cancel() {
     if (running) running.cancel();
+    if (state === 'ready') {
+      dropUnused();
+      state = 'new';
+    }
   }
 
   return {

@@ -11,13 +11,13 @@
 import { ballotHash, encryptContestWithSeed, recoverSelections, verifyContest } from './ballot.js';
 import * as credential from './credential.js';
 import { canonicalJson } from './encoding.js';
-import { createBallotEncryptor, warmWorkers } from './encryptor.js';
+import { createBallotEncryptor, eraseSeed, seedHex, warmWorkers } from './encryptor.js';
 import { InvalidInput, InvalidProof } from './errors.js';
 import * as hazmat from './hazmat.js';
 
 export {
-  ballotHash, canonicalJson, createBallotEncryptor, credential, encryptContestWithSeed, hazmat, InvalidInput,
-  InvalidProof, recoverSelections, verifyContest, warmWorkers,
+  ballotHash, canonicalJson, createBallotEncryptor, credential, encryptContestWithSeed, eraseSeed, hazmat, InvalidInput,
+  InvalidProof, recoverSelections, seedHex, verifyContest, warmWorkers,
 };
 
 /** Protocol version implemented (docs/protocol.md, version 3). */
@@ -26,8 +26,8 @@ export const PROTOCOL_VERSION = 3;
 if (typeof document !== 'undefined' && globalThis.SSBCrypto === undefined) {
   Object.defineProperty(globalThis, 'SSBCrypto', {
     value: Object.freeze({
-      PROTOCOL_VERSION, ballotHash, canonicalJson, createBallotEncryptor, credential, encryptContestWithSeed, hazmat,
-      InvalidInput, InvalidProof, recoverSelections, verifyContest, warmWorkers,
+      PROTOCOL_VERSION, ballotHash, canonicalJson, createBallotEncryptor, credential, encryptContestWithSeed, eraseSeed,
+      hazmat, InvalidInput, InvalidProof, recoverSelections, seedHex, verifyContest, warmWorkers,
     }),
     writable: false,
     configurable: false,

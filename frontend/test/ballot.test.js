@@ -6,7 +6,7 @@ import { test } from 'node:test';
 
 import {
   InvalidInput, InvalidProof, ballotHash, createBallotEncryptor, encryptContestWithSeed, hazmat,
-  recoverSelections, verifyContest,
+  eraseSeed, recoverSelections, seedHex, verifyContest,
 } from '../src/index.js';
 
 const VECTORS = JSON.parse(readFileSync(new URL('../../tests/vectors/ballots.json', import.meta.url), 'utf8'));
@@ -144,16 +144,50 @@ test('encryptor: fresh seed, progress 0..1, single use, re-vote after a new prec
   assert.ok(progress.every((p, i) => i === 0 || p >= progress[i - 1]));
   await assert.rejects(enc.encrypt(V.selections.map(() => 1)), /at most 7/); // refused choice: seed not used up
   const first = await enc.encrypt(V.selections);
-  assert.match(first.seedHex, /^[0-9a-f]{64}$/);
-  assert.notEqual(first.seedHex, V.seed);
+  assert.ok(first.seed instanceof Uint8Array && first.seed.length === 32);
+  assert.equal(Object.keys(first).sort().join(','), 'ballot,ballotHash,seed'); // no seed string anywhere
+  const firstHex = seedHex(first.seed);
+  assert.match(firstHex, /^[0-9a-f]{64}$/);
+  assert.notEqual(firstHex, V.seed);
   assert.equal(first.ballotHash, await ballotHash(first.ballot));
   assert.equal(await verify(first.ballot), true);
-  assert.deepEqual(await recoverSelections({ ...context, ballot: first.ballot, seedHex: first.seedHex }), V.selections);
+  assert.deepEqual(await recoverSelections({ ...context, ballot: first.ballot, seedHex: firstHex }), V.selections);
   await assert.rejects(enc.encrypt(V.selections), /already used/);
+  // Erasing overwrites the caller's bytes (docs/protocol.md §4.4): nothing opens the ballot after.
+  eraseSeed(first.seed);
+  assert.ok(first.seed.every((b) => b === 0));
+  await assert.rejects(recoverSelections({ ...context, ballot: first.ballot, seedHex: seedHex(first.seed) }));
   await enc.precompute();
   const second = await enc.encrypt(V.selections.map(() => 0));
-  assert.notEqual(second.seedHex, first.seedHex);
+  assert.notEqual(seedHex(second.seed), firstHex);
   assert.equal(await verify(second.ballot), true);
+});
+
+test('encryptor: cancel() after precompute zeroes the unused seed and needs a new precompute', async () => {
+  const draws = [];
+  const original = globalThis.crypto.getRandomValues.bind(globalThis.crypto);
+  globalThis.crypto.getRandomValues = (array) => {
+    const out = original(array);
+    draws.push(array);
+    return out;
+  };
+  try {
+    const enc = createBallotEncryptor({ ...context, workers: 0 });
+    await enc.precompute();
+    const drawn = draws.find((a) => a.length === 32);
+    assert.ok(drawn && drawn.some((b) => b !== 0));
+    enc.cancel();
+    assert.equal(enc.state, 'new');
+    assert.ok(drawn.every((b) => b === 0), 'the unused seed is zeroed');
+    await assert.rejects(enc.encrypt(V.selections), /before precompute/);
+    await enc.precompute(); // a fresh one
+    const again = draws.filter((a) => a.length === 32);
+    assert.equal(again.length, 2);
+    const { seed } = await enc.encrypt(V.selections);
+    assert.equal(seed, again[1]); // handed over, not copied: the caller's erase reaches it
+  } finally {
+    globalThis.crypto.getRandomValues = original;
+  }
 });
 
 test('the same seed and selections give the same ballot (determinism, §4)', async () => {

@@ -238,3 +238,25 @@ test('signPaperList: an official signs the list without signatures (record.md §
   await assert.rejects(C.signPaperList({ ...body, type: 'ssbvote-receipt' }, v.credential), InvalidInput);
   await assert.rejects(C.signPaperList(body, 'nonsense'), mistypedError);
 });
+
+test('audit statement and signature (§14.2): signed by the credential, never a ballot signature', async () => {
+  const v = VECTORS.cases[2];
+  const { previous: _p, ...fields } = fieldsOf(v.statement);
+  const seed = '5e'.repeat(32);
+  const { statement, signature } = await C.signAudit({ ...fields, seed }, v.typed);
+  assert.deepEqual(Object.keys(statement).sort(),
+    ['ballot_hash', 'contest', 'credential', 'election_id', 'opening', 'pseudonym', 'seed', 'type']);
+  assert.equal(statement.type, 'ssbvote-audit');
+  assert.equal(statement.seed, seed);
+  assert.equal(C.verifyAuditSignature(statement, signature), true);
+  assert.equal(C.verifySignedObject({ ...statement, signature }, statement.credential), true);
+  // Not a ballot signature: the server cannot turn an audit into a cast.
+  assert.equal(C.verifyBallotSignature({ ...v.statement }, signature), false);
+  assert.equal(C.verifyAuditSignature({ ...statement, type: 'ssbvote-ballot' }, signature), false);
+  for (const [field, value] of Object.entries({ seed: '00'.repeat(32), ballot_hash: 'ee'.repeat(32), opening: 'ac'.repeat(32) })) {
+    assert.equal(C.verifyAuditSignature({ ...statement, [field]: value }, signature), false, field);
+  }
+  assert.equal(C.verifyAuditSignature({ ...statement, previous: '' }, signature), false);
+  await assert.rejects(C.signAudit({ ...fields, seed: 'AB'.repeat(32) }, v.typed), /seed/);
+  await assert.rejects(C.signAudit({ ...fields, seed }, VECTORS.cases[0].credential), /not the credential registered/);
+});

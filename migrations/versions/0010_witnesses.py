@@ -4,7 +4,7 @@ Each witness pinned in the opening posts signed statements of the board heads it
 server keeps each witness's latest one and exports it as ``witnesses/<name>.json``.
 
 Revision ID: 0010_witnesses
-Revises: 0008_credentials
+Revises: 0009_ballot_audits
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_witnesses"
-down_revision = "0008_credentials"
+down_revision = "0009_ballot_audits"
 branch_labels = None
 depends_on = None
 

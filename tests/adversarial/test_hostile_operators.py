@@ -145,7 +145,7 @@ class HostileBoard:
         ballot_hash = sha256_hex(canonical_json(ballot))
         signed = ballot_statement(self.election_id, self.opening_hash, contest, pseudonym, credential,
                                   ballot_hash, previous=previous)
-        entry = {"seq": 0, "election_id": self.election_id, "pseudonym": pseudonym, "contest": contest,
+        entry = {"seq": 0, "election_id": self.election_id, "kind": "ballot", "pseudonym": pseudonym, "contest": contest,
                  "credential": credential, "previous": previous,
                  "signature": signer.sign(canonical_json(signed)).hex(), "ballot_hash": ballot_hash,
                  "cast_at": "", "prev_hash": "", "entry_hash": ""}

@@ -33,7 +33,8 @@ from tests.support.factories import EXAMPLES
 HUGE = "1" + "0" * 23  # 10^23
 DEEP = "[" * 100_000 + "]" * 100_000
 CAST = "/api/elections/test-election/cast"
-CHECK = "/api/elections/test-election/check"
+AUDIT = "/api/elections/test-election/audit"
+AUDITS = "/api/elections/test-election/audits"
 
 
 # --- open redirect and header injection through ?next= -------------------------------------
@@ -69,16 +70,17 @@ def test_huge_numbers_in_board_urls_are_client_errors(env: dict[str, Any]) -> No
     assert client.get("/api/elections/test-election/board?after=0").status_code == 200
 
 
-def test_huge_check_seq_and_deep_json_are_client_errors(env: dict[str, Any]) -> None:  # noqa: F811
-    client = env["app"].test_client()
-    huge = client.post(CHECK, data=f'{{"seq": {HUGE}, "token": "x"}}',
-                       content_type="application/json")
+def test_huge_numbers_and_deep_json_in_the_audit_api_are_client_errors(env: dict[str, Any]) -> None:  # noqa: F811
+    """The audit API (issue 16; it replaced the version-2 check API) reads its body strictly."""
+    voter = signed_in(env)
+    headers = {**voter.headers(), "Content-Type": "application/json"}
+    huge = voter.client.post(AUDIT, data=f'{{"seq": {HUGE}, "seed": "x"}}', headers=headers)
     assert huge.status_code == 400 and huge.get_json()["error"] == "malformed"
-    deep = client.post(CHECK, data=DEEP, content_type="application/json")
+    deep = voter.client.post(AUDIT, data=DEEP, headers=headers)
     assert deep.status_code == 400 and "nested too deeply" in deep.get_json()["message"]
-    long_number = client.post(CHECK, data='{"seq": ' + "9" * 5000 + ', "token": "x"}',
-                              content_type="application/json")
+    long_number = voter.client.post(AUDIT, data='{"seq": ' + "9" * 5000 + ', "seed": "x"}', headers=headers)
     assert long_number.status_code == 400 and "5000 characters" in long_number.get_json()["message"]
+    assert board.size(env["election"]) == 0
 
 
 def test_cast_api_refuses_duplicate_keys_and_deep_json(env: dict[str, Any]) -> None:  # noqa: F811
@@ -200,9 +202,7 @@ def test_api_errors_are_json_in_the_clients_language(env: dict[str, Any],  # noq
     cases = [
         ("get", "/api/no-such-thing", {}, 404, "not_found"),
         ("get", CAST, {}, 405, "method_not_allowed"),
-        ("post", CHECK, {"data": "x" * (5 * 1024 * 1024), "content_type": "application/json"},
-         413, "too_large"),
-        ("post", CHECK, {"data": "{", "content_type": "application/json"}, 400, "malformed"),
+        ("get", "/api/elections/test-election/trackers/not-a-tracker", {}, 400, "bad_code"),
     ]
     for method, url, kwargs, status, code in cases:
         thai = getattr(client, method)(url, **kwargs)
@@ -212,11 +212,10 @@ def test_api_errors_are_json_in_the_clients_language(env: dict[str, Any],  # noq
             assert response.is_json and response.get_json()["error"] == code
         assert re.search(r"[\u0e00-\u0e7f]", thai.get_json()["message"]), thai.get_json()
         assert english.get_json()["message"].isascii()
-    # 429: the check API's own limit (30 a minute).
-    statuses = [client.post(CHECK, json={"seq": 1, "token": "x" * 10}).status_code
-                for _ in range(31)]
+    # 429: the audit check's own limit (60 a minute per client).
+    statuses = [client.get(f"{AUDITS}/1").status_code for _ in range(61)]
     assert statuses[-1] == 429
-    limited = client.post(CHECK, json={"seq": 1, "token": "x"}, headers=en)
+    limited = client.get(f"{AUDITS}/1", headers=en)
     assert limited.get_json()["error"] == "too_many" and "Too many" in limited.get_json()["message"]
     # 500: an unexpected failure answers JSON, not an HTML page or a traceback.
     from app.services.voting import board as board_service

@@ -33,7 +33,7 @@ from werkzeug.serving import make_server
 from app.views.ballot import Group
 from crypto.credential import (
     ballot_party, credential_from_data, format_credential, official_key, public_credential, voter_key,
-    verify_ballot_signature, credential_qr_text,
+    verify_audit_signature, verify_ballot_signature, credential_qr_text,
 )
 from crypto.encoding import canonical_json
 from election import authority
@@ -79,6 +79,8 @@ class Script:
     stale_once: bool = False
     receipt_hash: str | None = None  # a receipt for another ballot hash (a lying server)
     casts: list[dict[str, Any]] = field(default_factory=list)
+    audits: list[dict[str, Any]] = field(default_factory=list)
+    audit_answer_hash: str | None = None  # the server answers an audit with another ballot's code
     receipts: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     @property
@@ -103,6 +105,24 @@ class Script:
             "opening": opening, "opening_hash": authority.object_hash(opening),
             "ca_key": public_key_dict(self.ca)["public_key"], "credential": self.public, "previous": self.previous,
         }
+
+    def cast_hashes(self) -> list[dict[str, Any]]:
+        return [{"hash": r["ballot_hash"], "seq": r["seq"]} for r in self.receipts.values()]
+
+    def audit(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """POST audit (docs/record.md §2.6): the §14.2 signature, then the board position."""
+        self.audits.append(body)
+        ballot_hash = sha256_hex(canonical_json(body["ballot"]))
+        opening_hash = authority.object_hash(self.opening())
+        if set(body) != {"contest", "ballot", "credential", "seed", "signature"}:
+            return 400, {"error": "malformed"}
+        if not verify_audit_signature(ELECTION_ID, opening_hash, body["contest"], self.pseudonym,
+                                      body["credential"], ballot_hash, body["seed"], body["signature"]):
+            return 400, {"error": "bad_signature"}
+        seq = 100 + len(self.audits)
+        answered = self.audit_answer_hash or ballot_hash
+        return 201, {"seq": seq, "ballot_hash": answered, "entry_hash": "ef" * 32,
+                     "code": f"ssbvote-audit:1:{seq}:{answered}"}
 
     def cast(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         self.casts.append(body)
@@ -238,6 +258,7 @@ class Page:
                      if m.type == "error" and "Failed to load resource" not in m.text else None)
         self.page.route(f"**/api/elections/{SLUG}/ballot", self._context)
         self.page.route(f"**/api/elections/{SLUG}/cast", self._cast)
+        self.page.route(f"**/api/elections/{SLUG}/audit", self._audit)
         # The language for the session, without a page that reads the database.
         self.page.goto(f"{harness.url}/language/{lang}?next=/static/css/site.css")
 
@@ -246,6 +267,10 @@ class Page:
 
     def _cast(self, route: Any) -> None:
         status, body = self.script.cast(json.loads(route.request.post_data))
+        route.fulfill(status=status, content_type="application/json", body=json.dumps(body))
+
+    def _audit(self, route: Any) -> None:
+        status, body = self.script.audit(json.loads(route.request.post_data))
         route.fulfill(status=status, content_type="application/json", body=json.dumps(body))
 
     def goto(self, path: str) -> None:
@@ -310,7 +335,15 @@ def to_review(p: Page, numbers: list[int]) -> None:
     p.page.wait_for_selector("#review-step:not([hidden])")
 
 
+def encrypt_to_tracker(page: Any) -> str:
+    """Encrypt from the review step and wait for the tracker (docs/protocol.md §14.1)."""
+    page.click("#encrypt")
+    page.wait_for_selector("#tracker-step:not([hidden])", timeout=60_000)
+    return str(page.inner_text("#tracker-full")).strip()
+
+
 def cast_to_receipt(p: Page) -> None:
+    encrypt_to_tracker(p.page)
     p.page.click("#cast")
     p.page.wait_for_url(re.compile(r".*/harness/receipt/\d+$"), timeout=60_000)
     p.page.wait_for_selector("#receipt-verify:not([data-state=pending])")
@@ -329,7 +362,7 @@ def test_pins_refused_when_the_election_key_is_swapped(pages: Callable[..., Page
         assert wait_pins(p) == "failed"
         assert p.page.get_attribute("body", "data-precomputed") == "failed"
         assert p.page.is_visible("#pins-error") and words in p.page.inner_text("#pins-error")
-        assert p.page.is_disabled("#to-review") and p.page.is_disabled("#cast")
+        assert p.page.is_disabled("#to-review") and p.page.is_disabled("#encrypt") and p.page.is_disabled("#cast")
         p.shot(f"pins-refused-{lang}")
         p.axe()
         assert script.casts == []
@@ -369,8 +402,9 @@ def test_type_sign_cast_and_receipt(pages: Callable[..., Page], harness: Harness
     # Another voter's valid credential: refused before anything is signed.
     assert type_credential(p, format_credential(seeded_credential("voter two"))) == "not-yours"
     assert "ไม่ใช่รหัสที่ออกให้คุณ" in p.page.inner_text("#credential-error")
-    p.page.click("#cast")
-    p.page.wait_for_selector("#cast-error:not([hidden])")
+    p.page.click("#encrypt")
+    p.page.wait_for_selector("#review-error:not([hidden])")
+    assert p.page.is_hidden("#tracker-step")
     assert script.casts == []
     # Lower case, O for 0, I/L for 1, no dashes: the same credential; shown in groups of 4.
     sloppy = script.credential.lower().replace("0", "o").replace("1", "l")
@@ -381,7 +415,7 @@ def test_type_sign_cast_and_receipt(pages: Callable[..., Page], harness: Harness
     cast_to_receipt(p)
     assert len(script.casts) == 1
     sent = script.casts[0]
-    assert set(sent) == {"contest", "ballot", "check_token", "credential", "previous", "signature"}
+    assert set(sent) == {"contest", "ballot", "credential", "previous", "signature"}  # no seed, no token
     assert sent["credential"] == script.public and sent["previous"] == ""
     assert script.credential not in json.dumps(sent) and good not in json.dumps(sent)
     assert p.page.get_attribute("#receipt-verify", "data-state") == "ok"
@@ -403,14 +437,17 @@ def test_type_sign_cast_and_receipt(pages: Callable[..., Page], harness: Harness
     assert script.casts[1]["ballot"] == script.casts[2]["ballot"]  # signed again, not re-encrypted
     assert p.page.get_attribute("#receipt-verify", "data-state") == "ok"
 
-    # Signing out forgets the credential kept for the tab (the receipt codes stay).
+    # Signing out forgets the credential kept for the tab; what stays are the trackers this tab
+    # encrypted (for the receipt's comparison), never a seed.
     kept = "() => Object.keys(sessionStorage).filter(k => k.startsWith('ssbvote-credential:'))"
     assert p.page.evaluate(kept) == [f"ssbvote-credential:{ELECTION_ID}"]
     p.goto("/harness/vote")
     p.page.click("form[data-signout] button[type=submit]")
     p.page.wait_for_load_state()
     assert p.page.evaluate(kept) == []
-    assert p.page.evaluate("() => Object.keys(sessionStorage).some(k => k.startsWith('ssbvote-check:'))")
+    stored = p.page.evaluate("() => Object.entries(sessionStorage)")
+    assert sorted(k for k, _ in stored) == [f"ssbvote-ballot-hash:{SLUG}:1", f"ssbvote-ballot-hash:{SLUG}:2"]
+    assert {v for _, v in stored} == {c["hash"] for c in script.cast_hashes()}
 
 
 def test_receipt_for_another_ballot_fails(pages: Callable[..., Page], harness: Harness) -> None:
@@ -432,6 +469,60 @@ def test_receipt_for_another_ballot_fails(pages: Callable[..., Page], harness: H
     other.goto(p.page.url.replace(harness.url, ""))
     other.page.wait_for_selector("#receipt-verify:not([data-state=pending])")
     assert other.page.get_attribute("#receipt-verify", "data-state") == "signature-only"
+
+
+def test_audit_then_cast(pages: Callable[..., Page], harness: Harness) -> None:
+    """Cast or audit (docs/protocol.md §14.1): the audit posts the ballot with its seed, signed
+    as an ssbvote-audit statement, shows the code; the next encryption has a fresh seed and
+    another tracker, and only that one is cast — never the audited ballot."""
+    script = use_script(harness, Script())
+    p = pages(script, lang="th")
+    p.goto("/harness/vote")
+    assert wait_pins(p) == "ok"
+    to_review(p, [1, 3])
+    assert type_credential(p, format_credential(script.credential)) == "valid"
+    first = encrypt_to_tracker(p.page)
+    p.page.click("#audit")
+    p.page.wait_for_selector("#audit-step:not([hidden])")
+    p.page.wait_for_selector("#audit-qr[data-drawn=true]")
+    assert p.page.input_value("#audit-code") == f"ssbvote-audit:1:101:{first}"
+    assert p.page.inner_text("#audit-position") == "101"
+    assert p.page.inner_text("#audit-tracker") == f"{first[:4]} {first[4:8]}"
+    assert len(script.audits) == 1 and sha256_hex(canonical_json(script.audits[0]["ballot"])) == first
+    assert re.fullmatch(r"[0-9a-f]{64}", script.audits[0]["seed"])
+    p.shot("audit-code-th")
+    p.axe()
+    p.page.wait_for_selector("body[data-precomputed=true]", state="attached", timeout=60_000)
+    p.page.click("#audit-next")
+    p.page.wait_for_selector("#tracker-step:not([hidden])")
+    second = p.page.inner_text("#tracker-full").strip()
+    assert second != first
+    p.page.click("#cast")
+    p.page.wait_for_url(re.compile(r".*/harness/receipt/\d+$"), timeout=60_000)
+    assert len(script.casts) == 1 and sha256_hex(canonical_json(script.casts[0]["ballot"])) == second
+    assert script.audits[0]["seed"] not in json.dumps(script.casts[0])
+
+
+def test_audit_answered_with_another_ballot_is_refused(pages: Callable[..., Page], harness: Harness) -> None:
+    """A server that answers an audit with the code of another ballot would have the second
+    device check something else: the page refuses the answer, drops that encryption (its seed
+    was sent) and encrypts again; nothing is cast."""
+    script = use_script(harness, Script())
+    script.audit_answer_hash = "77" * 32
+    p = pages(script)
+    p.goto("/harness/vote")
+    assert wait_pins(p) == "ok"
+    to_review(p, [2])
+    assert type_credential(p, format_credential(script.credential)) == "valid"
+    audited = encrypt_to_tracker(p.page)
+    p.page.click("#audit")
+    p.page.wait_for_selector("#review-error:not([hidden])")
+    assert p.page.is_hidden("#audit-step") and p.page.is_hidden("#tracker-step")
+    assert "could not be set up" in p.page.inner_text("#review-error")
+    # The next encryption is a fresh one: the audited ballot (whose seed the server holds) is gone.
+    p.page.wait_for_selector("body[data-precomputed=true]", state="attached", timeout=60_000)
+    assert encrypt_to_tracker(p.page) != audited
+    assert script.casts == []
 
 
 def test_credential_from_the_letter_qr(pages: Callable[..., Page], harness: Harness, tmp_path: Path) -> None:
@@ -683,6 +774,7 @@ def test_voter_types_credential_and_casts(live_pages: Callable[[str], LivePage],
     assert type_live(p, typed) == "valid"
     p.shot(f"v2-credential-{electorate}-{lang}")
     before = len(board_entries(live))
+    encrypt_to_tracker(p.page)
     p.page.click("#cast")
     p.page.wait_for_url(re.compile(r".*/receipt/[^/]+/\d+$"), timeout=60_000)
     p.page.wait_for_selector("#receipt-verify:not([data-state=pending])", state="attached")
@@ -708,8 +800,8 @@ def test_wrong_and_mistyped_credentials_refused(live_pages: Callable[[str], Live
     assert "Credential mistyped" in p.page.inner_text("#credential-error")
     assert type_live(p, format_credential(other.credential)) == "not-yours"
     assert "not the one issued to you" in p.page.inner_text("#credential-error")
-    p.page.click("#cast")
-    p.page.wait_for_selector("#cast-error:not([hidden])")
+    p.page.click("#encrypt")
+    p.page.wait_for_selector("#review-error:not([hidden])")
     p.shot("v2-credential-not-yours-en")
     assert len(board_entries(live)) == before  # nothing was cast
 
@@ -722,6 +814,7 @@ def test_stale_previous_is_signed_again(live_pages: Callable[[str], LivePage], l
     p = live_pages("en")
     vote_in_browser(p, account, [3])
     assert type_live(p, format_credential(account.credential)) == "valid"
+    encrypt_to_tracker(p.page)  # this tab's ballot is encrypted and signed for previous = ""
     second = p.context.new_page()
     second.goto(f"{live.url}/vote")
     second.wait_for_selector("body[data-precomputed=true]", state="attached", timeout=60_000)
@@ -730,6 +823,7 @@ def test_stale_previous_is_signed_again(live_pages: Callable[[str], LivePage], l
     assert second.get_attribute("#credential-entry", "data-state") == "empty"
     second.locator("#credential").press_sequentially(account.credential, delay=2)
     second.wait_for_selector("#credential-entry[data-state=valid]", state="attached")
+    encrypt_to_tracker(second)
     second.click("#cast")
     second.wait_for_url(re.compile(r".*/receipt/[^/]+/\d+$"), timeout=60_000)
     p.page.click("#cast")

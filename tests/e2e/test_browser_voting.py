@@ -1,7 +1,8 @@
 """Voting in a real browser (headless Chromium), end to end against the real server:
-sign in with password + TOTP, choose on the ballot, review, cast (encrypted in the page, in
-Web Workers), receipt with a QR code drawn in the page, re-vote, and the cast-as-intended check
-from another "device" with the receipt code; then the board on the server verifies.
+sign in with password + TOTP, choose on the ballot, review, encrypt (in the page, in Web
+Workers), the tracker, cast, receipt with the tracker's QR code drawn in the page, re-vote with
+an audit checked from another "device" (docs/protocol.md §14); then the board on the server
+verifies.
 
 For an insured voter and an employer, in Thai and in English; keyboard only; at 360 px; and
 axe-core (WCAG 2.2 AA) on every page. Screenshots go to test-artifacts/screenshots/.
@@ -23,7 +24,8 @@ pytestmark = pytest.mark.browser
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 360, "height": 740}
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-CODE = re.compile(r"^ssbvote-check:1:([1-9][0-9]*):([0-9a-f]{64})$")
+CODE = re.compile(r"^ssbvote-tracker:1:([1-9][0-9]*):([0-9a-f]{64})$")
+AUDIT_CODE = re.compile(r"^ssbvote-audit:1:([1-9][0-9]*):([0-9a-f]{64})$")
 PREFIX = {"insured": "/insured", "employer": "/employer"}
 #: Axe results per page, reported at the end of the module (and asserted page by page).
 AXE_RESULTS: dict[str, list[str]] = {}
@@ -139,29 +141,83 @@ def enter_credential(s: Session, credential: str) -> None:
     assert page.get_attribute("#credential-entry", "data-state") == "valid", page.inner_text("#credential-entry")
 
 
-def cast(s: Session, credential: str | None = None) -> str:
-    """Cast from the review step (typing ``credential`` first if given); returns the receipt
-    code shown on the receipt page, after the page verified the signed receipt (✓)."""
+def encrypt(s: Session, credential: str | None = None) -> str:
+    """From the review step (typing ``credential`` first if given): encrypt and return the
+    tracker the page shows (docs/protocol.md §14.1 step 1); nothing is sent."""
     if credential is not None:
         enter_credential(s, credential)
+    s.page.click("#encrypt")
+    return shown_tracker(s)
+
+
+def shown_tracker(s: Session) -> str:
+    page = s.page
+    page.wait_for_selector("#tracker-step:not([hidden]), #review-error:not([hidden]), #audit-error:not([hidden])",
+                           timeout=60_000)
+    assert page.is_visible("#tracker-step"), page.inner_text("main")
+    full = page.inner_text("#tracker-full").strip()
+    assert re.fullmatch(r"[0-9a-f]{64}", full), full
+    assert page.inner_text("#tracker-short").strip() == f"{full[:4]} {full[4:8]}"
+    return full
+
+
+def cast(s: Session, credential: str | None = None) -> str:
+    """Encrypt (if the page is still on the review step) and cast; returns the tracker text of
+    the receipt's QR code, after the page verified the signed receipt (✓)."""
+    if not s.page.is_visible("#tracker-step"):
+        encrypt(s, credential)
+    tracker = s.page.inner_text("#tracker-full").strip()
     s.page.click("#cast")
     s.page.wait_for_url(re.compile(r".*/receipt/[^/]+/\d+$"), timeout=60_000)
     s.page.wait_for_selector("#qr-canvas[data-drawn=true]")
     code = s.page.input_value("#code-text")
-    assert CODE.match(code), code
+    match = CODE.match(code)
+    assert match and match.group(2) == tracker, (code, tracker)
+    assert s.page.inner_text("#receipt-hash").strip() == tracker
     s.page.wait_for_selector("#receipt-verify:not([data-state=pending])", state="attached")
     assert s.page.get_attribute("#receipt-verify", "data-state") == "ok", s.page.inner_text("#receipt-verify")
     return code
 
 
-def check_with_code(s: Session, code: str) -> tuple[list[int], str]:
-    s.goto(f"/check/{s.live.slug}")
-    s.page.fill("#code", code)
+def audit(s: Session) -> str:
+    """Audit the encryption on show (§14.1 step 3); returns the audit code the page shows."""
+    tracker = s.page.inner_text("#tracker-full").strip()
+    s.page.click("#audit")
+    s.page.wait_for_selector("#audit-step:not([hidden]), #review-error:not([hidden])", timeout=60_000)
+    assert s.page.is_visible("#audit-step"), s.page.inner_text("#review-error")
+    s.page.wait_for_selector("#audit-qr[data-drawn=true]")
+    code = s.page.input_value("#audit-code")
+    match = AUDIT_CODE.match(code)
+    assert match and match.group(2) == tracker, (code, tracker)
+    assert s.page.inner_text("#audit-position").strip() == match.group(1)
+    assert s.page.inner_text("#audit-tracker").strip() == f"{tracker[:4]} {tracker[4:8]}"
+    return code
+
+
+def next_encryption(s: Session) -> str:
+    """After an audit: wait for the fresh precomputation and show the new tracker."""
+    s.page.wait_for_selector("body[data-precomputed=true]", state="attached", timeout=60_000)
+    s.page.click("#audit-next")
+    return shown_tracker(s)
+
+
+def check_audit(s: Session, code: str | None = None, typed: tuple[str, str] | None = None) -> tuple[list[int], str]:
+    """On another device: open an audited ballot on /check; returns (ballot numbers, tracker)."""
+    s.goto("/check")
+    s.page.wait_for_url(re.compile(rf".*/check/{re.escape(s.live.slug)}$"))
+    if code is not None:
+        s.page.fill("#code", code)
+    if typed is not None:
+        s.page.fill("#position", typed[0])
+        s.page.fill("#short", typed[1])
     s.page.click("#check-button")
-    s.page.wait_for_selector("#check-result:not([hidden]), #check-error:not([hidden])", timeout=60_000)
-    assert s.page.is_hidden("#check-error"), s.page.inner_text("#check-error")
+    s.page.wait_for_selector("#check-result:not([hidden]), #check-error:not([hidden]), #code-error:not([hidden])",
+                             timeout=60_000)
+    assert s.page.is_visible("#check-result"), s.page.inner_text("main")
     numbers = [int(n) for n in s.page.eval_on_selector_all("#result-list li", "els => els.map(e => e.dataset.number)")]
-    return numbers, s.page.inner_text("#result-checks")
+    tracker = s.page.inner_text("#result-hash").strip()
+    assert s.page.inner_text("#result-tracker").strip() == f"{tracker[:4]} {tracker[4:8]}"
+    return numbers, tracker
 
 
 def board_state(live: LiveElection, pseudonym: str) -> tuple[int, list[str], int | None, int]:
@@ -228,11 +284,15 @@ def test_vote_receipt_revote_and_check(sessions: Any, live_election: LiveElectio
     s.shot(f"ballot-{electorate}")
     s.axe("ballot")
 
-    # Review lists exactly the choices; cast; receipt with the QR code and the same code as text.
+    # Review lists exactly the choices; encrypt: the tracker; cast; receipt with the tracker's
+    # QR code and the same text.
     assert review(s) == sorted(FIRST_CHOICE[electorate])
     s.shot(f"review-{electorate}")
     s.axe("review")
-    first_code = cast(s, voter.credential)
+    encrypt(s, voter.credential)
+    s.shot(f"tracker-{electorate}")
+    s.axe("tracker")
+    first_code = cast(s)
     first_seq = int(CODE.match(first_code).group(1))  # type: ignore[union-attr]
     assert page.inner_text("#receipt-seq") == str(first_seq)
     s.shot(f"receipt-{electorate}")
@@ -255,24 +315,33 @@ def test_vote_receipt_revote_and_check(sessions: Any, live_election: LiveElectio
     second = second[:-1]
     assert page.locator("input[name=candidate]:not(:checked):not(:disabled)").count() > 0
     assert review(s) == second
-    second_code = cast(s, voter.credential)  # remembered by the tab: not typed again
-    second_seq = int(CODE.match(second_code).group(1))  # type: ignore[union-attr]
-    assert second_seq > first_seq and CODE.match(second_code).group(2) != CODE.match(first_code).group(2)  # type: ignore[union-attr]
-    size, problems, current, mine = board_state(live, voter.pseudonym)
-    assert (problems, current, mine) == ([], second_seq, 2)
+    audited = encrypt(s)  # the credential is remembered by the tab: not typed again
 
-    # The check, from another device with no session: exactly the second choice, 2 checks left.
+    # Audit that encryption; check it from another device with no session: exactly the
+    # second choice and the same tracker.  Then cast a fresh encryption.
+    code = audit(s)
+    s.shot(f"audit-{electorate}")
+    s.axe("audit")
     other = sessions(lang)
-    numbers, left = check_with_code(other, second_code)
-    assert numbers == second
-    assert "2" in left
+    numbers, tracker = check_audit(other, code)
+    assert numbers == second and tracker == audited
     other.shot(f"check-{electorate}")
     other.axe("check")
+    fresh = next_encryption(s)
+    assert fresh != audited
+    second_code = cast(s)
+    second_seq = int(CODE.match(second_code).group(1))  # type: ignore[union-attr]
+    assert CODE.match(second_code).group(2) == fresh  # type: ignore[union-attr]
+    audit_seq = int(AUDIT_CODE.match(code).group(1))  # type: ignore[union-attr]
+    assert first_seq < audit_seq < second_seq
+    size, problems, current, mine = board_state(live, voter.pseudonym)
+    assert (problems, current) == ([], second_seq) and mine >= 2
 
-    # The receipt of the first ballot now says it no longer counts.
+    # The receipt of the first ballot now says it no longer counts; its QR code is its tracker.
     s.goto(f"/receipt/{live.slug}/{first_seq}")
-    assert page.is_visible("#code-present")  # same tab: the code is still in sessionStorage
+    s.page.wait_for_selector("#qr-canvas[data-drawn=true]")
     assert page.input_value("#code-text") == first_code
+    assert "latest" in page.inner_text("main") or "ล่าสุด" in page.inner_text("main")
 
 
 def test_keyboard_only(sessions: Any, live_election: LiveElection) -> None:
@@ -310,14 +379,35 @@ def test_keyboard_only(sessions: Any, live_election: LiveElection) -> None:
     page.wait_for_selector("#credential-entry[data-state=valid]", state="attached")
     for _ in range(6):  # past the QR code's camera button and photo input, "Change my choices"
         page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.id") == "cast":
+        if page.evaluate("document.activeElement.id") == "encrypt":
             break
+    assert page.evaluate("document.activeElement.id") == "encrypt"
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#tracker-step:not([hidden])", timeout=60_000)
+    assert page.evaluate("document.activeElement.id") == "tracker-heading"
+    # "Change my choices", "Check this ballot on another device first", then "Cast my ballot".
+    for _ in range(4):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "audit":
+            break
+    assert page.evaluate("document.activeElement.id") == "audit"
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#audit-step:not([hidden])", timeout=60_000)
+    assert page.evaluate("document.activeElement.id") == "audit-heading"
+    code = page.input_value("#audit-code")
+    numbers, _ = check_audit(sessions("en"), code)
+    assert numbers == [1, 2, 3]
+    page.wait_for_selector("body[data-precomputed=true]", state="attached", timeout=60_000)
+    page.focus("#audit-next")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#tracker-step:not([hidden])", timeout=60_000)
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "cast"
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r".*/receipt/[^/]+/\d+$"), timeout=60_000)
-    code = page.input_value("#code-text")
-    numbers, _ = check_with_code(sessions("en"), code)
-    assert numbers == [1, 2, 3]
+    assert CODE.match(page.input_value("#code-text"))
 
 
 @pytest.mark.parametrize("lang", ["th", "en"])
@@ -344,19 +434,32 @@ def test_phone_width_360(sessions: Any, live_election: LiveElection, lang: str) 
     no_overflow()
     s.shot("review-employer")
     s.axe("review")
-    code = cast(s, voter.credential)
+    encrypt(s, voter.credential)
+    no_overflow()
+    code = audit(s)
+    no_overflow()
+    s.shot("audit-employer")
+    s.axe("audit")
+    phone = sessions(lang, PHONE)
+    numbers, _ = check_audit(phone, code)
+    assert numbers == [] and phone.page.is_visible("#result-summary")
+    phone.page.evaluate("() => window.scrollTo(0, 0)")
+    assert phone.page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    phone.shot("check-employer")
+    phone.axe("check")
+    next_encryption(s)
+    no_overflow()
+    s.shot("tracker-employer")
+    s.axe("tracker")
+    cast(s)
     no_overflow()
     s.shot("receipt-employer")
     s.axe("receipt")
-    phone = sessions(lang, PHONE)
-    numbers, _ = check_with_code(phone, code)
-    assert numbers == [] and phone.page.is_visible("#result-summary")
-    no_overflow()
-    phone.shot("check-employer")
-    phone.axe("check")
 
 
-def test_receipt_on_another_device_has_no_code(sessions: Any, live_election: LiveElection) -> None:
+def test_receipt_on_another_device(sessions: Any, live_election: LiveElection) -> None:
+    """The receipt holds only the tracker, so it looks the same on every device; its ballot hash
+    can be compared with what was encrypted only where the ballot was encrypted."""
     live = live_election
     voter = live.voter("insured")
     s = sessions("en")
@@ -365,15 +468,13 @@ def test_receipt_on_another_device_has_no_code(sessions: Any, live_election: Liv
     wait_precomputed(s)
     s.page.locator("input[name=candidate][data-number='10']").check()
     review(s)
-    cast(s, voter.credential)
+    code = cast(s, voter.credential)
     receipt_url = s.page.url
-    other = sessions("en")  # same voter, another browser: no seed there
+    other = sessions("en")  # same voter, another browser
     sign_in(other, voter)
     other.page.goto(receipt_url)
-    assert other.page.is_visible("#code-missing") and other.page.is_hidden("#code-present")
-    assert "not here" in other.page.inner_text("#code-missing")
-    # The receipt's signature checks out there too; its ballot hash can be compared only where
-    # the ballot was encrypted.
+    other.page.wait_for_selector("#qr-canvas[data-drawn=true]")
+    assert other.page.input_value("#code-text") == code
     other.page.wait_for_selector("#receipt-verify:not([data-state=pending])", state="attached")
     assert other.page.get_attribute("#receipt-verify", "data-state") == "signature-only"
 

@@ -71,7 +71,7 @@ def test_fifty_parallel_casts_by_one_voter(served: dict[str, Any]) -> None:
         selections = [1 if j == i % 5 else 0 for j in range(5)]
         ballot = encrypt_contest(ContestStatement(key.public_key, ctx["election_id"], contest["id"], party,
                                                   len(selections), contest["max_selections"]), selections, seed)
-        ballots.append(client.signed_body(ctx, contest["id"], ballot.to_dict(), seed))  # previous ""
+        ballots.append(client.signed_body(ctx, contest["id"], ballot.to_dict()))  # previous ""; no seed sent
     headers = client._api_headers()
     cookies = client.http.cookies.get_dict()
 

@@ -32,7 +32,6 @@ from app.extensions import db
 from app.services.platform import schema, signing
 from app.services.voting import board
 from app.services.administration import manifest as manifests
-from app.services.voting.receipt_check import check_token
 from tools.voting_client import VotingClient
 from crypto import ContestStatement, ballot_hash, encrypt_contest
 from crypto.credential import ballot_party, ballot_statement, public_credential, sign_ballot, voter_key
@@ -242,8 +241,7 @@ def crash_env(tmp_path: Path, pg_url: str) -> Iterator[dict[str, Any]]:
                     signature = sign_ballot(ballot_statement(election.election_id, opening, contest.code,
                                                              account.pseudonym, credential, digest,
                                                              previous=previous), signer)
-                    ballots.append(Ballot({"contest": contest.code, "ballot": made.to_dict(),
-                                           "check_token": check_token(seed), "credential": credential,
+                    ballots.append(Ballot({"contest": contest.code, "ballot": made.to_dict(), "credential": credential,
                                            "previous": previous, "signature": signature}, digest))
                     previous = digest
                 voters.append((account.voter_key, account.totp_secret, ballots))

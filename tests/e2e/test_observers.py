@@ -77,6 +77,18 @@ class Observed:
         client.cast(self.slug, selections)
         self.cast_count += 1
 
+    def audit(self, index: int, selections: list[int]) -> None:
+        """Insured voter ``index`` audits an encryption of ``selections`` (docs/protocol.md §14):
+        an audit entry, never a cast ballot."""
+        voter = self.setup.ids[index]
+        client = self.clients.get(voter)
+        if client is None:
+            client = VotingClient(self.url, "insured", credential=self.setup.credentials[voter],
+                                  ca_key=self.ca_key, allow_insecure_test_key=True)
+            client.register(voter, f"1980-01-{index + 1:02d}", PASSWORD)
+            self.clients[voter] = client
+        client.audit(self.slug, selections)
+
     def follow(self, name: str, *extra: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "verifier", "--follow", self.api, "--state",
@@ -424,3 +436,37 @@ def test_witness_statements_are_checked_and_a_server_changing_what_was_seen_is_c
     run = o.follow("observer-a", "--interval", "0.2", "--rounds", "2")  # the loop
     assert run.returncode == 0, run.stdout + run.stderr
     assert "round 1: verified up to seq 2" in run.stdout and "round 2: verified up to seq 2" in run.stdout
+
+
+def test_audit_entries_are_served_checked_live_and_not_turnout(observed: Observed) -> None:
+    """Record version 3 (issue 16): the entries API serves audit entries like ballot entries;
+    the observer opens every audit (check 29) and counts only cast ballots and the credentials
+    that cast them — on the page as in the verifier (check 35)."""
+    o = observed
+    o.audit(4, [1, 0, 0, 0, 0])        # seq 1: voter 4 only audits
+    o.cast("insured", 0, [1, 0, 0, 0, 0])   # seq 2
+    o.audit(0, [0, 1, 0, 0, 0])        # seq 3: voter 0 audits after casting
+    o.cast("insured", 1, [0, 0, 1, 0, 0])   # seq 4: checkpoints at 2 and 4
+    with urllib.request.urlopen(o.api + "entries?after=0&upto=4") as answer:  # noqa: S310
+        served = [json.loads(line) for line in answer.read().splitlines()]
+    assert [e["kind"] for e in served] == ["audit", "ballot", "audit", "ballot"]
+    assert "seed" in served[0] and "previous" not in served[0]
+
+    run = o.follow("observer-a")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "insured: 2 ballots on the board, 2 distinct voters" in run.stdout, run.stdout
+    snap = subprocess.run([sys.executable, "-m", "verifier", "--snapshot",
+                           str(o.tmp / "observer-a.json.board"), "--ca-key", o.ca_key,
+                           "--allow-test-key", "--json"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    doc = json.loads(snap.stdout)
+    assert snap.returncode == 0, [c for c in doc["checks"] if c["status"] != "pass"]
+    assert _check(doc, "audits.open")["notes"][0]["params"] == {"count": 2, "opened": 2}
+    turnout = _check(doc, "board.turnout")["notes"]
+    assert {"code": "board_turnout.audits", "params": {"contest": "insured", "audits": 2}} in [
+        {"code": n["code"], "params": n["params"]} for n in turnout]
+
+    from app.services.voting import observers
+    view = observers.view(o.election())
+    insured = next(t for t in view.turnout if t.code == "insured")
+    assert (insured.ballots, insured.voters) == (2, 2)

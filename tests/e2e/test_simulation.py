@@ -22,7 +22,7 @@ def simulated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     record = tmp_path_factory.mktemp("sim") / "record"
     result = CliRunner().invoke(main, [
         "simulate", "--record", str(record), "--insured", "14", "--employers", "5",
-        "--revote-rate", "0.3", "--paper", "2", "--trustees", "3", "--threshold", "2",
+        "--revote-rate", "0.3", "--paper", "2", "--audits", "3", "--trustees", "3", "--threshold", "2",
         "--key-bits", "1024", "--seed", "7", "--quiet",
         "--manifest", str(EXAMPLES / "small-manifest.json")], catch_exceptions=False)
     return {"record": record, "output": result.output, "exit": result.exit_code}
@@ -32,7 +32,8 @@ def test_simulation_matches_intent_and_verifies(simulated: dict[str, Any]) -> No
     out = simulated["output"]
     assert simulated["exit"] == 0, out
     assert out.count("counts MATCH the voters' intended last choices") == 2
-    assert "Verifier: exit 0 (33 of 33 checks passed)" in out
+    assert "Verifier: exit 0 (36 of 36 checks passed)" in out
+    assert "4 ballots audited by 3 voters and checked by audit code" in out
     assert "trustees" in out and "(1 absent)" in out
     record: Path = simulated["record"]
     for name in ("results.json", "HASHES.json", "board/ballots.jsonl", "paper_overrides.json",
@@ -44,6 +45,9 @@ def test_simulation_matches_intent_and_verifies(simulated: dict[str, Any]) -> No
     # Version 2: every entry carries its voter's credential and signature.
     entries = [json.loads(line) for line in (record / "board" / "entries.jsonl").read_text().splitlines()]
     assert entries and all(len(e["credential"]) == 64 and len(e["signature"]) == 128 for e in entries)
+    # Version 3: the audits are on the board with their seeds, and only they carry one.
+    assert sorted(e["kind"] for e in entries if "seed" in e) == ["audit"] * 4
+    assert all(e["kind"] == "ballot" and "seed" not in e for e in entries if e["kind"] != "audit")
     # Pseudonyms only: no national ID or employer account of the roll appears in the record.
     text = "".join(p.read_text(errors="ignore") for p in record.rglob("*") if p.is_file())
     assert "national_id" not in text and "employer_account" not in text

@@ -1,6 +1,6 @@
-"""Credentials across Python and JavaScript (docs/protocol.md §13) beyond the fixed vectors:
-random credentials made on one side give the same keys and signatures on the other, and a
-record.md §1 object signed in Python (a receipt) verifies in frontend/src/credential.js.
+"""Credentials across Python and JavaScript (docs/protocol.md §13, §14.2) beyond the fixed vectors:
+random credentials made on one side give the same keys, ballot and audit signatures on the
+other, and a record.md §1 object signed in Python (a receipt) verifies in frontend/src/credential.js.
 
 (The fixed vectors themselves are checked by frontend/test/credential.test.js, which
 tests/js/test_js_vectors.py runs with the rest of ``node --test frontend/test/``.)
@@ -15,8 +15,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from crypto.credential import (
-    ballot_statement, format_credential, generate_credential, official_key, parse_credential,
-    public_credential, sign_ballot, verify_ballot_signature, voter_key,
+    audit_statement, ballot_statement, format_credential, generate_credential, official_key, parse_credential,
+    public_credential, sign_audit, sign_ballot, verify_audit_signature, verify_ballot_signature, voter_key,
 )
 from crypto.encoding import canonical_json
 from tests.js.support import ROOT, node_binary
@@ -32,10 +32,16 @@ const out = {};
 out.fromPython = [];
 for (const item of request.fromPython) {
   const { statement, signature } = await C.signBallot(item.fields, item.typed);
+  const { previous: _p, ...auditFields } = item.fields;
+  const audit = await C.signAudit({ ...auditFields, seed: item.seed }, item.typed);
   out.fromPython.push({
     symbols: await C.parseCredential(item.typed),
     official: C.publicCredential(await C.officialKey(item.typed)),
-    statement, signature,
+    statement, signature, audit,
+    // An audit signature never passes as a ballot signature (different type, §14.2).
+    auditAsBallot: C.verifyBallotSignature({ ...statement }, audit.signature),
+    auditOk: C.verifyAuditSignature(audit.statement, audit.signature),
+    auditOtherSeed: C.verifyAuditSignature({ ...audit.statement, seed: '00'.repeat(32) }, audit.signature),
   });
 }
 out.generated = [];
@@ -66,7 +72,8 @@ def exchange() -> tuple[dict[str, Any], Any]:
         typed = generate_credential()
         if i % 2:
             typed = " ".join(parse_credential(typed).lower())
-        from_python.append({"typed": typed, "fields": _fields(i, "" if i % 3 else f"{i:064x}")})
+        from_python.append({"typed": typed, "fields": _fields(i, "" if i % 3 else f"{i:064x}"),
+                            "seed": f"{i + 1234:064x}"})
     board_key = Ed25519PrivateKey.generate()
     receipt = {"type": "ssbvote-receipt", "election_id": ELECTION, "seq": 3, "pseudonym": "ab" * 16,
                "note": "ผู้ประกันตน"}
@@ -93,6 +100,11 @@ def test_python_credentials_sign_alike_in_js(exchange: tuple[dict[str, Any], Any
         assert js["statement"] == statement
         assert js["signature"] == sign_ballot(statement, key)
         assert js["official"] == public_credential(official_key(item["typed"]))
+        audit = audit_statement(ELECTION, f["opening"], f["contest"], f["pseudonym"], public_credential(key),
+                                f["ballotHash"], item["seed"])
+        assert js["audit"]["statement"] == audit
+        assert js["audit"]["signature"] == sign_audit(audit, key)
+        assert (js["auditOk"], js["auditAsBallot"], js["auditOtherSeed"]) == (True, False, False)
 
 
 def test_js_credentials_parse_and_verify_in_python(exchange: tuple[dict[str, Any], Any]) -> None:
@@ -104,6 +116,11 @@ def test_js_credentials_parse_and_verify_in_python(exchange: tuple[dict[str, Any
         s = js["statement"]
         assert verify_ballot_signature(s["election_id"], s["opening"], s["contest"], s["pseudonym"], s["credential"],
                                        s["ballot_hash"], js["signature"], previous=s["previous"])
+        a = js["audit"]["statement"]
+        assert verify_audit_signature(a["election_id"], a["opening"], a["contest"], a["pseudonym"], a["credential"],
+                                      a["ballot_hash"], a["seed"], js["audit"]["signature"])
+        assert not verify_audit_signature(a["election_id"], a["opening"], a["contest"], a["pseudonym"],
+                                          a["credential"], a["ballot_hash"], "11" * 32, js["audit"]["signature"])
 
 
 def test_python_signed_receipt_verifies_in_js(exchange: tuple[dict[str, Any], Any]) -> None:

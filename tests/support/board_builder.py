@@ -1,4 +1,4 @@
-"""Build a closed board export (docs/record.md §3, record format version 2) without the web app,
+"""Build a closed board export (docs/record.md §3, record format version 3) without the web app,
 for the tally and verifier tests and the benchmarks.
 
 ``build_board_export(path, insured=20, employers=8, revote_rate=0.3, paper=2, seed=1)`` writes
@@ -15,7 +15,9 @@ for the tally and verifier tests and the benchmarks.
                                 of docs/protocol.md) with ``previous`` chaining that
                                 credential's ballots; one canonical JSON + "\\n" per line
     path/board/ballots.jsonl    {"seq", "pseudonym", "contest", "ballot"} per line, seq order;
-                                each ballot's party is ``<pseudonym>/<credential>`` (§13.4)
+                                each ballot's party is ``<pseudonym>/<credential>`` (§13.4);
+                                with ``audits``, audit entries (§2.1, kind "audit": the seed,
+                                signed over the audit statement, docs/protocol.md §14.2) too
     path/board/checkpoints.jsonl  signed checkpoints (§2.3) with the opening hash,
                                 intermediate ones + the final one
     path/paper_overrides.json   the paper-vote list (§2.4) signed by two officials
@@ -54,8 +56,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from crypto import ContestStatement, EncryptedContest, encrypt_contest
 from crypto.ceremony import generate_election_key, write_encrypted_share
-from crypto.credential import (ALPHABET, ballot_party, ballot_statement, credential_from_data, official_key,
-                               public_credential, sign_ballot, voter_key)
+from crypto.credential import (ALPHABET, audit_statement, ballot_party, ballot_statement, credential_from_data,
+                               official_key, public_credential, sign_audit, sign_ballot, voter_key)
 from crypto.encoding import canonical_json
 from crypto.threshold import ElectionPublicKey, TrusteeShare
 from election import authority
@@ -247,6 +249,16 @@ class Casting:
         self.last[credential] = ballot_hash
         return entry
 
+    def audit(self, pseudonym: str, contest: str, ballot_hash: str, cast_at: str, key: Ed25519PrivateKey,
+              seed: bytes, credential: Optional[str] = None) -> dict[str, Any]:
+        """An audit entry (record.md §2.1): the audit statement (docs/protocol.md §14.2) signed
+        with the voter's key; it does not change the credential's ``previous``."""
+        credential = credential or public_credential(key)
+        statement = audit_statement(self.chain.election_id, self.opening, contest, pseudonym, credential,
+                                    ballot_hash, seed.hex())
+        return self.chain.append_audit(pseudonym, contest, ballot_hash, cast_at, credential=credential,
+                                       seed=seed.hex(), signature=sign_audit(statement, key))
+
 
 # ---------------------------------------------------------------------------------------------
 
@@ -268,8 +280,8 @@ class BoardFixture:
     intended: dict[str, list[int]]
     #: contest id → [(seq, pseudonym)] of ballots a correct tally counts, seq order.
     counted: dict[str, list[tuple[int, str]]]
-    #: contest id → [(seq, pseudonym, reason)]; reason "revoked" | "paper-vote" | "superseded"
-    #: | "invalid" (record.md §4.1, in that order of precedence).
+    #: contest id → [(seq, pseudonym, reason)]; reason "audited" | "revoked" | "paper-vote" |
+    #: "superseded" | "invalid" (record.md §4.1, in that order of precedence).
     excluded: dict[str, list[tuple[int, str, str]]]
     paper_pseudonyms: list[str]
     invalid_seqs: list[int]
@@ -289,6 +301,8 @@ class BoardFixture:
     casts: dict[int, tuple[str, str, list[int]]] = field(default_factory=dict)
     #: seq → public credential that signed it.
     cast_credentials: dict[int, str] = field(default_factory=dict)
+    #: seq → (contest, pseudonym, selections, seed) of every audit entry (docs/protocol.md §14).
+    audits: dict[int, tuple[str, str, list[int], bytes]] = field(default_factory=dict)
 
     @property
     def entries_path(self) -> Path:
@@ -364,8 +378,12 @@ class BoardFixture:
 
     def sign_entry(self, entry: dict[str, Any], opening_hash: Optional[str] = None) -> dict[str, Any]:
         """A copy of ``entry`` whose ``signature`` is its credential key's signature of its ballot
-        statement (under ``opening_hash``, default the fixture's); ``entry_hash`` is not
-        recomputed (:func:`rewrite_board` re-links the chain)."""
+        statement — or audit statement for an audit entry — (under ``opening_hash``, default the
+        fixture's); ``entry_hash`` is not recomputed (:func:`rewrite_board` re-links the chain)."""
+        if entry.get("kind") == "audit":
+            audit = audit_statement(entry["election_id"], opening_hash or self.opening_hash, entry["contest"],
+                                    entry["pseudonym"], entry["credential"], entry["ballot_hash"], entry["seed"])
+            return dict(entry, signature=sign_audit(audit, self.credential_keys[entry["credential"]]))
         statement = ballot_statement(entry["election_id"], opening_hash or self.opening_hash, entry["contest"],
                                      entry["pseudonym"], entry["credential"], entry["ballot_hash"],
                                      previous=entry["previous"])
@@ -398,6 +416,7 @@ def build_board_export(
     shares_dir: Optional[Union[str, Path]] = None,
     scrypt_log2_n: int = 14,
     election_key: Optional[tuple[ElectionPublicKey, list[TrusteeShare]]] = None,
+    audits: int = 0,
 ) -> BoardFixture:
     """Write a closed board export (docs/record.md §3) and return a :class:`BoardFixture`.
 
@@ -414,7 +433,9 @@ def build_board_export(
     ``revoked``).  ``non_voters``: credentials per electorate on the CA's list that never vote.
     ``checkpoint_every``: an intermediate signed checkpoint every that many entries; the final
     checkpoint is always written.  ``election_key``: a key and its trustees' shares to use instead
-    of the cached test key (a dishonest dealer's, in tests/adversarial).
+    of the cached test key (a dishonest dealer's, in tests/adversarial).  ``audits``: that many
+    voters audit one encryption (docs/protocol.md §14) at a random moment before their last cast:
+    an audit entry with its seed, excluded ``audited``.
     """
     path = Path(path)
     rng = random.Random(seed)
@@ -474,7 +495,11 @@ def build_board_export(
         last = max(i for i, w in enumerate(events) if w == v)
         events.insert(rng.randrange(last + 1, len(events) + 1), v)
         voters[v].credentials.append(Credential.voter(seeded_credential(rng), election_id))
-    last_event = {v: i for i, v in enumerate(events)}
+    if audits:  # an audit event is ~v (negative), before the voter's last cast
+        for v in sorted(rng.sample(range(len(voters)), min(audits, len(voters)))):
+            last = max(i for i, w in enumerate(events) if w == v)
+            events.insert(rng.randrange(0, last + 1), ~v)
+    last_event = {v: i for i, v in enumerate(events) if v >= 0}
 
     span = (closes - opens).total_seconds()
     step = span / (len(events) + 2)
@@ -487,8 +512,27 @@ def build_board_export(
     invalid_seqs: list[int] = []
     chain = Chain(election_id)
     casting = Casting(chain, opening_hash)
+    audit_seqs: dict[int, tuple[str, str, list[int], bytes]] = {}
     for position, v in enumerate(events):
         seq = position + 1
+        if v < 0:  # an audit: a ballot of the voter's live-at-the-time credential, opened by its seed
+            voter = voters[~v]
+            contest = contests[voter.contest]
+            selections = _random_selections(rng, len(contest["candidates"]), contest["max_selections"])
+            ballot_seed = rng.getrandbits(256).to_bytes(32, "big")
+            at = opens + timedelta(seconds=step * seq, microseconds=rng.randrange(1_000_000))
+            credential = voter.credentials[0]
+            statement = ContestStatement(pk, election_id, voter.contest, ballot_party(voter.pseudonym, credential.public),
+                                         len(selections), contest["max_selections"])
+            ballot_json = canonical_json(encrypt_contest(statement, selections, ballot_seed).to_dict())
+            entry = casting.audit(voter.pseudonym, voter.contest, sha256_hex(ballot_json), utc(at), credential.key,
+                                  ballot_seed, credential.public)
+            board.append((entry, ballot_json))
+            audit_seqs[seq] = (voter.contest, voter.pseudonym, selections, ballot_seed)
+            if checkpoint_every and seq % checkpoint_every == 0 and seq != len(events):
+                checkpoints.append(sign(checkpoint(election_id, seq, chain.head, utc(at + timedelta(microseconds=1)),
+                                                   False, opening=opening_hash), board_key))
+            continue
         voter = voters[v]
         contest = contests[voter.contest]
         k = contest["max_selections"]
@@ -538,6 +582,10 @@ def build_board_export(
     excluded: dict[str, list[tuple[int, str, str]]] = {cid: [] for cid in contests}
     last_seq_of = {credential_of_seq[seq]: seq for seq in sorted(credential_of_seq)}
     for seq in range(1, len(events) + 1):
+        if seq in audit_seqs:
+            contest_id, pseudonym, _, _ = audit_seqs[seq]
+            excluded[contest_id].append((seq, pseudonym, "audited"))
+            continue
         contest_id, pseudonym, selections = casts_by_seq[seq]
         credential_hex = credential_of_seq[seq]
         if credential_hex in revoked_set:
@@ -576,6 +624,7 @@ def build_board_export(
         officials=officials, paper_signers=PAPER_SIGNERS, voters={v.pseudonym: v for v in voters},
         opening=opening, opening_hash=opening_hash, revocations=revocation_list,
         revoked_credentials=sorted(revoked_set), casts=casts_by_seq, cast_credentials=credential_of_seq,
+        audits=audit_seqs,
     )
 
 
@@ -597,7 +646,16 @@ def rewrite_board(fixture: BoardFixture, ballots: Optional[dict[int, dict[str, A
     for line, entry in zip(read_jsonl(fixture.ballots_path), current):
         ballot = canonical_json(ballots.get(line["seq"], line["ballot"]))
         key = keys.get(entry["credential"])
-        if resign and key is not None:
+        if entry.get("kind") == "audit":
+            seed = bytes.fromhex(entry["seed"])
+            if resign and key is not None:
+                appended = casting.audit(entry["pseudonym"], entry["contest"], sha256_hex(ballot), entry["cast_at"],
+                                         key, seed, entry["credential"])
+            else:
+                appended = chain.append_audit(entry["pseudonym"], entry["contest"], sha256_hex(ballot),
+                                              entry["cast_at"], credential=entry["credential"], seed=entry["seed"],
+                                              signature=entry["signature"])
+        elif resign and key is not None:
             appended = casting.cast(entry["pseudonym"], entry["contest"], sha256_hex(ballot), entry["cast_at"], key,
                                     entry["credential"])
         else:

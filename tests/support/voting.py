@@ -1,6 +1,7 @@
-"""A voter's device in tests, record format version 2 (docs/protocol.md §13): encrypt for the
-ballot party ``<pseudonym>/<credential>`` and sign the §13.3 ballot statement with the voter's
-credential and ``previous``; the body of a cast request."""
+"""A voter's device in tests, record format version 3 (docs/protocol.md §13, §14): encrypt for
+the ballot party ``<pseudonym>/<credential>`` and sign the §13.3 ballot statement with the
+voter's credential and ``previous`` (the body of a cast request: no seed), or the §14.2 audit
+statement (the body of an audit request: with the seed)."""
 from __future__ import annotations
 
 import hashlib
@@ -8,9 +9,9 @@ import secrets
 from typing import Any, Sequence
 
 from crypto import ContestStatement, ElectionPublicKey, encrypt_contest
-from crypto.credential import ballot_party, ballot_statement, public_credential, sign_ballot, voter_key
+from crypto.credential import (audit_statement, ballot_party, ballot_statement, public_credential, sign_audit,
+                               sign_ballot, voter_key)
 from crypto.encoding import canonical_json
-from election.receipt import check_token
 
 
 def party(ctx: dict[str, Any]) -> str:
@@ -44,10 +45,29 @@ def sign(ctx: dict[str, Any], credential: str, ballot: dict[str, Any], previous:
     return sign_ballot(made, key)
 
 
-def body(ctx: dict[str, Any], credential: str, ballot: dict[str, Any], seed: bytes,
+def body(ctx: dict[str, Any], credential: str, ballot: dict[str, Any], seed: bytes | None = None,
          previous: str | None = None) -> dict[str, Any]:
-    """The cast request of ``ballot`` signed with ``credential`` (text)."""
-    return {"contest": ctx["contest"]["id"], "ballot": ballot, "check_token": check_token(seed),
+    """The cast request of ``ballot`` signed with ``credential`` (text); ``seed`` is not sent
+    (docs/protocol.md §4.4) and is accepted only so that callers may pass it along."""
+    return {"contest": ctx["contest"]["id"], "ballot": ballot,
             "credential": public_credential(voter_key(credential, ctx["election_id"])),
             "previous": ctx.get("previous", "") if previous is None else previous,
             "signature": sign(ctx, credential, ballot, previous)}
+
+
+def sign_audit_statement(ctx: dict[str, Any], credential: str, ballot: dict[str, Any], seed: bytes,
+                         contest: str | None = None) -> str:
+    """The voter's signature of the audit statement (docs/protocol.md §14.2)."""
+    key = voter_key(credential, ctx["election_id"])
+    made = audit_statement(ctx["election_id"], ctx["opening_hash"], contest or ctx["contest"]["id"],
+                           ctx["pseudonym"], public_credential(key), ballot_hash(ballot), seed.hex())
+    return sign_audit(made, key)
+
+
+def audit_body(ctx: dict[str, Any], credential: str, ballot: dict[str, Any], seed: bytes,
+               signature: str | None = None) -> dict[str, Any]:
+    """The audit request of ``ballot`` with its ``seed``, signed with ``credential`` (text)."""
+    return {"contest": ctx["contest"]["id"], "ballot": ballot,
+            "credential": public_credential(voter_key(credential, ctx["election_id"])),
+            "seed": seed.hex(),
+            "signature": signature if signature is not None else sign_audit_statement(ctx, credential, ballot, seed)}

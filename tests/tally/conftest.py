@@ -14,7 +14,8 @@ from tests.support.board_builder import BoardFixture, build_board_export
 def base_board(tmp_path_factory: pytest.TempPathFactory) -> BoardFixture:
     root = tmp_path_factory.mktemp("board")
     return build_board_export(root / "export", insured=24, employers=10, revote_rate=0.35, paper=2,
-                              invalid_ballots=1, revoked=1, revoked_final=1, trustees=3, threshold=2, seed=7)
+                              invalid_ballots=1, revoked=1, revoked_final=1, trustees=3, threshold=2, seed=7,
+                              audits=3)
 
 
 def copy_board(base: BoardFixture, dest: Path) -> BoardFixture:

@@ -25,7 +25,9 @@ def test_counted_set_follows_revotes_revocations_paper_votes_and_invalid_ballots
         assert got == board.excluded[contest_id]
         assert summary.counted[contest_id] == len(board.counted[contest_id])
     reasons = {x["reason"].split(":")[0] for c in counted["contests"].values() for x in c["excluded"]}
-    assert reasons == {"revoked", "superseded", "paper-vote", "invalid"}  # the fixture exercises all four
+    assert reasons == {"audited", "revoked", "superseded", "paper-vote", "invalid"}  # the fixture exercises all five
+    audited = {x["seq"] for c in counted["contests"].values() for x in c["excluded"] if x["reason"] == "audited"}
+    assert audited == set(board.audits) and len(audited) == 3  # audit entries: never counted
     invalid = [x for c in counted["contests"].values() for x in c["excluded"] if x["reason"].startswith("invalid")]
     assert [x["seq"] for x in invalid] == board.invalid_seqs
     assert invalid[0]["reason"].startswith("invalid: ") and len(invalid[0]["reason"]) > 10
@@ -70,7 +72,7 @@ def test_results_equal_intended_counts_and_record_is_complete(board: BoardFixtur
                 "tally/decryption_shares/trustee-1.json", "tally/decryption_shares/trustee-2.json",
                 "tally/decryption_shares/trustee-3.json"}
     assert set(files) == expected
-    assert json.loads(files["FORMAT.json"]) == FORMAT == {"format": "ssbvote-record", "version": 2}
+    assert json.loads(files["FORMAT.json"]) == FORMAT == {"format": "ssbvote-record", "version": 3}
     for name in ("manifest.json", "election_key.json", "board_key.json", "paper_overrides.json", "opening.json",
                  "credentials.json", "revocations.jsonl",
                  "board/entries.jsonl", "board/ballots.jsonl", "board/checkpoints.jsonl"):

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from crypto.encoding import canonical_json
 from crypto.credential import public_credential
-from election import authority, board, export, lifecycle, receipt, record, signed
+from election import authority, board, export, lifecycle, record, signed
 from election.board import Chain, ChainScanner, checkpoint, entry_hash, iso_utc
 from election.errors import BoardInvalid, ManifestInvalid
 from election.manifest import Manifest, PollWindow
@@ -38,17 +38,6 @@ def test_lifecycle_status_and_polls_open() -> None:
     assert not lifecycle.polls_open("open", window, opens + timedelta(hours=8))
     assert not lifecycle.polls_open("draft", window, opens + timedelta(hours=1))
     assert not lifecycle.polls_open("closed", window, opens + timedelta(hours=1))
-
-
-def test_receipt_code_round_trip_and_token() -> None:
-    seed = bytes(range(32))
-    text = receipt.qr_text(17, seed)
-    assert text == "ssbvote-check:1:17:" + seed.hex()
-    assert receipt.parse_qr(f"  {text}\n") == receipt.QrPayload(17, seed)
-    for bad in ("ssbvote-check:1:0:" + seed.hex(), "ssbvote-check:2:1:" + seed.hex(), text.upper()):
-        with pytest.raises(ValueError):
-            receipt.parse_qr(bad)
-    assert receipt.check_token(seed) == hashlib.sha256(b"ssbvote-check-v1" + seed).hexdigest()
 
 
 def test_signed_objects() -> None:

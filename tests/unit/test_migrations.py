@@ -153,3 +153,51 @@ def test_0007_moves_ballots_to_their_own_table_and_back(any_db_url: str) -> None
         assert back == ballots
     finally:
         engine.dispose()
+
+
+def test_0009_entries_become_ballot_entries_and_audits_block_the_way_back(any_db_url: str) -> None:
+    """Record format version 3 (issue 16): entries written under 0008 are ballot entries without
+    a seed after 0009, and receipt_check (the seed-based receipt check) is gone; back at 0008 the
+    table returns empty — unless the board holds audit entries, which version 2 cannot express."""
+    from datetime import datetime, timedelta, timezone
+
+    import pytest
+    from sqlalchemy import MetaData, insert, select, update
+
+    t0 = datetime(2026, 12, 1, 3, 0, tzinfo=timezone.utc)
+    schema.upgrade(any_db_url, "0008_credentials")
+    engine = create_engine(any_db_url, poolclass=pool.NullPool)
+    try:
+        meta = MetaData()
+        meta.reflect(engine, only=["election", "board_entry", "receipt_check"])
+        election, entry, check = (meta.tables[n] for n in ("election", "board_entry", "receipt_check"))
+        with engine.begin() as conn:
+            conn.execute(insert(election).values(
+                id=1, slug="e", election_id="e", title_th="t", title_en="t", opens_at=t0,
+                closes_at=t0 + timedelta(days=7), manifest="{}", status="open", created_at=t0))
+            for seq in (1, 2):
+                conn.execute(insert(entry).values(
+                    election_pk=1, seq=seq, pseudonym="p", contest="c", ballot_hash=f"{seq:064x}", cast_at="t",
+                    prev_hash=f"prev{seq}", entry_hash=f"h{seq}", credential="c" * 64, previous="",
+                    signature="s" * 128))
+            conn.execute(insert(check).values(election_pk=1, seq=1, token_hash="t" * 64, uses=0))
+        schema.upgrade(any_db_url)
+        assert "receipt_check" not in tables(any_db_url)
+        meta = MetaData()
+        meta.reflect(engine, only=["board_entry"])
+        entry = meta.tables["board_entry"]
+        with engine.begin() as conn:
+            assert conn.execute(select(entry.c.seq, entry.c.kind, entry.c.seed).order_by(entry.c.seq)).all() == [
+                (1, "ballot", ""), (2, "ballot", "")]
+            conn.execute(update(entry).where(entry.c.seq == 2).values(kind="audit", seed="5e" * 32))
+        with pytest.raises(RuntimeError, match="audit entries"):
+            schema.downgrade(any_db_url, "0008_credentials")
+        with engine.begin() as conn:
+            conn.execute(update(entry).where(entry.c.seq == 2).values(kind="ballot", seed=""))
+        schema.downgrade(any_db_url, "0008_credentials")
+        assert "receipt_check" in tables(any_db_url)
+        meta = MetaData()
+        meta.reflect(engine, only=["board_entry"])
+        assert "kind" not in meta.tables["board_entry"].c and "seed" not in meta.tables["board_entry"].c
+    finally:
+        engine.dispose()

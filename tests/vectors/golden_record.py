@@ -3,7 +3,9 @@ byte is committed under ``tests/vectors/golden-record/``.
 
 The board is built by ``tests/support/board_builder.py`` (seeded; the committed 512-bit 3-of-5
 key of ``test_key.json``; record format version 2: seeded CA, officials' and voters' credentials,
-one credential revoked with a replacement that votes again and one revoked for good), counted by
+one credential revoked with a replacement that votes again and one revoked for good; record
+format version 3: two voters audit an encryption before casting, so the record holds audit
+entries with their seeds, docs/protocol.md §14), counted by
 ``tally prepare``, decrypted by trustees 1, 3 and 5 and finished into a record.  The CA's public
 key, which an observer gives the verifier (``--ca-key``), is committed beside it in
 ``tests/vectors/golden-record-ca-key.hex``.  The only fresh randomness of that pipeline — the nonces of the
@@ -27,7 +29,8 @@ GOLDEN_CA_KEY = Path(__file__).resolve().parent / "golden-record-ca-key.hex"
 CA_KEY = "ca-key.hex"  # written by build() beside the record folder
 TRUSTEES_USED = (1, 3, 5)
 BOARD_ARGS = dict(insured=12, employers=5, revote_rate=0.4, paper=2, trustees=5, threshold=3,
-                  key_bits=512, seed=2026, checkpoint_every=7, scrypt_log2_n=14, revoked=1, revoked_final=1)
+                  key_bits=512, seed=2026, checkpoint_every=7, scrypt_log2_n=14, revoked=1, revoked_final=1,
+                  audits=2)
 
 
 def _seeded_bits(seed: int) -> "mock._patch[object]":

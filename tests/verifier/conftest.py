@@ -1,4 +1,4 @@
-"""Fixtures: complete election records (format version 2) built with
+"""Fixtures: complete election records (format version 3) built with
 tests/support/board_builder.py and the tally CLI (``python -m tally prepare / trustee decrypt /
 finish``), then copied per test for tampering.  The tests may use crypto/ and tally/ to *build*
 records; verifier/ never imports them (test_independence.py).
@@ -86,6 +86,14 @@ def record_with_invalid_ballot(tmp_path_factory: pytest.TempPathFactory) -> Buil
     it)."""
     return build_record(tmp_path_factory.mktemp("invalid"), insured=8, employers=3,
                         revote_rate=0.3, paper=1, invalid_ballots=1, seed=5)
+
+
+@pytest.fixture(scope="session")
+def audited_election(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A real election with audited ballots (``ssbvote simulate --audits``), the devices' seeds
+    and the voters' credentials logged (tests/verifier/auditrecord.py); ~1.5 minutes, once."""
+    from tests.verifier.auditrecord import simulate_with_audits  # it imports this module
+    return simulate_with_audits(tmp_path_factory.mktemp("audits"))
 
 
 @pytest.fixture

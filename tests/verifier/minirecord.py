@@ -1,4 +1,4 @@
-"""A small hand-built version-2 record for the checks that need no ballot (3, 6, 8, 10, 11 with
+"""A small hand-built version-3 record for the checks that need no ballot (3, 6, 8, 10, 11 with
 given verdicts, 17–23) and for voter mode — written from docs/record.md §2, §4, §6 directly
 with ``cryptography``, independently of the producer code, so that the verifier's reading of
 the spec is checked against a second writing of it.
@@ -93,6 +93,9 @@ class Mini:
     replaced_casts: dict[int, Ed25519PrivateKey] = field(default_factory=dict)
     #: witness name → key, pinned in the opening (record.md §2.0, §3.5)
     witnesses: dict[str, Ed25519PrivateKey] = field(default_factory=dict)
+    #: the seqs of ``casts`` that are audits (docs/record.md §2.1: kind "audit", a seed, the
+    #: audit statement signed; not in the credential's ``previous`` chain; never counted)
+    audits: set[int] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         if not self.voters:
@@ -151,20 +154,34 @@ class Mini:
             signer = self.replaced_casts.get(seq, v.key)
             credential = pub(signer)
             ballot_hash = sha(f"ballot {seq}".encode())
-            statement = {"type": "ssbvote-ballot", "election_id": self.election_id,
-                         "opening": opening_hash, "contest": v.electorate,
-                         "pseudonym": v.pseudonym, "credential": credential,
-                         "previous": last.get(credential, ""), "ballot_hash": ballot_hash}
-            e = {"seq": seq, "election_id": self.election_id, "pseudonym": v.pseudonym,
-                 "contest": v.electorate, "credential": credential,
-                 "previous": statement["previous"],
-                 "signature": signer.sign(canonical(statement)).hex(),
-                 "ballot_hash": ballot_hash, "cast_at": at, "prev_hash": prev}
+            e: dict[str, Any] = {"seq": seq, "election_id": self.election_id,
+                                 "pseudonym": v.pseudonym, "contest": v.electorate,
+                                 "credential": credential, "ballot_hash": ballot_hash,
+                                 "cast_at": at}
+            if seq in self.audits:
+                e.update(kind="audit", seed=sha(f"seed {seq}".encode()))
+                e["signature"] = signer.sign(self.audit_statement(e, opening_hash)).hex()
+            else:
+                e.update(kind="ballot", previous=last.get(credential, ""))
+                e["signature"] = signer.sign(self.ballot_statement(e, opening_hash)).hex()
+                last[credential] = ballot_hash
+            e["prev_hash"] = prev
             e["entry_hash"] = sha(canonical(e))
             prev = e["entry_hash"]
-            last[credential] = ballot_hash
             out.append(e)
         return out
+
+    def ballot_statement(self, e: dict[str, Any], opening_hash: str) -> bytes:
+        return canonical({"type": "ssbvote-ballot", "election_id": self.election_id,
+                          "opening": opening_hash, "contest": e["contest"],
+                          "pseudonym": e["pseudonym"], "credential": e["credential"],
+                          "previous": e["previous"], "ballot_hash": e["ballot_hash"]})
+
+    def audit_statement(self, e: dict[str, Any], opening_hash: str) -> bytes:
+        return canonical({"type": "ssbvote-audit", "election_id": self.election_id,
+                          "opening": opening_hash, "contest": e["contest"],
+                          "pseudonym": e["pseudonym"], "credential": e["credential"],
+                          "ballot_hash": e["ballot_hash"], "seed": e["seed"]})
 
     def counted(self, entries: list[dict[str, Any]]) -> dict[str, Any]:
         revoked = {self.voters[i].credential for i, _ in self.revoked}
@@ -175,6 +192,9 @@ class Mini:
         for e in reversed(entries):
             c = contests[e["contest"]]
             x = {"pseudonym": e["pseudonym"], "seq": e["seq"]}
+            if e["kind"] == "audit":
+                c["excluded"].append({**x, "reason": "audited"})
+                continue
             if e["credential"] in revoked:
                 c["excluded"].append({**x, "reason": "revoked"})
             elif e["pseudonym"] in paper:
@@ -228,7 +248,7 @@ class Mini:
 
     def write(self) -> Mini:
         self.root.mkdir(parents=True, exist_ok=True)
-        self.write_json("FORMAT.json", {"format": "ssbvote-record", "version": 2})
+        self.write_json("FORMAT.json", {"format": "ssbvote-record", "version": 3})
         self.write_json("manifest.json", manifest())
         self.write_json("election_key.json", {"n": "dummy"})
         self.write_json("board_key.json", {"algorithm": "Ed25519", "public_key": pub(self.board)})
@@ -263,11 +283,9 @@ class Mini:
         for seq, e in enumerate(entries, start=1):
             e["seq"] = seq
             if resign and e["credential"] in keys:
-                statement = {"type": "ssbvote-ballot", "election_id": self.election_id,
-                             "opening": h, "contest": e["contest"],
-                             "pseudonym": e["pseudonym"], "credential": e["credential"],
-                             "previous": e["previous"], "ballot_hash": e["ballot_hash"]}
-                e["signature"] = keys[e["credential"]].sign(canonical(statement)).hex()
+                statement = (self.audit_statement(e, h) if e.get("kind") == "audit"
+                             else self.ballot_statement(e, h))
+                e["signature"] = keys[e["credential"]].sign(statement).hex()
             e["prev_hash"] = prev
             e.pop("entry_hash", None)
             e["entry_hash"] = sha(canonical(e))

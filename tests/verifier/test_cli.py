@@ -15,7 +15,7 @@ from tests.verifier.conftest import (ROOT, BuiltRecord, Outcome, ca_key_file, re
                                      rehash, write_json)
 from verifier import arith, cli
 from verifier.checks import CHECKS
-from verifier.i18n import CHECK_TITLES, MESSAGES, RECEIPT
+from verifier.i18n import AUDIT, CHECK_TITLES, MESSAGES, RECEIPT, TRACKER
 
 CHECK_NAMES = ["record.format", "record.hashes", "manifest.election_id", "key.public",
                "key.verification", "board.chain", "board.ballots", "board.checkpoints",
@@ -25,11 +25,13 @@ CHECK_NAMES = ["record.format", "record.hashes", "manifest.election_id", "key.pu
                "board.unique", "board.times", "overrides.officials", "tally.turnout",
                "key.modulus_proof", "key.factor_proof", "key.verification_base",
                "key.shared_secret", "tally.share_signatures",
-               # issue 23 (checks 29–31 are issue 16's)
+               # issue 16
+               "audits.open", "audits.not_counted", "audits.seeds_secret",
+               # issue 23
                "board.seen", "witnesses.statements", "pins.witnesses", "board.turnout",
                # issue 19
                "key.short_base"]
-CHECK_NUMBERS = list(range(1, 29)) + [32, 33, 34, 35, 36]
+CHECK_NUMBERS = list(range(1, 37))
 
 
 def ca_args(record: Path) -> list[str]:
@@ -187,7 +189,8 @@ def test_not_a_record(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     ("tally/counted.json", b'{"contests": {}, "contests": {}}'),
     ("board/entries.jsonl", b'{"seq": 1}\nnot json\n'),
     ("FORMAT.json", b'{"format": "ssbvote-record", "version": 1}'),
-    ("FORMAT.json", b'{"format": "ssbvote-record", "version": 3}'),
+    ("FORMAT.json", b'{"format": "ssbvote-record", "version": 2}'),
+    ("FORMAT.json", b'{"format": "ssbvote-record", "version": 4}'),
     ("FORMAT.json", b'{"format": "something-else", "version": 1}'),
 ])
 def test_unreadable_record(record: Path, target: str, content: bytes,

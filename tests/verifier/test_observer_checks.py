@@ -176,6 +176,19 @@ def test_turnout_is_reported_per_contest_without_results(mini: Mini) -> None:
         "insured": (6, 4), "employer": (2, 2)}
 
 
+def test_audited_ballots_are_not_turnout(tmp_path: Path) -> None:
+    """Record version 3 (issue 16): an audit entry is never a cast ballot — seq 8 is the only
+    entry of insured voter 3, audited: 5 ballots by 3 voters, and the audit noted apart."""
+    m = Mini(tmp_path / "record", audits={8}).write()
+    r = run(m.root)["board.turnout"]
+    assert r.passed
+    turnout = {n.params["contest"]: (n.params["ballots"], n.params["voters"])
+               for n in r.notes if n.code == "board_turnout.contest"}
+    assert turnout == {"insured": (5, 3), "employer": (2, 2)}
+    assert [(n.params["contest"], n.params["audits"]) for n in r.notes
+            if n.code == "board_turnout.audits"] == [("insured", 1)]
+
+
 # --- the rule itself, for any fork ----------------------------------------------------------
 
 @settings(max_examples=200, deadline=None)

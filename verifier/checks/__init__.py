@@ -1,4 +1,4 @@
-"""The named, numbered checks of docs/record.md §5 (1–28 and 36) (record format version 2).
+"""The named, numbered checks of docs/record.md §5 (1–36) (record format version 3).
 
 Each check is a function ``check_NN_name(ctx) -> CheckResult``; :data:`CHECKS` lists them in
 the order of the spec and :func:`verify_record` runs them all (a failing check never stops the
@@ -13,7 +13,8 @@ The checks live by record area: :mod:`verifier.checks.record` (1–2),
 :mod:`verifier.checks.tally` (11–13, 23, 28), :mod:`verifier.checks.results` (14–16),
 :mod:`verifier.checks.keys` (24–27: the key proofs and derived values),
 :mod:`verifier.checks.pins` (17, and the loaders of the pinned objects) and
-:mod:`verifier.checks.credentials` (18, 19); what they share is in
+:mod:`verifier.checks.credentials` (18, 19), :mod:`verifier.checks.audits` (29–31: audited
+ballots); what they share is in
 :mod:`verifier.checks.context`.
 """
 from __future__ import annotations
@@ -22,9 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from verifier.checks.audits import (AUDIT_TYPE, audit_statement, check_29_audits_open,
+                                    check_30_audits_not_counted, check_31_audits_seeds_secret)
 from verifier.checks.ballots import check_09_ballots_proofs
-from verifier.checks.board import (CAST_AT_RE, CHECKPOINT_TYPE, ENTRY_KEYS, PSEUDONYM_RE,
-                                   check_06_board_chain, check_07_board_ballots,
+from verifier.checks.board import (AUDIT_ENTRY_KEYS, BALLOT_ENTRY_KEYS, CAST_AT_RE,
+                                   CHECKPOINT_TYPE, ENTRY_KEYS, KIND_AUDIT, KIND_BALLOT,
+                                   PSEUDONYM_RE, check_06_board_chain, check_07_board_ballots,
                                    check_08_board_checkpoints, check_20_board_unique,
                                    check_21_board_times)
 from verifier.checks.context import (HEX64_RE, MAX_FINDINGS, CheckResult, Context, Finding,
@@ -54,11 +58,11 @@ from verifier.checks.observers import (check_32_board_seen, check_33_witnesses_s
 from verifier.record import load_record
 
 __all__ = [
-    "AGGREGATE_CHUNK", "BALLOT_TYPE", "CAST_AT_RE", "CHECKPOINT_TYPE", "CHECKS",
+    "AGGREGATE_CHUNK", "AUDIT_ENTRY_KEYS", "AUDIT_TYPE", "BALLOT_ENTRY_KEYS", "BALLOT_TYPE", "CAST_AT_RE", "CHECKPOINT_TYPE", "CHECKS",
     "CREDENTIALS_TYPE", "CheckResult", "Context", "Dispositions", "ENTRY_KEYS", "Finding",
-    "HEX64_RE", "MAX_FINDINGS", "OPENING_TYPE", "OVERRIDES_TYPE", "Options", "PLAINTEXT_LIMIT",
+    "HEX64_RE", "KIND_AUDIT", "KIND_BALLOT", "MAX_FINDINGS", "OPENING_TYPE", "OVERRIDES_TYPE", "Options", "PLAINTEXT_LIMIT",
     "PSEUDONYM_RE", "REASONS", "REVOCATION_TYPE", "Verification", "aggregate_chunk",
-    "ballot_statement", "check_01_record_format", "check_02_record_hashes",
+    "audit_statement", "ballot_statement", "check_01_record_format", "check_02_record_hashes",
     "check_03_manifest_election_id", "check_04_key_public", "check_05_key_verification",
     "check_06_board_chain", "check_07_board_ballots", "check_08_board_checkpoints",
     "check_09_ballots_proofs", "check_10_overrides_signature", "check_11_tally_counted_set",
@@ -68,7 +72,8 @@ __all__ = [
     "check_20_board_unique", "check_21_board_times", "check_22_overrides_officials",
     "check_23_tally_turnout", "check_24_key_modulus_proof", "check_25_key_factor_proof",
     "check_26_key_verification_base", "check_27_key_shared_secret",
-    "check_28_tally_share_signatures", "check_32_board_seen", "check_33_witnesses_statements",
+    "check_28_tally_share_signatures", "check_29_audits_open", "check_30_audits_not_counted",
+    "check_31_audits_seeds_secret", "check_32_board_seen", "check_33_witnesses_statements",
     "check_34_pins_witnesses", "check_35_board_turnout", "check_36_key_short_base",
     "SNAPSHOT_CHECKS", "expected_elected", "verify_record", "verify_snapshot",
 ]
@@ -83,9 +88,10 @@ CHECKS: tuple[Callable[[Context], CheckResult], ...] = (
     check_18_credentials_list, check_19_board_signatures, check_20_board_unique,
     check_21_board_times, check_22_overrides_officials, check_23_tally_turnout,
     check_24_key_modulus_proof, check_25_key_factor_proof, check_26_key_verification_base,
-    check_27_key_shared_secret, check_28_tally_share_signatures,
-    check_32_board_seen, check_33_witnesses_statements, check_34_pins_witnesses,
-    check_35_board_turnout, check_36_key_short_base,
+    check_27_key_shared_secret, check_28_tally_share_signatures, check_29_audits_open,
+    check_30_audits_not_counted, check_31_audits_seeds_secret, check_32_board_seen,
+    check_33_witnesses_statements, check_34_pins_witnesses, check_35_board_turnout,
+    check_36_key_short_base,
 )
 #: the checks of a snapshot of an open board (docs/record.md §3.3): those of a closed record
 #: that apply to a partial board, by the same code
@@ -95,8 +101,8 @@ SNAPSHOT_CHECKS: tuple[Callable[[Context], CheckResult], ...] = (
     check_09_ballots_proofs, check_17_pins_opening, check_18_credentials_list,
     check_19_board_signatures, check_20_board_unique, check_21_board_times,
     check_24_key_modulus_proof, check_25_key_factor_proof, check_26_key_verification_base,
-    check_27_key_shared_secret, check_32_board_seen, check_34_pins_witnesses,
-    check_35_board_turnout, check_36_key_short_base,
+    check_27_key_shared_secret, check_29_audits_open, check_32_board_seen,
+    check_34_pins_witnesses, check_35_board_turnout, check_36_key_short_base,
 )
 
 

@@ -1,5 +1,6 @@
 """Checks 6–8, 20 and 21 (docs/record.md §5): the bulletin board — the hash chain of its
-entries, the ballots against the entries, the signed checkpoints, no ballot twice, the times."""
+entries (of both kinds, §2.1: cast ballots and audited ones), the ballots against the entries,
+the signed checkpoints, no ballot twice, the times."""
 from __future__ import annotations
 
 import re
@@ -19,15 +20,27 @@ from verifier.tables import EntryTable, RowMap, SeqMap, SeqSet
 CHECKPOINT_TYPE = "ssbvote-checkpoint"  # the "type" of a signed checkpoint
 PSEUDONYM_RE = re.compile(r"^[0-9a-f]{32}\Z")
 CAST_AT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z\Z")
-ENTRY_KEYS = ("seq", "election_id", "pseudonym", "contest", "credential", "previous",
-              "signature", "ballot_hash", "cast_at", "prev_hash", "entry_hash")
+KIND_BALLOT = "ballot"  # a cast ballot (docs/record.md §2.1)
+KIND_AUDIT = "audit"  # an audited ballot, published with its seed, never counted (§2.1)
+#: the exact keys of a board entry of each kind (docs/record.md §2.1, version 3)
+BALLOT_ENTRY_KEYS = ("seq", "election_id", "kind", "pseudonym", "contest", "credential",
+                     "previous", "signature", "ballot_hash", "cast_at", "prev_hash",
+                     "entry_hash")
+AUDIT_ENTRY_KEYS = ("seq", "election_id", "kind", "pseudonym", "contest", "credential", "seed",
+                    "signature", "ballot_hash", "cast_at", "prev_hash", "entry_hash")
+ENTRY_KEYS = {KIND_BALLOT: BALLOT_ENTRY_KEYS, KIND_AUDIT: AUDIT_ENTRY_KEYS}
 SIGNATURE_RE = re.compile(r"^[0-9a-f]{128}\Z")
 
 
 def parse_entry(e: Any) -> int:
-    """The seq of a board entry of the shape of docs/record.md §2.1; raises InvalidInput
-    naming the field."""
-    expect_object(e, ENTRY_KEYS, "entry")
+    """The seq of a board entry of the shape of docs/record.md §2.1 — exactly the keys of its
+    ``kind``; raises InvalidInput naming the field."""
+    if not isinstance(e, dict):
+        raise InvalidInput("entry: not an object")
+    kind = e.get("kind")
+    if kind not in ENTRY_KEYS:
+        raise InvalidInput("entry.kind: neither \"ballot\" nor \"audit\"")
+    expect_object(e, ENTRY_KEYS[kind], f"{kind} entry")
     seq = parse_count(e["seq"], "entry.seq")
     for k in ("election_id", "ballot_hash", "prev_hash", "entry_hash"):
         if not isinstance(e[k], str) or not HEX64_RE.match(e[k]):
@@ -37,9 +50,11 @@ def parse_entry(e: Any) -> int:
     expect_str(e["contest"], "entry.contest")
     if not isinstance(e["credential"], str) or not HEX64_RE.match(e["credential"]):
         raise InvalidInput("entry.credential: not 64 lowercase hex digits")
-    if not isinstance(e["previous"], str) or not (e["previous"] == ""
-                                                  or HEX64_RE.match(e["previous"])):
+    if kind == KIND_BALLOT and not (isinstance(e["previous"], str) and (
+            e["previous"] == "" or HEX64_RE.match(e["previous"]))):
         raise InvalidInput("entry.previous: neither a ballot hash nor empty")
+    if kind == KIND_AUDIT and not (isinstance(e["seed"], str) and HEX64_RE.match(e["seed"])):
+        raise InvalidInput("entry.seed: not 64 lowercase hex digits")
     if not isinstance(e["signature"], str) or not SIGNATURE_RE.match(e["signature"]):
         raise InvalidInput("entry.signature: not 128 lowercase hex digits")
     if not isinstance(e["cast_at"], str) or not CAST_AT_RE.match(e["cast_at"]):

@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from verifier.counted import CountedContest
 from verifier.manifest import Contest
 from verifier.record import Record
 from verifier.tables import EntryTable, IntColumn, SeqMap, SeqSet
@@ -82,6 +83,9 @@ class Context:
     verdicts: SeqSet | None = None  # the seqs whose ballot verified
     overrides: set[str] | None = None
     counted: dict[str, IntColumn] | None = None  # contest → counted seqs (as in the record)
+    #: contest → where counted.json's two lists are (check 11 read its shape; check 30 reads
+    #: the excluded list again)
+    counted_lists: dict[str, CountedContest] | None = None
     tally: dict[str, list[int]] | None = None
     tally_counts: dict[str, int] | None = None
     valid_shares: dict[int, dict[str, tuple[int, ...]]] | None = None

@@ -2,9 +2,11 @@
 list and revocations, and the voters' signatures on the board.
 
 Check 19 reads board/entries.jsonl twice more (streamed): once to verify one Ed25519 signature
-per entry (~0.1–0.2 ms each, in chunks across the worker pool), once for the rules per voter,
-holding the last row of each credential and the first row of each pseudonym
-(:class:`~verifier.tables.RowMap`: ~16 bytes per voter each, dropped at the end of the check).
+per cast ballot (~0.1–0.2 ms each, in chunks across the worker pool; an audit entry's signature
+is check 29's), once for the rules per voter, holding the last cast ballot and the first entry
+of each credential and the first entry of each pseudonym (:class:`~verifier.tables.RowMap`:
+~16 bytes per voter each, dropped at the end of the check).  Audit entries count for the
+electorate and the one-pseudonym rules, not for the ``previous`` chain (record.md §2.1).
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from verifier.checks.board import board_entries
+from verifier.checks.board import KIND_BALLOT, board_entries
 from verifier.checks.context import CheckResult, Context, missing
 from verifier.checks.pins import (CREDENTIALS_KEYS, CREDENTIALS_TYPE, KEY_RE,
                                   REVOCATION_KEYS, REVOCATION_TYPE, CredentialList, credential_list,
@@ -202,7 +204,7 @@ def _bad_signatures(ctx: Context, opening_hash: str) -> set[int]:
 
     def statements() -> Iterator[tuple[int, bytes, str, bytes]]:
         for seq, _row, e in board_entries(ctx):
-            if e["contest"] in contests:
+            if e["contest"] in contests and e["kind"] == KIND_BALLOT:  # audits: check 29
                 yield (seq, bytes.fromhex(e["credential"]), e["signature"],
                        ballot_statement(election_id, opening_hash, e))
 
@@ -226,8 +228,9 @@ def check_19_board_signatures(ctx: Context) -> CheckResult:
     assert pins is not None and voters is not None
     entries = ctx.entries
     bad = _bad_signatures(ctx, pins.hash)
-    last_of_credential = RowMap(entries.credential_key)  # its last row so far
-    first_of_pseudonym = RowMap(entries.pseudonym_key)  # its first row
+    last_of_credential = RowMap(entries.credential_key)  # its last cast ballot so far
+    first_of_credential = RowMap(entries.credential_key)  # its first entry, of either kind
+    first_of_pseudonym = RowMap(entries.pseudonym_key)  # its first entry
     signed = 0
     for seq, row, e in board_entries(ctx):
         contest = ctx.contests.get(e["contest"])
@@ -242,27 +245,31 @@ def check_19_board_signatures(ctx: Context) -> CheckResult:
             else:
                 res.fail("signatures.other_electorate", item, electorate=contest.electorate,
                          other=other)
-        if seq in bad:
-            res.fail("signatures.invalid", item)
-        else:
-            signed += 1
         key = entries.credential_key(row)
-        last = last_of_credential.get(key)
-        expected = "" if last is None else entries.ballot_hash(last)
-        if e["previous"] != expected:
-            res.fail("signatures.chain", item, found=e["previous"] or "—",
-                     expected=expected or "—",
-                     last=entries.seq(last) if last is not None else "—")
-        if last is not None and entries.pseudonym_key(last) != entries.pseudonym_key(row):
+        first = first_of_credential.setdefault(key, row)
+        if entries.pseudonym_key(first) != entries.pseudonym_key(row):
             res.fail("signatures.credential_pseudonyms", item,
-                     pseudonym=e["pseudonym"], other=entries.pseudonym(last))
-        last_of_credential.put(key, row)
-        first = first_of_pseudonym.setdefault(entries.pseudonym_key(row), row)
-        if first != row:
-            theirs = entries.credential_key(first)
+                     pseudonym=e["pseudonym"], other=entries.pseudonym(first))
+        if e["kind"] == KIND_BALLOT:
+            # an audit's signature is over the audit statement (check 29) and an audit is not
+            # part of its credential's chain of ballots (docs/record.md §2.1, §2.2)
+            if seq in bad:
+                res.fail("signatures.invalid", item)
+            else:
+                signed += 1
+            last = last_of_credential.get(key)
+            expected = "" if last is None else entries.ballot_hash(last)
+            if e["previous"] != expected:
+                res.fail("signatures.chain", item, found=e["previous"] or "—",
+                         expected=expected or "—",
+                         last=entries.seq(last) if last is not None else "—")
+            last_of_credential.put(key, row)
+        first_voter = first_of_pseudonym.setdefault(entries.pseudonym_key(row), row)
+        if first_voter != row:
+            theirs = entries.credential_key(first_voter)
             if (isinstance(theirs, bytes)
                     and voters.root(theirs) != voters.root(credential)):
                 res.fail("signatures.pseudonym_credentials", item, pseudonym=e["pseudonym"],
-                         other=entries.credential(first))
+                         other=entries.credential(first_voter))
     res.note("signatures.count", count=signed, credentials=len(last_of_credential))
     return res

@@ -129,15 +129,22 @@ def check_35_board_turnout(ctx: Context) -> CheckResult:
         return res
     assert ctx.entries is not None and ctx.contests is not None
     ballots: dict[str, int] = {c: 0 for c in ctx.contests}
+    audits: dict[str, int] = {c: 0 for c in ctx.contests}
     voters: dict[str, set[bytes | str]] = {c: set() for c in ctx.contests}
     for _seq, row in ctx.entries.items():
         name = ctx.entries.contest(row)
-        if name in ballots:
-            ballots[name] += 1
-            voters[name].add(ctx.entries.credential_key(row))
+        if name not in ballots:
+            continue
+        if ctx.entries.is_audit(row):  # an audited ballot is never cast (record.md §2.1)
+            audits[name] += 1
+            continue
+        ballots[name] += 1
+        voters[name].add(ctx.entries.credential_key(row))
     lists = electorates(ctx)
     for cid, contest in ctx.contests.items():
         res.note("board_turnout.contest", contest=cid, ballots=ballots[cid], voters=len(voters[cid]))
+        if audits[cid]:
+            res.note("board_turnout.audits", contest=cid, audits=audits[cid])
         if lists is None:
             continue
         size = len(lists.lists.get(contest.electorate, ())) + len(

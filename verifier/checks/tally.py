@@ -20,7 +20,8 @@ from verifier.threshold import (parse_decryption_share, signing_key_usable,
                                 verify_decryption_share)
 
 
-REASONS = ("", "counted", "superseded", "paper-vote", "invalid", "revoked")
+REASONS = ("", "counted", "superseded", "paper-vote", "invalid", "revoked", "audited")
+AUDITED = 6  # the code of "audited" in REASONS
 
 
 @dataclass
@@ -44,10 +45,11 @@ class Dispositions:
 
 def _expected_dispositions(ctx: Context, contest_id: str,
                            revoked: set[bytes]) -> Dispositions:
-    """The expected disposition of every entry of the contest (§4.1): ``revoked`` first of
-    all, then ``paper-vote``, then ``superseded`` — read backwards, an entry whose voter (its
-    credential) occurs again later — then ``invalid``.  Only the rows of the credentials
-    seen are held."""
+    """The expected disposition of every entry of the contest (§4.1): ``audited`` for an audit
+    entry whatever else applies; for a cast ballot ``revoked`` first, then ``paper-vote``, then
+    ``superseded`` — read backwards, a ballot whose voter (its credential) casts again later
+    (audits are not ballots: they supersede nothing) — then ``invalid``.  Only the rows of the
+    credentials seen are held."""
     assert ctx.entries is not None and ctx.overrides is not None and ctx.verdicts is not None
     entries = ctx.entries
     codes = bytearray(len(entries))
@@ -55,6 +57,9 @@ def _expected_dispositions(ctx: Context, contest_id: str,
     later = RowMap(entries.credential_key)  # the credentials seen (rows), not held as keys
     for seq, row in entries.items(reverse=True) if wanted is not None else ():
         if entries.contest_id(row) != wanted:
+            continue
+        if entries.is_audit(row):
+            codes[row] = AUDITED
             continue
         key = entries.credential_key(row)
         if key in revoked:
@@ -86,6 +91,7 @@ def check_11_tally_counted_set(ctx: Context) -> CheckResult:
         res.fail("counted.shape", {"file": COUNTED}, error=str(exc))
         return res
     ctx.counted = {cid: parsed[cid].seqs for cid in parsed}
+    ctx.counted_lists = parsed
     total_counted = 0
     revoked = revoked_credentials(ctx)
     for cid in ctx.contests:

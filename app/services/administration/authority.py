@@ -381,6 +381,13 @@ def is_live(election: Election, roll_entry_pk: int, credential: str) -> bool:
         VoterCredential.credential == credential, VoterCredential.revoked.is_(False))) is not None
 
 
+def is_revoked(election: Election, credential: str) -> bool:
+    """The public credential was revoked by the CA (docs/record.md §6.3)."""
+    return db.session.scalar(select(VoterCredential.id).where(
+        VoterCredential.election_pk == election.id, VoterCredential.credential == credential,
+        VoterCredential.revoked.is_(True))) is not None
+
+
 # --- the opening ------------------------------------------------------------------------------
 
 

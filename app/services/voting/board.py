@@ -1,4 +1,5 @@
-"""The bulletin board service: append, checkpoints, receipts, chain checks (docs/record.md §2).
+"""The bulletin board service: append (ballots and audits), checkpoints, receipts, chain checks
+(docs/record.md §2).
 
 The board's objects and byte rules are :mod:`election.board`; this module keeps them in the
 database.
@@ -23,24 +24,30 @@ from app.services.administration import authority
 from app.services.platform import signing
 from app.services.errors import BallotNotFound, BoardClosed, PollsClosed, StalePrevious, WrongCredential
 from crypto.encoding import canonical_json
-from election.board import ChainScanner, iso_utc, new_entry, sha256_hex
+from election.board import KIND_AUDIT, KIND_BALLOT, ChainScanner, iso_utc, new_audit_entry, new_entry, sha256_hex
 from election.board import checkpoint as checkpoint_body, receipt as receipt_body
 
 
 def entry_dict(entry: BoardEntry, election_id: str) -> dict[str, Any]:
-    return {
+    """The entry of docs/record.md §2.1 with exactly the keys of its kind."""
+    body: dict[str, Any] = {
         "seq": entry.seq,
         "election_id": election_id,
+        "kind": entry.kind,
         "pseudonym": entry.pseudonym,
         "contest": entry.contest,
         "credential": entry.credential,
-        "previous": entry.previous,
         "signature": entry.signature,
         "ballot_hash": entry.ballot_hash,
         "cast_at": entry.cast_at,
         "prev_hash": entry.prev_hash,
         "entry_hash": entry.entry_hash,
     }
+    if entry.kind == KIND_AUDIT:
+        body["seed"] = entry.seed
+    else:
+        body["previous"] = entry.previous
+    return body
 
 
 def lock_head(election: Election) -> BoardHead:
@@ -56,15 +63,17 @@ def lock_head(election: Election) -> BoardHead:
 
 def append(election: Election, pseudonym: str, contest: str, ballot_json: str,
            ballot_hash: str, now: datetime, *, credential: str, previous: str, signature: str,
-           roll_entry_pk: int | None = None) -> BoardEntry:
-    """Append one verified, voter-signed ballot in the caller's transaction (the caller commits).
+           roll_entry_pk: int | None = None, seed: str | None = None) -> BoardEntry:
+    """Append one verified, voter-signed ballot in the caller's transaction (the caller commits):
+    a ballot entry, or with ``seed`` an audit entry (docs/record.md §2.1, docs/protocol.md §14).
 
     The ballot row (~1 MB) is written first; only then is the head locked, so the serial part of
-    the append writes just the small entry row.  A ballot already on the board fails here with
-    IntegrityError (unique hash), before any lock is taken.  Under the lock: the board is not
-    closed, ``previous`` is still the credential's current ballot (:class:`StalePrevious`
-    otherwise: another device cast meanwhile) and, with ``roll_entry_pk``, the credential is
-    still the voter's live one (a revocation takes the same lock)."""
+    the append writes just the small entry row.  A ballot already on the board — cast or
+    audited — fails here with IntegrityError (unique hash), before any lock is taken.  Under the
+    lock: the board is not closed, for a ballot entry ``previous`` is still the credential's
+    current ballot (:class:`StalePrevious` otherwise: another device cast meanwhile; an audit
+    entry never changes it) and, with ``roll_entry_pk``, the credential is still the voter's
+    live one (a revocation takes the same lock)."""
     db.session.add(BoardBallot(election_pk=election.id, ballot_hash=ballot_hash, ballot=ballot_json))
     db.session.flush()
     head = lock_head(election)
@@ -72,18 +81,22 @@ def append(election: Election, pseudonym: str, contest: str, ballot_json: str,
     # after the final checkpoint.
     if _has_final(election):
         raise BoardClosed("the board is closed")
-    if current_ballot_hash(election, credential) != previous:
+    if seed is None and current_ballot_hash(election, credential) != previous:
         raise StalePrevious("another ballot of this credential was cast meanwhile: reload and sign again")
     if roll_entry_pk is not None and not authority.is_live(election, roll_entry_pk, credential):
         raise WrongCredential("this credential was revoked")
     cast_at = _cast_time(election, head, now)
-    body = new_entry(head.seq + 1, election.election_id, pseudonym, contest, ballot_hash,
-                     cast_at, head.head, credential=credential, previous=previous,
-                     signature=signature)
+    if seed is None:
+        body = new_entry(head.seq + 1, election.election_id, pseudonym, contest, ballot_hash,
+                         cast_at, head.head, credential=credential, previous=previous,
+                         signature=signature)
+    else:
+        body = new_audit_entry(head.seq + 1, election.election_id, pseudonym, contest, ballot_hash,
+                               cast_at, head.head, credential=credential, seed=seed, signature=signature)
     entry = BoardEntry(
-        election_pk=election.id, seq=body["seq"], pseudonym=pseudonym, contest=contest,
-        credential=credential, previous=previous, signature=signature,
-        ballot_hash=ballot_hash, cast_at=body["cast_at"],
+        election_pk=election.id, seq=body["seq"], kind=body["kind"], pseudonym=pseudonym, contest=contest,
+        credential=credential, previous=body.get("previous", ""), seed=body.get("seed", ""),
+        signature=signature, ballot_hash=ballot_hash, cast_at=body["cast_at"],
         prev_hash=head.head, entry_hash=body["entry_hash"],
     )
     db.session.add(entry)
@@ -133,7 +146,7 @@ def close(election: Election, now: datetime) -> dict[str, Any]:
 
 
 def receipt(election: Election, entry: BoardEntry) -> dict[str, Any]:
-    """The signed receipt of ``entry`` under the opening hash (docs/record.md §2.5)."""
+    """The signed receipt of ballot entry ``entry`` under the opening hash (docs/record.md §2.5)."""
     return signing.sign(receipt_body(entry_dict(entry, election.election_id),
                                      opening=authority.opening_hash(election)))
 
@@ -192,6 +205,17 @@ def entry_at(election: Election, seq: int) -> BoardEntry | None:
                                                        BoardEntry.seq == seq))
 
 
+def entry_by_hash(election: Election, ballot_hash: str) -> BoardEntry | None:
+    """The entry (of either kind) whose ballot has hash ``ballot_hash``: the tracker's (§2.6)."""
+    return db.session.scalar(select(BoardEntry).where(BoardEntry.election_pk == election.id,
+                                                       BoardEntry.ballot_hash == ballot_hash))
+
+
+def is_closed(election: Election) -> bool:
+    """The board has its final checkpoint (docs/record.md §2.3)."""
+    return _has_final(election)
+
+
 def public_entry(election: Election, seq: int) -> dict[str, Any]:
     """Entry ``seq`` as the public API shows it, with its encrypted ballot once a signed
     checkpoint covers it (docs/record.md §3.2: ballots are public from their checkpoint on)."""
@@ -209,27 +233,28 @@ def public_entry(election: Election, seq: int) -> dict[str, Any]:
 
 
 def current_entry(election: Election, pseudonym: str) -> BoardEntry | None:
-    """The voter's counting ballot: their entry with the highest sequence (§2.2)."""
+    """The voter's counting ballot: their ballot entry with the highest sequence (§2.2)."""
     return db.session.scalar(
         select(BoardEntry).where(BoardEntry.election_pk == election.id,
-                                 BoardEntry.pseudonym == pseudonym)
+                                 BoardEntry.pseudonym == pseudonym, BoardEntry.kind == KIND_BALLOT)
         .order_by(BoardEntry.seq.desc()).limit(1))
 
 
 def current_credential_entry(election: Election, credential: str) -> BoardEntry | None:
-    """The credential's current ballot: its entry with the highest sequence (§2.2)."""
+    """The credential's current ballot: its ballot entry with the highest sequence (§2.2)."""
     return db.session.scalar(
         select(BoardEntry).where(BoardEntry.election_pk == election.id,
-                                 BoardEntry.credential == credential)
+                                 BoardEntry.credential == credential, BoardEntry.kind == KIND_BALLOT)
         .order_by(BoardEntry.seq.desc()).limit(1))
 
 
 def current_ballot_hash(election: Election, credential: str) -> str:
     """``ballot_hash`` of the credential's current ballot, "" if it has none: the ``previous``
-    its next ballot statement must name (docs/protocol.md §13.3)."""
+    its next ballot statement must name (docs/protocol.md §13.3); audit entries never are."""
     return db.session.scalar(
         select(BoardEntry.ballot_hash).where(BoardEntry.election_pk == election.id,
-                                             BoardEntry.credential == credential)
+                                             BoardEntry.credential == credential,
+                                             BoardEntry.kind == KIND_BALLOT)
         .order_by(BoardEntry.seq.desc()).limit(1)) or ""
 
 

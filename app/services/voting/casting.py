@@ -1,28 +1,35 @@
-"""Casting a ballot: check the voter, the polls and the voter's credential signature, verify
-the proofs, append to the board (record format version 2: docs/protocol.md §13.3–§13.4).
+"""Casting or auditing a ballot: check the voter, the polls and the voter's credential
+signature, verify the proofs, append to the board (record format version 3: docs/protocol.md
+§13.3–§13.4, §14).
 
-docs/protocol.md §5.4 (verification), docs/record.md §2 (board, receipts). The expensive proof
-verification runs before the board is locked, so concurrent casts only queue for the append.
+docs/protocol.md §5.4 (verification), §14.3 (audit), docs/record.md §2 (board, receipts). A cast
+and an audit go through the same checks (:func:`_checked`) and the same verifier pool; an audit
+is signed over the audit statement instead and must open with its seed (§5.6).  The expensive
+proof verification runs before the board is locked, so concurrent casts only queue for the
+append.  The server never receives the seed of a cast ballot (protocol.md §4.4).
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable, Iterator
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import BoardEntry, Election, ReceiptCheck, RollEntry
+from app.models import BoardEntry, Election, RollEntry
 from app.services.administration import authority, election_keys
 from app.services.platform import ca_key
 from app.services.voting import board, verification
 from app.services.administration.manifest import get_election
 from app.services.errors import (
+    AuditedBallot,
+    BadSeed,
     BallotNotFound,
     BoardClosed,
     BallotRejected,
@@ -37,21 +44,23 @@ from app.services.errors import (
     WrongCredential,
     WrongElection,
 )
-from crypto import ContestStatement, EncryptedContest, PublicKey
+from crypto import ContestStatement, EncryptedContest, PublicKey, open_ballot
 from crypto.ballot import parse_canonical_ballot
-from crypto.credential import ballot_party, verify_ballot_signature
+from crypto.credential import ballot_party, verify_audit_signature, verify_ballot_signature
 from crypto.encoding import canonical_json
 from crypto.errors import InvalidInput
 from election import lifecycle
+from election.board import KIND_AUDIT
 from election.manifest import PollWindow
+from election.receipt import audit_code
 
 
 _HEX64 = re.compile(r"\A[0-9a-f]{64}\Z")
 _HEX128 = re.compile(r"\A[0-9a-f]{128}\Z")
 
 
-__all__ = ["CastRejected", "CastResult", "ballot_context", "ballot_of", "cast", "polls_open",
-           "receipt_for", "voter_election"]
+__all__ = ["AuditResult", "CastRejected", "CastResult", "audit", "ballot_context", "ballot_of", "cast",
+           "polls_open", "receipt_for", "voter_election"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,14 @@ class CastResult:
     entry: BoardEntry
     receipt: dict[str, Any]
     superseded: bool
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """An accepted audit: its entry and its audit code (docs/protocol.md §14.4)."""
+
+    entry: BoardEntry
+    code: str
 
 
 def polls_open(election: Election, now: datetime) -> bool:
@@ -109,40 +126,64 @@ def ballot_context(election: Election, voter: RollEntry, now: datetime) -> dict[
     }
 
 
-CAST_FIELDS = frozenset({"contest", "ballot", "check_token", "credential", "previous", "signature"})
+CAST_FIELDS = frozenset({"contest", "ballot", "credential", "previous", "signature"})
+AUDIT_FIELDS = frozenset({"contest", "ballot", "credential", "seed", "signature"})
 
 
 def cast(election: Election, voter: RollEntry, payload: Any, now: datetime) -> CastResult:
-    """Accept ``payload`` = {"contest", "ballot", "check_token", "credential", "previous",
-    "signature"} from a signed-in voter.
+    """Accept ``payload`` = {"contest", "ballot", "credential", "previous", "signature"} from a
+    signed-in voter (docs/record.md §2.6: nothing else — the version-2 ``check_token`` is
+    refused as malformed).
 
-    ``check_token`` = hex SHA-256("ssbvote-check-v1" ‖ seed) (docs/record.md §2.5) lets the
-    holder of the receipt, and nobody else, use the cast-as-intended check.  ``credential`` must
-    be the voter's registered live credential, ``signature`` its Ed25519 signature of the
-    protocol.md §13.3 ballot statement and ``previous`` the credential's current ballot hash.
+    ``credential`` must be the voter's registered live credential, ``signature`` its Ed25519
+    signature of the protocol.md §13.3 ballot statement and ``previous`` the credential's
+    current ballot hash.
     """
     with verification.cast_in_progress():  # under load the verifier waits for this ballot
         return _cast(election, voter, payload, now)
 
 
-def _cast(election: Election, voter: RollEntry, payload: Any, now: datetime) -> CastResult:
-    if not polls_open(election, now):
-        raise PollsClosed("polls are not open: ballots are accepted only while the election is open")
-    if not isinstance(payload, dict) or set(payload) != CAST_FIELDS:
+def audit(election: Election, voter: RollEntry, payload: Any, now: datetime) -> AuditResult:
+    """Accept ``payload`` = {"contest", "ballot", "credential", "seed", "signature"} from a
+    signed-in voter as an audited ballot (docs/protocol.md §14.3, docs/record.md §2.6): the
+    checks of a cast, with ``signature`` over the audit statement, and the seed must open the
+    ballot (§5.6).  The audit entry never changes the voter's current ballot."""
+    with verification.cast_in_progress():  # the same verifier pool as casts
+        return _audit(election, voter, payload, now)
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """A cast or audit request that passed every check before its proofs."""
+
+    statement: ContestStatement
+    ballot: EncryptedContest
+    canonical: bytes
+    digest: str
+    contest: str
+    credential: str
+    signature: str
+
+
+def _fields(payload: Any, fields: frozenset[str]) -> None:
+    if not isinstance(payload, dict) or set(payload) != fields:
         raise MalformedCast("the request must be a JSON object with exactly " +
-                            ", ".join(f"'{name}'" for name in sorted(CAST_FIELDS)))
-    token = payload["check_token"]
-    if not isinstance(token, str) or not _HEX64.match(token):
-        raise MalformedCast("check_token must be 64 lowercase hex digits")
-    credential, previous, signature = payload["credential"], payload["previous"], payload["signature"]
+                            ", ".join(f"'{name}'" for name in sorted(fields)))
+    credential, signature = payload["credential"], payload["signature"]
     if not isinstance(credential, str) or not _HEX64.match(credential):
         raise MalformedCast("credential must be 64 lowercase hex digits")
-    if not isinstance(previous, str) or (previous and not _HEX64.match(previous)):
-        raise MalformedCast("previous must be empty or 64 lowercase hex digits")
     if not isinstance(signature, str) or not _HEX128.match(signature):
         raise MalformedCast("signature must be 128 lowercase hex digits")
+
+
+def _checked(election: Election, voter: RollEntry, payload: dict[str, Any],
+             signature_ok: Callable[[str, str, str], bool]) -> _Checked:
+    """The checks a cast and an audit share (docs/protocol.md §14.3): the contest is the voter's,
+    the credential the voter's live one, the ballot parses for the contest's shape, the voter's
+    signature (``signature_ok(opening, contest, ballot_hash)``) verifies and the ballot is not on
+    the board already (cast or audited).  The proofs are checked by :func:`_verify`."""
+    credential, signature = payload["credential"], payload["signature"]
     election_id = election.election_id
-    pseudonym = voter.pseudonym
     contest_code, num_candidates, max_selections = _contest_shape(election, voter.electorate)
     if not contest_code or payload["contest"] != contest_code:
         raise WrongContest("this ballot is for a contest you cannot vote in")
@@ -155,39 +196,91 @@ def _cast(election: Election, voter: RollEntry, payload: Any, now: datetime) -> 
     except InvalidInput as exc:
         raise BallotRejected(f"the ballot was rejected: {exc}") from exc
     digest = hashlib.sha256(canonical).hexdigest()  # = crypto.ballot.ballot_hash (protocol.md §5.5)
-    if not verify_ballot_signature(election_id, opening, contest_code, pseudonym, credential, digest,
-                                   signature, previous=previous):
-        raise BadSignature("the ballot's signature does not verify under your credential")
+    if not signature_ok(opening, contest_code, digest):
+        raise BadSignature("the signature does not verify under your credential")
     # A ballot already on the board was verified when it was accepted: a replay is refused
     # before the costly proof check (the unique hash refuses a concurrent one at the append).
-    if db.session.scalar(select(BoardEntry.id).where(BoardEntry.election_pk == election.id,
-                                                      BoardEntry.ballot_hash == digest)):
+    # An audited ballot is never cast, and a cast one never audited (record.md §2.1).
+    kind = db.session.scalar(select(BoardEntry.kind).where(BoardEntry.election_pk == election.id,
+                                                            BoardEntry.ballot_hash == digest))
+    if kind == KIND_AUDIT:
+        raise AuditedBallot("this ballot was audited: its choices are public and it can never be cast; "
+                            "encrypt again")
+    if kind is not None:
         raise BallotReplayed("this exact ballot is already on the board")
+    statement = ContestStatement(key.public_key, election_id, contest_code,
+                                 ballot_party(voter.pseudonym, credential), num_candidates, max_selections)
+    return _Checked(statement, ballot, canonical, digest, contest_code, credential, signature)
+
+
+def _verify(checked: _Checked) -> None:
+    """The ballot's proofs (docs/protocol.md §5.4) in this worker's verifier pool, with no
+    transaction open."""
+    _end_read_transaction()
+    try:
+        verification.verify(checked.statement, checked.ballot)
+    except InvalidInput as exc:
+        raise BallotRejected(f"the ballot was rejected: {exc}") from exc
+
+
+def _cast(election: Election, voter: RollEntry, payload: Any, now: datetime) -> CastResult:
+    if not polls_open(election, now):
+        raise PollsClosed("polls are not open: ballots are accepted only while the election is open")
+    _fields(payload, CAST_FIELDS)
+    previous = payload["previous"]
+    if not isinstance(previous, str) or (previous and not _HEX64.match(previous)):
+        raise MalformedCast("previous must be empty or 64 lowercase hex digits")
+    election_id, pseudonym, credential = election.election_id, voter.pseudonym, payload["credential"]
+    checked = _checked(election, voter, payload, lambda opening, contest, digest: verify_ballot_signature(
+        election_id, opening, contest, pseudonym, credential, digest, payload["signature"], previous=previous))
     # ``previous`` is checked again under the board lock (board.append); this early check spares
     # the proof check of a cast that is stale already.
     if board.current_ballot_hash(election, credential) != previous:
         raise StalePrevious("another ballot of this credential was cast meanwhile: reload and sign again")
-    _end_read_transaction()
-    try:
-        verification.verify(ContestStatement(key.public_key, election_id, contest_code,
-                                             ballot_party(pseudonym, credential),
-                                             num_candidates, max_selections), ballot)
-    except InvalidInput as exc:
-        raise BallotRejected(f"the ballot was rejected: {exc}") from exc
-    ballot_json = canonical.decode()
-    try:
-        entry = board.append(election, pseudonym, contest_code, ballot_json, digest, now,
-                             credential=credential, previous=previous, signature=signature,
+    _verify(checked)
+    with _appending():
+        entry = board.append(election, pseudonym, checked.contest, checked.canonical.decode(), checked.digest, now,
+                             credential=credential, previous=previous, signature=checked.signature,
                              roll_entry_pk=voter.id)
-        db.session.add(ReceiptCheck(election_pk=election.id, seq=entry.seq, uses=0,
-                                    token_hash=hashlib.sha256(token.encode()).hexdigest()))
         db.session.flush()
         superseded = db.session.scalar(
             select(BoardEntry.id).where(BoardEntry.election_pk == election.id,
-                                        BoardEntry.pseudonym == pseudonym,
+                                        BoardEntry.pseudonym == pseudonym, BoardEntry.kind != KIND_AUDIT,
                                         BoardEntry.seq < entry.seq).limit(1)) is not None
         receipt = board.receipt(election, entry)
         db.session.commit()
+    return CastResult(entry, receipt, superseded)
+
+
+def _audit(election: Election, voter: RollEntry, payload: Any, now: datetime) -> AuditResult:
+    if not polls_open(election, now):
+        raise PollsClosed("polls are not open: ballots are audited only while the election is open")
+    _fields(payload, AUDIT_FIELDS)
+    seed_hex = payload["seed"]
+    if not isinstance(seed_hex, str) or not _HEX64.match(seed_hex):
+        raise MalformedCast("seed must be 64 lowercase hex digits")
+    election_id, pseudonym, credential = election.election_id, voter.pseudonym, payload["credential"]
+    checked = _checked(election, voter, payload, lambda opening, contest, digest: verify_audit_signature(
+        election_id, opening, contest, pseudonym, credential, digest, seed_hex, payload["signature"]))
+    try:  # docs/protocol.md §14.3: the seed opens the ballot to m_i ∈ {0, 1}, Σ m_i ≤ k (§5.6)
+        open_ballot(checked.statement, checked.ballot, bytes.fromhex(seed_hex))
+    except InvalidInput as exc:
+        raise BadSeed(f"the seed does not open this ballot: {exc}") from exc
+    _verify(checked)
+    with _appending():
+        entry = board.append(election, pseudonym, checked.contest, checked.canonical.decode(), checked.digest, now,
+                             credential=credential, previous="", signature=checked.signature,
+                             roll_entry_pk=voter.id, seed=seed_hex)
+        db.session.commit()
+    return AuditResult(entry, audit_code(entry.seq, entry.ballot_hash))
+
+
+@contextmanager
+def _appending() -> Iterator[None]:
+    """The append's transaction: rolled back on any failure, with the board's refusals as the
+    cast API's errors."""
+    try:
+        yield
     except BoardClosed as exc:
         db.session.rollback()
         raise PollsClosed("polls closed while the ballot was being checked") from exc
@@ -197,7 +290,6 @@ def _cast(election: Election, voter: RollEntry, payload: Any, now: datetime) -> 
     except Exception:
         db.session.rollback()
         raise
-    return CastResult(entry, receipt, superseded)
 
 
 _SHAPES: dict[tuple[str, str], tuple[str, int, int]] = {}
@@ -250,8 +342,9 @@ def _parse_ballot(raw: Any, public_key: PublicKey, num_candidates: int,
 
 
 def receipt_for(election: Election, seq: int, pseudonym: str) -> dict[str, Any]:
+    """The signed receipt of the voter's cast ballot at ``seq`` (audits have none, record.md §2.5)."""
     entry = board.entry_at(election, seq)
-    if entry is None or entry.pseudonym != pseudonym:
+    if entry is None or entry.pseudonym != pseudonym or entry.kind == KIND_AUDIT:
         raise BallotNotFound("no such ballot of yours")
     return board.receipt(election, entry)
 

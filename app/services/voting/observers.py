@@ -1,7 +1,8 @@
 """What the public observer page shows (docs/record.md §3.2–§3.5, issue 23): per contest the
-ballots on the signed board and the distinct voters (never partial results), the latest signed
-checkpoint (the page checks its signature itself, with the board key the CA-signed opening
-pins), the poll window and status, the officials' actions from the audit log, and the witnesses.
+cast ballots on the signed board and the distinct voters who cast them (audit entries are not
+turnout; never partial results), the latest signed checkpoint (the page checks its signature
+itself, with the board key the CA-signed opening pins), the poll window and status, the
+officials' actions from the audit log, and the witnesses.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from app.models import AuditEntry, BoardEntry, Election
 from app.services.administration import authority
 from app.services.platform import ca_key
 from app.services.voting import board, witnesses
+from election.board import KIND_BALLOT
 
 AUDIT_SHOWN = 50  # the newest actions shown
 
@@ -54,7 +56,8 @@ def view(election: Election) -> ObserverView:
     signed = int(latest["seq"]) if latest else 0
     counts = {code: (n, v) for code, n, v in db.session.execute(
         select(BoardEntry.contest, func.count(), func.count(distinct(BoardEntry.credential)))
-        .where(BoardEntry.election_pk == election.id, BoardEntry.seq <= signed)
+        .where(BoardEntry.election_pk == election.id, BoardEntry.seq <= signed,
+               BoardEntry.kind == KIND_BALLOT)  # audited ballots are never cast (record.md §2.1)
         .group_by(BoardEntry.contest)).all()}
     turnout = [ContestTurnout(c.code, c.title_th, c.title_en, *counts.get(c.code, (0, 0)))
                for c in sorted(election.contests, key=lambda c: c.position)]

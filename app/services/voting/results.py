@@ -21,6 +21,7 @@ from app.models import BoardEntry, Election, RollEntry
 from app.services.administration import audit
 from app.services.errors import Conflict, InvalidRequest, NotFound
 from app.services.platform import ca_key
+from election.board import KIND_BALLOT
 from election.lifecycle import AFTER_CLOSE, Status
 
 
@@ -125,7 +126,8 @@ def view(election: Election) -> list[ContestResult]:
         on_roll = db.session.scalar(select(func.count()).select_from(RollEntry).where(
             RollEntry.election_pk == election.id, RollEntry.electorate == contest.electorate)) or 0
         online = db.session.scalar(select(func.count(func.distinct(BoardEntry.pseudonym))).where(
-            BoardEntry.election_pk == election.id, BoardEntry.contest == contest.code)) or 0
+            BoardEntry.election_pk == election.id, BoardEntry.contest == contest.code,
+            BoardEntry.kind == KIND_BALLOT)) or 0  # who cast; an audit alone is no vote
         out.append(ContestResult(
             contest.code, contest.electorate, contest.title_th, contest.title_en,
             contest.max_selections, result["counted_ballots"], on_roll, online,

@@ -1,14 +1,18 @@
-// The ballot page (/vote): choose, review, encrypt in the browser, sign, cast (docs/record.md
-// §2.0, §2.1, §2.5; docs/protocol.md §13).
+// The ballot page (/vote): choose, review, encrypt in the browser, then cast or audit
+// (docs/protocol.md §13, §14; docs/record.md §2.0, §2.1, §2.5, §2.6).
 // Before anything is encrypted the page checks the pins: the opening object must be signed by
 // the credential authority's key the server was configured with, and the election key it was
 // given must be the one the opening pins; otherwise it refuses to encrypt.
-// The encryption is precomputed in Web Workers while the voter reads; the seed goes only to
-// this tab's sessionStorage, for the receipt page's QR code, never to the server.
+// The encryption is precomputed in Web Workers while the voter reads.  After the review the
+// device encrypts and shows the tracker (the ballot hash); the voter then either casts it or
+// audits it (Benaloh, §14.1): an audit posts the ballot with its seed, shows the audit code
+// for a second device and encrypts the same choices again with a fresh seed.  The seed of the
+// ballot that is cast never leaves this page's memory: it is not shown, stored, logged or
+// sent, and its bytes are overwritten as soon as the voter chooses to cast (§4.4).
 // The voter's credential (typed, or read from the letter's QR code) signs the ballot statement
 // on this device; it is kept in this tab's sessionStorage only (common.js credentialKey).
 import {
-  ballotHashKey, checkToken, credentialKey, csrfToken, fmt, pageData, qrText, receiptKey, setProgress,
+  auditCode, ballotHashKey, credentialKey, csrfToken, fmt, pageData, setProgress, shortTracker,
 } from './common.js';
 import { credentialEntry } from './credential-entry.js';
 
@@ -27,8 +31,15 @@ const prepBar = $('prep-bar');
 const prepStatus = $('prep-status');
 const chooseStep = $('choose-step');
 const reviewStep = $('review-step');
+const trackerStep = $('tracker-step');
+const auditStep = $('audit-step');
+const encryptButton = $('encrypt');
 const castButton = $('cast');
+const auditButton = $('audit');
+const reviewError = $('review-error');
 const castError = $('cast-error');
+const reprepBar = $('reprep-bar');
+const reprepStatus = $('reprep-status');
 
 // --- choosing ---------------------------------------------------------------------------
 function chosen() {
@@ -115,8 +126,7 @@ async function checkPins(api, ctx) {
 function refusePins() {
   document.body.dataset.pins = 'failed';
   pinsError.hidden = false;
-  castButton.disabled = true;
-  $('to-review').disabled = true;
+  for (const id of ['to-review', 'encrypt', 'cast', 'audit', 'audit-next']) $(id).disabled = true;
 }
 
 async function fetchContext() {
@@ -143,7 +153,7 @@ function setUpCredential(api, ctx) {
     electionId: ctx.election_id,
     storageKey: credentialKey(ctx.election_id),
     onChange: (state) => {
-      if (state === 'valid') castError.hidden = true; // the refusal it answered is fixed
+      if (state === 'valid') reviewError.hidden = true; // the refusal it answered is fixed
     },
   });
 }
@@ -153,11 +163,22 @@ let encryptor = null;
 let context = null;
 let openingHash = null;
 let prepared = null;
+let preparation = 0; // the number of the latest prepare(): an older one that finishes late is ignored
+
+function showPrepProgress(p) {
+  const pct = setProgress(prepBar, p);
+  setProgress(reprepBar, p);
+  prepStatus.textContent = fmt(M.prepRunning, { pct });
+  reprepStatus.textContent = fmt(M.prepRunning, { pct });
+}
 
 function prepare() {
-  setProgress(prepBar, 0);
-  prepStatus.textContent = fmt(M.prepRunning, { pct: 0 });
-  prepared = (async () => {
+  if (encryptor) encryptor.cancel(); // an unused precomputation: its seed is zeroed
+  delete document.body.dataset.precomputed;
+  showPrepProgress(0);
+  preparation += 1;
+  const number = preparation;
+  const mine = (async () => {
     const api = window.SSBCrypto;
     if (!api || !window.crypto || !crypto.subtle) throw new Error(M.noSupport);
     if (!context) {
@@ -175,6 +196,7 @@ function prepare() {
       document.body.dataset.pins = 'ok';
       setUpCredential(api, context);
     }
+    if (number !== preparation) throw new Error('superseded by a newer preparation');
     encryptor = api.createBallotEncryptor({
       publicKey: context.election_key,
       electionId: context.election_id,
@@ -185,18 +207,21 @@ function prepare() {
       maxSelections: context.contest.max_selections,
       workers: Math.max(1, Math.min(4, navigator.hardwareConcurrency || 2)),
       workerUrl: data.workerUrl,
-      onProgress: (p) => {
-        const pct = setProgress(prepBar, p);
-        prepStatus.textContent = fmt(M.prepRunning, { pct });
-      },
+      onProgress: showPrepProgress,
     });
     await encryptor.precompute();
+    if (number !== preparation) return;
     setProgress(prepBar, 1);
+    setProgress(reprepBar, 1);
     prepStatus.textContent = M.prepDone;
+    reprepStatus.textContent = M.prepDone;
     document.body.dataset.precomputed = 'true';
   })();
-  prepared.catch((err) => {
+  prepared = mine;
+  mine.catch((err) => {
+    if (number !== preparation) return; // a newer preparation replaced this one (cancelled)
     prepStatus.textContent = err && err.message && !err.message.startsWith('precomputation') ? err.message : M.prepFailed;
+    reprepStatus.textContent = prepStatus.textContent;
     document.body.dataset.precomputed = 'failed';
     if (document.body.dataset.pins !== 'failed') context = null; // fetch it again on retry
   });
@@ -211,9 +236,9 @@ function labelOf(box) {
   return { number: box.dataset.number, name, team };
 }
 
-function showReview() {
+/** Fill `list` with the chosen candidates, by ballot number. */
+function listChoices(list) {
   const picks = chosen().sort((a, b) => Number(a.dataset.number) - Number(b.dataset.number));
-  const list = $('review-list');
   list.replaceChildren();
   for (const box of picks) {
     const { number, name, team } = labelOf(box);
@@ -232,12 +257,20 @@ function showReview() {
     list.append(li);
   }
   list.hidden = picks.length === 0;
-  $('review-summary').textContent = picks.length ? fmt(M.reviewCount, { n: picks.length, k: K }) : M.reviewNone;
-  castError.hidden = true;
-  chooseStep.hidden = true;
-  reviewStep.hidden = false;
-  $('review-heading').focus();
+  return picks.length;
+}
+
+function showStep(step, heading) {
+  for (const s of [chooseStep, reviewStep, trackerStep, auditStep]) s.hidden = s !== step;
+  $(heading).focus();
   window.scrollTo(0, 0);
+}
+
+function showReview() {
+  const n = listChoices($('review-list'));
+  $('review-summary').textContent = n ? fmt(M.reviewCount, { n, k: K }) : M.reviewNone;
+  reviewError.hidden = true;
+  showStep(reviewStep, 'review-heading');
 }
 
 form.addEventListener('submit', (event) => {
@@ -245,27 +278,100 @@ form.addEventListener('submit', (event) => {
   showReview();
 });
 
-$('back').addEventListener('click', () => {
-  reviewStep.hidden = true;
-  chooseStep.hidden = false;
+function backToChoices() {
   $('choose-heading').setAttribute('tabindex', '-1');
-  $('choose-heading').focus();
-});
-
-// --- cast -------------------------------------------------------------------------------
-function failCast(message) {
-  $('cast-progress').hidden = true;
-  castButton.disabled = false;
-  $('back').disabled = false;
-  castError.textContent = message;
-  castError.hidden = false;
+  showStep(chooseStep, 'choose-heading');
 }
 
-/** POST the ballot; waits out 503 "busy" answers (nothing was stored: send it again). */
-async function post(payload) {
+$('back').addEventListener('click', backToChoices);
+
+// --- encrypt: the tracker (§14.1 step 1) -----------------------------------------------------
+// The encryption on show: {ballot, ballotHash, seed (Uint8Array)}.  Nothing has been sent yet.
+let current = null;
+
+/** Forget the encryption on show: overwrite its seed (§4.4) and drop every reference. */
+function abandon() {
+  if (current) {
+    window.SSBCrypto.eraseSeed(current.seed);
+    current.seed = null;
+  }
+  current = null;
+}
+
+function busy(progressId, labelId, text, on) {
+  $(progressId).hidden = !on;
+  if (text) $(labelId).textContent = text;
+  for (const id of ['back', 'encrypt', 'cast', 'audit', 'tracker-back', 'audit-next']) $(id).disabled = on;
+}
+
+function fail(box, message) {
+  box.textContent = message;
+  box.hidden = false;
+}
+
+function selectionsOf(ctx) {
+  const picked = new Set(chosen().map((b) => b.value));
+  return ctx.contest.candidates.map((c) => (picked.has(c.id) ? 1 : 0));
+}
+
+/** Encrypt the choices with the precomputed fresh seed and show the tracker; errors go to `box`. */
+async function encryptAndShow(box, progressId, labelId) {
+  box.hidden = true;
+  busy(progressId, labelId, encryptor && encryptor.state === 'ready' ? M.encrypting : M.waitPrep, true);
+  try {
+    await prepared;
+  } catch (err) {
+    busy(progressId, labelId, '', false);
+    fail(box, prepStatus.textContent);
+    if (document.body.dataset.pins !== 'failed') prepare(); // try again with a fresh seed
+    else refusePins();
+    return;
+  }
+  // The credential first: it signs whatever the voter chooses next, and the check is free.
+  try {
+    await credential.symbols();
+  } catch (err) {
+    busy(progressId, labelId, '', false);
+    if (box !== reviewError) showReview();
+    fail(reviewError, err.message);
+    return;
+  }
+  $(labelId).textContent = M.encrypting;
+  abandon();
+  try {
+    current = await encryptor.encrypt(selectionsOf(context));
+  } catch (err) {
+    busy(progressId, labelId, '', false);
+    fail(box, M.prepFailed);
+    prepare();
+    return;
+  }
+  busy(progressId, labelId, '', false);
+  castError.hidden = true;
+  $('tracker-short').textContent = shortTracker(current.ballotHash);
+  $('tracker-full').textContent = current.ballotHash;
+  const n = listChoices($('tracker-choices'));
+  $('tracker-summary').textContent = n ? fmt(M.reviewCount, { n, k: K }) : M.reviewNone;
+  document.body.dataset.tracker = current.ballotHash;
+  showStep(trackerStep, 'tracker-heading');
+}
+
+encryptButton.addEventListener('click', () => encryptAndShow(reviewError, 'encrypt-progress', 'encrypt-label'));
+
+$('tracker-back').addEventListener('click', () => {
+  // Nothing was sent: this encryption is dropped, a fresh one is prepared for the new choice.
+  abandon();
+  delete document.body.dataset.tracker;
+  prepare();
+  backToChoices();
+});
+
+// --- sending ---------------------------------------------------------------------------------
+/** POST `payload` to `url`; waits out 503 "busy" answers (nothing was stored: send it again). */
+async function post(url, payload, label, again) {
   let response;
   for (let attempt = 0; ; attempt += 1) {
-    response = await fetch(data.castUrl, {
+    response = await fetch(url, {
       method: 'POST',
       credentials: 'same-origin',
       headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-CSRFToken': csrfToken() },
@@ -273,9 +379,9 @@ async function post(payload) {
     });
     if (response.status !== 503 || attempt >= BUSY_RETRIES) return response;
     const seconds = Math.min(Math.max(Number(response.headers.get('Retry-After')) || 1, 1), 30);
-    $('cast-label').textContent = fmt(M.busyRetry, { seconds });
+    label.textContent = fmt(M.busyRetry, { seconds });
     await new Promise((resolve) => { setTimeout(resolve, seconds * 1000); });
-    $('cast-label').textContent = M.sending;
+    label.textContent = again;
   }
 }
 
@@ -289,7 +395,7 @@ async function errorOf(response) {
 }
 
 /** The §13.3 statement for this context and ballot, signed with the voter's credential. */
-async function sign(api, ctx, ballotHash, symbols) {
+async function signCast(api, ctx, ballotHash, symbols) {
   const { signature } = await api.credential.signBallot({
     electionId: ctx.election_id, opening: openingHash, contest: ctx.contest.id, pseudonym: ctx.pseudonym,
     ballotHash, previous: ctx.previous || '', credential: ctx.credential,
@@ -326,91 +432,177 @@ async function reloadContext(api) {
   return true;
 }
 
-castButton.addEventListener('click', async () => {
-  castButton.disabled = true;
-  $('back').disabled = true;
-  castError.hidden = true;
-  const progress = $('cast-progress');
-  progress.hidden = false;
-  $('cast-label').textContent = encryptor && encryptor.state === 'ready' ? M.sending : M.waitPrep;
-  try {
-    await prepared;
-  } catch (err) {
-    failCast(prepStatus.textContent);
-    if (document.body.dataset.pins !== 'failed') prepare(); // try again with a fresh seed
-    else castButton.disabled = true;
+/**
+ * A refusal of a cast or an audit: the encryption on show is dropped (its seed may have reached
+ * the server with an audit, or the ballot may need a new context), a fresh one is prepared, and
+ * the voter goes back to the review step with the reason.
+ */
+function refused(message, { forgetCredential = false, dropContext = false } = {}) {
+  abandon();
+  delete document.body.dataset.tracker;
+  if (forgetCredential) credential.forget();
+  if (dropContext) context = null;
+  if (document.body.dataset.pins === 'failed') {
+    showReview();
+    fail(reviewError, M.pinsMismatch);
+    refusePins();
     return;
   }
-  // The credential first: encrypting uses up the seed (§4.4), signing needs the credential.
+  prepare();
+  showReview();
+  fail(reviewError, message);
+}
+
+function reasonOf(response, code, reason, M2) {
+  if (response.status === 401) return M.signedOut;
+  if (code === 'wrong_credential') return M.wrongCredential;
+  if (code === 'bad_signature') return M.badSignature;
+  if (code === 'polls_closed' || (response.status === 409 && /poll/i.test(reason))) return M.pollsClosed;
+  if (response.status === 429) return M2.tooMany;
+  return fmt(M2.failed, { reason: reason || response.status });
+}
+
+// --- cast (§14.1 step 2) ---------------------------------------------------------------------
+castButton.addEventListener('click', async () => {
+  if (!current) return;
+  const api = window.SSBCrypto;
+  // The voter chose to cast this encryption: its seed is no longer needed by anyone.  Erase it
+  // now (docs/protocol.md §4.4), before anything is sent; signing needs only the ballot hash.
+  api.eraseSeed(current.seed);
+  current.seed = null;
+  const { ballot, ballotHash } = current;
+  castError.hidden = true;
+  busy('cast-progress', 'cast-label', M.sending, true);
   let symbols;
   try {
     symbols = await credential.symbols();
   } catch (err) {
-    failCast(err.message);
+    busy('cast-progress', 'cast-label', '', false);
+    refused(err.message);
     return;
   }
-  $('cast-label').textContent = M.sending;
-  const api = window.SSBCrypto;
-  const picked = new Set(chosen().map((b) => b.value));
-  const selections = context.contest.candidates.map((c) => (picked.has(c.id) ? 1 : 0));
-  let result;
   let response;
   try {
-    result = await encryptor.encrypt(selections);
-    const token = await checkToken(result.seedHex);
     for (let stale = 0; ; stale += 1) {
       const payload = JSON.stringify({
-        contest: context.contest.id, ballot: result.ballot, check_token: token,
-        credential: context.credential, previous: context.previous || '',
-        signature: await sign(api, context, result.ballotHash, symbols),
+        contest: context.contest.id, ballot, credential: context.credential, previous: context.previous || '',
+        signature: await signCast(api, context, ballotHash, symbols),
       });
-      response = await post(payload);
+      response = await post(data.castUrl, payload, $('cast-label'), M.sending);
       if (response.status !== 409 || stale >= STALE_RETRIES) break;
       const { code } = await errorOf(response.clone());
       if (code !== 'stale_previous') break;
       // Another device cast meanwhile: sign again with the credential's current ballot.
       $('cast-label').textContent = M.resigning;
       if (!(await reloadContext(api))) {
-        failCast(M.castAgain);
-        prepare();
+        busy('cast-progress', 'cast-label', '', false);
+        refused(M.castAgain);
         return;
       }
       $('cast-label').textContent = M.sending;
     }
   } catch (err) {
-    if (document.body.dataset.pins === 'failed') {
-      failCast(M.pinsMismatch);
-      castButton.disabled = true;
-      return;
-    }
-    failCast(M.networkFailed);
-    prepare(); // the seed is used up once encrypt() ran (§4.4): a fresh one for the retry
+    busy('cast-progress', 'cast-label', '', false);
+    refused(document.body.dataset.pins === 'failed' ? M.pinsMismatch : M.networkFailed);
     return;
   }
   if (response.status === 201) {
     const body = await response.json();
     const seq = body.receipt.seq;
     try {
-      sessionStorage.setItem(receiptKey(data.slug, seq), qrText(seq, result.seedHex));
-      // What this device encrypted: the receipt page compares the signed receipt with it.
-      sessionStorage.setItem(ballotHashKey(data.slug, seq), result.ballotHash);
-    } catch (err) { /* storage disabled: the receipt page says the code is not available */ }
-    result = null;
+      // What this device encrypted (the tracker, not a secret): the receipt page compares the
+      // signed receipt with it.
+      sessionStorage.setItem(ballotHashKey(data.slug, seq), ballotHash);
+    } catch (err) { /* storage disabled: the receipt page says it cannot compare */ }
+    current = null;
+    if (encryptor) encryptor.cancel();
+    encryptor = null;
+    prepared = null;
     window.location.assign(body.receipt_url);
     return;
   }
+  busy('cast-progress', 'cast-label', '', false);
   const { code, reason } = await errorOf(response);
-  if (response.status === 401) failCast(M.signedOut);
-  else if (code === 'wrong_credential') {
-    credential.forget();
-    failCast(M.wrongCredential);
-  } else if (code === 'bad_signature') failCast(M.badSignature);
-  else if (code === 'stale_previous') failCast(M.castAgain);
-  else if (response.status === 409 && /poll/i.test(reason)) failCast(M.pollsClosed);
-  else failCast(fmt(M.castFailed, { reason: reason || response.status }));
-  if (code === 'stale_previous') context = null;
-  prepare();
+  if (code === 'stale_previous') refused(M.castAgain, { dropContext: true });
+  else refused(reasonOf(response, code, reason, { tooMany: M.tooManyCasts, failed: M.castFailed }),
+    { forgetCredential: code === 'wrong_credential' });
 });
+
+// --- audit (§14.1 step 3) --------------------------------------------------------------------
+auditButton.addEventListener('click', async () => {
+  if (!current) return;
+  const api = window.SSBCrypto;
+  castError.hidden = true;
+  busy('cast-progress', 'cast-label', M.auditing, true);
+  // From here this encryption is never cast, whatever happens: its seed is being published.
+  const audited = current;
+  current = null;
+  delete document.body.dataset.tracker;
+  let response;
+  try {
+    const symbols = await credential.symbols();
+    const seed = api.seedHex(audited.seed);
+    const { signature } = await api.credential.signAudit({
+      electionId: context.election_id, opening: openingHash, contest: context.contest.id,
+      pseudonym: context.pseudonym, credential: context.credential, ballotHash: audited.ballotHash, seed,
+    }, symbols);
+    const payload = JSON.stringify({
+      contest: context.contest.id, ballot: audited.ballot, credential: context.credential, seed, signature,
+    });
+    response = await post(data.auditUrl, payload, $('cast-label'), M.auditing);
+  } catch (err) {
+    busy('cast-progress', 'cast-label', '', false);
+    api.eraseSeed(audited.seed);
+    refused(err instanceof TypeError || !(err && err.message) ? M.networkFailedAudit : err.message);
+    return;
+  }
+  api.eraseSeed(audited.seed); // published with the audit (or refused): this device needs it no more
+  audited.seed = null;
+  busy('cast-progress', 'cast-label', '', false);
+  if (response.status !== 201) {
+    const { code, reason } = await errorOf(response);
+    refused(reasonOf(response, code, reason, { tooMany: M.tooManyAudits, failed: M.auditFailed }),
+      { forgetCredential: code === 'wrong_credential' });
+    return;
+  }
+  let body = null;
+  try {
+    body = await response.json();
+  } catch (err) { /* checked below */ }
+  const seq = body && Number.isSafeInteger(body.seq) && body.seq > 0 ? body.seq : null;
+  // The server's answer must name this ballot: otherwise the code would check something else.
+  if (seq === null || body.ballot_hash !== audited.ballotHash || body.code !== auditCode(seq, audited.ballotHash)) {
+    refused(fmt(M.auditFailed, { reason: 'answer' }));
+    return;
+  }
+  // A fresh encryption of the same choices starts at once (§14.1: back to step 1).
+  prepare();
+  showAuditCode(seq, audited.ballotHash, body.code);
+});
+
+function showAuditCode(seq, ballotHash, code) {
+  $('audit-position').textContent = String(seq);
+  $('audit-tracker').textContent = shortTracker(ballotHash);
+  $('audit-tracker-full').textContent = ballotHash;
+  $('audit-code').value = code;
+  $('audit-error').hidden = true;
+  const canvas = $('audit-qr');
+  delete canvas.dataset.drawn;
+  canvas.hidden = false;
+  const qr = window.SSBQR;
+  const draw = qr ? qr.drawQr(canvas, code, { width: 256 }) : Promise.reject(new Error('no QR bundle'));
+  draw.then(() => { canvas.dataset.drawn = 'true'; }, () => {
+    canvas.hidden = true;
+    fail($('audit-error'), M.qrFailed);
+  });
+  const count = Number(auditStep.dataset.audits || '0') + 1;
+  auditStep.dataset.audits = String(count);
+  auditStep.dataset.code = code;
+  showStep(auditStep, 'audit-heading');
+}
+
+$('audit-next').addEventListener('click', () => encryptAndShow($('audit-error'), 'audit-progress', 'audit-label'));
+$('audit-change').addEventListener('click', backToChoices);
 
 refresh();
 prepare();

@@ -21,33 +21,35 @@ export function setProgress(bar, fraction) {
   return pct;
 }
 
-/** hex SHA-256("ssbvote-check-v1" ‖ seed): the check token sent with the ballot (§2.5). */
-export async function checkToken(seedHex) {
-  const prefix = new TextEncoder().encode('ssbvote-check-v1');
-  const seed = hexToBytes(seedHex);
-  const data = new Uint8Array(prefix.length + seed.length);
-  data.set(prefix, 0);
-  data.set(seed, prefix.length);
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', data));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+/** The short form of a tracker (docs/protocol.md §14.1): its first 8 hex digits as 2 groups of 4. */
+export function shortTracker(ballotHash) {
+  return `${ballotHash.slice(0, 4)} ${ballotHash.slice(4, 8)}`;
 }
 
-export function hexToBytes(hex) {
-  if (!/^(?:[0-9a-f]{2})*$/.test(hex)) throw new Error('not lowercase hex');
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return out;
+/** The audit code `ssbvote-audit:1:<seq>:<ballot_hash>` (docs/protocol.md §14.4). */
+export function auditCode(seq, ballotHash) {
+  return `ssbvote-audit:1:${seq}:${ballotHash}`;
 }
 
-/** sessionStorage key of a receipt code: only this browser tab ever holds the seed. */
-export function receiptKey(slug, seq) {
-  return `ssbvote-check:${slug}:${seq}`;
+/** The receipt's QR text `ssbvote-tracker:1:<seq>:<ballot_hash>` (docs/record.md §2.5). */
+export function trackerText(seq, ballotHash) {
+  return `ssbvote-tracker:1:${seq}:${ballotHash}`;
 }
 
-export const QR_PATTERN = /^ssbvote-check:1:([1-9][0-9]{0,11}):([0-9a-f]{64})$/;
+// seq: decimal without leading zeros; the hash: 64 lowercase hex (read strictly).
+export const AUDIT_PATTERN = /^ssbvote-audit:1:([1-9][0-9]{0,11}):([0-9a-f]{64})$/;
+export const TRACKER_PATTERN = /^ssbvote-tracker:1:([1-9][0-9]{0,11}):([0-9a-f]{64})$/;
+export const HASH_PATTERN = /^[0-9a-f]{64}$/;
 
-export function qrText(seq, seedHex) {
-  return `ssbvote-check:1:${seq}:${seedHex}`;
+/**
+ * A board position and a short tracker as a voter types them: {seq, prefix} with prefix the
+ * 8 lowercase hex digits (spaces dropped, capitals allowed), or null.
+ */
+export function positionAndShort(positionText, shortText) {
+  const position = String(positionText).trim();
+  const prefix = String(shortText).replace(/\s+/g, '').toLowerCase();
+  if (!/^[1-9][0-9]{0,11}$/.test(position) || !/^[0-9a-f]{8}$/.test(prefix)) return null;
+  return { seq: Number(position), prefix };
 }
 
 export function csrfToken() {

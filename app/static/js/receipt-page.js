@@ -1,6 +1,5 @@
-// The receipt page: check the signed receipt on this device, and draw the receipt code as a QR
-// code from this tab's sessionStorage.  The code holds the ballot's seed; the server never had
-// it and never renders it.
+// The receipt page: check the signed receipt on this device, and draw the tracker as a QR code
+// (docs/record.md §2.5; docs/protocol.md §14.5).
 //
 // The check (docs/record.md §2.0, §2.5): the opening object must be signed by the credential
 // authority's key the server was configured with; the receipt must be signed by the board key
@@ -88,34 +87,26 @@ verifyReceipt().catch(() => {
   document.getElementById('verify-result').textContent = M.failed;
 });
 
+// The QR code holds the tracker text ssbvote-tracker:1:<seq>:<ballot_hash> (docs/record.md §2.5),
+// which the server rendered into the page: nothing on this page can open the ballot.
 const section = document.getElementById('receipt-code');
-let code = null;
-try {
-  code = sessionStorage.getItem(section.dataset.storageKey);
-} catch (err) { /* storage disabled */ }
-
-if (!code) {
-  document.getElementById('code-missing').hidden = false;
-} else {
-  document.getElementById('code-present').hidden = false;
-  const text = document.getElementById('code-text');
-  text.value = code;
-  const canvas = document.getElementById('qr-canvas');
-  const qr = window.SSBQR;
-  const draw = qr ? qr.drawQr(canvas, code, { width: 256 }) : Promise.reject(new Error('no QR bundle'));
-  draw.then(() => { canvas.dataset.drawn = 'true'; }, () => {
-    canvas.hidden = true;
-    document.getElementById('copy-status').textContent = M.qrFailed;
-  });
-  document.getElementById('copy-code').addEventListener('click', async () => {
-    const status = document.getElementById('copy-status');
-    try {
-      await navigator.clipboard.writeText(code);
-      status.textContent = M.copied;
-    } catch (err) {
-      text.focus();
-      text.select();
-      status.textContent = M.copyFailed;
-    }
-  });
-}
+const code = section.dataset.tracker;
+const text = document.getElementById('code-text');
+const canvas = document.getElementById('qr-canvas');
+const qr = window.SSBQR;
+const draw = qr ? qr.drawQr(canvas, code, { width: 256 }) : Promise.reject(new Error('no QR bundle'));
+draw.then(() => { canvas.dataset.drawn = 'true'; }, () => {
+  canvas.hidden = true;
+  document.getElementById('copy-status').textContent = M.qrFailed;
+});
+document.getElementById('copy-code').addEventListener('click', async () => {
+  const status = document.getElementById('copy-status');
+  try {
+    await navigator.clipboard.writeText(code);
+    status.textContent = M.copied;
+  } catch (err) {
+    text.focus();
+    text.select();
+    status.textContent = M.copyFailed;
+  }
+});

@@ -32,7 +32,9 @@ async function run(params) {
   } catch (err) {
     secondEncryptError = `${err.name}: ${err.message}`;
   }
-  return { ...out, precomputeMs: t1 - t0, encryptMs: t2 - t1, progress, secondEncryptError, violations };
+  // The encryptor hands the seed over as bytes (docs/protocol.md §4.4); tests want it as hex.
+  const { seed, ...rest } = out;
+  return { ...rest, seedHex: window.SSBCrypto.seedHex(seed), precomputeMs: t1 - t0, encryptMs: t2 - t1, progress, secondEncryptError, violations };
 }
 
 function modPowBench(nHex, reps) {
