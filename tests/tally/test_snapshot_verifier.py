@@ -32,9 +32,13 @@ def test_the_verifier_and_preverify_agree_on_a_snapshot(board: BoardFixture, tmp
     named = {f.item["seq"] for f in proofs.failures}
     assert {seq for seq, _ in summary.invalid} <= named
     assert named == {s for s in board.invalid_seqs if s <= 30}
-    turnout = {n.params["contest"]: n.params["ballots"]
-               for n in results["board.turnout"].notes}
-    assert sum(turnout.values()) == 30
+    notes = results["board.turnout"].notes
+    cast = sum(n.params["ballots"] for n in notes if n.code == "board_turnout.contest")
+    audited = sum(n.params["audits"] for n in notes if n.code == "board_turnout.audits")
+    in_snapshot = [seq for seq in board.audits if seq <= 30]
+    assert audited == len(in_snapshot) and cast + audited == 30  # audits are not turnout
+    if in_snapshot:  # every audit on the partial board opens (check 29 is a snapshot check)
+        assert results["audits.open"].passed
 
 
 def test_follow_mode_proofs_only_after_the_verified_seq(board: BoardFixture, tmp_path: Path) -> None:
