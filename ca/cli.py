@@ -166,19 +166,25 @@ def revoke_command(key_path: Path, out_dir: Path, electorate: str, voter: str, r
 @click.option("--credentials", required=True, type=_file, help="credentials.json from 'issue'.")
 @click.option("--officials", required=True, type=_file,
               help='officials.json: [{"username": …, "public_key": <64 hex>}, …].')
+@click.option("--witnesses", "witnesses", type=_file,
+              help='witnesses.json: [{"name": …, "public_key": <64 hex>}, …] — the observers '
+                   "whose co-signatures of the board head count (record.md §2.0, §3.5); "
+                   "default: none.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the signed opening object.")
 @click.option("--allow-insecure-test-key", is_flag=True, envvar="SSBVOTE_ALLOW_INSECURE_TEST_KEYS",
               help="Accept election keys below 2048 bits (tests and demos only).")
 def pin(key_path: Path, manifest_path: Path, election_key: Path, board_key: Path,
-        credentials: Path, officials: Path, out: Path, allow_insecure_test_key: bool) -> None:
+        credentials: Path, officials: Path, witnesses: Optional[Path], out: Path,
+        allow_insecure_test_key: bool) -> None:
     """Sign the opening object that pins the election's keys (docs/record.md §2.0); print
     the opening hash.  Give opening.json to the voting server before polls open."""
     try:
         opening = build_opening(load_key(key_path), manifest_path.read_bytes(),
                                 election_key.read_bytes(), board_key.read_bytes(),
                                 credentials.read_bytes(), officials.read_bytes(),
-                                allow_insecure_test_key=allow_insecure_test_key)
+                                allow_insecure_test_key=allow_insecure_test_key,
+                                witnesses=witnesses.read_bytes() if witnesses else b"[]")
     except CAError as exc:
         raise _fail(exc)
     out.write_bytes(canonical_json(opening.opening))

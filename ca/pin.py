@@ -62,7 +62,7 @@ def board_key_of(data: bytes) -> str:
 
 def build_opening(key: Ed25519PrivateKey, manifest: bytes, election_key: bytes, board_key: bytes,
                   credentials: bytes, officials: bytes, *, allow_insecure_test_key: bool = False,
-                  at: Optional[str] = None) -> Opening:
+                  at: Optional[str] = None, witnesses: bytes = b"[]") -> Opening:
     """Check the inputs (file bytes) and sign the opening; :class:`CAError` naming the first
     input at fault."""
     election_id = load_manifest(manifest).election_id
@@ -92,11 +92,21 @@ def build_opening(key: Ed25519PrivateKey, manifest: bytes, election_key: bytes, 
         raise CAError("; ".join(problems))
     for official in people:
         _point(official["public_key"], f"official {official['username']}")
-    keys = [board, ca_key] + [o["public_key"] for o in people]
+    observers = _json(witnesses, "witnesses")
+    if isinstance(observers, list) and all(isinstance(w, dict) for w in observers):
+        observers = sorted(observers, key=lambda w: str(w.get("name")))  # the opening's order
+    problems = authority.check_witnesses(observers)
+    if problems:
+        raise CAError("; ".join(problems))
+    for w in observers:
+        _point(w["public_key"], f"witness {w['name']}")
+    keys = ([board, ca_key] + [o["public_key"] for o in people]
+            + [w["public_key"] for w in observers])
     if len(set(keys)) != len(keys):
-        raise CAError("the board key, the CA key and the officials' keys must all differ")
+        raise CAError("the board key, the CA key, the officials' and the witnesses' keys must "
+                      "all differ")
 
     opening = sign(authority.opening(
         election_id, hashlib.sha256(election_key).hexdigest(), board, ca_key,
-        hashlib.sha256(credentials).hexdigest(), people, at or files.now_iso()), key)
+        hashlib.sha256(credentials).hexdigest(), people, at or files.now_iso(), observers), key)
     return Opening(opening, authority.object_hash(opening))

@@ -23,6 +23,7 @@ ELECTORATES = ("insured", "employer")
 _HEX64 = re.compile(r"\A[0-9a-f]{64}\Z")
 _SIGNATURE = re.compile(r"\A[0-9a-f]{128}\Z")
 _USERNAME = re.compile(r"\A[^\s]{1,64}\Z")
+_WITNESS_NAME = re.compile(r"\A[a-z0-9][a-z0-9-]{0,31}\Z")  # record.md §2.0: witnesses/<name>.json
 
 
 def is_hex64(value: Any) -> bool:
@@ -64,13 +65,17 @@ def revocation(election_id: str, electorate: str, revoked: str, replacement: Opt
 
 
 def opening(election_id: str, election_key: str, board_key: str, ca_key: str, credentials: str,
-            officials: Sequence[Mapping[str, str]], at: str) -> dict[str, Any]:
+            officials: Sequence[Mapping[str, str]], at: str,
+            witnesses: Sequence[Mapping[str, str]] = ()) -> dict[str, Any]:
     """The opening object (record.md §2.0): ``election_key`` and ``credentials`` are the SHA-256
-    hex of election_key.json and credentials.json; officials sorted by username."""
+    hex of election_key.json and credentials.json; officials sorted by username, witnesses
+    (§3.5) by name."""
     return {"type": OPENING_TYPE, "election_id": election_id, "election_key": election_key,
             "board_key": board_key, "ca_key": ca_key, "credentials": credentials,
             "officials": sorted(({"username": o["username"], "public_key": o["public_key"]}
                                  for o in officials), key=lambda o: o["username"]),
+            "witnesses": sorted(({"name": w["name"], "public_key": w["public_key"]}
+                                 for w in witnesses), key=lambda w: w["name"]),
             "at": at}
 
 
@@ -177,15 +182,42 @@ def check_officials(officials: Any) -> list[str]:
     return problems
 
 
+def check_witnesses(witnesses: Any) -> list[str]:
+    """``[{"name", "public_key"}]`` sorted by name, names unique and file-safe, keys distinct
+    (record.md §2.0; the empty list when the election has no witness)."""
+    if not isinstance(witnesses, list):
+        return ["witnesses: not a list"]
+    problems: list[str] = []
+    names: list[str] = []
+    for i, w in enumerate(witnesses):
+        if not isinstance(w, dict) or set(w) != {"name", "public_key"}:
+            problems.append(f"witnesses[{i}]: must be exactly {{\"name\", \"public_key\"}}")
+            continue
+        if not isinstance(w["name"], str) or not _WITNESS_NAME.match(w["name"]):
+            problems.append(f"witnesses[{i}].name: not of the form [a-z0-9][a-z0-9-]{{0,31}}")
+        else:
+            names.append(w["name"])
+        if not is_hex64(w["public_key"]):
+            problems.append(f"witnesses[{i}].public_key: not 64 lowercase hex digits")
+    if not problems and names != sorted(set(names)):
+        problems.append("witnesses: not sorted by name, or a name twice")
+    keys = [w["public_key"] for w in witnesses if isinstance(w, dict) and "public_key" in w]
+    if not problems and len(set(keys)) != len(keys):
+        problems.append("witnesses: two witnesses share a key")
+    return problems
+
+
 def check_opening(obj: Any) -> list[str]:
     problems: list[str] = []
     if _fields(obj, "opening", {"type", "election_id", "election_key", "board_key", "ca_key",
-                                "credentials", "officials", "at", "signature"}, problems):
+                                "credentials", "officials", "witnesses", "at", "signature"},
+               problems):
         _common(obj, "opening", OPENING_TYPE, problems)
         for name in ("election_key", "board_key", "ca_key", "credentials"):
             if not is_hex64(obj[name]):
                 problems.append(f"opening: {name} is not 64 lowercase hex digits")
         problems += check_officials(obj["officials"])
+        problems += check_witnesses(obj["witnesses"])
         if isinstance(obj["officials"], list) and not problems:
             names = [o["username"] for o in obj["officials"]]
             if names != sorted(names):

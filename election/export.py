@@ -46,6 +46,7 @@ from .errors import BoardInvalid, ExportUnreadable, ManifestInvalid
 from .manifest import Manifest
 from .signed import ALGORITHM, Verdict, verdict, verify
 from .voters import Voters, parse_credential_list, pins_problems
+from .witness import file_name as witness_file
 
 MANIFEST = "manifest.json"
 ELECTION_KEY = "election_key.json"
@@ -119,6 +120,7 @@ def write_export(
     board: Iterable[BoardItem],
     checkpoints: Iterable[Mapping[str, Any]],
     paper_overrides: Optional[Mapping[str, Any]],
+    witnesses: Iterable[Mapping[str, Any]] = (),
 ) -> Path:
     """Write a board export folder (record.md §3) and return its resolved path.
 
@@ -128,7 +130,8 @@ def write_export(
     SHA-256 is pinned), or the path of that file (copied: a list of millions of voters);
     ``revocations``: the CA-signed revocations in the order made (§6.3); ``board`` /
     ``checkpoints``: as :func:`write_board`; ``paper_overrides``: the list signed by two
-    officials, None for a snapshot (§3.1).
+    officials, None for a snapshot (§3.1); ``witnesses``: each pinned witness's latest signed
+    statement (§3.5), written as ``witnesses/<name>.json``.
 
     Atomic: everything is written to a fresh folder beside ``out_dir`` that replaces it at the
     end, so a failure (also one raised by the ``board`` iterable) leaves no partial export."""
@@ -150,6 +153,10 @@ def write_export(
         if paper_overrides is not None:
             (work / PAPER_OVERRIDES).write_bytes(canonical_json(paper_overrides))
         write_board(work, board, checkpoints)
+        for statement in witnesses:
+            path = work / witness_file(statement["witness"])
+            path.parent.mkdir(exist_ok=True)
+            path.write_bytes(canonical_json(statement))
         if out.exists():
             shutil.rmtree(out)
         work.rename(out)

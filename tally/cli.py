@@ -59,13 +59,17 @@ def tally_cli() -> None:
                    "the workers must see the work folder at the same path.  Needs the 'scale' extra.")
 @click.option("--preverified", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Ballots 'tally preverify' already verified during polling: their proofs are not checked again.")
+@click.option("--witness", "witness_files", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A witness statement a witness handed over (docs/record.md §3.5); repeatable.  Prepare "
+                   "refuses to start if a pinned witness's latest statement is not on the board.")
 @_quiet_option
 @_batch_size_option
 @_hardlink_option
 @_test_key_option
 def prepare_cmd(board_export: Path, work: Path, processes: Optional[int], scheduler: Optional[str],
-                preverified: Optional[Path], quiet: bool, batch_size: Optional[int], hardlink: bool,
-                allow_insecure_test_key: bool) -> None:
+                preverified: Optional[Path], witness_files: tuple[Path, ...], quiet: bool,
+                batch_size: Optional[int], hardlink: bool, allow_insecure_test_key: bool) -> None:
     """Check the closed board, select and verify the counted ballots, aggregate them.
 
     Writes WORK/tally/counted.json and WORK/tally/encrypted_tally.json (the TALLY_FILE the
@@ -77,7 +81,8 @@ def prepare_cmd(board_export: Path, work: Path, processes: Optional[int], schedu
     try:
         summary = prepare(board_export, work, processes=processes or os.cpu_count() or 1,
                           allow_insecure_test_key=allow_insecure_test_key, show_progress=not quiet,
-                          hardlink=hardlink, scheduler=scheduler, preverified=preverified, batch_size=batch_size)
+                          hardlink=hardlink, scheduler=scheduler, preverified=preverified, batch_size=batch_size,
+                          witnesses=witness_files)
     except TallyError as exc:
         raise _fail(exc) from None
     click.echo(f"Board: {summary.entries} entries, voters' signatures and final checkpoint verified.")

@@ -20,6 +20,7 @@ from crypto.errors import InvalidInput
 from crypto.hazmat import combine_unchecked  # the shares are verified here first
 from crypto.threshold import DecryptionShare, verify_decryption_share
 from election.export import EXPORT_FILES
+from election.witness import WITNESS_DIR
 from election.record import (COUNTED, ENCRYPTED_TALLY, FORMAT, FORMAT_FILE, HASHES, RESULTS, SHARES_DIR,
                              encrypted_tally_hash, hashes, share_file)
 
@@ -93,7 +94,8 @@ def _prepare_record_dir(record: Path, share_names: set[str]) -> None:
         if path.is_dir():
             continue
         rel = path.relative_to(record).as_posix()
-        if rel.endswith(TMP_SUFFIX) or (rel.startswith(SHARES_DIR + "/trustee-") and rel not in expected):
+        if rel.endswith(TMP_SUFFIX) or (rel.startswith((SHARES_DIR + "/trustee-", WITNESS_DIR + "/"))
+                                        and rel not in expected):
             path.unlink()
         elif rel not in expected:
             raise TallyError(f"record folder {record} contains {rel}, which is not part of a record; "
@@ -156,8 +158,10 @@ def finish(
         }
 
     share_names = {share_file(i) for i in valid}
-    _prepare_record_dir(record, share_names)
-    for rel in COPIED:
+    # the witnesses' co-signatures of the final head that prepare kept (docs/record.md §3.5)
+    witness_names = {p.relative_to(work).as_posix() for p in sorted((work / WITNESS_DIR).glob("*.json"))}
+    _prepare_record_dir(record, share_names | witness_names)
+    for rel in (*COPIED, *sorted(witness_names)):
         atomic_copy(work / rel, record / rel, link=hardlink)
     for i in sorted(valid):
         atomic_write_json(record / share_file(i), valid[i][2])  # the trustee's signed file, as signed

@@ -25,7 +25,7 @@ import shutil
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Container, Iterator, Optional
+from typing import Any, Callable, Container, Iterator, Optional, Sequence
 
 import gmpy2
 
@@ -36,6 +36,7 @@ from election.record import COUNTED as COUNTED, ENCRYPTED_TALLY as ENCRYPTED_TAL
 
 from . import board as board_mod
 from .errors import BoardRefused, TallyError
+from .witnesses import check as witness_check
 from .files import AtomicWriter, atomic_copy, atomic_write_json, iter_line_spans, iter_lines, read_json
 from .preverified import Preverified, ballot_key
 from .progress import progress
@@ -298,6 +299,7 @@ def prepare(
     scheduler: Optional[str] = None,
     preverified: Optional[Path] = None,
     batch_size: Optional[int] = None,
+    witnesses: Sequence[Path] = (),
 ) -> PrepareSummary:
     """Run the prepare stage; raise BoardRefused / TallyError with a clear message.
 
@@ -310,7 +312,11 @@ def prepare(
     second proof check.  Outputs are byte-identical with or without it.
 
     ``batch_size``: ballots verified in one batch at most (default :data:`CHUNK_SIZE`); lower it
-    to use less memory per process.  Outputs do not depend on it."""
+    to use less memory per process.  Outputs do not depend on it.
+
+    ``witnesses``: witness statements handed to the tally operator (docs/record.md §3.5), with
+    those of the export's ``witnesses/``: prepare refuses to start when a pinned witness's latest
+    statement is not on this board."""
     export, work = Path(export), Path(work)
     if not export.is_dir():
         raise TallyError(f"board export {export} is not a folder")
@@ -329,6 +335,8 @@ def prepare(
 
     checked = board_mod.check_board(work, allow_insecure_test_key, closed=True, show_progress=show_progress)
     manifest, key, index, paper = checked.manifest, checked.key, checked.index, checked.paper
+    witness_check(export, work, checked.pins.opening, checked.pins.hash, index.count, index.head,
+                  witnesses)
     revoked = frozenset(checked.voters.revoked)
 
     tally_dir = work / "tally"

@@ -125,6 +125,8 @@ class Scenario:
     #: the CA tool's fresh ones (the load benchmark caches ballots made for their ballot party);
     #: the scenario then writes the CA's mapping files and signed list itself, with the CA key.
     voter_credential: Callable[[str, str], str] | None = None
+    #: The witnesses the CA pins in the opening (record.md §2.0, §3.5): (name, public key hex).
+    witnesses: Sequence[tuple[str, str]] = ()
 
 
 @dataclass(frozen=True)
@@ -213,7 +215,7 @@ def set_up(scenario: Scenario, say: Say | None = None) -> ElectionSetup:
         tell(f"credential authority: {len(ca.credentials)} credentials issued and imported "
              f"(CA key {ca_keys.fingerprint(ca.ca_public_key)})")
         if staff:
-            pin_opening(election, ca, scenario.actor)
+            pin_opening(election, ca, scenario.actor, scenario.witnesses)
             tell(f"opening pinned by the CA (opening hash {ca.opening_hash and ca.opening_hash[:16]}...)")
     if scenario.open_polls:
         if len(staff) < 2:
@@ -350,14 +352,16 @@ def _fixed_credentials(election: Election, key: Ed25519PrivateKey, folder: Path,
     return Authority(key, folder, texts, public, hashlib.sha256(listed).hexdigest())
 
 
-def pin_opening(election: Election, ca: Authority, actor: str) -> str:
+def pin_opening(election: Election, ca: Authority, actor: str,
+                witnesses: Sequence[tuple[str, str]] = ()) -> str:
     """The CA signs the opening (``python -m ca pin`` with ``ssbvote official keys``' officials.json)
     and the server stores it (``ssbvote election pin``); returns the opening hash."""
     allow_test = bool(current_app.config["SSBVOTE"].allow_insecure_test_keys)
     made = ca_pin.build_opening(
         ca.ca_key, election.manifest.encode(), (election.election_key or "").encode(),
         canonical_json(signing.public_key_dict()), (ca.ca_dir / ca_files.CREDENTIALS).read_bytes(),
-        canonical_json(authority.officials_keys()), allow_insecure_test_key=allow_test)
+        canonical_json(authority.officials_keys()), allow_insecure_test_key=allow_test,
+        witnesses=canonical_json([{"name": n, "public_key": k} for n, k in witnesses]))
     authority.pin(election, canonical_json(made.opening), actor=actor)
     ca.opening, ca.opening_hash = made.opening, made.opening_hash
     return made.opening_hash

@@ -14,7 +14,9 @@ import sys
 from typing import Any, Sequence
 
 from verifier import arith, i18n
-from verifier.checks import Options, verify_record
+from verifier.checks import Options, verify_record, verify_snapshot
+from verifier.follow_cli import follow_main
+from verifier.seen import load_seen
 from verifier.errors import InvalidInput, RecordUnreadable
 from verifier.parallel import default_processes
 from verifier.progress import ProgressBar
@@ -32,9 +34,26 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m verifier",
         description="Independently verify an SSB Vote election record "
-                    "(docs/record.md §5: checks 1–31 and 36), or check one voter's receipt, tracker "
+                    "(docs/record.md §5: checks 1–36), or check one voter's receipt, tracker "
                     "or audited ballot (§5.1).")
-    p.add_argument("record", help="the election record directory")
+    p.add_argument("record", nargs="?", help="the election record directory")
+    p.add_argument("--snapshot", metavar="DIR",
+                   help="check a snapshot of an open board instead of a record "
+                        "(docs/record.md §3.3): chain, checkpoints, every ballot's proofs, "
+                        "credentials and signatures; reports turnout")
+    p.add_argument("--follow", metavar="URL",
+                   help="follow a live election: http(s)://host/api/elections/<slug>/ "
+                        "(record.md §3.3); needs --state")
+    p.add_argument("--state", metavar="FILE",
+                   help="the observer's state file for --follow (every checkpoint seen, the "
+                        "last verified head); the local copy is kept in FILE.board/")
+    p.add_argument("--interval", type=float, metavar="S",
+                   help="with --follow: repeat every S seconds (default: one round)")
+    p.add_argument("--rounds", type=int, metavar="N",
+                   help="with --follow --interval: stop after N rounds")
+    p.add_argument("--seen", metavar="FILE",
+                   help="the checkpoints an observer saw (a state file or a .jsonl): the "
+                        "record or snapshot must extend every one (check 32, record.md §3.4)")
     p.add_argument("--ca-key", metavar="KEY",
                    help="the credential authority's public key as the CA itself publishes it "
                         "(printed on every credential letter): 64 hex digits, or a file "
@@ -71,8 +90,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["witness"]:
+        from verifier.witness_cli import main as witness_main
+        return witness_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
+    modes = [m for m in (args.record, args.snapshot, args.follow) if m is not None]
+    if len(modes) != 1:
+        parser.error("give exactly one of RECORD, --snapshot DIR, --follow URL")
+    if args.follow is not None and args.state is None:
+        parser.error("--follow needs --state FILE")
+    if args.record is None and any(m is not None for m in (args.receipt, args.tracker, args.audit)):
+        parser.error("--receipt, --tracker and --audit check a RECORD")
+    seen = None
+    if args.seen is not None:
+        try:
+            seen = load_seen(args.seen)
+        except InvalidInput as exc:
+            parser.error(f"--seen: {exc}")
     ca_key = None
     if args.ca_key is not None:
         try:
@@ -94,12 +130,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             bar.update(phase, done, total)
 
     options = Options(allow_test_key=args.allow_test_key, processes=max(1, args.processes),
-                      batched=not args.no_batch, progress=progress, ca_key=ca_key)
+                      batched=not args.no_batch, progress=progress, ca_key=ca_key, seen=seen)
+    if args.follow is not None:
+        return follow_main(args, options)
     try:
-        verification = verify_record(args.record, options)
+        if args.snapshot is not None:
+            verification = verify_snapshot(args.snapshot, options)
+        else:
+            verification = verify_record(args.record, options)
     except RecordUnreadable as exc:
         if args.json:
-            print(unreadable_json(args.record, str(exc)))
+            print(unreadable_json(args.record or args.snapshot, str(exc)))
         else:
             print(i18n.ui("unreadable", args.lang, error=str(exc)), file=sys.stderr)
         return 2

@@ -711,6 +711,14 @@ ITEM_LABELS: dict[str, tuple[str, str]] = {
 }
 
 
+from verifier import i18n_observers as _observers  # noqa: E402 - checks 32–35 (issue 23)
+
+for _table, _more in ((CHECK_TITLES, _observers.CHECK_TITLES), (MESSAGES, _observers.MESSAGES),
+                      (ITEM_LABELS, _observers.ITEM_LABELS), (UI, _observers.UI)):
+    assert not set(_table) & set(_more), "a message code is defined twice"
+    _table.update(_more)
+
+
 def _pick(pair: tuple[str, str], lang: str) -> str:
     return pair[1] if lang == "th" else pair[0]
 

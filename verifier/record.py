@@ -55,6 +55,7 @@ REQUIRED_FILES = (FORMAT, MANIFEST, ELECTION_KEY, BOARD_KEY, OPENING, CREDENTIAL
                   ENTRIES, BALLOTS, CHECKPOINTS, OVERRIDES, COUNTED, ENCRYPTED_TALLY, RESULTS,
                   HASHES)
 SHARE_FILE_RE = re.compile(r"^tally/decryption_shares/trustee-([1-9][0-9]*)\.json\Z")
+WITNESS_FILE_RE = re.compile(r"^witnesses/([a-z0-9][a-z0-9-]{0,31})\.json\Z")  # §3.5
 STREAMED = (BALLOTS, ENTRIES, COUNTED, CREDENTIALS)  # read as streams, never held
 #: counted.json: the top object, contests, a contest, its lists are walked; credentials.json:
 #: the top object, electorates, a list
@@ -236,12 +237,17 @@ def scan_json(rel: str, path: Path) -> str:
     return digest.hexdigest()
 
 
-def load_record(path: str | Path, processes: int = 1) -> Record:
+def load_record(path: str | Path, processes: int = 1, snapshot: bool = False) -> Record:
+    """Read a record, or with ``snapshot`` a snapshot folder (docs/record.md §3.1, §3.3: the
+    export's files, no FORMAT.json)."""
     root = Path(path)
     if not root.is_dir():
         raise RecordUnreadable(f"{root}: not a directory")
     fmt_path = root / FORMAT
-    if not fmt_path.is_file():
+    if snapshot:
+        if fmt_path.exists():
+            raise RecordUnreadable(f"{root}: a record, not a snapshot (it has {FORMAT})")
+    elif not fmt_path.is_file():
         raise RecordUnreadable(f"{FORMAT} is missing: not an election record")
     rec = Record(root)
     streamed: dict[str, Path] = {}
@@ -253,12 +259,13 @@ def load_record(path: str | Path, processes: int = 1) -> Record:
                 streamed[rel] = p
             else:
                 rec.files[rel] = p.read_bytes()
-    fmt = _parse(FORMAT, rec.files[FORMAT])
-    if not isinstance(fmt, dict) or fmt.get("format") != FORMAT_NAME:
-        raise RecordUnreadable(f"{FORMAT}: not an {FORMAT_NAME} record")
-    version = fmt.get("version")
-    if isinstance(version, bool) or version not in SUPPORTED_VERSIONS:
-        raise RecordUnreadable(f"{FORMAT}: unsupported version {version!r}")
+    if not snapshot:
+        fmt = _parse(FORMAT, rec.files[FORMAT])
+        if not isinstance(fmt, dict) or fmt.get("format") != FORMAT_NAME:
+            raise RecordUnreadable(f"{FORMAT}: not an {FORMAT_NAME} record")
+        version = fmt.get("version")
+        if isinstance(version, bool) or version not in SUPPORTED_VERSIONS:
+            raise RecordUnreadable(f"{FORMAT}: unsupported version {version!r}")
     for rel in rec.names():  # the order of the files decides which error is reported
         if rel == BALLOTS:
             rec.streamed[rel], rec.ballot_lines = scan_ballots(streamed[rel], processes)

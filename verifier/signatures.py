@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from verifier.encoding import canonical_json, expect_object, parse_hex_bytes
 from verifier.errors import InvalidInput
@@ -95,3 +95,20 @@ def read_key_option(value: str) -> bytes:
             if not re.fullmatch(r"[0-9a-fA-F]{64}", text):
                 raise InvalidInput(f"{value}: public_key is not 64 hex digits")
     return bytes.fromhex(text.lower())
+
+
+# --- a witness's own key (docs/record.md §3.5) -------------------------------------------------
+
+def new_seed() -> bytes:
+    """A fresh Ed25519 private key's 32-byte seed (RFC 8032; from the OS's CSPRNG)."""
+    return Ed25519PrivateKey.generate().private_bytes_raw()
+
+
+def seed_public_hex(seed: bytes) -> str:
+    """The public key (64 hex) of a 32-byte seed."""
+    return Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes_raw().hex()
+
+
+def sign_object(obj: dict[str, Any], seed: bytes) -> str:
+    """Ed25519 over the canonical JSON of ``obj`` without ``signature`` (§1), as hex."""
+    return Ed25519PrivateKey.from_private_bytes(seed).sign(signed_body(obj)).hex()

@@ -5,7 +5,8 @@ from app.models.account_state import ThrottleCounter
 from app.models.approval import PendingAction
 from app.models.authority import CredentialList, CredentialRevocation, VoterCredential
 from app.models.base import Base
-from app.models.board import BoardBallot, BoardEntry, BoardHead, Checkpoint, PaperListDraft, PaperOverrideList
+from app.models.board import (BoardBallot, BoardEntry, BoardHead, Checkpoint, PaperListDraft, PaperOverrideList,
+                              WitnessStatement)
 from app.models.election import Candidate, Contest, Election, Team
 from app.models.official import AuditEntry, Official
 from app.models.roll import RollEntry
@@ -28,6 +29,7 @@ __all__ = [
     "PaperOverrideList",
     "PendingAction",
     "RollEntry",
+    "WitnessStatement",
     "Team",
     "ThrottleCounter",
     "VoterAccount",

@@ -113,3 +113,19 @@ class PaperOverrideList(Base):
 
     election_pk: Mapped[int] = mapped_column(ForeignKey("election.id", ondelete="CASCADE"), primary_key=True)
     body: Mapped[str] = mapped_column(Text)
+
+
+class WitnessStatement(Base):
+    """A pinned witness's latest statement of a board head it verified (docs/record.md §3.5);
+    one per witness and election, replaced only by one of a higher (or equal) ``seq``."""
+
+    __tablename__ = "witness_statement"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    election_pk: Mapped[int] = mapped_column(ForeignKey("election.id", ondelete="CASCADE"))
+    witness: Mapped[str] = mapped_column(String(32))
+    seq: Mapped[int] = mapped_column(Integer)
+    #: The signed statement, canonical JSON.
+    body: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("election_pk", "witness", name="uq_witness_statement"),)

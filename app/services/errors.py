@@ -146,5 +146,19 @@ class BadSeed(CastRejected, InvalidRequest):
     """An audit's seed does not open its ballot (docs/protocol.md §5.6, §14.3)."""
 
 
+class BadRange(InvalidRequest):
+    """Snapshot API: ``after``/``upto`` missing, malformed or outside the bounds of
+    docs/record.md §3.2."""
+
+
+class WitnessRefused(InvalidRequest):
+    """Not a statement of a witness pinned in the opening, signed by its pinned key
+    (docs/record.md §3.5)."""
+
+
+class NotOnBoard(Conflict):
+    """A witness statement's (seq, head) is not on this board (docs/record.md §3.5)."""
+
+
 class BadTracker(InvalidRequest):
     """A tracker or audit code cannot be read (docs/record.md §2.5, docs/protocol.md §14.4)."""

@@ -5,7 +5,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from app.views import api, ballot, results, employer, errors, official, public, voter
+    from app.views import api, ballot, results, employer, errors, observer, official, public, voter
 
     app.register_blueprint(public.bp)
     app.register_blueprint(voter.bp)
@@ -14,4 +14,6 @@ def register(app: Flask) -> None:
     app.register_blueprint(ballot.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(results.bp)
+    app.register_blueprint(observer.api)
+    app.register_blueprint(observer.page)
     errors.register(app)

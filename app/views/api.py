@@ -140,7 +140,7 @@ def board_entries(slug: str) -> Response:
 
 @bp.get("/elections/<slug>/board/<int:seq>")
 def board_ballot(slug: str, seq: int) -> Response:
-    """One entry with its encrypted ballot, public once polls have closed."""
+    """One entry, with its encrypted ballot once a signed checkpoint covers it (record.md §3.2)."""
     return jsonify(board.public_entry(get_election(slug), seq))
 
 

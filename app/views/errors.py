@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 
 from app.services.errors import (
     AuditedBallot,
+    BadRange,
     BadSeed,
     BadSignature,
     BadTracker,
@@ -36,6 +37,7 @@ from app.services.errors import (
     MalformedCast,
     Misconfigured,
     NotFound,
+    NotOnBoard,
     NotReady,
     NotSignedIn,
     PollsClosed,
@@ -45,6 +47,7 @@ from app.services.errors import (
     WrongContest,
     WrongCredential,
     WrongElection,
+    WitnessRefused,
 )
 
 
@@ -67,6 +70,8 @@ ERRORS: dict[type[ServiceError], Answer] = {
     BadTracker: Answer(400, "bad_code", _l("This is not an SSB Vote tracker or audit code.")),
     BadSeed: Answer(400, "bad_seed", _l("The audit was refused: this ballot does not open with its seed.")),
     BadSignature: Answer(400, "bad_signature"),
+    BadRange: Answer(400, "bad_range"),
+    WitnessRefused: Answer(400, "witness_refused"),
     NotSignedIn: Answer(401, "authentication_required",
                         _l("Please sign in to continue.")),
     Forbidden: Answer(403, "forbidden"),
@@ -84,6 +89,7 @@ ERRORS: dict[type[ServiceError], Answer] = {
     AuditedBallot: Answer(409, "audited", _l("This ballot was audited and can never be cast. "
                                              "Please encrypt your choices again.")),
     StalePrevious: Answer(409, "stale_previous"),
+    NotOnBoard: Answer(409, "not_on_board"),
     Gone: Answer(410, "gone"),
     TooMany: Answer(429, "too_many"),
     Misconfigured: Answer(500, "server_error"),

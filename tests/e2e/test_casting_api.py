@@ -153,8 +153,10 @@ def test_public_board_has_no_identities_and_checkpoints_chain(env: dict[str, Any
     assert [(c["seq"], c["final"]) for c in data["checkpoints"]] == [(0, False), (3, False)]
     assert all(signing.verify(c, key_hex) for c in data["checkpoints"])
     assert data["checkpoints"][1]["head"] == data["entries"][2]["entry_hash"]
-    # Ballots themselves are published only after close.
-    assert "ballot" not in env["app"].test_client().get("/api/elections/test-election/board/1").get_json()
+    # Ballots are public once a signed checkpoint covers them (record.md §3.2), not before.
+    client = env["app"].test_client()
+    assert "ballot" in client.get("/api/elections/test-election/board/3").get_json()
+    assert "ballot" not in client.get("/api/elections/test-election/board/4").get_json()
 
 
 REJECTIONS = ["tampered_ciphertext", "value_two", "too_many", "copied_from_other_voter",

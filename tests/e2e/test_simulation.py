@@ -32,7 +32,7 @@ def test_simulation_matches_intent_and_verifies(simulated: dict[str, Any]) -> No
     out = simulated["output"]
     assert simulated["exit"] == 0, out
     assert out.count("counts MATCH the voters' intended last choices") == 2
-    assert "Verifier: exit 0 (32 of 32 checks passed)" in out
+    assert "Verifier: exit 0 (36 of 36 checks passed)" in out
     assert "4 ballots audited by 3 voters and checked by audit code" in out
     assert "trustees" in out and "(1 absent)" in out
     record: Path = simulated["record"]

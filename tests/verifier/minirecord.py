@@ -91,6 +91,8 @@ class Mini:
     revoked: list[tuple[int, Ed25519PrivateKey | None]] = field(default_factory=list)
     #: seq → the voter index whose replacement credential casts it (after a revocation)
     replaced_casts: dict[int, Ed25519PrivateKey] = field(default_factory=dict)
+    #: witness name → key, pinned in the opening (record.md §2.0, §3.5)
+    witnesses: dict[str, Ed25519PrivateKey] = field(default_factory=dict)
     #: the seqs of ``casts`` that are audits (docs/record.md §2.1: kind "audit", a seed, the
     #: audit statement signed; not in the credential's ``previous`` chain; never counted)
     audits: set[int] = field(default_factory=set)
@@ -139,6 +141,8 @@ class Mini:
                      "credentials": sha(self.path("credentials.json").read_bytes()),
                      "officials": [{"username": u, "public_key": pub(k)}
                                    for u, k in sorted(self.officials.items())],
+                     "witnesses": [{"name": n, "public_key": pub(k)}
+                                   for n, k in sorted(self.witnesses.items())],
                      "at": "2026-12-20T00:59:00.000000Z"}, self.ca)
 
     def entries(self, opening_hash: str) -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""The named, numbered checks of docs/record.md §5 (1–31 and 36) (record format version 3).
+"""The named, numbered checks of docs/record.md §5 (1–36) (record format version 3).
 
 Each check is a function ``check_NN_name(ctx) -> CheckResult``; :data:`CHECKS` lists them in
 the order of the spec and :func:`verify_record` runs them all (a failing check never stops the
@@ -53,6 +53,8 @@ from verifier.checks.tally import (AGGREGATE_CHUNK, REASONS, Dispositions, aggre
                                    check_11_tally_counted_set, check_12_tally_aggregate,
                                    check_13_tally_decryption_shares, check_23_tally_turnout,
                                    check_28_tally_share_signatures)
+from verifier.checks.observers import (check_32_board_seen, check_33_witnesses_statements,
+                                       check_34_pins_witnesses, check_35_board_turnout)
 from verifier.record import load_record
 
 __all__ = [
@@ -71,7 +73,9 @@ __all__ = [
     "check_23_tally_turnout", "check_24_key_modulus_proof", "check_25_key_factor_proof",
     "check_26_key_verification_base", "check_27_key_shared_secret",
     "check_28_tally_share_signatures", "check_29_audits_open", "check_30_audits_not_counted",
-    "check_31_audits_seeds_secret", "check_36_key_short_base", "expected_elected", "verify_record",
+    "check_31_audits_seeds_secret", "check_32_board_seen", "check_33_witnesses_statements",
+    "check_34_pins_witnesses", "check_35_board_turnout", "check_36_key_short_base",
+    "SNAPSHOT_CHECKS", "expected_elected", "verify_record", "verify_snapshot",
 ]
 
 CHECKS: tuple[Callable[[Context], CheckResult], ...] = (
@@ -85,7 +89,20 @@ CHECKS: tuple[Callable[[Context], CheckResult], ...] = (
     check_21_board_times, check_22_overrides_officials, check_23_tally_turnout,
     check_24_key_modulus_proof, check_25_key_factor_proof, check_26_key_verification_base,
     check_27_key_shared_secret, check_28_tally_share_signatures, check_29_audits_open,
-    check_30_audits_not_counted, check_31_audits_seeds_secret, check_36_key_short_base,
+    check_30_audits_not_counted, check_31_audits_seeds_secret, check_32_board_seen,
+    check_33_witnesses_statements, check_34_pins_witnesses, check_35_board_turnout,
+    check_36_key_short_base,
+)
+#: the checks of a snapshot of an open board (docs/record.md §3.3): those of a closed record
+#: that apply to a partial board, by the same code
+SNAPSHOT_CHECKS: tuple[Callable[[Context], CheckResult], ...] = (
+    check_03_manifest_election_id, check_04_key_public, check_05_key_verification,
+    check_06_board_chain, check_07_board_ballots, check_08_board_checkpoints,
+    check_09_ballots_proofs, check_17_pins_opening, check_18_credentials_list,
+    check_19_board_signatures, check_20_board_unique, check_21_board_times,
+    check_24_key_modulus_proof, check_25_key_factor_proof, check_26_key_verification_base,
+    check_27_key_shared_secret, check_29_audits_open, check_32_board_seen,
+    check_34_pins_witnesses, check_35_board_turnout, check_36_key_short_base,
 )
 
 
@@ -101,15 +118,30 @@ class Verification:
 
 
 def verify_record(path: str | Path, options: Options | None = None) -> Verification:
-    """Run the checks on the record at ``path``.  Raises RecordUnreadable (exit 2)."""
+    """Run the checks of docs/record.md §5 on the record at ``path``.  Raises RecordUnreadable (exit 2)."""
     options = options or Options()
     ctx = Context(load_record(path, processes=options.processes), options)
+    results = _run(ctx, CHECKS)  # first: the checks find the election id
+    return Verification(Path(path), ctx.election_id, results)
+
+
+def verify_snapshot(path: str | Path, options: Options | None = None) -> Verification:
+    """Run the snapshot checks (docs/record.md §3.3) on the snapshot folder at ``path``.
+    Raises RecordUnreadable (exit 2)."""
+    options = options or Options()
+    options.snapshot = True
+    ctx = Context(load_record(path, processes=options.processes, snapshot=True), options)
+    results = _run(ctx, SNAPSHOT_CHECKS)
+    return Verification(Path(path), ctx.election_id, results)
+
+
+def _run(ctx: Context, checks: tuple[Callable[[Context], CheckResult], ...]) -> list[CheckResult]:
     results = []
-    for check in CHECKS:
+    for check in checks:
         try:
             results.append(check(ctx))
         except Exception as exc:  # a verifier bug or an unforeseen shape: fail, never pass
             res = CheckResult(int(check.__name__[6:8]), check.__name__[9:].replace("_", ".", 1))
             res.fail("internal_error", error=f"{type(exc).__name__}: {exc}")
             results.append(res)
-    return Verification(Path(path), ctx.election_id, results)
+    return results

@@ -106,11 +106,12 @@ def check_29_audits_open(ctx: Context) -> CheckResult:
     entries, contests = ctx.entries, ctx.contests
     bad_signatures = _bad_audit_signatures(ctx, pins.hash)
     count = 0
+    earlier = 0  # follow mode: audits opened in an earlier round, not opened again
     # found while the jobs are made — by the pool's feeder thread: reported after the pool
     early: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
 
     def jobs() -> Iterator[OpenJob]:
-        nonlocal count
+        nonlocal count, earlier
         for seq, row, e in audit_entries(ctx):
             count += 1
             item = {"file": ENTRIES, "seq": seq, "credential": e["credential"]}
@@ -127,15 +128,18 @@ def check_29_audits_open(ctx: Context) -> CheckResult:
             if index.line(number).ballot_hash != entries.ballot_hash(row):
                 early.append(("audits.ballot_hash", {**item, "file": BALLOTS}, {}))
                 continue
+            if seq <= ctx.options.proofs_after:  # follow mode: opened in an earlier round
+                earlier += 1                     # (record.md §3.3), the same bytes
+                continue
             offset, length = index.span(number)
             yield OpenJob((seq,), bytes.fromhex(e["seed"]), contest.id,
                           f"{e['pseudonym']}/{e['credential']}", contest.size,
                           contest.max_selections, offset, length)
 
+    opened = 0
     path, n = str(ctx.record.ballots_path), ctx.key.n
     chunks = ((path, n, ctx.election_id, chunk, _use_gmpy2())
               for chunk in _chunks(jobs(), OPEN_CHUNK))
-    opened = 0
     for part in map_chunks(open_chunk, chunks, ctx.options.processes, ordered=True):
         for v in part:
             if v.ok:
@@ -154,7 +158,7 @@ def check_29_audits_open(ctx: Context) -> CheckResult:
     for code, item, params in early:
         res.fail(code, item, **params)
     res.failures.sort(key=lambda f: f.item.get("seq", 0))  # stable: per seq in check order
-    res.note("audits.summary", count=count, opened=opened)
+    res.note("audits.summary", count=count, opened=opened + earlier)
     return res
 
 

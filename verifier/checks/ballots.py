@@ -42,6 +42,8 @@ def _ballot_jobs(ctx: Context) -> Iterator[BallotJob]:
     assert ctx.ballots is not None and ctx.contests is not None
     assert ctx.record.ballot_lines is not None
     for seq, number in ctx.ballots.items():
+        if seq <= ctx.options.proofs_after:
+            continue  # follow mode: verified in an earlier round (record.md §3.3)
         context = _ballot_context(ctx, seq)
         contest = ctx.contests.get(context[0]) if context is not None else None
         if contest is None or context is None:
@@ -58,7 +60,8 @@ def check_09_ballots_proofs(ctx: Context) -> CheckResult:
         return res
     assert ctx.key and ctx.ballots is not None and ctx.contests and ctx.election_id
     total = sum(1 for seq, _ in ctx.ballots.items()
-                if (c := _ballot_context(ctx, seq)) is not None and c[0] in ctx.contests)
+                if seq > ctx.options.proofs_after
+                and (c := _ballot_context(ctx, seq)) is not None and c[0] in ctx.contests)
     done = 0
     progress = ctx.options.progress
 

@@ -86,7 +86,7 @@ def check_06_board_chain(ctx: Context) -> CheckResult:
     if not ctx.record.has(ENTRIES):
         res.fail("dependency", input=ENTRIES)
         return res
-    entries = EntryTable(_checkpoint_seqs(ctx))
+    entries = EntryTable(_checkpoint_seqs(ctx) | seen_seqs(ctx))  # seen: check 32
     prev = ctx.election_id
     count = 0
     for line in ctx.record.jsonl(ENTRIES):  # streamed: only the EntryTable is kept
@@ -122,6 +122,12 @@ def check_06_board_chain(ctx: Context) -> CheckResult:
     ctx.board_size = count
     res.note("chain.entries", count=count)
     return res
+
+
+def seen_seqs(ctx: Context) -> set[int]:
+    """The seqs of the checkpoints an observer saw (``--seen``, record.md §3.4)."""
+    return {cp["seq"] for cp in ctx.options.seen or ()
+            if isinstance(cp.get("seq"), int) and not isinstance(cp.get("seq"), bool)}
 
 
 def _checkpoint_seqs(ctx: Context) -> set[int]:
@@ -247,12 +253,15 @@ def check_08_board_checkpoints(ctx: Context) -> CheckResult:
         last_seq = max(last_seq, seq)
         if cp["final"]:
             finals.append((line.number, seq))
-    if len(finals) != 1:
+    if len(finals) != 1 and not (ctx.options.snapshot and not finals):  # snapshot: §3.3
         res.fail("checkpoints.final_count", {"file": CHECKPOINTS}, count=len(finals))
     if finals and finals[-1][0] != lines[-1].number:
         res.fail("checkpoints.final_not_last", {"file": CHECKPOINTS, "line": finals[-1][0]})
     if finals and finals[-1][1] != ctx.board_size:
         res.fail("checkpoints.final_seq", {"file": CHECKPOINTS, "seq": finals[-1][1]},
+                 expected=ctx.board_size)
+    if ctx.options.snapshot and not finals and last_seq != ctx.board_size:
+        res.fail("checkpoints.final_seq", {"file": CHECKPOINTS, "seq": last_seq},
                  expected=ctx.board_size)
     res.note("checkpoints.count", count=len(lines))
     return res

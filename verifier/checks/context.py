@@ -56,6 +56,13 @@ class Options:
     #: the credential authority's public key (32 raw bytes) as the observer got it from the
     #: CA's own publication (``--ca-key``; docs/record.md §2.0): check 17 needs it
     ca_key: bytes | None = None
+    #: the checkpoints an observer saw (``--seen FILE``, follow mode; docs/record.md §3.4):
+    #: check 32 compares the board with them; None: not given
+    seen: list[dict[str, Any]] | None = None
+    #: a snapshot of an open board (docs/record.md §3.3): check 8's last checkpoint need not be
+    #: final; ``proofs_after``: check 9 verifies only the ballots after this seq (follow mode)
+    snapshot: bool = False
+    proofs_after: int = 0
 
 
 @dataclass

@@ -32,7 +32,7 @@ OPENING_TYPE = "ssbvote-opening"
 CREDENTIALS_TYPE = "ssbvote-credentials"
 REVOCATION_TYPE = "ssbvote-revocation"
 OPENING_KEYS = ("type", "election_id", "election_key", "board_key", "ca_key", "credentials",
-                "officials", "at", "signature")
+                "officials", "witnesses", "at", "signature")  # witnesses: §2.0, check 34
 CREDENTIALS_KEYS = ("type", "election_id", "at", "electorates", "signature")
 REVOCATION_KEYS = ("type", "election_id", "electorate", "revoked", "replacement", "at",
                    "signature")

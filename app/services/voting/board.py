@@ -179,12 +179,12 @@ def iter_entries(election: Election, after: int = 0, limit: int | None = None,
         after = rows[-1].seq
 
 
-def iter_entries_with_ballots(election: Election, batch: int = 200,
-                              limit: int | None = None) -> Iterator[tuple[BoardEntry, str | None]]:
-    """(entry, its ballot's canonical JSON) in seq order, the first ``limit`` if given:
-    :func:`iter_entries` a page at a time, with one query for the page's ballots; None if a
-    ballot row is missing (verify_chain reports it)."""
-    entries = iter_entries(election, batch=batch, limit=limit)
+def iter_entries_with_ballots(election: Election, batch: int = 200, limit: int | None = None,
+                              after: int = 0) -> Iterator[tuple[BoardEntry, str | None]]:
+    """(entry, its ballot's canonical JSON) in seq order after ``after``, the first ``limit``
+    if given: :func:`iter_entries` a page at a time, with one query for the page's ballots;
+    None if a ballot row is missing (verify_chain reports it)."""
+    entries = iter_entries(election, after=after, batch=batch, limit=limit)
     while page := list(itertools.islice(entries, batch)):
         ballots = dict(db.session.execute(
             select(BoardBallot.ballot_hash, BoardBallot.ballot).where(
@@ -217,13 +217,14 @@ def is_closed(election: Election) -> bool:
 
 
 def public_entry(election: Election, seq: int) -> dict[str, Any]:
-    """Entry ``seq`` as the public API shows it, with its encrypted ballot once polls have
-    closed (the final checkpoint is signed)."""
+    """Entry ``seq`` as the public API shows it, with its encrypted ballot once a signed
+    checkpoint covers it (docs/record.md §3.2: ballots are public from their checkpoint on)."""
     entry = entry_at(election, seq)
     if entry is None:
         raise BallotNotFound("no such board entry")
     body: dict[str, Any] = {"entry": entry_dict(entry, election.election_id)}
-    if final_checkpoint(election) is not None:
+    cps = checkpoints(election)
+    if cps and cps[-1]["seq"] >= seq:
         text = ballot_text(entry)
         if text is None:  # pragma: no cover - the ballot row is written with its entry
             raise BallotNotFound("the ballot of this board entry is missing")
