@@ -4,16 +4,16 @@ docs/accounts.md §9–§10: ``activation_code`` holds the hashes of the voting 
 single-use codes sent out of band; ``pending_action.action`` gains ``release_account``.
 Downgrading deletes release proposals (the older schema cannot hold them).
 
-Revision ID: 0009_activation
-Revises: 0009_ballot_audits
+Revision ID: 0011_activation
+Revises: 0010_witnesses
 """
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_activation"
-down_revision = "0009_ballot_audits"
+revision = "0011_activation"
+down_revision = "0010_witnesses"
 branch_labels = None
 depends_on = None
 
