@@ -82,7 +82,7 @@ def signed_in(env: dict[str, Any], index: int = 0) -> Voter:
     app: Flask = env["app"]
     key = env["ids"][index]
     voter = Voter(app.test_client(), env["clock"], env["credentials"][key])
-    voter.browser.signup("insured", key, f"1980-01-{(index % 28) + 1:02d}")
+    voter.browser.signup("insured", key)
     return voter
 
 
