@@ -27,6 +27,7 @@ from werkzeug.serving import make_server
 from app.extensions import db
 from app.models import BoardEntry, BoardHead, Checkpoint, Election, WitnessStatement
 from app.models.base import utcnow
+from app.services.identity import activation
 from app.services.voting import board, board_export
 from crypto.encoding import canonical_json
 from election.board import sha256_hex
@@ -65,9 +66,10 @@ class Observed:
     def cast(self, kind: str, index: int, selections: list[int]) -> None:
         """Voter ``index`` of ``kind`` registers, signs in and casts over HTTP."""
         if kind == "insured":
-            voter, attribute = self.setup.ids[index], f"1980-01-{index + 1:02d}"
+            voter = self.setup.ids[index]
         else:
-            voter, attribute = "1000000001", self.setup.employer_person
+            voter = "1000000001"
+        attribute = self.setup.codes[voter]  # the activation letter (docs/accounts.md §9)
         client = self.clients.get(voter)
         if client is None:  # a voter who casts again keeps their session
             client = VotingClient(self.url, kind, credential=self.setup.credentials[voter],
@@ -85,7 +87,7 @@ class Observed:
         if client is None:
             client = VotingClient(self.url, "insured", credential=self.setup.credentials[voter],
                                   ca_key=self.ca_key, allow_insecure_test_key=True)
-            client.register(voter, f"1980-01-{index + 1:02d}", PASSWORD)
+            client.register(voter, self.setup.codes[voter], PASSWORD)
             self.clients[voter] = client
         client.audit(self.slug, selections)
 
@@ -128,8 +130,10 @@ def observed(tmp_path: Path) -> Iterator[Observed]:
             manifest, [scenario.insured_csv(ids), scenario.employer_csv([("1000000001", person)])],
             tmp_path / "trustees", now, witnesses=pins)
         assert setup.authority is not None
+        # Each voter's activation letter (docs/accounts.md §9), as the test sender writes it.
+        codes = activation.issue_for_election(setup.election.id, now, "test")
         setup_view = SimpleNamespace(ids=ids, employer_person=person, credentials=setup.credentials,
-                                     ceremony=setup.ceremony)
+                                     ceremony=setup.ceremony, codes=codes)
         slug, ca_key = setup.slug, setup.authority.ca_public_key
         db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True)
