@@ -136,12 +136,16 @@ class Nginx:
                 time.sleep(0.2)
 
     def upstream_counts(self, path_part: str) -> dict[str, int]:
-        """How many logged requests whose request line holds ``path_part`` each upstream served."""
+        """How many logged requests whose request line holds ``path_part`` each upstream served.
+
+        A request nginx answered itself (a 413, a redirect) is logged with ``upstream=-``: no host
+        served it, so it is not counted."""
         counts: dict[str, int] = {}
         for line in self.log.read_text().splitlines():
             if path_part in line and "upstream=" in line:
                 upstream = line.split("upstream=", 1)[1].split()[0]
-                counts[upstream] = counts.get(upstream, 0) + 1
+                if upstream != "-":
+                    counts[upstream] = counts.get(upstream, 0) + 1
         return counts
 
     def stop(self) -> None:
