@@ -4,16 +4,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Callable
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale, gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from app import auth
 from app.extensions import limiter
+from app.localtime import format_local
 from app.security import body_limit
-from app.models import Election, Official
-from app.services.administration import approvals, audit, elections_overview
+from app.models import Election, Official, PendingAction
+from app.services.administration import (approval_cards, approvals, audit, audit_sentences,
+                                         elections_overview, turnout)
 from app.services.identity import accounts, lockouts, release
 from app.services.voting import paper_votes
 from app.services.errors import InputFileError, ServiceError
@@ -25,9 +27,8 @@ bp = Blueprint("official", __name__, url_prefix="/official")
 KIND = "official"
 _limited = limiter.shared_limit(auth.ip_rate_limit, scope="signin", methods=["POST"])
 
-ACTION_LABELS = {"open_polls": _l("Open polls"), "close_polls": _l("Close polls"),
-                 "record_paper_votes": _l("Record paper votes"),
-                 "release_account": _l("Release a voter's account")}
+#: The two-official actions' names (one table: the audit log's sentences use it too).
+ACTION_LABELS = audit_sentences.ACTION_NAMES
 #: Largest paper-vote list accepted (bytes): 13-digit IDs, one a line, for every insured voter.
 PAPER_LIST_MAX_BYTES = 64 * 1024 * 1024
 #: The multipart envelope and the CSRF token around the file.
@@ -42,6 +43,8 @@ REFUSALS = {
     "unknown_action": _l("Unknown action."),
 }
 AUDIT_PAGE = 200
+#: Seconds between the dashboard's turnout refreshes (app/static/js/official-turnout.js).
+TURNOUT_REFRESH_SECONDS = 30
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -76,16 +79,45 @@ def _me() -> Official:
 @bp.get("/")
 @auth.official_required("view_dashboard")
 def dashboard() -> str:
-    approvals.expire_due(auth.now())
+    now = auth.now()
+    approvals.expire_due(now)
     elections = elections_overview.list_elections()
+    rows = [(e, approvals.pending_for(e), approvals.available_actions(e),
+             approvals.expired_for(e)) for e in elections]
     return render_template(
         "official/dashboard.html", official=_me(), form=ActionForm(), labels=ACTION_LABELS,
-        rows=[(e, approvals.pending_for(e), approvals.available_actions(e),
-               approvals.expired_for(e)) for e in elections],
+        rows=rows,
+        cards={p.id: approval_cards.card(e, p.action, p) for e, pending, _a, _x in rows for p in pending},
+        turnouts={e.id: turnout.live(e, now) for e in elections if e.status != "draft"},
         paper_signed={e.id for e in elections if paper_votes.is_signed(e)},
-        release_details=release.describe,
         lifetime_hours=int(approvals.lifetime().total_seconds() // 3600),
+        refresh_seconds=TURNOUT_REFRESH_SECONDS, now=now,
     )
+
+
+@bp.get("/elections/<int:election_id>/turnout.json")
+@auth.official_required("view_dashboard")
+def turnout_json(election_id: int) -> Response:
+    """Live turnout per contest (ballots on the board, distinct voters, paper voters once the
+    list is recorded) for the dashboard's refresh; never a partial result."""
+    election = elections_overview.election_by_id(election_id)
+    now = auth.now()
+    response = jsonify({**turnout.live(election, now).as_dict(),
+                        "at_local": format_local(now, str(get_locale()), seconds=True)})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _confirmation(election: Election, action: str, target: str,
+                  pending: PendingAction | None = None) -> str | None:
+    """The confirmation step of an action whose card asks for one (closing the polls): the page
+    naming the election and the time, unless this POST already carries ``confirm=<slug>``."""
+    card = approval_cards.card(election, action, pending)
+    if not card.confirm or request.form.get("confirm", "") == election.slug:
+        return None
+    return render_template("official/confirm.html", election=election, action=action,
+                           label=ACTION_LABELS.get(action, action), card=card, target=target,
+                           pending=pending, form=ActionForm(), now=auth.now())
 
 
 @bp.post("/elections/<int:election_id>/propose/<action>")
@@ -96,6 +128,12 @@ def propose(election_id: int, action: str) -> Response:
     election = elections_overview.election_by_id(election_id)
     if action in approvals.PAYLOAD_ACTIONS:  # needs its list: proposed from its upload page
         return redirect(url_for("official.paper_votes_upload", election_id=election_id))
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    confirm = _confirmation(election, action, url_for("official.propose", election_id=election_id,
+                                                      action=action))
+    if confirm is not None:
+        return Response(confirm)
     try:
         approvals.propose(election, action, _me(), auth.now())
     except approvals.ApprovalRefused as exc:
@@ -121,6 +159,22 @@ def _decide(decision: Callable[[int, Official, datetime], object], pending_id: i
 @bp.post("/actions/<int:pending_id>/approve")
 @auth.official_required("approve_poll_action")
 def approve(pending_id: int) -> Response:
+    """Approve what the card showed: the form carries the card's digest (when the action has
+    one) and, for an action that asks for it, the confirmation of the election's slug."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    pending = approvals.pending_by_id(pending_id)
+    if pending is not None and pending.state == "pending":
+        confirm = _confirmation(pending.election, pending.action,
+                                url_for("official.approve", pending_id=pending_id), pending)
+        if confirm is not None:
+            return Response(confirm)
+        try:
+            approval_cards.check_seen(pending, request.form.get("digest", ""))
+        except approval_cards.DigestChanged:
+            flash(_("Nothing was approved: the proposal is not the one you saw (its digest "
+                    "differs). Check it again below before approving."), "error")
+            return redirect(url_for("official.dashboard"))
     return _decide(approvals.approve, pending_id, _("Approved and carried out."))
 
 
@@ -133,7 +187,8 @@ def cancel(pending_id: int) -> Response:
 @bp.get("/audit")
 @auth.official_required("view_audit")
 def audit_log() -> str:
-    return render_template("official/audit.html", entries=audit.recent(AUDIT_PAGE),
+    return render_template("official/audit.html",
+                           lines=audit_sentences.describe_all(audit.recent(AUDIT_PAGE)),
                            problems=audit.verify_chain())
 
 

@@ -82,6 +82,11 @@ def pending_for(election: Election) -> list[PendingAction]:
         .order_by(PendingAction.id)))
 
 
+def pending_by_id(pending_id: int) -> PendingAction | None:
+    """The proposal with this id (in any state), or None."""
+    return db.session.get(PendingAction, pending_id)
+
+
 def expired_for(election: Election) -> list[PendingAction]:
     """Expired proposals still worth showing: the latest proposal of their action, for an
     action the election's status still allows."""
