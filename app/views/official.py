@@ -164,7 +164,8 @@ def approve(pending_id: int) -> Response:
     if not ActionForm().validate_on_submit():
         abort(400)
     pending = approvals.pending_by_id(pending_id)
-    if pending is not None and pending.state == "pending":
+    # (A proposer's own approval is refused, and audited, by approvals.approve.)
+    if pending is not None and pending.state == "pending" and pending.proposer_pk != _me().id:
         confirm = _confirmation(pending.election, pending.action,
                                 url_for("official.approve", pending_id=pending_id), pending)
         if confirm is not None:

@@ -13,6 +13,7 @@ from flask import Flask
 from app.extensions import db
 from app.models import AuditEntry, Election, Official, PendingAction, ThrottleCounter, VoterAccount
 from tests.conftest import build_app, make_config
+from tests.support.official_pages import approve_fields
 from tests.support import election_setup
 from tests.support.auth_client import (  # noqa: F401
     FAST_ARGON2,
@@ -465,7 +466,9 @@ def test_same_official_cannot_approve_and_second_can(accounts_app: Flask) -> Non
     assert "ต้องให้เจ้าหน้าที่คนอื่นเป็นผู้อนุมัติ" in _text(alice.client.get("/official/"))
     db.session.expire_all()
     assert db.session.get(Election, election.id).status == "draft"
-    post(bob, f"/official/actions/{pending.id}/approve")
+    # Bob approves what his dashboard's approval card shows (its digest: the opening's hash).
+    bob.client.post(f"/official/actions/{pending.id}/approve",
+                    data=approve_fields(_text(bob.client.get("/official/")), pending.id))
     db.session.expire_all()
     assert db.session.get(Election, election.id).status == "open"
     pending = db.session.get(PendingAction, pending.id)

@@ -14,6 +14,7 @@ from flask import Flask
 
 from app.extensions import db
 from app.models import AuditEntry, PendingAction, VoterAccount
+from tests.support.official_pages import approve_fields
 from tests.support.auth_client import (
     PASSWORD,
     add_official,
@@ -176,9 +177,9 @@ def test_a_release_lifts_the_locks_the_squatter_left(app: Flask) -> None:
         "electorate": "insured", "voter_key": entry.voter_key,
         "reason": "voter came to branch 12 with ID card; account not theirs"}).status_code == 302
     pending = db.session.query(PendingAction).filter_by(action="release_account").one()
-    token = csrf_token(bob.client.get("/official/").get_data(as_text=True))
+    page = bob.client.get("/official/").get_data(as_text=True)
     assert bob.client.post(f"/official/actions/{pending.id}/approve",
-                           data={"csrf_token": token}).status_code == 302
+                           data=approve_fields(page, pending.id)).status_code == 302
     fresh = re.search(r"code: ([0-9A-Z-]+)\.", outbox(app)[-1]["text_en"])
     assert fresh
     voter = browser_at(app, "192.0.2.9")  # a new device of the real voter

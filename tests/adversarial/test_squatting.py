@@ -16,6 +16,7 @@ from flask import Flask
 
 from app.extensions import db
 from app.models import ActivationCode, AuditEntry, PendingAction, VoterAccount
+from tests.support.official_pages import approve_fields
 from tests.support.auth_client import (  # noqa: F401
     PASSWORD,
     Browser,
@@ -60,8 +61,11 @@ def _propose(official: Browser, login_id: str, reason: str = "voter came to bran
 
 
 def _approve(official: Browser, pending_id: int):  # type: ignore[no-untyped-def]
-    token = csrf_token(_text(official.client.get("/official/")))
-    return official.client.post(f"/official/actions/{pending_id}/approve", data={"csrf_token": token})
+    page = _text(official.client.get("/official/"))
+    # The approve button posts the approval card's digest; the proposer has no button (refused).
+    data = (approve_fields(page, pending_id) if f"/official/actions/{pending_id}/approve" in page
+            else {"csrf_token": csrf_token(page)})
+    return official.client.post(f"/official/actions/{pending_id}/approve", data=data)
 
 
 def test_id_and_date_of_birth_no_longer_register(accounts_app: Flask) -> None:

@@ -7,6 +7,7 @@ from flask import Flask
 from app.extensions import db
 from app.models import AuditEntry, Election, PendingAction, VoterAccount
 from tests.support import election_setup
+from tests.support.official_pages import approve_fields
 from tests.support.auth_client import (  # noqa: F401
     Browser,
     accounts_app,
@@ -138,12 +139,13 @@ def test_official_login_dashboard_and_two_person_open(accounts_app_any: Flask) -
     # Alice's dashboard does not even offer her an approve button.
     assert f"/official/actions/{pending.id}/approve" not in _text(alice.client.get("/official/"))
     approved = bob.client.post(f"/official/actions/{pending.id}/approve",
-                               data={"csrf_token": csrf_token(_text(bob.client.get("/official/")))})
+                               data=approve_fields(_text(bob.client.get("/official/")), pending.id))
     assert approved.status_code == 302
     db.session.expire_all()
     assert db.session.get(Election, election.id).status == "open"
     audit_page = _text(alice.client.get("/official/audit?lang=en"))
-    assert "approve_open_polls" in audit_page and "official:bob" in audit_page
+    assert "approve_open_polls" in audit_page and "official:bob" in audit_page  # the raw entry, folded
+    assert "Official bob approved and carried out: Open polls (" in audit_page  # ... under its sentence
     assert "The audit log hash chain is intact." in audit_page
     actions = [e.action for e in db.session.query(AuditEntry)]
     assert actions.count("official_login") == 2

@@ -40,10 +40,13 @@ _COLUMNS = {"national_id": "insured", "employer_account": "employer"}
 _LOOKUP_CHUNK = 2000
 
 
-def _t(message: str, **values: object) -> str:
+def _(message: str, **values: object) -> str:
     """``message`` in the page's language (Thai or English) during a request; English (as
-    written) for the CLI and scenario.  Every message names its line of the CSV file."""
-    return gettext(message, **values) if has_request_context() else message % values
+    written) for the CLI and scenario, which have no page.  (Named ``_`` so Babel extracts
+    the messages.)"""
+    if has_request_context():
+        return gettext(message, **values)
+    return message % values if values else message
 
 
 def parse_list(election: Election, text: str, source: str = "paper votes") -> list[str]:
@@ -54,10 +57,10 @@ def parse_list(election: Election, text: str, source: str = "paper votes") -> li
     try:
         header = [h.strip() for h in next(reader, [])]
     except csv.Error as exc:
-        raise InputFileError(source, [_t("line %(line)d: not a readable CSV line (%(reason)s)",
+        raise InputFileError(source, [_("line %(line)d: not a readable CSV line (%(reason)s)",
                                          line=reader.line_num or 1, reason=str(exc))]) from None
     if header != ["voter_id"]:
-        raise InputFileError(source, [_t("line %(line)d: the header must be exactly: voter_id "
+        raise InputFileError(source, [_("line %(line)d: the header must be exactly: voter_id "
                                          "(found: %(found)s)", line=1, found=",".join(header) or "-")])
     problems: list[tuple[int, str]] = []  # (line, message)
     keys: dict[str, int] = {}
@@ -67,21 +70,21 @@ def parse_list(election: Election, text: str, source: str = "paper votes") -> li
         except StopIteration:
             break
         except csv.Error as exc:
-            problems.append((reader.line_num, _t("line %(line)d: not a readable CSV line (%(reason)s)",
+            problems.append((reader.line_num, _("line %(line)d: not a readable CSV line (%(reason)s)",
                                                  line=reader.line_num, reason=str(exc))))
             break
         if not record or not record[0].strip():
             continue
         key = record[0].strip().replace("-", "").replace(" ", "")
         if len(record) != 1:
-            problems.append((reader.line_num, _t("line %(line)d: expected 1 field, found %(found)d",
+            problems.append((reader.line_num, _("line %(line)d: expected 1 field, found %(found)d",
                                                  line=reader.line_num, found=len(record))))
         elif not key.isascii() or not key.isdigit() or not 5 <= len(key) <= 20:
-            problems.append((reader.line_num, _t("line %(line)d: \"%(value)s\" is not a national ID or "
+            problems.append((reader.line_num, _("line %(line)d: \"%(value)s\" is not a national ID or "
                                                  "employer account number (digits only)",
                                                  line=reader.line_num, value=key[:40])))
         elif key in keys:
-            problems.append((reader.line_num, _t("line %(line)d: %(key)s appears again (first on line %(first)d)",
+            problems.append((reader.line_num, _("line %(line)d: %(key)s appears again (first on line %(first)d)",
                                                  line=reader.line_num, key=key, first=keys[key])))
         else:
             keys[key] = reader.line_num
@@ -94,7 +97,7 @@ def parse_list(election: Election, text: str, source: str = "paper votes") -> li
             found[entry.voter_key] = entry.pseudonym
     for key, line in keys.items():
         if key not in found:
-            problems.append((line, _t("line %(line)d: %(key)s is not on this election's roll", line=line, key=key)))
+            problems.append((line, _("line %(line)d: %(key)s is not on this election's roll", line=line, key=key)))
     if problems:
         raise InputFileError(source, [message for _line, message in sorted(problems, key=lambda p: p[0])])
     return sorted(set(found.values()))
@@ -151,7 +154,7 @@ def _page(election: Election, body: dict[str, Any], role: str, official: Officia
 
 def _check_can_record(election: Election) -> None:
     if is_signed(election):
-        raise Conflict(_t("the paper-vote list of this election is already signed"))
+        raise Conflict(_("the paper-vote list of this election is already signed"))
     if election.status != Status.CLOSED.value:
         raise approvals.ApprovalRefused("wrong_status")
 
@@ -198,19 +201,19 @@ def _check_signature(election: Election, official: Official, body: dict[str, Any
                      signature: str) -> None:
     """The official saw ``body`` (its digest is ``digest``) and signed it with their pinned key."""
     if digest != paper_list_digest(body):
-        raise InvalidRequest(_t("the list's digest is not the digest of the list shown: check the list again"))
+        raise InvalidRequest(_("the list's digest is not the digest of the list shown: check the list again"))
     public = _pinned_key(election, official)
     if public is None:
-        raise Forbidden(_t("official %(username)s is not pinned in this election's opening: only the "
+        raise Forbidden(_("official %(username)s is not pinned in this election's opening: only the "
                            "officials the credential authority pinned can sign the list",
                            username=official.username))
     if not isinstance(signature, str) or len(signature) != 128 or signature != signature.lower():
-        raise InvalidRequest(_t("the signature must be 128 lowercase hex digits"))
+        raise InvalidRequest(_("the signature must be 128 lowercase hex digits"))
     try:
         Ed25519PublicKey.from_public_bytes(bytes.fromhex(public)).verify(
             bytes.fromhex(signature), canonical_json(body))
     except (ValueError, InvalidSignature):
-        raise InvalidRequest(_t("the signature does not verify with your pinned official key: "
+        raise InvalidRequest(_("the signature does not verify with your pinned official key: "
                                 "sign with your own official credential")) from None
 
 
@@ -222,7 +225,7 @@ def propose_signed(election: Election, official: Official, digest: str, signatur
     row = db.session.scalar(select(PaperListDraft).where(PaperListDraft.election_pk == election.id,
                                                          PaperListDraft.official_pk == official.id))
     if row is None:
-        raise Conflict(_t("upload the paper-vote list first"))
+        raise Conflict(_("upload the paper-vote list first"))
     body = json.loads(row.body)
     _check_signature(election, official, body, digest, signature)
     signed = {**body, "signatures": [{"official": official.username, "signature": signature}]}
@@ -251,7 +254,7 @@ def on_approve(election: Election, pending: PendingAction) -> None:
     """Store the approved list; there is one list per election and it is final.  It must carry
     the signatures of two distinct officials pinned in the opening (record.md §2.4)."""
     if is_signed(election):
-        raise Conflict(_t("the paper-vote list of this election is already signed"))
+        raise Conflict(_("the paper-vote list of this election is already signed"))
     if board.final_checkpoint(election) is None:
         raise Conflict("the paper-vote list can be signed only after polls have closed")
     obj = json.loads(pending.payload or "{}")
