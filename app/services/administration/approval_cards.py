@@ -20,7 +20,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, TypeAlias
 
 from flask_babel import LazyString, lazy_gettext as _l
 from sqlalchemy import distinct, func, select
@@ -30,7 +30,8 @@ from app.models import BoardEntry, BoardHead, Election, PendingAction, RollEntry
 from app.services.errors import Conflict
 from election.board import KIND_BALLOT, paper_list_body, paper_list_digest
 
-Text = str | LazyString
+#: A label: plain text or a lazy translation (rendered in the page's language).
+Text: TypeAlias = "str | LazyString"
 
 
 @dataclass(frozen=True)
@@ -193,7 +194,8 @@ def release_account(election: Election, pending: PendingAction | None) -> Card:
 
 
 def _electorate_label(electorate: str) -> Text:
-    return {"insured": _l("Insured employee"), "employer": _l("Employer")}.get(electorate, electorate)
+    labels: dict[str, Text] = {"insured": _l("Insured employee"), "employer": _l("Employer")}
+    return labels.get(electorate, electorate)
 
 
 def init_builtin() -> None:

@@ -45,7 +45,7 @@ def _(message: str, **values: object) -> str:
     written) for the CLI and scenario, which have no page.  (Named ``_`` so Babel extracts
     the messages.)"""
     if has_request_context():
-        return gettext(message, **values)
+        return str(gettext(message, **values))
     return message % values if values else message
 
 
