@@ -122,7 +122,7 @@ def _confirmation(election: Election, action: str, target: str,
 
 @bp.post("/elections/<int:election_id>/propose/<action>")
 @auth.official_required("propose_poll_action")
-def propose(election_id: int, action: str) -> Response:
+def propose(election_id: int, action: str) -> str | Response:
     if action not in approvals.TRANSITIONS:
         abort(404)
     election = elections_overview.election_by_id(election_id)
@@ -133,7 +133,7 @@ def propose(election_id: int, action: str) -> Response:
     confirm = _confirmation(election, action, url_for("official.propose", election_id=election_id,
                                                       action=action))
     if confirm is not None:
-        return Response(confirm)
+        return confirm
     try:
         approvals.propose(election, action, _me(), auth.now())
     except approvals.ApprovalRefused as exc:
@@ -158,7 +158,7 @@ def _decide(decision: Callable[[int, Official, datetime], object], pending_id: i
 
 @bp.post("/actions/<int:pending_id>/approve")
 @auth.official_required("approve_poll_action")
-def approve(pending_id: int) -> Response:
+def approve(pending_id: int) -> str | Response:
     """Approve what the card showed: the form carries the card's digest (when the action has
     one) and, for an action that asks for it, the confirmation of the election's slug."""
     if not ActionForm().validate_on_submit():
@@ -169,7 +169,7 @@ def approve(pending_id: int) -> Response:
         confirm = _confirmation(pending.election, pending.action,
                                 url_for("official.approve", pending_id=pending_id), pending)
         if confirm is not None:
-            return Response(confirm)
+            return confirm
         try:
             approval_cards.check_seen(pending, request.form.get("digest", ""))
         except approval_cards.DigestChanged:
