@@ -82,10 +82,6 @@ def card(election: Election, action: str, pending: PendingAction | None = None) 
     return summarizer(election, pending)
 
 
-def needs_confirmation(election: Election, action: str) -> bool:
-    return card(election, action).confirm if action in _SUMMARIZERS else False
-
-
 def check_seen(pending: PendingAction, seen: str) -> None:
     """Refuse the approval unless the approver saw this proposal's digest (if it has one)."""
     expected = card(pending.election, pending.action, pending).digest
