@@ -44,18 +44,107 @@ function freshSeed() {
 }
 
 // Workers are kept for the page, per (worker URL, n, count): each keeps its fixed-base table
-// of h_s (public, built once per election, §5.7), so an audit's re-encryption or a re-vote does
+// of h_s (public, made once per election, §5.7), so an audit's re-encryption or a re-vote does
 // not rebuild it.  A worker holds a seed only between 'init' and 'forget' (§4.4).
 const pools = new Map();
 
-function startWorkers(workerUrl, n, count) {
+/**
+ * Start `count` workers and have them make the table of h_s (worker.js): each loads it from the
+ * IndexedDB cache or builds its share of the rows; the rows are passed on as transferred
+ * ArrayBuffers.  Returns {workers, ready, listen}: `ready` resolves to {source: 'cache' | 'built'
+ * | 'mixed', ms} when every worker has its table (rejects if none could make it); listen(f)
+ * reports the table's progress in [0, 1].
+ */
+function startWorkers(workerUrl, n, count, cache = true) {
   const workers = [];
+  const parts = new Array(count).fill(null);
+  const progress = new Array(count).fill(0);
+  const listeners = new Set();
+  const state = new Array(count).fill('pending'); // → 'part' (rows sent) → 'warm', or 'failed'
+  const sources = [];
+  const reasons = [];
+  const started = typeof performance !== 'undefined' ? performance.now() : Date.now();
+  let forwarded = false;
+  let settled = false;
+  let lastError = '';
+  let settle;
+  const ready = new Promise((resolve, reject) => {
+    settle = { resolve, reject };
+  });
+  ready.catch(() => {}); // a failure also reaches the ballot through its tasks
+  const report = () => {
+    const p = progress.reduce((acc, x) => acc + x, 0) / count;
+    for (const f of listeners) f(p);
+  };
+  const forward = () => {
+    // every worker answered its first step: send each builder the rows of the others
+    if (forwarded || state.includes('pending')) return;
+    forwarded = true;
+    const builders = parts.filter((p) => p !== null).map((p) => p.part);
+    // each part goes to every other builder: copied, and transferred to the last one
+    const lastRecipient = (part) => Math.max(-1, ...builders.filter((w) => w !== part));
+    for (const w of builders) {
+      const transfer = [];
+      const msg = [];
+      for (const p of parts) {
+        if (p === null || p.part === w) continue;
+        if (lastRecipient(p.part) === w) transfer.push(p.bytes);
+        msg.push({ part: p.part, r0: p.r0, r1: p.r1, bytes: p.bytes });
+      }
+      workers[w].postMessage({ type: 'table-parts', parts: msg }, transfer);
+    }
+    parts.fill(null); // the page keeps no rows
+  };
+  const settleIfDone = () => {
+    const warm = state.filter((x) => x === 'warm').length;
+    if (settled || warm + state.filter((x) => x === 'failed').length < count) return;
+    settled = true;
+    if (warm === 0) {
+      settle.reject(new Error(`no worker could make the table: ${lastError}`));
+      return;
+    }
+    const unique = [...new Set(sources)];
+    const ms = (typeof performance !== 'undefined' ? performance.now() : Date.now()) - started;
+    settle.resolve({ source: unique.length === 1 ? unique[0] : 'mixed', ms, reasons });
+  };
   for (let w = 0; w < count; w++) {
     const worker = new Worker(workerUrl, { name: `ssbcrypto-${w}` });
-    worker.postMessage({ type: 'warm', n });
+    worker.addEventListener('message', (event) => {
+      const msg = event.data;
+      if (msg.type === 'table-progress') {
+        progress[w] = msg.total ? msg.done / msg.total : 1;
+        report();
+      } else if (msg.type === 'table-part') {
+        state[w] = 'part';
+        parts[w] = { part: w, r0: msg.r0, r1: msg.r1, bytes: msg.bytes };
+        forward();
+      } else if (msg.type === 'warm') {
+        state[w] = 'warm';
+        sources.push(msg.source);
+        reasons.push(msg.reason);
+        progress[w] = 1;
+        report();
+        forward();
+        settleIfDone();
+      } else if (msg.type === 'error' && (state[w] === 'pending' || state[w] === 'part')) {
+        state[w] = 'failed';
+        lastError = msg.message;
+        forward();
+        settleIfDone();
+      }
+    });
+    worker.addEventListener('error', () => {
+      if (state[w] === 'pending' || state[w] === 'part') {
+        state[w] = 'failed';
+        lastError = 'worker failed to load';
+        forward();
+        settleIfDone();
+      }
+    });
+    worker.postMessage({ type: 'warm', n, part: w, parts: count, cache });
     workers.push(worker);
   }
-  return workers;
+  return { workers, ready, listen: (f) => listeners.add(f), unlisten: (f) => listeners.delete(f) };
 }
 
 // A pool serves one ballot at a time ('init' replaces a worker's seed); a second encryptor
@@ -64,12 +153,12 @@ function workerPool(workerUrl, n, count) {
   const key = `${workerUrl}|${n.toString(16)}|${count}`;
   let entry = pools.get(key);
   if (!entry) {
-    entry = { workers: startWorkers(workerUrl, n, count), busy: false };
+    entry = { ...startWorkers(workerUrl, n, count), busy: false };
     pools.set(key, entry);
   }
-  if (entry.busy) return { key: null, pool: startWorkers(workerUrl, n, count) };
+  if (entry.busy) return { key: null, entry: { ...startWorkers(workerUrl, n, count), busy: true } };
   entry.busy = true;
-  return { key, pool: entry.workers };
+  return { key, entry };
 }
 
 function donePool(key, pool, ok) {
@@ -82,14 +171,35 @@ function donePool(key, pool, ok) {
   for (const w of pool) w.terminate();
 }
 
-/** Start building the fixed-base tables in the workers now (e.g. when the ballot page opens). */
-export function warmWorkers({ publicKey, workers = 2, workerUrl = null }) {
-  if (typeof Worker === 'undefined' || workers <= 0) return;
+/**
+ * Start making the fixed-base tables in the workers now (e.g. right after sign-in, or when the
+ * ballot page opens), from the IndexedDB cache when it holds them.  Returns a Promise of
+ * {source: 'cache' | 'built' | 'mixed', ms} once every worker has its table (undefined without
+ * Worker support; `reasons`: per worker, why the cache was or was not used); onProgress(fraction)
+ * reports the table's progress.
+ */
+export function warmWorkers({ publicKey, workers = 2, workerUrl = null, onProgress = null }) {
+  if (typeof Worker === 'undefined' || workers <= 0) return undefined;
   const url = String(workerUrl || defaultWorkerUrl());
   const n = parsePublicKey(publicKey);
   const key = `${url}|${n.toString(16)}|${workers}`;
-  if (!pools.has(key)) pools.set(key, { workers: startWorkers(url, n, workers), busy: false });
+  let entry = pools.get(key);
+  if (!entry) {
+    entry = { ...startWorkers(url, n, workers), busy: false };
+    pools.set(key, entry);
+  }
+  if (onProgress) {
+    entry.listen(onProgress);
+    entry.ready.then(() => {
+      entry.unlisten(onProgress);
+      onProgress(1);
+    }, () => entry.unlisten(onProgress));
+  }
+  return entry.ready;
 }
+
+/** Share of the progress bar for making the table when a ballot starts before it is ready. */
+const TABLE_SHARE = 0.3;
 
 function runWorkers({ n, kdf, seed, sumAlpha, numCandidates, maxSelections, count, workerUrl, onProgress, track }) {
   const tasks = precomputeTasks(numCandidates, maxSelections);
@@ -97,18 +207,45 @@ function runWorkers({ n, kdf, seed, sumAlpha, numCandidates, maxSelections, coun
   const results = new Array(tasks.length);
   return new Promise((resolve, reject) => {
     let key;
-    let pool;
+    let entry;
     try {
-      ({ key, pool } = workerPool(String(workerUrl), n, count));
+      ({ key, entry } = workerPool(String(workerUrl), n, count));
     } catch (err) {
       reject(err);
       return;
     }
+    const pool = entry.workers;
+    // Progress: while the table is still being made, it counts for TABLE_SHARE of the bar.
+    let tableShare = 0;
+    let tableProgress = 1;
+    let shown = 0;
+    const show = () => {
+      const p = tableShare * tableProgress + (1 - tableShare) * (doneCost / totalCost);
+      if (onProgress && p > shown && p < 1) {
+        shown = p;
+        onProgress(p);
+      }
+    };
+    const onTable = (p) => {
+      tableProgress = p;
+      show();
+    };
+    let tableDone = false;
+    entry.ready.then(() => {
+      tableDone = true;
+    }, () => {});
+    Promise.resolve().then(() => {
+      if (tableDone || settled) return;
+      tableShare = TABLE_SHARE;
+      tableProgress = 0;
+      entry.listen(onTable);
+    });
     let next = 0;
     let finished = 0;
     let doneCost = 0;
     let settled = false;
     const release = () => {
+      entry.unlisten(onTable);
       for (const w of pool) {
         w.onmessage = null;
         w.onerror = null;
@@ -119,6 +256,7 @@ function runWorkers({ n, kdf, seed, sumAlpha, numCandidates, maxSelections, coun
     const fail = (err) => {
       if (settled) return;
       settled = true;
+      entry.unlisten(onTable);
       donePool(key, pool, false);
       reject(err);
     };
@@ -132,7 +270,8 @@ function runWorkers({ n, kdf, seed, sumAlpha, numCandidates, maxSelections, coun
     for (const worker of pool) {
       worker.onmessage = (event) => {
         const msg = event.data;
-        if (settled || msg.type === 'warm') return;
+        if (settled || (msg.type !== 'result' && msg.type !== 'error')) return;
+        if (msg.type === 'error' && msg.id === undefined) return; // the table's: the pool handles it
         if (msg.type === 'error') {
           fail(new Error(`precomputation worker: ${msg.message}`));
           return;
@@ -140,7 +279,7 @@ function runWorkers({ n, kdf, seed, sumAlpha, numCandidates, maxSelections, coun
         results[msg.id] = msg.result;
         finished++;
         doneCost += taskCost(tasks[msg.id]);
-        if (onProgress) onProgress(doneCost / totalCost);
+        show();
         if (finished === tasks.length) {
           settled = true;
           release();

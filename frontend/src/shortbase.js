@@ -71,24 +71,119 @@ export function responseLimit(witnessBits) {
   return 1n << BigInt(nonceBits(witnessBits) + 1);
 }
 
+/** Entries stored per row: d = 1 … 2^w − 1 (d = 0 is 1). */
+export const ROW_ENTRIES = (1 << WINDOW_BITS) - 1;
+
+/** Exponent bits the browser's table covers: A + 224, every power a ballot needs (§5.7). */
+export function tableBits(n) {
+  return shortBits(n) + 224;
+}
+
+/** Rows of the table for n (one per byte position of an exponent below 2^tableBits(n)). */
+export function tableRows(n) {
+  return Math.ceil(tableBits(n) / WINDOW_BITS);
+}
+
+/** Bytes of one stored entry: a residue mod n², big-endian, fixed length. */
+export function entryBytes(modulus) {
+  return Math.ceil(bitLength(modulus) / 8);
+}
+
+/**
+ * Rows t0 ≤ t < t1 of the fixed-base table of base mod modulus: row t holds base^(d·2^(8t)) for
+ * d = 0 … 255.  A row's start base^(2^(8·t0)) costs 8·t0 squarings, so workers can build
+ * disjoint row ranges in parallel (§5.7).  onRow(t) is called after each row (progress).
+ */
+export function buildRows(base, modulus, t0, t1, onRow = null) {
+  const red = barrettReducer(modulus);
+  let step = base % modulus;
+  for (let i = 0; i < t0 * WINDOW_BITS; i++) step = red(step * step);
+  const rows = [];
+  for (let t = t0; t < t1; t++) {
+    const row = new Array(ROW_ENTRIES + 1);
+    row[0] = 1n;
+    row[1] = step;
+    for (let d = 2; d <= ROW_ENTRIES; d++) row[d] = red(row[d - 1] * step);
+    rows.push(row);
+    step = red(row[ROW_ENTRIES] * step);
+    if (onRow) onRow(t);
+  }
+  return rows;
+}
+
+// Byte ↔ BigInt conversion of table rows, for moving rows between workers (transferred
+// ArrayBuffers) and for the IndexedDB cache (tablecache.js).  Hex digits are the fast path
+// in both directions: BigInt#toString(16) and BigInt('0x…') are native and linear.
+const HEX_VALUE = new Uint8Array(128);
+for (let i = 0; i < 16; i++) {
+  HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
+}
+const HEX_PAIR = new Uint16Array(256); // the two ASCII hex digits of a byte, as one 16-bit unit
+{
+  const pair = new Uint8Array(2);
+  const view = new Uint16Array(pair.buffer);
+  for (let b = 0; b < 256; b++) {
+    const hex = b.toString(16).padStart(2, '0');
+    pair[0] = hex.charCodeAt(0);
+    pair[1] = hex.charCodeAt(1);
+    HEX_PAIR[b] = view[0];
+  }
+}
+const latin1 = new TextDecoder('latin1');
+
+/** Rows (entries d = 1 … 255 of each) → one Uint8Array of fixed-size big-endian entries. */
+export function rowsToBytes(rows, size) {
+  const out = new Uint8Array(rows.length * ROW_ENTRIES * size);
+  let off = 0;
+  for (const row of rows) {
+    for (let d = 1; d <= ROW_ENTRIES; d++) {
+      const hex = row[d].toString(16);
+      if (hex.length > 2 * size) throw new RangeError('table entry longer than its slot');
+      // right-aligned: the first (2·size − hex.length) / 2 bytes stay 0
+      let i = off + size - (hex.length >> 1);
+      let h = 0;
+      if (hex.length & 1) {
+        out[i - 1] = HEX_VALUE[hex.charCodeAt(0)];
+        h = 1;
+      }
+      for (; h < hex.length; h += 2) out[i++] = (HEX_VALUE[hex.charCodeAt(h)] << 4) | HEX_VALUE[hex.charCodeAt(h + 1)];
+      off += size;
+    }
+  }
+  return out;
+}
+
+/** Inverse of rowsToBytes: `count` rows from bytes (a Uint8Array of count·255·size bytes). */
+export function bytesToRows(bytes, size, count) {
+  if (bytes.length !== count * ROW_ENTRIES * size) throw new RangeError('table bytes: wrong length');
+  const chars = new Uint16Array(size);
+  const charBytes = new Uint8Array(chars.buffer);
+  const rows = [];
+  let off = 0;
+  for (let t = 0; t < count; t++) {
+    const row = new Array(ROW_ENTRIES + 1);
+    row[0] = 1n;
+    for (let d = 1; d <= ROW_ENTRIES; d++) {
+      for (let i = 0; i < size; i++) chars[i] = HEX_PAIR[bytes[off + i]];
+      row[d] = BigInt('0x' + latin1.decode(charBytes));
+      off += size;
+    }
+    rows.push(row);
+  }
+  return rows;
+}
+
 /** Fixed-base table of h_s mod n² for exponents below 2^maxBits (§5.7); built in a worker. */
 export class FixedBaseTable {
-  constructor(base, modulus, maxBits) {
+  /** rows: prebuilt rows (from workers or the cache); null builds them all here. */
+  constructor(base, modulus, maxBits, rows = null) {
     this.base = base;
     this.modulus = modulus;
     this.maxBits = maxBits;
     this.red = barrettReducer(modulus);
-    const rows = [];
-    let step = base % modulus;
-    for (let t = 0; t * WINDOW_BITS < maxBits; t++) {
-      const row = new Array(1 << WINDOW_BITS);
-      row[0] = 1n;
-      row[1] = step;
-      for (let d = 2; d < 1 << WINDOW_BITS; d++) row[d] = this.red(row[d - 1] * step);
-      rows.push(row);
-      step = this.red(row[(1 << WINDOW_BITS) - 1] * step);
-    }
-    this.rows = rows;
+    const count = Math.ceil(maxBits / WINDOW_BITS);
+    this.rows = rows || buildRows(base, modulus, 0, count);
+    if (this.rows.length !== count) throw new RangeError('fixed-base table: wrong number of rows');
   }
 
   /** base^e mod modulus for any BigInt e (negative: the inverse). */
@@ -111,19 +206,32 @@ export class FixedBaseTable {
 // One table per n per thread (the page, each worker), built on first use and kept.
 const tables = new Map();
 
+function remember(n, entry) {
+  if (tables.size >= 2 && !tables.has(n)) tables.delete(tables.keys().next().value);
+  tables.set(n, entry);
+}
+
 /**
  * The table of h_s for n, built once per thread (§5.7): exponents up to A + 224 bits cover every
  * power a ballot needs (the longest: A + bits(N) + 208 with N ≤ 1000); longer ones (a verifier's)
- * fall back to modPow.
+ * fall back to modPow.  A worker installs its table with installTable (built with the other
+ * workers or loaded from the cache) before any task asks for it.
  */
 export function shortTable(n) {
   let entry = tables.get(n);
   if (!entry) {
-    entry = shortBase(n).then((hs) => new FixedBaseTable(hs, n * n, shortBits(n) + 224));
-    if (tables.size >= 2) tables.delete(tables.keys().next().value);
-    tables.set(n, entry);
+    entry = shortBase(n).then((hs) => new FixedBaseTable(hs, n * n, tableBits(n)));
+    remember(n, entry);
   }
   return entry;
+}
+
+/** Install the (promised) table for n in this thread: what shortTable(n) then returns. */
+export function installTable(n, promise) {
+  promise.catch(() => {
+    if (tables.get(n) === promise) tables.delete(n); // a failed build is not kept
+  });
+  remember(n, promise);
 }
 
 /**

@@ -51,5 +51,104 @@ function modPowBench(nHex, reps) {
   return best;
 }
 
-window.ssbHarness = { run, modPowBench, violations };
+/** SSBCrypto.warmWorkers (the sign-in warm-up), with its progress values. */
+async function warm(params) {
+  const progress = [];
+  const t0 = performance.now();
+  const result = await window.SSBCrypto.warmWorkers({ ...params, workerUrl, onProgress: (p) => progress.push(p) });
+  return { ...result, progress, wallMs: performance.now() - t0 };
+}
+
+/** The fixed BigInt loop of the worker, in `count` fresh workers at once (CPU throttle check). */
+async function calibrate(count, reps) {
+  const workers = Array.from({ length: count }, () => new Worker(workerUrl));
+  const times = await Promise.all(workers.map((w) => new Promise((resolve) => {
+    w.onmessage = (e) => resolve(e.data.ms);
+    w.postMessage({ type: 'calibrate', reps });
+  })));
+  workers.forEach((w) => w.terminate());
+  return times;
+}
+
+// The table cache (frontend/src/tablecache.js), read and damaged directly for the tests.
+function idb(run) {
+  return new Promise((resolve, reject) => {
+    const req = indexedDB.open('ssbvote-tables', 1);
+    req.onupgradeneeded = () => {
+      req.result.createObjectStore('tables');
+      req.result.createObjectStore('meta');
+    };
+    req.onerror = () => reject(req.error);
+    req.onsuccess = () => {
+      const db = req.result;
+      Promise.resolve(run(db)).then((v) => {
+        db.close();
+        resolve(v);
+      }, (err) => {
+        db.close();
+        reject(err);
+      });
+    };
+  });
+}
+
+function idbRequest(req) {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+function cacheKeys() {
+  return idb((db) => idbRequest(db.transaction('meta').objectStore('meta').getAllKeys()));
+}
+
+function clearCache() {
+  return new Promise((resolve) => {
+    const req = indexedDB.deleteDatabase('ssbvote-tables');
+    req.onsuccess = req.onerror = req.onblocked = () => resolve(true);
+  });
+}
+
+/**
+ * Damage the cached table: 'byte' flips one byte of an entry (digest mismatch), 'shape' changes
+ * the stored window, 'hs' claims another short base, 'truncate' drops the last entry,
+ * 'resigned' changes the start of row 5 and recomputes the digest as tablecache.js does (only
+ * the algebraic checks can catch it).
+ */
+async function corruptCache(mode) {
+  return idb(async (db) => {
+    const keys = await idbRequest(db.transaction('tables').objectStore('tables').getAllKeys());
+    for (const key of keys) {
+      const rec = await idbRequest(db.transaction('tables').objectStore('tables').get(key));
+      if (mode === 'byte') {
+        const bytes = new Uint8Array(rec.data);
+        bytes[bytes.length >> 1] ^= 0x01;
+      } else if (mode === 'shape') {
+        rec.window = 7;
+      } else if (mode === 'hs') {
+        rec.hs = (BigInt('0x' + rec.hs) + 1n).toString(16);
+      } else if (mode === 'resigned') {
+        const bytes = new Uint8Array(rec.data);
+        bytes[(5 * 255 + 1) * rec.entryBytes - 1] ^= 0x02;
+        const { lpEncode, sha256, bytesToHex } = hazmat;
+        rec.digest = bytesToHex(await sha256(lpEncode(
+          'ssb-vote/v3/table-cache', rec.format, rec.window, rec.maxBits, rec.rows, rec.entryBytes,
+          BigInt('0x' + rec.n), BigInt('0x' + rec.hs), await sha256(bytes),
+        )));
+      } else if (mode === 'truncate') {
+        rec.data = rec.data.slice(0, rec.data.byteLength - 512);
+      }
+      const tx = db.transaction('tables', 'readwrite');
+      tx.objectStore('tables').put(rec, key);
+      await new Promise((resolve, reject) => {
+        tx.oncomplete = resolve;
+        tx.onerror = () => reject(tx.error);
+      });
+    }
+    return keys.length;
+  });
+}
+
+window.ssbHarness = { run, modPowBench, violations, warm, calibrate, cacheKeys, clearCache, corruptCache };
 document.getElementById('status').textContent = 'ready';

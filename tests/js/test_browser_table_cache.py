@@ -1,0 +1,156 @@
+"""The IndexedDB cache of the workers' fixed-base table of h_s, in real headless Chromium (issue 19,
+docs/protocol.md §5.7, frontend/src/tablecache.js).
+
+A page's first warm-up builds the table (both workers build half of the rows and exchange them)
+and stores it; the next page of the same origin loads it instead of building it.  A damaged or
+mismatched entry is detected, never used, deleted and rebuilt.  Ballots made with a cached (or
+rebuilt) table verify with the Python reference the server uses and open with their seed.
+"""
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Iterator
+
+import pytest
+
+from crypto import ContestStatement, EncryptedContest, PublicKey, recover_selections, verify_contest
+from tests.crypto.conftest import VECTORS
+from tests.js.harness_server import serve_harness
+from tests.js.support import CHROMIUM, CHROMIUM_ARGS, DIST, require
+
+pytestmark = pytest.mark.browser
+
+ELECTION = "b3c1f0e2d4a5968778695a4b3c2d1e0f00112233445566778899aabbccddeeff"
+CONTEST = "employer-board"
+PSEUDONYM = "ผู้ประกันตน-cache"
+SELECTIONS = [0, 1, 0, 0, 1, 0]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    require(os.path.exists(CHROMIUM), f"{CHROMIUM} is not installed (apt-get install chromium)")
+    require((DIST / "manifest.json").exists(), "front-end bundle not built: run ./scripts/setup.sh")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture(scope="module")
+def url() -> Iterator[str]:
+    with serve_harness() as u:
+        yield u
+
+
+@pytest.fixture(scope="module")
+def pk() -> PublicKey:
+    data = json.loads((VECTORS / "test_key.json").read_text())
+    return PublicKey.from_dict({"n": data["election_key"]["n"]}, allow_insecure_test_key=True)
+
+
+@pytest.fixture()
+def context(browser: Any) -> Iterator[Any]:
+    """A fresh browser profile per test: its own, empty IndexedDB."""
+    ctx = browser.new_context()
+    yield ctx
+    ctx.close()
+
+
+def open_page(context: Any, url: str) -> Any:
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    page.goto(url)
+    page.wait_for_function("window.ssbHarness !== undefined", timeout=15_000)
+    return page
+
+
+def warm(page: Any, pk: PublicKey) -> dict[str, Any]:
+    out: dict[str, Any] = page.evaluate("(p) => window.ssbHarness.warm(p)", {"publicKey": pk.to_dict(), "workers": 2})
+    return out
+
+
+def wait_stored(page: Any) -> None:
+    page.wait_for_function("window.ssbHarness.cacheKeys().then((k) => k.length === 1)", timeout=30_000, polling=100)
+
+
+def ballot_verifies(page: Any, pk: PublicKey) -> None:
+    """A ballot from the page's pool (its workers' tables) verifies and opens with its seed."""
+    params = {
+        "publicKey": pk.to_dict(), "electionId": ELECTION, "contestId": CONTEST, "pseudonym": PSEUDONYM,
+        "numCandidates": len(SELECTIONS), "maxSelections": 2, "workers": 2, "selections": SELECTIONS,
+    }
+    out = page.evaluate("(p) => window.ssbHarness.run(p)", params)
+    ballot = EncryptedContest.from_dict(out["ballot"], pk)
+    statement = ContestStatement(pk, ELECTION, CONTEST, PSEUDONYM, len(SELECTIONS), 2)
+    verify_contest(statement, ballot)
+    verify_contest(statement, ballot, batch=False)
+    assert recover_selections(statement, ballot, bytes.fromhex(out["seedHex"])) == SELECTIONS
+    assert page.errors == [] and out["violations"] == []
+
+
+def test_second_page_loads_the_cached_table_and_its_ballots_verify(context: Any, url: str, pk: PublicKey) -> None:
+    first = open_page(context, url)
+    assert first.evaluate("window.ssbHarness.cacheKeys()") == []
+    built = warm(first, pk)
+    assert built["source"] == "built" and built["reasons"] == ["absent", "absent"]
+    progress = built["progress"]
+    assert progress == sorted(progress) and progress[-1] == 1 and len(progress) > 3
+    wait_stored(first)
+    ballot_verifies(first, pk)  # rows exchanged between the two workers make a correct table
+    first.close()
+
+    second = open_page(context, url)  # new workers: nothing in memory
+    cached = warm(second, pk)
+    assert cached["source"] == "cache" and cached["reasons"] == ["cached", "cached"]
+    assert second.evaluate("window.ssbHarness.cacheKeys()") != []
+    ballot_verifies(second, pk)
+    second.close()
+
+
+@pytest.mark.parametrize("damage", ["byte", "shape", "hs", "truncate", "resigned"])
+def test_damaged_cache_entry_is_detected_deleted_and_rebuilt(
+        context: Any, url: str, pk: PublicKey, damage: str) -> None:
+    """byte: digest mismatch; shape: another window; hs: another short base; truncate: wrong
+    length; resigned: a wrong row start under a digest recomputed to match (the row chain check)."""
+    first = open_page(context, url)
+    warm(first, pk)
+    wait_stored(first)
+    assert first.evaluate("(m) => window.ssbHarness.corruptCache(m)", damage) == 1
+    first.close()
+
+    second = open_page(context, url)
+    rebuilt = warm(second, pk)
+    assert rebuilt["source"] == "built"
+    expected = {"byte": "digest mismatch", "shape": "another table shape", "hs": "another key or short base",
+                "truncate": "wrong data length", "resigned": "row 5 does not follow row 4"}[damage]
+    # the first worker to read refuses and deletes the entry; the other then finds it absent
+    assert expected in rebuilt["reasons"], rebuilt["reasons"]
+    assert set(rebuilt["reasons"]) <= {expected, "absent"}
+    ballot_verifies(second, pk)  # made with the rebuilt table, never the damaged one
+    wait_stored(second)  # a good entry replaces the damaged one
+    second.close()
+
+    third = open_page(context, url)
+    assert warm(third, pk)["source"] == "cache"
+    third.close()
+
+
+def test_unusable_indexeddb_falls_back_to_building(context: Any, url: str, pk: PublicKey) -> None:
+    """A database of a newer version (VersionError on open), as when IndexedDB is unusable:
+    the workers build the table, the ballot is made and verifies, nothing is stored."""
+    page = open_page(context, url)
+    page.evaluate("""() => new Promise((resolve, reject) => {
+        const req = indexedDB.open('ssbvote-tables', 99);
+        req.onsuccess = () => { req.result.close(); resolve(true); };
+        req.onerror = () => reject(req.error);
+    })""")
+    out = warm(page, pk)
+    assert out["source"] == "built" and out["reasons"] == ["unavailable", "unavailable"]
+    ballot_verifies(page, pk)
+    page.close()
