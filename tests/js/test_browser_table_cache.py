@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from typing import Any, Iterator
 
 import pytest
@@ -76,7 +77,12 @@ def warm(page: Any, pk: PublicKey) -> dict[str, Any]:
 
 
 def wait_stored(page: Any) -> None:
-    page.wait_for_function("window.ssbHarness.cacheKeys().then((k) => k.length === 1)", timeout=30_000, polling=100)
+    """Worker 0 stores the table after it is warm; wait until the entry is there."""
+    deadline = time.monotonic() + 60
+    while page.evaluate("window.ssbHarness.cacheKeys()") == []:
+        assert time.monotonic() < deadline, "the table was not stored in IndexedDB"
+        page.wait_for_timeout(100)
+    assert len(page.evaluate("window.ssbHarness.cacheKeys()")) == 1
 
 
 def ballot_verifies(page: Any, pk: PublicKey) -> None:
