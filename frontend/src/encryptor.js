@@ -63,6 +63,7 @@ function startWorkers(workerUrl, n, count, cache = true) {
   const state = new Array(count).fill('pending'); // → 'part' (rows sent) → 'warm', or 'failed'
   const sources = [];
   const reasons = [];
+  const timings = [];
   const started = typeof performance !== 'undefined' ? performance.now() : Date.now();
   let forwarded = false;
   let settled = false;
@@ -105,7 +106,7 @@ function startWorkers(workerUrl, n, count, cache = true) {
     }
     const unique = [...new Set(sources)];
     const ms = (typeof performance !== 'undefined' ? performance.now() : Date.now()) - started;
-    settle.resolve({ source: unique.length === 1 ? unique[0] : 'mixed', ms, reasons });
+    settle.resolve({ source: unique.length === 1 ? unique[0] : 'mixed', ms, reasons, timings });
   };
   for (let w = 0; w < count; w++) {
     const worker = new Worker(workerUrl, { name: `ssbcrypto-${w}` });
@@ -122,6 +123,7 @@ function startWorkers(workerUrl, n, count, cache = true) {
         state[w] = 'warm';
         sources.push(msg.source);
         reasons.push(msg.reason);
+        timings.push({ ...(msg.timings || {}), total: Math.round(msg.ms) });
         progress[w] = 1;
         report();
         forward();

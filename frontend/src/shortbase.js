@@ -111,62 +111,49 @@ export function buildRows(base, modulus, t0, t1, onRow = null) {
   return rows;
 }
 
-// Byte ↔ BigInt conversion of table rows, for moving rows between workers (transferred
-// ArrayBuffers) and for the IndexedDB cache (tablecache.js).  Hex digits are the fast path
-// in both directions: BigInt#toString(16) and BigInt('0x…') are native and linear.
-const HEX_VALUE = new Uint8Array(128);
-for (let i = 0; i < 16; i++) {
-  HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
-}
-const HEX_PAIR = new Uint16Array(256); // the two ASCII hex digits of a byte, as one 16-bit unit
-{
-  const pair = new Uint8Array(2);
-  const view = new Uint16Array(pair.buffer);
-  for (let b = 0; b < 256; b++) {
-    const hex = b.toString(16).padStart(2, '0');
-    pair[0] = hex.charCodeAt(0);
-    pair[1] = hex.charCodeAt(1);
-    HEX_PAIR[b] = view[0];
-  }
-}
+// Rows ↔ bytes, for moving rows between workers (transferred ArrayBuffers) and for the IndexedDB
+// cache (tablecache.js): fixed-width lowercase hex digits (2·size ASCII bytes per entry, entries
+// d = 1 … 255 of each row in order).  Hex is twice the size of binary but converts with native
+// code only (BigInt#toString(16), join, TextEncoder / TextDecoder, BigInt('0x…')); a per-byte
+// JavaScript loop cost as much as building the rows.
+const asciiEncoder = new TextEncoder();
 const latin1 = new TextDecoder('latin1');
+const HEX_ENTRY = /^[0-9a-f]*$/;
 
-/** Rows (entries d = 1 … 255 of each) → one Uint8Array of fixed-size big-endian entries. */
+/** Bytes one stored entry takes in rowsToBytes (2 hex digits per byte of the residue). */
+export function storedEntryBytes(size) {
+  return 2 * size;
+}
+
+/** Rows (entries d = 1 … 255 of each) → one Uint8Array of fixed-width hex entries. */
 export function rowsToBytes(rows, size) {
-  const out = new Uint8Array(rows.length * ROW_ENTRIES * size);
-  let off = 0;
+  const width = storedEntryBytes(size);
+  const parts = new Array(rows.length * ROW_ENTRIES);
+  let k = 0;
   for (const row of rows) {
     for (let d = 1; d <= ROW_ENTRIES; d++) {
       const hex = row[d].toString(16);
-      if (hex.length > 2 * size) throw new RangeError('table entry longer than its slot');
-      // right-aligned: the first (2·size − hex.length) / 2 bytes stay 0
-      let i = off + size - (hex.length >> 1);
-      let h = 0;
-      if (hex.length & 1) {
-        out[i - 1] = HEX_VALUE[hex.charCodeAt(0)];
-        h = 1;
-      }
-      for (; h < hex.length; h += 2) out[i++] = (HEX_VALUE[hex.charCodeAt(h)] << 4) | HEX_VALUE[hex.charCodeAt(h + 1)];
-      off += size;
+      if (hex.length > width) throw new RangeError('table entry longer than its slot');
+      parts[k++] = hex.length === width ? hex : hex.padStart(width, '0');
     }
   }
-  return out;
+  return asciiEncoder.encode(parts.join(''));
 }
 
-/** Inverse of rowsToBytes: `count` rows from bytes (a Uint8Array of count·255·size bytes). */
+/** Inverse of rowsToBytes: `count` rows from bytes; throws RangeError on anything else. */
 export function bytesToRows(bytes, size, count) {
-  if (bytes.length !== count * ROW_ENTRIES * size) throw new RangeError('table bytes: wrong length');
-  const chars = new Uint16Array(size);
-  const charBytes = new Uint8Array(chars.buffer);
+  const width = storedEntryBytes(size);
+  if (bytes.length !== count * ROW_ENTRIES * width) throw new RangeError('table bytes: wrong length');
+  const text = latin1.decode(bytes);
+  if (!HEX_ENTRY.test(text)) throw new RangeError('table bytes: not hex digits');
   const rows = [];
   let off = 0;
   for (let t = 0; t < count; t++) {
     const row = new Array(ROW_ENTRIES + 1);
     row[0] = 1n;
     for (let d = 1; d <= ROW_ENTRIES; d++) {
-      for (let i = 0; i < size; i++) chars[i] = HEX_PAIR[bytes[off + i]];
-      row[d] = BigInt('0x' + latin1.decode(charBytes));
-      off += size;
+      row[d] = BigInt('0x' + text.slice(off, off + width));
+      off += width;
     }
     rows.push(row);
   }

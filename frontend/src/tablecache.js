@@ -23,7 +23,7 @@
 import { barrettReducer, bytesToHex } from './bigint.js';
 import { lpEncode } from './encoding.js';
 import { sha256 } from './hashing.js';
-import { bytesToRows, FixedBaseTable, ROW_ENTRIES, WINDOW_BITS } from './shortbase.js';
+import { bytesToRows, FixedBaseTable, ROW_ENTRIES, storedEntryBytes, WINDOW_BITS } from './shortbase.js';
 
 export const DB_NAME = 'ssbvote-tables';
 export const DATA_STORE = 'tables';
@@ -155,8 +155,15 @@ async function deleteEntry(db, key) {
  * The cached table of h_s for n, or {table: null, reason} ('unavailable', 'absent', or why the
  * entry was refused — it is then deleted).  maxBits and size: the table this code would build.
  */
-export async function loadTable(n, hs, maxBits, size) {
+export async function loadTable(n, hs, maxBits, size, timings = {}) {
+  let t = performance.now();
+  const lap = (name) => {
+    const now = performance.now();
+    timings[name] = Math.round(now - t);
+    t = now;
+  };
   const db = await openCache();
+  lap('open');
   if (!db) return { table: null, reason: 'unavailable' };
   try {
     const key = await cacheKey(n, hs);
@@ -166,15 +173,25 @@ export async function loadTable(n, hs, maxBits, size) {
     } catch {
       return { table: null, reason: 'unavailable' };
     }
+    lap('read');
     if (rec === undefined) return { table: null, reason: 'absent' };
     const shape = tableShape(n, maxBits, size);
     const reason = await refusal(rec, shape, n, hs);
+    lap('digest');
     if (reason) {
       await deleteEntry(db, key);
       return { table: null, reason };
     }
-    const rows = bytesToRows(new Uint8Array(rec.data), size, shape.rows);
-    const bad = checkRows(rows, hs, n * n);
+    let rows;
+    let bad;
+    try {
+      rows = bytesToRows(new Uint8Array(rec.data), size, shape.rows);
+      lap('parse');
+      bad = checkRows(rows, hs, n * n);
+      lap('check');
+    } catch (err) {
+      bad = `unreadable (${(err && err.message) || err})`;
+    }
     if (bad) {
       await deleteEntry(db, key);
       return { table: null, reason: bad };
@@ -191,7 +208,7 @@ async function refusal(rec, shape, n, hs) {
   if (rec === null || typeof rec !== 'object') return 'not a table record';
   if (!sameShape(rec, shape)) return 'another table shape';
   if (rec.n !== n.toString(16) || rec.hs !== hs.toString(16)) return 'another key or short base';
-  if (!(rec.data instanceof ArrayBuffer) || rec.data.byteLength !== shape.rows * ROW_ENTRIES * shape.entryBytes) {
+  if (!(rec.data instanceof ArrayBuffer) || rec.data.byteLength !== shape.rows * ROW_ENTRIES * storedEntryBytes(shape.entryBytes)) {
     return 'wrong data length';
   }
   if (typeof rec.digest !== 'string' || rec.digest !== (await recordDigest(shape, n, hs, new Uint8Array(rec.data)))) {

@@ -19,7 +19,8 @@
 import { runTask } from './ballot.js';
 import { BallotKdf } from './kdf.js';
 import {
-  buildRows, bytesToRows, entryBytes, FixedBaseTable, installTable, rowsToBytes, shortBase, tableBits, tableRows,
+  buildRows, bytesToRows, entryBytes, FixedBaseTable, installTable, ROW_ENTRIES, rowsToBytes, shortBase, storedEntryBytes,
+  tableBits, tableRows,
 } from './shortbase.js';
 import { loadTable, storeTable } from './tablecache.js';
 
@@ -48,18 +49,20 @@ async function warm(msg) {
   });
   installTable(n, promise);
   try {
+    const timings = {};
     const hs = await shortBase(n);
+    timings.hs = Math.round(performance.now() - start);
     const n2 = n * n;
     const maxBits = tableBits(n);
     const count = tableRows(n);
     const size = entryBytes(n2);
     let reason = 'cache not used';
     if (cache) {
-      const got = await loadTable(n, hs, maxBits, size);
+      const got = await loadTable(n, hs, maxBits, size, timings);
       if (got.table) {
         settle.resolve(got.table);
         self.postMessage({ type: 'table-progress', done: count, total: count });
-        self.postMessage({ type: 'warm', source: 'cache', reason: got.reason, ms: performance.now() - start });
+        self.postMessage({ type: 'warm', source: 'cache', reason: got.reason, ms: performance.now() - start, timings });
         return;
       }
       reason = got.reason;
@@ -70,16 +73,24 @@ async function warm(msg) {
       built++;
       if (built % 8 === 0) self.postMessage({ type: 'table-progress', done: built, total: r1 - r0 });
     });
+    let t = performance.now();
+    const lap = (name) => {
+      const now = performance.now();
+      timings[name] = Math.round(now - t);
+      t = now;
+    };
+    timings.build = Math.round(t - start - timings.hs - (timings.open || 0) - (timings.read || 0));
     const rows = new Array(count);
     own.forEach((row, i) => {
       rows[r0 + i] = row;
     });
-    const job = { n, hs, n2, maxBits, count, size, rows, settle, start, reason, cache, store: cache && part === 0, ownBytes: null };
+    const job = { timings, lap, n, hs, n2, maxBits, count, size, rows, settle, start, reason, cache, store: cache && part === 0, ownBytes: null };
     if (parts === 1) {
       finish(job);
       return;
     }
     const bytes = rowsToBytes(own, size);
+    lap('serialize');
     if (job.store) job.ownBytes = { r0, r1, bytes };
     const sent = job.store ? bytes.slice() : bytes; // worker 0 keeps its own copy for the cache
     pending = job;
@@ -95,6 +106,7 @@ function receiveParts(msg) {
   if (!job) return;
   pending = null;
   try {
+    job.lap('wait');
     const received = [];
     for (const p of msg.parts) {
       const bytes = new Uint8Array(p.bytes);
@@ -114,6 +126,7 @@ function receiveParts(msg) {
       job.store = false; // only rows that went through the parallel path are stored
     }
     job.received = received;
+    job.lap('parse');
     finish(job);
   } catch (err) {
     job.settle.reject(err);
@@ -124,11 +137,11 @@ function receiveParts(msg) {
 function finish(job) {
   const table = new FixedBaseTable(job.hs, job.n2, job.maxBits, job.rows);
   job.settle.resolve(table);
-  self.postMessage({ type: 'warm', source: 'built', reason: job.reason, ms: performance.now() - job.start });
+  self.postMessage({ type: 'warm', source: 'built', reason: job.reason, ms: performance.now() - job.start, timings: job.timings });
   if (!job.store) return;
   let data;
   if (job.ownBytes) {
-    data = new Uint8Array(job.count * (job.ownBytes.bytes.length / (job.ownBytes.r1 - job.ownBytes.r0)));
+    data = new Uint8Array(job.count * ROW_ENTRIES * storedEntryBytes(job.size));
     const rowBytes = data.length / job.count;
     for (const p of [job.ownBytes, ...job.received]) data.set(p.bytes, p.r0 * rowBytes);
   } else {

@@ -122,22 +122,24 @@ async function corruptCache(mode) {
     for (const key of keys) {
       const rec = await idbRequest(db.transaction('tables').objectStore('tables').get(key));
       if (mode === 'byte') {
-        const bytes = new Uint8Array(rec.data);
-        bytes[bytes.length >> 1] ^= 0x01;
+        const bytes = new Uint8Array(rec.data); // hex digits: swap one for another digit
+        const i = bytes.length >> 1;
+        bytes[i] = bytes[i] === 0x30 ? 0x31 : 0x30;
       } else if (mode === 'shape') {
         rec.window = 7;
       } else if (mode === 'hs') {
         rec.hs = (BigInt('0x' + rec.hs) + 1n).toString(16);
       } else if (mode === 'resigned') {
         const bytes = new Uint8Array(rec.data);
-        bytes[(5 * 255 + 1) * rec.entryBytes - 1] ^= 0x02;
+        const i = (5 * 255 + 1) * 2 * rec.entryBytes - 1; // the last hex digit of row 5's first entry
+        bytes[i] = bytes[i] === 0x30 ? 0x31 : 0x30;
         const { lpEncode, sha256, bytesToHex } = hazmat;
         rec.digest = bytesToHex(await sha256(lpEncode(
           'ssb-vote/v3/table-cache', rec.format, rec.window, rec.maxBits, rec.rows, rec.entryBytes,
           BigInt('0x' + rec.n), BigInt('0x' + rec.hs), await sha256(bytes),
         )));
       } else if (mode === 'truncate') {
-        rec.data = rec.data.slice(0, rec.data.byteLength - 512);
+        rec.data = rec.data.slice(0, rec.data.byteLength - 2 * rec.entryBytes);
       }
       const tx = db.transaction('tables', 'readwrite');
       tx.objectStore('tables').put(rec, key);
