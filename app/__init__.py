@@ -66,6 +66,9 @@ def create_app(config: Config | None = None, **flask_overrides: Any) -> Flask:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
+    from app import localtime
+
+    localtime.init_app(app)
 
     from app import assets, auth, views
     from app.services.administration import polls
