@@ -787,7 +787,7 @@ def test_voter_types_credential_and_casts(live_pages: Callable[[str], LivePage],
     entry = entries[-1]
     public = public_credential(voter_key(account.credential, entry["election_id"]))
     assert entry["credential"] == public and entry["previous"] == ""
-    assert p.page.inner_text("#receipt-hash") == entry["ballot_hash"]
+    assert p.page.text_content("#receipt-hash") == entry["ballot_hash"]
 
 
 def test_wrong_and_mistyped_credentials_refused(live_pages: Callable[[str], LivePage], live: Live) -> None:

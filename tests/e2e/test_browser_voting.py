@@ -180,7 +180,7 @@ def cast(s: Session, credential: str | None = None) -> str:
     code = s.page.input_value("#code-text")
     match = CODE.match(code)
     assert match and match.group(2) == tracker, (code, tracker)
-    assert s.page.inner_text("#receipt-hash").strip() == tracker
+    assert s.page.text_content("#receipt-hash").strip() == tracker
     s.page.wait_for_selector("#receipt-verify:not([data-state=pending])", state="attached")
     assert s.page.get_attribute("#receipt-verify", "data-state") == "ok", s.page.inner_text("#receipt-verify")
     return code
@@ -478,7 +478,7 @@ def test_receipt_on_another_device(sessions: Any, live_election: LiveElection) -
     sign_in(s, voter)
     s.goto("/vote")
     wait_precomputed(s)
-    s.page.locator("input[name=candidate][data-number='10']").check()
+    tick(s.page, 10)
     review(s)
     code = cast(s, voter.credential)
     receipt_url = s.page.url
