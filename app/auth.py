@@ -44,7 +44,7 @@ from app.models import Contest, Election, Official, RollEntry, VoterAccount
 from app.models.base import utcnow
 from app.services.administration import officials
 from app.services.identity import principals, throttle
-from app.services.errors import NotSignedIn
+from app.services.errors import NotSignedIn, SessionExpired
 from app.services.identity.signin import Ticket
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -343,7 +343,9 @@ def login_required(kind: str, api: bool = False) -> Callable[[F], F]:
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             found = current_principal()
             if found is None:
-                if api:  # 401 {"error": "authentication_required"} (app/views/errors.py)
+                if api:  # 401 {"error": "authentication_required" | "session_expired"} (app/views/errors.py)
+                    if request.environ.get(_EXPIRED):
+                        raise SessionExpired("the session ended")
                     raise NotSignedIn("authentication required")
                 if request.environ.get(_EXPIRED):
                     flash(_l("Your session has expired. Please sign in again."), "info")
@@ -376,6 +378,30 @@ def official_required(permission: str) -> Callable[[F], F]:
         return login_required("official")(wrapped)  # type: ignore[return-value]
 
     return decorator
+
+
+def has_live_session() -> bool:
+    """A principal is signed in on this request (the session is not over)."""
+    return current_principal() is not None
+
+
+def session_expired() -> bool:
+    """This request came with a session that ran out (idle or absolute timeout)."""
+    current_principal()
+    return bool(request.environ.get(_EXPIRED))
+
+
+def session_seconds_left() -> int:
+    """Seconds until the live session ends if nothing happens (idle or absolute timeout,
+    whichever first); 0 without a live session. Reading it counts as activity."""
+    if current_principal() is None:
+        return 0
+    data = session.get(SESSION_KEY)
+    assert isinstance(data, dict)
+    idle = int(current_app.config["SSBVOTE"].session_idle_minutes) * 60
+    absolute = int(current_app.config["AUTH_SESSION_ABSOLUTE_HOURS"]) * 3600
+    stamp = int(now().timestamp())
+    return max(0, min(int(data["seen"]) + idle, int(data["born"]) + absolute) - stamp)
 
 
 def session_id() -> str | None:

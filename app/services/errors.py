@@ -25,6 +25,11 @@ class NotSignedIn(ServiceError):
     """The request needs a signed-in principal and there is none (or the session ended)."""
 
 
+class SessionExpired(NotSignedIn):
+    """The principal's session ended (idle or absolute timeout, or its cookie is gone): the
+    voter must sign in again; nothing of the request was done (docs/accounts.md §4)."""
+
+
 class Forbidden(ServiceError):
     """The signed-in principal may not do this."""
 

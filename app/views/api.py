@@ -18,7 +18,9 @@ from app import auth
 from app.extensions import limiter
 from app.services.administration.manifest import get_election
 from app.security import MAX_URL_INTEGER
-from app.services.errors import Busy, CastRejected, InvalidRequest, MalformedCast
+from app.services.errors import (
+    Busy, CastRejected, InvalidRequest, MalformedCast, NotSignedIn, SessionExpired,
+)
 from crypto.encoding import strict_loads
 from crypto.errors import InvalidInput
 from app.services.platform import signing
@@ -91,6 +93,20 @@ def admitted(view: F) -> F:
             raise
 
     return wrapped  # type: ignore[return-value]
+
+
+@bp.get("/session")
+def session_state() -> Response:
+    """Keep-alive of an open page (docs/accounts.md §4): any signed-in principal's request counts
+    as activity, so the ballot page calls this while the voter is choosing; answers the seconds
+    left before the session ends if idle.  No live session: 401 "session_expired" (it ran out)
+    or "authentication_required"."""
+    seconds = auth.session_seconds_left()
+    if seconds <= 0:
+        raise SessionExpired("the session ended") if auth.session_expired() else NotSignedIn("not signed in")
+    response = jsonify({"seconds_left": seconds})
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/elections/<slug>/ballot")

@@ -48,6 +48,20 @@ def ballot_groups(contest: Contest) -> list[Group]:
     return groups
 
 
+def home_state(voter: auth.CurrentVoter) -> dict[str, Any]:
+    """What the voter's home page shows about voting: the counting ballot (``previous``),
+    whether the polls are open, and what the encryption warm-up needs (``warm``: the election
+    key, only while the polls are open)."""
+    election = voter.election
+    ready = voter.contest is not None and bool(election.election_key)
+    polls_open = ready and casting.polls_open(election, auth.now())
+    return {
+        "previous": board.current_entry(election, voter.pseudonym) if ready else None,
+        "polls_open": polls_open,
+        "warm": {"election_key": json.loads(election.election_key)} if polls_open and election.election_key else None,
+    }
+
+
 @bp.get("/vote")
 @auth.login_required("voter")
 def vote() -> str:
@@ -75,7 +89,7 @@ def receipt(slug: str, seq: int) -> str | Response:
     election = get_election(slug)  # NotFound, as an unknown ballot: 404
     signed = casting.receipt_for(election, seq, voter.pseudonym)
     latest = board.current_entry(election, voter.pseudonym)
-    return render_template("ballot/receipt.html", election=election, receipt=signed,
+    return render_template("ballot/receipt.html", election=election, receipt=signed, voter=voter,
                            is_latest=latest is not None and latest.seq == seq)
 
 

@@ -10,14 +10,16 @@ from werkzeug.wrappers import Response
 
 from app import auth
 from app.extensions import limiter
-from app.views import proofing, signin
+from app.views import ballot, proofing, signin
 
 
 def render_voter_home() -> str:
+    """The voter's home: whether and when they voted, until when they may vote again, the way
+    to the ballot; the encryption's warm-up starts here (issue 18)."""
     voter = auth.current_voter()
     assert voter is not None
     return render_template("voter/home.html", voter=voter, election=voter.election,
-                           contest=voter.contest)
+                           contest=voter.contest, **ballot.home_state(voter))
 
 
 def make_blueprint(kind: str, name: str, url_prefix: str) -> Blueprint:

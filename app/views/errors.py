@@ -14,8 +14,11 @@ from typing import NamedTuple
 from flask import Flask, jsonify, render_template, request
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
+
+from app import auth
 
 from app.services.errors import (
     AuditedBallot,
@@ -42,6 +45,7 @@ from app.services.errors import (
     NotSignedIn,
     PollsClosed,
     ServiceError,
+    SessionExpired,
     StalePrevious,
     TooMany,
     WrongContest,
@@ -74,6 +78,8 @@ ERRORS: dict[type[ServiceError], Answer] = {
     WitnessRefused: Answer(400, "witness_refused"),
     NotSignedIn: Answer(401, "authentication_required",
                         _l("Please sign in to continue.")),
+    SessionExpired: Answer(401, "session_expired",
+                           _l("Your session has ended. Please sign in again; nothing was recorded.")),
     Forbidden: Answer(403, "forbidden"),
     WrongElection: Answer(403, "wrong_election", _l("You are not on the roll of this election.")),
     WrongContest: Answer(403, "wrong_contest"),
@@ -172,6 +178,10 @@ def _service_error(error: ServiceError) -> Response | tuple[str, int]:
 
 def _http_error(error: HTTPException) -> Response | tuple[str, int]:
     status = error.code or 500
+    if is_api() and isinstance(error, CSRFError) and not auth.has_live_session():
+        # The browser dropped the expired session cookie, and the CSRF token with it: the
+        # caller must sign in again, which a 400 "malformed" would not tell it.
+        return json_error(SessionExpired("the session ended"))
     if is_api():
         code, text = HTTP_ANSWERS.get(status, HTTP_ANSWERS[400 if status < 500 else 500])
         response = jsonify({"error": code, "message": str(text)})

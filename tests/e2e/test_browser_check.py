@@ -14,7 +14,8 @@ import pytest
 
 from tests.e2e.conftest import LiveElection
 from tests.e2e.test_browser_voting import (
-    AUDIT_CODE, CODE, DESKTOP, Session, audit, cast, encrypt, next_encryption, review, sign_in, wait_precomputed,
+    AUDIT_CODE, CODE, DESKTOP, Session, audit, cast, encrypt, next_encryption, review, sign_in, tick,
+    wait_precomputed,
 )
 
 pytestmark = pytest.mark.browser
@@ -50,7 +51,7 @@ def audited(chromium: Any, live_election: LiveElection) -> dict[str, str]:
     sign_in(voter_page, voter)
     voter_page.goto("/vote")
     wait_precomputed(voter_page)
-    voter_page.page.locator("input[name=candidate][data-number='7']").check()
+    tick(voter_page.page, 7)
     review(voter_page)
     encrypt(voter_page, voter.credential)
     code = audit(voter_page)

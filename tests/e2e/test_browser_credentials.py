@@ -42,6 +42,7 @@ from election.signed import public_key_dict, sign
 from tests.conftest import build_app, make_config
 from tests.e2e.conftest import AXE, CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, require
 from tests.support.auth_client import FAST_ARGON2
+from tests.e2e.test_browser_voting import tick
 
 pytestmark = pytest.mark.browser
 
@@ -330,7 +331,7 @@ def type_credential(p: Page, text: str) -> str:
 
 def to_review(p: Page, numbers: list[int]) -> None:
     for n in numbers:
-        p.page.locator(f"input[name=candidate][data-number='{n}']").check()
+        tick(p.page, n)
     p.page.click("#to-review")
     p.page.wait_for_selector("#review-step:not([hidden])")
 
@@ -752,7 +753,7 @@ def vote_in_browser(p: LivePage, account: Any, numbers: list[int]) -> None:
     p.page.wait_for_selector("body[data-precomputed]", state="attached", timeout=60_000)
     assert p.page.get_attribute("body", "data-pins") == "ok", p.page.inner_text("#prep-status")
     for n in numbers:
-        p.page.locator(f"input[name=candidate][data-number='{n}']").check()
+        tick(p.page, n)
     p.page.click("#to-review")
     p.page.wait_for_selector("#review-step:not([hidden])")
 
@@ -786,7 +787,7 @@ def test_voter_types_credential_and_casts(live_pages: Callable[[str], LivePage],
     entry = entries[-1]
     public = public_credential(voter_key(account.credential, entry["election_id"]))
     assert entry["credential"] == public and entry["previous"] == ""
-    assert p.page.inner_text("#receipt-hash") == entry["ballot_hash"]
+    assert p.page.text_content("#receipt-hash") == entry["ballot_hash"]
 
 
 def test_wrong_and_mistyped_credentials_refused(live_pages: Callable[[str], LivePage], live: Live) -> None:

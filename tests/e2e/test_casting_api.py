@@ -424,3 +424,44 @@ def test_cast_at_never_goes_back_and_never_leaves_the_poll_window(env: dict[str,
                      signature="00" * 64)
     db.session.rollback()
     assert board_state(election) == (2, [])
+
+
+def test_an_expired_session_at_cast_is_401_session_expired_and_records_nothing(env: dict[str, Any]) -> None:
+    """Issue 18: a cast after the idle timeout says "sign in again" (401 session_expired), not a
+    400 the voter can never get past — whether the browser still sends the expired cookie, or
+    already dropped it (and the CSRF token with it)."""
+    app: Flask = env["app"]
+    voter = signed_in(env)
+    ctx = voter.context()
+    ballot, seed = voter.encrypt([1, 0, 0, 0, 0], ctx)
+    headers = voter.headers()
+    body = voter.body(ballot, seed, ctx)
+    # Activity keeps it alive: the keep-alive answers the seconds left, and moves "seen".
+    idle = app.config["SSBVOTE"].session_idle_minutes * 60
+    env["clock"].advance(idle - 60)
+    alive = voter.client.get("/api/session")
+    assert alive.status_code == 200 and alive.get_json()["seconds_left"] == idle
+    env["clock"].advance(idle - 60)
+    assert voter.client.get("/api/session").get_json()["seconds_left"] == idle
+    # Now idle past the timeout: the cookie still arrives, the session is over.
+    env["clock"].advance(idle + 1)
+    response = voter.client.post("/api/elections/test-election/cast", json=body, headers=headers)
+    assert response.status_code == 401, response.get_json()
+    assert response.get_json()["error"] == "session_expired"
+    assert board_state(env["election"]) == (0, [])
+    # The browser dropped the expired cookie: the CSRF token is gone too — still 401, not 400.
+    bare = app.test_client()
+    response = bare.post("/api/elections/test-election/cast", json=body, headers=headers)
+    assert response.status_code == 401 and response.get_json()["error"] == "session_expired"
+    assert bare.get("/api/session").status_code == 401
+    assert board_state(env["election"]) == (0, [])
+
+
+def test_a_live_session_without_the_csrf_token_is_still_refused_400(env: dict[str, Any]) -> None:
+    """The 401 mapping is only for a session that is over: a live session's cast without its
+    CSRF token stays a 400 (a cross-site request must not learn anything more)."""
+    voter = signed_in(env)
+    ballot, seed = voter.encrypt([0, 1, 0, 0, 0])
+    response = voter.post(voter.body(ballot, seed), headers={})
+    assert response.status_code == 400 and response.get_json()["error"] == "malformed"
+    assert board_state(env["election"]) == (0, [])

@@ -42,62 +42,180 @@ const reprepBar = $('reprep-bar');
 const reprepStatus = $('reprep-status');
 
 // --- choosing ---------------------------------------------------------------------------
+// Every unticked box stays enabled: a (k+1)-th tick is undone at once and said (aria-live), so
+// the voter learns why, instead of meeting a silently disabled box.
+const teams = Array.from(form.querySelectorAll('details.team'));
+
 function chosen() {
   return boxes.filter((b) => b.checked);
 }
 
-function refresh(note = '') {
-  const n = chosen().length;
-  counter.textContent = fmt(M.counter, { n, k: K });
-  const full = n >= K;
-  for (const b of boxes) {
-    b.disabled = full && !b.checked;
-    b.closest('.candidate').classList.toggle('is-chosen', b.checked);
-  }
-  limitNote.textContent = note || (full ? fmt(M.limitReached, { k: K }) : '');
+// The choices (candidate ids only: never a seed, key or anything derived from the credential)
+// survive a re-sign-in in this tab's sessionStorage (docs/accounts.md §4); removed after a cast
+// and at sign-out (session-end.js).
+function saveChoices() {
+  try {
+    const ids = chosen().map((b) => b.value);
+    if (ids.length) sessionStorage.setItem(data.choicesKey, JSON.stringify(ids));
+    else sessionStorage.removeItem(data.choicesKey);
+  } catch (err) { /* storage disabled: nothing kept */ }
 }
 
-for (const b of boxes) b.addEventListener('change', () => refresh());
+function forgetChoices() {
+  try { sessionStorage.removeItem(data.choicesKey); } catch (err) { /* nothing kept */ }
+}
+
+function restoreChoices() {
+  let ids = null;
+  try {
+    ids = JSON.parse(sessionStorage.getItem(data.choicesKey) || 'null');
+  } catch (err) { ids = null; }
+  if (!Array.isArray(ids) || ids.length === 0) return false;
+  const wanted = new Set(ids.filter((x) => typeof x === 'string'));
+  let n = 0;
+  for (const b of boxes) {
+    if (wanted.has(b.value) && n < K) {
+      b.checked = true;
+      n += 1;
+      b.closest('details').open = true;
+    }
+  }
+  return n > 0;
+}
+
+function refresh(note = null) {
+  const n = chosen().length;
+  counter.textContent = fmt(M.counter, { n, k: K });
+  for (const b of boxes) b.closest('.candidate').classList.toggle('is-chosen', b.checked);
+  for (const team of teams) {
+    const picked = team.querySelectorAll('input[name=candidate]:checked').length;
+    for (const el of document.querySelectorAll(`.team-picked[data-team="${team.id}"]`)) {
+      el.textContent = picked ? fmt(M.teamCount, { n: picked }) : '';
+    }
+  }
+  if (note !== null) limitNote.textContent = note;
+  else if (n < K) limitNote.textContent = '';
+  saveChoices();
+}
+
+for (const b of boxes) {
+  b.addEventListener('change', () => {
+    if (b.checked && chosen().length > K) {
+      b.checked = false;
+      refresh(fmt(M.limitReached, { k: K, number: b.dataset.number }));
+      return;
+    }
+    refresh('');
+  });
+}
 
 for (const button of form.querySelectorAll('.team-all')) {
   button.addEventListener('click', () => {
-    const members = Array.from($(button.dataset.team).querySelectorAll('input[name=candidate]'))
+    const team = $(button.dataset.team);
+    const members = Array.from(team.querySelectorAll('input[name=candidate]'))
       .sort((a, b) => Number(a.dataset.number) - Number(b.dataset.number));
     let room = K - chosen().length;
-    let added = 0;
     for (const m of members) {
       if (m.checked) continue;
       if (room <= 0) break;
       m.checked = true;
       room--;
-      added++;
     }
-    const all = members.every((m) => m.checked);
-    let note;
-    if (added === 0 && !all) note = fmt(M.teamNone, { k: K });
-    else if (all) note = fmt(M.teamAll, { added: members.length });
-    else note = fmt(M.teamPartial, { added: members.filter((m) => m.checked).length, size: members.length, k: K });
-    refresh(note);
+    const mine = members.filter((m) => m.checked).map((m) => m.dataset.number);
+    const note = mine.length === 0 ? fmt(M.teamNone, { k: K }) : fmt(M.teamPicked, { numbers: mine.join(', '), k: K });
+    const teamNote = $(`${team.id}-note`);
+    if (teamNote) teamNote.textContent = note;
+    refresh('');
   });
 }
 
-// --- search -----------------------------------------------------------------------------
+// Jump links (the team index, "next team"): open the team and move focus into it.
+for (const link of document.querySelectorAll('a.team-jump')) {
+  link.addEventListener('click', (event) => {
+    const team = $(link.dataset.team);
+    if (!team) return;
+    event.preventDefault();
+    team.open = true;
+    const summary = team.querySelector('summary');
+    summary.focus();
+    summary.scrollIntoView({ block: 'start' });
+  });
+}
+
+// --- search (names, numbers and team names) ----------------------------------------------
 const search = $('search');
+const opened = new Map(); // teams' open state before a search opened them
 search.addEventListener('input', () => {
   const q = search.value.trim().toLowerCase();
   let shown = 0;
-  for (const li of form.querySelectorAll('.candidate')) {
-    const words = li.dataset.search;
-    const number = words.split(' ', 1)[0];
-    const match = q === '' || (/^\d+$/.test(q) ? number === q || number.startsWith(q) : words.includes(q));
-    li.hidden = !match;
-    if (match) shown++;
+  for (const team of teams) {
+    if (q !== '' && !opened.has(team)) opened.set(team, team.open);
+    const teamMatch = q !== '' && !/^\d+$/.test(q) && team.dataset.search.includes(q);
+    let inTeam = 0;
+    for (const li of team.querySelectorAll('.candidate')) {
+      const words = li.dataset.search;
+      const number = words.split(' ', 1)[0];
+      const match = q === '' || teamMatch || (/^\d+$/.test(q) ? number === q || number.startsWith(q) : words.includes(q));
+      li.hidden = !match;
+      if (match) inTeam++;
+    }
+    shown += inTeam;
+    team.hidden = q !== '' && inTeam === 0;
+    if (q !== '') team.open = inTeam > 0;
   }
-  for (const fs of form.querySelectorAll('fieldset.team')) {
-    fs.hidden = q !== '' && fs.querySelector('.candidate:not([hidden])') === null;
+  if (q === '') {
+    for (const [team, wasOpen] of opened) team.open = wasOpen || team.querySelector('input:checked') !== null;
+    opened.clear();
   }
   $('search-status').textContent = q === '' ? '' : (shown ? fmt(M.searchCount, { count: shown }) : M.searchNone);
 });
+
+// --- the session: kept alive while the voter is active here (docs/accounts.md §4) ----------
+const sessionEnded = $('session-ended');
+const sessionWarning = $('session-warning');
+const PING_EVERY_MS = 60_000;
+let lastPing = Date.now(); // the page load itself was activity
+let warnTimer = null;
+
+function showSessionEnded() {
+  try { sessionStorage.setItem('ssbvote-resume', data.slug); } catch (err) { /* no storage */ }
+  saveChoices();
+  sessionWarning.hidden = true;
+  sessionEnded.hidden = false;
+  document.body.dataset.session = 'ended';
+  sessionEnded.focus();
+  sessionEnded.scrollIntoView({ block: 'start' });
+}
+
+function scheduleWarning(secondsLeft) {
+  if (warnTimer) clearTimeout(warnTimer);
+  const warnIn = Math.max(0, secondsLeft - data.warnSeconds) * 1000;
+  warnTimer = setTimeout(() => { sessionWarning.hidden = false; }, warnIn);
+}
+
+async function keepAlive(force = false) {
+  if (document.body.dataset.session === 'ended') return;
+  if (!force && Date.now() - lastPing < PING_EVERY_MS) return;
+  lastPing = Date.now();
+  try {
+    const res = await fetch(data.sessionUrl, { credentials: 'same-origin', cache: 'no-store', headers: { Accept: 'application/json' } });
+    if (res.status === 401) {
+      showSessionEnded();
+      return;
+    }
+    if (res.ok) {
+      const body = await res.json();
+      sessionWarning.hidden = true;
+      if (Number.isFinite(body.seconds_left)) scheduleWarning(body.seconds_left);
+    }
+  } catch (err) { /* offline for a moment: the next activity tries again */ }
+}
+
+for (const type of ['change', 'keydown', 'pointerdown', 'scroll', 'input']) {
+  window.addEventListener(type, () => { keepAlive(); }, { passive: true, capture: true });
+}
+$('stay-signed-in').addEventListener('click', () => { keepAlive(true); });
+keepAlive(true);
 
 // --- the pins (docs/record.md §2.0) --------------------------------------------------------
 const pinsError = $('pins-error');
@@ -133,7 +251,10 @@ async function fetchContext() {
   const res = await fetch(data.contextUrl, {
     credentials: 'same-origin', cache: 'no-store', headers: { Accept: 'application/json' },
   });
-  if (res.status === 401) throw new Error(M.signedOut);
+  if (res.status === 401) {
+    showSessionEnded();
+    throw new Error(M.signedOut);
+  }
   if (!res.ok) throw new Error(M.prepFailed);
   return res.json();
 }
@@ -165,16 +286,38 @@ let openingHash = null;
 let prepared = null;
 let preparation = 0; // the number of the latest prepare(): an older one that finishes late is ignored
 
+let prepStart = 0;
+let prepFraction = 0;
+let waitLabel = null; // the label near the button the voter pressed while the preparation ends
+
+/** Seconds left, from the rate so far (null until there is a rate to go by). */
+function secondsLeft(p) {
+  const elapsed = (performance.now() - prepStart) / 1000;
+  if (p <= 0.03 || elapsed < 0.5) return null;
+  return Math.max(1, Math.ceil((elapsed / p) * (1 - p)));
+}
+
+function prepText(p, withTime, short) {
+  const pct = Math.round(p * 100);
+  const seconds = secondsLeft(p);
+  if (seconds === null || !withTime) return fmt(short, { pct });
+  return fmt(withTime, { pct, seconds });
+}
+
 function showPrepProgress(p) {
-  const pct = setProgress(prepBar, p);
+  prepFraction = p;
+  setProgress(prepBar, p);
   setProgress(reprepBar, p);
-  prepStatus.textContent = fmt(M.prepRunning, { pct });
-  reprepStatus.textContent = fmt(M.prepRunning, { pct });
+  if (p >= 1) return;
+  prepStatus.textContent = prepText(p, M.prepLeft, M.prepRunning);
+  reprepStatus.textContent = prepStatus.textContent;
+  if (waitLabel) waitLabel.textContent = prepText(p, M.waitPrepLeft, M.waitPrep);
 }
 
 function prepare() {
   if (encryptor) encryptor.cancel(); // an unused precomputation: its seed is zeroed
   delete document.body.dataset.precomputed;
+  prepStart = performance.now();
   showPrepProgress(0);
   preparation += 1;
   const number = preparation;
@@ -317,10 +460,14 @@ function selectionsOf(ctx) {
 /** Encrypt the choices with the precomputed fresh seed and show the tracker; errors go to `box`. */
 async function encryptAndShow(box, progressId, labelId) {
   box.hidden = true;
-  busy(progressId, labelId, encryptor && encryptor.state === 'ready' ? M.encrypting : M.waitPrep, true);
+  const ready = encryptor && encryptor.state === 'ready';
+  busy(progressId, labelId, ready ? M.encrypting : prepText(prepFraction, M.waitPrepLeft, M.waitPrep), true);
+  if (!ready) waitLabel = $(labelId);
   try {
     await prepared;
+    waitLabel = null;
   } catch (err) {
+    waitLabel = null;
     busy(progressId, labelId, '', false);
     fail(box, prepStatus.textContent);
     if (document.body.dataset.pins !== 'failed') prepare(); // try again with a fresh seed
@@ -515,6 +662,7 @@ castButton.addEventListener('click', async () => {
       sessionStorage.setItem(ballotHashKey(data.slug, seq), ballotHash);
     } catch (err) { /* storage disabled: the receipt page says it cannot compare */ }
     current = null;
+    forgetChoices(); // cast: nothing to bring back any more
     if (encryptor) encryptor.cancel();
     encryptor = null;
     prepared = null;
@@ -523,6 +671,17 @@ castButton.addEventListener('click', async () => {
   }
   busy('cast-progress', 'cast-label', '', false);
   const { code, reason } = await errorOf(response);
+  if (response.status === 401) {
+    // The session ended: nothing was recorded.  The choices stay on this device; the voter
+    // signs in again and comes back here to cast (docs/accounts.md §4).
+    abandon();
+    delete document.body.dataset.tracker;
+    context = null;
+    showReview();
+    fail(reviewError, M.signedOut);
+    showSessionEnded();
+    return;
+  }
   if (code === 'stale_previous') refused(M.castAgain, { dropContext: true });
   else refused(reasonOf(response, code, reason, { tooMany: M.tooManyCasts, failed: M.castFailed }),
     { forgetCredential: code === 'wrong_credential' });
@@ -604,5 +763,7 @@ function showAuditCode(seq, ballotHash, code) {
 $('audit-next').addEventListener('click', () => encryptAndShow($('audit-error'), 'audit-progress', 'audit-label'));
 $('audit-change').addEventListener('click', backToChoices);
 
+const restored = restoreChoices();
 refresh();
+if (restored) $('restored-note').hidden = false;
 prepare();

@@ -87,3 +87,15 @@ export function forgetCredentials() {
     }
   } catch (err) { /* storage disabled: nothing was stored */ }
 }
+
+export const CHOICES_PREFIX = 'ssbvote-choices:';
+
+/** Forget the ballot choices this tab kept across a re-sign-in (sign-out; docs/accounts.md §4). */
+export function forgetChoices() {
+  try {
+    for (let i = sessionStorage.length - 1; i >= 0; i--) {
+      const key = sessionStorage.key(i);
+      if (key && (key.startsWith(CHOICES_PREFIX) || key === 'ssbvote-resume')) sessionStorage.removeItem(key);
+    }
+  } catch (err) { /* storage disabled: nothing was stored */ }
+}

@@ -110,3 +110,14 @@ document.getElementById('copy-code').addEventListener('click', async () => {
     status.textContent = M.copyFailed;
   }
 });
+
+// "Save as PDF or print": the browser's print dialog (its "Save as PDF" destination) with the
+// print stylesheet (voting.css); the technical details are unfolded for the printout.
+const technical = document.getElementById('technical-details');
+let wasOpen = false;
+window.addEventListener('beforeprint', () => {
+  wasOpen = technical.open;
+  technical.open = true;
+});
+window.addEventListener('afterprint', () => { technical.open = wasOpen; });
+document.getElementById('print-receipt').addEventListener('click', () => window.print());
