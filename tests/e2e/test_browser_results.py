@@ -63,7 +63,7 @@ def draft(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveElection]:
 
 def _publish() -> None:
     election = db.session.query(Election).one()
-    published.publish(election, tied_votes, counted=20, paper_voters=[roll("insured", 0)])
+    published.publish(election, tied_votes, counted=10, paper_voters=[roll("insured", 0)])
 
 
 @pytest.fixture(scope="module")
