@@ -44,7 +44,7 @@ from election.signed import verify
 
 _CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 _CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
-_SECRET = re.compile(r'id="totp-secret">([A-Z2-7]+)<')
+_SECRET = re.compile(r'id="totp-secret">([A-Z2-7 ]+)<')  # shown in groups of 4
 PREFIX = {"insured": "/insured", "employer": "/employer"}
 
 
@@ -182,7 +182,7 @@ class VotingClient:
         match = _SECRET.search(self._get(f"{prefix}/enrol").text)
         if not match:
             raise ClientError("no TOTP secret on the enrolment page")
-        secret = match.group(1)
+        secret = match.group(1).replace(" ", "")
         self._expect_redirect(self._submit(f"{prefix}/enrol", {"code": pyotp.TOTP(secret).now()}),
                               "TOTP enrolment")
         return secret

@@ -27,14 +27,19 @@ def _required() -> InputRequired:
 
 _CODE_FIELD = {"autocomplete": "one-time-code", "autocapitalize": "characters",
                "spellcheck": "false", "maxlength": 24}
+#: Numeric keyboard on phones for IDs; spaces and dashes as printed on cards are allowed.
+ID_PATTERN = "[0-9 \\-]*"
+_NATIONAL_ID_FIELD = {"inputmode": "numeric", "pattern": ID_PATTERN, "autocomplete": "off",
+                      "maxlength": 17}
+_EMPLOYER_FIELD = {"inputmode": "numeric", "pattern": ID_PATTERN, "autocomplete": "off",
+                   "maxlength": 14}
 
 
 class InsuredRegisterForm(FlaskForm):
     """Registration and recovery with an activation code (docs/accounts.md §9–§10)."""
 
     voter_key = StringField(_l("National ID number (13 digits)"), [_required(), Length(max=32)],
-                            render_kw={"inputmode": "numeric", "autocomplete": "off",
-                                       "maxlength": 17})
+                            render_kw=_NATIONAL_ID_FIELD)
     code = StringField(_l("Activation code (from the letter or SMS)"),
                        [_required(), Length(max=64)], render_kw=_CODE_FIELD)
     password = PasswordField(_l("Choose a password (at least 10 characters)"),
@@ -47,22 +52,17 @@ class InsuredRegisterForm(FlaskForm):
 
 class EmployerRegisterForm(InsuredRegisterForm):
     voter_key = StringField(_l("Employer account number (10 digits)"),
-                            [_required(), Length(max=32)],
-                            render_kw={"inputmode": "numeric", "autocomplete": "off",
-                                       "maxlength": 14})
+                            [_required(), Length(max=32)], render_kw=_EMPLOYER_FIELD)
 
 
 class InsuredCodeRequestForm(FlaskForm):
     voter_key = StringField(_l("National ID number (13 digits)"), [_required(), Length(max=32)],
-                            render_kw={"inputmode": "numeric", "autocomplete": "off",
-                                       "maxlength": 17})
+                            render_kw=_NATIONAL_ID_FIELD)
 
 
 class EmployerCodeRequestForm(FlaskForm):
     voter_key = StringField(_l("Employer account number (10 digits)"),
-                            [_required(), Length(max=32)],
-                            render_kw={"inputmode": "numeric", "autocomplete": "off",
-                                       "maxlength": 14})
+                            [_required(), Length(max=32)], render_kw=_EMPLOYER_FIELD)
 
 
 class NewPasswordForm(FlaskForm):

@@ -11,13 +11,16 @@ from app.extensions import csrf_exempt
 from app.i18n import LANGUAGES
 from app.services.administration import elections_overview
 from app.services.platform import health
+from app.services.voting import results
 
 bp = Blueprint("public", __name__)
 
 
 @bp.get("/")
 def index() -> str:
-    return render_template("public/index.html", elections=elections_overview.list_elections())
+    elections = elections_overview.list_elections()
+    return render_template("public/index.html", elections=elections,
+                           published={e.slug for e in elections if results.is_published(e)})
 
 
 @bp.get("/language/<code>")

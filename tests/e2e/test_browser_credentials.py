@@ -402,7 +402,7 @@ def test_type_sign_cast_and_receipt(pages: Callable[..., Page], harness: Harness
     assert type_credential(p, good[:10]) == "partial"
     # Another voter's valid credential: refused before anything is signed.
     assert type_credential(p, format_credential(seeded_credential("voter two"))) == "not-yours"
-    assert "ไม่ใช่รหัสที่ออกให้คุณ" in p.page.inner_text("#credential-error")
+    assert "ไม่ใช่รหัสที่ออกให้ท่าน" in p.page.inner_text("#credential-error")
     p.page.click("#encrypt")
     p.page.wait_for_selector("#review-error:not([hidden])")
     assert p.page.is_hidden("#tracker-step")

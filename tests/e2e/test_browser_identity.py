@@ -143,7 +143,7 @@ def flash(s: Session) -> str:
 def enrol(s: Session) -> str:
     page = s.page
     page.wait_for_url(re.compile(r".*/insured/enrol$"))
-    secret = page.inner_text("#totp-secret").strip()
+    secret = page.inner_text("#totp-secret").replace(" ", "")  # shown in groups of 4
     page.fill("#code", s.live.totp(secret))
     page.click("main button[type=submit]")
     page.wait_for_url(re.compile(r".*/insured/$"))

@@ -3,6 +3,7 @@ results page of the app shows the verified result."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -70,12 +71,21 @@ def test_results_page_and_record_download(results_app: Flask, simulated: dict[st
     client = results_app.test_client()
     results = json.loads((simulated["record"] / "results.json").read_text())
     page = client.get("/results/ssb-simulation?lang=en").get_data(as_text=True)
-    for contest in results["contests"].values():
-        assert f"Ballots counted: {contest['counted_ballots']} of" in page
+    paper = len(json.loads((simulated["record"] / "paper_overrides.json").read_text())["pseudonyms"])
+    assert paper == 2
+    for contest_id, contest in results["contests"].items():
+        turnout = page[page.index(f'id="turnout-{contest_id}"'):]
+        turnout = turnout[:turnout.index("</dl>")]
+        assert f'<dd class="num">{contest["counted_ballots"]}</dd>' in turnout
         for candidate in contest["candidates"]:
             if candidate["id"] in contest["elected"]:
                 assert candidate["name"]["en"] in page
-    assert page.count('class="is-elected"') == sum(len(c["elected"]) for c in results["contests"].values())
+    # Turnout counts the paper votes too (issue 18): e-votes + paper votes of both contests.
+    assert sum(int(n) for n in re.findall(r'Voters in total</dt><dd class="num"><strong>(\d+)<', page)) == \
+        sum(c["counted_ballots"] for c in results["contests"].values()) + paper
+    # Elected in the lists, or tied for the last seat (never both).
+    shown = page.count('class="is-elected"') + page.count('class="is-tied"')
+    assert shown >= sum(len(c["elected"]) for c in results["contests"].values())
     thai = client.get("/results/ssb-simulation?lang=th").get_data(as_text=True)
     assert "ผลการเลือกตั้ง" in thai and "ได้รับเลือก" in thai
     download = client.get("/results/ssb-simulation/record.zip")

@@ -24,7 +24,7 @@ from tools import scenario
 PASSWORD = "correct horse battery"
 FAST_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8, "ARGON2_PARALLELISM": 1}
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-_SECRET = re.compile(r'id="totp-secret">([A-Z2-7]+)<')
+_SECRET = re.compile(r'id="totp-secret">([A-Z2-7 ]+)<')  # shown in groups of 4
 
 
 @dataclass
@@ -143,7 +143,7 @@ class Browser:
         html = self.client.get(f"{BLUEPRINT[kind]}/enrol").get_data(as_text=True)
         match = _SECRET.search(html)
         assert match, "no TOTP secret on the enrolment page"
-        return match.group(1)
+        return match.group(1).replace(" ", "")
 
     def enrol(self, kind: str, secret: str, code: str | None = None) -> TestResponse:
         return self.submit(f"{BLUEPRINT[kind]}/enrol", {"code": code or self.clock.code(secret)})

@@ -103,8 +103,10 @@ def test_totp_refuses_malformed_codes(code: str) -> None:
 
 
 def test_qr_is_an_svg_data_uri() -> None:
-    uri = totp.provisioning_uri(totp.new_secret(), "insured:abcd")
-    assert uri.startswith("otpauth://totp/SSB%20Vote:insured%3Aabcd?")
+    uri = totp.provisioning_uri(totp.new_secret(), "Somchai Jaidee")
+    assert uri.startswith("otpauth://totp/SSB%20Vote:Somchai%20Jaidee?")
+    # The label's own colon would split issuer and account name: it becomes a space.
+    assert totp.provisioning_uri(totp.new_secret(), "a:b").startswith("otpauth://totp/SSB%20Vote:a%20b?")
     assert totp.qr_data_uri(uri).startswith("data:image/svg+xml;base64,")
 
 

@@ -58,3 +58,26 @@ def test_language_switch_is_not_an_open_redirect(client: FlaskClient) -> None:
     response = client.get("/language/en?next=//evil.example/")
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
+
+
+#: Thai words that contain "คุณ" without being the pronoun (quality, qualification, value,
+#: property, benefit, thanks).
+_NOT_THE_PRONOUN = ("ขอบคุณ", "คุณภาพ", "คุณสมบัติ", "คุณค่า", "คุณลักษณะ", "คุณประโยชน์", "คุณูปการ")
+
+
+def test_thai_addresses_the_reader_formally() -> None:
+    """One register (issue 18): the voter and official are "ท่าน", never "คุณ"."""
+    with PO.open("rb") as handle:
+        catalog = read_po(handle)
+    informal = []
+    for message in catalog:
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        for text in strings:
+            stripped = text or ""
+            for word in _NOT_THE_PRONOUN:
+                stripped = stripped.replace(word, "")
+            if "คุณ" in stripped:
+                informal.append(message.id)
+    assert informal == [], f"Thai translations addressing the reader as คุณ: {informal}"
+    # No word mangled by a blind replace (one had turned เท่านั้น into เคุณั้น).
+    assert not any("เคุณ" in (m.string or "") for m in catalog if isinstance(m.string, str))

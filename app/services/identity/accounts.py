@@ -43,6 +43,10 @@ class Enrolment:
     uri: str
     qr_data_uri: str
 
+    @property
+    def grouped_secret(self) -> str:
+        return totp.grouped(self.secret)
+
 
 def normalise_date_of_birth(value: str) -> str | None:
     """YYYY-MM-DD (date input) or DD/MM/YYYY, Buddhist or Common Era; None if not a date."""
@@ -224,7 +228,11 @@ def registration_counter(electorate: str, normalised_key: str,
     return throttle.counter_key("register", electorate, normalised_key, scope)
 
 
-def enrolment(account: VoterAccount) -> Enrolment:
-    """What the enrolment page shows: the secret as text and as a QR code."""
-    uri = totp.provisioning_uri(account.totp_secret, principals.display_label(account))
+def enrolment(account: VoterAccount, issuer: str = totp.ISSUER, fallback_label: str = "") -> Enrolment:
+    """What the enrolment page shows: the ``otpauth://`` link (for an authenticator app on this
+    phone), the secret as text and as a QR code (for another device).  The app lists the
+    account as ``issuer`` (the page's language) and the voter's name, or ``fallback_label``
+    when the roll has no name."""
+    label = principals.display_label(account) or fallback_label or account.electorate
+    uri = totp.provisioning_uri(account.totp_secret, label, issuer)
     return Enrolment(account.totp_secret, uri, totp.qr_data_uri(uri))

@@ -104,7 +104,8 @@ def totp_confirmed(principal: Principal) -> bool:
 
 
 def display_label(principal: Principal) -> str:
-    """The name an authenticator app shows for this account (no national ID in it)."""
+    """The name an authenticator app shows for this account: the voter's name on the roll (the
+    employer's name for an employer), never the national ID; "" when the roll has no name."""
     if isinstance(principal, Official):
-        return f"official:{principal.username}"
-    return f"{principal.electorate}:{principal.roll_entry.pseudonym[:8]}"
+        return f"official {principal.username}"
+    return " ".join(principal.roll_entry.display_name.replace(":", " ").split())

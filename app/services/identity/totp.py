@@ -24,8 +24,18 @@ def new_secret() -> str:
     return pyotp.random_base32(32)
 
 
-def provisioning_uri(secret: str, account_name: str) -> str:
-    return pyotp.TOTP(secret).provisioning_uri(name=account_name, issuer_name=ISSUER)
+def provisioning_uri(secret: str, account_name: str, issuer: str = ISSUER) -> str:
+    """The ``otpauth://totp/<issuer>:<account>?secret=…&issuer=…`` URI (Key Uri Format) that
+    an authenticator app opens from a link or reads from a QR code.  A colon separates issuer
+    and account in the label, so neither may contain one."""
+    return pyotp.TOTP(secret).provisioning_uri(name=account_name.replace(":", " ").strip(),
+                                               issuer_name=issuer.replace(":", " ").strip())
+
+
+def grouped(secret: str, size: int = 4) -> str:
+    """The secret in groups of ``size`` characters, as people type it from the screen
+    (authenticator apps ignore the spaces)."""
+    return " ".join(secret[i:i + size] for i in range(0, len(secret), size))
 
 
 def qr_data_uri(uri: str) -> str:

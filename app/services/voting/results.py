@@ -21,12 +21,18 @@ from app.models import BoardEntry, Election, RollEntry
 from app.services.administration import audit
 from app.services.errors import Conflict, InvalidRequest, NotFound
 from app.services.platform import ca_key
+from app.services.voting import board, paper_votes
 from election.board import KIND_BALLOT
 from election.lifecycle import AFTER_CLOSE, Status
 
 
 def archive_path(election: Election) -> Path:
     return Path(current_app.instance_path) / "records" / f"{election.slug}-record.zip"
+
+
+def is_published(election: Election) -> bool:
+    """True once :func:`publish` has stored results from a verified record (and only then)."""
+    return election.status == Status.TALLIED and bool(election.results)
 
 
 def published_archive(election: Election) -> Path:
@@ -66,14 +72,29 @@ def publish(election: Election, record: Path, actor: str = "cli", processes: int
     return results  # type: ignore[no-any-return]
 
 
+#: A candidate's place in the published result (docs/record.md §4.4).
+ELECTED, TIED, NOT_ELECTED = "elected", "tied", "not-elected"
+#: The orders the results page offers: by votes (rank order of §4.4) or by ballot number.
+SORTS = ("votes", "number")
+
+
 @dataclass(frozen=True)
 class CandidateRow:
     number: int
     name_th: str
     name_en: str
+    team_th: str
+    team_en: str
     votes: int
-    elected: bool
+    #: ELECTED; TIED: in the tie for the last seat(s), which the returning officer decides by
+    #: lot (the record's ballot-number rule only orders them); NOT_ELECTED.
+    status: str
     share: float  # of the contest's highest count, for the bar length
+    rank: int  # 1 = most votes (ties share the rank)
+
+    @property
+    def elected(self) -> bool:
+        return self.status == ELECTED
 
 
 @dataclass(frozen=True)
@@ -91,38 +112,90 @@ class ContestResult:
     title_th: str
     title_en: str
     max_selections: int
+    seats: int
+    #: E-votes counted (the record's ``counted_ballots``).
     counted: int
     on_roll: int
     online_voters: int
+    #: Voters of this contest's electorate on the signed paper-vote list (docs/record.md §2.4):
+    #: they voted on paper, at a polling station; none of their e-votes is counted.
+    paper_votes: int
     tie_at_last_seat: bool
     teams: list[TeamGroup]
+    #: Surely elected, in rank order: with a tie at the last seat, without the tied candidates.
     elected: list[CandidateRow]
+    #: The candidates tied for the last seat(s) (empty without a tie), by ballot number.
+    tied: list[CandidateRow]
+    #: Every candidate, in rank order (votes descending, then ballot number).
+    candidates: list[CandidateRow]
+
+    @property
+    def voted(self) -> int:
+        return self.counted + self.paper_votes
 
     @property
     def turnout(self) -> float:
-        return self.counted / self.on_roll if self.on_roll else 0.0
+        return self.voted / self.on_roll if self.on_roll else 0.0
+
+    @property
+    def tied_seats(self) -> int:
+        """Seats the tied candidates share: decided by lot."""
+        return self.seats - len(self.elected) if self.tied else 0
+
+    def ordered(self, sort: str) -> list[CandidateRow]:
+        if sort == "number":
+            return sorted(self.candidates, key=lambda r: r.number)
+        return self.candidates
+
+
+def placings(votes: dict[str, int], numbers: dict[str, int], elected: list[str], seats: int,
+             tie_at_last_seat: bool) -> dict[str, str]:
+    """Each candidate's :data:`ELECTED` / :data:`TIED` / :data:`NOT_ELECTED` from the record's
+    result (docs/record.md §4.4).  With ``tie_at_last_seat`` every candidate with as many votes
+    as the one in seat ``seats`` is TIED — elected or not by the record's ballot-number order —
+    and only those with more votes are ELECTED."""
+    status = {code: (ELECTED if code in set(elected) else NOT_ELECTED) for code in votes}
+    if tie_at_last_seat and elected and len(elected) >= seats:
+        last = votes[sorted(elected, key=lambda c: (-votes[c], numbers[c]))[seats - 1]]
+        for code, count in votes.items():
+            if count == last:
+                status[code] = TIED
+    return status
 
 
 def view(election: Election) -> list[ContestResult]:
-    """The published results, grouped by team, for the results page."""
-    if not election.results:
+    """The published results for the results page: per contest the turnout (e-votes counted,
+    paper votes, against the roll), who is elected, who is tied for the last seat, every
+    candidate in rank order and grouped by team."""
+    if not is_published(election) or not election.results:
         raise NotFound("no results have been published for this election")
     data = json.loads(election.results)
+    paper = _paper_voters_by_electorate(election)
     out = []
     for contest in election.contests:
         result = data["contests"][contest.code]
-        votes = {c["id"]: c["votes"] for c in result["candidates"]}
+        votes = {c["id"]: int(c["votes"]) for c in result["candidates"]}
+        numbers = {c.code: c.ballot_number for c in contest.candidates}
+        seats = int(result.get("seats", result["max_selections"]))
+        tie = bool(result.get("tie_at_last_seat"))
+        status = placings(votes, numbers, list(result["elected"]), seats, tie)
         top = max(votes.values(), default=0) or 1
-        elected = set(result["elected"])
-        rows = {c.code: CandidateRow(c.ballot_number, c.name_th, c.name_en, votes[c.code],
-                                     c.code in elected, votes[c.code] / top)
-                for c in contest.candidates}
+        teams = {t.id: t for t in contest.teams}
+        rank = {count: 1 + sum(1 for v in votes.values() if v > count) for count in set(votes.values())}
+        rows = {}
+        for c in contest.candidates:
+            team = teams.get(c.team_pk) if c.team_pk is not None else None
+            rows[c.code] = CandidateRow(
+                c.ballot_number, c.name_th, c.name_en,
+                team.name_th if team else "ผู้สมัครอิสระ", team.name_en if team else "Independent",
+                votes[c.code], status[c.code], votes[c.code] / top, rank[votes[c.code]])
         groups = [TeamGroup(t.code, t.name_th, t.name_en,
                             [rows[c.code] for c in contest.candidates if c.team_pk == t.id])
                   for t in contest.teams]
         independents = [rows[c.code] for c in contest.candidates if c.team_pk is None]
         if independents:
             groups.append(TeamGroup(None, "ผู้สมัครอิสระ", "Independent", independents))
+        in_rank_order = sorted(rows.values(), key=lambda r: (-r.votes, r.number))
         on_roll = db.session.scalar(select(func.count()).select_from(RollEntry).where(
             RollEntry.election_pk == election.id, RollEntry.electorate == contest.electorate)) or 0
         online = db.session.scalar(select(func.count(func.distinct(BoardEntry.pseudonym))).where(
@@ -130,7 +203,31 @@ def view(election: Election) -> list[ContestResult]:
             BoardEntry.kind == KIND_BALLOT)) or 0  # who cast; an audit alone is no vote
         out.append(ContestResult(
             contest.code, contest.electorate, contest.title_th, contest.title_en,
-            contest.max_selections, result["counted_ballots"], on_roll, online,
-            bool(result.get("tie_at_last_seat")), groups,
-            sorted((r for r in rows.values() if r.elected), key=lambda r: (-r.votes, r.number))))
+            contest.max_selections, seats, int(result["counted_ballots"]), on_roll, online,
+            paper.get(contest.electorate, 0), tie, groups,
+            [r for r in in_rank_order if r.status == ELECTED],
+            sorted((r for r in in_rank_order if r.status == TIED), key=lambda r: r.number),
+            in_rank_order))
     return out
+
+
+def closed_at(election: Election) -> str | None:
+    """When the polls closed: the ``at`` of the board's final checkpoint (UTC ISO)."""
+    final = board.final_checkpoint(election)
+    return str(final["at"]) if final else None
+
+
+def _paper_voters_by_electorate(election: Election) -> dict[str, int]:
+    """How many voters of each electorate the signed paper-vote list names (docs/record.md §2.4)."""
+    listing = paper_votes.signed_list(election)
+    raw = listing.get("pseudonyms") if listing else None
+    pseudonyms = [str(p) for p in raw] if isinstance(raw, list) else []
+    counts: dict[str, int] = {}
+    for start in range(0, len(pseudonyms), 2000):
+        chunk = pseudonyms[start:start + 2000]
+        for electorate, n in db.session.execute(
+                select(RollEntry.electorate, func.count()).where(
+                    RollEntry.election_pk == election.id, RollEntry.pseudonym.in_(chunk))
+                .group_by(RollEntry.electorate)):
+            counts[electorate] = counts.get(electorate, 0) + int(n)
+    return counts
