@@ -46,6 +46,8 @@ def create_app(config: Config | None = None, **flask_overrides: Any) -> Flask:
         RATELIMIT_HEADERS_ENABLED=False,
         AUTH_IP_RATE_LIMIT=config.signin_ip_rate_limit,
         CAST_MAX_INFLIGHT=config.cast_max_inflight,
+        BOARD_BATCH_WINDOW_MS=config.board_batch_window_ms,
+        BOARD_BATCH_MAX=config.board_batch_max,
         APPROVAL_LIFETIME_HOURS=config.approval_lifetime_hours,
         # Per route where a view needs more (security.body_limit: the paper-vote list).
         MAX_CONTENT_LENGTH=security.DEFAULT_BODY_LIMIT,
@@ -72,10 +74,11 @@ def create_app(config: Config | None = None, **flask_overrides: Any) -> Flask:
 
     from app import assets, auth, views
     from app.services.administration import polls
-    from app.services.voting import admission, verification
+    from app.services.voting import admission, group_commit, verification
 
     security.init_app(app)
     admission.init_app(app)
+    group_commit.init_app(app)
     verification.configure(config.verify_min_batch, config.verify_linger_ms / 1000)
     assets.init_app(app)
     auth.init_app(app)

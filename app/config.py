@@ -30,6 +30,10 @@ _MIN_SECRET_DISTINCT = 10
 #: Instance files holding the development secrets (random per instance).
 _DEV_SECRET_FILES = {"secret_key": "secret-key", "pseudonym_key": "pseudonym-key"}
 _MAX_PROXY_HOPS = 5
+#: A board batch's leader waits at most this long for more casts (milliseconds) …
+_MAX_BOARD_BATCH_WINDOW_MS = 100
+#: … and takes at most this many ballots (~1 MB each) into one transaction.
+_MAX_BOARD_BATCH = 256
 #: A week: a proposal is a decision for now, not a standing instruction.
 _MAX_APPROVAL_LIFETIME_HOURS = 7 * 24
 
@@ -70,6 +74,11 @@ class Config:
     #: ``verify_min_batch`` ballots (app/services/voting/verification.py); 0 never waits.
     verify_linger_ms: int = 100
     verify_min_batch: int = 3
+    #: Board group commit (app/services/voting/group_commit.py): how long a batch's leader waits
+    #: for more casts of its process on their way to the board (0: never), and the most
+    #: ballots one head lock and one commit take (1: one per transaction, no batching).
+    board_batch_window_ms: int = 5
+    board_batch_max: int = 32
     #: Reverse proxies in front of the app that append to X-Forwarded-For (0: none, the peer
     #: address is the client). Per-IP limits key on the address this many hops back.
     proxy_hops: int = 0
@@ -109,6 +118,8 @@ class Config:
             cast_max_inflight=int(env.get("SSBVOTE_CAST_MAX_INFLIGHT", "6")),
             verify_linger_ms=_integer(env, "SSBVOTE_VERIFY_LINGER_MS", 100),
             verify_min_batch=_integer(env, "SSBVOTE_VERIFY_MIN_BATCH", 3),
+            board_batch_window_ms=_integer(env, "SSBVOTE_BOARD_BATCH_WINDOW_MS", 5),
+            board_batch_max=_integer(env, "SSBVOTE_BOARD_BATCH_MAX", 32),
             proxy_hops=_integer(env, "SSBVOTE_PROXY_HOPS", 0),
             approval_lifetime_hours=_integer(env, "SSBVOTE_APPROVAL_LIFETIME_HOURS", 24),
             ca_key=env.get("SSBVOTE_CA_KEY", "").strip(),
@@ -124,6 +135,10 @@ class Config:
             raise ConfigError("SSBVOTE_VERIFY_LINGER_MS must be between 0 and 1000")
         if not 1 <= self.verify_min_batch <= 8:
             raise ConfigError("SSBVOTE_VERIFY_MIN_BATCH must be between 1 and 8")
+        if not 0 <= self.board_batch_window_ms <= _MAX_BOARD_BATCH_WINDOW_MS:
+            raise ConfigError(f"SSBVOTE_BOARD_BATCH_WINDOW_MS must be between 0 and {_MAX_BOARD_BATCH_WINDOW_MS}")
+        if not 1 <= self.board_batch_max <= _MAX_BOARD_BATCH:
+            raise ConfigError(f"SSBVOTE_BOARD_BATCH_MAX must be between 1 (no batching) and {_MAX_BOARD_BATCH}")
         if not 0 <= self.proxy_hops <= _MAX_PROXY_HOPS:
             raise ConfigError(f"SSBVOTE_PROXY_HOPS must be between 0 (no reverse proxy) and "
                               f"{_MAX_PROXY_HOPS}")

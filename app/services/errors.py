@@ -135,6 +135,16 @@ class StalePrevious(CastRejected, Conflict):
     (docs/protocol.md §13.3); reload the ballot context and sign again."""
 
 
+class BoardWriteFailed(Busy):
+    """The transaction that was to store this ballot with the others of its group commit failed
+    (app/services/voting/group_commit.py): none of them was stored and none got a receipt; the
+    same ballot may be sent again."""
+
+    def __init__(self, retry_after: int = 1):
+        super().__init__(retry_after)
+        self.args = ("the board could not store the ballot; it was not cast: try again",)
+
+
 class BoardClosed(Conflict):
     """The board has its final checkpoint: nothing more can be appended."""
 

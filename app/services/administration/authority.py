@@ -381,6 +381,17 @@ def is_live(election: Election, roll_entry_pk: int, credential: str) -> bool:
         VoterCredential.credential == credential, VoterCredential.revoked.is_(False))) is not None
 
 
+def live_credentials(election: Election, roll_entry_pks: set[int]) -> set[tuple[int, str]]:
+    """(roll entry, credential) of the live credentials of these roll entries: one query for a
+    batch of board appends (app/services/voting/board.py)."""
+    if not roll_entry_pks:
+        return set()
+    rows = db.session.execute(select(VoterCredential.roll_entry_pk, VoterCredential.credential).where(
+        VoterCredential.election_pk == election.id, VoterCredential.roll_entry_pk.in_(roll_entry_pks),
+        VoterCredential.revoked.is_(False)))
+    return {(pk, credential) for pk, credential in rows}
+
+
 def is_revoked(election: Election, credential: str) -> bool:
     """The public credential was revoked by the CA (docs/record.md §6.3)."""
     return db.session.scalar(select(VoterCredential.id).where(

@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import itertools
 import json
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence, Union
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Insert, delete, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 from app.models import BoardBallot, BoardEntry, BoardHead, Checkpoint, Election
 from app.services.administration import authority
 from app.services.platform import signing
-from app.services.errors import BallotNotFound, BoardClosed, PollsClosed, StalePrevious, WrongCredential
+from app.services.errors import (BallotNotFound, BallotReplayed, BoardClosed, PollsClosed, ServiceError, StalePrevious,
+                                 WrongCredential)
 from crypto.encoding import canonical_json
 from election.board import KIND_AUDIT, KIND_BALLOT, ChainScanner, iso_utc, new_audit_entry, new_entry, sha256_hex
 from election.board import checkpoint as checkpoint_body, receipt as receipt_body
@@ -61,73 +64,182 @@ def lock_head(election: Election) -> BoardHead:
     return head
 
 
+@dataclass(frozen=True)
+class Append:
+    """One verified, voter-signed ballot to append: a ballot entry, or with ``seed`` an audit
+    entry (docs/record.md §2.1, docs/protocol.md §14).  ``now`` is the time its cast was
+    accepted; with ``roll_entry_pk`` the credential must still be that voter's live one."""
+
+    pseudonym: str
+    contest: str
+    ballot_json: str
+    ballot_hash: str
+    now: datetime
+    credential: str
+    previous: str
+    signature: str
+    roll_entry_pk: int | None = None
+    seed: str | None = None
+
+
+#: What :func:`append_many` gives for each :class:`Append`: its new entry, or why it was refused.
+Outcome = Union[BoardEntry, ServiceError]
+
+
 def append(election: Election, pseudonym: str, contest: str, ballot_json: str,
            ballot_hash: str, now: datetime, *, credential: str, previous: str, signature: str,
            roll_entry_pk: int | None = None, seed: str | None = None) -> BoardEntry:
-    """Append one verified, voter-signed ballot in the caller's transaction (the caller commits):
-    a ballot entry, or with ``seed`` an audit entry (docs/record.md §2.1, docs/protocol.md §14).
+    """Append one ballot in the caller's transaction (the caller commits): :func:`append_many`
+    with one :class:`Append`, raising its refusal."""
+    outcome = append_many(election, [Append(pseudonym, contest, ballot_json, ballot_hash, now, credential,
+                                            previous, signature, roll_entry_pk, seed)])[0]
+    if isinstance(outcome, ServiceError):
+        raise outcome
+    return outcome
 
-    The ballot row (~1 MB) is written first; only then is the head locked, so the serial part of
-    the append writes just the small entry row.  A ballot already on the board — cast or
-    audited — fails here with IntegrityError (unique hash), before any lock is taken.  Under the
-    lock: the board is not closed, for a ballot entry ``previous`` is still the credential's
-    current ballot (:class:`StalePrevious` otherwise: another device cast meanwhile; an audit
-    entry never changes it) and, with ``roll_entry_pk``, the credential is still the voter's
-    live one (a revocation takes the same lock)."""
-    db.session.add(BoardBallot(election_pk=election.id, ballot_hash=ballot_hash, ballot=ballot_json))
-    db.session.flush()
+
+def append_many(election: Election, appends: Sequence[Append]) -> list[Outcome]:
+    """Append verified, voter-signed ballots in the caller's transaction (the caller commits, once
+    for all of them: app/services/voting/group_commit.py), in the order given: the one
+    implementation of the board append (docs/record.md §2.1–§2.3).
+
+    1. The ballot rows (~1 MB each) are written first, before the head is locked, in the order of
+       their hashes (so that two transactions holding the same ballots cannot deadlock); a ballot
+       already stored — on the board, cast or audited, or in another transaction that commits
+       it — is refused :class:`BallotReplayed`, as is the second of two equal ballots here.
+    2. The head is locked (``SELECT … FOR UPDATE``; SQLite: the transaction's write lock) and,
+       for each ballot in order, under the lock: the board is not closed (:class:`BoardClosed`);
+       for a ballot entry ``previous`` is still the credential's current ballot — counting the
+       ballots appended before it in this call, exactly as if they had been appended one per
+       transaction (:class:`StalePrevious`; an audit entry never changes it, record.md §2.2,
+       verifier check 19); with ``roll_entry_pk`` the credential is still the voter's live one
+       (:class:`WrongCredential`; a revocation takes the same lock); its ``cast_at`` is within the
+       poll window (:class:`PollsClosed`).  A refused ballot takes no ``seq`` and its ballot row
+       is deleted again; it never fails the others.
+    3. The accepted entries get consecutive ``seq`` and chain hashes from the head, are written,
+       the head moves to the last one, and a checkpoint is signed for every ``seq`` that is a
+       multiple of BOARD_CHECKPOINT_EVERY (record.md §2.3), as one-at-a-time appends would.
+
+    Returns, per append, its entry (a detached BoardEntry holding the committed values once the
+    caller commits) or its refusal.  A database error raises: the caller rolls back, and none
+    of the ballots is stored.
+    """
+    outcomes: list[Outcome | None] = [None] * len(appends)
+    seen: set[str] = set()
+    for index, item in enumerate(appends):
+        if item.ballot_hash in seen:
+            outcomes[index] = BallotReplayed("this exact ballot is already on the board")
+        seen.add(item.ballot_hash)
+    stored = _store_ballots(election, [a for a, o in zip(appends, outcomes) if o is None])
+    for index, item in enumerate(appends):
+        if outcomes[index] is None and item.ballot_hash not in stored:
+            outcomes[index] = BallotReplayed("this exact ballot is already on the board")
+    pending = [i for i, o in enumerate(outcomes) if o is None]
+    if not pending:
+        return [o for o in outcomes if o is not None]
     head = lock_head(election)
-    # Checked under the head lock: a cast that was verified while polls closed must not land
-    # after the final checkpoint.
-    if _has_final(election):
-        raise BoardClosed("the board is closed")
-    if seed is None and current_ballot_hash(election, credential) != previous:
-        raise StalePrevious("another ballot of this credential was cast meanwhile: reload and sign again")
-    if roll_entry_pk is not None and not authority.is_live(election, roll_entry_pk, credential):
-        raise WrongCredential("this credential was revoked")
-    cast_at = _cast_time(election, head, now)
-    if seed is None:
-        body = new_entry(head.seq + 1, election.election_id, pseudonym, contest, ballot_hash,
-                         cast_at, head.head, credential=credential, previous=previous,
-                         signature=signature)
-    else:
-        body = new_audit_entry(head.seq + 1, election.election_id, pseudonym, contest, ballot_hash,
-                               cast_at, head.head, credential=credential, seed=seed, signature=signature)
-    entry = BoardEntry(
-        election_pk=election.id, seq=body["seq"], kind=body["kind"], pseudonym=pseudonym, contest=contest,
-        credential=credential, previous=body.get("previous", ""), seed=body.get("seed", ""),
-        signature=signature, ballot_hash=ballot_hash, cast_at=body["cast_at"],
-        prev_hash=head.head, entry_hash=body["entry_hash"],
-    )
-    db.session.add(entry)
-    head.seq, head.head = entry.seq, entry.entry_hash
+    # Everything below is checked under the head lock: a cast verified while polls closed must
+    # not land after the final checkpoint, nor a stale or revoked one anywhere.
+    closed = _has_final(election)
+    current = _current_ballot_hashes(election, {appends[i].credential for i in pending if appends[i].seed is None})
+    live = authority.live_credentials(election, {pk for i in pending if (pk := appends[i].roll_entry_pk) is not None})
+    last_cast_at = _last_cast_at(election, head)
+    closes_at = iso_utc(election.closes_at)
     every = int(current_app.config.get("BOARD_CHECKPOINT_EVERY", 100))
-    if every and entry.seq % every == 0:
-        write_checkpoint(election, head, now, final=False)
-    return entry
+    seq, prev_hash = head.seq, head.head
+    rows: list[dict[str, Any]] = []
+    refused: list[str] = []
+    for index in pending:
+        item = appends[index]
+        cast_at = max(iso_utc(item.now), last_cast_at)  # fixed-width ISO strings sort as times
+        problem: ServiceError | None = None
+        if closed:
+            problem = BoardClosed("the board is closed")
+        elif item.seed is None and current.get(item.credential, "") != item.previous:
+            problem = StalePrevious("another ballot of this credential was cast meanwhile: reload and sign again")
+        elif item.roll_entry_pk is not None and (item.roll_entry_pk, item.credential) not in live:
+            problem = WrongCredential("this credential was revoked")
+        elif cast_at > closes_at:
+            problem = PollsClosed("the polls closed before this ballot reached the board")
+        if problem is not None:
+            outcomes[index] = problem
+            refused.append(item.ballot_hash)
+            continue
+        if item.seed is None:
+            body = new_entry(seq + 1, election.election_id, item.pseudonym, item.contest, item.ballot_hash,
+                             cast_at, prev_hash, credential=item.credential, previous=item.previous,
+                             signature=item.signature)
+            current[item.credential] = item.ballot_hash
+        else:
+            body = new_audit_entry(seq + 1, election.election_id, item.pseudonym, item.contest,
+                                   item.ballot_hash, cast_at, prev_hash, credential=item.credential,
+                                   seed=item.seed, signature=item.signature)
+        row = {"election_pk": election.id, "seq": body["seq"], "kind": body["kind"], "pseudonym": item.pseudonym,
+               "contest": item.contest, "credential": item.credential, "previous": body.get("previous", ""),
+               "seed": body.get("seed", ""), "signature": item.signature, "ballot_hash": item.ballot_hash,
+               "cast_at": cast_at, "prev_hash": prev_hash, "entry_hash": body["entry_hash"]}
+        rows.append(row)
+        outcomes[index] = BoardEntry(**row)
+        seq, prev_hash, last_cast_at = body["seq"], body["entry_hash"], cast_at
+        if every and seq % every == 0:
+            _checkpoint(election, seq, prev_hash, item.now, final=False)
+    if rows:
+        db.session.execute(insert(BoardEntry), rows)
+        head.seq, head.head = seq, prev_hash
+    if refused:
+        db.session.execute(delete(BoardBallot).where(BoardBallot.election_pk == election.id,
+                                                     BoardBallot.ballot_hash.in_(refused)))
+    return [o for o in outcomes if o is not None]
 
 
-def _cast_time(election: Election, head: BoardHead, now: datetime) -> str:
-    """The entry's ``cast_at``, taken under the head lock: never before the previous entry's
-    (casts verified concurrently reach the lock in any order; record.md §2.1 wants the times
-    non-decreasing) and never after the poll window closes (a cast that started before the close
-    but reached the board after it is refused, not stamped outside the window)."""
-    cast_at = iso_utc(now)
-    if head.seq:
-        last = db.session.scalar(select(BoardEntry.cast_at).where(
-            BoardEntry.election_pk == election.id, BoardEntry.seq == head.seq))
-        if last is not None and last > cast_at:  # fixed-width ISO strings sort as times
-            cast_at = last
-    if cast_at > iso_utc(election.closes_at):
-        raise PollsClosed("the polls closed before this ballot reached the board")
-    return cast_at
+def _store_ballots(election: Election, appends: Sequence[Append]) -> set[str]:
+    """Insert the ballot rows that are not stored yet, in hash order; the hashes inserted."""
+    if not appends:
+        return set()
+    rows = [{"election_pk": election.id, "ballot_hash": a.ballot_hash, "ballot": a.ballot_json}
+            for a in sorted(appends, key=lambda a: a.ballot_hash)]
+    conflict = ["election_pk", "ballot_hash"]
+    dialect = db.session.get_bind().dialect.name
+    statement: Insert
+    if dialect == "postgresql":
+        statement = postgresql.insert(BoardBallot).values(rows).on_conflict_do_nothing(index_elements=conflict)
+    elif dialect == "sqlite":
+        statement = sqlite.insert(BoardBallot).values(rows).on_conflict_do_nothing(index_elements=conflict)
+    else:  # pragma: no cover - app/config.py allows only these two
+        raise RuntimeError(f"unsupported database {dialect}")
+    return set(db.session.scalars(statement.returning(BoardBallot.ballot_hash)))
+
+
+def _current_ballot_hashes(election: Election, credentials: set[str]) -> dict[str, str]:
+    """``ballot_hash`` of each credential's current ballot (its highest-seq ballot entry, §2.2);
+    credentials without one are absent."""
+    if not credentials:
+        return {}
+    rows = db.session.execute(
+        select(BoardEntry.credential, BoardEntry.ballot_hash).where(
+            BoardEntry.election_pk == election.id, BoardEntry.kind == KIND_BALLOT,
+            BoardEntry.credential.in_(credentials)).order_by(BoardEntry.seq))
+    return {credential: digest for credential, digest in rows}
+
+
+def _last_cast_at(election: Election, head: BoardHead) -> str:
+    """``cast_at`` of the head entry ("" for an empty board): entries' times never go back
+    (record.md §2.1; casts verified concurrently reach the lock in any order)."""
+    if not head.seq:
+        return ""
+    return db.session.scalar(select(BoardEntry.cast_at).where(
+        BoardEntry.election_pk == election.id, BoardEntry.seq == head.seq)) or ""
 
 
 def write_checkpoint(election: Election, head: BoardHead, now: datetime, final: bool) -> dict[str, Any]:
     """Sign the board head under the election's opening hash (docs/record.md §2.3)."""
-    body = signing.sign(checkpoint_body(election.election_id, head.seq, head.head, iso_utc(now), final,
+    return _checkpoint(election, head.seq, head.head, now, final)
+
+
+def _checkpoint(election: Election, seq: int, head: str, now: datetime, final: bool) -> dict[str, Any]:
+    body = signing.sign(checkpoint_body(election.election_id, seq, head, iso_utc(now), final,
                                         opening=authority.opening_hash(election)))
-    db.session.add(Checkpoint(election_pk=election.id, seq=head.seq, final=final,
+    db.session.add(Checkpoint(election_pk=election.id, seq=seq, final=final,
                               body=canonical_json(body).decode()))
     return body
 

@@ -19,13 +19,12 @@ from datetime import datetime
 from typing import Any, Callable, Iterator
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import BoardEntry, Election, RollEntry
 from app.services.administration import authority, election_keys
 from app.services.platform import ca_key
-from app.services.voting import board, verification
+from app.services.voting import board, group_commit, verification
 from app.services.administration.manifest import get_election
 from app.services.errors import (
     AuditedBallot,
@@ -139,7 +138,8 @@ def cast(election: Election, voter: RollEntry, payload: Any, now: datetime) -> C
     signature of the protocol.md §13.3 ballot statement and ``previous`` the credential's
     current ballot hash.
     """
-    with verification.cast_in_progress():  # under load the verifier waits for this ballot
+    # Under load the verifier, and the board's group commit, wait for this ballot.
+    with verification.cast_in_progress(), group_commit.appender():
         return _cast(election, voter, payload, now)
 
 
@@ -148,7 +148,7 @@ def audit(election: Election, voter: RollEntry, payload: Any, now: datetime) -> 
     signed-in voter as an audited ballot (docs/protocol.md §14.3, docs/record.md §2.6): the
     checks of a cast, with ``signature`` over the audit statement, and the seed must open the
     ballot (§5.6).  The audit entry never changes the voter's current ballot."""
-    with verification.cast_in_progress():  # the same verifier pool as casts
+    with verification.cast_in_progress(), group_commit.appender():  # the same verifier pool as casts
         return _audit(election, voter, payload, now)
 
 
@@ -239,16 +239,17 @@ def _cast(election: Election, voter: RollEntry, payload: Any, now: datetime) -> 
         raise StalePrevious("another ballot of this credential was cast meanwhile: reload and sign again")
     _verify(checked)
     with _appending():
-        entry = board.append(election, pseudonym, checked.contest, checked.canonical.decode(), checked.digest, now,
-                             credential=credential, previous=previous, signature=checked.signature,
-                             roll_entry_pk=voter.id)
-        db.session.flush()
-        superseded = db.session.scalar(
-            select(BoardEntry.id).where(BoardEntry.election_pk == election.id,
-                                        BoardEntry.pseudonym == pseudonym, BoardEntry.kind != KIND_AUDIT,
-                                        BoardEntry.seq < entry.seq).limit(1)) is not None
-        receipt = board.receipt(election, entry)
-        db.session.commit()
+        entry = group_commit.append(election, board.Append(
+            pseudonym, checked.contest, checked.canonical.decode(), checked.digest, now, credential, previous,
+            checked.signature, roll_entry_pk=voter.id))
+    # After the commit that stored the ballot (with the others of its group commit): only now
+    # is its receipt signed (docs/record.md §2.5).  The entries before it are committed too.
+    superseded = db.session.scalar(
+        select(BoardEntry.id).where(BoardEntry.election_pk == election.id,
+                                    BoardEntry.pseudonym == pseudonym, BoardEntry.kind != KIND_AUDIT,
+                                    BoardEntry.seq < entry.seq).limit(1)) is not None
+    receipt = board.receipt(election, entry)
+    db.session.commit()
     return CastResult(entry, receipt, superseded)
 
 
@@ -268,25 +269,22 @@ def _audit(election: Election, voter: RollEntry, payload: Any, now: datetime) ->
         raise BadSeed(f"the seed does not open this ballot: {exc}") from exc
     _verify(checked)
     with _appending():
-        entry = board.append(election, pseudonym, checked.contest, checked.canonical.decode(), checked.digest, now,
-                             credential=credential, previous="", signature=checked.signature,
-                             roll_entry_pk=voter.id, seed=seed_hex)
-        db.session.commit()
+        entry = group_commit.append(election, board.Append(
+            pseudonym, checked.contest, checked.canonical.decode(), checked.digest, now, credential, "",
+            checked.signature, roll_entry_pk=voter.id, seed=seed_hex))
     return AuditResult(entry, audit_code(entry.seq, entry.ballot_hash))
 
 
 @contextmanager
 def _appending() -> Iterator[None]:
-    """The append's transaction: rolled back on any failure, with the board's refusals as the
+    """The append (:mod:`app.services.voting.group_commit`: committed with the other casts of
+    this process reaching the board now, or refused alone), with the board's refusals as the
     cast API's errors."""
     try:
         yield
     except BoardClosed as exc:
         db.session.rollback()
         raise PollsClosed("polls closed while the ballot was being checked") from exc
-    except IntegrityError as exc:
-        db.session.rollback()
-        raise BallotReplayed("this exact ballot is already on the board") from exc
     except Exception:
         db.session.rollback()
         raise
