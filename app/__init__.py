@@ -1,6 +1,8 @@
 """SSB Vote web application: ``create_app`` builds a configured Flask app (README §Design)."""
 from __future__ import annotations
 
+import os
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +117,15 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+
+
+@event.listens_for(Engine, "do_connect")
+def _postgres_application_name(dialect: Any, conn_rec: Any, cargs: Any, cparams: dict[str, Any]) -> None:
+    """PostgreSQL: name each connection after its host and process (``ssbvote <host> <pid>``), so
+    that ``pg_stat_activity`` shows which app process holds the board's head lock or a batch
+    (docs/operations.md)."""
+    if dialect.name == "postgresql":
+        cparams.setdefault("application_name", f"ssbvote {socket.gethostname()[:30]} {os.getpid()}")
 
 
 @event.listens_for(Engine, "begin")

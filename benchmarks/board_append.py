@@ -1,23 +1,28 @@
 """The board's serial ceiling (issue 20): board appends per second on PostgreSQL with fsync ON.
 
 Run: ``.venv/bin/python benchmarks/board_append.py [--appenders 1,4,16] [--seconds 10]
-[--ballot-kb 700] [--processes 4]``.
+[--ballot-kb 700] [--processes 4] [--window-ms 5] [--batch-max 32]``.
 
-What a cast does after its proofs are verified — the ballot row, the head lock, the checks under
-it (board not closed, ``previous`` still current), the entry, a checkpoint every
-BOARD_CHECKPOINT_EVERY (100) entries, the signed receipt, the commit (record format version 3
-has no receipt-check row: the audit replaced it, issue 16) — is
-run here by the server's own code (app.services.voting.board.append, board.receipt), called
-directly: proof verification is *excluded by not being called*, so there is no switch to turn it
-off anywhere in the server or its configuration.  Each appender is a thread with its own
-database connection; appenders are spread over ``--processes`` processes (like gunicorn workers
-on several hosts), each with the app.  Every ballot is a fresh row of ``--ballot-kb`` KB of
-random hex (a 2048-bit 7-of-228 ballot is ~0.7 MB of canonical JSON; random hex does not
-compress, as ciphertexts do not).  PostgreSQL runs with fsync=on, synchronous_commit=on,
-full_page_writes=on (tools/postgres.start(durable=True)).
+What a cast does after its proofs are verified — through the board's group commit
+(app/services/voting/group_commit.py): the batch's ballot rows, one head lock, the checks under
+it (board not closed, ``previous`` still current), consecutive entries, a checkpoint every
+BOARD_CHECKPOINT_EVERY (100) entries, one commit per batch; then each appender's signed receipt
+(record format version 3 has no receipt-check row: the audit replaced it, issue 16) — is run
+here by the server's own code (group_commit.append, board.receipt), called directly: proof
+verification is *excluded by not being called*, so there is no switch to turn it off anywhere in
+the server or its configuration.  Each appender is a thread (registered as an appender of its
+process, as a cast is); appenders are spread over ``--processes`` processes (like gunicorn
+workers on several hosts), each with the app and so its own batcher: N processes make N batches
+at a time, which take turns on the database's head lock.  ``--window-ms`` and ``--batch-max``
+set SSBVOTE_BOARD_BATCH_WINDOW_MS / SSBVOTE_BOARD_BATCH_MAX (``--batch-max 1``: one entry per
+transaction, the behaviour before group commit).  Every ballot is a fresh row of
+``--ballot-kb`` KB of random hex (a 2048-bit 7-of-228 ballot is ~0.7 MB of canonical JSON;
+random hex does not compress, as ciphertexts do not).  PostgreSQL runs with fsync=on,
+synchronous_commit=on, full_page_writes=on (tools/postgres.start(durable=True)).
 
 Afterwards the chain is recomputed (board.verify_chain) and every entry's ballot row checked.
-Prints one line per appender count; the last line is ``board appends: N/s`` (the best).
+Prints one line per appender count (with the batches' mean and largest size); the last line is
+``board appends: N/s`` (the best).
 """
 from __future__ import annotations
 
@@ -36,9 +41,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def make_env(url: str, instance: Path) -> dict[str, str]:
+def make_env(url: str, instance: Path, window_ms: int = 5, batch_max: int = 32) -> dict[str, str]:
     return {"SSBVOTE_ENV": "test", "SSBVOTE_INSTANCE": str(instance), "DATABASE_URL": url,
-            "SSBVOTE_ALLOW_INSECURE_TEST_KEYS": "1"}
+            "SSBVOTE_ALLOW_INSECURE_TEST_KEYS": "1", "SSBVOTE_BOARD_BATCH_WINDOW_MS": str(window_ms),
+            "SSBVOTE_BOARD_BATCH_MAX": str(batch_max)}
 
 
 def set_up(env: dict[str, str]) -> str:
@@ -72,16 +78,17 @@ def appender_process(env: dict[str, str], slug: str, threads: int, ballot_kb: in
     from app.extensions import db
     from app.models.base import utcnow
     from app.services.administration.manifest import get_election
-    from app.services.voting import board
+    from app.services.voting import board, group_commit
 
     app = create_app(Config.from_env(env))
+    batcher = group_commit.group_commit(app)
     counts = [0] * threads
     errors: list[str] = []
     window: dict[str, float] = {}
 
     def run(index: int) -> None:
         payload_size = ballot_kb * 1024 // 2
-        with app.app_context():
+        with app.app_context(), batcher.appender():
             election = get_election(slug)
             db.session.commit()  # connected, nothing held
             go.wait()
@@ -91,11 +98,10 @@ def appender_process(env: dict[str, str], slug: str, threads: int, ballot_kb: in
                 digest = hashlib.sha256(ballot_json.encode()).hexdigest()
                 credential = secrets.token_hex(32)
                 try:
-                    entry = board.append(election, "bench-" + credential[:16], "insured", ballot_json, digest,
-                                         utcnow(), credential=credential, previous="",
-                                         signature=secrets.token_hex(64))
-                    db.session.flush()
-                    board.receipt(election, entry)
+                    entry = batcher.append(election, board.Append(
+                        "bench-" + credential[:16], "insured", ballot_json, digest, utcnow(), credential, "",
+                        secrets.token_hex(64)))
+                    board.receipt(election, entry)  # signed only after the batch's commit
                     db.session.commit()
                     counts[index] += 1
                 except Exception as exc:  # report, keep going
@@ -110,11 +116,12 @@ def appender_process(env: dict[str, str], slug: str, threads: int, ballot_kb: in
     ready.put(threads)
     for w in workers:
         w.join()
-    results.put((sum(counts), errors[:5], len(errors)))
+    results.put((sum(counts), errors[:5], len(errors), batcher.batches, batcher.largest))
 
 
 def measure(env: dict[str, str], slug: str, appenders: int, processes: int, seconds: float,
-            ballot_kb: int) -> tuple[float, int]:
+            ballot_kb: int) -> tuple[float, int, float, int]:
+    """(appends/s, errors, mean batch size, largest batch)."""
     procs = min(processes, appenders)
     split = [appenders // procs + (1 if i < appenders % procs else 0) for i in range(procs)]
     ctx = mp.get_context("spawn")
@@ -127,16 +134,18 @@ def measure(env: dict[str, str], slug: str, appenders: int, processes: int, seco
         ready.get(timeout=300)
     time.sleep(1)
     go.set()
-    total, errors = 0, 0
+    total, errors, batches, largest = 0, 0, 0, 0
     for _ in children:
-        count, sample, failed = results.get(timeout=seconds + 120)
+        count, sample, failed, made, big = results.get(timeout=seconds + 120)
         total += count
         errors += failed
+        batches += made
+        largest = max(largest, big)
         for line in sample:
             print(f"  error: {line}", file=sys.stderr)
     for child in children:
         child.join()
-    return total / seconds, errors
+    return total / seconds, errors, (total + errors) / max(batches, 1), largest
 
 
 def check(env: dict[str, str], slug: str) -> tuple[int, list[str]]:
@@ -162,6 +171,8 @@ def main() -> int:
     parser.add_argument("--processes", type=int, default=4, help="processes the appenders are spread over")
     parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per appender count")
     parser.add_argument("--ballot-kb", type=int, default=700, help="size of each ballot row (KB of hex)")
+    parser.add_argument("--window-ms", type=int, default=5, help="SSBVOTE_BOARD_BATCH_WINDOW_MS")
+    parser.add_argument("--batch-max", type=int, default=32, help="SSBVOTE_BOARD_BATCH_MAX (1: no group commit)")
     parser.add_argument("--database-url", help="an existing PostgreSQL (default: a throw-away one, fsync on)")
     args = parser.parse_args()
     levels = [int(x) for x in args.appenders.split(",")]
@@ -178,17 +189,20 @@ def main() -> int:
         else:
             server = postgres.start(durable=True)
             url = server.create_database("board_append")
-        env = make_env(url, instance)
+        env = make_env(url, instance, args.window_ms, args.batch_max)
         os.environ.update(env)
         slug = set_up(env)
         print(f"PostgreSQL fsync=on synchronous_commit=on; ballot rows {args.ballot_kb} KB; "
-              f"{args.seconds:.0f} s per level; {os.cpu_count()} cores")
+              f"{args.seconds:.0f} s per level; {os.cpu_count()} cores; group commit window "
+              f"{args.window_ms} ms, at most {args.batch_max} per batch; load average "
+              + " ".join(f"{x:.1f}" for x in os.getloadavg()))
         best = 0.0
         for n in levels:
-            rate, errors = measure(env, slug, n, args.processes, args.seconds, args.ballot_kb)
+            rate, errors, mean, largest = measure(env, slug, n, args.processes, args.seconds, args.ballot_kb)
             best = max(best, rate)
-            print(f"{n:>3} appenders ({min(args.processes, n)} processes): {rate:8.1f} appends/s"
-                  + (f", {errors} errors" if errors else ""), flush=True)
+            print(f"{n:>3} appenders ({min(args.processes, n)} processes): {rate:8.1f} appends/s, "
+                  f"batches mean {mean:.1f} largest {largest}" + (f", {errors} errors" if errors else "")
+                  + f" (load {os.getloadavg()[0]:.1f})", flush=True)
         size, problems = check(env, slug)
         print(f"board: {size} entries, chain {'intact' if not problems else 'BROKEN: ' + problems[0]}")
         print(f"board appends: {best:.0f}/s")

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import Iterator, Optional, Sequence
 
 from flask import Flask, current_app
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from app.extensions import db
 from app.models import BoardEntry, Election
@@ -111,10 +111,13 @@ class GroupCommit:
         and return its entry once it is committed; raise its refusal (a :class:`ServiceError`).
 
         The caller must hold no uncommitted changes in its session: if it leads the batch, the
-        batch is written and committed in its session."""
+        batch is written and committed in its session.  A follower waits without touching the
+        database (with SQLite an open transaction would hold the write lock the leader needs)."""
         pending = _Pending(request)
+        identity = inspect(election).identity  # its primary key, without loading an expired row
+        key = int(identity[0]) if identity else election.id
         with self._lock:
-            lane = self._lanes.setdefault(election.id, _Lane())
+            lane = self._lanes.setdefault(key, _Lane())
             lane.queue.append(pending)
             if not lane.leading:
                 lane.leading = pending.lead = True
@@ -184,7 +187,7 @@ def _committed_after_all(election: Election, outcomes: list[board.Outcome]) -> l
     entries = {o.ballot_hash: o for o in outcomes if isinstance(o, BoardEntry)}
     try:
         stored = set(db.session.execute(select(BoardEntry.seq, BoardEntry.entry_hash).where(
-            BoardEntry.election_pk == election.id, BoardEntry.ballot_hash.in_(list(entries)))).tuples())
+            BoardEntry.election_pk == election.id, BoardEntry.ballot_hash.in_(list(entries)))).all())
         db.session.commit()
     except Exception:
         db.session.rollback()
