@@ -70,7 +70,7 @@ class Gunicorn:
              "wsgi:app"],
             env={**os.environ, **env}, stdout=self.log, stderr=subprocess.STDOUT,
             start_new_session=True)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # importing the app takes long on a loaded machine
         while True:
             try:
                 if requests.get(self.url + "/health", timeout=2).status_code == 200:
