@@ -31,6 +31,7 @@ an uncommitted transaction, which the database rolls back.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from contextlib import AbstractContextManager, contextmanager
@@ -46,6 +47,8 @@ from app.services.errors import BoardWriteFailed, ServiceError
 from app.services.voting import board
 
 LOG = logging.getLogger("ssbvote.group_commit")
+#: Seconds between two log lines of batch statistics (per process).
+REPORT_EVERY = 60.0
 EXTENSION = "ssbvote_group_commit"
 
 __all__ = ["EXTENSION", "GroupCommit", "append", "appender", "group_commit", "init_app"]
@@ -86,6 +89,7 @@ class GroupCommit:
         self.appends = 0
         self.largest = 0
         self.failed = 0
+        self._reported = time.monotonic()
 
     @contextmanager
     def appender(self) -> Iterator[None]:
@@ -160,8 +164,15 @@ class GroupCommit:
                     successor.wake.set()
                 else:
                     lane.leading = False
+                report = time.monotonic() - self._reported >= REPORT_EVERY
+                if report:
+                    self._reported = time.monotonic()
             for pending in batch:
                 pending.wake.set()
+            if report:
+                LOG.info("board: %d ballots in %d group commits (mean %.2f, largest %d, %d failed) in process %d",
+                         self.appends, self.batches, self.appends / self.batches, self.largest, self.failed,
+                         os.getpid())
 
     def _write(self, election: Election, requests: Sequence[board.Append]) -> list[board.Outcome]:
         """The batch's one transaction; every outcome decided."""
