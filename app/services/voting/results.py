@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from app.services.administration import audit
 from app.services.errors import Conflict, InvalidRequest, NotFound
 from app.services.platform import ca_key
 from election.board import KIND_BALLOT
+from election.decisions import elected_after_lots
 from election.lifecycle import AFTER_CLOSE, Status
 
 
@@ -97,6 +98,8 @@ class ContestResult:
     tie_at_last_seat: bool
     teams: list[TeamGroup]
     elected: list[CandidateRow]
+    #: the candidates the lot at the tied last seat chose (docs/record.md §4.6); empty before it
+    lot_chosen: list[CandidateRow] = field(default_factory=list)
 
     @property
     def turnout(self) -> float:
@@ -108,12 +111,14 @@ def view(election: Election) -> list[ContestResult]:
     if not election.results:
         raise NotFound("no results have been published for this election")
     data = json.loads(election.results)
+    from app.services.voting.lots import chosen_by_contest  # lots imports this module
+    chosen = chosen_by_contest(election)
     out = []
     for contest in election.contests:
         result = data["contests"][contest.code]
         votes = {c["id"]: c["votes"] for c in result["candidates"]}
         top = max(votes.values(), default=0) or 1
-        elected = set(result["elected"])
+        elected = set(elected_after_lots(result, chosen.get(contest.code)))  # record.md §4.6
         rows = {c.code: CandidateRow(c.ballot_number, c.name_th, c.name_en, votes[c.code],
                                      c.code in elected, votes[c.code] / top)
                 for c in contest.candidates}
@@ -132,5 +137,6 @@ def view(election: Election) -> list[ContestResult]:
             contest.code, contest.electorate, contest.title_th, contest.title_en,
             contest.max_selections, result["counted_ballots"], on_roll, online,
             bool(result.get("tie_at_last_seat")), groups,
-            sorted((r for r in rows.values() if r.elected), key=lambda r: (-r.votes, r.number))))
+            sorted((r for r in rows.values() if r.elected), key=lambda r: (-r.votes, r.number)),
+            [rows[c] for c in chosen.get(contest.code, []) if c in rows]))
     return out
