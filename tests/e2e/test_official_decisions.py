@@ -1,5 +1,6 @@
 """Poll extensions and lots at a tied last seat, signed by two officials (docs/record.md §2.7,
-§4.6; issues 20 and 21), through the app's HTTP stack (Flask test client, CSRF on), then the
+§4.6; issues 20 and 21), over real HTTP (the app under werkzeug's threaded server on a free port
+of 127.0.0.1, requests sessions as the officials' and voters' browsers, CSRF on), then the
 board export, the tally and the independent verifier.
 
 The officials' pages are driven as paper_votes's test drives its page: the page shows the
@@ -12,6 +13,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import threading
 import zipfile
 from datetime import timedelta
 from pathlib import Path
@@ -19,6 +21,8 @@ from typing import Any, Iterator
 
 import pyotp
 import pytest
+import requests
+from werkzeug.serving import make_server
 
 from app.extensions import db
 from app.models import ContestLot, PendingAction, PollExtension
@@ -45,6 +49,48 @@ _ACTION = re.compile(r'<form method="post" action="([^"]+)" id="decision-sign-fo
 NEW_CLOSE = "2030-01-01T18:00:00+07:00"  # the manifest closes at 16:00 +07:00 (09:00 UTC)
 
 
+class _Answer:
+    """An HTTP answer with the few methods of Flask's test response the helpers use."""
+
+    def __init__(self, answer: requests.Response):
+        self.status_code, self.headers, self.data = answer.status_code, answer.headers, answer.content
+
+    def get_data(self, as_text: bool = False) -> Any:
+        return self.data.decode("utf-8") if as_text else self.data
+
+    def get_json(self) -> Any:
+        return json.loads(self.data)
+
+
+class HttpClient:
+    """A browser over real HTTP: a requests session (cookies kept, redirects not followed)
+    against the live server, with the interface of Flask's test client that
+    tests/support/auth_client.Browser and tests/e2e/test_casting_api.Voter use."""
+
+    def __init__(self, url: str, app: Any):
+        self.url, self.application, self.session = url, app, requests.Session()
+
+    @staticmethod
+    def _release() -> None:
+        """SQLite: the app begins every transaction IMMEDIATE, so the test thread's own session
+        ends its transaction before the server (another thread) needs the database."""
+        db.session.commit()
+
+    def get(self, path: str, **kw: Any) -> _Answer:
+        self._release()
+        return _Answer(self.session.get(self.url + path, allow_redirects=False, timeout=120, **kw))
+
+    def post(self, path: str, data: Any = None, json: Any = None, headers: Any = None,
+             content_type: str | None = None) -> _Answer:
+        self._release()
+        return _Answer(self.session.post(self.url + path, data=data, json=json, headers=headers,
+                                         allow_redirects=False, timeout=120))
+
+    def get_cookie(self, name: str) -> Any:
+        value = self.session.cookies.get(name)
+        return None if value is None else type("Cookie", (), {"value": value})()
+
+
 @pytest.fixture
 def env(tmp_path: Path) -> Iterator[dict[str, Any]]:
     clock = Clock()
@@ -58,16 +104,23 @@ def env(tmp_path: Path) -> Iterator[dict[str, Any]]:
             official.totp_secret = pyotp.random_base32()
         db.session.commit()
         clock.now = setup.election.closes_at - timedelta(hours=1)
-        yield {"app": app, "clock": clock, "election": setup.election, "ids": ids, "setup": setup,
-               "secrets": {o.username: o.totp_secret for o in setup.officials},
-               "officials": setup.official_credentials, "credentials": setup.credentials,
-               "tmp": tmp_path}
-        db.session.remove()
-        db.engine.dispose()
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, name="ssbvote-decisions", daemon=True)
+        thread.start()
+        try:
+            yield {"app": app, "clock": clock, "election": setup.election, "ids": ids, "setup": setup,
+                   "secrets": {o.username: o.totp_secret for o in setup.officials},
+                   "officials": setup.official_credentials, "credentials": setup.credentials,
+                   "tmp": tmp_path, "url": f"http://127.0.0.1:{server.server_port}"}
+        finally:
+            server.shutdown()
+            thread.join(timeout=10)
+            db.session.remove()
+            db.engine.dispose()
 
 
 def official(env: dict[str, Any], username: str) -> Browser:
-    browser = Browser(env["app"].test_client(), env["clock"])
+    browser = Browser(HttpClient(env["url"], env["app"]), env["clock"])  # type: ignore[arg-type]
     browser.client.get("/?lang=en")
     done = browser.login("official", username, env["secrets"][username], PASSWORD)
     assert done.status_code == 302, done.get_data(as_text=True)
@@ -76,7 +129,7 @@ def official(env: dict[str, Any], username: str) -> Browser:
 
 def voter(env: dict[str, Any], index: int) -> Voter:
     key = env["ids"][index]
-    v = Voter(env["app"].test_client(), env["clock"], "insured", env["credentials"][key])
+    v = Voter(HttpClient(env["url"], env["app"]), env["clock"], "insured", env["credentials"][key])  # type: ignore[arg-type]
     v.browser.signup("insured", key)
     return v
 
