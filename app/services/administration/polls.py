@@ -5,7 +5,7 @@ from flask import Flask
 
 from app.models import Election, PendingAction
 from app.models.base import utcnow
-from app.services.administration import approvals, authority
+from app.services.administration import approvals, authority, decision_cards
 from app.services.voting import board, lots, paper_votes, poll_extensions
 from app.services.errors import NotReady
 
@@ -32,3 +32,4 @@ def init_app(app: Flask) -> None:
     approvals.register_hook("record_paper_votes", paper_votes.on_approve)
     approvals.register_hook("extend_polls", poll_extensions.on_approve)
     approvals.register_hook("record_lot", lots.on_approve)
+    decision_cards.register()  # the approval cards of issue 18, when present
