@@ -60,6 +60,10 @@ def publish(election: Election, record: Path, actor: str = "cli", processes: int
         made = shutil.make_archive(str(Path(tmp) / "record"), "zip", root_dir=record)
         Path(made).replace(target)
     election.results = json.dumps(results, ensure_ascii=False, sort_keys=True)
+    from app.services.voting import lots  # lots imports this module
+    if lots.lots(election):  # a lot drawn earlier stays in the record (docs/record.md §4.6)
+        lots.republish(election)
+    election.results = json.dumps(results, ensure_ascii=False, sort_keys=True)
     election.status = Status.TALLIED.value
     audit.record(actor, "results.publish", election.slug,
                  {"record_hash": json.loads((record / "HASHES.json").read_text())["record_hash"]})
