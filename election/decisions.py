@@ -103,9 +103,9 @@ def effective_close(manifest_closes: datetime, extensions: Sequence[Mapping[str,
 
 
 def seats(contest: Mapping[str, Any]) -> int:
-    """The number of seats of a contest of results.json (§4.4): its ``max_selections`` today.
-    The one place to switch to seats per contest (manifest version 2)."""
-    return int(contest["max_selections"])
+    """The number of seats of a contest of results.json (§4.4, §4.6): its ``seats`` (record
+    version 4, manifest format 2), else its ``max_selections``.  The one place that says it."""
+    return int(contest.get("seats", contest["max_selections"]))
 
 
 def tie(contest: Mapping[str, Any]) -> tuple[list[str], int] | None:

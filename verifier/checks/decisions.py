@@ -150,8 +150,8 @@ def _tie(contest: dict[str, Any], seats: int) -> tuple[list[str], int] | None:
 
 
 def seats(contest: dict[str, Any]) -> int:
-    """A contest's seats (record.md §4.6): ``max_selections`` in manifest version 1."""
-    return int(contest["max_selections"])
+    """A contest's seats (record.md §4.6): results.json's ``seats``, else ``max_selections``."""
+    return int(contest.get("seats", contest["max_selections"]))
 
 
 def check_42_results_lots(ctx: Context) -> CheckResult:
