@@ -19,7 +19,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import BoardBallot, BoardEntry, BoardHead, Checkpoint, Election
+from app.models import BoardBallot, BoardEntry, BoardHead, Checkpoint, Election, PollExtension
 from app.services.administration import authority
 from app.services.platform import signing
 from app.services.errors import BallotNotFound, BoardClosed, PollsClosed, StalePrevious, WrongCredential
@@ -118,9 +118,17 @@ def _cast_time(election: Election, head: BoardHead, now: datetime) -> str:
             BoardEntry.election_pk == election.id, BoardEntry.seq == head.seq))
         if last is not None and last > cast_at:  # fixed-width ISO strings sort as times
             cast_at = last
-    if cast_at > iso_utc(election.closes_at):
+    if cast_at > iso_utc(effective_close(election)):
         raise PollsClosed("the polls closed before this ballot reached the board")
     return cast_at
+
+
+def effective_close(election: Election) -> datetime:
+    """The close in force: the last poll extension's ``closes`` signed by two officials, else
+    the manifest's (docs/record.md §2.7)."""
+    last = db.session.scalar(select(PollExtension.closes_at).where(PollExtension.election_pk == election.id)
+                             .order_by(PollExtension.number.desc()).limit(1))
+    return last if last is not None else election.closes_at
 
 
 def write_checkpoint(election: Election, head: BoardHead, now: datetime, final: bool) -> dict[str, Any]:
