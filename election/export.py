@@ -14,6 +14,8 @@ Layout (the tally copies these files into the record byte for byte, record.md §
     board/checkpoints.jsonl  signed checkpoints (§2.3), the final one last
     paper_overrides.json     the paper-vote list signed by two officials (§2.4); absent from a
                              snapshot (§3.1)
+    poll_extensions.jsonl    the poll extensions signed by two officials (§2.7), in the order
+                             made; absent if the polls were not extended (export and snapshot)
 
 The reader checks the pins first (:func:`load_authority`: the opening, signed by the CA key it
 names, pins this export's election key, board key and credential list; the list and the
@@ -32,7 +34,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import AbstractSet, Any, Callable, Iterable, Iterator, Mapping, Optional, Union
+from typing import AbstractSet, Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence, Union
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -61,6 +63,9 @@ PAPER_OVERRIDES = "paper_overrides.json"
 EXPORT_FILES = (MANIFEST, ELECTION_KEY, BOARD_KEY, OPENING, CREDENTIALS, REVOCATIONS, ENTRIES, BALLOTS,
                 CHECKPOINTS, PAPER_OVERRIDES)
 SNAPSHOT_FILES = EXPORT_FILES[:-1]  # record.md §3.1: a snapshot has no paper-vote list
+POLL_EXTENSIONS = "poll_extensions.jsonl"  # record.md §2.7: only when the polls were extended
+#: Files an export (and the record) holds only when there is something to put in them.
+OPTIONAL_EXPORT_FILES = (POLL_EXTENSIONS,)
 
 OVERRIDES_MISSING = ("paper_overrides.json is missing: the officials must sign the paper-vote list "
                      "first (an empty list if nobody voted on paper)")
@@ -121,6 +126,7 @@ def write_export(
     checkpoints: Iterable[Mapping[str, Any]],
     paper_overrides: Optional[Mapping[str, Any]],
     witnesses: Iterable[Mapping[str, Any]] = (),
+    poll_extensions: Sequence[Mapping[str, Any]] = (),
 ) -> Path:
     """Write a board export folder (record.md §3) and return its resolved path.
 
@@ -131,7 +137,8 @@ def write_export(
     ``revocations``: the CA-signed revocations in the order made (§6.3); ``board`` /
     ``checkpoints``: as :func:`write_board`; ``paper_overrides``: the list signed by two
     officials, None for a snapshot (§3.1); ``witnesses``: each pinned witness's latest signed
-    statement (§3.5), written as ``witnesses/<name>.json``.
+    statement (§3.5), written as ``witnesses/<name>.json``; ``poll_extensions``: the signed poll
+    extensions in the order made (§2.7), written to ``poll_extensions.jsonl`` if there is any.
 
     Atomic: everything is written to a fresh folder beside ``out_dir`` that replaces it at the
     end, so a failure (also one raised by the ``board`` iterable) leaves no partial export."""
@@ -152,6 +159,8 @@ def write_export(
                 handle.write(canonical_json(revocation) + b"\n")
         if paper_overrides is not None:
             (work / PAPER_OVERRIDES).write_bytes(canonical_json(paper_overrides))
+        if poll_extensions:
+            (work / POLL_EXTENSIONS).write_bytes(b"".join(canonical_json(x) + b"\n" for x in poll_extensions))
         write_board(work, board, checkpoints)
         for statement in witnesses:
             path = work / witness_file(statement["witness"])

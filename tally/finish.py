@@ -19,7 +19,7 @@ from crypto.encoding import canonical_json
 from crypto.errors import InvalidInput
 from crypto.hazmat import combine_unchecked  # the shares are verified here first
 from crypto.threshold import DecryptionShare, verify_decryption_share
-from election.export import EXPORT_FILES
+from election.export import EXPORT_FILES, OPTIONAL_EXPORT_FILES
 from election.witness import WITNESS_DIR
 from election.record import (COUNTED, ENCRYPTED_TALLY, FORMAT, FORMAT_FILE, HASHES, RESULTS, SHARES_DIR,
                              encrypted_tally_hash, hashes, share_file)
@@ -94,8 +94,8 @@ def _prepare_record_dir(record: Path, share_names: set[str]) -> None:
         if path.is_dir():
             continue
         rel = path.relative_to(record).as_posix()
-        if rel.endswith(TMP_SUFFIX) or (rel.startswith((SHARES_DIR + "/trustee-", WITNESS_DIR + "/"))
-                                        and rel not in expected):
+        if rel.endswith(TMP_SUFFIX) or ((rel.startswith((SHARES_DIR + "/trustee-", WITNESS_DIR + "/"))
+                                         or rel in OPTIONAL_EXPORT_FILES) and rel not in expected):
             path.unlink()
         elif rel not in expected:
             raise TallyError(f"record folder {record} contains {rel}, which is not part of a record; "
@@ -160,8 +160,9 @@ def finish(
     share_names = {share_file(i) for i in valid}
     # the witnesses' co-signatures of the final head that prepare kept (docs/record.md §3.5)
     witness_names = {p.relative_to(work).as_posix() for p in sorted((work / WITNESS_DIR).glob("*.json"))}
-    _prepare_record_dir(record, share_names | witness_names)
-    for rel in (*COPIED, *sorted(witness_names)):
+    optional = {rel for rel in OPTIONAL_EXPORT_FILES if (work / rel).is_file()}  # record.md §2.7
+    _prepare_record_dir(record, share_names | witness_names | optional)
+    for rel in (*COPIED, *sorted(optional), *sorted(witness_names)):
         atomic_copy(work / rel, record / rel, link=hardlink)
     for i in sorted(valid):
         atomic_write_json(record / share_file(i), valid[i][2])  # the trustee's signed file, as signed

@@ -31,6 +31,7 @@ import gmpy2
 
 from crypto.credential import ballot_party
 from crypto.encoding import canonical_json
+from election.export import OPTIONAL_EXPORT_FILES
 from election import counted as counted_rule
 from election.record import COUNTED as COUNTED, ENCRYPTED_TALLY as ENCRYPTED_TALLY  # re-exported
 
@@ -332,6 +333,11 @@ def prepare(
         raise BoardRefused(f"board export: {name} is missing")
     for name in board_mod.EXPORT_FILES:
         atomic_copy(export / name, work / name, link=hardlink)
+    for name in OPTIONAL_EXPORT_FILES:  # poll_extensions.jsonl (record.md §2.7), when there is one
+        if (export / name).is_file():
+            atomic_copy(export / name, work / name, link=hardlink)
+        else:
+            (work / name).unlink(missing_ok=True)
 
     checked = board_mod.check_board(work, allow_insecure_test_key, closed=True, show_progress=show_progress)
     manifest, key, index, paper = checked.manifest, checked.key, checked.index, checked.paper

@@ -29,6 +29,7 @@ from verifier.seen import (STATE_TYPE, Equivocation, checkpoint_problem, equivoc
 PIN_FILES = ("manifest.json", "election_key.json", "board_key.json", "opening.json",
              "credentials.json")
 REVOCATIONS = "revocations.jsonl"
+EXTENSIONS = "poll_extensions.jsonl"
 ENTRIES = "board/entries.jsonl"
 BALLOTS = "board/ballots.jsonl"
 CHECKPOINTS = "board/checkpoints.jsonl"
@@ -158,6 +159,12 @@ def follow_round(client: Client, state_path: Path, options: Options,
     if not revocations.startswith(old):
         raise FollowFailed("revocations.jsonl lost or changed a line it had before")
     (copy / REVOCATIONS).write_bytes(revocations)
+    extensions = client.get(f"snapshot/{EXTENSIONS}")  # record.md §2.7: may only grow
+    old = (copy / EXTENSIONS).read_bytes() if (copy / EXTENSIONS).exists() else b""
+    if not extensions.startswith(old):
+        raise FollowFailed("poll_extensions.jsonl lost or changed a line it had before")
+    if extensions:
+        (copy / EXTENSIONS).write_bytes(extensions)
     opening_obj = _parse((copy / "opening.json").read_bytes(), "opening.json")
     manifest_raw = (copy / "manifest.json").read_bytes()
     election_id = hashlib.sha256(manifest_raw).hexdigest()

@@ -113,6 +113,14 @@ CHECK_TITLES: dict[str, tuple[str, str]] = {
                             "record carries a seed",
                             "ไม่มีค่าสุ่มตั้งต้นที่เผยแพร่ใดเปิดบัตรที่นับได้ "
                             "และไม่มีวัตถุอื่นในบันทึกที่มีค่าสุ่มตั้งต้น"),
+    "poll.extensions": ("every poll extension is signed by two distinct pinned officials, "
+                        "chained, made before the close in force, at most 3 of at most 24 h",
+                        "การขยายเวลาปิดหีบทุกครั้งลงนามโดยเจ้าหน้าที่สองคนที่ตรึงไว้ ต่อเนื่องกัน "
+                        "ทำก่อนเวลาปิดที่มีผลอยู่ ไม่เกิน 3 ครั้ง ครั้งละไม่เกิน 24 ชั่วโมง"),
+    "results.lots": ("every lot at a tied last seat names exactly the tied candidates, the seats "
+                     "they compete for and chosen ones among them, signed by two pinned officials",
+                     "การจับสลากที่ที่นั่งสุดท้ายคะแนนเท่ากันทุกครั้งระบุผู้สมัครที่คะแนนเท่ากันครบถ้วน "
+                     "จำนวนที่นั่ง และผู้ได้รับเลือกจากในกลุ่มนั้น ลงนามโดยเจ้าหน้าที่สองคนที่ตรึงไว้"),
 }
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -400,6 +408,48 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "officials.signature": ("official's signature does not verify with the pinned key",
                             "ลายเซ็นของเจ้าหน้าที่ไม่ถูกต้องตามกุญแจที่ตรึงไว้"),
     "officials.signed": ("signed by {officials}", "ลงนามโดย {officials}"),
+    "extensions.shape": ("poll extension is malformed: {error}", "การขยายเวลาปิดหีบผิดรูปแบบ: {error}"),
+    "extensions.type": ("poll extension's type is not ssbvote-poll-extension",
+                        "ชนิดของการขยายเวลาปิดหีบไม่ใช่ ssbvote-poll-extension"),
+    "extensions.election_id": ("poll extension of another election", "การขยายเวลาปิดหีบของการเลือกตั้งอื่น"),
+    "extensions.opening": ("poll extension's opening is not the opening hash",
+                           "วัตถุเปิดหีบของการขยายเวลาไม่ตรงกับแฮชของวัตถุเปิดหีบ"),
+    "extensions.too_many": ("more than {limit} poll extensions", "ขยายเวลาปิดหีบเกิน {limit} ครั้ง"),
+    "extensions.reason": ("the reason is empty or longer than {limit} characters",
+                          "เหตุผลว่างหรือยาวเกิน {limit} ตัวอักษร"),
+    "extensions.chain": ("previous_closes {previous_closes} is not the close in force {close}",
+                         "previous_closes {previous_closes} ไม่ใช่เวลาปิดที่มีผลอยู่ {close}"),
+    "extensions.not_later": ("closes {closes} is not later than the close in force {close}",
+                             "closes {closes} ไม่ช้ากว่าเวลาปิดที่มีผลอยู่ {close}"),
+    "extensions.too_long": ("closes {closes} moves the close {close} by more than 24 hours",
+                            "closes {closes} เลื่อนเวลาปิด {close} เกิน 24 ชั่วโมง"),
+    "extensions.after_close": ("made at {at}, not while the polls were open before the close in "
+                               "force {close}",
+                               "ทำเมื่อ {at} ไม่ใช่ระหว่างเปิดหีบก่อนเวลาปิดที่มีผลอยู่ {close}"),
+    "extensions.order": ("made at {at}, before the previous extension",
+                         "ทำเมื่อ {at} ก่อนการขยายเวลาครั้งก่อน"),
+    "extensions.none": ("no poll extension: the manifest's close holds",
+                        "ไม่มีการขยายเวลาปิดหีบ ใช้เวลาปิดตามประกาศ"),
+    "extensions.count": ("{count} poll extensions; effective close {close}",
+                         "ขยายเวลาปิดหีบ {count} ครั้ง เวลาปิดที่มีผล {close}"),
+    "lots.shape": ("lots.json is malformed: {error}", "lots.json ผิดรูปแบบ: {error}"),
+    "lots.type": ("lot's type is not ssbvote-lot", "ชนิดของการจับสลากไม่ใช่ ssbvote-lot"),
+    "lots.election_id": ("lot of another election", "การจับสลากของการเลือกตั้งอื่น"),
+    "lots.opening": ("lot's opening is not the opening hash",
+                     "วัตถุเปิดหีบของการจับสลากไม่ตรงกับแฮชของวัตถุเปิดหีบ"),
+    "lots.order": ("lots are not sorted by contest or a contest has two lots",
+                   "การจับสลากไม่เรียงตามการเลือกหรือมีสองครั้งในการเลือกเดียว"),
+    "lots.no_tie": ("a lot for a contest whose last seat is not tied",
+                    "จับสลากในการเลือกที่ที่นั่งสุดท้ายไม่มีคะแนนเท่ากัน"),
+    "lots.tied": ("tied is not exactly the candidates with the last seat's votes ({tied})",
+                  "รายชื่อผู้ที่คะแนนเท่ากันไม่ตรงกับผู้สมัครที่ได้คะแนนเท่าที่นั่งสุดท้าย ({tied})"),
+    "lots.seats": ("seats is not {seats}, the seats the tied candidates compete for",
+                   "จำนวนที่นั่งไม่ใช่ {seats} ซึ่งเป็นที่นั่งที่ผู้คะแนนเท่ากันแข่งขัน"),
+    "lots.chosen": ("chosen is not {seats} distinct tied candidates, sorted",
+                    "ผู้ได้รับเลือกไม่ใช่ผู้สมัครที่คะแนนเท่ากัน {seats} คนที่ไม่ซ้ำและเรียงลำดับ"),
+    "lots.undecided": ("contest {contest}: tie at the last seat not yet decided by lot",
+                       "การเลือก {contest}: ที่นั่งสุดท้ายคะแนนเท่ากัน ยังไม่ได้ตัดสินโดยการจับสลาก"),
+    "lots.count": ("{count} lots recorded", "บันทึกการจับสลาก {count} ครั้ง"),
     # 23
     "turnout.exceeds": ("{counted} ballots counted, but the {electorate} electorate has only "
                         "{credentials} credentials",

@@ -54,6 +54,10 @@ HASHES = "HASHES.json"
 REQUIRED_FILES = (FORMAT, MANIFEST, ELECTION_KEY, BOARD_KEY, OPENING, CREDENTIALS, REVOCATIONS,
                   ENTRIES, BALLOTS, CHECKPOINTS, OVERRIDES, COUNTED, ENCRYPTED_TALLY, RESULTS,
                   HASHES)
+#: record.md §2.7, §4.6 (version 4): present only when there is a poll extension / a lot
+EXTENSIONS = "poll_extensions.jsonl"
+LOTS = "lots.json"
+OPTIONAL_FILES = (EXTENSIONS, LOTS)
 SHARE_FILE_RE = re.compile(r"^tally/decryption_shares/trustee-([1-9][0-9]*)\.json\Z")
 WITNESS_FILE_RE = re.compile(r"^witnesses/([a-z0-9][a-z0-9-]{0,31})\.json\Z")  # §3.5
 STREAMED = (BALLOTS, ENTRIES, COUNTED, CREDENTIALS)  # read as streams, never held

@@ -5,6 +5,7 @@ from app.models.account_state import ThrottleCounter
 from app.models.approval import PendingAction
 from app.models.authority import CredentialList, CredentialRevocation, VoterCredential
 from app.models.base import Base
+from app.models.decision import ContestLot, DecisionDraft, PollExtension
 from app.models.board import (BoardBallot, BoardEntry, BoardHead, Checkpoint, PaperListDraft, PaperOverrideList,
                               WitnessStatement)
 from app.models.election import Candidate, Contest, Election, Team
@@ -21,6 +22,8 @@ __all__ = [
     "Candidate",
     "Checkpoint",
     "Contest",
+    "ContestLot",
+    "DecisionDraft",
     "CredentialList",
     "CredentialRevocation",
     "Election",
@@ -28,6 +31,7 @@ __all__ = [
     "PaperListDraft",
     "PaperOverrideList",
     "PendingAction",
+    "PollExtension",
     "RollEntry",
     "WitnessStatement",
     "Team",

@@ -10,7 +10,8 @@ from app.models.base import Base, UTCDateTime, utcnow
 from app.models.election import Election
 from app.models.official import Official
 
-APPROVAL_ACTIONS = ("open_polls", "close_polls", "record_paper_votes", "release_account")
+APPROVAL_ACTIONS = ("open_polls", "close_polls", "record_paper_votes", "release_account", "extend_polls",
+                    "record_lot")
 #: ``expired``: nobody decided before ``expires_at`` (docs/accounts.md §6).
 APPROVAL_STATES = ("pending", "approved", "cancelled", "expired")
 
@@ -38,7 +39,8 @@ class PendingAction(Base):
     decider: Mapped[Official | None] = relationship(foreign_keys=[decider_pk])
 
     __table_args__ = (
-        CheckConstraint("action IN ('open_polls','close_polls','record_paper_votes','release_account')",
+        CheckConstraint("action IN ('open_polls','close_polls','record_paper_votes','release_account',"
+                        "'extend_polls','record_lot')",
                         name="action"),
         CheckConstraint("state IN ('pending','approved','cancelled','expired')", name="state"),
         # The database itself refuses a self-approval, whatever the code above it does.

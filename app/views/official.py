@@ -1,7 +1,7 @@
 """Election officials: sign-in, dashboard with four-eyes actions, audit log, account release."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
@@ -15,9 +15,9 @@ from app.localtime import format_local
 from app.security import body_limit
 from app.models import Election, Official, PendingAction
 from app.services.administration import (approval_cards, approvals, audit, audit_sentences,
-                                         elections_overview, turnout)
+                                         decisions, elections_overview, turnout)
 from app.services.identity import accounts, lockouts, release
-from app.services.voting import paper_votes
+from app.services.voting import lots, paper_votes, poll_extensions
 from app.services.errors import InputFileError, ServiceError
 from app.views import signin
 from app.views.forms import ActionForm, ReleaseForm, UnlockForm
@@ -29,6 +29,10 @@ _limited = limiter.shared_limit(auth.ip_rate_limit, scope="signin", methods=["PO
 
 #: The two-official actions' names (one table: the audit log's sentences use it too).
 ACTION_LABELS = audit_sentences.ACTION_NAMES
+#: The signed two-official decisions besides the paper-vote list (docs/record.md §2.7, §4.6):
+#: action → its service module (draft_page, approval_page) and the view of its form.
+DECISIONS = {"extend_polls": (poll_extensions, "official.extend_polls"),
+             "record_lot": (lots, "official.record_lot")}
 #: Largest paper-vote list accepted (bytes): 13-digit IDs, one a line, for every insured voter.
 PAPER_LIST_MAX_BYTES = 64 * 1024 * 1024
 #: The multipart envelope and the CSRF token around the file.
@@ -90,6 +94,8 @@ def dashboard() -> str:
         cards={p.id: approval_cards.card(e, p.action, p) for e, pending, _a, _x in rows for p in pending},
         turnouts={e.id: turnout.live(e, now) for e in elections if e.status != "draft"},
         paper_signed={e.id for e in elections if paper_votes.is_signed(e)},
+        undecided_ties={e.id for e in elections if lots.open_ties(e)},
+        decision_pages={action: view for action, (_module, view) in DECISIONS.items()},
         lifetime_hours=int(approvals.lifetime().total_seconds() // 3600),
         refresh_seconds=TURNOUT_REFRESH_SECONDS, now=now,
     )
@@ -126,6 +132,8 @@ def propose(election_id: int, action: str) -> str | Response:
     if action not in approvals.TRANSITIONS:
         abort(404)
     election = elections_overview.election_by_id(election_id)
+    if action in DECISIONS:
+        return redirect(url_for(DECISIONS[action][1], election_id=election_id))
     if action in approvals.PAYLOAD_ACTIONS:  # needs its list: proposed from its upload page
         return redirect(url_for("official.paper_votes_upload", election_id=election_id))
     if not ActionForm().validate_on_submit():
@@ -334,4 +342,114 @@ def paper_votes_approve(pending_id: int) -> Response:
         flash(_("Nothing was changed: %(reason)s", reason=str(exc)), "error")
     else:
         flash(_("Signed and approved: the paper-vote list is recorded."), "success")
+    return redirect(url_for("official.dashboard"))
+
+
+# --- poll extensions and lots: two officials sign (docs/record.md §2.7, §4.6) ---------------------
+
+
+def _decision_page(election: Election, kind: str, page: decisions.SigningPage | None = None,
+                   problems: list[str] | None = None) -> str:
+    sign_action = None
+    if page is not None:
+        sign_action = (url_for("official.decision_approve", pending_id=page.pending_id, action=kind)
+                       if page.role == "approve" else
+                       url_for("official.decision_propose", election_id=election.id, action=kind))
+    close = poll_extensions.close_in_force(election) if kind == "extend_polls" else None
+    ties = {}
+    if kind == "record_lot" and page is None:
+        names = {c.code: {x.code: f"{x.ballot_number}. {x.name_th if x.name_th else x.name_en}"
+                          for x in c.candidates} for c in election.contests}
+        ties = {contest: ([(cid, f"{cid} · {names.get(contest, {}).get(cid, '')}") for cid in tied], seats)
+                for contest, (tied, seats) in lots.open_ties(election).items()}
+    return render_template("official/decision.html", election=election, kind=kind, decision=page,
+                           sign_action=sign_action, form=ActionForm(), problems=problems or [],
+                           close_in_force=close.isoformat() if close else "",
+                           suggested=(close + timedelta(hours=1)).isoformat() if close else "",
+                           ties=ties)
+
+
+def _decision_form(election_id: int, kind: str) -> str | Response:
+    election = elections_overview.election_by_id(election_id)
+    module = DECISIONS[kind][0]
+    problems: list[str] = []
+    if request.method == "GET":
+        page = module.approval_page(election, _me())
+        if page is not None:
+            return _decision_page(election, kind, page)
+        if decisions.pending(election, kind) is not None:
+            flash(_("You proposed this: a different official must check, sign and approve it."), "info")
+            return redirect(url_for("official.dashboard"))
+        return _decision_page(election, kind)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        if kind == "extend_polls":
+            page = poll_extensions.draft(election, _me(), request.form.get("closes", ""),
+                                         request.form.get("reason", ""), auth.now())
+        else:
+            page = lots.draft(election, _me(), request.form.get("contest", ""),
+                              request.form.getlist("chosen"), auth.now())
+    except approvals.ApprovalRefused as exc:
+        problems = [str(REFUSALS[exc.reason])]
+    except ServiceError as exc:
+        problems = [str(exc)]
+    else:
+        return _decision_page(election, kind, page)
+    return _decision_page(election, kind, problems=problems)
+
+
+@bp.route("/elections/<int:election_id>/extend-polls", methods=["GET", "POST"])
+@auth.official_required("propose_poll_action")
+def extend_polls(election_id: int) -> str | Response:
+    """A poll extension (docs/record.md §2.7): the form, or a proposal to check and sign."""
+    return _decision_form(election_id, "extend_polls")
+
+
+@bp.route("/elections/<int:election_id>/lot", methods=["GET", "POST"])
+@auth.official_required("propose_poll_action")
+def record_lot(election_id: int) -> str | Response:
+    """The lot at a tied last seat (docs/record.md §4.6): the form, or a proposal to sign."""
+    return _decision_form(election_id, "record_lot")
+
+
+@bp.post("/elections/<int:election_id>/decisions/<action>/propose")
+@auth.official_required("propose_poll_action")
+def decision_propose(election_id: int, action: str) -> str | Response:
+    """The proposer's signature of their draft makes the proposal."""
+    if action not in DECISIONS:
+        abort(404)
+    election = elections_overview.election_by_id(election_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    signature, digest = _signature_form()
+    try:
+        decisions.propose_signed(election, _me(), action, digest, signature, auth.now(),
+                                 DECISIONS[action][0].WHAT)
+    except approvals.ApprovalRefused as exc:
+        return _decision_page(election, action, problems=[str(REFUSALS[exc.reason])])
+    except ServiceError as exc:
+        return _decision_page(election, action, DECISIONS[action][0].draft_page(election, _me()), [str(exc)])
+    flash(_("Signed and proposed. A second official must now check, sign and approve it."), "success")
+    return redirect(url_for("official.dashboard"))
+
+
+@bp.post("/actions/<int:pending_id>/<action>/approve")
+@auth.official_required("approve_poll_action")
+def decision_approve(pending_id: int, action: str) -> Response:
+    """The second official's signature of the proposed decision approves it."""
+    if action not in DECISIONS:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    signature, digest = _signature_form()
+    try:
+        decisions.approve_signed(pending_id, _me(), action, digest, signature, auth.now(),
+                                 DECISIONS[action][0].WHAT)
+    except approvals.ApprovalRefused as exc:
+        flash(str(REFUSALS[exc.reason]), "error")
+    except ServiceError as exc:
+        flash(_("Nothing was changed: %(reason)s", reason=str(exc)), "error")
+    else:
+        flash(_("Signed and approved: it is recorded and will be published in the election record."), "success")
     return redirect(url_for("official.dashboard"))

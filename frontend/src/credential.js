@@ -353,19 +353,24 @@ export function verifyAuditSignature(statement, signature) {
   return verifyBytes(signature, canonicalJsonBytes(checked), checked.credential);
 }
 
+/** The objects an official signs (docs/record.md §2.4, §2.7, §4.6): one signing rule for all. */
+export const OFFICIAL_TYPES = Object.freeze([PAPER_LIST_TYPE, 'ssbvote-poll-extension', 'ssbvote-lot']);
+
 /**
- * An official signs the paper-vote list (docs/record.md §2.4) with the official credential
- * they typed: Ed25519 by officialKey(credential) over the canonical JSON of the list without
- * `signatures` (`body` must not carry it).  `expected`, if given, is the official's pinned
- * public key (record.md §2.0): a credential with another key is refused.  Returns
- * {officialKey (64 hex), digest (SHA-256 hex of the signed bytes, the list's digest), signature (128 hex)}.
+ * An official signs a two-official object — the paper-vote list, a poll extension or a lot
+ * (docs/record.md §2.4, §2.7, §4.6) — with the official credential they typed: Ed25519 by
+ * officialKey(credential) over the canonical JSON of the object without `signatures` (`body`
+ * must not carry it).  `expected`, if given, is the official's pinned public key (record.md
+ * §2.0): a credential with another key is refused.  Returns {officialKey (64 hex), digest
+ * (SHA-256 hex of the signed bytes, the object's digest), signature (128 hex)}.
  */
-export async function signPaperList(body, credentialText, expected = undefined) {
-  if (body === null || typeof body !== 'object' || Array.isArray(body) || body.type !== PAPER_LIST_TYPE) {
-    throw new InvalidInput('paper-vote list: expected an object of type ssbvote-paper-overrides');
+export async function signOfficialObject(body, credentialText, expected = undefined, type = undefined) {
+  if (body === null || typeof body !== 'object' || Array.isArray(body) || !OFFICIAL_TYPES.includes(body.type)
+      || (type !== undefined && body.type !== type)) {
+    throw new InvalidInput(`official signature: expected an object of type ${type || OFFICIAL_TYPES.join(' or ')}`);
   }
   if ('signatures' in body || 'signature' in body) {
-    throw new InvalidInput('paper-vote list: sign the list without its signatures');
+    throw new InvalidInput('official signature: sign the object without its signatures');
   }
   const signer = await signerOf(await officialKey(credentialText));
   const publicKey = signer.publicKey;
@@ -378,6 +383,22 @@ export async function signPaperList(body, credentialText, expected = undefined) 
     digest: bytesToHex(await sha256(message)),
     signature: bytesToHex(await signer.sign(message)),
   };
+}
+
+/**
+ * An official signs the paper-vote list (docs/record.md §2.4): {@link signOfficialObject} for
+ * an object of type ssbvote-paper-overrides.
+ */
+export async function signPaperList(body, credentialText, expected = undefined) {
+  try {
+    return await signOfficialObject(body, credentialText, expected, PAPER_LIST_TYPE);
+  } catch (err) {
+    if (err instanceof InvalidInput && /^official signature/.test(err.message)) {
+      throw new InvalidInput(err.message.replace('official signature', 'paper-vote list')
+        .replace('the object', 'the list'));
+    }
+    throw err;
+  }
 }
 
 /** True if `signature` (hex) is `publicKeyHex`'s signature of the paper-vote list `body` (§2.4). */

@@ -613,6 +613,62 @@ def _render_paper(app: Flask, paper: dict[str, Any]) -> str:
                                problems=[], closed=True, paper_list=paper)
 
 
+
+@pytest.mark.parametrize("kind", ["extend_polls", "record_lot"])
+def test_official_signs_an_extension_and_a_lot(pages: Callable[..., Page], harness: Harness, kind: str) -> None:
+    """The poll extension and lot pages (docs/record.md §2.7, §4.6) sign as the paper-vote
+    list's does, with the one signing function (SSBCrypto.credential.signOfficialObject)."""
+    from app.services.administration.decisions import SigningPage
+    from election import decisions
+
+    credential = seeded_credential("official alice")
+    key = official_key(credential)
+    if kind == "extend_polls":
+        body = decisions.poll_extension(ELECTION_ID, opening="ab" * 32, closes="2026-12-20T18:00:00+07:00",
+                                        previous_closes="2026-12-20T16:00:00+07:00", reason="ไฟดับ เขต 3",
+                                        at="2026-12-20T08:00:00.000000Z")
+        rows = [("previous_closes", body["previous_closes"]), ("closes", body["closes"]),
+                ("reason", body["reason"]), ("at", body["at"])]
+    else:
+        body = decisions.lot(ELECTION_ID, opening="ab" * 32, contest="insured", tied=["I2", "I3"], seats=1,
+                             chosen=["I3"], at="2026-12-21T08:00:00.000000Z")
+        rows = [("contest", "insured"), ("tied", "I2 (2. B), I3 (3. C)"), ("seats", "1"),
+                ("chosen", "I3 (3. C)"), ("at", body["at"])]
+    page = SigningPage(kind, body, paper_list_digest(body), "approve", proposer="Officer A",
+                       official_key=public_credential(key), pending_id=7, rows=rows)
+    posted: list[dict[str, list[str]]] = []
+    script = use_script(harness, Script())
+    p = pages(script, lang="en")
+    p.page.route("**/harness/decision", lambda route: route.fulfill(
+        status=200, content_type="text/html; charset=utf-8", body=_render_decision(harness.app, kind, page)))
+
+    def on_post(route: Any) -> None:
+        from urllib.parse import parse_qs
+        posted.append(parse_qs(route.request.post_data))
+        route.fulfill(status=200, content_type="text/html", body="<!doctype html><title>ok</title><p>signed</p>")
+
+    p.page.route("**/harness/decision-sign", on_post)
+    p.goto("/harness/decision")
+    p.page.wait_for_selector("body[data-digest=ok]", state="attached")
+    assert p.page.inner_text("#decision-digest") == paper_list_digest(body)
+    assert type_credential(p, format_credential(seeded_credential("official bob"))) == "not-yours"
+    assert type_credential(p, format_credential(credential)) == "valid"
+    p.shot(f"decision-sign-{kind}-en")
+    p.axe()
+    p.page.click("#sign-button")
+    p.page.wait_for_selector("text=signed")
+    assert len(posted) == 1 and posted[0]["digest"] == [paper_list_digest(body)]
+    signature = bytes.fromhex(posted[0]["official_signature"][0])
+    Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_credential(key))).verify(signature, canonical_json(body))
+
+
+def _render_decision(app: Flask, kind: str, page: Any) -> str:
+    with app.test_request_context("/harness/decision?lang=en"):
+        election = SimpleNamespace(slug=SLUG, title_th="การเลือกตั้งทดสอบ", title_en="Test election", id=1)
+        return render_template("official/decision.html", election=election, kind=kind, decision=page,
+                               sign_action="/harness/decision-sign", form=SimpleNamespace(csrf_token=""),
+                               problems=[], close_in_force="", suggested="", ties={})
+
 # --- Part B: end to end against the v2 server ---------------------------------------------------
 # Its own live election (the same set-up as tests/e2e/conftest.py, keeping what the credential
 # authority issued): this module closes the polls at its end, for the paper-vote list.

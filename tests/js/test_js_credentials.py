@@ -126,3 +126,58 @@ def test_js_credentials_parse_and_verify_in_python(exchange: tuple[dict[str, Any
 def test_python_signed_receipt_verifies_in_js(exchange: tuple[dict[str, Any], Any]) -> None:
     request, out = exchange
     assert out["receipts"] == [r["ok"] for r in request["receipts"]]
+
+
+_OFFICIAL_SCRIPT = """
+import * as C from './frontend/src/credential.js';
+const chunks = [];
+for await (const chunk of process.stdin) chunks.push(chunk);
+const request = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+const out = [];
+for (const body of request.bodies) {
+  try {
+    out.push(await C.signOfficialObject(body, request.credential, request.expected, body.type));
+  } catch (err) {
+    out.push({ error: err.message });
+  }
+}
+try {
+  await C.signPaperList(request.bodies[1], request.credential);
+  out.push({ error: 'signPaperList signed a poll extension' });
+} catch (err) {
+  out.push({ error: err.message });
+}
+process.stdout.write(JSON.stringify(out));
+"""
+
+
+def test_officials_sign_extensions_and_lots_in_js_as_python_verifies() -> None:
+    """One signing function in the browser for the three two-official objects (docs/record.md
+    §2.4, §2.7, §4.6); signPaperList still refuses anything but the paper-vote list."""
+    from election import decisions
+    from election.board import paper_list_digest, paper_overrides, paper_signature_problems
+
+    credential = format_credential(generate_credential())
+    key = official_key(credential)
+    public = public_credential(key)
+    bodies = [
+        paper_overrides(ELECTION, [], "2026-12-20T14:00:00.000000Z", opening="ab" * 32),
+        decisions.poll_extension(ELECTION, opening="ab" * 32, closes="2026-12-20T18:00:00+07:00",
+                                 previous_closes="2026-12-20T16:00:00+07:00", reason="ไฟดับ เขต 3",
+                                 at="2026-12-20T08:00:00.000000Z"),
+        decisions.lot(ELECTION, opening="ab" * 32, contest="insured", tied=["I2", "I3"], seats=1,
+                      chosen=["I3"], at="2026-12-21T08:00:00.000000Z"),
+        {"type": "ssbvote-checkpoint", "election_id": ELECTION},
+    ]
+    proc = subprocess.run([node_binary(), "--input-type=module", "-e", _OFFICIAL_SCRIPT],
+                          input=json.dumps({"bodies": bodies, "credential": credential, "expected": public},
+                                           ensure_ascii=False).encode("utf-8"),
+                          capture_output=True, timeout=120, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr.decode("utf-8", "replace")
+    out = json.loads(proc.stdout)
+    for body, signed in zip(bodies[:3], out[:3]):
+        assert signed["officialKey"] == public and signed["digest"] == paper_list_digest(body)
+        obj = {**body, "signatures": [{"official": "alice", "signature": signed["signature"]}]}
+        assert paper_signature_problems(obj, {"alice": public}) == ["1 signatures, not 2 (two officials)"]
+    assert "expected an object of type" in out[3]["error"]  # a checkpoint is not the officials' to sign
+    assert out[4]["error"].startswith("paper-vote list: expected an object of type ssbvote-paper-overrides")

@@ -30,8 +30,10 @@ CHECK_NAMES = ["record.format", "record.hashes", "manifest.election_id", "key.pu
                # issue 23
                "board.seen", "witnesses.statements", "pins.witnesses", "board.turnout",
                # issue 19
-               "key.short_base"]
-CHECK_NUMBERS = list(range(1, 37))
+               "key.short_base",
+               # issues 20 and 21 (i20w)
+               "poll.extensions", "results.lots"]
+CHECK_NUMBERS = [*range(1, 37), 41, 42]
 
 
 def ca_args(record: Path) -> list[str]:

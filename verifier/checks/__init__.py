@@ -1,4 +1,4 @@
-"""The named, numbered checks of docs/record.md §5 (1–36) (record format version 3).
+"""The named, numbered checks of docs/record.md §5 (1–36, 41–42) (record format version 3).
 
 Each check is a function ``check_NN_name(ctx) -> CheckResult``; :data:`CHECKS` lists them in
 the order of the spec and :func:`verify_record` runs them all (a failing check never stops the
@@ -36,6 +36,7 @@ from verifier.checks.context import (HEX64_RE, MAX_FINDINGS, CheckResult, Contex
 from verifier.checks.credentials import (BALLOT_TYPE, ballot_statement,
                                          check_18_credentials_list,
                                          check_19_board_signatures)
+from verifier.checks.decisions import check_41_poll_extensions, check_42_results_lots
 from verifier.checks.election import (check_03_manifest_election_id, check_04_key_public,
                                       check_05_key_verification)
 from verifier.checks.keys import (check_24_key_modulus_proof, check_25_key_factor_proof,
@@ -75,6 +76,7 @@ __all__ = [
     "check_28_tally_share_signatures", "check_29_audits_open", "check_30_audits_not_counted",
     "check_31_audits_seeds_secret", "check_32_board_seen", "check_33_witnesses_statements",
     "check_34_pins_witnesses", "check_35_board_turnout", "check_36_key_short_base",
+    "check_41_poll_extensions", "check_42_results_lots",
     "SNAPSHOT_CHECKS", "expected_elected", "verify_record", "verify_snapshot",
 ]
 
@@ -91,7 +93,7 @@ CHECKS: tuple[Callable[[Context], CheckResult], ...] = (
     check_27_key_shared_secret, check_28_tally_share_signatures, check_29_audits_open,
     check_30_audits_not_counted, check_31_audits_seeds_secret, check_32_board_seen,
     check_33_witnesses_statements, check_34_pins_witnesses, check_35_board_turnout,
-    check_36_key_short_base,
+    check_36_key_short_base, check_41_poll_extensions, check_42_results_lots,
 )
 #: the checks of a snapshot of an open board (docs/record.md §3.3): those of a closed record
 #: that apply to a partial board, by the same code
@@ -103,6 +105,7 @@ SNAPSHOT_CHECKS: tuple[Callable[[Context], CheckResult], ...] = (
     check_24_key_modulus_proof, check_25_key_factor_proof, check_26_key_verification_base,
     check_27_key_shared_secret, check_29_audits_open, check_32_board_seen,
     check_34_pins_witnesses, check_35_board_turnout, check_36_key_short_base,
+    check_41_poll_extensions,
 )
 
 

@@ -299,6 +299,10 @@ def check_21_board_times(ctx: Context) -> CheckResult:
     except InvalidInput as exc:
         res.fail("times.poll_window", {"file": MANIFEST}, error=str(exc))
         return res
+    from verifier.checks.decisions import extensions  # check 41's close in force (record.md §2.7)
+    found = extensions(ctx)
+    if found is not None:
+        closes = _utc_text(found["close"])
     last: tuple[int, str] | None = None
     for seq, _row, e in board_entries(ctx):
         at = e["cast_at"]  # check 6: UTC, microseconds, Z — compares as text

@@ -56,16 +56,28 @@ def check_22_overrides_officials(ctx: Context) -> CheckResult:
         return res
     if obj.get("opening") != pins.hash:
         res.fail("officials.opening", item)
+    seen = official_signatures(res, obj, pins, item)
+    res.note("officials.signed", officials=", ".join(sorted(seen)) or "—")
+    return res
+
+
+def official_signatures(res: CheckResult, obj: Any, pins: Any, item: dict[str, Any]) -> set[str]:
+    """Fail ``res`` unless ``obj`` carries two signatures by two distinct officials pinned in
+    the opening over the canonical JSON of ``obj`` without ``signatures`` (record.md §2.4; the
+    same for poll extensions §2.7 and lots §4.6); returns the officials who signed."""
+    seen: set[str] = set()
+    if not isinstance(obj, dict) or not isinstance(obj.get("signatures"), list):
+        res.fail("officials.shape", item, error="signatures is not a list")
+        return seen
     body = signed_body(obj, "signatures")
     signatures = obj["signatures"]
     if len(signatures) != OFFICIALS:
         res.fail("officials.count", item, count=len(signatures))
-    seen: set[str] = set()
     for i, s in enumerate(signatures):
         where = dict(item)
         try:
-            expect_object(s, ("official", "signature"), f"paper_overrides.signatures[{i}]")
-            name = expect_str(s["official"], f"paper_overrides.signatures[{i}].official")
+            expect_object(s, ("official", "signature"), f"signatures[{i}]")
+            name = expect_str(s["official"], f"signatures[{i}].official")
         except InvalidInput as exc:
             res.fail("officials.shape", where, error=str(exc))
             continue
@@ -79,5 +91,4 @@ def check_22_overrides_officials(ctx: Context) -> CheckResult:
             res.fail("officials.unpinned", where)
         elif not verify_bytes(key, s["signature"], body):
             res.fail("officials.signature", where)
-    res.note("officials.signed", officials=", ".join(sorted(seen)) or "—")
-    return res
+    return seen

@@ -7,7 +7,7 @@ from verifier.checks.context import HEX64_RE, CheckResult, Context, record_json
 from verifier.encoding import expect_object
 from verifier.errors import InvalidInput
 from verifier.hashing import object_hash
-from verifier.record import FORMAT, HASHES, REQUIRED_FILES, SHARE_FILE_RE, WITNESS_FILE_RE
+from verifier.record import FORMAT, HASHES, OPTIONAL_FILES, REQUIRED_FILES, SHARE_FILE_RE, WITNESS_FILE_RE
 
 
 def check_01_record_format(ctx: Context) -> CheckResult:
@@ -22,7 +22,7 @@ def check_01_record_format(ctx: Context) -> CheckResult:
     if not rec.share_files():
         res.fail("format.no_shares", {"file": "tally/decryption_shares/"})
     for rel in rec.names():
-        if (rel not in REQUIRED_FILES and not SHARE_FILE_RE.match(rel)
+        if (rel not in REQUIRED_FILES and rel not in OPTIONAL_FILES and not SHARE_FILE_RE.match(rel)
                 and not WITNESS_FILE_RE.match(rel)):  # witnesses/<name>.json: record.md §3.5
             res.fail("format.unexpected", {"file": rel})
     res.note("format.version", version=fmt.get("version"), files=len(rec.names()))

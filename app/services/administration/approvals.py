@@ -33,12 +33,14 @@ TRANSITIONS: dict[str, tuple[Status, Status]] = {
     "open_polls": (Status.DRAFT, Status.OPEN),
     "close_polls": (Status.OPEN, Status.CLOSED),
     "record_paper_votes": (Status.CLOSED, Status.CLOSED),
+    "extend_polls": (Status.OPEN, Status.OPEN),  # docs/record.md §2.7
+    "record_lot": (Status.TALLIED, Status.TALLIED),  # docs/record.md §4.6
 }
 #: Actions on one voter's account, in any election status, changing none (docs/accounts.md §10);
 #: several may wait at once, one per payload.
 ACCOUNT_ACTIONS = frozenset({"release_account"})
 #: Actions proposed with a payload from their own page, not a bare dashboard button.
-PAYLOAD_ACTIONS = frozenset({"record_paper_votes"}) | ACCOUNT_ACTIONS
+PAYLOAD_ACTIONS = frozenset({"record_paper_votes", "extend_polls", "record_lot"}) | ACCOUNT_ACTIONS
 _HOOKS: dict[str, list[Hook]] = {action: [] for action in (*TRANSITIONS, *ACCOUNT_ACTIONS)}
 #: Who the audit log names for what the clock decides (expiry).
 SYSTEM_ACTOR = "system"

@@ -24,6 +24,8 @@ ACTION_NAMES: dict[str, LazyString] = {
     "close_polls": _l("Close polls"),
     "record_paper_votes": _l("Record paper votes"),
     "release_account": _l("Release a voter's account"),
+    "extend_polls": _l("Extend the poll window"),  # docs/record.md §2.7
+    "record_lot": _l("Record the lot at a tied last seat"),  # docs/record.md §4.6
 }
 #: Outcome of an entry, for its badge: done, refused, failed or info.
 DONE, REFUSED, FAILED, INFO = "done", "refused", "failed", "info"

@@ -5,8 +5,8 @@ from flask import Flask
 
 from app.models import Election, PendingAction
 from app.models.base import utcnow
-from app.services.administration import approval_cards, approvals, authority
-from app.services.voting import board, paper_votes
+from app.services.administration import approval_cards, approvals, authority, decision_cards
+from app.services.voting import board, lots, paper_votes, poll_extensions
 from app.services.errors import NotReady
 
 
@@ -30,4 +30,7 @@ def init_app(app: Flask) -> None:
     approvals.register_hook("open_polls", on_open)
     approvals.register_hook("close_polls", on_close)
     approvals.register_hook("record_paper_votes", paper_votes.on_approve)
+    approvals.register_hook("extend_polls", poll_extensions.on_approve)
+    approvals.register_hook("record_lot", lots.on_approve)
     approval_cards.init_builtin()
+    decision_cards.register()  # the approval cards of the poll extension and the lot

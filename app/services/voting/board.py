@@ -21,7 +21,7 @@ from sqlalchemy import Insert, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
-from app.models import BoardBallot, BoardEntry, BoardHead, Checkpoint, Election
+from app.models import BoardBallot, BoardEntry, BoardHead, Checkpoint, Election, PollExtension
 from app.services.administration import authority
 from app.services.platform import signing
 from app.services.errors import (BallotNotFound, BallotReplayed, BoardClosed, PollsClosed, ServiceError, StalePrevious,
@@ -144,7 +144,7 @@ def append_many(election: Election, appends: Sequence[Append]) -> list[Outcome]:
     current = _current_ballot_hashes(election, {appends[i].credential for i in pending if appends[i].seed is None})
     live = authority.live_credentials(election, {pk for i in pending if (pk := appends[i].roll_entry_pk) is not None})
     last_cast_at = _last_cast_at(election, head)
-    closes_at = iso_utc(election.closes_at)
+    closes_at = iso_utc(effective_close(election))  # the close in force (record.md §2.7)
     every = int(current_app.config.get("BOARD_CHECKPOINT_EVERY", 100))
     seq, prev_hash = head.seq, head.head
     rows: list[dict[str, Any]] = []
@@ -229,6 +229,14 @@ def _last_cast_at(election: Election, head: BoardHead) -> str:
         return ""
     return db.session.scalar(select(BoardEntry.cast_at).where(
         BoardEntry.election_pk == election.id, BoardEntry.seq == head.seq)) or ""
+
+
+def effective_close(election: Election) -> datetime:
+    """The close in force: the last poll extension's ``closes`` signed by two officials, else
+    the manifest's (docs/record.md §2.7)."""
+    last = db.session.scalar(select(PollExtension.closes_at).where(PollExtension.election_pk == election.id)
+                             .order_by(PollExtension.number.desc()).limit(1))
+    return last if last is not None else election.closes_at
 
 
 def write_checkpoint(election: Election, head: BoardHead, now: datetime, final: bool) -> dict[str, Any]:

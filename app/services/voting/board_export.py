@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import Election, PaperOverrideList
 from app.services.administration import authority
 from app.services.platform import signing
-from app.services.voting import board, witnesses
+from app.services.voting import board, poll_extensions, witnesses
 from app.services.errors import Conflict
 from election.export import BoardItem, write_export
 
@@ -55,4 +55,5 @@ def export(election: Election, out_dir: Path, snapshot: bool = False) -> Path:
         checkpoints=cps,
         paper_overrides=None if paper is None else json.loads(paper.body),
         witnesses=() if snapshot else list(witnesses.latest(election).values()),
+        poll_extensions=poll_extensions.extensions(election),
     )

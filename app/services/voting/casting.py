@@ -79,7 +79,7 @@ class AuditResult:
 
 def polls_open(election: Election, now: datetime) -> bool:
     """Ballots are accepted now (:func:`election.lifecycle.polls_open`)."""
-    return lifecycle.polls_open(election.status, PollWindow(election.opens_at, election.closes_at), now)
+    return lifecycle.polls_open(election.status, PollWindow(election.opens_at, board.effective_close(election)), now)
 
 
 def voter_election(slug: str, voters_election: Election) -> Election:

@@ -20,17 +20,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from flask import has_request_context
-from flask_babel import gettext
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Election, Official, PaperListDraft, PaperOverrideList, PendingAction, RollEntry
-from app.services.administration import approvals, authority
+from app.services.administration import approvals, authority, decisions
 from app.services.voting import board
-from app.services.errors import Conflict, Forbidden, InputFileError, InvalidRequest
+from app.services.errors import Conflict, InputFileError
 from crypto.encoding import canonical_json
 from election.board import iso_utc, paper_list_body, paper_list_digest, paper_overrides, paper_signature_problems
 from election.lifecycle import Status
@@ -40,13 +36,8 @@ _COLUMNS = {"national_id": "insured", "employer_account": "employer"}
 _LOOKUP_CHUNK = 2000
 
 
-def _(message: str, **values: object) -> str:
-    """``message`` in the page's language (Thai or English) during a request; English (as
-    written) for the CLI and scenario, which have no page.  (Named ``_`` so Babel extracts
-    the messages.)"""
-    if has_request_context():
-        return str(gettext(message, **values))
-    return message % values if values else message
+#: Messages in the page's language during a request, English for the CLI (Babel extracts ``_``).
+_ = decisions.page_text
 
 
 def parse_list(election: Election, text: str, source: str = "paper votes") -> list[str]:
@@ -200,21 +191,7 @@ def approval_page(election: Election, official: Official) -> SigningPage | None:
 def _check_signature(election: Election, official: Official, body: dict[str, Any], digest: str,
                      signature: str) -> None:
     """The official saw ``body`` (its digest is ``digest``) and signed it with their pinned key."""
-    if digest != paper_list_digest(body):
-        raise InvalidRequest(_("the list's digest is not the digest of the list shown: check the list again"))
-    public = _pinned_key(election, official)
-    if public is None:
-        raise Forbidden(_("official %(username)s is not pinned in this election's opening: only the "
-                           "officials the credential authority pinned can sign the list",
-                           username=official.username))
-    if not isinstance(signature, str) or len(signature) != 128 or signature != signature.lower():
-        raise InvalidRequest(_("the signature must be 128 lowercase hex digits"))
-    try:
-        Ed25519PublicKey.from_public_bytes(bytes.fromhex(public)).verify(
-            bytes.fromhex(signature), canonical_json(body))
-    except (ValueError, InvalidSignature):
-        raise InvalidRequest(_("the signature does not verify with your pinned official key: "
-                                "sign with your own official credential")) from None
+    decisions.check_signature(election, official, body, digest, signature, "the list")
 
 
 def propose_signed(election: Election, official: Official, digest: str, signature: str,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from app.services.errors import Conflict, InvalidRequest, NotFound
 from app.services.platform import ca_key
 from app.services.voting import board, paper_votes
 from election.board import KIND_BALLOT
+from election.decisions import elected_after_lots
 from election.lifecycle import AFTER_CLOSE, Status
 
 
@@ -64,6 +65,10 @@ def publish(election: Election, record: Path, actor: str = "cli", processes: int
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         made = shutil.make_archive(str(Path(tmp) / "record"), "zip", root_dir=record)
         Path(made).replace(target)
+    election.results = json.dumps(results, ensure_ascii=False, sort_keys=True)
+    from app.services.voting import lots  # lots imports this module
+    if lots.lots(election):  # a lot drawn earlier stays in the record (docs/record.md §4.6)
+        lots.republish(election)
     election.results = json.dumps(results, ensure_ascii=False, sort_keys=True)
     election.status = Status.TALLIED.value
     audit.record(actor, "results.publish", election.slug,
@@ -124,10 +129,13 @@ class ContestResult:
     teams: list[TeamGroup]
     #: Surely elected, in rank order: with a tie at the last seat, without the tied candidates.
     elected: list[CandidateRow]
-    #: The candidates tied for the last seat(s) (empty without a tie), by ballot number.
+    #: The candidates tied for the last seat(s) (empty without a tie), by ballot number; they
+    #: stay named here after the lot (docs/record.md §4.6), which moves the chosen to ``elected``.
     tied: list[CandidateRow]
     #: Every candidate, in rank order (votes descending, then ballot number).
     candidates: list[CandidateRow]
+    #: The candidates the lot at the tied last seat chose (docs/record.md §4.6); empty before it.
+    lot_chosen: list[CandidateRow] = field(default_factory=list)
 
     @property
     def voted(self) -> int:
@@ -140,7 +148,7 @@ class ContestResult:
     @property
     def tied_seats(self) -> int:
         """Seats the tied candidates share: decided by lot."""
-        return self.seats - len(self.elected) if self.tied else 0
+        return self.seats - len([r for r in self.elected if r not in self.tied]) if self.tied else 0
 
     def ordered(self, sort: str) -> list[CandidateRow]:
         if sort == "number":
@@ -171,6 +179,8 @@ def view(election: Election) -> list[ContestResult]:
         raise NotFound("no results have been published for this election")
     data = json.loads(election.results)
     paper = _paper_voters_by_electorate(election)
+    from app.services.voting.lots import chosen_by_contest  # lots imports this module
+    chosen = chosen_by_contest(election)
     out = []
     for contest in election.contests:
         result = data["contests"][contest.code]
@@ -180,6 +190,11 @@ def view(election: Election) -> list[ContestResult]:
         tie = bool(result.get("tie_at_last_seat"))
         status = placings(votes, numbers, list(result["elected"]), seats, tie)
         top = max(votes.values(), default=0) or 1
+        tied = {code for code, place in status.items() if place == TIED}
+        lot = chosen.get(contest.code)
+        if tie and lot is not None:  # the lot decided the tie: the chosen are elected (record.md §4.6)
+            after = set(elected_after_lots(result, lot))
+            status = {code: ELECTED if code in after else NOT_ELECTED for code in status}
         teams = {t.id: t for t in contest.teams}
         rank = {count: 1 + sum(1 for v in votes.values() if v > count) for count in set(votes.values())}
         rows = {}
@@ -206,8 +221,9 @@ def view(election: Election) -> list[ContestResult]:
             contest.max_selections, seats, int(result["counted_ballots"]), on_roll, online,
             paper.get(contest.electorate, 0), tie, groups,
             [r for r in in_rank_order if r.status == ELECTED],
-            sorted((r for r in in_rank_order if r.status == TIED), key=lambda r: r.number),
-            in_rank_order))
+            sorted((rows[c] for c in tied if c in rows), key=lambda r: r.number),
+            in_rank_order,
+            sorted((rows[c] for c in (lot or []) if c in rows and tie), key=lambda r: r.number)))
     return out
 
 

@@ -18,7 +18,7 @@ from app.security import MAX_URL_INTEGER
 from app.services.administration import authority
 from app.services.errors import BadRange, NotFound
 from app.services.platform import signing
-from app.services.voting import board
+from app.services.voting import board, poll_extensions
 from crypto.encoding import canonical_json
 from election.export import ballot_line
 
@@ -49,6 +49,8 @@ def snapshot_file(election: Election, name: str) -> bytes:
         return authority.credential_list_bytes(election)
     if name == "revocations.jsonl":
         return b"".join(canonical_json(r) + b"\n" for r in authority.revocations(election))
+    if name == "poll_extensions.jsonl":  # record.md §2.7, §3.2
+        return b"".join(canonical_json(x) + b"\n" for x in poll_extensions.extensions(election))
     raise NotFound(f"no snapshot file {name!r}")
 
 
