@@ -316,7 +316,7 @@ def credentials_list(slug: str, credentials_file: Path) -> None:
     if result.unchanged:
         click.echo(f"this credential list is stored already (SHA-256 {result.sha256})")
     else:
-        counts = ", ".join(f"{n:,} {e}" for e, n in result.electorates.items())
+        counts = ", ".join(f"{n:,} in {c}" for c, n in result.contests.items())
         click.echo(f"credential list stored: {counts}; SHA-256 {result.sha256}")
 
 

@@ -335,18 +335,24 @@ def _fixed_credentials(election: Election, key: Ed25519PrivateKey, folder: Path,
     """The CA's mapping files and signed list for credentials given by ``voter_credential``."""
     texts: dict[str, str] = {}
     public: dict[str, dict[str, str]] = {}
+    routes: dict[str, dict[str, str]] = {}  # the roll import's routes (the real CA computes its own)
+    by_contest: dict[str, list[str]] = {}
     for entry in db.session.scalars(select(RollEntry).where(RollEntry.election_pk == election.id)
                                     .order_by(RollEntry.id)):
         text = voter_credential(entry.electorate, entry.voter_key)
         texts[entry.voter_key] = text
-        public.setdefault(entry.electorate, {})[entry.voter_key] = public_credential(
-            voter_key(text, election.election_id))
+        credential = public_credential(voter_key(text, election.election_id))
+        public.setdefault(entry.electorate, {})[entry.voter_key] = credential
+        route = entry.contest.code if entry.contest is not None else ""
+        routes.setdefault(entry.electorate, {})[entry.voter_key] = route
+        by_contest.setdefault(route, []).append(credential)
     for electorate, mapping in public.items():
         ca_files.write_json(folder / ca_files.mapping_name(electorate),
-                            election_authority.mapping(election.election_id, electorate, mapping))
+                            election_authority.mapping(election.election_id, electorate, mapping,
+                                                       routes[electorate]))
         authority.import_mapping(election, (folder / ca_files.mapping_name(electorate)).read_bytes(), actor=actor)
     listed = canonical_json(signed.sign(election_authority.credential_list(
-        election.election_id, ca_files.now_iso(), {e: m.values() for e, m in public.items()}), key))
+        election.election_id, ca_files.now_iso(), by_contest), key))
     ca_files.write_atomic(folder / ca_files.CREDENTIALS, listed)
     authority.import_list(election, listed, actor=actor)
     return Authority(key, folder, texts, public, hashlib.sha256(listed).hexdigest())

@@ -42,7 +42,7 @@ def test_counted_set_follows_revotes_revocations_paper_votes_and_invalid_ballots
     assert replaced and all(r["replacement"] in board.cast_credentials.values() for r in replaced)
     for r in replaced:
         seqs = [seq for seq, c in board.cast_credentials.items() if c == r["replacement"]]
-        assert any(x["seq"] == seqs[-1] for x in counted["contests"][r["electorate"]]["counted"])
+        assert any(x["seq"] == seqs[-1] for x in counted["contests"][r["contest"]]["counted"])
     tally = json.loads((tmp_path / "work" / ENCRYPTED_TALLY).read_bytes())
     assert tally["election_id"] == board.election_id
     assert {c: v["counted_ballots"] for c, v in tally["contests"].items()} == {c: len(v) for c, v in board.counted.items()}
