@@ -37,7 +37,18 @@ DEMO_TRUSTEES = (
 )
 
 
-def build(app: Flask, examples: Path, say: Callable[[str], None], key_bits: int = 2048) -> str:
+#: The demo's election rules (``ssbvote demo --rules``): manifest and rolls in examples/.
+RULES = {
+    # today's rule: up to 7 of 228 insured candidates, 7 of 65 employers (manifest format 1)
+    "current": ("demo-manifest.json", "demo-insured.csv", "demo-employers.csv"),
+    # the 2026 draft: one vote, seats by insured section 33/39/40, and the employers (format 2,
+    # docs/manifest.md §4); the insured roll carries a ``section`` column
+    "sections": ("sections-manifest.json", "sections-insured.csv", "sections-employers.csv"),
+}
+
+
+def build(app: Flask, examples: Path, say: Callable[[str], None], key_bits: int = 2048,
+          rules: str = "current") -> str:
     config = app.config["SSBVOTE"]
     url = config.database_url
     if not url.startswith("sqlite:///"):
@@ -54,11 +65,12 @@ def build(app: Flask, examples: Path, say: Callable[[str], None], key_bits: int 
     schema.upgrade(url)
 
     now = datetime.now(timezone(timedelta(hours=7))).replace(microsecond=0)
-    manifest = scenario.with_poll_window(scenario.load_manifest(examples / "demo-manifest.json"),
+    manifest_file, insured_roll, employer_roll = RULES[rules]
+    manifest = scenario.with_poll_window(scenario.load_manifest(examples / manifest_file),
                                          now - timedelta(minutes=5), now + timedelta(days=7))
     setup = scenario.set_up(scenario.Scenario(
         manifest=manifest,
-        rolls=(examples / "demo-insured.csv", examples / "demo-employers.csv"),
+        rolls=(examples / insured_roll, examples / employer_roll),
         officials=tuple(scenario.OfficialSpec(username, name, role, secret)
                         for username, name, role, secret in DEMO_OFFICIALS),
         official_password=DEMO_PASSWORD,
