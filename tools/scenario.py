@@ -504,6 +504,38 @@ def national_ids(count: int, seed: int = 1) -> list[str]:
     return sorted(out)
 
 
+def sections_manifest(slug: str = "test-election", sections: Sequence[str] = ("33", "39", "40"),
+                      candidates: int = 4) -> dict[str, Any]:
+    """A compact format-2 manifest (docs/manifest.md §4) for fast tests: one one-vote insured
+    contest per section, ``insured-<section>`` (seats 2 for 33, else 1), routed by the insured
+    roll's ``section`` column, and the employer contest (one vote, 2 seats)."""
+    def text(th: str, en: str) -> dict[str, str]:
+        return {"th": th, "en": en}
+
+    manifest = small_manifest(slug, employer=candidates, k_employer=1)
+    manifest["format"] = "ssbvote-manifest/2"
+    manifest["roll_attributes"] = {"insured": [{"name": "section", "title": text("มาตรา", "Section"),
+                                                "values": list(sections)}]}
+    employer = manifest["contests"][1]
+    employer["seats"] = 2
+    manifest["contests"] = [
+        {"id": f"insured-{section}", "electorate": "insured", "eligibility": {"section": [section]},
+         "max_selections": 1, "seats": 2 if section == "33" else 1,
+         "title": text(f"ผู้ประกันตนมาตรา {section}", f"Insured persons, section {section}"), "teams": [],
+         "candidates": [{"id": f"S{section}-{i}", "number": i,
+                         "name": text(f"ผู้สมัครมาตรา {section} คนที่ {i}", f"Section {section} candidate {i}"),
+                         "team": None} for i in range(1, candidates + 1)]}
+        for section in sections] + [employer]
+    return manifest
+
+
+def sections_insured_csv(rows: Sequence[tuple[str, str]], name: str = "Voter") -> str:
+    """An insured roll with a ``section`` column: (national ID, section) per voter."""
+    lines = ["national_id,date_of_birth,name,section"]
+    lines += [f"{nid},1980-01-{(i % 28) + 1:02d},{name} {i},{section}" for i, (nid, section) in enumerate(rows)]
+    return "\n".join(lines) + "\n"
+
+
 def insured_csv(ids: Sequence[str], name: str = "Voter") -> str:
     lines = ["national_id,date_of_birth,name"]
     lines += [f"{nid},1980-01-{(i % 28) + 1:02d},{name} {i}" for i, nid in enumerate(ids)]
