@@ -223,7 +223,7 @@ def test_entry_signed_by_a_credential_not_on_the_list(board: BoardFixture, tmp_p
                                                      previous=""), rogue)
     rewrite_board(board, entries=entries, resign=False)
     message = refused(board, tmp_path)
-    assert f"board entry {last['seq']}: credential {last['credential']} is not one of the" in message
+    assert f"board entry {last['seq']}: credential {last['credential']} is not one of contest" in message
 
 
 def test_entry_of_the_other_electorates_credential(board: BoardFixture, tmp_path: Path) -> None:

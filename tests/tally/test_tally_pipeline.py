@@ -62,7 +62,8 @@ def test_results_equal_intended_counts_and_record_is_complete(board: BoardFixtur
         assert [c["votes"] for c in got["candidates"]] == board.intended[contest["id"]]
         assert [c["id"] for c in got["candidates"]] == [c["id"] for c in contest["candidates"]]
         ranked = sorted(got["candidates"], key=lambda c: (-c["votes"], c["number"]))
-        assert got["elected"] == [c["id"] for c in ranked[: contest["max_selections"]]]
+        assert got["seats"] == contest["max_selections"]  # format 1: seats = max_selections (§4.4)
+        assert got["elected"] == [c["id"] for c in ranked[: got["seats"]]]
         assert got["counted_ballots"] == len(board.counted[contest["id"]])
     files = tree_bytes(record)
     expected = {"FORMAT.json", "manifest.json", "election_key.json", "board_key.json", "opening.json",
@@ -72,7 +73,7 @@ def test_results_equal_intended_counts_and_record_is_complete(board: BoardFixtur
                 "tally/decryption_shares/trustee-1.json", "tally/decryption_shares/trustee-2.json",
                 "tally/decryption_shares/trustee-3.json"}
     assert set(files) == expected
-    assert json.loads(files["FORMAT.json"]) == FORMAT == {"format": "ssbvote-record", "version": 3}
+    assert json.loads(files["FORMAT.json"]) == FORMAT == {"format": "ssbvote-record", "version": 4}
     for name in ("manifest.json", "election_key.json", "board_key.json", "paper_overrides.json", "opening.json",
                  "credentials.json", "revocations.jsonl",
                  "board/entries.jsonl", "board/ballots.jsonl", "board/checkpoints.jsonl"):
