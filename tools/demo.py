@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Callable
 
 from flask import Flask
+from sqlalchemy import select
 
 from app.extensions import db
+from app.models import RollEntry
 from app.services.platform import schema
 from ca import keys as ca_keys
 from tools import scenario
@@ -137,7 +139,10 @@ def _demo_accounts(setup: scenario.ElectionSetup) -> list[str]:
     for electorate, url in (("insured", "/insured/login"), ("employer", "/employer/login")):
         lines.append(f"{electorate} voters — sign in at {url}; sign the ballot with the credential")
         for account in setup.accounts[electorate]:
-            lines.append(f"  ID {account.voter_key}  secret {account.totp_secret}  credential {account.credential}")
+            entry = db.session.scalar(select(RollEntry).where(RollEntry.pseudonym == account.pseudonym))
+            route = f"  contest {entry.contest.code}" if entry is not None and entry.contest else ""
+            lines.append(f"  ID {account.voter_key}  secret {account.totp_secret}  credential "
+                         f"{account.credential}{route}")
             lines.append(f"    {code.format(account.totp_secret)}")
     lines.append("officials — sign in at /official/login; the credential signs the paper-vote list")
     for username, _, role, secret in DEMO_OFFICIALS:
