@@ -17,7 +17,7 @@ from app.models import BoardEntry, RollEntry
 from app.services.administration.manifest import get_election
 from tests.conftest import build_app, make_config
 from tests.e2e.conftest import DIST, LiveElection, VoterLogin, require
-from tests.e2e.test_browser_voting import DESKTOP, Session, cast, chosen_numbers, open_ballot, review, sign_in
+from tests.e2e.test_browser_voting import DESKTOP, Session, cast, chosen_numbers, open_ballot, review, sign_in, tick
 from tests.support import election_setup
 from tests.support.auth_client import FAST_ARGON2, PASSWORD, Clock
 from tests.support.factories import employer_csv, national_ids
@@ -88,10 +88,13 @@ def test_section_39_voter_sees_only_their_contest_and_casts_one_vote(
         assert codes == [f"S39-{i}" for i in range(1, 6)]  # only insured-39's candidates
         heading = page.inner_text("#choose-heading")
         assert heading == ("Choose one candidate" if lang == "en" else "เลือกผู้สมัครหนึ่งคน")
-        page.locator("input[name=candidate][data-number='4']").check()
+        tick(page, 4)  # candidates without a team sit in a closed disclosure too
         assert chosen_numbers(s) == [4]
-        # a one-vote ballot: a second choice is impossible
-        assert page.locator("input[name=candidate]:not(:checked):not(:disabled)").count() == 0
+        # a one-vote ballot: a second choice is refused out loud and not ticked
+        page.locator("input[name=candidate][data-number='2']").evaluate(
+            "el => { el.closest('details').open = true; el.click(); }")
+        assert "2" in page.inner_text("#limit-note")
+        assert chosen_numbers(s) == [4]
         s.axe("ballot-sections")
         assert review(s) == [4]
         cast(s, voter.credential)
