@@ -307,8 +307,8 @@ class CurrentVoter:
 
     @property
     def contest(self) -> Contest | None:
-        """The one contest of the voter's electorate in the voter's election."""
-        return self.election.contest_for(self.electorate)
+        """The voter's contest: their roll entry's route (docs/manifest.md §4.2, §4.4)."""
+        return self.account.roll_entry.contest
 
 
 def current_voter() -> CurrentVoter | None:

@@ -144,7 +144,7 @@ def set_up(env: dict[str, str], args: argparse.Namespace, say: Any) -> tuple[Any
             voters.append(Voter(a.voter_key, a.pseudonym, a.totp_secret, a.credential,
                                 public_credential(signer), signer=signer))
         election = setup.election
-        contest = election.contest_for("insured")
+        contest = election.contest_by_code("insured")
         assert contest is not None
         context = {
             "election_id": election.election_id,

@@ -2,7 +2,9 @@
 
     summary = issue_credentials(manifest_bytes, [Path("insured.csv")], ca_key, Path("issue"))
 
-reads and checks every roll first (nothing is written if any line is wrong), then, per
+reads and checks every roll first (nothing is written if any line is wrong; the roll's attribute
+columns are checked against the manifest and route each voter to one contest, docs/manifest.md
+§4.2–§4.3, the rule the voting server applies at roll import), then, per
 electorate: one fresh credential per voter (:func:`crypto.credential.generate_credential`),
 its voter key for this election and public credential; the letters and the mail-merge CSV are
 streamed to ``DIR/letters/`` as they are made; ``DIR/mapping-<electorate>.json`` and the signed
@@ -56,6 +58,8 @@ class IssueSummary:
     seconds: float
     #: electorate → voter key → public credential (the mapping files' contents)
     public_credentials: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: electorate → voter key → contest id (the voter's route, the mapping files' ``contests``)
+    routes: dict[str, dict[str, str]] = field(default_factory=dict)
     #: voter key → credential text; only with ``keep_credentials`` (never written but to letters)
     credentials: dict[str, str] = field(default_factory=dict)
 
@@ -72,7 +76,8 @@ def load_manifest(raw: bytes) -> Manifest:
 
 
 def read_rolls(paths: Sequence[Path], manifest: Manifest) -> dict[str, list[tuple[Path, Roll]]]:
-    """Every roll, checked (docs/manifest.md §3), grouped by electorate in the order given.
+    """Every roll, checked (docs/manifest.md §3, its attribute columns §4.3), grouped by
+    electorate in the order given.
 
     A voter key may appear once per electorate and a person on one roll only, across all the
     files; a roll of an electorate without a contest in the manifest is refused.  Every problem
@@ -87,14 +92,14 @@ def read_rolls(paths: Sequence[Path], manifest: Manifest) -> dict[str, list[tupl
 
     for path in paths:
         try:
-            roll = read_roll(path, known=known)
+            roll = read_roll(path, known=known, manifest=manifest)
         except RollInvalid as exc:
             problems += [f"{path.name}: {p}" for p in exc.problems]
             continue
         except OSError as exc:
             problems.append(f"{path}: cannot read ({exc.strerror})")
             continue
-        if manifest.contest_for(roll.electorate) is None:
+        if not manifest.contests_of(roll.electorate):
             problems.append(f"{path.name}: a roll of {roll.electorate} voters, but the manifest "
                             f"has no {roll.electorate} contest")
             continue
@@ -147,7 +152,7 @@ def _jobs(ctx: LetterContext, electorate: str, rows: list[tuple[str, str, str]],
 
 
 def existing_list(out_dir: Path, key: Ed25519PrivateKey, election_id: str) -> dict[str, list[str]]:
-    """The electorates of ``DIR/credentials.json`` if there is one: it must be this CA's and
+    """The contests of ``DIR/credentials.json`` if there is one: it must be this CA's and
     this election's (a folder holds one election of one CA)."""
     path = out_dir / files.CREDENTIALS
     if not path.exists():
@@ -160,7 +165,7 @@ def existing_list(out_dir: Path, key: Ed25519PrivateKey, election_id: str) -> di
         raise CAError(f"{path} is not signed by this CA key: this folder belongs to another CA")
     if obj["election_id"] != election_id:
         raise CAError(f"{path} is of election {obj['election_id']}, not {election_id}")
-    return {str(e): list(c) for e, c in obj["electorates"].items()}
+    return {str(e): list(c) for e, c in obj["contests"].items()}
 
 
 def _check_folder(out_dir: Path, election_id: str,
@@ -230,8 +235,10 @@ def issue_credentials(manifest_bytes: bytes, rolls: Sequence[Path], key: Ed25519
     _check_folder(out_dir, election_id, list(by_electorate))
     listed = existing_list(out_dir, key, election_id)
     for electorate in by_electorate:
-        if electorate in listed:
-            raise CAError(f"{out_dir / files.CREDENTIALS} already lists the {electorate} electorate")
+        for contest in manifest.contests_of(electorate):
+            if contest.id in listed:
+                raise CAError(f"{out_dir / files.CREDENTIALS} already lists contest {contest.id} "
+                              f"of the {electorate} electorate")
 
     ca_key = public_hex(key)
     ctx = LetterContext(election_id, manifest.title.th, manifest.title.en, ca_key, fingerprint(ca_key))
@@ -243,17 +250,22 @@ def issue_credentials(manifest_bytes: bytes, rolls: Sequence[Path], key: Ed25519
     for electorate, electorate_rolls in by_electorate.items():
         record = _start_record(out_dir, electorate, election_id, electorate_rolls)
         rows = [row for _path, roll in electorate_rolls for row in roll.rows]
+        # docs/manifest.md §4.2: each voter's route, by the one rule (Manifest.route)
+        routes = [r for _path, roll in electorate_rolls for r in roll.routes(manifest)]
         mapping: dict[str, str] = {}
+        route_of: dict[str, str] = {}
         merge = MailMerge(letters / MAIL_MERGE) if letters is not None else None
         try:
             done = 0
             for chunk, results in zip(_chunks(rows), _run(_jobs(ctx, electorate, rows, letters), processes)):
-                for (voter, _attribute, name), (credential, public) in zip(chunk, results):
+                for (voter, _attribute, name), (credential, public), route in zip(
+                        chunk, results, routes[done:done + len(chunk)]):
                     if public in seen_public:  # 2^-130 per pair: a broken random generator
                         raise CAError("two voters got the same credential: the random number "
                                       "generator of this machine is broken; erase this folder")
                     seen_public.add(public)
                     mapping[voter] = public
+                    route_of[voter] = route
                     if merge is not None:
                         merge.row(voter, name, electorate, credential,
                                   credential_qr_text(election_id, credential))
@@ -266,12 +278,14 @@ def issue_credentials(manifest_bytes: bytes, rolls: Sequence[Path], key: Ed25519
             if merge is not None:
                 merge.close()
         files.write_json(out_dir / files.mapping_name(electorate),
-                         authority.mapping(election_id, electorate, mapping))
+                         authority.mapping(election_id, electorate, mapping, route_of))
         record["finished"] = files.now_iso()
         files.write_json(out_dir / files.issue_name(electorate), record)
-        listed[electorate] = sorted(mapping.values())
+        for voter, public in mapping.items():  # record.md §6.2: the lists per contest
+            listed.setdefault(route_of[voter], []).append(public)
         summary.voters[electorate] = len(mapping)
         summary.public_credentials[electorate] = mapping
+        summary.routes[electorate] = route_of
 
     signed = sign(authority.credential_list(election_id, files.now_iso(), listed), key)
     data = canonical_json(signed)

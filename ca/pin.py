@@ -65,7 +65,8 @@ def build_opening(key: Ed25519PrivateKey, manifest: bytes, election_key: bytes, 
                   at: Optional[str] = None, witnesses: bytes = b"[]") -> Opening:
     """Check the inputs (file bytes) and sign the opening; :class:`CAError` naming the first
     input at fault."""
-    election_id = load_manifest(manifest).election_id
+    parsed = load_manifest(manifest)
+    election_id = parsed.election_id
     try:
         ElectionPublicKey.from_dict(_json(election_key, "election key"),
                                     allow_insecure_test_key=allow_insecure_test_key)
@@ -85,6 +86,9 @@ def build_opening(key: Ed25519PrivateKey, manifest: bytes, election_key: bytes, 
                       f"manifest's {election_id}")
     if canonical_json(listed) != credentials:
         raise CAError("credential list: not the canonical bytes the CA wrote (its hash would differ)")
+    unknown = sorted(set(listed["contests"]) - {c.id for c in parsed.contests})
+    if unknown:  # record.md §6.2 (version 4): keyed by the manifest's contest ids
+        raise CAError(f"credential list: {', '.join(unknown)} not contests of the manifest")
 
     people = _json(officials, "officials")
     problems = authority.check_officials(people)

@@ -117,10 +117,12 @@ def revoke(out_dir: Path, key: Ed25519PrivateKey, electorate: str, voter: str, *
         with MailMerge(letters / REISSUED_MAIL_MERGE) as merge:
             merge.row(voter, name, electorate, credential, qr_text)
 
-    signed = sign(authority.revocation(election_id, electorate, current, replacement,
+    routes: dict[str, str] = mapping["contests"]
+    # record.md §6.3 (version 4): the revocation names the voter's contest, their route
+    signed = sign(authority.revocation(election_id, routes[voter], current, replacement,
                                        files.now_iso()), key)
     files.append_line(out_dir / files.REVOCATIONS, signed)
     if replacement is not None:
         credentials[voter] = replacement
-        files.write_json(mapping_path, authority.mapping(election_id, electorate, credentials))
+        files.write_json(mapping_path, authority.mapping(election_id, electorate, credentials, routes))
     return RevokeSummary(signed, credential, letter)

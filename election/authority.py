@@ -21,6 +21,7 @@ REVOCATION_TYPE = "ssbvote-revocation"  # record.md §6.3
 ELECTORATES = ("insured", "employer")
 
 _HEX64 = re.compile(r"\A[0-9a-f]{64}\Z")
+_CONTEST = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z")  # a contest id (manifest.md §1)
 _SIGNATURE = re.compile(r"\A[0-9a-f]{128}\Z")
 _USERNAME = re.compile(r"\A[^\s]{1,64}\Z")
 _WITNESS_NAME = re.compile(r"\A[a-z0-9][a-z0-9-]{0,31}\Z")  # record.md §2.0: witnesses/<name>.json
@@ -44,23 +45,32 @@ def object_hash(obj: Mapping[str, Any]) -> str:
 # --- constructors (unsigned) -----------------------------------------------------------------
 
 
-def mapping(election_id: str, electorate: str, credentials: Mapping[str, str]) -> dict[str, Any]:
-    """voter key → public credential of one electorate (record.md §6.1 (b); not signed)."""
+def is_contest_id(value: Any) -> bool:
+    return isinstance(value, str) and bool(_CONTEST.match(value))
+
+
+def mapping(election_id: str, electorate: str, credentials: Mapping[str, str],
+            contests: Mapping[str, str]) -> dict[str, Any]:
+    """voter key → public credential of one electorate, and voter key → the voter's route
+    (contest id, docs/manifest.md §4.2) (record.md §6.1 (b), version 4; not signed)."""
     return {"type": MAPPING_TYPE, "election_id": election_id, "electorate": electorate,
-            "credentials": dict(sorted(credentials.items()))}
+            "credentials": dict(sorted(credentials.items())),
+            "contests": dict(sorted(contests.items()))}
 
 
 def credential_list(election_id: str, at: str,
-                    electorates: Mapping[str, Iterable[str]]) -> dict[str, Any]:
-    """The public credential list (record.md §6.2), each electorate's list sorted."""
+                    contests: Mapping[str, Iterable[str]]) -> dict[str, Any]:
+    """The public credential list (record.md §6.2, version 4), keyed by contest id, each
+    contest's list sorted."""
     return {"type": CREDENTIALS_TYPE, "election_id": election_id, "at": at,
-            "electorates": {e: sorted(creds) for e, creds in sorted(electorates.items())}}
+            "contests": {c: sorted(creds) for c, creds in sorted(contests.items())}}
 
 
-def revocation(election_id: str, electorate: str, revoked: str, replacement: Optional[str],
+def revocation(election_id: str, contest: str, revoked: str, replacement: Optional[str],
                at: str) -> dict[str, Any]:
-    """A revocation, with the replacement credential or None (record.md §6.3)."""
-    return {"type": REVOCATION_TYPE, "election_id": election_id, "electorate": electorate,
+    """A revocation in ``contest`` (the voter's route), with the replacement credential or None
+    (record.md §6.3, version 4)."""
+    return {"type": REVOCATION_TYPE, "election_id": election_id, "contest": contest,
             "revoked": revoked, "replacement": replacement, "at": at}
 
 
@@ -107,7 +117,8 @@ def _common(obj: Mapping[str, Any], what: str, type_: str, problems: list[str],
 
 def check_mapping(obj: Any) -> list[str]:
     problems: list[str] = []
-    if _fields(obj, "mapping", {"type", "election_id", "electorate", "credentials"}, problems):
+    if _fields(obj, "mapping", {"type", "election_id", "electorate", "credentials", "contests"},
+               problems):
         _common(obj, "mapping", MAPPING_TYPE, problems, signed=False)
         if obj["electorate"] not in ELECTORATES:
             problems.append(f"mapping: unknown electorate {obj['electorate']!r}")
@@ -119,21 +130,30 @@ def check_mapping(obj: Any) -> list[str]:
             problems += [f"mapping: credential of {k} is not 64 lowercase hex digits" for k in bad[:10]]
             if len(set(creds.values())) != len(creds):
                 problems.append("mapping: a public credential is given to two voters")
+        routes = obj["contests"]
+        if not isinstance(routes, dict):
+            problems.append("mapping: contests is not an object (voter key → contest id)")
+        elif isinstance(creds, dict) and set(routes) != set(creds):
+            problems.append("mapping: contests does not name the contest of exactly the voters "
+                            "of credentials")
+        else:
+            bad = [k for k, v in routes.items() if not is_contest_id(v)]
+            problems += [f"mapping: contest of {k} is not a contest id" for k in bad[:10]]
     return problems
 
 
 def check_credential_list(obj: Any) -> list[str]:
     problems: list[str] = []
-    if _fields(obj, "credentials", {"type", "election_id", "at", "electorates", "signature"}, problems):
+    if _fields(obj, "credentials", {"type", "election_id", "at", "contests", "signature"}, problems):
         _common(obj, "credentials", CREDENTIALS_TYPE, problems)
-        electorates = obj["electorates"]
-        if not isinstance(electorates, dict) or not electorates:
-            problems.append("credentials: electorates is not a non-empty object")
+        contests = obj["contests"]
+        if not isinstance(contests, dict) or not contests:
+            problems.append("credentials: contests is not a non-empty object")
             return problems
         seen: set[str] = set()
-        for name, creds in electorates.items():
-            if name not in ELECTORATES:
-                problems.append(f"credentials: unknown electorate {name!r}")
+        for name, creds in contests.items():
+            if not is_contest_id(name):
+                problems.append(f"credentials: {name!r} is not a contest id")
             if not isinstance(creds, list) or not all(is_hex64(c) for c in creds):
                 problems.append(f"credentials: {name} is not a list of 64 lowercase hex digits")
                 continue
@@ -147,11 +167,11 @@ def check_credential_list(obj: Any) -> list[str]:
 
 def check_revocation(obj: Any) -> list[str]:
     problems: list[str] = []
-    if _fields(obj, "revocation", {"type", "election_id", "electorate", "revoked", "replacement",
+    if _fields(obj, "revocation", {"type", "election_id", "contest", "revoked", "replacement",
                                    "at", "signature"}, problems):
         _common(obj, "revocation", REVOCATION_TYPE, problems)
-        if obj["electorate"] not in ELECTORATES:
-            problems.append(f"revocation: unknown electorate {obj['electorate']!r}")
+        if not is_contest_id(obj["contest"]):
+            problems.append(f"revocation: {obj['contest']!r} is not a contest id")
         if not is_hex64(obj["revoked"]):
             problems.append("revocation: revoked is not 64 lowercase hex digits")
         if obj["replacement"] is not None and not is_hex64(obj["replacement"]):

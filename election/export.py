@@ -34,7 +34,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import AbstractSet, Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence, Union
+from typing import AbstractSet, Any, Callable, Collection, Iterable, Iterator, Mapping, Optional, Sequence, Union
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -297,12 +297,14 @@ def load_opening(path: Path, election_id: str) -> Pins:
                 {o["username"]: o["public_key"] for o in obj["officials"]})
 
 
-def load_authority(folder: Path, election_id: str, board_key: Ed25519PublicKey) -> tuple[Pins, Voters]:
+def load_authority(folder: Path, election_id: str, board_key: Ed25519PublicKey,
+                   contests: Optional[Collection[str]] = None) -> tuple[Pins, Voters]:
     """The opening and who may sign a ballot (record.md §2.0, §6.2, §6.3): ``opening.json``
     (:func:`load_opening`) whose pins equal this export's ``election_key.json``,
     ``board_key.json`` and ``credentials.json``; the credential list, canonical and signed by
     the opening's CA key; every revocation of ``revocations.jsonl`` signed by it and valid in
-    order (:meth:`election.voters.Voters.add_revocation`)."""
+    order (:meth:`election.voters.Voters.add_revocation`).  ``contests``: the manifest's contest
+    ids, which the list's keys must be (record.md §6.2, version 4)."""
     pins = load_opening(folder / OPENING, election_id)
     board_hex = board_key.public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
     problems = pins_problems(pins.opening, election_key_sha256=sha256_of(folder / ELECTION_KEY, "election key"),
@@ -311,10 +313,10 @@ def load_authority(folder: Path, election_id: str, board_key: Ed25519PublicKey) 
         raise BoardInvalid("opening.json pins other files than this export's: " + "; ".join(problems))
     try:
         listed = parse_credential_list(read_bytearray(folder / CREDENTIALS, "credentials"), election_id,
-                                       pins.ca_key)
+                                       pins.ca_key, contests)
     except ValueError as exc:
         raise BoardInvalid(str(exc)) from None
-    voters = Voters(listed.electorates)
+    voters = Voters(listed.contests)
     for number, line in iter_lines(folder / REVOCATIONS, "revocations"):
         what = f"revocations.jsonl line {number}"
         try:
@@ -465,7 +467,8 @@ def scan_entries(
     """One streaming pass (record.md §2.1–§2.3, §5 check 19): every entry well-formed and on
     the hash chain; signed by its credential under the opening hash ``opening`` (an audit entry:
     the audit statement; whether its seed opens its ballot is the verifier's check 29); its credential
-    one of its contest's electorate (``contests``: contest id → electorate) in ``voters``; one
+    one of its contest's (version 4: the contest its voter is routed to) in ``voters``
+    (``contests``: contest id → electorate, the manifest's contests); one
     pseudonym per credential; the ballots of a credential chained through ``previous`` in seq
     order; every credential of a pseudonym descending (through revocations) from one; every
     checkpoint's (seq, head) on the chain, the last checkpoint at the last entry.  A board that
@@ -489,12 +492,12 @@ def scan_entries(
             raise BoardInvalid(f"board entry {number}: prev_hash does not link to entry {number - 1}")
         what = f"board entry {number}"
         credential = bytes.fromhex(entry["credential"])
-        electorate = contests[entry["contest"]]
-        if not voters.member(credential, electorate):
-            other = voters.electorate_of(credential)
-            raise BoardInvalid(f"{what}: credential {entry['credential']} is not one of the {electorate} "
-                               "electorate (credentials.json or a replacement in revocations.jsonl)"
-                               + (f"; it is of the {other} electorate" if other else ""))
+        contest = entry["contest"]
+        if not voters.member(credential, contest):  # record.md §6.2, check 19 (version 4)
+            other = voters.contest_of(credential)
+            raise BoardInvalid(f"{what}: credential {entry['credential']} is not one of contest {contest} "
+                               "(credentials.json or a replacement in revocations.jsonl)"
+                               + (f"; it is of contest {other}" if other else ""))
         if not entry_signature_ok(entry, opening):
             raise BoardInvalid(f"{what}: the voter's signature does not verify under credential "
                                f"{entry['credential']} (docs/protocol.md §13.3)")

@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Mapping, Optional
+import itertools
+from typing import Any, Iterable, Mapping, Optional
 
 from crypto.encoding import canonical_json, parse_json, strict_loads
 from crypto.errors import InvalidInput
@@ -19,10 +20,20 @@ from crypto.errors import InvalidInput
 from .errors import ManifestInvalid
 
 MANIFEST_FORMAT = "ssbvote-manifest/1"
+MANIFEST_FORMAT_2 = "ssbvote-manifest/2"  # manifest.md §4 (issue 21: rules as data)
+MANIFEST_FORMATS = (MANIFEST_FORMAT, MANIFEST_FORMAT_2)
 ELECTORATES = ("insured", "employer")
 MAX_CANDIDATES = 1000
+MAX_CONTESTS = 50  # manifest.md §4.1
+MAX_VALUES = 100  # values per attribute declaration (§4.1)
+MAX_COMBINATIONS = 10_000  # combinations of declared values per electorate (§4.2)
+#: The columns of manifest.md §3, which an attribute may not be named as (§4.1).
+ROLL_COLUMNS = frozenset({"national_id", "date_of_birth", "name", "employer_account",
+                          "authorised_national_id", "employer_name"})
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+_ATTRIBUTE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+_VALUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 # --- types -----------------------------------------------------------------------------------
@@ -54,8 +65,31 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class Attribute:
+    """A roll attribute declaration (manifest.md §4.1): a column of the electorate's roll."""
+
+    name: str
+    title: Text
+    values: tuple[str, ...]
+
+
+#: A contest's eligibility filter: (attribute name, allowed values), sorted by name
+#: (manifest.md §4.1; empty = every voter of the electorate).
+Eligibility = tuple[tuple[str, frozenset[str]], ...]
+
+
+def is_eligible(eligibility: Eligibility, values: Mapping[str, str]) -> bool:
+    """Is a roll entry with attribute ``values`` eligible for a contest with ``eligibility``
+    (manifest.md §4.2): for every key of the filter, the entry's value is in its list."""
+    return all(values.get(name) in allowed for name, allowed in eligibility)
+
+
+@dataclass(frozen=True)
 class Contest:
-    """A contest; ``candidates`` in ballot order (the i-th is the ballot's i-th ciphertext)."""
+    """A contest; ``candidates`` in ballot order (the i-th is the ballot's i-th ciphertext).
+
+    ``seats`` is how many candidates are elected (manifest.md §4.1; format 1:
+    ``max_selections``) — the one seat count that results, the tie rule and the lot use."""
 
     id: str
     electorate: str
@@ -63,6 +97,16 @@ class Contest:
     title: Text
     teams: tuple[Team, ...]
     candidates: tuple[Candidate, ...]
+    seats: int = 0  # 0: as max_selections (a format-1 contest built by hand)
+    eligibility: Eligibility = ()
+
+    def __post_init__(self) -> None:
+        if self.seats == 0:
+            object.__setattr__(self, "seats", self.max_selections)
+
+    def admits(self, values: Mapping[str, str]) -> bool:
+        """Is a roll entry with attribute ``values`` eligible for this contest (§4.2)?"""
+        return is_eligible(self.eligibility, values)
 
 
 @dataclass(frozen=True)
@@ -85,6 +129,9 @@ class Manifest:
     title: Text
     poll_window: PollWindow
     contests: tuple[Contest, ...]
+    #: electorate → its attribute declarations (manifest.md §4.1; format 1: none)
+    roll_attributes: Mapping[str, tuple[Attribute, ...]] = field(default_factory=dict)
+    format: int = 1
 
     def contest(self, contest_id: str) -> Contest:
         for c in self.contests:
@@ -92,8 +139,31 @@ class Manifest:
                 return c
         raise KeyError(contest_id)
 
+    def contests_of(self, electorate: str) -> tuple[Contest, ...]:
+        """The contests of ``electorate``, in manifest order."""
+        return tuple(c for c in self.contests if c.electorate == electorate)
+
+    def attributes_of(self, electorate: str) -> tuple[Attribute, ...]:
+        """The attribute declarations of ``electorate`` (its roll's extra columns, §4.3)."""
+        return tuple(self.roll_attributes.get(electorate, ()))
+
+    def route(self, electorate: str, values: Mapping[str, str]) -> Contest:
+        """The one contest a roll entry of ``electorate`` with attribute ``values`` is routed to
+        (manifest.md §4.2).  ValueError if there is none (an electorate without a contest, or
+        values that are not declared — a valid manifest routes every declared combination)."""
+        found = route_of(self.contests_of(electorate), values)
+        if found is None:
+            shown = " ".join(f"{k}={v}" for k, v in sorted(values.items()))
+            raise ValueError(f"no {electorate} contest for {shown or 'this voter'}")
+        return found
+
     def contest_for(self, electorate: str) -> Optional[Contest]:
-        return next((c for c in self.contests if c.electorate == electorate), None)
+        """The contest of ``electorate`` when it has exactly one and no attributes (format 1's
+        rule); None otherwise — voters are routed by :meth:`route`."""
+        contests = self.contests_of(electorate)
+        if len(contests) == 1 and not self.attributes_of(electorate):
+            return contests[0]
+        return None
 
     @property
     def contest_ids(self) -> list[str]:
@@ -113,6 +183,10 @@ class Manifest:
             poll_window=PollWindow(datetime.fromisoformat(window["opens"]),
                                    datetime.fromisoformat(window["closes"])),
             contests=tuple(_to_contest(c) for c in data["contests"]),
+            roll_attributes={e: tuple(Attribute(a["name"], _to_text(a["title"]), tuple(a["values"]))
+                                      for a in decls)
+                             for e, decls in sorted(data.get("roll_attributes", {}).items())},
+            format=MANIFEST_FORMATS.index(data["format"]) + 1,
         )
 
     @classmethod
@@ -130,6 +204,10 @@ def _to_text(obj: Mapping[str, str]) -> Text:
     return Text(obj["th"], obj["en"])
 
 
+def _eligibility(c: Mapping[str, Any]) -> Eligibility:
+    return tuple((name, frozenset(values)) for name, values in sorted(c.get("eligibility", {}).items()))
+
+
 def _to_contest(c: Mapping[str, Any]) -> Contest:
     return Contest(
         id=c["id"], electorate=c["electorate"], max_selections=c["max_selections"],
@@ -137,7 +215,16 @@ def _to_contest(c: Mapping[str, Any]) -> Contest:
         teams=tuple(Team(t["id"], _to_text(t["name"])) for t in c["teams"]),
         candidates=tuple(Candidate(x["id"], x["number"], _to_text(x["name"]), x["team"])
                          for x in c["candidates"]),
+        seats=c.get("seats", c["max_selections"]),
+        eligibility=_eligibility(c),
     )
+
+
+def route_of(contests: Iterable[Contest], values: Mapping[str, str]) -> Optional[Contest]:
+    """The routing rule (manifest.md §4.2), the one implementation: the contest among
+    ``contests`` (one electorate's) that ``values`` is eligible for, if exactly one is."""
+    eligible = [c for c in contests if c.admits(values)]
+    return eligible[0] if len(eligible) == 1 else None
 
 
 def election_id_of(manifest: Mapping[str, Any]) -> str:
@@ -208,14 +295,17 @@ def _timestamp(value: Any, path: str, p: _Problems) -> Optional[datetime]:
 
 
 def validate(manifest: Any) -> list[str]:
-    """Every problem found in ``manifest`` (manifest.md §1–§2); empty if it is valid."""
+    """Every problem found in ``manifest`` (manifest.md §1–§2, format 2: §4); empty if valid."""
     p = _Problems()
+    fmt = manifest.get("format") if isinstance(manifest, dict) else None
+    v2 = fmt != MANIFEST_FORMAT  # an unknown format is checked as the newest
     if not _expect_keys(
-        manifest, "", {"format", "election", "title", "poll_window", "contests"}, set(), p
+        manifest, "", {"format", "election", "title", "poll_window", "contests"},
+        {"roll_attributes"} if v2 else set(), p
     ):
         return p.items
-    if manifest["format"] != MANIFEST_FORMAT:
-        p.add("format", f"must be {MANIFEST_FORMAT!r}")
+    if fmt not in MANIFEST_FORMATS:
+        p.add("format", f"must be {MANIFEST_FORMAT_2!r} (or {MANIFEST_FORMAT!r})")
     if not isinstance(manifest["election"], str) or not _SLUG.match(manifest["election"]):
         p.add("election", "must be a short id of lowercase letters, digits and '-'")
     _text(manifest["title"], "title", p)
@@ -225,25 +315,130 @@ def validate(manifest: Any) -> list[str]:
         closes = _timestamp(window["closes"], "poll_window.closes", p)
         if opens and closes and closes <= opens:
             p.add("poll_window", "closes must be after opens")
+    declared = _validate_attributes(manifest.get("roll_attributes", {}), p) if v2 else {}
+    attributes_ok = not any(i.startswith("roll_attributes") for i in p.items)
     contests = manifest["contests"]
     if not isinstance(contests, list) or not contests:
         p.add("contests", "must be a non-empty list")
         return p.items
+    if v2 and len(contests) > MAX_CONTESTS:
+        p.add("contests", f"at most {MAX_CONTESTS} contests")
     seen_codes: set[str] = set()
     seen_electorates: set[str] = set()
+    before = len(p.items)
     for i, contest in enumerate(contests):
-        _validate_contest(contest, f"contests[{i}]", seen_codes, seen_electorates, p)
+        _validate_contest(contest, f"contests[{i}]", seen_codes, seen_electorates, p,
+                          declared if v2 else None)
+    if v2 and attributes_ok and len(p.items) == before:
+        _validate_routing(declared, [_to_contest(c) for c in contests], p)
     return p.items
 
 
+def _validate_attributes(obj: Any, p: _Problems) -> dict[str, dict[str, tuple[str, ...]]]:
+    """``roll_attributes`` (manifest.md §4.1): electorate → attribute name → declared values."""
+    declared: dict[str, dict[str, tuple[str, ...]]] = {}
+    if not isinstance(obj, dict):
+        p.add("roll_attributes", "must be a JSON object")
+        return declared
+    for electorate, decls in obj.items():
+        path = f"roll_attributes.{electorate}"
+        if electorate not in ELECTORATES:
+            p.add(path, "unknown electorate (must be 'insured' or 'employer')")
+            continue
+        if not isinstance(decls, list) or not decls:
+            p.add(path, "must be a non-empty list of attribute declarations")
+            continue
+        names: dict[str, tuple[str, ...]] = {}
+        for j, decl in enumerate(decls):
+            dpath = f"{path}[{j}]"
+            if not _expect_keys(decl, dpath, {"name", "title", "values"}, set(), p):
+                continue
+            name = decl["name"]
+            good_name = False
+            if not isinstance(name, str) or not _ATTRIBUTE.match(name):
+                p.add(f"{dpath}.name", "must match [a-z][a-z0-9_]{0,31}")
+            elif name in ROLL_COLUMNS:
+                p.add(f"{dpath}.name", f"{name!r} is a column of the roll itself (manifest.md §3)")
+            elif name in names:
+                p.add(f"{dpath}.name", f"duplicate attribute {name!r}")
+            else:
+                good_name = True
+            _text(decl["title"], f"{dpath}.title", p)
+            values = decl["values"]
+            if not isinstance(values, list) or not values:
+                p.add(f"{dpath}.values", "must be a non-empty list")
+                continue
+            if len(values) > MAX_VALUES:
+                p.add(f"{dpath}.values", f"at most {MAX_VALUES} values")
+            ok = True
+            for k, value in enumerate(values):
+                if not isinstance(value, str) or not _VALUE.match(value):
+                    p.add(f"{dpath}.values[{k}]", "must match [A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+                    ok = False
+                elif value in values[:k]:
+                    p.add(f"{dpath}.values[{k}]", f"duplicate value {value!r}")
+                    ok = False
+            if good_name and ok:
+                names[name] = tuple(values)
+        declared[electorate] = names
+    return declared
+
+
+def _combination(values: Mapping[str, str]) -> str:
+    return " ".join(f"{k}={v}" for k, v in values.items()) or "every voter"
+
+
+def _validate_routing(declared: Mapping[str, Mapping[str, tuple[str, ...]]],
+                      contests: list[Contest], p: _Problems) -> None:
+    """The static routing rule (manifest.md §4.2): every combination of an electorate's declared
+    values is eligible for exactly one of its contests."""
+    for electorate in ELECTORATES:
+        mine = [c for c in contests if c.electorate == electorate]
+        attributes = dict(declared.get(electorate, {}))
+        if not mine:
+            if electorate in declared:
+                p.add(f"roll_attributes.{electorate}",
+                      f"declared, but there is no {electorate} contest to route to")
+            continue
+        count = 1
+        for declared_values in attributes.values():
+            count *= len(declared_values)
+        if count > MAX_COMBINATIONS:
+            p.add(f"roll_attributes.{electorate}",
+                  f"{count} combinations of values (at most {MAX_COMBINATIONS})")
+            continue
+        names = list(attributes)
+        bad = 0
+        for combo in itertools.product(*(attributes[n] for n in names)):
+            entry = dict(zip(names, combo))
+            eligible = [c.id for c in mine if c.admits(entry)]
+            if len(eligible) == 1:
+                continue
+            bad += 1
+            if bad > 20:
+                continue
+            if not eligible:
+                p.add("contests", f"{electorate} {_combination(entry)} is in no contest")
+            else:
+                p.add("contests", f"{electorate} {_combination(entry)} is in {len(eligible)} "
+                                  f"contests ({', '.join(eligible)})")
+        if bad > 20:
+            p.add("contests", f"{electorate}: … and {bad - 20} more combinations not routed to "
+                              "exactly one contest")
+
+
 def _validate_contest(
-    contest: Any, path: str, codes: set[str], electorates: set[str], p: _Problems
+    contest: Any, path: str, codes: set[str], electorates: set[str], p: _Problems,
+    declared: Optional[Mapping[str, Mapping[str, tuple[str, ...]]]] = None,
 ) -> None:
+    """One contest; ``declared`` is None for format 1, else format 2's attributes (§4.1)."""
+    v2 = declared is not None
     if not _expect_keys(
         contest,
         path,
-        {"id", "electorate", "max_selections", "title", "teams", "candidates"},
-        set(),
+        {"id", "electorate", "max_selections", "title", "teams", "candidates"}
+        | ({"seats"} if v2 else set()),
+        {"eligibility"} if v2 else set(),
         p,
     ):
         return
@@ -257,10 +452,15 @@ def _validate_contest(
     electorate = contest["electorate"]
     if electorate not in ELECTORATES:
         p.add(f"{path}.electorate", "must be 'insured' or 'employer'")
-    elif electorate in electorates:
-        p.add(f"{path}.electorate", f"a second contest for the {electorate} electorate")
+    elif electorate in electorates and not v2:
+        p.add(f"{path}.electorate", f"a second contest for the {electorate} electorate "
+                                    f"(format 1; format 2 routes voters by attributes)")
     else:
         electorates.add(electorate)
+    if declared is not None and "eligibility" in contest:
+        _validate_eligibility(contest["eligibility"], f"{path}.eligibility",
+                              declared.get(electorate, {}) if isinstance(electorate, str) else {},
+                              electorate, p)
     _text(contest["title"], f"{path}.title", p)
     teams = contest["teams"]
     team_codes: set[str] = set()
@@ -311,3 +511,29 @@ def _validate_contest(
         p.add(f"{path}.max_selections", "must be a whole number of at least 1")
     elif candidates and k > len(candidates):
         p.add(f"{path}.max_selections", f"{k} is more than the {len(candidates)} candidates")
+    if v2:
+        seats = contest["seats"]
+        if not isinstance(seats, int) or isinstance(seats, bool) or seats < 1:
+            p.add(f"{path}.seats", "must be a whole number of at least 1")
+        elif candidates and seats > len(candidates):
+            p.add(f"{path}.seats", f"{seats} is more than the {len(candidates)} candidates")
+
+
+def _validate_eligibility(obj: Any, path: str, declared: Mapping[str, tuple[str, ...]],
+                          electorate: Any, p: _Problems) -> None:
+    if not isinstance(obj, dict):
+        p.add(path, "must be a JSON object {attribute: [values]}")
+        return
+    for name, values in obj.items():
+        if name not in declared:
+            p.add(f"{path}.{name}", f"not an attribute declared for the {electorate} electorate")
+            continue
+        if not isinstance(values, list) or not values:
+            p.add(f"{path}.{name}", "must be a non-empty list of declared values")
+            continue
+        for k, value in enumerate(values):
+            if not isinstance(value, str) or value not in declared[name]:
+                p.add(f"{path}.{name}[{k}]", f"{value!r} is not one of "
+                                              f"{', '.join(declared[name])}")
+            elif value in values[:k]:
+                p.add(f"{path}.{name}[{k}]", f"duplicate value {value!r}")

@@ -13,7 +13,7 @@ from crypto.encoding import canonical_json
 from .export import EXPORT_FILES
 from .signed import sign, verify
 
-FORMAT: dict[str, Any] = {"format": "ssbvote-record", "version": 3}  # record.md §4
+FORMAT: dict[str, Any] = {"format": "ssbvote-record", "version": 4}  # record.md §4 (version 4: issue 21)
 FORMAT_FILE = "FORMAT.json"
 RESULTS = "results.json"  # §4.4
 HASHES = "HASHES.json"  # record.md §4.5

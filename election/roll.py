@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import csv
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import AbstractSet, Callable, Optional, TextIO
+from typing import TYPE_CHECKING, AbstractSet, Callable, Optional, TextIO
+
+if TYPE_CHECKING:
+    from .manifest import Manifest
 
 MAX_PROBLEMS = 1000
 MAX_NAME = 300
@@ -82,14 +85,37 @@ class RollInvalid(ValueError):
 
 @dataclass(frozen=True)
 class Roll:
-    """A valid roll: ``rows`` are (voter key, attribute, name) in file order."""
+    """A valid roll: ``rows`` are (voter key, attribute, name) in file order; ``values`` the
+    manifest's attribute columns of each row (manifest.md §4.3), in the order of
+    ``attribute_names`` (the manifest's declarations; empty without attributes)."""
 
     electorate: str
     rows: list[tuple[str, str, str]]
+    attribute_names: tuple[str, ...] = ()
+    values: list[tuple[str, ...]] = field(default_factory=list)
 
     @property
     def layout(self) -> RollLayout:
         return LAYOUTS[self.electorate]
+
+    def attributes(self, index: int) -> dict[str, str]:
+        """Row ``index``'s attribute values by name."""
+        if not self.attribute_names:
+            return {}
+        return dict(zip(self.attribute_names, self.values[index]))
+
+    def routes(self, manifest: "Manifest") -> list[str]:
+        """The contest id of every row (manifest.md §4.2, :meth:`Manifest.route`), in row
+        order.  ValueError if the manifest has no contest for a row."""
+        cache: dict[tuple[str, ...], str] = {}
+        out: list[str] = []
+        for index in range(len(self.rows)):
+            combo = self.values[index] if self.attribute_names else ()
+            contest = cache.get(combo)
+            if contest is None:
+                contest = cache[combo] = manifest.route(self.electorate, self.attributes(index)).id
+            out.append(contest)
+        return out
 
 
 def layout_for(header: list[str], electorate: Optional[str] = None,
@@ -128,9 +154,14 @@ def nothing_known(electorate: str) -> tuple[AbstractSet[str], AbstractSet[str]]:
 
 def parse_roll(handle: TextIO, source: str = "roll", electorate: Optional[str] = None, *,
                known: Known = nothing_known,
-               progress: Optional[Callable[[int], None]] = None) -> Roll:
+               progress: Optional[Callable[[int], None]] = None,
+               manifest: Optional["Manifest"] = None) -> Roll:
     """Read and check the whole CSV in ``handle`` (manifest.md §3); :class:`RollInvalid`
     listing every problem by line if anything is wrong.
+
+    With ``manifest``, the roll must carry exactly the attribute columns the manifest declares
+    for its electorate, each value one of the declared values (manifest.md §4.3); without it
+    (or with none declared) it has only the columns of §3.
 
     ``known(electorate)`` gives the voter keys already on this electorate's roll and the
     national IDs on the other roll (for an insured roll the employers' authorised persons, for
@@ -145,6 +176,10 @@ def parse_roll(handle: TextIO, source: str = "roll", electorate: Optional[str] =
     except (csv.Error, UnicodeDecodeError) as exc:
         raise RollInvalid(source, [f"line 1: unreadable ({exc})"]) from None
     layout = layout_for(header, electorate, source)
+    declarations = manifest.attributes_of(layout.electorate) if manifest is not None else ()
+    attribute_names = tuple(a.name for a in declarations)
+    declared_values = [frozenset(a.values) for a in declarations]
+    shown_values = [", ".join(a.values) for a in declarations]
     existing_keys, other_ids = known(layout.electorate)
     problems: list[str] = []
 
@@ -154,10 +189,11 @@ def parse_roll(handle: TextIO, source: str = "roll", electorate: Optional[str] =
         elif len(problems) == MAX_PROBLEMS:
             problems.append("(more problems not listed)")
 
-    unknown = [h for h in header if h not in layout.allowed]
-    missing = sorted(layout.required - set(header))
+    allowed = layout.allowed | set(attribute_names)
+    unknown = [h for h in header if h not in allowed]
+    missing = sorted((layout.required | set(attribute_names)) - set(header))
     if unknown:
-        problem(1, f"unknown column(s) {', '.join(unknown)}; allowed: {', '.join(sorted(layout.allowed))}")
+        problem(1, f"unknown column(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
     if missing:
         problem(1, f"missing column(s) {', '.join(missing)}")
     if len(set(header)) != len(header):
@@ -168,6 +204,8 @@ def parse_roll(handle: TextIO, source: str = "roll", electorate: Optional[str] =
     key_at = header.index(layout.key_column)
     attr_at = header.index(layout.attribute_column)
     name_at = header.index(layout.name_column) if layout.name_column in header else None
+    value_at = [header.index(n) for n in attribute_names]
+    values: list[tuple[str, ...]] = []
     width = len(header)
     insured = layout.electorate == "insured"
     key_valid = national_id_is_valid if insured else employer_account_is_valid
@@ -209,6 +247,13 @@ def parse_roll(handle: TextIO, source: str = "roll", electorate: Optional[str] =
                                   "a voter may be on one roll only")
             if len(name) > MAX_NAME:
                 problem(line, f"name longer than {MAX_NAME} characters")
+            if value_at:
+                row_values = tuple(record[at] for at in value_at)  # exact: manifest.md §4.3
+                for n, value in enumerate(row_values):
+                    if value not in declared_values[n]:
+                        problem(line, f"{attribute_names[n]}: {value!r} is not one of "
+                                      f"{shown_values[n]}")
+                values.append(row_values)
             rows.append((key, attribute, name))
             if progress and len(rows) % 100_000 == 0:
                 progress(len(rows))
@@ -218,15 +263,17 @@ def parse_roll(handle: TextIO, source: str = "roll", electorate: Optional[str] =
         raise RollInvalid(source, problems)
     if not rows:
         raise RollInvalid(source, ["the file has a header but no voters"])
-    return Roll(layout.electorate, rows)
+    return Roll(layout.electorate, rows, attribute_names, values)
 
 
 def read_roll(path: str | Path, electorate: Optional[str] = None, *,
               known: Known = nothing_known,
-              progress: Optional[Callable[[int], None]] = None) -> Roll:
+              progress: Optional[Callable[[int], None]] = None,
+              manifest: Optional["Manifest"] = None) -> Roll:
     """:func:`parse_roll` of the file at ``path`` (UTF-8, an Excel byte-order mark accepted)."""
     with open(path, encoding="utf-8-sig", newline="") as handle:
-        return parse_roll(handle, str(path), electorate, known=known, progress=progress)
+        return parse_roll(handle, str(path), electorate, known=known, progress=progress,
+                          manifest=manifest)
 
 
 def person_ids(roll: Roll) -> set[str]:

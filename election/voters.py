@@ -3,8 +3,8 @@ the credential authority's public list, packed, and its revocations.
 
 ``credentials.json`` lists every voter of the rolls (~12 million insured persons, 67 bytes each),
 so it is not parsed into Python objects: :func:`parse_credential_list` reads the CA's canonical
-bytes (the opening pins their SHA-256, record.md §2.0) and keeps each electorate's credentials
-as one packed, sorted run of 32-byte keys (:class:`KeyList`, binary search).  Revocations are
+bytes (the opening pins their SHA-256, record.md §2.0) and keeps each contest's credentials
+as one packed, sorted run of 32-byte keys per contest (version 4) (:class:`KeyList`, binary search).  Revocations are
 few; :class:`Voters` adds them: the revoked credentials, the replacements (who may also sign)
 and each replacement's predecessor, so that every credential of one voter leads back to the
 voter's first (:meth:`Voters.root`).
@@ -18,7 +18,7 @@ import binascii
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping, Optional, Union
+from typing import Any, Collection, Iterator, Mapping, Optional, Union
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -31,10 +31,10 @@ _RECORD = 2 * KEY_BYTES + 3  # '"' + 64 hex + '",' in the canonical list
 _BLOCK = 65536  # records validated and unpacked at once
 _HEX_DIGITS = b"0123456789abcdef"
 
-_HEAD = re.compile(rb'\{"at":("(?:[^"\\\x00-\x1f]|\\.)*"),"election_id":"([0-9a-f]{64})","electorates":\{')
-_TAIL = re.compile(rb'\},"signature":"([0-9a-f]{128})","type":"' + authority.CREDENTIALS_TYPE.encode()
-                   + rb'"\}\Z')
-_NAME = re.compile(rb'"([a-z]{1,32})":\[')
+_HEAD = re.compile(rb'\{"at":("(?:[^"\\\x00-\x1f]|\\.)*"),"contests":\{')
+_TAIL = re.compile(rb'\},"election_id":"([0-9a-f]{64})","signature":"([0-9a-f]{128})","type":"'
+                   + authority.CREDENTIALS_TYPE.encode() + rb'"\}\Z')
+_NAME = re.compile(rb'"([A-Za-z0-9][A-Za-z0-9_-]{0,63})":\[')  # a contest id (manifest.md §1)
 
 Buffer = Union[bytes, bytearray]
 
@@ -78,11 +78,12 @@ class KeyList:
 
 @dataclass
 class CredentialList:
-    """``credentials.json`` as read: its ``at`` and each electorate's credentials, packed."""
+    """``credentials.json`` as read: its ``at`` and each contest's credentials, packed
+    (record.md §6.2, version 4: keyed by contest id)."""
 
     election_id: str
     at: str
-    electorates: dict[str, KeyList]
+    contests: dict[str, KeyList]
 
 
 def _unpack(raw: Buffer, start: int, end: int, name: str) -> bytes:
@@ -120,11 +121,12 @@ def _unpack(raw: Buffer, start: int, end: int, name: str) -> bytes:
     return data
 
 
-def parse_credential_list(raw: bytearray, election_id: str, ca_key: str) -> CredentialList:
-    """``credentials.json`` (record.md §6.2) from its bytes, which must be the canonical JSON the
-    CA signed: the keys and shapes of §6.2, electorates of :data:`election.authority.ELECTORATES`
-    sorted, every list sorted and unique, credentials in one electorate only, this election,
-    signed by ``ca_key`` (64 hex).
+def parse_credential_list(raw: bytearray, election_id: str, ca_key: str,
+                          contests: Optional[Collection[str]] = None) -> CredentialList:
+    """``credentials.json`` (record.md §6.2, version 4) from its bytes, which must be the
+    canonical JSON the CA signed: the keys and shapes of §6.2, contest ids sorted (and, given
+    ``contests``, each one of them: the manifest's contest ids), every list sorted and unique,
+    credentials in one contest only, this election, signed by ``ca_key`` (64 hex).
 
     ``raw`` is a bytearray (as read with :func:`election.export.read_bytearray`): the signature
     is checked over it with its ``signature`` member cut out in place, so that a list of
@@ -133,41 +135,42 @@ def parse_credential_list(raw: bytearray, election_id: str, ca_key: str) -> Cred
     tail = _TAIL.search(raw, max(0, len(raw) - 512))
     if head is None or tail is None or tail.start() < head.end():
         raise ValueError("credentials.json: not the canonical JSON of a credential list "
-                         '({"at", "election_id", "electorates", "signature", "type"})')
+                         '({"at", "contests", "election_id", "signature", "type"})')
     at = json.loads(head.group(1))
-    if head.group(2).decode() != election_id:
-        raise ValueError(f"credentials.json: of election {head.group(2).decode()}, not {election_id}")
+    if tail.group(1).decode() != election_id:
+        raise ValueError(f"credentials.json: of election {tail.group(1).decode()}, not {election_id}")
     lists: dict[str, KeyList] = {}
     pos, stop = head.end(), tail.start()
     while pos < stop:
         if lists:
             if raw[pos:pos + 1] != b",":
-                raise ValueError("credentials.json: not canonical JSON (electorates)")
+                raise ValueError("credentials.json: not canonical JSON (contests)")
             pos += 1
         name_match = _NAME.match(raw, pos, stop)
         if name_match is None:
-            raise ValueError("credentials.json: not canonical JSON (electorates)")
+            raise ValueError("credentials.json: not canonical JSON (contests)")
         name = name_match.group(1).decode()
-        if name not in authority.ELECTORATES:
-            raise ValueError(f"credentials.json: unknown electorate {name!r}")
+        if contests is not None and name not in contests:
+            raise ValueError(f"credentials.json: {name!r} is not a contest of the manifest")
         if lists and name <= max(lists):
-            raise ValueError("credentials.json: electorates not sorted and unique")
+            raise ValueError("credentials.json: contests not sorted and unique")
         close = raw.find(b"]", name_match.end(), stop)
         if close < 0:
-            raise ValueError("credentials.json: not canonical JSON (electorates)")
+            raise ValueError("credentials.json: not canonical JSON (contests)")
         lists[name] = KeyList(_unpack(raw, name_match.end(), close, name))
         pos = close + 1
     if not lists:
-        raise ValueError("credentials.json: electorates is empty")
+        raise ValueError("credentials.json: contests is empty")
     names = sorted(lists)
     for i, name in enumerate(names):
         for other in names[i + 1:]:
             small, big = sorted((lists[name], lists[other]), key=len)
             for key in small:
                 if key in big:
-                    raise ValueError(f"credentials.json: credential {key.hex()} is in two electorates")
-    signature = tail.group(1).decode()
-    cut = tail.start() + 1  # the member ,"signature":"…" after the electorates' closing brace
+                    raise ValueError(f"credentials.json: credential {key.hex()} is in two contests")
+    signature = tail.group(2).decode()
+    cut = tail.end() - len(b',"signature":"","type":"' + authority.CREDENTIALS_TYPE.encode() + b'"}') \
+        - len(signature)  # the member ,"signature":"…" after the election id
     del raw[cut:cut + len(b',"signature":""') + len(signature)]  # only the short tail moves
     try:
         Ed25519PublicKey.from_public_bytes(bytes.fromhex(ca_key)).verify(bytes.fromhex(signature), raw)
@@ -178,7 +181,7 @@ def parse_credential_list(raw: bytearray, election_id: str, ca_key: str) -> Cred
 
 @dataclass
 class Voters:
-    """The credentials that may sign a ballot, per electorate (the CA's list and the
+    """The credentials that may sign a ballot, per contest (the CA's list and the
     replacements of its revocations), and the revoked ones (record.md §6.3)."""
 
     lists: dict[str, KeyList]
@@ -187,12 +190,12 @@ class Voters:
     revoked: set[bytes] = field(default_factory=set)
     revocations: int = 0
 
-    def member(self, credential: bytes, electorate: str) -> bool:
-        """May ``credential`` sign ballots of ``electorate`` (listed, or a replacement)?"""
-        listed = self.lists.get(electorate)
-        return (listed is not None and credential in listed) or credential in self.replacements.get(electorate, ())
+    def member(self, credential: bytes, contest: str) -> bool:
+        """May ``credential`` sign ballots of ``contest`` (listed, or a replacement)?"""
+        listed = self.lists.get(contest)
+        return (listed is not None and credential in listed) or credential in self.replacements.get(contest, ())
 
-    def electorate_of(self, credential: bytes) -> Optional[str]:
+    def contest_of(self, credential: bytes) -> Optional[str]:
         for name in sorted(set(self.lists) | set(self.replacements)):
             if self.member(credential, name):
                 return name
@@ -210,7 +213,7 @@ class Voters:
 
     def add_revocation(self, obj: Any, election_id: str, ca_key: str) -> None:
         """Apply one revocation (record.md §6.3) after checking it: its shape, this election,
-        the CA's signature, a live credential of its electorate revoked (listed or a replacement,
+        the CA's signature, a live credential of its contest revoked (listed or a replacement,
         not revoked before), a replacement (if any) that is new."""
         problems = authority.check_revocation(obj)
         if problems:
@@ -219,16 +222,16 @@ class Voters:
             raise ValueError(f"revocation of election {obj['election_id']}, not {election_id}")
         if not verify(obj, ca_key):
             raise ValueError("not signed by the CA key of the opening")
-        electorate: str = obj["electorate"]
+        contest: str = obj["contest"]
         old = bytes.fromhex(obj["revoked"])
-        if not self.member(old, electorate) or old in self.revoked:
-            raise ValueError(f"revokes {obj['revoked']}, which is not a live credential of the "
-                             f"{electorate} electorate")
+        if not self.member(old, contest) or old in self.revoked:
+            raise ValueError(f"revokes {obj['revoked']}, which is not a live credential of "
+                             f"contest {contest}")
         if obj["replacement"] is not None:
             new = bytes.fromhex(obj["replacement"])
-            if self.electorate_of(new) is not None or new in self.revoked:
+            if self.contest_of(new) is not None or new in self.revoked:
                 raise ValueError(f"the replacement {obj['replacement']} is not a new credential")
-            self.replacements.setdefault(electorate, set()).add(new)
+            self.replacements.setdefault(contest, set()).add(new)
             self.replaced[new] = old
         self.revoked.add(old)
         self.revocations += 1

@@ -16,7 +16,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Collection, Iterator, Optional
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -75,9 +75,10 @@ def load_board_key(path: Path) -> Ed25519PublicKey:
         return export.load_board_key(path)
 
 
-def load_authority(folder: Path, election_id: str, board_key: Ed25519PublicKey) -> tuple[Pins, Voters]:
+def load_authority(folder: Path, election_id: str, board_key: Ed25519PublicKey,
+                   contests: Optional[Collection[str]] = None) -> tuple[Pins, Voters]:
     with _refusing():
-        return export.load_authority(folder, election_id, board_key)
+        return export.load_authority(folder, election_id, board_key, contests)
 
 
 def load_checkpoints(path: Path, election_id: str, public_key: Ed25519PublicKey, closed: bool = True, *,
@@ -124,7 +125,8 @@ def check_board(folder: Path, allow_insecure_test_key: bool, *, closed: bool, sh
     if closed:
         check_election_key(key)
     board_key = load_board_key(folder / export.BOARD_KEY)
-    pins, voters = load_authority(folder, manifest.election_id, board_key)
+    pins, voters = load_authority(folder, manifest.election_id, board_key,
+                                  [c.id for c in manifest.contests])
     checkpoints = load_checkpoints(folder / export.CHECKPOINTS, manifest.election_id, board_key, closed,
                                    opening=pins.hash)
     paper = (load_overrides(folder / export.PAPER_OVERRIDES, manifest.election_id, pins) if closed

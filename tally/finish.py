@@ -41,7 +41,8 @@ class FinishSummary:
 
 
 def _rank(candidates: list[dict[str, Any]], k: int) -> tuple[list[str], bool]:
-    """Elected ids in rank order and the last-seat tie flag (docs/record.md §4.4)."""
+    """Elected ids in rank order and the last-seat tie flag (docs/record.md §4.4); ``k`` is the
+    contest's ``seats`` (:attr:`election.manifest.Contest.seats`)."""
     ranked = sorted(candidates, key=lambda c: (-c["votes"], c["number"]))
     tie = 0 < k < len(ranked) and ranked[k - 1]["votes"] == ranked[k]["votes"]
     return [c["id"] for c in ranked[:k]], tie
@@ -151,10 +152,10 @@ def finish(
             {"id": c.id, "number": c.number, "name": c.name.to_dict(), "team": c.team, "votes": v}
             for c, v in zip(contest.candidates, votes)
         ]
-        elected, tie = _rank(candidates, contest.max_selections)
+        elected, tie = _rank(candidates, contest.seats)
         results["contests"][contest.id] = {
             "counted_ballots": counted, "max_selections": contest.max_selections,
-            "candidates": candidates, "elected": elected, "tie_at_last_seat": tie,
+            "seats": contest.seats, "candidates": candidates, "elected": elected, "tie_at_last_seat": tie,
         }
 
     share_names = {share_file(i) for i in valid}

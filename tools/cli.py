@@ -316,7 +316,7 @@ def credentials_list(slug: str, credentials_file: Path) -> None:
     if result.unchanged:
         click.echo(f"this credential list is stored already (SHA-256 {result.sha256})")
     else:
-        counts = ", ".join(f"{n:,} {e}" for e, n in result.electorates.items())
+        counts = ", ".join(f"{n:,} in {c}" for c, n in result.contests.items())
         click.echo(f"credential list stored: {counts}; SHA-256 {result.sha256}")
 
 
@@ -560,7 +560,10 @@ def serve(host: str, port: int, workers: int) -> None:
 @click.option("--no-serve", is_flag=True, help="Set up and print logins, but do not serve.")
 @click.option("--key-bits", default=2048, show_default=True,
               help="Election key size (the demo allows small keys, e.g. 1024, for slow machines).")
-def demo(host: str, port: int, instance: str, no_serve: bool, key_bits: int) -> None:
+@click.option("--rules", type=click.Choice(["current", "sections"]), default="current", show_default=True,
+              help="current: up to 7 of 228 (today's rule); sections: the 2026 draft, one vote per "
+                   "voter, seats by insured section 33/39/40 (docs/manifest.md §4).")
+def demo(host: str, port: int, instance: str, no_serve: bool, key_bits: int, rules: str) -> None:
     """Set up a fresh demo election on SQLite, print the demo logins, and serve it."""
     from tools import demo as demo_service
 
@@ -571,7 +574,7 @@ def demo(host: str, port: int, instance: str, no_serve: bool, key_bits: int) -> 
     app = make_app()
     with app.app_context():
         try:
-            report = demo_service.build(app, examples_dir(), click.echo, key_bits)
+            report = demo_service.build(app, examples_dir(), click.echo, key_bits, rules)
         except ServiceError as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(report)

@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Callable
 
 from flask import Flask
+from sqlalchemy import select
 
 from app.extensions import db
+from app.models import RollEntry
 from app.services.platform import schema
 from ca import keys as ca_keys
 from tools import scenario
@@ -37,7 +39,18 @@ DEMO_TRUSTEES = (
 )
 
 
-def build(app: Flask, examples: Path, say: Callable[[str], None], key_bits: int = 2048) -> str:
+#: The demo's election rules (``ssbvote demo --rules``): manifest and rolls in examples/.
+RULES = {
+    # today's rule: up to 7 of 228 insured candidates, 7 of 65 employers (manifest format 1)
+    "current": ("demo-manifest.json", "demo-insured.csv", "demo-employers.csv"),
+    # the 2026 draft: one vote, seats by insured section 33/39/40, and the employers (format 2,
+    # docs/manifest.md §4); the insured roll carries a ``section`` column
+    "sections": ("sections-manifest.json", "sections-insured.csv", "sections-employers.csv"),
+}
+
+
+def build(app: Flask, examples: Path, say: Callable[[str], None], key_bits: int = 2048,
+          rules: str = "current") -> str:
     config = app.config["SSBVOTE"]
     url = config.database_url
     if not url.startswith("sqlite:///"):
@@ -54,11 +67,12 @@ def build(app: Flask, examples: Path, say: Callable[[str], None], key_bits: int 
     schema.upgrade(url)
 
     now = datetime.now(timezone(timedelta(hours=7))).replace(microsecond=0)
-    manifest = scenario.with_poll_window(scenario.load_manifest(examples / "demo-manifest.json"),
+    manifest_file, insured_roll, employer_roll = RULES[rules]
+    manifest = scenario.with_poll_window(scenario.load_manifest(examples / manifest_file),
                                          now - timedelta(minutes=5), now + timedelta(days=7))
     setup = scenario.set_up(scenario.Scenario(
         manifest=manifest,
-        rolls=(examples / "demo-insured.csv", examples / "demo-employers.csv"),
+        rolls=(examples / insured_roll, examples / employer_roll),
         officials=tuple(scenario.OfficialSpec(username, name, role, secret)
                         for username, name, role, secret in DEMO_OFFICIALS),
         official_password=DEMO_PASSWORD,
@@ -125,7 +139,10 @@ def _demo_accounts(setup: scenario.ElectionSetup) -> list[str]:
     for electorate, url in (("insured", "/insured/login"), ("employer", "/employer/login")):
         lines.append(f"{electorate} voters — sign in at {url}; sign the ballot with the credential")
         for account in setup.accounts[electorate]:
-            lines.append(f"  ID {account.voter_key}  secret {account.totp_secret}  credential {account.credential}")
+            entry = db.session.scalar(select(RollEntry).where(RollEntry.pseudonym == account.pseudonym))
+            route = f"  contest {entry.contest.code}" if entry is not None and entry.contest else ""
+            lines.append(f"  ID {account.voter_key}  secret {account.totp_secret}  credential "
+                         f"{account.credential}{route}")
             lines.append(f"    {code.format(account.totp_secret)}")
     lines.append("officials — sign in at /official/login; the credential signs the paper-vote list")
     for username, _, role, secret in DEMO_OFFICIALS:

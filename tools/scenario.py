@@ -335,18 +335,24 @@ def _fixed_credentials(election: Election, key: Ed25519PrivateKey, folder: Path,
     """The CA's mapping files and signed list for credentials given by ``voter_credential``."""
     texts: dict[str, str] = {}
     public: dict[str, dict[str, str]] = {}
+    routes: dict[str, dict[str, str]] = {}  # the roll import's routes (the real CA computes its own)
+    by_contest: dict[str, list[str]] = {}
     for entry in db.session.scalars(select(RollEntry).where(RollEntry.election_pk == election.id)
                                     .order_by(RollEntry.id)):
         text = voter_credential(entry.electorate, entry.voter_key)
         texts[entry.voter_key] = text
-        public.setdefault(entry.electorate, {})[entry.voter_key] = public_credential(
-            voter_key(text, election.election_id))
+        credential = public_credential(voter_key(text, election.election_id))
+        public.setdefault(entry.electorate, {})[entry.voter_key] = credential
+        route = entry.contest.code if entry.contest is not None else ""
+        routes.setdefault(entry.electorate, {})[entry.voter_key] = route
+        by_contest.setdefault(route, []).append(credential)
     for electorate, mapping in public.items():
         ca_files.write_json(folder / ca_files.mapping_name(electorate),
-                            election_authority.mapping(election.election_id, electorate, mapping))
+                            election_authority.mapping(election.election_id, electorate, mapping,
+                                                       routes[electorate]))
         authority.import_mapping(election, (folder / ca_files.mapping_name(electorate)).read_bytes(), actor=actor)
     listed = canonical_json(signed.sign(election_authority.credential_list(
-        election.election_id, ca_files.now_iso(), {e: m.values() for e, m in public.items()}), key))
+        election.election_id, ca_files.now_iso(), by_contest), key))
     ca_files.write_atomic(folder / ca_files.CREDENTIALS, listed)
     authority.import_list(election, listed, actor=actor)
     return Authority(key, folder, texts, public, hashlib.sha256(listed).hexdigest())
@@ -496,6 +502,38 @@ def national_ids(count: int, seed: int = 1) -> list[str]:
         prefix = str(rng.randint(1, 8)) + "".join(str(rng.randint(0, 9)) for _ in range(11))
         out.add(prefix + national_id_check_digit(prefix))
     return sorted(out)
+
+
+def sections_manifest(slug: str = "test-election", sections: Sequence[str] = ("33", "39", "40"),
+                      candidates: int = 4) -> dict[str, Any]:
+    """A compact format-2 manifest (docs/manifest.md §4) for fast tests: one one-vote insured
+    contest per section, ``insured-<section>`` (seats 2 for 33, else 1), routed by the insured
+    roll's ``section`` column, and the employer contest (one vote, 2 seats)."""
+    def text(th: str, en: str) -> dict[str, str]:
+        return {"th": th, "en": en}
+
+    manifest = small_manifest(slug, employer=candidates, k_employer=1)
+    manifest["format"] = "ssbvote-manifest/2"
+    manifest["roll_attributes"] = {"insured": [{"name": "section", "title": text("มาตรา", "Section"),
+                                                "values": list(sections)}]}
+    employer = manifest["contests"][1]
+    employer["seats"] = 2
+    manifest["contests"] = [
+        {"id": f"insured-{section}", "electorate": "insured", "eligibility": {"section": [section]},
+         "max_selections": 1, "seats": 2 if section == "33" else 1,
+         "title": text(f"ผู้ประกันตนมาตรา {section}", f"Insured persons, section {section}"), "teams": [],
+         "candidates": [{"id": f"S{section}-{i}", "number": i,
+                         "name": text(f"ผู้สมัครมาตรา {section} คนที่ {i}", f"Section {section} candidate {i}"),
+                         "team": None} for i in range(1, candidates + 1)]}
+        for section in sections] + [employer]
+    return manifest
+
+
+def sections_insured_csv(rows: Sequence[tuple[str, str]], name: str = "Voter") -> str:
+    """An insured roll with a ``section`` column: (national ID, section) per voter."""
+    lines = ["national_id,date_of_birth,name,section"]
+    lines += [f"{nid},1980-01-{(i % 28) + 1:02d},{name} {i},{section}" for i, (nid, section) in enumerate(rows)]
+    return "\n".join(lines) + "\n"
 
 
 def insured_csv(ids: Sequence[str], name: str = "Voter") -> str:

@@ -21,12 +21,15 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
 import click
 
 from tools import scenario
 from tools.serve import GunicornServer, ServerDidNotStart
+
+if TYPE_CHECKING:
+    from election.manifest import Manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "simulated-voter-2569"
@@ -40,6 +43,7 @@ class VoterPlan:
     attribute: str
     casts: tuple[tuple[int, ...], ...]  # the choices of each cast, in order
     audits: int = 0  # encryptions audited (and checked by audit code) before the first cast
+    contest: str = ""  # the voter's route (docs/manifest.md §4.2); "" = the electorate's name
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ class VoterOutcome:
     last: tuple[int, ...]
     casts: int
     audits: int
+    contest: str = ""  # the contest the server's ballot page gave the voter
 
 
 @dataclass
@@ -78,24 +83,44 @@ def _choices(rng: random.Random, popularity: Sequence[float], k: int) -> tuple[i
 
 
 def make_plans(rng: random.Random, insured: int, employers: int, sizes: dict[str, tuple[int, int]],
-               revote_rate: float, abstainers: int = 0, auditors: int = 0) -> tuple[list[VoterPlan], str, str]:
+               revote_rate: float, abstainers: int = 0, auditors: int = 0,
+               manifest: Optional["Manifest"] = None) -> tuple[list[VoterPlan], str, str]:
     """Voters, and the roll CSVs they are on; ``abstainers`` more insured voters are on the roll
     (and get credentials) but never vote, as most do (82 % in 2023); the first ``auditors``
-    voters audit one or two encryptions before casting (docs/protocol.md §14)."""
+    voters audit one or two encryptions before casting (docs/protocol.md §14).
+
+    ``sizes``: contest id → (candidates, max selections).  With a ``manifest`` that declares
+    roll attributes (docs/manifest.md §4), each voter draws a value of each attribute of its
+    electorate, written in the roll's attribute columns, and is routed by the manifest's rule
+    (:meth:`Manifest.route`); without one, a contest id is its electorate's name."""
     used: set[str] = set()
     plans: list[VoterPlan] = []
-    popularity = {kind: [1.0 / (1 + (i * 7919) % n) ** 0.8 for i in range(n)]
-                  for kind, (n, _) in sizes.items()}
-    insured_rows = ["national_id,date_of_birth,name"]
-    employer_rows = ["employer_account,authorised_national_id,employer_name"]
+    popularity = {cid: [1.0 / (1 + (i * 7919) % n) ** 0.8 for i in range(n)]
+                  for cid, (n, _) in sizes.items()}
+    attrs = {e: manifest.attributes_of(e) if manifest is not None else () for e in ("insured", "employer")}
+
+    def draw(electorate: str) -> tuple[list[str], str]:
+        values = [rng.choice(a.values) for a in attrs[electorate]]
+        if manifest is None:
+            return values, electorate
+        named = {a.name: v for a, v in zip(attrs[electorate], values)}
+        return values, manifest.route(electorate, named).id
+
+    def header(base: str, electorate: str) -> str:
+        return ",".join([base] + [a.name for a in attrs[electorate]])
+
+    insured_rows = [header("national_id,date_of_birth,name", "insured")]
+    employer_rows = [header("employer_account,authorised_national_id,employer_name", "employer")]
     for i in range(insured):
         nid = scenario.random_national_id(rng, used)
         dob = f"19{rng.randint(60, 99)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
-        insured_rows.append(f"{nid},{dob},ผู้ประกันตนจำลอง {i + 1}")
-        plans.append(_plan(rng, "insured", nid, dob, popularity, sizes, revote_rate, i))
+        values, contest = draw("insured")
+        insured_rows.append(",".join([nid, dob, f"ผู้ประกันตนจำลอง {i + 1}"] + values))
+        plans.append(_plan(rng, "insured", nid, dob, popularity, sizes, revote_rate, contest))
     for i in range(abstainers):
         nid = scenario.random_national_id(rng, used)
-        insured_rows.append(f"{nid},1970-01-01,ผู้ไม่มาใช้สิทธิ์จำลอง {i + 1}")
+        values, _contest = draw("insured")
+        insured_rows.append(",".join([nid, "1970-01-01", f"ผู้ไม่มาใช้สิทธิ์จำลอง {i + 1}"] + values))
     accounts: set[str] = set()
     for j in range(employers):
         while True:
@@ -104,20 +129,21 @@ def make_plans(rng: random.Random, insured: int, employers: int, sizes: dict[str
                 accounts.add(account)
                 break
         person = scenario.random_national_id(rng, used)
-        employer_rows.append(f"{account},{person},บริษัทจำลอง {j + 1} จำกัด")
-        plans.append(_plan(rng, "employer", account, person, popularity, sizes, revote_rate, j))
+        values, contest = draw("employer")
+        employer_rows.append(",".join([account, person, f"บริษัทจำลอง {j + 1} จำกัด"] + values))
+        plans.append(_plan(rng, "employer", account, person, popularity, sizes, revote_rate, contest))
     for i in range(min(auditors, len(plans))):
         plans[i] = dataclasses.replace(plans[i], audits=1 + i % 2)
     return plans, "\n".join(insured_rows) + "\n", "\n".join(employer_rows) + "\n"
 
 
 def _plan(rng: random.Random, kind: str, key: str, attribute: str, popularity: dict[str, list[float]],
-          sizes: dict[str, tuple[int, int]], revote_rate: float, index: int) -> VoterPlan:
-    k = sizes[kind][1]
-    casts = [_choices(rng, popularity[kind], k)]
+          sizes: dict[str, tuple[int, int]], revote_rate: float, contest: str) -> VoterPlan:
+    k = sizes[contest][1]
+    casts = [_choices(rng, popularity[contest], k)]
     if rng.random() < revote_rate:
-        casts.append(_choices(rng, popularity[kind], k))
-    return VoterPlan(kind, key, attribute, tuple(casts))
+        casts.append(_choices(rng, popularity[contest], k))
+    return VoterPlan(kind, key, attribute, tuple(casts), contest=contest)
 
 
 # --- one voter, in its own process ----------------------------------------------------------
@@ -141,8 +167,11 @@ def run_voter(base_url: str, slug: str, plan: VoterPlan, allow_test_key: bool, c
     for selections in plan.casts:
         receipt = client.cast(slug, selections, context)
     assert receipt is not None
+    if plan.contest and context["contest"]["id"] != plan.contest:
+        raise RuntimeError(f"voter {plan.voter_key} was given contest {context['contest']['id']}, "
+                           f"routed to {plan.contest}")
     return VoterOutcome(plan.kind, plan.voter_key, context["pseudonym"], plan.casts[-1],
-                        len(plan.casts), plan.audits)
+                        len(plan.casts), plan.audits, context["contest"]["id"])
 
 
 # --- the whole election ---------------------------------------------------------------------
@@ -189,9 +218,12 @@ def simulate(record: Path, *, insured: int, employers: int, revote_rate: float, 
     now = datetime.now(timezone.utc).replace(microsecond=0)
     manifest = scenario.with_poll_window(scenario.load_manifest(manifest_path), now - timedelta(minutes=1),
                                          now + timedelta(days=1), slug="ssb-simulation")
-    sizes = {c["electorate"]: (len(c["candidates"]), c["max_selections"]) for c in manifest["contests"]}
+    from election.manifest import Manifest
+
+    typed = Manifest.from_dict(manifest)
+    sizes = {c.id: (len(c.candidates), c.max_selections) for c in typed.contests}
     plans, insured_csv, employer_csv = make_plans(rng, insured, employers, sizes, revote_rate, abstainers,
-                                                  audits)
+                                                  audits, typed)
     with app.app_context():
         setup = scenario.set_up(scenario.Scenario(
             manifest=manifest,
@@ -293,11 +325,9 @@ def simulate(record: Path, *, insured: int, employers: int, revote_rate: float, 
     overridden = {o.pseudonym for o in paper_voters}
     intended: dict[str, list[int]] = {}
     for contest_id, contest in summary.results["contests"].items():
-        electorate = "insured" if contest_id == next(
-            (c["id"] for c in manifest["contests"] if c["electorate"] == "insured"), None) else "employer"
         totals = [0] * len(contest["candidates"])
-        for outcome in outcomes:
-            if outcome.kind == electorate and outcome.pseudonym not in overridden:
+        for outcome in outcomes:  # per contest: the voters routed to it (docs/manifest.md §4.4)
+            if outcome.contest == contest_id and outcome.pseudonym not in overridden:
                 totals = [t + s for t, s in zip(totals, outcome.last)]
         intended[contest_id] = totals
     published = {cid: [c["votes"] for c in contest["candidates"]]
@@ -310,7 +340,7 @@ def print_report(report: SimulationReport, results: dict[str, Any], say: Callabl
     for contest_id, contest in results["contests"].items():
         say(f"\nContest {contest_id}: {contest['counted_ballots']} ballots counted")
         ranked = sorted(contest["candidates"], key=lambda c: (-c["votes"], c["number"]))
-        for c in ranked[: max(10, contest["max_selections"])]:
+        for c in ranked[: max(10, contest.get("seats", contest["max_selections"]))]:
             mark = "ELECTED" if c["id"] in contest["elected"] else ""
             say(f"  {c['number']:>4}  {c['name']['en']:<32} {c['votes']:>6}  {mark}")
         ok = report.intended[contest_id] == report.published[contest_id]

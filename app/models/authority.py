@@ -29,6 +29,10 @@ class VoterCredential(Base):
     replacement: Mapped[str | None] = mapped_column(String(64), nullable=True)
     #: The revoked credential this one replaces; None for a credential of the CA's list.
     replaces: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: The contest the CA routed this credential's voter to (its mapping's ``contests``, or the
+    #: revocation's ``contest``; record.md §6.1–§6.3): the cast API accepts ballots of the
+    #: credential only in this contest, which must also be the roll entry's route.
+    contest: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     roll_entry: Mapped[RollEntry] = relationship()

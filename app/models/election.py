@@ -48,8 +48,10 @@ class Election(Base):
         CheckConstraint("closes_at > opens_at", name="window"),
     )
 
-    def contest_for(self, electorate: str) -> "Contest | None":
-        return next((c for c in self.contests if c.electorate == electorate), None)
+    def contest_by_code(self, code: str) -> "Contest | None":
+        """The contest with manifest id ``code`` (a voter's contest is their roll entry's
+        route, :attr:`RollEntry.contest`, docs/manifest.md §4.2)."""
+        return next((c for c in self.contests if c.code == code), None)
 
 
 class Contest(Base):
@@ -60,6 +62,8 @@ class Contest(Base):
     code: Mapped[str] = mapped_column(String(64))
     electorate: Mapped[str] = mapped_column(String(16))
     max_selections: Mapped[int] = mapped_column(Integer)
+    #: How many candidates are elected (docs/manifest.md §4.1; format 1: max_selections).
+    seats: Mapped[int] = mapped_column(Integer)
     title_th: Mapped[str] = mapped_column(String(300))
     title_en: Mapped[str] = mapped_column(String(300))
     position: Mapped[int] = mapped_column(Integer)
@@ -74,9 +78,9 @@ class Contest(Base):
 
     __table_args__ = (
         UniqueConstraint("election_pk", "code"),
-        UniqueConstraint("election_pk", "electorate", name="uq_contest_election_electorate"),
         CheckConstraint("electorate IN ('insured','employer')", name="electorate"),
         CheckConstraint("max_selections >= 1", name="max_selections"),
+        CheckConstraint("seats >= 1", name="seats"),
     )
 
 

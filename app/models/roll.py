@@ -1,10 +1,15 @@
 """The voter roll: one row per eligible voter of one electorate (docs/manifest.md §3)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base
+
+if TYPE_CHECKING:
+    from app.models.election import Contest
 
 
 class RollEntry(Base):
@@ -21,9 +26,17 @@ class RollEntry(Base):
     display_name: Mapped[str] = mapped_column(String(300), default="")
     #: Keyed hash of the voter key, the only identity ever published (docs/protocol.md).
     pseudonym: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The entry's route: the one contest of its electorate it is eligible for, computed at
+    #: import from its attribute columns (docs/manifest.md §4.2–§4.3; the attribute values
+    #: themselves are not kept).  The voter sees, casts and audits only this contest (§4.4).
+    contest_pk: Mapped[int | None] = mapped_column(ForeignKey("contest.id", ondelete="CASCADE"),
+                                                   nullable=True)
+
+    contest: Mapped["Contest | None"] = relationship()
 
     __table_args__ = (
         UniqueConstraint("election_pk", "electorate", "voter_key", name="uq_roll_entry_voter"),
         CheckConstraint("electorate IN ('insured','employer')", name="electorate"),
         Index("ix_roll_entry_attribute", "election_pk", "attribute"),
+        Index("ix_roll_entry_contest", "contest_pk"),
     )

@@ -5,7 +5,7 @@ two officials, ``decision_draft`` the unsigned ones an official is about to sign
 ``pending_action.action`` gains ``extend_polls`` and ``record_lot``.  Downgrading deletes them.
 
 Revision ID: 0013_official_decisions
-Revises: 0011_activation
+Revises: 0012_contest_routing
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_official_decisions"
-down_revision = "0011_activation"
+down_revision = "0012_contest_routing"
 branch_labels = None
 depends_on = None
 

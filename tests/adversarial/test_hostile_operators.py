@@ -246,7 +246,7 @@ def test_the_honest_election_verifies_and_a_re_signed_untouched_board_still_does
     code, doc = run_verifier(honest.record, "--ca-key", honest.ca_key)
     assert code == 0, [c for c in doc["checks"] if c["status"] != "pass"]
     board = HostileBoard(honest, tmp_path / "export")
-    credentials = json.loads((honest.export / "credentials.json").read_bytes())["electorates"]
+    credentials = json.loads((honest.export / "credentials.json").read_bytes())["contests"]
     assert len({e["credential"] for e in board.entries}) < sum(len(v) for v in credentials.values())
     assert board.revoters(), "the simulation must have re-voters"
     # The insider's tools change nothing by themselves: re-chaining and re-signing an untouched

@@ -136,7 +136,7 @@ def test_issue_writes_letters_mapping_and_signed_list(tmp_path: Path, key: Ed255
         mapping = read(out / f"mapping-{electorate}.json")
         assert authority.check_mapping(mapping) == []
         assert (mapping["election_id"], mapping["electorate"]) == (election_id, electorate)
-        assert sorted(mapping["credentials"].values()) == listed["electorates"][electorate]
+        assert sorted(mapping["credentials"].values()) == listed["contests"][electorate]
 
     # The mail merge and the letters carry the credential whose derived key the mapping holds.
     with open(out / "letters" / "mail-merge.csv", encoding="utf-8", newline="") as handle:
@@ -180,8 +180,8 @@ def test_issue_command_line_and_issuing_twice_is_refused(tmp_path: Path, manifes
     more = CliRunner().invoke(ca_cli, args[:5] + [str(rolls[1])] + args[6:])
     assert more.exit_code == 0, more.output
     listed = read(out / "credentials.json")
-    assert set(listed["electorates"]) == {"insured", "employer"}
-    assert len(listed["electorates"]["insured"]) == 12
+    assert set(listed["contests"]) == {"insured", "employer"}
+    assert len(listed["contests"]["insured"]) == 12
 
 
 def test_issue_with_two_processes(tmp_path: Path, key: Ed25519PrivateKey, manifest_bytes: bytes,
@@ -263,10 +263,10 @@ def test_revoke_and_reissue(tmp_path: Path, key: Ed25519PrivateKey, manifest_byt
     assert canonical_json(revocation) == lines[0]
     assert authority.check_revocation(revocation) == []
     assert verify(revocation, public_hex(key))
-    assert (revocation["election_id"], revocation["electorate"], revocation["revoked"]) == \
+    assert (revocation["election_id"], revocation["contest"], revocation["revoked"]) == \
         (election_id, "insured", old)
     new = revocation["replacement"]
-    assert new != old and new not in json.loads(listed_before)["electorates"]["insured"]
+    assert new != old and new not in json.loads(listed_before)["contests"]["insured"]
     assert read(out / "mapping-insured.json")["credentials"][lost] == new
     assert (out / "credentials.json").read_bytes() == listed_before  # pinned list unchanged
 
@@ -351,7 +351,7 @@ def test_pin_refuses_a_list_of_another_ca_and_malformed_keys(
 
     other = Ed25519PrivateKey.generate()
     foreign = sign(authority.credential_list(election_id, "2026-01-01T00:00:00.000000Z",
-                                             json.loads(credentials)["electorates"]), other)
+                                             json.loads(credentials)["contests"]), other)
     with pytest.raises(CAError, match="not signed by this CA key"):
         build_opening(**{**good, "credentials": canonical_json(foreign)})  # type: ignore[arg-type]
     with pytest.raises(CAError, match="not signed by this CA key"):

@@ -217,7 +217,7 @@ def crash_env(tmp_path: Path, pg_url: str) -> Iterator[dict[str, Any]]:
         # A cheap argon2 hash (its parameters travel in the hash); sign-in still goes over HTTP.
         password_hash = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(PASSWORD)
         accounts = scenario.ready_accounts(election, "insured", len(ids), password_hash)
-        contest = election.contest_for("insured")
+        contest = election.contest_by_code("insured")
         assert contest is not None
         assert setup.authority is not None and setup.authority.opening_hash is not None
         opening = setup.authority.opening_hash

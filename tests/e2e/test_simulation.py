@@ -33,7 +33,7 @@ def test_simulation_matches_intent_and_verifies(simulated: dict[str, Any]) -> No
     out = simulated["output"]
     assert simulated["exit"] == 0, out
     assert out.count("counts MATCH the voters' intended last choices") == 2
-    assert "Verifier: exit 0 (36 of 36 checks passed)" in out
+    assert "Verifier: exit 0 (40 of 40 checks passed)" in out  # record version 4: checks 1–40
     assert "4 ballots audited by 3 voters and checked by audit code" in out
     assert "trustees" in out and "(1 absent)" in out
     record: Path = simulated["record"]
@@ -91,3 +91,47 @@ def test_results_page_and_record_download(results_app: Flask, simulated: dict[st
     download = client.get("/results/ssb-simulation/record.zip")
     assert download.status_code == 200 and download.data[:2] == b"PK"
     assert client.get("/results/no-such-election").status_code == 404
+
+
+# --- issue 21: the 2026 draft's rule (docs/manifest.md §4) -------------------------------------
+
+
+@pytest.fixture(scope="module")
+def simulated_sections(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    record = tmp_path_factory.mktemp("sim-sections") / "record"
+    result = CliRunner().invoke(main, [
+        "simulate", "--record", str(record), "--insured", "15", "--employers", "4",
+        "--revote-rate", "0.3", "--paper", "1", "--audits", "1", "--trustees", "3", "--threshold", "2",
+        "--key-bits", "1024", "--seed", "11", "--quiet",
+        "--manifest", str(EXAMPLES / "sections-manifest.json")], catch_exceptions=False)
+    return {"record": record, "output": result.output, "exit": result.exit_code}
+
+
+def test_sections_simulation_routes_voters_counts_per_contest_and_verifies(
+        simulated_sections: dict[str, Any]) -> None:
+    """``ssbvote simulate`` on the three-section, one-vote manifest: each voter is routed by the
+    ``section`` column of the roll, casts a one-vote ballot of their contest, and every contest's
+    published counts match what its voters intended; the record (version 4) verifies."""
+    out = simulated_sections["output"]
+    assert simulated_sections["exit"] == 0, out
+    assert out.count("counts MATCH the voters' intended last choices") == 4
+    assert "Verifier: exit 0 (40 of 40 checks passed)" in out
+    record: Path = simulated_sections["record"]
+    assert json.loads((record / "FORMAT.json").read_text()) == {"format": "ssbvote-record", "version": 4}
+    manifest = json.loads((record / "manifest.json").read_text())
+    results = json.loads((record / "results.json").read_text())
+    listed = json.loads((record / "credentials.json").read_text())["contests"]
+    assert sorted(results["contests"]) == sorted(c["id"] for c in manifest["contests"])
+    assert sorted(listed) == sorted(c["id"] for c in manifest["contests"])
+    assert sum(len(v) for k, v in listed.items() if k.startswith("insured-")) == 15
+    for contest in manifest["contests"]:
+        got = results["contests"][contest["id"]]
+        assert (got["seats"], got["max_selections"]) == (contest["seats"], 1)
+        assert len(got["elected"]) == contest["seats"]
+        assert sum(c["votes"] for c in got["candidates"]) <= got["counted_ballots"]  # one vote each
+    entries = [json.loads(line) for line in (record / "board" / "entries.jsonl").read_text().splitlines()]
+    by_credential = {c: k for k, v in listed.items() for c in v}
+    assert entries and all(by_credential[e["credential"]] == e["contest"] for e in entries)
+    text = "".join(p.read_text(errors="ignore") for p in record.rglob("*") if p.is_file())
+    assert '"section"' in text  # the rule is published in the manifest ...
+    assert "section," not in text and ",33\n" not in text  # ... but no voter's attribute value

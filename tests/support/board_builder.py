@@ -197,9 +197,9 @@ class Voter:
 
 
 def signed_credential_list(ca_key: Ed25519PrivateKey, election_id: str,
-                           electorates: Mapping[str, Iterable[str]], at: str) -> bytes:
+                           contests: Mapping[str, Iterable[str]], at: str) -> bytes:
     """``credentials.json`` (record.md §6.2) as the CA writes it: canonical JSON, CA-signed."""
-    return canonical_json(sign(authority.credential_list(election_id, at, electorates), ca_key))
+    return canonical_json(sign(authority.credential_list(election_id, at, contests), ca_key))
 
 
 def signed_opening(ca_key: Ed25519PrivateKey, election_id: str, election_key: bytes, board_key: Ed25519PrivateKey,
@@ -213,10 +213,10 @@ def signed_opening(ca_key: Ed25519PrivateKey, election_id: str, election_key: by
         [{"username": u, "public_key": k} for u, k in officials.items()], at), ca_key)
 
 
-def signed_revocation(ca_key: Ed25519PrivateKey, election_id: str, electorate: str, revoked: str,
+def signed_revocation(ca_key: Ed25519PrivateKey, election_id: str, contest: str, revoked: str,
                       replacement: Optional[str], at: str) -> dict[str, Any]:
     """A CA-signed revocation (record.md §6.3)."""
-    return sign(authority.revocation(election_id, electorate, revoked, replacement, at), ca_key)
+    return sign(authority.revocation(election_id, contest, revoked, replacement, at), ca_key)
 
 
 def signed_paper_list(election_id: str, opening_hash: str, pseudonyms: Sequence[str], at: str,
@@ -466,9 +466,9 @@ def build_board_export(
             used.add(pseudonym)
             credential = Credential.voter(seeded_credential(rng), election_id)
             voters.append(Voter(contest["id"], electorate, pseudonym, [credential]))
-            listed.setdefault(electorate, []).append(credential.public)
+            listed.setdefault(contest["id"], []).append(credential.public)  # record.md §6.2: per contest
         for _ in range(non_voters):
-            listed.setdefault(electorate, []).append(Credential.voter(seeded_credential(rng), election_id).public)
+            listed.setdefault(contest["id"], []).append(Credential.voter(seeded_credential(rng), election_id).public)
     credentials_bytes = signed_credential_list(ca_key, election_id, listed, utc(opens - timedelta(days=2)))
     opening = signed_opening(ca_key, election_id, election_key_bytes, board_key, credentials_bytes,
                              {name: c.public for name, c in officials.items()}, utc(opens - timedelta(hours=1)))
@@ -543,7 +543,7 @@ def build_board_export(
         if v in replaced_voters and last_event[v] == position:
             credential = voter.credentials[1]
             revocations.append((utc(at - timedelta(microseconds=1)), signed_revocation(
-                ca_key, election_id, voter.electorate, voter.credentials[0].public, credential.public,
+                ca_key, election_id, voter.contest, voter.credentials[0].public, credential.public,
                 utc(at - timedelta(microseconds=1)))))
         prover_pseudonym = voter.pseudonym
         if v in invalid_voters and last_event[v] == position:
@@ -560,7 +560,7 @@ def build_board_export(
         credential_of_seq[seq] = credential.public
         if v in final_revoked_voters and last_event[v] == position:
             revocations.append((utc(at + timedelta(microseconds=1)), signed_revocation(
-                ca_key, election_id, voter.electorate, credential.public, None, utc(at + timedelta(microseconds=1)))))
+                ca_key, election_id, voter.contest, credential.public, None, utc(at + timedelta(microseconds=1)))))
         if checkpoint_every and seq % checkpoint_every == 0 and seq != len(events):
             checkpoints.append(sign(checkpoint(election_id, seq, chain.head, utc(at + timedelta(microseconds=1)),
                                                False, opening=opening_hash), board_key))

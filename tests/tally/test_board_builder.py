@@ -33,7 +33,7 @@ def test_builder_export_follows_the_byte_rules(tmp_path: Path) -> None:
     assert all(authority.check_revocation(r) == [] and verify(r, fx.ca_public_hex) for r in revocations)
     for voter in fx.voters.values():  # deterministic credentials of the §13.1 form
         assert all(parse_credential(c.text) == c.text for c in voter.credentials)
-        assert voter.credentials[0].public in listed["electorates"][voter.electorate]
+        assert voter.credentials[0].public in listed["contests"][voter.contest]
 
     entries = read_jsonl(fx.entries_path)
     ballots = read_jsonl(fx.ballots_path)

@@ -183,7 +183,7 @@ def test_opening_pinning_another_board_key(board: BoardFixture, tmp_path: Path) 
 
 def test_credential_list_changed_after_pinning(board: BoardFixture, tmp_path: Path) -> None:
     listed = read_jsonl(board.credentials_path)[0]
-    listed["electorates"]["insured"] = sorted(listed["electorates"]["insured"] + ["ab" * 32])
+    listed["contests"]["insured"] = sorted(listed["contests"]["insured"] + ["ab" * 32])
     board.credentials_path.write_bytes(canonical_json(board.sign_ca(listed)))
     assert "credentials is not the SHA-256 of credentials.json" in refused(board, tmp_path)
 
@@ -223,7 +223,7 @@ def test_entry_signed_by_a_credential_not_on_the_list(board: BoardFixture, tmp_p
                                                      previous=""), rogue)
     rewrite_board(board, entries=entries, resign=False)
     message = refused(board, tmp_path)
-    assert f"board entry {last['seq']}: credential {last['credential']} is not one of the" in message
+    assert f"board entry {last['seq']}: credential {last['credential']} is not one of contest" in message
 
 
 def test_entry_of_the_other_electorates_credential(board: BoardFixture, tmp_path: Path) -> None:
@@ -234,7 +234,7 @@ def test_entry_of_the_other_electorates_credential(board: BoardFixture, tmp_path
     insured.update(credential=employer_voter.credentials[0].public)
     rewrite_board(board, entries=entries)
     message = refused(board, tmp_path)
-    assert f"board entry {insured['seq']}: credential" in message and "of the employer electorate" in message
+    assert f"board entry {insured['seq']}: credential" in message and "it is of contest employer" in message
 
 
 def test_ballots_of_a_credential_out_of_order(board: BoardFixture, tmp_path: Path) -> None:

@@ -42,7 +42,7 @@ def test_counted_set_follows_revotes_revocations_paper_votes_and_invalid_ballots
     assert replaced and all(r["replacement"] in board.cast_credentials.values() for r in replaced)
     for r in replaced:
         seqs = [seq for seq, c in board.cast_credentials.items() if c == r["replacement"]]
-        assert any(x["seq"] == seqs[-1] for x in counted["contests"][r["electorate"]]["counted"])
+        assert any(x["seq"] == seqs[-1] for x in counted["contests"][r["contest"]]["counted"])
     tally = json.loads((tmp_path / "work" / ENCRYPTED_TALLY).read_bytes())
     assert tally["election_id"] == board.election_id
     assert {c: v["counted_ballots"] for c, v in tally["contests"].items()} == {c: len(v) for c, v in board.counted.items()}
@@ -62,7 +62,8 @@ def test_results_equal_intended_counts_and_record_is_complete(board: BoardFixtur
         assert [c["votes"] for c in got["candidates"]] == board.intended[contest["id"]]
         assert [c["id"] for c in got["candidates"]] == [c["id"] for c in contest["candidates"]]
         ranked = sorted(got["candidates"], key=lambda c: (-c["votes"], c["number"]))
-        assert got["elected"] == [c["id"] for c in ranked[: contest["max_selections"]]]
+        assert got["seats"] == contest["max_selections"]  # format 1: seats = max_selections (§4.4)
+        assert got["elected"] == [c["id"] for c in ranked[: got["seats"]]]
         assert got["counted_ballots"] == len(board.counted[contest["id"]])
     files = tree_bytes(record)
     expected = {"FORMAT.json", "manifest.json", "election_key.json", "board_key.json", "opening.json",
@@ -72,7 +73,7 @@ def test_results_equal_intended_counts_and_record_is_complete(board: BoardFixtur
                 "tally/decryption_shares/trustee-1.json", "tally/decryption_shares/trustee-2.json",
                 "tally/decryption_shares/trustee-3.json"}
     assert set(files) == expected
-    assert json.loads(files["FORMAT.json"]) == FORMAT == {"format": "ssbvote-record", "version": 3}
+    assert json.loads(files["FORMAT.json"]) == FORMAT == {"format": "ssbvote-record", "version": 4}
     for name in ("manifest.json", "election_key.json", "board_key.json", "paper_overrides.json", "opening.json",
                  "credentials.json", "revocations.jsonl",
                  "board/entries.jsonl", "board/ballots.jsonl", "board/checkpoints.jsonl"):

@@ -222,17 +222,23 @@ def test_credential_list_is_read_strictly_from_the_cas_canonical_bytes() -> None
     keys = sorted(public_credential(k) for k in VOTERS)
     good = signed_credential_list(CA, eid, {"insured": keys, "employer": []}, "t")
     listed = parse_credential_list(bytearray(good), eid, ca)
-    assert list(listed.electorates["insured"]) == [bytes.fromhex(k) for k in keys]
-    assert len(listed.electorates["employer"]) == 0
+    assert list(listed.contests["insured"]) == [bytes.fromhex(k) for k in keys]
+    assert len(listed.contests["employer"]) == 0
     unsorted = signed.sign({"type": "ssbvote-credentials", "election_id": eid, "at": "t",
-                            "electorates": {"insured": keys[::-1]}}, CA)
+                            "contests": {"insured": keys[::-1]}}, CA)
     twice = signed.sign({"type": "ssbvote-credentials", "election_id": eid, "at": "t",
-                         "electorates": {"employer": keys[:1], "insured": keys}}, CA)
+                         "contests": {"employer": keys[:1], "insured": keys}}, CA)
     for raw, why in ((canonical_json(unsorted), "not sorted and unique"),
-                     (canonical_json(twice), "in two electorates"),
+                     (canonical_json(twice), "in two contests"),
                      (json.dumps(json.loads(good)).encode(), "not the canonical JSON"),
                      (good.replace(keys[1].encode(), keys[1].upper().encode()), "64 lowercase hex"),
                      (signed_credential_list(KEY, eid, {"insured": keys}, "t"), "not signed by the CA key"),
                      (signed_credential_list(CA, "cd" * 32, {"insured": keys}, "t"), "of election")):
         with pytest.raises(ValueError, match=why):
             parse_credential_list(bytearray(raw), eid, ca)
+    # version 4: keyed by contest id; given the manifest's ids, another key is refused
+    sections = signed_credential_list(CA, eid, {"insured-33": keys[:2], "insured-39": keys[2:]}, "t")
+    listed = parse_credential_list(bytearray(sections), eid, ca, ["insured-33", "insured-39"])
+    assert sorted(listed.contests) == ["insured-33", "insured-39"]
+    with pytest.raises(ValueError, match="'insured-39' is not a contest of the manifest"):
+        parse_credential_list(bytearray(sections), eid, ca, ["insured-33"])

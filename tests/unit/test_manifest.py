@@ -24,8 +24,8 @@ def counts() -> tuple[int, int, int, int]:
 
 def test_demo_manifest_has_realistic_contests(any_app: Flask) -> None:
     election = manifests.create_election(demo_manifest())
-    insured = election.contest_for("insured")
-    employer = election.contest_for("employer")
+    insured = election.contest_by_code("insured")
+    employer = election.contest_by_code("employer")
     assert insured is not None and employer is not None
     assert (len(insured.candidates), insured.max_selections, len(insured.teams)) == (228, 7, 10)
     assert (len(employer.candidates), employer.max_selections) == (65, 7)

@@ -201,3 +201,61 @@ def test_0009_entries_become_ballot_entries_and_audits_block_the_way_back(any_db
         assert "kind" not in meta.tables["board_entry"].c and "seed" not in meta.tables["board_entry"].c
     finally:
         engine.dispose()
+
+
+def test_0012_routes_existing_roll_entries_and_gives_seats(any_db_url: str) -> None:
+    """Rows made before 0012 (format-1 elections): each contest gets seats = max_selections,
+    each roll entry the route of its electorate's contest, each credential that contest's id;
+    a downgrade is refused while an electorate has two contests (a format-2 election)."""
+    from datetime import datetime, timedelta, timezone
+
+    import pytest
+    from sqlalchemy import MetaData, func, insert, select
+    from sqlalchemy import text as sa_text
+
+    t0 = datetime(2026, 12, 1, 3, 0, tzinfo=timezone.utc)
+    schema.upgrade(any_db_url, "0011_activation")
+    engine = create_engine(any_db_url, poolclass=pool.NullPool)
+    try:
+        meta = MetaData()
+        meta.reflect(engine, only=["election", "contest", "candidate", "roll_entry", "voter_credential"])
+        election, contest, candidate, roll, credential = (meta.tables[n] for n in (
+            "election", "contest", "candidate", "roll_entry", "voter_credential"))
+        with engine.begin() as conn:
+            conn.execute(insert(election).values(
+                id=1, slug="e", election_id="e", title_th="t", title_en="t", opens_at=t0,
+                closes_at=t0 + timedelta(days=7), manifest="{}", status="draft", created_at=t0))
+            for pk, (code, electorate, k) in enumerate([("ins", "insured", 7), ("emp", "employer", 3)], 1):
+                conn.execute(insert(contest).values(id=pk, election_pk=1, code=code, electorate=electorate,
+                                                    max_selections=k, title_th="t", title_en="t", position=pk))
+            conn.execute(insert(candidate).values(id=1, contest_pk=1, team_pk=None, code="c", ballot_number=1,
+                                                  name_th="n", name_en="n", position=0))
+            for pk, electorate in ((1, "insured"), (2, "employer")):
+                conn.execute(insert(roll).values(id=pk, election_pk=1, electorate=electorate, voter_key=f"k{pk}",
+                                                 attribute="a", display_name="", pseudonym=f"p{pk}"))
+                conn.execute(insert(credential).values(id=pk, election_pk=1, roll_entry_pk=pk,
+                                                       credential=f"{pk:064x}", revoked=False, created_at=t0))
+        schema.upgrade(any_db_url)
+        meta = MetaData()
+        meta.reflect(engine, only=["contest", "roll_entry", "voter_credential"])
+        contest, roll, credential = (meta.tables[n] for n in ("contest", "roll_entry", "voter_credential"))
+        with engine.begin() as conn:
+            assert dict(conn.execute(select(contest.c.code, contest.c.seats)).all()) == {"ins": 7, "emp": 3}
+            assert dict(conn.execute(select(roll.c.id, roll.c.contest_pk)).all()) == {1: 1, 2: 2}
+            assert dict(conn.execute(select(credential.c.id, credential.c.contest)).all()) == {1: "ins", 2: "emp"}
+            # SQLite rebuilt contest and roll_entry: the rows referencing them are kept
+            assert conn.execute(select(func.count()).select_from(candidate)).scalar() == 1
+            conn.execute(insert(contest).values(id=3, election_pk=1, code="ins-2", electorate="insured",
+                                                max_selections=1, seats=2, title_th="t", title_en="t",
+                                                position=3))
+        with pytest.raises(Exception, match="two contests for one electorate"):
+            schema.downgrade(any_db_url, "0011_activation")
+        with engine.begin() as conn:
+            conn.execute(contest.delete().where(contest.c.id == 3))
+        schema.downgrade(any_db_url, "0011_activation")
+        assert schema.state_for_url(any_db_url).current == "0011_activation"
+        with engine.connect() as conn:
+            assert conn.execute(sa_text("SELECT COUNT(*) FROM voter_credential")).scalar() == 2
+            assert conn.execute(sa_text("SELECT COUNT(*) FROM candidate")).scalar() == 1
+    finally:
+        engine.dispose()

@@ -3,8 +3,9 @@
 The CA (``python -m ca``, an independent body) issues the voters' credentials offline and gives
 the server:
 
-* ``mapping-<electorate>.json`` — voter key → public credential (:func:`import_mapping`): the
-  server keeps, per roll entry, its public credential (``voter_credential``);
+* ``mapping-<electorate>.json`` — voter key → public credential and voter key → contest
+  (:func:`import_mapping`): the server keeps, per roll entry, its public credential and the
+  CA's route (``voter_credential``), refusing a route that differs from its own roll import's;
 * ``credentials.json`` — the CA-signed public list (:func:`import_list`), kept byte for byte (the
   opening pins its SHA-256); it must list exactly the imported mappings' credentials;
 * revocations (:func:`import_revocations`), also while polls are open: the revoked credential
@@ -96,6 +97,10 @@ def _electorates(election: Election) -> set[str]:
     return {c.electorate for c in election.contests}
 
 
+def _contest_codes(election: Election) -> set[str]:
+    return {c.code for c in election.contests}
+
+
 def _chunks(items: list[Any], size: int = CHUNK) -> Iterator[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
@@ -126,6 +131,8 @@ def import_mapping(election: Election, data: bytes, actor: str = "cli",
     if election.status not in (Status.DRAFT.value, Status.OPEN.value):
         raise Conflict("credentials can be imported only before polls close")
     mapping: dict[str, str] = obj["credentials"]
+    routes: dict[str, str] = obj["contests"]
+    codes = {c.id: c.code for c in election.contests}
     listed = stored_list(election)
     result = MappingImport(electorate)
     problems = []
@@ -147,6 +154,12 @@ def import_mapping(election: Election, data: bytes, actor: str = "cli",
             if entry is None:
                 problems.append(f"voter {key} is not on this election's {electorate} roll")
                 continue
+            # record.md §6.1 (b): the CA's route must be the server's own (manifest.md §4.2)
+            own = codes.get(entry.contest_pk) if entry.contest_pk is not None else None
+            if routes[key] != own:
+                problems.append(f"voter {key}: the CA routes the voter to contest {routes[key]}, "
+                                f"the roll import to {own or 'no contest'}")
+                continue
             same = known.get(credential)
             if same is not None:
                 if same.roll_entry_pk != entry.id:
@@ -163,7 +176,7 @@ def import_mapping(election: Election, data: bytes, actor: str = "cli",
                                 "credential list")
                 continue
             rows.append({"election_pk": election.id, "roll_entry_pk": entry.id,
-                         "credential": credential, "revoked": False})
+                         "credential": credential, "revoked": False, "contest": routes[key]})
     if problems:
         db.session.rollback()
         raise InputFileError(source, problems)
@@ -193,7 +206,7 @@ def _now() -> Any:
 @dataclass
 class ListImport:
     sha256: str
-    electorates: dict[str, int] = field(default_factory=dict)
+    contests: dict[str, int] = field(default_factory=dict)  # contest id → credentials
     unchanged: bool = False
 
 
@@ -210,19 +223,18 @@ def import_list(election: Election, data: bytes, actor: str = "cli",
         raise Conflict("the opening pins the credential list imported before: it cannot change now")
     if election.status != Status.DRAFT.value:
         raise Conflict("the credential list can be imported only before polls open")
+    codes = _contest_codes(election)
     try:
-        listed = parse_credential_list(bytearray(data), election.election_id, ca_key.required())
+        listed = parse_credential_list(bytearray(data), election.election_id, ca_key.required(), codes)
     except ValueError as exc:
         raise InputFileError(source, [str(exc)]) from None
-    electorates = _electorates(election)
-    problems = [f"electorate {name} has no contest in this election"
-                for name in sorted(set(listed.electorates) - electorates)]
-    for name, keys in sorted(listed.electorates.items()):
+    problems: list[str] = []
+    for name, keys in sorted(listed.contests.items()):  # record.md §6.2: per contest
         count = 0
         missing = 0
         for credential in db.session.scalars(
-                select(VoterCredential.credential).join(RollEntry, RollEntry.id == VoterCredential.roll_entry_pk)
-                .where(VoterCredential.election_pk == election.id, RollEntry.electorate == name,
+                select(VoterCredential.credential)
+                .where(VoterCredential.election_pk == election.id, VoterCredential.contest == name,
                        VoterCredential.replaces.is_(None)).execution_options(yield_per=CHUNK)):
             count += 1
             if bytes.fromhex(credential) not in keys:
@@ -232,9 +244,9 @@ def import_list(election: Election, data: bytes, actor: str = "cli",
         if missing > 10:
             problems.append(f"{name}: … {missing - 10} more imported credentials are not in the list")
         if count - missing != len(keys):
-            problems.append(f"{name}: the list has {len(keys)} credentials, the imported mapping "
-                            f"{count - missing} of them: import mapping-{name}.json first")
-    for name in sorted(electorates - set(listed.electorates)):
+            problems.append(f"{name}: the list has {len(keys)} credentials, the imported mappings "
+                            f"{count - missing} of them: import the mapping files first")
+    for name in sorted(codes - set(listed.contests)):
         count = _credential_count(election, name)
         if count:
             problems.append(f"{name}: {count} credentials are imported but the list has none")
@@ -248,19 +260,18 @@ def import_list(election: Election, data: bytes, actor: str = "cli",
     existing.imported_at = _now()
     audit.record(actor, "credentials.import_list", election.slug, {"sha256": digest})
     db.session.commit()
-    return ListImport(digest, {name: len(keys) for name, keys in listed.electorates.items()})
+    return ListImport(digest, {name: len(keys) for name, keys in listed.contests.items()})
 
 
-def _credential_count(election: Election, electorate: str) -> int:
+def _credential_count(election: Election, contest: str) -> int:
     return db.session.scalar(
-        select(func.count()).select_from(VoterCredential).join(
-            RollEntry, RollEntry.id == VoterCredential.roll_entry_pk).where(
-            VoterCredential.election_pk == election.id, RollEntry.electorate == electorate,
+        select(func.count()).select_from(VoterCredential).where(
+            VoterCredential.election_pk == election.id, VoterCredential.contest == contest,
             VoterCredential.replaces.is_(None))) or 0
 
 
 def _list_counts(election: Election) -> dict[str, int]:
-    return {name: _credential_count(election, name) for name in sorted(_electorates(election))}
+    return {name: _credential_count(election, name) for name in sorted(_contest_codes(election))}
 
 
 def credential_list_bytes(election: Election) -> bytes:
@@ -335,22 +346,23 @@ def import_revocations(election: Election, data: bytes, mapping: bytes | None = 
             continue
         old = db.session.scalar(select(VoterCredential).where(
             VoterCredential.election_pk == election.id, VoterCredential.credential == obj["revoked"]))
-        if old is None or old.revoked or old.roll_entry.electorate != obj["electorate"]:
-            raise InputFileError(what, [f"{obj['revoked']} is not a live credential of the "
-                                        f"{obj['electorate']} electorate"])
+        if old is None or old.revoked or old.contest != obj["contest"]:
+            raise InputFileError(what, [f"{obj['revoked']} is not a live credential of contest "
+                                        f"{obj['contest']}"])
         replacement = obj["replacement"]
         if replacement is not None:
             if db.session.scalar(select(VoterCredential.id).where(
                     VoterCredential.election_pk == election.id,
                     VoterCredential.credential == replacement)) is not None:
                 raise InputFileError(what, [f"the replacement {replacement} is not a new credential"])
-            if updated is not None and updated.get(f"{obj['electorate']}:{old.roll_entry.voter_key}") != replacement:
+            if updated is not None and updated.get(f"{old.roll_entry.electorate}:{old.roll_entry.voter_key}") != replacement:
                 raise InputFileError(what, ["the updated mapping does not map this voter to the replacement"])
         old.revoked = True
         old.replacement = replacement
         if replacement is not None:
             db.session.add(VoterCredential(election_pk=election.id, roll_entry_pk=old.roll_entry_pk,
-                                           credential=replacement, revoked=False, replaces=old.credential))
+                                           credential=replacement, revoked=False, replaces=old.credential,
+                                           contest=old.contest))
             result.replacements.append(replacement)
         db.session.add(CredentialRevocation(election_pk=election.id, revoked=obj["revoked"], body=body))
         db.session.flush()
@@ -373,6 +385,12 @@ def live_credential(election: Election, roll_entry_pk: int) -> str | None:
     return db.session.scalar(select(VoterCredential.credential).where(
         VoterCredential.election_pk == election.id, VoterCredential.roll_entry_pk == roll_entry_pk,
         VoterCredential.revoked.is_(False)).limit(1))
+
+
+def credential_contest(election: Election, credential: str) -> str | None:
+    """The contest the CA routed ``credential``'s voter to (record.md §6.1–§6.3), or None."""
+    return db.session.scalar(select(VoterCredential.contest).where(
+        VoterCredential.election_pk == election.id, VoterCredential.credential == credential))
 
 
 def is_live(election: Election, roll_entry_pk: int, credential: str) -> bool:

@@ -21,7 +21,7 @@ from election.manifest import MANIFEST_FORMAT, Manifest, election_id_of, parse_t
 from election.manifest import validate as validate_manifest
 
 __all__ = ["MANIFEST_FORMAT", "ManifestSummary", "create_election", "election_id_of", "get_election",
-           "parse_manifest_text", "summary", "validate_manifest"]
+           "manifest_of", "parse_manifest_text", "summary", "validate_manifest"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,7 @@ def create_election(manifest: dict[str, Any], actor: str = "cli") -> Election:
             code=spec.id,
             electorate=spec.electorate,
             max_selections=spec.max_selections,
+            seats=spec.seats,
             title_th=spec.title.th,
             title_en=spec.title.en,
             position=position,
@@ -92,6 +93,11 @@ def create_election(manifest: dict[str, Any], actor: str = "cli") -> Election:
         db.session.rollback()
         raise
     return election
+
+
+def manifest_of(election: Election) -> Manifest:
+    """The typed manifest of a stored election (its canonical bytes, docs/manifest.md §1.1)."""
+    return Manifest.from_bytes(election.manifest.encode("utf-8"))
 
 
 def get_election(slug: str) -> Election:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, TextIO
+from typing import Callable, TextIO
 
 from flask import current_app
 from sqlalchemy import insert, select
@@ -40,9 +40,9 @@ def import_roll(election: str | Election, handle: TextIO, electorate: str | None
                 actor: str = "cli", source: str = "roll",
                 progress: Callable[[int], None] | None = None) -> ImportResult:
     """Validate the whole CSV in ``handle``, then insert it in one transaction."""
-    if isinstance(election, str):
-        from app.services.administration.manifest import get_election
+    from app.services.administration.manifest import get_election, manifest_of
 
+    if isinstance(election, str):
         election = get_election(election)
     if election.status not in SETUP:
         raise Conflict("the roll cannot change once polls have opened")
@@ -61,15 +61,23 @@ def import_roll(election: str | Election, handle: TextIO, electorate: str | None
             RollEntry.election_pk == election_pk, RollEntry.electorate == other)))
         return existing_keys, other_ids
 
+    manifest = manifest_of(election)
     try:
-        roll = parse_roll(handle, source, electorate, known=known, progress=progress)
+        roll = parse_roll(handle, source, electorate, known=known, progress=progress,
+                          manifest=manifest)
     except RollInvalid as exc:
         raise InputFileError(source, exc.problems) from None
     rows = roll.rows
+    if not manifest.contests_of(roll.electorate):
+        raise InputFileError(source, [f"a roll of {roll.electorate} voters, but the manifest has "
+                                      f"no {roll.electorate} contest"])
+    # Each entry's route (docs/manifest.md §4.2): the same rule the CA applies (record.md §6.1).
+    contest_pks = {c.code: c.id for c in election.contests}
+    routes = [contest_pks[code] for code in roll.routes(manifest)]
 
     hmac_key = current_app.config["SSBVOTE"].pseudonym_key
     try:
-        for chunk in _chunks(rows, _CHUNK):
+        for start in range(0, len(rows), _CHUNK):
             db.session.execute(
                 insert(RollEntry),
                 [
@@ -80,8 +88,10 @@ def import_roll(election: str | Election, handle: TextIO, electorate: str | None
                         "attribute": a,
                         "display_name": n,
                         "pseudonym": pseudonym(hmac_key, election.election_id, roll.electorate, k),
+                        "contest_pk": route,
                     }
-                    for k, a, n in chunk
+                    for (k, a, n), route in zip(rows[start:start + _CHUNK],
+                                                routes[start:start + _CHUNK])
                 ],
             )
         audit.record(actor, "roll.import", election.slug,
@@ -91,11 +101,6 @@ def import_roll(election: str | Election, handle: TextIO, electorate: str | None
         db.session.rollback()
         raise
     return ImportResult(roll.electorate, len(rows))
-
-
-def _chunks(rows: list[tuple[str, str, str]], size: int) -> Iterable[list[tuple[str, str, str]]]:
-    for start in range(0, len(rows), size):
-        yield rows[start:start + size]
 
 
 def import_roll_text(election: str | Election, text: str, electorate: str | None = None,

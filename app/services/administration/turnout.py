@@ -49,19 +49,22 @@ class Turnout:
                 "contests": [c.as_dict() for c in self.contests]}
 
 
-def _paper_by_electorate(election: Election) -> dict[str, int] | None:
+def _paper_by_contest(election: Election) -> dict[int, int] | None:
+    """Paper voters on the recorded list per contest row: their roll entry's route
+    (docs/manifest.md §4.4)."""
     row = db.session.get(PaperOverrideList, election.id)
     if row is None:
         return None
     pseudonyms = list(json.loads(row.body).get("pseudonyms", []))
-    counts: dict[str, int] = {}
+    counts: dict[int, int] = {}
     for start in range(0, len(pseudonyms), _CHUNK):
-        for electorate, n in db.session.execute(
-                select(RollEntry.electorate, func.count())
+        for contest_pk, n in db.session.execute(
+                select(RollEntry.contest_pk, func.count())
                 .where(RollEntry.election_pk == election.id,
                        RollEntry.pseudonym.in_(pseudonyms[start:start + _CHUNK]))
-                .group_by(RollEntry.electorate)).all():
-            counts[electorate] = counts.get(electorate, 0) + int(n)
+                .group_by(RollEntry.contest_pk)).all():
+            if contest_pk is not None:
+                counts[contest_pk] = counts.get(contest_pk, 0) + int(n)
     return counts
 
 
@@ -71,14 +74,15 @@ def live(election: Election, now: datetime) -> Turnout:
         select(BoardEntry.contest, func.count(), func.count(distinct(BoardEntry.pseudonym)))
         .where(BoardEntry.election_pk == election.id, BoardEntry.kind == KIND_BALLOT)
         .group_by(BoardEntry.contest)).all()}
-    eligible = {e: int(n) for e, n in db.session.execute(
-        select(RollEntry.electorate, func.count()).where(RollEntry.election_pk == election.id)
-        .group_by(RollEntry.electorate)).all()}
-    paper = _paper_by_electorate(election)
+    # per contest: the roll entries routed to it (docs/manifest.md §4.2, §4.4)
+    eligible = {pk: int(n) for pk, n in db.session.execute(
+        select(RollEntry.contest_pk, func.count()).where(RollEntry.election_pk == election.id)
+        .group_by(RollEntry.contest_pk)).all()}
+    paper = _paper_by_contest(election)
     size = db.session.scalar(select(func.count()).select_from(BoardEntry)
                              .where(BoardEntry.election_pk == election.id)) or 0
     contests = [ContestTurnout(c.code, c.title_th, c.title_en, c.electorate,
-                               eligible.get(c.electorate, 0), *counts.get(c.code, (0, 0)),
-                               None if paper is None else paper.get(c.electorate, 0))
+                               eligible.get(c.id, 0), *counts.get(c.code, (0, 0)),
+                               None if paper is None else paper.get(c.id, 0))
                 for c in sorted(election.contests, key=lambda c: c.position)]
     return Turnout(election.slug, election.status, int(size), contests, now)

@@ -95,8 +95,8 @@ def ballot_context(election: Election, voter: RollEntry, now: datetime) -> dict[
     the CA-signed opening with its hash and the configured CA key (to check the pins before
     encrypting, docs/record.md §2.0), the voter's registered public credential and its current
     ballot hash (``previous``, docs/protocol.md §13.3)."""
-    contest = election.contest_for(voter.electorate)
-    if contest is None or not election.election_key:
+    contest = voter.contest  # the roll entry's route (docs/manifest.md §4.2, §4.4)
+    if contest is None or contest.election_pk != election.id or not election.election_key:
         raise ElectionNotReady("this election is not ready for voting")
     credential = authority.live_credential(election, voter.id)
     return {
@@ -113,6 +113,7 @@ def ballot_context(election: Election, voter: RollEntry, now: datetime) -> dict[
         "contest": {
             "id": contest.code,
             "max_selections": contest.max_selections,
+            "seats": contest.seats,
             "title": {"th": contest.title_th, "en": contest.title_en},
             "teams": [{"id": t.code, "name": {"th": t.name_th, "en": t.name_en}} for t in contest.teams],
             "candidates": [
@@ -184,11 +185,16 @@ def _checked(election: Election, voter: RollEntry, payload: dict[str, Any],
     the board already (cast or audited).  The proofs are checked by :func:`_verify`."""
     credential, signature = payload["credential"], payload["signature"]
     election_id = election.election_id
-    contest_code, num_candidates, max_selections = _contest_shape(election, voter.electorate)
-    if not contest_code or payload["contest"] != contest_code:
+    contest_code, num_candidates, max_selections = _contest_shape(election, voter.contest_pk)
+    if not contest_code or payload["contest"] != contest_code:  # docs/manifest.md §4.4
         raise WrongContest("this ballot is for a contest you cannot vote in")
     if not authority.is_live(election, voter.id, credential):
         raise WrongCredential("this is not the credential registered for you")
+    # The route must be the one the CA gave the credential (its mapping's ``contests``, record.md
+    # §6.1): a roll entry moved to another contest in the database does not move the credential,
+    # whose contest list (credentials.json, §6.2) is what the tally and the verifier check.
+    if authority.credential_contest(election, credential) != contest_code:
+        raise WrongContest("your credential is not of this contest")
     opening = authority.opening_hash(election)
     key = election_keys.election_key(election)
     try:
@@ -290,17 +296,19 @@ def _appending() -> Iterator[None]:
         raise
 
 
-_SHAPES: dict[tuple[str, str], tuple[str, int, int]] = {}
+_SHAPES: dict[tuple[str, int], tuple[str, int, int]] = {}
 
 
-def _contest_shape(election: Election, electorate: str) -> tuple[str, int, int]:
-    """(contest code, candidates, max selections) of the electorate's contest, ("", 0, 0) if
-    none.  Cached by election id — the manifest's hash, so it cannot change — to spare each cast
-    loading the contest's ~228 candidate rows."""
-    cache_key = (election.election_id, electorate)
+def _contest_shape(election: Election, contest_pk: int | None) -> tuple[str, int, int]:
+    """(contest code, candidates, max selections) of the voter's routed contest (docs/manifest.md
+    §4.2), ("", 0, 0) if none.  Cached by election id — the manifest's hash, so it cannot
+    change — and contest row, to spare each cast loading the contest's ~228 candidate rows."""
+    if contest_pk is None:
+        return ("", 0, 0)
+    cache_key = (election.election_id, contest_pk)
     shape = _SHAPES.get(cache_key)
     if shape is None:
-        contest = election.contest_for(electorate)
+        contest = next((c for c in election.contests if c.id == contest_pk), None)
         shape = ("", 0, 0) if contest is None else (contest.code, len(contest.candidates), contest.max_selections)
         _SHAPES[cache_key] = shape
     return shape

@@ -122,7 +122,7 @@ class ContestResult:
     counted: int
     on_roll: int
     online_voters: int
-    #: Voters of this contest's electorate on the signed paper-vote list (docs/record.md §2.4):
+    #: Voters routed to this contest on the signed paper-vote list (docs/record.md §2.4):
     #: they voted on paper, at a polling station; none of their e-votes is counted.
     paper_votes: int
     tie_at_last_seat: bool
@@ -178,7 +178,7 @@ def view(election: Election) -> list[ContestResult]:
     if not is_published(election) or not election.results:
         raise NotFound("no results have been published for this election")
     data = json.loads(election.results)
-    paper = _paper_voters_by_electorate(election)
+    paper = _paper_voters_by_contest(election)
     from app.services.voting.lots import chosen_by_contest  # lots imports this module
     chosen = chosen_by_contest(election)
     out = []
@@ -211,15 +211,16 @@ def view(election: Election) -> list[ContestResult]:
         if independents:
             groups.append(TeamGroup(None, "ผู้สมัครอิสระ", "Independent", independents))
         in_rank_order = sorted(rows.values(), key=lambda r: (-r.votes, r.number))
+        # turnout against the roll entries routed to this contest (docs/manifest.md §4.4)
         on_roll = db.session.scalar(select(func.count()).select_from(RollEntry).where(
-            RollEntry.election_pk == election.id, RollEntry.electorate == contest.electorate)) or 0
+            RollEntry.election_pk == election.id, RollEntry.contest_pk == contest.id)) or 0
         online = db.session.scalar(select(func.count(func.distinct(BoardEntry.pseudonym))).where(
             BoardEntry.election_pk == election.id, BoardEntry.contest == contest.code,
             BoardEntry.kind == KIND_BALLOT)) or 0  # who cast; an audit alone is no vote
         out.append(ContestResult(
             contest.code, contest.electorate, contest.title_th, contest.title_en,
             contest.max_selections, seats, int(result["counted_ballots"]), on_roll, online,
-            paper.get(contest.electorate, 0), tie, groups,
+            paper.get(contest.id, 0), tie, groups,
             [r for r in in_rank_order if r.status == ELECTED],
             sorted((rows[c] for c in tied if c in rows), key=lambda r: r.number),
             in_rank_order,
@@ -233,17 +234,19 @@ def closed_at(election: Election) -> str | None:
     return str(final["at"]) if final else None
 
 
-def _paper_voters_by_electorate(election: Election) -> dict[str, int]:
-    """How many voters of each electorate the signed paper-vote list names (docs/record.md §2.4)."""
+def _paper_voters_by_contest(election: Election) -> dict[int, int]:
+    """How many voters of each contest (their roll entry's route, docs/manifest.md §4.4) the
+    signed paper-vote list names (docs/record.md §2.4), by contest row."""
     listing = paper_votes.signed_list(election)
     raw = listing.get("pseudonyms") if listing else None
     pseudonyms = [str(p) for p in raw] if isinstance(raw, list) else []
-    counts: dict[str, int] = {}
+    counts: dict[int, int] = {}
     for start in range(0, len(pseudonyms), 2000):
         chunk = pseudonyms[start:start + 2000]
-        for electorate, n in db.session.execute(
-                select(RollEntry.electorate, func.count()).where(
+        for contest_pk, n in db.session.execute(
+                select(RollEntry.contest_pk, func.count()).where(
                     RollEntry.election_pk == election.id, RollEntry.pseudonym.in_(chunk))
-                .group_by(RollEntry.electorate)):
-            counts[electorate] = counts.get(electorate, 0) + int(n)
+                .group_by(RollEntry.contest_pk)):
+            if contest_pk is not None:
+                counts[contest_pk] = counts.get(contest_pk, 0) + int(n)
     return counts
