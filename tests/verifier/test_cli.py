@@ -30,8 +30,10 @@ CHECK_NAMES = ["record.format", "record.hashes", "manifest.election_id", "key.pu
                # issue 23
                "board.seen", "witnesses.statements", "pins.witnesses", "board.turnout",
                # issue 19
-               "key.short_base"]
-CHECK_NUMBERS = list(range(1, 37))
+               "key.short_base",
+               # issue 21
+               "manifest.rules", "credentials.contests", "results.seats", "tally.contests"]
+CHECK_NUMBERS = list(range(1, 41))
 
 
 def ca_args(record: Path) -> list[str]:
