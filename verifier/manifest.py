@@ -79,10 +79,6 @@ class Contest:
     def size(self) -> int:
         return len(self.candidates)
 
-    def eligible(self, values: dict[str, str]) -> bool:
-        """A roll entry with attribute ``values`` is eligible for this contest (§4.2)."""
-        return all(values.get(name) in allowed for name, allowed in self.eligibility)
-
 
 @dataclass(frozen=True)
 class Attribute:
@@ -439,13 +435,6 @@ class RoutingProblem:
                 f"({', '.join(self.contests)})")
 
 
-def combinations(attributes: tuple[Attribute, ...]) -> Iterator[tuple[tuple[str, str], ...]]:
-    """Every combination of the declared values (the Cartesian product, in declaration order;
-    exactly one, the empty one, without attributes)."""
-    for values in itertools.product(*(a.values for a in attributes)):
-        yield tuple(zip((a.name for a in attributes), values))
-
-
 def routing_problems(parsed: Manifest) -> tuple[list[RoutingProblem], list[str]]:
     """The routing rule of §4.2 on a parsed manifest: (the combinations in no contest or in
     several, electorates refused for more than :data:`MAX_COMBINATIONS` combinations)."""
@@ -463,11 +452,16 @@ def routing_problems(parsed: Manifest) -> tuple[list[RoutingProblem], list[str]]
             too_many.append(f"roll_attributes.{electorate}: {total} combinations of values, "
                             f"more than {MAX_COMBINATIONS}")
             continue
-        for combo in combinations(attrs):
-            values = dict(combo)
-            hits = tuple(c.id for c in contests if c.eligible(values))
+        # each contest's filter by attribute position (an undeclared attribute: never eligible)
+        position = {a.name: i for i, a in enumerate(attrs)}
+        filters = [(c.id, [(position.get(name, -1), allowed) for name, allowed in c.eligibility])
+                   for c in contests]
+        names = [a.name for a in attrs]
+        for values in itertools.product(*(a.values for a in attrs)):
+            hits = tuple(cid for cid, filt in filters
+                         if all(i >= 0 and values[i] in allowed for i, allowed in filt))
             if len(hits) != 1:
-                problems.append(RoutingProblem(electorate, combo, hits))
+                problems.append(RoutingProblem(electorate, tuple(zip(names, values)), hits))
     return problems, too_many
 
 

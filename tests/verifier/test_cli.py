@@ -192,7 +192,7 @@ def test_not_a_record(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     ("board/entries.jsonl", b'{"seq": 1}\nnot json\n'),
     ("FORMAT.json", b'{"format": "ssbvote-record", "version": 1}'),
     ("FORMAT.json", b'{"format": "ssbvote-record", "version": 2}'),
-    ("FORMAT.json", b'{"format": "ssbvote-record", "version": 4}'),
+    ("FORMAT.json", b'{"format": "ssbvote-record", "version": 3}'),
     ("FORMAT.json", b'{"format": "something-else", "version": 1}'),
 ])
 def test_unreadable_record(record: Path, target: str, content: bytes,
