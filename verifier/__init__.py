@@ -9,4 +9,4 @@ Public API: :func:`verifier.checks.verify_record` and the CLI in :mod:`verifier.
 """
 
 __all__ = ["__version__"]
-__version__ = "3.0"  # reads records of format version 3 (docs/record.md)
+__version__ = "4.0"  # reads records of format version 4 (docs/record.md)

@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m verifier",
         description="Independently verify an SSB Vote election record "
-                    "(docs/record.md §5: checks 1–36), or check one voter's receipt, tracker "
+                    "(docs/record.md §5: checks 1–42), or check one voter's receipt, tracker "
                     "or audited ballot (§5.1).")
     p.add_argument("record", nargs="?", help="the election record directory")
     p.add_argument("--snapshot", metavar="DIR",

@@ -52,8 +52,8 @@ CHECK_TITLES: dict[str, tuple[str, str]] = {
                                 "หลักฐานของส่วนถอดรหัสทุกส่วนถูกต้องตามกุญแจตรวจสอบของผู้ถือกุญแจ"),
     "results.combination": ("each count = the combination of the trustees_used shares",
                             "คะแนนแต่ละรายการ = ผลรวมส่วนถอดรหัสของ trustees_used"),
-    "results.elected": ("elected = top max_selections with the tie rule",
-                        "ผู้ได้รับเลือก = ผู้ได้คะแนนสูงสุด max_selections คน ตามกฎตัดสินคะแนนเท่ากัน"),
+    "results.elected": ("elected = top seats with the tie rule",
+                        "ผู้ได้รับเลือก = ผู้ได้คะแนนสูงสุดตามจำนวนที่นั่ง (seats) ตามกฎตัดสินคะแนนเท่ากัน"),
     "results.plausible": ("each count ≤ counted ballots; sum ≤ k × counted ballots",
                           "คะแนนแต่ละคน ≤ จำนวนบัตรที่นับ และผลรวม ≤ k × จำนวนบัตรที่นับ"),
     "pins.opening": ("opening signed by the CA key given with --ca-key; its pins equal the "
@@ -61,14 +61,14 @@ CHECK_TITLES: dict[str, tuple[str, str]] = {
                      "วัตถุเปิดหีบลงนามด้วยกุญแจของผู้ออกข้อมูลประจำตัวที่ให้ด้วย --ca-key "
                      "ค่าที่ตรึงไว้ตรงกับกุญแจและไฟล์ของบันทึก และแฮชปรากฏในทุกจุดตรวจและรายชื่อบัตรกระดาษ"),
     "credentials.list": ("credential list and revocations signed by the pinned CA key, same "
-                         "election, sorted, unique, one electorate each; revocations valid",
+                         "election, sorted, unique, one contest each; revocations valid",
                          "รายการข้อมูลประจำตัวและการเพิกถอนลงนามด้วยกุญแจผู้ออกข้อมูลประจำตัวที่ตรึงไว้ "
-                         "เป็นการเลือกตั้งเดียวกัน เรียงลำดับ ไม่ซ้ำ อยู่ในกลุ่มผู้มีสิทธิ์เดียว "
+                         "เป็นการเลือกตั้งเดียวกัน เรียงลำดับ ไม่ซ้ำ อยู่ในการเลือกเดียว "
                          "และการเพิกถอนถูกต้อง"),
-    "board.signatures": ("every ballot signed by a credential of its electorate; one pseudonym "
+    "board.signatures": ("every ballot signed by a credential of its own contest; one pseudonym "
                          "per credential, one live credential per pseudonym; chained per "
                          "credential through previous",
-                         "บัตรทุกใบลงนามด้วยข้อมูลประจำตัวของกลุ่มผู้มีสิทธิ์ของตน "
+                         "บัตรทุกใบลงนามด้วยข้อมูลประจำตัวของการเลือกของบัตรนั้น "
                          "ข้อมูลประจำตัวหนึ่งต่อนามแฝงหนึ่ง นามแฝงหนึ่งมีข้อมูลประจำตัวที่ใช้ได้หนึ่ง "
                          "และบัตรของแต่ละข้อมูลประจำตัวเชื่อมกันผ่าน previous"),
     "board.unique": ("no ballot_hash occurs twice on the board",
@@ -77,8 +77,8 @@ CHECK_TITLES: dict[str, tuple[str, str]] = {
                     "เวลาลงคะแนนไม่ย้อนกลับและอยู่ในช่วงเปิดหีบ"),
     "overrides.officials": ("paper list signed by two distinct officials pinned in the opening",
                             "รายชื่อบัตรกระดาษลงนามโดยเจ้าหน้าที่สองคนที่ต่างกันซึ่งตรึงไว้ในวัตถุเปิดหีบ"),
-    "tally.turnout": ("counted ballots ≤ the number of credentials of the electorate",
-                      "จำนวนบัตรที่นับ ≤ จำนวนข้อมูลประจำตัวของกลุ่มผู้มีสิทธิ์"),
+    "tally.turnout": ("counted ballots ≤ the number of credentials of the contest",
+                      "จำนวนบัตรที่นับ ≤ จำนวนข้อมูลประจำตัวของการเลือก"),
     "key.modulus_proof": ("the dealer's modulus proof verifies: n = pq, distinct primes "
                           "p ≡ q ≡ 3 (mod 4), gcd(n, φ(n)) = 1",
                           "หลักฐานมอดุลัสของผู้สร้างกุญแจถูกต้อง: n = pq โดย p, q "
@@ -340,35 +340,38 @@ MESSAGES: dict[str, tuple[str, str]] = {
                           "รายการข้อมูลประจำตัวผิดรูปแบบ: {error}"),
     "credentials.election_id": ("credential list of another election",
                                 "รายการข้อมูลประจำตัวเป็นของการเลือกตั้งอื่น"),
-    "credentials.electorates": ("electorates {found}: not among the manifest's ({expected})",
-                                "กลุ่มผู้มีสิทธิ์ {found} ไม่อยู่ในกลุ่มของ manifest ({expected})"),
-    "credentials.two_electorates": ("credential is in two electorates ({electorates})",
-                                    "ข้อมูลประจำตัวอยู่ในสองกลุ่มผู้มีสิทธิ์ ({electorates})"),
+    "credentials.contests": ("lists for contests {found}: not among the manifest's contests "
+                             "({expected})",
+                             "รายการของการเลือก {found} ไม่อยู่ในการเลือกของ manifest ({expected})"),
+    "credentials.two_contests": ("credential is in the lists of several contests ({contests})",
+                                 "ข้อมูลประจำตัวอยู่ในรายการของหลายการเลือก ({contests})"),
     "credentials.signature": ("credential list is not signed by the pinned CA key",
                               "รายการข้อมูลประจำตัวไม่ได้ลงนามด้วยกุญแจผู้ออกข้อมูลประจำตัวที่ตรึงไว้"),
-    "credentials.count": ("{count} credentials of the {electorate} electorate",
-                          "ข้อมูลประจำตัว {count} รายการของกลุ่มผู้มีสิทธิ์ {electorate}"),
+    "credentials.count": ("{count} credentials of contest {contest}",
+                          "ข้อมูลประจำตัว {count} รายการของการเลือก {contest}"),
     "revocations.shape": ("revocation is malformed: {error}", "การเพิกถอนผิดรูปแบบ: {error}"),
     "revocations.election_id": ("revocation of another election",
                                 "การเพิกถอนเป็นของการเลือกตั้งอื่น"),
     "revocations.signature": ("revocation is not signed by the pinned CA key",
                               "การเพิกถอนไม่ได้ลงนามด้วยกุญแจผู้ออกข้อมูลประจำตัวที่ตรึงไว้"),
-    "revocations.electorate": ("electorate {electorate} is not in the credential list",
-                               "กลุ่มผู้มีสิทธิ์ {electorate} ไม่อยู่ในรายการข้อมูลประจำตัว"),
-    "revocations.not_live": ("revokes a credential that is not a live credential of "
-                             "{electorate}",
-                             "เพิกถอนข้อมูลประจำตัวที่ไม่ใช่ข้อมูลประจำตัวที่ใช้ได้ของ {electorate}"),
+    "revocations.contest": ("contest {contest} has no list in the credential list",
+                            "การเลือก {contest} ไม่มีรายการในรายการข้อมูลประจำตัว"),
+    "revocations.not_live": ("revokes a credential that is not a live credential of contest "
+                             "{contest}",
+                             "เพิกถอนข้อมูลประจำตัวที่ไม่ใช่ข้อมูลประจำตัวที่ใช้ได้ของการเลือก {contest}"),
     "revocations.not_new": ("replacement {replacement} is not a new credential",
                             "ข้อมูลประจำตัวใหม่ {replacement} ไม่ใช่ข้อมูลประจำตัวที่ไม่เคยมี"),
     "revocations.count": ("{count} revocations", "การเพิกถอน {count} รายการ"),
     # 19
-    "signatures.unknown_credential": ("credential is not in the {electorate} electorate "
+    "signatures.unknown_credential": ("credential is not one of contest {contest}'s "
                                       "(neither listed nor a replacement)",
-                                      "ข้อมูลประจำตัวไม่อยู่ในกลุ่มผู้มีสิทธิ์ {electorate} "
+                                      "ข้อมูลประจำตัวไม่ใช่ของการเลือก {contest} "
                                       "(ไม่อยู่ในรายการและไม่ใช่ข้อมูลประจำตัวใหม่)"),
-    "signatures.other_electorate": ("credential of the {other} electorate signs a ballot of "
-                                    "{electorate}",
-                                    "ข้อมูลประจำตัวของกลุ่ม {other} ลงนามบัตรของกลุ่ม {electorate}"),
+    "signatures.other_contest": ("ballot sits in contest {contest}, but its credential is "
+                                 "listed under contest {other} (the contest its voter is "
+                                 "routed to)",
+                                 "บัตรอยู่ในการเลือก {contest} แต่ข้อมูลประจำตัวของบัตรอยู่ในรายการ"
+                                 "ของการเลือก {other} (การเลือกที่ผู้ลงคะแนนมีสิทธิ์)"),
     "signatures.invalid": ("ballot signature does not verify with its credential",
                            "ลายเซ็นของบัตรไม่ถูกต้องตามข้อมูลประจำตัว"),
     "signatures.chain": ("previous is {found}, the credential's ballot before (seq {last}) has "
@@ -451,9 +454,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
                        "การเลือก {contest}: ที่นั่งสุดท้ายคะแนนเท่ากัน ยังไม่ได้ตัดสินโดยการจับสลาก"),
     "lots.count": ("{count} lots recorded", "บันทึกการจับสลาก {count} ครั้ง"),
     # 23
-    "turnout.exceeds": ("{counted} ballots counted, but the {electorate} electorate has only "
-                        "{credentials} credentials",
-                        "นับบัตร {counted} ใบ แต่กลุ่มผู้มีสิทธิ์ {electorate} มีข้อมูลประจำตัวเพียง "
+    "turnout.exceeds": ("{counted} ballots counted, but the contest has only {credentials} "
+                        "credentials",
+                        "นับบัตร {counted} ใบ แต่การเลือกนี้มีข้อมูลประจำตัวเพียง "
                         "{credentials} รายการ"),
     "turnout.contest": ("{contest}: {counted} of {credentials} credentials counted ({percent} %)",
                         "{contest}: นับ {counted} จาก {credentials} ข้อมูลประจำตัว ({percent} %)"),
@@ -761,12 +764,14 @@ ITEM_LABELS: dict[str, tuple[str, str]] = {
 }
 
 
+from verifier import i18n_contests as _contests  # noqa: E402 - checks 37–40 (issue 21)
 from verifier import i18n_observers as _observers  # noqa: E402 - checks 32–35 (issue 23)
 
-for _table, _more in ((CHECK_TITLES, _observers.CHECK_TITLES), (MESSAGES, _observers.MESSAGES),
-                      (ITEM_LABELS, _observers.ITEM_LABELS), (UI, _observers.UI)):
-    assert not set(_table) & set(_more), "a message code is defined twice"
-    _table.update(_more)
+for _module in (_observers, _contests):
+    for _table, _more in ((CHECK_TITLES, _module.CHECK_TITLES), (MESSAGES, _module.MESSAGES),
+                          (ITEM_LABELS, _module.ITEM_LABELS), (UI, _module.UI)):
+        assert not set(_table) & set(_more), "a message code is defined twice"
+        _table.update(_more)
 
 
 def _pick(pair: tuple[str, str], lang: str) -> str:

@@ -47,8 +47,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
                         "{contest}: บัตรบนกระดาน {ballots} ใบ ผู้ลงคะแนนไม่ซ้ำกัน {voters} คน"),
     "board_turnout.audits": ("{contest}: {audits} audited ballots on the board (never counted, not turnout)",
                        "{contest}: บัตรที่ถูกตรวจสอบบนกระดาน {audits} ใบ (ไม่นับคะแนนและไม่นับเป็นผู้มาใช้สิทธิ)"),
-    "board_turnout.too_many": ("{voters} distinct voters but only {electorate} credentials",
-                         "ผู้ลงคะแนนไม่ซ้ำกัน {voters} คน แต่มีข้อมูลประจำตัวเพียง {electorate} รายการ"),
+    "board_turnout.too_many": ("{voters} distinct voters but only {credentials} credentials "
+                               "of the contest",
+                               "ผู้ลงคะแนนไม่ซ้ำกัน {voters} คน แต่การเลือกนี้มีข้อมูลประจำตัวเพียง "
+                               "{credentials} รายการ"),
 }
 
 ITEM_LABELS: dict[str, tuple[str, str]] = {

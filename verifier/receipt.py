@@ -29,7 +29,7 @@ from verifier.hashing import object_hash
 from verifier.jsonstream import JsonReader
 from verifier.lines import iter_lines
 from verifier.record import (COUNTED, ENTRIES, FORMAT, FORMAT_NAME, MANIFEST, OPENING,
-                             SUPPORTED_VERSIONS)
+                             SUPPORTED_VERSIONS, unsupported_version)
 from verifier.signatures import signature_valid
 
 RECEIPT_TYPE = "ssbvote-receipt"
@@ -71,7 +71,7 @@ def open_record(root: Path) -> None:
         raise RecordUnreadable(f"{FORMAT}: not an {FORMAT_NAME} record")
     version = fmt.get("version")
     if isinstance(version, bool) or version not in SUPPORTED_VERSIONS:
-        raise RecordUnreadable(f"{FORMAT}: unsupported version {version!r}")
+        raise RecordUnreadable(unsupported_version(version))
 
 
 def stream_entries(root: Path) -> Iterator[tuple[int, Any]]:

@@ -32,7 +32,7 @@ from verifier.lines import iter_lines, iter_spans
 from verifier.tables import BallotIndex, BallotLine
 
 FORMAT_NAME = "ssbvote-record"
-SUPPORTED_VERSIONS = (3,)  # docs/record.md: version 3 (issue 16); 1 and 2 are refused
+SUPPORTED_VERSIONS = (4,)  # docs/record.md: version 4 (issue 21); 1–3 are refused (exit 2)
 
 FORMAT = "FORMAT.json"
 MANIFEST = "manifest.json"
@@ -62,9 +62,15 @@ SHARE_FILE_RE = re.compile(r"^tally/decryption_shares/trustee-([1-9][0-9]*)\.jso
 WITNESS_FILE_RE = re.compile(r"^witnesses/([a-z0-9][a-z0-9-]{0,31})\.json\Z")  # §3.5
 STREAMED = (BALLOTS, ENTRIES, COUNTED, CREDENTIALS)  # read as streams, never held
 #: counted.json: the top object, contests, a contest, its lists are walked; credentials.json:
-#: the top object, electorates, a list
+#: the top object, contests, a list
 STREAM_DEPTH = 4
 SCAN_CHUNK = 64  # ballots.jsonl lines per work unit of the loading scan
+
+
+def unsupported_version(version: Any) -> str:
+    """The exit-2 message for a record of another version (docs/record.md §5: it names it)."""
+    return (f"{FORMAT}: unsupported version {version!r} (this verifier reads version "
+            f"{', '.join(map(str, SUPPORTED_VERSIONS))} only)")
 
 
 @dataclass(frozen=True)
@@ -269,7 +275,7 @@ def load_record(path: str | Path, processes: int = 1, snapshot: bool = False) ->
             raise RecordUnreadable(f"{FORMAT}: not an {FORMAT_NAME} record")
         version = fmt.get("version")
         if isinstance(version, bool) or version not in SUPPORTED_VERSIONS:
-            raise RecordUnreadable(f"{FORMAT}: unsupported version {version!r}")
+            raise RecordUnreadable(unsupported_version(version))
     for rel in rec.names():  # the order of the files decides which error is reported
         if rel == BALLOTS:
             rec.streamed[rel], rec.ballot_lines = scan_ballots(streamed[rel], processes)

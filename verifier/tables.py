@@ -385,6 +385,28 @@ class KeySet:
         for i in range(0, len(self._keys), size):
             yield bytes(self._keys[i:i + size])
 
+    def _first_at_least(self, first_byte: int) -> int:
+        """The index of the first key whose first byte is ≥ ``first_byte`` (keys sorted)."""
+        size, keys = self.SIZE, self._keys
+        lo, hi = 0, len(self)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if keys[mid * size] < first_byte:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    def starting_with(self, first_byte: int) -> list[bytes]:
+        """The keys whose first byte is ``first_byte``: one slice of the sorted keys, so that a
+        caller can hold 1/256 of the set at a time."""
+        self.freeze()
+        size = self.SIZE
+        lo = self._first_at_least(first_byte)
+        hi = self._first_at_least(first_byte + 1) if first_byte < 255 else len(self)
+        chunk = bytes(self._keys[lo * size:hi * size])
+        return [chunk[i:i + size] for i in range(0, len(chunk), size)]
+
 
 class RowMap:
     """key → row, for keys that are a function of the row (``key_of``, e.g. an entry table's

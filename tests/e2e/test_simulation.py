@@ -33,7 +33,7 @@ def test_simulation_matches_intent_and_verifies(simulated: dict[str, Any]) -> No
     out = simulated["output"]
     assert simulated["exit"] == 0, out
     assert out.count("counts MATCH the voters' intended last choices") == 2
-    assert "Verifier: exit 0 (40 of 40 checks passed)" in out  # record version 4: checks 1–40
+    assert "Verifier: exit 0 (42 of 42 checks passed)" in out  # record version 4: checks 1–42
     assert "4 ballots audited by 3 voters and checked by audit code" in out
     assert "trustees" in out and "(1 absent)" in out
     record: Path = simulated["record"]
@@ -115,7 +115,7 @@ def test_sections_simulation_routes_voters_counts_per_contest_and_verifies(
     out = simulated_sections["output"]
     assert simulated_sections["exit"] == 0, out
     assert out.count("counts MATCH the voters' intended last choices") == 4
-    assert "Verifier: exit 0 (40 of 40 checks passed)" in out
+    assert "Verifier: exit 0 (42 of 42 checks passed)" in out
     record: Path = simulated_sections["record"]
     assert json.loads((record / "FORMAT.json").read_text()) == {"format": "ssbvote-record", "version": 4}
     manifest = json.loads((record / "manifest.json").read_text())

@@ -1,10 +1,14 @@
-"""A small hand-built version-3 record for the checks that need no ballot (3, 6, 8, 10, 11 with
+"""A small hand-built version-4 record for the checks that need no ballot (3, 6, 8, 10, 11 with
 given verdicts, 17–23) and for voter mode — written from docs/record.md §2, §4, §6 directly
 with ``cryptography``, independently of the producer code, so that the verifier's reading of
 the spec is checked against a second writing of it.
 
 The record has no ballots (board/ballots.jsonl is empty) and a dummy election key: checks 4, 5,
-7, 9 and 12–16 are not meant to pass on it.
+7, 9, 12–16 and 39–40 are not meant to pass on it.
+
+Version 4 (issue 21): the credential list and the revocations are per contest (record.md
+§6.2–§6.3); ``Mini(manifest_doc=sections_manifest())`` writes a format-2 manifest with several
+contests per electorate (docs/manifest.md §4), each voter in the contest of its ``contest``.
 """
 from __future__ import annotations
 
@@ -59,6 +63,31 @@ def manifest() -> dict[str, Any]:
             "contests": [contest("insured", "I"), contest("employer", "E")]}
 
 
+def sections_manifest() -> dict[str, Any]:
+    """A format-2 manifest (docs/manifest.md §4.5): the insured routed by ``section`` to
+    insured-33 / insured-39 / insured-40 (one vote, several seats), one employer contest."""
+    def text(s: str) -> dict[str, str]:
+        return {"th": s + " (th)", "en": s}
+
+    def contest(cid: str, electorate: str, prefix: str, section: str | None) -> dict[str, Any]:
+        c: dict[str, Any] = {
+            "id": cid, "electorate": electorate, "max_selections": 1, "seats": 2,
+            "title": text(cid), "teams": [],
+            "candidates": [{"id": f"{prefix}{i}", "number": i, "name": text(f"{prefix}{i}"),
+                            "team": None} for i in (1, 2, 3)]}
+        if section is not None:
+            c["eligibility"] = {"section": [section]}
+        return c
+    return {"format": "ssbvote-manifest/2", "election": "mini-sections",
+            "title": text("Mini sections"), "poll_window": {"opens": OPENS, "closes": CLOSES},
+            "roll_attributes": {"insured": [{"name": "section", "title": text("Section"),
+                                             "values": ["33", "39", "40"]}]},
+            "contests": [contest("insured-33", "insured", "A", "33"),
+                         contest("insured-39", "insured", "B", "39"),
+                         contest("insured-40", "insured", "C", "40"),
+                         contest("employer", "employer", "E", None)]}
+
+
 ELECTION_ID = sha(canonical(manifest()))
 
 
@@ -67,6 +96,10 @@ class Voter:
     electorate: str
     pseudonym: str
     key: Ed25519PrivateKey
+    contest: str = ""  # the contest the voter is routed to ("": the electorate's, format 1)
+
+    def __post_init__(self) -> None:
+        self.contest = self.contest or self.electorate
 
     @property
     def credential(self) -> str:
@@ -96,13 +129,21 @@ class Mini:
     #: the seqs of ``casts`` that are audits (docs/record.md §2.1: kind "audit", a seed, the
     #: audit statement signed; not in the credential's ``previous`` chain; never counted)
     audits: set[int] = field(default_factory=set)
+    #: the manifest (default: :func:`manifest`, format 1 with contests insured and employer)
+    manifest_doc: dict[str, Any] = field(default_factory=manifest)
 
     def __post_init__(self) -> None:
         if not self.voters:
+            sections = [c["id"] for c in self.manifest_doc["contests"]
+                        if c["electorate"] == "insured"]
+            employer = next(c["id"] for c in self.manifest_doc["contests"]
+                            if c["electorate"] == "employer")
             for i in range(4):
-                self.voters.append(Voter("insured", f"{i:032x}", key(f"insured-{i}")))
+                self.voters.append(Voter("insured", f"{i:032x}", key(f"insured-{i}"),
+                                         sections[i % len(sections)]))
             for i in range(2):
-                self.voters.append(Voter("employer", f"{100 + i:032x}", key(f"employer-{i}")))
+                self.voters.append(Voter("employer", f"{100 + i:032x}", key(f"employer-{i}"),
+                                         employer))
         if not self.casts:
             self.casts = [(0, "2026-12-20T01:00:01.000000Z"), (1, "2026-12-20T02:00:00.000000Z"),
                           (4, "2026-12-20T02:30:00.000000Z"), (0, "2026-12-20T03:00:00.000000Z"),
@@ -113,22 +154,27 @@ class Mini:
 
     @property
     def election_id(self) -> str:
-        return ELECTION_ID
+        return sha(canonical(self.manifest_doc))
+
+    @property
+    def contest_ids(self) -> list[str]:
+        return [c["id"] for c in self.manifest_doc["contests"]]
 
     def path(self, rel: str) -> Path:
         return self.root / rel
 
     def credentials(self) -> dict[str, Any]:
-        lists: dict[str, list[str]] = {"insured": [], "employer": []}
+        """Version 4 (record.md §6.2): one list per contest the CA issued for."""
+        lists: dict[str, list[str]] = {}
         for v in self.voters:
-            lists[v.electorate].append(v.credential)
+            lists.setdefault(v.contest, []).append(v.credential)
         return sign({"type": "ssbvote-credentials", "election_id": self.election_id,
                      "at": "2026-12-01T00:00:00.000000Z",
-                     "electorates": {e: sorted(c) for e, c in lists.items()}}, self.ca)
+                     "contests": {e: sorted(c) for e, c in lists.items()}}, self.ca)
 
     def revocations(self) -> list[dict[str, Any]]:
         return [sign({"type": "ssbvote-revocation", "election_id": self.election_id,
-                      "electorate": self.voters[i].electorate,
+                      "contest": self.voters[i].contest,
                       "revoked": self.voters[i].credential,
                       "replacement": pub(new) if new is not None else None,
                       "at": "2026-12-20T01:30:00.000000Z"}, self.ca)
@@ -155,7 +201,7 @@ class Mini:
             credential = pub(signer)
             ballot_hash = sha(f"ballot {seq}".encode())
             e: dict[str, Any] = {"seq": seq, "election_id": self.election_id,
-                                 "pseudonym": v.pseudonym, "contest": v.electorate,
+                                 "pseudonym": v.pseudonym, "contest": v.contest,
                                  "credential": credential, "ballot_hash": ballot_hash,
                                  "cast_at": at}
             if seq in self.audits:
@@ -186,8 +232,8 @@ class Mini:
     def counted(self, entries: list[dict[str, Any]]) -> dict[str, Any]:
         revoked = {self.voters[i].credential for i, _ in self.revoked}
         paper = {self.voters[i].pseudonym for i in self.paper}
-        contests: dict[str, Any] = {"insured": {"counted": [], "excluded": []},
-                                    "employer": {"counted": [], "excluded": []}}
+        contests: dict[str, Any] = {cid: {"counted": [], "excluded": []}
+                                    for cid in self.contest_ids}
         later: set[str] = set()
         for e in reversed(entries):
             c = contests[e["contest"]]
@@ -248,8 +294,8 @@ class Mini:
 
     def write(self) -> Mini:
         self.root.mkdir(parents=True, exist_ok=True)
-        self.write_json("FORMAT.json", {"format": "ssbvote-record", "version": 3})
-        self.write_json("manifest.json", manifest())
+        self.write_json("FORMAT.json", {"format": "ssbvote-record", "version": 4})
+        self.write_json("manifest.json", self.manifest_doc)
         self.write_json("election_key.json", {"n": "dummy"})
         self.write_json("board_key.json", {"algorithm": "Ed25519", "public_key": pub(self.board)})
         self.write_json("credentials.json", self.credentials())

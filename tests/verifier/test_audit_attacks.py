@@ -52,7 +52,7 @@ def test_honest_election_with_audits_passes_all_31_checks(audited_election: Simu
                                                            run_verifier: Runner) -> None:
     out = run_verifier(audited_election.record)
     assert out.code == 0, out.failed
-    assert len(out.doc["checks"]) == 38  # 1–36 (32–35: issue 23), 41–42 (issues 20, 21)
+    assert len(out.doc["checks"]) == 42  # 1–42 (32–35: issue 23; 37–40: issue 21; 41–42: issues 20, 21)
     audits = [e for e in read_jsonl(audited_election.record / ENTRIES) if e["kind"] == "audit"]
     assert len(audits) >= 3  # the simulation's auditors audit one or two encryptions each
     assert _notes(out, "audits.open")["audits.summary"] == {"count": len(audits),

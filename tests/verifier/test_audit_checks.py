@@ -78,7 +78,7 @@ def test_entry_keys_are_exact_per_kind(mini: Mini, seq: int, edit: Any, error: s
     assert f.code == "chain.shape" and f.item["line"] == seq and error in f.params["error"]
 
 
-# --- check 19: electorate and pseudonym rules cover audits; the chain does not ------------
+# --- check 19: contest and pseudonym rules cover audits; the chain does not ------------
 
 def test_audit_by_an_unknown_credential(mini: Mini) -> None:
     entries = mini.read_entries()

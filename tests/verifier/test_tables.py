@@ -335,3 +335,33 @@ def test_counted_shape_streamed_as_the_whole_object_is_validated(tmp_path: Path)
         assert _streamed(path, {"a", "b"}) == want, raw
         messages.add(want if isinstance(want, str) else "ok")
     assert len(messages) > 20  # the mutations reach many different errors
+
+
+def test_keyset_starting_with_partitions_the_sorted_keys() -> None:
+    """check 18 reads the per-contest lists 1/256 at a time (verifier/checks/credentials.py)."""
+    import os
+
+    from verifier.tables import KeySet
+    keys = sorted({os.urandom(32) for _ in range(3000)} | {bytes([0] * 32), bytes([255] * 32)})
+    ks = KeySet()
+    for k in reversed(keys):  # added out of order: starting_with sorts first
+        ks.add(k)
+    parts = [ks.starting_with(b) for b in range(256)]
+    assert [k for part in parts for k in part] == keys
+    assert all(k[0] == b for b, part in enumerate(parts) for k in part)
+
+
+def test_shared_credentials_names_every_list_holding_a_key() -> None:
+    import os
+
+    from verifier.checks.credentials import shared_credentials
+    from verifier.tables import KeySet
+    common, pair = os.urandom(32), os.urandom(32)
+    lists = {}
+    for name, extra in (("a", [common, pair]), ("b", [common]), ("c", [common, pair]), ("d", [])):
+        ks = KeySet()
+        for k in sorted([os.urandom(32) for _ in range(500)] + extra):
+            ks.add(k)
+        lists[name] = ks
+    assert sorted(shared_credentials(lists)) == sorted([(common, ["a", "b", "c"]),
+                                                        (pair, ["a", "c"])])

@@ -110,16 +110,16 @@ def test_entry_signature_invalid(record: Path, built_record: BuiltRecord,
         {"file": ENTRIES, "seq": e["seq"], "credential": e["credential"]}]
 
 
-def test_credential_of_the_other_electorate(record: Path, built_record: BuiltRecord,
-                                            run_verifier: Runner) -> None:
-    employer = read_json(record / "credentials.json")["electorates"]["employer"][0]
+def test_credential_of_the_other_contest(record: Path, built_record: BuiltRecord,
+                                         run_verifier: Runner) -> None:
+    employer = read_json(record / "credentials.json")["contests"]["employer"][0]
     entries = read_jsonl(record / ENTRIES)
     e = next(x for x in reversed(entries) if x["contest"] == "insured")
     e["credential"] = employer
     write_jsonl(record / ENTRIES, entries)
     _finish(record, built_record)
     out = run_verifier(record)
-    assert _items(out, "board.signatures", "signatures.other_electorate") == [
+    assert _items(out, "board.signatures", "signatures.other_contest") == [
         {"file": ENTRIES, "seq": e["seq"], "credential": employer}]
 
 
@@ -294,7 +294,7 @@ def test_board_key_replaced_and_everything_resigned(record: Path, built_record: 
 
 def test_credentials_changed(record: Path, run_verifier: Runner) -> None:
     doc = read_json(record / "credentials.json")
-    doc["electorates"]["insured"] = sorted(doc["electorates"]["insured"] + [_pub(_key("x"))])
+    doc["contests"]["insured"] = sorted(doc["contests"]["insured"] + [_pub(_key("x"))])
     write_json(record / "credentials.json", doc)
     rehash(record)
     out = run_verifier(record)
@@ -311,7 +311,7 @@ def test_revocation_not_signed_by_the_ca(record: Path, run_verifier: Runner) -> 
     victim = next(e for e in read_jsonl(record / ENTRIES) if e["seq"] == counted[0]["seq"])
     forger = _key("not the CA")
     body = {"type": "ssbvote-revocation", "election_id": victim["election_id"],
-            "electorate": "insured", "revoked": victim["credential"], "replacement": None,
+            "contest": "insured", "revoked": victim["credential"], "replacement": None,
             "at": victim["cast_at"]}
     revocation = dict(body, signature=forger.sign(canonical(body)).hex())
     lines = read_jsonl(record / "revocations.jsonl")
@@ -329,7 +329,7 @@ def test_turnout_above_the_number_of_credentials(record: Path, run_verifier: Run
     doc = read_json(record / "credentials.json")
     counted = len(read_json(record / "tally/counted.json")["contests"]["employer"]["counted"])
     assert counted >= 2
-    doc["electorates"]["employer"] = doc["electorates"]["employer"][:counted - 1]
+    doc["contests"]["employer"] = doc["contests"]["employer"][:counted - 1]
     write_json(record / "credentials.json", doc)
     rehash(record)
     out = run_verifier(record)

@@ -1,4 +1,4 @@
-"""The named, numbered checks of docs/record.md §5 (1–36, 41–42) (record format version 3).
+"""The named, numbered checks of docs/record.md §5 (1–42) (record format version 4).
 
 Each check is a function ``check_NN_name(ctx) -> CheckResult``; :data:`CHECKS` lists them in
 the order of the spec and :func:`verify_record` runs them all (a failing check never stops the
@@ -14,7 +14,8 @@ The checks live by record area: :mod:`verifier.checks.record` (1–2),
 :mod:`verifier.checks.keys` (24–27: the key proofs and derived values),
 :mod:`verifier.checks.pins` (17, and the loaders of the pinned objects) and
 :mod:`verifier.checks.credentials` (18, 19), :mod:`verifier.checks.audits` (29–31: audited
-ballots); what they share is in
+ballots), :mod:`verifier.checks.observers` (32–35), :mod:`verifier.checks.contests` (37–40: the
+election's rules as data, issue 21); what they share is in
 :mod:`verifier.checks.context`.
 """
 from __future__ import annotations
@@ -31,6 +32,8 @@ from verifier.checks.board import (AUDIT_ENTRY_KEYS, BALLOT_ENTRY_KEYS, CAST_AT_
                                    PSEUDONYM_RE, check_06_board_chain, check_07_board_ballots,
                                    check_08_board_checkpoints, check_20_board_unique,
                                    check_21_board_times)
+from verifier.checks.contests import (check_37_manifest_rules, check_38_credentials_contests,
+                                      check_39_results_seats, check_40_tally_contests)
 from verifier.checks.context import (HEX64_RE, MAX_FINDINGS, CheckResult, Context, Finding,
                                      Options)
 from verifier.checks.credentials import (BALLOT_TYPE, ballot_statement,
@@ -76,6 +79,8 @@ __all__ = [
     "check_28_tally_share_signatures", "check_29_audits_open", "check_30_audits_not_counted",
     "check_31_audits_seeds_secret", "check_32_board_seen", "check_33_witnesses_statements",
     "check_34_pins_witnesses", "check_35_board_turnout", "check_36_key_short_base",
+    "check_37_manifest_rules", "check_38_credentials_contests", "check_39_results_seats",
+    "check_40_tally_contests",
     "check_41_poll_extensions", "check_42_results_lots",
     "SNAPSHOT_CHECKS", "expected_elected", "verify_record", "verify_snapshot",
 ]
@@ -93,7 +98,11 @@ CHECKS: tuple[Callable[[Context], CheckResult], ...] = (
     check_27_key_shared_secret, check_28_tally_share_signatures, check_29_audits_open,
     check_30_audits_not_counted, check_31_audits_seeds_secret, check_32_board_seen,
     check_33_witnesses_statements, check_34_pins_witnesses, check_35_board_turnout,
-    check_36_key_short_base, check_41_poll_extensions, check_42_results_lots,
+    check_36_key_short_base,
+    # version 4 (issue 21)
+    check_37_manifest_rules, check_38_credentials_contests, check_39_results_seats,
+    check_40_tally_contests,
+    check_41_poll_extensions, check_42_results_lots,
 )
 #: the checks of a snapshot of an open board (docs/record.md §3.3): those of a closed record
 #: that apply to a partial board, by the same code
@@ -105,6 +114,7 @@ SNAPSHOT_CHECKS: tuple[Callable[[Context], CheckResult], ...] = (
     check_24_key_modulus_proof, check_25_key_factor_proof, check_26_key_verification_base,
     check_27_key_shared_secret, check_29_audits_open, check_32_board_seen,
     check_34_pins_witnesses, check_35_board_turnout, check_36_key_short_base,
+    check_37_manifest_rules, check_38_credentials_contests,
     check_41_poll_extensions,
 )
 

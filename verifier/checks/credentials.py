@@ -6,7 +6,7 @@ per cast ballot (~0.1–0.2 ms each, in chunks across the worker pool; an audit 
 is check 29's), once for the rules per voter, holding the last cast ballot and the first entry
 of each credential and the first entry of each pseudonym (:class:`~verifier.tables.RowMap`:
 ~16 bytes per voter each, dropped at the end of the check).  Audit entries count for the
-electorate and the one-pseudonym rules, not for the ``previous`` chain (record.md §2.1).
+contest and the one-pseudonym rules, not for the ``previous`` chain (record.md §2.1).
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from typing import Any, Iterator
 
 from verifier.checks.board import KIND_BALLOT, board_entries
 from verifier.checks.context import CheckResult, Context, missing
-from verifier.checks.pins import (CREDENTIALS_KEYS, CREDENTIALS_TYPE, KEY_RE,
+from verifier.checks.pins import (CREDENTIALS_KEYS, CREDENTIALS_TYPE, KEY_RE, LISTS,
                                   REVOCATION_KEYS, REVOCATION_TYPE, CredentialList, credential_list,
                                   credentials_body, opening, revocations)
 from verifier.encoding import canonical_json, expect_object, expect_str
@@ -31,24 +31,30 @@ SIGNATURE_CHUNK = 1024  # ballot signatures per work unit of check 19
 
 
 @dataclass
-class Electorates:
-    """Who may sign a ballot of each electorate: the CA's list and the replacements issued by
-    its revocations (§6.3)."""
+class Voters:
+    """Who may sign a ballot of each contest (version 4, §6.2–§6.3): the CA's per-contest lists
+    and the replacements issued by its revocations, each in the contest it names."""
 
     lists: dict[str, KeySet]
     replacements: dict[str, set[bytes]] = field(default_factory=dict)
     replaced: dict[bytes, bytes] = field(default_factory=dict)  # replacement → the revoked
 
-    def member(self, credential: bytes, electorate: str) -> bool:
-        listed = self.lists.get(electorate)
+    def member(self, credential: bytes, contest: str) -> bool:
+        listed = self.lists.get(contest)
         return ((listed is not None and credential in listed)
-                or credential in self.replacements.get(electorate, ()))
+                or credential in self.replacements.get(contest, ()))
 
-    def electorate_of(self, credential: bytes) -> str | None:
+    def contest_of(self, credential: bytes) -> str | None:
+        """The contest whose list (or replacements) holds ``credential``, if any (the first by
+        name: check 18 says when there are two)."""
         for name in sorted(set(self.lists) | set(self.replacements)):
             if self.member(credential, name):
                 return name
         return None
+
+    def size(self, contest: str) -> int:
+        """The credentials that may vote in ``contest``: its list and its replacements."""
+        return len(self.lists.get(contest, ())) + len(self.replacements.get(contest, ()))
 
     def root(self, credential: bytes) -> bytes:
         """The voter's first credential: follow the revocations back (replacements are new, so
@@ -61,52 +67,66 @@ class Electorates:
         return credential
 
 
-def electorates(ctx: Context) -> Electorates | None:
+def voters(ctx: Context) -> Voters | None:
+    """The per-contest credentials of the record (None without a usable credential list)."""
     lst = credential_list(ctx)
-    if lst is None or lst.electorates is None:
+    if lst is None or lst.contests is None:
         return None
-    out = Electorates(lst.electorates)
+    out = Voters(lst.contests)
     for r in revocations(ctx):
         if r.replacement is not None:
-            out.replacements.setdefault(r.electorate, set()).add(r.replacement)
+            out.replacements.setdefault(r.contest, set()).add(r.replacement)
             out.replaced.setdefault(r.replacement, r.revoked)
     return out
 
 
 # --- check 18 ---------------------------------------------------------------------------------
 
+def shared_credentials(lists: dict[str, KeySet]) -> Iterator[tuple[bytes, list[str]]]:
+    """(credential, the contests listing it) for every credential in two or more lists (a
+    credential twice in one list is a sorting problem, reported apart).  The lists are taken
+    1/256 at a time (the keys of one first byte: a slice of each sorted list), compared as sets:
+    ~1/256 of the credentials held at once, the work in C (record.md §5, memory note)."""
+    names = sorted(lists)
+    for first_byte in range(256):
+        union: set[bytes] = set()
+        shared: set[bytes] = set()
+        parts: dict[str, set[bytes]] = {}
+        for name in names:
+            keys = parts[name] = set(lists[name].starting_with(first_byte))
+            shared |= union & keys
+            union |= keys
+        for key in sorted(shared):
+            yield key, [name for name in names if key in parts[name]]
+
+
 def _check_list(ctx: Context, res: CheckResult, lst: CredentialList, ca: bytes | None) -> None:
     item = {"file": CREDENTIALS}
     try:
-        expect_object({**lst.fields, **({"electorates": None} if lst.electorates is not None
-                                         or "electorates" in lst.fields else {})},
+        expect_object({**lst.fields, **({LISTS: None} if lst.contests is not None
+                                         or LISTS in lst.fields else {})},
                       CREDENTIALS_KEYS, "credentials")
         if lst.fields["type"] != CREDENTIALS_TYPE:
             raise InvalidInput(f"credentials.type: not {CREDENTIALS_TYPE}")
         expect_str(lst.fields["at"], "credentials.at")
-        if lst.electorates is None:
-            raise InvalidInput("credentials.electorates: not an object")
+        if lst.contests is None:
+            raise InvalidInput("credentials.contests: not an object")
     except InvalidInput as exc:
         res.fail("credentials.shape", item, error=str(exc))
     if lst.fields.get("election_id") != ctx.election_id:
         res.fail("credentials.election_id", item)
-    for message, electorate in lst.problems:
-        res.fail("credentials.shape", {**item, "electorate": electorate}, error=message)
-    if lst.electorates is not None and ctx.contests is not None:
-        # the CA issues per roll: an electorate it issued nothing for is an empty list
-        wanted = {c.electorate for c in ctx.contests.values()}
-        if not lst.electorates or not set(lst.electorates) <= wanted:
-            res.fail("credentials.electorates", item, found=", ".join(sorted(lst.electorates)),
+    for message, contest in lst.problems:
+        res.fail("credentials.shape", {**item, "contest": contest}, error=message)
+    if lst.contests is not None and ctx.contests is not None:
+        # the CA issues per roll: a contest it issued nothing for is absent (record.md §6.2)
+        wanted = set(ctx.contests)
+        if not lst.contests or not set(lst.contests) <= wanted:
+            res.fail("credentials.contests", item, found=", ".join(sorted(lst.contests)),
                      expected=", ".join(sorted(wanted)))
-    if lst.electorates is not None:
-        names = sorted(lst.electorates)
-        for i, name in enumerate(names):
-            for other in names[i + 1:]:
-                small, big = sorted((lst.electorates[name], lst.electorates[other]), key=len)
-                for key in small:
-                    if key in big:
-                        res.fail("credentials.two_electorates",
-                                 {**item, "credential": key.hex()}, electorates=f"{name}, {other}")
+    if lst.contests is not None:
+        for key, names in shared_credentials(lst.contests):
+            res.fail("credentials.two_contests", {**item, "credential": key.hex()},
+                     contests=", ".join(names))
     if ca is not None and not verify_bytes(ca, lst.fields.get("signature"),
                                            credentials_body(ctx, lst)):
         res.fail("credentials.signature", item)
@@ -114,7 +134,7 @@ def _check_list(ctx: Context, res: CheckResult, lst: CredentialList, ca: bytes |
 
 def _check_revocations(ctx: Context, res: CheckResult, lst: CredentialList | None,
                        ca: bytes | None) -> int:
-    lists = (lst.electorates if lst is not None and lst.electorates is not None else {})
+    lists = (lst.contests if lst is not None and lst.contests is not None else {})
     revoked: set[bytes] = set()
     replacements: dict[str, set[bytes]] = {}
     count = 0
@@ -126,7 +146,7 @@ def _check_revocations(ctx: Context, res: CheckResult, lst: CredentialList | Non
             expect_object(r, REVOCATION_KEYS, "revocation")
             if r["type"] != REVOCATION_TYPE:
                 raise InvalidInput(f"revocation.type: not {REVOCATION_TYPE}")
-            electorate = expect_str(r["electorate"], "revocation.electorate")
+            contest = expect_str(r["contest"], "revocation.contest")
             for k in ("revoked", "replacement"):
                 if (k == "revoked" or r[k] is not None) and not (
                         isinstance(r[k], str) and KEY_RE.match(r[k])):
@@ -142,18 +162,18 @@ def _check_revocations(ctx: Context, res: CheckResult, lst: CredentialList | Non
             res.fail("revocations.election_id", item)
         if ca is not None and not signature_valid(r, ca):
             res.fail("revocations.signature", item)
-        if electorate not in lists:
-            res.fail("revocations.electorate", item, electorate=electorate)
-        live = ((electorate in lists and old in lists[electorate])
-                or old in replacements.get(electorate, ()))
+        if contest not in lists:
+            res.fail("revocations.contest", item, contest=contest)
+        live = ((contest in lists and old in lists[contest])
+                or old in replacements.get(contest, ()))
         if not live or old in revoked:
-            res.fail("revocations.not_live", item, electorate=electorate)
+            res.fail("revocations.not_live", item, contest=contest)
         if new is not None:
             seen = (any(new in keys for keys in lists.values()) or new in revoked
                     or any(new in keys for keys in replacements.values()) or new == old)
             if seen:
                 res.fail("revocations.not_new", item, replacement=r["replacement"])
-            replacements.setdefault(electorate, set()).add(new)
+            replacements.setdefault(contest, set()).add(new)
         revoked.add(old)
     return count
 
@@ -173,9 +193,9 @@ def check_18_credentials_list(ctx: Context) -> CheckResult:
     else:
         _check_list(ctx, res, lst, ca)
     count = _check_revocations(ctx, res, lst, ca)
-    if lst is not None and lst.electorates is not None:
-        for name in sorted(lst.electorates):
-            res.note("credentials.count", electorate=name, count=len(lst.electorates[name]))
+    if lst is not None and lst.contests is not None:
+        for name in sorted(lst.contests):
+            res.note("credentials.count", contest=name, count=len(lst.contests[name]))
     res.note("revocations.count", count=count)
     return res
 
@@ -219,13 +239,13 @@ def _bad_signatures(ctx: Context, opening_hash: str) -> set[int]:
 def check_19_board_signatures(ctx: Context) -> CheckResult:
     res = CheckResult(19, "board.signatures")
     pins = opening(ctx)
-    voters = electorates(ctx)
+    who = voters(ctx)
     if missing(res, ("board entries", ctx.entries), ("manifest contests", ctx.contests),
                 ("election id", ctx.election_id), ("opening.json", pins),
-                ("credentials.json", voters)):
+                ("credentials.json", who)):
         return res
     assert ctx.entries is not None and ctx.contests is not None and ctx.election_id
-    assert pins is not None and voters is not None
+    assert pins is not None and who is not None
     entries = ctx.entries
     bad = _bad_signatures(ctx, pins.hash)
     last_of_credential = RowMap(entries.credential_key)  # its last cast ballot so far
@@ -238,13 +258,14 @@ def check_19_board_signatures(ctx: Context) -> CheckResult:
             continue  # board.ballots names it
         credential = bytes.fromhex(e["credential"])  # check 6: 64 lowercase hex
         item = {"file": ENTRIES, "seq": seq, "credential": e["credential"]}
-        if not voters.member(credential, contest.electorate):
-            other = voters.electorate_of(credential)
+        if not who.member(credential, contest.id):
+            # version 4: the credential must be of the very contest the CA routed its voter
+            # to (record.md §6.2) — a ballot moved to another contest fails here
+            other = who.contest_of(credential)
             if other is None:
-                res.fail("signatures.unknown_credential", item, electorate=contest.electorate)
+                res.fail("signatures.unknown_credential", item, contest=contest.id)
             else:
-                res.fail("signatures.other_electorate", item, electorate=contest.electorate,
-                         other=other)
+                res.fail("signatures.other_contest", item, contest=contest.id, other=other)
         key = entries.credential_key(row)
         first = first_of_credential.setdefault(key, row)
         if entries.pseudonym_key(first) != entries.pseudonym_key(row):
@@ -268,7 +289,7 @@ def check_19_board_signatures(ctx: Context) -> CheckResult:
         if first_voter != row:
             theirs = entries.credential_key(first_voter)
             if (isinstance(theirs, bytes)
-                    and voters.root(theirs) != voters.root(credential)):
+                    and who.root(theirs) != who.root(credential)):
                 res.fail("signatures.pseudonym_credentials", item, pseudonym=e["pseudonym"],
                          other=entries.credential(first_voter))
     res.note("signatures.count", count=signed, credentials=len(last_of_credential))

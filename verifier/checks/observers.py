@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from verifier.checks.context import CheckResult, Context, missing
-from verifier.checks.credentials import electorates
+from verifier.checks.credentials import voters as credential_voters
 from verifier.checks.pins import opening
 from verifier.record import CHECKPOINTS, OPENING
 from verifier.seen import checkpoint_problem, equivocations, first_not_on_chain
@@ -140,16 +140,15 @@ def check_35_board_turnout(ctx: Context) -> CheckResult:
             continue
         ballots[name] += 1
         voters[name].add(ctx.entries.credential_key(row))
-    lists = electorates(ctx)
-    for cid, contest in ctx.contests.items():
+    lists = credential_voters(ctx)
+    for cid in ctx.contests:
         res.note("board_turnout.contest", contest=cid, ballots=ballots[cid], voters=len(voters[cid]))
         if audits[cid]:
             res.note("board_turnout.audits", contest=cid, audits=audits[cid])
         if lists is None:
             continue
-        size = len(lists.lists.get(contest.electorate, ())) + len(
-            lists.replacements.get(contest.electorate, ()))
+        size = lists.size(cid)  # version 4: that contest's list and replacements
         if len(voters[cid]) > size:
             res.fail("board_turnout.too_many", {"contest": cid}, voters=len(voters[cid]),
-                     electorate=size)
+                     credentials=size)
     return res

@@ -2,7 +2,8 @@
 
 Several checks need the opening object (8: the opening hash of the checkpoints and the pinned
 board key; 17; 19: the opening hash in every ballot statement; 22: the officials), the credential
-list (18, 19, 23) and the revocations (11: ballots of a revoked credential; 18; 19) — in an order
+list (18, 19, 23, 35, 38: per contest in version 4) and the revocations (11: ballots of a
+revoked credential; 18; 19; 38) — in an order
 unlike the checks'.  The loaders here parse them once, leniently, and keep what they parsed in
 ``ctx.loaded``: a check that uses a pinned value takes it as found; only check 17 (the opening)
 and check 18 (the list and the revocations) report what is malformed.
@@ -33,9 +34,11 @@ CREDENTIALS_TYPE = "ssbvote-credentials"
 REVOCATION_TYPE = "ssbvote-revocation"
 OPENING_KEYS = ("type", "election_id", "election_key", "board_key", "ca_key", "credentials",
                 "officials", "witnesses", "at", "signature")  # witnesses: §2.0, check 34
-CREDENTIALS_KEYS = ("type", "election_id", "at", "electorates", "signature")
-REVOCATION_KEYS = ("type", "election_id", "electorate", "revoked", "replacement", "at",
+#: version 4 (record.md §6.2–§6.3): the lists and the revocations are per contest
+CREDENTIALS_KEYS = ("type", "election_id", "at", "contests", "signature")
+REVOCATION_KEYS = ("type", "election_id", "contest", "revoked", "replacement", "at",
                    "signature")
+LISTS = "contests"  # the credential list's field holding the per-contest lists
 KEY_RE = re.compile(r"^[0-9a-f]{64}\Z")  # a public key (credential, board, CA, official)
 
 
@@ -106,27 +109,27 @@ def opening_shape(obj: Any) -> None:
 
 @dataclass
 class CredentialList:
-    """credentials.json, streamed: its small fields as found, and per electorate its
-    credentials packed.  ``problems``: (message, electorate) of what is malformed inside the
+    """credentials.json, streamed: its small fields as found, and per contest (version 4,
+    §6.2) its credentials packed.  ``problems``: (message, contest) of what is malformed inside the
     lists (reported by check 18); ``exact``: the lists were well formed, sorted and unique, so
     that their canonical JSON can be rebuilt from the packed credentials."""
 
-    fields: dict[str, Any]  # every key but "electorates", with its value
-    electorates: dict[str, KeySet] | None  # None: "electorates" is absent or not an object
+    fields: dict[str, Any]  # every key but "contests", with its value
+    contests: dict[str, KeySet] | None  # None: "contests" is absent or not an object
     problems: list[tuple[str, str | None]] = field(default_factory=list)
     exact: bool = True
 
-    def size(self, electorate: str) -> int | None:
-        if self.electorates is None or electorate not in self.electorates:
+    def size(self, contest: str) -> int | None:
+        if self.contests is None or contest not in self.contests:
             return None
-        return len(self.electorates[electorate])
+        return len(self.contests[contest])
 
 
 def _read_list(reader: JsonReader, name: str, out: CredentialList) -> KeySet:
     keys = KeySet()
     if reader.peek() != "[":
         reader.value()
-        out.problems.append((f"credentials.electorates.{name}: not a list", name))
+        out.problems.append((f"credentials.contests.{name}: not a list", name))
         out.exact = False
         return keys
     last = ""
@@ -135,13 +138,13 @@ def _read_list(reader: JsonReader, name: str, out: CredentialList) -> KeySet:
         raw = _key(value)
         if raw is None:
             if out.exact or not any(p[1] == name for p in out.problems):
-                out.problems.append((f"credentials.electorates.{name}[]: {value!r:.80} is not "
+                out.problems.append((f"credentials.contests.{name}[]: {value!r:.80} is not "
                                      "64 lowercase hex digits", name))
             out.exact = False
             continue
         if value <= last:
             if out.exact or not any(p[1] == name and "sorted" in p[0] for p in out.problems):
-                out.problems.append((f"credentials.electorates.{name}: not sorted, or a "
+                out.problems.append((f"credentials.contests.{name}: not sorted, or a "
                                      f"credential twice ({value})", name))
             out.exact = False
         last = value
@@ -159,15 +162,15 @@ def credential_list(ctx: Context) -> CredentialList | None:
                 if reader.peek() == "{":
                     result = CredentialList({}, None)
                     for key in reader.keys():
-                        if key != "electorates":
+                        if key != LISTS:
                             result.fields[key] = reader.value()
                         elif reader.peek() != "{":
                             result.fields[key] = reader.value()
                             result.exact = False
                         else:
-                            result.electorates = {}
+                            result.contests = {}
                             for name in reader.keys():
-                                result.electorates[name] = _read_list(reader, name, result)
+                                result.contests[name] = _read_list(reader, name, result)
         ctx.loaded["credentials"] = result
     out: CredentialList | None = ctx.loaded["credentials"]
     return out
@@ -177,24 +180,24 @@ def credentials_body(ctx: Context, lst: CredentialList) -> bytes | bytearray:
     """The canonical JSON of credentials.json without ``signature`` (what the CA signed),
     rebuilt from the packed credentials in bounded memory when the lists are exact, else from
     the file parsed whole."""
-    if not lst.exact or lst.electorates is None:
+    if not lst.exact or lst.contests is None:
         obj = loads_strict((ctx.record.root / CREDENTIALS).read_bytes())
         return canonical_json({k: v for k, v in obj.items() if k != "signature"})
     out = bytearray(b"{")
-    keys = sorted([k for k in lst.fields if k != "signature"] + ["electorates"])
+    keys = sorted([k for k in lst.fields if k != "signature"] + [LISTS])
     for i, key in enumerate(keys):
         if i:
             out += b","
         out += canonical_json(key) + b":"
-        if key != "electorates":
+        if key != LISTS:
             out += canonical_json(lst.fields[key])
             continue
         out += b"{"
-        for j, name in enumerate(sorted(lst.electorates)):
+        for j, name in enumerate(sorted(lst.contests)):
             if j:
                 out += b","
             out += canonical_json(name) + b":["
-            for m, raw in enumerate(lst.electorates[name]):
+            for m, raw in enumerate(lst.contests[name]):
                 if m:
                     out += b","
                 out += b'"' + raw.hex().encode("ascii") + b'"'
@@ -210,13 +213,13 @@ def credentials_body(ctx: Context, lst: CredentialList) -> bytes | bytearray:
 class Revocation:
     line: int
     obj: dict[str, Any]
-    electorate: str
+    contest: str  # version 4 (§6.3): the contest of the revoked credential and its replacement
     revoked: bytes
     replacement: bytes | None
 
 
 def revocations(ctx: Context) -> list[Revocation]:
-    """The revocations that count (§6.3): of this election, with usable electorate, revoked
+    """The revocations that count (§6.3): of this election, with usable contest, revoked
     and replacement fields, and signed by the pinned CA key — a revocation the CA did not sign
     neither excludes a ballot (check 11) nor lets a replacement vote (check 19); check 18
     reports it.  In file order."""
@@ -226,7 +229,7 @@ def revocations(ctx: Context) -> list[Revocation]:
         out = []
         for line in ctx.record.jsonl(REVOCATIONS):
             r = line.value
-            if not isinstance(r, dict) or not isinstance(r.get("electorate"), str):
+            if not isinstance(r, dict) or not isinstance(r.get("contest"), str):
                 continue
             revoked = _key(r.get("revoked"))
             replacement = _key(r.get("replacement"))
@@ -235,7 +238,7 @@ def revocations(ctx: Context) -> list[Revocation]:
             if (ca is None or r.get("election_id") != ctx.election_id
                     or not signature_valid(r, ca)):
                 continue
-            out.append(Revocation(line.number, r, r["electorate"], revoked, replacement))
+            out.append(Revocation(line.number, r, r["contest"], revoked, replacement))
         ctx.loaded["revocations"] = out
     result: list[Revocation] = ctx.loaded["revocations"]
     return result

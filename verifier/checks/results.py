@@ -1,5 +1,6 @@
 """Checks 14–16 (docs/record.md §5): the results — combined from the decryption shares, the
-elected candidates, and the plausibility of the counts."""
+elected candidates (the contest's ``seats``, version 4: §4.4), and the plausibility of the
+counts.  The seats themselves are check 39's (:mod:`verifier.checks.contests`)."""
 from __future__ import annotations
 
 from typing import Any
@@ -23,11 +24,12 @@ def _results_contests(ctx: Context, obj: Any) -> dict[str, dict[str, Any]]:
     for cid, contest in ctx.contests.items():
         w = f"results.contests.{cid}"
         c = obj["contests"][cid]
-        keys = {"counted_ballots", "max_selections", "candidates", "elected"}
+        keys = {"counted_ballots", "max_selections", "seats", "candidates", "elected"}
         if not isinstance(c, dict) or not keys <= set(c) <= keys | {"tie_at_last_seat"}:
             raise InvalidInput(f"{w}: keys are not {sorted(keys)} (+ tie_at_last_seat)")
         parse_count(c["counted_ballots"], f"{w}.counted_ballots")
         parse_count(c["max_selections"], f"{w}.max_selections")
+        parse_count(c["seats"], f"{w}.seats")
         cands = expect_list(c["candidates"], f"{w}.candidates", contest.size)
         for j, cand in enumerate(cands):
             if not isinstance(cand, dict) or "votes" not in cand:
@@ -99,10 +101,10 @@ def check_14_results_combination(ctx: Context) -> CheckResult:
 
 
 def expected_elected(contest: Contest, votes: list[int]) -> tuple[list[str], bool]:
-    """Top k by votes, ties broken by the lower ballot number; and the tie-at-last-seat flag
-    (docs/record.md §4.4)."""
+    """Top ``seats`` by votes, ties broken by the lower ballot number; and the tie-at-last-seat
+    flag (docs/record.md §4.4; ``seats`` is the manifest's, ``max_selections`` in format 1)."""
     ranked = sorted(zip(votes, contest.candidates), key=lambda vc: (-vc[0], vc[1].number))
-    k = contest.max_selections
+    k = contest.seats
     elected = [c.id for _, c in ranked[:k]]
     tie = len(ranked) > k and ranked[k - 1][0] == ranked[k][0]
     return elected, tie

@@ -368,13 +368,13 @@ def check_13_tally_decryption_shares(ctx: Context) -> CheckResult:
 def check_23_tally_turnout(ctx: Context) -> CheckResult:
     res = CheckResult(23, "tally.turnout")
     lst = credential_list(ctx)
-    voters = lst.electorates if lst is not None else None
+    voters = lst.contests if lst is not None else None
     if missing(res, ("manifest contests", ctx.contests), ("credentials.json", voters)):
         return res
     assert ctx.contests is not None and voters is not None
-    for cid, contest in ctx.contests.items():
+    for cid in ctx.contests:
         item = {"file": COUNTED, "contest": cid}
-        listed = voters.get(contest.electorate, ())  # none issued: nobody may vote
+        listed = voters.get(cid, ())  # version 4: per contest; none issued: nobody may vote
         counts = []  # the counted list's length (11), the encrypted tally's count (12)
         if ctx.counted is not None and cid in ctx.counted:
             counts.append(len(ctx.counted[cid]))
@@ -385,8 +385,7 @@ def check_23_tally_turnout(ctx: Context) -> CheckResult:
             continue
         number = max(counts)
         if number > len(listed):
-            res.fail("turnout.exceeds", item, counted=number, credentials=len(listed),
-                     electorate=contest.electorate)
+            res.fail("turnout.exceeds", item, counted=number, credentials=len(listed))
         res.note("turnout.contest", contest=cid, counted=number, credentials=len(listed),
                  percent=round(100 * number / len(listed), 2) if len(listed) else 0)
     return res
