@@ -22,6 +22,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from datetime import datetime, timezone
 from types import SimpleNamespace
 from typing import Any, Callable, Iterator
 
@@ -161,20 +162,22 @@ class Harness:
 
 def _pages(app: Flask, state: dict[str, Any]) -> None:
     """Routes that render the real templates with stand-in objects (no database)."""
-    election = SimpleNamespace(slug=SLUG, title_th="การเลือกตั้งทดสอบ", title_en="Test election", id=1)
+    election = SimpleNamespace(slug=SLUG, title_th="การเลือกตั้งทดสอบ", title_en="Test election", id=1,
+                               closes_at=datetime(2099, 1, 1, tzinfo=timezone.utc))
     candidates = [SimpleNamespace(code=f"I00{i}", ballot_number=i, name_th=f"ผู้สมัคร {i}",
                                   name_en=f"Candidate {i}", team=None) for i in (1, 2, 3)]
     contest = SimpleNamespace(title_th="ผู้ประกันตน", title_en="Insured", max_selections=2)
+    voter = SimpleNamespace(electorate="insured", pseudonym="0" * 32)
 
     @app.get("/harness/vote")
     def harness_vote() -> str:
-        return render_template("ballot/vote.html", voter=SimpleNamespace(electorate="insured"),
+        return render_template("ballot/vote.html", voter=voter,
                                election=election, contest=contest, ready=True, polls_open=True,
                                groups=[Group(None, list(enumerate(candidates)))], previous=None)
 
     @app.get("/harness/receipt/<int:seq>")
     def harness_receipt(seq: int) -> str:
-        return render_template("ballot/receipt.html", election=election,
+        return render_template("ballot/receipt.html", election=election, voter=voter,
                                receipt=state["script"].receipts[seq], is_latest=True)
 
 
@@ -608,7 +611,8 @@ def test_official_signs_the_paper_list(pages: Callable[..., Page], harness: Harn
 
 def _render_paper(app: Flask, paper: dict[str, Any]) -> str:
     with app.test_request_context("/harness/paper?lang=en"):
-        election = SimpleNamespace(slug=SLUG, title_th="การเลือกตั้งทดสอบ", title_en="Test election", id=1)
+        election = SimpleNamespace(slug=SLUG, title_th="การเลือกตั้งทดสอบ", title_en="Test election", id=1,
+                               closes_at=datetime(2099, 1, 1, tzinfo=timezone.utc))
         return render_template("official/paper_votes.html", election=election, form=SimpleNamespace(csrf_token=""),
                                problems=[], closed=True, paper_list=paper)
 
@@ -664,7 +668,8 @@ def test_official_signs_an_extension_and_a_lot(pages: Callable[..., Page], harne
 
 def _render_decision(app: Flask, kind: str, page: Any) -> str:
     with app.test_request_context("/harness/decision?lang=en"):
-        election = SimpleNamespace(slug=SLUG, title_th="การเลือกตั้งทดสอบ", title_en="Test election", id=1)
+        election = SimpleNamespace(slug=SLUG, title_th="การเลือกตั้งทดสอบ", title_en="Test election", id=1,
+                               closes_at=datetime(2099, 1, 1, tzinfo=timezone.utc))
         return render_template("official/decision.html", election=election, kind=kind, decision=page,
                                sign_action="/harness/decision-sign", form=SimpleNamespace(csrf_token=""),
                                problems=[], close_in_force="", suggested="", ties={})
