@@ -70,7 +70,7 @@ def cluster(tmp_path: Path, pg_url: str) -> Iterator[dict[str, Any]]:
         key, opening = setup.ceremony.election_key, setup.authority.opening_hash
         assert opening is not None
         password_hash = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(PASSWORD)
-        contest = election.contest_for("insured")
+        contest = next((c for c in election.contests if c.electorate == "insured"), None)  # one insured contest here
         assert contest is not None
         voters = []
         for account in scenario.ready_accounts(election, "insured", VOTERS, password_hash):
