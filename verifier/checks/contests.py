@@ -174,6 +174,19 @@ def _keys(res: CheckResult, rel: str, found: Any, expected: set[str]) -> bool:
     return True
 
 
+def _sizes(res: CheckResult, ctx: Context, rel: str, found: Any, field: str) -> None:
+    """Fail for each contest whose ``field`` list in ``found`` (keys already checked by
+    :func:`_keys`) does not have one entry per candidate of the manifest's contest."""
+    assert isinstance(found, dict) and ctx.contests is not None
+    for cid, contest in ctx.contests.items():
+        c = found[cid]
+        values = c.get(field) if isinstance(c, dict) else None
+        count = len(values) if isinstance(values, list) else None
+        if count != contest.size:
+            res.fail(f"tally_contests.{field}", {"file": rel, "contest": cid},
+                     found=str(count), expected=contest.size)
+
+
 def check_40_tally_contests(ctx: Context) -> CheckResult:
     res = CheckResult(40, "tally.contests")
     if missing(res, ("manifest contests", ctx.contests)):
@@ -189,38 +202,17 @@ def check_40_tally_contests(ctx: Context) -> CheckResult:
     if tally is None:
         res.fail("dependency", input=ENCRYPTED_TALLY)
     elif _keys(res, ENCRYPTED_TALLY, found, expected):
-        assert isinstance(found, dict)
-        for cid, contest in ctx.contests.items():
-            c = found[cid]
-            cts = c.get("ciphertexts") if isinstance(c, dict) else None
-            count = len(cts) if isinstance(cts, list) else None
-            if count != contest.size:
-                res.fail("tally_contests.ciphertexts", {"file": ENCRYPTED_TALLY, "contest": cid},
-                         found=str(count), expected=contest.size)
+        _sizes(res, ctx, ENCRYPTED_TALLY, found, "ciphertexts")
     for _index, rel in ctx.record.share_files().items():
         obj = ctx.record.json.get(rel)
         shares = obj.get("contests") if isinstance(obj, dict) else None
         if _keys(res, rel, shares, expected):
-            assert isinstance(shares, dict)
-            for cid, contest in ctx.contests.items():
-                s = shares[cid]
-                values = s.get("shares") if isinstance(s, dict) else None
-                count = len(values) if isinstance(values, list) else None
-                if count != contest.size:
-                    res.fail("tally_contests.shares", {"file": rel, "contest": cid},
-                             found=str(count), expected=contest.size)
+            _sizes(res, ctx, rel, shares, "shares")
     results = record_json(ctx, RESULTS)
     found = results.get("contests") if isinstance(results, dict) else None
     if results is None:
         res.fail("dependency", input=RESULTS)
     elif _keys(res, RESULTS, found, expected):
-        assert isinstance(found, dict)
-        for cid, contest in ctx.contests.items():
-            c = found[cid]
-            cands = c.get("candidates") if isinstance(c, dict) else None
-            count = len(cands) if isinstance(cands, list) else None
-            if count != contest.size:
-                res.fail("tally_contests.candidates", {"file": RESULTS, "contest": cid},
-                         found=str(count), expected=contest.size)
+        _sizes(res, ctx, RESULTS, found, "candidates")
     res.note("tally_contests.count", contests=len(expected))
     return res
