@@ -26,6 +26,8 @@ from werkzeug.serving import make_server
 
 from app.extensions import db
 from app.models import ContestLot, PendingAction, PollExtension
+from app.services.administration import approvals
+from app.services.errors import Conflict
 from app.services.platform import signing
 from app.services.voting import board, board_export, lots, poll_extensions
 from app.services.voting import results as results_service
@@ -250,9 +252,33 @@ def test_extension_and_lot_two_officials_to_a_verified_record(env: dict[str, Any
     b = official(env, "ro-b")
     approval = b.client.get(url).get_data(as_text=True)
     assert "Candidate 2" in approval and "Candidate 3" in approval
+    archive = results_service.archive_path(election)
+    before = archive.read_bytes()
+
+    # The approval's transaction fails after the lot was stored in it (a later hook raises, as
+    # a failing COMMIT would): nothing is stored and the published zip is not touched — it
+    # never holds a lot the database lacks.
+    def fail(_election: Any, _pending: Any) -> None:
+        raise Conflict("the database went away")
+    approvals.register_hook("record_lot", fail)
+    try:
+        assert sign(b, approval, env["officials"]["ro-b"]).status_code == 302
+    finally:
+        approvals.unregister_hook("record_lot", fail)
+    db.session.expire_all()
+    assert db.session.query(ContestLot).count() == 0
+    assert archive.read_bytes() == before
+    with zipfile.ZipFile(results_service.published_archive(election)) as zf:
+        assert "lots.json" not in zf.namelist()
+    # The proposal is still pending: the approver signs again, now it goes through.
+    assert db.session.query(PendingAction).filter_by(action="record_lot").one().state == "pending"
+    approval = b.client.get(url).get_data(as_text=True)
     assert sign(b, approval, env["officials"]["ro-b"]).status_code == 302
     db.session.expire_all()
     assert db.session.query(ContestLot).count() == 1
+    # A crash right after the commit, before the zip was rewritten: the zip is brought up to
+    # the committed lots when it is next served.
+    archive.write_bytes(before)
     # The published record now holds lots.json and verifies; the results page shows the lot.
     published = env["tmp"] / "published"
     with zipfile.ZipFile(results_service.published_archive(election)) as zf:

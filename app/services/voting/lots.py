@@ -108,8 +108,8 @@ def approval_page(election: Election, official: Official) -> decisions.SigningPa
 
 
 def on_approve(election: Election, pending: PendingAction) -> None:
-    """Store the approved lot (rules of record.md §4.6, two distinct pinned officials) and add
-    ``lots.json`` to the published record."""
+    """Store the approved lot (rules of record.md §4.6, two distinct pinned officials), in the
+    approval's transaction; the published zip follows once it is committed (:func:`sync_archive`)."""
     data = _results(election)
     obj = json.loads(pending.payload or "{}")
     body = decisions.paper_list_body(obj)
@@ -122,7 +122,21 @@ def on_approve(election: Election, pending: PendingAction) -> None:
     db.session.add(ContestLot(election_pk=election.id, contest=body["contest"],
                               body=canonical_json(obj).decode()))
     db.session.flush()
-    republish(election)
+
+
+def sync_archive(election: Election) -> None:
+    """Bring the published record's zip up to the committed lots: rewrite it (:func:`republish`)
+    if its ``lots.json`` is not exactly the lots stored.  Called before the zip is served; the
+    caller holds no uncommitted lot (the approval commits before anyone downloads)."""
+    archive = published.archive_path(election)
+    stored = lots(election)
+    if not archive.exists():
+        return
+    with zipfile.ZipFile(archive) as zf:
+        names = set(zf.namelist())
+        inside = json.loads(zf.read(rules.LOTS_FILE)) if rules.LOTS_FILE in names else {"lots": []}
+    if inside != {"lots": stored}:
+        republish(election)
 
 
 def republish(election: Election) -> None:

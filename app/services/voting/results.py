@@ -41,6 +41,8 @@ def published_archive(election: Election) -> Path:
     path = archive_path(election)
     if election.status != Status.TALLIED or not path.exists():
         raise NotFound("no election record has been published for this election")
+    from app.services.voting import lots  # lots imports this module
+    lots.sync_archive(election)  # the lots committed so far (record.md §4.6)
     return path
 
 
