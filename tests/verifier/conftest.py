@@ -1,7 +1,6 @@
 """Fixtures: complete election records (format version 4) built with
 tests/support/board_builder.py and the tally CLI (``python -m tally prepare / trustee decrypt /
-finish``) — brought to version 4 by tests/verifier/v4convert.py while the producers write
-version 3 — then copied per test for tampering.  The tests may use crypto/ and tally/ to *build*
+finish``), then copied per test for tampering.  The tests may use crypto/ and tally/ to *build*
 records; verifier/ never imports them (test_independence.py).
 
 Beside each record (``<record>/../ca-key.hex``) is the credential authority's public key as the
@@ -21,7 +20,6 @@ from typing import Any, Callable
 import pytest
 
 from tests.support.board_builder import BoardFixture, build_board_export
-from tests.verifier.v4convert import to_version_4
 from verifier import cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,7 +67,6 @@ def build_record(base: Path, **board_args: Any) -> BuiltRecord:
         shares += ["--shares", str(out)]
     _tally("finish", "--work", str(work), *shares, "--record", str(base / "record"),
            "--allow-insecure-test-key")
-    to_version_4(base / "record", fx)  # a no-op once the tally writes version 4
     return BuiltRecord(base / "record", fx)
 
 
