@@ -103,7 +103,11 @@ def create_app(config: Config | None = None, **flask_overrides: Any) -> Flask:
 def _engine_options(url: str) -> dict[str, Any]:
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True}
+    # A gthread worker runs 8 request threads (tools/serve.py) besides its verifier and group
+    # commit: with SQLAlchemy's default pool of 5 (+10 overflow) a busy worker opened and closed
+    # a PostgreSQL connection per cast beyond the fifth (a backend fork, authentication and a
+    # cold catalog cache each time).  Ten kept connections, at most fifteen as before.
+    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 5}
 
 
 @event.listens_for(Engine, "connect")

@@ -61,6 +61,7 @@ PASSWORD = "load-benchmark-voter-2569"
 PSEUDONYM_KEY = "load-benchmark-pseudonym-key-not-a-secret-0001"
 TRUSTEES = [("Trustee One", "load passphrase one"), ("Trustee Two", "load passphrase two"),
             ("Trustee Three", "load passphrase three")]
+_VERIFIER_LINE = re.compile(r"verifier: (\d+) ballots in .*?, ([\d.]+) ms CPU per ballot in process (\d+)")
 _CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 
@@ -120,6 +121,15 @@ def set_up(env: dict[str, str], args: argparse.Namespace, say: Any) -> tuple[Any
     # The ceremony ran when the cache was made; reusing its public key keeps the cached ballots
     # valid. (The trustees' shares are not needed: nothing is decrypted here.)
     cached_key = key_file.read_text() if key_file.exists() and not args.fresh_key else None
+    if cached_key is not None:
+        from crypto import ElectionPublicKey
+        from crypto.errors import InvalidInput
+
+        try:  # a key of an older format (made before a protocol change) cannot be reused
+            ElectionPublicKey.from_dict(json.loads(cached_key), allow_insecure_test_key=args.key_bits < 2048)
+        except (InvalidInput, ValueError) as exc:
+            say(f"the cached key {key_file} is unusable ({exc}): new key ceremony, new ballots")
+            cached_key = None
     ids = national_ids(args.voters)
     with app.app_context():
         setup = scenario.set_up(scenario.Scenario(
@@ -251,20 +261,27 @@ def signed_body(voter: Voter, context: dict[str, Any]) -> bytes:
 
 
 def measure_verify(voter: Voter, context: dict[str, Any], allow_test: bool, repeat: int = 5) -> float:
-    """Seconds to parse + verify one ballot on one core (best of ``repeat``)."""
+    """Seconds to parse + verify one ballot on one core (best of ``repeat``); its CPU seconds
+    (best of ``repeat``, load-independent) go to :data:`VERIFY_CPU`."""
     from crypto import ContestStatement, ElectionPublicKey, EncryptedContest, verify_contest
 
     key = ElectionPublicKey.from_dict(context["key"], allow_insecure_test_key=allow_test).public_key
     raw = json.loads(signed_body(voter, context))["ballot"]
     statement = ContestStatement(key, context["election_id"], context["contest"], voter.party,
                                  context["candidates"], context["k"])
-    times = []
+    times, cpu = [], []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         ballot = EncryptedContest.from_dict(raw, key)
         verify_contest(statement, ballot)
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    VERIFY_CPU[0] = min(cpu)
     return min(times)
+
+
+#: CPU seconds of one ballot's parse + verification (:func:`measure_verify`).
+VERIFY_CPU = [0.0]
 
 
 # --- the server --------------------------------------------------------------------------------
@@ -328,13 +345,14 @@ def _children(pid: int) -> list[int]:
 
 
 def cpu_seconds(pids: list[int]) -> float:
-    """utime + stime of ``pids`` (Linux /proc; 0 elsewhere)."""
+    """utime + stime of ``pids``, with the CPU of their children that ended (cutime + cstime:
+    PostgreSQL backends of closed connections) (Linux /proc; 0 elsewhere)."""
     tick = os.sysconf("SC_CLK_TCK")
     total = 0
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
+            total += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
         except (OSError, IndexError, ValueError):
             pass
     return total / tick
@@ -361,6 +379,36 @@ def server_pids(master: int | list[int], pg: Any) -> dict[str, list[int]]:
     except (OSError, ValueError, IndexError):
         pids["postgres"] = []
     return pids
+
+
+def proxy_pids(server: Any) -> dict[str, list[int]]:
+    """``--hosts``: nginx's processes (master + workers), Redis, and the gunicorn masters."""
+    if not isinstance(server, Cluster):
+        return {"gunicorn masters": [server.proc.pid]}
+    nginx = server.nginx.proc.pid
+    return {"nginx": [nginx] + _children(nginx), "redis": [server.redis.process.pid],
+            "gunicorn masters": server.masters()}
+
+
+def cpu_breakdown(before: dict[str, float], after: dict[str, float], ballots: int, verify_cpu: float,
+                  elapsed: float, cores: int, busy: float) -> list[str]:
+    """Extra report lines: CPU-ms per accepted ballot by component (CPU time, not wall time, so
+    comparable across loads), and the ratio it implies once every core is busy with this run's
+    processes: ratio = one ballot's verification CPU ÷ CPU per ballot over the whole machine."""
+    n = max(1, ballots)
+    used = {k: max(0.0, after[k] - before.get(k, 0.0)) for k in after}
+    ours = sum(used.values())
+    other = max(0.0, busy - ours)
+    parts = ", ".join(f"{k} {1000 * v / n:.1f}" for k, v in used.items())
+    total = ours / n
+    return [
+        f"  CPU per ballot by component (ms): {parts}; sum {1000 * total:.1f} "
+        f"(other processes on the machine: {1000 * other / n:.1f})",
+        f"  CPU-bound ratio = verify CPU {1000 * verify_cpu:.1f} ms ÷ {1000 * total:.1f} ms = "
+        f"{verify_cpu / total if total else float('nan'):.2f} (the ratio with every core busy with this "
+        f"run; the measured ratio above also needs them busy: cores obtained "
+        f"{ours / elapsed if elapsed > 0 else 0.0:.2f} of {cores})",
+    ]
 
 
 # --- load --------------------------------------------------------------------------------------
@@ -531,6 +579,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8, help="gthread threads per worker (1: sync)")
     parser.add_argument("--max-inflight", type=int, default=6, help="SSBVOTE_CAST_MAX_INFLIGHT")
+    parser.add_argument("--min-batch", type=int, default=3, help="SSBVOTE_VERIFY_MIN_BATCH")
+    parser.add_argument("--linger-ms", type=int, default=100, help="SSBVOTE_VERIFY_LINGER_MS")
     parser.add_argument("--concurrency", type=int, default=None,
                         help="steady-phase clients (default 4 × workers)")
     parser.add_argument("--duration", type=float, default=120, help="steady phase at most, seconds")
@@ -573,6 +623,8 @@ def main() -> int:
             "SSBVOTE_ALLOW_INSECURE_TEST_KEYS": "1" if args.key_bits < 2048 else "",
             "SSBVOTE_SIGNIN_IP_LIMIT": "100000 per minute",
             "SSBVOTE_CAST_MAX_INFLIGHT": str(args.max_inflight),
+            "SSBVOTE_VERIFY_MIN_BATCH": str(args.min_batch),
+            "SSBVOTE_VERIFY_LINGER_MS": str(args.linger_ms),
         }
         if args.fresh_key:
             (args.cache / f"election-key-{args.key_bits}.json").unlink(missing_ok=True)
@@ -582,6 +634,8 @@ def main() -> int:
         capacity = cores / verify_s
         say(f"verify: {verify_s:.3f} s per ballot on one core "
             f"(ideal {cores} cores: {capacity:.2f} ballots/s)")
+        say(f"  verify CPU: {VERIFY_CPU[0]:.3f} s per ballot (the same, in CPU time; "
+            f"load average {os.getloadavg()[0]:.2f})")
 
         if args.hosts:
             global TLS_CA
@@ -594,6 +648,8 @@ def main() -> int:
             server = Gunicorn(env, args.workers, args.threads, tmp / "gunicorn.log")
             say(f"gunicorn: {args.workers} workers × {args.threads} threads "
                 f"({'gthread' if args.threads > 1 else 'sync'}), CAST_MAX_INFLIGHT={args.max_inflight}")
+        say(f"  verifier batches: SSBVOTE_VERIFY_MIN_BATCH={args.min_batch}, SSBVOTE_VERIFY_LINGER_MS={args.linger_ms}; "
+            f"{args.concurrency} steady clients")
         masters = server.masters() if isinstance(server, Cluster) else server.proc.pid
         t0 = time.perf_counter()
         with ThreadPoolExecutor(max_workers=8) as executor:
@@ -604,7 +660,10 @@ def main() -> int:
         steady_voters = voters[:steady_count]
         load_before = os.getloadavg()[0]
         cpu_before = {k: cpu_seconds(v) for k, v in server_pids(masters, pg).items()}
+        parts_before = {**{k: cpu_seconds(v) for k, v in server_pids(masters, pg).items()},
+                        **{k: cpu_seconds(v) for k, v in proxy_pids(server).items()}}
         client_before, machine_before = os.times(), machine_cpu()
+        parts_before["load generator"] = client_before.user + client_before.system
         outcomes, elapsed = steady_phase(server.url, slug, steady_voters, args.concurrency,
                                          args.duration, args.timeout, context)
         accepted = [o for o in outcomes if o.status == 201]
@@ -635,6 +694,13 @@ def main() -> int:
         say(f"  load generator (this process) CPU: {client_cpu:.1f} s = {client_cpu / max(1, len(accepted)):.3f} "
             f"s per ballot; whole machine busy {busy:.1f} of {cores * elapsed:.1f} core-s, of which "
             f"{max(0.0, busy - server_cpu - client_cpu):.1f} s by other processes")
+        parts_after = {**{k: cpu_seconds(v) for k, v in server_pids(masters, pg).items()},
+                       **{k: cpu_seconds(v) for k, v in proxy_pids(server).items()},
+                       "load generator": client_after.user + client_after.system}
+        steady_cpu_per_ballot = (sum(parts_after.values()) - sum(parts_before.values())) / max(1, len(accepted))
+        for line in cpu_breakdown(parts_before, parts_after, len(accepted), VERIFY_CPU[0], elapsed, cores, busy):
+            say(line)
+        say("  load average (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
 
         # Ballots the steady phase did not get to (duration limit) join the overload pool.
         accepted_voters = [o.voter for o in accepted]
@@ -670,9 +736,18 @@ def main() -> int:
         server.stop()
         server = None
         logs = server_logs if args.hosts else [tmp / "gunicorn.log"]
+        verified: dict[str, tuple[int, float]] = {}  # worker pid: ballots, CPU-s of proof checking each
         for line in (ln for log in logs for ln in log.read_text(errors="replace").splitlines()):
             if "verifier:" in line:  # batch statistics of each worker (app/services/voting/verification.py)
                 say("  " + line.split("ssbvote.verification: ", 1)[-1])
+                found = _VERIFIER_LINE.search(line)
+                if found:  # each line counts since the worker started: its last one counts
+                    verified[found.group(3)] = (int(found.group(1)), float(found.group(2)) / 1000)
+        if verified:
+            in_batches = sum(n * s for n, s in verified.values()) / sum(n for n, _ in verified.values())
+            say(f"  proof checking in the verifier threads: {1000 * in_batches:.1f} ms CPU per ballot "
+                f"(alone {1000 * VERIFY_CPU[0]:.1f} ms); everything else per steady ballot: "
+                f"{1000 * (steady_cpu_per_ballot - in_batches):.1f} ms CPU")
         say(f"\nboard: {board_report['entries']} entries, {board_report['receipts']} receipts; "
             f"missing/different {len(board_report['receipts_missing_or_different'])}, "
             f"without receipt {len(board_report['entries_without_receipt'])}, duplicates "
