@@ -111,9 +111,9 @@ function clearCache() {
 }
 
 /**
- * Damage the cached table: 'byte' flips one byte of an entry (digest mismatch), 'shape' changes
+ * Damage every cached range of the table (one entry per worker): 'byte' flips one byte of an entry (digest mismatch), 'shape' changes
  * the stored window, 'hs' claims another short base, 'truncate' drops the last entry,
- * 'resigned' changes the start of row 5 and recomputes the digest as tablecache.js does (only
+ * 'resigned' changes the start of the range's 6th row (row r0 + 5) and recomputes the digest as tablecache.js does (only
  * the algebraic checks can catch it).
  */
 async function corruptCache(mode) {
@@ -135,7 +135,7 @@ async function corruptCache(mode) {
         bytes[i] = bytes[i] === 0x30 ? 0x31 : 0x30;
         const { lpEncode, sha256, bytesToHex } = hazmat;
         rec.digest = bytesToHex(await sha256(lpEncode(
-          'ssb-vote/v3/table-cache', rec.format, rec.window, rec.maxBits, rec.rows, rec.entryBytes,
+          'ssb-vote/v3/table-cache', rec.format, rec.window, rec.maxBits, rec.r0, rec.r1, rec.rows, rec.entryBytes,
           BigInt('0x' + rec.n), BigInt('0x' + rec.hs), await sha256(bytes),
         )));
       } else if (mode === 'truncate') {
