@@ -5,7 +5,7 @@
 // could not be erased): the caller posts it with an audited ballot, or erases it
 // (eraseSeed) once a cast ballot was accepted or abandoned (§4.4, §14).
 
-import { barrettReducer, bytesToHex } from './bigint.js';
+import { barrettReducer, bytesToHex, modInverse } from './bigint.js';
 import {
   assemble,
   ballotHash,
@@ -17,12 +17,13 @@ import {
   POWER_FIELDS,
   precomputeInline,
   precomputeTasks,
+  runTask,
   sumWitness,
   taskCost,
 } from './ballot.js';
 import { InvalidInput } from './errors.js';
 import { BallotKdf, SEED_BYTES } from './kdf.js';
-import { combinePartials, rowRanges } from './shortbase.js';
+import { rowRanges } from './shortbase.js';
 
 function defaultWorkerUrl() {
   // The bundles sit side by side in /static/dist/.
@@ -47,7 +48,8 @@ function freshSeed() {
 
 // Workers are kept for the page, per (worker URL, n, count): each keeps its fixed-base table
 // of h_s (public, made once per election, §5.7), so an audit's re-encryption or a re-vote does
-// not rebuild it.  A worker holds a seed only between 'init' and 'forget' (§4.4).
+// not rebuild it.  Workers never receive the seed: the page derives the exponents and each
+// worker returns, per exponent, the product over its own rows of the table (§4.4, issue 19).
 const pools = new Map();
 
 /**
@@ -115,7 +117,7 @@ function startWorkers(workerUrl, n, count, cache = true) {
   return { workers, ranges, ready, listen: (f) => listeners.add(f), unlisten: (f) => listeners.delete(f) };
 }
 
-// A pool serves one ballot at a time ('init' replaces a worker's seed); a second encryptor
+// A pool serves one ballot at a time; a second encryptor
 // running at the same time gets workers of its own, terminated when it is done.
 function workerPool(workerUrl, n, count) {
   const key = `${workerUrl}|${n.toString(16)}|${count}`;
@@ -169,7 +171,7 @@ export function warmWorkers({ publicKey, workers = 2, workerUrl = null, onProgre
 /** Share of the progress bar for making the table when a ballot starts before it is ready. */
 const TABLE_SHARE = 0.3;
 
-function runWorkers({ n, kdf, seed, sumAlpha, numCandidates, maxSelections, count, workerUrl, onProgress, track }) {
+function runWorkers({ n, kdf, sumAlpha, numCandidates, maxSelections, count, workerUrl, onProgress, track }) {
   const tasks = precomputeTasks(numCandidates, maxSelections);
   const totalCost = tasks.reduce((acc, t) => acc + taskCost(t), 0);
   const results = new Array(tasks.length);
@@ -210,10 +212,15 @@ function runWorkers({ n, kdf, seed, sumAlpha, numCandidates, maxSelections, coun
       tableProgress = 0;
       entry.listen(onTable);
     });
-    // shares[id]: the partials received for task id (one per worker); worker 0 also sends the
-    // task's values.  A task is complete when every worker's partial is in: its powers are the
-    // products of the partials (the inverse for a negative exponent).
-    const shares = tasks.map(() => []);
+    // The page derives every task's values from the seed (runTask with a power that records its
+    // exponent; HKDF is cheap) and streams the exponents to every worker in batches: a worker
+    // never holds the seed (§4.4), and derives nothing twice.  Worker w answers each batch with
+    // its partials (the products over its rows); an exponent is done when every worker's
+    // partial is in: h_s^e is their product (the inverse for e < 0).
+    const slots = []; // per exponent: {id, field, negative}
+    const partials = []; // per exponent: the product of the partials received so far
+    const received = []; // per exponent: how many workers answered
+    const pendingPowers = tasks.map(() => 0);
     let finished = 0;
     let doneCost = 0;
     let settled = false;
@@ -222,7 +229,6 @@ function runWorkers({ n, kdf, seed, sumAlpha, numCandidates, maxSelections, coun
       for (const w of pool) {
         w.onmessage = null;
         w.onerror = null;
-        w.postMessage({ type: 'forget' });
       }
       donePool(key, pool, true);
     };
@@ -234,17 +240,25 @@ function runWorkers({ n, kdf, seed, sumAlpha, numCandidates, maxSelections, coun
       reject(err);
     };
     track({ cancel: () => fail(new Error('precomputation cancelled')) });
-    const complete = (id) => {
-      const got = shares[id];
-      const task = tasks[id];
-      const result = got[0].result;
-      POWER_FIELDS[task.kind].forEach((field, k) => {
-        result[field] = combinePartials(got.map((g) => g.result[field]), got[0].signs[k], n2, red);
+    const accept = (first, values) => {
+      values.forEach((v, i) => {
+        const k = first + i;
+        partials[k] = partials[k] === 1n ? v : v === 1n ? partials[k] : red(partials[k] * v);
+        if (++received[k] < count) return;
+        const { id, field, negative } = slots[k];
+        results[id][field] = negative ? modInverse(partials[k], n2) : partials[k];
+        partials[k] = null;
+        if (--pendingPowers[id] === 0) {
+          finished++;
+          doneCost += taskCost(tasks[id]);
+        }
       });
-      results[id] = result;
-      shares[id] = null;
-      finished++;
-      doneCost += taskCost(task);
+      show();
+      if (finished === tasks.length && !settled) {
+        settled = true;
+        release();
+        resolve(assemble(n, kdf.ctx, numCandidates, maxSelections, sumAlpha, tasks, results));
+      }
     };
     pool.forEach((worker, w) => {
       worker.onmessage = (event) => {
@@ -255,27 +269,37 @@ function runWorkers({ n, kdf, seed, sumAlpha, numCandidates, maxSelections, coun
           fail(new Error(`precomputation worker: ${msg.message}`));
           return;
         }
-        for (const { id, result, signs } of msg.results) {
-          const got = shares[id];
-          if (!got || got[w]) continue;
-          got[w] = { result, signs };
-          if (got.filter(Boolean).length === count) complete(id);
-        }
-        show();
-        if (finished === tasks.length) {
-          settled = true;
-          release();
-          resolve(assemble(n, kdf.ctx, numCandidates, maxSelections, sumAlpha, tasks, results));
-        }
+        accept(msg.first, msg.values);
       };
       worker.onerror = (event) => {
         if (event.preventDefault) event.preventDefault();
         fail(new Error(`precomputation worker failed to run (${event.message || 'load error'}) from ${workerUrl}`));
       };
-      const [r0, r1] = entry.ranges[w];
-      worker.postMessage({ type: 'init', n, ctx: kdf.ctx, seed, sumAlpha });
-      worker.postMessage({ type: 'run', tasks, values: w === 0, r0, r1 });
     });
+    (async () => {
+      const BATCH = 8; // tasks per message: small, so that the workers start at once
+      for (let t0 = 0; t0 < tasks.length && !settled; t0 += BATCH) {
+        const first = slots.length;
+        const exponents = [];
+        for (let id = t0; id < Math.min(tasks.length, t0 + BATCH); id++) {
+          const fields = POWER_FIELDS[tasks[id].kind];
+          let k = 0;
+          results[id] = await runTask(kdf, sumAlpha, tasks[id], (e) => {
+            slots.push({ id, field: fields[k++], negative: e < 0n });
+            partials.push(1n);
+            received.push(0);
+            exponents.push(e);
+            return null;
+          });
+          pendingPowers[id] = fields.length;
+        }
+        if (settled) return;
+        pool.forEach((worker, w) => {
+          const [r0, r1] = entry.ranges[w];
+          worker.postMessage({ type: 'powers', n, first, exponents, r0, r1 });
+        });
+      }
+    })().catch(fail);
   });
 }
 
@@ -316,7 +340,7 @@ export function createBallotEncryptor({
       if (workers > 0 && typeof Worker !== 'undefined') {
         const sumAlpha = await sumWitness(kdf, numCandidates);
         pre = await runWorkers({
-          n, kdf, seed, sumAlpha, numCandidates, maxSelections, count: workers,
+          n, kdf, sumAlpha, numCandidates, maxSelections, count: workers,
           workerUrl: workerUrl || defaultWorkerUrl(), onProgress, track: (r) => { running = r; },
         });
       } else {

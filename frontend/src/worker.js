@@ -9,26 +9,19 @@
 //     Progress: {type: 'table-progress', done, total}; then {type: 'warm', source: 'cache' |
 //     'built', reason, ms, timings, r0, r1}.  Built rows are then stored in the cache and
 //     {type: 'table-stored', ok} posted.
-//   {type: 'init', n, ctx, seed, sumAlpha} per ballot, then {type: 'run', tasks, values, r0, r1} →
-//     {type: 'partials', results: [{id, result, signs}, …]} in batches (result: the task's values
-//     if `values`, and its powers as this worker's partials; signs: whether each power's exponent
-//     is negative), or {type: 'error', id, message}; {type: 'forget'} drops the seed and Σα once
-//     the ballot's tasks are done.  An error of 'run' has id 'run'.
+//   {type: 'powers', n, first, exponents, r0, r1} → {type: 'partials', first, values}: for each
+//     exponent e, the product over this worker's rows r0 … r1 − 1 of the entries its bytes pick
+//     (FixedBaseTable#partial, of |e|); or {type: 'error', id: 'powers', message}.  The page
+//     derives the exponents; a worker never sees the seed (§4.4).
 //   {type: 'calibrate', reps} → {type: 'calibrate', ms}: a fixed amount of BigInt work (the
 //     benchmark's check that its CPU throttling reaches the workers).
 // The worker lives as long as the page's pool (encryptor.js) so that its rows (public data,
-// derived from n) are made once per election and page; the seed lives only from 'init' to
-// 'forget' (§4.4).
+// derived from n) are made once per election and page.
 
-import { POWER_FIELDS, runTask } from './ballot.js';
-import { BallotKdf } from './kdf.js';
 import {
   buildRows, entryBytes, FixedBaseTable, installTable, rowRanges, rowsToBytes, rowStart, shortBase, shortTable, tableBits,
 } from './shortbase.js';
 import { loadRows, storeRows } from './tablecache.js';
-
-let ready = null;
-let runId = 0;
 
 function calibrate(reps) {
   const m = (1n << 4096n) - 159n;
@@ -94,30 +87,11 @@ async function warm(msg) {
   }
 }
 
-/** Every task over this worker's rows; results posted in batches (progress on the page). */
-async function run(msg) {
-  const id = ++runId;
-  const { kdf, sumAlpha } = await ready;
-  const table = await shortTable(kdf.n);
+/** This worker's partials of a batch of exponents (see the header). */
+async function powers(msg) {
+  const table = await shortTable(msg.n);
   if (table.r0 !== msg.r0 || table.r1 !== msg.r1) throw new Error(`this worker holds rows ${table.r0}–${table.r1}, not ${msg.r0}–${msg.r1}`);
-  const batch = [];
-  let last = performance.now();
-  for (let i = 0; i < msg.tasks.length; i++) {
-    if (id !== runId || !ready) return; // forgotten or replaced
-    const task = msg.tasks[i];
-    const signs = [];
-    const result = await runTask(kdf, sumAlpha, task, (e) => {
-      signs.push(e < 0n);
-      return table.partial(e);
-    });
-    if (!msg.values) for (const key of Object.keys(result)) if (!POWER_FIELDS[task.kind].includes(key)) delete result[key];
-    batch.push({ id: i, result, signs });
-    const now = performance.now();
-    if (now - last > 50 || i === msg.tasks.length - 1) {
-      self.postMessage({ type: 'partials', results: batch.splice(0) });
-      last = now;
-    }
-  }
+  self.postMessage({ type: 'partials', first: msg.first, values: msg.exponents.map((e) => table.partial(e)) });
 }
 
 self.onmessage = async (event) => {
@@ -127,20 +101,10 @@ self.onmessage = async (event) => {
       self.postMessage({ type: 'calibrate', ms: calibrate(msg.reps) });
     } else if (msg.type === 'warm') {
       await warm(msg);
-    } else if (msg.type === 'init') {
-      ready = BallotKdf.fromContext(msg.n, msg.ctx, msg.seed).then((kdf) => ({ kdf, sumAlpha: msg.sumAlpha }));
-      try {
-        await ready;
-      } finally {
-        msg.seed.fill(0); // this worker's copy: the HKDF key holds what it needs until 'forget' (§4.4)
-      }
-    } else if (msg.type === 'forget') {
-      ready = null;
-    } else if (msg.type === 'run') {
-      if (!ready) throw new Error('worker used before init');
-      await run(msg);
+    } else if (msg.type === 'powers') {
+      await powers(msg);
     }
   } catch (err) {
-    self.postMessage({ type: 'error', id: msg.type === 'run' ? 'run' : msg.id, message: String((err && err.message) || err) });
+    self.postMessage({ type: 'error', id: msg.type === 'powers' ? 'powers' : msg.id, message: String((err && err.message) || err) });
   }
 };
