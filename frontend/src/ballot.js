@@ -139,9 +139,9 @@ export function precomputeTasks(numCandidates, maxSelections) {
 /** Σ α_i, the sum proof's witness (needed by the sum-sim tasks; an integer, §5.3). */
 export async function sumWitness(kdf, numCandidates) {
   const bits = shortBits(kdf.n);
-  let total = 0n;
-  for (let i = 0; i < numCandidates; i++) total += await kdf.short(LABEL_R, i, bits);
-  return total;
+  // derivations in flight together: each is an asynchronous WebCrypto call
+  const alphas = await Promise.all(Array.from({ length: numCandidates }, (_, i) => kdf.short(LABEL_R, i, bits)));
+  return alphas.reduce((acc, a) => acc + a, 0n);
 }
 
 /** The fields of a task's result that are powers of h_s, in the order runTask computes them. */

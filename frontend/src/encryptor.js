@@ -277,23 +277,32 @@ function runWorkers({ n, kdf, sumAlpha, numCandidates, maxSelections, count, wor
       };
     });
     (async () => {
-      const BATCH = 8; // tasks per message: small, so that the workers start at once
-      for (let t0 = 0; t0 < tasks.length && !settled; t0 += BATCH) {
+      // small first batch (the workers start at once), then larger ones; the derivations of a
+      // batch are in flight together (each is an asynchronous WebCrypto call)
+      for (let t0 = 0, size = 4; t0 < tasks.length && !settled; t0 += size, size = 24) {
         const first = slots.length;
         const exponents = [];
-        for (let id = t0; id < Math.min(tasks.length, t0 + BATCH); id++) {
+        const batch = [];
+        for (let id = t0; id < Math.min(tasks.length, t0 + size); id++) batch.push(id);
+        const derived = await Promise.all(batch.map((id) => {
+          const found = [];
+          return runTask(kdf, sumAlpha, tasks[id], (e) => {
+            found.push(e);
+            return null;
+          }).then((values) => ({ id, values, found }));
+        }));
+        if (settled) return;
+        for (const { id, values, found } of derived) {
           const fields = POWER_FIELDS[tasks[id].kind];
-          let k = 0;
-          results[id] = await runTask(kdf, sumAlpha, tasks[id], (e) => {
-            slots.push({ id, field: fields[k++], negative: e < 0n });
+          results[id] = values;
+          found.forEach((e, k) => {
+            slots.push({ id, field: fields[k], negative: e < 0n });
             partials.push(1n);
             received.push(0);
             exponents.push(e);
-            return null;
           });
           pendingPowers[id] = fields.length;
         }
-        if (settled) return;
         pool.forEach((worker, w) => {
           const [r0, r1] = entry.ranges[w];
           worker.postMessage({ type: 'powers', n, first, exponents, r0, r1 });
