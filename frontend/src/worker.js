@@ -7,8 +7,8 @@
 //   {type: 'warm', n, part, parts, cache} — make this worker's rows for n: from the IndexedDB
 //     cache (tablecache.js, one entry per range) if it holds a valid entry, else build them.
 //     Progress: {type: 'table-progress', done, total}; then {type: 'warm', source: 'cache' |
-//     'built', reason, ms, timings, r0, r1}.  Built rows are then stored in the cache and
-//     {type: 'table-stored', ok} posted.
+//     'built', reason, ms, timings, r0, r1}.  Built rows are then stored in the cache once the
+//     worker is idle (no powers asked for STORE_IDLE_MS) and {type: 'table-stored', ok} posted.
 //   {type: 'powers', n, first, exponents, r0, r1} → {type: 'partials', first, values}: for each
 //     exponent e, the product over this worker's rows r0 … r1 − 1 of the entries its bytes pick
 //     (FixedBaseTable#partial, of |e|); or {type: 'error', id: 'powers', message}.  The page
@@ -29,6 +29,22 @@ function calibrate(reps) {
   const t0 = performance.now();
   for (let i = 0; i < reps; i++) x = (x * x) % m;
   return performance.now() - t0;
+}
+
+// Storing the rows (hex, digest, IndexedDB write) waits until no powers were asked for
+// STORE_IDLE_MS: not during a ballot's precomputation, nor during the cast right after it.
+const STORE_IDLE_MS = 1500;
+let pendingStore = null;
+let storeTimer = null;
+
+function storeWhenIdle() {
+  if (!pendingStore) return;
+  clearTimeout(storeTimer);
+  storeTimer = setTimeout(() => {
+    const store = pendingStore;
+    pendingStore = null;
+    store();
+  }, STORE_IDLE_MS);
 }
 
 async function warm(msg) {
@@ -76,10 +92,9 @@ async function warm(msg) {
     settle.resolve(new FixedBaseTable(hs, n2, maxBits, rows, r0));
     self.postMessage({ type: 'warm', source: 'built', reason, ms: performance.now() - start, timings, r0, r1 });
     if (cache) {
-      // after the ballot's tasks have had their turn: storing is not on the voter's path
-      setTimeout(() => {
-        storeRows(n, hs, maxBits, size, r0, r1, rowsToBytes(rows, size)).then((ok) => self.postMessage({ type: 'table-stored', ok }));
-      }, 0);
+      pendingStore = () => storeRows(n, hs, maxBits, size, r0, r1, rowsToBytes(rows, size))
+        .then((ok) => self.postMessage({ type: 'table-stored', ok }));
+      storeWhenIdle();
     }
   } catch (err) {
     settle.reject(err);
@@ -92,6 +107,7 @@ async function powers(msg) {
   const table = await shortTable(msg.n);
   if (table.r0 !== msg.r0 || table.r1 !== msg.r1) throw new Error(`this worker holds rows ${table.r0}–${table.r1}, not ${msg.r0}–${msg.r1}`);
   self.postMessage({ type: 'partials', first: msg.first, values: msg.exponents.map((e) => table.partial(e)) });
+  storeWhenIdle();
 }
 
 self.onmessage = async (event) => {
