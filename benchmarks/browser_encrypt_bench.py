@@ -10,8 +10,10 @@ ThreadThrottle; a fixed BigInt loop in the workers shows the factor reached) and
 preparation time (precomputation while the voter reads the ballot) and the wait after "cast"
 (targets: preparation ≤ 3 s at 1×, ≤ 12 s at 4×; wait ≤ 1 s), plus one single-core x^n mod n² in
 JS.  Preparation "cold": a new page with no IndexedDB cache — worker start, h_s, both workers
-building half of the fixed-base table of h_s (docs/protocol.md §5.7), then the powers; "warm": a
-new page (new workers) with the table in the IndexedDB cache (frontend/src/tablecache.js);
+building its own range of rows of the fixed-base table of h_s and computing every power's
+partial product over them (docs/protocol.md §5.7, issue 19), then the page multiplies the
+partials; "warm": a new page (new workers), each loading its range from the IndexedDB cache
+(frontend/src/tablecache.js);
 "again": the same page's next ballot (an audit's re-encryption, a re-vote), tables kept.  Any n works for
 timing, so n is a product of two random 1024-bit primes (gmpy2.next_prime), not safe primes.
 ``--compare-reductions`` also times Montgomery and Barrett reduction written with BigInt in the
@@ -107,7 +109,9 @@ class ThreadThrottle:
     figure throttles at the OS level instead: each thread of each Chromium process below this
     process gets its own cgroup with ``cpu.cfs_quota_us = period / rate`` (a phone whose cores are
     each ``rate`` times slower; new threads, e.g. a new worker, are caught within ~5 ms).  The
-    calibration loop in the workers shows the factor reached.
+    calibration loop in the workers shows the factor reached: it runs in workers that were
+    started first and whose threads ``settle`` saw placed in their cgroups (issue 19: a short
+    loop in brand-new workers ran before the sweep caught them and reported ×0.73 at "4×").
     """
 
     ROOT = Path("/sys/fs/cgroup/cpu")
@@ -147,6 +151,29 @@ class ThreadThrottle:
             self.base.rmdir()
         except OSError:
             pass
+
+    def settle(self, quiet_sweeps: int = 3) -> int:
+        """Sweep until no new thread appears for ``quiet_sweeps`` sweeps; the threads in cgroups."""
+        quiet = 0
+        while quiet < quiet_sweeps:
+            before = len(self.groups)
+            self._sweep()
+            quiet = quiet + 1 if len(self.groups) == before else 0
+            time.sleep(0.02)
+        return len(self.groups)
+
+    def throttled_periods(self) -> int:
+        """Σ nr_throttled over the cgroups: CFS periods in which a thread hit its quota."""
+        total = 0
+        for group in list(self.groups.values()):
+            try:
+                for line in (group / "cpu.stat").read_text().splitlines():
+                    key, _, value = line.partition(" ")
+                    if key == "nr_throttled":
+                        total += int(value)
+            except OSError:
+                continue
+        return total
 
     def _loop(self) -> None:
         while not self.stop_event.wait(0.005):
@@ -203,10 +230,11 @@ def fresh_page(page: Any, url: str) -> None:
     page.wait_for_function("window.ssbHarness !== undefined")
 
 
-def wait_stored(page: Any, timeout: float = 120) -> bool:
+def wait_stored(page: Any, entries: int, timeout: float = 120) -> bool:
+    """Each worker stores its own range of rows: wait for ``entries`` cache entries."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if page.evaluate("window.ssbHarness.cacheKeys()"):
+        if len(page.evaluate("window.ssbHarness.cacheKeys()")) >= entries:
             return True
         page.wait_for_timeout(100)
     return False
@@ -244,6 +272,8 @@ def main() -> None:
     parser.add_argument("--modpow-reps", type=int, default=10)
     parser.add_argument("--compare-reductions", action="store_true")
     parser.add_argument("--throttle", default="1,4", help="CPU throttle rates, comma separated")
+    parser.add_argument("--calibration-reps", type=int, default=20000,
+                        help="squarings mod a 4096-bit number per worker in the throttle check (≈ 1 s at 1× idle)")
     args = parser.parse_args()
     if not (DIST / "manifest.json").exists():
         sys.exit("front-end bundle not built: run ./scripts/setup.sh")
@@ -274,15 +304,24 @@ def main() -> None:
                     print(f"\nCPU throttle {rate:g}×: not measured (no writable cgroup v1 cpu controller at "
                           f"{ThreadThrottle.ROOT}; DevTools throttling does not reach Web Workers)")
                     continue
-                with (ThreadThrottle(rate) if rate != 1 else contextlib.nullcontext()):
+                with (ThreadThrottle(rate) if rate != 1 else contextlib.nullcontext()) as throttle:
                     fresh_page(page, url)
-                    calibration = page.evaluate("([w, r]) => window.ssbHarness.calibrate(w, r)", [args.workers, 2000])
+                    # the loop runs in workers that already exist and (throttled) sit in their cgroups
+                    page.evaluate("(w) => window.ssbHarness.calibrateStart(w)", args.workers)
+                    placed = throttle.settle() if throttle is not None else 0
+                    periods0 = throttle.throttled_periods() if throttle is not None else 0
+                    calibration = page.evaluate("(r) => window.ssbHarness.calibrateRun(r)", args.calibration_reps)
+                    periods = (throttle.throttled_periods() - periods0) if throttle is not None else 0
                     if base_calibration is None:
                         base_calibration = calibration
                     factor = (sum(calibration) / len(calibration)) / (sum(base_calibration) / len(base_calibration))
                     how = "per-thread cgroup CPU quota" if rate != 1 else "no throttling"
                     print(f"\nCPU throttle {rate:g}× ({how}); check: a fixed BigInt loop in {args.workers} workers at once "
                           f"took {', '.join(f'{x:.0f}' for x in calibration)} ms (×{factor:.2f} of the 1× run)")
+                    print(f"throttle check: {args.calibration_reps} squarings mod a 4096-bit number per worker, run after "
+                          f"{placed} Chromium threads were placed in their cgroups; throttled CFS periods during the loop: "
+                          f"{periods}; factor reached ×{factor:.2f} (asked ×{rate:g}); load average "
+                          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
                     for spec in args.contests.split(","):
                         k, candidates = (int(x) for x in spec.split(":"))
                         stored = True
@@ -292,14 +331,14 @@ def main() -> None:
                                 page.evaluate("window.ssbHarness.clearCache()")
                                 fresh_page(page, url)
                             elif phase == "warm":
-                                stored = wait_stored(page)
+                                stored = wait_stored(page, args.workers)
                                 fresh_page(page, url)
                             row = run_contest(page, pk, k, candidates, args.workers)
                             target = TARGET_PREPARE_SECONDS * rate
                             verdict = ("OK" if row["precompute_s"] <= target and row["encrypt_after_cast_s"] <= TARGET_ONLINE_SECONDS
                                        else "SLOW")
                             what = {
-                                "cold": "no cache: worker start, h_s, both workers building half of the table",
+                                "cold": "no cache: worker start, h_s, each worker building its own range of the table's rows",
                                 "warm": "new page, table from the IndexedDB cache" + ("" if stored else " (NOT STORED: built)"),
                                 "again": "same page, tables kept in the workers",
                             }[phase]
@@ -308,7 +347,8 @@ def main() -> None:
                                 f"; {what}), "
                                 f"wait after cast {row['encrypt_after_cast_s']} s [{verdict}, targets ≤ {target:g} s / "
                                 f"≤ {TARGET_ONLINE_SECONDS} s], ballot {row['ballot_bytes']} bytes, "
-                                f"Python verify {row['python_verify_s']} s"
+                                f"Python verify {row['python_verify_s']} s, load average "
+                                f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}"
                             )
         finally:
             browser.close()

@@ -139,15 +139,30 @@ export function precomputeTasks(numCandidates, maxSelections) {
 /** Σ α_i, the sum proof's witness (needed by the sum-sim tasks; an integer, §5.3). */
 export async function sumWitness(kdf, numCandidates) {
   const bits = shortBits(kdf.n);
-  let total = 0n;
-  for (let i = 0; i < numCandidates; i++) total += await kdf.short(LABEL_R, i, bits);
-  return total;
+  // derivations in flight together: each is an asynchronous WebCrypto call
+  const alphas = await Promise.all(Array.from({ length: numCandidates }, (_, i) => kdf.short(LABEL_R, i, bits)));
+  return alphas.reduce((acc, a) => acc + a, 0n);
 }
 
-/** Run one precomputation task; Σα is only used by 'sum-sim'. */
-export async function runTask(kdf, sumAlpha, task) {
+/** The fields of a task's result that are powers of h_s, in the order runTask computes them. */
+export const POWER_FIELDS = Object.freeze({
+  candidate: ['alphaPower', 'noncePower', 'simPart'],
+  'sum-nonce': ['noncePower'],
+  'sum-sim': ['simPart'],
+});
+
+/**
+ * Run one precomputation task; Σα is only used by 'sum-sim'.  power(e): h_s^e from the thread's
+ * table by default; a worker owning a range of the table's rows passes its partial instead
+ * (worker.js, encryptor.js combine the partials).
+ */
+export async function runTask(kdf, sumAlpha, task, power = null) {
   const n = kdf.n;
-  const table = await shortTable(n);
+  let pow = power;
+  if (!pow) {
+    const table = await shortTable(n);
+    pow = (e) => table.power(e);
+  }
   const i = task.index;
   if (task.kind === 'candidate') {
     const s0 = nonceBits(zeroOneWitnessBits(n));
@@ -155,25 +170,20 @@ export async function runTask(kdf, sumAlpha, task) {
     const nonce = await kdf.short(LABEL_NONCE, i, s0);
     const simResponse = await kdf.short(LABEL_SIM_RESPONSE, i, s0);
     const simChallenge = await kdf.challenge(LABEL_SIM_CHALLENGE, i);
-    return {
-      alpha,
-      alphaPower: table.power(alpha), // h_s^α
-      nonce,
-      noncePower: table.power(nonce), // h_s^ρ
-      simResponse,
-      simChallenge,
-      simPart: table.power(simResponse - alpha * simChallenge), // h_s^(ẑ − α·ê)
-    };
+    const alphaPower = pow(alpha); // h_s^α
+    const noncePower = pow(nonce); // h_s^ρ
+    const simPart = pow(simResponse - alpha * simChallenge); // h_s^(ẑ − α·ê)
+    return { alpha, alphaPower, nonce, noncePower, simResponse, simChallenge, simPart };
   }
   const sBig = nonceBits(sumWitnessBits(n, task.numCandidates));
   if (task.kind === 'sum-nonce') {
     const nonce = await kdf.short(LABEL_SUM_NONCE, 0, sBig);
-    return { nonce, noncePower: table.power(nonce) };
+    return { nonce, noncePower: pow(nonce) };
   }
   if (task.kind === 'sum-sim') {
     const simResponse = await kdf.short(LABEL_SUM_SIM_RESPONSE, i, sBig);
     const simChallenge = await kdf.challenge(LABEL_SUM_SIM_CHALLENGE, i);
-    return { simResponse, simChallenge, simPart: table.power(simResponse - sumAlpha * simChallenge) };
+    return { simResponse, simChallenge, simPart: pow(simResponse - sumAlpha * simChallenge) };
   }
   throw new Error(`unknown precomputation task ${task.kind}`);
 }

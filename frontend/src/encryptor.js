@@ -5,7 +5,7 @@
 // could not be erased): the caller posts it with an audited ballot, or erases it
 // (eraseSeed) once a cast ballot was accepted or abandoned (§4.4, §14).
 
-import { bytesToHex } from './bigint.js';
+import { barrettReducer, bytesToHex, modInverse } from './bigint.js';
 import {
   assemble,
   ballotHash,
@@ -14,13 +14,16 @@ import {
   checkSelections,
   encryptPrecomputed,
   parsePublicKey,
+  POWER_FIELDS,
   precomputeInline,
   precomputeTasks,
+  runTask,
   sumWitness,
   taskCost,
 } from './ballot.js';
 import { InvalidInput } from './errors.js';
 import { BallotKdf, SEED_BYTES } from './kdf.js';
+import { rowRanges } from './shortbase.js';
 
 function defaultWorkerUrl() {
   // The bundles sit side by side in /static/dist/.
@@ -45,29 +48,28 @@ function freshSeed() {
 
 // Workers are kept for the page, per (worker URL, n, count): each keeps its fixed-base table
 // of h_s (public, made once per election, §5.7), so an audit's re-encryption or a re-vote does
-// not rebuild it.  A worker holds a seed only between 'init' and 'forget' (§4.4).
+// not rebuild it.  Workers never receive the seed: the page derives the exponents and each
+// worker returns, per exponent, the product over its own rows of the table (§4.4, issue 19).
 const pools = new Map();
 
 /**
- * Start `count` workers and have them make the table of h_s (worker.js): each loads it from the
- * IndexedDB cache or builds its share of the rows; the rows are passed on as transferred
- * ArrayBuffers.  Returns {workers, ready, listen}: `ready` resolves to {source: 'cache' | 'built'
- * | 'mixed', ms} when every worker has its table (rejects if none could make it); listen(f)
- * reports the table's progress in [0, 1].
+ * Start `count` workers and have each make its range of the table's rows (worker.js, shortbase.js
+ * rowRanges): from the IndexedDB cache or built.  Returns {workers, ranges, ready, listen}:
+ * `ready` resolves to {source: 'cache' | 'built' | 'mixed', ms, reasons, timings} when every
+ * worker has its rows (rejects if one could not make them: its rows exist nowhere else);
+ * listen(f) reports the table's progress in [0, 1].
  */
 function startWorkers(workerUrl, n, count, cache = true) {
   const workers = [];
-  const parts = new Array(count).fill(null);
+  const ranges = rowRanges(n, count);
   const progress = new Array(count).fill(0);
   const listeners = new Set();
-  const state = new Array(count).fill('pending'); // → 'part' (rows sent) → 'warm', or 'failed'
-  const sources = [];
-  const reasons = [];
-  const timings = [];
+  const state = new Array(count).fill('pending'); // → 'warm' or 'failed'
+  const sources = new Array(count);
+  const reasons = new Array(count);
+  const timings = new Array(count);
   const started = typeof performance !== 'undefined' ? performance.now() : Date.now();
-  let forwarded = false;
   let settled = false;
-  let lastError = '';
   let settle;
   const ready = new Promise((resolve, reject) => {
     settle = { resolve, reject };
@@ -77,36 +79,12 @@ function startWorkers(workerUrl, n, count, cache = true) {
     const p = progress.reduce((acc, x) => acc + x, 0) / count;
     for (const f of listeners) f(p);
   };
-  const forward = () => {
-    // every worker answered its first step: send each builder the rows of the others
-    if (forwarded || state.includes('pending')) return;
-    forwarded = true;
-    const builders = parts.filter((p) => p !== null).map((p) => p.part);
-    // each part goes to every other builder: copied, and transferred to the last one
-    const lastRecipient = (part) => Math.max(-1, ...builders.filter((w) => w !== part));
-    for (const w of builders) {
-      const transfer = [];
-      const msg = [];
-      for (const p of parts) {
-        if (p === null || p.part === w) continue;
-        if (lastRecipient(p.part) === w) transfer.push(p.bytes);
-        msg.push({ part: p.part, r0: p.r0, r1: p.r1, bytes: p.bytes });
-      }
-      workers[w].postMessage({ type: 'table-parts', parts: msg }, transfer);
-    }
-    parts.fill(null); // the page keeps no rows
-  };
-  const settleIfDone = () => {
-    const warm = state.filter((x) => x === 'warm').length;
-    if (settled || warm + state.filter((x) => x === 'failed').length < count) return;
+  const fail = (w, message) => {
+    if (state[w] !== 'pending') return;
+    state[w] = 'failed';
+    if (settled) return;
     settled = true;
-    if (warm === 0) {
-      settle.reject(new Error(`no worker could make the table: ${lastError}`));
-      return;
-    }
-    const unique = [...new Set(sources)];
-    const ms = (typeof performance !== 'undefined' ? performance.now() : Date.now()) - started;
-    settle.resolve({ source: unique.length === 1 ? unique[0] : 'mixed', ms, reasons, timings });
+    settle.reject(new Error(`worker ${w} could not make rows ${ranges[w][0]}–${ranges[w][1]} of the table: ${message}`));
   };
   for (let w = 0; w < count; w++) {
     const worker = new Worker(workerUrl, { name: `ssbcrypto-${w}` });
@@ -115,41 +93,31 @@ function startWorkers(workerUrl, n, count, cache = true) {
       if (msg.type === 'table-progress') {
         progress[w] = msg.total ? msg.done / msg.total : 1;
         report();
-      } else if (msg.type === 'table-part') {
-        state[w] = 'part';
-        parts[w] = { part: w, r0: msg.r0, r1: msg.r1, bytes: msg.bytes };
-        forward();
       } else if (msg.type === 'warm') {
         state[w] = 'warm';
-        sources.push(msg.source);
-        reasons.push(msg.reason);
-        timings.push({ ...(msg.timings || {}), total: Math.round(msg.ms) });
+        sources[w] = msg.source;
+        reasons[w] = msg.reason;
+        timings[w] = { ...(msg.timings || {}), rows: `${msg.r0}-${msg.r1}`, total: Math.round(msg.ms) };
         progress[w] = 1;
         report();
-        forward();
-        settleIfDone();
-      } else if (msg.type === 'error' && (state[w] === 'pending' || state[w] === 'part')) {
-        state[w] = 'failed';
-        lastError = msg.message;
-        forward();
-        settleIfDone();
+        if (!settled && state.every((x) => x === 'warm')) {
+          settled = true;
+          const unique = [...new Set(sources)];
+          const ms = (typeof performance !== 'undefined' ? performance.now() : Date.now()) - started;
+          settle.resolve({ source: unique.length === 1 ? unique[0] : 'mixed', ms, reasons, timings });
+        }
+      } else if (msg.type === 'error' && state[w] === 'pending') {
+        fail(w, msg.message);
       }
     });
-    worker.addEventListener('error', () => {
-      if (state[w] === 'pending' || state[w] === 'part') {
-        state[w] = 'failed';
-        lastError = 'worker failed to load';
-        forward();
-        settleIfDone();
-      }
-    });
+    worker.addEventListener('error', () => fail(w, `worker failed to load from ${workerUrl}`));
     worker.postMessage({ type: 'warm', n, part: w, parts: count, cache });
     workers.push(worker);
   }
-  return { workers, ready, listen: (f) => listeners.add(f), unlisten: (f) => listeners.delete(f) };
+  return { workers, ranges, ready, listen: (f) => listeners.add(f), unlisten: (f) => listeners.delete(f) };
 }
 
-// A pool serves one ballot at a time ('init' replaces a worker's seed); a second encryptor
+// A pool serves one ballot at a time; a second encryptor
 // running at the same time gets workers of its own, terminated when it is done.
 function workerPool(workerUrl, n, count) {
   const key = `${workerUrl}|${n.toString(16)}|${count}`;
@@ -203,10 +171,12 @@ export function warmWorkers({ publicKey, workers = 2, workerUrl = null, onProgre
 /** Share of the progress bar for making the table when a ballot starts before it is ready. */
 const TABLE_SHARE = 0.3;
 
-function runWorkers({ n, kdf, seed, sumAlpha, numCandidates, maxSelections, count, workerUrl, onProgress, track }) {
+function runWorkers({ n, kdf, sumAlpha, numCandidates, maxSelections, count, workerUrl, onProgress, track }) {
   const tasks = precomputeTasks(numCandidates, maxSelections);
   const totalCost = tasks.reduce((acc, t) => acc + taskCost(t), 0);
   const results = new Array(tasks.length);
+  const n2 = n * n;
+  const red = barrettReducer(n2);
   return new Promise((resolve, reject) => {
     let key;
     let entry;
@@ -235,14 +205,22 @@ function runWorkers({ n, kdf, seed, sumAlpha, numCandidates, maxSelections, coun
     let tableDone = false;
     entry.ready.then(() => {
       tableDone = true;
-    }, () => {});
+    }, (err) => fail(err));
     Promise.resolve().then(() => {
       if (tableDone || settled) return;
       tableShare = TABLE_SHARE;
       tableProgress = 0;
       entry.listen(onTable);
     });
-    let next = 0;
+    // The page derives every task's values from the seed (runTask with a power that records its
+    // exponent; HKDF is cheap) and streams the exponents to every worker in batches: a worker
+    // never holds the seed (§4.4), and derives nothing twice.  Worker w answers each batch with
+    // its partials (the products over its rows); an exponent is done when every worker's
+    // partial is in: h_s^e is their product (the inverse for e < 0).
+    const slots = []; // per exponent: {id, field, negative}
+    const partials = []; // per exponent: the product of the partials received so far
+    const received = []; // per exponent: how many workers answered
+    const pendingPowers = tasks.map(() => 0);
     let finished = 0;
     let doneCost = 0;
     let settled = false;
@@ -251,7 +229,6 @@ function runWorkers({ n, kdf, seed, sumAlpha, numCandidates, maxSelections, coun
       for (const w of pool) {
         w.onmessage = null;
         w.onerror = null;
-        w.postMessage({ type: 'forget' });
       }
       donePool(key, pool, true);
     };
@@ -263,41 +240,75 @@ function runWorkers({ n, kdf, seed, sumAlpha, numCandidates, maxSelections, coun
       reject(err);
     };
     track({ cancel: () => fail(new Error('precomputation cancelled')) });
-    const feed = (worker) => {
-      if (next < tasks.length) {
-        const id = next++;
-        worker.postMessage({ type: 'task', id, task: tasks[id] });
+    const accept = (first, values) => {
+      values.forEach((v, i) => {
+        const k = first + i;
+        partials[k] = partials[k] === 1n ? v : v === 1n ? partials[k] : red(partials[k] * v);
+        if (++received[k] < count) return;
+        const { id, field, negative } = slots[k];
+        results[id][field] = negative ? modInverse(partials[k], n2) : partials[k];
+        partials[k] = null;
+        if (--pendingPowers[id] === 0) {
+          finished++;
+          doneCost += taskCost(tasks[id]);
+        }
+      });
+      show();
+      if (finished === tasks.length && !settled) {
+        settled = true;
+        release();
+        resolve(assemble(n, kdf.ctx, numCandidates, maxSelections, sumAlpha, tasks, results));
       }
     };
-    for (const worker of pool) {
+    pool.forEach((worker, w) => {
       worker.onmessage = (event) => {
         const msg = event.data;
-        if (settled || (msg.type !== 'result' && msg.type !== 'error')) return;
+        if (settled || (msg.type !== 'partials' && msg.type !== 'error')) return;
         if (msg.type === 'error' && msg.id === undefined) return; // the table's: the pool handles it
         if (msg.type === 'error') {
           fail(new Error(`precomputation worker: ${msg.message}`));
           return;
         }
-        results[msg.id] = msg.result;
-        finished++;
-        doneCost += taskCost(tasks[msg.id]);
-        show();
-        if (finished === tasks.length) {
-          settled = true;
-          release();
-          resolve(assemble(n, kdf.ctx, numCandidates, maxSelections, sumAlpha, tasks, results));
-        } else {
-          feed(worker);
-        }
+        accept(msg.first, msg.values);
       };
       worker.onerror = (event) => {
         if (event.preventDefault) event.preventDefault();
         fail(new Error(`precomputation worker failed to run (${event.message || 'load error'}) from ${workerUrl}`));
       };
-      worker.postMessage({ type: 'init', n, ctx: kdf.ctx, seed, sumAlpha });
-      feed(worker); // two tasks in flight per worker: no idle gap between tasks
-      feed(worker);
-    }
+    });
+    (async () => {
+      // small first batch (the workers start at once), then larger ones; the derivations of a
+      // batch are in flight together (each is an asynchronous WebCrypto call)
+      for (let t0 = 0, size = 4; t0 < tasks.length && !settled; t0 += size, size = 24) {
+        const first = slots.length;
+        const exponents = [];
+        const batch = [];
+        for (let id = t0; id < Math.min(tasks.length, t0 + size); id++) batch.push(id);
+        const derived = await Promise.all(batch.map((id) => {
+          const found = [];
+          return runTask(kdf, sumAlpha, tasks[id], (e) => {
+            found.push(e);
+            return null;
+          }).then((values) => ({ id, values, found }));
+        }));
+        if (settled) return;
+        for (const { id, values, found } of derived) {
+          const fields = POWER_FIELDS[tasks[id].kind];
+          results[id] = values;
+          found.forEach((e, k) => {
+            slots.push({ id, field: fields[k], negative: e < 0n });
+            partials.push(1n);
+            received.push(0);
+            exponents.push(e);
+          });
+          pendingPowers[id] = fields.length;
+        }
+        pool.forEach((worker, w) => {
+          const [r0, r1] = entry.ranges[w];
+          worker.postMessage({ type: 'powers', n, first, exponents, r0, r1 });
+        });
+      }
+    })().catch(fail);
   });
 }
 
@@ -338,7 +349,7 @@ export function createBallotEncryptor({
       if (workers > 0 && typeof Worker !== 'undefined') {
         const sumAlpha = await sumWitness(kdf, numCandidates);
         pre = await runWorkers({
-          n, kdf, seed, sumAlpha, numCandidates, maxSelections, count: workers,
+          n, kdf, sumAlpha, numCandidates, maxSelections, count: workers,
           workerUrl: workerUrl || defaultWorkerUrl(), onProgress, track: (r) => { running = r; },
         });
       } else {

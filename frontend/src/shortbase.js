@@ -118,7 +118,6 @@ export function buildRows(base, modulus, t0, t1, onRow = null) {
 // JavaScript loop cost as much as building the rows.
 const asciiEncoder = new TextEncoder();
 const latin1 = new TextDecoder('latin1');
-const HEX_ENTRY = /^[0-9a-f]*$/;
 
 /** Bytes one stored entry takes in rowsToBytes (2 hex digits per byte of the residue). */
 export function storedEntryBytes(size) {
@@ -140,54 +139,155 @@ export function rowsToBytes(rows, size) {
   return asciiEncoder.encode(parts.join(''));
 }
 
-/** Inverse of rowsToBytes: `count` rows from bytes; throws RangeError on anything else. */
+/**
+ * Inverse of rowsToBytes: `count` rows from bytes; throws RangeError on anything else.  BigInt
+ * rejects a non-hex digit itself (a separate scan of the text cost more than the parsing); what
+ * BigInt would tolerate (surrounding blanks) still changes the entry, which the cache's digest
+ * and algebraic checks refuse.
+ */
 export function bytesToRows(bytes, size, count) {
   const width = storedEntryBytes(size);
   if (bytes.length !== count * ROW_ENTRIES * width) throw new RangeError('table bytes: wrong length');
   const text = latin1.decode(bytes);
-  if (!HEX_ENTRY.test(text)) throw new RangeError('table bytes: not hex digits');
   const rows = [];
   let off = 0;
-  for (let t = 0; t < count; t++) {
-    const row = new Array(ROW_ENTRIES + 1);
-    row[0] = 1n;
-    for (let d = 1; d <= ROW_ENTRIES; d++) {
-      row[d] = BigInt('0x' + text.slice(off, off + width));
-      off += width;
+  try {
+    for (let t = 0; t < count; t++) {
+      const row = new Array(ROW_ENTRIES + 1);
+      row[0] = 1n;
+      for (let d = 1; d <= ROW_ENTRIES; d++) {
+        row[d] = BigInt('0x' + text.slice(off, off + width));
+        off += width;
+      }
+      rows.push(row);
     }
-    rows.push(row);
+  } catch (err) {
+    if (err instanceof SyntaxError) throw new RangeError('table bytes: not hex digits');
+    throw err;
   }
   return rows;
 }
 
-/** Fixed-base table of h_s mod n² for exponents below 2^maxBits (§5.7); built in a worker. */
+/**
+ * Row ranges of `parts` workers (issue 19): worker k owns rows [r0, r1) of the table, builds only
+ * those and computes, for every power, the product over its own rows (FixedBaseTable#partial);
+ * the page multiplies the partials.  Balanced by cost in multiplications mod n²: building a row
+ * is 255, every power of a 7-of-228 ballot uses a row below A/8 (h_s^α, h_s^ρ, the simulated
+ * part: 3 × 228 + 9) or one below (A + 208)/8 (ρ and the simulated part only), and a range's
+ * first row start costs 8·r0 squarings.  A function of n and parts alone: the cache keys its
+ * entries by range.
+ */
+export function rowRanges(n, parts) {
+  const count = tableRows(n);
+  const a = Math.ceil(shortBits(n) / WINDOW_BITS);
+  const b = Math.ceil((shortBits(n) + 208) / WINDOW_BITS);
+  const cost = (t) => ROW_ENTRIES + (t < a ? 693 : t < b ? 462 : 0);
+  // the smallest per-range cost C for which greedy ranges (each ≤ C, its start included) cover
+  // every row with `parts` ranges; the last range takes what is left
+  const cover = (limit) => {
+    const ranges = [];
+    let r0 = 0;
+    for (let k = 0; k < parts; k++) {
+      let r1 = r0;
+      let acc = WINDOW_BITS * r0;
+      if (k === parts - 1) r1 = count;
+      else while (r1 < count && acc + cost(r1) <= limit) acc += cost(r1++);
+      ranges.push([r0, r1]);
+      r0 = r1;
+    }
+    return ranges;
+  };
+  const costOf = ([r0, r1]) => {
+    let acc = WINDOW_BITS * r0;
+    for (let t = r0; t < r1; t++) acc += cost(t);
+    return acc;
+  };
+  let lo = 0;
+  let hi = costOf([0, count]);
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    const ranges = cover(mid);
+    if (costOf(ranges[parts - 1]) <= mid) hi = mid;
+    else lo = mid + 1;
+  }
+  return cover(lo);
+}
+
+/** base^(2^(8t)) mod modulus: the start of row t (8·t squarings). */
+export function rowStart(base, modulus, t) {
+  const red = barrettReducer(modulus);
+  let step = base % modulus;
+  for (let i = 0; i < t * WINDOW_BITS; i++) step = red(step * step);
+  return step;
+}
+
+/**
+ * Fixed-base table of h_s mod n² for exponents below 2^maxBits (§5.7); built in a worker.  A
+ * worker's table may hold only rows [r0, r0 + rows.length) of it (a range, see rowRanges): then
+ * partial(e) is the product over those rows, and power(e) needs the whole table.
+ */
 export class FixedBaseTable {
-  /** rows: prebuilt rows (from workers or the cache); null builds them all here. */
-  constructor(base, modulus, maxBits, rows = null) {
+  /** rows: prebuilt rows (from a worker or the cache) starting at row r0; null builds them all. */
+  constructor(base, modulus, maxBits, rows = null, r0 = 0) {
     this.base = base;
     this.modulus = modulus;
     this.maxBits = maxBits;
     this.red = barrettReducer(modulus);
-    const count = Math.ceil(maxBits / WINDOW_BITS);
-    this.rows = rows || buildRows(base, modulus, 0, count);
-    if (this.rows.length !== count) throw new RangeError('fixed-base table: wrong number of rows');
+    this.count = Math.ceil(maxBits / WINDOW_BITS);
+    this.rows = rows || buildRows(base, modulus, 0, this.count);
+    this.r0 = r0;
+    this.r1 = r0 + this.rows.length;
+    if (r0 < 0 || this.r1 > this.count || (!rows && r0 !== 0)) throw new RangeError('fixed-base table: wrong rows');
+    if (r0 === 0 && rows === null && this.rows.length !== this.count) {
+      throw new RangeError('fixed-base table: wrong number of rows');
+    }
+    this.whole = r0 === 0 && this.r1 === this.count;
   }
 
-  /** base^e mod modulus for any BigInt e (negative: the inverse). */
+  /** base^e mod modulus for any BigInt e (negative: the inverse); needs the whole table. */
   power(e) {
     if (e < 0n) return modInverse(this.power(-e), this.modulus);
     if (bitLength(e) > this.maxBits) return modPow(this.base, e, this.modulus);
+    if (!this.whole) throw new RangeError('fixed-base table: power() needs every row');
+    return this.product(e);
+  }
+
+  /**
+   * The share of base^|e| of this table's rows: ∏ rows[t][byte t of |e|] over r0 ≤ t < r1 (1 if
+   * none).  The shares of a partition of the rows multiply to base^|e| (combinePartials); an
+   * exponent longer than the table is the share of the range holding row 0 (modPow).
+   */
+  partial(e) {
+    const a = e < 0n ? -e : e;
+    if (bitLength(a) > this.maxBits) return this.r0 === 0 ? modPow(this.base, a, this.modulus) : 1n;
+    return this.product(a);
+  }
+
+  product(e) {
     const hex = e.toString(16);
     const red = this.red;
+    const rows = this.rows;
     let acc = 1n;
-    let t = 0;
-    // bytes from the least significant end of the hex string
-    for (let end = hex.length; end > 0; end -= 2, t++) {
+    // byte t is the two hex digits ending 2t digits from the right end of the string
+    const last = Math.min(this.r1, Math.ceil(hex.length / 2));
+    for (let t = this.r0; t < last; t++) {
+      const end = hex.length - 2 * t;
       const d = parseInt(hex.slice(Math.max(0, end - 2), end), 16);
-      if (d) acc = acc === 1n ? this.rows[t][d] : red(acc * this.rows[t][d]);
+      if (d) {
+        const x = rows[t - this.r0][d];
+        acc = acc === 1n ? x : red(acc * x);
+      }
     }
     return acc;
   }
+}
+
+/** base^e from the partials of every range for e (negative e: the inverse), mod modulus. */
+export function combinePartials(partials, negative, modulus, red = null) {
+  const reduce = red || ((x) => x % modulus);
+  let acc = 1n;
+  for (const p of partials) if (p !== 1n) acc = acc === 1n ? p : reduce(acc * p);
+  return negative ? modInverse(acc, modulus) : acc;
 }
 
 // One table per n per thread (the page, each worker), built on first use and kept.

@@ -7,10 +7,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
+import { modInverse, modPow } from '../src/bigint.js';
 import {
-  buildRows, bytesToRows, entryBytes, FixedBaseTable, rowsToBytes, shortBase, tableBits, tableRows,
+  buildRows, bytesToRows, combinePartials, entryBytes, FixedBaseTable, rowRanges, rowsToBytes, rowStart, shortBase,
+  tableBits, tableRows,
 } from '../src/shortbase.js';
-import { checkRows, loadTable, storeTable } from '../src/tablecache.js';
+import { checkRows, loadRows, storeRows } from '../src/tablecache.js';
 
 const VECTORS = JSON.parse(readFileSync(new URL('../../tests/vectors/ballots.json', import.meta.url), 'utf8'));
 const n = BigInt('0x' + VECTORS.vectors[0].n);
@@ -49,9 +51,58 @@ test('the checks of a cached table catch a wrong base, a wrong row start and a w
   assert.match(checkRows(wrong, hs, n2), /entry \d+ of row \d+ is wrong/);
 });
 
+test('a range is checked against its own start: h_s^(2^(8·r0))', async () => {
+  const hs = await shortBase(n);
+  const r0 = 70;
+  const start = rowStart(hs, n2, r0);
+  assert.equal(start, modPow(hs, 1n << BigInt(8 * r0), n2));
+  const rows = buildRows(hs, n2, r0, r0 + 6);
+  assert.deepEqual(buildRows(start, n2, 0, 6), rows); // built from its start, as a worker does
+  assert.equal(checkRows(rows, start, n2, r0), null);
+  assert.match(checkRows(rows, hs, n2, r0), /row 70 does not start/);
+  const shifted = rows.map((r) => r.slice());
+  shifted[2][1] = (shifted[2][1] * hs) % n2;
+  assert.match(checkRows(shifted, start, n2, r0), /row 72 does not follow row 71/);
+});
+
 test('without IndexedDB the cache is unavailable and stores nothing', async () => {
   const hs = await shortBase(n);
-  const got = await loadTable(n, hs, tableBits(n), entryBytes(n2));
-  assert.deepEqual(got, { table: null, reason: 'unavailable' });
-  assert.equal(await storeTable(n, hs, tableBits(n), entryBytes(n2), new Uint8Array(8)), false);
+  const got = await loadRows(n, hs, tableBits(n), entryBytes(n2), 0, 10, hs);
+  assert.deepEqual(got, { rows: null, reason: 'unavailable' });
+  assert.equal(await storeRows(n, hs, tableBits(n), entryBytes(n2), 0, 10, new Uint8Array(8)), false);
+});
+
+test('row ranges cover the table once, for any worker count', () => {
+  const count = tableRows(n);
+  for (const parts of [1, 2, 3, 4, 7, 64, 200]) {
+    const ranges = rowRanges(n, parts);
+    assert.equal(ranges.length, parts);
+    assert.equal(ranges[0][0], 0);
+    assert.equal(ranges[parts - 1][1], count);
+    for (let k = 1; k < parts; k++) assert.equal(ranges[k][0], ranges[k - 1][1]);
+    for (const [r0, r1] of ranges) assert.ok(r0 <= r1);
+  }
+  assert.deepEqual(rowRanges(n, 1), [[0, count]]);
+  const [[, cut]] = rowRanges(n, 2); // balanced: the second range pays its start, so it is shorter
+  assert.ok(cut > count / 2 - 20 && cut < count / 2, `split at ${cut} of ${count}`);
+});
+
+test('the partials of every range multiply to the full power (row split, issue 19)', async () => {
+  const hs = await shortBase(n);
+  const whole = new FixedBaseTable(hs, n2, tableBits(n));
+  const exponents = [
+    0n, 1n, 255n, 256n, (1n << 1024n) - 1n, (1n << BigInt(tableBits(n) - 1)) + 987654321n,
+    -((1n << 1100n) + 77n), // negative: the inverse of the product
+    (1n << BigInt(tableBits(n) + 5)) + 3n, // longer than the table: modPow, in the range of row 0
+  ];
+  for (const parts of [1, 2, 3, 5]) {
+    const tables = rowRanges(n, parts).map(([r0, r1]) => new FixedBaseTable(hs, n2, tableBits(n), whole.rows.slice(r0, r1), r0));
+    if (parts > 1) assert.throws(() => tables[1].power(256n), /needs every row/);
+    for (const e of exponents) {
+      const partials = tables.map((t) => t.partial(e));
+      const expected = e < 0n ? modInverse(modPow(hs, -e, n2), n2) : modPow(hs, e, n2);
+      assert.equal(combinePartials(partials, e < 0n, n2), expected, `parts ${parts}, e ${e}`);
+    }
+  }
+  assert.equal(whole.partial(12345n), whole.power(12345n));
 });
