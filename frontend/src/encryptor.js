@@ -52,52 +52,100 @@ function freshSeed() {
 // worker returns, per exponent, the product over its own rows of the table (§4.4, issue 19).
 const pools = new Map();
 
+/** How many times a range's worker is replaced after a failure before the pool gives up. */
+export const MAX_REPLACEMENTS = 2;
+
+// Pools (url|n|count) that gave up: the page then uses one worker over all rows (fewer workers
+// need less memory, the usual reason a worker dies on a phone).
+const fallbacks = new Map(); // key → the failure's message
+
+/** Why a pool gave up (a range's worker failed MAX_REPLACEMENTS + 1 times). */
+export class WorkerPoolFailure extends Error {}
+
+/**
+ * The failure-recovery rule of a pool, pure (frontend/test/encryptor.test.js): a range whose
+ * worker failed `failures` times (this one included) gets a replacement worker while failures ≤
+ * MAX_REPLACEMENTS; else the pool gives up ('give-up').
+ */
+export function onWorkerFailure(failures) {
+  return failures <= MAX_REPLACEMENTS ? 'replace' : 'give-up';
+}
+
 /**
  * Start `count` workers and have each make its range of the table's rows (worker.js, shortbase.js
- * rowRanges): from the IndexedDB cache or built.  Returns {workers, ranges, ready, listen}:
+ * rowRanges): from the IndexedDB cache or built.  Returns {workers, ranges, ready, listen, task}:
  * `ready` resolves to {source: 'cache' | 'built' | 'mixed', ms, reasons, timings} when every
- * worker has its rows (rejects if one could not make them: its rows exist nowhere else);
- * listen(f) reports the table's progress in [0, 1].
+ * range's worker has its rows; listen(f) reports the table's progress in [0, 1].
+ *
+ * Recovery (the one mechanism): a worker that fails — its 'error' or 'messageerror' event, or an
+ * error reply to any message — is terminated and a new worker is started for the same range
+ * (it loads the range from the cache or builds it); the ballot being precomputed (`task`, set by
+ * runWorkers) is told so and posts that range's unanswered batches to it again.  After
+ * MAX_REPLACEMENTS replacements of one range, `ready` rejects and the task fails with a
+ * WorkerPoolFailure; the caller then falls back to one worker over all rows.
  */
 function startWorkers(workerUrl, n, count, cache = true) {
-  const workers = [];
+  const workers = new Array(count);
   const ranges = rowRanges(n, count);
   const progress = new Array(count).fill(0);
   const listeners = new Set();
-  const state = new Array(count).fill('pending'); // → 'warm' or 'failed'
+  const state = new Array(count).fill('pending'); // → 'warm'
   const sources = new Array(count);
   const reasons = new Array(count);
   const timings = new Array(count);
+  const failures = new Array(count).fill(0);
+  const errors = new Array(count);
   const started = typeof performance !== 'undefined' ? performance.now() : Date.now();
   let settled = false;
+  let gaveUp = null;
   let settle;
   const ready = new Promise((resolve, reject) => {
     settle = { resolve, reject };
   });
-  ready.catch(() => {}); // a failure also reaches the ballot through its tasks
+  ready.catch(() => {}); // a failure also reaches the ballot through its task
+  const pool = { workers, ranges, ready, task: null };
   const report = () => {
     const p = progress.reduce((acc, x) => acc + x, 0) / count;
     for (const f of listeners) f(p);
   };
-  const fail = (w, message) => {
-    if (state[w] !== 'pending') return;
-    state[w] = 'failed';
-    if (settled) return;
-    settled = true;
-    settle.reject(new Error(`worker ${w} could not make rows ${ranges[w][0]}–${ranges[w][1]} of the table: ${message}`));
+  const failed = (w, worker, message) => {
+    if (workers[w] !== worker || gaveUp) return; // a replaced worker's late events
+    worker.terminate();
+    failures[w]++;
+    errors[w] = message;
+    if (onWorkerFailure(failures[w]) === 'replace') {
+      spawn(w);
+      if (pool.task) pool.task.replaced(w);
+      return;
+    }
+    gaveUp = new WorkerPoolFailure(`precomputation worker for rows ${ranges[w][0]}–${ranges[w][1]} failed `
+      + `${failures[w]} times (last: ${message})`);
+    if (!settled) {
+      settled = true;
+      settle.reject(gaveUp);
+    }
+    if (pool.task) pool.task.failed(gaveUp);
   };
-  for (let w = 0; w < count; w++) {
+  const spawn = (w) => {
     const worker = new Worker(workerUrl, { name: `ssbcrypto-${w}` });
+    workers[w] = worker;
+    progress[w] = state[w] === 'warm' ? 1 : 0;
     worker.addEventListener('message', (event) => {
+      if (workers[w] !== worker) return;
       const msg = event.data;
-      if (msg.type === 'table-progress') {
+      if (msg.type === 'partials') {
+        if (pool.task) pool.task.partials(w, msg);
+      } else if (msg.type === 'error') {
+        failed(w, worker, msg.message);
+      } else if (msg.type === 'table-progress' && state[w] === 'pending') {
         progress[w] = msg.total ? msg.done / msg.total : 1;
         report();
-      } else if (msg.type === 'warm') {
+      } else if (msg.type === 'warm' && state[w] === 'pending') {
         state[w] = 'warm';
         sources[w] = msg.source;
-        reasons[w] = msg.reason;
+        reasons[w] = failures[w] ? `${msg.reason}; worker replaced ${failures[w]}× (${errors[w]})` : msg.reason;
         timings[w] = { ...(msg.timings || {}), rows: `${msg.r0}-${msg.r1}`, total: Math.round(msg.ms) };
+        if (failures[w]) timings[w].replaced = failures[w];
         progress[w] = 1;
         report();
         if (!settled && state.every((x) => x === 'warm')) {
@@ -106,27 +154,45 @@ function startWorkers(workerUrl, n, count, cache = true) {
           const ms = (typeof performance !== 'undefined' ? performance.now() : Date.now()) - started;
           settle.resolve({ source: unique.length === 1 ? unique[0] : 'mixed', ms, reasons, timings });
         }
-      } else if (msg.type === 'error' && state[w] === 'pending') {
-        fail(w, msg.message);
       }
     });
-    worker.addEventListener('error', () => fail(w, `worker failed to load from ${workerUrl}`));
+    worker.addEventListener('error', (event) => {
+      if (event.preventDefault) event.preventDefault();
+      failed(w, worker, `failed to run (${event.message || 'load error'}) from ${workerUrl}`);
+    });
+    worker.addEventListener('messageerror', () => failed(w, worker, 'a message could not be read'));
     worker.postMessage({ type: 'warm', n, part: w, parts: count, cache });
-    workers.push(worker);
-  }
-  return { workers, ranges, ready, listen: (f) => listeners.add(f), unlisten: (f) => listeners.delete(f) };
+  };
+  for (let w = 0; w < count; w++) spawn(w);
+  pool.listen = (f) => listeners.add(f);
+  pool.unlisten = (f) => listeners.delete(f);
+  return pool;
+}
+
+function poolKey(workerUrl, n, count) {
+  return `${workerUrl}|${n.toString(16)}|${count}`;
+}
+
+/** The worker count to use: `count`, or 1 once a pool of `count` workers gave up. */
+function poolCount(workerUrl, n, count) {
+  return fallbacks.has(poolKey(workerUrl, n, count)) ? 1 : count;
 }
 
 // A pool serves one ballot at a time; a second encryptor
 // running at the same time gets workers of its own, terminated when it is done.
 function workerPool(workerUrl, n, count) {
-  const key = `${workerUrl}|${n.toString(16)}|${count}`;
+  const key = poolKey(workerUrl, n, count);
   let entry = pools.get(key);
   if (!entry) {
-    entry = { ...startWorkers(workerUrl, n, count), busy: false };
+    entry = startWorkers(workerUrl, n, count);
+    entry.busy = false;
     pools.set(key, entry);
   }
-  if (entry.busy) return { key: null, entry: { ...startWorkers(workerUrl, n, count), busy: true } };
+  if (entry.busy) {
+    const own = startWorkers(workerUrl, n, count);
+    own.busy = true;
+    return { key: null, entry: own };
+  }
   entry.busy = true;
   return { key, entry };
 }
@@ -141,21 +207,35 @@ function donePool(key, pool, ok) {
   for (const w of pool) w.terminate();
 }
 
+/** Remember that the pool of `count` workers gave up: later ballots of the page use one worker. */
+function giveUpPool(workerUrl, n, count, err) {
+  const key = poolKey(workerUrl, n, count);
+  fallbacks.set(key, err.message);
+  const entry = pools.get(key);
+  if (entry && !entry.busy) {
+    pools.delete(key);
+    for (const w of entry.workers) w.terminate();
+  }
+}
+
 /**
  * Start making the fixed-base tables in the workers now (e.g. right after sign-in, or when the
  * ballot page opens), from the IndexedDB cache when it holds them.  Returns a Promise of
  * {source: 'cache' | 'built' | 'mixed', ms} once every worker has its table (undefined without
- * Worker support; `reasons`: per worker, why the cache was or was not used); onProgress(fraction)
- * reports the table's progress.
+ * Worker support; `reasons`: per worker, why the cache was or was not used, and whether its
+ * worker was replaced after a failure; after a pool gave up, one worker's, with the fallback
+ * said); onProgress(fraction) reports the table's progress.
  */
 export function warmWorkers({ publicKey, workers = 2, workerUrl = null, onProgress = null }) {
   if (typeof Worker === 'undefined' || workers <= 0) return undefined;
   const url = String(workerUrl || defaultWorkerUrl());
   const n = parsePublicKey(publicKey);
-  const key = `${url}|${n.toString(16)}|${workers}`;
+  const count = poolCount(url, n, workers);
+  const key = poolKey(url, n, count);
   let entry = pools.get(key);
   if (!entry) {
-    entry = { ...startWorkers(url, n, workers), busy: false };
+    entry = startWorkers(url, n, count);
+    entry.busy = false;
     pools.set(key, entry);
   }
   if (onProgress) {
@@ -165,7 +245,15 @@ export function warmWorkers({ publicKey, workers = 2, workerUrl = null, onProgre
       onProgress(1);
     }, () => entry.unlisten(onProgress));
   }
-  return entry.ready;
+  const fellBack = (result) => {
+    const why = fallbacks.get(poolKey(url, n, workers));
+    return count < workers && why ? { ...result, reasons: result.reasons.map((r) => `${r}; one worker after: ${why}`) } : result;
+  };
+  return entry.ready.then(fellBack, (err) => {
+    if (!(err instanceof WorkerPoolFailure) || count === 1) throw err;
+    giveUpPool(url, n, count, err);
+    return warmWorkers({ publicKey, workers, workerUrl: url, onProgress });
+  });
 }
 
 /** Share of the progress bar for making the table when a ballot starts before it is ready. */
@@ -224,18 +312,19 @@ function runWorkers({ n, kdf, sumAlpha, numCandidates, maxSelections, count, wor
     let finished = 0;
     let doneCost = 0;
     let settled = false;
+    // per range: the batches posted to its worker and not answered yet (first → message), posted
+    // again to a replacement worker of the range (startWorkers)
+    const unanswered = entry.ranges.map(() => new Map());
     const release = () => {
       entry.unlisten(onTable);
-      for (const w of pool) {
-        w.onmessage = null;
-        w.onerror = null;
-      }
+      entry.task = null;
       donePool(key, pool, true);
     };
     const fail = (err) => {
       if (settled) return;
       settled = true;
       entry.unlisten(onTable);
+      entry.task = null;
       donePool(key, pool, false);
       reject(err);
     };
@@ -260,22 +349,17 @@ function runWorkers({ n, kdf, sumAlpha, numCandidates, maxSelections, count, wor
         resolve(assemble(n, kdf.ctx, numCandidates, maxSelections, sumAlpha, tasks, results));
       }
     };
-    pool.forEach((worker, w) => {
-      worker.onmessage = (event) => {
-        const msg = event.data;
-        if (settled || (msg.type !== 'partials' && msg.type !== 'error')) return;
-        if (msg.type === 'error' && msg.id === undefined) return; // the table's: the pool handles it
-        if (msg.type === 'error') {
-          fail(new Error(`precomputation worker: ${msg.message}`));
-          return;
-        }
+    entry.task = {
+      partials: (w, msg) => {
+        if (settled || !unanswered[w].delete(msg.first)) return;
         accept(msg.first, msg.values);
-      };
-      worker.onerror = (event) => {
-        if (event.preventDefault) event.preventDefault();
-        fail(new Error(`precomputation worker failed to run (${event.message || 'load error'}) from ${workerUrl}`));
-      };
-    });
+      },
+      replaced: (w) => {
+        if (settled) return;
+        for (const batch of unanswered[w].values()) pool[w].postMessage(batch);
+      },
+      failed: fail,
+    };
     (async () => {
       // small first batch (the workers start at once), then larger ones; the derivations of a
       // batch are in flight together (each is an asynchronous WebCrypto call)
@@ -305,7 +389,9 @@ function runWorkers({ n, kdf, sumAlpha, numCandidates, maxSelections, count, wor
         }
         pool.forEach((worker, w) => {
           const [r0, r1] = entry.ranges[w];
-          worker.postMessage({ type: 'powers', n, first, exponents, r0, r1 });
+          const batch = { type: 'powers', n, first, exponents, r0, r1 };
+          unanswered[w].set(first, batch);
+          worker.postMessage(batch);
         });
       }
     })().catch(fail);
@@ -348,10 +434,20 @@ export function createBallotEncryptor({
       if (onProgress) onProgress(0);
       if (workers > 0 && typeof Worker !== 'undefined') {
         const sumAlpha = await sumWitness(kdf, numCandidates);
-        pre = await runWorkers({
-          n, kdf, sumAlpha, numCandidates, maxSelections, count: workers,
-          workerUrl: workerUrl || defaultWorkerUrl(), onProgress, track: (r) => { running = r; },
+        const url = String(workerUrl || defaultWorkerUrl());
+        const run = (count) => runWorkers({
+          n, kdf, sumAlpha, numCandidates, maxSelections, count, workerUrl: url, onProgress, track: (r) => { running = r; },
         });
+        const count = poolCount(url, n, workers);
+        try {
+          pre = await run(count);
+        } catch (err) {
+          // a range's worker failed again and again: once more with one worker over all rows
+          // (the same exponents from the same seed, so the same ballot)
+          if (!(err instanceof WorkerPoolFailure) || count === 1) throw err;
+          giveUpPool(url, n, count, err);
+          pre = await run(1);
+        }
       } else {
         pre = await precomputeInline(n, kdf, numCandidates, maxSelections, onProgress);
       }

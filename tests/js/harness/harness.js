@@ -173,7 +173,39 @@ async function corruptCache(mode) {
   });
 }
 
+// Test-only failure injection (test_browser_worker_recovery.py): the next `count` workers of
+// the bundle are started from harness/faulty-worker.js?fail=<mode> (the real worker made to
+// fail).  This page only: the app's pages construct the real Worker.
+const RealWorker = window.Worker;
+const failing = { count: 0, mode: null, started: 0 };
+window.Worker = class extends RealWorker {
+  constructor(url, options) {
+    let script = url;
+    if (String(url).includes('ssbcrypto-worker')) {
+      failing.started++;
+      if (failing.count > 0) {
+        failing.count--;
+        script = `/harness/faulty-worker.js?fail=${failing.mode}`;
+      }
+    }
+    super(script, options);
+  }
+};
+
+function failWorkers(count, mode) {
+  failing.count = count;
+  failing.mode = mode;
+  failing.started = 0;
+  return true;
+}
+
+function workersStarted() {
+  return failing.started;
+}
+
 window.ssbHarness = {
+  failWorkers,
+  workersStarted,
   run, modPowBench, violations, warm, calibrate, calibrateStart, calibrateRun, cacheKeys, clearCache, corruptCache,
 };
 document.getElementById('status').textContent = 'ready';
