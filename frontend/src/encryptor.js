@@ -59,6 +59,14 @@ export const MAX_REPLACEMENTS = 2;
 // need less memory, the usual reason a worker dies on a phone).
 const fallbacks = new Map(); // key → the failure's message
 
+/**
+ * A worker that owes an answer (its rows, or partials of a batch) and has posted nothing for this
+ * long counts as failed: a worker the browser terminated (e.g. out of memory) sends no event.
+ * Workers post table progress every 8 rows and answer each batch within seconds even on a slow
+ * phone, so only a stopped worker is this silent.
+ */
+export const STALL_MS = 30_000;
+
 /** Why a pool gave up (a range's worker failed MAX_REPLACEMENTS + 1 times). */
 export class WorkerPoolFailure extends Error {}
 
@@ -78,7 +86,8 @@ export function onWorkerFailure(failures) {
  * range's worker has its rows; listen(f) reports the table's progress in [0, 1].
  *
  * Recovery (the one mechanism): a worker that fails — its 'error' or 'messageerror' event, or an
- * error reply to any message — is terminated and a new worker is started for the same range
+ * error reply to any message, or silence for STALL_MS while it owes an answer — is terminated
+ * and a new worker is started for the same range
  * (it loads the range from the cache or builds it); the ballot being precomputed (`task`, set by
  * runWorkers) is told so and posts that range's unanswered batches to it again.  After
  * MAX_REPLACEMENTS replacements of one range, `ready` rejects and the task fails with a
@@ -95,6 +104,8 @@ function startWorkers(workerUrl, n, count, cache = true) {
   const timings = new Array(count);
   const failures = new Array(count).fill(0);
   const errors = new Array(count);
+  const timers = new Array(count).fill(null);
+  let closed = false;
   const started = typeof performance !== 'undefined' ? performance.now() : Date.now();
   let settled = false;
   let gaveUp = null;
@@ -108,8 +119,18 @@ function startWorkers(workerUrl, n, count, cache = true) {
     const p = progress.reduce((acc, x) => acc + x, 0) / count;
     for (const f of listeners) f(p);
   };
+  // the silence watchdog of range w's worker: armed while it owes the page an answer
+  const watch = (w) => {
+    clearTimeout(timers[w]);
+    timers[w] = null;
+    const owes = state[w] === 'pending' || (pool.task !== null && pool.task.owed(w));
+    if (closed || gaveUp || !owes) return;
+    const worker = workers[w];
+    timers[w] = setTimeout(() => failed(w, worker, `no answer for ${STALL_MS / 1000} s`), STALL_MS);
+  };
   const failed = (w, worker, message) => {
-    if (workers[w] !== worker || gaveUp) return; // a replaced worker's late events
+    if (workers[w] !== worker || gaveUp || closed) return; // a replaced worker's late events
+    clearTimeout(timers[w]);
     worker.terminate();
     failures[w]++;
     errors[w] = message;
@@ -124,6 +145,7 @@ function startWorkers(workerUrl, n, count, cache = true) {
       settled = true;
       settle.reject(gaveUp);
     }
+    timers.forEach(clearTimeout);
     if (pool.task) pool.task.failed(gaveUp);
   };
   const spawn = (w) => {
@@ -131,12 +153,14 @@ function startWorkers(workerUrl, n, count, cache = true) {
     workers[w] = worker;
     progress[w] = state[w] === 'warm' ? 1 : 0;
     worker.addEventListener('message', (event) => {
-      if (workers[w] !== worker) return;
+      if (workers[w] !== worker || closed) return;
       const msg = event.data;
+      if (msg.type === 'error') {
+        failed(w, worker, msg.message);
+        return;
+      }
       if (msg.type === 'partials') {
         if (pool.task) pool.task.partials(w, msg);
-      } else if (msg.type === 'error') {
-        failed(w, worker, msg.message);
       } else if (msg.type === 'table-progress' && state[w] === 'pending') {
         progress[w] = msg.total ? msg.done / msg.total : 1;
         report();
@@ -155,6 +179,7 @@ function startWorkers(workerUrl, n, count, cache = true) {
           settle.resolve({ source: unique.length === 1 ? unique[0] : 'mixed', ms, reasons, timings });
         }
       }
+      watch(w); // heard from: the silence counts from now, if it still owes an answer
     });
     worker.addEventListener('error', (event) => {
       if (event.preventDefault) event.preventDefault();
@@ -162,8 +187,20 @@ function startWorkers(workerUrl, n, count, cache = true) {
     });
     worker.addEventListener('messageerror', () => failed(w, worker, 'a message could not be read'));
     worker.postMessage({ type: 'warm', n, part: w, parts: count, cache });
+    watch(w);
   };
   for (let w = 0; w < count; w++) spawn(w);
+  /** Post a message that range w's worker owes an answer to (a batch of powers). */
+  pool.post = (w, msg) => {
+    workers[w].postMessage(msg);
+    if (timers[w] === null) watch(w);
+  };
+  /** Stop the pool: terminate its workers, no more replacements. */
+  pool.close = () => {
+    closed = true;
+    timers.forEach(clearTimeout);
+    for (const worker of workers) worker.terminate();
+  };
   pool.listen = (f) => listeners.add(f);
   pool.unlisten = (f) => listeners.delete(f);
   return pool;
@@ -199,12 +236,12 @@ function workerPool(workerUrl, n, count) {
 
 function donePool(key, pool, ok) {
   const entry = key === null ? null : pools.get(key);
-  if (entry && entry.workers === pool && ok) {
+  if (entry === pool && ok) {
     entry.busy = false; // kept, with its tables, for the page's next ballot
     return;
   }
-  if (entry && entry.workers === pool) pools.delete(key); // a cancelled or failed pool is not reused
-  for (const w of pool) w.terminate();
+  if (entry === pool) pools.delete(key); // a cancelled or failed pool is not reused
+  pool.close();
 }
 
 /** Remember that the pool of `count` workers gave up: later ballots of the page use one worker. */
@@ -214,7 +251,7 @@ function giveUpPool(workerUrl, n, count, err) {
   const entry = pools.get(key);
   if (entry && !entry.busy) {
     pools.delete(key);
-    for (const w of entry.workers) w.terminate();
+    entry.close();
   }
 }
 
@@ -274,7 +311,6 @@ function runWorkers({ n, kdf, sumAlpha, numCandidates, maxSelections, count, wor
       reject(err);
       return;
     }
-    const pool = entry.workers;
     // Progress: while the table is still being made, it counts for TABLE_SHARE of the bar.
     let tableShare = 0;
     let tableProgress = 1;
@@ -318,14 +354,14 @@ function runWorkers({ n, kdf, sumAlpha, numCandidates, maxSelections, count, wor
     const release = () => {
       entry.unlisten(onTable);
       entry.task = null;
-      donePool(key, pool, true);
+      donePool(key, entry, true);
     };
     const fail = (err) => {
       if (settled) return;
       settled = true;
       entry.unlisten(onTable);
       entry.task = null;
-      donePool(key, pool, false);
+      donePool(key, entry, false);
       reject(err);
     };
     track({ cancel: () => fail(new Error('precomputation cancelled')) });
@@ -356,8 +392,9 @@ function runWorkers({ n, kdf, sumAlpha, numCandidates, maxSelections, count, wor
       },
       replaced: (w) => {
         if (settled) return;
-        for (const batch of unanswered[w].values()) pool[w].postMessage(batch);
+        for (const batch of unanswered[w].values()) entry.post(w, batch);
       },
+      owed: (w) => !settled && unanswered[w].size > 0,
       failed: fail,
     };
     (async () => {
@@ -387,11 +424,10 @@ function runWorkers({ n, kdf, sumAlpha, numCandidates, maxSelections, count, wor
           });
           pendingPowers[id] = fields.length;
         }
-        pool.forEach((worker, w) => {
-          const [r0, r1] = entry.ranges[w];
+        entry.ranges.forEach(([r0, r1], w) => {
           const batch = { type: 'powers', n, first, exponents, r0, r1 };
           unanswered[w].set(first, batch);
-          worker.postMessage(batch);
+          entry.post(w, batch);
         });
       }
     })().catch(fail);

@@ -85,3 +85,15 @@ def test_workers_that_keep_failing_end_with_a_clear_error_not_a_hang(
     started = page.evaluate("window.ssbHarness.workersStarted()")
     assert started <= 2 + 2 * 2 + 3, started  # bounded: two replacements per range, then one worker (and its two)
     page.close()
+
+
+def test_a_worker_terminated_mid_build_is_replaced_after_its_silence(context: Any, url: str, pk: PublicKey) -> None:
+    """The page terminates a worker after its first table progress: no event reaches the
+    encryptor, which notices the silence (STALL_MS, 30 s) while the worker owes its rows and the
+    ballot's batches, replaces it, and the ballot is made."""
+    page = open_page(context, url)
+    fail_workers(page, 1, "terminate")
+    out = ballot_verifies(page, pk)
+    assert out["precomputeMs"] >= 30_000
+    assert page.evaluate("window.ssbHarness.workersStarted()") == 3
+    page.close()

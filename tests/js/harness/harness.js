@@ -175,20 +175,32 @@ async function corruptCache(mode) {
 
 // Test-only failure injection (test_browser_worker_recovery.py): the next `count` workers of
 // the bundle are started from harness/faulty-worker.js?fail=<mode> (the real worker made to
-// fail).  This page only: the app's pages construct the real Worker.
+// fail), or, for mode 'terminate', are terminated by this page after their first table
+// progress (mid-build, as the browser ends a worker out of memory: no event reaches the page).
+// This page only: the app's pages construct the real Worker.
 const RealWorker = window.Worker;
 const failing = { count: 0, mode: null, started: 0 };
 window.Worker = class extends RealWorker {
   constructor(url, options) {
     let script = url;
+    let terminate = false;
     if (String(url).includes('ssbcrypto-worker')) {
       failing.started++;
       if (failing.count > 0) {
         failing.count--;
-        script = `/harness/faulty-worker.js?fail=${failing.mode}`;
+        terminate = failing.mode === 'terminate';
+        if (!terminate) script = `/harness/faulty-worker.js?fail=${failing.mode}`;
       }
     }
     super(script, options);
+    if (terminate) {
+      const midBuild = (event) => {
+        if (event.data.type !== 'table-progress') return;
+        this.removeEventListener('message', midBuild);
+        this.terminate();
+      };
+      this.addEventListener('message', midBuild);
+    }
   }
 };
 
