@@ -17,11 +17,12 @@ from datetime import datetime
 from typing import Any, Iterator, Sequence, Union
 
 from flask import current_app
-from sqlalchemy import Insert, delete, func, insert, select
+from sqlalchemy import Insert, delete, exists, func, insert, inspect, literal, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
-from app.models import BoardBallot, BoardEntry, BoardHead, Checkpoint, Election, PollExtension
+from app.models import BoardBallot, BoardEntry, BoardHead, Checkpoint, Election, PollExtension, VoterCredential
+from app.models.base import UTCDateTime
 from app.services.administration import authority
 from app.services.platform import signing
 from app.services.errors import (BallotNotFound, BallotReplayed, BoardClosed, PollsClosed, ServiceError, StalePrevious,
@@ -137,16 +138,18 @@ def append_many(election: Election, appends: Sequence[Append]) -> list[Outcome]:
     pending = [i for i, o in enumerate(outcomes) if o is None]
     if not pending:
         return [o for o in outcomes if o is not None]
-    head = lock_head(election)
-    # Everything below is checked under the head lock: a cast verified while polls closed must
-    # not land after the final checkpoint, nor a stale or revoked one anywhere.
-    closed = _has_final(election)
-    current = _current_ballot_hashes(election, {appends[i].credential for i in pending if appends[i].seed is None})
-    live = authority.live_credentials(election, {pk for i in pending if (pk := appends[i].roll_entry_pk) is not None})
-    last_cast_at = _last_cast_at(election, head)
-    closes_at = iso_utc(effective_close(election))  # the close in force (record.md §2.7)
+    election_pk = _pk(election)
+    locked = _lock(election_pk)
+    # Everything below is read and checked under the head lock: a cast verified while polls
+    # closed must not land after the final checkpoint, nor a stale or revoked one anywhere.
+    state = _state(election_pk, locked,
+                   {appends[i].credential for i in pending if appends[i].seed is None},
+                   {pk for i in pending if (pk := appends[i].roll_entry_pk) is not None})
+    closed, current, live, last_cast_at = state.closed, state.current, state.live, state.last_cast_at
+    closes_at = iso_utc(state.close)  # the close in force (record.md §2.7)
     every = int(current_app.config.get("BOARD_CHECKPOINT_EVERY", 100))
-    seq, prev_hash = head.seq, head.head
+    seq, prev_hash = locked.seq, locked.head
+    election_id = locked.election_id
     rows: list[dict[str, Any]] = []
     refused: list[str] = []
     for index in pending:
@@ -166,15 +169,15 @@ def append_many(election: Election, appends: Sequence[Append]) -> list[Outcome]:
             refused.append(item.ballot_hash)
             continue
         if item.seed is None:
-            body = new_entry(seq + 1, election.election_id, item.pseudonym, item.contest, item.ballot_hash,
+            body = new_entry(seq + 1, election_id, item.pseudonym, item.contest, item.ballot_hash,
                              cast_at, prev_hash, credential=item.credential, previous=item.previous,
                              signature=item.signature)
             current[item.credential] = item.ballot_hash
         else:
-            body = new_audit_entry(seq + 1, election.election_id, item.pseudonym, item.contest,
+            body = new_audit_entry(seq + 1, election_id, item.pseudonym, item.contest,
                                    item.ballot_hash, cast_at, prev_hash, credential=item.credential,
                                    seed=item.seed, signature=item.signature)
-        row = {"election_pk": election.id, "seq": body["seq"], "kind": body["kind"], "pseudonym": item.pseudonym,
+        row = {"election_pk": election_pk, "seq": body["seq"], "kind": body["kind"], "pseudonym": item.pseudonym,
                "contest": item.contest, "credential": item.credential, "previous": body.get("previous", ""),
                "seed": body.get("seed", ""), "signature": item.signature, "ballot_hash": item.ballot_hash,
                "cast_at": cast_at, "prev_hash": prev_hash, "entry_hash": body["entry_hash"]}
@@ -182,14 +185,108 @@ def append_many(election: Election, appends: Sequence[Append]) -> list[Outcome]:
         outcomes[index] = BoardEntry(**row)
         seq, prev_hash, last_cast_at = body["seq"], body["entry_hash"], cast_at
         if every and seq % every == 0:
-            _checkpoint(election, seq, prev_hash, item.now, final=False)
+            _sign_checkpoint(election_pk, election_id, locked.opening_hash, seq, prev_hash, item.now, final=False)
     if rows:
         db.session.execute(insert(BoardEntry), rows)
-        head.seq, head.head = seq, prev_hash
+        db.session.execute(update(BoardHead).where(BoardHead.election_pk == election_pk)
+                           .values(seq=seq, head=prev_hash))
     if refused:
-        db.session.execute(delete(BoardBallot).where(BoardBallot.election_pk == election.id,
+        db.session.execute(delete(BoardBallot).where(BoardBallot.election_pk == election_pk,
                                                      BoardBallot.ballot_hash.in_(refused)))
     return [o for o in outcomes if o is not None]
+
+
+def _pk(election: Election) -> int:
+    """The election's primary key without loading its row again (it is expired after a commit)."""
+    identity = inspect(election).identity
+    return int(identity[0]) if identity else election.id
+
+
+@dataclass(frozen=True)
+class _Locked:
+    """The locked head and the election's fields that never change once polls open: read by the
+    statement that takes the lock."""
+
+    seq: int
+    head: str
+    election_id: str
+    opening_hash: str | None
+
+
+@dataclass(frozen=True)
+class _State:
+    """What the append checks, read in one statement after the head lock is taken."""
+
+    closed: bool  # a final checkpoint exists
+    last_cast_at: str  # of the head entry, "" for an empty board
+    close: datetime  # the close in force
+    current: dict[str, str]  # credential -> its current ballot's hash
+    live: set[tuple[int, str]]  # (roll entry, credential) still live
+
+
+def _lock(election_pk: int) -> _Locked:
+    """Lock the election's head (``SELECT … FOR UPDATE OF board_head``; SQLite: the transaction
+    already holds the write lock) and read it with the election's fixed fields, in one round trip."""
+    statement = (select(BoardHead.seq, BoardHead.head, Election.election_id, Election.opening_hash)
+                 .join(Election, Election.id == BoardHead.election_pk)
+                 .where(BoardHead.election_pk == election_pk).with_for_update(of=BoardHead))
+    row = db.session.execute(statement).first()
+    if row is None:  # the board's first append: the head starts at the election id (record.md §2.1)
+        election_id = db.session.scalar(select(Election.election_id).where(Election.id == election_pk))
+        db.session.execute(insert(BoardHead).values(election_pk=election_pk, seq=0, head=election_id))
+        row = db.session.execute(statement).one()
+    return _Locked(row.seq, row.head, row.election_id, row.opening_hash)
+
+
+def _state(election_pk: int, locked: _Locked, credentials: set[str], roll_entry_pks: set[int]) -> _State:
+    """Everything the append checks under the lock, in one statement (a UNION ALL of tagged rows).
+
+    Not in the locking statement itself: on PostgreSQL (READ COMMITTED) a statement that waited
+    for the lock still reads the rest of the database as of its start, so it would miss the final
+    checkpoint, a poll extension or a revocation committed by the transaction it waited for
+    (they all take this lock).  This second statement starts after the lock is held."""
+    null_time = literal(None, UTCDateTime())
+    parts = [
+        select(literal(0).label("tag"), literal(0).label("num"), literal("").label("a"), literal("").label("b"),
+               null_time.label("t"))
+        .where(exists().where(Checkpoint.election_pk == election_pk, Checkpoint.final.is_(True))),
+        select(literal(1), BoardEntry.seq, BoardEntry.cast_at, literal(""), null_time)
+        .where(BoardEntry.election_pk == election_pk, BoardEntry.seq == locked.seq),
+        select(literal(2), literal(0), literal(""), literal(""), Election.closes_at)
+        .where(Election.id == election_pk),
+        select(literal(3), PollExtension.number, literal(""), literal(""), PollExtension.closes_at)
+        .where(PollExtension.election_pk == election_pk),
+    ]
+    if credentials:
+        parts.append(select(literal(4), BoardEntry.seq, BoardEntry.credential, BoardEntry.ballot_hash, null_time)
+                     .where(BoardEntry.election_pk == election_pk, BoardEntry.kind == KIND_BALLOT,
+                            BoardEntry.credential.in_(credentials)))
+    if roll_entry_pks:
+        parts.append(authority.live_credentials_select(election_pk, roll_entry_pks).with_only_columns(literal(5), VoterCredential.roll_entry_pk, VoterCredential.credential,
+                                        literal(""), null_time))
+    closed, last_cast_at = False, ""
+    manifest_close: datetime | None = None
+    extension: tuple[int, datetime] | None = None
+    current: list[tuple[int, str, str]] = []
+    live: set[tuple[int, str]] = set()
+    for tag, num, a, b, when in db.session.execute(union_all(*parts)):
+        if tag == 0:
+            closed = True
+        elif tag == 1:
+            last_cast_at = a
+        elif tag == 2:
+            manifest_close = when
+        elif tag == 3:
+            if extension is None or num > extension[0]:
+                extension = (num, when)
+        elif tag == 4:
+            current.append((num, a, b))
+        else:
+            live.add((num, a))
+    if manifest_close is None:  # pragma: no cover - the head's foreign key keeps the election
+        raise RuntimeError(f"election {election_pk} is gone")
+    return _State(closed, last_cast_at, extension[1] if extension else manifest_close,
+                  {credential: digest for _seq, credential, digest in sorted(current)}, live)
 
 
 def _store_ballots(election: Election, appends: Sequence[Append]) -> set[str]:
@@ -245,9 +342,14 @@ def write_checkpoint(election: Election, head: BoardHead, now: datetime, final: 
 
 
 def _checkpoint(election: Election, seq: int, head: str, now: datetime, final: bool) -> dict[str, Any]:
-    body = signing.sign(checkpoint_body(election.election_id, seq, head, iso_utc(now), final,
-                                        opening=authority.opening_hash(election)))
-    db.session.add(Checkpoint(election_pk=election.id, seq=seq, final=final,
+    return _sign_checkpoint(election.id, election.election_id, election.opening_hash, seq, head, now, final)
+
+
+def _sign_checkpoint(election_pk: int, election_id: str, opening_hash: str | None, seq: int, head: str,
+                     now: datetime, final: bool) -> dict[str, Any]:
+    body = signing.sign(checkpoint_body(election_id, seq, head, iso_utc(now), final,
+                                        opening=authority.required_opening_hash(opening_hash)))
+    db.session.add(Checkpoint(election_pk=election_pk, seq=seq, final=final,
                               body=canonical_json(body).decode()))
     return body
 
