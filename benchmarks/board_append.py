@@ -114,14 +114,38 @@ def appender_process(env: dict[str, str], slug: str, threads: int, ballot_kb: in
     for w in workers:
         w.start()
     ready.put(threads)
+    go.wait()
+    cpu = time.process_time()
     for w in workers:
         w.join()
-    results.put((sum(counts), errors[:5], len(errors), batcher.batches, batcher.largest))
+    cpu = time.process_time() - cpu
+    results.put((sum(counts), errors[:5], len(errors), batcher.batches, batcher.largest, cpu))
+
+
+def server_cpu(postmaster: int | None) -> float:
+    """CPU seconds used so far by the PostgreSQL server ``postmaster`` and its processes (its
+    live children, and those that exited: the postmaster's cutime/cstime); 0 without one."""
+    if postmaster is None:
+        return 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if pid == postmaster:
+            total += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
+        elif ppid == postmaster:
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
 
 
 def measure(env: dict[str, str], slug: str, appenders: int, processes: int, seconds: float,
-            ballot_kb: int) -> tuple[float, int, float, int]:
-    """(appends/s, errors, mean batch size, largest batch)."""
+            ballot_kb: int, postmaster: int | None = None) -> tuple[float, int, float, int, float, float]:
+    """(appends/s, errors, mean batch size, largest batch, appender processes' CPU seconds,
+    PostgreSQL's CPU seconds) over the measured seconds."""
     procs = min(processes, appenders)
     split = [appenders // procs + (1 if i < appenders % procs else 0) for i in range(procs)]
     ctx = mp.get_context("spawn")
@@ -133,10 +157,14 @@ def measure(env: dict[str, str], slug: str, appenders: int, processes: int, seco
     for _ in children:  # every process has imported the app and started its appenders
         ready.get(timeout=300)
     time.sleep(1)
+    pg_cpu = server_cpu(postmaster)
     go.set()
-    total, errors, batches, largest = 0, 0, 0, 0
-    for _ in children:
-        count, sample, failed, made, big = results.get(timeout=seconds + 120)
+    total, errors, batches, largest, app_cpu = 0, 0, 0, 0, 0.0
+    for done in range(1, len(children) + 1):
+        count, sample, failed, made, big, cpu = results.get(timeout=seconds + 120)
+        if done == len(children):  # before the children exit and close their connections
+            pg_cpu = server_cpu(postmaster) - pg_cpu
+        app_cpu += cpu
         total += count
         errors += failed
         batches += made
@@ -145,7 +173,7 @@ def measure(env: dict[str, str], slug: str, appenders: int, processes: int, seco
             print(f"  error: {line}", file=sys.stderr)
     for child in children:
         child.join()
-    return total / seconds, errors, (total + errors) / max(batches, 1), largest
+    return total / seconds, errors, (total + errors) / max(batches, 1), largest, app_cpu, pg_cpu
 
 
 def check(env: dict[str, str], slug: str) -> tuple[int, list[str]]:
@@ -168,7 +196,9 @@ def check(env: dict[str, str], slug: str) -> tuple[int, list[str]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--appenders", default="1,4,16", help="comma-separated concurrent appender counts")
-    parser.add_argument("--processes", type=int, default=4, help="processes the appenders are spread over")
+    parser.add_argument("--processes", default="2",
+                        help="processes the appenders are spread over (comma-separated: one run per layout); "
+                             "2 = one host as `ssbvote serve` runs it (2 gunicorn workers x 8 threads at 16 appenders)")
     parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per appender count")
     parser.add_argument("--ballot-kb", type=int, default=700, help="size of each ballot row (KB of hex)")
     parser.add_argument("--window-ms", type=int, default=5, help="SSBVOTE_BOARD_BATCH_WINDOW_MS")
@@ -178,17 +208,22 @@ def main() -> int:
     levels = [int(x) for x in args.appenders.split(",")]
     if not all(1 <= n <= 64 for n in levels):
         parser.error("--appenders: each count between 1 and 64")
+    layouts = [int(x) for x in args.processes.split(",")]
+    if not all(1 <= p <= 16 for p in layouts):
+        parser.error("--processes: each count between 1 and 16")
 
     from tools import postgres
 
     server = None
     instance = Path(tempfile.mkdtemp(prefix="ssbvote-board-append-"))
     try:
+        postmaster: int | None = None  # CPU of an existing server is not counted
         if args.database_url:
             url = args.database_url
         else:
             server = postgres.start(durable=True)
             url = server.create_database("board_append")
+            postmaster = int((server.base_dir / "data" / "postmaster.pid").read_text().split()[0])
         env = make_env(url, instance, args.window_ms, args.batch_max)
         os.environ.update(env)
         slug = set_up(env)
@@ -197,12 +232,19 @@ def main() -> int:
               f"{args.window_ms} ms, at most {args.batch_max} per batch; load average "
               + " ".join(f"{x:.1f}" for x in os.getloadavg()))
         best = 0.0
-        for n in levels:
-            rate, errors, mean, largest = measure(env, slug, n, args.processes, args.seconds, args.ballot_kb)
+        for processes, n in ((p, n) for p in layouts for n in levels):
+            rate, errors, mean, largest, app_cpu, pg_cpu = measure(env, slug, n, processes, args.seconds,
+                                                                   args.ballot_kb, postmaster)
             best = max(best, rate)
-            print(f"{n:>3} appenders ({min(args.processes, n)} processes): {rate:8.1f} appends/s, "
+            print(f"{n:>3} appenders ({min(processes, n)} processes): {rate:8.1f} appends/s, "
                   f"batches mean {mean:.1f} largest {largest}" + (f", {errors} errors" if errors else "")
                   + f" (load {os.getloadavg()[0]:.1f})", flush=True)
+            if rate:
+                appended = rate * args.seconds
+                print(f"      CPU per append: appenders {1000 * app_cpu / appended:.2f} ms"
+                      + (f" + PostgreSQL {1000 * pg_cpu / appended:.2f} ms" if postmaster else "")
+                      + f"; {args.seconds * os.cpu_count() * 1000 / appended:.2f} core-ms per append were available"
+                      , flush=True)
         size, problems = check(env, slug)
         print(f"board: {size} entries, chain {'intact' if not problems else 'BROKEN: ' + problems[0]}")
         print(f"board appends: {best:.0f}/s")

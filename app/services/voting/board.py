@@ -131,14 +131,14 @@ def append_many(election: Election, appends: Sequence[Append]) -> list[Outcome]:
         if item.ballot_hash in seen:
             outcomes[index] = BallotReplayed("this exact ballot is already on the board")
         seen.add(item.ballot_hash)
-    stored = _store_ballots(election, [a for a, o in zip(appends, outcomes) if o is None])
+    election_pk = _pk(election)
+    stored = _store_ballots(election_pk, [a for a, o in zip(appends, outcomes) if o is None])
     for index, item in enumerate(appends):
         if outcomes[index] is None and item.ballot_hash not in stored:
             outcomes[index] = BallotReplayed("this exact ballot is already on the board")
     pending = [i for i, o in enumerate(outcomes) if o is None]
     if not pending:
         return [o for o in outcomes if o is not None]
-    election_pk = _pk(election)
     locked = _lock(election_pk)
     # Everything below is read and checked under the head lock: a cast verified while polls
     # closed must not land after the final checkpoint, nor a stale or revoked one anywhere.
@@ -289,11 +289,11 @@ def _state(election_pk: int, locked: _Locked, credentials: set[str], roll_entry_
                   {credential: digest for _seq, credential, digest in sorted(current)}, live)
 
 
-def _store_ballots(election: Election, appends: Sequence[Append]) -> set[str]:
+def _store_ballots(election_pk: int, appends: Sequence[Append]) -> set[str]:
     """Insert the ballot rows that are not stored yet, in hash order; the hashes inserted."""
     if not appends:
         return set()
-    rows = [{"election_pk": election.id, "ballot_hash": a.ballot_hash, "ballot": a.ballot_json}
+    rows = [{"election_pk": election_pk, "ballot_hash": a.ballot_hash, "ballot": a.ballot_json}
             for a in sorted(appends, key=lambda a: a.ballot_hash)]
     conflict = ["election_pk", "ballot_hash"]
     dialect = db.session.get_bind().dialect.name
