@@ -25,7 +25,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping
 
-from sqlalchemy import Select, func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 
 from app.extensions import db
 from app.models import CredentialList, CredentialRevocation, Election, Official, RollEntry, VoterCredential
@@ -404,15 +404,16 @@ def live_credentials(election: Election, roll_entry_pks: set[int]) -> set[tuple[
     batch of board appends (app/services/voting/board.py)."""
     if not roll_entry_pks:
         return set()
-    rows = db.session.execute(live_credentials_select(election.id, roll_entry_pks))
+    rows = db.session.execute(LIVE_CREDENTIALS, {"pk": election.id, "roll_entry_pks": list(roll_entry_pks)})
     return {(pk, credential) for pk, credential in rows}
 
 
-def live_credentials_select(election_pk: int, roll_entry_pks: set[int]) -> Select[int, str]:
-    """The query of :func:`live_credentials` (the board append runs it with its other reads)."""
-    return select(VoterCredential.roll_entry_pk, VoterCredential.credential).where(
-        VoterCredential.election_pk == election_pk, VoterCredential.roll_entry_pk.in_(roll_entry_pks),
-        VoterCredential.revoked.is_(False))
+#: The query of :func:`live_credentials`, built once (parameters ``pk``, ``roll_entry_pks``): the
+#: board append runs it with its other reads under the head lock.
+LIVE_CREDENTIALS = select(VoterCredential.roll_entry_pk, VoterCredential.credential).where(
+    VoterCredential.election_pk == bindparam("pk"),
+    VoterCredential.roll_entry_pk.in_(bindparam("roll_entry_pks", expanding=True)),
+    VoterCredential.revoked.is_(False))
 
 
 def is_revoked(election: Election, credential: str) -> bool:

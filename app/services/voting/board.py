@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import itertools
 import json
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterator, Sequence, Union
 
 from flask import current_app
-from sqlalchemy import Insert, delete, exists, func, insert, inspect, literal, select, union_all, update
+from sqlalchemy import bindparam, delete, exists, func, insert, inspect, literal, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
@@ -182,18 +183,24 @@ def append_many(election: Election, appends: Sequence[Append]) -> list[Outcome]:
                "seed": body.get("seed", ""), "signature": item.signature, "ballot_hash": item.ballot_hash,
                "cast_at": cast_at, "prev_hash": prev_hash, "entry_hash": body["entry_hash"]}
         rows.append(row)
-        outcomes[index] = BoardEntry(**row)
+        outcomes[index] = entry = BoardEntry(**row)
+        _APPENDED_UNDER[entry] = (election_id, locked.opening_hash)
         seq, prev_hash, last_cast_at = body["seq"], body["entry_hash"], cast_at
         if every and seq % every == 0:
             _sign_checkpoint(election_pk, election_id, locked.opening_hash, seq, prev_hash, item.now, final=False)
     if rows:
-        db.session.execute(insert(BoardEntry), rows)
-        db.session.execute(update(BoardHead).where(BoardHead.election_pk == election_pk)
-                           .values(seq=seq, head=prev_hash))
+        connection = db.session.connection()
+        connection.execute(_INSERT_ENTRIES, rows)
+        connection.execute(_MOVE_HEAD, {"pk": election_pk, "new_seq": seq, "new_head": prev_hash})
     if refused:
-        db.session.execute(delete(BoardBallot).where(BoardBallot.election_pk == election_pk,
+        db.session.connection().execute(delete(BoardBallot).where(BoardBallot.election_pk == election_pk,
                                                      BoardBallot.ballot_hash.in_(refused)))
     return [o for o in outcomes if o is not None]
+
+
+#: For each entry :func:`append_many` made: the election's id and opening hash it read under the
+#: head lock, so that the entry's receipt needs no reload of the (expired) election row.
+_APPENDED_UNDER: weakref.WeakKeyDictionary[BoardEntry, tuple[str, str | None]] = weakref.WeakKeyDictionary()
 
 
 def _pk(election: Election) -> int:
@@ -224,17 +231,49 @@ class _State:
     live: set[tuple[int, str]]  # (roll entry, credential) still live
 
 
+#: The statements of the append, built once (SQLAlchemy then compiles each once per process and
+#: psycopg prepares them): parameters by name, executed on the session's connection (Core, no ORM).
+_LOCK = (select(BoardHead.seq, BoardHead.head, Election.election_id, Election.opening_hash)
+         .join(Election, Election.id == BoardHead.election_pk)
+         .where(BoardHead.election_pk == bindparam("pk")).with_for_update(of=BoardHead))
+_NO_TIME = literal(None, UTCDateTime())
+_STATE = union_all(
+    # 0: the board has its final checkpoint (record.md §2.3)
+    select(literal(0).label("tag"), literal(0).label("num"), literal("").label("a"), literal("").label("b"),
+           _NO_TIME.label("t"))
+    .where(exists().where(Checkpoint.election_pk == bindparam("pk"), Checkpoint.final.is_(True))),
+    # 1: the head entry's cast_at (record.md §2.1: times never go back)
+    select(literal(1), BoardEntry.seq, BoardEntry.cast_at, literal(""), _NO_TIME)
+    .where(BoardEntry.election_pk == bindparam("pk"), BoardEntry.seq == bindparam("seq")),
+    # 2: the manifest's close; 3: the poll extensions' (the last one is in force, record.md §2.7)
+    select(literal(2), literal(0), literal(""), literal(""), Election.closes_at).where(Election.id == bindparam("pk")),
+    select(literal(3), PollExtension.number, literal(""), literal(""), PollExtension.closes_at)
+    .where(PollExtension.election_pk == bindparam("pk")),
+    # 4: the ballot entries of the batch's credentials (the highest seq is the current one, §2.2)
+    select(literal(4), BoardEntry.seq, BoardEntry.credential, BoardEntry.ballot_hash, _NO_TIME)
+    .where(BoardEntry.election_pk == bindparam("pk"), BoardEntry.kind == KIND_BALLOT,
+           BoardEntry.credential.in_(bindparam("credentials", expanding=True))),
+    # 5: the live credentials of the batch's roll entries (authority.live_credentials)
+    authority.LIVE_CREDENTIALS.with_only_columns(literal(5), VoterCredential.roll_entry_pk,
+                                                 VoterCredential.credential, literal(""), _NO_TIME),
+)
+_INSERT_ENTRIES = insert(BoardEntry)
+_MOVE_HEAD = (update(BoardHead).where(BoardHead.election_pk == bindparam("pk"))
+              .values(seq=bindparam("new_seq"), head=bindparam("new_head")))
+_STORE = {dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(BoardBallot)
+          .on_conflict_do_nothing(index_elements=["election_pk", "ballot_hash"]).returning(BoardBallot.ballot_hash)
+          for dialect in (postgresql, sqlite)}
+
+
 def _lock(election_pk: int) -> _Locked:
     """Lock the election's head (``SELECT … FOR UPDATE OF board_head``; SQLite: the transaction
     already holds the write lock) and read it with the election's fixed fields, in one round trip."""
-    statement = (select(BoardHead.seq, BoardHead.head, Election.election_id, Election.opening_hash)
-                 .join(Election, Election.id == BoardHead.election_pk)
-                 .where(BoardHead.election_pk == election_pk).with_for_update(of=BoardHead))
-    row = db.session.execute(statement).first()
+    connection = db.session.connection()
+    row = connection.execute(_LOCK, {"pk": election_pk}).first()
     if row is None:  # the board's first append: the head starts at the election id (record.md §2.1)
-        election_id = db.session.scalar(select(Election.election_id).where(Election.id == election_pk))
-        db.session.execute(insert(BoardHead).values(election_pk=election_pk, seq=0, head=election_id))
-        row = db.session.execute(statement).one()
+        election_id = connection.scalar(select(Election.election_id).where(Election.id == election_pk))
+        connection.execute(insert(BoardHead).values(election_pk=election_pk, seq=0, head=election_id))
+        row = connection.execute(_LOCK, {"pk": election_pk}).one()
     return _Locked(row.seq, row.head, row.election_id, row.opening_hash)
 
 
@@ -245,31 +284,15 @@ def _state(election_pk: int, locked: _Locked, credentials: set[str], roll_entry_
     for the lock still reads the rest of the database as of its start, so it would miss the final
     checkpoint, a poll extension or a revocation committed by the transaction it waited for
     (they all take this lock).  This second statement starts after the lock is held."""
-    null_time = literal(None, UTCDateTime())
-    parts = [
-        select(literal(0).label("tag"), literal(0).label("num"), literal("").label("a"), literal("").label("b"),
-               null_time.label("t"))
-        .where(exists().where(Checkpoint.election_pk == election_pk, Checkpoint.final.is_(True))),
-        select(literal(1), BoardEntry.seq, BoardEntry.cast_at, literal(""), null_time)
-        .where(BoardEntry.election_pk == election_pk, BoardEntry.seq == locked.seq),
-        select(literal(2), literal(0), literal(""), literal(""), Election.closes_at)
-        .where(Election.id == election_pk),
-        select(literal(3), PollExtension.number, literal(""), literal(""), PollExtension.closes_at)
-        .where(PollExtension.election_pk == election_pk),
-    ]
-    if credentials:
-        parts.append(select(literal(4), BoardEntry.seq, BoardEntry.credential, BoardEntry.ballot_hash, null_time)
-                     .where(BoardEntry.election_pk == election_pk, BoardEntry.kind == KIND_BALLOT,
-                            BoardEntry.credential.in_(credentials)))
-    if roll_entry_pks:
-        parts.append(authority.live_credentials_select(election_pk, roll_entry_pks).with_only_columns(literal(5), VoterCredential.roll_entry_pk, VoterCredential.credential,
-                                        literal(""), null_time))
     closed, last_cast_at = False, ""
     manifest_close: datetime | None = None
     extension: tuple[int, datetime] | None = None
     current: list[tuple[int, str, str]] = []
     live: set[tuple[int, str]] = set()
-    for tag, num, a, b, when in db.session.execute(union_all(*parts)):
+    rows = db.session.connection().execute(_STATE, {"pk": election_pk, "seq": locked.seq,
+                                                    "credentials": sorted(credentials),
+                                                    "roll_entry_pks": sorted(roll_entry_pks)})
+    for tag, num, a, b, when in rows:
         if tag == 0:
             closed = True
         elif tag == 1:
@@ -295,37 +318,11 @@ def _store_ballots(election_pk: int, appends: Sequence[Append]) -> set[str]:
         return set()
     rows = [{"election_pk": election_pk, "ballot_hash": a.ballot_hash, "ballot": a.ballot_json}
             for a in sorted(appends, key=lambda a: a.ballot_hash)]
-    conflict = ["election_pk", "ballot_hash"]
-    dialect = db.session.get_bind().dialect.name
-    statement: Insert
-    if dialect == "postgresql":
-        statement = postgresql.insert(BoardBallot).values(rows).on_conflict_do_nothing(index_elements=conflict)
-    elif dialect == "sqlite":
-        statement = sqlite.insert(BoardBallot).values(rows).on_conflict_do_nothing(index_elements=conflict)
-    else:  # pragma: no cover - app/config.py allows only these two
-        raise RuntimeError(f"unsupported database {dialect}")
-    return set(db.session.scalars(statement.returning(BoardBallot.ballot_hash)))
-
-
-def _current_ballot_hashes(election: Election, credentials: set[str]) -> dict[str, str]:
-    """``ballot_hash`` of each credential's current ballot (its highest-seq ballot entry, §2.2);
-    credentials without one are absent."""
-    if not credentials:
-        return {}
-    rows = db.session.execute(
-        select(BoardEntry.credential, BoardEntry.ballot_hash).where(
-            BoardEntry.election_pk == election.id, BoardEntry.kind == KIND_BALLOT,
-            BoardEntry.credential.in_(credentials)).order_by(BoardEntry.seq))
-    return {credential: digest for credential, digest in rows}
-
-
-def _last_cast_at(election: Election, head: BoardHead) -> str:
-    """``cast_at`` of the head entry ("" for an empty board): entries' times never go back
-    (record.md §2.1; casts verified concurrently reach the lock in any order)."""
-    if not head.seq:
-        return ""
-    return db.session.scalar(select(BoardEntry.cast_at).where(
-        BoardEntry.election_pk == election.id, BoardEntry.seq == head.seq)) or ""
+    connection = db.session.connection()
+    statement = _STORE.get(connection.dialect.name)
+    if statement is None:  # pragma: no cover - app/config.py allows only these two
+        raise RuntimeError(f"unsupported database {connection.dialect.name}")
+    return set(connection.execute(statement, rows).scalars())
 
 
 def effective_close(election: Election) -> datetime:
@@ -369,8 +366,12 @@ def close(election: Election, now: datetime) -> dict[str, Any]:
 
 def receipt(election: Election, entry: BoardEntry) -> dict[str, Any]:
     """The signed receipt of ballot entry ``entry`` under the opening hash (docs/record.md §2.5)."""
-    return signing.sign(receipt_body(entry_dict(entry, election.election_id),
-                                     opening=authority.opening_hash(election)))
+    appended_under = _APPENDED_UNDER.get(entry)
+    if appended_under is not None and appended_under[1] and entry.election_pk == _pk(election):
+        election_id, opening = appended_under[0], appended_under[1]
+    else:
+        election_id, opening = election.election_id, authority.opening_hash(election)
+    return signing.sign(receipt_body(entry_dict(entry, election_id), opening=opening))
 
 
 def checkpoints(election: Election) -> list[dict[str, Any]]:
