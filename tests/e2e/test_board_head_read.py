@@ -166,3 +166,21 @@ def test_times_never_go_back_and_the_expired_election_is_not_reloaded(env: dict[
         sql = [s for s in statements if not s.startswith("BEGIN")]
         assert len(sql) == 5, sql  # ballot rows, lock, the reads under it, entries, head
         db.session.remove()
+
+
+def test_a_fresh_entrys_receipt_is_the_one_a_reloaded_election_gives(env: dict[str, Any]) -> None:
+    """The receipt of an entry just appended is signed from the election id and opening hash read
+    under the head lock; it is byte for byte the receipt signed from the stored rows."""
+    app, slug = env["app"], env["slug"]
+    with app.app_context():
+        election = get_election(slug)
+        [entry] = board.append_many(election, [request()])
+        db.session.commit()  # ``election`` is expired
+        assert isinstance(entry, BoardEntry)
+        fresh = board.receipt(election, entry)
+        db.session.expire_all()
+        stored = board.entry_at(get_election(slug), entry.seq)
+        assert stored is not None and stored is not entry
+        assert fresh == board.receipt(get_election(slug), stored)
+        assert fresh["opening"] == get_election(slug).opening_hash
+        db.session.remove()
