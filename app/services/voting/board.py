@@ -126,6 +126,9 @@ def append_many(election: Election, appends: Sequence[Append]) -> list[Outcome]:
     caller commits) or its refusal.  A database error raises: the caller rolls back, and none
     of the ballots is stored.
     """
+    # The statements below run on the session's connection, which does not autoflush: whatever
+    # the caller changed in this transaction is written first, so that the reads see it.
+    db.session.flush()
     outcomes: list[Outcome | None] = [None] * len(appends)
     seen: set[str] = set()
     for index, item in enumerate(appends):
