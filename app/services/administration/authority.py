@@ -25,7 +25,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 
 from app.extensions import db
 from app.models import CredentialList, CredentialRevocation, Election, Official, RollEntry, VoterCredential
@@ -404,10 +404,16 @@ def live_credentials(election: Election, roll_entry_pks: set[int]) -> set[tuple[
     batch of board appends (app/services/voting/board.py)."""
     if not roll_entry_pks:
         return set()
-    rows = db.session.execute(select(VoterCredential.roll_entry_pk, VoterCredential.credential).where(
-        VoterCredential.election_pk == election.id, VoterCredential.roll_entry_pk.in_(roll_entry_pks),
-        VoterCredential.revoked.is_(False)))
+    rows = db.session.execute(LIVE_CREDENTIALS, {"pk": election.id, "roll_entry_pks": list(roll_entry_pks)})
     return {(pk, credential) for pk, credential in rows}
+
+
+#: The query of :func:`live_credentials`, built once (parameters ``pk``, ``roll_entry_pks``): the
+#: board append runs it with its other reads under the head lock.
+LIVE_CREDENTIALS = select(VoterCredential.roll_entry_pk, VoterCredential.credential).where(
+    VoterCredential.election_pk == bindparam("pk"),
+    VoterCredential.roll_entry_pk.in_(bindparam("roll_entry_pks", expanding=True)),
+    VoterCredential.revoked.is_(False))
 
 
 def is_revoked(election: Election, credential: str) -> bool:
@@ -427,10 +433,15 @@ def opening(election: Election) -> dict[str, Any] | None:
 
 def opening_hash(election: Election) -> str:
     """The opening hash (record.md §2.0); :class:`NotReady` without an opening."""
-    if not election.opening_hash:
+    return required_opening_hash(election.opening_hash)
+
+
+def required_opening_hash(value: str | None) -> str:
+    """A stored opening hash (:func:`opening_hash`); :class:`NotReady` if there is none."""
+    if not value:
         raise NotReady("this election has no opening object signed by the credential authority "
                        "('ssbvote election pin')")
-    return election.opening_hash
+    return value
 
 
 def _pin_problems(election: Election, obj: Mapping[str, Any], *, officials_exact: bool) -> list[str]:

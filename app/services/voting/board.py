@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import itertools
 import json
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterator, Sequence, Union
 
 from flask import current_app
-from sqlalchemy import Insert, delete, func, insert, select
+from sqlalchemy import bindparam, delete, exists, func, insert, inspect, literal, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
-from app.models import BoardBallot, BoardEntry, BoardHead, Checkpoint, Election, PollExtension
+from app.models import BoardBallot, BoardEntry, BoardHead, Checkpoint, Election, PollExtension, VoterCredential
+from app.models.base import UTCDateTime
 from app.services.administration import authority
 from app.services.platform import signing
 from app.services.errors import (BallotNotFound, BallotReplayed, BoardClosed, PollsClosed, ServiceError, StalePrevious,
@@ -124,29 +126,34 @@ def append_many(election: Election, appends: Sequence[Append]) -> list[Outcome]:
     caller commits) or its refusal.  A database error raises: the caller rolls back, and none
     of the ballots is stored.
     """
+    # The statements below run on the session's connection, which does not autoflush: whatever
+    # the caller changed in this transaction is written first, so that the reads see it.
+    db.session.flush()
     outcomes: list[Outcome | None] = [None] * len(appends)
     seen: set[str] = set()
     for index, item in enumerate(appends):
         if item.ballot_hash in seen:
             outcomes[index] = BallotReplayed("this exact ballot is already on the board")
         seen.add(item.ballot_hash)
-    stored = _store_ballots(election, [a for a, o in zip(appends, outcomes) if o is None])
+    election_pk = _pk(election)
+    stored = _store_ballots(election_pk, [a for a, o in zip(appends, outcomes) if o is None])
     for index, item in enumerate(appends):
         if outcomes[index] is None and item.ballot_hash not in stored:
             outcomes[index] = BallotReplayed("this exact ballot is already on the board")
     pending = [i for i, o in enumerate(outcomes) if o is None]
     if not pending:
         return [o for o in outcomes if o is not None]
-    head = lock_head(election)
-    # Everything below is checked under the head lock: a cast verified while polls closed must
-    # not land after the final checkpoint, nor a stale or revoked one anywhere.
-    closed = _has_final(election)
-    current = _current_ballot_hashes(election, {appends[i].credential for i in pending if appends[i].seed is None})
-    live = authority.live_credentials(election, {pk for i in pending if (pk := appends[i].roll_entry_pk) is not None})
-    last_cast_at = _last_cast_at(election, head)
-    closes_at = iso_utc(effective_close(election))  # the close in force (record.md §2.7)
+    locked = _lock(election_pk)
+    # Everything below is read and checked under the head lock: a cast verified while polls
+    # closed must not land after the final checkpoint, nor a stale or revoked one anywhere.
+    state = _state(election_pk, locked,
+                   {appends[i].credential for i in pending if appends[i].seed is None},
+                   {pk for i in pending if (pk := appends[i].roll_entry_pk) is not None})
+    closed, current, live, last_cast_at = state.closed, state.current, state.live, state.last_cast_at
+    closes_at = iso_utc(state.close)  # the close in force (record.md §2.7)
     every = int(current_app.config.get("BOARD_CHECKPOINT_EVERY", 100))
-    seq, prev_hash = head.seq, head.head
+    seq, prev_hash = locked.seq, locked.head
+    election_id = locked.election_id
     rows: list[dict[str, Any]] = []
     refused: list[str] = []
     for index in pending:
@@ -166,69 +173,159 @@ def append_many(election: Election, appends: Sequence[Append]) -> list[Outcome]:
             refused.append(item.ballot_hash)
             continue
         if item.seed is None:
-            body = new_entry(seq + 1, election.election_id, item.pseudonym, item.contest, item.ballot_hash,
+            body = new_entry(seq + 1, election_id, item.pseudonym, item.contest, item.ballot_hash,
                              cast_at, prev_hash, credential=item.credential, previous=item.previous,
                              signature=item.signature)
             current[item.credential] = item.ballot_hash
         else:
-            body = new_audit_entry(seq + 1, election.election_id, item.pseudonym, item.contest,
+            body = new_audit_entry(seq + 1, election_id, item.pseudonym, item.contest,
                                    item.ballot_hash, cast_at, prev_hash, credential=item.credential,
                                    seed=item.seed, signature=item.signature)
-        row = {"election_pk": election.id, "seq": body["seq"], "kind": body["kind"], "pseudonym": item.pseudonym,
+        row = {"election_pk": election_pk, "seq": body["seq"], "kind": body["kind"], "pseudonym": item.pseudonym,
                "contest": item.contest, "credential": item.credential, "previous": body.get("previous", ""),
                "seed": body.get("seed", ""), "signature": item.signature, "ballot_hash": item.ballot_hash,
                "cast_at": cast_at, "prev_hash": prev_hash, "entry_hash": body["entry_hash"]}
         rows.append(row)
-        outcomes[index] = BoardEntry(**row)
+        outcomes[index] = entry = BoardEntry(**row)
+        _APPENDED_UNDER[entry] = (election_id, locked.opening_hash)
         seq, prev_hash, last_cast_at = body["seq"], body["entry_hash"], cast_at
         if every and seq % every == 0:
-            _checkpoint(election, seq, prev_hash, item.now, final=False)
+            _sign_checkpoint(election_pk, election_id, locked.opening_hash, seq, prev_hash, item.now, final=False)
     if rows:
-        db.session.execute(insert(BoardEntry), rows)
-        head.seq, head.head = seq, prev_hash
+        connection = db.session.connection()
+        connection.execute(_INSERT_ENTRIES, rows)
+        connection.execute(_MOVE_HEAD, {"pk": election_pk, "new_seq": seq, "new_head": prev_hash})
     if refused:
-        db.session.execute(delete(BoardBallot).where(BoardBallot.election_pk == election.id,
+        db.session.connection().execute(delete(BoardBallot).where(BoardBallot.election_pk == election_pk,
                                                      BoardBallot.ballot_hash.in_(refused)))
     return [o for o in outcomes if o is not None]
 
 
-def _store_ballots(election: Election, appends: Sequence[Append]) -> set[str]:
+#: For each entry :func:`append_many` made: the election's id and opening hash it read under the
+#: head lock, so that the entry's receipt needs no reload of the (expired) election row.
+_APPENDED_UNDER: weakref.WeakKeyDictionary[BoardEntry, tuple[str, str | None]] = weakref.WeakKeyDictionary()
+
+
+def _pk(election: Election) -> int:
+    """The election's primary key without loading its row again (it is expired after a commit)."""
+    identity = inspect(election).identity
+    return int(identity[0]) if identity else election.id
+
+
+@dataclass(frozen=True)
+class _Locked:
+    """The locked head and the election's fields that never change once polls open: read by the
+    statement that takes the lock."""
+
+    seq: int
+    head: str
+    election_id: str
+    opening_hash: str | None
+
+
+@dataclass(frozen=True)
+class _State:
+    """What the append checks, read in one statement after the head lock is taken."""
+
+    closed: bool  # a final checkpoint exists
+    last_cast_at: str  # of the head entry, "" for an empty board
+    close: datetime  # the close in force
+    current: dict[str, str]  # credential -> its current ballot's hash
+    live: set[tuple[int, str]]  # (roll entry, credential) still live
+
+
+#: The statements of the append, built once (SQLAlchemy then compiles each once per process and
+#: psycopg prepares them): parameters by name, executed on the session's connection (Core, no ORM).
+_LOCK = (select(BoardHead.seq, BoardHead.head, Election.election_id, Election.opening_hash)
+         .join(Election, Election.id == BoardHead.election_pk)
+         .where(BoardHead.election_pk == bindparam("pk")).with_for_update(of=BoardHead))
+_NO_TIME = literal(None, UTCDateTime())
+_STATE = union_all(
+    # 0: the board has its final checkpoint (record.md §2.3)
+    select(literal(0).label("tag"), literal(0).label("num"), literal("").label("a"), literal("").label("b"),
+           _NO_TIME.label("t"))
+    .where(exists().where(Checkpoint.election_pk == bindparam("pk"), Checkpoint.final.is_(True))),
+    # 1: the head entry's cast_at (record.md §2.1: times never go back)
+    select(literal(1), BoardEntry.seq, BoardEntry.cast_at, literal(""), _NO_TIME)
+    .where(BoardEntry.election_pk == bindparam("pk"), BoardEntry.seq == bindparam("seq")),
+    # 2: the manifest's close; 3: the poll extensions' (the last one is in force, record.md §2.7)
+    select(literal(2), literal(0), literal(""), literal(""), Election.closes_at).where(Election.id == bindparam("pk")),
+    select(literal(3), PollExtension.number, literal(""), literal(""), PollExtension.closes_at)
+    .where(PollExtension.election_pk == bindparam("pk")),
+    # 4: the ballot entries of the batch's credentials (the highest seq is the current one, §2.2)
+    select(literal(4), BoardEntry.seq, BoardEntry.credential, BoardEntry.ballot_hash, _NO_TIME)
+    .where(BoardEntry.election_pk == bindparam("pk"), BoardEntry.kind == KIND_BALLOT,
+           BoardEntry.credential.in_(bindparam("credentials", expanding=True))),
+    # 5: the live credentials of the batch's roll entries (authority.live_credentials)
+    authority.LIVE_CREDENTIALS.with_only_columns(literal(5), VoterCredential.roll_entry_pk,
+                                                 VoterCredential.credential, literal(""), _NO_TIME),
+)
+_INSERT_ENTRIES = insert(BoardEntry)
+_MOVE_HEAD = (update(BoardHead).where(BoardHead.election_pk == bindparam("pk"))
+              .values(seq=bindparam("new_seq"), head=bindparam("new_head")))
+_STORE = {dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(BoardBallot)
+          .on_conflict_do_nothing(index_elements=["election_pk", "ballot_hash"]).returning(BoardBallot.ballot_hash)
+          for dialect in (postgresql, sqlite)}
+
+
+def _lock(election_pk: int) -> _Locked:
+    """Lock the election's head (``SELECT … FOR UPDATE OF board_head``; SQLite: the transaction
+    already holds the write lock) and read it with the election's fixed fields, in one round trip."""
+    connection = db.session.connection()
+    row = connection.execute(_LOCK, {"pk": election_pk}).first()
+    if row is None:  # the board's first append: the head starts at the election id (record.md §2.1)
+        election_id = connection.scalar(select(Election.election_id).where(Election.id == election_pk))
+        connection.execute(insert(BoardHead).values(election_pk=election_pk, seq=0, head=election_id))
+        row = connection.execute(_LOCK, {"pk": election_pk}).one()
+    return _Locked(row.seq, row.head, row.election_id, row.opening_hash)
+
+
+def _state(election_pk: int, locked: _Locked, credentials: set[str], roll_entry_pks: set[int]) -> _State:
+    """Everything the append checks under the lock, in one statement (a UNION ALL of tagged rows).
+
+    Not in the locking statement itself: on PostgreSQL (READ COMMITTED) a statement that waited
+    for the lock still reads the rest of the database as of its start, so it would miss the final
+    checkpoint, a poll extension or a revocation committed by the transaction it waited for
+    (they all take this lock).  This second statement starts after the lock is held."""
+    closed, last_cast_at = False, ""
+    manifest_close: datetime | None = None
+    extension: tuple[int, datetime] | None = None
+    current: list[tuple[int, str, str]] = []
+    live: set[tuple[int, str]] = set()
+    rows = db.session.connection().execute(_STATE, {"pk": election_pk, "seq": locked.seq,
+                                                    "credentials": sorted(credentials),
+                                                    "roll_entry_pks": sorted(roll_entry_pks)})
+    for tag, num, a, b, when in rows:
+        if tag == 0:
+            closed = True
+        elif tag == 1:
+            last_cast_at = a
+        elif tag == 2:
+            manifest_close = when
+        elif tag == 3:
+            if extension is None or num > extension[0]:
+                extension = (num, when)
+        elif tag == 4:
+            current.append((num, a, b))
+        else:
+            live.add((num, a))
+    if manifest_close is None:  # pragma: no cover - the head's foreign key keeps the election
+        raise RuntimeError(f"election {election_pk} is gone")
+    return _State(closed, last_cast_at, extension[1] if extension else manifest_close,
+                  {credential: digest for _seq, credential, digest in sorted(current)}, live)
+
+
+def _store_ballots(election_pk: int, appends: Sequence[Append]) -> set[str]:
     """Insert the ballot rows that are not stored yet, in hash order; the hashes inserted."""
     if not appends:
         return set()
-    rows = [{"election_pk": election.id, "ballot_hash": a.ballot_hash, "ballot": a.ballot_json}
+    rows = [{"election_pk": election_pk, "ballot_hash": a.ballot_hash, "ballot": a.ballot_json}
             for a in sorted(appends, key=lambda a: a.ballot_hash)]
-    conflict = ["election_pk", "ballot_hash"]
-    dialect = db.session.get_bind().dialect.name
-    statement: Insert
-    if dialect == "postgresql":
-        statement = postgresql.insert(BoardBallot).values(rows).on_conflict_do_nothing(index_elements=conflict)
-    elif dialect == "sqlite":
-        statement = sqlite.insert(BoardBallot).values(rows).on_conflict_do_nothing(index_elements=conflict)
-    else:  # pragma: no cover - app/config.py allows only these two
-        raise RuntimeError(f"unsupported database {dialect}")
-    return set(db.session.scalars(statement.returning(BoardBallot.ballot_hash)))
-
-
-def _current_ballot_hashes(election: Election, credentials: set[str]) -> dict[str, str]:
-    """``ballot_hash`` of each credential's current ballot (its highest-seq ballot entry, §2.2);
-    credentials without one are absent."""
-    if not credentials:
-        return {}
-    rows = db.session.execute(
-        select(BoardEntry.credential, BoardEntry.ballot_hash).where(
-            BoardEntry.election_pk == election.id, BoardEntry.kind == KIND_BALLOT,
-            BoardEntry.credential.in_(credentials)).order_by(BoardEntry.seq))
-    return {credential: digest for credential, digest in rows}
-
-
-def _last_cast_at(election: Election, head: BoardHead) -> str:
-    """``cast_at`` of the head entry ("" for an empty board): entries' times never go back
-    (record.md §2.1; casts verified concurrently reach the lock in any order)."""
-    if not head.seq:
-        return ""
-    return db.session.scalar(select(BoardEntry.cast_at).where(
-        BoardEntry.election_pk == election.id, BoardEntry.seq == head.seq)) or ""
+    connection = db.session.connection()
+    statement = _STORE.get(connection.dialect.name)
+    if statement is None:  # pragma: no cover - app/config.py allows only these two
+        raise RuntimeError(f"unsupported database {connection.dialect.name}")
+    return set(connection.execute(statement, rows).scalars())
 
 
 def effective_close(election: Election) -> datetime:
@@ -245,9 +342,14 @@ def write_checkpoint(election: Election, head: BoardHead, now: datetime, final: 
 
 
 def _checkpoint(election: Election, seq: int, head: str, now: datetime, final: bool) -> dict[str, Any]:
-    body = signing.sign(checkpoint_body(election.election_id, seq, head, iso_utc(now), final,
-                                        opening=authority.opening_hash(election)))
-    db.session.add(Checkpoint(election_pk=election.id, seq=seq, final=final,
+    return _sign_checkpoint(election.id, election.election_id, election.opening_hash, seq, head, now, final)
+
+
+def _sign_checkpoint(election_pk: int, election_id: str, opening_hash: str | None, seq: int, head: str,
+                     now: datetime, final: bool) -> dict[str, Any]:
+    body = signing.sign(checkpoint_body(election_id, seq, head, iso_utc(now), final,
+                                        opening=authority.required_opening_hash(opening_hash)))
+    db.session.add(Checkpoint(election_pk=election_pk, seq=seq, final=final,
                               body=canonical_json(body).decode()))
     return body
 
@@ -267,8 +369,12 @@ def close(election: Election, now: datetime) -> dict[str, Any]:
 
 def receipt(election: Election, entry: BoardEntry) -> dict[str, Any]:
     """The signed receipt of ballot entry ``entry`` under the opening hash (docs/record.md §2.5)."""
-    return signing.sign(receipt_body(entry_dict(entry, election.election_id),
-                                     opening=authority.opening_hash(election)))
+    appended_under = _APPENDED_UNDER.get(entry)
+    if appended_under is not None and appended_under[1] and entry.election_pk == _pk(election):
+        election_id, opening = appended_under[0], appended_under[1]
+    else:
+        election_id, opening = election.election_id, authority.opening_hash(election)
+    return signing.sign(receipt_body(entry_dict(entry, election_id), opening=opening))
 
 
 def checkpoints(election: Election) -> list[dict[str, Any]]:

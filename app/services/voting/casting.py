@@ -251,7 +251,7 @@ def _cast(election: Election, voter: RollEntry, payload: Any, now: datetime) -> 
     # After the commit that stored the ballot (with the others of its group commit): only now
     # is its receipt signed (docs/record.md §2.5).  The entries before it are committed too.
     superseded = db.session.scalar(
-        select(BoardEntry.id).where(BoardEntry.election_pk == election.id,
+        select(BoardEntry.id).where(BoardEntry.election_pk == entry.election_pk,
                                     BoardEntry.pseudonym == pseudonym, BoardEntry.kind != KIND_AUDIT,
                                     BoardEntry.seq < entry.seq).limit(1)) is not None
     receipt = board.receipt(election, entry)
