@@ -259,3 +259,30 @@ def test_0012_routes_existing_roll_entries_and_gives_seats(any_db_url: str) -> N
             assert conn.execute(sa_text("SELECT COUNT(*) FROM candidate")).scalar() == 1
     finally:
         engine.dispose()
+
+
+def test_0014_stores_ballots_uncompressed_on_postgresql(any_db_url: str) -> None:
+    """PostgreSQL: the ballot column is STORAGE EXTERNAL (no pglz attempt per ~0.9 MB ballot)
+    after 0014, EXTENDED (the default) again below it; SQLite has no per-column storage."""
+    if not any_db_url.startswith("postgresql"):
+        schema.upgrade(any_db_url)
+        assert schema.state_for_url(any_db_url).up_to_date
+        return
+
+    def storage() -> str:
+        engine = create_engine(any_db_url, poolclass=pool.NullPool)
+        try:
+            with engine.connect() as conn:
+                return str(conn.exec_driver_sql(
+                    "SELECT attstorage FROM pg_attribute WHERE attrelid = 'board_ballot'::regclass "
+                    "AND attname = 'ballot'").scalar_one())
+        finally:
+            engine.dispose()
+
+    schema.upgrade(any_db_url)
+    schema.downgrade(any_db_url, "0013_official_decisions")
+    assert storage() == "x"  # extended: compressible, out of line
+    schema.upgrade(any_db_url)
+    assert storage() == "e"  # external: out of line, never compressed
+    schema.downgrade(any_db_url, "0013_official_decisions")
+    assert storage() == "x"
