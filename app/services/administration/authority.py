@@ -399,17 +399,9 @@ def is_live(election: Election, roll_entry_pk: int, credential: str) -> bool:
         VoterCredential.credential == credential, VoterCredential.revoked.is_(False))) is not None
 
 
-def live_credentials(election: Election, roll_entry_pks: set[int]) -> set[tuple[int, str]]:
-    """(roll entry, credential) of the live credentials of these roll entries: one query for a
-    batch of board appends (app/services/voting/board.py)."""
-    if not roll_entry_pks:
-        return set()
-    rows = db.session.execute(LIVE_CREDENTIALS, {"pk": election.id, "roll_entry_pks": list(roll_entry_pks)})
-    return {(pk, credential) for pk, credential in rows}
-
-
-#: The query of :func:`live_credentials`, built once (parameters ``pk``, ``roll_entry_pks``): the
-#: board append runs it with its other reads under the head lock.
+#: (roll entry, credential) of the live credentials of a batch's roll entries, built once
+#: (parameters ``pk``, ``roll_entry_pks``): the board append runs it with its other reads under
+#: the head lock (app/services/voting/board.py ``_STATE``).
 LIVE_CREDENTIALS = select(VoterCredential.roll_entry_pk, VoterCredential.credential).where(
     VoterCredential.election_pk == bindparam("pk"),
     VoterCredential.roll_entry_pk.in_(bindparam("roll_entry_pks", expanding=True)),

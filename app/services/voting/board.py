@@ -256,7 +256,7 @@ _STATE = union_all(
     select(literal(4), BoardEntry.seq, BoardEntry.credential, BoardEntry.ballot_hash, _NO_TIME)
     .where(BoardEntry.election_pk == bindparam("pk"), BoardEntry.kind == KIND_BALLOT,
            BoardEntry.credential.in_(bindparam("credentials", expanding=True))),
-    # 5: the live credentials of the batch's roll entries (authority.live_credentials)
+    # 5: the live credentials of the batch's roll entries (authority.LIVE_CREDENTIALS)
     authority.LIVE_CREDENTIALS.with_only_columns(literal(5), VoterCredential.roll_entry_pk,
                                                  VoterCredential.credential, literal(""), _NO_TIME),
 )
@@ -338,11 +338,7 @@ def effective_close(election: Election) -> datetime:
 
 def write_checkpoint(election: Election, head: BoardHead, now: datetime, final: bool) -> dict[str, Any]:
     """Sign the board head under the election's opening hash (docs/record.md §2.3)."""
-    return _checkpoint(election, head.seq, head.head, now, final)
-
-
-def _checkpoint(election: Election, seq: int, head: str, now: datetime, final: bool) -> dict[str, Any]:
-    return _sign_checkpoint(election.id, election.election_id, election.opening_hash, seq, head, now, final)
+    return _sign_checkpoint(election.id, election.election_id, election.opening_hash, head.seq, head.head, now, final)
 
 
 def _sign_checkpoint(election_pk: int, election_id: str, opening_hash: str | None, seq: int, head: str,
