@@ -81,7 +81,7 @@ def create_app(config: Config | None = None, **flask_overrides: Any) -> Flask:
     security.init_app(app)
     admission.init_app(app)
     group_commit.init_app(app)
-    verification.configure(config.verify_min_batch, config.verify_linger_ms / 1000)
+    verification.configure(config.verify_min_batch, config.verify_linger_ms / 1000, config.verify_max_batch)
     assets.init_app(app)
     auth.init_app(app)
     polls.init_app(app)

@@ -34,6 +34,8 @@ _MAX_PROXY_HOPS = 5
 _MAX_BOARD_BATCH_WINDOW_MS = 100
 #: … and takes at most this many ballots (~1 MB each) into one transaction.
 _MAX_BOARD_BATCH = 256
+#: A cast batch's ballots are held in memory and answered together: 64 × ~1 MB, ~6 s of one core.
+_MAX_VERIFY_BATCH = 64
 #: A week: a proposal is a decision for now, not a standing instruction.
 _MAX_APPROVAL_LIFETIME_HOURS = 7 * 24
 
@@ -74,10 +76,13 @@ class Config:
     #: ``verify_min_batch`` ballots (app/services/voting/verification.py); 0 never waits.
     verify_linger_ms: int = 100
     verify_min_batch: int = 3
+    #: … and checks at most this many ballots in one batch (bigger batches cost less per ballot,
+    #: docs/performance.md; a batch of 16 takes ~1.4 s of one core at 2048 bits).
+    verify_max_batch: int = 16
     #: Board group commit (app/services/voting/group_commit.py): how long a batch's leader waits
     #: for more casts of its process on their way to the board (0: never), and the most
     #: ballots one head lock and one commit take (1: one per transaction, no batching).
-    board_batch_window_ms: int = 5
+    board_batch_window_ms: int = 10
     board_batch_max: int = 32
     #: Reverse proxies in front of the app that append to X-Forwarded-For (0: none, the peer
     #: address is the client). Per-IP limits key on the address this many hops back.
@@ -118,7 +123,8 @@ class Config:
             cast_max_inflight=int(env.get("SSBVOTE_CAST_MAX_INFLIGHT", "6")),
             verify_linger_ms=_integer(env, "SSBVOTE_VERIFY_LINGER_MS", 100),
             verify_min_batch=_integer(env, "SSBVOTE_VERIFY_MIN_BATCH", 3),
-            board_batch_window_ms=_integer(env, "SSBVOTE_BOARD_BATCH_WINDOW_MS", 5),
+            verify_max_batch=_integer(env, "SSBVOTE_VERIFY_MAX_BATCH", 16),
+            board_batch_window_ms=_integer(env, "SSBVOTE_BOARD_BATCH_WINDOW_MS", 10),
             board_batch_max=_integer(env, "SSBVOTE_BOARD_BATCH_MAX", 32),
             proxy_hops=_integer(env, "SSBVOTE_PROXY_HOPS", 0),
             approval_lifetime_hours=_integer(env, "SSBVOTE_APPROVAL_LIFETIME_HOURS", 24),
@@ -133,8 +139,10 @@ class Config:
             raise ConfigError("SSBVOTE_CAST_MAX_INFLIGHT must be at least 1")
         if not 0 <= self.verify_linger_ms <= 1000:
             raise ConfigError("SSBVOTE_VERIFY_LINGER_MS must be between 0 and 1000")
-        if not 1 <= self.verify_min_batch <= 8:
-            raise ConfigError("SSBVOTE_VERIFY_MIN_BATCH must be between 1 and 8")
+        if not 1 <= self.verify_max_batch <= _MAX_VERIFY_BATCH:
+            raise ConfigError(f"SSBVOTE_VERIFY_MAX_BATCH must be between 1 and {_MAX_VERIFY_BATCH}")
+        if not 1 <= self.verify_min_batch <= self.verify_max_batch:
+            raise ConfigError("SSBVOTE_VERIFY_MIN_BATCH must be between 1 and SSBVOTE_VERIFY_MAX_BATCH")
         if not 0 <= self.board_batch_window_ms <= _MAX_BOARD_BATCH_WINDOW_MS:
             raise ConfigError(f"SSBVOTE_BOARD_BATCH_WINDOW_MS must be between 0 and {_MAX_BOARD_BATCH_WINDOW_MS}")
         if not 1 <= self.board_batch_max <= _MAX_BOARD_BATCH:

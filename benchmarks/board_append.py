@@ -215,7 +215,7 @@ def main() -> int:
                              "2 = one host as `ssbvote serve` runs it (2 gunicorn workers x 8 threads at 16 appenders)")
     parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per appender count")
     parser.add_argument("--ballot-kb", type=int, default=700, help="size of each ballot row (KB of hex)")
-    parser.add_argument("--window-ms", type=int, default=5, help="SSBVOTE_BOARD_BATCH_WINDOW_MS")
+    parser.add_argument("--window-ms", type=int, default=10, help="SSBVOTE_BOARD_BATCH_WINDOW_MS")
     parser.add_argument("--batch-max", type=int, default=32, help="SSBVOTE_BOARD_BATCH_MAX (1: no group commit)")
     parser.add_argument("--database-url", help="an existing PostgreSQL (default: a throw-away one, fsync on)")
     args = parser.parse_args()

@@ -247,7 +247,8 @@ def prepare_ballots(voters: list[Voter], context: dict[str, Any], args: argparse
         voter.ballot_hash = hashlib.sha256(canonical_json(made["ballot"])).hexdigest()
         body = {"contest": context["contest"], "ballot": made["ballot"], "credential": voter.public,
                 "previous": ""}
-        voter.ballot_body = json.dumps(body).encode()[:-1] + b', "signature": "'
+        # Canonical JSON, as the browser sends it (docs/record.md §2.6); "signature" sorts last.
+        voter.ballot_body = canonical_json(body)[:-1] + b',"signature":"'
 
 
 def signed_body(voter: Voter, context: dict[str, Any]) -> bytes:
@@ -581,6 +582,7 @@ def main() -> int:
     parser.add_argument("--max-inflight", type=int, default=6, help="SSBVOTE_CAST_MAX_INFLIGHT")
     parser.add_argument("--min-batch", type=int, default=3, help="SSBVOTE_VERIFY_MIN_BATCH")
     parser.add_argument("--linger-ms", type=int, default=100, help="SSBVOTE_VERIFY_LINGER_MS")
+    parser.add_argument("--max-batch", type=int, default=16, help="SSBVOTE_VERIFY_MAX_BATCH")
     parser.add_argument("--concurrency", type=int, default=None,
                         help="steady-phase clients (default 4 × workers)")
     parser.add_argument("--duration", type=float, default=120, help="steady phase at most, seconds")
@@ -625,6 +627,7 @@ def main() -> int:
             "SSBVOTE_CAST_MAX_INFLIGHT": str(args.max_inflight),
             "SSBVOTE_VERIFY_MIN_BATCH": str(args.min_batch),
             "SSBVOTE_VERIFY_LINGER_MS": str(args.linger_ms),
+            "SSBVOTE_VERIFY_MAX_BATCH": str(args.max_batch),
         }
         if args.fresh_key:
             (args.cache / f"election-key-{args.key_bits}.json").unlink(missing_ok=True)
@@ -648,7 +651,8 @@ def main() -> int:
             server = Gunicorn(env, args.workers, args.threads, tmp / "gunicorn.log")
             say(f"gunicorn: {args.workers} workers × {args.threads} threads "
                 f"({'gthread' if args.threads > 1 else 'sync'}), CAST_MAX_INFLIGHT={args.max_inflight}")
-        say(f"  verifier batches: SSBVOTE_VERIFY_MIN_BATCH={args.min_batch}, SSBVOTE_VERIFY_LINGER_MS={args.linger_ms}; "
+        say(f"  verifier batches: SSBVOTE_VERIFY_MIN_BATCH={args.min_batch}, SSBVOTE_VERIFY_LINGER_MS={args.linger_ms}, "
+            f"SSBVOTE_VERIFY_MAX_BATCH={args.max_batch}; "
             f"{args.concurrency} steady clients")
         masters = server.masters() if isinstance(server, Cluster) else server.proc.pid
         t0 = time.perf_counter()

@@ -345,9 +345,13 @@ class VotingClient:
         return CastReceipt(receipt, selections)
 
     def _post(self, slug: str, action: str, headers: dict[str, str], body: dict[str, Any]) -> requests.Response:
+        # The canonical JSON of the request (docs/record.md §2.6: the server finds the ballot's
+        # canonical bytes in place instead of decoding and re-encoding it).
+        data = canonical_json(body)
+        headers = {**headers, "Content-Type": "application/json"}
         for _attempt in range(self.busy_retries + 1):
             response = self.http.post(f"{self.base}/api/elections/{slug}/{action}", headers=headers,
-                                      json=body, timeout=self.timeout)
+                                      data=data, timeout=self.timeout)
             if response.status_code != 503:
                 break
             # Busy (app/services/voting/admission.py): nothing was stored; wait as told and resend.

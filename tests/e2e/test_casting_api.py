@@ -23,6 +23,7 @@ from app.services.errors import PollsClosed
 from app.services.platform import signing
 from app.services.voting import board
 from crypto import encrypt_contest
+from crypto.encoding import canonical_json
 from tests.support import election_setup, voting
 from tests.support.auth_client import FAST_ARGON2, Browser, Clock
 from tests.support.factories import employer_csv, insured_csv, national_ids, small_manifest
@@ -34,8 +35,10 @@ _META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 class Voter:
     """A signed-in voter's browser: fetches the context, encrypts locally, signs, casts."""
 
-    def __init__(self, client: FlaskClient, clock: Clock, kind: str, credential: str = ""):
+    def __init__(self, client: FlaskClient, clock: Clock, kind: str, credential: str = "",
+                 canonical: bool = False):
         self.client, self.kind, self.credential = client, kind, credential
+        self.canonical = canonical  # send bodies as canonical JSON, as the browser does
         self.browser = Browser(client, clock)
         self.prefix = "/insured" if kind == "insured" else "/employer"
 
@@ -57,8 +60,12 @@ class Voter:
         return {**voting.body(context or self.context(), self.credential, ballot, seed), **changes}
 
     def post(self, body: Any, headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
-        return self.client.post("/api/elections/test-election/cast", json=body,
-                                headers=self.headers() if headers is None else headers)
+        headers = self.headers() if headers is None else headers
+        if self.canonical:  # the server's fast path (casting.canonical_payload)
+            return self.client.post("/api/elections/test-election/cast", data=canonical_json(body),
+                                    content_type="application/json", headers=headers)
+        # Flask's JSON (sorted keys, with spaces): not canonical, decoded strictly
+        return self.client.post("/api/elections/test-election/cast", json=body, headers=headers)
 
     def cast(self, selections: list[int]):  # type: ignore[no-untyped-def]
         context = self.context()
@@ -81,10 +88,10 @@ def env(tmp_path: Path) -> Iterator[dict[str, Any]]:
         db.engine.dispose()
 
 
-def signed_in(env: dict[str, Any], kind: str = "insured", index: int = 0) -> Voter:
+def signed_in(env: dict[str, Any], kind: str = "insured", index: int = 0, canonical: bool = False) -> Voter:
     app: Flask = env["app"]
     key = env["ids"][index] if kind == "insured" else "1000000001"
-    voter = Voter(app.test_client(), env["clock"], kind, env["credentials"][key])
+    voter = Voter(app.test_client(), env["clock"], kind, env["credentials"][key], canonical)
     if kind == "insured":
         voter.browser.signup("insured", key)
     else:
@@ -166,10 +173,13 @@ REJECTIONS = ["tampered_ciphertext", "value_two", "too_many", "copied_from_other
               "seed_field"]
 
 
+@pytest.mark.parametrize("encoding", ["json", "canonical"])
 @pytest.mark.parametrize("attack", REJECTIONS)
-def test_bad_ballots_rejected_and_board_unchanged(env: dict[str, Any], attack: str) -> None:
+def test_bad_ballots_rejected_and_board_unchanged(env: dict[str, Any], attack: str, encoding: str) -> None:
+    """Every refusal is the same whether the body is the canonical JSON the browser sends (the
+    fast path that takes the ballot's bytes in place) or any other JSON (decoded strictly)."""
     election: Election = env["election"]
-    voter = signed_in(env)
+    voter = signed_in(env, canonical=encoding == "canonical")
     ctx = voter.context()
     good, seed = voter.encrypt([1, 1, 0, 0, 0], ctx)
     headers = None
@@ -193,19 +203,19 @@ def test_bad_ballots_rejected_and_board_unchanged(env: dict[str, Any], attack: s
         good = {**good, "ciphertexts": good["ciphertexts"][:4]}
     body = voter.body(good, seed, ctx)
     if attack == "copied_from_other_voter":  # another voter sends it as it is: not their credential
-        other = signed_in(env, index=1)
+        other = signed_in(env, index=1, canonical=voter.canonical)
         response = other.post(body)
         assert (response.status_code, response.get_json()["error"]) == (403, "wrong_credential")
         assert board_state(election) == (0, [])
         return
     if attack == "copied_and_resigned":  # ... or signed with their own: the proofs name the first
-        other = signed_in(env, index=1)
+        other = signed_in(env, index=1, canonical=voter.canonical)
         response = other.post(other.body(good, seed))
         assert (response.status_code, response.get_json()["error"]) == (400, "invalid_ballot")
         assert board_state(election) == (0, [])
         return
     if attack == "other_electorate":
-        employer = signed_in(env, "employer")
+        employer = signed_in(env, "employer", canonical=voter.canonical)
         response = employer.post(employer.body(good, seed, ctx))
         assert (response.status_code, response.get_json()["error"]) == (403, "wrong_contest")
         assert board_state(election) == (0, [])
@@ -465,3 +475,101 @@ def test_a_live_session_without_the_csrf_token_is_still_refused_400(env: dict[st
     response = voter.post(voter.body(ballot, seed), headers={})
     assert response.status_code == 400 and response.get_json()["error"] == "malformed"
     assert board_state(env["election"]) == (0, [])
+
+
+def test_a_canonical_body_is_taken_in_place_and_stores_the_same_bytes(
+        env: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The browser's canonical body (docs/record.md §2.6) is not decoded and encoded again: the
+    server decodes only the small fields after the ballot, and the board stores the ballot's bytes
+    as sent, which are its canonical JSON (the hash the voter signed)."""
+    from app.services.voting import casting
+
+    decoded: list[int] = []
+    real_loads = casting.strict_loads
+
+    def loads(data: bytes | str, what: str = "JSON document") -> Any:
+        decoded.append(len(data))
+        return real_loads(data, what)
+
+    def no_encoding(value: Any) -> bytes:
+        raise AssertionError("the canonical body's ballot was encoded again")
+
+    voter = signed_in(env, canonical=True)
+    ctx = voter.context()
+    ballot, seed = voter.encrypt([0, 1, 0, 1, 0], ctx)
+    body = voter.body(ballot, seed, ctx)
+    monkeypatch.setattr(casting, "strict_loads", loads)
+    monkeypatch.setattr(casting, "canonical_json", no_encoding)
+    response = voter.post(body)
+    assert response.status_code == 201, response.get_json()
+    assert decoded and max(decoded) < 400  # the fields after the ballot, not the ~40 KB ballot
+    seq = response.get_json()["receipt"]["seq"]
+    db.session.expire_all()
+    entry = board.entry_at(env["election"], seq)
+    assert entry is not None and board.ballot_text(entry) == canonical_json(ballot).decode()
+    assert entry.ballot_hash == voting.ballot_hash(ballot)
+
+
+#: Bytes a mutation may write into a canonical body: JSON's structure, hex and not-hex, escapes.
+_MUTATION_BYTES = b'"{}[],: 0aAf\\x-'
+
+
+def test_the_canonical_fast_path_agrees_with_the_strict_decoder(env: dict[str, Any]) -> None:
+    """Property (hypothesis): for any canonical cast body with bytes changed, inserted or cut,
+    casting.canonical_payload either declines (the strict decoder then decides) or returns exactly
+    what the strict decoder returns, with the ballot's bytes its canonical JSON — so the fast path
+    never accepts a body the strict path refuses, nor reads one differently."""
+    from hypothesis import HealthCheck, given, settings, strategies as st
+
+    from app.models import RollEntry
+    from app.services.voting import casting
+    from crypto.encoding import strict_loads
+    from crypto.errors import InvalidInput
+
+    voter = signed_in(env, canonical=True)
+    ctx = voter.context()
+    ballot, seed = voter.encrypt([1, 0, 0, 0, 1], ctx)
+    good = canonical_json(voter.body(ballot, seed, ctx))
+    roll_entry = db.session.scalar(
+        db.select(RollEntry).where(RollEntry.pseudonym == ctx["pseudonym"]))
+    election = env["election"]
+    found = casting.canonical_payload(election, roll_entry, good)
+    assert found is not None and found["ballot"].text == canonical_json(ballot)
+
+    def strict(body: bytes) -> Any:
+        try:
+            return strict_loads(body, "request body")
+        except (InvalidInput, ValueError, UnicodeDecodeError):
+            return None
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(edits=st.lists(st.tuples(st.integers(0, len(good)), st.sampled_from(["set", "insert", "cut"]),
+                                    st.sampled_from(list(_MUTATION_BYTES))), min_size=1, max_size=3),
+           near_end=st.booleans())
+    def check(edits: list[tuple[int, str, int]], near_end: bool) -> None:
+        body = bytearray(good)
+        for position, kind, byte in edits:
+            if near_end:  # the fields after the ballot and the ballot's last values
+                position = len(body) - 1 - position % 400
+            position = min(position, len(body) - 1)
+            if kind == "set":
+                body[position] = byte
+            elif kind == "insert":
+                body.insert(position, byte)
+            else:
+                del body[position]
+        fast = casting.canonical_payload(election, roll_entry, bytes(body))
+        if fast is None:
+            return
+        slow = strict(bytes(body))
+        assert isinstance(slow, dict), bytes(body)[-300:]
+        assert canonical_json(slow["ballot"]) == fast["ballot"].text
+        assert {k: v for k, v in slow.items() if k != "ballot"} == {k: v for k, v in fast.items() if k != "ballot"}
+
+    check()
+    # Two ways of breaking it the mutations may miss: a second "ballot" field after the contest,
+    # and a body that continues after its end.
+    twice = good[:-1] + b',"ballot":{}}'
+    assert casting.canonical_payload(election, roll_entry, twice) is None and strict(twice) is None
+    trailing = good + b"[]"
+    assert casting.canonical_payload(election, roll_entry, trailing) is None and strict(trailing) is None

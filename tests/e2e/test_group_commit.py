@@ -320,7 +320,7 @@ def test_batch_settings_are_typed_and_fail_closed() -> None:
     base = {"SSBVOTE_ENV": "test", "SSBVOTE_INSTANCE": "/tmp/ssbvote-test-batch-config"}
     config = Config.from_env({**base, "SSBVOTE_BOARD_BATCH_WINDOW_MS": "20", "SSBVOTE_BOARD_BATCH_MAX": "8"})
     assert (config.board_batch_window_ms, config.board_batch_max) == (20, 8)
-    assert (Config.from_env(base).board_batch_window_ms, Config.from_env(base).board_batch_max) == (5, 32)
+    assert (Config.from_env(base).board_batch_window_ms, Config.from_env(base).board_batch_max) == (10, 32)
     for name, value in (("SSBVOTE_BOARD_BATCH_WINDOW_MS", "-1"), ("SSBVOTE_BOARD_BATCH_WINDOW_MS", "101"),
                         ("SSBVOTE_BOARD_BATCH_WINDOW_MS", "5ms"), ("SSBVOTE_BOARD_BATCH_MAX", "0"),
                         ("SSBVOTE_BOARD_BATCH_MAX", "257"), ("SSBVOTE_BOARD_BATCH_MAX", "lots")):

@@ -203,7 +203,9 @@ def test_proxy_hops_and_approval_lifetime_are_read_and_checked(tmp_path: Path) -
     ("SSBVOTE_VERIFY_LINGER_MS", "-1"),
     ("SSBVOTE_VERIFY_LINGER_MS", "1001"),
     ("SSBVOTE_VERIFY_MIN_BATCH", "0"),
-    ("SSBVOTE_VERIFY_MIN_BATCH", "9"),
+    ("SSBVOTE_VERIFY_MIN_BATCH", "17"),
+    ("SSBVOTE_VERIFY_MAX_BATCH", "0"),
+    ("SSBVOTE_VERIFY_MAX_BATCH", "65"),
 ])
 def test_bad_proxy_hops_or_lifetime_is_refused(tmp_path: Path, variable: str, value: str) -> None:
     with pytest.raises(ConfigError, match=variable):
@@ -214,15 +216,15 @@ def test_the_cast_verifier_takes_its_batching_policy_from_the_config(tmp_path: P
     from app.services.voting import verification
 
     verifier = verification.group_verifier()
-    before = (verifier.min_batch, verifier.linger)
+    before = (verifier.max_batch, verifier.min_batch, verifier.linger)
     try:
         create_app(Config.from_env({**DEV, "SSBVOTE_INSTANCE": str(tmp_path), "SSBVOTE_VERIFY_LINGER_MS": "40",
-                                    "SSBVOTE_VERIFY_MIN_BATCH": "2"}))
-        assert (verifier.min_batch, verifier.linger) == (2, 0.04)
+                                    "SSBVOTE_VERIFY_MIN_BATCH": "2", "SSBVOTE_VERIFY_MAX_BATCH": "5"}))
+        assert (verifier.max_batch, verifier.min_batch, verifier.linger) == (5, 2, 0.04)
         create_app(Config.from_env({**DEV, "SSBVOTE_INSTANCE": str(tmp_path)}))
-        assert (verifier.min_batch, verifier.linger) == (3, 0.1)
+        assert (verifier.max_batch, verifier.min_batch, verifier.linger) == (16, 3, 0.1)
     finally:
-        verifier.configure(verifier.max_batch, *before)
+        verifier.configure(*before)
 
 
 def test_the_ca_key_is_hex_or_a_file_holding_it(tmp_path: Path) -> None:

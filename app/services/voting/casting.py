@@ -44,9 +44,9 @@ from app.services.errors import (
     WrongElection,
 )
 from crypto import ContestStatement, EncryptedContest, PublicKey, open_ballot
-from crypto.ballot import parse_canonical_ballot
+from crypto.ballot import ballot_from_canonical_values, canonical_ballot_values, parse_canonical_ballot
 from crypto.credential import ballot_party, verify_audit_signature, verify_ballot_signature
-from crypto.encoding import canonical_json
+from crypto.encoding import canonical_json, strict_loads
 from crypto.errors import InvalidInput
 from election import lifecycle
 from election.board import KIND_AUDIT
@@ -58,8 +58,8 @@ _HEX64 = re.compile(r"\A[0-9a-f]{64}\Z")
 _HEX128 = re.compile(r"\A[0-9a-f]{128}\Z")
 
 
-__all__ = ["AuditResult", "CastRejected", "CastResult", "audit", "ballot_context", "ballot_of", "cast",
-           "polls_open", "receipt_for", "voter_election"]
+__all__ = ["AuditResult", "CanonicalBallot", "CastRejected", "CastResult", "audit", "ballot_context", "ballot_of",
+           "canonical_payload", "cast", "polls_open", "receipt_for", "voter_election"]
 
 
 @dataclass(frozen=True)
@@ -326,15 +326,66 @@ def _end_read_transaction() -> None:
         session.expire_on_commit = True
 
 
+@dataclass(frozen=True)
+class CanonicalBallot:
+    """The ballot of a request body in the canonical form (:func:`canonical_payload`): its bytes
+    as sent, which are its canonical JSON, and their value strings (crypto.ballot)."""
+
+    text: bytes
+    values: tuple[bytes, ...]
+
+
+_BODY_HEAD = b'{"ballot":'
+_BALLOT_END = b'},"contest":"'
+
+
+def canonical_payload(election: Election, voter: RollEntry, body: bytes) -> dict[str, Any] | None:
+    """The fields of a cast or audit request whose body is in the canonical form, its
+    ``"ballot"`` a :class:`CanonicalBallot`; None for any other body, which the caller decodes
+    strictly (docs/protocol.md §2.3).
+
+    The canonical form is the body's canonical JSON (docs/protocol.md §2.1; the browser and
+    tools/voting_client send it): keys sorted, so ``{"ballot":<ballot>,"contest":…}``.  Its ballot
+    is found in place and checked against the skeleton of the voter's contest (exactly the
+    canonical JSON of a ballot of that shape, all values canonical hex); the few other fields
+    are decoded strictly.  The body is then valid JSON with exactly those fields, so the fields
+    are what the strict decoder would return, and the ballot's bytes are its canonical JSON
+    without decoding ~0.9 MB into Python objects and encoding it again.
+    """
+    _code, num_candidates, max_selections = _contest_shape(election, voter.contest_pk)
+    if not num_candidates or not body.startswith(_BODY_HEAD):
+        return None
+    end = body.rfind(_BALLOT_END)
+    if end < 0:
+        return None
+    text = body[len(_BODY_HEAD):end + 1]
+    values = canonical_ballot_values(text, num_candidates, max_selections)
+    if values is None:
+        return None
+    try:
+        rest = strict_loads(b"{" + body[end + 2:], "request body")
+    except (InvalidInput, ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(rest, dict) or "ballot" in rest:
+        return None
+    return {"ballot": CanonicalBallot(text, values), **rest}
+
+
 def _parse_ballot(raw: Any, public_key: PublicKey, num_candidates: int,
                   max_selections: int) -> tuple[EncryptedContest, bytes]:
     """The ballot and its canonical JSON (docs/protocol.md §2.1, §5.5).
 
-    Re-encoding the request's ballot canonically and parsing those bytes by the skeleton of the
-    contest's shape accepts exactly what the strict parse accepts (crypto.ballot), keeps the hex
-    text for the challenge hashes and yields the bytes the board stores.  Anything else goes to
-    the strict parse, which names the bad field.
+    A :class:`CanonicalBallot` is its canonical JSON already.  Otherwise, re-encoding the
+    request's ballot canonically and parsing those bytes by the skeleton of the contest's shape
+    accepts exactly what the strict parse accepts (crypto.ballot), keeps the hex text for the
+    challenge hashes and yields the bytes the board stores.  Anything else goes to the strict
+    parse, which names the bad field.
     """
+    if isinstance(raw, CanonicalBallot):
+        ballot = ballot_from_canonical_values(raw.values, public_key, num_candidates, max_selections)
+        if ballot is not None:
+            return ballot, raw.text
+        raw = json.loads(raw.text)  # a value out of range: the strict parse names it
     try:
         canonical = canonical_json(raw)
     except (TypeError, ValueError):

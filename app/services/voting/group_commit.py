@@ -209,7 +209,7 @@ def _committed_after_all(election: Election, outcomes: list[board.Outcome]) -> l
 
 def init_app(app: Flask) -> None:
     """This process's batcher for ``app`` (``SSBVOTE_BOARD_BATCH_WINDOW_MS``, ``SSBVOTE_BOARD_BATCH_MAX``)."""
-    app.extensions[EXTENSION] = GroupCommit(int(app.config.get("BOARD_BATCH_WINDOW_MS", 5)) / 1000,
+    app.extensions[EXTENSION] = GroupCommit(int(app.config.get("BOARD_BATCH_WINDOW_MS", 10)) / 1000,
                                             int(app.config.get("BOARD_BATCH_MAX", 32)))
 
 

@@ -631,7 +631,8 @@ castButton.addEventListener('click', async () => {
   let response;
   try {
     for (let stale = 0; ; stale += 1) {
-      const payload = JSON.stringify({
+      // Canonical JSON (docs/record.md §2.6): the server takes the ballot's bytes as they are.
+      const payload = api.canonicalJson({
         contest: context.contest.id, ballot, credential: context.credential, previous: context.previous || '',
         signature: await signCast(api, context, ballotHash, symbols),
       });
@@ -705,7 +706,7 @@ auditButton.addEventListener('click', async () => {
       electionId: context.election_id, opening: openingHash, contest: context.contest.id,
       pseudonym: context.pseudonym, credential: context.credential, ballotHash: audited.ballotHash, seed,
     }, symbols);
-    const payload = JSON.stringify({
+    const payload = api.canonicalJson({
       contest: context.contest.id, ballot: audited.ballot, credential: context.credential, seed, signature,
     });
     response = await post(data.auditUrl, payload, $('cast-label'), M.auditing);
