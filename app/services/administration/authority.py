@@ -387,16 +387,16 @@ def live_credential(election: Election, roll_entry_pk: int) -> str | None:
         VoterCredential.revoked.is_(False)).limit(1))
 
 
-def credential_contest(election: Election, credential: str) -> str | None:
-    """The contest the CA routed ``credential``'s voter to (record.md §6.1–§6.3), or None."""
-    return db.session.scalar(select(VoterCredential.contest).where(
-        VoterCredential.election_pk == election.id, VoterCredential.credential == credential))
-
-
-def is_live(election: Election, roll_entry_pk: int, credential: str) -> bool:
-    return db.session.scalar(select(VoterCredential.id).where(
-        VoterCredential.election_pk == election.id, VoterCredential.roll_entry_pk == roll_entry_pk,
-        VoterCredential.credential == credential, VoterCredential.revoked.is_(False))) is not None
+def credential_standing(election: Election, roll_entry_pk: int, credential: str) -> tuple[bool, str | None]:
+    """In one read: whether ``credential`` is the roll entry's live (not revoked) credential, and
+    the contest the CA routed the credential's voter to (record.md §6.1–§6.3; None if no such
+    credential).  A credential is unique within an election."""
+    row = db.session.execute(select(VoterCredential.roll_entry_pk, VoterCredential.revoked, VoterCredential.contest)
+                             .where(VoterCredential.election_pk == election.id,
+                                    VoterCredential.credential == credential)).first()
+    if row is None:
+        return False, None
+    return row.roll_entry_pk == roll_entry_pk and not row.revoked, row.contest
 
 
 #: (roll entry, credential) of the live credentials of a batch's roll entries, built once

@@ -470,6 +470,19 @@ def current_credential_entry(election: Election, credential: str) -> BoardEntry 
         .order_by(BoardEntry.seq.desc()).limit(1))
 
 
+def ballot_standing(election: Election, ballot_hash: str, credential: str) -> tuple[str | None, str]:
+    """In one read: the kind of the board entry holding ``ballot_hash`` (None if none), and the
+    credential's current ballot hash (:func:`current_ballot_hash`)."""
+    kind = select(BoardEntry.kind).where(BoardEntry.election_pk == election.id,
+                                         BoardEntry.ballot_hash == ballot_hash).scalar_subquery()
+    current = (select(BoardEntry.ballot_hash)
+               .where(BoardEntry.election_pk == election.id, BoardEntry.credential == credential,
+                      BoardEntry.kind == KIND_BALLOT)
+               .order_by(BoardEntry.seq.desc()).limit(1).scalar_subquery())
+    row = db.session.execute(select(kind, current)).one()
+    return row[0], row[1] or ""
+
+
 def current_ballot_hash(election: Election, credential: str) -> str:
     """``ballot_hash`` of the credential's current ballot, "" if it has none: the ``previous``
     its next ballot statement must name (docs/protocol.md §13.3); audit entries never are."""

@@ -164,6 +164,8 @@ class _Checked:
     contest: str
     credential: str
     signature: str
+    #: The credential's current ballot hash when checked (the ``previous`` a cast must name).
+    current: str
 
 
 def _fields(payload: Any, fields: frozenset[str]) -> None:
@@ -188,12 +190,13 @@ def _checked(election: Election, voter: RollEntry, payload: dict[str, Any],
     contest_code, num_candidates, max_selections = _contest_shape(election, voter.contest_pk)
     if not contest_code or payload["contest"] != contest_code:  # docs/manifest.md §4.4
         raise WrongContest("this ballot is for a contest you cannot vote in")
-    if not authority.is_live(election, voter.id, credential):
+    live, routed_to = authority.credential_standing(election, voter.id, credential)
+    if not live:
         raise WrongCredential("this is not the credential registered for you")
     # The route must be the one the CA gave the credential (its mapping's ``contests``, record.md
     # §6.1): a roll entry moved to another contest in the database does not move the credential,
     # whose contest list (credentials.json, §6.2) is what the tally and the verifier check.
-    if authority.credential_contest(election, credential) != contest_code:
+    if routed_to != contest_code:
         raise WrongContest("your credential is not of this contest")
     opening = authority.opening_hash(election)
     key = election_keys.election_key(election)
@@ -207,8 +210,7 @@ def _checked(election: Election, voter: RollEntry, payload: dict[str, Any],
     # A ballot already on the board was verified when it was accepted: a replay is refused
     # before the costly proof check (the unique hash refuses a concurrent one at the append).
     # An audited ballot is never cast, and a cast one never audited (record.md §2.1).
-    kind = db.session.scalar(select(BoardEntry.kind).where(BoardEntry.election_pk == election.id,
-                                                            BoardEntry.ballot_hash == digest))
+    kind, current = board.ballot_standing(election, digest, credential)
     if kind == KIND_AUDIT:
         raise AuditedBallot("this ballot was audited: its choices are public and it can never be cast; "
                             "encrypt again")
@@ -216,7 +218,7 @@ def _checked(election: Election, voter: RollEntry, payload: dict[str, Any],
         raise BallotReplayed("this exact ballot is already on the board")
     statement = ContestStatement(key.public_key, election_id, contest_code,
                                  ballot_party(voter.pseudonym, credential), num_candidates, max_selections)
-    return _Checked(statement, ballot, canonical, digest, contest_code, credential, signature)
+    return _Checked(statement, ballot, canonical, digest, contest_code, credential, signature, current)
 
 
 def _verify(checked: _Checked) -> None:
@@ -241,7 +243,7 @@ def _cast(election: Election, voter: RollEntry, payload: Any, now: datetime) -> 
         election_id, opening, contest, pseudonym, credential, digest, payload["signature"], previous=previous))
     # ``previous`` is checked again under the board lock (board.append); this early check spares
     # the proof check of a cast that is stale already.
-    if board.current_ballot_hash(election, credential) != previous:
+    if checked.current != previous:
         raise StalePrevious("another ballot of this credential was cast meanwhile: reload and sign again")
     _verify(checked)
     with _appending():
