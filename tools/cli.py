@@ -545,11 +545,16 @@ def official_keys(slug: str | None, out: Path | None) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
 @click.option("--workers", default=2, show_default=True)
-def serve(host: str, port: int, workers: int) -> None:
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256),
+              help="request threads per worker: more than SSBVOTE_CAST_MAX_INFLIGHT (docs/operations.md)")
+def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the app under gunicorn (configuration from the environment)."""
     os.environ["SSBVOTE_WORKERS"] = str(workers)  # production refuses memory:// with more than 1
-    make_app()  # fail fast, with a clear message, on bad configuration
-    exec_gunicorn(host, port, workers)
+    config = make_app().config
+    inflight = int(config.get("CAST_MAX_INFLIGHT", 6))
+    if threads <= inflight:  # a full worker could not answer 503 "busy" at once
+        raise click.ClickException(f"--threads must be more than SSBVOTE_CAST_MAX_INFLIGHT ({inflight})")
+    exec_gunicorn(host, port, workers, threads)
 
 
 @main.command("demo")

@@ -20,7 +20,7 @@ import requests
 WSGI_APP = "app.wsgi:app"
 
 
-def exec_gunicorn(host: str, port: int, workers: int) -> None:
+def exec_gunicorn(host: str, port: int, workers: int, threads: int = 8) -> None:
     """Become gunicorn serving ``app.wsgi:app`` on ``host:port`` (does not return).
 
     ``SSBVOTE_WORKERS`` tells the app how many workers share its limits (app/config.py)."""
@@ -30,7 +30,7 @@ def exec_gunicorn(host: str, port: int, workers: int) -> None:
             # Threads overlap casts (parsing, database) with the verifier thread and let a full
             # worker still answer 503 "busy" at once: more threads than SSBVOTE_CAST_MAX_INFLIGHT
             # (app/services/voting/admission.py, app/services/voting/verification.py).
-            "--worker-class", "gthread", "--threads", "8",
+            "--worker-class", "gthread", "--threads", str(threads),
             # Longer than clients' idle keep-alive, so a reused connection is never cut mid-POST.
             "--keep-alive", "75",
             "--access-logfile", "-", WSGI_APP]
