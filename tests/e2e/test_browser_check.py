@@ -2,9 +2,11 @@
 audited ballot at the position (nothing there, or a cast ballot: 404), a typed or coded tracker
 that is not the ballot's — and a lying server: a ballot that does not hash to its entry, an entry
 that is not an audit, a seed swapped in the entry (the voter's audit signature covers it).
-The choices are shown only when every check passes."""
+The choices are shown only when every check passes.  The code field of the check and track
+pages reads the code from a picture of its QR code."""
 from __future__ import annotations
 
+import base64
 import json
 import re
 import secrets
@@ -123,3 +125,43 @@ def test_check_and_track_index_redirect_to_the_election(live_election: LiveElect
     s.goto("/")
     assert s.page.get_attribute("#track-link", "href") == "/track"
     assert s.page.get_attribute("#check-link", "href") == "/check"
+
+
+#: A PNG of the QR code for `text`, drawn by the page's own qr.js (window.SSBQR).
+DRAW_QR_PNG = """async (text) => {
+  const canvas = document.createElement('canvas');
+  await window.SSBQR.drawQr(canvas, text);
+  return canvas.toDataURL('image/png').split(',')[1];
+}"""
+#: A PNG with no QR code in it.
+BLANK_PNG = """() => {
+  const canvas = document.createElement('canvas');
+  canvas.width = canvas.height = 64;
+  return canvas.toDataURL('image/png').split(',')[1];
+}"""
+
+
+def read_picture(s: Session, script: str, text: str | None = None) -> str:
+    """Choose a picture (made by ``script`` in the page) in the code field's file input;
+    returns the status line once the page has read it."""
+    png = base64.b64decode(s.page.evaluate(script, text))
+    s.page.set_input_files("#qr-file", {"name": "code.png", "mimeType": "image/png", "buffer": png})
+    # The status is blank or "Reading the picture" until the picture has been read.
+    s.page.wait_for_function("() => /^(The code was read|No QR code)/"
+                             ".test(document.getElementById('qr-status').textContent)")
+    return s.page.inner_text("#qr-status")
+
+
+@pytest.mark.parametrize(("path", "field", "text"), [
+    ("check", "#code", f"ssbvote-audit:1:12:{'ab' * 32}"),
+    ("track", "#tracker", f"ssbvote-tracker:1:12:{'cd' * 32}"),
+])
+def test_code_read_from_a_picture(live_election: LiveElection, s: Session, path: str, field: str, text: str) -> None:
+    """Both pages' code field (templates/_code_entry.html, static/js/code-entry.js) takes the
+    code from a picture of its QR code, and says so when a picture holds none."""
+    s.goto(f"/{path}/{live_election.slug}")
+    s.page.wait_for_function("() => window.SSBQR !== undefined")
+    assert read_picture(s, BLANK_PNG).startswith("No QR code was found")
+    assert s.page.input_value(field) == ""
+    assert read_picture(s, DRAW_QR_PNG, text) == "The code was read from the picture."
+    assert s.page.input_value(field) == text

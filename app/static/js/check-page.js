@@ -4,15 +4,14 @@
 // to its ballot_hash, that is the code's tracker, its voter's credential signed the audit, and
 // the published seed opens the ballot (§5.6).  Before anything, the election key must be the
 // one the credential authority pinned (docs/record.md §2.0).
-import { AUDIT_PATTERN, fmt, pageData, positionAndShort, shortTracker } from './common.js';
+import { codeEntry } from './code-entry.js';
+import { AUDIT_PATTERN, fmt, pageData, shortTracker } from './common.js';
 
 const data = pageData('check-data');
 const M = data.messages;
 const E = data.election;
 const $ = (id) => document.getElementById(id);
 const form = $('check-form');
-const codeInput = $('code');
-const codeError = $('code-error');
 const errorBox = $('check-error');
 const progress = $('check-progress');
 const result = $('check-result');
@@ -27,40 +26,15 @@ function showError(message) {
   document.body.dataset.check = 'failed';
 }
 
-function fieldError(message) {
-  codeError.textContent = message;
-  codeError.hidden = !message;
-  for (const id of ['code', 'position', 'short']) $(id).setAttribute('aria-invalid', message ? 'true' : 'false');
-}
-
-$('qr-file').addEventListener('change', async (event) => {
-  const file = event.target.files && event.target.files[0];
-  const status = $('qr-status');
-  if (!file) return;
-  status.textContent = M.qrReading;
-  try {
-    const text = window.SSBQR ? await window.SSBQR.decodeImageFile(file) : null;
-    if (text) {
-      codeInput.value = text.trim();
-      fieldError('');
-      status.textContent = M.qrFound;
-    } else {
-      status.textContent = M.qrNone;
-    }
-  } catch (err) {
-    status.textContent = M.qrNone;
-  }
-});
-
-/** {seq, hash} from the audit code, or {seq, prefix} from the typed position and tracker; or null. */
-function readInput() {
-  const code = codeInput.value.replace(/\s+/g, '');
-  if (code !== '') {
+/** {seq, hash} from the audit code (docs/protocol.md §14.4), or {seq, prefix} typed; or null. */
+const entry = codeEntry({
+  name: 'code',
+  parse(code) {
     const match = AUDIT_PATTERN.exec(code);
     return match ? { seq: Number(match[1]), hash: match[2] } : null;
-  }
-  return positionAndShort($('position').value, $('short').value);
-}
+  },
+  M: { invalid: M.badCode, qrReading: M.qrReading, qrFound: M.qrFound, qrNone: M.qrNone },
+});
 
 /** The opening hash if the page's election key is the one the CA-signed opening pins. */
 async function checkPins(api) {
@@ -171,13 +145,8 @@ form.addEventListener('submit', async (event) => {
   errorBox.hidden = true;
   result.hidden = true;
   delete document.body.dataset.check;
-  const wanted = readInput();
-  if (!wanted) {
-    fieldError(M.badCode);
-    (codeInput.value.trim() !== '' ? codeInput : $('position')).focus();
-    return;
-  }
-  fieldError('');
+  const wanted = entry.read();
+  if (!wanted) return;
   const api = window.SSBCrypto;
   if (!api || !window.crypto || !crypto.subtle) {
     showError(M.noSupport);

@@ -2,54 +2,28 @@
 // a receipt's QR text, a full tracker, or a board position and a short tracker, and learns at
 // which position the ballot is and, after the close, whether it was counted, superseded,
 // audited, or excluded (paper vote, revoked).  A tracker reveals nothing about the choices.
-import { HASH_PATTERN, TRACKER_PATTERN, fmt, pageData, positionAndShort, shortTracker } from './common.js';
+import { codeEntry } from './code-entry.js';
+import { HASH_PATTERN, TRACKER_PATTERN, fmt, pageData, shortTracker } from './common.js';
 
 const data = pageData('track-data');
 const M = data.messages;
 const $ = (id) => document.getElementById(id);
-const input = $('tracker');
-const fieldBox = $('tracker-error');
 const errorBox = $('track-error');
 const result = $('track-result');
 
 class LookupFailed extends Error {}
 
-function fieldError(message) {
-  fieldBox.textContent = message;
-  fieldBox.hidden = !message;
-  for (const id of ['tracker', 'position', 'short']) $(id).setAttribute('aria-invalid', message ? 'true' : 'false');
-}
-
-$('qr-file').addEventListener('change', async (event) => {
-  const file = event.target.files && event.target.files[0];
-  const status = $('qr-status');
-  if (!file) return;
-  status.textContent = '';
-  try {
-    const text = window.SSBQR ? await window.SSBQR.decodeImageFile(file) : null;
-    if (text) {
-      input.value = text.trim();
-      fieldError('');
-      status.textContent = M.qrFound;
-    } else {
-      status.textContent = M.qrNone;
-    }
-  } catch (err) {
-    status.textContent = M.qrNone;
-  }
-});
-
-/** {seq?, hash} from a QR text or a full tracker, {seq, prefix} from position + short; or null. */
-function readInput() {
-  const text = input.value.replace(/\s+/g, '');
-  if (text !== '') {
+/** {seq, hash} from a QR text, {seq: null, hash} from a full tracker, {seq, prefix} typed; or null. */
+const entry = codeEntry({
+  name: 'tracker',
+  parse(text) {
     const qr = TRACKER_PATTERN.exec(text);
     if (qr) return { seq: Number(qr[1]), hash: qr[2] };
     const hash = text.toLowerCase();
     return HASH_PATTERN.test(hash) ? { seq: null, hash } : null;
-  }
-  return positionAndShort($('position').value, $('short').value);
-}
+  },
+  M: { invalid: M.badTracker, qrFound: M.qrFound, qrNone: M.qrNone },
+});
 
 async function getJson(url) {
   let response;
@@ -112,13 +86,8 @@ $('track-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   errorBox.hidden = true;
   result.hidden = true;
-  const wanted = readInput();
-  if (!wanted) {
-    fieldError(M.badTracker);
-    (input.value.trim() !== '' ? input : $('position')).focus();
-    return;
-  }
-  fieldError('');
+  const wanted = entry.read();
+  if (!wanted) return;
   $('track-button').disabled = true;
   try {
     show(await lookUp(wanted));
