@@ -22,12 +22,10 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-from werkzeug.serving import make_server
 
 import tools.voting_client as voting_client_module
 from app.extensions import db
@@ -37,6 +35,7 @@ from crypto.errors import InvalidInput
 from tests.conftest import build_app, make_config
 from tests.support import election_setup
 from tests.support.auth_client import FAST_ARGON2, PASSWORD
+from tests.support.live import serving
 from tests.support.factories import employer_csv, insured_csv, national_ids, small_manifest
 from tools.voting_client import VotingClient
 
@@ -59,17 +58,8 @@ def election_over_http(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dic
         info = {"app": app, "tmp": tmp, "slug": setup.slug, "setup": setup, "election": setup.election,
                 "ca_key": setup.authority.ca_public_key, "accounts": setup.accounts["insured"]}
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield {**info, "url": f"http://127.0.0.1:{server.server_port}"}
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with serving(app, "ssbvote-buyer") as url:
+        yield {**info, "url": url}
 
 
 def _client(env: dict[str, Any], index: int) -> VotingClient:

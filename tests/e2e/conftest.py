@@ -11,25 +11,25 @@ is the server's clock: ``clock.tick()`` before each sign-in gives a fresh TOTP s
 """
 from __future__ import annotations
 
-import os
-import threading
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, Protocol, TypeVar
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
+from app.config import Config
 from app.extensions import db
-from tests.conftest import IN_CI, build_app, make_config
+from tests.conftest import build_app, make_config
 from tests.support import election_setup
 from tests.support.auth_client import FAST_ARGON2, PASSWORD, Clock
+from tests.support.live import require, serving
+from tests.support.live import chromium as launch_chromium
 from tools import scenario
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 AXE = ROOT / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
@@ -48,6 +48,12 @@ class VoterLogin:
     #: The voter's credential text from the CA's letter (docs/protocol.md §13.1).
     credential: str = ""
 
+    @classmethod
+    def of(cls, account: scenario.ReadyAccount) -> VoterLogin:
+        """The sign-in of an account the scenario made ready (password: the tests' PASSWORD)."""
+        return cls(account.electorate, account.voter_key, account.totp_secret, account.pseudonym,
+                   credential=account.credential)
+
 
 @dataclass
 class LiveElection:
@@ -61,6 +67,8 @@ class LiveElection:
     opening_hash: str = ""
     #: username → official credential of the two officials (ro-a, ro-b), for paper lists.
     official_credentials: dict[str, str] = field(default_factory=dict)
+    #: username → TOTP secret of the two officials, for their sign-in.
+    official_secrets: dict[str, str] = field(default_factory=dict)
     _next: dict[str, int] = field(default_factory=dict)
 
     def voter(self, electorate: str) -> VoterLogin:
@@ -75,13 +83,61 @@ class LiveElection:
         return self.clock.code(secret)
 
 
-def require(condition: bool, reason: str) -> None:
-    """Missing tool: skip on a developer machine, fail in CI (as tests/js/support.py)."""
-    if condition:
-        return
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: missing tools are failures, not skips)")
-    pytest.skip(reason)
+def live_config(tmp: Path, clock: Clock, **extra: object) -> Config:
+    """The configuration the browser tests serve: fast argon2, the tests' movable clock, and no
+    per-IP sign-in limit (every browser signs in from 127.0.0.1; the limit is for the open internet)."""
+    return make_config(tmp, **FAST_ARGON2, AUTH_CLOCK=clock, AUTH_IP_RATE_LIMIT="1000 per minute", **extra)
+
+
+def live_app(tmp: Path, clock: Clock, **extra: object) -> Flask:
+    """The app of live_config, its database in ``tmp``; the front-end bundle must be built."""
+    require((DIST / "manifest.json").exists(), "front-end bundle not built: run ./scripts/setup.sh")
+    return build_app(live_config(tmp, clock, **extra))
+
+
+class BrowserSession(Protocol):
+    """One browser context of a test (tests/e2e/test_browser_voting.Session and the like)."""
+
+    errors: list[str]
+
+    def close(self) -> None: ...
+
+
+S = TypeVar("S", bound=BrowserSession)
+
+
+def opened_sessions(open_session: Callable[..., S],
+                    ignored: Callable[[str], bool] = lambda error: False) -> Iterator[Callable[..., S]]:
+    """The body of a ``sessions`` fixture: yields a function that opens a session with
+    ``open_session`` (its arguments); after the test, no session opened may have logged an error
+    (but the ``ignored`` ones), and each is closed."""
+    opened: list[S] = []
+
+    def make(*args: Any, **kwargs: Any) -> S:
+        session = open_session(*args, **kwargs)
+        opened.append(session)
+        return session
+
+    yield make
+    for session in opened:
+        assert [e for e in session.errors if not ignored(e)] == [], session.errors
+        session.close()
+
+
+def sign_in_at(s: Any, prefix: str, login_id: str, password: str, secret: str,
+               shown: Callable[[], None] = lambda: None) -> None:
+    """In the browser session ``s`` (``s.page``, ``s.goto``, ``s.live.totp``): sign in on
+    ``prefix``/login (``shown`` is called once the form is shown) with the password, then a fresh
+    TOTP code of ``secret``, and land on ``prefix``/."""
+    s.goto(f"{prefix}/login")
+    shown()
+    s.page.fill("#login_id", login_id)
+    s.page.fill("#password", password)
+    s.page.click("main button[type=submit]")
+    s.page.wait_for_url(re.compile(r".*/login/code$"))
+    s.page.fill("#code", s.live.totp(secret))
+    s.page.click("main button[type=submit]")
+    s.page.wait_for_url(re.compile(rf".*{prefix}/$"))
 
 
 def _setup_election(tmp: Path, clock: Clock) -> tuple[str, dict[str, list[VoterLogin]], scenario.ElectionSetup]:
@@ -92,55 +148,30 @@ def _setup_election(tmp: Path, clock: Clock) -> tuple[str, dict[str, list[VoterL
         manifest, scenario.DEMO_ROLLS, tmp / "trustees", now=clock(), bits=512,
         accounts={"insured": VOTERS_PER_ELECTORATE, "employer": VOTERS_PER_ELECTORATE},
         account_password=PASSWORD)
-    voters = {electorate: [VoterLogin(electorate, a.voter_key, a.totp_secret, a.pseudonym, credential=a.credential)
-                           for a in accounts]
-              for electorate, accounts in setup.accounts.items()}
+    voters = {electorate: [VoterLogin.of(a) for a in accounts] for electorate, accounts in setup.accounts.items()}
     return setup.slug, voters, setup
 
 
 @pytest.fixture(scope="module")
 def live_election(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveElection]:
     """The app serving the demo election over real HTTP, one per test module."""
-    require((DIST / "manifest.json").exists(), "front-end bundle not built: run ./scripts/setup.sh")
     tmp = tmp_path_factory.mktemp("live")
     clock = Clock()
-    app = build_app(make_config(
-        tmp, **FAST_ARGON2, AUTH_CLOCK=clock,
-        # Every browser signs in from 127.0.0.1: the per-IP sign-in limit is for the open internet.
-        AUTH_IP_RATE_LIMIT="1000 per minute",
-    ))
+    app = live_app(tmp, clock)
     with app.app_context():
         slug, voters, setup = _setup_election(tmp, clock)
         assert setup.authority is not None
         ca_key, opening_hash = setup.authority.ca_public_key, setup.authority.opening_hash or ""
         official_credentials = dict(setup.official_credentials)
+        official_secrets = {o.username: o.totp_secret for o in setup.officials}
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="ssbvote-live", daemon=True)
-    thread.start()
-    try:
-        yield LiveElection(f"http://127.0.0.1:{server.server_port}", app, clock, slug, voters, ca_key=ca_key,
-                           opening_hash=opening_hash, official_credentials=official_credentials)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with serving(app, "ssbvote-live") as url:
+        yield LiveElection(url, app, clock, slug, voters, ca_key=ca_key, opening_hash=opening_hash,
+                           official_credentials=official_credentials, official_secrets=official_secrets)
 
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     """Headless Debian Chromium driven by Playwright (no browser download)."""
-    require(os.path.exists(CHROMIUM), f"{CHROMIUM} is not installed (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover - playwright is a test dependency
-        require(False, "playwright is not installed (pip install -e .[test])")
-        raise
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with launch_chromium(CHROMIUM_ARGS) as browser:
+        yield browser

@@ -26,8 +26,8 @@ from app.services.administration.manifest import get_election
 from app.services.voting import board_export
 from tests.e2e.conftest import LiveElection
 from tests.e2e.test_browser_voting import (
-    AUDIT_CODE, AXE_RESULTS, CODE, DESKTOP, Session, audit, cast, check_audit, choose, encrypt, next_encryption, review,
-    sign_in, wait_precomputed,
+    AUDIT_CODE, CODE, DESKTOP, Session, audit, cast, check_audit, choose, encrypt, next_encryption, no_violations,
+    review, sign_in, wait_precomputed,
 )
 from tests.support import election_setup
 
@@ -64,13 +64,6 @@ DECODE_QR = """(id) => {
   const image = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
   return window.SSBQR.decodeImageData(image);
 }"""
-
-
-def axe0(s: Session, name: str) -> None:
-    """axe-core finds no violation at all (of any impact) on the page as it is now."""
-    s.axe(name)
-    found = AXE_RESULTS[f"{name}-{s.lang}-{s.tag}"]
-    assert found == [], f"axe on {name} ({s.lang}): {found}"
 
 
 @dataclass
@@ -120,7 +113,7 @@ def vote_with_audits(chromium: Any, live: LiveElection, lang: str, choice: list[
         choose(s, choice)
         assert review(s) == sorted(choice)
         tracker = encrypt(s, voter.credential)
-        axe0(s, "tracker")
+        no_violations(s, "tracker")
         codes: list[str] = []
         trackers: list[str] = []
         for i in range(audits):
@@ -129,7 +122,7 @@ def vote_with_audits(chromium: Any, live: LiveElection, lang: str, choice: list[
             trackers.append(tracker)
             if i == 0:
                 s.shot("audit-code")
-                axe0(s, "audit-code")
+                no_violations(s, "audit-code")
             # The second device: the code the first time, position + short tracker typed after.
             match = AUDIT_CODE.match(code)
             assert match
@@ -140,7 +133,7 @@ def vote_with_audits(chromium: Any, live: LiveElection, lang: str, choice: list[
             assert numbers == sorted(choice) and shown == tracker
             if i == 0:
                 checker.shot("check-result")
-                axe0(checker, "check-result")
+                no_violations(checker, "check-result")
             tracker = next_encryption(s)
             assert tracker not in trackers  # a fresh seed: another encryption, another tracker
 
@@ -153,7 +146,7 @@ def vote_with_audits(chromium: Any, live: LiveElection, lang: str, choice: list[
         receipt_code = cast(s)
         assert CODE.match(receipt_code).group(2) == tracker  # type: ignore[union-attr]
         s.shot("receipt-audited")
-        axe0(s, "receipt")
+        no_violations(s, "receipt")
 
         # The receipt's QR code holds the tracker text, read back from the drawn pixels.
         assert s.page.evaluate(DECODE_QR, "qr-canvas") == receipt_code
@@ -224,7 +217,7 @@ def test_audit_twice_check_on_another_device_cast_then_counted(chromium: Any, li
         status, text = track(s, thai.receipt_code)
         seq = CODE.match(thai.receipt_code).group(1)  # type: ignore[union-attr]
         assert status == "on-board" and f"position {seq}" in text
-        axe0(s, "track")
+        no_violations(s, "track")
 
         # Close, the empty paper-vote list signed by two officials, export, tally.
         with live.app.app_context():
@@ -250,7 +243,7 @@ def test_audit_twice_check_on_another_device_cast_then_counted(chromium: Any, li
         assert track(s, english.cast_tracker)[0] == "counted"
         seq = CODE.match(english.receipt_code).group(1)  # type: ignore[union-attr]
         assert track(s, typed=(seq, english.cast_tracker[:8]))[0] == "counted"
-        axe0(s, "track-counted")
+        no_violations(s, "track-counted")
         for voted in (thai, english):
             for tracker in voted.audited_trackers:
                 assert track(s, tracker)[0] == "audited"
@@ -258,10 +251,10 @@ def test_audit_twice_check_on_another_device_cast_then_counted(chromium: Any, li
         s = Session(chromium, live, "th", DESKTOP)
         status, text = track(s, english.audit_codes[0].split(":")[-1])
         assert status == "audited" and "ตรวจ" in text
-        axe0(s, "track-audited")
+        no_violations(s, "track-audited")
         assert track(s, thai.cast_tracker)[0] == "counted"
         s.shot("track-counted")
-        axe0(s, "track-counted")
+        no_violations(s, "track-counted")
         assert s.errors == [], s.errors
     finally:
         s.close()

@@ -7,8 +7,8 @@ the board key and the credentials, so it can make the server misbehave in ways a
 cannot be made to (a swapped election key, a stale ``previous``, a receipt for another ballot)
 and check every signature the page makes with the Python reference (crypto/credential.py).
 
-Part B — end to end against the real v2 server (its own live election, set up as
-tests/e2e/conftest.py does, keeping the officials' credentials): voters in Thai and English type
+Part B — end to end against the real v2 server (the module's own live election of
+tests/e2e/conftest.py, with the officials' credentials): voters in Thai and English type
 their credential and cast, receipt ✓; another voter's credential and a mistyped one are
 refused; two tabs of one voter cast, the first is refused 409 stale_previous and signs again; a
 swapped election key in the database makes the page refuse to encrypt; two officials sign the
@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from datetime import datetime, timezone
@@ -29,7 +28,6 @@ from typing import Any, Callable, Iterator
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from flask import Flask, render_template
-from werkzeug.serving import make_server
 
 from app.views.ballot import Group
 from crypto.credential import (
@@ -41,8 +39,11 @@ from election import authority
 from election.board import paper_list_digest, paper_overrides
 from election.signed import public_key_dict, sign
 from tests.conftest import build_app, make_config
-from tests.e2e.conftest import AXE, CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, require
+from tests.e2e.conftest import (
+    AXE, CHROMIUM_ARGS, SCREENSHOTS, LiveElection, VoterLogin, opened_sessions, sign_in_at,
+)
 from tests.support.auth_client import FAST_ARGON2
+from tests.support.live import chromium, require, serving
 from tests.e2e.test_browser_voting import tick
 
 pytestmark = pytest.mark.browser
@@ -189,33 +190,19 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
     app = build_app(make_config(tmp, **FAST_ARGON2))
     state: dict[str, Any] = {"script": Script()}
     _pages(app, state)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="ssbvote-harness", daemon=True)
-    thread.start()
-    try:
-        yield Harness(f"http://127.0.0.1:{server.server_port}", app, state["script"])
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    with serving(app, "ssbvote-harness") as url:
+        yield Harness(url, app, state["script"])
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Chromium with a fake camera that films ``letter.y4m`` (written by the camera test)."""
-    require(Path(CHROMIUM).exists(), f"{CHROMIUM} is not installed")
-    from playwright.sync_api import sync_playwright
-
     CAMERA.parent.mkdir(parents=True, exist_ok=True)
     if not CAMERA.exists():
         write_letter_video(CAMERA, credential_qr_text(ELECTION_ID, seeded_credential("voter one")))
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + [
-            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-video-capture={CAMERA}"])
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium(CHROMIUM_ARGS + ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                                   f"--use-file-for-fake-video-capture={CAMERA}"]) as b:
+        yield b
 
 
 CAMERA = ROOT / "test-artifacts" / "camera" / "letter.y4m"
@@ -300,17 +287,10 @@ class Page:
 
 @pytest.fixture
 def pages(browser: Any, harness: Harness) -> Iterator[Callable[..., Page]]:
-    opened: list[Page] = []
-
     def make(script: Script, **kw: Any) -> Page:
-        p = Page(browser, harness, script, **kw)
-        opened.append(p)
-        return p
+        return Page(browser, harness, script, **kw)
 
-    yield make
-    for p in opened:
-        assert p.errors == [], p.errors
-        p.close()
+    yield from opened_sessions(make)
 
 
 def use_script(harness: Harness, script: Script) -> Script:
@@ -675,80 +655,18 @@ def _render_decision(app: Flask, kind: str, page: Any) -> str:
                                problems=[], close_in_force="", suggested="", ties={})
 
 # --- Part B: end to end against the v2 server ---------------------------------------------------
-# Its own live election (the same set-up as tests/e2e/conftest.py, keeping what the credential
-# authority issued): this module closes the polls at its end, for the paper-vote list.
-@dataclass
-class Live:
-    url: str
-    app: Flask
-    clock: Any
-    slug: str
-    accounts: dict[str, list[Any]]
-    official_credentials: dict[str, str]
-    official_secrets: dict[str, str]
-    _next: dict[str, int] = field(default_factory=dict)
-
-    def voter(self, electorate: str) -> Any:
-        index = self._next.get(electorate, 0)
-        self._next[electorate] = index + 1
-        return self.accounts[electorate][index]
-
-    def totp(self, secret: str) -> str:
-        self.clock.tick()
-        return self.clock.code(secret)
-
-
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    from datetime import timedelta
-
-    import pyotp
-
-    from app.extensions import db
-    from tests.support import election_setup
-    from tests.support.auth_client import PASSWORD, Clock
-    from tools import scenario
-
-    require((ROOT / "app" / "static" / "dist" / "manifest.json").exists(),
-            "front-end bundle not built: run ./scripts/setup.sh")
-    tmp = tmp_path_factory.mktemp("live-v2")
-    clock = Clock()
-    app = build_app(make_config(tmp, **FAST_ARGON2, AUTH_CLOCK=clock, AUTH_IP_RATE_LIMIT="1000 per minute"))
-    with app.app_context():
-        now = clock()
-        manifest = scenario.with_poll_window(scenario.load_manifest(), now - timedelta(hours=1),
-                                             now + timedelta(days=7))
-        setup = election_setup.ready_election(
-            manifest, scenario.DEMO_ROLLS, tmp / "trustees", now=clock(), bits=512,
-            accounts={"insured": 4, "employer": 3}, account_password=PASSWORD)
-        secrets_ = {}
-        for official in setup.officials:
-            official.totp_secret = pyotp.random_base32()
-            secrets_[official.username] = official.totp_secret
-        db.session.commit()
-        slug = setup.slug
-        accounts = {k: list(v) for k, v in setup.accounts.items()}
-        official_credentials = dict(setup.official_credentials)
-        db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="ssbvote-live-v2", daemon=True)
-    thread.start()
-    try:
-        yield Live(f"http://127.0.0.1:{server.server_port}", app, clock, slug, accounts,
-                   official_credentials, secrets_)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+def live(live_election: LiveElection) -> LiveElection:
+    """The live election of tests/e2e/conftest.py, keeping what the credential authority issued;
+    this module's own (module scope): it closes the polls at its end, for the paper-vote list."""
+    return live_election
 
 
 PREFIX = {"insured": "/insured", "employer": "/employer"}
 
 
 class LivePage:
-    def __init__(self, browser: Any, live: Live, lang: str):
+    def __init__(self, browser: Any, live: LiveElection, lang: str):
         self.live = live
         self.context = browser.new_context(viewport=DESKTOP, locale="th-TH" if lang == "th" else "en-GB")
         self.page = self.context.new_page()
@@ -763,37 +681,25 @@ class LivePage:
         self.page.goto(self.live.url + path)
 
     def sign_in(self, kind: str, login_id: str, password: str, secret: str) -> None:
-        prefix = PREFIX.get(kind, "/official")
-        self.goto(f"{prefix}/login")
-        self.page.fill("#login_id", login_id)
-        self.page.fill("#password", password)
-        self.page.click("main button[type=submit]")
-        self.page.wait_for_url(re.compile(r".*/login/code$"))
-        self.page.fill("#code", self.live.totp(secret))
-        self.page.click("main button[type=submit]")
-        self.page.wait_for_url(re.compile(rf".*{prefix}/$"))
+        sign_in_at(self, PREFIX.get(kind, "/official"), login_id, password, secret)
 
     def shot(self, name: str) -> None:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
+    def close(self) -> None:
+        self.context.close()
+
 
 @pytest.fixture
-def live_pages(browser: Any, live: Live) -> Iterator[Callable[[str], LivePage]]:
-    opened: list[LivePage] = []
-
+def live_pages(browser: Any, live: LiveElection) -> Iterator[Callable[[str], LivePage]]:
     def make(lang: str) -> LivePage:
-        p = LivePage(browser, live, lang)
-        opened.append(p)
-        return p
+        return LivePage(browser, live, lang)
 
-    yield make
-    for p in opened:
-        assert [e for e in p.errors if "status of 4" not in e] == [], p.errors
-        p.context.close()
+    yield from opened_sessions(make, ignored=lambda error: "status of 4" in error)
 
 
-def board_entries(live: Live) -> list[dict[str, Any]]:
+def board_entries(live: LiveElection) -> list[dict[str, Any]]:
     from app.extensions import db
     from app.services.administration.manifest import get_election
     from app.services.voting import board
@@ -806,10 +712,10 @@ def board_entries(live: Live) -> list[dict[str, Any]]:
         return out
 
 
-def vote_in_browser(p: LivePage, account: Any, numbers: list[int]) -> None:
+def vote_in_browser(p: LivePage, account: VoterLogin, numbers: list[int]) -> None:
     from tests.support.auth_client import PASSWORD
 
-    p.sign_in(account.electorate, account.voter_key, PASSWORD, account.totp_secret)
+    p.sign_in(account.electorate, account.login_id, PASSWORD, account.totp_secret)
     p.goto("/vote")
     p.page.wait_for_selector("body[data-precomputed]", state="attached", timeout=60_000)
     assert p.page.get_attribute("body", "data-pins") == "ok", p.page.inner_text("#prep-status")
@@ -827,7 +733,7 @@ def type_live(p: LivePage, text: str) -> str:
 
 
 @pytest.mark.parametrize(("lang", "electorate"), [("th", "insured"), ("en", "employer")])
-def test_voter_types_credential_and_casts(live_pages: Callable[[str], LivePage], live: Live,
+def test_voter_types_credential_and_casts(live_pages: Callable[[str], LivePage], live: LiveElection,
                                           lang: str, electorate: str) -> None:
     account = live.voter(electorate)
     p = live_pages(lang)
@@ -851,7 +757,7 @@ def test_voter_types_credential_and_casts(live_pages: Callable[[str], LivePage],
     assert p.page.text_content("#receipt-hash") == entry["ballot_hash"]
 
 
-def test_wrong_and_mistyped_credentials_refused(live_pages: Callable[[str], LivePage], live: Live) -> None:
+def test_wrong_and_mistyped_credentials_refused(live_pages: Callable[[str], LivePage], live: LiveElection) -> None:
     account, other = live.voter("insured"), live.voter("insured")
     p = live_pages("en")
     vote_in_browser(p, account, [5])
@@ -868,7 +774,7 @@ def test_wrong_and_mistyped_credentials_refused(live_pages: Callable[[str], Live
     assert len(board_entries(live)) == before  # nothing was cast
 
 
-def test_stale_previous_is_signed_again(live_pages: Callable[[str], LivePage], live: Live) -> None:
+def test_stale_previous_is_signed_again(live_pages: Callable[[str], LivePage], live: LiveElection) -> None:
     """Two tabs of one voter: the second casts while the first waits on its review step; the
     first tab's cast meets 409 stale_previous, reloads the context and signs again, chaining
     its ballot to the second tab's (docs/protocol.md §13.3)."""
@@ -896,7 +802,7 @@ def test_stale_previous_is_signed_again(live_pages: Callable[[str], LivePage], l
     assert len(mine) == 2 and mine[0]["previous"] == "" and mine[1]["previous"] == mine[0]["ballot_hash"]
 
 
-def test_swapped_election_key_refused(live_pages: Callable[[str], LivePage], live: Live) -> None:
+def test_swapped_election_key_refused(live_pages: Callable[[str], LivePage], live: LiveElection) -> None:
     """An insider swaps the election key in the database: the page refuses to encrypt."""
     from app.extensions import db
     from app.services.administration.manifest import get_election
@@ -913,7 +819,7 @@ def test_swapped_election_key_refused(live_pages: Callable[[str], LivePage], liv
         for lang in ("th", "en"):
             p = live_pages(lang)
             from tests.support.auth_client import PASSWORD
-            p.sign_in(account.electorate, account.voter_key, PASSWORD, account.totp_secret)
+            p.sign_in(account.electorate, account.login_id, PASSWORD, account.totp_secret)
             p.goto("/vote")
             p.page.wait_for_selector("body[data-precomputed]", state="attached", timeout=60_000)
             assert p.page.get_attribute("body", "data-pins") == "failed"
@@ -931,7 +837,7 @@ def test_swapped_election_key_refused(live_pages: Callable[[str], LivePage], liv
             db.session.remove()
 
 
-def test_two_officials_sign_the_paper_list(live_pages: Callable[[str], LivePage], live: Live,
+def test_two_officials_sign_the_paper_list(live_pages: Callable[[str], LivePage], live: LiveElection,
                                            tmp_path: Path) -> None:
     """Last in the module: closes the polls.  ro-a uploads and signs, ro-b checks and signs; the
     recorded list carries both signatures, by their pinned keys."""
@@ -945,7 +851,7 @@ def test_two_officials_sign_the_paper_list(live_pages: Callable[[str], LivePage]
     with live.app.app_context():
         election_setup.close_polls(get_election(live.slug), live.clock())
         db.session.remove()
-    voters = [live.accounts["insured"][0].voter_key, live.accounts["employer"][0].voter_key]
+    voters = [live.voters["insured"][0].login_id, live.voters["employer"][0].login_id]
     csv = tmp_path / "paper.csv"
     csv.write_text("voter_id\n" + "\n".join(voters) + "\n", encoding="utf-8")
     names = sorted(live.official_credentials)

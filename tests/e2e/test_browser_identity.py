@@ -14,24 +14,23 @@ axe-core (WCAG 2.2 AA) finds no violation on any page of ours along the way.
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-from werkzeug.serving import make_server
 
 from app.config import IdentitySettings
 from app.extensions import db
 from app.models import VoterAccount
-from tests.conftest import build_app, make_config
-from tests.e2e.conftest import DIST, LiveElection, require
-from tests.e2e.test_browser_voting import AXE_RESULTS, CODE, Session, cast, choose, open_ballot, review
+from tests.conftest import build_app
+from tests.e2e.conftest import DIST, LiveElection, VoterLogin, live_config, opened_sessions, sign_in_at
+from tests.e2e.test_browser_voting import CODE, Session, cast, choose, no_violations, open_ballot, review
 from tests.support import election_setup
 from tests.support import oidc as provider_support
-from tests.support.auth_client import FAST_ARGON2, PASSWORD, Clock, issue_code, outbox
+from tests.support.auth_client import PASSWORD, Clock, issue_code, outbox
+from tests.support.live import require, serving
 from tools import scenario
 
 pytestmark = pytest.mark.browser
@@ -64,8 +63,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         [f"{url}/insured/thaid/callback"], tmp)
     clock = Clock()
     try:
-        config = replace(make_config(tmp, **FAST_ARGON2, AUTH_CLOCK=clock,
-                                     AUTH_IP_RATE_LIMIT="1000 per minute"),
+        config = replace(live_config(tmp, clock),
                          identity=IdentitySettings(oidc_issuer=provider.issuer,
                                                    oidc_client_id=provider_support.CLIENT_ID,
                                                    oidc_client_secret=provider_support.CLIENT_SECRET))
@@ -77,31 +75,15 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
             setup = election_setup.ready_election(
                 manifest, scenario.DEMO_ROLLS, tmp / "trustees", now=now, bits=512,
                 accounts={"insured": READY}, account_password=PASSWORD)
-            voters = {"insured": [election_setup_voter(a) for a in setup.accounts["insured"]]}
+            voters = {"insured": [VoterLogin.of(a) for a in setup.accounts["insured"]]}
             credentials = dict(setup.credentials)
             officials = {o.username: o.totp_secret for o in setup.officials}
             slug = setup.slug
             db.session.remove()
-        server = make_server("127.0.0.1", port, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, name="ssbvote-identity", daemon=True)
-        thread.start()
-        try:
+        with serving(app, "ssbvote-identity", port):
             yield Live(LiveElection(url, app, clock, slug, voters), provider, ids, credentials, officials)
-        finally:
-            server.shutdown()
-            thread.join(timeout=10)
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
     finally:
         provider.stop()
-
-
-def election_setup_voter(account: Any) -> Any:
-    from tests.e2e.conftest import VoterLogin
-
-    return VoterLogin("insured", account.voter_key, account.totp_secret, account.pseudonym,
-                      credential=account.credential)
 
 
 class OurSession(Session):
@@ -116,24 +98,10 @@ class OurSession(Session):
 
 @pytest.fixture
 def sessions(chromium: Any, live: Live) -> Iterator[Any]:
-    opened: list[Session] = []
-
     def make(lang: str) -> Session:
-        s = OurSession(chromium, live.election, lang, DESKTOP)
-        opened.append(s)
-        return s
+        return OurSession(chromium, live.election, lang, DESKTOP)
 
-    yield make
-    for s in opened:
-        assert s.errors == [], s.errors
-        s.close()
-
-
-def no_violations(s: Session, name: str) -> None:
-    """axe: not one violation of any impact on this page of ours."""
-    s.axe(name)
-    found = AXE_RESULTS[f"{name}-{s.lang}-{s.tag}"]
-    assert found == [], f"axe on {name}: {found}"
+    yield from opened_sessions(make)
 
 
 def flash(s: Session) -> str:
@@ -236,14 +204,7 @@ def test_password_recovery_with_a_new_activation_code(sessions: Any, live: Live)
 
 
 def official_sign_in(s: Session, username: str, secret: str) -> None:
-    s.goto("/official/login")
-    s.page.fill("#login_id", username)
-    s.page.fill("#password", PASSWORD)
-    s.page.click("main button[type=submit]")
-    s.page.wait_for_url(re.compile(r".*/login/code$"))
-    s.page.fill("#code", s.live.totp(secret))
-    s.page.click("main button[type=submit]")
-    s.page.wait_for_url(re.compile(r".*/official/$"))
+    sign_in_at(s, "/official", username, PASSWORD, secret)
 
 
 def test_two_officials_release_a_squatted_account_and_the_voter_registers(sessions: Any,

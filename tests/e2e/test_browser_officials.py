@@ -13,24 +13,22 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-from werkzeug.serving import make_server
 
 from app.extensions import db
 from app.models import PendingAction
 from app.services.administration.manifest import get_election
 from app.services.voting import paper_votes
 from election.board import paper_list_body, paper_list_digest
-from tests.conftest import build_app, make_config
-from tests.e2e.conftest import DIST, LiveElection, require
-from tests.e2e.test_browser_voting import AXE_RESULTS, Session
+from tests.e2e.conftest import LiveElection, live_app, opened_sessions, sign_in_at
+from tests.support.live import serving
+from tests.e2e.test_browser_voting import Session, no_violations
 from tests.support import election_setup
-from tests.support.auth_client import FAST_ARGON2, PASSWORD, Clock
+from tests.support.auth_client import PASSWORD, Clock
 from tests.support.factories import insured_csv, national_ids, small_manifest
 
 pytestmark = pytest.mark.browser
@@ -46,10 +44,9 @@ class Live:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    require((DIST / "manifest.json").exists(), "front-end bundle not built: run ./scripts/setup.sh")
     tmp = tmp_path_factory.mktemp("officials")
     clock = Clock()
-    app = build_app(make_config(tmp, **FAST_ARGON2, AUTH_CLOCK=clock, AUTH_IP_RATE_LIMIT="1000 per minute"))
+    app = live_app(tmp, clock)
     with app.app_context():
         ids = national_ids(14)
         now = clock()
@@ -59,50 +56,20 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         credentials = dict(setup.official_credentials)
         slug = setup.slug
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="ssbvote-officials", daemon=True)
-    thread.start()
-    try:
-        yield Live(LiveElection(f"http://127.0.0.1:{server.server_port}", app, clock, slug),
-                   officials, credentials, ids)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with serving(app, "ssbvote-officials") as url:
+        yield Live(LiveElection(url, app, clock, slug), officials, credentials, ids)
 
 
 @pytest.fixture
 def sessions(chromium: Any, live: Live) -> Iterator[Any]:
-    opened: list[Session] = []
-
     def make(lang: str, viewport: dict[str, int] = DESKTOP) -> Session:
-        s = Session(chromium, live.election, lang, viewport)
-        opened.append(s)
-        return s
+        return Session(chromium, live.election, lang, viewport)
 
-    yield make
-    for s in opened:
-        assert s.errors == [], s.errors
-        s.close()
-
-
-def no_violations(s: Session, name: str) -> None:
-    s.axe(name)
-    found = AXE_RESULTS[f"{name}-{s.lang}-{s.tag}"]
-    assert found == [], f"axe on {name}: {found}"
+    yield from opened_sessions(make)
 
 
 def sign_in(s: Session, live: Live, username: str) -> None:
-    s.goto("/official/login")
-    s.page.fill("#login_id", username)
-    s.page.fill("#password", PASSWORD)
-    s.page.click("main button[type=submit]")
-    s.page.wait_for_url(re.compile(r".*/login/code$"))
-    s.page.fill("#code", live.election.totp(live.officials[username]))
-    s.page.click("main button[type=submit]")
-    s.page.wait_for_url(re.compile(r".*/official/$"))
+    sign_in_at(s, "/official", username, PASSWORD, live.officials[username])
 
 
 def flash(s: Session) -> str:

@@ -14,45 +14,34 @@ Screenshots go to test-artifacts/screenshots/.
 from __future__ import annotations
 
 import re
-import threading
 from pathlib import Path
 from typing import Any, Callable, Iterator
 from urllib.parse import unquote
 
 import pytest
-from werkzeug.serving import make_server
 
 from app.extensions import db
 from app.models import Election
-from tests.conftest import build_app, make_config
-from tests.e2e.conftest import DIST, LiveElection, require
-from tests.e2e.test_browser_voting import AXE_RESULTS, DESKTOP, PHONE, Session
+from tests.e2e.conftest import LiveElection, live_app, opened_sessions
+from tests.support.live import serving
+from tests.e2e.test_browser_voting import DESKTOP, PHONE, Session
+from tests.e2e.test_browser_voting import no_violations as voting_no_violations
 from tests.support import published
-from tests.support.auth_client import FAST_ARGON2, PASSWORD, Clock, issue_code, roll, seed_election
+from tests.support.auth_client import PASSWORD, Clock, issue_code, roll, seed_election
 from tests.unit.test_results_page import tied_votes
 
 pytestmark = pytest.mark.browser
 
 
 def serve(tmp: Path, prepare: Callable[[], None] = lambda: None) -> Iterator[LiveElection]:
-    require((DIST / "manifest.json").exists(), "front-end bundle not built: run ./scripts/setup.sh")
     clock = Clock()
-    app = build_app(make_config(tmp, **FAST_ARGON2, AUTH_CLOCK=clock, AUTH_IP_RATE_LIMIT="1000 per minute"))
+    app = live_app(tmp, clock)
     with app.app_context():
         slug = seed_election().slug
         prepare()
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="ssbvote-results", daemon=True)
-    thread.start()
-    try:
-        yield LiveElection(f"http://127.0.0.1:{server.server_port}", app, clock, slug)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with serving(app, "ssbvote-results") as url:
+        yield LiveElection(url, app, clock, slug)
 
 
 @pytest.fixture(scope="module")
@@ -74,24 +63,15 @@ def tallied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveElection]:
 
 @pytest.fixture
 def sessions(chromium: Any) -> Iterator[Callable[..., Session]]:
-    opened: list[Session] = []
-
     def make(live: LiveElection, lang: str, viewport: dict[str, int] = PHONE) -> Session:
-        s = Session(chromium, live, lang, viewport)
-        opened.append(s)
-        return s
+        return Session(chromium, live, lang, viewport)
 
-    yield make
-    for s in opened:
-        assert s.errors == [], s.errors
-        s.close()
+    yield from opened_sessions(make)
 
 
 def no_violations(s: Session, name: str) -> None:
     """axe: not one violation of any impact on this page state, and it fits the screen."""
-    s.axe(name)
-    found = AXE_RESULTS[f"{name}-{s.lang}-{s.tag}"]
-    assert found == [], f"axe on {name}: {found}"
+    voting_no_violations(s, name)
     width = s.page.evaluate("document.documentElement.scrollWidth")
     assert width <= s.page.viewport_size["width"], f"{name}: {width} px wide, horizontal scroll"
     s.shot(name)

@@ -4,22 +4,20 @@ the home page and the ballot, casts a one-vote ballot from the browser (encrypte
 signed on the device), and the ballot lands on the board in insured-39."""
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from typing import Any, Iterator
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from app.extensions import db
 from app.models import BoardEntry, RollEntry
 from app.services.administration.manifest import get_election
-from tests.conftest import build_app, make_config
-from tests.e2e.conftest import DIST, LiveElection, VoterLogin, require
+from tests.e2e.conftest import LiveElection, VoterLogin, live_app
+from tests.support.live import serving
 from tests.e2e.test_browser_voting import DESKTOP, Session, cast, chosen_numbers, open_ballot, review, sign_in, tick
 from tests.support import election_setup
-from tests.support.auth_client import FAST_ARGON2, PASSWORD, Clock
+from tests.support.auth_client import PASSWORD, Clock
 from tests.support.factories import employer_csv, national_ids
 from tools import scenario
 
@@ -28,10 +26,9 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def sections_election(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveElection]:
-    require((DIST / "manifest.json").exists(), "front-end bundle not built: run ./scripts/setup.sh")
     tmp = tmp_path_factory.mktemp("live-sections")
     clock = Clock()
-    app = build_app(make_config(tmp, **FAST_ARGON2, AUTH_CLOCK=clock, AUTH_IP_RATE_LIMIT="1000 per minute"))
+    app = live_app(tmp, clock)
     with app.app_context():
         now = clock()
         manifest = scenario.with_poll_window(scenario.sections_manifest(candidates=5), now - timedelta(hours=1),
@@ -46,23 +43,13 @@ def sections_election(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live
                   if e.contest is not None}
         voters: dict[str, list[VoterLogin]] = {}
         for a in setup.accounts["insured"]:
-            voters.setdefault(routes[a.voter_key], []).append(
-                VoterLogin("insured", a.voter_key, a.totp_secret, a.pseudonym, credential=a.credential))
+            voters.setdefault(routes[a.voter_key], []).append(VoterLogin.of(a))
         assert len(voters["insured-39"]) == 2
         ca_key = setup.authority.ca_public_key if setup.authority else ""
         slug = setup.slug
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="ssbvote-live-sections", daemon=True)
-    thread.start()
-    try:
-        yield LiveElection(f"http://127.0.0.1:{server.server_port}", app, clock, slug, voters, ca_key=ca_key)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with serving(app, "ssbvote-live-sections") as url:
+        yield LiveElection(url, app, clock, slug, voters, ca_key=ca_key)
 
 
 @pytest.mark.parametrize("lang", ["en", "th"])

@@ -17,7 +17,7 @@ import pytest
 from app.extensions import db
 from app.services.voting import board
 from app.services.administration.manifest import get_election
-from tests.e2e.conftest import AXE, SCREENSHOTS, LiveElection, VoterLogin
+from tests.e2e.conftest import AXE, SCREENSHOTS, LiveElection, VoterLogin, opened_sessions, sign_in_at
 
 pytestmark = pytest.mark.browser
 
@@ -76,19 +76,21 @@ class Session:
         self.context.close()
 
 
+def no_violations(s: Session, name: str) -> None:
+    """axe: not one violation of any impact on the page as it is now (Session.axe fails on the
+    serious and critical ones only)."""
+    s.axe(name)
+    found = AXE_RESULTS[f"{name}-{s.lang}-{s.tag}"]
+    assert found == [], f"axe on {name} ({s.lang}): {found}"
+
+
 def sign_in(s: Session, voter: VoterLogin, screenshot: bool = False) -> None:
-    page = s.page
-    s.goto(f"{PREFIX[voter.electorate]}/login")
-    if screenshot:
-        s.shot(f"login-{voter.electorate}")
-        s.axe("login")
-    page.fill("#login_id", voter.login_id)
-    page.fill("#password", voter.password)
-    page.click("main button[type=submit]")
-    page.wait_for_url(re.compile(r".*/login/code$"))
-    page.fill("#code", s.live.totp(voter.totp_secret))
-    page.click("main button[type=submit]")
-    page.wait_for_url(re.compile(rf".*{PREFIX[voter.electorate]}/$"))
+    def shown() -> None:
+        if screenshot:
+            s.shot(f"login-{voter.electorate}")
+            s.axe("login")
+
+    sign_in_at(s, PREFIX[voter.electorate], voter.login_id, voter.password, voter.totp_secret, shown)
 
 
 def open_ballot(s: Session) -> None:
@@ -241,17 +243,10 @@ def board_state(live: LiveElection, pseudonym: str) -> tuple[int, list[str], int
 
 @pytest.fixture
 def sessions(chromium: Any, live_election: LiveElection) -> Iterator[Any]:
-    opened: list[Session] = []
-
     def make(lang: str, viewport: dict[str, int] = DESKTOP) -> Session:
-        s = Session(chromium, live_election, lang, viewport)
-        opened.append(s)
-        return s
+        return Session(chromium, live_election, lang, viewport)
 
-    yield make
-    for s in opened:
-        assert s.errors == [], s.errors
-        s.close()
+    yield from opened_sessions(make)
 
 
 # --- the full flow ----------------------------------------------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -22,7 +21,6 @@ from typing import Any, Iterator
 import pytest
 from flask import Flask
 from sqlalchemy import delete, select
-from werkzeug.serving import make_server
 
 from app.extensions import db
 from app.models import BoardEntry, BoardHead, Checkpoint, Election, WitnessStatement
@@ -38,6 +36,7 @@ from tally.trustee import decrypt
 from tests.conftest import build_app, make_config
 from tests.support import election_setup
 from tests.support.auth_client import FAST_ARGON2, PASSWORD
+from tests.support.live import serving
 from tools import scenario
 from tools.voting_client import VotingClient
 from verifier.witness import keygen
@@ -136,20 +135,9 @@ def observed(tmp_path: Path) -> Iterator[Observed]:
                                      ceremony=setup.ceremony, codes=codes)
         slug, ca_key = setup.slug, setup.authority.ca_public_key
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="ssbvote-observed", daemon=True)
-    thread.start()
-    try:
-        with app.app_context():
-            yield Observed(f"http://127.0.0.1:{server.server_port}", app, slug, ca_key, tmp_path,
-                           setup_view, keys)
-            db.session.remove()
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with serving(app, "ssbvote-observed") as url, app.app_context():
+        yield Observed(url, app, slug, ca_key, tmp_path, setup_view, keys)
+        db.session.remove()
 
 
 def _close_and_export(o: Observed, folder: str) -> Path:

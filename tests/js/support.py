@@ -1,39 +1,26 @@
 """Helpers for the JavaScript tests: find node/chromium, call the JS CLI bridge.
 
-The tool a test needs is missing → skip on a developer machine, fail in CI (``CI=true``), as
-tests/conftest.py does for PostgreSQL.
+The tool a test needs is missing → skip on a developer machine, fail in CI (``CI=true``):
+tests/support/live.require.
 """
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
+from tests.support.live import CHROMIUM, require  # noqa: F401 - benchmarks/ import CHROMIUM from here
 
 ROOT = Path(__file__).resolve().parents[2]
 FRONTEND = ROOT / "frontend"
 DIST = ROOT / "app" / "static" / "dist"
 CLI = FRONTEND / "scripts" / "ssbcrypto-cli.mjs"
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--headless=new", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
-def require(condition: bool, reason: str) -> None:
-    if condition:
-        return
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: missing tools are failures, not skips)")
-    pytest.skip(reason)
-
-
 def node_binary() -> str:
     node = shutil.which("node")
     require(node is not None, "node is not installed")
