@@ -9,17 +9,13 @@ rebuilt) table verify with the Python reference the server uses and open with th
 """
 from __future__ import annotations
 
-import json
-import os
 import time
 from typing import Any, Iterator
 
 import pytest
 
 from crypto import ContestStatement, EncryptedContest, PublicKey, recover_selections, verify_contest
-from tests.crypto.conftest import VECTORS
 from tests.js.harness_server import serve_harness
-from tests.js.support import CHROMIUM, CHROMIUM_ARGS, DIST, require
 
 pytestmark = pytest.mark.browser
 
@@ -30,29 +26,9 @@ SELECTIONS = [0, 1, 0, 0, 1, 0]
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    require(os.path.exists(CHROMIUM), f"{CHROMIUM} is not installed (apt-get install chromium)")
-    require((DIST / "manifest.json").exists(), "front-end bundle not built: run ./scripts/setup.sh")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-@pytest.fixture(scope="module")
 def url() -> Iterator[str]:
     with serve_harness() as u:
         yield u
-
-
-@pytest.fixture(scope="module")
-def pk() -> PublicKey:
-    data = json.loads((VECTORS / "test_key.json").read_text())
-    return PublicKey.from_dict({"n": data["election_key"]["n"]}, allow_insecure_test_key=True)
 
 
 @pytest.fixture()

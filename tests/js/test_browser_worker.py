@@ -7,35 +7,18 @@ Python reference (docs/protocol.md §5.4, §5.6).
 from __future__ import annotations
 
 import json
-import os
 from typing import Any, Iterator
 
 import pytest
 
 from crypto import ContestStatement, EncryptedContest, PublicKey, ballot_hash, recover_selections, verify_contest
-from tests.crypto.conftest import VECTORS
 from tests.js.harness_server import serve_harness
-from tests.js.support import CHROMIUM, CHROMIUM_ARGS, DIST, require
 
 pytestmark = pytest.mark.browser
 
 ELECTION = "b3c1f0e2d4a5968778695a4b3c2d1e0f00112233445566778899aabbccddeeff"
 CONTEST = "employer-board"
 PSEUDONYM = "ผู้ประกันตน-99"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    require(os.path.exists(CHROMIUM), f"{CHROMIUM} is not installed (apt-get install chromium)")
-    require((DIST / "manifest.json").exists(), "front-end bundle not built: run ./scripts/setup.sh")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture(scope="module")
@@ -51,12 +34,6 @@ def page(browser: Any) -> Iterator[Any]:
         pg.wait_for_function("window.ssbHarness !== undefined", timeout=15_000)
         yield pg
         pg.close()
-
-
-@pytest.fixture(scope="module")
-def pk() -> PublicKey:
-    data = json.loads((VECTORS / "test_key.json").read_text())
-    return PublicKey.from_dict({"n": data["election_key"]["n"]}, allow_insecure_test_key=True)
 
 
 def test_precompute_in_workers_then_encrypt_verifies_in_python(page: Any, pk: PublicKey) -> None:

@@ -17,7 +17,7 @@ import pytest
 
 from crypto import PublicKey
 from tests.js.test_browser_table_cache import (  # noqa: F401 - pytest fixtures
-    ELECTION, CONTEST, PSEUDONYM, SELECTIONS, ballot_verifies, browser, context, open_page, pk, url, warm,
+    ELECTION, CONTEST, PSEUDONYM, SELECTIONS, ballot_verifies, context, open_page, url, warm,
 )
 
 pytestmark = pytest.mark.browser

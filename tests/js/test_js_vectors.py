@@ -26,19 +26,12 @@ from crypto import (
 )
 from crypto.encoding import canonical_json
 from crypto.hashing import object_hash
-from tests.crypto.conftest import VECTORS
 from tests.crypto.forge import forge_ballot
 from tests.js.support import FRONTEND, ROOT, node_binary, run_cli
 
 ELECTION = "b3c1f0e2d4a5968778695a4b3c2d1e0f00112233445566778899aabbccddeeff"
 CONTEST = "insured-board"
 PSEUDONYM = "ผู้ประกันตน-7"
-
-
-@pytest.fixture(scope="module")
-def pk() -> PublicKey:
-    data = json.loads((VECTORS / "test_key.json").read_text())
-    return PublicKey.from_dict({"n": data["election_key"]["n"]}, allow_insecure_test_key=True)
 
 
 def _statement(pk: PublicKey, num_candidates: int, k: int) -> ContestStatement:
