@@ -28,7 +28,7 @@ from election.receipt import parse_audit_code
 from tests.conftest import build_app, make_config
 from tests.support import election_setup, voting
 from tests.support.auth_client import FAST_ARGON2, Browser, Clock
-from tests.support.factories import employer_csv, insured_csv, national_ids, small_manifest
+from tests.support.factories import insured_csv, national_ids, small_manifest
 
 _META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 API = "/api/elections/test-election"
@@ -64,18 +64,7 @@ class Voter:
 
 @pytest.fixture
 def env(any_db_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
-    clock = Clock()
-    app = build_app(make_config(tmp_path, any_db_url, **FAST_ARGON2, AUTH_CLOCK=clock,
-                                AUDIT_CHECK_RATE_LIMIT="1000 per minute"))
-    with app.app_context():
-        ids = national_ids(4)
-        setup = election_setup.ready_election(
-            small_manifest(), [insured_csv(ids), employer_csv([("1000000001", national_ids(1, seed=7)[0])])],
-            tmp_path / "trustees", clock())
-        yield {"app": app, "clock": clock, "election": setup.election, "ids": ids, "setup": setup,
-               "credentials": setup.credentials}
-        db.session.remove()
-        db.engine.dispose()
+    yield from election_setup.small_election_app(tmp_path, any_db_url, AUDIT_CHECK_RATE_LIMIT="1000 per minute")
 
 
 def signed_in(env: dict[str, Any], index: int = 0) -> Voter:

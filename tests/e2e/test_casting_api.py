@@ -25,9 +25,7 @@ from app.services.voting import board
 from crypto import encrypt_contest
 from crypto.encoding import canonical_json
 from tests.support import election_setup, voting
-from tests.support.auth_client import FAST_ARGON2, Browser, Clock
-from tests.support.factories import employer_csv, insured_csv, national_ids, small_manifest
-from tests.conftest import build_app, make_config
+from tests.support.auth_client import Browser, Clock
 
 _META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
@@ -75,17 +73,7 @@ class Voter:
 
 @pytest.fixture
 def env(tmp_path: Path) -> Iterator[dict[str, Any]]:
-    clock = Clock()
-    app = build_app(make_config(tmp_path, **FAST_ARGON2, AUTH_CLOCK=clock, BOARD_CHECKPOINT_EVERY=3))
-    with app.app_context():
-        ids = national_ids(4)
-        setup = election_setup.ready_election(
-            small_manifest(), [insured_csv(ids), employer_csv([("1000000001", national_ids(1, seed=7)[0])])],
-            tmp_path / "trustees", clock())
-        yield {"app": app, "clock": clock, "election": setup.election, "ids": ids, "setup": setup,
-               "credentials": setup.credentials}
-        db.session.remove()
-        db.engine.dispose()
+    yield from election_setup.small_election_app(tmp_path, BOARD_CHECKPOINT_EVERY=3)
 
 
 def signed_in(env: dict[str, Any], kind: str = "insured", index: int = 0, canonical: bool = False) -> Voter:

@@ -7,14 +7,16 @@ import csv
 import io
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Election, Official, RollEntry
 from app.services.administration import election_keys
-from tests.support.auth_client import PASSWORD
+from tests.conftest import build_app, make_config
+from tests.support.auth_client import FAST_ARGON2, PASSWORD, Clock
+from tests.support.factories import employer_csv, insured_csv, national_ids, small_manifest
 from tools import scenario
 
 TRUSTEES = [("Trustee One", "passphrase-one-1234"), ("Trustee Two", "passphrase-two-1234"),
@@ -40,6 +42,24 @@ def ready_election(manifest: Mapping[str, Any], rolls: Sequence[Path | str], tru
     setup = scenario.set_up(make_scenario(manifest, rolls, trustee_dir, now, bits, **more))
     OFFICIAL_CREDENTIALS.update(setup.official_credentials)
     return setup
+
+
+def small_election_app(tmp_path: Path, database_url: str | None = None, **extra: Any) -> Iterator[dict[str, Any]]:
+    """The body of a fixture: an app (fast argon2, the tests' movable clock, ``extra`` config)
+    with the small election of tests/support/factories ready for casting (4 insured voters, 1
+    employer); yields, inside the app context, {"app", "clock", "election", "ids" (the insured
+    voters' IDs), "setup", "credentials"}."""
+    clock = Clock()
+    app = build_app(make_config(tmp_path, database_url, **FAST_ARGON2, AUTH_CLOCK=clock, **extra))
+    with app.app_context():
+        ids = national_ids(4)
+        setup = ready_election(
+            small_manifest(), [insured_csv(ids), employer_csv([("1000000001", national_ids(1, seed=7)[0])])],
+            tmp_path / "trustees", clock())
+        yield {"app": app, "clock": clock, "election": setup.election, "ids": ids, "setup": setup,
+               "credentials": setup.credentials}
+        db.session.remove()
+        db.engine.dispose()
 
 
 def two_officials() -> tuple[Official, Official]:
