@@ -25,6 +25,7 @@ from typing import Any, Iterator
 import pytest
 import requests
 from argon2 import PasswordHasher
+from flask import Flask
 
 from app import create_app
 from app.config import Config
@@ -108,11 +109,15 @@ class Ballot:
     digest: str
 
 
+#: A voter of the tests: (national id, TOTP secret, the ballots made in advance).
+Voter = tuple[str, str, list[Ballot]]
+
+
 @dataclass
 class Client:
     """One client thread's voters, ballots, and what the server answered."""
 
-    voters: list[tuple[str, str, list[Ballot]]]  # (national id, TOTP secret, ballots)
+    voters: list[Voter]
     receipts: list[dict[str, Any]] = field(default_factory=list)
     lost: list[Ballot] = field(default_factory=list)  # sent, answer lost in the crash
     replayed_after_crash: list[str] = field(default_factory=list)  # digests the retry found on the board
@@ -194,21 +199,30 @@ def _run_client(client: Client, harness: Harness, slug: str) -> None:
         client.errors.append("finished before the crash")
 
 
-@pytest.fixture
-def crash_env(tmp_path: Path, pg_url: str) -> Iterator[dict[str, Any]]:
-    env = {
+def gunicorn_env(tmp_path: Path, pg_url: str, **extra: str) -> dict[str, str]:
+    """The environment of the tests' app (and gunicorn): the test config on ``pg_url``."""
+    return {
         "SSBVOTE_ENV": "test",
         "SSBVOTE_INSTANCE": str(tmp_path / "instance"),
         "DATABASE_URL": pg_url,
         "SSBVOTE_ALLOW_INSECURE_TEST_KEYS": "1",
         "SSBVOTE_SIGNIN_IP_LIMIT": "10000 per minute",
+        **extra,
     }
+
+
+def voters_with_ballots(env: dict[str, str], tmp_path: Path, voters: int, seed: int,
+                        ballots: int) -> tuple[Flask, str, list[Voter]]:
+    """The app of ``env`` with the small election open, ``voters`` insured voters ready to sign in
+    with PASSWORD over HTTP, and ``ballots`` ballots per voter made and signed in advance: version 2,
+    made for the party <pseudonym>/<credential> and signed with the voter's credential, each
+    ballot chained to the one before (``previous``).  Returns (app, election slug, voters)."""
     config = Config.from_env(env)
     schema.upgrade(config.database_url)
     app = create_app(config)
     with app.app_context():
         manifest = small_manifest(k_insured=2)
-        ids = national_ids(CLIENTS * VOTERS_PER_CLIENT, seed=11)
+        ids = national_ids(voters, seed=seed)
         setup = election_setup.ready_election(manifest, [insured_csv(ids)], tmp_path / "trustees",
                                               datetime.fromisoformat(manifest["poll_window"]["opens"]))
         election = setup.election
@@ -221,34 +235,42 @@ def crash_env(tmp_path: Path, pg_url: str) -> Iterator[dict[str, Any]]:
         assert contest is not None
         assert setup.authority is not None and setup.authority.opening_hash is not None
         opening = setup.authority.opening_hash
-        clients = []
-        for c in range(CLIENTS):
-            voters = []
-            for account in accounts[c * VOTERS_PER_CLIENT:(c + 1) * VOTERS_PER_CLIENT]:
-                # Version 2: made for the party <pseudonym>/<credential> and signed with the
-                # voter's credential, each ballot chained to the one before (``previous``).
-                signer = voter_key(setup.credentials[account.voter_key], election.election_id)
-                credential = public_credential(signer)
-                ballots = []
-                previous = ""
-                for i in range(BALLOTS_PER_VOTER):
-                    seed = secrets.token_bytes(32)
-                    choice = [1 if j in (i % 5, (i + 2) % 5) else 0 for j in range(5)]
-                    made = encrypt_contest(ContestStatement(key.public_key, election.election_id, contest.code,
-                                                            ballot_party(account.pseudonym, credential), 5, 2),
-                                           choice, seed)
-                    digest = ballot_hash(made)
-                    signature = sign_ballot(ballot_statement(election.election_id, opening, contest.code,
-                                                             account.pseudonym, credential, digest,
-                                                             previous=previous), signer)
-                    ballots.append(Ballot({"contest": contest.code, "ballot": made.to_dict(), "credential": credential,
-                                           "previous": previous, "signature": signature}, digest))
-                    previous = digest
-                voters.append((account.voter_key, account.totp_secret, ballots))
-            clients.append(Client(voters))
-        yield {"app": app, "env": env, "slug": election.slug, "clients": clients, "tmp": tmp_path}
+        made: list[Voter] = []
+        for account in accounts:
+            signer = voter_key(setup.credentials[account.voter_key], election.election_id)
+            credential = public_credential(signer)
+            chain = []
+            previous = ""
+            for i in range(ballots):
+                seed_ = secrets.token_bytes(32)
+                choice = [1 if j in (i % 5, (i + 2) % 5) else 0 for j in range(5)]
+                encrypted = encrypt_contest(ContestStatement(key.public_key, election.election_id, contest.code,
+                                                             ballot_party(account.pseudonym, credential), 5, 2),
+                                            choice, seed_)
+                digest = ballot_hash(encrypted)
+                signature = sign_ballot(ballot_statement(election.election_id, opening, contest.code,
+                                                         account.pseudonym, credential, digest,
+                                                         previous=previous), signer)
+                chain.append(Ballot({"contest": contest.code, "ballot": encrypted.to_dict(), "credential": credential,
+                                     "previous": previous, "signature": signature}, digest))
+                previous = digest
+            made.append((account.voter_key, account.totp_secret, chain))
+        slug = election.slug
         db.session.remove()
-        db.engine.dispose()
+    return app, slug, made
+
+
+@pytest.fixture
+def crash_env(tmp_path: Path, pg_url: str) -> Iterator[dict[str, Any]]:
+    env = gunicorn_env(tmp_path, pg_url)
+    app, slug, voters = voters_with_ballots(env, tmp_path, CLIENTS * VOTERS_PER_CLIENT, 11, BALLOTS_PER_VOTER)
+    clients = [Client(voters[c * VOTERS_PER_CLIENT:(c + 1) * VOTERS_PER_CLIENT]) for c in range(CLIENTS)]
+    try:
+        yield {"app": app, "env": env, "slug": slug, "clients": clients, "tmp": tmp_path}
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.mark.timeout(120)

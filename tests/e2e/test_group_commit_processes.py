@@ -14,31 +14,21 @@ voters casting over HTTP at once.
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import threading
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator
 
 import psycopg
 import pytest
 import requests
-from argon2 import PasswordHasher
 
-from app import create_app
-from app.config import Config
 from app.extensions import db
 from app.services.administration import manifest as manifests
-from app.services.platform import schema, signing
+from app.services.platform import signing
 from app.services.voting import board
-from crypto import ContestStatement, ballot_hash, encrypt_contest
-from crypto.credential import ballot_party, ballot_statement, public_credential, sign_ballot, voter_key
-from tests.e2e.test_crash_safety import PASSWORD, Ballot, Gunicorn, _headers
-from tests.support import election_setup
-from tests.support.factories import insured_csv, national_ids, small_manifest
-from tools import scenario
+from tests.e2e.test_crash_safety import PASSWORD, Ballot, Gunicorn, _headers, gunicorn_env, voters_with_ballots
 from tools.voting_client import VotingClient
 
 pytestmark = pytest.mark.postgres
@@ -49,49 +39,8 @@ BALLOTS = 2
 
 @pytest.fixture
 def cluster(tmp_path: Path, pg_url: str) -> Iterator[dict[str, Any]]:
-    env = {
-        "SSBVOTE_ENV": "test",
-        "SSBVOTE_INSTANCE": str(tmp_path / "instance"),
-        "DATABASE_URL": pg_url,
-        "SSBVOTE_ALLOW_INSECURE_TEST_KEYS": "1",
-        "SSBVOTE_SIGNIN_IP_LIMIT": "10000 per minute",
-        "SSBVOTE_BOARD_BATCH_WINDOW_MS": "50",
-    }
-    config = Config.from_env(env)
-    schema.upgrade(config.database_url)
-    app = create_app(config)
-    with app.app_context():
-        manifest = small_manifest(k_insured=2)
-        ids = national_ids(VOTERS, seed=23)
-        setup = election_setup.ready_election(manifest, [insured_csv(ids)], tmp_path / "trustees",
-                                              datetime.fromisoformat(manifest["poll_window"]["opens"]))
-        election = setup.election
-        assert setup.ceremony is not None and setup.authority is not None
-        key, opening = setup.ceremony.election_key, setup.authority.opening_hash
-        assert opening is not None
-        password_hash = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(PASSWORD)
-        contest = next((c for c in election.contests if c.electorate == "insured"), None)  # one insured contest here
-        assert contest is not None
-        voters = []
-        for account in scenario.ready_accounts(election, "insured", VOTERS, password_hash):
-            signer = voter_key(setup.credentials[account.voter_key], election.election_id)
-            credential = public_credential(signer)
-            ballots, previous = [], ""
-            for i in range(BALLOTS):
-                made = encrypt_contest(ContestStatement(key.public_key, election.election_id, contest.code,
-                                                        ballot_party(account.pseudonym, credential), 5, 2),
-                                       [1 if j in (i % 5, (i + 2) % 5) else 0 for j in range(5)],
-                                       secrets.token_bytes(32))
-                digest = ballot_hash(made)
-                signature = sign_ballot(ballot_statement(election.election_id, opening, contest.code,
-                                                         account.pseudonym, credential, digest,
-                                                         previous=previous), signer)
-                ballots.append(Ballot({"contest": contest.code, "ballot": made.to_dict(), "credential": credential,
-                                       "previous": previous, "signature": signature}, digest))
-                previous = digest
-            voters.append((account.voter_key, account.totp_secret, ballots))
-        slug = election.slug
-        db.session.remove()
+    env = gunicorn_env(tmp_path, pg_url, SSBVOTE_BOARD_BATCH_WINDOW_MS="50")
+    app, slug, voters = voters_with_ballots(env, tmp_path, VOTERS, 23, BALLOTS)
     server = Gunicorn(env, tmp_path / "gunicorn.log")
     sessions = []
     try:
