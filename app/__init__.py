@@ -26,7 +26,7 @@ def create_app(config: Config | None = None, **flask_overrides: Any) -> Flask:
         SSBVOTE=config,
         SECRET_KEY=config.secret_key,
         SQLALCHEMY_DATABASE_URI=config.database_url,
-        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(config.database_url),
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(config.database_url, config.cast_max_inflight),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=config.is_production,
@@ -100,14 +100,15 @@ def create_app(config: Config | None = None, **flask_overrides: Any) -> Flask:
     return app
 
 
-def _engine_options(url: str) -> dict[str, Any]:
+def _engine_options(url: str, cast_max_inflight: int) -> dict[str, Any]:
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30}}
-    # A gthread worker runs 8 request threads (tools/serve.py) besides its verifier and group
+    # A gthread worker runs its request threads (tools/serve.py) besides its verifier and group
     # commit: with SQLAlchemy's default pool of 5 (+10 overflow) a busy worker opened and closed
     # a PostgreSQL connection per cast beyond the fifth (a backend fork, authentication and a
-    # cold catalog cache each time).  Ten kept connections, at most fifteen as before.
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 5}
+    # cold catalog cache each time).  Kept connections for every cast in flight and a few more
+    # (page requests, the group commit's leader), at least ten; five more only at a peak.
+    return {"pool_pre_ping": True, "pool_size": max(10, cast_max_inflight + 4), "max_overflow": 5}
 
 
 @event.listens_for(Engine, "connect")
