@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any, Iterator, Sequence, Union
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, exists, func, insert, inspect, literal, select, union_all, update
+from sqlalchemy import Select, bindparam, delete, exists, func, insert, inspect, literal, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
@@ -475,22 +475,22 @@ def ballot_standing(election: Election, ballot_hash: str, credential: str) -> tu
     credential's current ballot hash (:func:`current_ballot_hash`)."""
     kind = select(BoardEntry.kind).where(BoardEntry.election_pk == election.id,
                                          BoardEntry.ballot_hash == ballot_hash).scalar_subquery()
-    current = (select(BoardEntry.ballot_hash)
-               .where(BoardEntry.election_pk == election.id, BoardEntry.credential == credential,
-                      BoardEntry.kind == KIND_BALLOT)
-               .order_by(BoardEntry.seq.desc()).limit(1).scalar_subquery())
-    row = db.session.execute(select(kind, current)).one()
+    row = db.session.execute(select(kind, _current_ballot(election, credential).scalar_subquery())).one()
     return row[0], row[1] or ""
 
 
 def current_ballot_hash(election: Election, credential: str) -> str:
     """``ballot_hash`` of the credential's current ballot, "" if it has none: the ``previous``
     its next ballot statement must name (docs/protocol.md §13.3); audit entries never are."""
-    return db.session.scalar(
-        select(BoardEntry.ballot_hash).where(BoardEntry.election_pk == election.id,
-                                             BoardEntry.credential == credential,
-                                             BoardEntry.kind == KIND_BALLOT)
-        .order_by(BoardEntry.seq.desc()).limit(1)) or ""
+    return db.session.scalar(_current_ballot(election, credential)) or ""
+
+
+def _current_ballot(election: Election, credential: str) -> Select[str]:
+    """The hash of the credential's newest cast entry (audits are never current)."""
+    return (select(BoardEntry.ballot_hash)
+            .where(BoardEntry.election_pk == election.id, BoardEntry.credential == credential,
+                   BoardEntry.kind == KIND_BALLOT)
+            .order_by(BoardEntry.seq.desc()).limit(1))
 
 
 def size(election: Election) -> int:
