@@ -550,8 +550,7 @@ def official_keys(slug: str | None, out: Path | None) -> None:
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the app under gunicorn (configuration from the environment)."""
     os.environ["SSBVOTE_WORKERS"] = str(workers)  # production refuses memory:// with more than 1
-    config = make_app().config
-    inflight = int(config.get("CAST_MAX_INFLIGHT", 6))
+    inflight = make_app().config["SSBVOTE"].cast_max_inflight
     if threads <= inflight:  # a full worker could not answer 503 "busy" at once
         raise click.ClickException(f"--threads must be more than SSBVOTE_CAST_MAX_INFLIGHT ({inflight})")
     exec_gunicorn(host, port, workers, threads)
