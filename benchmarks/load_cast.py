@@ -367,10 +367,15 @@ def sign_in(url: str, voter: Voter) -> None:
 
 
 def _children(pid: int) -> list[int]:
-    try:
-        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
+    """The live children of ``pid``, started by any of its threads (Linux lists each thread's
+    children apart: a worker's proof process is its verifier thread's child)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -400,8 +405,9 @@ def machine_cpu() -> tuple[float, float]:
 
 def server_pids(master: int | list[int], pg: Any) -> dict[str, list[int]]:
     """gunicorn's workers (of every host), and the throw-away PostgreSQL server's processes."""
-    pids = {"gunicorn workers": [c for m in (master if isinstance(master, list) else [master])
-                                 for c in _children(m)]}
+    workers = [c for m in (master if isinstance(master, list) else [master]) for c in _children(m)]
+    pids = {"gunicorn workers": workers,
+            "proof processes": [c for w in workers for c in _children(w)]}  # crypto/proof_process.py
     try:
         postmaster = int((Path(pg.base_dir) / "data" / "postmaster.pid").read_text().split()[0])
         pids["postgres"] = [postmaster] + _children(postmaster)

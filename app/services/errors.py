@@ -145,6 +145,16 @@ class BoardWriteFailed(Busy):
         self.args = ("the board could not store the ballot; it was not cast: try again",)
 
 
+class VerifierUnavailable(Busy):
+    """The worker's proof process (crypto/proof_process.py) stopped twice while checking the batch
+    holding this ballot: it was neither accepted nor refused and not cast; the same ballot may be
+    sent again."""
+
+    def __init__(self, retry_after: int = 1):
+        super().__init__(retry_after)
+        self.args = ("the server could not check the ballot; it was not cast: try again",)
+
+
 class BoardClosed(Conflict):
     """The board has its final checkpoint: nothing more can be appended."""
 

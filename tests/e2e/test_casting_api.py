@@ -333,6 +333,35 @@ def test_replay_is_refused_without_a_second_proof_check(env: dict[str, Any], mon
     replay = voter.post(body)
     assert replay.status_code == 409 and replay.get_json()["error"] == "replayed"
     assert checks == [f"{ctx['pseudonym']}/{ctx['credential']}"]
+
+
+def test_a_batch_the_proof_process_could_not_decide_is_busy_and_can_be_sent_again(
+        env: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker's proof process died twice on the batch (crypto/proof_process.py): the cast is
+    neither accepted nor refused — 503 busy with Retry-After, nothing on the board — and the same
+    body is accepted once the proof process works again."""
+    from app.services.voting import verification
+    from crypto.proof_process import ProofProcessLost
+
+    election: Election = env["election"]
+    voter = signed_in(env)
+    ctx = voter.context()
+    ballot, seed = voter.encrypt([1, 0, 0, 1, 0], ctx)
+    body = voter.body(ballot, seed, ctx)
+    before = board_state(election)
+
+    def lost(items: Any) -> Any:
+        raise ProofProcessLost("the proof process stopped while checking a batch")
+
+    monkeypatch.setattr(verification._PROOFS, "check", lost)
+    busy = voter.post(body)
+    assert busy.status_code == 503 and busy.get_json()["error"] == "busy"
+    assert busy.headers["Retry-After"] == "1"
+    assert board_state(election) == before
+    monkeypatch.undo()
+    accepted = voter.post(body)
+    assert accepted.status_code == 201
+    assert board_state(election)[0] == before[0] + 1
     assert board_state(env["election"]) == (1, [])
 
 

@@ -84,12 +84,12 @@ def test_concurrent_casts_share_a_batch_and_each_gets_its_own_answer(
     sizes: list[int] = []
     real = verification.check_jobs
 
-    def held(jobs: list[_Job]) -> None:
+    def held(jobs: list[_Job]) -> float:
         sizes.append(len(jobs))
         if len(sizes) == 1:
             first_batch_started.set()
             release.wait(10)
-        real(jobs)
+        return real(jobs)
 
     monkeypatch.setattr(verification, "check_jobs", held)
     voters = [f"voter-{i}" for i in range(7)]
@@ -125,7 +125,7 @@ def test_concurrent_casts_share_a_batch_and_each_gets_its_own_answer(
 def test_the_verifier_thread_survives_a_bug_and_reports_it(pk: PublicKey, monkeypatch: pytest.MonkeyPatch) -> None:
     group = GroupVerifier()
 
-    def broken(jobs: list[_Job]) -> None:
+    def broken(jobs: list[_Job]) -> float:
         raise RuntimeError("boom")
 
     monkeypatch.setattr(verification, "check_jobs", broken)
@@ -140,9 +140,9 @@ def _recording(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     sizes: list[int] = []
     real = verification.check_jobs
 
-    def recorded(jobs: list[_Job]) -> None:
+    def recorded(jobs: list[_Job]) -> float:
         sizes.append(len(jobs))
-        real(jobs)
+        return real(jobs)
 
     monkeypatch.setattr(verification, "check_jobs", recorded)
     return sizes

@@ -39,6 +39,7 @@ from app.services.errors import (
     MalformedCast,
     PollsClosed,
     StalePrevious,
+    VerifierUnavailable,
     WrongContest,
     WrongCredential,
     WrongElection,
@@ -48,6 +49,7 @@ from crypto.ballot import ballot_from_canonical_values, canonical_ballot_values,
 from crypto.credential import ballot_party, verify_audit_signature, verify_ballot_signature
 from crypto.encoding import canonical_json, strict_loads
 from crypto.errors import InvalidInput
+from crypto.proof_process import ProofProcessLost
 from election import lifecycle
 from election.board import KIND_AUDIT
 from election.manifest import PollWindow
@@ -226,9 +228,11 @@ def _verify(checked: _Checked) -> None:
     transaction open."""
     _end_read_transaction()
     try:
-        verification.verify(checked.statement, checked.ballot)
+        verification.verify(checked.statement, checked.ballot, checked.canonical)
     except InvalidInput as exc:
         raise BallotRejected(f"the ballot was rejected: {exc}") from exc
+    except ProofProcessLost as exc:
+        raise VerifierUnavailable() from exc
 
 
 def _cast(election: Election, voter: RollEntry, payload: Any, now: datetime) -> CastResult:

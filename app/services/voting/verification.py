@@ -6,6 +6,13 @@ hands its ballot over and waits; the thread takes every ballot waiting at that m
 ``max_batch``) and checks them in one batch across ballots (crypto.verify_many), which
 costs less per ballot (benchmarks/cast_batch_bench.py; figures in docs/performance.md).
 
+The batch is checked in the worker's *proof process* (crypto/proof_process.py), a child process
+of its own, fed each ballot's canonical JSON: there the proofs do not compete with the worker's
+request threads for the GIL, which made them cost up to half as much again per ballot inside a
+busy worker (docs/performance.md, session 9).  The verifier thread only waits on the pipe
+meanwhile.  A proof process that dies is replaced and the batch sent again; if that fails too,
+the batch's casts get :class:`app.services.errors.VerifierUnavailable` (503, send again).
+
 Under load the thread *lingers* before a batch, so that batches grow: up to ``linger`` seconds
 (default 0.1) it waits while another cast of this process is still on its way to the queue
 (receiving or parsing its ballot), or while the batch is smaller than ``min_batch`` (default 3)
@@ -29,7 +36,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
-from crypto import ContestStatement, EncryptedContest, verify_many
+from crypto import ContestStatement, EncryptedContest
+from crypto.proof_process import ProofProcess, item
 
 LOG = logging.getLogger("ssbvote.verification")
 #: Seconds between two summary lines of batch statistics in the log (and one at exit).
@@ -48,6 +56,7 @@ LINGER_SECONDS = 0.1
 class _Job:
     statement: ContestStatement
     ballot: EncryptedContest
+    canonical: Optional[bytes] = None  # the ballot's canonical JSON (None: encoded when checked)
     done: threading.Event = field(default_factory=threading.Event)
     error: Optional[BaseException] = None
 
@@ -98,9 +107,12 @@ class GroupVerifier:
                 self._local.coming = False
                 self._wake.notify()
 
-    def verify(self, statement: ContestStatement, ballot: EncryptedContest) -> None:
-        """Return when the ballot's proofs are verified; raise InvalidInput naming the failure."""
-        job = _Job(statement, ballot)
+    def verify(self, statement: ContestStatement, ballot: EncryptedContest,
+               canonical: Optional[bytes] = None) -> None:
+        """Return when the ballot's proofs are verified; raise InvalidInput naming the failure
+        (ProofProcessLost: undecided).  ``canonical``: the ballot's canonical JSON, if the caller
+        has it already (it is what the proof process reads)."""
+        job = _Job(statement, ballot, canonical)
         with self._wake:
             self._start_if_needed()
             self._queue.append(job)
@@ -134,7 +146,7 @@ class GroupVerifier:
             self.largest_batch = max(self.largest_batch, len(jobs))
             started = time.thread_time()
             try:
-                check_jobs(jobs)
+                started -= check_jobs(jobs)  # the proof process's CPU counts as this thread's
             except BaseException as exc:  # a bug: fail these casts (500), keep the thread
                 for job in jobs:
                     if not job.done.is_set() and job.error is None:
@@ -167,19 +179,25 @@ class GroupVerifier:
                      self.largest_batch, 1000 * self.cpu_seconds / self.ballots, os.getpid())
 
 
-def check_jobs(jobs: list[_Job]) -> None:
-    """Verify ``jobs``, setting each one's ``error`` (None: valid): crypto.verify_many (one batch
-    per public key, a failed batch bisected down to the ballots that fail alone)."""
-    for position, error in verify_many((job.statement, job.ballot) for job in jobs).items():
+def check_jobs(jobs: list[_Job]) -> float:
+    """Verify ``jobs`` in this process's proof process, setting each one's ``error`` (None:
+    valid): crypto.verify_many there (one batch per public key, a failed batch bisected down to
+    the ballots that fail alone).  Returns the proof process's CPU seconds."""
+    errors, cpu = _PROOFS.check([item(job.statement, job.canonical if job.canonical is not None
+                                      else job.ballot.to_json()) for job in jobs])
+    for position, error in errors.items():
         jobs[position].error = error
+    return cpu
 
 
+#: This process's proof process (crypto/proof_process.py), started on first use (after gunicorn forks).
+_PROOFS = ProofProcess()
 _VERIFIER = GroupVerifier()
 
 
-def verify(statement: ContestStatement, ballot: EncryptedContest) -> None:
+def verify(statement: ContestStatement, ballot: EncryptedContest, canonical: Optional[bytes] = None) -> None:
     """Verify a cast ballot's proofs in this process's verifier (see the module docstring)."""
-    _VERIFIER.verify(statement, ballot)
+    _VERIFIER.verify(statement, ballot, canonical)
 
 
 def group_verifier() -> GroupVerifier:
