@@ -335,6 +335,34 @@ def test_replay_is_refused_without_a_second_proof_check(env: dict[str, Any], mon
     assert checks == [f"{ctx['pseudonym']}/{ctx['credential']}"]
 
 
+@pytest.mark.parametrize("value", ["ciphertext_above_n_square", "ciphertext_zero", "response_too_long"])
+def test_a_value_out_of_range_is_refused_with_the_same_message_in_both_encodings(
+        env: dict[str, Any], value: str) -> None:
+    """A cast in the canonical form is not parsed into integers by the worker: its values are
+    range-checked by the proof process (crypto/proof_process.py).  The refusal — status, code and
+    message — is the one the strict decoder gives the same ballot sent as other JSON."""
+    election: Election = env["election"]
+    answers = []
+    for index, encoding in enumerate(["json", "canonical"]):
+        voter = signed_in(env, index=index, canonical=encoding == "canonical")
+        ctx = voter.context()
+        ballot, seed = voter.encrypt([0, 1, 0, 1, 0], ctx)
+        n = int(ctx["election_key"]["n"], 16)
+        if value == "ciphertext_above_n_square":
+            ballot["ciphertexts"][0] = format(n * n + 5, "x")
+        elif value == "ciphertext_zero":
+            ballot["ciphertexts"][0] = "0"
+        else:
+            ballot["proofs"][2]["responses"][1] = format(n ** 4, "x")
+        response = voter.post(voter.body(ballot, seed, ctx))
+        answers.append((response.status_code, response.get_json()["error"], response.get_json()["message"]))
+    assert answers[0] == answers[1], answers
+    status, code, message = answers[0]
+    assert (status, code) == (400, "invalid_ballot")
+    assert ("ciphertext 0" if value.startswith("ciphertext") else "0/1 proof of candidate 2") in message
+    assert board_state(election) == (0, [])
+
+
 def test_a_batch_the_proof_process_could_not_decide_is_busy_and_can_be_sent_again(
         env: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     """The worker's proof process died twice on the batch (crypto/proof_process.py): the cast is

@@ -16,7 +16,7 @@ import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Optional
 
 from sqlalchemy import select
 
@@ -160,7 +160,9 @@ class _Checked:
     """A cast or audit request that passed every check before its proofs."""
 
     statement: ContestStatement
-    ballot: EncryptedContest
+    #: None for a cast sent in the canonical form: its values are parsed (and range-checked) by
+    #: the proof process from ``canonical`` (crypto/proof_process.py), not here as well.
+    ballot: Optional[EncryptedContest]
     canonical: bytes
     digest: str
     contest: str
@@ -182,11 +184,15 @@ def _fields(payload: Any, fields: frozenset[str]) -> None:
 
 
 def _checked(election: Election, voter: RollEntry, payload: dict[str, Any],
-             signature_ok: Callable[[str, str, str], bool]) -> _Checked:
+             signature_ok: Callable[[str, str, str], bool], parse: bool = True) -> _Checked:
     """The checks a cast and an audit share (docs/protocol.md §14.3): the contest is the voter's,
     the credential the voter's live one, the ballot parses for the contest's shape, the voter's
     signature (``signature_ok(opening, contest, ballot_hash)``) verifies and the ballot is not on
-    the board already (cast or audited).  The proofs are checked by :func:`_verify`."""
+    the board already (cast or audited).  The proofs are checked by :func:`_verify`.
+
+    ``parse=False`` (a cast): a ballot in the canonical form is only matched against the
+    contest's skeleton here (its bytes, its hash); the proof process converts and range-checks
+    its values as it checks the proofs, with the same errors (crypto/proof_process.py)."""
     credential, signature = payload["credential"], payload["signature"]
     election_id = election.election_id
     contest_code, num_candidates, max_selections = _contest_shape(election, voter.contest_pk)
@@ -203,7 +209,7 @@ def _checked(election: Election, voter: RollEntry, payload: dict[str, Any],
     opening = authority.opening_hash(election)
     key = election_keys.election_key(election)
     try:
-        ballot, canonical = _parse_ballot(payload["ballot"], key.public_key, num_candidates, max_selections)
+        ballot, canonical = _parse_ballot(payload["ballot"], key.public_key, num_candidates, max_selections, parse)
     except InvalidInput as exc:
         raise BallotRejected(f"the ballot was rejected: {exc}") from exc
     digest = hashlib.sha256(canonical).hexdigest()  # = crypto.ballot.ballot_hash (protocol.md §5.5)
@@ -244,7 +250,8 @@ def _cast(election: Election, voter: RollEntry, payload: Any, now: datetime) -> 
         raise MalformedCast("previous must be empty or 64 lowercase hex digits")
     election_id, pseudonym, credential = election.election_id, voter.pseudonym, payload["credential"]
     checked = _checked(election, voter, payload, lambda opening, contest, digest: verify_ballot_signature(
-        election_id, opening, contest, pseudonym, credential, digest, payload["signature"], previous=previous))
+        election_id, opening, contest, pseudonym, credential, digest, payload["signature"], previous=previous),
+        parse=False)
     # ``previous`` is checked again under the board lock (board.append); this early check spares
     # the proof check of a cast that is stale already.
     if checked.current != previous:
@@ -275,6 +282,7 @@ def _audit(election: Election, voter: RollEntry, payload: Any, now: datetime) ->
     election_id, pseudonym, credential = election.election_id, voter.pseudonym, payload["credential"]
     checked = _checked(election, voter, payload, lambda opening, contest, digest: verify_audit_signature(
         election_id, opening, contest, pseudonym, credential, digest, seed_hex, payload["signature"]))
+    assert checked.ballot is not None  # parsed: an audit opens it here
     try:  # docs/protocol.md §14.3: the seed opens the ballot to m_i ∈ {0, 1}, Σ m_i ≤ k (§5.6)
         open_ballot(checked.statement, checked.ballot, bytes.fromhex(seed_hex))
     except InvalidInput as exc:
@@ -377,17 +385,20 @@ def canonical_payload(election: Election, voter: RollEntry, body: bytes) -> dict
     return {"ballot": CanonicalBallot(text, values), **rest}
 
 
-def _parse_ballot(raw: Any, public_key: PublicKey, num_candidates: int,
-                  max_selections: int) -> tuple[EncryptedContest, bytes]:
+def _parse_ballot(raw: Any, public_key: PublicKey, num_candidates: int, max_selections: int,
+                  parse: bool = True) -> tuple[Optional[EncryptedContest], bytes]:
     """The ballot and its canonical JSON (docs/protocol.md §2.1, §5.5).
 
-    A :class:`CanonicalBallot` is its canonical JSON already.  Otherwise, re-encoding the
+    A :class:`CanonicalBallot` is its canonical JSON already (with ``parse=False`` it is returned
+    unparsed, as ``(None, bytes)``).  Otherwise, re-encoding the
     request's ballot canonically and parsing those bytes by the skeleton of the contest's shape
     accepts exactly what the strict parse accepts (crypto.ballot), keeps the hex text for the
     challenge hashes and yields the bytes the board stores.  Anything else goes to the strict
     parse, which names the bad field.
     """
     if isinstance(raw, CanonicalBallot):
+        if not parse:
+            return None, raw.text
         ballot = ballot_from_canonical_values(raw.values, public_key, num_candidates, max_selections)
         if ballot is not None:
             return ballot, raw.text

@@ -55,7 +55,7 @@ LINGER_SECONDS = 0.1
 @dataclass
 class _Job:
     statement: ContestStatement
-    ballot: EncryptedContest
+    ballot: Optional[EncryptedContest]  # None: only its canonical JSON is known (the proof process parses it)
     canonical: Optional[bytes] = None  # the ballot's canonical JSON (None: encoded when checked)
     done: threading.Event = field(default_factory=threading.Event)
     error: Optional[BaseException] = None
@@ -107,11 +107,14 @@ class GroupVerifier:
                 self._local.coming = False
                 self._wake.notify()
 
-    def verify(self, statement: ContestStatement, ballot: EncryptedContest,
+    def verify(self, statement: ContestStatement, ballot: Optional[EncryptedContest],
                canonical: Optional[bytes] = None) -> None:
         """Return when the ballot's proofs are verified; raise InvalidInput naming the failure
-        (ProofProcessLost: undecided).  ``canonical``: the ballot's canonical JSON, if the caller
-        has it already (it is what the proof process reads)."""
+        (a value out of range too, when only ``canonical`` is given), ProofProcessLost when
+        undecided.  ``canonical``: the ballot's canonical JSON, if the caller has it (it is what
+        the proof process reads); at least one of the two."""
+        if ballot is None and canonical is None:
+            raise ValueError("verify needs the ballot or its canonical JSON")
         job = _Job(statement, ballot, canonical)
         with self._wake:
             self._start_if_needed()
@@ -183,11 +186,17 @@ def check_jobs(jobs: list[_Job]) -> float:
     """Verify ``jobs`` in this process's proof process, setting each one's ``error`` (None:
     valid): crypto.verify_many there (one batch per public key, a failed batch bisected down to
     the ballots that fail alone).  Returns the proof process's CPU seconds."""
-    errors, cpu = _PROOFS.check([item(job.statement, job.canonical if job.canonical is not None
-                                      else job.ballot.to_json()) for job in jobs])
+    errors, cpu = _PROOFS.check([item(job.statement, _canonical(job)) for job in jobs])
     for position, error in errors.items():
         jobs[position].error = error
     return cpu
+
+
+def _canonical(job: _Job) -> bytes:
+    if job.canonical is not None:
+        return job.canonical
+    assert job.ballot is not None  # verify() takes one or the other
+    return job.ballot.to_json()
 
 
 #: This process's proof process (crypto/proof_process.py), started on first use (after gunicorn forks).
@@ -195,7 +204,7 @@ _PROOFS = ProofProcess()
 _VERIFIER = GroupVerifier()
 
 
-def verify(statement: ContestStatement, ballot: EncryptedContest, canonical: Optional[bytes] = None) -> None:
+def verify(statement: ContestStatement, ballot: Optional[EncryptedContest], canonical: Optional[bytes] = None) -> None:
     """Verify a cast ballot's proofs in this process's verifier (see the module docstring)."""
     _VERIFIER.verify(statement, ballot, canonical)
 
