@@ -150,7 +150,7 @@ class GroupVerifier:
             started = time.thread_time()
             try:
                 started -= check_jobs(jobs)  # the proof process's CPU counts as this thread's
-            except BaseException as exc:  # a bug: fail these casts (500), keep the thread
+            except BaseException as exc:  # ProofProcessLost (503) or a bug (500): fail these casts, keep the thread
                 for job in jobs:
                     if not job.done.is_set() and job.error is None:
                         job.error = exc
