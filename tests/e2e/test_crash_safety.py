@@ -147,7 +147,10 @@ def post_cast(http: requests.Session, url: str, slug: str, headers: dict[str, st
     """POST a cast; a 503 "busy" is retried after its Retry-After, as the ballot page does."""
     for _ in range(30):
         # A fresh connection per cast: a lost answer then means the crash, never a keep-alive
-        # connection the server closed while idle (gunicorn's keep-alive is 2 s).
+        # connection the server closed while idle (gunicorn's keep-alive is 2 s).  "Connection:
+        # close" ends this one after the answer; close() drops an idle pooled one (the sign-in's)
+        # that this request would otherwise reuse.
+        http.close()
         response = http.post(f"{url}/api/elections/{slug}/cast", json=ballot.body,
                              headers={**headers, "Referer": url + "/", "Connection": "close"},
                              timeout=30)

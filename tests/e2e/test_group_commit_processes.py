@@ -58,6 +58,10 @@ def cluster(tmp_path: Path, pg_url: str) -> Iterator[dict[str, Any]]:
 
 
 def cast_once(url: str, slug: str, http: requests.Session, headers: dict[str, str], ballot: Ballot) -> requests.Response:
+    # On a fresh connection: an idle pooled one (the sign-in's) may be closed by gunicorn's 2 s
+    # keep-alive just as the cast is sent on it, and a POST is not retried ("Remote end closed
+    # connection without response", seen under load).
+    http.close()
     return http.post(f"{url}/api/elections/{slug}/cast", json=ballot.body,
                      headers={**headers, "Referer": url + "/", "Connection": "close"}, timeout=60)
 
