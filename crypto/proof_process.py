@@ -7,9 +7,11 @@ process that checks batches for its parent: the parent sends each ballot as its 
 bytes (docs/protocol.md §2.1, §9.3) with its statement's fields (key n, election, contest,
 party, N, k); the child parses them (crypto.ballot.parse_canonical_ballot, the strict parser for
 anything else) and runs :func:`crypto.verify_many` — the same function, the same policy, the
-same error per ballot as when the parent calls it itself.  Nothing is trusted from the child
-that the parent could not have computed: it returns only, per position, the error of a ballot
-that fails (an :class:`InvalidInput`), and its CPU time.
+same error per ballot as when the parent calls it itself.  It returns only, per position, the
+error of a ballot that fails (an :class:`InvalidInput`), and its CPU time.  The parent takes that
+verdict as its own: the child is the same code in the same trust boundary (the server's), and a
+server that accepted a bad ballot would be caught by the independent verifier, which re-checks
+every counted ballot's proofs (docs/record.md, verifier check 9).
 
 The child is started with the ``spawn`` method (no copy of the parent's threads or
 connections), on first use and again after the parent forked; a child that dies is replaced and
